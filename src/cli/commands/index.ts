@@ -1,0 +1,6 @@
+import type { Command } from 'commander';
+
+/** Each command module exports a `register(program)`; one line here per command keeps main.ts stable. */
+export type RegisterCommand = (program: Command) => void;
+
+export const commands: RegisterCommand[] = [];

@@ -1,0 +1,2 @@
+// Public entry point: re-exports each layer's public API as it lands.
+export {};
