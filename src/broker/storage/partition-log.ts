@@ -693,8 +693,8 @@ export class PartitionLog {
       const isLast = i === bases.length - 1;
       // Sealed segments were fsynced with their indexes at roll time, and a clean shutdown persisted
       // everything: trust indexes that check out. The last segment after a crash is always scanned.
-      const loaded = (clean || !isLast) && seg.loadIndexes();
-      if (loaded) seg.restoreTailFromIndex();
+      const loaded = (clean || !isLast) && seg.loadIndexes() && seg.restoreTailFromIndex();
+      if (!loaded) seg.resetIndexes();
       const needScan = !loaded;
       if (needScan) {
         const scan = scanSegment(seg, maxBatch);
