@@ -46,7 +46,7 @@ function runAndKill(dataDir: string, durability: string, round: number, minAcks:
         if (line.startsWith('recovery ')) recoveryLine = line.slice(9);
         else if (line.startsWith('ack ')) {
           const [, base, , values] = line.split(' ');
-          values.split(',').forEach((v, i) => acked.set(BigInt(base) + BigInt(i), v));
+          for (const [i, v] of values.split(',').entries()) acked.set(BigInt(base) + BigInt(i), v);
           acks++;
         }
         nl = pending.indexOf('\n');
