@@ -105,6 +105,8 @@ interface PendingAppend {
 
 const CLEAN_SHUTDOWN = '.clean-shutdown';
 const LOG_START_FILE = 'log-start-offset';
+/** Sealed segments whose indexes stay in memory (most recently used); the rest reload on demand. */
+const RESIDENT_SEALED_SEGMENTS = 4;
 /** Start a group commit even with writes in flight once this many appends wait (no starvation). */
 const GROUP_COMMIT_MAX_WAITERS = 256;
 
@@ -128,6 +130,7 @@ export class PartitionLog {
   private listeners = new Set<(hw: bigint) => void>();
   private flushTimer: { cancel(): void } | undefined;
   private segmentsToSync = new Set<Segment>();
+  private residentSealed: Segment[] = [];
   private dirNeedsSync = false;
 
   private constructor(opts: PartitionLogOptions) {
@@ -181,6 +184,11 @@ export class PartitionLog {
   /** Base offsets of the segments, oldest first (for tests and the admin API). */
   segmentBaseOffsets(): bigint[] {
     return this.segments.map((s) => BigInt(s.baseOffset));
+  }
+
+  /** How many segments hold their indexes in memory (the active one plus a few recently read). */
+  get residentIndexSegments(): number {
+    return this.segments.filter((s) => s.resident).length;
   }
 
   getConfig(): LogConfig {
@@ -335,7 +343,10 @@ export class PartitionLog {
       // Persist the sealed segment's indexes once its last bytes are written.
       const sealed = old;
       const persist = () => {
-        sealed.persistIndexes(this.config.durability !== 'memory').catch((err: Error) => this.fail(err));
+        sealed.persistIndexes(true).then(
+          () => this.touch(sealed),
+          (err: Error) => this.fail(err),
+        );
       };
       const lastWrite = this.pending.filter((p) => p.segment === sealed);
       if (lastWrite.length === 0) persist();
@@ -406,6 +417,21 @@ export class PartitionLog {
     await seg.store.sync();
   }
 
+  /** Marks a sealed segment's indexes recently used, releasing the least recently used beyond the cap. */
+  private touch(seg: Segment): void {
+    if (!this.dir || !seg.sealed) return;
+    const at = this.residentSealed.indexOf(seg);
+    if (at >= 0) this.residentSealed.splice(at, 1);
+    this.residentSealed.push(seg);
+    while (this.residentSealed.length > RESIDENT_SEALED_SEGMENTS) this.residentSealed.shift()!.release();
+  }
+
+  private forget(seg: Segment): void {
+    this.segmentsToSync.delete(seg);
+    const at = this.residentSealed.indexOf(seg);
+    if (at >= 0) this.residentSealed.splice(at, 1);
+  }
+
   private publish(seg: Segment, endPosition: number, nextOffset: number): void {
     if (endPosition > seg.visibleEnd) seg.visibleEnd = endPosition;
     if (nextOffset <= this.hw) return;
@@ -454,6 +480,7 @@ export class PartitionLog {
     const offset = Number(fetchOffset);
     for (let i = this.segmentIndexFor(offset); i < this.segments.length; i++) {
       const seg = this.segments[i];
+      this.touch(seg);
       const found = seg.findBatch(offset);
       if (!found) continue;
       const want = Math.min(seg.visibleEnd - found.position, Math.max(maxBytes, found.size));
@@ -483,6 +510,7 @@ export class PartitionLog {
     const target = Number(ts);
     for (const seg of this.segments) {
       if (seg.maxTimestamp < target) continue;
+      this.touch(seg);
       const found = seg.findTimestamp(target);
       if (found !== undefined) return BigInt(Math.max(found, this.lso));
     }
@@ -561,7 +589,7 @@ export class PartitionLog {
     if (deleted.length === 0) return [];
     this.advanceLogStart(this.segments[0].baseOffset);
     for (const s of deleted) {
-      this.segmentsToSync.delete(s);
+      this.forget(s);
       await s.removeFiles();
     }
     return deleted.map((s) => BigInt(s.baseOffset));
@@ -594,7 +622,7 @@ export class PartitionLog {
     }
     this.advanceLogStart(target);
     for (const s of deleted) {
-      this.segmentsToSync.delete(s);
+      this.forget(s);
       await s.removeFiles();
     }
     return BigInt(this.lso);
@@ -751,6 +779,8 @@ export class PartitionLog {
     const first = this.segments[0];
     const last = this.segments[this.segments.length - 1];
     last.sealed = false;
+    // Indexes of sealed segments reload from their files when a read needs them.
+    for (const s of this.segments) s.release();
     this.nextOffset = last.nextOffset;
     this.hw = this.nextOffset;
     let lso = first.baseOffset;
