@@ -779,6 +779,16 @@ export class PartitionLog {
     const first = this.segments[0];
     const last = this.segments[this.segments.length - 1];
     last.sealed = false;
+    for (let i = 1; i < this.segments.length; i++) {
+      const prev = this.segments[i - 1];
+      if (prev.nextOffset !== this.segments[i].baseOffset) {
+        // Possible after a power loss in async mode; fetches skip the gap like a compacted topic's.
+        report.details.push(
+          `offsets ${prev.nextOffset}..${this.segments[i].baseOffset - 1} are missing between segments ` +
+            `${segmentFileName(prev.baseOffset)} and ${segmentFileName(this.segments[i].baseOffset)}`,
+        );
+      }
+    }
     // Indexes of sealed segments reload from their files when a read needs them.
     for (const s of this.segments) s.release();
     this.nextOffset = last.nextOffset;
