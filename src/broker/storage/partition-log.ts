@@ -23,6 +23,7 @@ import {
   BATCH_HEADER_SIZE,
   CorruptRecordError,
   computeBatchCrc,
+  decodeRecords,
   InvalidRecordError,
   LOG_OVERHEAD,
   setBaseOffset,
@@ -513,6 +514,21 @@ export class PartitionLog {
       if (found !== undefined) return BigInt(Math.max(found, this.lso));
     }
     return null;
+  }
+
+  /**
+   * Kafka's exact ListOffsets answer: the first *record* whose timestamp >= ts. Decodes (and
+   * decompresses) only the one batch that offsetForTimestamp found.
+   */
+  async offsetForTimestampExact(ts: bigint): Promise<bigint | null> {
+    const base = this.offsetForTimestamp(ts);
+    if (base === null) return null;
+    const { records } = this.read(base, 1);
+    if (records.length === 0) return base;
+    for (const r of await decodeRecords(records.subarray(0, LOG_OVERHEAD + records.readInt32BE(8)))) {
+      if (r.offset >= base && r.timestamp >= ts) return r.offset;
+    }
+    return base;
   }
 
   // --- long-poll ----------------------------------------------------------------------------------
