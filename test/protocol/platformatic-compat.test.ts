@@ -17,10 +17,9 @@ import { describe, expect, it } from 'vitest';
 import { ApiKey } from '../../src/protocol/api-keys.js';
 import { decodeRequest, describedVersions, encodeRequest, encodeResponse } from '../../src/protocol/codec.js';
 
-// biome-ignore lint/suspicious/noExplicitAny: the client's API modules are untyped at this level
 type PlatformaticApi = {
-  createRequest: (...args: any[]) => { buffer: Buffer };
-  parseResponse: (...args: any[]) => unknown;
+  createRequest: (...args: unknown[]) => Writer;
+  parseResponse: (correlationId: number, apiKey: number, apiVersion: number, reader: Reader) => unknown;
   api: { key: number; version: number };
 };
 
