@@ -481,6 +481,14 @@ function readTaggedFields(r: Reader, plan: StructPlan, o: Record<string, unknown
 // ---------------------------------------------------------------------------------------------------------
 // Sizing and writing (two passes: exact size first, then one allocation)
 
+/**
+ * Zero-copy output (encodeResponseChunks): record sets at least this large are not copied into the frame
+ * buffer but returned as their own chunk. Module state rather than a parameter so the hot recursive
+ * functions keep their shape; set and reset around one encode call (encoding is synchronous).
+ */
+let detachThreshold = Number.POSITIVE_INFINITY;
+let detachedBytes = 0;
+
 function uvarintSize(value: number): number {
   if (value < 0x80) return 1;
   if (value < 0x4000) return 2;
@@ -515,10 +523,15 @@ function sizeValue(kind: Kind, p: FieldPlan, v: unknown, flexible: boolean): num
       const n = Buffer.byteLength(v as string, 'utf8');
       return flexible ? uvarintSize(n + 1) + n : 2 + n;
     }
-    case Kind.Bytes:
+    case Kind.Bytes: {
+      if (v === null) return flexible ? 1 : 4;
+      const n = (v as Uint8Array).length;
+      return flexible ? uvarintSize(n + 1) + n : 4 + n;
+    }
     case Kind.Records: {
       if (v === null) return flexible ? 1 : 4;
       const n = (v as Uint8Array).length;
+      if (n >= detachThreshold) detachedBytes += n;
       return flexible ? uvarintSize(n + 1) + n : 4 + n;
     }
     case Kind.Struct:
@@ -584,10 +597,27 @@ function taggedPresent(p: FieldPlan, v: unknown): boolean {
 class Writer {
   buf: Buffer;
   pos: number;
+  /** Set in zero-copy mode: finished pieces of the frame, in order. */
+  chunks: Buffer[] | null = null;
+  chunkStart = 0;
 
   constructor(buf: Buffer, pos: number) {
     this.buf = buf;
     this.pos = pos;
+  }
+
+  records(b: Uint8Array | null, compact: boolean): void {
+    if (b === null || this.chunks === null || b.length < detachThreshold) {
+      this.bytes(b, compact);
+      return;
+    }
+    if (compact) this.uvarint(b.length + 1);
+    else {
+      this.buf.writeInt32BE(b.length, this.pos);
+      this.pos += 4;
+    }
+    this.chunks.push(this.buf.subarray(this.chunkStart, this.pos), b as Buffer);
+    this.chunkStart = this.pos;
   }
 
   uvarint(value: number): void {
@@ -700,9 +730,12 @@ function writeValue(w: Writer, kind: Kind, p: FieldPlan, v: unknown, flexible: b
       w.string(v as string | null, flexible);
       return;
     case Kind.Bytes:
-    case Kind.Records:
       if (v === null && !p.nullable) throw new TypeError(`field ${p.name} may not be null in this version`);
       w.bytes(v as Uint8Array | null, flexible);
+      return;
+    case Kind.Records:
+      if (v === null && !p.nullable) throw new TypeError(`field ${p.name} may not be null in this version`);
+      w.records(v as Uint8Array | null, flexible);
       return;
     case Kind.Struct:
       if (p.nullable && p.kind === Kind.Struct) {
@@ -919,6 +952,43 @@ export function encodeResponse<K extends number>(
   if (w.pos !== buf.length)
     throw new Error(`codec bug: ${plan.spec.name} v${apiVersion} size ${buf.length} wrote ${w.pos}`);
   return buf;
+}
+
+/**
+ * Like encodeResponse, but record sets of at least `minDetachedBytes` are not copied: they come back as
+ * their own chunks between the frame's other bytes, ready for `socket.cork()` + writes or `writev`.
+ * The chunks concatenated are byte-identical to encodeResponse's buffer.
+ */
+export function encodeResponseChunks<K extends number>(
+  apiKey: K,
+  apiVersion: number,
+  correlationId: number,
+  body: ResponseBody<K>,
+  minDetachedBytes = 16 * 1024,
+): Buffer[] {
+  const plan = planFor(apiKey, apiVersion);
+  const o = body as Record<string, unknown>;
+  const headerSize = responseHeaderVersion(apiKey, apiVersion) === 1 ? 5 : 4;
+  detachThreshold = Math.max(1, minDetachedBytes);
+  detachedBytes = 0;
+  try {
+    const size = headerSize + sizeStruct(plan.response, o);
+    const inline = 4 + size - detachedBytes;
+    const buf = Buffer.allocUnsafe(inline);
+    buf.writeInt32BE(size, 0);
+    buf.writeInt32BE(correlationId, 4);
+    if (headerSize === 5) buf[8] = 0;
+    const w = new Writer(buf, 4 + headerSize);
+    w.chunks = [];
+    writeStruct(w, plan.response, o);
+    if (w.pos !== inline)
+      throw new Error(`codec bug: ${plan.spec.name} v${apiVersion} inline ${inline} wrote ${w.pos}`);
+    if (w.chunkStart < w.pos) w.chunks.push(buf.subarray(w.chunkStart, w.pos));
+    return w.chunks;
+  } finally {
+    detachThreshold = Number.POSITIVE_INFINITY;
+    detachedBytes = 0;
+  }
 }
 
 /** Encodes a request frame, size prefix included (client side). */
