@@ -22,7 +22,6 @@ const Encoder = require('kafkajs/src/protocol/encoder.js');
 const Decoder = require('kafkajs/src/protocol/decoder.js');
 const { RecordBatch } = require('kafkajs/src/protocol/recordBatch/v0/index.js');
 const Record = require('kafkajs/src/protocol/recordBatch/record/v0/index.js');
-const kjsFrame = require('kafkajs/src/protocol/request.js');
 const kjsFetchV11 = require('kafkajs/src/protocol/requests/fetch/v11/response.js');
 
 interface Shape {
