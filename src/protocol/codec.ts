@@ -110,7 +110,13 @@ interface StructPlan {
   readonly absent: readonly FieldSpec[];
   /** Specialised decoder, generated on first use (see compileDecoder). */
   decode: StructDecoder | null;
+  /** Specialised size and write functions, generated on first use (see compileEncoder). */
+  size: StructSizer | null;
+  write: StructWriter | null;
 }
+
+type StructSizer = (o: Record<string, unknown>) => number;
+type StructWriter = (w: Writer, o: Record<string, unknown>) => void;
 
 type StructDecoder = (r: Reader) => Record<string, unknown>;
 
@@ -159,6 +165,8 @@ function compileStruct(specs: readonly FieldSpec[], version: number, flexible: b
     taggedByTag: new Map(tagged.map((p) => [p.tag, p])),
     absent,
     decode: null,
+    size: null,
+    write: null,
   };
 }
 
@@ -618,11 +626,6 @@ function uvarintSize(value: number): number {
   return 5;
 }
 
-function fieldValue(o: Record<string, unknown>, p: FieldPlan): unknown {
-  const v = o[p.name];
-  return v === undefined ? defaultValue(p.spec) : v;
-}
-
 function sizeValue(kind: Kind, p: FieldPlan, v: unknown, flexible: boolean): number {
   switch (kind) {
     case Kind.Int8:
@@ -680,27 +683,25 @@ function sizeField(p: FieldPlan, v: unknown, flexible: boolean): number {
 }
 
 function sizeStruct(plan: StructPlan, o: Record<string, unknown>): number {
-  const fields = plan.fields;
-  const flexible = plan.flexible;
+  let size = plan.size;
+  if (size === null) size = plan.size = compileSizer(plan);
+  return size(o);
+}
+
+/** Size of a struct's tag buffer: the count, then tag, length and value of each non-default tagged field. */
+function sizeTagged(plan: StructPlan, o: Record<string, unknown>): number {
+  const tagged = plan.tagged;
   let size = 0;
-  for (let i = 0; i < fields.length; i++) {
-    const p = fields[i];
-    size += sizeField(p, fieldValue(o, p), flexible);
+  let count = 0;
+  for (let i = 0; i < tagged.length; i++) {
+    const p = tagged[i];
+    const v = o[p.name];
+    if (!taggedPresent(p, v)) continue;
+    const inner = sizeField(p, v, true);
+    size += uvarintSize(p.tag) + uvarintSize(inner) + inner;
+    count++;
   }
-  if (flexible) {
-    const tagged = plan.tagged;
-    let count = 0;
-    for (let i = 0; i < tagged.length; i++) {
-      const p = tagged[i];
-      const v = o[p.name];
-      if (!taggedPresent(p, v)) continue;
-      const inner = sizeField(p, v, true);
-      size += uvarintSize(p.tag) + uvarintSize(inner) + inner;
-      count++;
-    }
-    size += uvarintSize(count);
-  }
-  return size;
+  return size + uvarintSize(count);
 }
 
 /** Tagged fields are written only when they differ from their default. */
@@ -739,6 +740,55 @@ class Writer {
     }
     this.chunks.push(this.buf.subarray(this.chunkStart, this.pos), b as Buffer);
     this.chunkStart = this.pos;
+  }
+
+  int8(v: number): void {
+    this.buf[this.pos++] = v;
+  }
+
+  int16(v: number): void {
+    const buf = this.buf;
+    const pos = this.pos;
+    buf[pos] = v >>> 8;
+    buf[pos + 1] = v;
+    this.pos = pos + 2;
+  }
+
+  int32(v: number): void {
+    const buf = this.buf;
+    const pos = this.pos;
+    buf[pos] = v >>> 24;
+    buf[pos + 1] = v >>> 16;
+    buf[pos + 2] = v >>> 8;
+    buf[pos + 3] = v;
+    this.pos = pos + 4;
+  }
+
+  int64(v: unknown, name: string): void {
+    this.buf.writeBigInt64BE(toBigInt(v, name), this.pos);
+    this.pos += 8;
+  }
+
+  float64(v: number): void {
+    this.buf.writeDoubleBE(v, this.pos);
+    this.pos += 8;
+  }
+
+  uuid(v: string, name: string): void {
+    const n = this.buf.write(v, this.pos, 16, 'base64url');
+    if (n !== 16 || v.length !== 22)
+      throw new TypeError(`field ${name}: a uuid is 22 base64url characters, got "${v}"`);
+    this.pos += 16;
+  }
+
+  nullLength(compact: boolean): void {
+    if (compact) this.buf[this.pos++] = 0;
+    else this.int32(-1);
+  }
+
+  arrayLength(n: number, compact: boolean): void {
+    if (compact) this.uvarint(n + 1);
+    else this.int32(n);
   }
 
   uvarint(value: number): void {
@@ -904,13 +954,12 @@ function writeField(w: Writer, p: FieldPlan, v: unknown, flexible: boolean): voi
 }
 
 function writeStruct(w: Writer, plan: StructPlan, o: Record<string, unknown>): void {
-  const fields = plan.fields;
-  const flexible = plan.flexible;
-  for (let i = 0; i < fields.length; i++) {
-    const p = fields[i];
-    writeField(w, p, fieldValue(o, p), flexible);
-  }
-  if (!flexible) return;
+  let write = plan.write;
+  if (write === null) write = plan.write = compileWriter(plan);
+  write(w, o);
+}
+
+function writeTagged(w: Writer, plan: StructPlan, o: Record<string, unknown>): void {
   const tagged = plan.tagged;
   let count = 0;
   for (let i = 0; i < tagged.length; i++) if (taggedPresent(tagged[i], o[tagged[i].name])) count++;
@@ -924,6 +973,194 @@ function writeStruct(w: Writer, plan: StructPlan, o: Record<string, unknown>): v
     writeField(w, p, v, true);
   }
 }
+
+const FIXED_SIZE: Partial<Record<Kind, number>> = {
+  [Kind.Int8]: 1,
+  [Kind.Bool]: 1,
+  [Kind.Int16]: 2,
+  [Kind.Uint16]: 2,
+  [Kind.Int32]: 4,
+  [Kind.Uint32]: 4,
+  [Kind.Int64]: 8,
+  [Kind.Float64]: 8,
+  [Kind.Uuid]: 16,
+};
+
+function stringSize(v: string | null, compact: boolean): number {
+  if (v === null) return compact ? 1 : 2;
+  const n = Buffer.byteLength(v, 'utf8');
+  return compact ? uvarintSize(n + 1) + n : 2 + n;
+}
+
+function bytesSize(v: Uint8Array | null, compact: boolean): number {
+  if (v === null) return compact ? 1 : 4;
+  const n = v.length;
+  return compact ? uvarintSize(n + 1) + n : 4 + n;
+}
+
+function recordsSize(v: Uint8Array | null, compact: boolean): number {
+  if (v === null) return compact ? 1 : 4;
+  const n = v.length;
+  if (n >= detachThreshold) detachedBytes += n;
+  return compact ? uvarintSize(n + 1) + n : 4 + n;
+}
+
+function nullNotAllowed(name: string): TypeError {
+  return new TypeError(`field ${name} may not be null in this version`);
+}
+
+/** Shared scaffolding of the generated encoders: dependencies are passed in as named parameters. */
+function generate<T>(params: string[], deps: unknown[], body: string): T {
+  const names = deps.map((_, i) => `d${i}`);
+  const factory = new Function(
+    ...params.map((p) => `${p}_`),
+    ...names,
+    `${params.map((p) => `const ${p} = ${p}_;`).join('\n')}\n${body}`,
+  );
+  return factory(...params.map((p) => HELPERS[p as keyof typeof HELPERS]), ...deps) as T;
+}
+
+/**
+ * Generates the size function of one struct of one version: the fixed-size fields are summed once at
+ * generation time; only variable-size fields are read from the object.
+ */
+function compileSizer(plan: StructPlan): StructSizer {
+  const deps: unknown[] = [];
+  const dep = (value: unknown): string => {
+    deps.push(value);
+    return `d${deps.length - 1}`;
+  };
+  const F = plan.flexible;
+  let fixed = 0;
+  const lines: string[] = ['let s = 0;', 'let v;'];
+  const elemSize = (p: FieldPlan, kind: Kind, x: string): string => {
+    switch (kind) {
+      case Kind.String:
+        return `stringSize(${x}, ${F})`;
+      case Kind.Bytes:
+        return `bytesSize(${x}, ${F})`;
+      case Kind.Records:
+        return `recordsSize(${x}, ${F})`;
+      case Kind.Struct: {
+        const nested = dep((o: Record<string, unknown>) => sizeStruct(p.struct!, o));
+        return `${nested}(${x})`;
+      }
+      default:
+        return String(FIXED_SIZE[kind]);
+    }
+  };
+  for (const p of plan.fields) {
+    const get = `v = o[${JSON.stringify(p.name)}]; if (v === undefined) v = ${defaultSource(p.spec, dep)};`;
+    if (p.kind !== Kind.Array) {
+      const size = FIXED_SIZE[p.kind];
+      if (size !== undefined) {
+        fixed += size;
+        continue;
+      }
+      lines.push(get);
+      if (p.kind === Kind.Struct && p.nullable)
+        lines.push(`s += v === null ? 1 : 1 + ${elemSize(p, Kind.Struct, 'v')};`);
+      else lines.push(`s += ${elemSize(p, p.kind, 'v')};`);
+      continue;
+    }
+    lines.push(get);
+    lines.push(`if (v === null) s += ${F ? 1 : 4}; else {`);
+    lines.push(`  const n = v.length;`);
+    lines.push(`  s += ${F ? 'uvarintSize(n + 1)' : '4'};`);
+    const size = FIXED_SIZE[p.elem];
+    if (size !== undefined) lines.push(`  s += n * ${size};`);
+    else lines.push(`  for (let i = 0; i < n; i++) s += ${elemSize(p, p.elem, 'v[i]')};`);
+    lines.push('}');
+  }
+  if (F) lines.push('s += sizeTagged(plan, o);');
+  lines.push(`return s + ${fixed};`);
+  deps.push(plan);
+  return generate<StructSizer>(
+    ['stringSize', 'bytesSize', 'recordsSize', 'uvarintSize', 'sizeTagged'],
+    deps,
+    `const plan = d${deps.length - 1};\nreturn function sizeStruct(o) {\n${lines.join('\n')}\n};`,
+  );
+}
+
+/** Generates the write function of one struct of one version (the mirror of compileSizer). */
+function compileWriter(plan: StructPlan): StructWriter {
+  const deps: unknown[] = [];
+  const dep = (value: unknown): string => {
+    deps.push(value);
+    return `d${deps.length - 1}`;
+  };
+  const F = plan.flexible;
+  const lines: string[] = ['let v;'];
+  const writeOne = (p: FieldPlan, kind: Kind, x: string, nullable: boolean): string => {
+    const name = JSON.stringify(p.name);
+    const nullCheck = nullable ? '' : `if (${x} === null) throw nullNotAllowed(${name}); `;
+    switch (kind) {
+      case Kind.Int8:
+        return `w.int8(${x});`;
+      case Kind.Bool:
+        return `w.int8(${x} ? 1 : 0);`;
+      case Kind.Int16:
+      case Kind.Uint16:
+        return `w.int16(${x});`;
+      case Kind.Int32:
+      case Kind.Uint32:
+        return `w.int32(${x});`;
+      case Kind.Int64:
+        return `w.int64(${x}, ${name});`;
+      case Kind.Float64:
+        return `w.float64(${x});`;
+      case Kind.Uuid:
+        return `w.uuid(${x}, ${name});`;
+      case Kind.String:
+        return `${nullCheck}w.string(${x}, ${F});`;
+      case Kind.Bytes:
+        return `${nullCheck}w.bytes(${x}, ${F});`;
+      case Kind.Records:
+        return `${nullCheck}w.records(${x}, ${F});`;
+      case Kind.Struct: {
+        const nested = dep((ww: Writer, o: Record<string, unknown>) => writeStruct(ww, p.struct!, o));
+        if (p.nullable && p.kind === Kind.Struct)
+          return `if (${x} === null) w.int8(-1); else { w.int8(1); ${nested}(w, ${x}); }`;
+        return `${nested}(w, ${x});`;
+      }
+      default:
+        throw new Error(`unreachable kind ${kind}`);
+    }
+  };
+  for (const p of plan.fields) {
+    lines.push(`v = o[${JSON.stringify(p.name)}]; if (v === undefined) v = ${defaultSource(p.spec, dep)};`);
+    if (p.kind !== Kind.Array) {
+      lines.push(writeOne(p, p.kind, 'v', p.nullable));
+      continue;
+    }
+    lines.push(
+      `if (v === null) { ${p.nullable ? '' : `throw nullNotAllowed(${JSON.stringify(p.name)}); `}w.nullLength(${F}); } else {`,
+    );
+    lines.push('  const n = v.length;');
+    lines.push(`  w.arrayLength(n, ${F});`);
+    // Array elements are never null in Kafka's schemas, except through a bug: write what we are given.
+    lines.push(`  for (let i = 0; i < n; i++) { ${writeOne(p, p.elem, 'v[i]', true)} }`);
+    lines.push('}');
+  }
+  if (F) lines.push('writeTagged(w, plan, o);');
+  deps.push(plan);
+  return generate<StructWriter>(
+    ['nullNotAllowed', 'writeTagged'],
+    deps,
+    `const plan = d${deps.length - 1};\nreturn function writeStruct(w, o) {\n${lines.join('\n')}\n};`,
+  );
+}
+
+/** The module functions generated encoders call, by the names they use. */
+const HELPERS = {
+  stringSize,
+  bytesSize,
+  recordsSize,
+  uvarintSize,
+  sizeTagged,
+  nullNotAllowed,
+  writeTagged,
+};
 
 // ---------------------------------------------------------------------------------------------------------
 // Headers
