@@ -21,10 +21,9 @@ export {
   type ResponseBody,
   requestBody,
 } from './codec.js';
+export * from './compression.js';
+export * from './crc32c.js';
 export * from './errors.js';
+export * from './record-batch.js';
 export * from './schema.js';
 export * from './varint.js';
-// Record batches, CRC-32C and compression (storage branch) add their exports here:
-// export * from './record-batch.js';
-// export * from './compression.js';
-// export * from './crc32c.js';
