@@ -1,1 +1,5 @@
+export * from './channel.js';
 export * from './clock.js';
+export * from './credits.js';
+export * from './errors.js';
+export * from './ring-buffer.js';
