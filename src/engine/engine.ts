@@ -1,4 +1,5 @@
-import { type Clock, type Timer, VirtualClock, realClock } from '../flow/clock.js';
+import { setMaxListeners } from 'node:events';
+import { type Clock, realClock, type Timer, VirtualClock } from '../flow/clock.js';
 import { ThrashingDetector } from '../flow/thrashing.js';
 import { Watermarks } from '../flow/watermarks.js';
 import { classifyBackpressure, type TimeTotals } from './accounting.js';
@@ -8,7 +9,7 @@ import { EdgeRuntime, Instance, type RunContext } from './instance.js';
 import type { JobGraph } from './job.js';
 import type { ComponentMetrics, EdgeMetrics, InstanceMetrics, JobMetrics } from './metrics.js';
 import type { BackpressureState, PressureCause, PressureEvent, ThrashingFinding } from './pressure.js';
-import { STRATEGIES, type QueueSpec, type Strategy } from './types.js';
+import { type QueueSpec, STRATEGIES, type Strategy } from './types.js';
 
 export interface RunOptions {
   /** Virtual for simulations and tests, real (the default) for live runs. */
@@ -97,6 +98,8 @@ export class JobRun {
       throw new Error(`sampleEvery ${sampleEvery}: use a whole number >= 1 (keep one item in that many)`);
     }
     const queueDefaults = { ...DEFAULT_QUEUE, ...options.queue };
+    // Every waiting instance listens on these signals; a large job legitimately has many listeners.
+    setMaxListeners(0, this.abort.signal, this.sourceStop.signal);
     this.startedAt = this.clock.now();
 
     const run: RunContext = {
@@ -127,15 +130,25 @@ export class JobRun {
     }
 
     const sources = this.instances.filter((i) => i.kind === 'source');
-    const thrashing = { windowMs: options.thrashing?.windowMs ?? 30_000, maxFlips: options.thrashing?.maxFlips ?? 4 };
+    const thrashing = {
+      windowMs: options.thrashing?.windowMs ?? 30_000,
+      maxFlips: options.thrashing?.maxFlips ?? 4,
+    };
     for (const inst of this.instances) {
       if (!inst.inbox) continue;
       const watch: QueueWatch = {
         instance: inst,
-        watermarks: new Watermarks({ high: inst.high, low: inst.low, clock: this.clock, name: inst.inbox.id }),
+        watermarks: new Watermarks({
+          high: inst.high,
+          low: inst.low,
+          clock: this.clock,
+          name: inst.inbox.id,
+        }),
         thrashing: new ThrashingDetector({ ...thrashing, clock: this.clock, name: inst.inbox.id }),
         stopSources: inst.incoming.some((e) => e.strategy === 'stop-sources'),
-        stopUpstream: inst.incoming.filter((e) => e.strategy === 'stop-upstream').flatMap(() => [...inst.upstream]),
+        stopUpstream: inst.incoming
+          .filter((e) => e.strategy === 'stop-upstream')
+          .flatMap(() => [...inst.upstream]),
       };
       // Only senders on stop-upstream edges are paused; dedupe senders reached through several edges.
       watch.stopUpstream = [...new Set(watch.stopUpstream)].filter((u) =>
@@ -205,27 +218,43 @@ export class JobRun {
     return new Map(this.instances.map((i) => [i.id, [...i.downstream].map((d) => d.id)]));
   }
 
-  /** Thrashing verdict per queue that has ever been declared. */
+  /** Thrashing verdict per queue that has ever been declared (roots first). */
   thrashing(): ThrashingFinding[] {
+    return this.thrashingFrom(
+      this.instances.map((i) => this.instanceMetrics(i, this.clock.now(), this.sampleIntervalMs)),
+    );
+  }
+
+  private thrashingFrom(metrics: InstanceMetrics[]): ThrashingFinding[] {
     const now = this.clock.now();
+    const byId = new Map(metrics.map((m) => [m.id, m]));
     const findings: ThrashingFinding[] = [];
     for (const w of this.watches.values()) {
       if (w.watermarks.declaredCount === 0) continue;
       const report = w.thrashing.evaluate(now);
-      const stuckMs = w.watermarks.inPressure ? w.watermarks.currentStateMs(now) : 0;
-      const stuck = !report.thrashing && stuckMs >= this.stuckAfterMs;
+      const m = byId.get(w.instance.id);
+      const root = m ? m.backPressuredTimeMsPerSecond / 1000 <= 0.1 : true;
+      const heldMs = w.watermarks.inPressure ? w.watermarks.currentStateMs(now) : 0;
+      let verdict: ThrashingFinding['verdict'] = report.thrashing ? 'thrashing' : 'ok';
+      let summary = report.summary;
+      if (!report.thrashing && heldMs >= this.stuckAfterMs) {
+        const working = (m?.processed ?? 0) > 0;
+        verdict = working ? 'sustained' : 'stuck';
+        summary = working
+          ? `sustained: backpressure declared ${Math.round(heldMs)} ms ago and never relieved; the instance works at capacity but cannot catch up`
+          : `stuck: backpressure declared ${Math.round(heldMs)} ms ago and the instance processed nothing in the last window; it stopped working`;
+      }
       findings.push({
         instance: w.instance.id,
         queue: w.instance.inbox!.id,
-        verdict: report.thrashing ? 'thrashing' : stuck ? 'stuck' : 'ok',
+        verdict,
         flips: report.flips,
         declarations: w.watermarks.declaredCount,
-        summary: stuck
-          ? `stuck: backpressure declared ${Math.round(stuckMs)} ms ago and never relieved; the instance is not draining its queue`
-          : report.summary,
+        summary,
+        root,
       });
     }
-    return findings;
+    return findings.sort((a, b) => Number(b.root) - Number(a.root));
   }
 
   /**
@@ -281,7 +310,7 @@ export class JobRun {
       },
       dropped,
       backpressure: this.backpressure(),
-      thrashing: this.thrashing(),
+      thrashing: this.thrashingFrom(instances),
       bottleneck: findBottleneck(instances, this.topology(), edges),
     };
   }
@@ -371,7 +400,13 @@ export class JobRun {
     const inst = watch.instance;
     const at = this.clock.now();
     const level = inst.inbox!.level;
-    this.causes.set(inst.id, { instance: inst.id, component: inst.def.name, queue: inst.inbox!.id, level, since: at });
+    this.causes.set(inst.id, {
+      instance: inst.id,
+      component: inst.def.name,
+      queue: inst.inbox!.id,
+      level,
+      since: at,
+    });
     this.declarations++;
     this.events.push({ at, type: 'declared', instance: inst.id, queue: inst.inbox!.id, level });
     watch.thrashing.record('declared', at);
@@ -384,7 +419,13 @@ export class JobRun {
     const at = this.clock.now();
     this.causes.delete(inst.id);
     this.reliefs++;
-    this.events.push({ at, type: 'relieved', instance: inst.id, queue: inst.inbox!.id, level: inst.inbox!.level });
+    this.events.push({
+      at,
+      type: 'relieved',
+      instance: inst.id,
+      queue: inst.inbox!.id,
+      level: inst.inbox!.level,
+    });
     watch.thrashing.record('relieved', at);
     if (watch.stopSources) for (const s of sources) s.resume(inst.id);
     for (const u of watch.stopUpstream) u.resume(inst.id);

@@ -38,8 +38,9 @@ export class Inbox {
     this.channel = new Channel<Envelope>({
       name: id,
       capacity,
-      maxBytes,
-      sizeOf: Number.isFinite(maxBytes) ? (e) => e.bytes : undefined,
+      maxBytes: Number.isFinite(maxBytes) ? maxBytes : undefined,
+      // Always measured, so queued bytes are reported even when only the count is bounded.
+      sizeOf: (e) => e.bytes,
       policy: 'block',
     });
     this.credits = new Credits({ initial: capacity, max: capacity, name: id });

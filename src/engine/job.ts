@@ -156,8 +156,10 @@ function validate(components: ComponentDef[], edges: EdgeDef[]): string[] {
   const problems: string[] = [];
   const byName = new Map<string, ComponentDef>();
   for (const c of components) {
-    if (!c.name || typeof c.name !== 'string') problems.push('a component has an empty name; name every component');
-    else if (byName.has(c.name)) problems.push(`component name '${c.name}' is used twice; names must be unique`);
+    if (!c.name || typeof c.name !== 'string')
+      problems.push('a component has an empty name; name every component');
+    else if (byName.has(c.name))
+      problems.push(`component name '${c.name}' is used twice; names must be unique`);
     else byName.set(c.name, c);
     if (!Number.isInteger(c.parallelism) || c.parallelism < 1) {
       problems.push(`'${c.name}' has parallelism ${c.parallelism}; use a whole number >= 1`);
@@ -177,10 +179,14 @@ function validate(components: ComponentDef[], edges: EdgeDef[]): string[] {
     const to = byName.get(e.to);
     if (!from) problems.push(`edge ${e.from} -> ${e.to}: no component named '${e.from}' in this job`);
     if (!to) problems.push(`edge ${e.from} -> ${e.to}: no component named '${e.to}' in this job`);
-    if (from?.kind === 'sink') problems.push(`edge ${e.from} -> ${e.to}: '${e.from}' is a sink and has no output`);
-    if (to?.kind === 'source') problems.push(`edge ${e.from} -> ${e.to}: '${e.to}' is a source and takes no input`);
+    if (from?.kind === 'sink')
+      problems.push(`edge ${e.from} -> ${e.to}: '${e.from}' is a sink and has no output`);
+    if (to?.kind === 'source')
+      problems.push(`edge ${e.from} -> ${e.to}: '${e.to}' is a source and takes no input`);
     if (e.strategy !== undefined && !STRATEGIES.includes(e.strategy)) {
-      problems.push(`edge ${e.from} -> ${e.to}: unknown strategy '${e.strategy}'; use one of ${STRATEGIES.join(', ')}`);
+      problems.push(
+        `edge ${e.from} -> ${e.to}: unknown strategy '${e.strategy}'; use one of ${STRATEGIES.join(', ')}`,
+      );
     }
     if (e.grouping.kind === 'key' && typeof e.grouping.key !== 'function') {
       problems.push(`edge ${e.from} -> ${e.to}: a key grouping needs a key function`);
@@ -194,7 +200,9 @@ function validate(components: ComponentDef[], edges: EdgeDef[]): string[] {
       problems.push(`${c.kind} '${c.name}' has no input; connect something to it`);
     }
     if (c.kind !== 'sink' && !edges.some((e) => e.from === c.name)) {
-      problems.push(`${c.kind} '${c.name}' has an output that goes nowhere; connect it to an operator or a sink`);
+      problems.push(
+        `${c.kind} '${c.name}' has an output that goes nowhere; connect it to an operator or a sink`,
+      );
     }
   }
   const cycle = findCycle([...byName.keys()], edges);
@@ -205,12 +213,15 @@ function validate(components: ComponentDef[], edges: EdgeDef[]): string[] {
 function validateQueue(name: string, q: QueueSpec): string[] {
   const problems: string[] = [];
   const positiveInt = (v: number | undefined) => v === undefined || (Number.isInteger(v) && v > 0);
-  if (!positiveInt(q.capacity)) problems.push(`'${name}' queue capacity ${q.capacity}; use a whole number > 0`);
-  if (!positiveInt(q.maxBytes)) problems.push(`'${name}' queue maxBytes ${q.maxBytes}; use a whole number > 0`);
+  if (!positiveInt(q.capacity))
+    problems.push(`'${name}' queue capacity ${q.capacity}; use a whole number > 0`);
+  if (!positiveInt(q.maxBytes))
+    problems.push(`'${name}' queue maxBytes ${q.maxBytes}; use a whole number > 0`);
   const high = q.high ?? 0.8;
   const low = q.low ?? 0.3;
   if (!(high > 0 && high <= 1)) problems.push(`'${name}' high watermark ${high}; use a fraction in (0, 1]`);
-  if (!(low >= 0 && low < high)) problems.push(`'${name}' low watermark ${low}; use a fraction >= 0 below high (${high})`);
+  if (!(low >= 0 && low < high))
+    problems.push(`'${name}' low watermark ${low}; use a fraction >= 0 below high (${high})`);
   return problems;
 }
 

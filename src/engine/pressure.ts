@@ -25,7 +25,13 @@ export interface BackpressureState {
   reliefs: number;
 }
 
-export type ThrashingVerdict = 'ok' | 'thrashing' | 'stuck';
+/**
+ * - `thrashing`: declared and relieved over and over (the instance cannot keep up; stop/resume hides it)
+ * - `sustained`: declared and never relieved while the instance keeps working (permanent overload)
+ * - `stuck`: declared and never relieved while the instance processes nothing (it stopped working)
+ * - `ok`: pressure came and went
+ */
+export type ThrashingVerdict = 'ok' | 'thrashing' | 'sustained' | 'stuck';
 
 export interface ThrashingFinding {
   instance: string;
@@ -35,6 +41,11 @@ export interface ThrashingFinding {
   flips: number;
   /** Backpressure declared on this queue since the run started. */
   declarations: number;
-  /** The detector's sentence (or why the queue is called stuck). */
+  /** The detector's sentence (or why the queue is called sustained or stuck). */
   summary: string;
+  /**
+   * True when the instance itself is not backpressured: the queue is full because this instance is
+   * slow, not because it waits on something further down.
+   */
+  root: boolean;
 }

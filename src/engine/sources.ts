@@ -3,8 +3,8 @@ import type { Arrival, InstanceInfo, SourceSpec } from './types.js';
 export interface RateSourceOptions<O> {
   /** Events per second arriving at each instance (in the outside world, e.g. a Kafka partition). */
   rate: number;
-  /** Builds event `seq` (0, 1, 2, ... per instance). */
-  make: (seq: number, info: InstanceInfo) => O;
+  /** Builds event `seq` (0, 1, 2, ... per instance) that arrived at time `at`. */
+  make: (seq: number, info: InstanceInfo, at: number) => O;
   parallelism?: number;
   /** Stop after this many events per instance. Default: never. */
   count?: number;
@@ -35,14 +35,17 @@ export function rateSource<O>(options: RateSourceOptions<O>): SourceSpec<O> {
         const due = start + seq * interval;
         const wait = due - info.clock.now();
         if (wait > 0) await info.clock.sleep(wait, signal);
-        yield { value: options.make(seq, info), at: due };
+        yield { value: options.make(seq, info, due), at: due };
       }
     },
   };
 }
 
 /** A source that reads an in-memory list (or any iterable) as fast as the job takes it. */
-export function iterableSource<O>(items: (info: InstanceInfo) => Iterable<O>, parallelism?: number): SourceSpec<O> {
+export function iterableSource<O>(
+  items: (info: InstanceInfo) => Iterable<O>,
+  parallelism?: number,
+): SourceSpec<O> {
   return {
     parallelism,
     *read(info) {

@@ -14,7 +14,13 @@ import type { Clock } from '../flow/clock.js';
  */
 export type Strategy = 'propagate' | 'stop-sources' | 'stop-upstream' | 'drop' | 'sample';
 
-export const STRATEGIES: readonly Strategy[] = ['propagate', 'stop-sources', 'stop-upstream', 'drop', 'sample'];
+export const STRATEGIES: readonly Strategy[] = [
+  'propagate',
+  'stop-sources',
+  'stop-upstream',
+  'drop',
+  'sample',
+];
 
 /** How a component's output is spread over the instances of the next component. */
 export type Grouping<T> =
@@ -110,7 +116,10 @@ export interface OperatorSpec<I, O> {
 export interface SinkSpec<I> {
   parallelism?: number;
   write?: (item: I, info: InstanceInfo) => void | Promise<void>;
-  create?: (info: InstanceInfo) => { write: (item: I) => void | Promise<void>; close?: () => void | Promise<void> };
+  create?: (info: InstanceInfo) => {
+    write: (item: I) => void | Promise<void>;
+    close?: () => void | Promise<void>;
+  };
   cost?: number | ((item: I, instance: number) => number);
   concurrency?: number;
   queue?: QueueSpec;
