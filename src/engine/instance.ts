@@ -172,6 +172,9 @@ export class Instance {
           throw err;
         }
         if (step.done) return;
+        // The read may have been under way (waiting for the event to arrive) when a pause came.
+        if (this.pausedBy.size > 0) await this.waitWhilePaused(slot);
+        if (this.run.signal.aborted) return;
         this.processed++;
         const arrival = step.value;
         const env: Envelope = {

@@ -26,6 +26,10 @@ export interface Node<I, O> {
   readonly __out?: () => O;
 }
 
+declare const noOutput: unique symbol;
+/** The output type of a sink: nothing can be connected after it. */
+export type NoOutput = typeof noOutput;
+
 /** The untyped description the runtime works from (types were checked when the job was built). */
 export interface ComponentDef {
   name: string;
@@ -104,7 +108,7 @@ export class Job {
     });
   }
 
-  sink<I>(name: string, spec: SinkSpec<I>): Node<I, never> {
+  sink<I>(name: string, spec: SinkSpec<I>): Node<I, NoOutput> {
     if (!spec.write && !spec.create) {
       this.problems.push(`sink '${name}' has neither 'write' nor 'create'; give one of them`);
     }
@@ -116,7 +120,7 @@ export class Job {
       const write = spec.write;
       return { process: (item) => write?.(item as I, info) };
     };
-    return this.add<I, never>({
+    return this.add<I, NoOutput>({
       name,
       kind: 'sink',
       parallelism: spec.parallelism ?? 1,
