@@ -36,10 +36,15 @@ export function sparkline(series: readonly number[], max: number, width = 60): s
 export function chart(
   series: readonly number[],
   max: number,
-  options: { width?: number; height?: number } = {},
+  options: { width?: number; height?: number; marks?: Record<string, number> } = {},
 ): string {
   const width = options.width ?? 60;
   const height = options.height ?? 8;
+  // Rows holding a marked level (e.g. the watermarks) get its letter on the axis.
+  const markAt = new Map<number, string>();
+  for (const [letter, value] of Object.entries(options.marks ?? {})) {
+    markAt.set(Math.max(1, Math.min(height, Math.round((value / max) * height + 0.5))), letter);
+  }
   const points = resample(series, width);
   const label = (v: number) => String(Math.round(v)).padStart(String(max).length);
   const rows: string[] = [];
@@ -47,7 +52,7 @@ export function chart(
     const threshold = ((r - 0.5) / height) * max;
     const cells = points.map((v) => (v >= threshold ? '█' : ' ')).join('');
     const axis = r === height ? label(max) : r === 1 ? label(0) : ' '.repeat(String(max).length);
-    rows.push(`${axis} |${cells}`);
+    rows.push(`${axis} ${markAt.get(r) ?? '|'}${cells}`);
   }
   rows.push(`${' '.repeat(String(max).length)} +${'-'.repeat(points.length)}`);
   return rows.join('\n');
@@ -91,8 +96,15 @@ export function formatOutcomes(outcomes: readonly StrategyOutcome[], slowInstanc
   ];
   const thrashing = outcomes.find((o) => o.strategy === 'stop-sources');
   if (thrashing) {
-    parts.push('', `stop-sources, ${slowInstance} queue depth (declare at 80%, relieve at 30%):`);
-    parts.push(chart(thrashing.depthSeries.slice(0, 80), thrashing.queueCapacity, { width: 80, height: 8 }));
+    parts.push('', `stop-sources, ${slowInstance} queue depth (H: declare at 80%, L: relieve at 30%):`);
+    const cap = thrashing.queueCapacity;
+    parts.push(
+      chart(thrashing.depthSeries.slice(0, 80), cap, {
+        width: 80,
+        height: 8,
+        marks: { H: cap * 0.8, L: cap * 0.3 },
+      }),
+    );
     parts.push(
       `  (first ${Math.round((Math.min(80, thrashing.depthSeries.length) * thrashing.durationMs) / Math.max(1, thrashing.depthSeries.length) / 1000)} s)`,
     );
