@@ -4,6 +4,7 @@ export * from './clock.js';
 export * from './concurrency.js';
 export * from './credits.js';
 export * from './errors.js';
+export * from './interop/index.js';
 export * from './ring-buffer.js';
 export * from './thrashing.js';
 export * from './token-bucket.js';
