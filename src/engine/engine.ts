@@ -155,8 +155,20 @@ export class JobRun {
         inst.incoming.some((e) => e.strategy === 'stop-upstream' && e.def.from === u.def.name),
       );
       this.watches.set(inst.id, watch);
+      const wm = watch.watermarks;
+      // Watermarks only change state at a crossing; skipping other readings keeps the hot path cheap.
+      // With only a count bound, the crossings are whole depths, compared without any division.
+      const countOnly = !Number.isFinite(inst.inbox.maxBytes);
+      const highDepth = Math.ceil(wm.high * inst.inbox.capacity);
+      const lowDepth = Math.floor(wm.low * inst.inbox.capacity);
       inst.inbox.onLevel = (inbox) => {
-        const t = watch.watermarks.update(inbox.level);
+        if (countOnly) {
+          const depth = inbox.depth;
+          if (wm.inPressure ? depth > lowDepth : depth < highDepth) return;
+        }
+        const level = inbox.level;
+        if (wm.inPressure ? level > wm.low : level < wm.high) return;
+        const t = wm.update(level);
         if (t === 'declared') this.declare(watch, sources);
         else if (t === 'relieved') this.relieve(watch, sources);
       };

@@ -27,6 +27,9 @@ export class Inbox {
   readonly channel: Channel<Envelope>;
   readonly credits: Credits;
   private sendersLeft = 0;
+  /** Slots freed but not yet granted back: credit returns in small batches, as Flink's does per buffer. */
+  private ungranted = 0;
+  private readonly grantBatch: number;
   /** Called after every change of depth (for watermarks and the strategies). */
   onLevel: (inbox: Inbox) => void = () => {};
 
@@ -44,6 +47,7 @@ export class Inbox {
       policy: 'block',
     });
     this.credits = new Credits({ initial: capacity, max: capacity, name: id });
+    this.grantBatch = Math.max(1, Math.floor(capacity / 32));
   }
 
   get depth(): number {
@@ -76,7 +80,12 @@ export class Inbox {
 
   /** Moves an item now if credit and room allow; never waits. */
   tryOffer(env: Envelope): boolean {
-    if (!this.credits.tryAcquire(1)) return false;
+    if (!this.credits.tryAcquire(1)) {
+      // Credit still held back in a batch is room all the same: a dropping sender must see it.
+      if (this.ungranted === 0) return false;
+      this.flushCredits();
+      if (!this.credits.tryAcquire(1)) return false;
+    }
     if (!this.channel.trySend(env)) {
       this.credits.grant(1);
       return false;
@@ -100,6 +109,8 @@ export class Inbox {
 
   /** The next item, or CLOSED once every sender is done and the queue is drained. */
   async take(signal: AbortSignal): Promise<Envelope | typeof CLOSED> {
+    // About to wait on an empty queue: every freed slot must be granted, or the senders never come.
+    this.flushCredits();
     try {
       const env = await this.channel.receive(signal);
       this.taken();
@@ -117,7 +128,15 @@ export class Inbox {
   }
 
   private taken(): void {
-    this.credits.grant(1);
+    // A blocked sender gets its credit at once; otherwise credit goes back in batches.
+    if (++this.ungranted >= this.grantBatch || this.credits.waiting > 0) this.flushCredits();
     this.onLevel(this);
+  }
+
+  private flushCredits(): void {
+    if (this.ungranted === 0) return;
+    const n = this.ungranted;
+    this.ungranted = 0;
+    this.credits.grant(n);
   }
 }
