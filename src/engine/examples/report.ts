@@ -13,21 +13,22 @@ export function table(headers: string[], rows: string[][]): string {
 
 const BARS = ' ▁▂▃▄▅▆▇█';
 
-/** Resamples a series to `width` points (the maximum of each bucket, so peaks survive). */
-export function resample(series: readonly number[], width: number): number[] {
+/** Resamples a series to `width` points: the maximum of each bucket (peaks survive) or its mean. */
+export function resample(series: readonly number[], width: number, how: 'max' | 'mean' = 'max'): number[] {
   if (series.length <= width) return [...series];
   const out: number[] = [];
   for (let i = 0; i < width; i++) {
     const from = Math.floor((i * series.length) / width);
     const to = Math.max(from + 1, Math.floor(((i + 1) * series.length) / width));
-    out.push(Math.max(...series.slice(from, to)));
+    const bucket = series.slice(from, to);
+    out.push(how === 'max' ? Math.max(...bucket) : bucket.reduce((a, b) => a + b, 0) / bucket.length);
   }
   return out;
 }
 
-/** One line of block characters, scaled to `max`. */
+/** One line of block characters, scaled to `max` (each character is the mean of its stretch). */
 export function sparkline(series: readonly number[], max: number, width = 60): string {
-  return resample(series, width)
+  return resample(series, width, 'mean')
     .map((v) => BARS[Math.max(0, Math.min(BARS.length - 1, Math.round((v / max) * (BARS.length - 1))))])
     .join('');
 }
@@ -91,7 +92,7 @@ export function formatOutcomes(outcomes: readonly StrategyOutcome[], slowInstanc
       rows,
     ),
     '',
-    `queue depth of ${slowInstance} over the run (0..capacity):`,
+    `mean queue depth of ${slowInstance} over the run (0..capacity):`,
     ...outcomes.map((o) => `  ${o.strategy.padEnd(13)} ${sparkline(o.depthSeries, o.queueCapacity)}`),
   ];
   const thrashing = outcomes.find((o) => o.strategy === 'stop-sources');
