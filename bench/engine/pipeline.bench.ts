@@ -173,7 +173,7 @@ const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].
 const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i])).join(' | ')} |`;
 console.log(`${ITEMS.toLocaleString('en-US')} items, best of ${ROUNDS} rounds, Node ${process.version}\n`);
 console.log(line(headers));
-console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
+console.log(line(widths.map((w) => '-'.repeat(w))));
 for (const r of rows) console.log(line(r));
 
 const hop = hopCost();

@@ -168,7 +168,12 @@ describe('live runs on the real clock', () => {
     const src = job.source('src', rateSource({ rate: 400, make: (i) => i }));
     const sink = job.sink<number>('sink', { write: () => {}, cost: 10 });
     job.connect(src, sink);
-    const run = runJob(job.build(), { clock, strategy: 'stop-sources', queue: { capacity: 20 }, sampleIntervalMs: 100 });
+    const run = runJob(job.build(), {
+      clock,
+      strategy: 'stop-sources',
+      queue: { capacity: 20 },
+      sampleIntervalMs: 100,
+    });
     await clock.sleep(1000);
     await run.stop({ drain: true });
     const m = run.metrics(Number.POSITIVE_INFINITY);
