@@ -300,6 +300,11 @@ export class Channel<T> implements AsyncIterable<T> {
     return RESOLVED;
   }
 
+  /** The oldest queued item without taking it (e.g. to measure its age), or `undefined`. */
+  peek(): T | undefined {
+    return this.buffer.peek();
+  }
+
   /** Takes the oldest item if there is one, otherwise `undefined`. Never waits. */
   tryReceive(): T | undefined {
     if (this.buffer.length === 0) return undefined;

@@ -6,6 +6,7 @@ export * from './credits.js';
 export * from './errors.js';
 export * from './interop/index.js';
 export * from './ring-buffer.js';
+export * from './simulation/index.js';
 export * from './thrashing.js';
 export * from './token-bucket.js';
 export * from './watermarks.js';
