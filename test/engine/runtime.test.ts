@@ -82,6 +82,35 @@ describe('run lifecycle', () => {
     expect(run.metrics(Number.POSITIVE_INFINITY).sinks.received).toBe(100);
   });
 
+  it('runs async operators concurrently within an instance, up to its concurrency', async () => {
+    const clock = new VirtualClock();
+    let inFlight = 0;
+    let most = 0;
+    const job = new Job('async');
+    const src = job.source(
+      'src',
+      iterableSource(() => Array.from({ length: 40 }, (_, i) => i)),
+    );
+    const io = job.operator<number, number>('io', {
+      concurrency: 4,
+      process: async (x, ctx) => {
+        most = Math.max(most, ++inFlight);
+        await clock.sleep(10); // a simulated I/O call
+        inFlight--;
+        ctx.emit(x);
+      },
+    });
+    const sink = job.sink<number>('sink', { write: () => {} });
+    job.connect(src, io).connect(io, sink);
+    const run = runJob(job.build(), { clock });
+    await clock.advance(100);
+    // 40 calls of 10 ms, four at a time: done in 100 ms instead of 400.
+    expect(most).toBe(4);
+    expect(run.metrics(Number.POSITIVE_INFINITY).sinks.received).toBe(40);
+    expect(run.metrics(100).instances.find((i) => i.id === 'io#0')!.busyTimeMsPerSecond).toBeCloseTo(1000, 0);
+    await run.done;
+  });
+
   it('fails the run with the failing instance named', async () => {
     const clock = new VirtualClock();
     const job = new Job('failing');

@@ -27,6 +27,12 @@ describe('propagate (blocking queues)', () => {
     expect(sink.utilization).toBeGreaterThan(0.99);
     expect(m.bottleneck?.instance).toBe('sink#0');
     expect(m.dropped).toBe(0);
+    // The engine's backpressure state names its causes: the sink's queue first, then the one behind it.
+    expect(m.backpressure.state).toBe('declared');
+    expect(m.backpressure.causes.map((c) => [c.instance, c.queue])).toEqual([
+      ['sink#0', 'sink#0.in'],
+      ['op#0', 'op#0.in'],
+    ]);
     await drain(run, clock);
     const end = run.metrics(Number.POSITIVE_INFINITY);
     expect(end.sinks.received).toBe(end.sources.read);
