@@ -200,11 +200,11 @@ export class Instance {
     const processor = this.def.create!(this.info);
     const slots: Promise<void>[] = [];
     for (let i = 0; i < this.def.concurrency; i++) slots.push(this.runSlot(processor, this.newSlot()));
-    try {
-      await Promise.all(slots);
-    } finally {
-      await processor.close?.();
-    }
+    // Every slot settles before the processor closes (a worker must outlive the calls still in it).
+    const settled = await Promise.allSettled(slots);
+    await processor.close?.();
+    const failed = settled.find((r) => r.status === 'rejected');
+    if (failed) throw (failed as PromiseRejectedResult).reason;
   }
 
   private async runSlot(processor: Processor<unknown, unknown>, slot: Slot): Promise<void> {
