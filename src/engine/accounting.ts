@@ -45,8 +45,17 @@ export class TimeAccounting {
     this.counts[to]++;
   }
 
+  private stopped = false;
+
+  /** Stops the accounting (the instance finished): later time is none of its states. */
+  stop(): void {
+    this.flush();
+    this.stopped = true;
+  }
+
   /** Brings the totals up to now. */
   flush(): TimeTotals {
+    if (this.stopped) return this.totals;
     const now = this.clock.now();
     const dt = now - this.last;
     if (dt > 0) {

@@ -140,6 +140,7 @@ export class Instance {
         if (!this.run.signal.aborted) this.run.fail(this, err);
       })
       .finally(() => {
+        this.accounting.stop();
         if (!this.run.signal.aborted) for (const t of this.downstream) t.inbox!.senderDone();
         this.finish();
       });
