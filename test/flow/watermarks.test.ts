@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { VirtualClock, type WatermarkEvent, Watermarks } from '../../src/flow/index.js';
+import { Channel, VirtualClock, type WatermarkEvent, Watermarks } from '../../src/flow/index.js';
 
 describe('Watermarks', () => {
   it('declares at the high mark, holds between the marks, relieves at the low mark', () => {
