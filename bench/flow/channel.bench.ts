@@ -41,6 +41,18 @@ async function channelItemByItem(n: number): Promise<number> {
   return sum;
 }
 
+async function channelForAwait(n: number): Promise<number> {
+  const ch = new Channel<number>({ capacity: CAPACITY });
+  const producer = (async () => {
+    for (let i = 0; i < n; i++) await ch.send(i);
+    ch.close();
+  })();
+  let sum = 0;
+  for await (const item of ch) sum += item;
+  await producer;
+  return sum;
+}
+
 /** The hot-loop idiom: synchronous trySend / tryReceive, awaiting only when full / empty. */
 async function channelTryFirst(n: number): Promise<number> {
   const ch = new Channel<number>({ capacity: CAPACITY });
@@ -206,6 +218,7 @@ function effectQueueBatched(n: number): Promise<number> {
 const M = quick ? 0.1 : 1;
 const cases: Case[] = [
   { name: 'Channel (block), item by item: send / receive', items: 2_000_000 * M, run: channelItemByItem },
+  { name: 'Channel (block), item by item: send / for await', items: 2_000_000 * M, run: channelForAwait },
   {
     name: 'Channel (block), item by item: trySend / tryReceive, await only when full / empty',
     items: 5_000_000 * M,

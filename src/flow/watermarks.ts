@@ -94,8 +94,11 @@ export class Watermarks {
     return now - this.stateSince;
   }
 
-  /** Feeds a gauge reading; returns the transition it caused, if any (and tells the listeners). */
-  update(level: number, now = this.clock.now()): PressureTransition | undefined {
+  /**
+   * Feeds a gauge reading; returns the transition it caused, if any (and tells the listeners). The
+   * clock is only read when a transition happens, so calling this on every queue operation is cheap.
+   */
+  update(level: number, now?: number): PressureTransition | undefined {
     this.lastLevel = level;
     if (!this.pressure) {
       if (level < this.high) {
@@ -116,7 +119,12 @@ export class Watermarks {
     return () => this.listeners.delete(listener);
   }
 
-  private transition(transition: PressureTransition, level: number, now: number): PressureTransition {
+  private transition(
+    transition: PressureTransition,
+    level: number,
+    at: number | undefined,
+  ): PressureTransition {
+    const now = at ?? this.clock.now();
     const previousStateMs = now - this.stateSince;
     if (transition === 'declared') {
       this.pressure = true;
