@@ -252,3 +252,52 @@ describe('determinism', () => {
     expect(await once()).toBe(await once());
   });
 });
+
+describe('temporary and permanent problems (the chapter\'s two permanent cases and the temporary one)', () => {
+  it('rides out a temporary slowdown: declared, relieved for good once the instance recovers, nothing lost', async () => {
+    const clock = new VirtualClock();
+    const job = new Job('hiccup');
+    const src = job.source('src', rateSource({ rate: 100, make: (i) => i }));
+    // The sink needs 30 ms an item for the first 3 s (a restart, a slow dependency), then 2 ms.
+    const sink = job.sink<number>('sink', { write: () => {}, cost: () => (clock.now() < 3000 ? 30 : 2) });
+    job.connect(src, sink);
+    const run = runJob(job.build(), {
+      clock,
+      strategy: 'stop-sources',
+      queue: { capacity: 50 },
+      thrashing: { windowMs: 5000 },
+    });
+    await clock.advance(3000);
+    expect(run.backpressure().declarations).toBeGreaterThan(0);
+    await clock.advance(12_000);
+    const m = run.metrics(5000);
+    expect(m.backpressure.state).toBe('clear');
+    expect(m.thrashing.find((t) => t.instance === 'sink#0')?.verdict).toBe('ok');
+    // The backlog left at the source was caught up: it reads at its own rate again.
+    expect(m.instances.find((i) => i.id === 'src#0')!.processed).toBeGreaterThanOrEqual(495);
+    expect(m.instances.find((i) => i.id === 'src#0')!.backpressure).toBe('OK');
+    await drain(run, clock);
+    const end = run.metrics(Number.POSITIVE_INFINITY);
+    expect(end.sinks.received).toBe(end.sources.read);
+    expect(end.sources.read).toBeGreaterThanOrEqual(1500);
+  });
+
+  it('calls an instance that stopped working stuck, and names it as the bottleneck', async () => {
+    const clock = new VirtualClock();
+    const job = new Job('hang');
+    const src = job.source('src', rateSource({ rate: 100, make: (i) => i }));
+    const op = job.operator<number, number>('op', { process: (x, ctx) => ctx.emit(x), cost: 1 });
+    // After 1 s the sink hangs on one item (a dependency that never answers).
+    const sink = job.sink<number>('sink', { write: () => {}, cost: () => (clock.now() < 1000 ? 1 : 3_600_000) });
+    job.connect(src, op).connect(op, sink);
+    const run = runJob(job.build(), { clock, queue: { capacity: 20 }, stuckAfterMs: 5000 });
+    await clock.advance(15_000);
+    const m = run.metrics(5000);
+    const sinkVerdict = m.thrashing.find((t) => t.instance === 'sink#0')!;
+    expect(sinkVerdict.verdict).toBe('stuck');
+    expect(sinkVerdict.root).toBe(true);
+    expect(m.bottleneck?.instance).toBe('sink#0');
+    expect(m.instances.find((i) => i.id === 'src#0')!.processed).toBe(0);
+    await run.stop();
+  });
+});
