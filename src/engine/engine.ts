@@ -136,6 +136,10 @@ export class JobRun {
     };
     for (const inst of this.instances) {
       if (!inst.inbox) continue;
+      // Under stop-upstream only the senders on stop-upstream edges are paused.
+      const stopUpstreamFrom = new Set(
+        inst.incoming.filter((e) => e.strategy === 'stop-upstream').map((e) => e.def.from),
+      );
       const watch: QueueWatch = {
         instance: inst,
         watermarks: new Watermarks({
@@ -146,14 +150,8 @@ export class JobRun {
         }),
         thrashing: new ThrashingDetector({ ...thrashing, clock: this.clock, name: inst.inbox.id }),
         stopSources: inst.incoming.some((e) => e.strategy === 'stop-sources'),
-        stopUpstream: inst.incoming
-          .filter((e) => e.strategy === 'stop-upstream')
-          .flatMap(() => [...inst.upstream]),
+        stopUpstream: [...inst.upstream].filter((u) => stopUpstreamFrom.has(u.def.name)),
       };
-      // Only senders on stop-upstream edges are paused; dedupe senders reached through several edges.
-      watch.stopUpstream = [...new Set(watch.stopUpstream)].filter((u) =>
-        inst.incoming.some((e) => e.strategy === 'stop-upstream' && e.def.from === u.def.name),
-      );
       this.watches.set(inst.id, watch);
       const wm = watch.watermarks;
       // Watermarks only change state at a crossing; skipping other readings keeps the hot path cheap.
