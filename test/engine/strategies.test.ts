@@ -253,7 +253,7 @@ describe('determinism', () => {
   });
 });
 
-describe('temporary and permanent problems (the chapter\'s two permanent cases and the temporary one)', () => {
+describe("temporary and permanent problems (the chapter's two permanent cases and the temporary one)", () => {
   it('rides out a temporary slowdown: declared, relieved for good once the instance recovers, nothing lost', async () => {
     const clock = new VirtualClock();
     const job = new Job('hiccup');
@@ -288,7 +288,10 @@ describe('temporary and permanent problems (the chapter\'s two permanent cases a
     const src = job.source('src', rateSource({ rate: 100, make: (i) => i }));
     const op = job.operator<number, number>('op', { process: (x, ctx) => ctx.emit(x), cost: 1 });
     // After 1 s the sink hangs on one item (a dependency that never answers).
-    const sink = job.sink<number>('sink', { write: () => {}, cost: () => (clock.now() < 1000 ? 1 : 3_600_000) });
+    const sink = job.sink<number>('sink', {
+      write: () => {},
+      cost: () => (clock.now() < 1000 ? 1 : 3_600_000),
+    });
     job.connect(src, op).connect(op, sink);
     const run = runJob(job.build(), { clock, queue: { capacity: 20 }, stuckAfterMs: 5000 });
     await clock.advance(15_000);
