@@ -351,6 +351,8 @@ export class JobRun {
             maxDepth: inbox.maxDepth,
             level: inbox.level,
             inPressure: watch?.watermarks.inPressure ?? false,
+            credits: inbox.credits.available,
+            waitingSenders: inbox.credits.waiting,
           }
         : undefined,
       processed,

@@ -18,6 +18,10 @@ export interface InstanceMetrics {
     maxDepth: number;
     level: number;
     inPressure: boolean;
+    /** Credits the receiver has granted and no sender has spent yet (free slots announced). */
+    credits: number;
+    /** Senders waiting for credit right now. */
+    waitingSenders: number;
   };
   /** Items taken in (operators, sinks) or read (sources) in the window. */
   processed: number;

@@ -11,7 +11,19 @@ describe('propagate (blocking queues)', () => {
       queue: { capacity: 20 },
       strategy: 'propagate',
     });
-    await clock.advance(10_000);
+    for (let t = 0; t < 100; t++) {
+      await clock.advance(100);
+      // Credit never announces more room than there is.
+      for (const i of run.metrics().instances) {
+        if (i.queue) expect(i.queue.depth + i.queue.credits).toBeLessThanOrEqual(20);
+      }
+    }
+    // Once the queues are full, every sender is waiting for credit.
+    const queues = run.metrics().instances.filter((i) => i.queue);
+    expect(queues.map((i) => [i.id, i.queue!.credits, i.queue!.waitingSenders])).toEqual([
+      ['op#0', 0, 1],
+      ['sink#0', 0, 1],
+    ]);
     const before = instance(run, 'src#0').processedTotal;
     await clock.advance(10_000);
     // Over the last 10 s the source read at the sink's pace (50/s), not at its own (100/s).
