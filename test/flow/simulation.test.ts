@@ -211,6 +211,9 @@ describe('simulate: other shapes', () => {
       /time\s+produced\s+consumed\s+queued\s+dropped\s+lag\s+oldest\s+producer ev\/s\s+memory/,
     );
     expect(text).toContain(`verdict: ${r.verdict}`);
+    expect(text).toMatch(
+      /backpressure \(watermarks at 80% \/ 50% of the queue\): first declared at 8\.9 s, once; no thrashing/,
+    );
     const chart = renderChart(r).split('\n');
     expect(chart[1]).toMatch(/^10,000 ┤ +▂▇█+$/); // the top row fills once the queue is full
     expect(chart[8]).toMatch(/^ +0 ┤▆█+$/);

@@ -78,14 +78,24 @@ export function renderChart(r: SimulationResult, height = 8): string {
   return lines.join('\n');
 }
 
+/** What the queue's watermarks (80% / 50% of its bound) saw. */
+export function describePressure(r: SimulationResult): string | undefined {
+  const t = r.totals;
+  if (t.pressureDeclaredAtSec === undefined) return undefined;
+  const times = t.pressureDeclarations === 1 ? 'once' : `${t.pressureDeclarations} times`;
+  return `backpressure (watermarks at 80% / 50% of the queue): first declared at ${num(t.pressureDeclaredAtSec)} s, ${times}; ${t.thrashing ? 'thrashing (declared and relieved over and over)' : 'no thrashing'}`;
+}
+
 /** Everything a person wants to read: scenario, table, verdict, chart. */
 export function renderReport(r: SimulationResult): string {
+  const pressure = describePressure(r);
   return [
     `sluice simulate: ${describeScenario(r)}`,
     '',
     renderTable(r),
     '',
     `verdict: ${r.verdict}`,
+    ...(pressure ? [pressure] : []),
     '',
     renderChart(r),
     '',
