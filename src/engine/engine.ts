@@ -154,7 +154,8 @@ export class JobRun {
       };
       this.watches.set(inst.id, watch);
       const wm = watch.watermarks;
-      // Watermarks only change state at a crossing; skipping other readings keeps the hot path cheap.
+      // Watermarks (declareAfter = relieveAfter = 1 here) only change state at a crossing; skipping the
+      // other readings keeps the hot path cheap.
       // With only a count bound, the crossings are whole depths, compared without any division.
       const countOnly = !Number.isFinite(inst.inbox.maxBytes);
       const highDepth = Math.ceil(wm.high * inst.inbox.capacity);
