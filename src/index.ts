@@ -1,2 +1,4 @@
 // Public entry point: re-exports each layer's public API as it lands.
-export {};
+
+export * from './engine/index.js';
+export * from './flow/index.js';

@@ -1,6 +1,11 @@
 import type { Command } from 'commander';
+import { register as engine } from './engine.js';
+import { register as simulate } from './simulate.js';
 
 /** Each command module exports a `register(program)`; one line here per command keeps main.ts stable. */
 export type RegisterCommand = (program: Command) => void;
 
-export const commands: RegisterCommand[] = [];
+export const commands: RegisterCommand[] = [
+  simulate, // sluice simulate (src/flow/simulation)
+  engine, // sluice engine (src/engine)
+];

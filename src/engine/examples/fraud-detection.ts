@@ -1,0 +1,343 @@
+/**
+ * The fraud-detection job of "Grokking Streaming Systems" (chapters 4 and 9): transactions fan out to
+ * three analyzers, their scores fan in to a score aggregator keyed by transaction, and decisions go to
+ * a sink. One score-aggregator instance is slow, and each engine strategy deals with it differently.
+ */
+import { type Clock, VirtualClock } from '../../flow/clock.js';
+import { type JobRun, runJob } from '../engine.js';
+import { Job, type JobGraph } from '../job.js';
+import { rateSource } from '../sources.js';
+import { byKey, type InstanceInfo, type Strategy } from '../types.js';
+
+export interface Transaction {
+  id: string;
+  card: number;
+  amount: number;
+  lat: number;
+  lon: number;
+  at: number;
+}
+
+export interface Score {
+  txId: string;
+  analyzer: 'avg-ticket' | 'proximity' | 'txn-count';
+  score: number;
+}
+
+export interface Decision {
+  txId: string;
+  score: number;
+  fraud: boolean;
+}
+
+export interface FraudJobOptions {
+  /** Transactions per second per source instance (2 instances). Default 150. */
+  ratePerSource?: number;
+  /** Processing time of the slow score-aggregator instance (ms per score). Default 5 (200 scores/s). */
+  slowCostMs?: number;
+  /** Processing time of the other aggregator instances (ms per score). Default 1.5. */
+  aggregatorCostMs?: number;
+  /** Which aggregator instance is slow. Default 1. */
+  slowInstance?: number;
+  /** Queue capacity in front of every instance. Default 200. */
+  queueCapacity?: number;
+  /** Number of cards the transactions are spread over. Default 500. */
+  cards?: number;
+}
+
+/** Counts the job keeps about transactions that never got all three scores. */
+export interface FraudStats {
+  decided: number;
+  fraud: number;
+  /** Transactions the aggregator gave up on (a score never came: it was dropped). */
+  incomplete: number;
+}
+
+export const AGGREGATOR = 'score-aggregator';
+
+/** A small deterministic PRNG (mulberry32) so every run of the example sees the same transactions. */
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export function buildFraudJob(options: FraudJobOptions = {}, stats: FraudStats = newStats()): JobGraph {
+  const rate = options.ratePerSource ?? 150;
+  const slowCost = options.slowCostMs ?? 5;
+  const aggCost = options.aggregatorCostMs ?? 1.5;
+  const slow = options.slowInstance ?? 1;
+  const cards = options.cards ?? 500;
+  const queue = { capacity: options.queueCapacity ?? 200 };
+  const job = new Job('fraud-detection');
+
+  const randoms = new Map<number, () => number>();
+  const transactions = job.source(
+    'transactions',
+    rateSource<Transaction>({
+      rate,
+      parallelism: 2,
+      make: (seq, info: InstanceInfo, at) => {
+        let random = randoms.get(info.index);
+        if (!random) randoms.set(info.index, (random = prng(42 + info.index)));
+        const card = Math.floor(random() * cards);
+        // Most tickets are ordinary; a few are large, and a few come from far away.
+        const amount = random() < 0.02 ? 2000 + random() * 8000 : 5 + random() * 120;
+        const far = random() < 0.01;
+        return {
+          id: `t${info.index}-${seq}`,
+          card,
+          amount,
+          lat: 48 + (far ? 20 : 0) + random() * 0.5,
+          lon: 2 + (far ? 40 : 0) + random() * 0.5,
+          at,
+        };
+      },
+    }),
+  );
+
+  const avgTicket = job.operator<Transaction, Score>('avg-ticket', {
+    parallelism: 2,
+    cost: 1,
+    queue,
+    create: () => {
+      const averages = new Map<number, { n: number; mean: number }>();
+      return {
+        process: (tx, ctx) => {
+          const a = averages.get(tx.card) ?? { n: 0, mean: tx.amount };
+          const ratio = a.n === 0 ? 1 : tx.amount / a.mean;
+          a.n++;
+          a.mean += (tx.amount - a.mean) / a.n;
+          averages.set(tx.card, a);
+          ctx.emit({
+            txId: tx.id,
+            analyzer: 'avg-ticket',
+            score: Math.min(1, Math.max(0, (ratio - 1) / 10)),
+          });
+        },
+      };
+    },
+  });
+
+  // Windowed proximity: a card used far away from where it was used within the last 10 minutes.
+  const proximity = job.operator<Transaction, Score>('proximity', {
+    parallelism: 2,
+    cost: 1,
+    queue,
+    create: () => {
+      const last = new Map<number, Transaction>();
+      return {
+        process: (tx, ctx) => {
+          const prev = last.get(tx.card);
+          let score = 0;
+          if (prev && tx.at - prev.at < 600_000) {
+            const km = Math.hypot(tx.lat - prev.lat, tx.lon - prev.lon) * 111;
+            score = Math.min(1, km / 2000);
+          }
+          last.set(tx.card, tx);
+          ctx.emit({ txId: tx.id, analyzer: 'proximity', score });
+        },
+      };
+    },
+  });
+
+  // Windowed count: how many times the card was used in the last 60 seconds (event time).
+  const txnCount = job.operator<Transaction, Score>('txn-count', {
+    parallelism: 2,
+    cost: 1,
+    queue,
+    create: () => {
+      const recent = new Map<number, number[]>();
+      return {
+        process: (tx, ctx) => {
+          const times = (recent.get(tx.card) ?? []).filter((t) => tx.at - t < 60_000);
+          times.push(tx.at);
+          recent.set(tx.card, times);
+          ctx.emit({
+            txId: tx.id,
+            analyzer: 'txn-count',
+            score: Math.min(1, Math.max(0, (times.length - 3) / 10)),
+          });
+        },
+      };
+    },
+  });
+
+  const aggregator = job.operator<Score, Decision>(AGGREGATOR, {
+    parallelism: 3,
+    cost: (_score, instance) => (instance === slow ? slowCost : aggCost),
+    queue,
+    create: () => {
+      const pending = new Map<string, { sum: number; n: number; since: number }>();
+      return {
+        process: (s, ctx) => {
+          const now = ctx.now();
+          // A transaction whose scores have not all come within 10 s lost one to a drop: give up on it.
+          for (const [id, p] of pending) {
+            if (now - p.since < 10_000) break;
+            pending.delete(id);
+            stats.incomplete++;
+          }
+          const p = pending.get(s.txId) ?? { sum: 0, n: 0, since: now };
+          p.sum += s.score;
+          p.n++;
+          if (p.n < 3) {
+            pending.set(s.txId, p);
+            return;
+          }
+          pending.delete(s.txId);
+          const score = p.sum / 3;
+          ctx.emit({ txId: s.txId, score, fraud: score > 0.3 });
+        },
+        close: () => {
+          stats.incomplete += pending.size;
+        },
+      };
+    },
+  });
+
+  const decisions = job.sink<Decision>('decisions', {
+    write: (d) => {
+      stats.decided++;
+      if (d.fraud) stats.fraud++;
+    },
+    queue,
+  });
+
+  const byCard = byKey<Transaction>((tx) => tx.card);
+  const byTx = byKey<Score>((s) => s.txId);
+  job
+    .connect(transactions, avgTicket, { grouping: byCard })
+    .connect(transactions, proximity, { grouping: byCard })
+    .connect(transactions, txnCount, { grouping: byCard })
+    .connect(avgTicket, aggregator, { grouping: byTx })
+    .connect(proximity, aggregator, { grouping: byTx })
+    .connect(txnCount, aggregator, { grouping: byTx })
+    .connect(aggregator, decisions);
+  return job.build();
+}
+
+export function newStats(): FraudStats {
+  return { decided: 0, fraud: 0, incomplete: 0 };
+}
+
+export interface StrategyOutcome {
+  strategy: Strategy;
+  durationMs: number;
+  /** Transactions read by the sources during the run. */
+  read: number;
+  /** Decisions reaching the sink during the run. */
+  decided: number;
+  /** Decisions per second over the run. */
+  throughput: number;
+  latencyP50Ms: number;
+  latencyP99Ms: number;
+  /** Deepest the slow instance's queue got. */
+  maxQueueDepth: number;
+  queueCapacity: number;
+  /** Scores discarded on the way (drop and sample). */
+  dropped: number;
+  /** Transactions read but never decided, counted after draining the job. */
+  lost: number;
+  /** Share of the run the sources spent backpressured (blocked or paused). */
+  sourceBackpressure: number;
+  /** How many times backpressure was declared on any queue. */
+  declarations: number;
+  /** Verdict on the queue at the root of the pressure, with the instance. */
+  thrashing: string;
+  bottleneck: string;
+  /** Depth of the slow instance's queue, one point per sample. */
+  depthSeries: number[];
+}
+
+export interface CompareOptions extends FraudJobOptions {
+  strategies?: readonly Strategy[];
+  /** Virtual run time per strategy (ms). Default 60 000. */
+  durationMs?: number;
+  /** Clock factory; default: a fresh VirtualClock per strategy. */
+  clock?: () => Clock;
+  /** Advances time on the clock (a VirtualClock is advanced; a real one is slept on). */
+  sampleIntervalMs?: number;
+}
+
+/** Runs the job once per strategy and reports what each did. */
+export async function compareStrategies(options: CompareOptions = {}): Promise<StrategyOutcome[]> {
+  const strategies =
+    options.strategies ?? (['propagate', 'stop-sources', 'stop-upstream', 'drop', 'sample'] as const);
+  const outcomes: StrategyOutcome[] = [];
+  for (const strategy of strategies) outcomes.push(await runStrategy(strategy, options));
+  return outcomes;
+}
+
+export async function runStrategy(
+  strategy: Strategy,
+  options: CompareOptions = {},
+): Promise<StrategyOutcome> {
+  const durationMs = options.durationMs ?? 60_000;
+  const clock = options.clock?.() ?? new VirtualClock();
+  const stats = newStats();
+  const graph = buildFraudJob(options, stats);
+  const sampleIntervalMs = options.sampleIntervalMs ?? 250;
+  const run = runJob(graph, {
+    clock,
+    strategy,
+    sampleIntervalMs,
+    historySize: Math.ceil(durationMs / sampleIntervalMs) + 10,
+  });
+  await advance(clock, durationMs);
+  const m = run.metrics(Number.POSITIVE_INFINITY);
+  const slowId = `${AGGREGATOR}#${options.slowInstance ?? 1}`;
+  const slow = m.instances.find((i) => i.id === slowId)!;
+  const sources = m.instances.filter((i) => i.kind === 'source');
+  const root = m.thrashing.find((t) => t.root) ?? m.thrashing[0];
+  const outcome: StrategyOutcome = {
+    strategy,
+    durationMs,
+    read: m.sources.read,
+    decided: stats.decided,
+    throughput: (stats.decided * 1000) / durationMs,
+    latencyP50Ms: m.sinks.latencyMs.p50,
+    latencyP99Ms: m.sinks.latencyMs.p99,
+    maxQueueDepth: slow.queue!.maxDepth,
+    queueCapacity: slow.queue!.capacity,
+    dropped: m.dropped,
+    lost: 0,
+    sourceBackpressure:
+      sources.reduce((s, i) => s + i.backPressuredTimeMsPerSecond, 0) / sources.length / 1000,
+    declarations: m.backpressure.declarations,
+    thrashing: root ? `${root.verdict} (${root.instance})` : 'none',
+    bottleneck: m.bottleneck?.instance ?? 'none',
+    depthSeries: run.samples(slowId).map((s) => s.depth),
+  };
+  await drain(run, clock);
+  outcome.lost = run.metrics(Number.POSITIVE_INFINITY).sources.read - stats.decided;
+  return outcome;
+}
+
+async function advance(clock: Clock, ms: number): Promise<void> {
+  if (clock instanceof VirtualClock) await clock.advance(ms);
+  else await clock.sleep(ms);
+}
+
+/** Stops the sources and lets everything in flight reach the sink (time keeps moving meanwhile). */
+async function drain(run: JobRun, clock: Clock): Promise<void> {
+  const stopped = run.stop({ drain: true });
+  if (clock instanceof VirtualClock) {
+    let done = false;
+    stopped.then(
+      () => {
+        done = true;
+      },
+      () => {
+        done = true;
+      },
+    );
+    while (!done) await clock.advance(1000);
+  }
+  await stopped;
+}

@@ -1,0 +1,114 @@
+import type { StrategyOutcome } from './fraud-detection.js';
+
+/** Left-aligned text table with a header rule. */
+export function table(headers: string[], rows: string[][]): string {
+  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => c.padEnd(widths[i]))
+      .join('  ')
+      .trimEnd();
+  return [line(headers), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
+}
+
+const BARS = ' ▁▂▃▄▅▆▇█';
+
+/** Resamples a series to `width` points: the maximum of each bucket (peaks survive) or its mean. */
+export function resample(series: readonly number[], width: number, how: 'max' | 'mean' = 'max'): number[] {
+  if (series.length <= width) return [...series];
+  const out: number[] = [];
+  for (let i = 0; i < width; i++) {
+    const from = Math.floor((i * series.length) / width);
+    const to = Math.max(from + 1, Math.floor(((i + 1) * series.length) / width));
+    const bucket = series.slice(from, to);
+    out.push(how === 'max' ? Math.max(...bucket) : bucket.reduce((a, b) => a + b, 0) / bucket.length);
+  }
+  return out;
+}
+
+/** One line of block characters, scaled to `max` (each character is the mean of its stretch). */
+export function sparkline(series: readonly number[], max: number, width = 60): string {
+  return resample(series, width, 'mean')
+    .map((v) => BARS[Math.max(0, Math.min(BARS.length - 1, Math.round((v / max) * (BARS.length - 1))))])
+    .join('');
+}
+
+/** A small multi-row ASCII chart with a labelled y axis. */
+export function chart(
+  series: readonly number[],
+  max: number,
+  options: { width?: number; height?: number; marks?: Record<string, number> } = {},
+): string {
+  const width = options.width ?? 60;
+  const height = options.height ?? 8;
+  // Rows holding a marked level (e.g. the watermarks) get its letter on the axis.
+  const markAt = new Map<number, string>();
+  for (const [letter, value] of Object.entries(options.marks ?? {})) {
+    markAt.set(Math.max(1, Math.min(height, Math.round((value / max) * height + 0.5))), letter);
+  }
+  const points = resample(series, width);
+  const label = (v: number) => String(Math.round(v)).padStart(String(max).length);
+  const rows: string[] = [];
+  for (let r = height; r >= 1; r--) {
+    const threshold = ((r - 0.5) / height) * max;
+    const cells = points.map((v) => (v >= threshold ? '█' : ' ')).join('');
+    const axis = r === height ? label(max) : r === 1 ? label(0) : ' '.repeat(String(max).length);
+    rows.push(`${axis} ${markAt.get(r) ?? '|'}${cells}`);
+  }
+  rows.push(`${' '.repeat(String(max).length)} +${'-'.repeat(points.length)}`);
+  return rows.join('\n');
+}
+
+const ms = (v: number) => (v >= 10_000 ? `${(v / 1000).toFixed(1)} s` : `${Math.round(v)} ms`);
+
+/** The side-by-side comparison the example prints. */
+export function formatOutcomes(outcomes: readonly StrategyOutcome[], slowInstance: string): string {
+  const rows = outcomes.map((o) => [
+    o.strategy,
+    `${o.throughput.toFixed(1)}/s`,
+    ms(o.latencyP50Ms),
+    ms(o.latencyP99Ms),
+    `${o.maxQueueDepth}/${o.queueCapacity}`,
+    String(o.dropped),
+    String(o.lost),
+    `${Math.round(o.sourceBackpressure * 100)}%`,
+    o.thrashing,
+    o.bottleneck,
+  ]);
+  const parts = [
+    table(
+      [
+        'strategy',
+        'throughput',
+        'p50 latency',
+        'p99 latency',
+        'max queue',
+        'dropped',
+        'lost txns',
+        'src backpressured',
+        'thrashing',
+        'bottleneck',
+      ],
+      rows,
+    ),
+    '',
+    `mean queue depth of ${slowInstance} over the run (0..capacity):`,
+    ...outcomes.map((o) => `  ${o.strategy.padEnd(13)} ${sparkline(o.depthSeries, o.queueCapacity)}`),
+  ];
+  const thrashing = outcomes.find((o) => o.strategy === 'stop-sources');
+  if (thrashing) {
+    parts.push('', `stop-sources, ${slowInstance} queue depth (H: declare at 80%, L: relieve at 30%):`);
+    const cap = thrashing.queueCapacity;
+    parts.push(
+      chart(thrashing.depthSeries.slice(0, 80), cap, {
+        width: 80,
+        height: 8,
+        marks: { H: cap * 0.8, L: cap * 0.3 },
+      }),
+    );
+    parts.push(
+      `  (first ${Math.round((Math.min(80, thrashing.depthSeries.length) * thrashing.durationMs) / Math.max(1, thrashing.depthSeries.length) / 1000)} s)`,
+    );
+  }
+  return parts.join('\n');
+}

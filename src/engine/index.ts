@@ -1,0 +1,12 @@
+export * from './accounting.js';
+export * from './bottleneck.js';
+export * from './engine.js';
+export * from './histogram.js';
+export { CLOSED, type Envelope, Inbox } from './inbox.js';
+export * from './job.js';
+export * from './metrics.js';
+export * from './pressure.js';
+export * from './size.js';
+export * from './sources.js';
+export * from './types.js';
+export * from './worker.js';

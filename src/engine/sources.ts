@@ -1,0 +1,55 @@
+import type { Arrival, InstanceInfo, SourceSpec } from './types.js';
+
+export interface RateSourceOptions<O> {
+  /** Events per second arriving at each instance (in the outside world, e.g. a Kafka partition). */
+  rate: number;
+  /** Builds event `seq` (0, 1, 2, ... per instance) that arrived at time `at`. */
+  make: (seq: number, info: InstanceInfo, at: number) => O;
+  parallelism?: number;
+  /** Stop after this many events per instance. Default: never. */
+  count?: number;
+  sizeOf?: (item: O) => number;
+}
+
+/**
+ * A source whose events arrive at a fixed rate whether or not the job keeps up: event `n` arrives at
+ * `start + n / rate`. The engine reads an event only when it can send it, so a job that falls behind
+ * leaves a backlog outside the engine, and the event's latency counts from its arrival, not from the
+ * moment it was finally read.
+ */
+export function rateSource<O>(options: RateSourceOptions<O>): SourceSpec<O> {
+  if (!(options.rate > 0) || !Number.isFinite(options.rate)) {
+    throw new RangeError(`rateSource: rate ${options.rate}; give events per second as a finite number > 0`);
+  }
+  if (options.count !== undefined && !(Number.isInteger(options.count) && options.count >= 0)) {
+    throw new RangeError(`rateSource: count ${options.count}; use a whole number >= 0`);
+  }
+  const interval = 1000 / options.rate;
+  return {
+    parallelism: options.parallelism,
+    sizeOf: options.sizeOf,
+    async *read(info, signal): AsyncIterable<Arrival<O>> {
+      const start = info.clock.now();
+      const count = options.count ?? Number.POSITIVE_INFINITY;
+      for (let seq = 0; seq < count; seq++) {
+        const due = start + seq * interval;
+        const wait = due - info.clock.now();
+        if (wait > 0) await info.clock.sleep(wait, signal);
+        yield { value: options.make(seq, info, due), at: due };
+      }
+    },
+  };
+}
+
+/** A source that reads an in-memory list (or any iterable) as fast as the job takes it. */
+export function iterableSource<O>(
+  items: (info: InstanceInfo) => Iterable<O>,
+  parallelism?: number,
+): SourceSpec<O> {
+  return {
+    parallelism,
+    *read(info) {
+      for (const value of items(info)) yield { value };
+    },
+  };
+}
