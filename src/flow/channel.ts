@@ -299,7 +299,23 @@ export class Channel<T> implements AsyncIterable<T> {
   sendMany(items: Iterable<T>, signal?: AbortSignal): Promise<void> {
     if (this.state !== 'open') return Promise.reject(this.senderError());
     const list = Array.isArray(items) ? (items as T[]) : Array.from(items);
-    for (let i = 0; i < list.length; i++) {
+    let i = 0;
+    if (!this.sizes && !this.watermarks && this.waitingSenderCount === 0) {
+      // Bulk path: waiting readers get one item each, the rest is copied in while there is room.
+      while (i < list.length && this.waitingReceiverCount > 0) {
+        this.counters.offered++;
+        this.accept(list[i++], 0);
+      }
+      const n = Math.min(this.capacity - this.buffer.length, list.length - i);
+      if (n > 0) {
+        this.buffer.pushMany(list, i, n);
+        i += n;
+        this.counters.offered += n;
+        this.counters.sent += n;
+        if (this.buffer.length > this.counters.maxDepth) this.counters.maxDepth = this.buffer.length;
+      }
+    }
+    for (; i < list.length; i++) {
       const item = list[i];
       this.counters.offered++;
       const size = this.sizeOf ? this.measure(item) : 0;
@@ -354,7 +370,11 @@ export class Channel<T> implements AsyncIterable<T> {
 
   /** Resolves with between 1 and `max` items, waiting for the first one if needed. */
   receiveMany(max: number, signal?: AbortSignal): Promise<T[]> {
-    if (!(max >= 1)) return Promise.reject(new RangeError(`receiveMany: max must be at least 1, got ${max}`));
+    if (!(max >= 1) || !Number.isInteger(max)) {
+      return Promise.reject(
+        new RangeError(`channel "${this.name}": receiveMany(max) needs a whole number >= 1, got ${max}`),
+      );
+    }
     if (this.buffer.length > 0) return Promise.resolve(this.takeMany(max));
     if (this.state !== 'open') return Promise.reject(this.readerError());
     return this.waitForItems(max, signal) as Promise<T[]>;
@@ -457,7 +477,13 @@ export class Channel<T> implements AsyncIterable<T> {
   }
 
   private takeMany(max: number): T[] {
-    const out: T[] = [];
+    let out: T[];
+    if (!this.sizes && !this.watermarks) {
+      out = this.buffer.shiftMany(max);
+      this.counters.received += out.length;
+    } else {
+      out = [];
+    }
     while (out.length < max) {
       if (this.buffer.length === 0) {
         if (this.waitingSenderCount === 0) break;
