@@ -36,7 +36,7 @@ export function verdictFor(r: Partial): string {
         `the consumer keeps up (${num(c)} ev/s for ${num(o.produceRate)} ev/s produced): the queue never holds more than ${int(t.maxQueued)} events`,
       );
     } else {
-      parts.push('and drains between them: the buffer absorbs the bursts');
+      parts[parts.length - 1] += ' and it drains between them: the buffer absorbs the bursts';
     }
   } else {
     const full = t.fullAtSec !== undefined ? `full after ${num(t.fullAtSec)} s` : undefined;
