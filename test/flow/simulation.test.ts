@@ -151,6 +151,8 @@ describe('simulate: a 50% failure rate with retries', () => {
     expect(r.totals.consumed).toBeGreaterThan(1000);
     expect(Math.abs(r.totals.deadLettered - r.totals.consumed)).toBeLessThanOrEqual(1);
     expect(r.verdict).toMatch(/events given up after 0 retries/);
+    expect(r.growthPerSec).toBe(-50); // 100 attempts/s, each event leaves after one: the backlog drains
+    expect(r.totals.maxQueued).toBeLessThanOrEqual(1);
     expectConservation(r);
   });
 });
