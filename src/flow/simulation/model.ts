@@ -334,9 +334,13 @@ export function simulate(input: SimulationOptions): SimulationResult {
 
   const stats = queue.stats;
   const effectiveConsumeRate = o.consumeRate * (1 - o.failureRate);
-  // Events leave the backlog by succeeding or by being given up after maxRetries failed retries.
-  const giveUpChance = Number.isFinite(o.maxRetries) ? o.failureRate ** (o.maxRetries + 1) : 0;
-  const leaveRate = o.failureRate === 0 ? o.consumeRate : effectiveConsumeRate / (1 - giveUpChance);
+  // Events leave the backlog by succeeding or, with a retry limit, by being given up. How often an event
+  // runs out of retries depends on how failures cluster (evenly spread failures never fail twice in a
+  // row at 50%), so with a limit the rate is taken from what the run actually did.
+  const leaveRate =
+    Number.isFinite(o.maxRetries) && o.failureRate > 0 && attempts > 0
+      ? (o.consumeRate * (consumed + deadLettered)) / attempts
+      : effectiveConsumeRate;
   const avgProduceRate = wantedBy(o, o.durationSec) / o.durationSec;
   const totals: SimulationTotals = {
     wanted: wantedBy(o, endedAt / 1000),
