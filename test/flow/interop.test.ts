@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import {
   batches,
   Channel,
+  ChannelClosedError,
   fromReadable,
   fromReadableStream,
   pipeFrom,
@@ -120,6 +121,16 @@ describe('interop: Node streams (object mode)', () => {
     w.destroy(new Error('writer died'));
     await tick();
     await expect(ch.receive()).rejects.toThrow('writer died');
+    const cut = new Channel<number>({ capacity: 2 });
+    toWritable(cut).destroy();
+    await expect(cut.receive()).rejects.toThrow(/destroyed before it ended/);
+    const ended = new Channel<number>({ capacity: 2 });
+    const w2 = toWritable(ended);
+    w2.end(1);
+    await new Promise((r) => w2.on('finish', r));
+    w2.destroy();
+    expect(await ended.receive()).toBe(1);
+    await expect(ended.receive()).rejects.toBeInstanceOf(ChannelClosedError);
 
     const ch2 = new Channel<number>({ capacity: 2 });
     ch2.trySend(1);
@@ -170,6 +181,29 @@ describe('interop: WHATWG streams', () => {
     for await (const x of sink) got.push(x);
     await piping;
     expect(got).toEqual(range(50));
+  });
+
+  it('cancelling a ReadableStream (or destroying a Readable) leaves unread items in the channel', async () => {
+    const ch = new Channel<number>({ capacity: 4 });
+    const rs = toReadableStream(ch, { highWaterMark: 1 });
+    const reader = rs.getReader();
+    const first = reader.read();
+    ch.trySend(1);
+    expect((await first).value).toBe(1);
+    await tick(); // the stream is now waiting for the next item
+    await reader.cancel();
+    ch.trySend(2);
+    await tick();
+    expect(ch.tryReceive()).toBe(2);
+
+    const r = toReadable(ch);
+    r.on('data', () => {});
+    await tick();
+    r.destroy();
+    await tick();
+    ch.trySend(3);
+    await tick();
+    expect(ch.tryReceive()).toBe(3);
   });
 
   it('aborting a WritableStream fails the channel', async () => {

@@ -32,7 +32,11 @@ describe('simulate: the course module, 1000 ev/s into a consumer of 100 ev/s', (
     expect(r.totals.maxQueued).toBe(10_000);
     for (const row of r.rows.filter((x) => x.timeSec >= 20)) expect(row.producerRate).toBe(100);
     expect(r.rows[0].producerRate).toBe(1000);
-    expect(r.totals.produced).toBeLessThan(r.totals.wanted / 3); // 16,000 of the 60,000 it wanted to send
+    expect(r.totals.wanted).toBe(60_000);
+    expect(r.totals.produced).toBe(16_000);
+    expect(r.verdict).toMatch(
+      /16,000 of the 60,000 events it wanted to send got out, the rest waits upstream$/,
+    );
     expect(r.totals.pressureDeclarations).toBe(1);
     expect(r.totals.thrashing).toBe(false); // a steady overload, not thrashing
     expect(r.verdict).toMatch(
@@ -151,6 +155,8 @@ describe('simulate: a 50% failure rate with retries', () => {
     expect(r.totals.consumed).toBeGreaterThan(1000);
     expect(Math.abs(r.totals.deadLettered - r.totals.consumed)).toBeLessThanOrEqual(1);
     expect(r.verdict).toMatch(/events given up after 0 retries/);
+    expect(r.growthPerSec).toBe(-50); // 100 attempts/s, each event leaves after one: the backlog drains
+    expect(r.totals.maxQueued).toBeLessThanOrEqual(1);
     expectConservation(r);
   });
 });
@@ -175,7 +181,7 @@ describe('simulate: other shapes', () => {
     expect(r.totals.fullAtSec).toBeUndefined();
     expect(last(r).queued).toBe(0);
     expect(r.verdict).toMatch(
-      /bursts of 500 ev\/s for 2 s every 30 s push the queue to .* and drains between them/,
+      /bursts of 500 ev\/s for 2 s every 30 s push the queue to [\d,]+ events \([\d.]+ KiB\) and it drains between them: the buffer absorbs the bursts$/,
     );
   });
 
@@ -194,6 +200,12 @@ describe('simulate: other shapes', () => {
     expect(() => simulate({ ...base, produceRate: 1e6, durationSec: 1e6 })).toThrow(/shorten --duration/);
     expect(() => simulate({ ...base, burst: { rate: 100, seconds: 20, everySec: 10 } })).toThrow(
       /cannot last longer/,
+    );
+    expect(() => simulate({ ...base, policy: 'stop', capacity: Infinity })).toThrow(
+      /stop needs a bounded queue/,
+    );
+    expect(() => simulate({ ...base, highWatermark: 0.3, lowWatermark: 0.6 })).toThrow(
+      /0 <= low <= high <= 1/,
     );
   });
 
@@ -219,6 +231,41 @@ describe('simulate: other shapes', () => {
     const chart = renderChart(r).split('\n');
     expect(chart[1]).toMatch(/^10,000 ┤ +▂▇█+$/); // the top row fills once the queue is full
     expect(chart[8]).toMatch(/^ +0 ┤▆█+$/);
+  });
+
+  it('stop-and-resume on a consumer that cannot keep up thrashes, and the detector says so', () => {
+    const r = simulate({
+      produceRate: 150,
+      consumeRate: 100,
+      policy: 'stop',
+      capacity: 1000,
+      lowWatermark: 0.2,
+      durationSec: 120,
+    });
+    expect(r.totals.dropped).toBe(0);
+    expect(r.totals.maxQueued).toBe(800); // never past the high watermark: the source stops there
+    expect(r.totals.pressureDeclarations).toBeGreaterThanOrEqual(5);
+    expect(r.totals.thrashing).toBe(true);
+    expect(r.totals.blockedMs).toBeGreaterThan(0);
+    expect(r.verdict).toMatch(
+      /the source is stopped at the high watermark \(800 queued, first after 16 s\) and resumed at the low one \(200\)/,
+    );
+    expect(r.verdict).toMatch(/backpressure thrashed/);
+    expectConservation(r);
+  });
+
+  it('stop-and-resume through a short burst is not thrashing', () => {
+    const r = simulate({
+      produceRate: 50,
+      consumeRate: 100,
+      policy: 'stop',
+      capacity: 1000,
+      durationSec: 300,
+      burst: { rate: 1000, seconds: 3, everySec: 300 },
+    });
+    expect(r.totals.pressureDeclarations).toBe(1);
+    expect(r.totals.thrashing).toBe(false);
+    expect(renderReport(r)).toMatch(/first declared at .* s, once; no thrashing/);
   });
 
   it('compares the four strategies on one scenario', () => {

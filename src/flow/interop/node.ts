@@ -13,11 +13,17 @@ export function toReadable<T>(
   { highWaterMark = 16 }: { highWaterMark?: number } = {},
 ): Readable {
   let pulling = false;
+  // Destroying the Readable must not leave a receive pending: it would take an item nobody reads.
+  const destroyed = new AbortController();
   const readable = new Readable({
     objectMode: true,
     highWaterMark,
     read() {
       pull();
+    },
+    destroy(err, callback) {
+      destroyed.abort();
+      callback(err);
     },
   });
   const pull = () => {
@@ -29,13 +35,14 @@ export function toReadable<T>(
         return;
       }
     }
-    channel.receive().then(
+    channel.receive(destroyed.signal).then(
       (item) => {
         pulling = false;
         if (readable.push(item)) pull();
       },
       (err: unknown) => {
         pulling = false;
+        if (destroyed.signal.aborted) return;
         if (isEndOf(channel, err)) readable.push(null);
         else readable.destroy(err instanceof Error ? err : new Error(String(err)));
       },
@@ -56,12 +63,13 @@ export function fromReadable<T>(
 /**
  * A Writable (object mode) whose writes go into the channel. A write completes when the channel
  * accepted the item, so a full 'block' channel makes `write()` return false and 'drain' wait, as Node
- * writers expect. Ending the Writable closes the channel; destroying it with an error fails it.
+ * writers expect. Ending the Writable closes the channel; destroying it before the end fails it.
  */
 export function toWritable<T>(
   channel: Channel<T>,
   { highWaterMark = 16, close = true }: { highWaterMark?: number; close?: boolean } = {},
 ): Writable {
+  let ended = false;
   return new Writable({
     objectMode: true,
     highWaterMark,
@@ -72,11 +80,13 @@ export function toWritable<T>(
       channel.sendMany(chunks.map((c) => c.chunk as T)).then(() => callback(), callback);
     },
     final(callback) {
+      ended = true;
       if (close) channel.close();
       callback();
     },
     destroy(err, callback) {
-      if (err && close) channel.fail(err);
+      // Torn down before end(): readers must not mistake the cut for a complete stream.
+      if (close && !ended) channel.fail(err ?? new Error('the Writable was destroyed before it ended'));
       callback(err);
     },
   });
