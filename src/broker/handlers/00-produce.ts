@@ -7,14 +7,18 @@ import { type PartitionHandle, TopicStoreError } from '../topic-store.js';
 type PartitionResponse = ProduceResponse['responses'][number]['partitionResponses'][number];
 
 /**
- * Produce 3-7 (record batch v2 only). acks=0 gets no response; acks=1 is answered once the batch is
+ * Produce, advertised 0-7 although only record batch v2 (magic 2) is stored: librdkafka up to 2.11
+ * enables gzip, snappy and lz4 only if the broker's Produce range includes v0 (its compression check
+ * asks for overlap with [0, 0]), so a 3-7 table silently turns kcat's -z gzip into uncompressed
+ * writes. Every client here sends v7; a legacy magic 0/1 message set is refused by storage with
+ * UNSUPPORTED_FOR_MESSAGE_FORMAT. acks=0 gets no response; acks=1 is answered once the batch is
  * appended; acks=-1 once the broker's durability level is met (fsync for `sync`). Quotas apply per
  * partition: throttle (accept, report throttle_time_ms) or reject (THROTTLING_QUOTA_EXCEEDED).
  */
 export const produceHandler: ApiHandler<ProduceRequest, ProduceResponse> = {
   apiKey: 0,
   name: 'Produce',
-  minVersion: 3,
+  minVersion: 0,
   maxVersion: 7,
   clientThrottlesFrom: 6,
   async handle(request, ctx) {
