@@ -14,7 +14,12 @@ describeWithTools('kafkajs 2.2.4 against the broker', [tools.kcat()], () => {
 
   beforeAll(async () => {
     b = await startTestBroker();
-    kafka = new Kafka({ clientId: 'compat-kafkajs', brokers: [b.bootstrap], logLevel: logLevel.NOTHING, retry: { retries: 2 } });
+    kafka = new Kafka({
+      clientId: 'compat-kafkajs',
+      brokers: [b.bootstrap],
+      logLevel: logLevel.NOTHING,
+      retry: { retries: 2 },
+    });
   });
   afterAll(async () => {
     killChildren();
@@ -48,17 +53,33 @@ describeWithTools('kafkajs 2.2.4 against the broker', [tools.kcat()], () => {
       const twoDays = String(48 * 3600_000);
       await a.alterConfigs({
         validateOnly: false,
-        resources: [{ type: ConfigResourceTypes.TOPIC, name: 'kjs-retention', configEntries: [{ name: 'retention.ms', value: twoDays }] }],
+        resources: [
+          {
+            type: ConfigResourceTypes.TOPIC,
+            name: 'kjs-retention',
+            configEntries: [{ name: 'retention.ms', value: twoDays }],
+          },
+        ],
       });
       const described = await a.describeConfigs({
         includeSynonyms: false,
-        resources: [{ type: ConfigResourceTypes.TOPIC, name: 'kjs-retention', configNames: ['retention.ms'] }],
+        resources: [
+          { type: ConfigResourceTypes.TOPIC, name: 'kjs-retention', configNames: ['retention.ms'] },
+        ],
       });
-      expect(described.resources[0].configEntries).toMatchObject([{ configName: 'retention.ms', configValue: twoDays, isDefault: false }]);
+      expect(described.resources[0].configEntries).toMatchObject([
+        { configName: 'retention.ms', configValue: twoDays, isDefault: false },
+      ]);
       await expect(
         a.alterConfigs({
           validateOnly: false,
-          resources: [{ type: ConfigResourceTypes.TOPIC, name: 'kjs-retention', configEntries: [{ name: 'retention.ms', value: 'soon' }] }],
+          resources: [
+            {
+              type: ConfigResourceTypes.TOPIC,
+              name: 'kjs-retention',
+              configEntries: [{ name: 'retention.ms', value: 'soon' }],
+            },
+          ],
         }),
       ).rejects.toThrow();
     } finally {
@@ -77,15 +98,39 @@ describeWithTools('kafkajs 2.2.4 against the broker', [tools.kcat()], () => {
       headers: { n: String(i), origin: 'kafkajs' },
       timestamp: String(base + i * 100),
     }));
-    const first = await producer.send({ topic, compression: CompressionTypes.GZIP, acks: -1, messages: messages.slice(0, 10) });
+    const first = await producer.send({
+      topic,
+      compression: CompressionTypes.GZIP,
+      acks: -1,
+      messages: messages.slice(0, 10),
+    });
     const second = await producer.send({ topic, acks: 1, messages: messages.slice(10) });
     await producer.disconnect();
     expect(first).toMatchObject([{ topicName: topic, partition: 0, errorCode: 0, baseOffset: '0' }]);
     expect(second).toMatchObject([{ topicName: topic, partition: 0, errorCode: 0, baseOffset: '10' }]);
 
-    const { stdout } = await run('kcat', ['-b', b.bootstrap, '-X', 'broker.address.family=v4', '-C', '-t', topic, '-p', '0', '-o', 'beginning', '-e', '-J', '-q'], {
-      timeoutMs: 20_000,
-    });
+    const { stdout } = await run(
+      'kcat',
+      [
+        '-b',
+        b.bootstrap,
+        '-X',
+        'broker.address.family=v4',
+        '-C',
+        '-t',
+        topic,
+        '-p',
+        '0',
+        '-o',
+        'beginning',
+        '-e',
+        '-J',
+        '-q',
+      ],
+      {
+        timeoutMs: 20_000,
+      },
+    );
     const got = stdout
       .split('\n')
       .filter((l) => l.startsWith('{'))
@@ -102,9 +147,13 @@ describeWithTools('kafkajs 2.2.4 against the broker', [tools.kcat()], () => {
     const a = admin();
     await a.connect();
     try {
-      expect(await a.fetchTopicOffsets(topic)).toEqual([{ partition: 0, offset: '30', high: '30', low: '0' }]);
+      expect(await a.fetchTopicOffsets(topic)).toEqual([
+        { partition: 0, offset: '30', high: '30', low: '0' },
+      ]);
       // By time: the first record at or after message 17's timestamp is message 17.
-      expect(await a.fetchTopicOffsetsByTimestamp(topic, base + 1700)).toEqual([{ partition: 0, offset: '17' }]);
+      expect(await a.fetchTopicOffsetsByTimestamp(topic, base + 1700)).toEqual([
+        { partition: 0, offset: '17' },
+      ]);
     } finally {
       await a.disconnect();
     }
@@ -112,11 +161,18 @@ describeWithTools('kafkajs 2.2.4 against the broker', [tools.kcat()], () => {
 
   it('gets UNKNOWN_TOPIC_OR_PARTITION for an unknown topic when auto-creation is off', async () => {
     const strict = await startTestBroker({ autoCreateTopics: false });
-    const k = new Kafka({ clientId: 'strict', brokers: [strict.bootstrap], logLevel: logLevel.NOTHING, retry: { retries: 0 } });
+    const k = new Kafka({
+      clientId: 'strict',
+      brokers: [strict.bootstrap],
+      logLevel: logLevel.NOTHING,
+      retry: { retries: 0 },
+    });
     const producer = k.producer({ allowAutoTopicCreation: false });
     try {
       await producer.connect();
-      await expect(producer.send({ topic: 'nope', messages: [{ value: 'x' }] })).rejects.toThrow(/does not host this topic-partition|UNKNOWN_TOPIC/i);
+      await expect(producer.send({ topic: 'nope', messages: [{ value: 'x' }] })).rejects.toThrow(
+        /does not host this topic-partition|UNKNOWN_TOPIC/i,
+      );
       expect(strict.broker.store.partitionCount('nope')).toBeUndefined();
     } finally {
       await producer.disconnect();

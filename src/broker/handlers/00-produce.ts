@@ -31,7 +31,8 @@ export const produceHandler: ApiHandler<ProduceRequest, ProduceResponse> = {
     const responses = await Promise.all(
       request.topicData.map(async (topic) => {
         const exists =
-          ctx.broker.store.partitionCount(topic.name) !== undefined || (await ctx.broker.autoCreateTopic(topic.name));
+          ctx.broker.store.partitionCount(topic.name) !== undefined ||
+          (await ctx.broker.autoCreateTopic(topic.name));
         const partitionResponses = await Promise.all(
           topic.partitionData.map((p) =>
             invalidAcks
@@ -51,7 +52,15 @@ export const produceHandler: ApiHandler<ProduceRequest, ProduceResponse> = {
 };
 
 function failed(index: number, errorCode: number, errorMessage: string | null = null): PartitionResponse {
-  return { index, errorCode, baseOffset: -1n, logAppendTimeMs: -1n, logStartOffset: -1n, recordErrors: [], errorMessage };
+  return {
+    index,
+    errorCode,
+    baseOffset: -1n,
+    logAppendTimeMs: -1n,
+    logStartOffset: -1n,
+    recordErrors: [],
+    errorMessage,
+  };
 }
 
 async function appendPartition(
@@ -72,13 +81,21 @@ async function appendPartition(
   }
   const limit = maxMessageBytes(topic, ctx);
   if (shape.largestBatch > limit) {
-    return failed(index, ErrorCode.MESSAGE_TOO_LARGE, `batch of ${shape.largestBatch} bytes exceeds ${limit}`);
+    return failed(
+      index,
+      ErrorCode.MESSAGE_TOO_LARGE,
+      `batch of ${shape.largestBatch} bytes exceeds ${limit}`,
+    );
   }
   if (broker.quotas) {
     const decision = broker.quotas.check(topic, index, shape.records, records.length);
     if (!decision.admitted) {
       broker.metrics.produceRejected.inc({ topic });
-      return failed(index, ErrorCode.THROTTLING_QUOTA_EXCEEDED, 'partition write quota exceeded; retry later');
+      return failed(
+        index,
+        ErrorCode.THROTTLING_QUOTA_EXCEEDED,
+        'partition write quota exceeded; retry later',
+      );
     }
     if (decision.throttleMs > 0) {
       broker.metrics.produceThrottled.inc({ topic });
@@ -112,7 +129,10 @@ async function append(
   } catch (err) {
     const code = err instanceof TopicStoreError ? err.errorCode : ErrorCode.CORRUPT_MESSAGE;
     const message = err instanceof Error ? err.message : String(err);
-    broker.log.warn({ topic, partition: index, client: ctx.clientId, reason: message }, 'produce append failed');
+    broker.log.warn(
+      { topic, partition: index, client: ctx.clientId, reason: message },
+      'produce append failed',
+    );
     return failed(index, code, message);
   }
 }
