@@ -70,5 +70,7 @@ describe('sluice broker (CLI)', () => {
     expect(port.stderr).toMatch(/--port must be a non-negative integer/);
     const range = await run(process.execPath, ['bin/sluice.js', 'broker', '--port', '99999'], { allowFailure: true });
     expect(range.stderr).toMatch(/port must be an integer from 0 to 65535/);
+    const mode = await run(process.execPath, ['bin/sluice.js', 'broker', '--quota-mode', 'reject'], { allowFailure: true });
+    expect(mode.stderr).toMatch(/--quota-mode needs a limit/);
   });
 });
