@@ -535,6 +535,35 @@ describe('admin APIs', () => {
   });
 });
 
+describe('topic ids (CreateTopics v7, DeleteTopics v6)', () => {
+  it('returns the topic id on creation and deletes by id', async () => {
+    const b = await broker();
+    const c = await client(b);
+    const created = await c.request(19, 7, {
+      timeoutMs: 1000,
+      validateOnly: false,
+      topics: [{ name: 'ided', numPartitions: 2, replicationFactor: -1, assignments: [], configs: [] }],
+    });
+    const t = created.topics[0];
+    expect(t).toMatchObject({ name: 'ided', errorCode: 0, numPartitions: 2, replicationFactor: 1 });
+    expect(t.topicId).toBe(b.broker.store.topicId('ided'));
+    expect(t.topicId).not.toBe('AAAAAAAAAAAAAAAAAAAAAA');
+    expect(t.configs?.find((e) => e.name === 'retention.ms')).toMatchObject({ configSource: 5 });
+    const del = await c.request(20, 6, {
+      timeoutMs: 1000,
+      topics: [
+        { name: null, topicId: t.topicId! },
+        { name: null, topicId: 'AAAAAAAAAAAAAAAAAAAAAQ' },
+      ],
+    });
+    expect(del.responses.map((r) => [r.name, r.errorCode])).toEqual([
+      ['ided', 0],
+      [null, ErrorCode.UNKNOWN_TOPIC_ID],
+    ]);
+    expect(b.broker.store.partitionCount('ided')).toBeUndefined();
+  });
+});
+
 describe('lifecycle and metrics', () => {
   it('stop() answers a waiting long-poll fetch before closing, and counts requests by API and version', async () => {
     const b = await startTestBroker({ durability: 'memory' });
