@@ -359,6 +359,15 @@ describe('Fetch', () => {
     });
   });
 
+  it('answers at once when min_bytes is 0, whatever max_wait_ms says', async () => {
+    const clock = new VirtualClock(1_700_000_000_000);
+    const b = await broker({ clock });
+    await b.broker.store.createTopic('zero', 1, {});
+    const c = await client(b);
+    const res = await c.request(1, 11, fetchBody('zero', [{ partition: 0, offset: 0n }], { maxWaitMs: 60_000, minBytes: 0 }));
+    expect(res.responses[0].partitions[0]).toMatchObject({ errorCode: 0, highWatermark: 0n });
+  });
+
   it('serves stored bytes as sent, empty sets as zero-length bytes, and OFFSET_OUT_OF_RANGE past the end', async () => {
     const b = await broker();
     const c = await client(b);
