@@ -143,7 +143,7 @@ describe('Metadata', () => {
     ]);
     expect(v1all.controllerId).toBe(0);
     expect(
-      v1all.topics[0].partitions.map((p) => [p.partitionIndex, p.leaderId, p.replicaNodes, p.isrNodes]),
+      mine(v1all.topics)[0].partitions.map((p) => [p.partitionIndex, p.leaderId, p.replicaNodes, p.isrNodes]),
     ).toEqual([
       [0, 0, [0], [0]],
       [1, 0, [0], [0]],
