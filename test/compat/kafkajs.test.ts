@@ -274,4 +274,31 @@ describeWithTools('kafkajs 2.2.4 against the broker', [tools.kcat()], () => {
       expect(Number(m.timestamp)).toBeLessThanOrEqual(after + 5);
     }
   });
+
+  it('produces with an idempotent producer (InitProducerId, sequence numbers)', async () => {
+    const topic = 'kjs-idempotent';
+    const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+    await producer.connect();
+    try {
+      for (let i = 0; i < 5; i++) {
+        const res = await producer.send({
+          topic,
+          acks: -1,
+          messages: [{ key: `i${i}`, value: `idempotent ${i}` }, { value: `second ${i}` }],
+        });
+        expect(res).toMatchObject([{ errorCode: 0, baseOffset: String(i * 2) }]);
+      }
+    } finally {
+      await producer.disconnect();
+    }
+    const got = await kafkajsRawRead(b.bootstrap, topic, 0, 10);
+    expect(got.map((m) => m.value?.toString())).toEqual(
+      Array.from({ length: 5 }, (_, i) => [`idempotent ${i}`, `second ${i}`]).flat(),
+    );
+    expect(
+      got.every(
+        (m) => (m as unknown as { batchContext: { producerId: string } }).batchContext.producerId !== '-1',
+      ),
+    ).toBe(true);
+  });
 });
