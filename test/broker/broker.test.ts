@@ -443,6 +443,19 @@ describe('Fetch', () => {
     expect(unknown.responses[0].partitions[0].errorCode).toBe(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
   });
 
+  it('respects partition_max_bytes: whole batches up to the limit, but at least one', async () => {
+    const b = await broker();
+    const c = await client(b);
+    const one = await batch(['x'.repeat(300)]);
+    for (let i = 0; i < 3; i++) await c.request(0, 7, produceBody('pmb', 0, one));
+    const sizes = async (max: number) =>
+      (await c.request(1, 11, fetchBody('pmb', [{ partition: 0, offset: 0n, max }]))).responses[0]
+        .partitions[0].records!.length;
+    expect(await sizes(10)).toBe(one.length);
+    expect(await sizes(one.length * 2 + 10)).toBe(one.length * 2);
+    expect(await sizes(1 << 20)).toBe(one.length * 3);
+  });
+
   it('respects max_bytes across partitions but always returns the first batch', async () => {
     const b = await broker();
     await b.broker.store.createTopic('mb', 2, {});
