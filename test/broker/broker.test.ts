@@ -661,6 +661,18 @@ describe('lifecycle and metrics', () => {
     await c.raw.closed;
   });
 
+  it('reports a port already in use clearly and releases the logs', async () => {
+    const first = await broker();
+    const { Broker } = await import('../../src/broker/broker.js');
+    const second = new Broker({ port: first.port, durability: 'memory' }, { logger: first.broker.log });
+    await expect(second.start()).rejects.toThrow(
+      /cannot listen on 127\.0\.0\.1:\d+: .*another broker is running there/,
+    );
+    expect(() => second.logManager).toThrow(/not running/);
+    // The broker already on that port is unaffected.
+    expect((await (await client(first)).request(18, 0, {})).errorCode).toBe(0);
+  });
+
   it('refuses bad configuration with a message saying what to fix', async () => {
     const { Broker } = await import('../../src/broker/broker.js');
     expect(() => new Broker({ port: 70000 })).toThrow(/port must be an integer from 0 to 65535/);
