@@ -233,6 +233,11 @@ describe('Produce', () => {
     expect(tooBig.responses[0].partitionResponses[0].errorCode).toBe(ErrorCode.MESSAGE_TOO_LARGE);
     const badAcks = await c.request(0, 7, produceBody('e', 0, ok, 2));
     expect(badAcks.responses[0].partitionResponses[0].errorCode).toBe(ErrorCode.INVALID_REQUIRED_ACKS);
+    const badAcksNewTopic = await c.request(0, 7, produceBody('never-created', 0, ok, 5));
+    expect(badAcksNewTopic.responses[0].partitionResponses[0].errorCode).toBe(
+      ErrorCode.INVALID_REQUIRED_ACKS,
+    );
+    expect(b.broker.store.partitionCount('never-created')).toBeUndefined();
     expect(b.broker.store.partition('e', 0)!.highWatermark).toBe(0n);
   });
 
