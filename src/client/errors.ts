@@ -1,3 +1,5 @@
+import { errorName, isRetriable as isRetriableCode } from '../protocol/errors.js';
+
 /**
  * Errors the client raises. Each says what happened and what to do about it; `retriable` tells the
  * retry policy whether trying again can help.
@@ -300,8 +302,8 @@ const CODES: Record<number, CodeInfo> = {
 export function errorCodeInfo(code: number): CodeInfo {
   return (
     CODES[code] ?? {
-      name: `KAFKA_ERROR_${code}`,
-      retriable: false,
+      name: errorName(code),
+      retriable: isRetriableCode(code),
       advice: "See Kafka's protocol error codes for this number.",
     }
   );
