@@ -1,0 +1,76 @@
+// ListOffsets (API key 2): look up offsets by timestamp (earliest -2, latest -1).
+// Described from Kafka's ListOffsetsRequest/ListOffsetsResponse message definitions.
+import { defineApi, f } from '../schema.js';
+
+export interface ListOffsetsRequest {
+  replicaId: number;
+  isolationLevel?: number;
+  topics: Array<{
+    name: string;
+    partitions: Array<{
+      partitionIndex: number;
+      currentLeaderEpoch?: number;
+      timestamp: bigint;
+      maxNumOffsets?: number;
+    }>;
+  }>;
+  timeoutMs?: number;
+}
+
+export interface ListOffsetsResponse {
+  throttleTimeMs?: number;
+  topics: Array<{
+    name: string;
+    partitions: Array<{
+      partitionIndex: number;
+      errorCode: number;
+      oldStyleOffsets?: bigint[];
+      timestamp?: bigint;
+      offset?: bigint;
+      leaderEpoch?: number;
+    }>;
+  }>;
+}
+
+export const ListOffsetsApi = defineApi<ListOffsetsRequest, ListOffsetsResponse>({
+  key: 2,
+  name: 'ListOffsets',
+  versions: '0-10',
+  flexible: '6+',
+  request: [
+    f('replicaId', 'int32', '0+'),
+    f('isolationLevel', 'int8', '2+'),
+    f('topics', '[]struct', '0+', {
+      fields: [
+        f('name', 'string', '0+'),
+        f('partitions', '[]struct', '0+', {
+          fields: [
+            f('partitionIndex', 'int32', '0+'),
+            f('currentLeaderEpoch', 'int32', '4+', { default: -1 }),
+            f('timestamp', 'int64', '0+'),
+            f('maxNumOffsets', 'int32', '0', { default: 1 }),
+          ],
+        }),
+      ],
+    }),
+    f('timeoutMs', 'int32', '10+'),
+  ],
+  response: [
+    f('throttleTimeMs', 'int32', '2+'),
+    f('topics', '[]struct', '0+', {
+      fields: [
+        f('name', 'string', '0+'),
+        f('partitions', '[]struct', '0+', {
+          fields: [
+            f('partitionIndex', 'int32', '0+'),
+            f('errorCode', 'int16', '0+'),
+            f('oldStyleOffsets', '[]int64', '0'),
+            f('timestamp', 'int64', '1+', { default: -1n }),
+            f('offset', 'int64', '1+', { default: -1n }),
+            f('leaderEpoch', 'int32', '4+', { default: -1 }),
+          ],
+        }),
+      ],
+    }),
+  ],
+});

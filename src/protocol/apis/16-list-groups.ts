@@ -1,0 +1,34 @@
+// ListGroups (API key 16): groups known to a broker.
+// Described from Kafka's ListGroupsRequest/ListGroupsResponse message definitions.
+import { defineApi, f } from '../schema.js';
+
+export interface ListGroupsRequest {
+  statesFilter?: string[];
+  typesFilter?: string[];
+}
+
+export interface ListGroupsResponse {
+  throttleTimeMs?: number;
+  errorCode: number;
+  groups: Array<{ groupId: string; protocolType: string; groupState?: string; groupType?: string }>;
+}
+
+export const ListGroupsApi = defineApi<ListGroupsRequest, ListGroupsResponse>({
+  key: 16,
+  name: 'ListGroups',
+  versions: '0-5',
+  flexible: '3+',
+  request: [f('statesFilter', '[]string', '4+'), f('typesFilter', '[]string', '5+')],
+  response: [
+    f('throttleTimeMs', 'int32', '1+'),
+    f('errorCode', 'int16', '0+'),
+    f('groups', '[]struct', '0+', {
+      fields: [
+        f('groupId', 'string', '0+'),
+        f('protocolType', 'string', '0+'),
+        f('groupState', 'string', '4+'),
+        f('groupType', 'string', '5+'),
+      ],
+    }),
+  ],
+});

@@ -1,0 +1,49 @@
+// ApiVersions (API key 18): which APIs and versions the broker speaks.
+// Described from Kafka's ApiVersionsRequest/ApiVersionsResponse message definitions.
+import { defineApi, f } from '../schema.js';
+
+export interface ApiVersionsRequest {
+  clientSoftwareName?: string;
+  clientSoftwareVersion?: string;
+}
+
+export interface ApiVersionsResponse {
+  errorCode: number;
+  apiKeys: Array<{ apiKey: number; minVersion: number; maxVersion: number }>;
+  throttleTimeMs?: number;
+  supportedFeatures?: Array<{ name: string; minVersion: number; maxVersion: number }>;
+  finalizedFeaturesEpoch?: bigint;
+  finalizedFeatures?: Array<{ name: string; maxVersionLevel: number; minVersionLevel: number }>;
+  zkMigrationReady?: boolean;
+}
+
+export const ApiVersionsApi = defineApi<ApiVersionsRequest, ApiVersionsResponse>({
+  key: 18,
+  name: 'ApiVersions',
+  versions: '0-4',
+  flexible: '3+',
+  request: [f('clientSoftwareName', 'string', '3+'), f('clientSoftwareVersion', 'string', '3+')],
+  response: [
+    f('errorCode', 'int16', '0+'),
+    f('apiKeys', '[]struct', '0+', {
+      fields: [f('apiKey', 'int16', '0+'), f('minVersion', 'int16', '0+'), f('maxVersion', 'int16', '0+')],
+    }),
+    f('throttleTimeMs', 'int32', '1+'),
+    f('supportedFeatures', '[]struct', '3+', {
+      tag: 0,
+      tagged: '3+',
+      fields: [f('name', 'string', '3+'), f('minVersion', 'int16', '3+'), f('maxVersion', 'int16', '3+')],
+    }),
+    f('finalizedFeaturesEpoch', 'int64', '3+', { tag: 1, tagged: '3+', default: -1n }),
+    f('finalizedFeatures', '[]struct', '3+', {
+      tag: 2,
+      tagged: '3+',
+      fields: [
+        f('name', 'string', '3+'),
+        f('maxVersionLevel', 'int16', '3+'),
+        f('minVersionLevel', 'int16', '3+'),
+      ],
+    }),
+    f('zkMigrationReady', 'bool', '3+', { tag: 3, tagged: '3+', default: false }),
+  ],
+});

@@ -1,0 +1,148 @@
+// Every API the codec knows, by key. One file per API, named by its key, so the tree reads like the protocol.
+import type { ApiSpec } from '../schema.js';
+import { ProduceApi, type ProduceRequest, type ProduceResponse } from './00-produce.js';
+import { FetchApi, type FetchRequest, type FetchResponse } from './01-fetch.js';
+import { ListOffsetsApi, type ListOffsetsRequest, type ListOffsetsResponse } from './02-list-offsets.js';
+import { MetadataApi, type MetadataRequest, type MetadataResponse } from './03-metadata.js';
+import { OffsetCommitApi, type OffsetCommitRequest, type OffsetCommitResponse } from './08-offset-commit.js';
+import { OffsetFetchApi, type OffsetFetchRequest, type OffsetFetchResponse } from './09-offset-fetch.js';
+import {
+  FindCoordinatorApi,
+  type FindCoordinatorRequest,
+  type FindCoordinatorResponse,
+} from './10-find-coordinator.js';
+import { JoinGroupApi, type JoinGroupRequest, type JoinGroupResponse } from './11-join-group.js';
+import { HeartbeatApi, type HeartbeatRequest, type HeartbeatResponse } from './12-heartbeat.js';
+import { LeaveGroupApi, type LeaveGroupRequest, type LeaveGroupResponse } from './13-leave-group.js';
+import { SyncGroupApi, type SyncGroupRequest, type SyncGroupResponse } from './14-sync-group.js';
+import {
+  DescribeGroupsApi,
+  type DescribeGroupsRequest,
+  type DescribeGroupsResponse,
+} from './15-describe-groups.js';
+import { ListGroupsApi, type ListGroupsRequest, type ListGroupsResponse } from './16-list-groups.js';
+import {
+  SaslHandshakeApi,
+  type SaslHandshakeRequest,
+  type SaslHandshakeResponse,
+} from './17-sasl-handshake.js';
+import { ApiVersionsApi, type ApiVersionsRequest, type ApiVersionsResponse } from './18-api-versions.js';
+import { CreateTopicsApi, type CreateTopicsRequest, type CreateTopicsResponse } from './19-create-topics.js';
+import { DeleteTopicsApi, type DeleteTopicsRequest, type DeleteTopicsResponse } from './20-delete-topics.js';
+import {
+  InitProducerIdApi,
+  type InitProducerIdRequest,
+  type InitProducerIdResponse,
+} from './22-init-producer-id.js';
+import {
+  DescribeConfigsApi,
+  type DescribeConfigsRequest,
+  type DescribeConfigsResponse,
+} from './32-describe-configs.js';
+import { AlterConfigsApi, type AlterConfigsRequest, type AlterConfigsResponse } from './33-alter-configs.js';
+import {
+  CreatePartitionsApi,
+  type CreatePartitionsRequest,
+  type CreatePartitionsResponse,
+} from './37-create-partitions.js';
+import { DeleteGroupsApi, type DeleteGroupsRequest, type DeleteGroupsResponse } from './42-delete-groups.js';
+
+export { ProduceApi, type ProduceRequest, type ProduceResponse } from './00-produce.js';
+export { FetchApi, type FetchRequest, type FetchResponse } from './01-fetch.js';
+export { ListOffsetsApi, type ListOffsetsRequest, type ListOffsetsResponse } from './02-list-offsets.js';
+export { MetadataApi, type MetadataRequest, type MetadataResponse } from './03-metadata.js';
+export { OffsetCommitApi, type OffsetCommitRequest, type OffsetCommitResponse } from './08-offset-commit.js';
+export { OffsetFetchApi, type OffsetFetchRequest, type OffsetFetchResponse } from './09-offset-fetch.js';
+export {
+  FindCoordinatorApi,
+  type FindCoordinatorRequest,
+  type FindCoordinatorResponse,
+} from './10-find-coordinator.js';
+export { JoinGroupApi, type JoinGroupRequest, type JoinGroupResponse } from './11-join-group.js';
+export { HeartbeatApi, type HeartbeatRequest, type HeartbeatResponse } from './12-heartbeat.js';
+export { LeaveGroupApi, type LeaveGroupRequest, type LeaveGroupResponse } from './13-leave-group.js';
+export { SyncGroupApi, type SyncGroupRequest, type SyncGroupResponse } from './14-sync-group.js';
+export {
+  DescribeGroupsApi,
+  type DescribeGroupsRequest,
+  type DescribeGroupsResponse,
+} from './15-describe-groups.js';
+export { ListGroupsApi, type ListGroupsRequest, type ListGroupsResponse } from './16-list-groups.js';
+export {
+  SaslHandshakeApi,
+  type SaslHandshakeRequest,
+  type SaslHandshakeResponse,
+} from './17-sasl-handshake.js';
+export { ApiVersionsApi, type ApiVersionsRequest, type ApiVersionsResponse } from './18-api-versions.js';
+export { CreateTopicsApi, type CreateTopicsRequest, type CreateTopicsResponse } from './19-create-topics.js';
+export { DeleteTopicsApi, type DeleteTopicsRequest, type DeleteTopicsResponse } from './20-delete-topics.js';
+export {
+  InitProducerIdApi,
+  type InitProducerIdRequest,
+  type InitProducerIdResponse,
+} from './22-init-producer-id.js';
+export {
+  DescribeConfigsApi,
+  type DescribeConfigsRequest,
+  type DescribeConfigsResponse,
+} from './32-describe-configs.js';
+export { AlterConfigsApi, type AlterConfigsRequest, type AlterConfigsResponse } from './33-alter-configs.js';
+export {
+  CreatePartitionsApi,
+  type CreatePartitionsRequest,
+  type CreatePartitionsResponse,
+} from './37-create-partitions.js';
+export { DeleteGroupsApi, type DeleteGroupsRequest, type DeleteGroupsResponse } from './42-delete-groups.js';
+
+/** Request and response body types by API key (drives the typed codec functions). */
+export interface ApiBodies {
+  0: { request: ProduceRequest; response: ProduceResponse };
+  1: { request: FetchRequest; response: FetchResponse };
+  2: { request: ListOffsetsRequest; response: ListOffsetsResponse };
+  3: { request: MetadataRequest; response: MetadataResponse };
+  8: { request: OffsetCommitRequest; response: OffsetCommitResponse };
+  9: { request: OffsetFetchRequest; response: OffsetFetchResponse };
+  10: { request: FindCoordinatorRequest; response: FindCoordinatorResponse };
+  11: { request: JoinGroupRequest; response: JoinGroupResponse };
+  12: { request: HeartbeatRequest; response: HeartbeatResponse };
+  13: { request: LeaveGroupRequest; response: LeaveGroupResponse };
+  14: { request: SyncGroupRequest; response: SyncGroupResponse };
+  15: { request: DescribeGroupsRequest; response: DescribeGroupsResponse };
+  16: { request: ListGroupsRequest; response: ListGroupsResponse };
+  17: { request: SaslHandshakeRequest; response: SaslHandshakeResponse };
+  18: { request: ApiVersionsRequest; response: ApiVersionsResponse };
+  19: { request: CreateTopicsRequest; response: CreateTopicsResponse };
+  20: { request: DeleteTopicsRequest; response: DeleteTopicsResponse };
+  22: { request: InitProducerIdRequest; response: InitProducerIdResponse };
+  32: { request: DescribeConfigsRequest; response: DescribeConfigsResponse };
+  33: { request: AlterConfigsRequest; response: AlterConfigsResponse };
+  37: { request: CreatePartitionsRequest; response: CreatePartitionsResponse };
+  42: { request: DeleteGroupsRequest; response: DeleteGroupsResponse };
+}
+
+export type KnownApiKey = keyof ApiBodies;
+
+export const API_SPECS: Readonly<Record<number, ApiSpec>> = Object.freeze({
+  [ProduceApi.key]: ProduceApi,
+  [FetchApi.key]: FetchApi,
+  [ListOffsetsApi.key]: ListOffsetsApi,
+  [MetadataApi.key]: MetadataApi,
+  [OffsetCommitApi.key]: OffsetCommitApi,
+  [OffsetFetchApi.key]: OffsetFetchApi,
+  [FindCoordinatorApi.key]: FindCoordinatorApi,
+  [JoinGroupApi.key]: JoinGroupApi,
+  [HeartbeatApi.key]: HeartbeatApi,
+  [LeaveGroupApi.key]: LeaveGroupApi,
+  [SyncGroupApi.key]: SyncGroupApi,
+  [DescribeGroupsApi.key]: DescribeGroupsApi,
+  [ListGroupsApi.key]: ListGroupsApi,
+  [SaslHandshakeApi.key]: SaslHandshakeApi,
+  [ApiVersionsApi.key]: ApiVersionsApi,
+  [CreateTopicsApi.key]: CreateTopicsApi,
+  [DeleteTopicsApi.key]: DeleteTopicsApi,
+  [InitProducerIdApi.key]: InitProducerIdApi,
+  [DescribeConfigsApi.key]: DescribeConfigsApi,
+  [AlterConfigsApi.key]: AlterConfigsApi,
+  [CreatePartitionsApi.key]: CreatePartitionsApi,
+  [DeleteGroupsApi.key]: DeleteGroupsApi,
+} as Record<number, ApiSpec>);

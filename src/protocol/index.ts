@@ -1,0 +1,29 @@
+// Public API of the Kafka wire codec (shared by the broker and our client).
+export * from './api-keys.js';
+export * from './apis/index.js';
+export {
+  type DecodedRequest,
+  type DecodeRequestOptions,
+  decodeRequest,
+  decodeRequestBody,
+  decodeRequestHeader,
+  decodeResponse,
+  describedVersions,
+  encodeApiVersionsFallback,
+  encodeRequest,
+  encodeResponse,
+  isFlexibleVersion,
+  ProtocolDecodeError,
+  type ProtocolDecodeErrorReason,
+  type RequestBody,
+  type RequestHeader,
+  type ResponseBody,
+  requestBody,
+} from './codec.js';
+export * from './errors.js';
+export * from './schema.js';
+export * from './varint.js';
+// Record batches, CRC-32C and compression (storage branch) add their exports here:
+// export * from './record-batch.js';
+// export * from './compression.js';
+// export * from './crc32c.js';
