@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { type Logger, pino } from 'pino';
 import type { Registry } from 'prom-client';
 import type { Clock, Timer } from '../../flow/clock.js';
-import { GroupErrorCode } from './error-codes.js';
+import { ErrorCode, type ErrorCodeValue } from '../../protocol/errors.js';
 import { Group, type GroupState, type JoinResult, Member, type SyncResult } from './group.js';
 import { GroupMetrics } from './metrics.js';
 import { type CommittedOffset, OffsetStore } from './offset-store.js';
@@ -95,8 +95,8 @@ export interface LeaveGroupInput {
 }
 
 export interface LeaveGroupResult {
-  errorCode: GroupErrorCode;
-  members: { memberId: string; groupInstanceId: string | null; errorCode: GroupErrorCode }[];
+  errorCode: ErrorCodeValue;
+  members: { memberId: string; groupInstanceId: string | null; errorCode: ErrorCodeValue }[];
 }
 
 export interface CommitPartitionInput {
@@ -119,7 +119,7 @@ export interface OffsetCommitInput {
 }
 
 export interface OffsetCommitResult {
-  topics: { name: string; partitions: { partitionIndex: number; errorCode: GroupErrorCode }[] }[];
+  topics: { name: string; partitions: { partitionIndex: number; errorCode: ErrorCodeValue }[] }[];
 }
 
 export interface OffsetFetchInput {
@@ -133,11 +133,11 @@ export interface FetchedOffset {
   committedOffset: number;
   committedLeaderEpoch: number;
   metadata: string;
-  errorCode: GroupErrorCode;
+  errorCode: ErrorCodeValue;
 }
 
 export interface OffsetFetchResult {
-  errorCode: GroupErrorCode;
+  errorCode: ErrorCodeValue;
   topics: { name: string; partitions: FetchedOffset[] }[];
 }
 
@@ -148,7 +148,7 @@ export interface GroupListing {
 }
 
 export interface DescribedGroup {
-  errorCode: GroupErrorCode;
+  errorCode: ErrorCodeValue;
   groupId: string;
   groupState: GroupState;
   protocolType: string;
@@ -224,8 +224,8 @@ export class GroupCoordinator {
       for (const t of group.pendingMembers.values()) t.cancel();
       for (const m of group.members.values()) {
         m.sessionTimer?.cancel();
-        this.answerJoin(m, joinError(GroupErrorCode.COORDINATOR_NOT_AVAILABLE, m.memberId));
-        this.answerSync(m, syncError(GroupErrorCode.COORDINATOR_NOT_AVAILABLE));
+        this.answerJoin(m, joinError(ErrorCode.COORDINATOR_NOT_AVAILABLE, m.memberId));
+        this.answerSync(m, syncError(ErrorCode.COORDINATOR_NOT_AVAILABLE));
       }
     }
   }
@@ -239,29 +239,29 @@ export class GroupCoordinator {
 
   async joinGroup(req: JoinGroupInput): Promise<JoinResult> {
     const memberId = req.memberId;
-    if (this.loading) return joinError(GroupErrorCode.COORDINATOR_LOAD_IN_PROGRESS, memberId);
-    if (this.closed) return joinError(GroupErrorCode.COORDINATOR_NOT_AVAILABLE, memberId);
-    if (!req.groupId) return joinError(GroupErrorCode.INVALID_GROUP_ID, memberId);
+    if (this.loading) return joinError(ErrorCode.COORDINATOR_LOAD_IN_PROGRESS, memberId);
+    if (this.closed) return joinError(ErrorCode.COORDINATOR_NOT_AVAILABLE, memberId);
+    if (!req.groupId) return joinError(ErrorCode.INVALID_GROUP_ID, memberId);
     if (
       req.sessionTimeoutMs < this.config.minSessionTimeoutMs ||
       req.sessionTimeoutMs > this.config.maxSessionTimeoutMs
     ) {
-      return joinError(GroupErrorCode.INVALID_SESSION_TIMEOUT, memberId);
+      return joinError(ErrorCode.INVALID_SESSION_TIMEOUT, memberId);
     }
     let group = this.groups.get(req.groupId);
     if (!group) {
-      if (memberId !== '') return joinError(GroupErrorCode.UNKNOWN_MEMBER_ID, memberId);
+      if (memberId !== '') return joinError(ErrorCode.UNKNOWN_MEMBER_ID, memberId);
       group = new Group(req.groupId, this.clock.now());
       this.groups.set(req.groupId, group);
     }
-    if (group.is('Dead')) return joinError(GroupErrorCode.COORDINATOR_NOT_AVAILABLE, memberId);
+    if (group.is('Dead')) return joinError(ErrorCode.COORDINATOR_NOT_AVAILABLE, memberId);
     if (!protocolsFit(group.protocolType, [...group.members.values()], req.protocolType, req.protocols)) {
       this.logger.warn(
         { group: group.groupId, protocolType: req.protocolType, protocols: req.protocols.map((p) => p.name) },
         'join refused: protocol type or protocols do not match the group',
       );
       this.dropIfUnused(group);
-      return joinError(GroupErrorCode.INCONSISTENT_GROUP_PROTOCOL, memberId);
+      return joinError(ErrorCode.INCONSISTENT_GROUP_PROTOCOL, memberId);
     }
     return memberId === '' ? this.joinNewMember(group, req) : this.joinKnownMember(group, req);
   }
@@ -274,7 +274,7 @@ export class GroupCoordinator {
         if (group.pendingMembers.delete(memberId)) this.tryCompleteJoin(group);
       }, req.sessionTimeoutMs);
       group.pendingMembers.set(memberId, timer);
-      return Promise.resolve(joinError(GroupErrorCode.MEMBER_ID_REQUIRED, memberId));
+      return Promise.resolve(joinError(ErrorCode.MEMBER_ID_REQUIRED, memberId));
     }
     return this.addMemberAndRebalance(group, memberId, req);
   }
@@ -287,7 +287,7 @@ export class GroupCoordinator {
       return this.addMemberAndRebalance(group, req.memberId, req);
     }
     const member = group.members.get(req.memberId);
-    if (!member) return Promise.resolve(joinError(GroupErrorCode.UNKNOWN_MEMBER_ID, req.memberId));
+    if (!member) return Promise.resolve(joinError(ErrorCode.UNKNOWN_MEMBER_ID, req.memberId));
     switch (group.state) {
       case 'PreparingRebalance':
         return this.updateMemberAndRebalance(group, member, req);
@@ -300,7 +300,7 @@ export class GroupCoordinator {
         }
         return Promise.resolve(this.joinResultFor(group, member));
       default:
-        return Promise.resolve(joinError(GroupErrorCode.UNKNOWN_MEMBER_ID, req.memberId));
+        return Promise.resolve(joinError(ErrorCode.UNKNOWN_MEMBER_ID, req.memberId));
     }
   }
 
@@ -333,7 +333,7 @@ export class GroupCoordinator {
     member.sessionTimeoutMs = req.sessionTimeoutMs;
     member.rebalanceTimeoutMs = req.rebalanceTimeoutMs ?? req.sessionTimeoutMs;
     // A client that retried its JoinGroup is no longer waiting for the first answer.
-    this.answerJoin(member, joinError(GroupErrorCode.REBALANCE_IN_PROGRESS, member.memberId));
+    this.answerJoin(member, joinError(ErrorCode.REBALANCE_IN_PROGRESS, member.memberId));
     const answer = new Promise<JoinResult>((resolve) => {
       member.awaitingJoin = resolve;
     });
@@ -350,7 +350,7 @@ export class GroupCoordinator {
 
   private prepareRebalance(group: Group, reason: string): void {
     if (group.is('CompletingRebalance')) {
-      this.answerAllSyncs(group, syncError(GroupErrorCode.REBALANCE_IN_PROGRESS));
+      this.answerAllSyncs(group, syncError(ErrorCode.REBALANCE_IN_PROGRESS));
     }
     group.syncTimer?.cancel();
     group.joinTimer?.cancel();
@@ -406,7 +406,7 @@ export class GroupCoordinator {
           'member removed: it did not rejoin before the rebalance timeout',
         );
         member.sessionTimer?.cancel();
-        this.answerSync(member, syncError(GroupErrorCode.UNKNOWN_MEMBER_ID));
+        this.answerSync(member, syncError(ErrorCode.UNKNOWN_MEMBER_ID));
         group.remove(member.memberId);
       }
     }
@@ -456,7 +456,7 @@ export class GroupCoordinator {
     const protocol = group.protocolName ?? '';
     const isLeader = group.leaderId === member.memberId;
     return {
-      errorCode: GroupErrorCode.NONE,
+      errorCode: ErrorCode.NONE,
       generationId: group.generationId,
       protocolType: group.protocolType,
       protocolName: group.protocolName,
@@ -473,27 +473,27 @@ export class GroupCoordinator {
   }
 
   async syncGroup(req: SyncGroupInput): Promise<SyncResult> {
-    if (this.loading) return syncError(GroupErrorCode.COORDINATOR_LOAD_IN_PROGRESS);
+    if (this.loading) return syncError(ErrorCode.COORDINATOR_LOAD_IN_PROGRESS);
     const group = this.groups.get(req.groupId);
-    if (!group) return syncError(GroupErrorCode.UNKNOWN_MEMBER_ID);
-    if (group.is('Dead')) return syncError(GroupErrorCode.COORDINATOR_NOT_AVAILABLE);
+    if (!group) return syncError(ErrorCode.UNKNOWN_MEMBER_ID);
+    if (group.is('Dead')) return syncError(ErrorCode.COORDINATOR_NOT_AVAILABLE);
     const member = group.members.get(req.memberId);
-    if (!member) return syncError(GroupErrorCode.UNKNOWN_MEMBER_ID);
-    if (req.generationId !== group.generationId) return syncError(GroupErrorCode.ILLEGAL_GENERATION);
+    if (!member) return syncError(ErrorCode.UNKNOWN_MEMBER_ID);
+    if (req.generationId !== group.generationId) return syncError(ErrorCode.ILLEGAL_GENERATION);
     if (
       (req.protocolType != null && req.protocolType !== group.protocolType) ||
       (req.protocolName != null && req.protocolName !== group.protocolName)
     ) {
-      return syncError(GroupErrorCode.INCONSISTENT_GROUP_PROTOCOL);
+      return syncError(ErrorCode.INCONSISTENT_GROUP_PROTOCOL);
     }
     switch (group.state) {
       case 'PreparingRebalance':
-        return syncError(GroupErrorCode.REBALANCE_IN_PROGRESS);
+        return syncError(ErrorCode.REBALANCE_IN_PROGRESS);
       case 'Stable':
         this.scheduleSession(group, member);
         return this.syncResult(group, member.assignment);
       case 'CompletingRebalance': {
-        this.answerSync(member, syncError(GroupErrorCode.REBALANCE_IN_PROGRESS));
+        this.answerSync(member, syncError(ErrorCode.REBALANCE_IN_PROGRESS));
         const answer = new Promise<SyncResult>((resolve) => {
           member.awaitingSync = resolve;
         });
@@ -502,7 +502,7 @@ export class GroupCoordinator {
         return answer;
       }
       default:
-        return syncError(GroupErrorCode.UNKNOWN_MEMBER_ID);
+        return syncError(ErrorCode.UNKNOWN_MEMBER_ID);
     }
   }
 
@@ -530,7 +530,7 @@ export class GroupCoordinator {
       (err) => {
         this.logger.error({ err, group: group.groupId }, 'could not write group metadata; rebalancing again');
         if (!group.is('CompletingRebalance') || group.generationId !== generation) return;
-        this.answerAllSyncs(group, syncError(GroupErrorCode.COORDINATOR_NOT_AVAILABLE));
+        this.answerAllSyncs(group, syncError(ErrorCode.COORDINATOR_NOT_AVAILABLE));
         this.prepareRebalance(group, 'group metadata write failed');
       },
     );
@@ -538,41 +538,41 @@ export class GroupCoordinator {
 
   private syncResult(group: Group, assignment: Buffer): SyncResult {
     return {
-      errorCode: GroupErrorCode.NONE,
+      errorCode: ErrorCode.NONE,
       protocolType: group.protocolType,
       protocolName: group.protocolName,
       assignment,
     };
   }
 
-  heartbeat(req: HeartbeatInput): GroupErrorCode {
-    if (this.loading) return GroupErrorCode.COORDINATOR_LOAD_IN_PROGRESS;
+  heartbeat(req: HeartbeatInput): ErrorCodeValue {
+    if (this.loading) return ErrorCode.COORDINATOR_LOAD_IN_PROGRESS;
     const group = this.groups.get(req.groupId);
-    if (!group) return GroupErrorCode.UNKNOWN_MEMBER_ID;
-    if (group.is('Dead')) return GroupErrorCode.COORDINATOR_NOT_AVAILABLE;
+    if (!group) return ErrorCode.UNKNOWN_MEMBER_ID;
+    if (group.is('Dead')) return ErrorCode.COORDINATOR_NOT_AVAILABLE;
     const member = group.members.get(req.memberId);
-    if (group.is('Empty') || !member) return GroupErrorCode.UNKNOWN_MEMBER_ID;
-    if (req.generationId !== group.generationId) return GroupErrorCode.ILLEGAL_GENERATION;
+    if (group.is('Empty') || !member) return ErrorCode.UNKNOWN_MEMBER_ID;
+    if (req.generationId !== group.generationId) return ErrorCode.ILLEGAL_GENERATION;
     this.scheduleSession(group, member);
-    return group.is('PreparingRebalance') ? GroupErrorCode.REBALANCE_IN_PROGRESS : GroupErrorCode.NONE;
+    return group.is('PreparingRebalance') ? ErrorCode.REBALANCE_IN_PROGRESS : ErrorCode.NONE;
   }
 
   leaveGroup(req: LeaveGroupInput): LeaveGroupResult {
-    const each = (code: GroupErrorCode) =>
+    const each = (code: ErrorCodeValue) =>
       req.members.map((m) => ({
         memberId: m.memberId,
         groupInstanceId: m.groupInstanceId ?? null,
         errorCode: code,
       }));
-    if (this.loading) return { errorCode: GroupErrorCode.COORDINATOR_LOAD_IN_PROGRESS, members: [] };
+    if (this.loading) return { errorCode: ErrorCode.COORDINATOR_LOAD_IN_PROGRESS, members: [] };
     const group = this.groups.get(req.groupId);
-    if (!group) return { errorCode: GroupErrorCode.NONE, members: each(GroupErrorCode.UNKNOWN_MEMBER_ID) };
-    if (group.is('Dead')) return { errorCode: GroupErrorCode.COORDINATOR_NOT_AVAILABLE, members: [] };
+    if (!group) return { errorCode: ErrorCode.NONE, members: each(ErrorCode.UNKNOWN_MEMBER_ID) };
+    if (group.is('Dead')) return { errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, members: [] };
     const members = req.members.map((m) => {
       const result = {
         memberId: m.memberId,
         groupInstanceId: m.groupInstanceId ?? null,
-        errorCode: 0 as GroupErrorCode,
+        errorCode: 0 as ErrorCodeValue,
       };
       const pending = group.pendingMembers.get(m.memberId);
       if (pending) {
@@ -582,11 +582,11 @@ export class GroupCoordinator {
         return result;
       }
       const member = group.members.get(m.memberId);
-      if (!member) return { ...result, errorCode: GroupErrorCode.UNKNOWN_MEMBER_ID };
+      if (!member) return { ...result, errorCode: ErrorCode.UNKNOWN_MEMBER_ID };
       this.removeMember(group, member, 'it left the group');
       return result;
     });
-    return { errorCode: GroupErrorCode.NONE, members };
+    return { errorCode: ErrorCode.NONE, members };
   }
 
   private scheduleSession(group: Group, member: Member): void {
@@ -605,8 +605,8 @@ export class GroupCoordinator {
 
   private removeMember(group: Group, member: Member, reason: string): void {
     member.sessionTimer?.cancel();
-    this.answerJoin(member, joinError(GroupErrorCode.UNKNOWN_MEMBER_ID, member.memberId));
-    this.answerSync(member, syncError(GroupErrorCode.UNKNOWN_MEMBER_ID));
+    this.answerJoin(member, joinError(ErrorCode.UNKNOWN_MEMBER_ID, member.memberId));
+    this.answerSync(member, syncError(ErrorCode.UNKNOWN_MEMBER_ID));
     group.remove(member.memberId);
     this.logger.info({ group: group.groupId, member: member.memberId, reason }, 'member removed');
     if (group.is('Stable') || group.is('CompletingRebalance')) {
@@ -634,28 +634,28 @@ export class GroupCoordinator {
   // ---------------------------------------------------------------- offsets
 
   async commitOffsets(req: OffsetCommitInput): Promise<OffsetCommitResult> {
-    const all = (code: GroupErrorCode): OffsetCommitResult => ({
+    const all = (code: ErrorCodeValue): OffsetCommitResult => ({
       topics: req.topics.map((t) => ({
         name: t.name,
         partitions: t.partitions.map((p) => ({ partitionIndex: p.partitionIndex, errorCode: code })),
       })),
     });
-    if (this.loading) return all(GroupErrorCode.COORDINATOR_LOAD_IN_PROGRESS);
-    if (this.closed) return all(GroupErrorCode.COORDINATOR_NOT_AVAILABLE);
-    if (!req.groupId) return all(GroupErrorCode.INVALID_GROUP_ID);
+    if (this.loading) return all(ErrorCode.COORDINATOR_LOAD_IN_PROGRESS);
+    if (this.closed) return all(ErrorCode.COORDINATOR_NOT_AVAILABLE);
+    if (!req.groupId) return all(ErrorCode.INVALID_GROUP_ID);
     let group = this.groups.get(req.groupId);
     if (!group) {
       // A generation means the committer was a member; its group is gone, so its generation is stale.
-      if (req.generationId >= 0) return all(GroupErrorCode.ILLEGAL_GENERATION);
+      if (req.generationId >= 0) return all(ErrorCode.ILLEGAL_GENERATION);
       group = new Group(req.groupId, this.clock.now());
       this.groups.set(req.groupId, group);
     }
-    if (group.is('Dead')) return all(GroupErrorCode.COORDINATOR_NOT_AVAILABLE);
+    if (group.is('Dead')) return all(ErrorCode.COORDINATOR_NOT_AVAILABLE);
     if (!(req.generationId < 0 && group.is('Empty'))) {
-      if (group.is('CompletingRebalance')) return all(GroupErrorCode.REBALANCE_IN_PROGRESS);
+      if (group.is('CompletingRebalance')) return all(ErrorCode.REBALANCE_IN_PROGRESS);
       const member = group.members.get(req.memberId);
-      if (!member) return all(GroupErrorCode.UNKNOWN_MEMBER_ID);
-      if (req.generationId !== group.generationId) return all(GroupErrorCode.ILLEGAL_GENERATION);
+      if (!member) return all(ErrorCode.UNKNOWN_MEMBER_ID);
+      if (req.generationId !== group.generationId) return all(ErrorCode.ILLEGAL_GENERATION);
       this.scheduleSession(group, member);
     }
     return this.writeOffsets(group, req);
@@ -665,21 +665,21 @@ export class GroupCoordinator {
     const now = this.clock.now();
     const retention = req.retentionTimeMs ?? -1;
     const result: OffsetCommitResult = { topics: [] };
-    const accepted: { code: { errorCode: GroupErrorCode }; committed: CommittedOffset }[] = [];
+    const accepted: { code: { errorCode: ErrorCodeValue }; committed: CommittedOffset }[] = [];
     const records: OffsetsTopicRecord[] = [];
     for (const t of req.topics) {
       const partitions: OffsetCommitResult['topics'][number]['partitions'] = [];
       result.topics.push({ name: t.name, partitions });
       for (const p of t.partitions) {
-        const entry = { partitionIndex: p.partitionIndex, errorCode: GroupErrorCode.NONE as GroupErrorCode };
+        const entry = { partitionIndex: p.partitionIndex, errorCode: ErrorCode.NONE as ErrorCodeValue };
         partitions.push(entry);
         const metadata = p.committedMetadata ?? '';
         if (Buffer.byteLength(metadata) > this.config.maxOffsetMetadataBytes) {
-          entry.errorCode = GroupErrorCode.OFFSET_METADATA_TOO_LARGE;
+          entry.errorCode = ErrorCode.OFFSET_METADATA_TOO_LARGE;
           continue;
         }
         if (!this.partitionExists(t.name, p.partitionIndex)) {
-          entry.errorCode = GroupErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
+          entry.errorCode = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
           continue;
         }
         const commitTimestamp =
@@ -705,7 +705,7 @@ export class GroupCoordinator {
       await this.log.append(this.partitionFor(group.groupId), records, now);
     } catch (err) {
       this.logger.error({ err, group: group.groupId }, 'offset commit not written to __consumer_offsets');
-      for (const a of accepted) a.code.errorCode = GroupErrorCode.COORDINATOR_NOT_AVAILABLE;
+      for (const a of accepted) a.code.errorCode = ErrorCode.COORDINATOR_NOT_AVAILABLE;
       return result;
     }
     for (const a of accepted) this.offsets.put(group.groupId, a.committed);
@@ -715,7 +715,7 @@ export class GroupCoordinator {
   }
 
   fetchOffsets(req: OffsetFetchInput): OffsetFetchResult {
-    if (this.loading) return { errorCode: GroupErrorCode.COORDINATOR_LOAD_IN_PROGRESS, topics: [] };
+    if (this.loading) return { errorCode: ErrorCode.COORDINATOR_LOAD_IN_PROGRESS, topics: [] };
     if (req.topics === null) {
       const topics = new Map<string, FetchedOffset[]>();
       for (const c of this.offsets.all(req.groupId)) {
@@ -724,12 +724,12 @@ export class GroupCoordinator {
         list.push(fetched(c.partition, c));
       }
       return {
-        errorCode: GroupErrorCode.NONE,
+        errorCode: ErrorCode.NONE,
         topics: [...topics].map(([name, partitions]) => ({ name, partitions })),
       };
     }
     return {
-      errorCode: GroupErrorCode.NONE,
+      errorCode: ErrorCode.NONE,
       topics: req.topics.map((t) => ({
         name: t.name,
         partitions: t.partitionIndexes.map((p) => fetched(p, this.offsets.get(req.groupId, t.name, p))),
@@ -797,15 +797,15 @@ export class GroupCoordinator {
 
   describeGroup(groupId: string): DescribedGroup {
     const base = { groupId, protocolType: '', protocolData: '', members: [] };
-    if (!groupId) return { ...base, errorCode: GroupErrorCode.INVALID_GROUP_ID, groupState: 'Dead' };
+    if (!groupId) return { ...base, errorCode: ErrorCode.INVALID_GROUP_ID, groupState: 'Dead' };
     if (this.loading)
-      return { ...base, errorCode: GroupErrorCode.COORDINATOR_LOAD_IN_PROGRESS, groupState: 'Dead' };
+      return { ...base, errorCode: ErrorCode.COORDINATOR_LOAD_IN_PROGRESS, groupState: 'Dead' };
     const group = this.groups.get(groupId);
-    if (!group) return { ...base, errorCode: GroupErrorCode.NONE, groupState: 'Dead' };
+    if (!group) return { ...base, errorCode: ErrorCode.NONE, groupState: 'Dead' };
     const stable = group.is('Stable');
     const protocol = group.protocolName ?? '';
     return {
-      errorCode: GroupErrorCode.NONE,
+      errorCode: ErrorCode.NONE,
       groupId,
       groupState: group.state,
       protocolType: group.protocolType ?? '',
@@ -821,13 +821,13 @@ export class GroupCoordinator {
     };
   }
 
-  async deleteGroup(groupId: string): Promise<GroupErrorCode> {
-    if (this.loading) return GroupErrorCode.COORDINATOR_LOAD_IN_PROGRESS;
-    if (!groupId) return GroupErrorCode.INVALID_GROUP_ID;
+  async deleteGroup(groupId: string): Promise<ErrorCodeValue> {
+    if (this.loading) return ErrorCode.COORDINATOR_LOAD_IN_PROGRESS;
+    if (!groupId) return ErrorCode.INVALID_GROUP_ID;
     const group = this.groups.get(groupId);
-    if (!group && !this.offsets.has(groupId)) return GroupErrorCode.GROUP_ID_NOT_FOUND;
-    if (group?.is('Dead')) return GroupErrorCode.GROUP_ID_NOT_FOUND;
-    if (group && !group.is('Empty')) return GroupErrorCode.NON_EMPTY_GROUP;
+    if (!group && !this.offsets.has(groupId)) return ErrorCode.GROUP_ID_NOT_FOUND;
+    if (group?.is('Dead')) return ErrorCode.GROUP_ID_NOT_FOUND;
+    if (group && !group.is('Empty')) return ErrorCode.NON_EMPTY_GROUP;
     const records: OffsetsTopicRecord[] = this.offsets.all(groupId).map((c) => ({
       key: encodeOffsetCommitKey(groupId, c.topic, c.partition),
       value: null,
@@ -837,13 +837,13 @@ export class GroupCoordinator {
       await this.log.append(this.partitionFor(groupId), records, this.clock.now());
     } catch (err) {
       this.logger.error({ err, group: groupId }, 'group deletion not written to __consumer_offsets');
-      return GroupErrorCode.COORDINATOR_NOT_AVAILABLE;
+      return ErrorCode.COORDINATOR_NOT_AVAILABLE;
     }
     this.offsets.deleteGroup(groupId);
     group?.transition('Dead', this.clock.now());
     this.groups.delete(groupId);
     this.logger.info({ group: groupId }, 'group deleted');
-    return GroupErrorCode.NONE;
+    return ErrorCode.NONE;
   }
 
   /** State of every group, for metrics and the broker's own views. */
@@ -953,7 +953,7 @@ export class GroupCoordinator {
   }
 }
 
-function joinError(errorCode: GroupErrorCode, memberId: string): JoinResult {
+function joinError(errorCode: ErrorCodeValue, memberId: string): JoinResult {
   return {
     errorCode,
     generationId: -1,
@@ -965,7 +965,7 @@ function joinError(errorCode: GroupErrorCode, memberId: string): JoinResult {
   };
 }
 
-function syncError(errorCode: GroupErrorCode): SyncResult {
+function syncError(errorCode: ErrorCodeValue): SyncResult {
   return { errorCode, protocolType: null, protocolName: null, assignment: EMPTY };
 }
 
@@ -975,7 +975,7 @@ function fetched(partitionIndex: number, c: CommittedOffset | undefined): Fetche
     committedOffset: c ? c.offset : -1,
     committedLeaderEpoch: c ? c.leaderEpoch : -1,
     metadata: c ? c.metadata : '',
-    errorCode: GroupErrorCode.NONE,
+    errorCode: ErrorCode.NONE,
   };
 }
 

@@ -1,12 +1,12 @@
 import type { Timer } from '../../flow/clock.js';
-import type { GroupErrorCode } from './error-codes.js';
+import type { ErrorCodeValue } from '../../protocol/errors.js';
 import { type ProtocolChoice, selectProtocol } from './protocol-selection.js';
 
 /** Kafka's classic group states; the names are what DescribeGroups and ListGroups report. */
 export type GroupState = 'Empty' | 'PreparingRebalance' | 'CompletingRebalance' | 'Stable' | 'Dead';
 
 export interface JoinResult {
-  errorCode: GroupErrorCode;
+  errorCode: ErrorCodeValue;
   generationId: number;
   protocolType: string | null;
   protocolName: string | null;
@@ -17,7 +17,7 @@ export interface JoinResult {
 }
 
 export interface SyncResult {
-  errorCode: GroupErrorCode;
+  errorCode: ErrorCodeValue;
   protocolType: string | null;
   protocolName: string | null;
   assignment: Buffer;

@@ -1,5 +1,4 @@
 export * from './coordinator.js';
-export * from './error-codes.js';
 export * from './group.js';
 export * from './offset-store.js';
 export * from './offsets-topic-format.js';
