@@ -23,7 +23,7 @@ import {
   needsMetadataRefresh,
 } from './errors.js';
 import { createDefaultPartitioner, type Partitioner } from './partitioner.js';
-import { isRetriable, RetryPolicy, type RetryOptions } from './retry.js';
+import { isRetriable, type RetryOptions, RetryPolicy } from './retry.js';
 
 /**
  * The producer: records go through the bounded accumulator (where the overflow strategy applies),
@@ -110,12 +110,18 @@ export class Producer extends EventEmitter {
       this.cluster = options.cluster;
       this.ownsCluster = false;
     } else {
-      if (!options.brokers) throw new ConfigError('producer: give `brokers` (["host:port"]) or a shared `cluster`');
-      this.cluster = new Cluster({ ...options.clusterOptions, brokers: options.brokers, clientId: options.clientId });
+      if (!options.brokers)
+        throw new ConfigError('producer: give `brokers` (["host:port"]) or a shared `cluster`');
+      this.cluster = new Cluster({
+        ...options.clusterOptions,
+        brokers: options.brokers,
+        clientId: options.clientId,
+      });
       this.ownsCluster = true;
     }
     this.acks = options.acks ?? -1;
-    if (![0, 1, -1].includes(this.acks)) throw new ConfigError(`acks must be 0, 1 or -1, got ${options.acks}`);
+    if (![0, 1, -1].includes(this.acks))
+      throw new ConfigError(`acks must be 0, 1 or -1, got ${options.acks}`);
     this.ackTimeoutMs = options.ackTimeoutMs ?? 30_000;
     this.compression = codecCode(options.compression ?? 'none');
     this.idempotent = options.idempotent ?? false;
@@ -128,7 +134,16 @@ export class Producer extends EventEmitter {
     this.maxRequestBytes = options.maxRequestBytes ?? 1024 * 1024;
     this.maxInFlightPerPartition = Math.max(1, options.maxInFlightPerPartition ?? 1);
     this.accumulator = new RecordAccumulator(this.cluster.clock, options);
-    for (const event of ['drop', 'sample', 'highWater', 'lowWater', 'blocked', 'blockTimeout', 'overflow', 'deliveryError']) {
+    for (const event of [
+      'drop',
+      'sample',
+      'highWater',
+      'lowWater',
+      'blocked',
+      'blockTimeout',
+      'overflow',
+      'deliveryError',
+    ]) {
       this.accumulator.on(event, (e) => this.emit(event, e));
     }
     this.accumulator.on('ready', () => this.schedule());
@@ -165,7 +180,9 @@ export class Producer extends EventEmitter {
     const headers = normalizeHeaders(message.headers);
     let partition = message.partition;
     if (partition === undefined) {
-      const meta = this.cluster.cachedTopic(message.topic) ?? (await this.cluster.topic(message.topic, { autoCreate: this.autoCreate }));
+      const meta =
+        this.cluster.cachedTopic(message.topic) ??
+        (await this.cluster.topic(message.topic, { autoCreate: this.autoCreate }));
       partition = this.partitioner({
         topic: message.topic,
         key,
@@ -234,7 +251,10 @@ export class Producer extends EventEmitter {
 
   private async initProducerId(): Promise<void> {
     const conn = await this.cluster.anyConnection();
-    const res = await conn.request(ApiKey.InitProducerId, { transactionalId: null, transactionTimeoutMs: 60_000 });
+    const res = await conn.request(ApiKey.InitProducerId, {
+      transactionalId: null,
+      transactionTimeoutMs: 60_000,
+    });
     if (res.errorCode !== 0) throw brokerError(res.errorCode, 'InitProducerId');
     this.producerId = res.producerId;
     this.producerEpoch = res.producerEpoch;
@@ -258,7 +278,9 @@ export class Producer extends EventEmitter {
       const byLeader = new Map<number, Batch[]>();
       for (const b of batches) {
         this.markBusy(b, 1);
-        const leader = this.cluster.cachedTopic(b.topic)?.partitions.find((p) => p.partition === b.partition)?.leader ?? -1;
+        const leader =
+          this.cluster.cachedTopic(b.topic)?.partitions.find((p) => p.partition === b.partition)?.leader ??
+          -1;
         if (leader < 0) {
           this.retryLater(b, brokerError(5, `producing to ${b.topic}/${b.partition}`), true);
           continue;
@@ -292,10 +314,13 @@ export class Producer extends EventEmitter {
     const clock = this.cluster.clock;
     if (this.lingerTimer && this.lingerTimer.at <= at) return;
     this.lingerTimer?.cancel();
-    const timer = clock.setTimeout(() => {
-      if (this.lingerTimer === handle) this.lingerTimer = null;
-      this.schedule();
-    }, Math.max(0, at - clock.now()));
+    const timer = clock.setTimeout(
+      () => {
+        if (this.lingerTimer === handle) this.lingerTimer = null;
+        this.schedule();
+      },
+      Math.max(0, at - clock.now()),
+    );
     const handle = { at, cancel: () => timer.cancel() };
     this.lingerTimer = handle;
   }
@@ -371,14 +396,20 @@ export class Producer extends EventEmitter {
       if (!p) {
         this.onBatchError(
           b,
-          new KafkaClientError(`Produce response from broker ${leader} lacks ${b.topic}/${b.partition}`, { retriable: true }),
+          new KafkaClientError(`Produce response from broker ${leader} lacks ${b.topic}/${b.partition}`, {
+            retriable: true,
+          }),
         );
       } else if (p.errorCode === 0 || (p.errorCode === 46 && this.idempotent)) {
-        const appendTime = p.logAppendTimeMs !== undefined && p.logAppendTimeMs >= 0n ? Number(p.logAppendTimeMs) : -1;
+        const appendTime =
+          p.logAppendTimeMs !== undefined && p.logAppendTimeMs >= 0n ? Number(p.logAppendTimeMs) : -1;
         this.onBatchDone(b, p.baseOffset, appendTime);
       } else {
         const context = `Produce to ${b.topic}/${b.partition} (${b.entries.length} records, ${b.bytes} bytes)`;
-        this.onBatchError(b, brokerError(p.errorCode, p.errorMessage ? `${context}: ${p.errorMessage}` : context));
+        this.onBatchError(
+          b,
+          brokerError(p.errorCode, p.errorMessage ? `${context}: ${p.errorMessage}` : context),
+        );
       }
     }
     this.schedule();
