@@ -1,6 +1,7 @@
 import { type Clock, realClock } from '../flow/clock.js';
 import { ApiKey } from '../protocol/api-keys.js';
 import { BrokerConnection, type BrokerConnectionStats } from './broker-connection.js';
+import type { FrameTap } from './connection.js';
 import {
   brokerError,
   ClientClosedError,
@@ -30,6 +31,8 @@ export interface ClusterOptions {
   retry?: RetryOptions;
   /** Metadata older than this is refreshed before use (default 5 minutes). */
   metadataMaxAgeMs?: number;
+  /** Sees every frame on every connection (debugging, wire-format tests). */
+  tap?: FrameTap;
 }
 
 export interface TopicMetadata {
@@ -279,6 +282,7 @@ export class Cluster {
       connectTimeoutMs: this.options.connectTimeoutMs,
       requestTimeoutMs: this.options.requestTimeoutMs,
       maxInFlight: this.options.maxInFlight,
+      tap: this.options.tap,
     });
   }
 }

@@ -26,6 +26,15 @@ export interface ConnectionOptions {
   maxInFlight?: number;
   /** Largest response frame accepted (default 256 MiB); a bigger size prefix means a broken stream. */
   maxResponseBytes?: number;
+  /** Sees every frame sent and received (for debugging and for the wire-format tests). */
+  tap?: FrameTap;
+}
+
+export interface FrameTap {
+  /** A request frame, size prefix included. */
+  request(frame: Buffer): void;
+  /** A response frame, without its size prefix. */
+  response(frame: Buffer): void;
 }
 
 export interface SendOptions {
@@ -69,6 +78,7 @@ export class Connection extends EventEmitter {
   private readonly connectTimeoutMs: number;
   private readonly requestTimeoutMs: number;
   private readonly maxResponseBytes: number;
+  private readonly tap: FrameTap | undefined;
   private socket: net.Socket | null = null;
   private connecting: Promise<void> | null = null;
   private readonly inFlight = new Map<number, Pending>();
@@ -89,6 +99,7 @@ export class Connection extends EventEmitter {
     this.requestTimeoutMs = options.requestTimeoutMs ?? 30_000;
     this.maxInFlight = Math.max(1, options.maxInFlight ?? 5);
     this.maxResponseBytes = options.maxResponseBytes ?? 256 * 1024 * 1024;
+    this.tap = options.tap;
   }
 
   get address(): string {
@@ -197,6 +208,7 @@ export class Connection extends EventEmitter {
     }
     this.counters.requestsSent++;
     this.counters.bytesSent += frame.length;
+    this.tap?.request(frame);
     if (q.options.expectResponse === false) {
       socket.write(frame, (err) =>
         err
@@ -291,6 +303,7 @@ export class Connection extends EventEmitter {
   }
 
   private deliver(frame: Buffer): void {
+    this.tap?.response(frame);
     const correlationId = frame.readInt32BE(0);
     const pending = this.inFlight.get(correlationId);
     if (!pending) {

@@ -352,6 +352,9 @@ export class Producer extends EventEmitter {
       producerId: this.producerId,
       producerEpoch: this.producerEpoch,
       baseSequence,
+      // The broker stamps its own epoch on append; 0 is what kafkajs writes (Java writes -1), and
+      // matching kafkajs keeps our Produce requests byte-identical to a widely deployed client.
+      partitionLeaderEpoch: 0,
     });
     this.encoded.set(b, buf);
     return buf;
