@@ -108,7 +108,11 @@ interface StructPlan {
   readonly taggedByTag: ReadonlyMap<number, FieldPlan>;
   /** Fields that do not exist in this version: decoded objects get their default. */
   readonly absent: readonly FieldSpec[];
+  /** Specialised decoder, generated on first use (see compileDecoder). */
+  decode: StructDecoder | null;
 }
+
+type StructDecoder = (r: Reader) => Record<string, unknown>;
 
 const ZERO_UUID = 'AAAAAAAAAAAAAAAAAAAAAA';
 const EMPTY = Buffer.alloc(0);
@@ -154,6 +158,7 @@ function compileStruct(specs: readonly FieldSpec[], version: number, flexible: b
     tagged,
     taggedByTag: new Map(tagged.map((p) => [p.tag, p])),
     absent,
+    decode: null,
   };
 }
 
@@ -235,6 +240,11 @@ function planFor(apiKey: number, apiVersion: number): VersionPlan {
 // ---------------------------------------------------------------------------------------------------------
 // Reading
 
+/** Node's Buffer has these slicing methods (behind toString); calling them directly skips argument checks. */
+interface FastSlices {
+  utf8Slice(start: number, end: number): string;
+}
+
 class Reader {
   buf: Buffer;
   pos: number;
@@ -256,10 +266,11 @@ class Reader {
   }
 
   int16(): number {
-    this.need(2, 'int16');
-    const v = this.buf.readInt16BE(this.pos);
-    this.pos += 2;
-    return v;
+    const pos = this.pos;
+    if (this.end - pos < 2) throw truncated('int16', pos, 2, this.end);
+    const buf = this.buf;
+    this.pos = pos + 2;
+    return (((buf[pos] << 8) | buf[pos + 1]) << 16) >> 16;
   }
 
   uint16(): number {
@@ -270,10 +281,11 @@ class Reader {
   }
 
   int32(): number {
-    this.need(4, 'int32');
-    const v = this.buf.readInt32BE(this.pos);
-    this.pos += 4;
-    return v;
+    const pos = this.pos;
+    if (this.end - pos < 4) throw truncated('int32', pos, 4, this.end);
+    const buf = this.buf;
+    this.pos = pos + 4;
+    return (buf[pos] << 24) | (buf[pos + 1] << 16) | (buf[pos + 2] << 8) | buf[pos + 3];
   }
 
   uint32(): number {
@@ -284,10 +296,16 @@ class Reader {
   }
 
   int64(): bigint {
-    this.need(8, 'int64');
-    const v = this.buf.readBigInt64BE(this.pos);
-    this.pos += 8;
-    return v;
+    const pos = this.pos;
+    if (this.end - pos < 8) throw truncated('int64', pos, 8, this.end);
+    const buf = this.buf;
+    this.pos = pos + 8;
+    const hi = (buf[pos] << 24) | (buf[pos + 1] << 16) | (buf[pos + 2] << 8) | buf[pos + 3];
+    const lo = ((buf[pos + 4] << 24) | (buf[pos + 5] << 16) | (buf[pos + 6] << 8) | buf[pos + 7]) >>> 0;
+    // Small values (offsets, timestamps, -1) avoid BigInt arithmetic on two halves.
+    if ((hi === 0 && lo >= 0) || (hi === -1 && lo >= 0x80000000))
+      return BigInt(hi === 0 ? lo : lo - 0x100000000);
+    return (BigInt(hi) << 32n) | BigInt(lo);
   }
 
   float64(): number {
@@ -336,7 +354,7 @@ class Reader {
     }
     const start = this.pos;
     this.pos += n;
-    return this.buf.toString('utf8', start, start + n);
+    return (this.buf as unknown as FastSlices).utf8Slice(start, start + n);
   }
 
   bytes(compact: boolean, nullable: boolean, name: string): Buffer | null {
@@ -434,23 +452,133 @@ function readField(r: Reader, p: FieldPlan, flexible: boolean): unknown {
 }
 
 function readStruct(r: Reader, plan: StructPlan): Record<string, unknown> {
-  const o: Record<string, unknown> = {};
-  const fields = plan.fields;
+  let decode = plan.decode;
+  if (decode === null) decode = plan.decode = compileDecoder(plan);
+  return decode(r);
+}
+
+/**
+ * Generates a decoder specialised for one struct of one version: straight-line reads into a single object
+ * literal (one hidden class per struct, no per-field dispatch). This is the interpreter's plan turned into
+ * code once; it reads exactly what readField would. Nested structs get their own decoders.
+ */
+function compileDecoder(plan: StructPlan): StructDecoder {
+  const deps: unknown[] = [];
+  const dep = (value: unknown): string => {
+    deps.push(value);
+    return `d${deps.length - 1}`;
+  };
+  const lines: string[] = [];
+  let temp = 0;
   const flexible = plan.flexible;
-  for (let i = 0; i < fields.length; i++) {
-    const p = fields[i];
-    o[p.name] = readField(r, p, flexible);
+  const fieldExpr = (p: FieldPlan, kind: Kind, elementOfArray: boolean): string => {
+    const name = JSON.stringify(p.name);
+    switch (kind) {
+      case Kind.Int8:
+        return 'r.int8()';
+      case Kind.Int16:
+        return 'r.int16()';
+      case Kind.Uint16:
+        return 'r.uint16()';
+      case Kind.Int32:
+        return 'r.int32()';
+      case Kind.Uint32:
+        return 'r.uint32()';
+      case Kind.Int64:
+        return 'r.int64()';
+      case Kind.Float64:
+        return 'r.float64()';
+      case Kind.Bool:
+        return '(r.int8() !== 0)';
+      case Kind.String:
+        return `r.string(${flexible}, ${p.nullable && !elementOfArray}, ${name})`;
+      case Kind.Bytes:
+      case Kind.Records:
+        return `r.bytes(${flexible}, ${p.nullable && !elementOfArray}, ${name})`;
+      case Kind.Uuid:
+        return 'r.uuid()';
+      case Kind.Struct: {
+        const nested = dep((rr: Reader) => readStruct(rr, p.struct!));
+        if (p.nullable && p.kind === Kind.Struct) return `(r.int8() < 0 ? null : ${nested}(r))`;
+        return `${nested}(r)`;
+      }
+      default:
+        throw new Error(`unreachable kind ${kind}`);
+    }
+  };
+  const values: string[] = [];
+  for (const p of plan.fields) {
+    const key = JSON.stringify(p.name);
+    if (p.kind !== Kind.Array) {
+      const v = `v${temp++}`;
+      lines.push(`const ${v} = ${fieldExpr(p, p.kind, false)};`);
+      values.push(`${key}: ${v}`);
+      continue;
+    }
+    const n = `n${temp}`;
+    const a = `v${temp++}`;
+    const minSize = MIN_ELEMENT_SIZE[p.elem] ?? 1;
+    lines.push(`const ${n} = r.length(${flexible}, true, ${JSON.stringify(`array ${p.name}`)}, ${minSize});`);
+    lines.push(`let ${a} = null;`);
+    lines.push(`if (${n} >= 0) {`);
+    lines.push(`  ${a} = new Array(${n});`);
+    lines.push(`  for (let i = 0; i < ${n}; i++) ${a}[i] = ${fieldExpr(p, p.elem, true)};`);
+    lines.push(p.nullable ? '}' : `} else throw invalidNull(${JSON.stringify(p.name)});`);
+    values.push(`${key}: ${a}`);
   }
-  const absent = plan.absent;
-  for (let i = 0; i < absent.length; i++) o[absent[i].name] = defaultValue(absent[i]);
-  if (flexible) readTaggedFields(r, plan, o);
-  return o;
+  for (const spec of plan.absent) values.push(`${JSON.stringify(spec.name)}: ${defaultSource(spec, dep)}`);
+  for (const p of plan.tagged) values.push(`${JSON.stringify(p.name)}: ${defaultSource(p.spec, dep)}`);
+  const depNames = deps.map((_, i) => `d${i}`);
+  const tail = flexible ? `readTaggedFields(r, plan, o);\nreturn o;` : 'return o;';
+  const source = `${lines.join('\n')}\nconst o = { ${values.join(', ')} };\n${tail}`;
+  const factory = new Function(
+    'plan',
+    'readTaggedFields',
+    'invalidNull',
+    ...depNames,
+    `return function decodeStruct(r) {\n${source}\n};`,
+  );
+  return factory(plan, readTaggedFields, invalidNull, ...deps) as StructDecoder;
+}
+
+function invalidNull(name: string): ProtocolDecodeError {
+  return invalid(`field ${name} is null but is not nullable in this version`);
+}
+
+/** JavaScript source for a fresh default value (literals only; buffers come in as dependencies). */
+function defaultSource(spec: FieldSpec, dep: (value: unknown) => string): string {
+  const value = spec.default;
+  if (value !== undefined) {
+    if (value === null) return 'null';
+    if (typeof value === 'bigint') return `${value}n`;
+    if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+    if (typeof value === 'string') return JSON.stringify(value);
+    return dep(value);
+  }
+  if (spec.type.startsWith('[]')) return '[]';
+  switch (spec.type) {
+    case 'int64':
+      return '0n';
+    case 'bool':
+      return 'false';
+    case 'string':
+      return "''";
+    case 'bytes':
+      return dep(EMPTY);
+    case 'records':
+      return 'null';
+    case 'uuid':
+      return JSON.stringify(ZERO_UUID);
+    case 'struct':
+      return `{ ${(spec.fields ?? []).map((f) => `${JSON.stringify(f.name)}: ${defaultSource(f, dep)}`).join(', ')} }`;
+    default:
+      return '0';
+  }
 }
 
 function readTaggedFields(r: Reader, plan: StructPlan, o: Record<string, unknown>): void {
   const count = r.uvarint();
   if (count > r.end - r.pos) throw truncated(`${count} tagged fields`, r.pos, count, r.end);
-  let seen: Set<number> | null = null;
   for (let i = 0; i < count; i++) {
     const tag = r.uvarint();
     const size = r.uvarint();
@@ -468,18 +596,19 @@ function readTaggedFields(r: Reader, plan: StructPlan, o: Record<string, unknown
     if (r.pos !== r.end)
       throw invalid(`tagged field ${p.name} (tag ${tag}) declares ${size} bytes but uses ${r.pos - start}`);
     r.end = savedEnd;
-    if (!seen) seen = new Set();
-    seen.add(tag);
-  }
-  const tagged = plan.tagged;
-  for (let i = 0; i < tagged.length; i++) {
-    const p = tagged[i];
-    if (!seen?.has(p.tag)) o[p.name] = defaultValue(p.spec);
   }
 }
 
 // ---------------------------------------------------------------------------------------------------------
 // Sizing and writing (two passes: exact size first, then one allocation)
+
+/**
+ * Zero-copy output (encodeResponseChunks): record sets at least this large are not copied into the frame
+ * buffer but returned as their own chunk. Module state rather than a parameter so the hot recursive
+ * functions keep their shape; set and reset around one encode call (encoding is synchronous).
+ */
+let detachThreshold = Number.POSITIVE_INFINITY;
+let detachedBytes = 0;
 
 function uvarintSize(value: number): number {
   if (value < 0x80) return 1;
@@ -515,10 +644,15 @@ function sizeValue(kind: Kind, p: FieldPlan, v: unknown, flexible: boolean): num
       const n = Buffer.byteLength(v as string, 'utf8');
       return flexible ? uvarintSize(n + 1) + n : 2 + n;
     }
-    case Kind.Bytes:
+    case Kind.Bytes: {
+      if (v === null) return flexible ? 1 : 4;
+      const n = (v as Uint8Array).length;
+      return flexible ? uvarintSize(n + 1) + n : 4 + n;
+    }
     case Kind.Records: {
       if (v === null) return flexible ? 1 : 4;
       const n = (v as Uint8Array).length;
+      if (n >= detachThreshold) detachedBytes += n;
       return flexible ? uvarintSize(n + 1) + n : 4 + n;
     }
     case Kind.Struct:
@@ -584,10 +718,27 @@ function taggedPresent(p: FieldPlan, v: unknown): boolean {
 class Writer {
   buf: Buffer;
   pos: number;
+  /** Set in zero-copy mode: finished pieces of the frame, in order. */
+  chunks: Buffer[] | null = null;
+  chunkStart = 0;
 
   constructor(buf: Buffer, pos: number) {
     this.buf = buf;
     this.pos = pos;
+  }
+
+  records(b: Uint8Array | null, compact: boolean): void {
+    if (b === null || this.chunks === null || b.length < detachThreshold) {
+      this.bytes(b, compact);
+      return;
+    }
+    if (compact) this.uvarint(b.length + 1);
+    else {
+      this.buf.writeInt32BE(b.length, this.pos);
+      this.pos += 4;
+    }
+    this.chunks.push(this.buf.subarray(this.chunkStart, this.pos), b as Buffer);
+    this.chunkStart = this.pos;
   }
 
   uvarint(value: number): void {
@@ -700,9 +851,12 @@ function writeValue(w: Writer, kind: Kind, p: FieldPlan, v: unknown, flexible: b
       w.string(v as string | null, flexible);
       return;
     case Kind.Bytes:
-    case Kind.Records:
       if (v === null && !p.nullable) throw new TypeError(`field ${p.name} may not be null in this version`);
       w.bytes(v as Uint8Array | null, flexible);
+      return;
+    case Kind.Records:
+      if (v === null && !p.nullable) throw new TypeError(`field ${p.name} may not be null in this version`);
+      w.records(v as Uint8Array | null, flexible);
       return;
     case Kind.Struct:
       if (p.nullable && p.kind === Kind.Struct) {
@@ -919,6 +1073,43 @@ export function encodeResponse<K extends number>(
   if (w.pos !== buf.length)
     throw new Error(`codec bug: ${plan.spec.name} v${apiVersion} size ${buf.length} wrote ${w.pos}`);
   return buf;
+}
+
+/**
+ * Like encodeResponse, but record sets of at least `minDetachedBytes` are not copied: they come back as
+ * their own chunks between the frame's other bytes, ready for `socket.cork()` + writes or `writev`.
+ * The chunks concatenated are byte-identical to encodeResponse's buffer.
+ */
+export function encodeResponseChunks<K extends number>(
+  apiKey: K,
+  apiVersion: number,
+  correlationId: number,
+  body: ResponseBody<K>,
+  minDetachedBytes = 16 * 1024,
+): Buffer[] {
+  const plan = planFor(apiKey, apiVersion);
+  const o = body as Record<string, unknown>;
+  const headerSize = responseHeaderVersion(apiKey, apiVersion) === 1 ? 5 : 4;
+  detachThreshold = Math.max(1, minDetachedBytes);
+  detachedBytes = 0;
+  try {
+    const size = headerSize + sizeStruct(plan.response, o);
+    const inline = 4 + size - detachedBytes;
+    const buf = Buffer.allocUnsafe(inline);
+    buf.writeInt32BE(size, 0);
+    buf.writeInt32BE(correlationId, 4);
+    if (headerSize === 5) buf[8] = 0;
+    const w = new Writer(buf, 4 + headerSize);
+    w.chunks = [];
+    writeStruct(w, plan.response, o);
+    if (w.pos !== inline)
+      throw new Error(`codec bug: ${plan.spec.name} v${apiVersion} inline ${inline} wrote ${w.pos}`);
+    if (w.chunkStart < w.pos) w.chunks.push(buf.subarray(w.chunkStart, w.pos));
+    return w.chunks;
+  } finally {
+    detachThreshold = Number.POSITIVE_INFINITY;
+    detachedBytes = 0;
+  }
 }
 
 /** Encodes a request frame, size prefix included (client side). */
