@@ -204,7 +204,21 @@ export class PartitionLog {
 
   // --- append -------------------------------------------------------------------------------------
 
+  /**
+   * Appends the batches of `recordSet` (a Produce request's records for this partition). The log
+   * rewrites the buffer's headers in place and owns it until the promise settles. Rejects with a
+   * RecordBatchError/StorageError carrying the Kafka error code; nothing is appended then.
+   */
   append(recordSet: Buffer, opts: AppendOptions = {}): Promise<AppendResult> {
+    try {
+      return this.appendNow(recordSet, opts);
+    } catch (err) {
+      // e.g. the OS refused to create a new segment file (EMFILE, ENOSPC).
+      return Promise.reject(err);
+    }
+  }
+
+  private appendNow(recordSet: Buffer, opts: AppendOptions): Promise<AppendResult> {
     if (this.closed) return Promise.reject(new LogClosedError(`log ${this.topic}-${this.partition}`));
     if (this.failure) return Promise.reject(this.failure);
     let batches: ReturnType<typeof splitBatches>['batches'];
@@ -313,8 +327,8 @@ export class PartitionLog {
   /** Closes the active segment and opens a new one at the next offset. */
   private roll(now: number): void {
     const old = this.segments[this.segments.length - 1];
-    old.sealed = true;
     const seg = this.createSegment(this.nextOffset, now);
+    old.sealed = true;
     this.segments.push(seg);
     if (this.dir) {
       this.dirNeedsSync = true;
@@ -693,8 +707,8 @@ export class PartitionLog {
       const isLast = i === bases.length - 1;
       // Sealed segments were fsynced with their indexes at roll time, and a clean shutdown persisted
       // everything: trust indexes that check out. The last segment after a crash is always scanned.
-      const loaded = (clean || !isLast) && seg.loadIndexes();
-      if (loaded) seg.restoreTailFromIndex();
+      const loaded = (clean || !isLast) && seg.loadIndexes() && seg.restoreTailFromIndex();
+      if (!loaded) seg.resetIndexes();
       const needScan = !loaded;
       if (needScan) {
         const scan = scanSegment(seg, maxBatch);

@@ -234,28 +234,40 @@ export class Segment {
 
   /**
    * After loading indexes, walks headers from the last indexed batch to the end of the file to learn
-   * nextOffset, maxTimestamp and how far the index interval has run. Trusts the data (clean shutdown).
+   * nextOffset, maxTimestamp and how far the index interval has run. Returns false when the headers do
+   * not end exactly at the end of the file.
    */
-  restoreTailFromIndex(): void {
+  restoreTailFromIndex(): boolean {
     const n = this.positions.length;
     let pos = n > 0 ? this.positions.data[n - 1] : 0;
     this.maxTimestamp = n > 0 ? this.timestamps.data[n - 1] : -1;
-    this.bytesSinceIndex = 0;
-    let first = true;
+    this.bytesSinceIndex = n > 0 ? 0 : Number.POSITIVE_INFINITY;
     while (pos + BATCH_HEADER_SIZE <= this.store.size) {
       const h = this.store.readSync(pos, BATCH_HEADER_SIZE);
       const size = LOG_OVERHEAD + h.readInt32BE(8);
-      const base = Number(h.readBigInt64BE(0));
+      if (h.readInt8(16) !== 2 || size < BATCH_HEADER_SIZE || pos + size > this.store.size) return false;
       const maxTs = Number(h.readBigInt64BE(35));
       if (maxTs > this.maxTimestamp) this.maxTimestamp = maxTs;
-      this.nextOffset = base + h.readInt32BE(23) + 1;
-      if (!first) this.bytesSinceIndex += size;
-      else this.bytesSinceIndex = size;
-      first = false;
+      this.nextOffset = Number(h.readBigInt64BE(0)) + h.readInt32BE(23) + 1;
+      this.bytesSinceIndex += size;
       pos += size;
     }
     this.size = pos;
     this.visibleEnd = pos;
+    // Anything left over is a torn or foreign tail: the caller scans the segment instead.
+    return pos === this.store.size;
+  }
+
+  /** Forgets what loadIndexes/restoreTailFromIndex learnt, before a full scan. */
+  resetIndexes(): void {
+    this.relOffsets.truncate(0);
+    this.positions.truncate(0);
+    this.timestamps.truncate(0);
+    this.bytesSinceIndex = Number.POSITIVE_INFINITY;
+    this.maxTimestamp = -1;
+    this.nextOffset = this.baseOffset;
+    this.size = 0;
+    this.visibleEnd = 0;
   }
 
   async removeFiles(): Promise<void> {

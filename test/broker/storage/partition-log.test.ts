@@ -104,6 +104,18 @@ for (const durability of ['memory', 'async', 'sync'] as const) {
       }
     });
 
+    it('rolls the active segment by age (segment.ms) on the clock', async () => {
+      const { log, clock } = await openLog(durability, { segmentMs: 60_000 });
+      await log.append(await batch(1));
+      await clock.advance(59_999);
+      await log.append(await batch(1));
+      expect(log.segmentCount).toBe(1);
+      await clock.advance(1);
+      await log.append(await batch(1));
+      expect(log.segmentBaseOffsets()).toEqual([0n, 2n]);
+      expect(await readAllOffsets(log)).toEqual([0n, 1n, 2n]);
+    });
+
     it('returns at least one whole batch even when it exceeds maxBytes, and never a partial one', async () => {
       const { log } = await openLog(durability);
       const big = await batch(5, { valueBytes: 2000 });
