@@ -21,7 +21,9 @@ export const createTopicsHandler: ApiHandler<CreateTopicsRequest, CreateTopicsRe
     const topics: TopicResult[] = [];
     for (const t of request.topics) {
       if (seen.has(t.name)) {
-        topics.push(result(t.name, ErrorCode.INVALID_REQUEST, `topic "${t.name}" appears twice in the request`));
+        topics.push(
+          result(t.name, ErrorCode.INVALID_REQUEST, `topic "${t.name}" appears twice in the request`),
+        );
         continue;
       }
       seen.add(t.name);
@@ -50,9 +52,17 @@ async function createOne(t: TopicRequest, validateOnly: boolean, ctx: RequestCon
     );
   }
   const partitions =
-    t.assignments.length > 0 ? t.assignments.length : t.numPartitions === -1 ? broker.config.defaultPartitions : t.numPartitions;
+    t.assignments.length > 0
+      ? t.assignments.length
+      : t.numPartitions === -1
+        ? broker.config.defaultPartitions
+        : t.numPartitions;
   if (!Number.isInteger(partitions) || partitions < 1) {
-    return result(t.name, ErrorCode.INVALID_PARTITIONS, `number of partitions must be at least 1 (got ${partitions})`);
+    return result(
+      t.name,
+      ErrorCode.INVALID_PARTITIONS,
+      `number of partitions must be at least 1 (got ${partitions})`,
+    );
   }
   const configs: Record<string, string> = {};
   for (const c of t.configs) if (c.value !== null) configs[c.name] = c.value;

@@ -15,7 +15,11 @@ export const deleteTopicsHandler: ApiHandler<DeleteTopicsRequest, DeleteTopicsRe
     const responses: DeleteTopicsResponse['responses'] = [];
     for (const name of names) {
       if (broker.isInternalTopic(name)) {
-        responses.push({ name, errorCode: ErrorCode.INVALID_TOPIC_EXCEPTION, errorMessage: 'internal topic' });
+        responses.push({
+          name,
+          errorCode: ErrorCode.INVALID_TOPIC_EXCEPTION,
+          errorMessage: 'internal topic',
+        });
       } else if (broker.store.partitionCount(name) === undefined) {
         responses.push({ name, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, errorMessage: null });
       } else {

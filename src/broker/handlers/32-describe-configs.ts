@@ -1,4 +1,7 @@
-import type { DescribeConfigsRequest, DescribeConfigsResponse } from '../../protocol/apis/32-describe-configs.js';
+import type {
+  DescribeConfigsRequest,
+  DescribeConfigsResponse,
+} from '../../protocol/apis/32-describe-configs.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import type { ApiHandler, RequestContext } from '../handler.js';
 import type { ConfigEntry } from '../topic-store.js';
@@ -25,14 +28,27 @@ export const describeConfigsHandler: ApiHandler<DescribeConfigsRequest, Describe
       let explicitSource = SOURCE_TOPIC;
       if (r.resourceType === RESOURCE_TOPIC) {
         if (ctx.broker.store.partitionCount(r.resourceName) === undefined) {
-          return { ...base, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, errorMessage: `no topic "${r.resourceName}"`, configs: [] };
+          return {
+            ...base,
+            errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+            errorMessage: `no topic "${r.resourceName}"`,
+            configs: [],
+          };
         }
         entries = ctx.broker.store.describeConfigs(r.resourceName);
-      } else if (r.resourceType === RESOURCE_BROKER && (r.resourceName === '' || r.resourceName === String(ctx.broker.config.nodeId))) {
+      } else if (
+        r.resourceType === RESOURCE_BROKER &&
+        (r.resourceName === '' || r.resourceName === String(ctx.broker.config.nodeId))
+      ) {
         entries = brokerConfigs(ctx);
         explicitSource = SOURCE_STATIC_BROKER;
       } else {
-        return { ...base, errorCode: ErrorCode.INVALID_REQUEST, errorMessage: `unsupported resource ${r.resourceType}/${r.resourceName}`, configs: [] };
+        return {
+          ...base,
+          errorCode: ErrorCode.INVALID_REQUEST,
+          errorMessage: `unsupported resource ${r.resourceType}/${r.resourceName}`,
+          configs: [],
+        };
       }
       const wanted = r.configurationKeys ? new Set(r.configurationKeys) : null;
       const configs = entries
@@ -57,7 +73,12 @@ export const describeConfigsHandler: ApiHandler<DescribeConfigsRequest, Describe
 
 function brokerConfigs(ctx: RequestContext): ConfigEntry[] {
   const c = ctx.broker.config;
-  const entry = (name: string, value: string): ConfigEntry => ({ name, value, isDefault: false, readOnly: true });
+  const entry = (name: string, value: string): ConfigEntry => ({
+    name,
+    value,
+    isDefault: false,
+    readOnly: true,
+  });
   return [
     entry('broker.id', String(c.nodeId)),
     entry('num.partitions', String(c.defaultPartitions)),

@@ -19,18 +19,27 @@ export const alterConfigsHandler: ApiHandler<AlterConfigsRequest, AlterConfigsRe
     for (const r of request.resources) {
       const base = { resourceType: r.resourceType, resourceName: r.resourceName };
       if (r.resourceType !== RESOURCE_TOPIC) {
-        responses.push({ ...base, errorCode: ErrorCode.INVALID_REQUEST, errorMessage: 'only topic configs can be altered' });
+        responses.push({
+          ...base,
+          errorCode: ErrorCode.INVALID_REQUEST,
+          errorMessage: 'only topic configs can be altered',
+        });
         continue;
       }
       if (broker.store.partitionCount(r.resourceName) === undefined) {
-        responses.push({ ...base, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, errorMessage: `no topic "${r.resourceName}"` });
+        responses.push({
+          ...base,
+          errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+          errorMessage: `no topic "${r.resourceName}"`,
+        });
         continue;
       }
       const configs: Record<string, string> = {};
       for (const c of r.configs) if (c.value !== null) configs[c.name] = c.value;
       try {
         await broker.store.alterConfigs(r.resourceName, configs, request.validateOnly);
-        if (!request.validateOnly) broker.log.info({ topic: r.resourceName, configs }, 'topic configs altered');
+        if (!request.validateOnly)
+          broker.log.info({ topic: r.resourceName, configs }, 'topic configs altered');
         responses.push({ ...base, errorCode: 0, errorMessage: null });
       } catch (err) {
         if (!(err instanceof TopicStoreError)) throw err;

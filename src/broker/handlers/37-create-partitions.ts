@@ -1,4 +1,7 @@
-import type { CreatePartitionsRequest, CreatePartitionsResponse } from '../../protocol/apis/37-create-partitions.js';
+import type {
+  CreatePartitionsRequest,
+  CreatePartitionsResponse,
+} from '../../protocol/apis/37-create-partitions.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import type { ApiHandler } from '../handler.js';
 import { TopicStoreError } from '../topic-store.js';
@@ -15,7 +18,11 @@ export const createPartitionsHandler: ApiHandler<CreatePartitionsRequest, Create
     for (const t of request.topics) {
       const current = broker.store.partitionCount(t.name);
       if (current === undefined) {
-        results.push({ name: t.name, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, errorMessage: `no topic "${t.name}"` });
+        results.push({
+          name: t.name,
+          errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+          errorMessage: `no topic "${t.name}"`,
+        });
       } else if (t.count <= current) {
         results.push({
           name: t.name,
