@@ -29,7 +29,7 @@ export interface PartitionHandle {
   append(records: Buffer, options: { durable: boolean }): Promise<AppendResult>;
   read(fetchOffset: bigint, maxBytes: number): ReadResult;
   /** First offset whose timestamp is >= `timestampMs`, or null if none. */
-  offsetForTimestamp(timestampMs: bigint): { offset: bigint; timestamp: bigint } | null;
+  offsetForTimestamp(timestampMs: bigint): Promise<{ offset: bigint; timestamp: bigint } | null>;
   /** Resolves once the high watermark passes `offset`, after `timeoutMs`, or when `signal` aborts. */
   waitForData(offset: bigint, timeoutMs: number, signal: AbortSignal): Promise<void>;
 }
@@ -64,8 +64,8 @@ export interface TopicStore {
   /** Grows `name` to `totalCount` partitions. */
   addPartitions(name: string, totalCount: number): Promise<void>;
   describeConfigs(topic: string): ConfigEntry[];
-  /** One effective topic config value (explicit or default), or undefined. */
-  topicConfig(topic: string, name: string): string | undefined;
+  /** The topic's effective max.message.bytes, or undefined if the topic does not exist. */
+  maxMessageBytes(topic: string): number | undefined;
   /** Replaces the topic's explicitly set configs with `configs` (AlterConfigs is not incremental). */
   alterConfigs(topic: string, configs: Record<string, string>, validateOnly: boolean): Promise<void>;
   /** Flushes and closes everything. */

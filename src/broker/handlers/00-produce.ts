@@ -2,7 +2,7 @@ import type { ProduceRequest, ProduceResponse } from '../../protocol/apis/00-pro
 import { ErrorCode } from '../../protocol/errors.js';
 import type { ApiHandler, RequestContext } from '../handler.js';
 import { scanRecordSet } from '../record-set.js';
-import { TopicStoreError } from '../topic-store.js';
+import { type PartitionHandle, TopicStoreError } from '../topic-store.js';
 
 type PartitionResponse = ProduceResponse['responses'][number]['partitionResponses'][number];
 
@@ -60,18 +60,18 @@ async function appendPartition(
   const { broker } = ctx;
   const log = broker.store.partition(topic, index);
   if (!log) return failed(index, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
-  const shape = scanRecordSet(records ?? Buffer.alloc(0));
+  if (!records || records.length === 0) return failed(index, ErrorCode.CORRUPT_MESSAGE, 'no records');
+  const shape = scanRecordSet(records);
   if (typeof shape === 'string') {
-    broker.log.warn({ topic, partition: index, client: ctx.clientId, reason: shape }, 'rejecting corrupt produce');
-    return failed(index, ErrorCode.CORRUPT_MESSAGE, shape);
+    // Storage's validation names the exact problem (CRC, magic, lengths) and its error code.
+    return append(log, topic, index, records, acks, ctx);
   }
   const limit = maxMessageBytes(topic, ctx);
   if (shape.largestBatch > limit) {
     return failed(index, ErrorCode.MESSAGE_TOO_LARGE, `batch of ${shape.largestBatch} bytes exceeds ${limit}`);
   }
-  const set = records as Buffer;
   if (broker.quotas) {
-    const decision = broker.quotas.check(topic, index, shape.records, set.length);
+    const decision = broker.quotas.check(topic, index, shape.records, records.length);
     if (!decision.admitted) {
       broker.metrics.produceRejected.inc({ topic });
       return failed(index, ErrorCode.THROTTLING_QUOTA_EXCEEDED, 'partition write quota exceeded; retry later');
@@ -81,8 +81,20 @@ async function appendPartition(
       ctx.throttleMs = Math.max(ctx.throttleMs, decision.throttleMs);
     }
   }
+  return append(log, topic, index, records, acks, ctx);
+}
+
+async function append(
+  log: PartitionHandle,
+  topic: string,
+  index: number,
+  records: Buffer,
+  acks: number,
+  ctx: RequestContext,
+): Promise<PartitionResponse> {
+  const { broker } = ctx;
   try {
-    const result = await log.append(set, { durable: acks === -1 });
+    const result = await log.append(records, { durable: acks === -1 });
     broker.metrics.producedRecords.inc({ topic }, result.recordCount);
     return {
       index,
@@ -102,7 +114,5 @@ async function appendPartition(
 }
 
 function maxMessageBytes(topic: string, ctx: RequestContext): number {
-  const raw = ctx.broker.store.topicConfig(topic, 'max.message.bytes');
-  const value = raw ? Number(raw) : Number.NaN;
-  return Number.isFinite(value) && value > 0 ? value : ctx.broker.config.messageMaxBytes;
+  return ctx.broker.store.maxMessageBytes(topic) ?? ctx.broker.config.messageMaxBytes;
 }

@@ -9,7 +9,7 @@ type TopicRequest = FetchRequest['topics'][number];
 const EMPTY = Buffer.alloc(0);
 
 /**
- * Fetch 4-11, sessionless (session_id 0), no transactions (last_stable_offset = high watermark, empty
+ * Fetch 4-12 (v12, flexible, because @platformatic/kafka 1.x implements only Fetch 12+), sessionless (session_id 0), no transactions (last_stable_offset = high watermark, empty
  * aborted_transactions). Long-polls: if fewer than min_bytes are available it waits, up to max_wait_ms,
  * for an append to any requested partition, then reads again. Record bytes are served as stored.
  */
@@ -17,7 +17,7 @@ export const fetchHandler: ApiHandler<FetchRequest, FetchResponse> = {
   apiKey: 1,
   name: 'Fetch',
   minVersion: 4,
-  maxVersion: 11,
+  maxVersion: 12,
   async handle(request, ctx) {
     const { clock } = ctx.broker;
     const deadline = clock.now() + Math.max(0, request.maxWaitMs);

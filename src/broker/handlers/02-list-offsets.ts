@@ -19,11 +19,11 @@ export const listOffsetsHandler: ApiHandler<ListOffsetsRequest, ListOffsetsRespo
   name: 'ListOffsets',
   minVersion: 0,
   maxVersion: 5,
-  handle(request, ctx) {
+  async handle(request, ctx) {
     const v0 = ctx.apiVersion === 0;
-    const topics = request.topics.map((topic) => ({
+    const topics = await Promise.all(request.topics.map(async (topic) => ({
       name: topic.name,
-      partitions: topic.partitions.map((p): PartitionResult => {
+      partitions: await Promise.all(topic.partitions.map(async (p): Promise<PartitionResult> => {
         const log = ctx.broker.store.partition(topic.name, p.partitionIndex);
         if (!log) {
           return v0
@@ -36,7 +36,7 @@ export const listOffsetsHandler: ApiHandler<ListOffsetsRequest, ListOffsetsRespo
                 leaderEpoch: -1,
               };
         }
-        const found = lookup(log, p.timestamp);
+        const found = await lookup(log, p.timestamp);
         if (v0) {
           return { partitionIndex: p.partitionIndex, errorCode: 0, oldStyleOffsets: oldStyle(log, p.timestamp, found, p.maxNumOffsets ?? 1) };
         }
@@ -47,16 +47,16 @@ export const listOffsetsHandler: ApiHandler<ListOffsetsRequest, ListOffsetsRespo
           offset: found.offset,
           leaderEpoch: 0,
         };
-      }),
-    }));
+      })),
+    })));
     return { throttleTimeMs: 0, topics };
   },
 };
 
-function lookup(log: PartitionHandle, timestamp: bigint): { offset: bigint; timestamp: bigint } {
+async function lookup(log: PartitionHandle, timestamp: bigint): Promise<{ offset: bigint; timestamp: bigint }> {
   if (timestamp === LATEST) return { offset: log.highWatermark, timestamp: -1n };
   if (timestamp === EARLIEST) return { offset: log.logStartOffset, timestamp: -1n };
-  return log.offsetForTimestamp(timestamp) ?? { offset: -1n, timestamp: -1n };
+  return (await log.offsetForTimestamp(timestamp)) ?? { offset: -1n, timestamp: -1n };
 }
 
 /**

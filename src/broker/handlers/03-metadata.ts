@@ -9,7 +9,7 @@ type TopicMetadata = MetadataResponse['topics'][number];
 const OPS_NOT_REQUESTED = -2147483648;
 
 /**
- * Metadata 0-8. We are the only broker, controller and leader of every partition. Topic list semantics
+ * Metadata 0-9 (v9, flexible, because @platformatic/kafka 1.x implements only Metadata 9+). We are the only broker, controller and leader of every partition. Topic list semantics
  * differ by version: v0's empty list means all topics, v1+ uses null for all and [] for none.
  * Auto-creation follows the broker setting, and from v4 also the client's allow_auto_topic_creation.
  */
@@ -17,7 +17,7 @@ export const metadataHandler: ApiHandler<MetadataRequest, MetadataResponse> = {
   apiKey: 3,
   name: 'Metadata',
   minVersion: 0,
-  maxVersion: 8,
+  maxVersion: 9,
   async handle(request, ctx) {
     const { broker, apiVersion } = ctx;
     const { nodeId } = broker.config;

@@ -1,0 +1,209 @@
+/**
+ * Where a segment's bytes live: a file (positional writes and reads on one descriptor) or memory
+ * (the `memory` durability level, which touches no disk). Reads are synchronous positional reads so a
+ * fetch serves bytes straight from the page cache without holding segments in the heap.
+ */
+import fs from 'node:fs';
+import { StorageIoError } from './errors.js';
+
+/** Counters that make durability observable (the group-commit test counts fsyncs). */
+export interface StorageStats {
+  /** fsync/fdatasync calls on segment data files. */
+  fsyncs: number;
+  /** fsync calls on directories (new segment files, topic metadata). */
+  dirFsyncs: number;
+  writes: number;
+  bytesWritten: number;
+}
+
+export function newStats(): StorageStats {
+  return { fsyncs: 0, dirFsyncs: 0, writes: 0, bytesWritten: 0 };
+}
+
+export interface ByteStore {
+  /** Bytes written so far. */
+  readonly size: number;
+  /** Writes `buf` at `position`. */
+  write(buf: Buffer, position: number): Promise<void>;
+  /** Reads up to `length` bytes at `position` (fewer at the end). */
+  readSync(position: number, length: number): Buffer;
+  /** Makes written bytes durable (fsync); a no-op in memory. */
+  sync(): Promise<void>;
+  truncate(size: number): Promise<void>;
+  close(): Promise<void>;
+  /** Closes and deletes the backing storage. */
+  remove(): Promise<void>;
+}
+
+export class MemoryStore implements ByteStore {
+  private chunks: Buffer[] = [];
+  private starts: number[] = [];
+  size = 0;
+
+  write(buf: Buffer, position: number): Promise<void> {
+    if (position !== this.size) {
+      return Promise.reject(new Error(`memory store: write at ${position}, expected ${this.size}`));
+    }
+    // The caller may reuse its buffer (a request frame); keep our own copy.
+    this.chunks.push(Buffer.from(buf));
+    this.starts.push(position);
+    this.size += buf.length;
+    return Promise.resolve();
+  }
+
+  readSync(position: number, length: number): Buffer {
+    const end = Math.min(this.size, position + length);
+    if (position >= end) return Buffer.alloc(0);
+    let lo = 0;
+    let hi = this.starts.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (this.starts[mid] <= position) lo = mid;
+      else hi = mid - 1;
+    }
+    const first = this.chunks[lo];
+    const startIn = position - this.starts[lo];
+    if (startIn + (end - position) <= first.length) {
+      return first.subarray(startIn, startIn + (end - position));
+    }
+    const parts: Buffer[] = [];
+    let at = position;
+    for (let i = lo; i < this.chunks.length && at < end; i++) {
+      const c = this.chunks[i];
+      const from = at - this.starts[i];
+      const take = Math.min(c.length - from, end - at);
+      parts.push(c.subarray(from, from + take));
+      at += take;
+    }
+    return Buffer.concat(parts, end - position);
+  }
+
+  sync(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  truncate(size: number): Promise<void> {
+    while (this.chunks.length > 0 && this.starts[this.starts.length - 1] >= size) {
+      this.chunks.pop();
+      this.starts.pop();
+    }
+    const last = this.chunks.length - 1;
+    if (last >= 0 && this.starts[last] + this.chunks[last].length > size) {
+      this.chunks[last] = this.chunks[last].subarray(0, size - this.starts[last]);
+    }
+    this.size = Math.min(this.size, size);
+    return Promise.resolve();
+  }
+
+  close(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  remove(): Promise<void> {
+    this.chunks = [];
+    this.starts = [];
+    this.size = 0;
+    return Promise.resolve();
+  }
+}
+
+export class FileStore implements ByteStore {
+  private fd: number;
+  size: number;
+
+  private constructor(
+    readonly path: string,
+    fd: number,
+    size: number,
+    private readonly stats: StorageStats,
+  ) {
+    this.fd = fd;
+    this.size = size;
+  }
+
+  /** Opens (creating when missing) the file at `path`. */
+  static open(path: string, stats: StorageStats): FileStore {
+    const fd = fs.openSync(path, fs.constants.O_RDWR | fs.constants.O_CREAT, 0o644);
+    const size = fs.fstatSync(fd).size;
+    return new FileStore(path, fd, size, stats);
+  }
+
+  write(buf: Buffer, position: number): Promise<void> {
+    if (position + buf.length > this.size) this.size = position + buf.length;
+    this.stats.writes++;
+    this.stats.bytesWritten += buf.length;
+    return new Promise((resolve, reject) => {
+      const writeFrom = (offset: number) => {
+        fs.write(this.fd, buf, offset, buf.length - offset, position + offset, (err, written) => {
+          if (err) return reject(new StorageIoError(`writing ${this.path}`, err));
+          if (offset + written < buf.length) return writeFrom(offset + written);
+          resolve();
+        });
+      };
+      writeFrom(0);
+    });
+  }
+
+  readSync(position: number, length: number): Buffer {
+    const want = Math.max(0, Math.min(length, this.size - position));
+    const buf = Buffer.allocUnsafe(want);
+    let got = 0;
+    while (got < want) {
+      const n = fs.readSync(this.fd, buf, got, want - got, position + got);
+      if (n === 0) break;
+      got += n;
+    }
+    return got === want ? buf : buf.subarray(0, got);
+  }
+
+  sync(): Promise<void> {
+    this.stats.fsyncs++;
+    return new Promise((resolve, reject) => {
+      fs.fdatasync(this.fd, (err) =>
+        err ? reject(new StorageIoError(`syncing ${this.path}`, err)) : resolve(),
+      );
+    });
+  }
+
+  async truncate(size: number): Promise<void> {
+    fs.ftruncateSync(this.fd, size);
+    this.size = size;
+  }
+
+  async close(): Promise<void> {
+    if (this.fd < 0) return;
+    const fd = this.fd;
+    this.fd = -1;
+    await new Promise<void>((resolve) => fs.close(fd, () => resolve()));
+  }
+
+  async remove(): Promise<void> {
+    await this.close();
+    await fs.promises.rm(this.path, { force: true });
+  }
+}
+
+/** fsyncs a directory so a file created or renamed in it survives a power loss. */
+export function syncDirSync(dir: string, stats?: StorageStats): void {
+  if (stats) stats.dirFsyncs++;
+  const fd = fs.openSync(dir, 'r');
+  try {
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/** Writes a small file atomically: temp file, fsync, rename over the target, fsync the directory. */
+export function writeFileAtomicSync(path: string, data: string | Buffer, stats?: StorageStats): void {
+  const tmp = `${path}.tmp`;
+  const fd = fs.openSync(tmp, 'w', 0o644);
+  try {
+    fs.writeSync(fd, typeof data === 'string' ? Buffer.from(data, 'utf8') : data);
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+  fs.renameSync(tmp, path);
+  syncDirSync(path.slice(0, path.lastIndexOf('/')) || '/', stats);
+}

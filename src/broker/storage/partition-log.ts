@@ -1,0 +1,768 @@
+/**
+ * The log of one topic-partition: an ordered list of segments, the last one active.
+ *
+ * Append path: validate every batch (magic 2, length, CRC-32C, size limit), assign offsets by
+ * rewriting each header's baseOffset in place, reserve the bytes in the active segment (so offset
+ * order equals byte order even with several appends in flight), issue one positional write, and
+ * resolve when the durability level's guarantee holds:
+ *   memory  the bytes are in the heap (no disk at all);
+ *   async   the write reached the OS (page cache); dirty segments are fsynced every flushIntervalMs;
+ *   sync    the bytes were fsynced. Appends waiting for an fsync share it (group commit): an fsync
+ *           starts once no write is in flight (or many are waiting) and covers every append written so
+ *           far, so N concurrent appends cost one fsync, not N.
+ * The high watermark advances, in order, when an append's guarantee holds, so a consumer never reads
+ * a record the durability level could still lose (in sync mode: nothing unfsynced is ever served).
+ *
+ * Read path: whole batches from the batch holding fetchOffset, via the sparse index and one positional
+ * read; at least one batch even above maxBytes so a consumer never stalls.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Clock } from '../../flow/clock.js';
+import {
+  BATCH_HEADER_SIZE,
+  CorruptRecordError,
+  computeBatchCrc,
+  InvalidRecordError,
+  LOG_OVERHEAD,
+  setBaseOffset,
+  setLogAppendTime,
+  setPartitionLeaderEpoch,
+  splitBatches,
+} from '../../protocol/record-batch.js';
+import {
+  type ByteStore,
+  FileStore,
+  MemoryStore,
+  newStats,
+  type StorageStats,
+  syncDirSync,
+} from './byte-store.js';
+import type { LogConfig } from './config.js';
+import { InvalidConfigError, LogClosedError, OffsetOutOfRangeError, RecordTooLargeError } from './errors.js';
+import { scanSegment } from './recovery.js';
+import { Segment, segmentFileName } from './segment.js';
+
+export interface AppendOptions {
+  /** Broker time for LogAppendTime and segment age (defaults to the clock). */
+  now?: number;
+  /** Stamp batches with the broker's time (topic config message.timestamp.type=LogAppendTime). */
+  logAppendTime?: boolean;
+}
+
+export interface AppendResult {
+  baseOffset: bigint;
+  lastOffset: bigint;
+  /** The broker time stamped on the batches, or -1 when they keep the producer's CreateTime. */
+  logAppendTimeMs: bigint;
+  recordCount: number;
+}
+
+export interface ReadResult {
+  records: Buffer;
+  highWatermark: bigint;
+  logStartOffset: bigint;
+  error?: 'OFFSET_OUT_OF_RANGE';
+}
+
+export interface PartitionRecovery {
+  topic: string;
+  partition: number;
+  /** True when the previous run closed the log cleanly (nothing was scanned). */
+  cleanShutdown: boolean;
+  segments: number;
+  segmentsScanned: number;
+  bytesTruncated: number;
+  batchesDropped: number;
+  /** Segment files (by base offset) whose indexes were missing or corrupt and were rebuilt. */
+  indexesRebuilt: number[];
+  /** Segments deleted because an earlier segment was cut short. */
+  segmentsDeleted: number[];
+  details: string[];
+  highWatermark: bigint;
+  logStartOffset: bigint;
+}
+
+export interface PartitionLogOptions {
+  topic: string;
+  partition: number;
+  /** Partition directory; required unless config.durability is 'memory'. */
+  dir?: string;
+  config: LogConfig;
+  clock: Clock;
+  stats?: StorageStats;
+}
+
+interface PendingAppend {
+  segment: Segment;
+  endPosition: number;
+  nextOffset: number;
+  written: boolean;
+  result: AppendResult;
+  resolve: (r: AppendResult) => void;
+  reject: (e: Error) => void;
+}
+
+const CLEAN_SHUTDOWN = '.clean-shutdown';
+const LOG_START_FILE = 'log-start-offset';
+/** Start a group commit even with writes in flight once this many appends wait (no starvation). */
+const GROUP_COMMIT_MAX_WAITERS = 256;
+
+export class PartitionLog {
+  readonly topic: string;
+  readonly partition: number;
+  readonly dir: string | undefined;
+  readonly stats: StorageStats;
+  private config: LogConfig;
+  private readonly clock: Clock;
+  private segments: Segment[] = [];
+  private hw = 0;
+  private lso = 0;
+  /** Offset the next append gets (ahead of hw while appends are in flight). */
+  private nextOffset = 0;
+  private pending: PendingAppend[] = [];
+  private inflightWrites = 0;
+  private syncing = false;
+  private closed = false;
+  private failure: Error | undefined;
+  private listeners = new Set<(hw: bigint) => void>();
+  private flushTimer: { cancel(): void } | undefined;
+  private segmentsToSync = new Set<Segment>();
+  private dirNeedsSync = false;
+
+  private constructor(opts: PartitionLogOptions) {
+    this.topic = opts.topic;
+    this.partition = opts.partition;
+    this.config = { ...opts.config };
+    this.clock = opts.clock;
+    this.stats = opts.stats ?? newStats();
+    this.dir = opts.config.durability === 'memory' ? undefined : opts.dir;
+    if (opts.config.durability !== 'memory' && !opts.dir) {
+      throw new InvalidConfigError(`durability "${opts.config.durability}" needs a data directory`);
+    }
+  }
+
+  /** Opens (creating or recovering) the log. */
+  static async open(opts: PartitionLogOptions): Promise<{ log: PartitionLog; recovery: PartitionRecovery }> {
+    const log = new PartitionLog(opts);
+    const recovery = await log.load();
+    log.startBackgroundFlush();
+    return { log, recovery };
+  }
+
+  get durability(): LogConfig['durability'] {
+    return this.config.durability;
+  }
+
+  get highWatermark(): bigint {
+    return BigInt(this.hw);
+  }
+
+  /** The offset the next append will be given (includes appends still awaiting their guarantee). */
+  get logEndOffset(): bigint {
+    return BigInt(this.nextOffset);
+  }
+
+  get logStartOffset(): bigint {
+    return BigInt(this.lso);
+  }
+
+  /** Bytes in all segments. */
+  get size(): number {
+    let n = 0;
+    for (const s of this.segments) n += s.size;
+    return n;
+  }
+
+  get segmentCount(): number {
+    return this.segments.length;
+  }
+
+  /** Base offsets of the segments, oldest first (for tests and the admin API). */
+  segmentBaseOffsets(): bigint[] {
+    return this.segments.map((s) => BigInt(s.baseOffset));
+  }
+
+  getConfig(): LogConfig {
+    return { ...this.config };
+  }
+
+  /** Applies a new config; durability can move between async and sync, not to or from memory. */
+  updateConfig(next: LogConfig): void {
+    if ((next.durability === 'memory') !== (this.config.durability === 'memory')) {
+      throw new InvalidConfigError(
+        `sluice.durability cannot change between memory and a disk level on a live topic ` +
+          `(${this.config.durability} -> ${next.durability}); recreate the topic instead`,
+      );
+    }
+    const restartFlush =
+      next.durability !== this.config.durability || next.flushIntervalMs !== this.config.flushIntervalMs;
+    this.config = { ...next };
+    if (restartFlush) this.startBackgroundFlush();
+    this.pump();
+  }
+
+  // --- append -------------------------------------------------------------------------------------
+
+  append(recordSet: Buffer, opts: AppendOptions = {}): Promise<AppendResult> {
+    if (this.closed) return Promise.reject(new LogClosedError(`log ${this.topic}-${this.partition}`));
+    if (this.failure) return Promise.reject(this.failure);
+    let batches: ReturnType<typeof splitBatches>['batches'];
+    try {
+      batches = this.validate(recordSet);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    const now = opts.now ?? this.clock.now();
+    const logAppendTime = opts.logAppendTime ?? this.config.messageTimestampType === 'LogAppendTime';
+    this.maybeRoll(recordSet.length, now);
+    const seg = this.segments[this.segments.length - 1];
+    const start = seg.size;
+    const baseOffset = this.nextOffset;
+    let recordCount = 0;
+    for (const b of batches) {
+      const count = b.header.lastOffsetDelta + 1;
+      setBaseOffset(recordSet, b.position, this.nextOffset);
+      setPartitionLeaderEpoch(recordSet, b.position, 0);
+      if (logAppendTime) setLogAppendTime(recordSet, b.position, BigInt(now));
+      seg.noteBatch({
+        baseOffset: this.nextOffset,
+        lastOffset: this.nextOffset + count - 1,
+        position: start + b.position,
+        size: b.size,
+        maxTimestamp: logAppendTime ? now : Number(b.header.maxTimestamp),
+      });
+      this.nextOffset += count;
+      recordCount += b.header.recordCount;
+    }
+    const result: AppendResult = {
+      baseOffset: BigInt(baseOffset),
+      lastOffset: BigInt(this.nextOffset - 1),
+      logAppendTimeMs: logAppendTime ? BigInt(now) : -1n,
+      recordCount,
+    };
+    seg.dirty = true;
+    const write = seg.store.write(recordSet, start);
+    if (this.config.durability === 'memory' && this.pending.length === 0) {
+      // MemoryStore.write has already copied the bytes: publish now, so reads see them at once.
+      this.publish(seg, start + recordSet.length, this.nextOffset);
+      return Promise.resolve(result);
+    }
+    return new Promise<AppendResult>((resolve, reject) => {
+      const entry: PendingAppend = {
+        segment: seg,
+        endPosition: start + recordSet.length,
+        nextOffset: this.nextOffset,
+        written: false,
+        result,
+        resolve,
+        reject,
+      };
+      this.pending.push(entry);
+      this.inflightWrites++;
+      write.then(
+        () => {
+          this.inflightWrites--;
+          entry.written = true;
+          this.pump();
+        },
+        (err: Error) => {
+          this.inflightWrites--;
+          this.fail(err);
+        },
+      );
+    });
+  }
+
+  private validate(recordSet: Buffer) {
+    const { batches, partialBytes } = splitBatches(recordSet);
+    if (partialBytes > 0) {
+      throw new CorruptRecordError(
+        `record set ends with ${partialBytes} bytes that are not a whole batch; a produce request must carry whole batches`,
+      );
+    }
+    if (batches.length === 0) throw new CorruptRecordError('record set is empty: nothing to append');
+    for (const b of batches) {
+      if (b.size > this.config.maxMessageBytes)
+        throw new RecordTooLargeError(b.size, this.config.maxMessageBytes);
+      const crc = computeBatchCrc(recordSet, b.position);
+      if (crc !== b.header.crc) {
+        throw new CorruptRecordError(
+          `record batch at position ${b.position} fails its CRC-32C check (stored ${b.header.crc.toString(16)}, ` +
+            `computed ${crc.toString(16)}): the data was damaged on the way`,
+        );
+      }
+      if (b.header.recordCount <= 0 || b.header.lastOffsetDelta !== b.header.recordCount - 1) {
+        throw new InvalidRecordError(
+          `record batch at position ${b.position} has ${b.header.recordCount} records but lastOffsetDelta ` +
+            `${b.header.lastOffsetDelta}; a producer batch holds records with offset deltas 0..count-1`,
+        );
+      }
+    }
+    return batches;
+  }
+
+  private maybeRoll(incoming: number, now: number): void {
+    const active = this.segments[this.segments.length - 1];
+    if (active.size === 0) return;
+    const full = active.size + incoming > this.config.segmentBytes;
+    const old = now - active.createdAtMs >= this.config.segmentMs;
+    if (full || old) this.roll(now);
+  }
+
+  /** Closes the active segment and opens a new one at the next offset. */
+  private roll(now: number): void {
+    const old = this.segments[this.segments.length - 1];
+    old.sealed = true;
+    const seg = this.createSegment(this.nextOffset, now);
+    this.segments.push(seg);
+    if (this.dir) {
+      this.dirNeedsSync = true;
+      // Persist the sealed segment's indexes once its last bytes are written.
+      const sealed = old;
+      const persist = () => {
+        sealed.persistIndexes(this.config.durability !== 'memory').catch((err: Error) => this.fail(err));
+      };
+      const lastWrite = this.pending.filter((p) => p.segment === sealed);
+      if (lastWrite.length === 0) persist();
+      else this.afterPublished(lastWrite[lastWrite.length - 1].nextOffset, persist);
+    }
+  }
+
+  private createSegment(baseOffset: number, now: number): Segment {
+    let store: ByteStore;
+    let prefix: string | undefined;
+    if (this.dir) {
+      prefix = path.join(this.dir, segmentFileName(baseOffset));
+      store = FileStore.open(`${prefix}.log`, this.stats);
+    } else {
+      store = new MemoryStore();
+    }
+    return new Segment(baseOffset, store, prefix, now, this.config.indexIntervalBytes);
+  }
+
+  /** Moves appends whose guarantee now holds from pending to published, in order. */
+  private pump(): void {
+    if (this.config.durability !== 'sync') {
+      while (this.pending.length > 0 && this.pending[0].written) {
+        const p = this.pending.shift()!;
+        this.publish(p.segment, p.endPosition, p.nextOffset);
+        p.resolve(p.result);
+      }
+      return;
+    }
+    if (this.syncing) return;
+    let ready = 0;
+    while (ready < this.pending.length && this.pending[ready].written) ready++;
+    if (ready === 0) return;
+    if (this.inflightWrites > 0 && ready < GROUP_COMMIT_MAX_WAITERS) return;
+    const batch = this.pending.splice(0, ready);
+    this.syncing = true;
+    this.groupCommit(batch).then(
+      () => {
+        this.syncing = false;
+        for (const p of batch) {
+          this.publish(p.segment, p.endPosition, p.nextOffset);
+          p.resolve(p.result);
+        }
+        this.pump();
+      },
+      (err: Error) => {
+        this.syncing = false;
+        for (const p of batch) p.reject(err);
+        this.fail(err);
+      },
+    );
+  }
+
+  /** One fsync per dirty segment (normally just the active one) for every append in `batch`. */
+  private async groupCommit(batch: PendingAppend[]): Promise<void> {
+    const segs = new Set<Segment>(this.segmentsToSync);
+    this.segmentsToSync.clear();
+    for (const p of batch) segs.add(p.segment);
+    if (this.dirNeedsSync && this.dir) {
+      this.dirNeedsSync = false;
+      syncDirSync(this.dir, this.stats);
+    }
+    await Promise.all([...segs].map((s) => this.syncSegment(s)));
+  }
+
+  private async syncSegment(seg: Segment): Promise<void> {
+    seg.dirty = false;
+    await seg.store.sync();
+  }
+
+  private publish(seg: Segment, endPosition: number, nextOffset: number): void {
+    if (endPosition > seg.visibleEnd) seg.visibleEnd = endPosition;
+    if (nextOffset <= this.hw) return;
+    this.hw = nextOffset;
+    const hw = BigInt(nextOffset);
+    for (const l of this.listeners) {
+      try {
+        l(hw);
+      } catch {
+        // A listener's failure must not break the append path.
+      }
+    }
+  }
+
+  private afterPublished(offset: number, fn: () => void): void {
+    if (this.hw >= offset) {
+      fn();
+      return;
+    }
+    const listener = (hw: bigint) => {
+      if (hw >= BigInt(offset)) {
+        this.listeners.delete(listener);
+        fn();
+      }
+    };
+    this.listeners.add(listener);
+  }
+
+  /** A write failed: the log stops accepting appends (as Kafka takes a failed log dir offline). */
+  private fail(err: Error): void {
+    if (!this.failure) this.failure = err;
+    const waiting = this.pending.splice(0);
+    for (const p of waiting) p.reject(err);
+  }
+
+  // --- read ---------------------------------------------------------------------------------------
+
+  read(fetchOffset: bigint, maxBytes: number): ReadResult {
+    const highWatermark = BigInt(this.hw);
+    const logStartOffset = BigInt(this.lso);
+    const empty = Buffer.alloc(0);
+    if (fetchOffset < logStartOffset || fetchOffset > highWatermark) {
+      return { records: empty, highWatermark, logStartOffset, error: 'OFFSET_OUT_OF_RANGE' };
+    }
+    if (fetchOffset === highWatermark) return { records: empty, highWatermark, logStartOffset };
+    const offset = Number(fetchOffset);
+    for (let i = this.segmentIndexFor(offset); i < this.segments.length; i++) {
+      const seg = this.segments[i];
+      const found = seg.findBatch(offset);
+      if (!found) continue;
+      const want = Math.min(seg.visibleEnd - found.position, Math.max(maxBytes, found.size));
+      const buf = seg.store.readSync(found.position, want);
+      return { records: buf.subarray(0, wholeBatchesLength(buf, found.size)), highWatermark, logStartOffset };
+    }
+    return { records: empty, highWatermark, logStartOffset };
+  }
+
+  /** Index of the segment whose base offset is the largest <= offset. */
+  private segmentIndexFor(offset: number): number {
+    let lo = 0;
+    let hi = this.segments.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (this.segments[mid].baseOffset <= offset) lo = mid;
+      else hi = mid - 1;
+    }
+    return lo;
+  }
+
+  /**
+   * Base offset of the first batch whose maxTimestamp >= ts, or null when none is (ListOffsets by
+   * time; the special timestamps -1 latest and -2 earliest are the caller's to map).
+   */
+  offsetForTimestamp(ts: bigint): bigint | null {
+    const target = Number(ts);
+    for (const seg of this.segments) {
+      if (seg.maxTimestamp < target) continue;
+      const found = seg.findTimestamp(target);
+      if (found !== undefined) return BigInt(Math.max(found, this.lso));
+    }
+    return null;
+  }
+
+  // --- long-poll ----------------------------------------------------------------------------------
+
+  /** Calls `listener(highWatermark)` after each advance; returns the unsubscribe function. */
+  onAppend(listener: (highWatermark: bigint) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /**
+   * Resolves true as soon as the high watermark is past `afterOffset`, false when `timeoutMs` passes
+   * first (on the log's clock) or the signal aborts.
+   */
+  waitForData(afterOffset: bigint, timeoutMs: number, signal?: AbortSignal): Promise<boolean> {
+    if (BigInt(this.hw) > afterOffset) return Promise.resolve(true);
+    if (this.closed || signal?.aborted || timeoutMs <= 0) return Promise.resolve(false);
+    return new Promise<boolean>((resolve) => {
+      const finish = (v: boolean) => {
+        unsubscribe();
+        timer.cancel();
+        signal?.removeEventListener('abort', onAbort);
+        resolve(v);
+      };
+      const onAbort = () => finish(false);
+      const unsubscribe = this.onAppend((hw) => {
+        if (hw > afterOffset) finish(true);
+      });
+      const timer = this.clock.setTimeout(() => finish(false), timeoutMs);
+      signal?.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+
+  // --- retention ----------------------------------------------------------------------------------
+
+  /**
+   * Deletes whole closed segments past retention.ms (by their newest timestamp) or beyond
+   * retention.bytes, advancing logStartOffset. Returns the base offsets deleted.
+   */
+  async applyRetention(now = this.clock.now()): Promise<bigint[]> {
+    if (this.closed) return [];
+    const deleted: Segment[] = [];
+    const { retentionMs, retentionBytes } = this.config;
+    if (retentionMs >= 0) {
+      const expired = (s: Segment) => {
+        const newest = s.maxTimestamp >= 0 ? s.maxTimestamp : s.createdAtMs;
+        return s.size > 0 && now - newest > retentionMs;
+      };
+      // When everything, the active segment included, has expired, roll so it can go too.
+      if (this.segments.every(expired) && this.pending.length === 0) this.roll(now);
+      while (
+        this.segments.length > 1 &&
+        this.segments[0].sealed &&
+        expired(this.segments[0]) &&
+        this.isSettled(this.segments[0])
+      ) {
+        deleted.push(this.segments.shift()!);
+      }
+    }
+    if (retentionBytes >= 0) {
+      let total = this.size;
+      while (
+        this.segments.length > 1 &&
+        this.segments[0].sealed &&
+        this.isSettled(this.segments[0]) &&
+        total - this.segments[0].size >= retentionBytes
+      ) {
+        total -= this.segments[0].size;
+        deleted.push(this.segments.shift()!);
+      }
+    }
+    if (deleted.length === 0) return [];
+    this.advanceLogStart(this.segments[0].baseOffset);
+    for (const s of deleted) {
+      this.segmentsToSync.delete(s);
+      await s.removeFiles();
+    }
+    return deleted.map((s) => BigInt(s.baseOffset));
+  }
+
+  /** A segment is settled when no append into it awaits its guarantee. */
+  private isSettled(seg: Segment): boolean {
+    return !this.pending.some((p) => p.segment === seg);
+  }
+
+  /** DeleteRecords: moves logStartOffset to `offset` and drops the segments wholly before it. */
+  async deleteRecordsBefore(offset: bigint): Promise<bigint> {
+    const target = Number(offset);
+    if (target > this.hw || target < 0) {
+      throw new OffsetOutOfRangeError(
+        `cannot delete records before ${offset}: it must lie between 0 and the high watermark ${this.hw}`,
+      );
+    }
+    if (target <= this.lso) return BigInt(this.lso);
+    if (target === this.hw && this.pending.length === 0 && this.segments[this.segments.length - 1].size > 0) {
+      this.roll(this.clock.now());
+    }
+    const deleted: Segment[] = [];
+    while (
+      this.segments.length > 1 &&
+      this.segments[1].baseOffset <= target &&
+      this.isSettled(this.segments[0])
+    ) {
+      deleted.push(this.segments.shift()!);
+    }
+    this.advanceLogStart(target);
+    for (const s of deleted) {
+      this.segmentsToSync.delete(s);
+      await s.removeFiles();
+    }
+    return BigInt(this.lso);
+  }
+
+  private advanceLogStart(offset: number): void {
+    if (offset <= this.lso) return;
+    this.lso = offset;
+    if (this.dir) {
+      const file = path.join(this.dir, LOG_START_FILE);
+      fs.writeFileSync(`${file}.tmp`, String(offset));
+      fs.renameSync(`${file}.tmp`, file);
+    }
+  }
+
+  // --- flush and close ----------------------------------------------------------------------------
+
+  private startBackgroundFlush(): void {
+    this.flushTimer?.cancel();
+    this.flushTimer = undefined;
+    if (this.config.durability !== 'async') return;
+    this.flushTimer = this.clock.setInterval(() => {
+      this.flushDirty().catch((err: Error) => this.fail(err));
+    }, this.config.flushIntervalMs);
+  }
+
+  private async flushDirty(): Promise<void> {
+    const segs = this.segments.filter((s) => s.dirty);
+    for (const s of this.segmentsToSync) if (!segs.includes(s)) segs.push(s);
+    this.segmentsToSync.clear();
+    if (this.dirNeedsSync && this.dir) {
+      this.dirNeedsSync = false;
+      syncDirSync(this.dir, this.stats);
+    }
+    await Promise.all(segs.map((s) => this.syncSegment(s)));
+  }
+
+  /** Waits for every append in flight, then fsyncs everything written (no-op in memory). */
+  async flush(): Promise<void> {
+    if (this.pending.length > 0) await this.afterAllPending();
+    if (this.dir) await this.flushDirty();
+  }
+
+  private afterAllPending(): Promise<void> {
+    const last = this.pending[this.pending.length - 1];
+    return new Promise<void>((resolve) => this.afterPublished(last.nextOffset, () => resolve()));
+  }
+
+  /** Flushes, persists indexes, marks a clean shutdown and releases files. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.flushTimer?.cancel();
+    this.flushTimer = undefined;
+    if (!this.failure) await this.flush().catch(() => undefined);
+    this.closed = true;
+    this.listeners.clear();
+    if (this.dir && !this.failure) {
+      for (const s of this.segments) await s.persistIndexes(true);
+      fs.writeFileSync(path.join(this.dir, CLEAN_SHUTDOWN), '');
+      syncDirSync(this.dir, this.stats);
+    }
+    for (const s of this.segments) await s.store.close();
+  }
+
+  /** Closes and deletes every file (topic deletion). */
+  async destroy(): Promise<void> {
+    this.flushTimer?.cancel();
+    this.closed = true;
+    this.fail(new LogClosedError(`log ${this.topic}-${this.partition} (deleted)`));
+    for (const s of this.segments) await s.store.close();
+    if (this.dir) await fs.promises.rm(this.dir, { recursive: true, force: true });
+  }
+
+  // --- load and recovery --------------------------------------------------------------------------
+
+  private async load(): Promise<PartitionRecovery> {
+    const report: PartitionRecovery = {
+      topic: this.topic,
+      partition: this.partition,
+      cleanShutdown: true,
+      segments: 0,
+      segmentsScanned: 0,
+      bytesTruncated: 0,
+      batchesDropped: 0,
+      indexesRebuilt: [],
+      segmentsDeleted: [],
+      details: [],
+      highWatermark: 0n,
+      logStartOffset: 0n,
+    };
+    const now = this.clock.now();
+    if (!this.dir) {
+      this.segments.push(this.createSegment(0, now));
+      return report;
+    }
+    fs.mkdirSync(this.dir, { recursive: true });
+    const cleanMarker = path.join(this.dir, CLEAN_SHUTDOWN);
+    const clean = fs.existsSync(cleanMarker);
+    const names = fs.readdirSync(this.dir);
+    const bases = names
+      .filter((n) => /^\d{20}\.log$/.test(n))
+      .map((n) => Number(n.slice(0, 20)))
+      .sort((a, b) => a - b);
+    for (const n of names) if (n.endsWith('.tmp')) fs.rmSync(path.join(this.dir, n), { force: true });
+    report.cleanShutdown = clean || bases.length === 0;
+    const maxBatch = Math.max(this.config.maxMessageBytes, 64 * 1024 * 1024);
+    let cutAt = -1;
+    for (let i = 0; i < bases.length; i++) {
+      const seg = this.createSegment(bases[i], now);
+      const isLast = i === bases.length - 1;
+      // Sealed segments were fsynced with their indexes at roll time, and a clean shutdown persisted
+      // everything: trust indexes that check out. The last segment after a crash is always scanned.
+      const loaded = (clean || !isLast) && seg.loadIndexes();
+      if (loaded) seg.restoreTailFromIndex();
+      const needScan = !loaded;
+      if (needScan) {
+        const scan = scanSegment(seg, maxBatch);
+        report.segmentsScanned++;
+        const cut = seg.store.size - scan.validBytes;
+        if (cut > 0) {
+          report.bytesTruncated += cut;
+          report.batchesDropped += scan.droppedBatches;
+          report.details.push(
+            `${segmentFileName(seg.baseOffset)}.log: ${scan.stopReason}; kept ${scan.batches} batches ` +
+              `(${scan.validBytes} bytes), truncated ${cut} bytes`,
+          );
+          await seg.store.truncate(scan.validBytes);
+          seg.size = scan.validBytes;
+          seg.truncateIndexesTo(scan.validBytes);
+          if (!isLast) cutAt = i;
+        }
+        seg.visibleEnd = seg.size;
+        report.indexesRebuilt.push(seg.baseOffset);
+        await seg.persistIndexes(true);
+      }
+      if (i > 0) this.segments[i - 1].sealed = true;
+      this.segments.push(seg);
+      if (cutAt >= 0) break;
+    }
+    if (cutAt >= 0) {
+      // A segment before the last was cut short: later segments no longer follow it.
+      for (const b of bases.slice(cutAt + 1)) {
+        const prefix = path.join(this.dir, segmentFileName(b));
+        for (const ext of ['.log', '.index', '.timeindex']) fs.rmSync(prefix + ext, { force: true });
+        report.segmentsDeleted.push(b);
+      }
+    }
+    // Drop empty trailing segments that follow a non-empty one (e.g. created just before a crash),
+    // except keep at least one.
+    if (this.segments.length === 0) {
+      this.segments.push(this.createSegment(0, now));
+      this.dirNeedsSync = true;
+    }
+    const first = this.segments[0];
+    const last = this.segments[this.segments.length - 1];
+    last.sealed = false;
+    this.nextOffset = last.nextOffset;
+    this.hw = this.nextOffset;
+    let lso = first.baseOffset;
+    try {
+      const saved = Number(fs.readFileSync(path.join(this.dir, LOG_START_FILE), 'utf8').trim());
+      if (Number.isSafeInteger(saved) && saved > lso && saved <= this.hw) lso = saved;
+    } catch {
+      // No DeleteRecords ever ran.
+    }
+    this.lso = lso;
+    report.segments = this.segments.length;
+    report.highWatermark = BigInt(this.hw);
+    report.logStartOffset = BigInt(this.lso);
+    if (clean) fs.rmSync(cleanMarker, { force: true });
+    if (this.config.durability !== 'memory') syncDirSync(this.dir, this.stats);
+    return report;
+  }
+}
+
+/** Length of the whole batches at the start of `buf` (at least the first, whose size is known). */
+function wholeBatchesLength(buf: Buffer, firstSize: number): number {
+  let end = Math.min(firstSize, buf.length);
+  while (end + BATCH_HEADER_SIZE <= buf.length) {
+    const size = LOG_OVERHEAD + buf.readInt32BE(end + 8);
+    if (end + size > buf.length) break;
+    end += size;
+  }
+  return end;
+}

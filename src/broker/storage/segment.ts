@@ -1,0 +1,278 @@
+/**
+ * One segment of a partition log: its bytes (file or memory) plus two sparse indexes kept in memory
+ * and persisted beside the file when it is sealed or the log closes:
+ *   .index      8-byte entries: relative offset int32, position int32 (one per index.interval.bytes)
+ *   .timeindex 12-byte entries: timestamp int64, relative offset int32. The timestamp is the largest
+ *               maxTimestamp of all batches *before* the entry's batch, so "entry.ts < target" proves
+ *               that the first batch reaching target starts at or after that entry.
+ * Both indexes hold the same batches (entry i of one describes the batch of entry i of the other), so
+ * the time index finds a position through the offset index. A sparse index costs 8-20 bytes per 4 KiB
+ * of log, which is what keeps indexes, and not segments, in the heap.
+ */
+import fs from 'node:fs';
+import { BATCH_HEADER_SIZE, LOG_OVERHEAD } from '../../protocol/record-batch.js';
+import type { ByteStore } from './byte-store.js';
+
+export const OFFSET_INDEX_ENTRY = 8;
+export const TIME_INDEX_ENTRY = 12;
+
+export function segmentFileName(baseOffset: number): string {
+  return String(baseOffset).padStart(20, '0');
+}
+
+/** Growable pair of int arrays. */
+class IntColumn {
+  data: Float64Array = new Float64Array(16);
+  length = 0;
+  push(v: number): void {
+    if (this.length === this.data.length) {
+      const next = new Float64Array(this.data.length * 2);
+      next.set(this.data);
+      this.data = next;
+    }
+    this.data[this.length++] = v;
+  }
+  truncate(n: number): void {
+    this.length = Math.min(this.length, n);
+  }
+}
+
+export interface BatchFacts {
+  baseOffset: number;
+  lastOffset: number;
+  position: number;
+  size: number;
+  maxTimestamp: number;
+}
+
+export class Segment {
+  /** Bytes reserved for writes (data may still be in flight). */
+  size: number;
+  /** Bytes readers may see: the end of the last batch below the high watermark. */
+  visibleEnd: number;
+  /** Offset after the last batch placed in this segment. */
+  nextOffset: number;
+  /** Largest batch maxTimestamp in the segment; -1 when none. */
+  maxTimestamp = -1;
+  /** Whether writes since the last fsync exist. */
+  dirty = false;
+  sealed = false;
+  private bytesSinceIndex = Number.POSITIVE_INFINITY;
+  readonly relOffsets = new IntColumn();
+  readonly positions = new IntColumn();
+  readonly timestamps = new IntColumn();
+
+  constructor(
+    readonly baseOffset: number,
+    readonly store: ByteStore,
+    /** Path prefix of the files (no extension); undefined in memory. */
+    readonly pathPrefix: string | undefined,
+    readonly createdAtMs: number,
+    private readonly indexIntervalBytes: number,
+  ) {
+    this.size = store.size;
+    this.visibleEnd = store.size;
+    this.nextOffset = baseOffset;
+  }
+
+  get indexEntries(): number {
+    return this.relOffsets.length;
+  }
+
+  /** Records a batch placed at `position` (append or recovery scan) in the indexes and counters. */
+  noteBatch(b: BatchFacts): void {
+    if (this.bytesSinceIndex >= this.indexIntervalBytes) {
+      this.relOffsets.push(b.baseOffset - this.baseOffset);
+      this.positions.push(b.position);
+      this.timestamps.push(this.maxTimestamp);
+      this.bytesSinceIndex = 0;
+    }
+    this.bytesSinceIndex += b.size;
+    if (b.maxTimestamp > this.maxTimestamp) this.maxTimestamp = b.maxTimestamp;
+    this.nextOffset = b.lastOffset + 1;
+    if (b.position + b.size > this.size) this.size = b.position + b.size;
+  }
+
+  /** Position of the last indexed batch whose base offset is <= offset (0 when none). */
+  lookupPosition(offset: number): number {
+    const rel = offset - this.baseOffset;
+    const n = this.relOffsets.length;
+    let lo = 0;
+    let hi = n - 1;
+    let found = -1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      if (this.relOffsets.data[mid] <= rel) {
+        found = mid;
+        lo = mid + 1;
+      } else hi = mid - 1;
+    }
+    return found < 0 ? 0 : this.positions.data[found];
+  }
+
+  /** Position from which to scan for the first batch with maxTimestamp >= ts. */
+  lookupTimePosition(ts: number): number {
+    let lo = 0;
+    let hi = this.timestamps.length - 1;
+    let found = -1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      if (this.timestamps.data[mid] < ts) {
+        found = mid;
+        lo = mid + 1;
+      } else hi = mid - 1;
+    }
+    return found < 0 ? 0 : this.positions.data[found];
+  }
+
+  /**
+   * Finds the batch containing `offset` by walking headers from the index position, within the
+   * visible bytes. Returns its position and size, or undefined when the offset is past the segment.
+   */
+  findBatch(offset: number): { position: number; size: number } | undefined {
+    let pos = this.lookupPosition(offset);
+    while (pos + BATCH_HEADER_SIZE <= this.visibleEnd) {
+      const h = this.store.readSync(pos, 27);
+      const size = LOG_OVERHEAD + h.readInt32BE(8);
+      const last = Number(h.readBigInt64BE(0)) + h.readInt32BE(23);
+      if (last >= offset) return { position: pos, size };
+      pos += size;
+    }
+    return undefined;
+  }
+
+  /** First batch (base offset) with maxTimestamp >= ts, scanning from the time index. */
+  findTimestamp(ts: number): number | undefined {
+    let pos = this.lookupTimePosition(ts);
+    while (pos + BATCH_HEADER_SIZE <= this.visibleEnd) {
+      const h = this.store.readSync(pos, 43);
+      const maxTs = Number(h.readBigInt64BE(35));
+      if (maxTs >= ts) return Number(h.readBigInt64BE(0));
+      pos += LOG_OVERHEAD + h.readInt32BE(8);
+    }
+    return undefined;
+  }
+
+  /** Drops index entries at or past `position` (recovery truncation). */
+  truncateIndexesTo(position: number): void {
+    let n = this.positions.length;
+    while (n > 0 && this.positions.data[n - 1] >= position) n--;
+    this.relOffsets.truncate(n);
+    this.positions.truncate(n);
+    this.timestamps.truncate(n);
+  }
+
+  offsetIndexBytes(): Buffer {
+    const buf = Buffer.alloc(this.relOffsets.length * OFFSET_INDEX_ENTRY);
+    for (let i = 0; i < this.relOffsets.length; i++) {
+      buf.writeInt32BE(this.relOffsets.data[i], i * OFFSET_INDEX_ENTRY);
+      buf.writeInt32BE(this.positions.data[i], i * OFFSET_INDEX_ENTRY + 4);
+    }
+    return buf;
+  }
+
+  timeIndexBytes(): Buffer {
+    const buf = Buffer.alloc(this.timestamps.length * TIME_INDEX_ENTRY);
+    for (let i = 0; i < this.timestamps.length; i++) {
+      buf.writeBigInt64BE(BigInt(this.timestamps.data[i]), i * TIME_INDEX_ENTRY);
+      buf.writeInt32BE(this.relOffsets.data[i], i * TIME_INDEX_ENTRY + 8);
+    }
+    return buf;
+  }
+
+  /** Writes both index files (and fsyncs them when asked). No-op in memory. */
+  async persistIndexes(fsync: boolean): Promise<void> {
+    if (!this.pathPrefix) return;
+    await writeWhole(`${this.pathPrefix}.index`, this.offsetIndexBytes(), fsync);
+    await writeWhole(`${this.pathPrefix}.timeindex`, this.timeIndexBytes(), fsync);
+  }
+
+  /**
+   * Loads persisted indexes if they are consistent with the data file; returns false when missing or
+   * corrupt (the caller then rebuilds them by scanning).
+   */
+  loadIndexes(): boolean {
+    if (!this.pathPrefix) return false;
+    let off: Buffer;
+    let time: Buffer;
+    try {
+      off = fs.readFileSync(`${this.pathPrefix}.index`);
+      time = fs.readFileSync(`${this.pathPrefix}.timeindex`);
+    } catch {
+      return false;
+    }
+    if (off.length % OFFSET_INDEX_ENTRY !== 0 || time.length % TIME_INDEX_ENTRY !== 0) return false;
+    const n = off.length / OFFSET_INDEX_ENTRY;
+    if (time.length / TIME_INDEX_ENTRY !== n) return false;
+    if (n === 0) return this.store.size === 0;
+    let prevRel = -1;
+    let prevPos = -1;
+    let prevTs = Number.NEGATIVE_INFINITY;
+    for (let i = 0; i < n; i++) {
+      const rel = off.readInt32BE(i * OFFSET_INDEX_ENTRY);
+      const pos = off.readInt32BE(i * OFFSET_INDEX_ENTRY + 4);
+      const ts = Number(time.readBigInt64BE(i * TIME_INDEX_ENTRY));
+      if (time.readInt32BE(i * TIME_INDEX_ENTRY + 8) !== rel) return false;
+      if (rel <= prevRel || pos <= prevPos || ts < prevTs || pos + BATCH_HEADER_SIZE > this.store.size)
+        return false;
+      if (i === 0 && (rel !== 0 || pos !== 0)) return false;
+      prevRel = rel;
+      prevPos = pos;
+      prevTs = ts;
+    }
+    // The last entry must point at a batch that really has that offset.
+    const h = this.store.readSync(prevPos, BATCH_HEADER_SIZE);
+    if (h.length < BATCH_HEADER_SIZE || Number(h.readBigInt64BE(0)) !== this.baseOffset + prevRel)
+      return false;
+    for (let i = 0; i < n; i++) {
+      this.relOffsets.push(off.readInt32BE(i * OFFSET_INDEX_ENTRY));
+      this.positions.push(off.readInt32BE(i * OFFSET_INDEX_ENTRY + 4));
+      this.timestamps.push(Number(time.readBigInt64BE(i * TIME_INDEX_ENTRY)));
+    }
+    return true;
+  }
+
+  /**
+   * After loading indexes, walks headers from the last indexed batch to the end of the file to learn
+   * nextOffset, maxTimestamp and how far the index interval has run. Trusts the data (clean shutdown).
+   */
+  restoreTailFromIndex(): void {
+    const n = this.positions.length;
+    let pos = n > 0 ? this.positions.data[n - 1] : 0;
+    this.maxTimestamp = n > 0 ? this.timestamps.data[n - 1] : -1;
+    this.bytesSinceIndex = 0;
+    let first = true;
+    while (pos + BATCH_HEADER_SIZE <= this.store.size) {
+      const h = this.store.readSync(pos, BATCH_HEADER_SIZE);
+      const size = LOG_OVERHEAD + h.readInt32BE(8);
+      const base = Number(h.readBigInt64BE(0));
+      const maxTs = Number(h.readBigInt64BE(35));
+      if (maxTs > this.maxTimestamp) this.maxTimestamp = maxTs;
+      this.nextOffset = base + h.readInt32BE(23) + 1;
+      if (!first) this.bytesSinceIndex += size;
+      else this.bytesSinceIndex = size;
+      first = false;
+      pos += size;
+    }
+    this.size = pos;
+    this.visibleEnd = pos;
+  }
+
+  async removeFiles(): Promise<void> {
+    await this.store.remove();
+    if (this.pathPrefix) {
+      await fs.promises.rm(`${this.pathPrefix}.index`, { force: true });
+      await fs.promises.rm(`${this.pathPrefix}.timeindex`, { force: true });
+    }
+  }
+}
+
+async function writeWhole(path: string, data: Buffer, fsync: boolean): Promise<void> {
+  const fh = await fs.promises.open(path, 'w', 0o644);
+  try {
+    await fh.writeFile(data);
+    if (fsync) await fh.datasync();
+  } finally {
+    await fh.close();
+  }
+}
