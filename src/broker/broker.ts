@@ -20,6 +20,8 @@ import { ProduceQuotas } from './quotas.js';
 import { KafkaServer } from './server.js';
 import type { TopicStore } from './topic-store.js';
 import { TopicStoreError } from './topic-store.js';
+import type { GroupCoordinator } from './groups/coordinator.js';
+import { startBrokerGroups } from './groups/broker-groups.js';
 
 const API_VERSIONS = 18;
 
@@ -45,6 +47,7 @@ export class Broker implements BrokerCore {
   private readonly internalTopics = new Set<string>();
   private readonly creating = new Map<string, Promise<boolean>>();
   private recoverySummary: RecoverySummary | undefined;
+  private groupCoordinator: GroupCoordinator | undefined;
 
   constructor(options: BrokerOptions = {}, deps: BrokerDeps = {}) {
     this.config = resolveBrokerConfig(options);
@@ -62,6 +65,13 @@ export class Broker implements BrokerCore {
     const { store, recovery } = await openLogStore(this.config, this.log);
     this.topicStore = store;
     this.recoverySummary = recovery;
+    try {
+      this.groupCoordinator = await startBrokerGroups(this, store, this.config.groups);
+    } catch (err) {
+      await store.close();
+      this.topicStore = undefined;
+      throw err;
+    }
     const server = new KafkaServer(
       {
         host: this.config.host,
@@ -95,6 +105,8 @@ export class Broker implements BrokerCore {
     const server = this.server;
     this.server = undefined;
     if (server) await server.stop(graceMs);
+    this.groupCoordinator?.close();
+    this.groupCoordinator = undefined;
     const store = this.topicStore;
     this.topicStore = undefined;
     if (store) await store.close();
@@ -108,6 +120,12 @@ export class Broker implements BrokerCore {
   get store(): TopicStore {
     if (!this.topicStore) throw new Error('broker is not running; call start() first');
     return this.topicStore;
+  }
+
+  /** The consumer group coordinator (membership, rebalances, committed offsets). */
+  get groups(): GroupCoordinator {
+    if (!this.groupCoordinator) throw new Error('broker is not running; call start() first');
+    return this.groupCoordinator;
   }
 
   /** What storage found and repaired when it opened the logs. */
