@@ -56,7 +56,9 @@ interface Scheduled {
 export class VirtualClock implements Clock {
   private current: number;
   private seq = 0;
-  private queue: Scheduled[] = [];
+  /** Binary min-heap on (at, seq): O(log n) per timer however many sleepers a simulation has. */
+  private heap: Scheduled[] = [];
+  private live = 0;
 
   constructor(startMs = 0) {
     this.current = startMs;
@@ -80,7 +82,12 @@ export class VirtualClock implements Clock {
 
   /** Number of timers still waiting to fire. */
   pending(): number {
-    return this.queue.filter((t) => !t.cancelled).length;
+    return this.live;
+  }
+
+  /** When the next timer is due, if any. */
+  nextDue(): number | undefined {
+    return this.peek()?.at;
   }
 
   /** Moves time forward by `ms`, firing every timer that falls due on the way. */
@@ -96,6 +103,22 @@ export class VirtualClock implements Clock {
       if (!next || next.at > target) break;
       this.fire(next);
       await settle();
+    }
+    if (target > this.current) this.current = target;
+  }
+
+  /**
+   * Moves time forward by `ms` synchronously, firing due timers in order without draining promise
+   * callbacks between them. For discrete-event loops that drive primitives synchronously (trySend,
+   * tryReceive, update) and need time to move millions of times cheaply; code that awaits should use
+   * `advance`.
+   */
+  advanceSync(ms: number): void {
+    const target = this.current + ms;
+    for (;;) {
+      const next = this.peek();
+      if (!next || next.at > target) break;
+      this.fire(next);
     }
     if (target > this.current) this.current = target;
   }
@@ -117,40 +140,69 @@ export class VirtualClock implements Clock {
 
   private schedule(fn: () => void, delay: number, every?: number): Timer {
     const entry: Scheduled = { at: this.current + delay, seq: this.seq++, fn, every, cancelled: false };
-    this.insert(entry);
+    this.push(entry);
+    this.live++;
     return {
       cancel: () => {
+        if (entry.cancelled) return;
         entry.cancelled = true;
+        this.live--;
       },
     };
   }
 
-  private insert(entry: Scheduled): void {
-    // Sorted insert keeps firing order deterministic: by due time, then by scheduling order.
-    let i = this.queue.length;
-    while (i > 0) {
-      const prev = this.queue[i - 1];
-      if (prev.at < entry.at || (prev.at === entry.at && prev.seq < entry.seq)) break;
-      i--;
-    }
-    this.queue.splice(i, 0, entry);
-  }
-
   private peek(): Scheduled | undefined {
-    while (this.queue.length > 0 && this.queue[0].cancelled) this.queue.shift();
-    return this.queue[0];
+    while (this.heap.length > 0 && this.heap[0].cancelled) this.pop();
+    return this.heap[0];
   }
 
   private fire(entry: Scheduled): void {
-    this.queue.shift();
+    this.pop();
     if (entry.at > this.current) this.current = entry.at;
     if (entry.every !== undefined) {
       entry.at = this.current + entry.every;
       entry.seq = this.seq++;
-      this.insert(entry);
+      this.push(entry);
+    } else {
+      entry.cancelled = true; // a fired one-shot timer is spent; cancel() after this is a no-op
+      this.live--;
     }
     entry.fn();
   }
+
+  private push(entry: Scheduled): void {
+    const h = this.heap;
+    h.push(entry);
+    let i = h.length - 1;
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if (!before(h[i], h[parent])) break;
+      [h[i], h[parent]] = [h[parent], h[i]];
+      i = parent;
+    }
+  }
+
+  private pop(): void {
+    const h = this.heap;
+    const last = h.pop()!;
+    if (h.length === 0) return;
+    h[0] = last;
+    let i = 0;
+    for (;;) {
+      const l = 2 * i + 1;
+      const r = l + 1;
+      let m = i;
+      if (l < h.length && before(h[l], h[m])) m = l;
+      if (r < h.length && before(h[r], h[m])) m = r;
+      if (m === i) break;
+      [h[i], h[m]] = [h[m], h[i]];
+      i = m;
+    }
+  }
+}
+
+function before(a: Scheduled, b: Scheduled): boolean {
+  return a.at < b.at || (a.at === b.at && a.seq < b.seq);
 }
 
 /** Lets pending promise callbacks run; several macrotask-free turns cover chained awaits. */

@@ -1,7 +1,11 @@
 import type { Command } from 'commander';
 import { register as broker } from './broker.js';
+import { register as simulate } from './simulate.js';
 
 /** Each command module exports a `register(program)`; one line here per command keeps main.ts stable. */
 export type RegisterCommand = (program: Command) => void;
 
-export const commands: RegisterCommand[] = [broker];
+export const commands: RegisterCommand[] = [
+  broker,
+  simulate, // sluice simulate (src/flow/simulation)
+];

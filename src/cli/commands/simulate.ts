@@ -1,0 +1,162 @@
+import { type Command, InvalidArgumentError, Option } from 'commander';
+import {
+  renderReport,
+  SIMULATION_POLICIES,
+  type SimulationOptions,
+  type SimulationPolicy,
+  simulate,
+} from '../../flow/index.js';
+
+const number = (what: string) => (raw: string) => {
+  const value = Number(raw.replace(/_/g, ''));
+  if (raw.trim() === '' || !Number.isFinite(value))
+    throw new InvalidArgumentError(`${what} must be a number.`);
+  return value;
+};
+
+const fraction = (raw: string) => {
+  const percent = raw.trim().endsWith('%');
+  const value = Number(percent ? raw.trim().slice(0, -1) : raw);
+  if (!Number.isFinite(value)) throw new InvalidArgumentError('give a fraction (0.5) or a percentage (50%).');
+  return percent ? value / 100 : value;
+};
+
+interface Flags {
+  produce: number;
+  consume?: number;
+  processingMs?: number;
+  policy: SimulationPolicy;
+  capacity?: number;
+  duration: number;
+  failureRate?: number;
+  maxRetries?: number;
+  seed?: number;
+  burstRate?: number;
+  burstSeconds?: number;
+  burstEvery?: number;
+  eventSize?: number;
+  memoryLimit?: number;
+  sampleEvery?: number;
+  interval?: number;
+  json?: boolean;
+}
+
+/** Maps the command line onto the simulation's options (validation of values happens in the model). */
+export function toSimulationOptions(f: Flags): SimulationOptions {
+  const burstFlags = [f.burstRate, f.burstSeconds, f.burstEvery];
+  const burstGiven = burstFlags.filter((v) => v !== undefined).length;
+  if (burstGiven > 0 && burstGiven < 3) {
+    throw new Error('a burst needs all three of --burst-rate, --burst-seconds and --burst-every');
+  }
+  return {
+    produceRate: f.produce,
+    consumeRate: f.consume,
+    processingMs: f.processingMs,
+    policy: f.policy,
+    capacity: f.capacity,
+    durationSec: f.duration,
+    failureRate: f.failureRate,
+    maxRetries: f.maxRetries,
+    seed: f.seed,
+    burst:
+      burstGiven === 3
+        ? { rate: f.burstRate!, seconds: f.burstSeconds!, everySec: f.burstEvery! }
+        : undefined,
+    eventBytes: f.eventSize,
+    memoryLimitBytes: f.memoryLimit === undefined ? undefined : f.memoryLimit * 1024 * 1024,
+    sampleEvery: f.sampleEvery,
+    intervalSec: f.interval,
+  };
+}
+
+export function register(program: Command): void {
+  program
+    .command('simulate')
+    .description(
+      'what happens when a producer meets a slower consumer? Simulates producer → bounded queue → consumer on a virtual clock (an hour takes milliseconds) and prints a time table, a verdict and a chart',
+    )
+    .requiredOption('--produce <ev/s>', 'producer rate, events per second', number('--produce'))
+    .option('--consume <ev/s>', 'consumer rate, events per second', number('--consume'))
+    .option(
+      '--processing-ms <ms>',
+      'or: time the consumer spends per event (rate = 1000 / ms)',
+      number('--processing-ms'),
+    )
+    .addOption(
+      new Option(
+        '--policy <policy>',
+        'what a full queue does: block the producer, buffer everything, drop new events, or sample them',
+      )
+        .choices(SIMULATION_POLICIES as string[])
+        .default('block'),
+    )
+    .option('--capacity <events>', 'queue bound (default 10000; unbounded for buffer)', number('--capacity'))
+    .option('--duration <s>', 'simulated seconds', number('--duration'), 60)
+    .option(
+      '--failure-rate <fraction>',
+      'share of attempts that fail and are retried, e.g. 0.5 or 50%',
+      fraction,
+    )
+    .option(
+      '--max-retries <n>',
+      'retries per event before giving it up (default: retry until it succeeds)',
+      number('--max-retries'),
+    )
+    .option(
+      '--seed <n>',
+      'random failures with this seed (default: failures spread evenly)',
+      number('--seed'),
+    )
+    .option('--burst-rate <ev/s>', 'producer rate during bursts', number('--burst-rate'))
+    .option('--burst-seconds <s>', 'length of each burst', number('--burst-seconds'))
+    .option('--burst-every <s>', 'time from one burst to the next', number('--burst-every'))
+    .option(
+      '--event-size <bytes>',
+      'memory per queued event, for the memory estimate (default 1024)',
+      number('--event-size'),
+    )
+    .option(
+      '--memory-limit <MiB>',
+      'buffer: the process dies when queued events need more than this',
+      number('--memory-limit'),
+    )
+    .option(
+      '--sample-every <n>',
+      'sample: keep 1 in n of the overflow (default produce/consume rounded up)',
+      number('--sample-every'),
+    )
+    .option('--interval <s>', 'seconds between table rows (default: at most 12 rows)', number('--interval'))
+    .option('--json', 'print the result as JSON')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  $ sluice simulate --produce 1000 --consume 100 --policy block --capacity 10000 --duration 60
+  $ sluice simulate --produce 1000 --consume 100 --policy drop
+  $ sluice simulate --produce 100 --consume 100 --failure-rate 50% --policy buffer --duration 3600
+  $ sluice simulate --produce 100 --processing-ms 5 --burst-rate 1000 --burst-seconds 5 --burst-every 60 --duration 300`,
+    )
+    .action((flags: Flags) => {
+      const result = simulate(toSimulationOptions(flags));
+      if (flags.json) {
+        const { options, ...rest } = result;
+        const serializable = {
+          options: {
+            ...options,
+            capacity: jsonNumber(options.capacity),
+            maxRetries: jsonNumber(options.maxRetries),
+            memoryLimitBytes: jsonNumber(options.memoryLimitBytes),
+          },
+          ...rest,
+        };
+        process.stdout.write(`${JSON.stringify(serializable, null, 2)}\n`);
+      } else {
+        process.stdout.write(renderReport(result));
+      }
+    });
+}
+
+/** JSON has no Infinity: unbounded values are written as null. */
+function jsonNumber(n: number): number | null {
+  return Number.isFinite(n) ? n : null;
+}

@@ -1,0 +1,162 @@
+import { FlowClosedError, requireNumber } from './errors.js';
+import { RingBuffer } from './ring-buffer.js';
+
+interface CreditWaiter {
+  n: number;
+  settled: boolean;
+  resolve: () => void;
+  reject: (reason: unknown) => void;
+  signal: AbortSignal | undefined;
+  onAbort: (() => void) | undefined;
+}
+
+export interface CreditsOptions {
+  /** Credits granted up front (the receiver's initial window). Default 0: nothing moves until granted. */
+  initial?: number;
+  /** Upper bound on banked credits; grants beyond it are capped. Default unbounded. */
+  max?: number;
+  name?: string;
+}
+
+const RESOLVED: Promise<void> = Promise.resolve();
+
+/**
+ * Credit-based flow control: the receiver grants credits, the sender spends one per item (or per
+ * byte) and waits when it has none. Nothing moves without credit, so the receiver's pace, not the
+ * sender's, decides how much is in flight. A counting semaphore with FIFO waiters: a large request at
+ * the head is not starved by small ones behind it.
+ */
+export class Credits {
+  readonly name: string;
+  readonly max: number;
+  private banked: number;
+  private readonly waiters = new RingBuffer<CreditWaiter>(4);
+  private waiterCount = 0;
+  private closedWith: Error | undefined;
+  private granted = 0;
+  private spent = 0;
+
+  constructor(options: CreditsOptions | number = {}) {
+    const opts = typeof options === 'number' ? { initial: options } : options;
+    this.name = opts.name ?? 'credits';
+    this.max = requireNumber(`credits "${this.name}": max`, opts.max ?? Infinity, {
+      min: 1,
+      allowInfinity: true,
+    });
+    this.banked = Math.min(
+      this.max,
+      requireNumber(`credits "${this.name}": initial`, opts.initial ?? 0, { min: 0 }),
+    );
+  }
+
+  /** Credits that can be spent right now. */
+  get available(): number {
+    return this.banked;
+  }
+
+  /** Number of acquirers waiting. */
+  get waiting(): number {
+    return this.waiterCount;
+  }
+
+  get stats(): { available: number; waiting: number; granted: number; spent: number } {
+    return { available: this.banked, waiting: this.waiterCount, granted: this.granted, spent: this.spent };
+  }
+
+  /** Takes `n` credits if they are available and nobody is queued ahead; never waits. */
+  tryAcquire(n = 1): boolean {
+    this.checkRequest(n);
+    if (this.closedWith) throw this.closedWith;
+    if (this.waiterCount > 0 || this.banked < n) return false;
+    this.banked -= n;
+    this.spent += n;
+    return true;
+  }
+
+  /** Takes `n` credits, waiting (in FIFO order) until the receiver has granted enough. */
+  acquire(n = 1, signal?: AbortSignal): Promise<void> {
+    try {
+      this.checkRequest(n);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    if (this.closedWith) return Promise.reject(this.closedWith);
+    if (this.waiterCount === 0 && this.banked >= n) {
+      this.banked -= n;
+      this.spent += n;
+      return RESOLVED;
+    }
+    if (signal?.aborted) return Promise.reject(signal.reason);
+    return new Promise<void>((resolve, reject) => {
+      const waiter: CreditWaiter = { n, settled: false, resolve, reject, signal, onAbort: undefined };
+      if (signal) {
+        waiter.onAbort = () => {
+          if (waiter.settled) return;
+          waiter.settled = true;
+          this.waiterCount--;
+          reject(signal.reason);
+          // The aborted waiter may have been the one holding smaller requests back.
+          this.wake();
+        };
+        signal.addEventListener('abort', waiter.onAbort, { once: true });
+      }
+      this.waiters.push(waiter);
+      this.waiterCount++;
+    });
+  }
+
+  /** The receiver hands out `n` more credits; waiters are served oldest first. */
+  grant(n: number): void {
+    requireNumber(`credits "${this.name}": grant`, n, { min: 0 });
+    this.granted += n;
+    this.banked = Math.min(this.max, this.banked + n);
+    this.wake();
+  }
+
+  /** Takes back up to `n` unspent credits (the receiver shrinks its window); returns how many it got. */
+  revoke(n: number): number {
+    const taken = Math.min(this.banked, requireNumber(`credits "${this.name}": revoke`, n, { min: 0 }));
+    this.banked -= taken;
+    return taken;
+  }
+
+  /** Fails every waiter and every later acquire (shutdown). */
+  close(reason: Error = new FlowClosedError(`credits "${this.name}" were closed`)): void {
+    if (this.closedWith) return;
+    this.closedWith = reason;
+    for (let w = this.waiters.shift(); w; w = this.waiters.shift()) {
+      if (w.settled) continue;
+      w.settled = true;
+      this.waiterCount--;
+      if (w.onAbort) w.signal!.removeEventListener('abort', w.onAbort);
+      w.reject(reason);
+    }
+  }
+
+  private checkRequest(n: number): void {
+    requireNumber(`credits "${this.name}": acquire`, n, { min: 0 });
+    if (n > this.max) {
+      throw new RangeError(
+        `credits "${this.name}": cannot acquire ${n}, more than the most ever banked (${this.max})`,
+      );
+    }
+  }
+
+  private wake(): void {
+    while (this.waiters.length > 0) {
+      const head = this.waiters.peek()!;
+      if (head.settled) {
+        this.waiters.shift();
+        continue;
+      }
+      if (this.banked < head.n) return;
+      this.waiters.shift();
+      head.settled = true;
+      this.waiterCount--;
+      this.banked -= head.n;
+      this.spent += head.n;
+      if (head.onAbort) head.signal!.removeEventListener('abort', head.onAbort);
+      head.resolve();
+    }
+  }
+}

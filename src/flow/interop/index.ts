@@ -1,0 +1,3 @@
+export * from './iterable.js';
+export * from './node.js';
+export * from './web.js';

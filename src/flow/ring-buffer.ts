@@ -1,0 +1,64 @@
+/**
+ * A growable circular queue. `Array.prototype.shift` is O(n) on large arrays and makes a busy queue
+ * quadratic; this stays O(1) per operation and grows by doubling (power-of-two sizes keep the index
+ * arithmetic to a mask).
+ */
+export class RingBuffer<T> {
+  private items: (T | undefined)[];
+  private head = 0;
+  private count = 0;
+  private mask: number;
+
+  constructor(initialCapacity = 16) {
+    let size = 4;
+    while (size < initialCapacity) size *= 2;
+    this.items = new Array(size);
+    this.mask = size - 1;
+  }
+
+  get length(): number {
+    return this.count;
+  }
+
+  push(item: T): void {
+    if (this.count === this.items.length) this.grow();
+    this.items[(this.head + this.count) & this.mask] = item;
+    this.count++;
+  }
+
+  /** Removes and returns the oldest item; `undefined` when empty. */
+  shift(): T | undefined {
+    if (this.count === 0) return undefined;
+    const item = this.items[this.head];
+    this.items[this.head] = undefined; // let the item be collected
+    this.head = (this.head + 1) & this.mask;
+    this.count--;
+    return item;
+  }
+
+  peek(): T | undefined {
+    return this.count === 0 ? undefined : this.items[this.head];
+  }
+
+  /** The item `index` places behind the oldest (0 = oldest). */
+  at(index: number): T | undefined {
+    if (index < 0 || index >= this.count) return undefined;
+    return this.items[(this.head + index) & this.mask];
+  }
+
+  clear(): void {
+    this.items.fill(undefined);
+    this.head = 0;
+    this.count = 0;
+  }
+
+  private grow(): void {
+    const old = this.items;
+    const size = old.length * 2;
+    const next: (T | undefined)[] = new Array(size);
+    for (let i = 0; i < this.count; i++) next[i] = old[(this.head + i) & this.mask];
+    this.items = next;
+    this.head = 0;
+    this.mask = size - 1;
+  }
+}

@@ -1,0 +1,3 @@
+export * from './model.js';
+export * from './options.js';
+export { describeScenario, renderChart, renderReport, renderTable } from './report.js';

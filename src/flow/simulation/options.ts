@@ -1,0 +1,187 @@
+/** The four strategies of the course module, as the simulator names them. */
+export type SimulationPolicy = 'block' | 'buffer' | 'drop' | 'sample';
+export const SIMULATION_POLICIES: readonly SimulationPolicy[] = ['block', 'buffer', 'drop', 'sample'];
+
+export interface BurstOptions {
+  /** Producer rate during a burst (events/s). */
+  rate: number;
+  /** How long each burst lasts (s). */
+  seconds: number;
+  /** A burst starts every this many seconds (s), the first at 0. */
+  everySec: number;
+}
+
+export interface SimulationOptions {
+  /** Producer rate (events/s). */
+  produceRate: number;
+  /** Consumer capacity (attempts/s). Give this or `processingMs`. */
+  consumeRate?: number;
+  /** Time per attempt (ms): the consumer manages 1000 / processingMs per second. */
+  processingMs?: number;
+  /**
+   * block: the producer waits when the queue is full; buffer: the queue takes everything (up to
+   * `capacity` or `memoryLimitBytes`, then the process is out of memory); drop: new events are dropped
+   * when full; sample: when full, 1 in `sampleEvery` new events is kept, displacing the oldest.
+   */
+  policy: SimulationPolicy;
+  /** Queue bound (events). Default 10,000 for block, drop and sample; unbounded for buffer. */
+  capacity?: number;
+  /** Simulated time (s). */
+  durationSec: number;
+  /** Fraction of attempts that fail and are retried (0 ≤ f < 1). */
+  failureRate?: number;
+  /** Retries per event before it is given up (dead-lettered). Default: retry until it succeeds. */
+  maxRetries?: number;
+  /** Failures are spread evenly by default (exactly f of attempts); a seed makes them random (reproducibly). */
+  seed?: number;
+  burst?: BurstOptions;
+  /** Memory per queued event (bytes), for the memory estimate. Default 1024. */
+  eventBytes?: number;
+  /** buffer: the process dies when queued events need more than this (bytes). */
+  memoryLimitBytes?: number;
+  /** sample: keep 1 in N of the overflow. Default: produce rate / consume rate, rounded up. */
+  sampleEvery?: number;
+  /** Seconds between table rows. Default: a round step giving at most 12 rows. */
+  intervalSec?: number;
+  /** Columns of the depth chart. Default 60. */
+  chartWidth?: number;
+}
+
+/** Options with every default filled in, as the model runs them. */
+export interface ResolvedSimulation {
+  produceRate: number;
+  consumeRate: number;
+  policy: SimulationPolicy;
+  capacity: number;
+  durationSec: number;
+  failureRate: number;
+  maxRetries: number;
+  seed: number | undefined;
+  burst: BurstOptions | undefined;
+  eventBytes: number;
+  memoryLimitBytes: number;
+  sampleEvery: number;
+  intervalSec: number;
+  chartWidth: number;
+}
+
+/** Longest run the simulator accepts, in simulated events (keeps a typo from spinning for minutes). */
+export const MAX_SIMULATED_EVENTS = 50_000_000;
+
+export class SimulationOptionsError extends Error {
+  override readonly name = 'SimulationOptionsError';
+}
+
+function positive(what: string, value: unknown, hint: string): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
+    throw new SimulationOptionsError(`${what} must be a number above 0, got ${String(value)} (${hint})`);
+  }
+  return value;
+}
+
+/** Picks a round step (1, 2, 5, 10, 15, 30, 60, ... s) giving at most `maxRows` rows. */
+export function niceInterval(durationSec: number, maxRows = 12): number {
+  const steps = [
+    1, 2, 5, 10, 15, 20, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 14_400, 21_600, 43_200, 86_400,
+  ];
+  for (const s of steps) if (durationSec / s <= maxRows) return s;
+  return Math.ceil(durationSec / maxRows / 86_400) * 86_400;
+}
+
+export function resolveSimulation(o: SimulationOptions): ResolvedSimulation {
+  const produceRate = positive('produce rate', o.produceRate, 'events per second, e.g. --produce 1000');
+  if (o.consumeRate !== undefined && o.processingMs !== undefined) {
+    throw new SimulationOptionsError(
+      'give the consumer as a rate (--consume) or a time per event (--processing-ms), not both',
+    );
+  }
+  let consumeRate: number;
+  if (o.processingMs !== undefined) {
+    consumeRate =
+      1000 / positive('processing time', o.processingMs, 'milliseconds per event, e.g. --processing-ms 10');
+  } else if (o.consumeRate !== undefined) {
+    consumeRate = positive('consume rate', o.consumeRate, 'events per second, e.g. --consume 100');
+  } else {
+    throw new SimulationOptionsError(
+      'say how fast the consumer is: --consume <events/s> or --processing-ms <ms>',
+    );
+  }
+  if (!SIMULATION_POLICIES.includes(o.policy)) {
+    throw new SimulationOptionsError(
+      `unknown policy ${JSON.stringify(o.policy)}: use one of ${SIMULATION_POLICIES.join(', ')}`,
+    );
+  }
+  const durationSec = positive('duration', o.durationSec, 'seconds of simulated time, e.g. --duration 60');
+  let capacity = o.capacity ?? (o.policy === 'buffer' ? Infinity : 10_000);
+  if (capacity !== Infinity && (!Number.isInteger(capacity) || capacity < 1)) {
+    throw new SimulationOptionsError(`capacity must be a whole number of events >= 1, got ${capacity}`);
+  }
+  if (o.capacity === undefined && o.policy === 'buffer') capacity = Infinity;
+  const failureRate = o.failureRate ?? 0;
+  if (typeof failureRate !== 'number' || !(failureRate >= 0 && failureRate < 1)) {
+    throw new SimulationOptionsError(
+      `failure rate must be a fraction from 0 up to (not including) 1, got ${String(o.failureRate)} (e.g. --failure-rate 0.5 for 50%)`,
+    );
+  }
+  const maxRetries = o.maxRetries ?? Infinity;
+  if (maxRetries !== Infinity && (!Number.isInteger(maxRetries) || maxRetries < 0)) {
+    throw new SimulationOptionsError(`max retries must be a whole number >= 0, got ${maxRetries}`);
+  }
+  let burst: BurstOptions | undefined;
+  if (o.burst) {
+    burst = {
+      rate: positive('burst rate', o.burst.rate, 'events per second during a burst'),
+      seconds: positive('burst length', o.burst.seconds, 'seconds each burst lasts'),
+      everySec: positive('burst period', o.burst.everySec, 'seconds from one burst to the next'),
+    };
+    if (burst.seconds > burst.everySec) {
+      throw new SimulationOptionsError(
+        `a burst (${burst.seconds} s) cannot last longer than the period between bursts (${burst.everySec} s)`,
+      );
+    }
+  }
+  const eventBytes =
+    o.eventBytes === undefined ? 1024 : positive('event size', o.eventBytes, 'bytes per queued event');
+  const memoryLimitBytes =
+    o.memoryLimitBytes === undefined ? Infinity : positive('memory limit', o.memoryLimitBytes, 'bytes');
+  const peakRate = Math.max(produceRate, burst?.rate ?? 0);
+  const sampleEvery = o.sampleEvery ?? Math.max(2, Math.ceil(peakRate / consumeRate));
+  if (!Number.isInteger(sampleEvery) || sampleEvery < 1) {
+    throw new SimulationOptionsError(`sample-every must be a whole number >= 1, got ${sampleEvery}`);
+  }
+  const intervalSec =
+    o.intervalSec === undefined
+      ? niceInterval(durationSec)
+      : positive('interval', o.intervalSec, 'seconds between table rows');
+  if (durationSec / intervalSec > 10_000) {
+    throw new SimulationOptionsError(
+      `interval ${intervalSec} s gives more than 10,000 rows over ${durationSec} s; pick a larger one`,
+    );
+  }
+  const chartWidth = o.chartWidth ?? 60;
+  if (!Number.isInteger(chartWidth) || chartWidth < 10 || chartWidth > 400) {
+    throw new SimulationOptionsError(`chart width must be a whole number from 10 to 400, got ${chartWidth}`);
+  }
+  const events = durationSec * (peakRate + consumeRate);
+  if (events > MAX_SIMULATED_EVENTS) {
+    throw new SimulationOptionsError(
+      `this run would simulate about ${Math.round(events).toLocaleString('en-US')} events (limit ${MAX_SIMULATED_EVENTS.toLocaleString('en-US')}); shorten --duration or lower the rates`,
+    );
+  }
+  return {
+    produceRate,
+    consumeRate,
+    policy: o.policy,
+    capacity,
+    durationSec,
+    failureRate,
+    maxRetries,
+    seed: o.seed,
+    burst,
+    eventBytes,
+    memoryLimitBytes,
+    sampleEvery,
+    intervalSec,
+    chartWidth,
+  };
+}

@@ -1,0 +1,84 @@
+import { bytes, int, num, pct } from './format.js';
+import type { SimulationResult } from './model.js';
+
+type Partial = Omit<SimulationResult, 'verdict'>;
+
+/** One or two sentences that answer the what-if question the options asked. */
+export function verdictFor(r: Partial): string {
+  const o = r.options;
+  const t = r.totals;
+  const c = r.effectiveConsumeRate;
+  const g = r.growthPerSec;
+  const parts: string[] = [];
+  if (o.failureRate > 0) {
+    parts.push(
+      `${pct(o.failureRate)} of attempts fail and are retried, so the consumer manages ${num(c)} ev/s of its ${num(o.consumeRate)}`,
+    );
+  }
+  if (o.burst) {
+    parts.push(
+      `bursts of ${num(o.burst.rate)} ev/s for ${num(o.burst.seconds)} s every ${num(o.burst.everySec)} s push the queue to ${int(t.maxQueued)} events (${bytes(t.maxQueued * o.eventBytes)})`,
+    );
+  }
+  const growing = g > 1e-9;
+  const grows = o.failureRate > 0 ? `lag grows ${num(g)} ev/s` : `queue grows ${num(g)} ev/s`;
+
+  if (t.crashedAtSec !== undefined) {
+    const cause = Number.isFinite(o.capacity)
+      ? `the buffer is full (${int(o.capacity)} events) after ${num(t.crashedAtSec)} s`
+      : `the queue reaches the ${bytes(o.memoryLimitBytes)} memory limit after ${num(t.crashedAtSec)} s`;
+    parts.push(
+      `${growing ? `${grows}: ` : ''}${cause} and the process runs out of memory, losing the ${int(t.lostInCrash)} events (${bytes(t.lostInCrash * o.eventBytes)}) it held; a buffer absorbs bursts, not a sustained imbalance`,
+    );
+  } else if (!growing && t.fullAtSec === undefined) {
+    if (!o.burst) {
+      parts.push(
+        `the consumer keeps up (${num(c)} ev/s for ${num(o.produceRate)} ev/s produced): the queue never holds more than ${int(t.maxQueued)} events`,
+      );
+    } else {
+      parts.push('and drains between them: the buffer absorbs the bursts');
+    }
+  } else {
+    const full = t.fullAtSec !== undefined ? `full after ${num(t.fullAtSec)} s` : undefined;
+    const lead = growing ? `${grows}: ` : '';
+    switch (o.policy) {
+      case 'block':
+        parts.push(
+          full
+            ? `${lead}${full}; with block the producer is held to ${num(c)} ev/s (no events lost; blocked ${pct(t.blockedMs / (r.endedAtSec * 1000))} of the run)`
+            : `${lead}it would be full after ${num(o.capacity / g)} s, beyond this ${num(o.durationSec)} s run (${int(t.lag)} behind at the end)`,
+        );
+        break;
+      case 'buffer':
+        parts.push(
+          `${lead}${int(t.lag)} behind (${bytes(t.lag * o.eventBytes)} in memory) after ${num(r.endedAtSec)} s and nothing stops it; buffering only postpones the failure`,
+        );
+        break;
+      case 'drop':
+        parts.push(
+          full
+            ? `${lead}${full}, then new events are dropped: ${int(t.dropped)} of ${int(t.produced)} lost (${pct(t.dropped / Math.max(1, t.produced))}); the producer keeps its ${num(o.produceRate)} ev/s${staleness(r)}`
+            : `${lead}not full yet after ${num(o.durationSec)} s (${int(t.lag)} queued): nothing dropped so far`,
+        );
+        break;
+      case 'sample':
+        parts.push(
+          full
+            ? `${lead}${full}, then 1 in ${o.sampleEvery} of the overflow is kept: ${int(t.sampled)} kept, ${int(t.dropped)} discarded (${pct(t.dropped / Math.max(1, t.produced))} of what was produced), the producer keeps its ${num(o.produceRate)} ev/s${staleness(r)}`
+            : `${lead}not full yet after ${num(o.durationSec)} s (${int(t.lag)} queued): nothing sampled out so far`,
+        );
+        break;
+    }
+  }
+  if (t.deadLettered > 0) parts.push(`${int(t.deadLettered)} events given up after ${o.maxRetries} retries`);
+  if (t.thrashing)
+    parts.push('backpressure thrashed (declared and relieved over and over): the consumer cannot keep up');
+  return parts.join('; ');
+}
+
+/** How stale what the consumer sees is at the end: a full queue bounds memory, not age. */
+function staleness(r: Partial): string {
+  const last = r.rows[r.rows.length - 1];
+  if (!last || last.oldestAgeMs < 1000) return '';
+  return ` and what gets through waits up to ${num(last.oldestAgeMs / 1000)} s in the full queue`;
+}

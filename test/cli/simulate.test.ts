@@ -1,0 +1,95 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+
+// Runs the built CLI, as a user would (`npm test` builds before running vitest).
+const built = existsSync('dist/cli/main.js');
+const run = (args: string[]) => {
+  const r = spawnSync(process.execPath, ['bin/sluice.js', 'simulate', ...args], { encoding: 'utf8' });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+};
+
+describe.skipIf(!built)('sluice simulate (built CLI)', () => {
+  it("answers the course module's question with a table, a verdict and a chart", () => {
+    const { code, out } = run([
+      '--produce',
+      '1000',
+      '--consume',
+      '100',
+      '--policy',
+      'block',
+      '--capacity',
+      '10000',
+      '--duration',
+      '60',
+    ]);
+    expect(code).toBe(0);
+    const lines = out.split('\n');
+    expect(lines[0]).toBe(
+      'sluice simulate: 1,000 ev/s into a consumer at 100 ev/s; policy block, capacity 10,000; 60 s simulated',
+    );
+    const row60 = lines.find((l) => /^60 s /.test(l.trim()));
+    expect(row60?.trim().split(/\s{2,}/)).toEqual([
+      '60 s',
+      '16,000',
+      '5,999',
+      '10,000',
+      '0',
+      '10,001',
+      '54 s',
+      '100',
+      '9.8 MiB',
+    ]);
+    expect(out).toMatch(
+      /verdict: queue grows 900 ev\/s: full after 11\.1 s; with block the producer is held to 100 ev\/s/,
+    );
+    expect(out).toMatch(/queue depth \(events\) over 60 s\n10,000 ┤/);
+  });
+
+  it('simulates an hour of the 50% failure case and reports 180,000 behind, as JSON', () => {
+    const { code, out } = run([
+      '--produce',
+      '100',
+      '--consume',
+      '100',
+      '--failure-rate',
+      '50%',
+      '--policy',
+      'buffer',
+      '--duration',
+      '3600',
+      '--json',
+    ]);
+    expect(code).toBe(0);
+    const result = JSON.parse(out);
+    expect(result.options).toMatchObject({ failureRate: 0.5, capacity: null, policy: 'buffer' });
+    expect(result.rows.at(-1)).toMatchObject({
+      timeSec: 3600,
+      lag: 180_000,
+      consumed: 180_000,
+      produced: 360_000,
+    });
+    expect(result.growthPerSec).toBe(50);
+    expect(result.verdict).toMatch(/180,000 behind/);
+  });
+
+  it('explains bad input and exits non-zero', () => {
+    const missing = run(['--produce', '1000']);
+    expect(missing.code).toBe(1);
+    expect(missing.err).toMatch(
+      /say how fast the consumer is: --consume <events\/s> or --processing-ms <ms>/,
+    );
+    const policy = run(['--produce', '1000', '--consume', '10', '--policy', 'yolo']);
+    expect(policy.code).toBe(1);
+    expect(policy.err).toMatch(/Allowed choices are block, buffer, drop, sample/);
+    const nan = run(['--produce', 'fast', '--consume', '10']);
+    expect(nan.err).toMatch(/--produce must be a number/);
+    const burst = run(['--produce', '10', '--consume', '10', '--burst-rate', '100']);
+    expect(burst.err).toMatch(/needs all three of --burst-rate, --burst-seconds and --burst-every/);
+  });
+});
+
+it.runIf(!built)('sluice simulate CLI tests need a build first', () => {
+  // Loud rather than silent: `npm test` builds before vitest; a bare `vitest run` does not.
+  console.warn('test/cli/simulate.test.ts: dist/ is missing, run `npm run build` to test the built CLI');
+});

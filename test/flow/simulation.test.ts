@@ -1,0 +1,218 @@
+import { describe, expect, it } from 'vitest';
+import {
+  niceInterval,
+  renderChart,
+  renderReport,
+  type SimulationOptions,
+  type SimulationResult,
+  simulate,
+} from '../../src/flow/index.js';
+
+const seedExample = (policy: SimulationOptions['policy'], extra: Partial<SimulationOptions> = {}) =>
+  simulate({ produceRate: 1000, consumeRate: 100, policy, capacity: 10_000, durationSec: 60, ...extra });
+
+/** Every event is accounted for: consumed, discarded, given up, or still in the system. */
+function expectConservation(r: SimulationResult) {
+  const t = r.totals;
+  expect(t.produced).toBe(t.consumed + t.dropped + t.deadLettered + t.lag + t.lostInCrash);
+  for (const row of r.rows) expect(row.lag).toBe(row.queued + row.inFlight);
+}
+
+const last = (r: SimulationResult) => r.rows[r.rows.length - 1];
+
+describe('simulate: the course module, 1000 ev/s into a consumer of 100 ev/s', () => {
+  it('block: the queue fills after ~11 s, then the producer is held to 100 ev/s and nothing is lost', () => {
+    const r = seedExample('block');
+    expect(r.growthPerSec).toBe(900);
+    expect(r.totals.fullAtSec).toBeGreaterThanOrEqual(11.1);
+    expect(r.totals.fullAtSec).toBeLessThan(11.2); // 10,000 / 900 = 11.1 s
+    expect(r.totals.dropped).toBe(0);
+    expect(r.totals.maxQueued).toBe(10_000);
+    for (const row of r.rows.filter((x) => x.timeSec >= 20)) expect(row.producerRate).toBe(100);
+    expect(r.rows[0].producerRate).toBe(1000);
+    expect(r.totals.produced).toBeLessThan(r.totals.wanted / 3); // 16,000 of the 60,000 it wanted to send
+    expect(r.totals.pressureDeclarations).toBe(1);
+    expect(r.totals.thrashing).toBe(false); // a steady overload, not thrashing
+    expect(r.verdict).toMatch(
+      /^queue grows 900 ev\/s: full after 11\.1 s; with block the producer is held to 100 ev\/s \(no events lost/,
+    );
+    expectConservation(r);
+  });
+
+  it('buffer (unbounded): the backlog grows 900 ev/s for the whole run', () => {
+    const r = simulate({ produceRate: 1000, consumeRate: 100, policy: 'buffer', durationSec: 60 });
+    expect(last(r).lag).toBe(60_000 - last(r).consumed);
+    expect(last(r).consumed).toBe(5_999); // the first event arrives at 1 ms, each takes 10 ms
+    expect(r.rows[1].lag - r.rows[0].lag).toBe(4_500); // 900 ev/s over a 5 s row
+    expect(last(r).memoryBytes).toBe(last(r).lag * 1024);
+    expect(r.verdict).toMatch(/queue grows 900 ev\/s: 54,001 behind \(52\.7 MiB in memory\) after 60 s/);
+    expectConservation(r);
+  });
+
+  it('buffer (bounded): sustained imbalance exhausts the buffer and the process dies', () => {
+    const r = seedExample('buffer');
+    expect(r.totals.crashedAtSec).toBeCloseTo(11.1, 1);
+    expect(r.totals.lostInCrash).toBe(10_001); // the full queue plus the event being processed
+    expect(r.endedAtSec).toBe(r.totals.crashedAtSec);
+    expect(last(r).crashed).toBe(true);
+    expect(r.verdict).toMatch(/runs out of memory, losing the 10,001 events/);
+    expectConservation(r);
+  });
+
+  it('buffer with a memory limit dies when the limit is reached', () => {
+    const r = simulate({
+      produceRate: 1000,
+      consumeRate: 100,
+      policy: 'buffer',
+      durationSec: 60,
+      eventBytes: 1024,
+      memoryLimitBytes: 20 * 1024 * 1024,
+    });
+    expect(r.totals.crashedAtSec).toBeGreaterThan(22);
+    expect(r.totals.crashedAtSec).toBeLessThan(23.5); // 20,480 events / 900 ev/s = 22.8 s
+    expect(r.verdict).toMatch(/20\.0 MiB memory limit/);
+  });
+
+  it('drop: the producer keeps 1000 ev/s and the overflow, 900 ev/s, is dropped and counted', () => {
+    const r = seedExample('drop');
+    for (const row of r.rows) expect(row.producerRate).toBe(1000);
+    const [a, b] = r.rows.slice(-2);
+    expect(b.dropped - a.dropped).toBe(4_500);
+    expect(r.totals.dropped).toBe(44_000);
+    expect(r.totals.consumed).toBe(5_999);
+    expect(r.verdict).toMatch(
+      /full after 11\.1 s, then new events are dropped: 44,000 of 60,000 lost \(73%\)/,
+    );
+    expectConservation(r);
+  });
+
+  it('sample: 1 in 10 of the overflow is kept and the consumer still gets its 100 ev/s', () => {
+    const r = seedExample('sample');
+    expect(r.options.sampleEvery).toBe(10);
+    // Every overflowing event is counted once in `dropped`: refused, or kept while displacing an old one.
+    expect(r.totals.dropped).toBe(44_000);
+    expect(r.totals.sampled).toBe(44_000 / 10);
+    expect(last(r).consumerRate).toBe(100);
+    expect(r.verdict).toMatch(/then 1 in 10 of the overflow is kept: 4,400 kept/);
+    expectConservation(r);
+  });
+});
+
+describe('simulate: a 50% failure rate with retries', () => {
+  it('at 100 ev/s in, lag grows 50 ev/s: 180,000 behind after an hour', () => {
+    const r = simulate({
+      produceRate: 100,
+      consumeRate: 100,
+      policy: 'buffer',
+      failureRate: 0.5,
+      durationSec: 3600,
+    });
+    expect(r.effectiveConsumeRate).toBe(50);
+    expect(r.growthPerSec).toBe(50);
+    expect(last(r).timeSec).toBe(3600);
+    expect(last(r).lag).toBe(180_000);
+    expect(r.totals.attempts).toBe(r.totals.consumed + r.totals.failures);
+    expect(Math.abs(r.totals.failures - r.totals.consumed)).toBeLessThanOrEqual(1); // ok, fail, ok, fail, ...
+    expect(r.rows.map((x) => x.lag)).toEqual(r.rows.map((x) => x.timeSec * 50));
+    expect(r.verdict).toMatch(
+      /^50% of attempts fail and are retried, so the consumer manages 50 ev\/s of its 100; lag grows 50 ev\/s: 180,000 behind/,
+    );
+    expectConservation(r);
+  });
+
+  it('random failures are reproducible by seed and close to the rate', () => {
+    const run = (seed: number) =>
+      simulate({
+        produceRate: 100,
+        consumeRate: 100,
+        policy: 'buffer',
+        failureRate: 0.5,
+        durationSec: 600,
+        seed,
+      });
+    const a = run(1);
+    expect(run(1).totals).toEqual(a.totals);
+    expect(run(2).totals.failures).not.toBe(a.totals.failures);
+    expect(a.totals.failures / a.totals.attempts).toBeGreaterThan(0.48);
+    expect(a.totals.failures / a.totals.attempts).toBeLessThan(0.52);
+  });
+
+  it('with a retry limit, events are given up instead of retried forever', () => {
+    const r = simulate({
+      produceRate: 50,
+      consumeRate: 100,
+      policy: 'buffer',
+      failureRate: 0.5,
+      maxRetries: 0,
+      durationSec: 60,
+    });
+    expect(r.totals.consumed).toBeGreaterThan(1000);
+    expect(Math.abs(r.totals.deadLettered - r.totals.consumed)).toBeLessThanOrEqual(1);
+    expect(r.verdict).toMatch(/events given up after 0 retries/);
+    expectConservation(r);
+  });
+});
+
+describe('simulate: other shapes', () => {
+  it('a consumer that keeps up leaves the queue near empty', () => {
+    const r = simulate({ produceRate: 50, processingMs: 10, policy: 'block', durationSec: 30 });
+    expect(r.options.consumeRate).toBe(100);
+    expect(r.totals.maxQueued).toBeLessThanOrEqual(1);
+    expect(r.verdict).toMatch(/^the consumer keeps up \(100 ev\/s for 50 ev\/s produced\)/);
+  });
+
+  it('bursts above the consumer rate are absorbed by the buffer when the average is below it', () => {
+    const r = simulate({
+      produceRate: 50,
+      consumeRate: 100,
+      policy: 'block',
+      durationSec: 120,
+      burst: { rate: 500, seconds: 2, everySec: 30 },
+    });
+    expect(r.totals.maxQueued).toBeGreaterThan(700);
+    expect(r.totals.fullAtSec).toBeUndefined();
+    expect(last(r).queued).toBe(0);
+    expect(r.verdict).toMatch(
+      /bursts of 500 ev\/s for 2 s every 30 s push the queue to .* and drains between them/,
+    );
+  });
+
+  it('rejects impossible options with a message saying what to pass', () => {
+    const base = { produceRate: 10, consumeRate: 5, policy: 'block' as const, durationSec: 10 };
+    expect(() => simulate({ ...base, produceRate: -1 })).toThrow(/produce rate must be a number above 0/);
+    expect(() => simulate({ ...base, consumeRate: undefined })).toThrow(
+      /--consume <events\/s> or --processing-ms/,
+    );
+    expect(() => simulate({ ...base, processingMs: 10 })).toThrow(/not both/);
+    expect(() => simulate({ ...base, failureRate: 1 })).toThrow(/up to \(not including\) 1/);
+    expect(() => simulate({ ...base, policy: 'pray' as never })).toThrow(
+      /use one of block, buffer, drop, sample/,
+    );
+    expect(() => simulate({ ...base, capacity: 0.5 })).toThrow(/capacity must be a whole number/);
+    expect(() => simulate({ ...base, produceRate: 1e6, durationSec: 1e6 })).toThrow(/shorten --duration/);
+    expect(() => simulate({ ...base, burst: { rate: 100, seconds: 20, everySec: 10 } })).toThrow(
+      /cannot last longer/,
+    );
+  });
+
+  it('picks round table intervals', () => {
+    expect(niceInterval(60)).toBe(5);
+    expect(niceInterval(3600)).toBe(300);
+    expect(niceInterval(10)).toBe(1);
+  });
+
+  it('renders a report with the table, the verdict and a chart that rises to the cap', () => {
+    const r = seedExample('block');
+    const text = renderReport(r);
+    expect(text).toMatch(
+      /^sluice simulate: 1,000 ev\/s into a consumer at 100 ev\/s; policy block, capacity 10,000; 60 s simulated/,
+    );
+    expect(text).toMatch(
+      /time\s+produced\s+consumed\s+queued\s+dropped\s+lag\s+oldest\s+producer ev\/s\s+memory/,
+    );
+    expect(text).toContain(`verdict: ${r.verdict}`);
+    const chart = renderChart(r).split('\n');
+    expect(chart[1]).toMatch(/^10,000 ┤ +▂▇█+$/); // the top row fills once the queue is full
+    expect(chart[8]).toMatch(/^ +0 ┤▆█+$/);
+  });
+});
