@@ -1,2 +1,2 @@
 // Public entry point: re-exports each layer's public API as it lands.
-export {};
+export * as consumer from './consumer/index.js';

@@ -498,7 +498,11 @@ export class ConsumerRuntime extends EventEmitter {
         continue;
       }
       this.counters.fetches++;
-      this.admit(fetched);
+      try {
+        this.admit(fetched);
+      } catch (err) {
+        this.emit('fetchError', err);
+      }
     }
     this.fetchState = 'stopped';
   }
@@ -524,7 +528,13 @@ export class ConsumerRuntime extends EventEmitter {
         continue;
       }
       let taken = 0;
+      const last = part.tracker.last;
       for (const record of fp.records) {
+        if (last !== null && record.offset <= last) {
+          // Served again after a position reset (e.g. out of range): already taken once, not twice.
+          taken++;
+          continue;
+        }
         const size = recordBytes(record);
         const fits =
           !full &&
