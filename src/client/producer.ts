@@ -2,7 +2,6 @@ import { EventEmitter } from 'node:events';
 import { ApiKey } from '../protocol/api-keys.js';
 import type { ProduceResponse } from '../protocol/apis/00-produce.js';
 import { codecCode } from '../protocol/compression.js';
-import { buildRecordBatch } from '../protocol/record-batch.js';
 import {
   type AccumulatorOptions,
   type AccumulatorStats,
@@ -12,6 +11,7 @@ import {
   type OverflowStrategy,
   RecordAccumulator,
 } from './accumulator.js';
+import { writeRecordBatch } from './batch-writer.js';
 import type { BrokerConnection } from './broker-connection.js';
 import { Cluster, type ClusterOptions } from './cluster.js';
 import {
@@ -341,21 +341,18 @@ export class Producer extends EventEmitter {
       baseSequence = this.sequences.get(k) ?? 0;
       this.sequences.set(k, (baseSequence + b.entries.length) % 0x80000000);
     }
-    const buf = await buildRecordBatch({
-      records: b.entries.map((e) => ({
-        key: e.record.key,
-        value: e.record.value,
-        headers: e.record.headers,
-        timestamp: e.record.timestamp,
-      })),
-      compression: this.compression,
-      producerId: this.producerId,
-      producerEpoch: this.producerEpoch,
-      baseSequence,
-      // The broker stamps its own epoch on append; 0 is what kafkajs writes (Java writes -1), and
-      // matching kafkajs keeps our Produce requests byte-identical to a widely deployed client.
-      partitionLeaderEpoch: 0,
-    });
+    const buf = await writeRecordBatch(
+      b.entries.map((e) => e.record),
+      {
+        compression: this.compression,
+        producerId: this.producerId,
+        producerEpoch: this.producerEpoch,
+        baseSequence,
+        // The broker stamps its own epoch on append; 0 is what kafkajs writes (Java writes -1), and
+        // matching kafkajs keeps our Produce requests byte-identical to a widely deployed client.
+        partitionLeaderEpoch: 0,
+      },
+    );
     this.encoded.set(b, buf);
     return buf;
   }
