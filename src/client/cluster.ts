@@ -123,6 +123,11 @@ export class Cluster {
       }
       this.controllerId = res.controllerId ?? -1;
       const now = this.clock.now();
+      if (topics === null) {
+        // A full listing: topics missing from it were deleted.
+        const present = new Set(res.topics.map((t) => t.name));
+        for (const name of this.topics.keys()) if (!present.has(name)) this.topics.delete(name);
+      }
       let firstError: KafkaClientError | null = null;
       for (const t of res.topics) {
         if (t.name === null) continue;
