@@ -1,7 +1,7 @@
 /**
  * Partition log throughput beside plain Node file I/O on the same bytes.
  *
- *   npm run bench:storage            (BENCH_MB=64 by default; BENCH_MB=256 for steadier numbers)
+ *   npm run bench:storage     (BENCH_MB=64 MiB per case, BENCH_REPS=3 runs each, median reported)
  *
  * Append: record batches of 100 records (100 B or 1 KiB values), 16 appends in flight, for each
  * durability level. Peers: `fs.write` of the same batches to one file (what `async` does at best),
@@ -20,6 +20,18 @@ const TOTAL_MB = Number(process.env.BENCH_MB ?? 64);
 const SYNC_MB = Math.max(4, TOTAL_MB / 4);
 const IN_FLIGHT = 16;
 const RECORDS_PER_BATCH = 100;
+
+const REPS = Number(process.env.BENCH_REPS ?? 3);
+
+interface Rate {
+  recs: number;
+  mbs: number;
+}
+
+/** The run with the median MB/s. */
+function median(runs: Rate[]): Rate {
+  return [...runs].sort((x, y) => x.mbs - y.mbs)[runs.length >> 1];
+}
 
 interface Row {
   case: string;
@@ -110,6 +122,18 @@ function timeHeap(batches: Buffer[], totalBatches: number) {
   return rate(totalBatches * RECORDS_PER_BATCH, batches[0].length * totalBatches, ms);
 }
 
+/** Appends then reads in memory; returns only the rates so the log's heap arenas become garbage. */
+async function runMemoryLog(
+  dir: string,
+  batches: Buffer[],
+  total: number,
+): Promise<{ append: Rate; read: Rate }> {
+  const mem = await timeAppends('memory', dir, batches, total);
+  const read = timeRead(mem.log);
+  await mem.log.close();
+  return { append: mem.rate, read };
+}
+
 /** Median latency of a 4 KiB write + fdatasync on this disk: what one fsync really costs here. */
 async function fsyncLatencyMs(dir: string): Promise<number> {
   const fd = fs.openSync(path.join(dir, 'fsync-probe'), 'w');
@@ -177,61 +201,80 @@ async function main() {
       const perBatch = batches[0].length;
       const total = Math.ceil((TOTAL_MB * 1024 * 1024) / perBatch);
       const totalSync = Math.ceil((SYNC_MB * 1024 * 1024) / perBatch);
+      const m = { append: [] as Rate[], read: [] as Rate[], heap: [] as Rate[] };
+      const a = { append: [] as Rate[], read: [] as Rate[], plain: [] as Rate[], plainRead: [] as Rate[] };
+      const y = { append: [] as Rate[], plain: [] as Rate[], fsyncs: [] as number[] };
+      let heldMiB = 0;
+      // Ours and the peer alternate within each repetition so both see the same background noise.
+      for (let rep = 0; rep < REPS; rep++) {
+        const dir = (name: string) => path.join(root, `${name}-${valueBytes}-${rep}`);
+        const mem = await runMemoryLog(dir('mem'), batches, total);
+        m.append.push(mem.append);
+        m.read.push(mem.read);
+        m.heap.push(timeHeap(batches, total));
 
-      const mem = await timeAppends('memory', path.join(root, `mem-${valueBytes}`), batches, total);
-      rows.push({
-        case: `append ${label} memory`,
-        ours: mem.rate,
-        peerName: 'Buffer copies in an array',
-        peer: timeHeap(batches, total),
-      });
-      const memRead = timeRead(mem.log);
-      await mem.log.close();
+        const asy = await timeAppends('async', dir('async'), batches, total);
+        a.append.push(asy.rate);
+        const plainFile = `${dir('plain')}.bin`;
+        a.plain.push(await timePlain(plainFile, batches, total, false));
+        a.read.push(timeRead(asy.log));
+        a.plainRead.push(timePlainRead(plainFile, total * RECORDS_PER_BATCH));
+        global.gc?.();
+        const usage = process.memoryUsage();
+        heldMiB = Math.max(heldMiB, (usage.heapUsed + usage.arrayBuffers) / 2 ** 20);
+        await asy.log.close();
 
-      const asyncDir = path.join(root, `async-${valueBytes}`);
-      const asy = await timeAppends('async', asyncDir, batches, total);
-      const plainFile = path.join(root, `plain-${valueBytes}.bin`);
-      rows.push({
-        case: `append ${label} async`,
-        ours: asy.rate,
-        peerName: 'fs.write, no fsync',
-        peer: await timePlain(plainFile, batches, total, false),
-      });
-
-      const syncDir = path.join(root, `sync-${valueBytes}`);
-      const syn = await timeAppends('sync', syncDir, batches, totalSync);
-      const plainSync = path.join(root, `plainsync-${valueBytes}.bin`);
-      rows.push({
-        case: `append ${label} sync`,
-        ours: syn.rate,
-        peerName: 'fs.write + fdatasync each',
-        peer: await timePlain(plainSync, batches, totalSync, true),
-      });
-      notes.push(
-        `${label} sync: ${totalSync} appends took ${syn.fsyncs} fsyncs (group commit, ${IN_FLIGHT} in flight)`,
+        const syn = await timeAppends('sync', dir('sync'), batches, totalSync);
+        y.append.push(syn.rate);
+        y.fsyncs.push(syn.fsyncs);
+        await syn.log.close();
+        y.plain.push(await timePlain(`${dir('plainsync')}.bin`, batches, totalSync, true));
+        for (const name of ['mem', 'async', 'sync']) fs.rmSync(dir(name), { recursive: true, force: true });
+        for (const name of ['plain', 'plainsync']) fs.rmSync(`${dir(name)}.bin`, { force: true });
+      }
+      rows.push(
+        {
+          case: `append ${label} memory`,
+          ours: median(m.append),
+          peerName: 'Buffer copies in an array',
+          peer: median(m.heap),
+        },
+        {
+          case: `append ${label} async`,
+          ours: median(a.append),
+          peerName: 'fs.write, no fsync',
+          peer: median(a.plain),
+        },
+        {
+          case: `append ${label} sync`,
+          ours: median(y.append),
+          peerName: 'fs.write + fdatasync each',
+          peer: median(y.plain),
+        },
+        {
+          case: `read ${label} (disk, 1 MiB fetches)`,
+          ours: median(a.read),
+          peerName: 'fs.readSync 1 MiB chunks',
+          peer: median(a.plainRead),
+        },
+        {
+          case: `read ${label} (memory)`,
+          ours: median(m.read),
+          peerName: 'fs.readSync 1 MiB chunks',
+          peer: median(a.plainRead),
+        },
       );
-      await syn.log.close();
-
-      rows.push({
-        case: `read ${label} (disk, 1 MiB fetches)`,
-        ours: timeRead(asy.log),
-        peerName: 'fs.readSync 1 MiB chunks',
-        peer: timePlainRead(plainFile, total * RECORDS_PER_BATCH),
-      });
-      rows.push({
-        case: `read ${label} (memory)`,
-        ours: memRead,
-        peerName: 'fs.readSync 1 MiB chunks',
-        peer: timePlainRead(plainFile, total * RECORDS_PER_BATCH),
-      });
-      await asy.log.close();
+      notes.push(
+        `${label} sync: ${totalSync} appends took ${y.fsyncs.join('/')} fsyncs per run (group commit, ${IN_FLIGHT} in flight)`,
+        `${label}: heap + buffers after appending and reading ${TOTAL_MB} MiB through the disk log: at most ${heldMiB.toFixed(0)} MiB`,
+      );
     }
   } finally {
     fs.rmSync(root, { recursive: true, force: true });
   }
 
   console.log(
-    `\nPartition log, ${TOTAL_MB} MiB per case (sync: ${SYNC_MB} MiB), ${RECORDS_PER_BATCH}-record batches, ${IN_FLIGHT} appends in flight, ${os.cpus().length} cores, Node ${process.version}\n`,
+    `\nPartition log, median of ${REPS} runs, ${TOTAL_MB} MiB per case (sync: ${SYNC_MB} MiB), ${RECORDS_PER_BATCH}-record batches, ${IN_FLIGHT} appends in flight, ${os.cpus().length} cores, Node ${process.version}\n`,
   );
   console.log('| case | sluice records/s | sluice MB/s | peer | peer records/s | peer MB/s | ratio |');
   console.log('|---|---:|---:|---|---:|---:|---:|');

@@ -1,6 +1,7 @@
 import { ApiKey } from '../protocol/api-keys.js';
 import type { FetchResponse } from '../protocol/apis/01-fetch.js';
-import { decodeRecords, LOG_OVERHEAD, splitBatches } from '../protocol/record-batch.js';
+import { LOG_OVERHEAD, splitBatches } from '../protocol/record-batch.js';
+import { readBatchInto } from './batch-reader.js';
 import type { Cluster } from './cluster.js';
 import {
   brokerError,
@@ -174,19 +175,7 @@ async function decodeInto(target: FetchedPartition, records: Buffer, from: bigin
       continue;
     }
     const batch = records.subarray(slice.position, slice.position + slice.size);
-    const decoded = await decodeRecords(batch);
-    for (const r of decoded) {
-      if (r.offset < from) continue;
-      target.records.push({
-        topic: target.topic,
-        partition: target.partition,
-        offset: r.offset,
-        timestamp: Number(r.timestamp),
-        key: r.key,
-        value: r.value,
-        headers: r.headers,
-      });
-    }
+    await readBatchInto(target.records, batch, h, target.topic, target.partition, from);
     if (lastOffset + 1n > target.nextOffset) target.nextOffset = lastOffset + 1n;
   }
   if (batches.length === 0 && records.length >= LOG_OVERHEAD) {

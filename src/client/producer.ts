@@ -2,7 +2,6 @@ import { EventEmitter } from 'node:events';
 import { ApiKey } from '../protocol/api-keys.js';
 import type { ProduceResponse } from '../protocol/apis/00-produce.js';
 import { codecCode } from '../protocol/compression.js';
-import { buildRecordBatch } from '../protocol/record-batch.js';
 import {
   type AccumulatorOptions,
   type AccumulatorStats,
@@ -12,6 +11,7 @@ import {
   type OverflowStrategy,
   RecordAccumulator,
 } from './accumulator.js';
+import { writeRecordBatch } from './batch-writer.js';
 import type { BrokerConnection } from './broker-connection.js';
 import { Cluster, type ClusterOptions } from './cluster.js';
 import {
@@ -178,19 +178,22 @@ export class Producer extends EventEmitter {
     const key = toBuffer(message.key);
     const value = toBuffer(message.value);
     const headers = normalizeHeaders(message.headers);
+    const meta =
+      this.cluster.cachedTopic(message.topic) ??
+      (await this.cluster.topic(message.topic, { autoCreate: this.autoCreate }));
     let partition = message.partition;
     if (partition === undefined) {
-      const meta =
-        this.cluster.cachedTopic(message.topic) ??
-        (await this.cluster.topic(message.topic, { autoCreate: this.autoCreate }));
       partition = this.partitioner({
         topic: message.topic,
         key,
         sizeBytes: 21 + (key?.length ?? 0) + (value?.length ?? 0),
         partitions: meta.partitions,
       });
-    } else if (!Number.isInteger(partition) || partition < 0) {
-      throw new ConfigError(`partition must be a non-negative integer, got ${partition}`);
+    } else if (!Number.isInteger(partition) || partition < 0 || partition >= meta.partitions.length) {
+      throw new ConfigError(
+        `partition ${partition} does not exist in topic "${message.topic}" (it has ${meta.partitions.length}); ` +
+          'use 0..count-1, leave partition unset to let the partitioner choose, or add partitions',
+      );
     }
     return this.accumulator.append({
       topic: message.topic,
@@ -341,21 +344,18 @@ export class Producer extends EventEmitter {
       baseSequence = this.sequences.get(k) ?? 0;
       this.sequences.set(k, (baseSequence + b.entries.length) % 0x80000000);
     }
-    const buf = await buildRecordBatch({
-      records: b.entries.map((e) => ({
-        key: e.record.key,
-        value: e.record.value,
-        headers: e.record.headers,
-        timestamp: e.record.timestamp,
-      })),
-      compression: this.compression,
-      producerId: this.producerId,
-      producerEpoch: this.producerEpoch,
-      baseSequence,
-      // The broker stamps its own epoch on append; 0 is what kafkajs writes (Java writes -1), and
-      // matching kafkajs keeps our Produce requests byte-identical to a widely deployed client.
-      partitionLeaderEpoch: 0,
-    });
+    const buf = await writeRecordBatch(
+      b.entries.map((e) => e.record),
+      {
+        compression: this.compression,
+        producerId: this.producerId,
+        producerEpoch: this.producerEpoch,
+        baseSequence,
+        // The broker stamps its own epoch on append; 0 is what kafkajs writes (Java writes -1), and
+        // matching kafkajs keeps our Produce requests byte-identical to a widely deployed client.
+        partitionLeaderEpoch: 0,
+      },
+    );
     this.encoded.set(b, buf);
     return buf;
   }

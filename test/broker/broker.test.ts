@@ -34,7 +34,11 @@ const produceBody = (topic: string, partition: number, records: Buffer | null, a
   topicData: [{ name: topic, partitionData: [{ index: partition, records }] }],
 });
 
-const fetchBody = (topic: string, partitions: Array<{ partition: number; offset: bigint; max?: number }>, opts: { maxWaitMs?: number; minBytes?: number; maxBytes?: number } = {}) => ({
+const fetchBody = (
+  topic: string,
+  partitions: Array<{ partition: number; offset: bigint; max?: number }>,
+  opts: { maxWaitMs?: number; minBytes?: number; maxBytes?: number } = {},
+) => ({
   replicaId: -1,
   maxWaitMs: opts.maxWaitMs ?? 0,
   minBytes: opts.minBytes ?? 1,
@@ -45,7 +49,13 @@ const fetchBody = (topic: string, partitions: Array<{ partition: number; offset:
   topics: [
     {
       topic,
-      partitions: partitions.map((p) => ({ partition: p.partition, currentLeaderEpoch: -1, fetchOffset: p.offset, logStartOffset: -1n, partitionMaxBytes: p.max ?? 1 << 20 })),
+      partitions: partitions.map((p) => ({
+        partition: p.partition,
+        currentLeaderEpoch: -1,
+        fetchOffset: p.offset,
+        logStartOffset: -1n,
+        partitionMaxBytes: p.max ?? 1 << 20,
+      })),
     },
   ],
   forgottenTopicsData: [],
@@ -64,7 +74,10 @@ describe('ApiVersions and connection handling', () => {
     expect(table[2]).toEqual([0, 5]);
     expect(table[3]).toEqual([0, 9]);
     expect(table[18]).toEqual([0, 3]);
-    const { bytes, correlationId } = c.frame(18, 4, { clientSoftwareName: 'future', clientSoftwareVersion: '9' });
+    const { bytes, correlationId } = c.frame(18, 4, {
+      clientSoftwareName: 'future',
+      clientSoftwareVersion: '9',
+    });
     await c.send(bytes);
     const fallback = await c.next(18, 0);
     expect(fallback.correlationId).toBe(correlationId);
@@ -90,7 +103,11 @@ describe('ApiVersions and connection handling', () => {
     const b = await broker();
     const good = await client(b);
     const unknownKey = Buffer.from([0, 0, 0, 10, 0, 99, 0, 0, 0, 0, 0, 1, 0xff, 0xff]);
-    const metadataV10 = (await client(b)).frame(3, 10, { topics: null, allowAutoTopicCreation: false, includeTopicAuthorizedOperations: false });
+    const metadataV10 = (await client(b)).frame(3, 10, {
+      topics: null,
+      allowAutoTopicCreation: false,
+      includeTopicAuthorizedOperations: false,
+    });
     const produce = (await client(b)).frame(0, 7, produceBody('t', 0, await batch(['x']))).bytes;
     const truncated = Buffer.from(produce.subarray(0, produce.length - 20));
     truncated.writeInt32BE(truncated.length - 4, 0);
@@ -100,7 +117,9 @@ describe('ApiVersions and connection handling', () => {
       await bad.closed;
       expect(bad.frames).toHaveLength(0);
     }
-    expect((await good.request(18, 3, { clientSoftwareName: 'x', clientSoftwareVersion: '1' })).errorCode).toBe(0);
+    expect(
+      (await good.request(18, 3, { clientSoftwareName: 'x', clientSoftwareVersion: '1' })).errorCode,
+    ).toBe(0);
     const closed = await b.broker.metrics.connectionsClosed.get();
     expect(closed.values.find((v) => v.labels.reason === 'protocol')?.value).toBe(3);
   });
@@ -112,15 +131,20 @@ describe('Metadata', () => {
     await b.broker.store.createTopic('a', 2, {});
     await b.broker.store.createTopic('b', 1, {});
     const c = await client(b);
+    // Internal topics (the group coordinator's __consumer_offsets) are listed too; leave them aside.
+    const mine = <T extends { name: string | null }>(topics: T[]) =>
+      topics.filter((t) => !b.broker.isInternalTopic(t.name ?? ''));
     const v0 = await c.request(3, 0, { topics: [] });
-    expect(v0.topics.map((t) => t.name)).toEqual(['a', 'b']);
+    expect(mine(v0.topics).map((t) => t.name)).toEqual(['a', 'b']);
     const v1all = await c.request(3, 1, { topics: null });
-    expect(v1all.topics.map((t) => [t.name, t.partitions.length])).toEqual([
+    expect(mine(v1all.topics).map((t) => [t.name, t.partitions.length])).toEqual([
       ['a', 2],
       ['b', 1],
     ]);
     expect(v1all.controllerId).toBe(0);
-    expect(v1all.topics[0].partitions.map((p) => [p.partitionIndex, p.leaderId, p.replicaNodes, p.isrNodes])).toEqual([
+    expect(
+      mine(v1all.topics)[0].partitions.map((p) => [p.partitionIndex, p.leaderId, p.replicaNodes, p.isrNodes]),
+    ).toEqual([
       [0, 0, [0], [0]],
       [1, 0, [0], [0]],
     ]);
@@ -130,9 +154,19 @@ describe('Metadata', () => {
   it('auto-creates requested topics with the default partition count, honouring allow_auto_topic_creation from v4', async () => {
     const b = await broker({ defaultPartitions: 3 });
     const c = await client(b);
-    const noCreate = await c.request(3, 8, { topics: [{ name: 'lazy' }], allowAutoTopicCreation: false, includeClusterAuthorizedOperations: false, includeTopicAuthorizedOperations: false });
+    const noCreate = await c.request(3, 8, {
+      topics: [{ name: 'lazy' }],
+      allowAutoTopicCreation: false,
+      includeClusterAuthorizedOperations: false,
+      includeTopicAuthorizedOperations: false,
+    });
     expect(noCreate.topics[0].errorCode).toBe(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
-    const created = await c.request(3, 8, { topics: [{ name: 'lazy' }], allowAutoTopicCreation: true, includeClusterAuthorizedOperations: false, includeTopicAuthorizedOperations: false });
+    const created = await c.request(3, 8, {
+      topics: [{ name: 'lazy' }],
+      allowAutoTopicCreation: true,
+      includeClusterAuthorizedOperations: false,
+      includeTopicAuthorizedOperations: false,
+    });
     expect(created.topics[0]).toMatchObject({ name: 'lazy', errorCode: 0, isInternal: false });
     expect(created.topics[0].partitions).toHaveLength(3);
     const invalid = await c.request(3, 1, { topics: [{ name: 'bad name!' }] });
@@ -141,11 +175,13 @@ describe('Metadata', () => {
 
   it('flags topics registered as internal', async () => {
     const b = await broker();
-    await b.broker.store.createTopic('__consumer_offsets', 1, {});
-    b.broker.registerInternalTopic('__consumer_offsets');
+    await b.broker.store.createTopic('__sluice_test_internal', 1, {});
+    b.broker.registerInternalTopic('__sluice_test_internal');
     const c = await client(b);
     const res = await c.request(3, 1, { topics: null });
-    expect(res.topics.find((t) => t.name === '__consumer_offsets')?.isInternal).toBe(true);
+    expect(res.topics.find((t) => t.name === '__sluice_test_internal')?.isInternal).toBe(true);
+    const del = await c.request(20, 3, { topicNames: ['__sluice_test_internal'], timeoutMs: 1000 });
+    expect(del.responses[0].errorCode).toBe(ErrorCode.INVALID_TOPIC_EXCEPTION);
   });
 });
 
@@ -154,7 +190,12 @@ describe('Produce', () => {
     const b = await broker();
     const c = await client(b);
     const r1 = await c.request(0, 7, produceBody('p', 0, await batch(['a', 'b'])));
-    expect(r1.responses[0].partitionResponses[0]).toMatchObject({ index: 0, errorCode: 0, baseOffset: 0n, logStartOffset: 0n });
+    expect(r1.responses[0].partitionResponses[0]).toMatchObject({
+      index: 0,
+      errorCode: 0,
+      baseOffset: 0n,
+      logStartOffset: 0n,
+    });
     const silent = c.frame(0, 7, produceBody('p', 0, await batch(['c']), 0));
     const ping = c.frame(18, 0, {});
     await c.send(Buffer.concat([silent.bytes, ping.bytes]));
@@ -184,7 +225,10 @@ describe('Produce', () => {
         },
       ],
     });
-    expect(res.responses[0].partitionResponses.map((p) => p.errorCode)).toEqual([ErrorCode.CORRUPT_MESSAGE, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION]);
+    expect(res.responses[0].partitionResponses.map((p) => p.errorCode)).toEqual([
+      ErrorCode.CORRUPT_MESSAGE,
+      ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+    ]);
     const tooBig = await c.request(0, 7, produceBody('e', 0, big));
     expect(tooBig.responses[0].partitionResponses[0].errorCode).toBe(ErrorCode.MESSAGE_TOO_LARGE);
     const badAcks = await c.request(0, 7, produceBody('e', 0, ok, 2));
@@ -201,19 +245,76 @@ describe('Produce', () => {
   });
 });
 
+describe('idempotent producers', () => {
+  const idem = (values: string[], producerId: bigint, producerEpoch: number, baseSequence: number) =>
+    buildRecordBatch({
+      records: values.map((v) => ({ value: v, timestamp: 1 })),
+      producerId,
+      producerEpoch,
+      baseSequence,
+    });
+
+  it('hands out producer ids, answers a retried batch with its original offset, and refuses gaps and stale epochs', async () => {
+    const b = await broker();
+    const c = await client(b);
+    const init = await c.request(22, 1, { transactionalId: null, transactionTimeoutMs: 60_000 });
+    expect(init.errorCode).toBe(0);
+    const other = await c.request(22, 1, { transactionalId: null, transactionTimeoutMs: 60_000 });
+    expect(other.producerId).not.toBe(init.producerId);
+    const pid = init.producerId;
+    const send = async (records: Buffer) =>
+      (await c.request(0, 7, produceBody('idem', 0, records))).responses[0].partitionResponses[0];
+    expect(await send(await idem(['a', 'b'], pid, 0, 0))).toMatchObject({ errorCode: 0, baseOffset: 0n });
+    expect(await send(await idem(['c'], pid, 0, 2))).toMatchObject({ errorCode: 0, baseOffset: 2n });
+    // The same batch again (a retry after a lost response): same offset, nothing written.
+    expect(await send(await idem(['a', 'b'], pid, 0, 0))).toMatchObject({ errorCode: 0, baseOffset: 0n });
+    expect(await send(await idem(['c'], pid, 0, 2))).toMatchObject({ errorCode: 0, baseOffset: 2n });
+    expect(b.broker.store.partition('idem', 0)!.highWatermark).toBe(3n);
+    expect((await send(await idem(['gap'], pid, 0, 7))).errorCode).toBe(
+      ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER,
+    );
+    expect(await send(await idem(['new epoch'], pid, 1, 0))).toMatchObject({ errorCode: 0, baseOffset: 3n });
+    expect((await send(await idem(['stale'], pid, 0, 3))).errorCode).toBe(ErrorCode.INVALID_PRODUCER_EPOCH);
+    expect(b.broker.store.partition('idem', 0)!.highWatermark).toBe(4n);
+    const txn = await c.request(22, 1, { transactionalId: 'tx-1', transactionTimeoutMs: 60_000 });
+    expect(txn.errorCode).toBe(ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED);
+  });
+
+  it('gives a rejected batch’s sequence back, so the producer’s retry is accepted', async () => {
+    const clock = new VirtualClock(1_700_000_000_000);
+    const b = await broker({ clock, quotas: { mode: 'reject', recordsPerSecond: 2 } });
+    const c = await client(b);
+    const pid = (await c.request(22, 0, { transactionalId: null, transactionTimeoutMs: 1000 })).producerId;
+    const send = async (records: Buffer) =>
+      (await c.request(0, 7, produceBody('idq', 0, records))).responses[0].partitionResponses[0];
+    expect((await send(await idem(['a', 'b'], pid, 0, 0))).errorCode).toBe(0);
+    expect((await send(await idem(['c'], pid, 0, 2))).errorCode).toBe(ErrorCode.THROTTLING_QUOTA_EXCEEDED);
+    await clock.advance(1000);
+    expect(await send(await idem(['c'], pid, 0, 2))).toMatchObject({ errorCode: 0, baseOffset: 2n });
+  });
+});
+
 describe('produce quotas through the broker', () => {
   it('reject mode (Kinesis): over-quota writes fail with THROTTLING_QUOTA_EXCEEDED, are not stored, and are counted', async () => {
     const clock = new VirtualClock(1_700_000_000_000);
     const b = await broker({ clock, quotas: { mode: 'reject', recordsPerSecond: 10 } });
     const c = await client(b);
     const ten = await batch(Array.from({ length: 10 }, (_, i) => `v${i}`));
-    expect((await c.request(0, 7, produceBody('q', 0, ten))).responses[0].partitionResponses[0].errorCode).toBe(0);
+    expect(
+      (await c.request(0, 7, produceBody('q', 0, ten))).responses[0].partitionResponses[0].errorCode,
+    ).toBe(0);
     const over = await c.request(0, 7, produceBody('q', 0, await batch(['one more'])));
     expect(over.responses[0].partitionResponses[0].errorCode).toBe(ErrorCode.THROTTLING_QUOTA_EXCEEDED);
     expect(b.broker.store.partition('q', 0)!.highWatermark).toBe(10n);
     await clock.advance(1000);
-    expect((await c.request(0, 7, produceBody('q', 0, await batch(['later'])))).responses[0].partitionResponses[0].errorCode).toBe(0);
-    expect((await b.broker.metrics.produceRejected.get()).values[0]).toMatchObject({ labels: { topic: 'q' }, value: 1 });
+    expect(
+      (await c.request(0, 7, produceBody('q', 0, await batch(['later'])))).responses[0].partitionResponses[0]
+        .errorCode,
+    ).toBe(0);
+    expect((await b.broker.metrics.produceRejected.get()).values[0]).toMatchObject({
+      labels: { topic: 'q' },
+      value: 1,
+    });
   });
 
   it('throttle mode (Kafka): accepts, reports throttle_time_ms, and mutes the connection for that long (v6+)', async () => {
@@ -239,7 +340,11 @@ describe('produce quotas through the broker', () => {
     const clock = new VirtualClock(1_700_000_000_000);
     const b = await broker({ clock, quotas: { mode: 'throttle', recordsPerSecond: 10 } });
     const c = await client(b);
-    const { bytes } = c.frame(0, 5, produceBody('t', 0, await batch(Array.from({ length: 15 }, (_, i) => `v${i}`))));
+    const { bytes } = c.frame(
+      0,
+      5,
+      produceBody('t', 0, await batch(Array.from({ length: 15 }, (_, i) => `v${i}`))),
+    );
     await c.send(bytes);
     await new Promise((r) => setTimeout(r, 50));
     expect(c.unread).toBe(0);
@@ -258,7 +363,18 @@ describe('Fetch', () => {
     const producer = await client(b);
 
     // Times out: nothing arrives, the clock passes max_wait_ms.
-    const f1 = fetcher.frame(1, 11, fetchBody('lp', [{ partition: 0, offset: 0n }, { partition: 1, offset: 0n }], { maxWaitMs: 5000 }));
+    const f1 = fetcher.frame(
+      1,
+      11,
+      fetchBody(
+        'lp',
+        [
+          { partition: 0, offset: 0n },
+          { partition: 1, offset: 0n },
+        ],
+        { maxWaitMs: 5000 },
+      ),
+    );
     await fetcher.send(f1.bytes);
     await new Promise((r) => setTimeout(r, 30));
     expect(fetcher.unread).toBe(0);
@@ -267,7 +383,18 @@ describe('Fetch', () => {
     expect(empty.body.responses[0].partitions.map((p) => p.records?.length)).toEqual([0, 0]);
 
     // Wakes: a produce to either partition answers the fetch, with no time passing.
-    const f2 = fetcher.frame(1, 11, fetchBody('lp', [{ partition: 0, offset: 0n }, { partition: 1, offset: 0n }], { maxWaitMs: 60_000 }));
+    const f2 = fetcher.frame(
+      1,
+      11,
+      fetchBody(
+        'lp',
+        [
+          { partition: 0, offset: 0n },
+          { partition: 1, offset: 0n },
+        ],
+        { maxWaitMs: 60_000 },
+      ),
+    );
     await fetcher.send(f2.bytes);
     await new Promise((r) => setTimeout(r, 30));
     expect(fetcher.unread).toBe(0);
@@ -276,7 +403,27 @@ describe('Fetch', () => {
     const [p0, p1] = woke.body.responses[0].partitions;
     expect(p0.records?.length).toBe(0);
     expect(p1.records?.length).toBeGreaterThan(0);
-    expect(p1).toMatchObject({ errorCode: 0, highWatermark: 1n, lastStableOffset: 1n, logStartOffset: 0n, preferredReadReplica: -1, abortedTransactions: [] });
+    expect(p1).toMatchObject({
+      errorCode: 0,
+      highWatermark: 1n,
+      lastStableOffset: 1n,
+      logStartOffset: 0n,
+      preferredReadReplica: -1,
+      abortedTransactions: [],
+    });
+  });
+
+  it('answers at once when min_bytes is 0, whatever max_wait_ms says', async () => {
+    const clock = new VirtualClock(1_700_000_000_000);
+    const b = await broker({ clock });
+    await b.broker.store.createTopic('zero', 1, {});
+    const c = await client(b);
+    const res = await c.request(
+      1,
+      11,
+      fetchBody('zero', [{ partition: 0, offset: 0n }], { maxWaitMs: 60_000, minBytes: 0 }),
+    );
+    expect(res.responses[0].partitions[0]).toMatchObject({ errorCode: 0, highWatermark: 0n });
   });
 
   it('serves stored bytes as sent, empty sets as zero-length bytes, and OFFSET_OUT_OF_RANGE past the end', async () => {
@@ -303,7 +450,18 @@ describe('Fetch', () => {
     const big = await batch(['x'.repeat(500)]);
     await c.request(0, 7, produceBody('mb', 0, big));
     await c.request(0, 7, produceBody('mb', 1, big));
-    const res = await c.request(1, 11, fetchBody('mb', [{ partition: 0, offset: 0n }, { partition: 1, offset: 0n }], { maxBytes: 100 }));
+    const res = await c.request(
+      1,
+      11,
+      fetchBody(
+        'mb',
+        [
+          { partition: 0, offset: 0n },
+          { partition: 1, offset: 0n },
+        ],
+        { maxBytes: 100 },
+      ),
+    );
     const [p0, p1] = res.responses[0].partitions;
     expect(p0.records?.length).toBe(big.length);
     expect(p1.records?.length).toBe(0);
@@ -323,7 +481,13 @@ describe('ListOffsets', () => {
     });
     expect(v0.topics[0].partitions[0].oldStyleOffsets).toEqual([4n]);
     const ask = async (timestamp: bigint) =>
-      (await c.request(2, 5, { replicaId: -1, isolationLevel: 1, topics: [{ name: 'lo', partitions: [{ partitionIndex: 0, currentLeaderEpoch: -1, timestamp }] }] })).topics[0].partitions[0];
+      (
+        await c.request(2, 5, {
+          replicaId: -1,
+          isolationLevel: 1,
+          topics: [{ name: 'lo', partitions: [{ partitionIndex: 0, currentLeaderEpoch: -1, timestamp }] }],
+        })
+      ).topics[0].partitions[0];
     expect(await ask(-1n)).toMatchObject({ errorCode: 0, offset: 4n });
     expect(await ask(-2n)).toMatchObject({ errorCode: 0, offset: 0n });
     expect(await ask(1001n)).toMatchObject({ offset: 1n, timestamp: 1001n });
@@ -336,7 +500,12 @@ describe('admin APIs', () => {
   it('CreateTopics validates (validate_only, replication factor, duplicates, configs) and creates', async () => {
     const b = await broker();
     const c = await client(b);
-    const topic = (name: string, numPartitions: number, replicationFactor = 1, configs: Array<{ name: string; value: string }> = []) => ({
+    const topic = (
+      name: string,
+      numPartitions: number,
+      replicationFactor = 1,
+      configs: Array<{ name: string; value: string }> = [],
+    ) => ({
       name,
       numPartitions,
       replicationFactor,
@@ -346,7 +515,12 @@ describe('admin APIs', () => {
     const res = await c.request(19, 4, {
       timeoutMs: 1000,
       validateOnly: false,
-      topics: [topic('ok', 3, 1, [{ name: 'retention.ms', value: '60000' }]), topic('rf3', 1, 3), topic('zero', 0), topic('badcfg', 1, 1, [{ name: 'retention.ms', value: 'forever' }])],
+      topics: [
+        topic('ok', 3, 1, [{ name: 'retention.ms', value: '60000' }]),
+        topic('rf3', 1, 3),
+        topic('zero', 0),
+        topic('badcfg', 1, 1, [{ name: 'retention.ms', value: 'forever' }]),
+      ],
     });
     expect(res.topics.map((t) => [t.name, t.errorCode])).toEqual([
       ['ok', 0],
@@ -355,7 +529,11 @@ describe('admin APIs', () => {
       ['badcfg', ErrorCode.INVALID_CONFIG],
     ]);
     expect(b.broker.store.partitionCount('ok')).toBe(3);
-    const again = await c.request(19, 4, { timeoutMs: 1000, validateOnly: true, topics: [topic('ok', 1), topic('fresh', 2)] });
+    const again = await c.request(19, 4, {
+      timeoutMs: 1000,
+      validateOnly: true,
+      topics: [topic('ok', 1), topic('fresh', 2)],
+    });
     expect(again.topics.map((t) => t.errorCode)).toEqual([ErrorCode.TOPIC_ALREADY_EXISTS, 0]);
     expect(b.broker.store.partitionCount('fresh')).toBeUndefined(); // validate_only
   });
@@ -365,14 +543,34 @@ describe('admin APIs', () => {
     await b.broker.store.createTopic('cfg', 1, {});
     const c = await client(b);
     const describe = async () =>
-      (await c.request(32, 2, { includeSynonyms: false, resources: [{ resourceType: 2, resourceName: 'cfg', configurationKeys: ['retention.ms'] }] })).results[0];
-    expect((await describe()).configs[0]).toMatchObject({ name: 'retention.ms', isDefault: false, configSource: 5 });
-    const alter = await c.request(33, 1, { validateOnly: false, resources: [{ resourceType: 2, resourceName: 'cfg', configs: [{ name: 'retention.ms', value: '172800000' }] }] });
+      (
+        await c.request(32, 2, {
+          includeSynonyms: false,
+          resources: [{ resourceType: 2, resourceName: 'cfg', configurationKeys: ['retention.ms'] }],
+        })
+      ).results[0];
+    expect((await describe()).configs[0]).toMatchObject({
+      name: 'retention.ms',
+      isDefault: false,
+      configSource: 5,
+    });
+    const alter = await c.request(33, 1, {
+      validateOnly: false,
+      resources: [
+        { resourceType: 2, resourceName: 'cfg', configs: [{ name: 'retention.ms', value: '172800000' }] },
+      ],
+    });
     expect(alter.responses[0].errorCode).toBe(0);
     expect((await describe()).configs[0]).toMatchObject({ value: '172800000', configSource: 1 });
-    const bad = await c.request(33, 1, { validateOnly: false, resources: [{ resourceType: 2, resourceName: 'cfg', configs: [{ name: 'retention.ms', value: 'x' }] }] });
+    const bad = await c.request(33, 1, {
+      validateOnly: false,
+      resources: [{ resourceType: 2, resourceName: 'cfg', configs: [{ name: 'retention.ms', value: 'x' }] }],
+    });
     expect(bad.responses[0].errorCode).toBe(ErrorCode.INVALID_CONFIG);
-    const missing = await c.request(33, 1, { validateOnly: false, resources: [{ resourceType: 2, resourceName: 'none', configs: [] }] });
+    const missing = await c.request(33, 1, {
+      validateOnly: false,
+      resources: [{ resourceType: 2, resourceName: 'none', configs: [] }],
+    });
     expect(missing.responses[0].errorCode).toBe(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
   });
 
@@ -389,7 +587,11 @@ describe('admin APIs', () => {
         { name: 'absent', count: 2, assignments: null },
       ],
     });
-    expect(res.results.map((r) => r.errorCode)).toEqual([0, ErrorCode.INVALID_PARTITIONS, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION]);
+    expect(res.results.map((r) => r.errorCode)).toEqual([
+      0,
+      ErrorCode.INVALID_PARTITIONS,
+      ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+    ]);
     expect(b.broker.store.partitionCount('grow')).toBe(5);
     const del = await c.request(20, 3, { topicNames: ['grow', 'absent'], timeoutMs: 1000 });
     expect(del.responses.map((r) => [r.name, r.errorCode])).toEqual([
@@ -397,6 +599,35 @@ describe('admin APIs', () => {
       ['absent', ErrorCode.UNKNOWN_TOPIC_OR_PARTITION],
     ]);
     expect(b.broker.store.partitionCount('grow')).toBeUndefined();
+  });
+});
+
+describe('topic ids (CreateTopics v7, DeleteTopics v6)', () => {
+  it('returns the topic id on creation and deletes by id', async () => {
+    const b = await broker();
+    const c = await client(b);
+    const created = await c.request(19, 7, {
+      timeoutMs: 1000,
+      validateOnly: false,
+      topics: [{ name: 'ided', numPartitions: 2, replicationFactor: -1, assignments: [], configs: [] }],
+    });
+    const t = created.topics[0];
+    expect(t).toMatchObject({ name: 'ided', errorCode: 0, numPartitions: 2, replicationFactor: 1 });
+    expect(t.topicId).toBe(b.broker.store.topicId('ided'));
+    expect(t.topicId).not.toBe('AAAAAAAAAAAAAAAAAAAAAA');
+    expect(t.configs?.find((e) => e.name === 'retention.ms')).toMatchObject({ configSource: 5 });
+    const del = await c.request(20, 6, {
+      timeoutMs: 1000,
+      topics: [
+        { name: null, topicId: t.topicId! },
+        { name: null, topicId: 'AAAAAAAAAAAAAAAAAAAAAQ' },
+      ],
+    });
+    expect(del.responses.map((r) => [r.name, r.errorCode])).toEqual([
+      ['ided', 0],
+      [null, ErrorCode.UNKNOWN_TOPIC_ID],
+    ]);
+    expect(b.broker.store.partitionCount('ided')).toBeUndefined();
   });
 });
 
@@ -420,7 +651,9 @@ describe('lifecycle and metrics', () => {
   it('refuses bad configuration with a message saying what to fix', async () => {
     const { Broker } = await import('../../src/broker/broker.js');
     expect(() => new Broker({ port: 70000 })).toThrow(/port must be an integer from 0 to 65535/);
-    expect(() => new Broker({ durability: 'eventually' as never })).toThrow(/durability must be one of memory, async, sync/);
+    expect(() => new Broker({ durability: 'eventually' as never })).toThrow(
+      /durability must be one of memory, async, sync/,
+    );
     expect(() => new Broker({ quotas: { mode: 'reject' } })).toThrow(/recordsPerSecond/);
   });
 });

@@ -37,7 +37,12 @@ describe('kafkajs consumer groups against the Sluice broker', () => {
   });
 
   function client(b: TestBroker, id: string): Kafka {
-    return new Kafka({ brokers: [b.bootstrap], clientId: id, logLevel: logLevel.NOTHING, retry: { retries: 10 } });
+    return new Kafka({
+      brokers: [b.bootstrap],
+      clientId: id,
+      logLevel: logLevel.NOTHING,
+      retry: { retries: 10 },
+    });
   }
 
   async function startMember(b: TestBroker, name: string, seen: Seen[], owned: Map<string, number[]>) {
@@ -57,7 +62,12 @@ describe('kafkajs consumer groups against the Sluice broker', () => {
     await consumer.run({
       autoCommitInterval: 100,
       eachMessage: async ({ partition, message }) => {
-        seen.push({ member: name, partition, offset: Number(message.offset), value: message.value!.toString() });
+        seen.push({
+          member: name,
+          partition,
+          offset: Number(message.offset),
+          value: message.value!.toString(),
+        });
       },
     });
     return consumer;
@@ -74,7 +84,10 @@ describe('kafkajs consumer groups against the Sluice broker', () => {
       await producer.send({
         topic: TOPIC,
         acks: -1,
-        messages: Array.from({ length: count }, (_, i) => ({ partition: (from + i) % PARTITIONS, value: `m${from + i}` })),
+        messages: Array.from({ length: count }, (_, i) => ({
+          partition: (from + i) % PARTITIONS,
+          value: `m${from + i}`,
+        })),
       });
     };
 
@@ -85,9 +98,15 @@ describe('kafkajs consumer groups against the Sluice broker', () => {
     await startMember(broker, 'b', seen, owned);
     const c = await startMember(broker, 'c', seen, owned);
     // All three own a share, and the shares cover every partition exactly once.
-    const covered = () => [...owned.values()].flat().sort((x, y) => x - y).join(',');
+    const covered = () =>
+      [...owned.values()]
+        .flat()
+        .sort((x, y) => x - y)
+        .join(',');
     await until('three members sharing six partitions', () => {
-      return owned.size === 3 && [...owned.values()].every((p) => p.length === 2) && covered() === '0,1,2,3,4,5';
+      return (
+        owned.size === 3 && [...owned.values()].every((p) => p.length === 2) && covered() === '0,1,2,3,4,5'
+      );
     });
     await send(60, 60);
     await until('the first 120 records', () => new Set(seen.map((s) => s.value)).size === 120);
@@ -97,7 +116,9 @@ describe('kafkajs consumer groups against the Sluice broker', () => {
     await c.disconnect();
     owned.delete('c');
     await until('two members sharing six partitions', () => {
-      return owned.size === 2 && [...owned.values()].every((p) => p.length === 3) && covered() === '0,1,2,3,4,5';
+      return (
+        owned.size === 2 && [...owned.values()].every((p) => p.length === 3) && covered() === '0,1,2,3,4,5'
+      );
     });
     await send(120, 60);
     await until('all 180 records', () => new Set(seen.map((s) => s.value)).size === 180);
@@ -113,14 +134,18 @@ describe('kafkajs consumer groups against the Sluice broker', () => {
     }
 
     const groups = await admin.describeGroups([GROUP]);
-    expect(groups.groups[0]).toMatchObject({ state: 'Stable', protocolType: 'consumer', protocol: 'RoundRobinAssigner' });
+    expect(groups.groups[0]).toMatchObject({
+      state: 'Stable',
+      protocolType: 'consumer',
+      protocol: 'RoundRobinAssigner',
+    });
     expect(groups.groups[0].members).toHaveLength(2);
     for (const consumer of consumers) await consumer.disconnect();
     consumers.length = 0;
     const committed = await admin.fetchOffsets({ groupId: GROUP, topics: [TOPIC] });
-    expect(committed[0].partitions.map((p) => [p.partition, p.offset]).sort((x, y) => x[0] - y[0])).toEqual(
-      Array.from({ length: PARTITIONS }, (_, p) => [p, '30']),
-    );
+    expect(
+      committed[0].partitions.map((p) => [p.partition, p.offset]).sort((x, y) => Number(x[0]) - Number(y[0])),
+    ).toEqual(Array.from({ length: PARTITIONS }, (_, p) => [p, '30']));
     await producer.disconnect();
     await admin.disconnect();
 

@@ -25,7 +25,11 @@ async function produce(topic: string, count: number): Promise<string[]> {
   const producer = kafka.producer();
   await producer.connect();
   const values = Array.from({ length: count }, (_, i) => `${topic}-${i}`);
-  await producer.send({ topic, acks: -1, messages: values.map((value, i) => ({ partition: i % PARTITIONS, value })) });
+  await producer.send({
+    topic,
+    acks: -1,
+    messages: values.map((value, i) => ({ partition: i % PARTITIONS, value })),
+  });
   await producer.disconnect();
   return values;
 }
@@ -96,9 +100,13 @@ for (const [client, tool] of [
       const topic = `${client}-topic`;
       const group = `${client}-group`;
       await resumesFromCommits(topic, group, async (count) => {
-        const { stdout } = await run(PYTHON, [DRIVER, client, broker.bootstrap, topic, group, String(count)], {
-          timeoutMs: 60_000,
-        });
+        const { stdout } = await run(
+          PYTHON,
+          [DRIVER, client, broker.bootstrap, topic, group, String(count)],
+          {
+            timeoutMs: 60_000,
+          },
+        );
         return JSON.parse(stdout) as Read[];
       });
     }, 90_000);

@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import {
+  comparePolicies,
   niceInterval,
   renderChart,
+  renderComparison,
   renderReport,
   type SimulationOptions,
   type SimulationResult,
@@ -30,7 +32,11 @@ describe('simulate: the course module, 1000 ev/s into a consumer of 100 ev/s', (
     expect(r.totals.maxQueued).toBe(10_000);
     for (const row of r.rows.filter((x) => x.timeSec >= 20)) expect(row.producerRate).toBe(100);
     expect(r.rows[0].producerRate).toBe(1000);
-    expect(r.totals.produced).toBeLessThan(r.totals.wanted / 3); // 16,000 of the 60,000 it wanted to send
+    expect(r.totals.wanted).toBe(60_000);
+    expect(r.totals.produced).toBe(16_000);
+    expect(r.verdict).toMatch(
+      /16,000 of the 60,000 events it wanted to send got out, the rest waits upstream$/,
+    );
     expect(r.totals.pressureDeclarations).toBe(1);
     expect(r.totals.thrashing).toBe(false); // a steady overload, not thrashing
     expect(r.verdict).toMatch(
@@ -149,6 +155,8 @@ describe('simulate: a 50% failure rate with retries', () => {
     expect(r.totals.consumed).toBeGreaterThan(1000);
     expect(Math.abs(r.totals.deadLettered - r.totals.consumed)).toBeLessThanOrEqual(1);
     expect(r.verdict).toMatch(/events given up after 0 retries/);
+    expect(r.growthPerSec).toBe(-50); // 100 attempts/s, each event leaves after one: the backlog drains
+    expect(r.totals.maxQueued).toBeLessThanOrEqual(1);
     expectConservation(r);
   });
 });
@@ -173,7 +181,7 @@ describe('simulate: other shapes', () => {
     expect(r.totals.fullAtSec).toBeUndefined();
     expect(last(r).queued).toBe(0);
     expect(r.verdict).toMatch(
-      /bursts of 500 ev\/s for 2 s every 30 s push the queue to .* and drains between them/,
+      /bursts of 500 ev\/s for 2 s every 30 s push the queue to [\d,]+ events \([\d.]+ KiB\) and it drains between them: the buffer absorbs the bursts$/,
     );
   });
 
@@ -211,8 +219,28 @@ describe('simulate: other shapes', () => {
       /time\s+produced\s+consumed\s+queued\s+dropped\s+lag\s+oldest\s+producer ev\/s\s+memory/,
     );
     expect(text).toContain(`verdict: ${r.verdict}`);
+    expect(text).toMatch(
+      /backpressure \(watermarks at 80% \/ 50% of the queue\): first declared at 8\.9 s, once; no thrashing/,
+    );
     const chart = renderChart(r).split('\n');
     expect(chart[1]).toMatch(/^10,000 ┤ +▂▇█+$/); // the top row fills once the queue is full
     expect(chart[8]).toMatch(/^ +0 ┤▆█+$/);
+  });
+
+  it('compares the four strategies on one scenario', () => {
+    const results = comparePolicies({ produceRate: 1000, consumeRate: 100, durationSec: 60 });
+    expect(results.map((r) => r.options.policy)).toEqual(['block', 'buffer', 'drop', 'sample']);
+    const [block, buffer, drop, sample] = results;
+    // Same consumer, same delivered count; what differs is where the excess goes.
+    for (const r of results) expect(r.totals.consumed).toBe(5_999);
+    expect(block.totals.produced).toBe(16_000);
+    expect(buffer.totals.maxQueued).toBe(54_000);
+    expect(drop.totals.dropped).toBe(44_000);
+    expect(sample.totals.sampled).toBe(4_400);
+    const text = renderComparison(results);
+    expect(text).toMatch(/queue bound: block 10,000, buffer unbounded, drop 10,000, sample 10,000/);
+    expect(text).toMatch(/^block\s+5,999\s+0\s+10,000\s+9\.8 MiB\s+54 s\s+producer held to 100 ev\/s$/m);
+    expect(text).toMatch(/^buffer\s+5,999\s+0\s+54,000\s+52\.7 MiB\s+54 s\s+54,001 behind and growing$/m);
+    expect(text).toMatch(/^drop\s+5,999\s+44,000 .* 73% of events dropped$/m);
   });
 });

@@ -1,4 +1,9 @@
-import { decodeResponse, encodeRequest, type RequestBody, type ResponseBody } from '../../src/protocol/codec.js';
+import {
+  decodeResponse,
+  encodeRequest,
+  type RequestBody,
+  type ResponseBody,
+} from '../../src/protocol/codec.js';
 import { RawClient } from './raw-client.js';
 
 /**
@@ -17,7 +22,11 @@ export class WireClient {
   }
 
   /** Encodes a request frame without sending it; returns its bytes and correlation id. */
-  frame<K extends number>(apiKey: K, version: number, body: RequestBody<K>): { bytes: Buffer; correlationId: number } {
+  frame<K extends number>(
+    apiKey: K,
+    version: number,
+    body: RequestBody<K>,
+  ): { bytes: Buffer; correlationId: number } {
     const correlationId = this.nextCorrelation++;
     return { bytes: encodeRequest(apiKey, version, correlationId, 'sluice-test', body), correlationId };
   }
@@ -27,14 +36,22 @@ export class WireClient {
   }
 
   /** Reads the next response frame and decodes it as `apiKey`/`version`. */
-  async next<K extends number>(apiKey: K, version: number, timeoutMs = 5_000): Promise<{ correlationId: number; body: ResponseBody<K> }> {
+  async next<K extends number>(
+    apiKey: K,
+    version: number,
+    timeoutMs = 5_000,
+  ): Promise<{ correlationId: number; body: ResponseBody<K> }> {
     const frames = await this.raw.waitForFrames(this.read + 1, timeoutMs);
     const frame = frames[this.read++];
     return decodeResponse(apiKey, version, frame);
   }
 
   /** Sends one request and returns its decoded response body (checking the correlation id). */
-  async request<K extends number>(apiKey: K, version: number, body: RequestBody<K>): Promise<ResponseBody<K>> {
+  async request<K extends number>(
+    apiKey: K,
+    version: number,
+    body: RequestBody<K>,
+  ): Promise<ResponseBody<K>> {
     const { bytes, correlationId } = this.frame(apiKey, version, body);
     await this.send(bytes);
     const res = await this.next(apiKey, version);

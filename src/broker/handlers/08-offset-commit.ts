@@ -3,7 +3,7 @@ import type { GroupCoordinator } from '../groups/coordinator.js';
 import type { ApiHandler } from '../handler.js';
 
 /**
- * OffsetCommit 0-7. Group members commit with their generation and member id; standalone consumers
+ * OffsetCommit 0-9 (flexible from 8; v9's member epoch is a classic group's generation). Group members commit with their generation and member id; standalone consumers
  * (and v0) commit with generation -1. The response waits until the offsets record is durable in
  * `__consumer_offsets`.
  */
@@ -14,7 +14,7 @@ export function offsetCommitHandler(
     apiKey: 8,
     name: 'OffsetCommit',
     minVersion: 0,
-    maxVersion: 7,
+    maxVersion: 9,
     async handle(request) {
       const retention = request.retentionTimeMs === undefined ? -1 : Number(request.retentionTimeMs);
       const result = await groups.commitOffsets({

@@ -4,7 +4,7 @@ import type { GroupCoordinator } from '../groups/coordinator.js';
 import type { ApiHandler } from '../handler.js';
 
 /**
- * JoinGroup 0-5. The answer waits until the rebalance completes (every member rejoined, or the
+ * JoinGroup 0-9 (flexible from 6). The answer waits until the rebalance completes (every member rejoined, or the
  * rebalance timeout passed), as Kafka's does. v0 has no rebalance timeout: the session timeout is used.
  */
 export function joinGroupHandler(groups: GroupCoordinator): ApiHandler<JoinGroupRequest, JoinGroupResponse> {
@@ -12,7 +12,7 @@ export function joinGroupHandler(groups: GroupCoordinator): ApiHandler<JoinGroup
     apiKey: 11,
     name: 'JoinGroup',
     minVersion: 0,
-    maxVersion: 5,
+    maxVersion: 9,
     async handle(request, ctx) {
       const r = await groups.joinGroup({
         groupId: request.groupId,
@@ -35,7 +35,8 @@ export function joinGroupHandler(groups: GroupCoordinator): ApiHandler<JoinGroup
         generationId: r.generationId,
         protocolType: r.protocolType,
         // Non-nullable before v7.
-        protocolName: r.protocolName ?? '',
+        protocolName: r.protocolName ?? (ctx.apiVersion >= 7 ? null : ''),
+        skipAssignment: false,
         leader: r.leader,
         memberId: r.memberId,
         members: r.members,

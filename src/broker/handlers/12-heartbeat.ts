@@ -2,13 +2,13 @@ import type { HeartbeatRequest, HeartbeatResponse } from '../../protocol/apis/12
 import type { GroupCoordinator } from '../groups/coordinator.js';
 import type { ApiHandler } from '../handler.js';
 
-/** Heartbeat 0-3: keeps the member's session alive; REBALANCE_IN_PROGRESS tells it to rejoin. */
+/** Heartbeat 0-4: keeps the member's session alive; REBALANCE_IN_PROGRESS tells it to rejoin. */
 export function heartbeatHandler(groups: GroupCoordinator): ApiHandler<HeartbeatRequest, HeartbeatResponse> {
   return {
     apiKey: 12,
     name: 'Heartbeat',
     minVersion: 0,
-    maxVersion: 3,
+    maxVersion: 4,
     handle(request) {
       const errorCode = groups.heartbeat({
         groupId: request.groupId,

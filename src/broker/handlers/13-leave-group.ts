@@ -2,7 +2,7 @@ import type { LeaveGroupRequest, LeaveGroupResponse } from '../../protocol/apis/
 import type { GroupCoordinator } from '../groups/coordinator.js';
 import type { ApiHandler } from '../handler.js';
 
-/** LeaveGroup 0-3: v0-2 name one member and report its error at the top; v3 takes a batch. */
+/** LeaveGroup 0-5: v0-2 name one member and report its error at the top; v3+ take a batch. */
 export function leaveGroupHandler(
   groups: GroupCoordinator,
 ): ApiHandler<LeaveGroupRequest, LeaveGroupResponse> {
@@ -10,7 +10,7 @@ export function leaveGroupHandler(
     apiKey: 13,
     name: 'LeaveGroup',
     minVersion: 0,
-    maxVersion: 3,
+    maxVersion: 5,
     handle(request, ctx) {
       const batched = ctx.apiVersion >= 3;
       const members = batched

@@ -3,7 +3,7 @@ import type { GroupCoordinator } from '../groups/coordinator.js';
 import type { ApiHandler } from '../handler.js';
 
 /**
- * SyncGroup 0-3. The leader brings every member's assignment; followers wait for theirs, which
+ * SyncGroup 0-5 (v5 checks the protocol type and name). The leader brings every member's assignment; followers wait for theirs, which
  * arrives once the group metadata (with assignments) is durable in `__consumer_offsets`.
  */
 export function syncGroupHandler(groups: GroupCoordinator): ApiHandler<SyncGroupRequest, SyncGroupResponse> {
@@ -11,7 +11,7 @@ export function syncGroupHandler(groups: GroupCoordinator): ApiHandler<SyncGroup
     apiKey: 14,
     name: 'SyncGroup',
     minVersion: 0,
-    maxVersion: 3,
+    maxVersion: 5,
     async handle(request) {
       const r = await groups.syncGroup({
         groupId: request.groupId,

@@ -9,7 +9,7 @@ import type { ApiHandler } from '../handler.js';
 const OPS_NOT_REQUESTED = -2147483648;
 
 /**
- * DescribeGroups 0-4. Unknown groups are reported as state Dead without an error, as Kafka does;
+ * DescribeGroups 0-5. Unknown groups are reported as state Dead without an error, as Kafka does;
  * member metadata and assignments are only filled in while the group is Stable.
  */
 export function describeGroupsHandler(
@@ -19,7 +19,7 @@ export function describeGroupsHandler(
     apiKey: 15,
     name: 'DescribeGroups',
     minVersion: 0,
-    maxVersion: 4,
+    maxVersion: 5,
     handle(request) {
       return {
         throttleTimeMs: 0,

@@ -6,6 +6,9 @@ import { ErrorCode } from '../../protocol/errors.js';
 import type { ApiHandler } from '../handler.js';
 import { TopicStoreError } from '../topic-store.js';
 
+/** Same ceiling as storage applies at creation, so a typo cannot ask for a billion partition logs. */
+const MAX_PARTITIONS = 100_000;
+
 /** CreatePartitions 0-1: grows a topic to `count` partitions (never shrinks, as in Kafka). */
 export const createPartitionsHandler: ApiHandler<CreatePartitionsRequest, CreatePartitionsResponse> = {
   apiKey: 37,
@@ -22,6 +25,12 @@ export const createPartitionsHandler: ApiHandler<CreatePartitionsRequest, Create
           name: t.name,
           errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
           errorMessage: `no topic "${t.name}"`,
+        });
+      } else if (t.count > MAX_PARTITIONS) {
+        results.push({
+          name: t.name,
+          errorCode: ErrorCode.INVALID_PARTITIONS,
+          errorMessage: `a topic may have at most ${MAX_PARTITIONS} partitions (asked for ${t.count})`,
         });
       } else if (t.count <= current) {
         results.push({

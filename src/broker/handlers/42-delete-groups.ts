@@ -2,7 +2,7 @@ import type { DeleteGroupsRequest, DeleteGroupsResponse } from '../../protocol/a
 import type { GroupCoordinator } from '../groups/coordinator.js';
 import type { ApiHandler } from '../handler.js';
 
-/** DeleteGroups 0-1: removes empty groups with their offsets (tombstones in `__consumer_offsets`). */
+/** DeleteGroups 0-2: removes empty groups with their offsets (tombstones in `__consumer_offsets`). */
 export function deleteGroupsHandler(
   groups: GroupCoordinator,
 ): ApiHandler<DeleteGroupsRequest, DeleteGroupsResponse> {
@@ -10,7 +10,7 @@ export function deleteGroupsHandler(
     apiKey: 42,
     name: 'DeleteGroups',
     minVersion: 0,
-    maxVersion: 1,
+    maxVersion: 2,
     async handle(request) {
       const results = [];
       for (const groupId of request.groupsNames)

@@ -6,6 +6,7 @@ import { RecordTooLargeError } from '../../../src/broker/storage/errors.js';
 import { PartitionLog } from '../../../src/broker/storage/partition-log.js';
 import { VirtualClock } from '../../../src/flow/clock.js';
 import {
+  buildRecordBatch,
   CorruptRecordError,
   decodeRecords,
   readBatchHeader,
@@ -154,6 +155,24 @@ for (const durability of ['memory', 'async', 'sync'] as const) {
       }
     });
 
+    it('finds the exact record for a timestamp inside a batch, compressed or not', async () => {
+      const { log } = await openLog(durability);
+      const recs = [5000, 5010, 4990, 5030].map((t, i) => ({ value: `v${i}`, timestamp: t }));
+      await log.append(await buildRecordBatch({ records: recs }));
+      await log.append(
+        await buildRecordBatch({
+          records: recs.map((r) => ({ ...r, timestamp: r.timestamp + 100 })),
+          compression: 'lz4',
+        }),
+      );
+      expect(await log.offsetForTimestampExact(5000n)).toBe(0n);
+      expect(await log.offsetForTimestampExact(5001n)).toBe(1n);
+      expect(await log.offsetForTimestampExact(5011n)).toBe(3n);
+      expect(await log.offsetForTimestampExact(5105n)).toBe(5n);
+      expect(await log.offsetForTimestampExact(5130n)).toBe(7n);
+      expect(await log.offsetForTimestampExact(5131n)).toBeNull();
+    });
+
     it('rejects corrupt and oversized batches with Kafka error codes, appending nothing', async () => {
       const { log } = await openLog(durability, { maxMessageBytes: 5000 });
       const bad = await batch(2);
@@ -274,6 +293,30 @@ describe('PartitionLog on disk', () => {
     expect(again.log.segmentBaseOffsets()).toEqual(bases);
     expect((await readAllOffsets(again.log)).length).toBe(40);
     expect((await again.log.append(await batch(1))).baseOffset).toBe(40n);
+  });
+
+  it("keeps only a few sealed segments' indexes in memory and reloads the others from disk", async () => {
+    const dir = tempDir();
+    dirs.push(dir);
+    const cfg = { segmentBytes: 1000, indexIntervalBytes: 100 };
+    const { log } = await openLog('async', cfg, new VirtualClock(0), dir);
+    for (let i = 0; i < 60; i++) await log.append(await batch(2, { valueBytes: 30, ts: 1000 + i }));
+    await log.flush();
+    await new Promise((r) => setTimeout(r, 50)); // let sealed segments persist their indexes
+    const segments = log.segmentCount;
+    expect(segments).toBeGreaterThan(8);
+    for (let k = 0; k < 200; k++) {
+      const at = BigInt(Math.floor(Math.random() * 120));
+      const h = readBatchHeader(log.read(at, 1).records);
+      expect(h.baseOffset <= at && at <= h.baseOffset + BigInt(h.lastOffsetDelta)).toBe(true);
+      expect(log.residentIndexSegments).toBeLessThanOrEqual(5);
+    }
+    expect(log.offsetForTimestamp(1030n)).toBe(58n); // batch 29 holds timestamps 1029, 1030
+    // An index file lost while running is rebuilt from the segment on its next use.
+    const p = path.join(dir, 't-0');
+    for (const f of fs.readdirSync(p).filter((n) => n.endsWith('.index'))) fs.rmSync(path.join(p, f));
+    expect(await readAllOffsets(log)).toEqual(Array.from({ length: 120 }, (_, i) => BigInt(i)));
+    expect(log.offsetForTimestamp(1002n)).toBe(2n);
   });
 
   it('rebuilds a missing or corrupt index', async () => {
