@@ -1,4 +1,5 @@
 import pino, { type Logger } from 'pino';
+import type { Clock } from '../flow/clock.js';
 import type { SupportedVersionRange } from '../protocol/api-keys.js';
 import { apiName } from '../protocol/api-keys.js';
 import {
@@ -9,19 +10,18 @@ import {
   ProtocolDecodeError,
   type RequestHeader,
 } from '../protocol/codec.js';
-import type { Clock } from '../flow/clock.js';
 import { type BrokerConfig, type BrokerOptions, resolveBrokerConfig } from './config.js';
 import { CloseConnection, type ConnectionInfo, type DispatchOutcome } from './connection.js';
 import { type BrokerCore, HandlerRegistry, type RequestContext } from './handler.js';
+import { startBrokerGroups } from './groups/broker-groups.js';
+import type { GroupCoordinator } from './groups/coordinator.js';
 import { coreHandlers } from './handlers/index.js';
+import { openLogStore, type RecoverySummary } from './log-store.js';
 import { BrokerMetrics } from './metrics.js';
 import { ProduceQuotas } from './quotas.js';
 import { KafkaServer } from './server.js';
 import type { TopicStore } from './topic-store.js';
 import { TopicStoreError } from './topic-store.js';
-import { openLogStore, type RecoverySummary } from './log-store.js';
-import type { GroupCoordinator } from './groups/coordinator.js';
-import { startBrokerGroups } from './groups/broker-groups.js';
 
 const API_VERSIONS = 18;
 
@@ -52,7 +52,9 @@ export class Broker implements BrokerCore {
   constructor(options: BrokerOptions = {}, deps: BrokerDeps = {}) {
     this.config = resolveBrokerConfig(options);
     this.clock = this.config.clock;
-    this.log = deps.logger ?? pino({ name: 'sluice-broker', level: process.env.SLUICE_LOG_LEVEL ?? 'info' }, pino.destination(2));
+    this.log =
+      deps.logger ??
+      pino({ name: 'sluice-broker', level: process.env.SLUICE_LOG_LEVEL ?? 'info' }, pino.destination(2));
     this.quotas = this.config.quotas ? new ProduceQuotas(this.config.quotas, this.clock) : undefined;
     for (const h of coreHandlers) this.registry.register(h);
   }
@@ -91,7 +93,10 @@ export class Broker implements BrokerCore {
       throw err;
     }
     this.server = server;
-    this.log.info({ address: this.address, dataDir: this.config.dataDir, durability: this.config.durability }, 'broker listening');
+    this.log.info(
+      { address: this.address, dataDir: this.config.dataDir, durability: this.config.durability },
+      'broker listening',
+    );
     return this.address;
   }
 
@@ -183,7 +188,9 @@ export class Broker implements BrokerCore {
     const { apiKey, apiVersion, correlationId } = header;
     const handler = this.registry.get(apiKey);
     if (!handler) {
-      throw new CloseConnection(`${apiName(apiKey)} (key ${apiKey}) is not supported (client ${header.clientId})`);
+      throw new CloseConnection(
+        `${apiName(apiKey)} (key ${apiKey}) is not supported (client ${header.clientId})`,
+      );
     }
     if (!this.registry.supports(apiKey, apiVersion)) {
       if (apiKey === API_VERSIONS) {
@@ -215,10 +222,15 @@ export class Broker implements BrokerCore {
     this.metrics.requests.inc({ api: handler.name, version: String(apiVersion) });
     const result = await handler.handle(body as never, ctx);
     this.metrics.requestSeconds.observe({ api: handler.name }, (this.clock.now() - started) / 1000);
-    const response = ctx.noResponse ? null : encodeResponse(apiKey, apiVersion, correlationId, result as never);
+    const response = ctx.noResponse
+      ? null
+      : encodeResponse(apiKey, apiVersion, correlationId, result as never);
     if (ctx.throttleMs <= 0) return { response };
     this.metrics.produceThrottleMs.inc(ctx.throttleMs);
-    if (response === null || (handler.clientThrottlesFrom !== undefined && apiVersion >= handler.clientThrottlesFrom)) {
+    if (
+      response === null ||
+      (handler.clientThrottlesFrom !== undefined && apiVersion >= handler.clientThrottlesFrom)
+    ) {
       // KIP-219: answer now and stop reading this connection for the throttle time.
       return { response, muteMs: ctx.throttleMs };
     }

@@ -74,7 +74,9 @@ export const BROKER_DEFAULTS = {
 
 function integer(name: string, value: unknown, min: number, max: number, hint: string): number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    throw new BrokerConfigError(`${name} must be an integer from ${min} to ${max} (got ${JSON.stringify(value)}); ${hint}`);
+    throw new BrokerConfigError(
+      `${name} must be an integer from ${min} to ${max} (got ${JSON.stringify(value)}); ${hint}`,
+    );
   }
   return value;
 }
@@ -116,7 +118,9 @@ export function resolveBrokerConfig(options: BrokerOptions = {}): BrokerConfig {
       throw new BrokerConfigError(`quotas.mode must be throttle or reject (got ${JSON.stringify(q.mode)})`);
     }
     if (q.recordsPerSecond === undefined && q.bytesPerSecond === undefined) {
-      throw new BrokerConfigError('quotas need recordsPerSecond and/or bytesPerSecond (e.g. 1000 and 1048576)');
+      throw new BrokerConfigError(
+        'quotas need recordsPerSecond and/or bytesPerSecond (e.g. 1000 and 1048576)',
+      );
     }
     quotas = {
       mode: q.mode,
@@ -137,12 +141,42 @@ export function resolveBrokerConfig(options: BrokerOptions = {}): BrokerConfig {
     nodeId: integer('nodeId', o.nodeId, 0, 2 ** 31 - 1, 'a single broker is usually node 0'),
     dataDir: nonEmpty('dataDir', o.dataDir, 'a directory for the partition logs'),
     durability,
-    defaultPartitions: integer('defaultPartitions', o.defaultPartitions, 1, 100_000, 'the partition count of auto-created topics'),
+    defaultPartitions: integer(
+      'defaultPartitions',
+      o.defaultPartitions,
+      1,
+      100_000,
+      'the partition count of auto-created topics',
+    ),
     autoCreateTopics: bool('autoCreateTopics', o.autoCreateTopics),
-    maxRequestBytes: integer('maxRequestBytes', o.maxRequestBytes, 64, 2 ** 31 - 1, 'Kafka calls it socket.request.max.bytes'),
-    maxInFlightPerConnection: integer('maxInFlightPerConnection', o.maxInFlightPerConnection, 1, 10_000, 'requests a connection may have pending'),
-    connectionsMaxIdleMs: integer('connectionsMaxIdleMs', o.connectionsMaxIdleMs, 1, 2 ** 31 - 1, 'Kafka calls it connections.max.idle.ms'),
-    messageMaxBytes: integer('messageMaxBytes', o.messageMaxBytes, 64, 2 ** 31 - 1, 'the largest record batch accepted'),
+    maxRequestBytes: integer(
+      'maxRequestBytes',
+      o.maxRequestBytes,
+      64,
+      2 ** 31 - 1,
+      'Kafka calls it socket.request.max.bytes',
+    ),
+    maxInFlightPerConnection: integer(
+      'maxInFlightPerConnection',
+      o.maxInFlightPerConnection,
+      1,
+      10_000,
+      'requests a connection may have pending',
+    ),
+    connectionsMaxIdleMs: integer(
+      'connectionsMaxIdleMs',
+      o.connectionsMaxIdleMs,
+      1,
+      2 ** 31 - 1,
+      'Kafka calls it connections.max.idle.ms',
+    ),
+    messageMaxBytes: integer(
+      'messageMaxBytes',
+      o.messageMaxBytes,
+      64,
+      2 ** 31 - 1,
+      'the largest record batch accepted',
+    ),
     quotas,
     clock: o.clock ?? realClock,
     groups: o.groups ?? {},
@@ -150,7 +184,8 @@ export function resolveBrokerConfig(options: BrokerOptions = {}): BrokerConfig {
 }
 
 function bool(name: string, value: unknown): boolean {
-  if (typeof value !== 'boolean') throw new BrokerConfigError(`${name} must be true or false (got ${JSON.stringify(value)})`);
+  if (typeof value !== 'boolean')
+    throw new BrokerConfigError(`${name} must be true or false (got ${JSON.stringify(value)})`);
   return value;
 }
 

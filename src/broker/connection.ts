@@ -77,7 +77,9 @@ export class Connection implements ConnectionInfo {
       this.writeBlocked = false;
       this.pump();
     });
-    socket.on('error', (err) => this.log.debug({ conn: id, remote: this.remote, err: err.message }, 'socket error'));
+    socket.on('error', (err) =>
+      this.log.debug({ conn: id, remote: this.remote, err: err.message }, 'socket error'),
+    );
     socket.on('close', () => {
       if (!this.closed) this.metrics.connectionsClosed.inc({ reason: 'client' });
       this.finish();
@@ -133,7 +135,10 @@ export class Connection implements ConnectionInfo {
         frame = this.reader.next();
       } catch (err) {
         const message = err instanceof FrameError ? err.message : String(err);
-        this.log.warn({ conn: this.id, remote: this.remote, reason: message }, 'closing connection: bad frame');
+        this.log.warn(
+          { conn: this.id, remote: this.remote, reason: message },
+          'closing connection: bad frame',
+        );
         this.close('bad_frame');
         return;
       }

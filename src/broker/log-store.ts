@@ -80,7 +80,8 @@ class LogHandle implements PartitionHandle {
       if (records.length === 0) return null;
       const batchSize = 12 + records.readInt32BE(8);
       for (const r of await decodeRecords(records.subarray(0, batchSize))) {
-        if (r.offset >= offset && r.timestamp >= timestampMs) return { offset: r.offset, timestamp: r.timestamp };
+        if (r.offset >= offset && r.timestamp >= timestampMs)
+          return { offset: r.offset, timestamp: r.timestamp };
       }
       offset = records.readBigInt64BE(0) + BigInt(records.readInt32BE(23)) + 1n;
     }
@@ -100,6 +101,15 @@ class LogManagerStore implements TopicStore {
 
   topicNames(): string[] {
     return this.manager.topics().map((t) => t.name);
+  }
+
+  topicId(topic: string): string | undefined {
+    const id = this.manager.getTopic(topic)?.topicId;
+    return id === undefined ? undefined : Buffer.from(id.replace(/-/g, ''), 'hex').toString('base64url');
+  }
+
+  topicById(topicId: string): string | undefined {
+    return this.manager.topics().find((t) => this.topicId(t.name) === topicId)?.name;
   }
 
   partitionCount(topic: string): number | undefined {
@@ -128,7 +138,8 @@ class LogManagerStore implements TopicStore {
     } catch (err) {
       mapError(err);
     }
-    if (this.manager.hasTopic(name)) throw new TopicStoreError(TOPIC_ALREADY_EXISTS, `topic "${name}" already exists`);
+    if (this.manager.hasTopic(name))
+      throw new TopicStoreError(TOPIC_ALREADY_EXISTS, `topic "${name}" already exists`);
     if (!Number.isInteger(partitions) || partitions < 1) {
       throw new TopicStoreError(INVALID_PARTITIONS, `partition count must be at least 1 (got ${partitions})`);
     }
@@ -186,7 +197,10 @@ export async function openLogStore(
         ? `${partitions.length} partition(s) loaded, all shut down cleanly`
         : `${partitions.length} partition(s) loaded, ${repaired.length} scanned after an unclean shutdown, ${truncated} byte(s) truncated`;
   for (const p of repaired) {
-    log.warn({ topic: p.topic, partition: p.partition, details: p.details, bytesTruncated: p.bytesTruncated }, 'partition recovered');
+    log.warn(
+      { topic: p.topic, partition: p.partition, details: p.details, bytesTruncated: p.bytesTruncated },
+      'partition recovered',
+    );
   }
   return { store: new LogManagerStore(manager), recovery: { summary, partitions } };
 }

@@ -88,7 +88,8 @@ export class ProduceQuotas {
 
   /** Forgets a partition's buckets (topic deleted). */
   forgetTopic(topic: string): void {
-    for (const key of this.partitions.keys()) if (key.startsWith(`${topic}\u0000`)) this.partitions.delete(key);
+    for (const key of this.partitions.keys())
+      if (key.startsWith(`${topic}\u0000`)) this.partitions.delete(key);
   }
 
   private bucketsFor(topic: string, partition: number, now: number) {

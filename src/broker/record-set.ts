@@ -19,9 +19,11 @@ export function scanRecordSet(records: Buffer): RecordSetShape | string {
   while (pos < records.length) {
     if (records.length - pos < BATCH_HEADER) return `truncated batch header at byte ${pos}`;
     const size = 12 + records.readInt32BE(pos + 8);
-    if (size < BATCH_HEADER || pos + size > records.length) return `batch at byte ${pos} claims ${size} bytes`;
+    if (size < BATCH_HEADER || pos + size > records.length)
+      return `batch at byte ${pos} claims ${size} bytes`;
     const magic = records.readInt8(pos + 16);
-    if (magic !== 2) return `batch at byte ${pos} has magic ${magic}; only record batch v2 (magic 2) is supported`;
+    if (magic !== 2)
+      return `batch at byte ${pos} has magic ${magic}; only record batch v2 (magic 2) is supported`;
     const count = records.readInt32BE(pos + 57);
     if (count < 0) return `batch at byte ${pos} has a negative record count`;
     shape.batches++;

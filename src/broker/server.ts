@@ -1,4 +1,4 @@
-import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import { type AddressInfo, createServer, type Server, type Socket } from 'node:net';
 import type { Logger } from 'pino';
 import type { Clock } from '../flow/clock.js';
 import { Connection, type ConnectionLimits, type Dispatcher } from './connection.js';
@@ -80,10 +80,19 @@ export class KafkaServer {
 
   private accept(socket: Socket): void {
     const id = this.nextId++;
-    const conn = new Connection(id, socket, this.dispatch, this.options, this.clock, this.log, this.metrics, (c) => {
-      this.connections.delete(c);
-      this.metrics.connections.dec();
-    });
+    const conn = new Connection(
+      id,
+      socket,
+      this.dispatch,
+      this.options,
+      this.clock,
+      this.log,
+      this.metrics,
+      (c) => {
+        this.connections.delete(c);
+        this.metrics.connections.dec();
+      },
+    );
     this.connections.add(conn);
     this.metrics.connections.inc();
     this.metrics.connectionsOpened.inc();

@@ -108,7 +108,17 @@ interface StructPlan {
   readonly taggedByTag: ReadonlyMap<number, FieldPlan>;
   /** Fields that do not exist in this version: decoded objects get their default. */
   readonly absent: readonly FieldSpec[];
+  /** Specialised decoder, generated on first use (see compileDecoder). */
+  decode: StructDecoder | null;
+  /** Specialised size and write functions, generated on first use (see compileEncoder). */
+  size: StructSizer | null;
+  write: StructWriter | null;
 }
+
+type StructSizer = (o: Record<string, unknown>) => number;
+type StructWriter = (w: Writer, o: Record<string, unknown>) => void;
+
+type StructDecoder = (r: Reader) => Record<string, unknown>;
 
 const ZERO_UUID = 'AAAAAAAAAAAAAAAAAAAAAA';
 const EMPTY = Buffer.alloc(0);
@@ -154,6 +164,9 @@ function compileStruct(specs: readonly FieldSpec[], version: number, flexible: b
     tagged,
     taggedByTag: new Map(tagged.map((p) => [p.tag, p])),
     absent,
+    decode: null,
+    size: null,
+    write: null,
   };
 }
 
@@ -235,6 +248,11 @@ function planFor(apiKey: number, apiVersion: number): VersionPlan {
 // ---------------------------------------------------------------------------------------------------------
 // Reading
 
+/** Node's Buffer has these slicing methods (behind toString); calling them directly skips argument checks. */
+interface FastSlices {
+  utf8Slice(start: number, end: number): string;
+}
+
 class Reader {
   buf: Buffer;
   pos: number;
@@ -256,10 +274,11 @@ class Reader {
   }
 
   int16(): number {
-    this.need(2, 'int16');
-    const v = this.buf.readInt16BE(this.pos);
-    this.pos += 2;
-    return v;
+    const pos = this.pos;
+    if (this.end - pos < 2) throw truncated('int16', pos, 2, this.end);
+    const buf = this.buf;
+    this.pos = pos + 2;
+    return (((buf[pos] << 8) | buf[pos + 1]) << 16) >> 16;
   }
 
   uint16(): number {
@@ -270,10 +289,11 @@ class Reader {
   }
 
   int32(): number {
-    this.need(4, 'int32');
-    const v = this.buf.readInt32BE(this.pos);
-    this.pos += 4;
-    return v;
+    const pos = this.pos;
+    if (this.end - pos < 4) throw truncated('int32', pos, 4, this.end);
+    const buf = this.buf;
+    this.pos = pos + 4;
+    return (buf[pos] << 24) | (buf[pos + 1] << 16) | (buf[pos + 2] << 8) | buf[pos + 3];
   }
 
   uint32(): number {
@@ -284,10 +304,16 @@ class Reader {
   }
 
   int64(): bigint {
-    this.need(8, 'int64');
-    const v = this.buf.readBigInt64BE(this.pos);
-    this.pos += 8;
-    return v;
+    const pos = this.pos;
+    if (this.end - pos < 8) throw truncated('int64', pos, 8, this.end);
+    const buf = this.buf;
+    this.pos = pos + 8;
+    const hi = (buf[pos] << 24) | (buf[pos + 1] << 16) | (buf[pos + 2] << 8) | buf[pos + 3];
+    const lo = ((buf[pos + 4] << 24) | (buf[pos + 5] << 16) | (buf[pos + 6] << 8) | buf[pos + 7]) >>> 0;
+    // Small values (offsets, timestamps, -1) avoid BigInt arithmetic on two halves.
+    if ((hi === 0 && lo >= 0) || (hi === -1 && lo >= 0x80000000))
+      return BigInt(hi === 0 ? lo : lo - 0x100000000);
+    return (BigInt(hi) << 32n) | BigInt(lo);
   }
 
   float64(): number {
@@ -336,7 +362,7 @@ class Reader {
     }
     const start = this.pos;
     this.pos += n;
-    return this.buf.toString('utf8', start, start + n);
+    return (this.buf as unknown as FastSlices).utf8Slice(start, start + n);
   }
 
   bytes(compact: boolean, nullable: boolean, name: string): Buffer | null {
@@ -434,23 +460,133 @@ function readField(r: Reader, p: FieldPlan, flexible: boolean): unknown {
 }
 
 function readStruct(r: Reader, plan: StructPlan): Record<string, unknown> {
-  const o: Record<string, unknown> = {};
-  const fields = plan.fields;
+  let decode = plan.decode;
+  if (decode === null) decode = plan.decode = compileDecoder(plan);
+  return decode(r);
+}
+
+/**
+ * Generates a decoder specialised for one struct of one version: straight-line reads into a single object
+ * literal (one hidden class per struct, no per-field dispatch). This is the interpreter's plan turned into
+ * code once; it reads exactly what readField would. Nested structs get their own decoders.
+ */
+function compileDecoder(plan: StructPlan): StructDecoder {
+  const deps: unknown[] = [];
+  const dep = (value: unknown): string => {
+    deps.push(value);
+    return `d${deps.length - 1}`;
+  };
+  const lines: string[] = [];
+  let temp = 0;
   const flexible = plan.flexible;
-  for (let i = 0; i < fields.length; i++) {
-    const p = fields[i];
-    o[p.name] = readField(r, p, flexible);
+  const fieldExpr = (p: FieldPlan, kind: Kind, elementOfArray: boolean): string => {
+    const name = JSON.stringify(p.name);
+    switch (kind) {
+      case Kind.Int8:
+        return 'r.int8()';
+      case Kind.Int16:
+        return 'r.int16()';
+      case Kind.Uint16:
+        return 'r.uint16()';
+      case Kind.Int32:
+        return 'r.int32()';
+      case Kind.Uint32:
+        return 'r.uint32()';
+      case Kind.Int64:
+        return 'r.int64()';
+      case Kind.Float64:
+        return 'r.float64()';
+      case Kind.Bool:
+        return '(r.int8() !== 0)';
+      case Kind.String:
+        return `r.string(${flexible}, ${p.nullable && !elementOfArray}, ${name})`;
+      case Kind.Bytes:
+      case Kind.Records:
+        return `r.bytes(${flexible}, ${p.nullable && !elementOfArray}, ${name})`;
+      case Kind.Uuid:
+        return 'r.uuid()';
+      case Kind.Struct: {
+        const nested = dep((rr: Reader) => readStruct(rr, p.struct!));
+        if (p.nullable && p.kind === Kind.Struct) return `(r.int8() < 0 ? null : ${nested}(r))`;
+        return `${nested}(r)`;
+      }
+      default:
+        throw new Error(`unreachable kind ${kind}`);
+    }
+  };
+  const values: string[] = [];
+  for (const p of plan.fields) {
+    const key = JSON.stringify(p.name);
+    if (p.kind !== Kind.Array) {
+      const v = `v${temp++}`;
+      lines.push(`const ${v} = ${fieldExpr(p, p.kind, false)};`);
+      values.push(`${key}: ${v}`);
+      continue;
+    }
+    const n = `n${temp}`;
+    const a = `v${temp++}`;
+    const minSize = MIN_ELEMENT_SIZE[p.elem] ?? 1;
+    lines.push(`const ${n} = r.length(${flexible}, true, ${JSON.stringify(`array ${p.name}`)}, ${minSize});`);
+    lines.push(`let ${a} = null;`);
+    lines.push(`if (${n} >= 0) {`);
+    lines.push(`  ${a} = new Array(${n});`);
+    lines.push(`  for (let i = 0; i < ${n}; i++) ${a}[i] = ${fieldExpr(p, p.elem, true)};`);
+    lines.push(p.nullable ? '}' : `} else throw invalidNull(${JSON.stringify(p.name)});`);
+    values.push(`${key}: ${a}`);
   }
-  const absent = plan.absent;
-  for (let i = 0; i < absent.length; i++) o[absent[i].name] = defaultValue(absent[i]);
-  if (flexible) readTaggedFields(r, plan, o);
-  return o;
+  for (const spec of plan.absent) values.push(`${JSON.stringify(spec.name)}: ${defaultSource(spec, dep)}`);
+  for (const p of plan.tagged) values.push(`${JSON.stringify(p.name)}: ${defaultSource(p.spec, dep)}`);
+  const depNames = deps.map((_, i) => `d${i}`);
+  const tail = flexible ? `readTaggedFields(r, plan, o);\nreturn o;` : 'return o;';
+  const source = `${lines.join('\n')}\nconst o = { ${values.join(', ')} };\n${tail}`;
+  const factory = new Function(
+    'plan',
+    'readTaggedFields',
+    'invalidNull',
+    ...depNames,
+    `return function decodeStruct(r) {\n${source}\n};`,
+  );
+  return factory(plan, readTaggedFields, invalidNull, ...deps) as StructDecoder;
+}
+
+function invalidNull(name: string): ProtocolDecodeError {
+  return invalid(`field ${name} is null but is not nullable in this version`);
+}
+
+/** JavaScript source for a fresh default value (literals only; buffers come in as dependencies). */
+function defaultSource(spec: FieldSpec, dep: (value: unknown) => string): string {
+  const value = spec.default;
+  if (value !== undefined) {
+    if (value === null) return 'null';
+    if (typeof value === 'bigint') return `${value}n`;
+    if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+    if (typeof value === 'string') return JSON.stringify(value);
+    return dep(value);
+  }
+  if (spec.type.startsWith('[]')) return '[]';
+  switch (spec.type) {
+    case 'int64':
+      return '0n';
+    case 'bool':
+      return 'false';
+    case 'string':
+      return "''";
+    case 'bytes':
+      return dep(EMPTY);
+    case 'records':
+      return 'null';
+    case 'uuid':
+      return JSON.stringify(ZERO_UUID);
+    case 'struct':
+      return `{ ${(spec.fields ?? []).map((f) => `${JSON.stringify(f.name)}: ${defaultSource(f, dep)}`).join(', ')} }`;
+    default:
+      return '0';
+  }
 }
 
 function readTaggedFields(r: Reader, plan: StructPlan, o: Record<string, unknown>): void {
   const count = r.uvarint();
   if (count > r.end - r.pos) throw truncated(`${count} tagged fields`, r.pos, count, r.end);
-  let seen: Set<number> | null = null;
   for (let i = 0; i < count; i++) {
     const tag = r.uvarint();
     const size = r.uvarint();
@@ -468,18 +604,19 @@ function readTaggedFields(r: Reader, plan: StructPlan, o: Record<string, unknown
     if (r.pos !== r.end)
       throw invalid(`tagged field ${p.name} (tag ${tag}) declares ${size} bytes but uses ${r.pos - start}`);
     r.end = savedEnd;
-    if (!seen) seen = new Set();
-    seen.add(tag);
-  }
-  const tagged = plan.tagged;
-  for (let i = 0; i < tagged.length; i++) {
-    const p = tagged[i];
-    if (!seen?.has(p.tag)) o[p.name] = defaultValue(p.spec);
   }
 }
 
 // ---------------------------------------------------------------------------------------------------------
 // Sizing and writing (two passes: exact size first, then one allocation)
+
+/**
+ * Zero-copy output (encodeResponseChunks): record sets at least this large are not copied into the frame
+ * buffer but returned as their own chunk. Module state rather than a parameter so the hot recursive
+ * functions keep their shape; set and reset around one encode call (encoding is synchronous).
+ */
+let detachThreshold = Number.POSITIVE_INFINITY;
+let detachedBytes = 0;
 
 function uvarintSize(value: number): number {
   if (value < 0x80) return 1;
@@ -487,11 +624,6 @@ function uvarintSize(value: number): number {
   if (value < 0x200000) return 3;
   if (value < 0x10000000) return 4;
   return 5;
-}
-
-function fieldValue(o: Record<string, unknown>, p: FieldPlan): unknown {
-  const v = o[p.name];
-  return v === undefined ? defaultValue(p.spec) : v;
 }
 
 function sizeValue(kind: Kind, p: FieldPlan, v: unknown, flexible: boolean): number {
@@ -515,10 +647,15 @@ function sizeValue(kind: Kind, p: FieldPlan, v: unknown, flexible: boolean): num
       const n = Buffer.byteLength(v as string, 'utf8');
       return flexible ? uvarintSize(n + 1) + n : 2 + n;
     }
-    case Kind.Bytes:
+    case Kind.Bytes: {
+      if (v === null) return flexible ? 1 : 4;
+      const n = (v as Uint8Array).length;
+      return flexible ? uvarintSize(n + 1) + n : 4 + n;
+    }
     case Kind.Records: {
       if (v === null) return flexible ? 1 : 4;
       const n = (v as Uint8Array).length;
+      if (n >= detachThreshold) detachedBytes += n;
       return flexible ? uvarintSize(n + 1) + n : 4 + n;
     }
     case Kind.Struct:
@@ -546,27 +683,25 @@ function sizeField(p: FieldPlan, v: unknown, flexible: boolean): number {
 }
 
 function sizeStruct(plan: StructPlan, o: Record<string, unknown>): number {
-  const fields = plan.fields;
-  const flexible = plan.flexible;
+  let size = plan.size;
+  if (size === null) size = plan.size = compileSizer(plan);
+  return size(o);
+}
+
+/** Size of a struct's tag buffer: the count, then tag, length and value of each non-default tagged field. */
+function sizeTagged(plan: StructPlan, o: Record<string, unknown>): number {
+  const tagged = plan.tagged;
   let size = 0;
-  for (let i = 0; i < fields.length; i++) {
-    const p = fields[i];
-    size += sizeField(p, fieldValue(o, p), flexible);
+  let count = 0;
+  for (let i = 0; i < tagged.length; i++) {
+    const p = tagged[i];
+    const v = o[p.name];
+    if (!taggedPresent(p, v)) continue;
+    const inner = sizeField(p, v, true);
+    size += uvarintSize(p.tag) + uvarintSize(inner) + inner;
+    count++;
   }
-  if (flexible) {
-    const tagged = plan.tagged;
-    let count = 0;
-    for (let i = 0; i < tagged.length; i++) {
-      const p = tagged[i];
-      const v = o[p.name];
-      if (!taggedPresent(p, v)) continue;
-      const inner = sizeField(p, v, true);
-      size += uvarintSize(p.tag) + uvarintSize(inner) + inner;
-      count++;
-    }
-    size += uvarintSize(count);
-  }
-  return size;
+  return size + uvarintSize(count);
 }
 
 /** Tagged fields are written only when they differ from their default. */
@@ -584,10 +719,76 @@ function taggedPresent(p: FieldPlan, v: unknown): boolean {
 class Writer {
   buf: Buffer;
   pos: number;
+  /** Set in zero-copy mode: finished pieces of the frame, in order. */
+  chunks: Buffer[] | null = null;
+  chunkStart = 0;
 
   constructor(buf: Buffer, pos: number) {
     this.buf = buf;
     this.pos = pos;
+  }
+
+  records(b: Uint8Array | null, compact: boolean): void {
+    if (b === null || this.chunks === null || b.length < detachThreshold) {
+      this.bytes(b, compact);
+      return;
+    }
+    if (compact) this.uvarint(b.length + 1);
+    else {
+      this.buf.writeInt32BE(b.length, this.pos);
+      this.pos += 4;
+    }
+    this.chunks.push(this.buf.subarray(this.chunkStart, this.pos), b as Buffer);
+    this.chunkStart = this.pos;
+  }
+
+  int8(v: number): void {
+    this.buf[this.pos++] = v;
+  }
+
+  int16(v: number): void {
+    const buf = this.buf;
+    const pos = this.pos;
+    buf[pos] = v >>> 8;
+    buf[pos + 1] = v;
+    this.pos = pos + 2;
+  }
+
+  int32(v: number): void {
+    const buf = this.buf;
+    const pos = this.pos;
+    buf[pos] = v >>> 24;
+    buf[pos + 1] = v >>> 16;
+    buf[pos + 2] = v >>> 8;
+    buf[pos + 3] = v;
+    this.pos = pos + 4;
+  }
+
+  int64(v: unknown, name: string): void {
+    this.buf.writeBigInt64BE(toBigInt(v, name), this.pos);
+    this.pos += 8;
+  }
+
+  float64(v: number): void {
+    this.buf.writeDoubleBE(v, this.pos);
+    this.pos += 8;
+  }
+
+  uuid(v: string, name: string): void {
+    const n = this.buf.write(v, this.pos, 16, 'base64url');
+    if (n !== 16 || v.length !== 22)
+      throw new TypeError(`field ${name}: a uuid is 22 base64url characters, got "${v}"`);
+    this.pos += 16;
+  }
+
+  nullLength(compact: boolean): void {
+    if (compact) this.buf[this.pos++] = 0;
+    else this.int32(-1);
+  }
+
+  arrayLength(n: number, compact: boolean): void {
+    if (compact) this.uvarint(n + 1);
+    else this.int32(n);
   }
 
   uvarint(value: number): void {
@@ -700,9 +901,12 @@ function writeValue(w: Writer, kind: Kind, p: FieldPlan, v: unknown, flexible: b
       w.string(v as string | null, flexible);
       return;
     case Kind.Bytes:
-    case Kind.Records:
       if (v === null && !p.nullable) throw new TypeError(`field ${p.name} may not be null in this version`);
       w.bytes(v as Uint8Array | null, flexible);
+      return;
+    case Kind.Records:
+      if (v === null && !p.nullable) throw new TypeError(`field ${p.name} may not be null in this version`);
+      w.records(v as Uint8Array | null, flexible);
       return;
     case Kind.Struct:
       if (p.nullable && p.kind === Kind.Struct) {
@@ -750,13 +954,12 @@ function writeField(w: Writer, p: FieldPlan, v: unknown, flexible: boolean): voi
 }
 
 function writeStruct(w: Writer, plan: StructPlan, o: Record<string, unknown>): void {
-  const fields = plan.fields;
-  const flexible = plan.flexible;
-  for (let i = 0; i < fields.length; i++) {
-    const p = fields[i];
-    writeField(w, p, fieldValue(o, p), flexible);
-  }
-  if (!flexible) return;
+  let write = plan.write;
+  if (write === null) write = plan.write = compileWriter(plan);
+  write(w, o);
+}
+
+function writeTagged(w: Writer, plan: StructPlan, o: Record<string, unknown>): void {
   const tagged = plan.tagged;
   let count = 0;
   for (let i = 0; i < tagged.length; i++) if (taggedPresent(tagged[i], o[tagged[i].name])) count++;
@@ -770,6 +973,194 @@ function writeStruct(w: Writer, plan: StructPlan, o: Record<string, unknown>): v
     writeField(w, p, v, true);
   }
 }
+
+const FIXED_SIZE: Partial<Record<Kind, number>> = {
+  [Kind.Int8]: 1,
+  [Kind.Bool]: 1,
+  [Kind.Int16]: 2,
+  [Kind.Uint16]: 2,
+  [Kind.Int32]: 4,
+  [Kind.Uint32]: 4,
+  [Kind.Int64]: 8,
+  [Kind.Float64]: 8,
+  [Kind.Uuid]: 16,
+};
+
+function stringSize(v: string | null, compact: boolean): number {
+  if (v === null) return compact ? 1 : 2;
+  const n = Buffer.byteLength(v, 'utf8');
+  return compact ? uvarintSize(n + 1) + n : 2 + n;
+}
+
+function bytesSize(v: Uint8Array | null, compact: boolean): number {
+  if (v === null) return compact ? 1 : 4;
+  const n = v.length;
+  return compact ? uvarintSize(n + 1) + n : 4 + n;
+}
+
+function recordsSize(v: Uint8Array | null, compact: boolean): number {
+  if (v === null) return compact ? 1 : 4;
+  const n = v.length;
+  if (n >= detachThreshold) detachedBytes += n;
+  return compact ? uvarintSize(n + 1) + n : 4 + n;
+}
+
+function nullNotAllowed(name: string): TypeError {
+  return new TypeError(`field ${name} may not be null in this version`);
+}
+
+/** Shared scaffolding of the generated encoders: dependencies are passed in as named parameters. */
+function generate<T>(params: string[], deps: unknown[], body: string): T {
+  const names = deps.map((_, i) => `d${i}`);
+  const factory = new Function(
+    ...params.map((p) => `${p}_`),
+    ...names,
+    `${params.map((p) => `const ${p} = ${p}_;`).join('\n')}\n${body}`,
+  );
+  return factory(...params.map((p) => HELPERS[p as keyof typeof HELPERS]), ...deps) as T;
+}
+
+/**
+ * Generates the size function of one struct of one version: the fixed-size fields are summed once at
+ * generation time; only variable-size fields are read from the object.
+ */
+function compileSizer(plan: StructPlan): StructSizer {
+  const deps: unknown[] = [];
+  const dep = (value: unknown): string => {
+    deps.push(value);
+    return `d${deps.length - 1}`;
+  };
+  const F = plan.flexible;
+  let fixed = 0;
+  const lines: string[] = ['let s = 0;', 'let v;'];
+  const elemSize = (p: FieldPlan, kind: Kind, x: string): string => {
+    switch (kind) {
+      case Kind.String:
+        return `stringSize(${x}, ${F})`;
+      case Kind.Bytes:
+        return `bytesSize(${x}, ${F})`;
+      case Kind.Records:
+        return `recordsSize(${x}, ${F})`;
+      case Kind.Struct: {
+        const nested = dep((o: Record<string, unknown>) => sizeStruct(p.struct!, o));
+        return `${nested}(${x})`;
+      }
+      default:
+        return String(FIXED_SIZE[kind]);
+    }
+  };
+  for (const p of plan.fields) {
+    const get = `v = o[${JSON.stringify(p.name)}]; if (v === undefined) v = ${defaultSource(p.spec, dep)};`;
+    if (p.kind !== Kind.Array) {
+      const size = FIXED_SIZE[p.kind];
+      if (size !== undefined) {
+        fixed += size;
+        continue;
+      }
+      lines.push(get);
+      if (p.kind === Kind.Struct && p.nullable)
+        lines.push(`s += v === null ? 1 : 1 + ${elemSize(p, Kind.Struct, 'v')};`);
+      else lines.push(`s += ${elemSize(p, p.kind, 'v')};`);
+      continue;
+    }
+    lines.push(get);
+    lines.push(`if (v === null) s += ${F ? 1 : 4}; else {`);
+    lines.push(`  const n = v.length;`);
+    lines.push(`  s += ${F ? 'uvarintSize(n + 1)' : '4'};`);
+    const size = FIXED_SIZE[p.elem];
+    if (size !== undefined) lines.push(`  s += n * ${size};`);
+    else lines.push(`  for (let i = 0; i < n; i++) s += ${elemSize(p, p.elem, 'v[i]')};`);
+    lines.push('}');
+  }
+  if (F) lines.push('s += sizeTagged(plan, o);');
+  lines.push(`return s + ${fixed};`);
+  deps.push(plan);
+  return generate<StructSizer>(
+    ['stringSize', 'bytesSize', 'recordsSize', 'uvarintSize', 'sizeTagged'],
+    deps,
+    `const plan = d${deps.length - 1};\nreturn function sizeStruct(o) {\n${lines.join('\n')}\n};`,
+  );
+}
+
+/** Generates the write function of one struct of one version (the mirror of compileSizer). */
+function compileWriter(plan: StructPlan): StructWriter {
+  const deps: unknown[] = [];
+  const dep = (value: unknown): string => {
+    deps.push(value);
+    return `d${deps.length - 1}`;
+  };
+  const F = plan.flexible;
+  const lines: string[] = ['let v;'];
+  const writeOne = (p: FieldPlan, kind: Kind, x: string, nullable: boolean): string => {
+    const name = JSON.stringify(p.name);
+    const nullCheck = nullable ? '' : `if (${x} === null) throw nullNotAllowed(${name}); `;
+    switch (kind) {
+      case Kind.Int8:
+        return `w.int8(${x});`;
+      case Kind.Bool:
+        return `w.int8(${x} ? 1 : 0);`;
+      case Kind.Int16:
+      case Kind.Uint16:
+        return `w.int16(${x});`;
+      case Kind.Int32:
+      case Kind.Uint32:
+        return `w.int32(${x});`;
+      case Kind.Int64:
+        return `w.int64(${x}, ${name});`;
+      case Kind.Float64:
+        return `w.float64(${x});`;
+      case Kind.Uuid:
+        return `w.uuid(${x}, ${name});`;
+      case Kind.String:
+        return `${nullCheck}w.string(${x}, ${F});`;
+      case Kind.Bytes:
+        return `${nullCheck}w.bytes(${x}, ${F});`;
+      case Kind.Records:
+        return `${nullCheck}w.records(${x}, ${F});`;
+      case Kind.Struct: {
+        const nested = dep((ww: Writer, o: Record<string, unknown>) => writeStruct(ww, p.struct!, o));
+        if (p.nullable && p.kind === Kind.Struct)
+          return `if (${x} === null) w.int8(-1); else { w.int8(1); ${nested}(w, ${x}); }`;
+        return `${nested}(w, ${x});`;
+      }
+      default:
+        throw new Error(`unreachable kind ${kind}`);
+    }
+  };
+  for (const p of plan.fields) {
+    lines.push(`v = o[${JSON.stringify(p.name)}]; if (v === undefined) v = ${defaultSource(p.spec, dep)};`);
+    if (p.kind !== Kind.Array) {
+      lines.push(writeOne(p, p.kind, 'v', p.nullable));
+      continue;
+    }
+    lines.push(
+      `if (v === null) { ${p.nullable ? '' : `throw nullNotAllowed(${JSON.stringify(p.name)}); `}w.nullLength(${F}); } else {`,
+    );
+    lines.push('  const n = v.length;');
+    lines.push(`  w.arrayLength(n, ${F});`);
+    // Array elements are never null in Kafka's schemas, except through a bug: write what we are given.
+    lines.push(`  for (let i = 0; i < n; i++) { ${writeOne(p, p.elem, 'v[i]', true)} }`);
+    lines.push('}');
+  }
+  if (F) lines.push('writeTagged(w, plan, o);');
+  deps.push(plan);
+  return generate<StructWriter>(
+    ['nullNotAllowed', 'writeTagged'],
+    deps,
+    `const plan = d${deps.length - 1};\nreturn function writeStruct(w, o) {\n${lines.join('\n')}\n};`,
+  );
+}
+
+/** The module functions generated encoders call, by the names they use. */
+const HELPERS = {
+  stringSize,
+  bytesSize,
+  recordsSize,
+  uvarintSize,
+  sizeTagged,
+  nullNotAllowed,
+  writeTagged,
+};
 
 // ---------------------------------------------------------------------------------------------------------
 // Headers
@@ -919,6 +1310,43 @@ export function encodeResponse<K extends number>(
   if (w.pos !== buf.length)
     throw new Error(`codec bug: ${plan.spec.name} v${apiVersion} size ${buf.length} wrote ${w.pos}`);
   return buf;
+}
+
+/**
+ * Like encodeResponse, but record sets of at least `minDetachedBytes` are not copied: they come back as
+ * their own chunks between the frame's other bytes, ready for `socket.cork()` + writes or `writev`.
+ * The chunks concatenated are byte-identical to encodeResponse's buffer.
+ */
+export function encodeResponseChunks<K extends number>(
+  apiKey: K,
+  apiVersion: number,
+  correlationId: number,
+  body: ResponseBody<K>,
+  minDetachedBytes = 16 * 1024,
+): Buffer[] {
+  const plan = planFor(apiKey, apiVersion);
+  const o = body as Record<string, unknown>;
+  const headerSize = responseHeaderVersion(apiKey, apiVersion) === 1 ? 5 : 4;
+  detachThreshold = Math.max(1, minDetachedBytes);
+  detachedBytes = 0;
+  try {
+    const size = headerSize + sizeStruct(plan.response, o);
+    const inline = 4 + size - detachedBytes;
+    const buf = Buffer.allocUnsafe(inline);
+    buf.writeInt32BE(size, 0);
+    buf.writeInt32BE(correlationId, 4);
+    if (headerSize === 5) buf[8] = 0;
+    const w = new Writer(buf, 4 + headerSize);
+    w.chunks = [];
+    writeStruct(w, plan.response, o);
+    if (w.pos !== inline)
+      throw new Error(`codec bug: ${plan.spec.name} v${apiVersion} inline ${inline} wrote ${w.pos}`);
+    if (w.chunkStart < w.pos) w.chunks.push(buf.subarray(w.chunkStart, w.pos));
+    return w.chunks;
+  } finally {
+    detachThreshold = Number.POSITIVE_INFINITY;
+    detachedBytes = 0;
+  }
 }
 
 /** Encodes a request frame, size prefix included (client side). */

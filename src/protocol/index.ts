@@ -12,6 +12,7 @@ export {
   encodeApiVersionsFallback,
   encodeRequest,
   encodeResponse,
+  encodeResponseChunks,
   isFlexibleVersion,
   ProtocolDecodeError,
   type ProtocolDecodeErrorReason,

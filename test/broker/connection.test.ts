@@ -1,9 +1,9 @@
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import { realClock, VirtualClock, type Clock } from '../../src/flow/clock.js';
 import { CloseConnection, type Dispatcher } from '../../src/broker/connection.js';
 import { BrokerMetrics } from '../../src/broker/metrics.js';
 import { KafkaServer } from '../../src/broker/server.js';
+import { type Clock, realClock, VirtualClock } from '../../src/flow/clock.js';
 import { frame, RawClient } from '../helpers/raw-client.js';
 
 // Test dispatcher protocol: a request body is [int32 id][int32 command]; the response echoes the id.
@@ -30,10 +30,19 @@ afterEach(async () => {
   for (const s of servers.splice(0)) await s.stop(100);
 });
 
-async function startServer(dispatch: Dispatcher, opts: { maxInFlight?: number; idleMs?: number; clock?: Clock } = {}) {
+async function startServer(
+  dispatch: Dispatcher,
+  opts: { maxInFlight?: number; idleMs?: number; clock?: Clock } = {},
+) {
   const metrics = new BrokerMetrics();
   const server = new KafkaServer(
-    { host: '127.0.0.1', port: 0, maxRequestBytes: 1024, maxInFlight: opts.maxInFlight ?? 8, idleMs: opts.idleMs ?? 60_000 },
+    {
+      host: '127.0.0.1',
+      port: 0,
+      maxRequestBytes: 1024,
+      maxInFlight: opts.maxInFlight ?? 8,
+      idleMs: opts.idleMs ?? 60_000,
+    },
     dispatch,
     opts.clock ?? realClock,
     silent,

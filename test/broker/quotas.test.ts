@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { VirtualClock } from '../../src/flow/clock.js';
 import { ProduceQuotas } from '../../src/broker/quotas.js';
+import { VirtualClock } from '../../src/flow/clock.js';
 
 describe('produce quotas (Kinesis shard style: per partition, records/s and bytes/s)', () => {
   it('throttle mode accepts everything and reports how long the producer must wait', async () => {

@@ -40,7 +40,9 @@ export class RawClient {
   }
 
   write(bytes: Buffer): Promise<void> {
-    return new Promise((resolve, reject) => this.socket.write(bytes, (err) => (err ? reject(err) : resolve())));
+    return new Promise((resolve, reject) =>
+      this.socket.write(bytes, (err) => (err ? reject(err) : resolve())),
+    );
   }
 
   /** Waits until `n` frames have arrived (or the socket closed, or `timeoutMs` passed: then rejects). */

@@ -45,10 +45,19 @@ export function run(
     child.on('close', (code, signal) => {
       clearTimeout(timer);
       live.delete(child);
-      const result = { code, signal, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') };
+      const result = {
+        code,
+        signal,
+        stdout: Buffer.concat(out).toString('utf8'),
+        stderr: Buffer.concat(err).toString('utf8'),
+      };
       if (timedOut || (code !== 0 && !opts.allowFailure)) {
         const what = timedOut ? `timed out after ${timeoutMs} ms` : `exited with ${code ?? signal}`;
-        reject(new Error(`${cmd} ${args.join(' ')} ${what}\n--- stdout\n${result.stdout}\n--- stderr\n${result.stderr}`));
+        reject(
+          new Error(
+            `${cmd} ${args.join(' ')} ${what}\n--- stdout\n${result.stdout}\n--- stderr\n${result.stderr}`,
+          ),
+        );
       } else resolve(result);
     });
     child.stdin.on('error', () => undefined);

@@ -18,10 +18,18 @@ export const PYTHON = '/usr/bin/python3';
 
 function probe(name: string, cmd: string, args: string[], install: string): Tool {
   try {
-    const out = execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 15_000 });
+    const out = execFileSync(cmd, args, {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+      timeout: 15_000,
+    });
     return { name, available: true, detail: out.trim().split('\n')[0] };
   } catch (err) {
-    return { name, available: false, detail: `${(err as Error).message.split('\n')[0]}; install: ${install}` };
+    return {
+      name,
+      available: false,
+      detail: `${(err as Error).message.split('\n')[0]}; install: ${install}`,
+    };
   }
 }
 
@@ -39,20 +47,29 @@ export const tools = {
   kcat: () => cached('kcat', () => probe('kcat', 'kcat', ['-V'], 'apt-get install kcat')),
   pythonKafka: () =>
     cached('python3-kafka', () =>
-      probe('python3-kafka', PYTHON, ['-c', 'import kafka; print("kafka-python", kafka.__version__)'], 'apt-get install python3-kafka'),
+      probe(
+        'python3-kafka',
+        PYTHON,
+        ['-c', 'import kafka; print("kafka-python", kafka.__version__)'],
+        'apt-get install python3-kafka',
+      ),
     ),
   confluentKafka: () =>
     cached('python3-confluent-kafka', () =>
       probe(
         'python3-confluent-kafka',
         PYTHON,
-        ['-c', 'import confluent_kafka as c; print("confluent-kafka", c.version()[0], "librdkafka", c.libversion()[0])'],
+        [
+          '-c',
+          'import confluent_kafka as c; print("confluent-kafka", c.version()[0], "librdkafka", c.libversion()[0])',
+        ],
         'apt-get install python3-confluent-kafka',
       ),
     ),
 };
 
-export const inCI = (): boolean => Boolean(process.env.CI) && process.env.CI !== 'false' && process.env.CI !== '0';
+export const inCI = (): boolean =>
+  Boolean(process.env.CI) && process.env.CI !== 'false' && process.env.CI !== '0';
 
 /**
  * `describe` that runs when every tool is present; otherwise skips loudly, or under CI registers one

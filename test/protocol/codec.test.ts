@@ -7,6 +7,7 @@ import {
   encodeApiVersionsFallback,
   encodeRequest,
   encodeResponse,
+  encodeResponseChunks,
   ProtocolDecodeError,
   requestBody,
 } from '../../src/protocol/codec.js';
@@ -136,6 +137,52 @@ describe('response framing', () => {
     expect(body.sessionEpoch).toBe(-1);
     expect(body.rackId).toBe('');
     expect(body.topics[0].partitions[0].logStartOffset).toBe(-1n);
+  });
+});
+
+describe('zero-copy response chunks', () => {
+  const big = Buffer.alloc(40_000, 7);
+  const small = Buffer.from('tiny');
+  const partition = (index: number, records: Buffer | null) => ({
+    partitionIndex: index,
+    errorCode: 0,
+    highWatermark: 10n,
+    lastStableOffset: 10n,
+    logStartOffset: 0n,
+    abortedTransactions: [],
+    preferredReadReplica: -1,
+    records,
+  });
+  const body = {
+    throttleTimeMs: 0,
+    errorCode: 0,
+    sessionId: 0,
+    responses: [
+      {
+        topic: 't',
+        partitions: [partition(0, big), partition(1, small), partition(2, null), partition(3, big)],
+      },
+    ],
+  };
+
+  it.each([11, 12])(
+    'Fetch v%i: concatenated chunks equal the single-buffer frame, large record sets by reference',
+    (version) => {
+      const whole = encodeResponse(ApiKey.Fetch, version, 3, body);
+      const chunks = encodeResponseChunks(ApiKey.Fetch, version, 3, body);
+      expect(Buffer.concat(chunks).equals(whole)).toBe(true);
+      expect(chunks.filter((c) => c === big)).toHaveLength(2);
+      // head, big, middle, big, and (flexible only) the trailing tag buffers
+      expect(chunks).toHaveLength(version >= 12 ? 5 : 4);
+      // The small record set was copied inline; nothing but the two big ones is shared.
+      expect(chunks.filter((c) => c === small)).toHaveLength(0);
+    },
+  );
+
+  it('leaves later single-buffer encodes unaffected', () => {
+    encodeResponseChunks(ApiKey.Fetch, 11, 3, body, 1);
+    const whole = encodeResponse(ApiKey.Fetch, 11, 3, body);
+    expect(whole.readInt32BE(0)).toBe(whole.length - 4);
   });
 });
 

@@ -7,14 +7,18 @@ import { type PartitionHandle, TopicStoreError } from '../topic-store.js';
 type PartitionResponse = ProduceResponse['responses'][number]['partitionResponses'][number];
 
 /**
- * Produce 3-7 (record batch v2 only). acks=0 gets no response; acks=1 is answered once the batch is
+ * Produce, advertised 0-7 although only record batch v2 (magic 2) is stored: librdkafka up to 2.11
+ * enables gzip, snappy and lz4 only if the broker's Produce range includes v0 (its compression check
+ * asks for overlap with [0, 0]), so a 3-7 table silently turns kcat's -z gzip into uncompressed
+ * writes. Every client here sends v7; a legacy magic 0/1 message set is refused by storage with
+ * UNSUPPORTED_FOR_MESSAGE_FORMAT. acks=0 gets no response; acks=1 is answered once the batch is
  * appended; acks=-1 once the broker's durability level is met (fsync for `sync`). Quotas apply per
  * partition: throttle (accept, report throttle_time_ms) or reject (THROTTLING_QUOTA_EXCEEDED).
  */
 export const produceHandler: ApiHandler<ProduceRequest, ProduceResponse> = {
   apiKey: 0,
   name: 'Produce',
-  minVersion: 3,
+  minVersion: 0,
   maxVersion: 7,
   clientThrottlesFrom: 6,
   async handle(request, ctx) {
@@ -27,7 +31,8 @@ export const produceHandler: ApiHandler<ProduceRequest, ProduceResponse> = {
     const responses = await Promise.all(
       request.topicData.map(async (topic) => {
         const exists =
-          ctx.broker.store.partitionCount(topic.name) !== undefined || (await ctx.broker.autoCreateTopic(topic.name));
+          ctx.broker.store.partitionCount(topic.name) !== undefined ||
+          (await ctx.broker.autoCreateTopic(topic.name));
         const partitionResponses = await Promise.all(
           topic.partitionData.map((p) =>
             invalidAcks
@@ -47,7 +52,15 @@ export const produceHandler: ApiHandler<ProduceRequest, ProduceResponse> = {
 };
 
 function failed(index: number, errorCode: number, errorMessage: string | null = null): PartitionResponse {
-  return { index, errorCode, baseOffset: -1n, logAppendTimeMs: -1n, logStartOffset: -1n, recordErrors: [], errorMessage };
+  return {
+    index,
+    errorCode,
+    baseOffset: -1n,
+    logAppendTimeMs: -1n,
+    logStartOffset: -1n,
+    recordErrors: [],
+    errorMessage,
+  };
 }
 
 async function appendPartition(
@@ -68,13 +81,21 @@ async function appendPartition(
   }
   const limit = maxMessageBytes(topic, ctx);
   if (shape.largestBatch > limit) {
-    return failed(index, ErrorCode.MESSAGE_TOO_LARGE, `batch of ${shape.largestBatch} bytes exceeds ${limit}`);
+    return failed(
+      index,
+      ErrorCode.MESSAGE_TOO_LARGE,
+      `batch of ${shape.largestBatch} bytes exceeds ${limit}`,
+    );
   }
   if (broker.quotas) {
     const decision = broker.quotas.check(topic, index, shape.records, records.length);
     if (!decision.admitted) {
       broker.metrics.produceRejected.inc({ topic });
-      return failed(index, ErrorCode.THROTTLING_QUOTA_EXCEEDED, 'partition write quota exceeded; retry later');
+      return failed(
+        index,
+        ErrorCode.THROTTLING_QUOTA_EXCEEDED,
+        'partition write quota exceeded; retry later',
+      );
     }
     if (decision.throttleMs > 0) {
       broker.metrics.produceThrottled.inc({ topic });
@@ -108,7 +129,10 @@ async function append(
   } catch (err) {
     const code = err instanceof TopicStoreError ? err.errorCode : ErrorCode.CORRUPT_MESSAGE;
     const message = err instanceof Error ? err.message : String(err);
-    broker.log.warn({ topic, partition: index, client: ctx.clientId, reason: message }, 'produce append failed');
+    broker.log.warn(
+      { topic, partition: index, client: ctx.clientId, reason: message },
+      'produce append failed',
+    );
     return failed(index, code, message);
   }
 }

@@ -24,7 +24,8 @@ export const metadataHandler: ApiHandler<MetadataRequest, MetadataResponse> = {
     const requested = request.topics;
     const all = requested === null || (apiVersion === 0 && requested.length === 0);
     const names = all ? broker.store.topicNames().sort() : requested.map((t) => t.name ?? '');
-    const mayCreate = broker.config.autoCreateTopics && (apiVersion < 4 || request.allowAutoTopicCreation !== false);
+    const mayCreate =
+      broker.config.autoCreateTopics && (apiVersion < 4 || request.allowAutoTopicCreation !== false);
     const topics: TopicMetadata[] = [];
     for (const name of names) topics.push(await describeTopic(name, !all && mayCreate, ctx));
     const { host, port } = broker.advertised();
@@ -41,7 +42,11 @@ export const metadataHandler: ApiHandler<MetadataRequest, MetadataResponse> = {
 
 async function describeTopic(name: string, mayCreate: boolean, ctx: RequestContext): Promise<TopicMetadata> {
   const { broker } = ctx;
-  const base = { name, isInternal: broker.isInternalTopic(name), topicAuthorizedOperations: OPS_NOT_REQUESTED };
+  const base = {
+    name,
+    isInternal: broker.isInternalTopic(name),
+    topicAuthorizedOperations: OPS_NOT_REQUESTED,
+  };
   if (topicNameProblem(name) !== null) {
     return { ...base, errorCode: ErrorCode.INVALID_TOPIC_EXCEPTION, partitions: [] };
   }
@@ -49,7 +54,8 @@ async function describeTopic(name: string, mayCreate: boolean, ctx: RequestConte
   if (count === undefined && mayCreate && (await broker.autoCreateTopic(name))) {
     count = broker.store.partitionCount(name);
   }
-  if (count === undefined) return { ...base, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, partitions: [] };
+  if (count === undefined)
+    return { ...base, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, partitions: [] };
   const nodeId = broker.config.nodeId;
   const partitions = Array.from({ length: count }, (_, partitionIndex) => ({
     errorCode: 0,

@@ -1,4 +1,7 @@
-import type { DescribeConfigsRequest, DescribeConfigsResponse } from '../../protocol/apis/32-describe-configs.js';
+import type {
+  DescribeConfigsRequest,
+  DescribeConfigsResponse,
+} from '../../protocol/apis/32-describe-configs.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import type { ApiHandler, RequestContext } from '../handler.js';
 import type { ConfigEntry } from '../topic-store.js';
@@ -11,13 +14,18 @@ export const RESOURCE_BROKER = 4;
 const SOURCE_TOPIC = 1;
 const SOURCE_STATIC_BROKER = 4;
 const SOURCE_DEFAULT = 5;
+const CONFIG_TYPE_UNKNOWN = 0;
 
-/** DescribeConfigs 0-2 for topics (their effective configs) and for this broker (read-only settings). */
+/**
+ * DescribeConfigs 0-3 for topics (their effective configs) and for this broker (read-only settings).
+ * v3 is advertised because @platformatic/kafka 1.x's v2 parser reads v3's config_type and
+ * documentation fields; with v3 in range it uses its (correct) v3.
+ */
 export const describeConfigsHandler: ApiHandler<DescribeConfigsRequest, DescribeConfigsResponse> = {
   apiKey: 32,
   name: 'DescribeConfigs',
   minVersion: 0,
-  maxVersion: 2,
+  maxVersion: 3,
   handle(request, ctx) {
     const results = request.resources.map((r): Result => {
       const base = { resourceType: r.resourceType, resourceName: r.resourceName };
@@ -25,14 +33,27 @@ export const describeConfigsHandler: ApiHandler<DescribeConfigsRequest, Describe
       let explicitSource = SOURCE_TOPIC;
       if (r.resourceType === RESOURCE_TOPIC) {
         if (ctx.broker.store.partitionCount(r.resourceName) === undefined) {
-          return { ...base, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, errorMessage: `no topic "${r.resourceName}"`, configs: [] };
+          return {
+            ...base,
+            errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+            errorMessage: `no topic "${r.resourceName}"`,
+            configs: [],
+          };
         }
         entries = ctx.broker.store.describeConfigs(r.resourceName);
-      } else if (r.resourceType === RESOURCE_BROKER && (r.resourceName === '' || r.resourceName === String(ctx.broker.config.nodeId))) {
+      } else if (
+        r.resourceType === RESOURCE_BROKER &&
+        (r.resourceName === '' || r.resourceName === String(ctx.broker.config.nodeId))
+      ) {
         entries = brokerConfigs(ctx);
         explicitSource = SOURCE_STATIC_BROKER;
       } else {
-        return { ...base, errorCode: ErrorCode.INVALID_REQUEST, errorMessage: `unsupported resource ${r.resourceType}/${r.resourceName}`, configs: [] };
+        return {
+          ...base,
+          errorCode: ErrorCode.INVALID_REQUEST,
+          errorMessage: `unsupported resource ${r.resourceType}/${r.resourceName}`,
+          configs: [],
+        };
       }
       const wanted = r.configurationKeys ? new Set(r.configurationKeys) : null;
       const configs = entries
@@ -47,6 +68,8 @@ export const describeConfigsHandler: ApiHandler<DescribeConfigsRequest, Describe
             configSource: source,
             isSensitive: false,
             synonyms: request.includeSynonyms ? [{ name: e.name, value: e.value, source }] : [],
+            configType: CONFIG_TYPE_UNKNOWN,
+            documentation: null,
           };
         });
       return { ...base, errorCode: 0, errorMessage: null, configs };
@@ -57,7 +80,12 @@ export const describeConfigsHandler: ApiHandler<DescribeConfigsRequest, Describe
 
 function brokerConfigs(ctx: RequestContext): ConfigEntry[] {
   const c = ctx.broker.config;
-  const entry = (name: string, value: string): ConfigEntry => ({ name, value, isDefault: false, readOnly: true });
+  const entry = (name: string, value: string): ConfigEntry => ({
+    name,
+    value,
+    isDefault: false,
+    readOnly: true,
+  });
   return [
     entry('broker.id', String(c.nodeId)),
     entry('num.partitions', String(c.defaultPartitions)),

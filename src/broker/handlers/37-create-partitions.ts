@@ -1,7 +1,13 @@
-import type { CreatePartitionsRequest, CreatePartitionsResponse } from '../../protocol/apis/37-create-partitions.js';
+import type {
+  CreatePartitionsRequest,
+  CreatePartitionsResponse,
+} from '../../protocol/apis/37-create-partitions.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import type { ApiHandler } from '../handler.js';
 import { TopicStoreError } from '../topic-store.js';
+
+/** Same ceiling as storage applies at creation, so a typo cannot ask for a billion partition logs. */
+const MAX_PARTITIONS = 100_000;
 
 /** CreatePartitions 0-1: grows a topic to `count` partitions (never shrinks, as in Kafka). */
 export const createPartitionsHandler: ApiHandler<CreatePartitionsRequest, CreatePartitionsResponse> = {
@@ -15,7 +21,17 @@ export const createPartitionsHandler: ApiHandler<CreatePartitionsRequest, Create
     for (const t of request.topics) {
       const current = broker.store.partitionCount(t.name);
       if (current === undefined) {
-        results.push({ name: t.name, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, errorMessage: `no topic "${t.name}"` });
+        results.push({
+          name: t.name,
+          errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+          errorMessage: `no topic "${t.name}"`,
+        });
+      } else if (t.count > MAX_PARTITIONS) {
+        results.push({
+          name: t.name,
+          errorCode: ErrorCode.INVALID_PARTITIONS,
+          errorMessage: `a topic may have at most ${MAX_PARTITIONS} partitions (asked for ${t.count})`,
+        });
       } else if (t.count <= current) {
         results.push({
           name: t.name,

@@ -35,8 +35,13 @@ export interface ByteStore {
   remove(): Promise<void>;
 }
 
+/** Arena size: appends are copied into 1 MiB arenas so reads inside one arena are zero-copy slices. */
+const ARENA_BYTES = 1024 * 1024;
+
 export class MemoryStore implements ByteStore {
-  private chunks: Buffer[] = [];
+  private arenas: Buffer[] = [];
+  /** Bytes used in each arena. */
+  private used: number[] = [];
   private starts: number[] = [];
   size = 0;
 
@@ -44,9 +49,19 @@ export class MemoryStore implements ByteStore {
     if (position !== this.size) {
       return Promise.reject(new Error(`memory store: write at ${position}, expected ${this.size}`));
     }
-    // The caller may reuse its buffer (a request frame); keep our own copy.
-    this.chunks.push(Buffer.from(buf));
-    this.starts.push(position);
+    // Copy: the caller may reuse its buffer (a request frame). Stored bytes never change afterwards,
+    // which is what makes handing out slices of an arena safe.
+    const last = this.arenas.length - 1;
+    if (last >= 0 && this.arenas[last].length - this.used[last] >= buf.length) {
+      buf.copy(this.arenas[last], this.used[last]);
+      this.used[last] += buf.length;
+    } else {
+      const arena = Buffer.allocUnsafe(Math.max(ARENA_BYTES, buf.length));
+      buf.copy(arena, 0);
+      this.arenas.push(arena);
+      this.used.push(buf.length);
+      this.starts.push(position);
+    }
     this.size += buf.length;
     return Promise.resolve();
   }
@@ -61,18 +76,16 @@ export class MemoryStore implements ByteStore {
       if (this.starts[mid] <= position) lo = mid;
       else hi = mid - 1;
     }
-    const first = this.chunks[lo];
     const startIn = position - this.starts[lo];
-    if (startIn + (end - position) <= first.length) {
-      return first.subarray(startIn, startIn + (end - position));
+    if (startIn + (end - position) <= this.used[lo]) {
+      return this.arenas[lo].subarray(startIn, startIn + (end - position));
     }
     const parts: Buffer[] = [];
     let at = position;
-    for (let i = lo; i < this.chunks.length && at < end; i++) {
-      const c = this.chunks[i];
+    for (let i = lo; i < this.arenas.length && at < end; i++) {
       const from = at - this.starts[i];
-      const take = Math.min(c.length - from, end - at);
-      parts.push(c.subarray(from, from + take));
+      const take = Math.min(this.used[i] - from, end - at);
+      parts.push(this.arenas[i].subarray(from, from + take));
       at += take;
     }
     return Buffer.concat(parts, end - position);
@@ -83,14 +96,13 @@ export class MemoryStore implements ByteStore {
   }
 
   truncate(size: number): Promise<void> {
-    while (this.chunks.length > 0 && this.starts[this.starts.length - 1] >= size) {
-      this.chunks.pop();
+    while (this.arenas.length > 0 && this.starts[this.starts.length - 1] >= size) {
+      this.arenas.pop();
+      this.used.pop();
       this.starts.pop();
     }
-    const last = this.chunks.length - 1;
-    if (last >= 0 && this.starts[last] + this.chunks[last].length > size) {
-      this.chunks[last] = this.chunks[last].subarray(0, size - this.starts[last]);
-    }
+    const last = this.arenas.length - 1;
+    if (last >= 0) this.used[last] = Math.min(this.used[last], size - this.starts[last]);
     this.size = Math.min(this.size, size);
     return Promise.resolve();
   }
@@ -100,7 +112,8 @@ export class MemoryStore implements ByteStore {
   }
 
   remove(): Promise<void> {
-    this.chunks = [];
+    this.arenas = [];
+    this.used = [];
     this.starts = [];
     this.size = 0;
     return Promise.resolve();

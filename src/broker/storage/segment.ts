@@ -20,13 +20,16 @@ export function segmentFileName(baseOffset: number): string {
   return String(baseOffset).padStart(20, '0');
 }
 
-/** Growable pair of int arrays. */
-class IntColumn {
-  data: Float64Array = new Float64Array(16);
+/** A growable column of numbers backed by a typed array. */
+class Column {
+  data: Int32Array | Float64Array;
   length = 0;
+  constructor(private readonly make: (n: number) => Int32Array | Float64Array) {
+    this.data = make(16);
+  }
   push(v: number): void {
     if (this.length === this.data.length) {
-      const next = new Float64Array(this.data.length * 2);
+      const next = this.make(this.data.length * 2);
       next.set(this.data);
       this.data = next;
     }
@@ -35,7 +38,15 @@ class IntColumn {
   truncate(n: number): void {
     this.length = Math.min(this.length, n);
   }
+  /** Drops everything and gives the memory back. */
+  clear(): void {
+    this.data = this.make(16);
+    this.length = 0;
+  }
 }
+
+const int32 = (n: number) => new Int32Array(n);
+const float64 = (n: number) => new Float64Array(n);
 
 export interface BatchFacts {
   baseOffset: number;
@@ -58,9 +69,13 @@ export class Segment {
   dirty = false;
   sealed = false;
   private bytesSinceIndex = Number.POSITIVE_INFINITY;
-  readonly relOffsets = new IntColumn();
-  readonly positions = new IntColumn();
-  readonly timestamps = new IntColumn();
+  /** Whether the indexes are in memory; sealed segments drop them and reload from their files on use. */
+  resident = true;
+  /** Whether the index files on disk match the in-memory indexes. */
+  persisted = false;
+  private readonly relOffsets = new Column(int32);
+  private readonly positions = new Column(int32);
+  private readonly timestamps = new Column(float64);
 
   constructor(
     readonly baseOffset: number,
@@ -76,11 +91,13 @@ export class Segment {
   }
 
   get indexEntries(): number {
+    this.ensureResident();
     return this.relOffsets.length;
   }
 
   /** Records a batch placed at `position` (append or recovery scan) in the indexes and counters. */
   noteBatch(b: BatchFacts): void {
+    this.persisted = false;
     if (this.bytesSinceIndex >= this.indexIntervalBytes) {
       this.relOffsets.push(b.baseOffset - this.baseOffset);
       this.positions.push(b.position);
@@ -95,6 +112,7 @@ export class Segment {
 
   /** Position of the last indexed batch whose base offset is <= offset (0 when none). */
   lookupPosition(offset: number): number {
+    this.ensureResident();
     const rel = offset - this.baseOffset;
     const n = this.relOffsets.length;
     let lo = 0;
@@ -112,6 +130,7 @@ export class Segment {
 
   /** Position from which to scan for the first batch with maxTimestamp >= ts. */
   lookupTimePosition(ts: number): number {
+    this.ensureResident();
     let lo = 0;
     let hi = this.timestamps.length - 1;
     let found = -1;
@@ -182,9 +201,73 @@ export class Segment {
 
   /** Writes both index files (and fsyncs them when asked). No-op in memory. */
   async persistIndexes(fsync: boolean): Promise<void> {
-    if (!this.pathPrefix) return;
+    if (!this.pathPrefix || (this.persisted && !this.resident)) return;
     await writeWhole(`${this.pathPrefix}.index`, this.offsetIndexBytes(), fsync);
     await writeWhole(`${this.pathPrefix}.timeindex`, this.timeIndexBytes(), fsync);
+    this.persisted = true;
+  }
+
+  /**
+   * Frees the in-memory indexes of a sealed segment whose index files are written. They come back
+   * from the files on the next lookup. This bounds index memory for logs far larger than the heap.
+   */
+  release(): void {
+    if (!this.pathPrefix || !this.sealed || !this.persisted || !this.resident) return;
+    this.relOffsets.clear();
+    this.positions.clear();
+    this.timestamps.clear();
+    this.resident = false;
+  }
+
+  private ensureResident(): void {
+    if (this.resident) return;
+    this.resident = true;
+    if (this.readIndexFiles()) return;
+    // The files went missing or bad since they were checked: rebuild from the segment's headers.
+    this.relOffsets.clear();
+    this.positions.clear();
+    this.timestamps.clear();
+    const maxTs = this.maxTimestamp;
+    const next = this.nextOffset;
+    this.maxTimestamp = -1;
+    this.bytesSinceIndex = Number.POSITIVE_INFINITY;
+    let pos = 0;
+    while (pos + BATCH_HEADER_SIZE <= this.size) {
+      const h = this.store.readSync(pos, BATCH_HEADER_SIZE);
+      const base = Number(h.readBigInt64BE(0));
+      const size = LOG_OVERHEAD + h.readInt32BE(8);
+      this.noteBatch({
+        baseOffset: base,
+        lastOffset: base + h.readInt32BE(23),
+        position: pos,
+        size,
+        maxTimestamp: Number(h.readBigInt64BE(35)),
+      });
+      pos += size;
+    }
+    this.maxTimestamp = maxTs;
+    this.nextOffset = next;
+    this.persisted = false;
+  }
+
+  /** Loads both index files as they are (checked when the log opened). */
+  private readIndexFiles(): boolean {
+    let off: Buffer;
+    let time: Buffer;
+    try {
+      off = fs.readFileSync(`${this.pathPrefix}.index`);
+      time = fs.readFileSync(`${this.pathPrefix}.timeindex`);
+    } catch {
+      return false;
+    }
+    const n = off.length / OFFSET_INDEX_ENTRY;
+    if (!Number.isInteger(n) || time.length !== n * TIME_INDEX_ENTRY) return false;
+    for (let i = 0; i < n; i++) {
+      this.relOffsets.push(off.readInt32BE(i * OFFSET_INDEX_ENTRY));
+      this.positions.push(off.readInt32BE(i * OFFSET_INDEX_ENTRY + 4));
+      this.timestamps.push(Number(time.readBigInt64BE(i * TIME_INDEX_ENTRY)));
+    }
+    return true;
   }
 
   /**
@@ -229,33 +312,47 @@ export class Segment {
       this.positions.push(off.readInt32BE(i * OFFSET_INDEX_ENTRY + 4));
       this.timestamps.push(Number(time.readBigInt64BE(i * TIME_INDEX_ENTRY)));
     }
+    this.persisted = true;
     return true;
   }
 
   /**
    * After loading indexes, walks headers from the last indexed batch to the end of the file to learn
-   * nextOffset, maxTimestamp and how far the index interval has run. Trusts the data (clean shutdown).
+   * nextOffset, maxTimestamp and how far the index interval has run. Returns false when the headers do
+   * not end exactly at the end of the file.
    */
-  restoreTailFromIndex(): void {
+  restoreTailFromIndex(): boolean {
     const n = this.positions.length;
     let pos = n > 0 ? this.positions.data[n - 1] : 0;
     this.maxTimestamp = n > 0 ? this.timestamps.data[n - 1] : -1;
-    this.bytesSinceIndex = 0;
-    let first = true;
+    this.bytesSinceIndex = n > 0 ? 0 : Number.POSITIVE_INFINITY;
     while (pos + BATCH_HEADER_SIZE <= this.store.size) {
       const h = this.store.readSync(pos, BATCH_HEADER_SIZE);
       const size = LOG_OVERHEAD + h.readInt32BE(8);
-      const base = Number(h.readBigInt64BE(0));
+      if (h.readInt8(16) !== 2 || size < BATCH_HEADER_SIZE || pos + size > this.store.size) return false;
       const maxTs = Number(h.readBigInt64BE(35));
       if (maxTs > this.maxTimestamp) this.maxTimestamp = maxTs;
-      this.nextOffset = base + h.readInt32BE(23) + 1;
-      if (!first) this.bytesSinceIndex += size;
-      else this.bytesSinceIndex = size;
-      first = false;
+      this.nextOffset = Number(h.readBigInt64BE(0)) + h.readInt32BE(23) + 1;
+      this.bytesSinceIndex += size;
       pos += size;
     }
     this.size = pos;
     this.visibleEnd = pos;
+    // Anything left over is a torn or foreign tail: the caller scans the segment instead.
+    return pos === this.store.size;
+  }
+
+  /** Forgets what loadIndexes/restoreTailFromIndex learnt, before a full scan. */
+  resetIndexes(): void {
+    this.relOffsets.clear();
+    this.positions.clear();
+    this.timestamps.clear();
+    this.persisted = false;
+    this.bytesSinceIndex = Number.POSITIVE_INFINITY;
+    this.maxTimestamp = -1;
+    this.nextOffset = this.baseOffset;
+    this.size = 0;
+    this.visibleEnd = 0;
   }
 
   async removeFiles(): Promise<void> {

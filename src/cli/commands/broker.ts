@@ -4,7 +4,8 @@ import { BROKER_DEFAULTS, type BrokerOptions, type Durability, type QuotaMode } 
 
 function integer(label: string) {
   return (value: string): number => {
-    if (!/^\d+$/.test(value)) throw new InvalidArgumentError(`${label} must be a non-negative integer (got "${value}")`);
+    if (!/^\d+$/.test(value))
+      throw new InvalidArgumentError(`${label} must be a non-negative integer (got "${value}")`);
     return Number(value);
   };
 }
@@ -25,26 +26,52 @@ interface BrokerFlags {
 export function register(program: Command): void {
   program
     .command('broker')
-    .description('run the embedded Kafka-compatible broker (kcat, kafkajs, librdkafka and kafka-python clients work against it)')
-    .option('--port <n>', 'TCP port (0 = any free port, printed on the banner)', integer('--port'), BROKER_DEFAULTS.port)
+    .description(
+      'run the embedded Kafka-compatible broker (kcat, kafkajs, librdkafka and kafka-python clients work against it)',
+    )
+    .option(
+      '--port <n>',
+      'TCP port (0 = any free port, printed on the banner)',
+      integer('--port'),
+      BROKER_DEFAULTS.port,
+    )
     .option('--host <addr>', 'address to listen on', BROKER_DEFAULTS.host)
     .option('--data-dir <dir>', 'where partition logs live', BROKER_DEFAULTS.dataDir)
     .addOption(
-      new Option('--durability <level>', 'memory (nothing on disk), async (fsync in the background), sync (fsync before acks)')
+      new Option(
+        '--durability <level>',
+        'memory (nothing on disk), async (fsync in the background), sync (fsync before acks)',
+      )
         .choices(['memory', 'async', 'sync'])
         .default(BROKER_DEFAULTS.durability),
     )
-    .option('--partitions <n>', 'partitions of auto-created topics', integer('--partitions'), BROKER_DEFAULTS.defaultPartitions)
-    .option('--auto-create', 'create unknown topics on first use (default)', true)
+    .option(
+      '--partitions <n>',
+      'partitions of auto-created topics',
+      integer('--partitions'),
+      BROKER_DEFAULTS.defaultPartitions,
+    )
+    .option('--auto-create', 'create unknown topics on first use', true)
     .option('--no-auto-create', 'answer UNKNOWN_TOPIC_OR_PARTITION for unknown topics')
-    .option('--quota-records <n>', 'per-partition produce limit in records/s (Kinesis shard: 1000)', integer('--quota-records'))
-    .option('--quota-bytes <n>', 'per-partition produce limit in bytes/s (Kinesis shard: 1048576)', integer('--quota-bytes'))
+    .option(
+      '--quota-records <n>',
+      'per-partition produce limit in records/s (Kinesis shard: 1000)',
+      integer('--quota-records'),
+    )
+    .option(
+      '--quota-bytes <n>',
+      'per-partition produce limit in bytes/s (Kinesis shard: 1048576)',
+      integer('--quota-bytes'),
+    )
     .addOption(
-      new Option('--quota-mode <mode>', 'throttle: delay producers (Kafka); reject: refuse with a retriable error (Kinesis)')
+      new Option(
+        '--quota-mode <mode>',
+        'throttle: accept and delay producers (Kafka); reject: refuse with THROTTLING_QUOTA_EXCEEDED (Kinesis)',
+      )
         .choices(['throttle', 'reject'])
         .default('throttle'),
     )
-    .action(async (flags: BrokerFlags) => {
+    .action(async (flags: BrokerFlags, command: Command) => {
       const options: BrokerOptions = {
         port: flags.port,
         host: flags.host,
@@ -53,8 +80,18 @@ export function register(program: Command): void {
         defaultPartitions: flags.partitions,
         autoCreateTopics: flags.autoCreate,
       };
-      if (flags.quotaRecords !== undefined || flags.quotaBytes !== undefined) {
-        options.quotas = { recordsPerSecond: flags.quotaRecords, bytesPerSecond: flags.quotaBytes, mode: flags.quotaMode };
+      if (flags.quotaRecords === undefined && flags.quotaBytes === undefined) {
+        if (command.getOptionValueSource('quotaMode') === 'cli') {
+          throw new InvalidArgumentError(
+            '--quota-mode needs a limit: add --quota-records and/or --quota-bytes',
+          );
+        }
+      } else {
+        options.quotas = {
+          recordsPerSecond: flags.quotaRecords,
+          bytesPerSecond: flags.quotaBytes,
+          mode: flags.quotaMode,
+        };
       }
       const broker = new Broker(options);
       await broker.start();
@@ -63,7 +100,9 @@ export function register(program: Command): void {
       const stop = (signal: string) => {
         if (stopping) return;
         stopping = true;
-        process.stdout.write(`sluice broker: ${signal} received, finishing requests in flight and flushing logs\n`);
+        process.stdout.write(
+          `sluice broker: ${signal} received, finishing requests in flight and flushing logs\n`,
+        );
         broker.stop().then(
           () => {
             process.stdout.write('sluice broker: stopped cleanly\n');

@@ -1,5 +1,6 @@
 // Produce (API key 0): write record batches to partitions.
 // Described from Kafka's ProduceRequest/ProduceResponse message definitions.
+// Records stay raw bytes (a record batch v2 as the producer sent it); the codec never looks inside.
 import { defineApi, f } from '../schema.js';
 
 export interface ProduceRequest {

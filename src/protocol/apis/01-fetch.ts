@@ -1,5 +1,8 @@
 // Fetch (API key 1): read record batches from partitions.
 // Described from Kafka's FetchRequest/FetchResponse message definitions.
+// Broker notes: answer lastStableOffset = highWatermark when there are no transactions (clients default to
+// read_committed), sessionId 0 (no fetch sessions), preferredReadReplica -1, abortedTransactions [] and an
+// empty record set as a zero-length buffer, never null (sarama rejects a -1 length).
 import { defineApi, f } from '../schema.js';
 
 export interface FetchRequest {

@@ -1,5 +1,7 @@
 // ListOffsets (API key 2): look up offsets by timestamp (earliest -2, latest -1).
 // Described from Kafka's ListOffsetsRequest/ListOffsetsResponse message definitions.
+// Broker notes: timestamp -1 = latest (high watermark), -2 = earliest (log start). v0 answers with
+// oldStyleOffsets, which must hold exactly maxNumOffsets entries (sarama/Burrow asks for 1).
 import { defineApi, f } from '../schema.js';
 
 export interface ListOffsetsRequest {

@@ -1,5 +1,7 @@
 // Metadata (API key 3): brokers, topics, partitions and leaders.
 // Described from Kafka's MetadataRequest/MetadataResponse message definitions.
+// Broker notes: in v0 an empty topic list means "all topics"; from v1 null means all and [] means none.
+// controllerId (v1+) must be our node id: admin clients send CreateTopics/DeleteTopics to the controller.
 import { defineApi, f } from '../schema.js';
 
 export interface MetadataRequest {

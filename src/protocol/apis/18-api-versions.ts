@@ -1,5 +1,7 @@
 // ApiVersions (API key 18): which APIs and versions the broker speaks.
 // Described from Kafka's ApiVersionsRequest/ApiVersionsResponse message definitions.
+// Framing notes: the response always uses response header v0 (no tag buffer), even for flexible v3+, and an
+// unsupported request version is answered in v0 layout with error 35 (see encodeApiVersionsFallback).
 import { defineApi, f } from '../schema.js';
 
 export interface ApiVersionsRequest {

@@ -104,6 +104,18 @@ for (const durability of ['memory', 'async', 'sync'] as const) {
       }
     });
 
+    it('rolls the active segment by age (segment.ms) on the clock', async () => {
+      const { log, clock } = await openLog(durability, { segmentMs: 60_000 });
+      await log.append(await batch(1));
+      await clock.advance(59_999);
+      await log.append(await batch(1));
+      expect(log.segmentCount).toBe(1);
+      await clock.advance(1);
+      await log.append(await batch(1));
+      expect(log.segmentBaseOffsets()).toEqual([0n, 2n]);
+      expect(await readAllOffsets(log)).toEqual([0n, 1n, 2n]);
+    });
+
     it('returns at least one whole batch even when it exceeds maxBytes, and never a partial one', async () => {
       const { log } = await openLog(durability);
       const big = await batch(5, { valueBytes: 2000 });
@@ -262,6 +274,30 @@ describe('PartitionLog on disk', () => {
     expect(again.log.segmentBaseOffsets()).toEqual(bases);
     expect((await readAllOffsets(again.log)).length).toBe(40);
     expect((await again.log.append(await batch(1))).baseOffset).toBe(40n);
+  });
+
+  it("keeps only a few sealed segments' indexes in memory and reloads the others from disk", async () => {
+    const dir = tempDir();
+    dirs.push(dir);
+    const cfg = { segmentBytes: 1000, indexIntervalBytes: 100 };
+    const { log } = await openLog('async', cfg, new VirtualClock(0), dir);
+    for (let i = 0; i < 60; i++) await log.append(await batch(2, { valueBytes: 30, ts: 1000 + i }));
+    await log.flush();
+    await new Promise((r) => setTimeout(r, 50)); // let sealed segments persist their indexes
+    const segments = log.segmentCount;
+    expect(segments).toBeGreaterThan(8);
+    for (let k = 0; k < 200; k++) {
+      const at = BigInt(Math.floor(Math.random() * 120));
+      const h = readBatchHeader(log.read(at, 1).records);
+      expect(h.baseOffset <= at && at <= h.baseOffset + BigInt(h.lastOffsetDelta)).toBe(true);
+      expect(log.residentIndexSegments).toBeLessThanOrEqual(5);
+    }
+    expect(log.offsetForTimestamp(1030n)).toBe(58n); // batch 29 holds timestamps 1029, 1030
+    // An index file lost while running is rebuilt from the segment on its next use.
+    const p = path.join(dir, 't-0');
+    for (const f of fs.readdirSync(p).filter((n) => n.endsWith('.index'))) fs.rmSync(path.join(p, f));
+    expect(await readAllOffsets(log)).toEqual(Array.from({ length: 120 }, (_, i) => BigInt(i)));
+    expect(log.offsetForTimestamp(1002n)).toBe(2n);
   });
 
   it('rebuilds a missing or corrupt index', async () => {

@@ -1,0 +1,52 @@
+import { randomBytes } from 'node:crypto';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { FileStore, MemoryStore, newStats } from '../../../src/broker/storage/byte-store.js';
+import { rmTemp, tempDir } from './helpers.js';
+
+const dirs: string[] = [];
+afterEach(() => {
+  for (const d of dirs.splice(0)) rmTemp(d);
+});
+
+describe('byte stores', () => {
+  it('memory and file stores return the same bytes for any range, across arena boundaries', async () => {
+    const dir = tempDir();
+    dirs.push(dir);
+    const stats = newStats();
+    const mem = new MemoryStore();
+    const file = FileStore.open(path.join(dir, 'x.log'), stats);
+    const parts: Buffer[] = [];
+    let size = 0;
+    while (size < 3.5 * 1024 * 1024) {
+      const part = randomBytes(1 + Math.floor(Math.random() * 200_000));
+      await mem.write(part, size);
+      await file.write(part, size);
+      parts.push(part);
+      size += part.length;
+    }
+    const all = Buffer.concat(parts);
+    for (let i = 0; i < 200; i++) {
+      const at = Math.floor(Math.random() * size);
+      const len = Math.floor(Math.random() * 1.5 * 1024 * 1024);
+      const want = all.subarray(at, Math.min(size, at + len));
+      expect(mem.readSync(at, len).equals(want)).toBe(true);
+      expect(file.readSync(at, len).equals(want)).toBe(true);
+    }
+    expect(mem.readSync(size, 10).length).toBe(0);
+    await file.sync();
+    expect(stats).toMatchObject({ fsyncs: 1, writes: parts.length, bytesWritten: size });
+    await mem.truncate(1000);
+    expect(mem.readSync(0, 5000).equals(all.subarray(0, 1000))).toBe(true);
+    await file.close();
+  });
+
+  it('the memory store keeps its own copy of what the caller wrote', async () => {
+    const mem = new MemoryStore();
+    const buf = Buffer.from('hello');
+    await mem.write(buf, 0);
+    buf.fill(0);
+    expect(mem.readSync(0, 5).toString()).toBe('hello');
+    await expect(mem.write(buf, 3)).rejects.toThrow(/expected 5/);
+  });
+});
