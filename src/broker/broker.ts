@@ -12,9 +12,9 @@ import {
 } from '../protocol/codec.js';
 import { type BrokerConfig, type BrokerOptions, resolveBrokerConfig } from './config.js';
 import { CloseConnection, type ConnectionInfo, type DispatchOutcome } from './connection.js';
-import { type BrokerCore, HandlerRegistry, type RequestContext } from './handler.js';
 import { startBrokerGroups } from './groups/broker-groups.js';
 import type { GroupCoordinator } from './groups/coordinator.js';
+import { type BrokerCore, HandlerRegistry, type RequestContext } from './handler.js';
 import { coreHandlers } from './handlers/index.js';
 import { openLogStore, type RecoverySummary } from './log-store.js';
 import { BrokerMetrics } from './metrics.js';
