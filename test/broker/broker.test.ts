@@ -132,15 +132,17 @@ describe('Metadata', () => {
     await b.broker.store.createTopic('b', 1, {});
     const c = await client(b);
     const v0 = await c.request(3, 0, { topics: [] });
-    expect(v0.topics.map((t) => t.name)).toEqual(['a', 'b']);
+    // __consumer_offsets exists from startup (the group coordinator's log).
+    expect(v0.topics.map((t) => t.name)).toEqual(['__consumer_offsets', 'a', 'b']);
     const v1all = await c.request(3, 1, { topics: null });
     expect(v1all.topics.map((t) => [t.name, t.partitions.length])).toEqual([
+      ['__consumer_offsets', 1],
       ['a', 2],
       ['b', 1],
     ]);
     expect(v1all.controllerId).toBe(0);
     expect(
-      v1all.topics[0].partitions.map((p) => [p.partitionIndex, p.leaderId, p.replicaNodes, p.isrNodes]),
+      v1all.topics[1].partitions.map((p) => [p.partitionIndex, p.leaderId, p.replicaNodes, p.isrNodes]),
     ).toEqual([
       [0, 0, [0], [0]],
       [1, 0, [0], [0]],
@@ -172,8 +174,7 @@ describe('Metadata', () => {
 
   it('flags topics registered as internal', async () => {
     const b = await broker();
-    await b.broker.store.createTopic('__consumer_offsets', 1, {});
-    b.broker.registerInternalTopic('__consumer_offsets');
+    // The group coordinator creates and registers __consumer_offsets at start.
     const c = await client(b);
     const res = await c.request(3, 1, { topics: null });
     expect(res.topics.find((t) => t.name === '__consumer_offsets')?.isInternal).toBe(true);
