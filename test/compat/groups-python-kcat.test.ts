@@ -89,6 +89,35 @@ describeWithTools('kcat balanced consumer (-G) against the Sluice broker', [tool
         });
     });
   }, 90_000);
+
+  it('is refused with INCONSISTENT_GROUP_PROTOCOL when it joins a kafkajs group (no common assignor)', async () => {
+    await produce('mixed-topic', 3);
+    const consumer = kafka.consumer({ groupId: 'mixed-group', sessionTimeout: 6000, heartbeatInterval: 300 });
+    let joined = false;
+    consumer.on(consumer.events.GROUP_JOIN, () => {
+      joined = true;
+    });
+    await consumer.connect();
+    await consumer.subscribe({ topic: 'mixed-topic', fromBeginning: true });
+    await consumer.run({ eachMessage: async () => undefined });
+    try {
+      const deadline = Date.now() + 20_000;
+      while (!joined && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      const before = broker.broker.groups.snapshot().find((g) => g.groupId === 'mixed-group')!;
+      expect(before.state).toBe('Stable');
+      // kcat offers range/roundrobin, kafkajs RoundRobinAssigner: Kafka refuses the newcomer.
+      const r = await run(
+        'kcat',
+        ['-b', broker.bootstrap, '-G', 'mixed-group', '-X', 'broker.address.family=v4', '-e', 'mixed-topic'],
+        { timeoutMs: 4_000 },
+      ).catch((err: Error) => ({ stdout: '', stderr: err.message }));
+      expect(r.stderr).toMatch(/Inconsistent group protocol/i);
+      const after = broker.broker.groups.snapshot().find((g) => g.groupId === 'mixed-group')!;
+      expect(after).toEqual(before);
+    } finally {
+      await consumer.disconnect();
+    }
+  }, 60_000);
 });
 
 for (const [client, tool] of [
