@@ -185,7 +185,7 @@ describeWithTools(
           'start-latest=false',
           '[storage.default]',
           'class-name="inmemory"',
-          'intervals=10',
+          'intervals=5',
           'min-distance=0',
           'expire-group=604800',
           '[evaluator.default]',
@@ -223,12 +223,15 @@ describeWithTools(
       await consumer.run({ autoCommit: false, eachMessage: async () => undefined });
       await until('the consumer to join', async () => (joined ? true : undefined));
       consumer.pause([{ topic: TOPIC }]);
-      for (const step of [4, 8, 12, 16, 20]) {
+      // Burrow rates a partition STOP once the time since its last commit exceeds the span of its
+      // commit window (5 commits here), so the commits are spread over seconds, not milliseconds.
+      const steps = [2, 4, 6, 8, 10, 12, 14, 16];
+      for (const step of steps) {
         await consumer.commitOffsets([
           { topic: TOPIC, partition: 0, offset: String(step) },
           { topic: TOPIC, partition: 1, offset: String(step + 5) },
         ]);
-        await new Promise((r) => setTimeout(r, 150));
+        if (step !== steps.at(-1)) await new Promise((r) => setTimeout(r, 600));
       }
 
       const lag = await until(
@@ -237,7 +240,8 @@ describeWithTools(
           const r = await burrow(`/v3/kafka/local/consumer/${GROUP}/lag`);
           const status = r.body.status as { partitions: BurrowPartition[] } | undefined;
           const parts = status?.partitions ?? [];
-          const done = parts.length === 2 && parts[0].end.offset === 20 && parts[1].end.offset === 25;
+          const end = (p: number) => parts.find((x) => x.partition === p)?.end.offset;
+          const done = parts.length === 2 && end(0) === 16 && end(1) === 21;
           return done
             ? (r.body.status as { status: string; totallag: number; partitions: BurrowPartition[] })
             : undefined;
@@ -251,7 +255,7 @@ describeWithTools(
         .fetchOffsets({ groupId: GROUP, topics: [{ name: TOPIC, partitionIndexes: [0, 1] }] })
         .topics[0].partitions.map((p) => p.committedOffset);
       expect(hwm).toEqual([30, 30]);
-      expect(committed).toEqual([20, 25]);
+      expect(committed).toEqual([16, 21]);
       const topic = await burrow(`/v3/kafka/local/topic/${TOPIC}`);
       expect(topic.body.offsets).toEqual(hwm);
       const byPartition = [...lag.partitions].sort((a, b) => a.partition - b.partition);
