@@ -141,3 +141,59 @@ for (const [client, tool] of [
     }, 90_000);
   });
 }
+
+describeWithTools(
+  'kafka-python admin and confluent-kafka list_groups against the Sluice group coordinator',
+  [tools.pythonKafka(), tools.confluentKafka()],
+  () => {
+    it('lists, describes and fetches the offsets of a live kafkajs group; deleting an unknown group fails', async () => {
+      await produce('admin-topic', 6);
+      const consumer = kafka.consumer({
+        groupId: 'admin-group',
+        sessionTimeout: 6000,
+        heartbeatInterval: 300,
+      });
+      let joined = false;
+      consumer.on(consumer.events.GROUP_JOIN, () => {
+        joined = true;
+      });
+      await consumer.connect();
+      await consumer.subscribe({ topic: 'admin-topic', fromBeginning: true });
+      await consumer.run({ autoCommit: false, eachMessage: async () => undefined });
+      try {
+        const deadline = Date.now() + 20_000;
+        while (!joined && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+        await consumer.commitOffsets([{ topic: 'admin-topic', partition: 1, offset: '2' }]);
+        const admin = async (mode: string) => {
+          const { stdout } = await run(PYTHON, [DRIVER, mode, broker.bootstrap, 'admin-group'], {
+            timeoutMs: 30_000,
+          });
+          return JSON.parse(stdout);
+        };
+        const kpy = await admin('kafka-python-admin');
+        expect(kpy.listed).toContainEqual(['admin-group', 'consumer']);
+        expect(kpy.described).toEqual([
+          {
+            group: 'admin-group',
+            state: 'Stable',
+            protocol_type: 'consumer',
+            protocol: 'RoundRobinAssigner',
+            members: [{ client_id: 'setup', client_host: '/127.0.0.1' }],
+          },
+        ]);
+        expect(kpy.offsets).toEqual([['admin-topic', 1, 2]]);
+        expect(kpy.deleted).toEqual([['no-such-group', 'GroupIdNotFoundError']]);
+        const ck = await admin('confluent-admin');
+        expect(ck.groups).toContainEqual({
+          id: 'admin-group',
+          state: 'Stable',
+          protocol_type: 'consumer',
+          protocol: 'RoundRobinAssigner',
+          members: 1,
+        });
+      } finally {
+        await consumer.disconnect();
+      }
+    }, 60_000);
+  },
+);
