@@ -75,8 +75,9 @@ describe('sluice broker (CLI)', () => {
 
     // Restarted on the same directory, it finds the topic again and says so.
     const again = await startCli(['--port', '0', '--data-dir', dir]);
-    expect(again.output()).toMatch(/topics\s+2: __consumer_offsets\(1\) from-cli\(2\)/);
-    expect(again.output()).toMatch(/recovery\s+3 partition\(s\) loaded, all shut down cleanly/);
+    // (Other topics, such as the group coordinator's __consumer_offsets, may be listed too.)
+    expect(again.output()).toMatch(/topics\s+\d+: .*\bfrom-cli\(2\)/);
+    expect(again.output()).toMatch(/recovery\s+\d+ partition\(s\) loaded, all shut down cleanly/);
   });
 
   it('rejects bad options with a message saying what is wrong', async () => {
