@@ -2,5 +2,5 @@
 
 export * from './broker/index.js';
 export * from './client/index.js';
-export * from './flow/index.js';
 export * as consumer from './consumer/index.js';
+export * from './flow/index.js';
