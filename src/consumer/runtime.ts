@@ -272,7 +272,8 @@ export class ConsumerRuntime extends EventEmitter {
       // Leaving the group revokes every partition through onRevoke: drain, commit, release.
       await this.drain([...this.parts.values()], this.cfg.shutdownDrainTimeoutMs);
       await this.commitNow().catch(() => {});
-      await this.source.stop().catch((err) => this.emit('error', err));
+      // Not 'error': an EventEmitter without an 'error' listener would throw it out of stop().
+      await this.source.stop().catch((err) => this.emit('sourceError', err));
     }
     this.commitTimer?.cancel();
     this.healthTimer?.cancel();
