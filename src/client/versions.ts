@@ -1,4 +1,4 @@
-import { ApiKey } from '../protocol/api-keys.js';
+import { ApiKey, apiName } from '../protocol/api-keys.js';
 import { describedVersions, isFlexibleVersion } from '../protocol/codec.js';
 import { KafkaClientError } from './errors.js';
 
@@ -63,7 +63,7 @@ export type BrokerVersions = ReadonlyMap<number, { min: number; max: number }>;
 export function chooseVersion(apiKey: number, broker: BrokerVersions, brokerName: string): number {
   const ours = CLIENT_VERSIONS[apiKey];
   const theirs = broker.get(apiKey);
-  const name = Object.entries(ApiKey).find(([, v]) => v === apiKey)?.[0] ?? `API ${apiKey}`;
+  const name = apiName(apiKey);
   if (!ours) throw new KafkaClientError(`the client does not send ${name} requests`);
   if (!theirs) {
     throw new KafkaClientError(
