@@ -1,6 +1,6 @@
 import { ApiKey } from '../protocol/api-keys.js';
 import type { FetchResponse } from '../protocol/apis/01-fetch.js';
-import { LOG_OVERHEAD, splitBatches } from '../protocol/record-batch.js';
+import { BATCH_HEADER_SIZE, CorruptRecordError, LOG_OVERHEAD } from '../protocol/record-batch.js';
 import { readBatchInto } from './batch-reader.js';
 import type { Cluster } from './cluster.js';
 import {
@@ -164,21 +164,34 @@ async function fetchFromBroker(
 }
 
 async function decodeInto(target: FetchedPartition, records: Buffer, from: bigint): Promise<void> {
-  const { batches } = splitBatches(records);
-  for (const slice of batches) {
-    const h = slice.header;
-    const lastOffset = h.baseOffset + BigInt(h.lastOffsetDelta);
-    if (lastOffset < from) continue;
-    if (h.attributes.control) {
-      // Transaction markers are not records; step over them.
-      if (lastOffset + 1n > target.nextOffset) target.nextOffset = lastOffset + 1n;
-      continue;
+  let pos = 0;
+  let whole = 0;
+  while (records.length - pos >= BATCH_HEADER_SIZE) {
+    const size = records.readInt32BE(pos + 8) + LOG_OVERHEAD;
+    if (size < BATCH_HEADER_SIZE) {
+      throw new CorruptRecordError(
+        `record batch at position ${pos} of ${target.topic}/${target.partition} declares an impossible length`,
+      );
     }
-    const batch = records.subarray(slice.position, slice.position + slice.size);
-    await readBatchInto(target.records, batch, h, target.topic, target.partition, from);
+    // A fetch may end with a partial batch (the broker cut at max_bytes): it comes again next time.
+    if (pos + size > records.length) break;
+    whole++;
+    const lastOffset = records.readBigInt64BE(pos) + BigInt(records.readInt32BE(pos + 23));
+    const control = (records.readInt16BE(pos + 21) & 0x20) !== 0;
+    if (lastOffset >= from && !control) {
+      await readBatchInto(
+        target.records,
+        records.subarray(pos, pos + size),
+        target.topic,
+        target.partition,
+        from,
+      );
+    }
+    // Transaction markers (control batches) are not records, but the position moves past them.
     if (lastOffset + 1n > target.nextOffset) target.nextOffset = lastOffset + 1n;
+    pos += size;
   }
-  if (batches.length === 0 && records.length >= LOG_OVERHEAD) {
+  if (whole === 0 && records.length >= LOG_OVERHEAD) {
     const size = records.readInt32BE(8) + LOG_OVERHEAD;
     if (size > records.length) {
       throw new KafkaClientError(
