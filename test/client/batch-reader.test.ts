@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { readBatchInto } from '../../src/client/batch-reader.js';
-import type { FetchedRecord } from '../../src/client/fetcher.js';
+import { decodeRecordSet, type FetchedRecord } from '../../src/client/fetcher.js';
 import { buildRecordBatch, decodeRecords } from '../../src/protocol/record-batch.js';
 
 const input = [
@@ -53,5 +53,36 @@ describe('consumer batch reader', () => {
     const bad = Buffer.from(batch);
     bad[61] = 0x7e; // the first record's length varint now claims 63 bytes
     await expect(readBatchInto([], bad, 't', 0, 0n)).rejects.toThrow(/past the end of the batch/);
+  });
+});
+
+describe('record set decoding', () => {
+  const target = () => ({
+    topic: 't',
+    partition: 0,
+    records: [] as FetchedRecord[],
+    nextOffset: 0n,
+    highWatermark: 0n,
+    lastStableOffset: 0n,
+    logStartOffset: 0n,
+    bytes: 0,
+  });
+
+  it('decodes whole batches, leaves a trailing partial one and moves nextOffset past the whole ones', async () => {
+    const a = await buildRecordBatch({ baseOffset: 0n, records: [{ value: 'a0' }, { value: 'a1' }] });
+    const b = await buildRecordBatch({ baseOffset: 2n, records: [{ value: 'b0' }] });
+    const t = target();
+    await decodeRecordSet(t, Buffer.concat([a, b.subarray(0, 30)]), 1n);
+    expect(t.records.map((r) => r.value?.toString())).toEqual(['a1']);
+    expect(t.nextOffset).toBe(2n);
+  });
+
+  it('refuses a batch whose CRC does not match, unless CRC checks are off', async () => {
+    const batch = await buildRecordBatch({ records: [{ value: 'hello' }] });
+    batch[batch.length - 2] ^= 0xff; // damage a byte of the record
+    await expect(decodeRecordSet(target(), batch, 0n)).rejects.toThrow(/fails its CRC-32C check/);
+    const t = target();
+    await decodeRecordSet(t, batch, 0n, false);
+    expect(t.records).toHaveLength(1);
   });
 });
