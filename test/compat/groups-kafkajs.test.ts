@@ -126,12 +126,13 @@ describe('kafkajs consumer groups against the Sluice broker', () => {
       const after = seen.filter((s) => s.partition === p && Number(s.value.slice(1)) >= 120);
       expect(after.every((s) => s.member !== 'c')).toBe(true);
     }
-    // Nothing lost; a record seen twice must be from a partition that changed owner (at-least-once).
-    const byValue = new Map<string, Seen[]>();
-    for (const s of seen) byValue.set(s.value, [...(byValue.get(s.value) ?? []), s]);
-    for (const [value, copies] of byValue) {
-      if (copies.length > 1) expect(new Set(copies.map((x) => x.member)).size, value).toBeGreaterThan(1);
-    }
+    // Nothing lost. Records consumed around a rebalance may come twice (at-least-once: the new owner
+    // starts from the last commit), but once the group is stable every record arrives exactly once.
+    const copies = new Map<string, number>();
+    for (const s of seen) copies.set(s.value, (copies.get(s.value) ?? 0) + 1);
+    const afterLastRebalance = [...copies].filter(([value]) => Number(value.slice(1)) >= 120);
+    expect(afterLastRebalance).toHaveLength(60);
+    expect(afterLastRebalance.filter(([, n]) => n !== 1)).toEqual([]);
 
     const groups = await admin.describeGroups([GROUP]);
     expect(groups.groups[0]).toMatchObject({
