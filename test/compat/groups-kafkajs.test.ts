@@ -108,6 +108,18 @@ describe('kafkajs consumer groups against the Sluice broker', () => {
         owned.size === 3 && [...owned.values()].every((p) => p.length === 2) && covered() === '0,1,2,3,4,5'
       );
     });
+    // The broker decodes the same assignments from the leader's SyncGroup.
+    const brokerView = broker.broker.groups.memberAssignments(GROUP).map(
+      (m) =>
+        [
+          m.clientId,
+          m.assigned
+            ?.find((a) => a.topic === TOPIC)
+            ?.partitions.slice()
+            .sort(),
+        ] as const,
+    );
+    expect(new Map(brokerView)).toEqual(owned);
     await send(60, 60);
     await until('the first 120 records', () => new Set(seen.map((s) => s.value)).size === 120);
 

@@ -3,6 +3,7 @@ import { type Logger, pino } from 'pino';
 import type { Registry } from 'prom-client';
 import type { Clock, Timer } from '../../flow/clock.js';
 import { ErrorCode, type ErrorCodeValue } from '../../protocol/errors.js';
+import { decodeConsumerAssignment, type TopicPartitions } from './consumer-protocol.js';
 import { Group, type GroupState, type JoinResult, Member, type SyncResult } from './group.js';
 import { GroupMetrics } from './metrics.js';
 import { type CommittedOffset, OffsetStore } from './offset-store.js';
@@ -168,6 +169,13 @@ export interface DescribedGroup {
     memberMetadata: Buffer;
     memberAssignment: Buffer;
   }[];
+}
+
+export interface MemberAssignment {
+  memberId: string;
+  clientId: string;
+  clientHost: string;
+  assigned: TopicPartitions[] | null;
 }
 
 const EMPTY = Buffer.alloc(0);
@@ -861,6 +869,27 @@ export class GroupCoordinator {
     this.groups.delete(groupId);
     this.logger.info({ group: groupId }, 'group deleted');
     return ErrorCode.NONE;
+  }
+
+  /**
+   * Which partitions each member owns, decoded from the assignments of a "consumer" group (the lag
+   * monitor shows owners with it). Members of other protocol types, or with an assignment this
+   * decoder cannot read, get `assigned: null`.
+   */
+  memberAssignments(groupId: string): MemberAssignment[] {
+    const group = this.groups.get(groupId);
+    if (!group) return [];
+    return [...group.members.values()].map((m) => {
+      let assigned: TopicPartitions[] | null = null;
+      if (group.protocolType === 'consumer') {
+        try {
+          assigned = decodeConsumerAssignment(m.assignment).assigned;
+        } catch {
+          assigned = null;
+        }
+      }
+      return { memberId: m.memberId, clientId: m.clientId, clientHost: m.clientHost, assigned };
+    });
   }
 
   /** State of every group, for metrics and the broker's own views. */
