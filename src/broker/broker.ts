@@ -12,6 +12,8 @@ import {
 } from '../protocol/codec.js';
 import { type BrokerConfig, type BrokerOptions, resolveBrokerConfig } from './config.js';
 import { CloseConnection, type ConnectionInfo, type DispatchOutcome } from './connection.js';
+import { startBrokerGroups } from './groups/broker-groups.js';
+import type { GroupCoordinator } from './groups/coordinator.js';
 import { type BrokerCore, HandlerRegistry, type RequestContext } from './handler.js';
 import { coreHandlers } from './handlers/index.js';
 import { openLogStore, type RecoverySummary } from './log-store.js';
@@ -49,6 +51,7 @@ export class Broker implements BrokerCore {
   private readonly internalTopics = new Set<string>();
   private readonly creating = new Map<string, Promise<boolean>>();
   private recoverySummary: RecoverySummary | undefined;
+  private groupCoordinator: GroupCoordinator | undefined;
 
   constructor(options: BrokerOptions = {}, deps: BrokerDeps = {}) {
     this.config = resolveBrokerConfig(options);
@@ -68,6 +71,14 @@ export class Broker implements BrokerCore {
     this.topicStore = store;
     this.manager = manager;
     this.recoverySummary = recovery;
+    try {
+      this.groupCoordinator = await startBrokerGroups(this, store, this.config.groups);
+    } catch (err) {
+      await store.close();
+      this.topicStore = undefined;
+      this.manager = undefined;
+      throw err;
+    }
     const server = new KafkaServer(
       {
         host: this.config.host,
@@ -84,6 +95,8 @@ export class Broker implements BrokerCore {
     try {
       await server.listen();
     } catch (err) {
+      this.groupCoordinator?.close();
+      this.groupCoordinator = undefined;
       await store.close();
       this.topicStore = undefined;
       this.manager = undefined;
@@ -102,6 +115,8 @@ export class Broker implements BrokerCore {
     const server = this.server;
     this.server = undefined;
     if (server) await server.stop(graceMs);
+    this.groupCoordinator?.close();
+    this.groupCoordinator = undefined;
     const store = this.topicStore;
     this.topicStore = undefined;
     this.manager = undefined;
@@ -116,6 +131,12 @@ export class Broker implements BrokerCore {
   get store(): TopicStore {
     if (!this.topicStore) throw new Error('broker is not running; call start() first');
     return this.topicStore;
+  }
+
+  /** The consumer group coordinator (membership, rebalances, committed offsets). */
+  get groups(): GroupCoordinator {
+    if (!this.groupCoordinator) throw new Error('broker is not running; call start() first');
+    return this.groupCoordinator;
   }
 
   /** Storage itself (partition logs, retention, stats), for callers that need more than the handlers' view. */

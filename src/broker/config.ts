@@ -1,5 +1,6 @@
 import type { Clock } from '../flow/clock.js';
 import { realClock } from '../flow/clock.js';
+import type { BrokerGroupsOptions } from './groups/broker-groups.js';
 
 export type Durability = 'memory' | 'async' | 'sync';
 export type QuotaMode = 'throttle' | 'reject';
@@ -31,6 +32,8 @@ export interface BrokerOptions {
   messageMaxBytes?: number;
   quotas?: ProduceQuotaConfig;
   clock?: Clock;
+  /** Consumer group coordinator settings (session bounds, initial rebalance delay, offsets retention). */
+  groups?: BrokerGroupsOptions;
 }
 
 export interface BrokerConfig {
@@ -48,6 +51,7 @@ export interface BrokerConfig {
   messageMaxBytes: number;
   quotas: ProduceQuotaConfig | undefined;
   clock: Clock;
+  groups: BrokerGroupsOptions;
 }
 
 export class BrokerConfigError extends Error {
@@ -175,6 +179,7 @@ export function resolveBrokerConfig(options: BrokerOptions = {}): BrokerConfig {
     ),
     quotas,
     clock: o.clock ?? realClock,
+    groups: o.groups ?? {},
   };
 }
 

@@ -1,0 +1,221 @@
+import { fileURLToPath } from 'node:url';
+import { Kafka, logLevel } from 'kafkajs';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { startTestBroker, type TestBroker } from '../helpers/broker.js';
+import { killChildren, run } from '../helpers/run.js';
+import { describeWithTools, PYTHON, tools } from '../helpers/tools.js';
+
+const DRIVER = fileURLToPath(new URL('./groups-client.py', import.meta.url));
+const PARTITIONS = 3;
+
+interface Read {
+  partition: number;
+  offset: number;
+  value: string;
+}
+
+let broker: TestBroker;
+let kafka: Kafka;
+
+async function produce(topic: string, count: number): Promise<string[]> {
+  const admin = kafka.admin();
+  await admin.connect();
+  await admin.createTopics({ topics: [{ topic, numPartitions: PARTITIONS }] });
+  await admin.disconnect();
+  const producer = kafka.producer();
+  await producer.connect();
+  const values = Array.from({ length: count }, (_, i) => `${topic}-${i}`);
+  await producer.send({
+    topic,
+    acks: -1,
+    messages: values.map((value, i) => ({ partition: i % PARTITIONS, value })),
+  });
+  await producer.disconnect();
+  return values;
+}
+
+/** The group's committed offsets as the broker holds them: partition -> next offset. */
+function committed(group: string, topic: string): number[] {
+  const r = broker.broker.groups.fetchOffsets({
+    groupId: group,
+    topics: [{ name: topic, partitionIndexes: Array.from({ length: PARTITIONS }, (_, i) => i) }],
+  });
+  return r.topics[0].partitions.map((p) => p.committedOffset);
+}
+
+/** Two runs of the same group: the second picks up exactly where the first one's commits left off. */
+async function resumesFromCommits(topic: string, group: string, consume: (count: number) => Promise<Read[]>) {
+  const values = await produce(topic, 30);
+  const first = await consume(10);
+  expect(first).toHaveLength(10);
+  const afterFirst = committed(group, topic);
+  expect(afterFirst.reduce((a, b) => a + Math.max(b, 0), 0)).toBe(10);
+  for (let p = 0; p < PARTITIONS; p++) {
+    const readHere = first.filter((r) => r.partition === p);
+    expect(afterFirst[p] === -1 ? 0 : afterFirst[p]).toBe(readHere.length);
+  }
+  const second = await consume(20);
+  expect([...first, ...second].map((r) => r.value).sort()).toEqual([...values].sort());
+  expect(second.filter((r) => first.some((f) => f.value === r.value))).toEqual([]);
+  expect(committed(group, topic)).toEqual([10, 10, 10]);
+  const listed = broker.broker.groups.listGroups().find((g) => g.groupId === group);
+  expect(listed).toMatchObject({ protocolType: 'consumer', groupState: 'Empty' });
+}
+
+beforeAll(async () => {
+  broker = await startTestBroker({ groups: { minSessionTimeoutMs: 1000 } });
+  kafka = new Kafka({ brokers: [broker.bootstrap], clientId: 'setup', logLevel: logLevel.NOTHING });
+});
+
+afterAll(async () => {
+  killChildren();
+  await broker?.stop();
+});
+
+describeWithTools('kcat balanced consumer (-G) against the Sluice broker', [tools.kcat()], () => {
+  it('joins a group, auto-commits on close, and the next run resumes from the commits', async () => {
+    await resumesFromCommits('kcat-topic', 'kcat-group', async (count) => {
+      const args = ['-b', broker.bootstrap, '-G', 'kcat-group', '-X', 'auto.offset.reset=earliest'];
+      args.push('-X', 'broker.address.family=v4', '-q', '-e', '-f', '%p %o %s\\n');
+      if (count < 20) args.push('-c', String(count));
+      const { stdout } = await run('kcat', [...args, 'kcat-topic'], { timeoutMs: 60_000 });
+      return stdout
+        .trim()
+        .split('\n')
+        .filter(Boolean)
+        .map((line) => {
+          const [p, o, value] = line.split(' ');
+          return { partition: Number(p), offset: Number(o), value };
+        });
+    });
+  }, 90_000);
+
+  it('is refused with INCONSISTENT_GROUP_PROTOCOL when it joins a kafkajs group (no common assignor)', async () => {
+    await produce('mixed-topic', 3);
+    const consumer = kafka.consumer({ groupId: 'mixed-group', sessionTimeout: 6000, heartbeatInterval: 300 });
+    let joined = false;
+    consumer.on(consumer.events.GROUP_JOIN, () => {
+      joined = true;
+    });
+    await consumer.connect();
+    await consumer.subscribe({ topic: 'mixed-topic', fromBeginning: true });
+    await consumer.run({ eachMessage: async () => undefined });
+    try {
+      const deadline = Date.now() + 20_000;
+      while (!joined && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      const before = broker.broker.groups.snapshot().find((g) => g.groupId === 'mixed-group')!;
+      expect(before.state).toBe('Stable');
+      // kcat offers range/roundrobin, kafkajs RoundRobinAssigner: Kafka refuses the newcomer.
+      const r = await run(
+        'kcat',
+        ['-b', broker.bootstrap, '-G', 'mixed-group', '-X', 'broker.address.family=v4', '-e', 'mixed-topic'],
+        { timeoutMs: 4_000 },
+      ).catch((err: Error) => ({ stdout: '', stderr: err.message }));
+      expect(r.stderr).toMatch(/Inconsistent group protocol/i);
+      const after = broker.broker.groups.snapshot().find((g) => g.groupId === 'mixed-group')!;
+      expect(after).toEqual(before);
+    } finally {
+      await consumer.disconnect();
+    }
+  }, 60_000);
+});
+
+for (const [client, tool] of [
+  ['kafka-python', tools.pythonKafka()],
+  ['confluent', tools.confluentKafka()],
+] as const) {
+  describeWithTools(`${client} consumer group against the Sluice broker`, [tool], () => {
+    it('commits each record and a second consumer resumes from the committed offsets', async () => {
+      const topic = `${client}-topic`;
+      const group = `${client}-group`;
+      await resumesFromCommits(topic, group, async (count) => {
+        const { stdout } = await run(
+          PYTHON,
+          [DRIVER, client, broker.bootstrap, topic, group, String(count)],
+          {
+            timeoutMs: 60_000,
+          },
+        );
+        return JSON.parse(stdout) as Read[];
+      });
+    }, 90_000);
+  });
+}
+
+describeWithTools('confluent-kafka static membership (group.instance.id)', [tools.confluentKafka()], () => {
+  it('a restarted static member resumes from its commits without a rebalance', async () => {
+    const topic = 'static-topic';
+    const group = 'static-group';
+    const values = await produce(topic, 30);
+    const consume = async (count: number) => {
+      const args = [DRIVER, 'confluent', broker.bootstrap, topic, group, String(count), 'static-1'];
+      const { stdout } = await run(PYTHON, args, { timeoutMs: 60_000 });
+      return JSON.parse(stdout) as Read[];
+    };
+    const first = await consume(10);
+    const before = broker.broker.groups.snapshot().find((g) => g.groupId === group)!;
+    // A static member leaves no LeaveGroup behind: it stays a member until its session ends.
+    expect(before).toMatchObject({ state: 'Stable', members: 1 });
+    const second = await consume(20);
+    const after = broker.broker.groups.snapshot().find((g) => g.groupId === group)!;
+    expect(after).toMatchObject({ state: 'Stable', members: 1, generationId: before.generationId });
+    expect([...first, ...second].map((r) => r.value).sort()).toEqual([...values].sort());
+    expect(committed(group, topic)).toEqual([10, 10, 10]);
+  }, 90_000);
+});
+
+describeWithTools(
+  'kafka-python admin and confluent-kafka list_groups against the Sluice group coordinator',
+  [tools.pythonKafka(), tools.confluentKafka()],
+  () => {
+    it('lists, describes and fetches the offsets of a live kafkajs group; deleting an unknown group fails', async () => {
+      await produce('admin-topic', 6);
+      const consumer = kafka.consumer({
+        groupId: 'admin-group',
+        sessionTimeout: 6000,
+        heartbeatInterval: 300,
+      });
+      let joined = false;
+      consumer.on(consumer.events.GROUP_JOIN, () => {
+        joined = true;
+      });
+      await consumer.connect();
+      await consumer.subscribe({ topic: 'admin-topic', fromBeginning: true });
+      await consumer.run({ autoCommit: false, eachMessage: async () => undefined });
+      try {
+        const deadline = Date.now() + 20_000;
+        while (!joined && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+        await consumer.commitOffsets([{ topic: 'admin-topic', partition: 1, offset: '2' }]);
+        const admin = async (mode: string) => {
+          const { stdout } = await run(PYTHON, [DRIVER, mode, broker.bootstrap, 'admin-group'], {
+            timeoutMs: 30_000,
+          });
+          return JSON.parse(stdout);
+        };
+        const kpy = await admin('kafka-python-admin');
+        expect(kpy.listed).toContainEqual(['admin-group', 'consumer']);
+        expect(kpy.described).toEqual([
+          {
+            group: 'admin-group',
+            state: 'Stable',
+            protocol_type: 'consumer',
+            protocol: 'RoundRobinAssigner',
+            members: [{ client_id: 'setup', client_host: '/127.0.0.1' }],
+          },
+        ]);
+        expect(kpy.offsets).toEqual([['admin-topic', 1, 2]]);
+        expect(kpy.deleted).toEqual([['no-such-group', 'GroupIdNotFoundError']]);
+        const ck = await admin('confluent-admin');
+        expect(ck.groups).toContainEqual({
+          id: 'admin-group',
+          state: 'Stable',
+          protocol_type: 'consumer',
+          protocol: 'RoundRobinAssigner',
+          members: 1,
+        });
+      } finally {
+        await consumer.disconnect();
+      }
+    }, 60_000);
+  },
+);
