@@ -114,8 +114,9 @@ export class Broker implements BrokerCore {
   async stop(graceMs = 5_000): Promise<void> {
     const server = this.server;
     this.server = undefined;
-    if (server) await server.stop(graceMs);
+    // Members waiting in JoinGroup/SyncGroup are answered now, so the drain below does not wait out a rebalance.
     this.groupCoordinator?.close();
+    if (server) await server.stop(graceMs);
     this.groupCoordinator = undefined;
     const store = this.topicStore;
     this.topicStore = undefined;

@@ -10,6 +10,22 @@ export {
   type QuotaMode,
   resolveBrokerConfig,
 } from './config.js';
+export { type BrokerGroupsOptions, OFFSETS_TOPIC } from './groups/broker-groups.js';
+export {
+  type ConsumerAssignment,
+  type ConsumerSubscription,
+  decodeConsumerAssignment,
+  decodeConsumerSubscription,
+  encodeConsumerAssignment,
+  type TopicPartitions,
+} from './groups/consumer-protocol.js';
+export {
+  defaultGroupCoordinatorConfig,
+  GroupCoordinator,
+  type GroupCoordinatorConfig,
+  type MemberAssignment,
+} from './groups/coordinator.js';
+export type { GroupState } from './groups/group.js';
 export type { ApiHandler, BrokerCore, RequestContext } from './handler.js';
 export { HandlerRegistry } from './handler.js';
 export { BrokerMetrics } from './metrics.js';

@@ -215,6 +215,17 @@ describe('GroupCoordinator membership', () => {
     ).toBe(ErrorCode.UNKNOWN_MEMBER_ID);
   });
 
+  it('answers members still waiting in JoinGroup when it closes, and refuses new work', async () => {
+    const { coordinator, clock } = await setup();
+    await stableWithOne(coordinator, clock);
+    const waiting = coordinator.joinGroup(join('', 'b'));
+    expect(await settled(clock, waiting)).toBe('pending');
+    coordinator.close();
+    expect((await waiting).errorCode).toBe(ErrorCode.COORDINATOR_NOT_AVAILABLE);
+    expect((await coordinator.joinGroup(join('', 'c'))).errorCode).toBe(ErrorCode.COORDINATOR_NOT_AVAILABLE);
+    expect(clock.pending()).toBe(0);
+  });
+
   it('refuses a member whose protocols share nothing with the group', async () => {
     const { coordinator, clock } = await setup();
     await stableWithOne(coordinator, clock);
