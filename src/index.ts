@@ -1,7 +1,7 @@
-// Public entry point: re-exports each layer's public API as it lands.
-
-export * from './broker/index.js';
-export * from './client/index.js';
+// Public entry point. flow and the engine are flat (they are the toolkit people compose); the Kafka
+// layers are namespaced because their vocabularies overlap (a broker's TopicPartitions is not a client's).
+export * as broker from './broker/index.js';
+export * as client from './client/index.js';
 export * as consumer from './consumer/index.js';
 export * from './engine/index.js';
 export * from './flow/index.js';
