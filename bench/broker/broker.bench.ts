@@ -288,8 +288,7 @@ async function retained(work: string): Promise<string[]> {
   const chunkRecords = 100_000;
   const file = payloadFile(work, 1024, chunkRecords);
   const dataDir = tempDir('sluice-bench-retained-');
-  const sluice = await startSluice('async', dataDir);
-  const rssSamples: number[] = [];
+  let sluice = await startSluice('async', dataDir);
   const sampler = (into: number[]) => setInterval(() => into.push(rssBytes(sluice.pid)), 100);
   try {
     const rssFresh = rssBytes(sluice.pid);
@@ -341,13 +340,23 @@ async function retained(work: string): Promise<string[]> {
     );
     clearInterval(tr);
     if (r.lines !== readCount) throw new Error(`read ${r.lines} of ${readCount} records from the middle`);
-    rssSamples.push(...idle, ...reading);
+    // kill -9 with the whole backlog on disk, and time the restart (recovery of the unclean shutdown).
+    await sluice.kill9();
+    const restartStart = performance.now();
+    sluice = await startSluice('async', dataDir);
+    const restartMs = performance.now() - restartStart;
+    const recoveryLine = /recovery\s+(.*)/.exec(sluice.output())?.[1] ?? '?';
+    log(
+      `   restart after kill -9: ${(restartMs / 1000).toFixed(2)} s to the banner (recovery: ${recoveryLine})`,
+    );
     const max = (xs: number[]) => Math.max(...xs);
     const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
     return [
       `| retained on disk | broker RSS fresh | RSS peak while producing | RSS idle (median) | RSS reading from the middle (median / peak) | read rate |`,
       `| ---------------: | ---------------: | -----------------------: | ----------------: | -------------------------------------------: | --------: |`,
       `| ${fmtBytes(onDisk)} (${(total / 1e6).toFixed(2)} M records of 1 KiB) | ${fmtBytes(rssFresh)} | ${fmtBytes(max(produceSamples))} | ${fmtBytes(med(idle))} | ${fmtBytes(med(reading))} / ${fmtBytes(max(reading))} | ${fmtMib((readCount * 1024) / 2 ** 20 / (r.ms / 1000))} MiB/s |`,
+      '',
+      `restart after kill -9 with ${fmtBytes(onDisk)} retained: ${(restartMs / 1000).toFixed(2)} s from spawn to the banner (process start included); recovery: ${recoveryLine}`,
     ];
   } finally {
     await sluice.stop();

@@ -13,7 +13,11 @@ export interface Server {
   port: number;
   pid: number;
   dir: string;
+  /** What the server printed so far. */
+  output(): string;
   stop(): Promise<void>;
+  /** SIGKILL, leaving the data dir for a restart. */
+  kill9(): Promise<void>;
 }
 
 const live = new Set<ChildProcess>();
@@ -61,7 +65,7 @@ function spawnServer(
   args: string[],
   ready: RegExp,
   env: NodeJS.ProcessEnv = process.env,
-): Promise<{ child: ChildProcess; match: RegExpExecArray }> {
+): Promise<{ child: ChildProcess; match: RegExpExecArray; output: () => string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], env });
     live.add(child);
@@ -75,13 +79,13 @@ function spawnServer(
       reject(new Error(`${name} did not start within 20 s:\n${out}`));
     }, 20_000);
     const onData = (d: Buffer) => {
+      if (out.length < 64 * 1024) out += d.toString('utf8');
       if (done) return;
-      out += d.toString('utf8');
       const m = ready.exec(out);
       if (m) {
         done = true;
         clearTimeout(timer);
-        resolve({ child, match: m });
+        resolve({ child, match: m, output: () => out });
       }
     };
     child.stdout!.on('data', onData);
@@ -101,12 +105,23 @@ function spawnServer(
   });
 }
 
-function server(name: string, child: ChildProcess, port: number, dir: string): Server {
+function server(
+  name: string,
+  started: { child: ChildProcess; output: () => string },
+  port: number,
+  dir: string,
+): Server {
+  const { child } = started;
   return {
     name,
     port,
     pid: child.pid!,
     dir,
+    output: started.output,
+    async kill9() {
+      child.kill('SIGKILL');
+      await exited(child);
+    },
     async stop() {
       child.kill('SIGTERM');
       const t = setTimeout(() => child.kill('SIGKILL'), 10_000);
@@ -124,14 +139,14 @@ export async function startSluice(
   durability: 'async' | 'sync',
   dir = tempDir('sluice-bench-'),
 ): Promise<Server> {
-  const { child, match } = await spawnServer(
+  const started = await spawnServer(
     'sluice broker',
     process.execPath,
     [SLUICE_BIN, 'broker', '--port', '0', '--data-dir', dir, '--durability', durability],
     /listening on [\d.]+:(\d+)/,
     { ...process.env, SLUICE_LOG_LEVEL: 'warn' },
   );
-  return server(`sluice (${durability})`, child, Number(match[1]), dir);
+  return server(`sluice (${durability})`, started, Number(started.match[1]), dir);
 }
 
 /** redis-server with no persistence (`acks=1`-like) or an fsync-always append-only file (`sync`). */
@@ -142,26 +157,26 @@ export async function startRedis(mode: 'memory' | 'aof-always'): Promise<Server>
     mode === 'memory'
       ? ['--save', '', '--appendonly', 'no']
       : ['--save', '', '--appendonly', 'yes', '--appendfsync', 'always'];
-  const { child } = await spawnServer(
+  const started = await spawnServer(
     'redis-server',
     'redis-server',
     ['--bind', '127.0.0.1', '--port', String(port), '--dir', dir, '--protected-mode', 'yes', ...persistence],
     /Ready to accept connections/,
   );
-  return server(`redis (${mode})`, child, port, dir);
+  return server(`redis (${mode})`, started, port, dir);
 }
 
 /** nats-server with JetStream, file storage in a temp dir. */
 export async function startNats(): Promise<Server> {
   const dir = tempDir('sluice-bench-nats-');
   const port = await freePort();
-  const { child } = await spawnServer(
+  const started = await spawnServer(
     'nats-server',
     'nats-server',
     ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', dir],
     /Server is ready/,
   );
-  return server('nats jetstream', child, port, dir);
+  return server('nats jetstream', started, port, dir);
 }
 
 /** Resident set size of a process in bytes, from /proc/<pid>/status (VmRSS). */
