@@ -197,50 +197,63 @@ async function throughput(work: string): Promise<void> {
   ];
   const label = (size: number) => (size === 100 ? '100 B' : '1 KiB');
 
-  // acks=1: Sluice async (fsync in the background) | Redis without persistence | JetStream file store.
-  // acks=-1: Sluice sync (fsync before the ack) | Redis AOF fsync always | JetStream file store (2.9.10 has
-  // no per-message fsync setting; it acks once the message is in its file buffer).
-  for (const mode of ['acks=1', 'acks=-1'] as const) {
-    const sluice = await startSluice(mode === 'acks=1' ? 'async' : 'sync');
-    const redis = await startRedis(mode === 'acks=1' ? 'memory' : 'aof-always');
+  // async phase: Sluice async (fsync in the background) | Redis without persistence | JetStream file store.
+  // sync phase: Sluice sync (fsync before every ack, whatever acks says) | Redis AOF fsync always |
+  // JetStream file store again (2.9.10 has no per-message fsync setting; it acks once the message is in
+  // its file buffer). Consumers read in the async phase.
+  const phases = [
+    { durability: 'async', redis: 'memory', cases: [{ acks: 1, row: 'acks=1, async' }] },
+    {
+      durability: 'sync',
+      redis: 'aof-always',
+      cases: [
+        { acks: 1, row: 'acks=1, sync' },
+        { acks: -1, row: 'acks=-1, sync' },
+      ],
+    },
+  ] as const;
+  for (const phase of phases) {
+    const sluice = await startSluice(phase.durability);
+    const redis = await startRedis(phase.redis);
     const nats = await startNats();
     const natsConn = await NatsConnection.connect(nats.port);
     log(
-      `\n== ${mode}: ${sluice.name} :${sluice.port}, ${redis.name} :${redis.port}, ${nats.name} :${nats.port}`,
+      `\n== ${phase.durability}: ${sluice.name} :${sluice.port}, ${redis.name} :${redis.port}, ${nats.name} :${nats.port}`,
     );
     try {
       for (let rep = 1; rep <= REPS; rep++) {
         for (const { size, count, file } of sizes) {
-          const name = `s${size}r${rep}`;
-          const produceRow = `produce ${label(size)}, ${mode}`;
-          const consumeRow = `consume ${label(size)}`;
-          const acks = mode === 'acks=1' ? 1 : -1;
-          const sMs = await sluiceProduce(sluice, name, file, acks);
-          record(produceRow, 'sluice', rate(count, size, sMs));
-          const rMs = await redisProduce(redis, name, size, count);
-          record(produceRow, 'redis', rate(count, size, rMs));
-          await createStream(natsConn, name);
-          const nMs = await publishWithAcks(natsConn, name, payload(size), count);
-          record(produceRow, 'nats', rate(count, size, nMs));
-          log(
-            `  [rep ${rep}/${REPS}] ${produceRow.padEnd(24)} sluice ${fmtRecs((count / sMs) * 1000)}/s  ` +
-              `redis ${fmtRecs((count / rMs) * 1000)}/s  nats ${fmtRecs((count / nMs) * 1000)}/s`,
-          );
-          if (mode === 'acks=1') {
-            const sc = await sluiceConsume(sluice, name, count);
-            record(consumeRow, 'sluice', rate(count, size, sc));
-            const rc = await redisConsume(redis, name, count);
-            record(consumeRow, 'redis', rate(count, size, rc));
-            const nc = await pullAll(natsConn, name, count);
-            if (nc.bytes !== count * size)
-              throw new Error(`nats delivered ${nc.bytes} of ${count * size} bytes`);
-            record(consumeRow, 'nats', rate(count, size, nc.ms));
+          for (const { acks, row } of phase.cases) {
+            const name = `s${size}a${acks < 0 ? 'all' : acks}r${rep}`;
+            const produceRow = `produce ${label(size)}, ${row}`;
+            const consumeRow = `consume ${label(size)}`;
+            const sMs = await sluiceProduce(sluice, name, file, acks);
+            record(produceRow, 'sluice', rate(count, size, sMs));
+            const rMs = await redisProduce(redis, name, size, count);
+            record(produceRow, 'redis', rate(count, size, rMs));
+            await createStream(natsConn, name);
+            const nMs = await publishWithAcks(natsConn, name, payload(size), count);
+            record(produceRow, 'nats', rate(count, size, nMs));
             log(
-              `  [rep ${rep}/${REPS}] ${consumeRow.padEnd(24)} sluice ${fmtRecs((count / sc) * 1000)}/s  ` +
-                `redis ${fmtRecs((count / rc) * 1000)}/s  nats ${fmtRecs((count / nc.ms) * 1000)}/s`,
+              `  [rep ${rep}/${REPS}] ${produceRow.padEnd(30)} sluice ${fmtRecs((count / sMs) * 1000)}/s  ` +
+                `redis ${fmtRecs((count / rMs) * 1000)}/s  nats ${fmtRecs((count / nMs) * 1000)}/s`,
             );
+            if (phase.durability === 'async') {
+              const sc = await sluiceConsume(sluice, name, count);
+              record(consumeRow, 'sluice', rate(count, size, sc));
+              const rc = await redisConsume(redis, name, count);
+              record(consumeRow, 'redis', rate(count, size, rc));
+              const nc = await pullAll(natsConn, name, count);
+              if (nc.bytes !== count * size)
+                throw new Error(`nats delivered ${nc.bytes} of ${count * size} bytes`);
+              record(consumeRow, 'nats', rate(count, size, nc.ms));
+              log(
+                `  [rep ${rep}/${REPS}] ${consumeRow.padEnd(30)} sluice ${fmtRecs((count / sc) * 1000)}/s  ` +
+                  `redis ${fmtRecs((count / rc) * 1000)}/s  nats ${fmtRecs((count / nc.ms) * 1000)}/s`,
+              );
+            }
+            redisCli(redis, 'DEL', name);
           }
-          redisCli(redis, 'DEL', name);
         }
       }
     } finally {
@@ -252,17 +265,19 @@ async function throughput(work: string): Promise<void> {
 
 function table(): string {
   const order = [
-    'produce 100 B, acks=1',
-    'produce 100 B, acks=-1',
+    'produce 100 B, acks=1, async',
+    'produce 100 B, acks=1, sync',
+    'produce 100 B, acks=-1, sync',
     'consume 100 B',
-    'produce 1 KiB, acks=1',
-    'produce 1 KiB, acks=-1',
+    'produce 1 KiB, acks=1, async',
+    'produce 1 KiB, acks=1, sync',
+    'produce 1 KiB, acks=-1, sync',
     'consume 1 KiB',
   ];
   const head =
-    '| case                   | Sluice rec/s | Sluice MiB/s | Redis rec/s | Redis MiB/s | Sluice ÷ Redis | NATS JS rec/s | NATS JS MiB/s | Sluice ÷ NATS |';
+    '| case                         | Sluice rec/s | Sluice MiB/s | Redis rec/s | Redis MiB/s | Sluice ÷ Redis | NATS JS rec/s | NATS JS MiB/s | Sluice ÷ NATS |';
   const sep =
-    '| ---------------------- | -----------: | -----------: | ----------: | ----------: | -------------: | ------------: | ------------: | ------------: |';
+    '| ---------------------------- | -----------: | -----------: | ----------: | ----------: | -------------: | ------------: | ------------: | ------------: |';
   const rows = order
     .filter((r) => results.has(r))
     .map((r) => {
@@ -270,7 +285,7 @@ function table(): string {
       const s = median(c.sluice);
       const rd = median(c.redis);
       const n = median(c.nats);
-      return `| ${r.padEnd(22)} | ${fmtRecs(s.recs).padStart(12)} | ${fmtMib(s.mibs).padStart(12)} | ${fmtRecs(rd.recs).padStart(11)} | ${fmtMib(rd.mibs).padStart(11)} | ${`${(s.recs / rd.recs).toFixed(2)}x`.padStart(14)} | ${fmtRecs(n.recs).padStart(13)} | ${fmtMib(n.mibs).padStart(13)} | ${`${(s.recs / n.recs).toFixed(2)}x`.padStart(13)} |`;
+      return `| ${r.padEnd(28)} | ${fmtRecs(s.recs).padStart(12)} | ${fmtMib(s.mibs).padStart(12)} | ${fmtRecs(rd.recs).padStart(11)} | ${fmtMib(rd.mibs).padStart(11)} | ${`${(s.recs / rd.recs).toFixed(2)}x`.padStart(14)} | ${fmtRecs(n.recs).padStart(13)} | ${fmtMib(n.mibs).padStart(13)} | ${`${(s.recs / n.recs).toFixed(2)}x`.padStart(13)} |`;
     });
   return [head, sep, ...rows].join('\n');
 }
