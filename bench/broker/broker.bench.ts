@@ -21,6 +21,7 @@ import path from 'node:path';
 import { createStream, NatsConnection, publishWithAcks, pullAll } from './nats-driver.js';
 import {
   cleanupAll,
+  cpuSeconds,
   removeDir,
   rssBytes,
   runTimed,
@@ -49,11 +50,21 @@ for (const sig of ['SIGINT', 'SIGTERM'] as const) {
 interface Rate {
   recs: number;
   mibs: number;
+  /** Server CPU seconds (user + system) per GiB of payload moved. */
+  cpuPerGib: number;
 }
-const rate = (records: number, payloadBytes: number, ms: number): Rate => ({
+const rate = (records: number, payloadBytes: number, ms: number, cpuS: number): Rate => ({
   recs: (records / ms) * 1000,
   mibs: (records * payloadBytes) / 1048576 / (ms / 1000),
+  cpuPerGib: cpuS / ((records * payloadBytes) / 2 ** 30),
 });
+
+/** Runs `work` and returns its result with the CPU seconds `pid` used meanwhile. */
+async function withCpu<T>(pid: number, work: () => Promise<T>): Promise<[T, number]> {
+  const before = cpuSeconds(pid);
+  const result = await work();
+  return [result, cpuSeconds(pid) - before];
+}
 const median = (runs: Rate[]): Rate => [...runs].sort((a, b) => a.recs - b.recs)[runs.length >> 1];
 
 function payload(size: number): Buffer {
@@ -227,26 +238,28 @@ async function throughput(work: string): Promise<void> {
             const name = `s${size}a${acks < 0 ? 'all' : acks}r${rep}`;
             const produceRow = `produce ${label(size)}, ${row}`;
             const consumeRow = `consume ${label(size)}`;
-            const sMs = await sluiceProduce(sluice, name, file, acks);
-            record(produceRow, 'sluice', rate(count, size, sMs));
-            const rMs = await redisProduce(redis, name, size, count);
-            record(produceRow, 'redis', rate(count, size, rMs));
+            const [sMs, sCpu] = await withCpu(sluice.pid, () => sluiceProduce(sluice, name, file, acks));
+            record(produceRow, 'sluice', rate(count, size, sMs, sCpu));
+            const [rMs, rCpu] = await withCpu(redis.pid, () => redisProduce(redis, name, size, count));
+            record(produceRow, 'redis', rate(count, size, rMs, rCpu));
             await createStream(natsConn, name);
-            const nMs = await publishWithAcks(natsConn, name, payload(size), count);
-            record(produceRow, 'nats', rate(count, size, nMs));
+            const [nMs, nCpu] = await withCpu(nats.pid, () =>
+              publishWithAcks(natsConn, name, payload(size), count),
+            );
+            record(produceRow, 'nats', rate(count, size, nMs, nCpu));
             log(
               `  [rep ${rep}/${REPS}] ${produceRow.padEnd(30)} sluice ${fmtRecs((count / sMs) * 1000)}/s  ` +
                 `redis ${fmtRecs((count / rMs) * 1000)}/s  nats ${fmtRecs((count / nMs) * 1000)}/s`,
             );
             if (phase.durability === 'async') {
-              const sc = await sluiceConsume(sluice, name, count);
-              record(consumeRow, 'sluice', rate(count, size, sc));
-              const rc = await redisConsume(redis, name, count);
-              record(consumeRow, 'redis', rate(count, size, rc));
-              const nc = await pullAll(natsConn, name, count);
+              const [sc, scCpu] = await withCpu(sluice.pid, () => sluiceConsume(sluice, name, count));
+              record(consumeRow, 'sluice', rate(count, size, sc, scCpu));
+              const [rc, rcCpu] = await withCpu(redis.pid, () => redisConsume(redis, name, count));
+              record(consumeRow, 'redis', rate(count, size, rc, rcCpu));
+              const [nc, ncCpu] = await withCpu(nats.pid, () => pullAll(natsConn, name, count));
               if (nc.bytes !== count * size)
                 throw new Error(`nats delivered ${nc.bytes} of ${count * size} bytes`);
-              record(consumeRow, 'nats', rate(count, size, nc.ms));
+              record(consumeRow, 'nats', rate(count, size, nc.ms, ncCpu));
               log(
                 `  [rep ${rep}/${REPS}] ${consumeRow.padEnd(30)} sluice ${fmtRecs((count / sc) * 1000)}/s  ` +
                   `redis ${fmtRecs((count / rc) * 1000)}/s  nats ${fmtRecs((count / nc.ms) * 1000)}/s`,
@@ -287,7 +300,31 @@ function table(): string {
       const n = median(c.nats);
       return `| ${r.padEnd(28)} | ${fmtRecs(s.recs).padStart(12)} | ${fmtMib(s.mibs).padStart(12)} | ${fmtRecs(rd.recs).padStart(11)} | ${fmtMib(rd.mibs).padStart(11)} | ${`${(s.recs / rd.recs).toFixed(2)}x`.padStart(14)} | ${fmtRecs(n.recs).padStart(13)} | ${fmtMib(n.mibs).padStart(13)} | ${`${(s.recs / n.recs).toFixed(2)}x`.padStart(13)} |`;
     });
-  return [head, sep, ...rows].join('\n');
+  const cpuHead =
+    '| case                         | Sluice CPU s/GiB | Redis CPU s/GiB | Sluice ÷ Redis | NATS JS CPU s/GiB | Sluice ÷ NATS |';
+  const cpuSep =
+    '| ---------------------------- | ---------------: | --------------: | -------------: | ----------------: | ------------: |';
+  const medCpu = (xs: Rate[]) => [...xs].map((x) => x.cpuPerGib).sort((a, b) => a - b)[xs.length >> 1];
+  const cpuRows = order
+    .filter((r) => results.has(r))
+    .map((r) => {
+      const c = results.get(r)!;
+      const s = medCpu(c.sluice);
+      const rd = medCpu(c.redis);
+      const n = medCpu(c.nats);
+      return `| ${r.padEnd(28)} | ${s.toFixed(2).padStart(16)} | ${rd.toFixed(2).padStart(15)} | ${`${(s / rd).toFixed(2)}x`.padStart(14)} | ${n.toFixed(2).padStart(17)} | ${`${(s / n).toFixed(2)}x`.padStart(13)} |`;
+    });
+  return [
+    head,
+    sep,
+    ...rows,
+    '',
+    'Server CPU time (user + system, from /proc/<pid>/stat) per GiB of payload, median; lower is better:',
+    '',
+    cpuHead,
+    cpuSep,
+    ...cpuRows,
+  ].join('\n');
 }
 
 /** Fills a topic with RETAINED_GB of 1 KiB records, then samples the broker's RSS idle and while reading. */

@@ -187,6 +187,16 @@ export function rssBytes(pid: number): number {
   return Number(m[1]) * 1024;
 }
 
+const TICKS_PER_SECOND = 100; // USER_HZ: 100 on every Linux the CI and laptops run
+
+/** CPU time (user + system) a process has used so far, in seconds, from /proc/<pid>/stat. */
+export function cpuSeconds(pid: number): number {
+  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // Fields after the ")" that closes the command name; utime and stime are the 12th and 13th of them.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
+}
+
 export interface ProcResult {
   code: number | null;
   stdout: string;
