@@ -131,16 +131,19 @@ describe('Metadata', () => {
     await b.broker.store.createTopic('a', 2, {});
     await b.broker.store.createTopic('b', 1, {});
     const c = await client(b);
+    // Internal topics (the group coordinator's __consumer_offsets) are listed too; leave them aside.
+    const mine = <T extends { name: string | null }>(topics: T[]) =>
+      topics.filter((t) => !b.broker.isInternalTopic(t.name ?? ''));
     const v0 = await c.request(3, 0, { topics: [] });
-    expect(v0.topics.map((t) => t.name)).toEqual(['a', 'b']);
+    expect(mine(v0.topics).map((t) => t.name)).toEqual(['a', 'b']);
     const v1all = await c.request(3, 1, { topics: null });
-    expect(v1all.topics.map((t) => [t.name, t.partitions.length])).toEqual([
+    expect(mine(v1all.topics).map((t) => [t.name, t.partitions.length])).toEqual([
       ['a', 2],
       ['b', 1],
     ]);
     expect(v1all.controllerId).toBe(0);
     expect(
-      v1all.topics[0].partitions.map((p) => [p.partitionIndex, p.leaderId, p.replicaNodes, p.isrNodes]),
+      mine(v1all.topics)[0].partitions.map((p) => [p.partitionIndex, p.leaderId, p.replicaNodes, p.isrNodes]),
     ).toEqual([
       [0, 0, [0], [0]],
       [1, 0, [0], [0]],
@@ -172,11 +175,13 @@ describe('Metadata', () => {
 
   it('flags topics registered as internal', async () => {
     const b = await broker();
-    await b.broker.store.createTopic('__consumer_offsets', 1, {});
-    b.broker.registerInternalTopic('__consumer_offsets');
+    await b.broker.store.createTopic('__sluice_test_internal', 1, {});
+    b.broker.registerInternalTopic('__sluice_test_internal');
     const c = await client(b);
     const res = await c.request(3, 1, { topics: null });
-    expect(res.topics.find((t) => t.name === '__consumer_offsets')?.isInternal).toBe(true);
+    expect(res.topics.find((t) => t.name === '__sluice_test_internal')?.isInternal).toBe(true);
+    const del = await c.request(20, 3, { topicNames: ['__sluice_test_internal'], timeoutMs: 1000 });
+    expect(del.responses[0].errorCode).toBe(ErrorCode.INVALID_TOPIC_EXCEPTION);
   });
 });
 
@@ -237,6 +242,55 @@ describe('Produce', () => {
     const res = await c.request(0, 3, produceBody('ghost', 0, await batch(['x'])));
     expect(res.responses[0].partitionResponses[0].errorCode).toBe(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
     expect(b.broker.store.partitionCount('ghost')).toBeUndefined();
+  });
+});
+
+describe('idempotent producers', () => {
+  const idem = (values: string[], producerId: bigint, producerEpoch: number, baseSequence: number) =>
+    buildRecordBatch({
+      records: values.map((v) => ({ value: v, timestamp: 1 })),
+      producerId,
+      producerEpoch,
+      baseSequence,
+    });
+
+  it('hands out producer ids, answers a retried batch with its original offset, and refuses gaps and stale epochs', async () => {
+    const b = await broker();
+    const c = await client(b);
+    const init = await c.request(22, 1, { transactionalId: null, transactionTimeoutMs: 60_000 });
+    expect(init.errorCode).toBe(0);
+    const other = await c.request(22, 1, { transactionalId: null, transactionTimeoutMs: 60_000 });
+    expect(other.producerId).not.toBe(init.producerId);
+    const pid = init.producerId;
+    const send = async (records: Buffer) =>
+      (await c.request(0, 7, produceBody('idem', 0, records))).responses[0].partitionResponses[0];
+    expect(await send(await idem(['a', 'b'], pid, 0, 0))).toMatchObject({ errorCode: 0, baseOffset: 0n });
+    expect(await send(await idem(['c'], pid, 0, 2))).toMatchObject({ errorCode: 0, baseOffset: 2n });
+    // The same batch again (a retry after a lost response): same offset, nothing written.
+    expect(await send(await idem(['a', 'b'], pid, 0, 0))).toMatchObject({ errorCode: 0, baseOffset: 0n });
+    expect(await send(await idem(['c'], pid, 0, 2))).toMatchObject({ errorCode: 0, baseOffset: 2n });
+    expect(b.broker.store.partition('idem', 0)!.highWatermark).toBe(3n);
+    expect((await send(await idem(['gap'], pid, 0, 7))).errorCode).toBe(
+      ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER,
+    );
+    expect(await send(await idem(['new epoch'], pid, 1, 0))).toMatchObject({ errorCode: 0, baseOffset: 3n });
+    expect((await send(await idem(['stale'], pid, 0, 3))).errorCode).toBe(ErrorCode.INVALID_PRODUCER_EPOCH);
+    expect(b.broker.store.partition('idem', 0)!.highWatermark).toBe(4n);
+    const txn = await c.request(22, 1, { transactionalId: 'tx-1', transactionTimeoutMs: 60_000 });
+    expect(txn.errorCode).toBe(ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED);
+  });
+
+  it('gives a rejected batch’s sequence back, so the producer’s retry is accepted', async () => {
+    const clock = new VirtualClock(1_700_000_000_000);
+    const b = await broker({ clock, quotas: { mode: 'reject', recordsPerSecond: 2 } });
+    const c = await client(b);
+    const pid = (await c.request(22, 0, { transactionalId: null, transactionTimeoutMs: 1000 })).producerId;
+    const send = async (records: Buffer) =>
+      (await c.request(0, 7, produceBody('idq', 0, records))).responses[0].partitionResponses[0];
+    expect((await send(await idem(['a', 'b'], pid, 0, 0))).errorCode).toBe(0);
+    expect((await send(await idem(['c'], pid, 0, 2))).errorCode).toBe(ErrorCode.THROTTLING_QUOTA_EXCEEDED);
+    await clock.advance(1000);
+    expect(await send(await idem(['c'], pid, 0, 2))).toMatchObject({ errorCode: 0, baseOffset: 2n });
   });
 });
 
@@ -357,6 +411,19 @@ describe('Fetch', () => {
       preferredReadReplica: -1,
       abortedTransactions: [],
     });
+  });
+
+  it('answers at once when min_bytes is 0, whatever max_wait_ms says', async () => {
+    const clock = new VirtualClock(1_700_000_000_000);
+    const b = await broker({ clock });
+    await b.broker.store.createTopic('zero', 1, {});
+    const c = await client(b);
+    const res = await c.request(
+      1,
+      11,
+      fetchBody('zero', [{ partition: 0, offset: 0n }], { maxWaitMs: 60_000, minBytes: 0 }),
+    );
+    expect(res.responses[0].partitions[0]).toMatchObject({ errorCode: 0, highWatermark: 0n });
   });
 
   it('serves stored bytes as sent, empty sets as zero-length bytes, and OFFSET_OUT_OF_RANGE past the end', async () => {
@@ -532,6 +599,35 @@ describe('admin APIs', () => {
       ['absent', ErrorCode.UNKNOWN_TOPIC_OR_PARTITION],
     ]);
     expect(b.broker.store.partitionCount('grow')).toBeUndefined();
+  });
+});
+
+describe('topic ids (CreateTopics v7, DeleteTopics v6)', () => {
+  it('returns the topic id on creation and deletes by id', async () => {
+    const b = await broker();
+    const c = await client(b);
+    const created = await c.request(19, 7, {
+      timeoutMs: 1000,
+      validateOnly: false,
+      topics: [{ name: 'ided', numPartitions: 2, replicationFactor: -1, assignments: [], configs: [] }],
+    });
+    const t = created.topics[0];
+    expect(t).toMatchObject({ name: 'ided', errorCode: 0, numPartitions: 2, replicationFactor: 1 });
+    expect(t.topicId).toBe(b.broker.store.topicId('ided'));
+    expect(t.topicId).not.toBe('AAAAAAAAAAAAAAAAAAAAAA');
+    expect(t.configs?.find((e) => e.name === 'retention.ms')).toMatchObject({ configSource: 5 });
+    const del = await c.request(20, 6, {
+      timeoutMs: 1000,
+      topics: [
+        { name: null, topicId: t.topicId! },
+        { name: null, topicId: 'AAAAAAAAAAAAAAAAAAAAAQ' },
+      ],
+    });
+    expect(del.responses.map((r) => [r.name, r.errorCode])).toEqual([
+      ['ided', 0],
+      [null, ErrorCode.UNKNOWN_TOPIC_ID],
+    ]);
+    expect(b.broker.store.partitionCount('ided')).toBeUndefined();
   });
 });
 

@@ -82,7 +82,9 @@ export function register(program: Command): void {
       };
       if (flags.quotaRecords === undefined && flags.quotaBytes === undefined) {
         if (command.getOptionValueSource('quotaMode') === 'cli') {
-          throw new InvalidArgumentError('--quota-mode needs a limit: add --quota-records and/or --quota-bytes');
+          throw new InvalidArgumentError(
+            '--quota-mode needs a limit: add --quota-records and/or --quota-bytes',
+          );
         }
       } else {
         options.quotas = {
