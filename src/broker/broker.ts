@@ -16,6 +16,7 @@ import { type BrokerCore, HandlerRegistry, type RequestContext } from './handler
 import { coreHandlers } from './handlers/index.js';
 import { openLogStore, type RecoverySummary } from './log-store.js';
 import { BrokerMetrics } from './metrics.js';
+import { restoreProducerStates } from './producer-recovery.js';
 import { ProducerStates } from './producer-state.js';
 import { ProduceQuotas } from './quotas.js';
 import { KafkaServer } from './server.js';
@@ -65,6 +66,8 @@ export class Broker implements BrokerCore {
     const { store, recovery } = await openLogStore(this.config, this.log);
     this.topicStore = store;
     this.recoverySummary = recovery;
+    const restored = restoreProducerStates(store, this.producers);
+    if (restored > 0) this.log.info({ batches: restored }, 'idempotent producer state rebuilt from the log');
     const server = new KafkaServer(
       {
         host: this.config.host,
