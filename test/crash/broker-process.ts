@@ -37,9 +37,9 @@ function exited(child: ChildProcess): Promise<void> {
 export function startBrokerProcess(
   dataDir: string,
   durability: 'sync' | 'async',
-  extraArgs: string[] = [],
-  timeoutMs = 20_000,
+  opts: { port?: number; timeoutMs?: number } = {},
 ): Promise<BrokerProcess> {
+  const timeoutMs = opts.timeoutMs ?? 20_000;
   return new Promise((resolve, reject) => {
     const child = spawn(
       process.execPath,
@@ -49,12 +49,11 @@ export function startBrokerProcess(
         CLI,
         'broker',
         '--port',
-        '0',
+        String(opts.port ?? 0),
         '--data-dir',
         dataDir,
         '--durability',
         durability,
-        ...extraArgs,
       ],
       { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, SLUICE_LOG_LEVEL: 'warn' } },
     );
