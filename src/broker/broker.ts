@@ -20,6 +20,7 @@ import { restoreProducerStates } from './producer-recovery.js';
 import { ProducerStates } from './producer-state.js';
 import { ProduceQuotas } from './quotas.js';
 import { KafkaServer } from './server.js';
+import type { LogManager } from './storage/index.js';
 import type { TopicStore } from './topic-store.js';
 import { TopicStoreError } from './topic-store.js';
 
@@ -44,6 +45,7 @@ export class Broker implements BrokerCore {
   readonly clock: Clock;
   readonly log: Logger;
   private topicStore: TopicStore | undefined;
+  private manager: LogManager | undefined;
   private server: KafkaServer | undefined;
   private readonly internalTopics = new Set<string>();
   private readonly creating = new Map<string, Promise<boolean>>();
@@ -63,8 +65,9 @@ export class Broker implements BrokerCore {
   /** Opens the logs and listens. Resolves with the bound address (the real port when started on 0). */
   async start(): Promise<{ host: string; port: number }> {
     if (this.server) throw new Error('broker already started');
-    const { store, recovery } = await openLogStore(this.config, this.log);
+    const { store, manager, recovery } = await openLogStore(this.config, this.log);
     this.topicStore = store;
+    this.manager = manager;
     this.recoverySummary = recovery;
     const restored = restoreProducerStates(store, this.producers);
     if (restored > 0) this.log.info({ batches: restored }, 'idempotent producer state rebuilt from the log');
@@ -86,6 +89,7 @@ export class Broker implements BrokerCore {
     } catch (err) {
       await store.close();
       this.topicStore = undefined;
+      this.manager = undefined;
       throw err;
     }
     this.server = server;
@@ -103,6 +107,7 @@ export class Broker implements BrokerCore {
     if (server) await server.stop(graceMs);
     const store = this.topicStore;
     this.topicStore = undefined;
+    this.manager = undefined;
     if (store) await store.close();
   }
 
@@ -114,6 +119,12 @@ export class Broker implements BrokerCore {
   get store(): TopicStore {
     if (!this.topicStore) throw new Error('broker is not running; call start() first');
     return this.topicStore;
+  }
+
+  /** Storage itself (partition logs, retention, stats), for callers that need more than the handlers' view. */
+  get logManager(): LogManager {
+    if (!this.manager) throw new Error('broker is not running; call start() first');
+    return this.manager;
   }
 
   /** What storage found and repaired when it opened the logs. */

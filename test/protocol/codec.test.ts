@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ApiKey, SUPPORTED_VERSIONS } from '../../src/protocol/api-keys.js';
 import {
   decodeRequest,
+  decodeRequestBody,
   decodeRequestHeader,
   decodeResponse,
   encodeApiVersionsFallback,
@@ -202,6 +203,19 @@ describe('rejections', () => {
     // Produce v2 is described but not advertised (min 3).
     const produce2 = encodeRequest(ApiKey.Produce, 2, 1, null, { acks: 1, timeoutMs: 1, topicData: [] });
     expect(() => decodeRequest(produce2.subarray(4))).toThrow(/Produce v2 is not supported/);
+  });
+
+  it('narrows bodies by API key and decodes bare bodies', () => {
+    const frame = encodeRequest(ApiKey.Heartbeat, 3, 1, 'c', {
+      groupId: 'g',
+      generationId: 4,
+      memberId: 'm',
+      groupInstanceId: null,
+    });
+    const decoded = decodeRequest(frame.subarray(4));
+    expect(() => requestBody(decoded, ApiKey.Fetch)).toThrow(/expected a Fetch request, got Heartbeat/);
+    const bare = frame.subarray(4 + decoded.header.bodyOffset);
+    expect(decodeRequestBody(ApiKey.Heartbeat, 3, bare)).toEqual(requestBody(decoded, ApiKey.Heartbeat));
   });
 
   it('rejects unknown API keys', () => {

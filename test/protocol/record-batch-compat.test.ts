@@ -15,7 +15,7 @@ import {
 } from '../../src/protocol/record-batch.js';
 
 const PYTHON = '/usr/bin/python3';
-const script = path.join(import.meta.dirname, 'fixtures', 'kafka_python_batches.py');
+const script = path.join(import.meta.dirname, 'fixtures', 'record-batch-kafka-python.py');
 
 function kafkaPythonAvailable(): boolean {
   try {

@@ -23,6 +23,7 @@ import {
   BATCH_HEADER_SIZE,
   CorruptRecordError,
   computeBatchCrc,
+  decodeRecords,
   InvalidRecordError,
   LOG_OVERHEAD,
   setBaseOffset,
@@ -129,7 +130,6 @@ export class PartitionLog {
   private failure: Error | undefined;
   private listeners = new Set<(hw: bigint) => void>();
   private flushTimer: { cancel(): void } | undefined;
-  private segmentsToSync = new Set<Segment>();
   private residentSealed: Segment[] = [];
   private dirNeedsSync = false;
 
@@ -267,6 +267,7 @@ export class PartitionLog {
     const write = seg.store.write(recordSet, start);
     if (this.config.durability === 'memory' && this.pending.length === 0) {
       // MemoryStore.write has already copied the bytes: publish now, so reads see them at once.
+      write.catch((err: Error) => this.fail(err));
       this.publish(seg, start + recordSet.length, this.nextOffset);
       return Promise.resolve(result);
     }
@@ -402,8 +403,7 @@ export class PartitionLog {
 
   /** One fsync per dirty segment (normally just the active one) for every append in `batch`. */
   private async groupCommit(batch: PendingAppend[]): Promise<void> {
-    const segs = new Set<Segment>(this.segmentsToSync);
-    this.segmentsToSync.clear();
+    const segs = new Set<Segment>();
     for (const p of batch) segs.add(p.segment);
     if (this.dirNeedsSync && this.dir) {
       this.dirNeedsSync = false;
@@ -427,7 +427,6 @@ export class PartitionLog {
   }
 
   private forget(seg: Segment): void {
-    this.segmentsToSync.delete(seg);
     const at = this.residentSealed.indexOf(seg);
     if (at >= 0) this.residentSealed.splice(at, 1);
   }
@@ -515,6 +514,21 @@ export class PartitionLog {
       if (found !== undefined) return BigInt(Math.max(found, this.lso));
     }
     return null;
+  }
+
+  /**
+   * Kafka's exact ListOffsets answer: the first *record* whose timestamp >= ts. Decodes (and
+   * decompresses) only the one batch that offsetForTimestamp found.
+   */
+  async offsetForTimestampExact(ts: bigint): Promise<bigint | null> {
+    const base = this.offsetForTimestamp(ts);
+    if (base === null) return null;
+    const { records } = this.read(base, 1);
+    if (records.length === 0) return base;
+    for (const r of await decodeRecords(records.subarray(0, LOG_OVERHEAD + records.readInt32BE(8)))) {
+      if (r.offset >= base && r.timestamp >= ts) return r.offset;
+    }
+    return base;
   }
 
   // --- long-poll ----------------------------------------------------------------------------------
@@ -651,8 +665,6 @@ export class PartitionLog {
 
   private async flushDirty(): Promise<void> {
     const segs = this.segments.filter((s) => s.dirty);
-    for (const s of this.segmentsToSync) if (!segs.includes(s)) segs.push(s);
-    this.segmentsToSync.clear();
     if (this.dirNeedsSync && this.dir) {
       this.dirNeedsSync = false;
       syncDirSync(this.dir, this.stats);

@@ -6,6 +6,7 @@ import { RecordTooLargeError } from '../../../src/broker/storage/errors.js';
 import { PartitionLog } from '../../../src/broker/storage/partition-log.js';
 import { VirtualClock } from '../../../src/flow/clock.js';
 import {
+  buildRecordBatch,
   CorruptRecordError,
   decodeRecords,
   readBatchHeader,
@@ -152,6 +153,24 @@ for (const durability of ['memory', 'async', 'sync'] as const) {
         const i = Math.ceil((ts - 10_001) / 100);
         expect(log.offsetForTimestamp(BigInt(ts))).toBe(BigInt(2 * Math.max(0, i)));
       }
+    });
+
+    it('finds the exact record for a timestamp inside a batch, compressed or not', async () => {
+      const { log } = await openLog(durability);
+      const recs = [5000, 5010, 4990, 5030].map((t, i) => ({ value: `v${i}`, timestamp: t }));
+      await log.append(await buildRecordBatch({ records: recs }));
+      await log.append(
+        await buildRecordBatch({
+          records: recs.map((r) => ({ ...r, timestamp: r.timestamp + 100 })),
+          compression: 'lz4',
+        }),
+      );
+      expect(await log.offsetForTimestampExact(5000n)).toBe(0n);
+      expect(await log.offsetForTimestampExact(5001n)).toBe(1n);
+      expect(await log.offsetForTimestampExact(5011n)).toBe(3n);
+      expect(await log.offsetForTimestampExact(5105n)).toBe(5n);
+      expect(await log.offsetForTimestampExact(5130n)).toBe(7n);
+      expect(await log.offsetForTimestampExact(5131n)).toBeNull();
     });
 
     it('rejects corrupt and oversized batches with Kafka error codes, appending nothing', async () => {
