@@ -10,7 +10,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { Kafka, logLevel, type Producer } from 'kafkajs';
+import { Kafka, logLevel, type Producer, type RecordMetadata } from 'kafkajs';
 import { afterAll, expect, it } from 'vitest';
 import { killChildren, run } from '../helpers/run.js';
 import { describeWithTools, PYTHON, tools } from '../helpers/tools.js';
@@ -73,31 +73,34 @@ async function produceThenKill(
   const lane = async (): Promise<void> => {
     while (!stopping) {
       const key = `r${round}-${seq++}`;
+      let meta: RecordMetadata;
       try {
-        const [meta] = await producer.send({
+        [meta] = await producer.send({
           topic: TOPIC,
           acks: -1,
           timeout: 5_000,
           messages: [{ key, value: key.padEnd(100, '.') }],
         });
-        expect(meta.errorCode).toBe(0);
-        const offsets = acked.get(meta.partition) ?? new Map<number, string>();
-        acked.set(meta.partition, offsets);
-        const offset = Number(meta.baseOffset);
-        // Two acks naming one offset would mean the broker handed out an offset twice.
-        expect(offsets.get(offset)).toBeUndefined();
-        offsets.set(offset, key);
-        acks++;
-        if (acks >= minAcks && !killed) {
-          killed = new Promise<void>((resolve) => setTimeout(resolve, Math.floor(Math.random() * 20))).then(
-            () => broker.kill9(),
-          );
-          killed.then(() => (stopping = true));
-        }
       } catch (err) {
         if (!killed) throw err;
         failed++;
         stopping = true;
+        continue;
+      }
+      // Outside the try: a broken expectation must fail the test, not pass for a send the kill cut off.
+      expect(meta.errorCode).toBe(0);
+      const offsets = acked.get(meta.partition) ?? new Map<number, string>();
+      acked.set(meta.partition, offsets);
+      const offset = Number(meta.baseOffset);
+      // Two acks naming one offset would mean the broker handed out an offset twice.
+      expect(offsets.get(offset)).toBeUndefined();
+      offsets.set(offset, key);
+      acks++;
+      if (acks >= minAcks && !killed) {
+        killed = new Promise<void>((resolve) => setTimeout(resolve, Math.floor(Math.random() * 20))).then(
+          () => broker.kill9(),
+        );
+        killed.then(() => (stopping = true));
       }
     }
   };
