@@ -18,6 +18,7 @@ import { type BrokerCore, HandlerRegistry, type RequestContext } from './handler
 import { coreHandlers } from './handlers/index.js';
 import { openLogStore, type RecoverySummary } from './log-store.js';
 import { BrokerMetrics } from './metrics.js';
+import { restoreProducerStates } from './producer-recovery.js';
 import { ProducerStates } from './producer-state.js';
 import { ProduceQuotas } from './quotas.js';
 import { KafkaServer } from './server.js';
@@ -71,6 +72,8 @@ export class Broker implements BrokerCore {
     this.topicStore = store;
     this.manager = manager;
     this.recoverySummary = recovery;
+    const restored = restoreProducerStates(store, this.producers);
+    if (restored > 0) this.log.info({ batches: restored }, 'idempotent producer state rebuilt from the log');
     try {
       this.groupCoordinator = await startBrokerGroups(this, store, this.config.groups);
     } catch (err) {

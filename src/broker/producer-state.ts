@@ -109,6 +109,24 @@ export class ProducerStates {
     };
   }
 
+  /**
+   * Re-learns a batch that is already in the log (called in log order at start-up), so that a producer
+   * retrying it after a broker crash gets its original offset back instead of a second copy.
+   */
+  restore(topic: string, partition: number, batch: ProducerBatch, baseOffset: bigint): void {
+    const key = `${topic}\u0000${partition}\u0000${batch.producerId}`;
+    let st = this.states.get(key);
+    if (st && batch.producerEpoch < st.epoch) return;
+    if (!st || batch.producerEpoch > st.epoch) {
+      st = { epoch: batch.producerEpoch, lastSeq: -1, recent: [] };
+      this.states.set(key, st);
+    }
+    const last = batch.baseSequence + Math.max(0, batch.recordCount - 1);
+    st.lastSeq = last;
+    st.recent.push({ firstSeq: batch.baseSequence, lastSeq: last, baseOffset: Promise.resolve(baseOffset) });
+    if (st.recent.length > RECENT) st.recent.shift();
+  }
+
   forgetTopic(topic: string): void {
     for (const key of this.states.keys()) if (key.startsWith(`${topic}\u0000`)) this.states.delete(key);
   }
