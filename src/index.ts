@@ -1,3 +1,3 @@
 // Public entry point: re-exports each layer's public API as it lands.
-export {};
 export * from './broker/index.js';
+export * from './flow/index.js';

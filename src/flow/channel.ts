@@ -1,6 +1,7 @@
 import { type Clock, realClock } from './clock.js';
 import { ChannelClosedError, ChannelOverflowError, requireNumber } from './errors.js';
 import { RingBuffer } from './ring-buffer.js';
+import type { Watermarks } from './watermarks.js';
 
 /**
  * What a full channel does with one more item:
@@ -39,6 +40,13 @@ export interface ChannelOptions<T> {
   random?: () => number;
   /** Used to measure how long senders were blocked. */
   clock?: Clock;
+  /**
+   * Watermarks the channel keeps up to date with its depth (or bytes, see `watermarkGauge`) on every
+   * change, so pressure is declared and relieved the moment the marks are crossed, without polling.
+   */
+  watermarks?: Watermarks;
+  /** What the watermarks measure. Default 'depth'. */
+  watermarkGauge?: 'depth' | 'bytes';
 }
 
 export interface ChannelStats {
@@ -85,14 +93,17 @@ interface SendWaiter<T> {
 }
 
 interface ReceiveWaiter<T> {
-  /** 0 for receive(), otherwise the most receiveMany() may return. */
+  /** 0 for receive(), ITERATOR for an iterator's next(), otherwise the most receiveMany() may return. */
   max: number;
   settled: boolean;
-  resolve: (value: T | T[]) => void;
+  resolve: (value: T | T[] | IteratorResult<T>) => void;
   reject: (reason: unknown) => void;
   signal: AbortSignal | undefined;
   onAbort: (() => void) | undefined;
 }
+
+/** Receive-waiter mode of an async iterator's next(): resolve with an IteratorResult. */
+const ITERATOR = -1;
 
 /** Shared so the fast path of send() allocates nothing. */
 const RESOLVED: Promise<void> = Promise.resolve();
@@ -120,6 +131,8 @@ export class Channel<T> implements AsyncIterable<T> {
   private readonly sampleEvery: number;
   private readonly sampleProbability: number | undefined;
   private readonly random: () => number;
+  private readonly watermarks: Watermarks | undefined;
+  private readonly gaugeBytes: boolean;
 
   private bytesQueued = 0;
   private state: 'open' | 'closed' | 'failed' = 'open';
@@ -180,6 +193,18 @@ export class Channel<T> implements AsyncIterable<T> {
     this.random = options.random ?? Math.random;
     this.clock = options.clock ?? realClock;
     this.buffer = new RingBuffer<T>(Math.min(this.capacity, 1024));
+    this.watermarks = options.watermarks;
+    this.gaugeBytes = options.watermarkGauge === 'bytes';
+    if (this.gaugeBytes && !this.sizes) {
+      throw new TypeError(
+        `channel "${this.name}": watermarkGauge 'bytes' needs sizeOf(item) to measure items`,
+      );
+    }
+  }
+
+  /** The watermarks this channel drives, if any (subscribe with `onChange`). */
+  get pressure(): Watermarks | undefined {
+    return this.watermarks;
   }
 
   /** Items queued now. */
@@ -365,15 +390,9 @@ export class Channel<T> implements AsyncIterable<T> {
           return Promise.resolve({ value, done: false });
         }
         if (this.state === 'closed') return Promise.resolve({ value: undefined, done: true });
-        return this.receive().then(
-          (value) => ({ value, done: false }),
-          (err: unknown) => {
-            if (err instanceof ChannelClosedError && err.channel === this.name && this.state === 'closed') {
-              return { value: undefined, done: true };
-            }
-            throw err;
-          },
-        );
+        if (this.state === 'failed') return Promise.reject(this.failure);
+        // Waits as an iterator waiter, resolved with the IteratorResult itself (no extra promise per item).
+        return this.waitForItems(ITERATOR, undefined) as unknown as Promise<IteratorResult<T>>;
       },
       // Leaving a for-await loop early must not close the channel: other readers may still use it.
       return: (): Promise<IteratorResult<T>> => Promise.resolve({ value: undefined, done: true }),
@@ -410,7 +429,9 @@ export class Channel<T> implements AsyncIterable<T> {
         this.waitingReceiverCount--;
         this.counters.received++;
         if (waiter.onAbort) waiter.signal!.removeEventListener('abort', waiter.onAbort);
-        waiter.resolve(waiter.max === 0 ? item : [item]);
+        waiter.resolve(
+          waiter.max === 0 ? item : waiter.max === ITERATOR ? { value: item, done: false } : [item],
+        );
         return;
       }
     }
@@ -420,12 +441,18 @@ export class Channel<T> implements AsyncIterable<T> {
       this.bytesQueued += size;
     }
     if (this.buffer.length > this.counters.maxDepth) this.counters.maxDepth = this.buffer.length;
+    if (this.watermarks) this.gauge();
+  }
+
+  private gauge(): void {
+    this.watermarks!.update(this.gaugeBytes ? this.bytesQueued : this.buffer.length);
   }
 
   private take(): T {
     const item = this.buffer.shift()!;
     if (this.sizes) this.bytesQueued -= this.sizes.shift()!;
     this.counters.received++;
+    if (this.watermarks) this.gauge();
     return item;
   }
 
@@ -448,6 +475,7 @@ export class Channel<T> implements AsyncIterable<T> {
     this.buffer.shift();
     if (this.sizes) this.bytesQueued -= this.sizes.shift()!;
     this.counters.dropped++;
+    if (this.watermarks) this.gauge();
   }
 
   /** Applies a discarding policy to an item that does not fit. Returns whether the item was kept. */
@@ -540,9 +568,9 @@ export class Channel<T> implements AsyncIterable<T> {
     while (this.senders.length > 0 && this.senders.peek()!.settled) this.senders.shift();
   }
 
-  private waitForItems(max: number, signal: AbortSignal | undefined): Promise<T | T[]> {
+  private waitForItems(max: number, signal: AbortSignal | undefined): Promise<T | T[] | IteratorResult<T>> {
     if (signal?.aborted) return Promise.reject(signal.reason);
-    return new Promise<T | T[]>((resolve, reject) => {
+    return new Promise<T | T[] | IteratorResult<T>>((resolve, reject) => {
       const waiter: ReceiveWaiter<T> = { max, settled: false, resolve, reject, signal, onAbort: undefined };
       if (signal) {
         waiter.onAbort = () => {
@@ -573,7 +601,8 @@ export class Channel<T> implements AsyncIterable<T> {
       w.settled = true;
       this.waitingReceiverCount--;
       if (w.onAbort) w.signal!.removeEventListener('abort', w.onAbort);
-      w.reject(this.readerError());
+      if (w.max === ITERATOR && this.state === 'closed') w.resolve({ value: undefined, done: true });
+      else w.reject(this.readerError());
     }
   }
 

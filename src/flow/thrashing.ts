@@ -1,6 +1,6 @@
 import { type Clock, realClock } from './clock.js';
 import { requireNumber } from './errors.js';
-import type { PressureTransition, Watermarks } from './watermarks.js';
+import { type PressureTransition, Watermarks, type WatermarksOptions } from './watermarks.js';
 
 export interface ThrashingDetectorOptions {
   /** Sliding window over which flips are counted (ms). */
@@ -9,6 +9,11 @@ export interface ThrashingDetectorOptions {
   maxFlips?: number;
   clock?: Clock;
   name?: string;
+  /**
+   * Watch a gauge directly: readings passed to `sample()` go through Watermarks with these marks
+   * (e.g. JStorm's: high 80% of the queue, low 5%, 4 consecutive samples each way).
+   */
+  marks?: Omit<WatermarksOptions, 'clock'>;
 }
 
 export interface Flip {
@@ -51,6 +56,8 @@ export class ThrashingDetector {
   private flips: Flip[] = [];
   private state = false;
   private readonly listeners = new Set<(report: ThrashingReport) => void>();
+  /** The detector's own watermarks, when built with `marks`. */
+  readonly watermarks: Watermarks | undefined;
 
   constructor(options: ThrashingDetectorOptions) {
     this.name = options.name ?? 'thrashing';
@@ -62,6 +69,21 @@ export class ThrashingDetector {
       integer: true,
     });
     this.clock = options.clock ?? realClock;
+    if (options.marks) {
+      this.watermarks = new Watermarks({ ...options.marks, clock: this.clock });
+      this.watch(this.watermarks);
+    }
+  }
+
+  /** Feeds one gauge reading through the detector's own watermarks (needs `marks`); returns the verdict. */
+  sample(level: number, now = this.clock.now()): ThrashingReport {
+    if (!this.watermarks) {
+      throw new Error(
+        `thrashing detector "${this.name}": sample() needs the marks option, or feed it with watch()/record()`,
+      );
+    }
+    this.watermarks.update(level, now);
+    return this.evaluate(now);
   }
 
   /** Whether the last evaluation found thrashing. */

@@ -20,6 +20,8 @@ export interface WatermarksOptions {
   low: number;
   /** Readings at or above `high` needed in a row before declaring (debounces a single spike). Default 1. */
   declareAfter?: number;
+  /** Readings at or below `low` needed in a row before relieving. Default 1. (JStorm samples 4 times each way.) */
+  relieveAfter?: number;
   clock?: Clock;
   name?: string;
 }
@@ -34,9 +36,11 @@ export class Watermarks {
   readonly high: number;
   readonly low: number;
   readonly declareAfter: number;
+  readonly relieveAfter: number;
   private readonly clock: Clock;
   private pressure = false;
   private highStreak = 0;
+  private lowStreak = 0;
   private lastLevel = 0;
   private stateSince: number;
   private lastEpisodeMs = 0;
@@ -54,6 +58,10 @@ export class Watermarks {
       );
     }
     this.declareAfter = requireNumber(`watermarks "${this.name}": declareAfter`, options.declareAfter ?? 1, {
+      min: 1,
+      integer: true,
+    });
+    this.relieveAfter = requireNumber(`watermarks "${this.name}": relieveAfter`, options.relieveAfter ?? 1, {
       min: 1,
       integer: true,
     });
@@ -94,8 +102,11 @@ export class Watermarks {
     return now - this.stateSince;
   }
 
-  /** Feeds a gauge reading; returns the transition it caused, if any (and tells the listeners). */
-  update(level: number, now = this.clock.now()): PressureTransition | undefined {
+  /**
+   * Feeds a gauge reading; returns the transition it caused, if any (and tells the listeners). The
+   * clock is only read when a transition happens, so calling this on every queue operation is cheap.
+   */
+  update(level: number, now?: number): PressureTransition | undefined {
     this.lastLevel = level;
     if (!this.pressure) {
       if (level < this.high) {
@@ -106,7 +117,12 @@ export class Watermarks {
       this.highStreak = 0;
       return this.transition('declared', level, now);
     }
-    if (level > this.low) return undefined;
+    if (level > this.low) {
+      this.lowStreak = 0;
+      return undefined;
+    }
+    if (++this.lowStreak < this.relieveAfter) return undefined;
+    this.lowStreak = 0;
     return this.transition('relieved', level, now);
   }
 
@@ -116,7 +132,12 @@ export class Watermarks {
     return () => this.listeners.delete(listener);
   }
 
-  private transition(transition: PressureTransition, level: number, now: number): PressureTransition {
+  private transition(
+    transition: PressureTransition,
+    level: number,
+    at: number | undefined,
+  ): PressureTransition {
+    const now = at ?? this.clock.now();
     const previousStateMs = now - this.stateSince;
     if (transition === 'declared') {
       this.pressure = true;

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 
 // Runs the built CLI, as a user would (`npm test` builds before running vitest).
 const built = existsSync('dist/cli/main.js');
+if (!built) console.warn('test/cli/simulate.test.ts: SKIPPED, dist/ is missing: run `npm run build` first');
 const run = (args: string[]) => {
   const r = spawnSync(process.execPath, ['bin/sluice.js', 'simulate', ...args], { encoding: 'utf8' });
   return { code: r.status, out: r.stdout, err: r.stderr };
@@ -73,6 +74,20 @@ describe.skipIf(!built)('sluice simulate (built CLI)', () => {
     expect(result.verdict).toMatch(/180,000 behind/);
   });
 
+  it('--policy all prints the four strategies side by side', () => {
+    const { code, out } = run(['--produce', '1000', '--consume', '100', '--policy', 'all']);
+    expect(code).toBe(0);
+    expect(out).toMatch(/policy\s+delivered\s+lost\s+max queued\s+peak memory\s+oldest at end\s+outcome/);
+    for (const p of ['block', 'buffer', 'drop', 'sample']) expect(out).toMatch(new RegExp(`^${p}: `, 'm'));
+    const json = JSON.parse(run(['--produce', '1000', '--consume', '100', '--policy', 'all', '--json']).out);
+    expect(json.map((r: { options: { policy: string } }) => r.options.policy)).toEqual([
+      'block',
+      'buffer',
+      'drop',
+      'sample',
+    ]);
+  });
+
   it('explains bad input and exits non-zero', () => {
     const missing = run(['--produce', '1000']);
     expect(missing.code).toBe(1);
@@ -87,9 +102,4 @@ describe.skipIf(!built)('sluice simulate (built CLI)', () => {
     const burst = run(['--produce', '10', '--consume', '10', '--burst-rate', '100']);
     expect(burst.err).toMatch(/needs all three of --burst-rate, --burst-seconds and --burst-every/);
   });
-});
-
-it.runIf(!built)('sluice simulate CLI tests need a build first', () => {
-  // Loud rather than silent: `npm test` builds before vitest; a bare `vitest run` does not.
-  console.warn('test/cli/simulate.test.ts: dist/ is missing, run `npm run build` to test the built CLI');
 });

@@ -195,6 +195,33 @@ describe('Channel: abort, close and fail', () => {
     expect(ch.done).toBe(true);
   });
 
+  it('an iterator waiting on an empty channel gets items as they come, then ends on close or throws on fail', async () => {
+    const ch = new Channel<number>({ capacity: 2 });
+    const got: number[] = [];
+    const reading = (async () => {
+      for await (const x of ch) got.push(x);
+    })();
+    await Promise.resolve();
+    ch.trySend(1);
+    await new Promise((r) => setImmediate(r));
+    ch.trySend(2);
+    await new Promise((r) => setImmediate(r));
+    ch.close();
+    await reading;
+    expect(got).toEqual([1, 2]);
+
+    const failing = new Channel<number>({ capacity: 2 });
+    const boom = new Error('boom');
+    const reader = (async () => {
+      for await (const _ of failing) {
+        // nothing arrives
+      }
+    })();
+    await Promise.resolve();
+    failing.fail(boom);
+    await expect(reader).rejects.toBe(boom);
+  });
+
   it('close wakes idle readers with the end', async () => {
     const ch = new Channel<number>({ capacity: 2 });
     const waiting = ch.receive();

@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import {
+  comparePolicies,
   niceInterval,
   renderChart,
+  renderComparison,
   renderReport,
   type SimulationOptions,
   type SimulationResult,
@@ -211,8 +213,28 @@ describe('simulate: other shapes', () => {
       /time\s+produced\s+consumed\s+queued\s+dropped\s+lag\s+oldest\s+producer ev\/s\s+memory/,
     );
     expect(text).toContain(`verdict: ${r.verdict}`);
+    expect(text).toMatch(
+      /backpressure \(watermarks at 80% \/ 50% of the queue\): first declared at 8\.9 s, once; no thrashing/,
+    );
     const chart = renderChart(r).split('\n');
     expect(chart[1]).toMatch(/^10,000 ┤ +▂▇█+$/); // the top row fills once the queue is full
     expect(chart[8]).toMatch(/^ +0 ┤▆█+$/);
+  });
+
+  it('compares the four strategies on one scenario', () => {
+    const results = comparePolicies({ produceRate: 1000, consumeRate: 100, durationSec: 60 });
+    expect(results.map((r) => r.options.policy)).toEqual(['block', 'buffer', 'drop', 'sample']);
+    const [block, buffer, drop, sample] = results;
+    // Same consumer, same delivered count; what differs is where the excess goes.
+    for (const r of results) expect(r.totals.consumed).toBe(5_999);
+    expect(block.totals.produced).toBe(16_000);
+    expect(buffer.totals.maxQueued).toBe(54_000);
+    expect(drop.totals.dropped).toBe(44_000);
+    expect(sample.totals.sampled).toBe(4_400);
+    const text = renderComparison(results);
+    expect(text).toMatch(/queue bound: block 10,000, buffer unbounded, drop 10,000, sample 10,000/);
+    expect(text).toMatch(/^block\s+5,999\s+0\s+10,000\s+9\.8 MiB\s+54 s\s+producer held to 100 ev\/s$/m);
+    expect(text).toMatch(/^buffer\s+5,999\s+0\s+54,000\s+52\.7 MiB\s+54 s\s+54,001 behind and growing$/m);
+    expect(text).toMatch(/^drop\s+5,999\s+44,000 .* 73% of events dropped$/m);
   });
 });

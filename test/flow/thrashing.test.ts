@@ -89,4 +89,32 @@ describe('ThrashingDetector', () => {
     });
     expect(detector.evaluate().thrashing).toBe(false);
   });
+
+  it('samples a gauge itself, JStorm style: 4 readings over 80% declare, 4 under 5% relieve', () => {
+    const clock = new VirtualClock();
+    const detector = new ThrashingDetector({
+      windowMs: 60_000,
+      maxFlips: 4,
+      clock,
+      marks: { high: 800, low: 50, declareAfter: 4, relieveAfter: 4 },
+    });
+    // A queue of 1000 that fills in 1 s, stays full 1 s, drains in 1 s and sits empty 2 s, over and over.
+    let report = detector.evaluate();
+    for (let t = 0; t <= 60_000; t += 250) {
+      const phase = t % 5000;
+      const level = phase < 1000 ? phase : phase < 2000 ? 1000 : phase < 3000 ? 3000 - phase : 0;
+      report = detector.sample(level, t);
+    }
+    expect(report.thrashing).toBe(true);
+    expect(detector.watermarks!.declaredCount).toBe(12);
+    // Three readings over the mark are not enough to declare.
+    const strict = new ThrashingDetector({
+      windowMs: 1000,
+      clock,
+      marks: { high: 10, low: 1, declareAfter: 4 },
+    });
+    for (const level of [20, 20, 20, 0]) strict.sample(level);
+    expect(strict.watermarks!.inPressure).toBe(false);
+    expect(() => new ThrashingDetector({ windowMs: 1000 }).sample(5)).toThrow(/needs the marks option/);
+  });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { VirtualClock, type WatermarkEvent, Watermarks } from '../../src/flow/index.js';
+import { Channel, VirtualClock, type WatermarkEvent, Watermarks } from '../../src/flow/index.js';
 
 describe('Watermarks', () => {
   it('declares at the high mark, holds between the marks, relieves at the low mark', () => {
@@ -53,5 +53,38 @@ describe('Watermarks', () => {
   it('rejects marks the wrong way round', () => {
     expect(() => new Watermarks({ high: 10, low: 20 })).toThrow(/low \(20\) must not be above high \(10\)/);
     expect(() => new Watermarks({ high: Number.NaN, low: 1 })).toThrow(/must be a number/);
+  });
+
+  it('a channel drives its watermarks on every change, without polling', async () => {
+    const clock = new VirtualClock();
+    const wm = new Watermarks({ high: 8, low: 2, clock });
+    const ch = new Channel<number>({ capacity: 10, watermarks: wm, clock });
+    const seen: string[] = [];
+    ch.pressure!.onChange((e) => seen.push(`${e.transition}@${e.level}`));
+    for (let i = 0; i < 7; i++) ch.trySend(i);
+    expect(wm.inPressure).toBe(false);
+    ch.trySend(7);
+    expect(seen).toEqual(['declared@8']);
+    for (let i = 0; i < 5; i++) ch.tryReceive();
+    expect(wm.inPressure).toBe(true); // 3 left: between the marks
+    await ch.receive();
+    expect(seen).toEqual(['declared@8', 'relieved@2']);
+  });
+
+  it('can watch bytes instead of items', () => {
+    const wm = new Watermarks({ high: 100, low: 10 });
+    const ch = new Channel<string>({
+      capacity: 100,
+      sizeOf: (s) => s.length,
+      watermarks: wm,
+      watermarkGauge: 'bytes',
+    });
+    ch.trySend('x'.repeat(60));
+    expect(wm.inPressure).toBe(false);
+    ch.trySend('y'.repeat(40));
+    expect(wm.inPressure).toBe(true);
+    expect(() => new Channel({ capacity: 1, watermarks: wm, watermarkGauge: 'bytes' })).toThrow(
+      /needs sizeOf/,
+    );
   });
 });

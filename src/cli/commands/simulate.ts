@@ -1,9 +1,12 @@
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import {
+  comparePolicies,
+  renderComparison,
   renderReport,
   SIMULATION_POLICIES,
   type SimulationOptions,
   type SimulationPolicy,
+  type SimulationResult,
   simulate,
 } from '../../flow/index.js';
 
@@ -25,7 +28,7 @@ interface Flags {
   produce: number;
   consume?: number;
   processingMs?: number;
-  policy: SimulationPolicy;
+  policy: SimulationPolicy | 'all';
   capacity?: number;
   duration: number;
   failureRate?: number;
@@ -42,7 +45,7 @@ interface Flags {
 }
 
 /** Maps the command line onto the simulation's options (validation of values happens in the model). */
-export function toSimulationOptions(f: Flags): SimulationOptions {
+export function toSimulationOptions(f: Flags & { policy: SimulationPolicy }): SimulationOptions {
   const burstFlags = [f.burstRate, f.burstSeconds, f.burstEvery];
   const burstGiven = burstFlags.filter((v) => v !== undefined).length;
   if (burstGiven > 0 && burstGiven < 3) {
@@ -85,9 +88,9 @@ export function register(program: Command): void {
     .addOption(
       new Option(
         '--policy <policy>',
-        'what a full queue does: block the producer, buffer everything, drop new events, or sample them',
+        'what a full queue does: block the producer, buffer everything, drop new events, or sample them; all: compare the four',
       )
-        .choices(SIMULATION_POLICIES as string[])
+        .choices([...SIMULATION_POLICIES, 'all'])
         .default('block'),
     )
     .option('--capacity <events>', 'queue bound (default 10000; unbounded for buffer)', number('--capacity'))
@@ -133,27 +136,36 @@ export function register(program: Command): void {
 Examples:
   $ sluice simulate --produce 1000 --consume 100 --policy block --capacity 10000 --duration 60
   $ sluice simulate --produce 1000 --consume 100 --policy drop
+  $ sluice simulate --produce 1000 --consume 100 --policy all          # the four strategies side by side
   $ sluice simulate --produce 100 --consume 100 --failure-rate 50% --policy buffer --duration 3600
   $ sluice simulate --produce 100 --processing-ms 5 --burst-rate 1000 --burst-seconds 5 --burst-every 60 --duration 300`,
     )
     .action((flags: Flags) => {
-      const result = simulate(toSimulationOptions(flags));
-      if (flags.json) {
-        const { options, ...rest } = result;
-        const serializable = {
-          options: {
-            ...options,
-            capacity: jsonNumber(options.capacity),
-            maxRetries: jsonNumber(options.maxRetries),
-            memoryLimitBytes: jsonNumber(options.memoryLimitBytes),
-          },
-          ...rest,
-        };
-        process.stdout.write(`${JSON.stringify(serializable, null, 2)}\n`);
-      } else {
-        process.stdout.write(renderReport(result));
+      if (flags.policy === 'all') {
+        const results = comparePolicies(toSimulationOptions({ ...flags, policy: 'block' }));
+        process.stdout.write(
+          flags.json ? `${JSON.stringify(results.map(toJson), null, 2)}\n` : renderComparison(results),
+        );
+        return;
       }
+      const result = simulate(toSimulationOptions({ ...flags, policy: flags.policy }));
+      process.stdout.write(
+        flags.json ? `${JSON.stringify(toJson(result), null, 2)}\n` : renderReport(result),
+      );
     });
+}
+
+function toJson(result: SimulationResult) {
+  const { options, ...rest } = result;
+  return {
+    options: {
+      ...options,
+      capacity: jsonNumber(options.capacity),
+      maxRetries: jsonNumber(options.maxRetries),
+      memoryLimitBytes: jsonNumber(options.memoryLimitBytes),
+    },
+    ...rest,
+  };
 }
 
 /** JSON has no Infinity: unbounded values are written as null. */

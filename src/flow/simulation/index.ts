@@ -1,3 +1,10 @@
 export * from './model.js';
 export * from './options.js';
-export { describeScenario, renderChart, renderReport, renderTable } from './report.js';
+export {
+  describePressure,
+  describeScenario,
+  renderChart,
+  renderComparison,
+  renderReport,
+  renderTable,
+} from './report.js';

@@ -365,3 +365,8 @@ export function simulate(input: SimulationOptions): SimulationResult {
   };
   return { ...partial, verdict: verdictFor(partial) };
 }
+
+/** Runs the same scenario under each of the four policies, for a side-by-side answer. */
+export function comparePolicies(input: Omit<SimulationOptions, 'policy'>): SimulationResult[] {
+  return (['block', 'buffer', 'drop', 'sample'] as const).map((policy) => simulate({ ...input, policy }));
+}

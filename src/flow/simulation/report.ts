@@ -1,4 +1,4 @@
-import { bytes, int, num } from './format.js';
+import { bytes, int, num, pct } from './format.js';
 import type { SimulationResult } from './model.js';
 
 /** A one-line description of the scenario. */
@@ -78,16 +78,90 @@ export function renderChart(r: SimulationResult, height = 8): string {
   return lines.join('\n');
 }
 
+/** What the queue's watermarks (80% / 50% of its bound) saw. */
+export function describePressure(r: SimulationResult): string | undefined {
+  const t = r.totals;
+  if (t.pressureDeclaredAtSec === undefined) return undefined;
+  const times = t.pressureDeclarations === 1 ? 'once' : `${t.pressureDeclarations} times`;
+  return `backpressure (watermarks at 80% / 50% of the queue): first declared at ${num(t.pressureDeclaredAtSec)} s, ${times}; ${t.thrashing ? 'thrashing (declared and relieved over and over)' : 'no thrashing'}`;
+}
+
 /** Everything a person wants to read: scenario, table, verdict, chart. */
 export function renderReport(r: SimulationResult): string {
+  const pressure = describePressure(r);
   return [
     `sluice simulate: ${describeScenario(r)}`,
     '',
     renderTable(r),
     '',
     `verdict: ${r.verdict}`,
+    ...(pressure ? [pressure] : []),
     '',
     renderChart(r),
+    '',
+  ].join('\n');
+}
+
+/** The outcome of one policy in a few words, for the comparison table. */
+function outcome(r: SimulationResult): string {
+  const t = r.totals;
+  if (t.crashedAtSec !== undefined)
+    return `out of memory at ${num(t.crashedAtSec)} s, ${int(t.lostInCrash)} lost`;
+  const lost = t.dropped + t.deadLettered;
+  switch (r.options.policy) {
+    case 'block':
+      return t.fullAtSec === undefined
+        ? 'never full'
+        : `producer held to ${num(r.rows[r.rows.length - 1].producerRate)} ev/s`;
+    case 'buffer':
+      return r.growthPerSec > 0 ? `${int(t.lag)} behind and growing` : 'keeps up';
+    case 'drop':
+      return lost > 0 ? `${pct(lost / Math.max(1, t.produced))} of events dropped` : 'nothing dropped';
+    case 'sample':
+      return lost > 0
+        ? `1 in ${r.options.sampleEvery} of the overflow kept, ${pct(lost / Math.max(1, t.produced))} discarded`
+        : 'nothing sampled out';
+  }
+}
+
+/** The four strategies side by side (`sluice simulate --policy all`). */
+export function renderComparison(results: SimulationResult[]): string {
+  const first = results[0];
+  const header = ['policy', 'delivered', 'lost', 'max queued', 'peak memory', 'oldest at end', 'outcome'];
+  const body = results.map((r) => {
+    const t = r.totals;
+    const lastRow = r.rows[r.rows.length - 1];
+    return [
+      r.options.policy,
+      int(t.consumed),
+      int(t.dropped + t.deadLettered + t.lostInCrash),
+      int(t.maxQueued),
+      bytes(t.maxMemoryBytes),
+      `${num((lastRow?.oldestAgeMs ?? 0) / 1000)} s`,
+      outcome(r),
+    ];
+  });
+  const widths = header.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => (i === 0 || i === cells.length - 1 ? c.padEnd(widths[i]) : c.padStart(widths[i])))
+      .join('  ')
+      .trimEnd();
+  const bounds = results.map(
+    (r) =>
+      `${r.options.policy} ${Number.isFinite(r.options.capacity) ? int(r.options.capacity) : 'unbounded'}`,
+  );
+  const scenario = describeScenario(first).replace(
+    /; policy [a-z]+, [^;]+;/,
+    `; queue bound: ${bounds.join(', ')};`,
+  );
+  return [
+    `sluice simulate: ${scenario}; the four strategies side by side`,
+    '',
+    line(header),
+    ...body.map(line),
+    '',
+    ...results.map((r) => `${r.options.policy}: ${r.verdict}`),
     '',
   ].join('\n');
 }
