@@ -30,13 +30,23 @@ export interface KafkaSourceOptions {
   offsetFetchConcurrency?: number;
 }
 
+interface TimestampLookup {
+  topic: string;
+  partition: number;
+  offset: number;
+  targets: PartitionObservation[];
+}
+
 type Tp = string; // "topic\0partition"
 const tpKey = (topic: string, partition: number): Tp => `${topic}\u0000${partition}`;
 
 export class KafkaLagSource {
   private readonly cluster: Cluster;
-  /** Record timestamp at (partition, offset); one entry per partition: the last committed offset looked up. */
-  private readonly timestampCache = new Map<Tp, { offset: number; timestamp: number }>();
+  /**
+   * Record timestamp by "partition\0offset", for the committed offsets of the last cycle only: a
+   * record's timestamp never changes, and entries no group sits at any more are dropped.
+   */
+  private timestampCache = new Map<string, number>();
 
   constructor(
     private readonly admin: Admin,
@@ -260,62 +270,71 @@ export class KafkaLagSource {
       { topic: string; partition: number; offset: number; targets: PartitionObservation[] }
     >();
     let budget = this.options.maxTimestampFetches;
+    const kept = new Map<string, number>();
     for (const g of groups) {
       for (const p of g.partitions) {
         if (p.committed === null || p.committed >= p.logEnd) continue;
         const offset = Math.max(p.committed, p.logStart);
-        const key = tpKey(p.topic, p.partition);
-        const cached = this.timestampCache.get(key);
-        if (cached && cached.offset === offset) {
-          p.committedRecordTimestamp = cached.timestamp;
+        const key = `${tpKey(p.topic, p.partition)}\u0000${offset}`;
+        const cached = this.timestampCache.get(key) ?? kept.get(key);
+        if (cached !== undefined) {
+          p.committedRecordTimestamp = cached;
+          kept.set(key, cached);
           continue;
         }
-        const pending = need.get(`${key}\u0000${offset}`);
+        const pending = need.get(key);
         if (pending) pending.targets.push(p);
         else if (budget > 0) {
           budget--;
-          need.set(`${key}\u0000${offset}`, { topic: p.topic, partition: p.partition, offset, targets: [p] });
+          need.set(key, { topic: p.topic, partition: p.partition, offset, targets: [p] });
         }
       }
     }
+    this.timestampCache = kept;
     if (need.size === 0) return;
-    const list = [...need.values()];
-    const chunk = 1000;
-    for (let i = 0; i < list.length; i += chunk) {
-      const part = list.slice(i, i + chunk);
-      try {
-        const res = await fetchRecords(this.cluster, {
-          partitions: part.map((p) => ({
-            topic: p.topic,
-            partition: p.partition,
-            offset: BigInt(p.offset),
-            maxBytes: 1,
-          })),
-          maxBytes: part.length * 16_384,
-          minBytes: 0,
-          maxWaitMs: 0,
-        });
-        const byTp = new Map(res.partitions.map((r) => [tpKey(r.topic, r.partition), r]));
-        for (const p of part) {
-          const r = byTp.get(tpKey(p.topic, p.partition));
-          if (!r || r.error) {
-            if (r?.error)
-              errors.push(`timestamp of ${p.topic}/${p.partition}@${p.offset}: ${r.error.message}`);
-            continue;
-          }
-          const first = r.records.find((x) => x.offset >= BigInt(p.offset));
-          if (!first) continue;
-          this.timestampCache.set(tpKey(p.topic, p.partition), {
-            offset: p.offset,
-            timestamp: first.timestamp,
-          });
-          for (const t of p.targets) t.committedRecordTimestamp = first.timestamp;
-        }
-      } catch (err) {
-        if (err instanceof KafkaBrokerError || err instanceof Error)
-          errors.push(`timestamp fetch: ${err.message}`);
-      }
+    // A Fetch names each partition once: groups at different offsets of one partition go in later rounds.
+    const rounds: TimestampLookup[][] = [];
+    const depth = new Map<Tp, number>();
+    for (const n of need.values()) {
+      const tp = tpKey(n.topic, n.partition);
+      const d = depth.get(tp) ?? 0;
+      depth.set(tp, d + 1);
+      (rounds[d] ??= []).push(n);
     }
+    const chunk = 1000;
+    for (const list of rounds)
+      for (let i = 0; i < list.length; i += chunk) {
+        const part = list.slice(i, i + chunk);
+        try {
+          const res = await fetchRecords(this.cluster, {
+            partitions: part.map((p) => ({
+              topic: p.topic,
+              partition: p.partition,
+              offset: BigInt(p.offset),
+              maxBytes: 1,
+            })),
+            maxBytes: part.length * 16_384,
+            minBytes: 0,
+            maxWaitMs: 0,
+          });
+          const byTp = new Map(res.partitions.map((r) => [tpKey(r.topic, r.partition), r]));
+          for (const p of part) {
+            const r = byTp.get(tpKey(p.topic, p.partition));
+            if (!r || r.error) {
+              if (r?.error)
+                errors.push(`timestamp of ${p.topic}/${p.partition}@${p.offset}: ${r.error.message}`);
+              continue;
+            }
+            const first = r.records.find((x) => x.offset >= BigInt(p.offset));
+            if (!first) continue;
+            this.timestampCache.set(`${tpKey(p.topic, p.partition)}\u0000${p.offset}`, first.timestamp);
+            for (const t of p.targets) t.committedRecordTimestamp = first.timestamp;
+          }
+        } catch (err) {
+          if (err instanceof KafkaBrokerError || err instanceof Error)
+            errors.push(`timestamp fetch: ${err.message}`);
+        }
+      }
   }
 }
 
