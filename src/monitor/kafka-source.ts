@@ -265,10 +265,7 @@ export class KafkaLagSource {
    * leader, skipped when the committed offset has not moved since the last lookup.
    */
   private async readTimestamps(groups: GroupObservation[], errors: string[]): Promise<void> {
-    const need = new Map<
-      Tp,
-      { topic: string; partition: number; offset: number; targets: PartitionObservation[] }
-    >();
+    const need = new Map<string, TimestampLookup>();
     let budget = this.options.maxTimestampFetches;
     const kept = new Map<string, number>();
     for (const g of groups) {
