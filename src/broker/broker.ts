@@ -12,6 +12,8 @@ import {
 } from '../protocol/codec.js';
 import { type BrokerConfig, type BrokerOptions, resolveBrokerConfig } from './config.js';
 import { CloseConnection, type ConnectionInfo, type DispatchOutcome } from './connection.js';
+import { startBrokerGroups } from './groups/broker-groups.js';
+import type { GroupCoordinator } from './groups/coordinator.js';
 import { type BrokerCore, HandlerRegistry, type RequestContext } from './handler.js';
 import { coreHandlers } from './handlers/index.js';
 import { openLogStore, type RecoverySummary } from './log-store.js';
@@ -20,8 +22,6 @@ import { ProduceQuotas } from './quotas.js';
 import { KafkaServer } from './server.js';
 import type { TopicStore } from './topic-store.js';
 import { TopicStoreError } from './topic-store.js';
-import type { GroupCoordinator } from './groups/coordinator.js';
-import { startBrokerGroups } from './groups/broker-groups.js';
 
 const API_VERSIONS = 18;
 

@@ -144,12 +144,29 @@ describeWithTools('kcat (librdkafka 2.0.2) against the broker', [tools.kcat()], 
   });
 
   it('sees Kinesis-style throttling errors when a reject-mode quota is exceeded (the module’s step 4)', async () => {
-    const limited = await startTestBroker({ durability: 'memory', quotas: { mode: 'reject', recordsPerSecond: 100 } });
+    const limited = await startTestBroker({
+      durability: 'memory',
+      quotas: { mode: 'reject', recordsPerSecond: 100 },
+    });
     try {
       const input = `${Array.from({ length: 300 }, (_, i) => `event-${i}`).join('\n')}\n`;
       const res = await run(
         'kcat',
-        ['-b', limited.bootstrap, '-X', 'broker.address.family=v4', '-P', '-t', 'shard', '-p', '0', '-X', 'batch.num.messages=10', '-X', 'message.timeout.ms=10000'],
+        [
+          '-b',
+          limited.bootstrap,
+          '-X',
+          'broker.address.family=v4',
+          '-P',
+          '-t',
+          'shard',
+          '-p',
+          '0',
+          '-X',
+          'batch.num.messages=10',
+          '-X',
+          'message.timeout.ms=10000',
+        ],
         { input, allowFailure: true, timeoutMs: 20_000 },
       );
       const failures = res.stderr.split('\n').filter((l) => l.includes('Delivery failed'));
@@ -167,13 +184,32 @@ describeWithTools('kcat (librdkafka 2.0.2) against the broker', [tools.kcat()], 
   });
 
   it('delivers everything under a throttle-mode quota, with the broker reporting throttle time', async () => {
-    const limited = await startTestBroker({ durability: 'memory', quotas: { mode: 'throttle', recordsPerSecond: 200 } });
+    const limited = await startTestBroker({
+      durability: 'memory',
+      quotas: { mode: 'throttle', recordsPerSecond: 200 },
+    });
     try {
       const input = `${Array.from({ length: 300 }, (_, i) => `event-${i}`).join('\n')}\n`;
-      await run('kcat', ['-b', limited.bootstrap, '-X', 'broker.address.family=v4', '-P', '-t', 'kafka-way', '-p', '0', '-X', 'batch.num.messages=50'], {
-        input,
-        timeoutMs: 20_000,
-      });
+      await run(
+        'kcat',
+        [
+          '-b',
+          limited.bootstrap,
+          '-X',
+          'broker.address.family=v4',
+          '-P',
+          '-t',
+          'kafka-way',
+          '-p',
+          '0',
+          '-X',
+          'batch.num.messages=50',
+        ],
+        {
+          input,
+          timeoutMs: 20_000,
+        },
+      );
       expect(limited.broker.store.partition('kafka-way', 0)!.highWatermark).toBe(300n);
       expect((await limited.broker.metrics.produceThrottleMs.get()).values[0].value).toBeGreaterThan(0);
     } finally {

@@ -24,8 +24,9 @@ export const fetchHandler: ApiHandler<FetchRequest, FetchResponse> = {
     for (;;) {
       const { responses, bytes, errors, waits } = readAll(request, ctx);
       const remaining = deadline - clock.now();
+      // min_bytes 0 means "answer at once", as in Kafka.
       if (
-        bytes >= Math.max(1, request.minBytes) ||
+        bytes >= request.minBytes ||
         errors ||
         remaining <= 0 ||
         ctx.connection.signal.aborted
