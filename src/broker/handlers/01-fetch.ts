@@ -25,12 +25,7 @@ export const fetchHandler: ApiHandler<FetchRequest, FetchResponse> = {
       const { responses, bytes, errors, waits } = readAll(request, ctx);
       const remaining = deadline - clock.now();
       // min_bytes 0 means "answer at once", as in Kafka.
-      if (
-        bytes >= request.minBytes ||
-        errors ||
-        remaining <= 0 ||
-        ctx.connection.signal.aborted
-      ) {
+      if (bytes >= request.minBytes || errors || remaining <= 0 || ctx.connection.signal.aborted) {
         return { throttleTimeMs: 0, errorCode: 0, sessionId: 0, responses };
       }
       await waitForAny(waits, remaining, ctx);
