@@ -104,6 +104,9 @@ try {
 
   interface OursResult {
     cycles: number[];
+    observeMs: number[];
+    evaluateMs: number[];
+    scrapeMs: number;
     firstFullReportMs: number;
     rssMb: number;
     heapMb: number;

@@ -4,7 +4,9 @@ import { Gauge, Histogram, Registry } from 'prom-client';
  * The monitor's Prometheus metrics in a Registry of its own (the service exposes it at /metrics). Names:
  * the lab's (kafka_consumer_group_lag_total, kafka_consumer_group_lag, kafka_lag_status,
  * kafka_lag_rate_of_change), kafka-lag-exporter's for lag in seconds, and Sluice's for the rest.
- * Series are rebuilt each cycle so a deleted group or partition disappears instead of freezing.
+ * Series are rebuilt from the latest cycle when Prometheus scrapes (not on every cycle: label hashing
+ * for 10,000 partitions costs more than the evaluation itself), so a deleted group or partition
+ * disappears instead of freezing at its last value.
  */
 
 export interface MetricsInput {
@@ -40,56 +42,59 @@ export class MonitorMetrics {
   private readonly partitionStatus: Gauge;
   private readonly duration: Histogram;
   private readonly lastDuration: Gauge;
+  private pending: MetricsInput | null = null;
 
   constructor() {
     const r = [this.registry];
+    // Whichever gauge a scrape reads first applies the pending cycle to all of them.
+    const lazy = { registers: r, collect: () => this.flush() };
     this.lagTotal = new Gauge({
       name: 'kafka_consumer_group_lag_total',
       help: 'Messages behind, summed over the partitions of a consumer group (group="" sums all groups)',
       labelNames: ['group'],
-      registers: r,
+      ...lazy,
     });
     this.lag = new Gauge({
       name: 'kafka_consumer_group_lag',
       help: 'Messages behind per partition: log end offset minus committed offset',
       labelNames: ['group', 'topic', 'partition'],
-      registers: r,
+      ...lazy,
     });
     this.status = new Gauge({
       name: 'kafka_lag_status',
       help: 'Lag status: 0=ok, 1=warning, 2=critical (group="" is the worst group)',
       labelNames: ['group'],
-      registers: r,
+      ...lazy,
     });
     this.rate = new Gauge({
       name: 'kafka_lag_rate_of_change',
       help: 'Lag growth in messages per second (negative: shrinking), least-squares over the window',
       labelNames: ['group'],
-      registers: r,
+      ...lazy,
     });
     this.lagSeconds = new Gauge({
       name: 'kafka_consumergroup_group_lag_seconds',
       help: 'Age of the oldest unconsumed record per partition (seconds); absent when unknown',
       labelNames: ['group', 'topic', 'partition'],
-      registers: r,
+      ...lazy,
     });
     this.maxLagSeconds = new Gauge({
       name: 'kafka_consumergroup_group_max_lag_seconds',
       help: 'Largest lag in seconds over the partitions of a group',
       labelNames: ['group'],
-      registers: r,
+      ...lazy,
     });
     this.drain = new Gauge({
       name: 'kafka_consumer_group_time_to_drain_seconds',
       help: 'Lag divided by the net drain rate; absent when lag is not draining',
       labelNames: ['group'],
-      registers: r,
+      ...lazy,
     });
     this.partitionStatus = new Gauge({
       name: 'kafka_consumer_group_partition_status',
       help: 'Per-partition window status: 0=OK, 1=WARN, 2=STOP/STALL/REWIND',
       labelNames: ['group', 'topic', 'partition'],
-      registers: r,
+      ...lazy,
     });
     this.duration = new Histogram({
       name: 'sluice_monitor_collection_duration_seconds',
@@ -100,11 +105,21 @@ export class MonitorMetrics {
     this.lastDuration = new Gauge({
       name: 'sluice_monitor_last_collection_duration_seconds',
       help: 'Time the last collection cycle took',
-      registers: r,
+      ...lazy,
     });
   }
 
+  /** Records a cycle's figures; the gauges take them at the next scrape. */
   update(m: MetricsInput): void {
+    this.pending = m;
+    this.duration.observe(m.collectionSeconds);
+    this.lastDuration.set(m.collectionSeconds);
+  }
+
+  private flush(): void {
+    const m = this.pending;
+    if (!m) return;
+    this.pending = null;
     for (const g of [
       this.lagTotal,
       this.lag,
@@ -133,7 +148,5 @@ export class MonitorMetrics {
       if (p.lag_seconds !== null) this.lagSeconds.set(labels, p.lag_seconds);
       this.partitionStatus.set(labels, p.status_code);
     }
-    this.duration.observe(m.collectionSeconds);
-    this.lastDuration.set(m.collectionSeconds);
   }
 }

@@ -204,19 +204,20 @@ export class LagMonitor {
         // Samples from before the first commit say nothing about the consumer.
         let from = 0;
         while (from < w.committed.length && Number.isNaN(w.committed[from])) from++;
-        const wEnd = w.end.slice(from);
-        const wCommitted = w.committed.slice(from);
-        const wT = w.t.slice(from);
+        const wEnd = from === 0 ? w.end : w.end.slice(from);
+        const wCommitted = from === 0 ? w.committed : w.committed.slice(from);
+        const wT = from === 0 ? w.t : w.t.slice(from);
+        const lagSeries = wCommitted.map((c, i) => Math.max(0, wEnd[i] - c));
         const owner = owners.get(tpKey) ?? null;
         const verdict = evaluateWindow({
           end: wEnd,
           committed: wCommitted,
+          lag: lagSeries,
           owned: owner !== null,
           allowedLag: cfg.thresholds.allowedLag,
           minSamples: cfg.minSamples,
         });
         const lag = p.committed === null ? null : Math.max(0, p.logEnd - p.committed);
-        const lagSeries = wCommitted.map((c, i) => Math.max(0, wEnd[i] - c));
         const pRate = p.committed === null ? 0 : slopePerSecond(wT, lagSeries);
         const pProd = slopePerSecond(w.t, w.end);
         const pCons = p.committed === null ? 0 : slopePerSecond(wT, wCommitted);

@@ -13,6 +13,8 @@ export interface WindowInput {
   /** Newest last. */
   end: number[];
   committed: number[];
+  /** max(0, end - committed) per sample, when the caller has it already. */
+  lag?: number[];
   /** Whether a live group member has this partition assigned. */
   owned: boolean;
   allowedLag: number;
@@ -21,7 +23,7 @@ export interface WindowInput {
 
 export function evaluateWindow(w: WindowInput): { status: PartitionStatus; reason: string } {
   const n = w.committed.length;
-  const lag = w.committed.map((c, i) => Math.max(0, w.end[i] - c));
+  const lag = w.lag ?? w.committed.map((c, i) => Math.max(0, w.end[i] - c));
   const current = lag[n - 1];
   if (n === 0 || Number.isNaN(current)) return { status: 'OK', reason: 'no commit yet' };
   if (current <= w.allowedLag) return { status: 'OK', reason: 'caught up' };
