@@ -75,6 +75,7 @@ export class LagMonitor {
   private cycles = 0;
   private timer: Timer | null = null;
   private inFlight: Promise<void> | null = null;
+  private lastFailure: { at: string; error: string } | null = null;
 
   constructor(options: LagMonitorOptions) {
     this.config = resolveMonitorConfig(options);
@@ -113,8 +114,16 @@ export class LagMonitor {
     const tick = () => {
       if (this.inFlight) return;
       this.inFlight = this.collect()
-        .then(() => undefined)
-        .catch(() => undefined)
+        .then(() => {
+          this.lastFailure = null;
+        })
+        .catch((err: unknown) => {
+          // The loop goes on (the cluster may come back); status() says what failed and when.
+          this.lastFailure = {
+            at: new Date(this.clock.now()).toISOString(),
+            error: err instanceof Error ? err.message : String(err),
+          };
+        })
         .finally(() => {
           this.inFlight = null;
         });
@@ -491,6 +500,7 @@ export class LagMonitor {
       last_collection: r?.timestamp ?? null,
       collection_duration_ms: r ? r.collection.duration_ms : null,
       collection_errors: r ? r.collection.errors.length : 0,
+      collection_failure: this.lastFailure,
       thresholds: {
         critical_lag: this.config.thresholds.criticalLag,
         warning_rate: this.config.thresholds.warningRate,

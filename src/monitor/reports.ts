@@ -97,5 +97,7 @@ export interface StatusReport {
   last_collection: string | null;
   collection_duration_ms: number | null;
   collection_errors: number;
+  /** The last cycle that failed outright (cluster unreachable…), cleared by the next good one. */
+  collection_failure: { at: string; error: string } | null;
   thresholds: { critical_lag: number; warning_rate: number; allowed_lag: number };
 }

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { register as broker } from './broker.js';
+import { register as lag } from './monitor-lag.js';
 import { register as simulate } from './simulate.js';
 
 /** Each command module exports a `register(program)`; one line here per command keeps main.ts stable. */
@@ -8,4 +9,5 @@ export type RegisterCommand = (program: Command) => void;
 export const commands: RegisterCommand[] = [
   broker,
   simulate, // sluice simulate (src/flow/simulation)
+  lag, // sluice lag (src/monitor)
 ];
