@@ -61,10 +61,14 @@ export async function waitFor<T>(
   const deadline = Date.now() + ms;
   for (;;) {
     // A probe that never settles (a request into a dying process) must not stall the wait.
+    let timer: NodeJS.Timeout | undefined;
     const value = await Promise.race([
       probe().catch(() => undefined),
-      new Promise<undefined>((r) => setTimeout(() => r(undefined), 5000)),
+      new Promise<undefined>((r) => {
+        timer = setTimeout(() => r(undefined), 5000);
+      }),
     ]);
+    clearTimeout(timer);
     if (value !== undefined) return value;
     if (Date.now() > deadline)
       throw new Error(`timed out after ${ms} ms waiting for ${what}\n${log().slice(-4000)}`);
