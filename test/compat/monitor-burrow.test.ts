@@ -18,7 +18,7 @@ import {
 
 /**
  * The lag monitor beside Burrow 1.2.1 on the same broker and the same scripted scenarios. Each tick
- * produces, waits past Burrow's head-offset refresh, commits, then lets our monitor collect, so both
+ * produces, waits until Burrow has fetched the new heads, commits, then lets our monitor collect, so both
  * see the same sequence of (head, commit) pairs: Burrow per commit from __consumer_offsets, we per
  * sample over the admin protocol. At the end the lag figures must agree exactly and the statuses too.
  */
@@ -141,6 +141,7 @@ describeWithTools('lag monitor beside Burrow 1.2.1 on the same scenarios', burro
       memberOf.set(s.group, member);
     }
     let report: LagReport | undefined;
+    let lastCommitAt = 0;
     for (let i = 0; i < TICKS; i++) {
       const plan = scenarios.map((s) => ({ s, ...s.step(i, heads.get(s.group) ?? 0) }));
       await producer.send(
@@ -149,14 +150,29 @@ describeWithTools('lag monitor beside Burrow 1.2.1 on the same scenarios', burro
         ),
       );
       for (const { s, produce } of plan) heads.set(s.group, (heads.get(s.group) ?? 0) + produce);
-      // Burrow computes a commit's lag from the head offset it last fetched (every second).
-      await new Promise((r) => setTimeout(r, 1300));
+      // Burrow computes a commit's lag from the head offset it last fetched (every second): commit
+      // only once it has fetched the new heads, so both see the same (head, commit) pairs.
+      await waitFor(
+        'Burrow to fetch the new head offsets',
+        async () => {
+          for (const sc of scenarios) {
+            const r = await b.get(`/v3/kafka/local/topic/${sc.topic}`);
+            if ((r.body.offsets as number[] | undefined)?.[0] !== heads.get(sc.group)) return undefined;
+          }
+          return true;
+        },
+        15_000,
+        b.log,
+      );
+      // Commits at least Burrow's min-distance (1 s) apart, or it overwrites the previous slot.
+      await new Promise((r) => setTimeout(r, Math.max(0, lastCommitAt + 1100 - Date.now())));
       for (const { s, commit } of plan) {
         if (commit !== null)
           await committers
             .get(s.group)
             ?.commit([{ topic: s.topic, partition: 0, offset: BigInt(commit) }], memberOf.get(s.group));
       }
+      lastCommitAt = Date.now();
       report = await monitor.collect();
     }
     await producer.close();
