@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { register as broker } from './broker.js';
 import { register as engine } from './engine.js';
+import { register as lag } from './monitor-lag.js';
 import { register as simulate } from './simulate.js';
 
 /** Each command module exports a `register(program)`; one line here per command keeps main.ts stable. */
@@ -10,4 +11,5 @@ export const commands: RegisterCommand[] = [
   broker, // sluice broker (src/broker)
   simulate, // sluice simulate (src/flow/simulation)
   engine, // sluice engine (src/engine)
+  lag, // sluice lag (src/monitor)
 ];
