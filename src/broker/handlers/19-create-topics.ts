@@ -55,6 +55,11 @@ async function createOne(t: TopicRequest, validateOnly: boolean, ctx: RequestCon
   const { broker } = ctx;
   const problem = topicNameProblem(t.name);
   if (problem) return failed(t.name, ErrorCode.INVALID_TOPIC_EXCEPTION, problem);
+  // Kafka answers a CreateTopics for its own internal topic (`__cluster_metadata`) with INVALID_REQUEST
+  // ("Creation of internal topic ... is prohibited"); the broker's internal topics get the same.
+  if (broker.isInternalTopic(t.name)) {
+    return failed(t.name, ErrorCode.INVALID_REQUEST, `creation of internal topic ${t.name} is prohibited`);
+  }
   if (broker.store.partitionCount(t.name) !== undefined) {
     return failed(t.name, ErrorCode.TOPIC_ALREADY_EXISTS, `topic "${t.name}" already exists`);
   }

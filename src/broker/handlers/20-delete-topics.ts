@@ -38,6 +38,8 @@ async function deleteOne(byName: string | null, byId: string, ctx: RequestContex
     errorMessage,
   });
   if (name === null) return answer(ErrorCode.UNKNOWN_TOPIC_ID, `no topic with id ${byId}`);
+  // Same code as a client append to an internal topic (Kafka's InvalidTopicException): deleting
+  // __consumer_offsets would lose every group's committed offsets.
   if (broker.isInternalTopic(name))
     return answer(ErrorCode.INVALID_TOPIC_EXCEPTION, `"${name}" is an internal topic`);
   if (broker.store.partitionCount(name) === undefined)
