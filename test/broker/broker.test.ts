@@ -728,5 +728,6 @@ describe('lifecycle and metrics', () => {
       /durability must be one of memory, async, sync/,
     );
     expect(() => new Broker({ quotas: { mode: 'reject' } })).toThrow(/recordsPerSecond/);
+    expect(() => new Broker({ shutdownGraceMs: -1 })).toThrow(/shutdownGraceMs must be an integer from 0/);
   });
 });
