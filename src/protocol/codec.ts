@@ -11,7 +11,14 @@
 import { ApiKey, apiName, apiVersionsList, type SupportedVersionRange } from './api-keys.js';
 import { API_SPECS, type ApiBodies, type KnownApiKey } from './apis/index.js';
 import { ProtocolDecodeError } from './codec/decode-error.js';
-import { compileStruct, describedRange, isFlexibleVersion, planFor, type StructPlan } from './codec/plan.js';
+import {
+  compileStruct,
+  describedRange,
+  isFlexibleVersion,
+  planFor,
+  type StructPlan,
+  ZERO_UUID,
+} from './codec/plan.js';
 import { Reader, readStruct, readTaggedFields } from './codec/read.js';
 import {
   beginDetaching,
@@ -24,7 +31,8 @@ import {
 import { ErrorCode } from './errors.js';
 
 export type { ProtocolDecodeErrorReason } from './codec/decode-error.js';
-export { isFlexibleVersion, ProtocolDecodeError };
+/** The all-zero topic id (Kafka's Uuid.ZERO_UUID) in its textual form: "no id". */
+export { isFlexibleVersion, ProtocolDecodeError, ZERO_UUID };
 
 // Headers
 

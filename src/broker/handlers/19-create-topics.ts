@@ -1,4 +1,5 @@
 import type { CreateTopicsRequest, CreateTopicsResponse } from '../../protocol/apis/19-create-topics.js';
+import { ZERO_UUID } from '../../protocol/codec.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import type { ApiHandler, RequestContext } from '../handler.js';
 import { topicNameProblem } from '../topic-names.js';
@@ -7,7 +8,6 @@ import { TopicStoreError } from '../topic-store.js';
 type TopicRequest = CreateTopicsRequest['topics'][number];
 type TopicResult = CreateTopicsResponse['topics'][number];
 
-const ZERO_UUID = 'AAAAAAAAAAAAAAAAAAAAAA';
 const SOURCE_TOPIC = 1;
 const SOURCE_DEFAULT = 5;
 

@@ -1,11 +1,10 @@
 import type { DeleteTopicsRequest, DeleteTopicsResponse } from '../../protocol/apis/20-delete-topics.js';
+import { ZERO_UUID } from '../../protocol/codec.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import type { ApiHandler, RequestContext } from '../handler.js';
 import { TopicStoreError } from '../topic-store.js';
 
 type Result = DeleteTopicsResponse['responses'][number];
-
-const ZERO_UUID = 'AAAAAAAAAAAAAAAAAAAAAA';
 
 /**
  * DeleteTopics 0-6: by name, and from v6 by name or topic id (@platformatic/kafka 1.x only speaks
