@@ -31,9 +31,7 @@ describe('classic blob encoding', () => {
 
   it("reports truncation and impossible counts with the caller's error, before allocating", () => {
     const count = Buffer.from([0x7f, 0xff, 0xff, 0xff]);
-    expect(() => new BlobReader(count, truncated).array(() => 0, 2)).toThrow(
-      'truncated: 5 at 4 of 4',
-    );
+    expect(() => new BlobReader(count, truncated).array(() => 0, 2)).toThrow('truncated: 5 at 4 of 4');
     expect(() => new BlobReader(Buffer.from([0, 5, 0x61]), truncated).string()).toThrow(
       'truncated: 5 at 2 of 3',
     );
