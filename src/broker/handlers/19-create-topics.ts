@@ -4,12 +4,10 @@ import { ErrorCode } from '../../protocol/errors.js';
 import type { ApiHandler, RequestContext } from '../handler.js';
 import { topicNameProblem } from '../topic-names.js';
 import { TopicStoreError } from '../topic-store.js';
+import { SOURCE_DEFAULT, SOURCE_TOPIC } from './32-describe-configs.js';
 
 type TopicRequest = CreateTopicsRequest['topics'][number];
 type TopicResult = CreateTopicsResponse['topics'][number];
-
-const SOURCE_TOPIC = 1;
-const SOURCE_DEFAULT = 5;
 
 /**
  * CreateTopics 0-7 (5+ flexible and echoing the topic's partitions, replication and configs, 7 its
