@@ -89,6 +89,7 @@ export class Broker implements BrokerCore {
         maxRequestBytes: this.config.maxRequestBytes,
         maxInFlight: this.config.maxInFlightPerConnection,
         idleMs: this.config.connectionsMaxIdleMs,
+        shutdownGraceMs: this.config.shutdownGraceMs,
       },
       (frame, conn) => this.dispatch(frame, conn),
       this.clock,
@@ -113,8 +114,11 @@ export class Broker implements BrokerCore {
     return this.address;
   }
 
-  /** Stops accepting, lets in-flight requests finish (up to `graceMs`), flushes and closes the logs. */
-  async stop(graceMs = 5_000): Promise<void> {
+  /**
+   * Stops accepting, lets in-flight requests finish and peers close (up to `graceMs`, default the
+   * `shutdownGraceMs` option; then the sockets are destroyed), flushes and closes the logs.
+   */
+  async stop(graceMs = this.config.shutdownGraceMs): Promise<void> {
     const server = this.server;
     this.server = undefined;
     // Members waiting in JoinGroup/SyncGroup are answered now, so the drain below does not wait out a rebalance.

@@ -28,6 +28,8 @@ export interface BrokerOptions {
   maxRequestBytes?: number;
   maxInFlightPerConnection?: number;
   connectionsMaxIdleMs?: number;
+  /** How long stop() waits for in-flight answers and peers to close before destroying their sockets. */
+  shutdownGraceMs?: number;
   /** Largest record batch a partition accepts (Kafka's message.max.bytes default). */
   messageMaxBytes?: number;
   quotas?: ProduceQuotaConfig;
@@ -48,6 +50,7 @@ export interface BrokerConfig {
   maxRequestBytes: number;
   maxInFlightPerConnection: number;
   connectionsMaxIdleMs: number;
+  shutdownGraceMs: number;
   messageMaxBytes: number;
   quotas: ProduceQuotaConfig | undefined;
   clock: Clock;
@@ -69,6 +72,7 @@ export const BROKER_DEFAULTS = {
   maxRequestBytes: 100 * 1024 * 1024,
   maxInFlightPerConnection: 32,
   connectionsMaxIdleMs: 600_000,
+  shutdownGraceMs: 5_000,
   messageMaxBytes: 1_048_588,
 };
 
@@ -169,6 +173,13 @@ export function resolveBrokerConfig(options: BrokerOptions = {}): BrokerConfig {
       1,
       2 ** 31 - 1,
       'Kafka calls it connections.max.idle.ms',
+    ),
+    shutdownGraceMs: integer(
+      'shutdownGraceMs',
+      o.shutdownGraceMs,
+      0,
+      2 ** 31 - 1,
+      'how long stop() lets connections finish before closing them',
     ),
     messageMaxBytes: integer(
       'messageMaxBytes',

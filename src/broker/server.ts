@@ -7,12 +7,19 @@ import type { BrokerMetrics } from './metrics.js';
 export interface ServerOptions extends ConnectionLimits {
   host: string;
   port: number;
+  /** How long stop() waits for in-flight answers and for peers to close before destroying sockets. */
+  shutdownGraceMs?: number;
 }
+
+/** Long enough for in-flight answers to go out, short enough that a stuck peer cannot hold stop(). */
+export const DEFAULT_SHUTDOWN_GRACE_MS = 5_000;
 
 /** The TCP side of the broker: accepts connections and hands each a {@link Connection}. */
 export class KafkaServer {
   private server: Server | undefined;
   private readonly connections = new Set<Connection>();
+  /** Every open socket, including drained ones still half-closed: server.close() waits for all of them. */
+  private readonly sockets = new Set<Socket>();
   private nextId = 1;
   private bound: AddressInfo | undefined;
 
@@ -59,27 +66,41 @@ export class KafkaServer {
   }
 
   /**
-   * Stops accepting, lets every connection answer what it has in flight (up to `graceMs`), then
-   * closes whatever is left.
+   * Stops accepting, lets every connection answer what it has in flight, and waits for peers to close
+   * their side; whatever is still open when `graceMs` (on the clock) runs out is destroyed, so a peer
+   * that never closes cannot hold the broker's shutdown.
    */
-  async stop(graceMs = 5_000): Promise<void> {
+  async stop(graceMs = this.options.shutdownGraceMs ?? DEFAULT_SHUTDOWN_GRACE_MS): Promise<void> {
     const server = this.server;
     if (!server) return;
     this.server = undefined;
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     const drains = Promise.all([...this.connections].map((c) => c.drain()));
     let timer: { cancel(): void } | undefined;
-    const timeout = new Promise<void>((resolve) => {
+    const expired = new Promise<void>((resolve) => {
       timer = this.clock.setTimeout(resolve, graceMs);
     });
-    await Promise.race([drains, timeout]);
-    timer?.cancel();
-    for (const c of this.connections) c.close('shutdown_timeout');
+    try {
+      await Promise.race([drains, expired]);
+      for (const c of this.connections) c.close('shutdown_timeout');
+      await Promise.race([closed, expired]);
+    } finally {
+      timer?.cancel();
+    }
+    if (this.sockets.size > 0) {
+      this.log.warn(
+        { sockets: this.sockets.size, graceMs },
+        'destroying connections still open after the grace period',
+      );
+      for (const s of this.sockets) s.destroy();
+    }
     await closed;
   }
 
   private accept(socket: Socket): void {
     const id = this.nextId++;
+    this.sockets.add(socket);
+    socket.once('close', () => this.sockets.delete(socket));
     const conn = new Connection(
       id,
       socket,

@@ -3,7 +3,7 @@ import { fetchCommitted } from './admin.js';
 import { Cluster, type ClusterOptions } from './cluster.js';
 import { brokerError, ConfigError, KafkaBrokerError } from './errors.js';
 import { type FetchedPartition, fetchRecords } from './fetcher.js';
-import type { GroupMember, OffsetToCommit } from './group.js';
+import { type GroupMember, type OffsetToCommit, offsetCommitTopics } from './group.js';
 
 /**
  * Consumer primitives for the consumer runtime: a set of assigned partitions with a position each,
@@ -153,26 +153,13 @@ export class ConsumerClient {
     const groupId = this.options.groupId;
     if (!groupId) throw new ConfigError('commit: set groupId on the consumer, or pass the GroupMember');
     await this.cluster.withCoordinator(groupId, async (conn) => {
-      const topics = new Map<
-        string,
-        { partitionIndex: number; committedOffset: bigint; committedMetadata: string | null }[]
-      >();
-      for (const o of offsets) {
-        const list = topics.get(o.topic) ?? [];
-        list.push({
-          partitionIndex: o.partition,
-          committedOffset: o.offset,
-          committedMetadata: o.metadata ?? null,
-        });
-        topics.set(o.topic, list);
-      }
       const res = await conn.request(ApiKey.OffsetCommit, {
         groupId,
         generationIdOrMemberEpoch: -1,
         memberId: '',
         groupInstanceId: null,
         retentionTimeMs: -1n,
-        topics: [...topics.entries()].map(([name, partitions]) => ({ name, partitions })),
+        topics: offsetCommitTopics(offsets),
       });
       for (const t of res.topics) {
         for (const p of t.partitions) {

@@ -53,6 +53,24 @@ export interface OffsetToCommit {
   metadata?: string | null;
 }
 
+/** OffsetCommit's `topics` for a list of offsets: one entry per topic, partitions in the order given. */
+export function offsetCommitTopics(offsets: readonly OffsetToCommit[]) {
+  const topics = new Map<
+    string,
+    { partitionIndex: number; committedOffset: bigint; committedMetadata: string | null }[]
+  >();
+  for (const o of offsets) {
+    const list = topics.get(o.topic) ?? [];
+    list.push({
+      partitionIndex: o.partition,
+      committedOffset: o.offset,
+      committedMetadata: o.metadata ?? null,
+    });
+    topics.set(o.topic, list);
+  }
+  return [...topics.entries()].map(([name, partitions]) => ({ name, partitions }));
+}
+
 export type MemberState = 'idle' | 'joining' | 'stable' | 'leaving' | 'closed';
 
 export interface GroupMemberStats {
@@ -134,19 +152,6 @@ export class GroupMember extends EventEmitter {
   /** Commits offsets for this generation. Throws a clear error when the group moved on without us. */
   async commit(offsets: OffsetToCommit[]): Promise<void> {
     if (offsets.length === 0) return;
-    const topics = new Map<
-      string,
-      { partitionIndex: number; committedOffset: bigint; committedMetadata: string | null }[]
-    >();
-    for (const o of offsets) {
-      const list = topics.get(o.topic) ?? [];
-      list.push({
-        partitionIndex: o.partition,
-        committedOffset: o.offset,
-        committedMetadata: o.metadata ?? null,
-      });
-      topics.set(o.topic, list);
-    }
     await this.cluster.withCoordinator(this.groupId, async (conn) => {
       const res = await conn.request(ApiKey.OffsetCommit, {
         groupId: this.groupId,
@@ -154,7 +159,7 @@ export class GroupMember extends EventEmitter {
         memberId: this.memberId,
         groupInstanceId: null,
         retentionTimeMs: -1n,
-        topics: [...topics.entries()].map(([name, partitions]) => ({ name, partitions })),
+        topics: offsetCommitTopics(offsets),
       });
       for (const t of res.topics) {
         for (const p of t.partitions) {

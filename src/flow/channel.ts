@@ -291,16 +291,7 @@ export class Channel<T> implements AsyncIterable<T> {
       case 'block':
         return this.waitForRoom(item, size, signal);
       case 'fail':
-        this.counters.rejected++;
-        return Promise.reject(
-          new ChannelOverflowError(
-            this.name,
-            this.buffer.length,
-            this.capacity,
-            this.bytesQueued,
-            this.maxBytes,
-          ),
-        );
+        return Promise.reject(this.rejectOverflow());
       default:
         this.overflow(item, size);
         return RESOLVED;
@@ -333,18 +324,7 @@ export class Channel<T> implements AsyncIterable<T> {
         continue;
       }
       if (this.policy === 'block') return this.sendRestBlocking(list, i, size, signal);
-      if (this.policy === 'fail') {
-        this.counters.rejected++;
-        return Promise.reject(
-          new ChannelOverflowError(
-            this.name,
-            this.buffer.length,
-            this.capacity,
-            this.bytesQueued,
-            this.maxBytes,
-          ),
-        );
-      }
+      if (this.policy === 'fail') return Promise.reject(this.rejectOverflow());
       this.overflow(item, size);
     }
     return RESOLVED;
@@ -511,6 +491,18 @@ export class Channel<T> implements AsyncIterable<T> {
   }
 
   /** Applies a discarding policy to an item that does not fit. Returns whether the item was kept. */
+  /** Counts a 'fail'-policy refusal and builds the error that says how full the channel was. */
+  private rejectOverflow(): ChannelOverflowError {
+    this.counters.rejected++;
+    return new ChannelOverflowError(
+      this.name,
+      this.buffer.length,
+      this.capacity,
+      this.bytesQueued,
+      this.maxBytes,
+    );
+  }
+
   private overflow(item: T, size: number): boolean {
     let keep: boolean;
     if (this.policy === 'drop-oldest') {

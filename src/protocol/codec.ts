@@ -8,16 +8,17 @@
  * return the whole frame WITH the size prefix, in one buffer sized exactly up front.
  */
 
-import {
-  ApiKey,
-  apiName,
-  apiVersionsList,
-  SUPPORTED_VERSIONS,
-  type SupportedVersionRange,
-} from './api-keys.js';
+import { ApiKey, apiName, apiVersionsList, type SupportedVersionRange } from './api-keys.js';
 import { API_SPECS, type ApiBodies, type KnownApiKey } from './apis/index.js';
 import { ProtocolDecodeError } from './codec/decode-error.js';
-import { compileStruct, describedRange, isFlexibleVersion, planFor, type StructPlan } from './codec/plan.js';
+import {
+  compileStruct,
+  describedRange,
+  isFlexibleVersion,
+  planFor,
+  type StructPlan,
+  ZERO_UUID,
+} from './codec/plan.js';
 import { Reader, readStruct, readTaggedFields } from './codec/read.js';
 import {
   beginDetaching,
@@ -30,7 +31,8 @@ import {
 import { ErrorCode } from './errors.js';
 
 export type { ProtocolDecodeErrorReason } from './codec/decode-error.js';
-export { isFlexibleVersion, ProtocolDecodeError };
+/** The all-zero topic id (Kafka's Uuid.ZERO_UUID) in its textual form: "no id". */
+export { isFlexibleVersion, ProtocolDecodeError, ZERO_UUID };
 
 // Headers
 
@@ -87,7 +89,10 @@ export function decodeRequestHeader(frame: Buffer): RequestHeader {
 const EMPTY_STRUCT: StructPlan = compileStruct([], 0, true);
 
 export interface DecodeRequestOptions {
-  /** Versions accepted (default: the broker's SUPPORTED_VERSIONS). */
+  /**
+   * Versions accepted. Default: every version the codec describes. The broker passes its own table
+   * (its handler registry), so a version it does not serve is refused before decoding.
+   */
   versions?: Readonly<Record<number, SupportedVersionRange>>;
 }
 
@@ -101,15 +106,14 @@ export interface DecodedRequest {
 
 /**
  * Decodes a request frame (without its size prefix). Throws ProtocolDecodeError for truncated or garbage
- * input, unknown API keys and versions outside `options.versions` (default SUPPORTED_VERSIONS).
+ * input, unknown API keys and versions outside `options.versions` (default: what the codec describes).
  * Narrow `body` with `requestBody(decoded, ApiKey.X)` or by switching on `header.apiKey`.
  */
 export function decodeRequest(frame: Buffer, options: DecodeRequestOptions = {}): DecodedRequest {
   const header = decodeRequestHeader(frame);
   const { apiKey, apiVersion, correlationId } = header;
   try {
-    const versions = options.versions ?? SUPPORTED_VERSIONS;
-    const range = versions[apiKey];
+    const range = options.versions ? options.versions[apiKey] : describedVersions(apiKey);
     if (!range) {
       throw new ProtocolDecodeError('unknown-api', `${apiName(apiKey)} (key ${apiKey}) is not supported`);
     }
@@ -283,7 +287,7 @@ export function decodeRequestBody<K extends number>(
  */
 export function encodeApiVersionsFallback(
   correlationId: number,
-  versions: Readonly<Record<number, SupportedVersionRange>> = SUPPORTED_VERSIONS,
+  versions: Readonly<Record<number, SupportedVersionRange>>,
 ): Buffer {
   return encodeResponse(ApiKey.ApiVersions, 0, correlationId, {
     errorCode: ErrorCode.UNSUPPORTED_VERSION,

@@ -47,7 +47,7 @@ export interface FieldSpec {
 export interface ApiSpec<Req = unknown, Res = unknown> {
   key: number;
   name: string;
-  /** Versions the description covers (the broker may advertise fewer: see SUPPORTED_VERSIONS). */
+  /** Versions the description covers (the broker advertises fewer: its handler registry). */
   versions: VersionRange;
   /** Versions using compact strings/arrays/bytes and tagged fields (request header v2, response header v1). */
   flexible: VersionRange;

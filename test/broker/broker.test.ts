@@ -183,6 +183,49 @@ describe('Metadata', () => {
     const del = await c.request(20, 3, { topicNames: ['__sluice_test_internal'], timeoutMs: 1000 });
     expect(del.responses[0].errorCode).toBe(ErrorCode.INVALID_TOPIC_EXCEPTION);
   });
+
+  it('refuses client writes and admin changes to __consumer_offsets, while the coordinator still commits', async () => {
+    const b = await broker();
+    const c = await client(b);
+    const offsets = '__consumer_offsets';
+    const before = b.broker.store.partition(offsets, 0)?.highWatermark;
+    const produced = await c.request(0, 7, produceBody(offsets, 0, await batch(['forged'])));
+    expect(produced.responses[0].partitionResponses[0].errorCode).toBe(ErrorCode.INVALID_TOPIC_EXCEPTION);
+    expect(b.broker.store.partition(offsets, 0)?.highWatermark).toBe(before);
+
+    const created = await c.request(19, 7, {
+      topics: [{ name: offsets, numPartitions: 3, replicationFactor: 1, assignments: [], configs: [] }],
+      timeoutMs: 1000,
+      validateOnly: false,
+    });
+    expect(created.topics[0].errorCode).toBe(ErrorCode.INVALID_REQUEST);
+    const grown = await c.request(37, 1, {
+      topics: [{ name: offsets, count: 5, assignments: null }],
+      timeoutMs: 1000,
+      validateOnly: false,
+    });
+    expect(grown.results[0].errorCode).toBe(ErrorCode.INVALID_REQUEST);
+    expect(b.broker.store.partitionCount(offsets)).toBe(1);
+    const deleted = await c.request(20, 6, {
+      topics: [{ name: offsets, topicId: 'AAAAAAAAAAAAAAAAAAAAAA' }],
+      timeoutMs: 1000,
+    });
+    expect(deleted.responses[0].errorCode).toBe(ErrorCode.INVALID_TOPIC_EXCEPTION);
+
+    // The coordinator appends through storage, not the Produce handler: a simple commit still lands.
+    await c.request(0, 7, produceBody('p', 0, await batch(['a'])));
+    const commit = await c.request(8, 2, {
+      groupId: 'internal-check',
+      generationIdOrMemberEpoch: -1,
+      memberId: '',
+      retentionTimeMs: -1n,
+      topics: [
+        { name: 'p', partitions: [{ partitionIndex: 0, committedOffset: 7n, committedMetadata: null }] },
+      ],
+    });
+    expect(commit.topics[0].partitions[0].errorCode).toBe(0);
+    expect(b.broker.store.partition(offsets, 0)?.highWatermark).toBeGreaterThan(before ?? 0n);
+  });
 });
 
 describe('Produce', () => {
@@ -685,5 +728,6 @@ describe('lifecycle and metrics', () => {
       /durability must be one of memory, async, sync/,
     );
     expect(() => new Broker({ quotas: { mode: 'reject' } })).toThrow(/recordsPerSecond/);
+    expect(() => new Broker({ shutdownGraceMs: -1 })).toThrow(/shutdownGraceMs must be an integer from 0/);
   });
 });

@@ -1,3 +1,4 @@
+import { connect, type Socket } from 'node:net';
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CloseConnection, type Dispatcher } from '../../src/broker/connection.js';
@@ -32,7 +33,7 @@ afterEach(async () => {
 
 async function startServer(
   dispatch: Dispatcher,
-  opts: { maxInFlight?: number; idleMs?: number; clock?: Clock } = {},
+  opts: { maxInFlight?: number; idleMs?: number; clock?: Clock; shutdownGraceMs?: number } = {},
 ) {
   const metrics = new BrokerMetrics();
   const server = new KafkaServer(
@@ -42,6 +43,7 @@ async function startServer(
       maxRequestBytes: 1024,
       maxInFlight: opts.maxInFlight ?? 8,
       idleMs: opts.idleMs ?? 60_000,
+      shutdownGraceMs: opts.shutdownGraceMs,
     },
     dispatch,
     opts.clock ?? realClock,
@@ -190,6 +192,43 @@ describe('broker connections', () => {
     await c.waitForFrames(1);
     await clock.advance(1_001);
     await c.closed;
+  });
+
+  it('stop() destroys a peer that never closes its side once the grace period on the clock is over', async () => {
+    const clock = new VirtualClock(0);
+    const g = gatedDispatcher();
+    const { server, port } = await startServer(g.dispatch, { clock, shutdownGraceMs: 300 });
+    // allowHalfOpen: the peer keeps its side open after the broker's FIN, as a stuck client would.
+    const peer: Socket = connect({ host: '127.0.0.1', port, allowHalfOpen: true });
+    await new Promise<void>((resolve, reject) => peer.once('connect', resolve).once('error', reject));
+    let peerEnded = false;
+    peer.on('end', () => {
+      peerEnded = true;
+    });
+    const peerClosed = new Promise<void>((resolve) => peer.once('close', () => resolve()));
+    peer.on('error', () => {});
+    await until(() => server.connectionCount === 1, 'accepted');
+    let stopped = false;
+    const stopping = server.stop().then(() => {
+      stopped = true;
+    });
+    servers.splice(servers.indexOf(server), 1);
+    await until(() => peerEnded, 'the broker half-closes');
+    await clock.advance(299);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(stopped).toBe(false);
+    await clock.advance(1);
+    await until(() => stopped, 'stop() to return at the end of the grace period', 1_000);
+    await stopping;
+    // The broker's side is gone: the peer's writes are answered with a reset, which closes it.
+    let closed = false;
+    void peerClosed.then(() => {
+      closed = true;
+    });
+    await until(() => {
+      if (!peer.destroyed) peer.write(Buffer.from([0, 0, 0, 0]));
+      return closed;
+    }, 'the peer to see the reset');
   });
 
   it('stop() answers requests in flight before closing', async () => {

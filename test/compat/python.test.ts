@@ -1,12 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import {
-  codecId,
-  librdkafkaCanLz4,
-  startTestBroker,
-  storedCodecs,
-  type TestBroker,
-} from '../helpers/broker.js';
+import { codecId, startTestBroker, storedCodecs, type TestBroker } from '../helpers/broker.js';
 import { killChildren, run } from '../helpers/run.js';
 import { describeWithTools, PYTHON, tools } from '../helpers/tools.js';
 
@@ -88,9 +82,9 @@ describeWithTools(
         const sent = records(`ck-${codec}`, 10, base);
         expect(await produce('confluent', topic, 0, sent, codec)).toEqual(sent.map((_, i) => i));
         expectSame(await consume('confluent', topic, 0, sent.length), sent, 0);
+        // librdkafka silently sends uncompressed batches when the version table fails its codec gates (lz4 included).
         const stored = storedCodecs(b.broker, topic, 0);
-        if (codec === 'lz4' && !librdkafkaCanLz4(b.broker)) expect(stored.every((c) => c === 0)).toBe(true);
-        else expect(stored).toContain(codecId(codec));
+        expect(stored).toContain(codecId(codec));
       }
     });
 

@@ -49,6 +49,19 @@ export async function startTestBroker(options: BrokerOptions = {}): Promise<Test
   }
 }
 
+/**
+ * The version table the broker advertises (its handler registry, group APIs included), read from a
+ * broker started in memory: the one source the tests compare documents and codec defaults against.
+ */
+export async function advertisedVersions(): Promise<Record<number, { min: number; max: number }>> {
+  const b = await startTestBroker({ durability: 'memory' });
+  try {
+    return b.broker.versionTable();
+  } finally {
+    await b.stop();
+  }
+}
+
 const CODEC_IDS: Record<string, number> = { none: 0, gzip: 1, snappy: 2, lz4: 3, zstd: 4 };
 
 /**
@@ -71,12 +84,4 @@ export function codecId(name: string): number {
   const id = CODEC_IDS[name];
   if (id === undefined) throw new Error(`unknown codec ${name}`);
   return id;
-}
-
-/**
- * librdkafka 2.0.2 enables lz4 only when the broker advertises FindCoordinator v0 (which comes with
- * the group coordinator); before that it sends lz4 requests uncompressed.
- */
-export function librdkafkaCanLz4(broker: Broker): boolean {
-  return broker.registry.supports(10, 0);
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ApiKey, SUPPORTED_VERSIONS } from '../../src/protocol/api-keys.js';
+import { ApiKey, COMPAT_NOTES_VERSIONS } from '../../src/protocol/api-keys.js';
 import {
   decodeRequest,
   decodeRequestBody,
@@ -77,12 +77,12 @@ describe('response framing', () => {
   });
 
   it('encodes the UNSUPPORTED_VERSION fallback for ApiVersions in v0 layout with the supported list', () => {
-    const out = encodeApiVersionsFallback(123);
+    const out = encodeApiVersionsFallback(123, COMPAT_NOTES_VERSIONS);
     const { correlationId, body } = decodeResponse(ApiKey.ApiVersions, 0, out.subarray(4));
     expect(correlationId).toBe(123);
     expect(body.errorCode).toBe(ErrorCode.UNSUPPORTED_VERSION);
     expect(body.apiKeys).toContainEqual({ apiKey: 18, minVersion: 0, maxVersion: 3 });
-    expect(body.apiKeys).toHaveLength(Object.keys(SUPPORTED_VERSIONS).length);
+    expect(body.apiKeys).toHaveLength(Object.keys(COMPAT_NOTES_VERSIONS).length);
     // v0 layout: int16 error then int32 array count right after the correlation id.
     expect(out.readInt16BE(8)).toBe(35);
     expect(out.readInt32BE(10)).toBe(body.apiKeys.length);
@@ -200,9 +200,27 @@ describe('rejections', () => {
       expect(e.apiKey).toBe(18);
       expect(e.correlationId).toBe(42);
     }
-    // Produce v2 is described but not advertised (min 3).
+    // Produce v2 is described, but refused when the caller's table (here the compat notes') starts at 3.
     const produce2 = encodeRequest(ApiKey.Produce, 2, 1, null, { acks: 1, timeoutMs: 1, topicData: [] });
-    expect(() => decodeRequest(produce2.subarray(4))).toThrow(/Produce v2 is not supported/);
+    expect(decodeRequest(produce2.subarray(4)).header.apiVersion).toBe(2);
+    expect(() => decodeRequest(produce2.subarray(4), { versions: COMPAT_NOTES_VERSIONS })).toThrow(
+      /Produce v2 is not supported \(supported: v3-v7\)/,
+    );
+  });
+
+  it('decodes by default every version the broker advertises, flexible ones included', () => {
+    // The default once was a narrower table than the broker's, refusing e.g. @platformatic's Metadata v9.
+    const metadata9 = encodeRequest(ApiKey.Metadata, 9, 5, 'p', {
+      topics: null,
+      allowAutoTopicCreation: false,
+      includeClusterAuthorizedOperations: false,
+      includeTopicAuthorizedOperations: false,
+    });
+    expect(decodeRequest(metadata9.subarray(4)).header).toMatchObject({
+      apiKey: 3,
+      apiVersion: 9,
+      correlationId: 5,
+    });
   });
 
   it('narrows bodies by API key and decodes bare bodies', () => {

@@ -1,7 +1,12 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { ApiKey, apiName, apiVersionsList, SUPPORTED_VERSIONS } from '../../src/protocol/api-keys.js';
+import { ApiKey, apiName, apiVersionsList, COMPAT_NOTES_VERSIONS } from '../../src/protocol/api-keys.js';
 import { describedVersions, isFlexibleVersion } from '../../src/protocol/codec.js';
 import { ErrorCode, errorName, isRetriable, KafkaProtocolError } from '../../src/protocol/errors.js';
+import { advertisedVersions } from '../helpers/broker.js';
+
+// The one source of truth: what the broker's handler registry serves (group APIs included).
+const ADVERTISED = await advertisedVersions();
 
 describe('error codes', () => {
   it('names codes the way Kafka does, and says so for codes it does not know', () => {
@@ -52,34 +57,76 @@ describe('the advertised version table', () => {
       ApiKey.LeaveGroup,
       ApiKey.FindCoordinator,
     ]) {
-      expect(SUPPORTED_VERSIONS[key].min).toBe(0);
+      expect(ADVERTISED[key].min, apiName(key)).toBe(0);
     }
-    // MsgVer2 needs Produce 3 and Fetch 4 in range; Burrow sends ListOffsets v0 and Metadata v0.
-    expect(SUPPORTED_VERSIONS[ApiKey.Produce].min).toBeLessThanOrEqual(3);
-    expect(SUPPORTED_VERSIONS[ApiKey.Fetch].min).toBeLessThanOrEqual(4);
-    expect(SUPPORTED_VERSIONS[ApiKey.ListOffsets].min).toBe(0);
-    expect(SUPPORTED_VERSIONS[ApiKey.Metadata].min).toBe(0);
-    expect(SUPPORTED_VERSIONS[ApiKey.OffsetCommit].min).toBeLessThanOrEqual(2);
-    expect(SUPPORTED_VERSIONS[ApiKey.OffsetFetch].min).toBeLessThanOrEqual(1);
+    // librdkafka compresses with gzip/snappy/lz4 only if Produce v0 is in range (lz4 also needs
+    // FindCoordinator v0, checked above). Burrow sends ListOffsets v0 and Metadata v0.
+    expect(ADVERTISED[ApiKey.Produce].min).toBe(0);
+    expect(ADVERTISED[ApiKey.Fetch].min).toBeLessThanOrEqual(4);
+    expect(ADVERTISED[ApiKey.ListOffsets].min).toBe(0);
+    expect(ADVERTISED[ApiKey.Metadata].min).toBe(0);
+    expect(ADVERTISED[ApiKey.OffsetCommit].min).toBeLessThanOrEqual(1);
+    expect(ADVERTISED[ApiKey.OffsetFetch].min).toBeLessThanOrEqual(1);
   });
 
-  it('advertises only versions the codec describes, and nothing flexible except ApiVersions v3', () => {
-    for (const [keyText, range] of Object.entries(SUPPORTED_VERSIONS)) {
+  it('reaches the flexible versions @platformatic/kafka 1.x implements, and nothing the codec cannot describe', () => {
+    const needs: Array<[number, number]> = [
+      [ApiKey.Metadata, 9],
+      [ApiKey.Fetch, 12],
+      [ApiKey.CreateTopics, 7],
+      [ApiKey.DeleteTopics, 6],
+      [ApiKey.DescribeConfigs, 3],
+      [ApiKey.FindCoordinator, 4],
+      [ApiKey.JoinGroup, 6],
+      [ApiKey.SyncGroup, 4],
+      [ApiKey.Heartbeat, 4],
+      [ApiKey.LeaveGroup, 4],
+      [ApiKey.OffsetCommit, 9],
+    ];
+    for (const [key, version] of needs)
+      expect(ADVERTISED[key].max, apiName(key)).toBeGreaterThanOrEqual(version);
+    for (const [keyText, range] of Object.entries(ADVERTISED)) {
       const key = Number(keyText);
       const described = describedVersions(key);
       expect(described, apiName(key)).not.toBeNull();
       expect(range.min).toBeGreaterThanOrEqual(described!.min);
       expect(range.max).toBeLessThanOrEqual(described!.max);
-      for (let v = range.min; v <= range.max; v++) {
-        expect(isFlexibleVersion(key, v), `${apiName(key)} v${v}`).toBe(key === ApiKey.ApiVersions && v >= 3);
-      }
+    }
+    expect(isFlexibleVersion(ApiKey.Metadata, ADVERTISED[ApiKey.Metadata].max)).toBe(true);
+  });
+
+  it("covers every range of the compatibility notes' minimum table", () => {
+    for (const [keyText, floor] of Object.entries(COMPAT_NOTES_VERSIONS)) {
+      const key = Number(keyText);
+      const range = ADVERTISED[key];
+      expect(range, apiName(key)).toBeDefined();
+      expect(range.min, apiName(key)).toBeLessThanOrEqual(floor.min);
+      expect(range.max, apiName(key)).toBeGreaterThanOrEqual(floor.max);
     }
   });
 
+  it('is the table docs/compatibility.md states, row for row', () => {
+    const doc = readFileSync(new URL('../../docs/compatibility.md', import.meta.url), 'utf8');
+    const section = doc.slice(doc.indexOf('## Version table the broker advertises'));
+    const rows = [...section.matchAll(/^\| ([A-Za-z]+) \((\d+)\)\s*\| (\d+)–(\d+)\s*\|/gm)].map((m) => ({
+      name: m[1],
+      key: Number(m[2]),
+      min: Number(m[3]),
+      max: Number(m[4]),
+    }));
+    const actual = Object.entries(ADVERTISED).map(([key, r]) => ({
+      name: apiName(Number(key)),
+      key: Number(key),
+      min: r.min,
+      max: r.max,
+    }));
+    expect(rows.sort((a, b) => a.key - b.key)).toEqual(actual.sort((a, b) => a.key - b.key));
+  });
+
   it('lists the table sorted by key for the ApiVersions answer', () => {
-    const list = apiVersionsList();
+    const list = apiVersionsList(ADVERTISED);
     expect(list.map((e) => e.apiKey)).toEqual([...list.map((e) => e.apiKey)].sort((a, b) => a - b));
-    expect(list).toContainEqual({ apiKey: ApiKey.Produce, minVersion: 3, maxVersion: 7 });
+    expect(list).toContainEqual({ apiKey: ApiKey.Produce, minVersion: 0, maxVersion: 7 });
     expect(apiName(ApiKey.DescribeConfigs)).toBe('DescribeConfigs');
     expect(apiName(999)).toBe('ApiKey(999)');
   });

@@ -9,6 +9,8 @@
  * non-flexible version (0-3) so a topic written by another writer still replays.
  */
 
+import { BlobReader, BlobWriter } from '../../protocol/blob.js';
+
 export interface OffsetCommitKey {
   kind: 'offset';
   group: string;
@@ -63,18 +65,18 @@ const GROUP_KEY_VERSION = 2;
 const GROUP_VALUE_VERSION = 1;
 
 export function encodeOffsetCommitKey(group: string, topic: string, partition: number): Buffer {
-  const w = new Writer();
+  const w = writer();
   w.int16(OFFSET_KEY_VERSION).string(group).string(topic).int32(partition);
   return w.done();
 }
 
 export function encodeGroupMetadataKey(group: string): Buffer {
-  return new Writer().int16(GROUP_KEY_VERSION).string(group).done();
+  return writer().int16(GROUP_KEY_VERSION).string(group).done();
 }
 
 /** Value v3 normally; v1 when an explicit expiry must be kept (v3 has no field for it). */
 export function encodeOffsetCommitValue(value: OffsetCommitValue): Buffer {
-  const w = new Writer();
+  const w = writer();
   if (value.expireTimestamp >= 0) {
     w.int16(1)
       .int64(value.offset)
@@ -92,12 +94,12 @@ export function encodeOffsetCommitValue(value: OffsetCommitValue): Buffer {
 }
 
 export function encodeGroupMetadataValue(value: GroupMetadataValue): Buffer {
-  const w = new Writer();
+  const w = writer();
   w.int16(GROUP_VALUE_VERSION)
     .string(value.protocolType)
     .int32(value.generation)
-    .nullableString(value.protocol)
-    .nullableString(value.leader)
+    .string(value.protocol)
+    .string(value.leader)
     .int32(value.members.length);
   for (const m of value.members) {
     w.string(m.memberId)
@@ -112,7 +114,7 @@ export function encodeGroupMetadataValue(value: GroupMetadataValue): Buffer {
 }
 
 export function decodeOffsetsTopicKey(buf: Buffer): OffsetsTopicKey {
-  const r = new Reader(buf, 'key');
+  const r = reader(buf, 'key');
   const version = r.int16();
   if (version === 0 || version === 1) {
     return { kind: 'offset', group: r.string(), topic: r.string(), partition: r.int32() };
@@ -124,32 +126,32 @@ export function decodeOffsetsTopicKey(buf: Buffer): OffsetsTopicKey {
 }
 
 export function decodeOffsetCommitValue(buf: Buffer): OffsetCommitValue {
-  const r = new Reader(buf, 'offset commit value');
+  const r = reader(buf, 'offset commit value');
   const version = r.int16();
   switch (version) {
     case 0:
     case 2:
       return {
-        offset: r.int64(),
+        offset: Number(r.int64()),
         leaderEpoch: -1,
         metadata: r.string(),
-        commitTimestamp: r.int64(),
+        commitTimestamp: Number(r.int64()),
         expireTimestamp: -1,
       };
     case 1:
       return {
-        offset: r.int64(),
+        offset: Number(r.int64()),
         leaderEpoch: -1,
         metadata: r.string(),
-        commitTimestamp: r.int64(),
-        expireTimestamp: r.int64(),
+        commitTimestamp: Number(r.int64()),
+        expireTimestamp: Number(r.int64()),
       };
     case 3:
       return {
-        offset: r.int64(),
+        offset: Number(r.int64()),
         leaderEpoch: r.int32(),
         metadata: r.string(),
-        commitTimestamp: r.int64(),
+        commitTimestamp: Number(r.int64()),
         expireTimestamp: -1,
       };
     default:
@@ -160,7 +162,7 @@ export function decodeOffsetCommitValue(buf: Buffer): OffsetCommitValue {
 }
 
 export function decodeGroupMetadataValue(buf: Buffer): GroupMetadataValue {
-  const r = new Reader(buf, 'group metadata value');
+  const r = reader(buf, 'group metadata value');
   const version = r.int16();
   if (version < 0 || version > 3) {
     throw new OffsetsTopicFormatError(
@@ -171,7 +173,7 @@ export function decodeGroupMetadataValue(buf: Buffer): GroupMetadataValue {
   const generation = r.int32();
   const protocol = r.nullableString();
   const leader = r.nullableString();
-  const currentStateTimestamp = version >= 2 ? r.int64() : -1;
+  const currentStateTimestamp = version >= 2 ? Number(r.int64()) : -1;
   const count = r.int32();
   if (count < 0) throw new OffsetsTopicFormatError('group metadata value has a negative member count');
   const members: GroupMemberRecord[] = [];
@@ -190,8 +192,8 @@ export function decodeGroupMetadataValue(buf: Buffer): GroupMetadataValue {
       clientHost,
       rebalanceTimeoutMs: rebalanceTimeoutMs < 0 ? sessionTimeoutMs : rebalanceTimeoutMs,
       sessionTimeoutMs,
-      subscription: r.bytes(),
-      assignment: r.bytes(),
+      subscription: r.nullableBytes(true) ?? Buffer.alloc(0),
+      assignment: r.nullableBytes(true) ?? Buffer.alloc(0),
     });
   }
   return { protocolType, generation, protocol, leader, currentStateTimestamp, members };
@@ -205,110 +207,16 @@ export function offsetsPartitionFor(groupId: string, partitions: number): number
   return (hash & 0x7fffffff) % partitions;
 }
 
-class Writer {
-  private parts: Buffer[] = [];
-
-  int16(v: number): this {
-    const b = Buffer.allocUnsafe(2);
-    b.writeInt16BE(v);
-    this.parts.push(b);
-    return this;
-  }
-
-  int32(v: number): this {
-    const b = Buffer.allocUnsafe(4);
-    b.writeInt32BE(v);
-    this.parts.push(b);
-    return this;
-  }
-
-  int64(v: number): this {
-    const b = Buffer.allocUnsafe(8);
-    b.writeBigInt64BE(BigInt(v));
-    this.parts.push(b);
-    return this;
-  }
-
-  string(v: string): this {
-    const s = Buffer.from(v, 'utf8');
-    if (s.length > 0x7fff) throw new OffsetsTopicFormatError(`string of ${s.length} bytes exceeds 32767`);
-    this.int16(s.length);
-    this.parts.push(s);
-    return this;
-  }
-
-  nullableString(v: string | null): this {
-    if (v === null) return this.int16(-1);
-    return this.string(v);
-  }
-
-  bytes(v: Buffer): this {
-    this.int32(v.length);
-    this.parts.push(v);
-    return this;
-  }
-
-  done(): Buffer {
-    return Buffer.concat(this.parts);
-  }
+function writer(): BlobWriter {
+  return new BlobWriter((bytes) => new OffsetsTopicFormatError(`string of ${bytes} bytes exceeds 32767`));
 }
 
-class Reader {
-  private pos = 0;
-
-  constructor(
-    private readonly buf: Buffer,
-    private readonly what: string,
-  ) {}
-
-  private need(n: number): void {
-    if (this.pos + n > this.buf.length) {
-      throw new OffsetsTopicFormatError(
-        `${this.what} is truncated: needs ${n} more bytes at offset ${this.pos} of ${this.buf.length}`,
-      );
-    }
-  }
-
-  int16(): number {
-    this.need(2);
-    const v = this.buf.readInt16BE(this.pos);
-    this.pos += 2;
-    return v;
-  }
-
-  int32(): number {
-    this.need(4);
-    const v = this.buf.readInt32BE(this.pos);
-    this.pos += 4;
-    return v;
-  }
-
-  int64(): number {
-    this.need(8);
-    const v = this.buf.readBigInt64BE(this.pos);
-    this.pos += 8;
-    return Number(v);
-  }
-
-  nullableString(): string | null {
-    const len = this.int16();
-    if (len < 0) return null;
-    this.need(len);
-    const v = this.buf.toString('utf8', this.pos, this.pos + len);
-    this.pos += len;
-    return v;
-  }
-
-  string(): string {
-    return this.nullableString() ?? '';
-  }
-
-  bytes(): Buffer {
-    const len = this.int32();
-    if (len < 0) return Buffer.alloc(0);
-    this.need(len);
-    const v = Buffer.from(this.buf.subarray(this.pos, this.pos + len));
-    this.pos += len;
-    return v;
-  }
+function reader(buf: Buffer, what: string): BlobReader {
+  return new BlobReader(
+    buf,
+    (needed, offset, length) =>
+      new OffsetsTopicFormatError(
+        `${what} is truncated: needs ${needed} more bytes at offset ${offset} of ${length}`,
+      ),
+  );
 }

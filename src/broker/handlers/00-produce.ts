@@ -32,18 +32,27 @@ export const produceHandler: ApiHandler<ProduceRequest, ProduceResponse> = {
       request.topicData.map(async (topic) => {
         // A request the broker will refuse anyway must not create topics on the way.
         const refused = invalidAcks || Boolean(request.transactionalId);
+        // Kafka's ReplicaManager refuses client appends to internal topics with InvalidTopicException;
+        // the group coordinator writes __consumer_offsets through storage, never through this handler.
+        const internal = ctx.broker.isInternalTopic(topic.name);
         const exists =
           ctx.broker.store.partitionCount(topic.name) !== undefined ||
-          (!refused && (await ctx.broker.autoCreateTopic(topic.name)));
+          (!refused && !internal && (await ctx.broker.autoCreateTopic(topic.name)));
         const partitionResponses = await Promise.all(
           topic.partitionData.map((p) =>
             invalidAcks
               ? failed(p.index, ErrorCode.INVALID_REQUIRED_ACKS)
               : request.transactionalId
                 ? failed(p.index, ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED)
-                : exists
-                  ? appendPartition(topic.name, p.index, p.records, acks, ctx)
-                  : failed(p.index, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION),
+                : internal
+                  ? failed(
+                      p.index,
+                      ErrorCode.INVALID_TOPIC_EXCEPTION,
+                      `cannot append to internal topic ${topic.name}`,
+                    )
+                  : exists
+                    ? appendPartition(topic.name, p.index, p.records, acks, ctx)
+                    : failed(p.index, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION),
           ),
         );
         return { name: topic.name, partitionResponses };

@@ -1,15 +1,13 @@
 import type { CreateTopicsRequest, CreateTopicsResponse } from '../../protocol/apis/19-create-topics.js';
+import { ZERO_UUID } from '../../protocol/codec.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import type { ApiHandler, RequestContext } from '../handler.js';
 import { topicNameProblem } from '../topic-names.js';
 import { TopicStoreError } from '../topic-store.js';
+import { SOURCE_DEFAULT, SOURCE_TOPIC } from './32-describe-configs.js';
 
 type TopicRequest = CreateTopicsRequest['topics'][number];
 type TopicResult = CreateTopicsResponse['topics'][number];
-
-const ZERO_UUID = 'AAAAAAAAAAAAAAAAAAAAAA';
-const SOURCE_TOPIC = 1;
-const SOURCE_DEFAULT = 5;
 
 /**
  * CreateTopics 0-7 (5+ flexible and echoing the topic's partitions, replication and configs, 7 its
@@ -55,6 +53,11 @@ async function createOne(t: TopicRequest, validateOnly: boolean, ctx: RequestCon
   const { broker } = ctx;
   const problem = topicNameProblem(t.name);
   if (problem) return failed(t.name, ErrorCode.INVALID_TOPIC_EXCEPTION, problem);
+  // Kafka answers a CreateTopics for its own internal topic (`__cluster_metadata`) with INVALID_REQUEST
+  // ("Creation of internal topic ... is prohibited"); the broker's internal topics get the same.
+  if (broker.isInternalTopic(t.name)) {
+    return failed(t.name, ErrorCode.INVALID_REQUEST, `creation of internal topic ${t.name} is prohibited`);
+  }
   if (broker.store.partitionCount(t.name) !== undefined) {
     return failed(t.name, ErrorCode.TOPIC_ALREADY_EXISTS, `topic "${t.name}" already exists`);
   }

@@ -1,11 +1,10 @@
 import type { DeleteTopicsRequest, DeleteTopicsResponse } from '../../protocol/apis/20-delete-topics.js';
+import { ZERO_UUID } from '../../protocol/codec.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import type { ApiHandler, RequestContext } from '../handler.js';
 import { TopicStoreError } from '../topic-store.js';
 
 type Result = DeleteTopicsResponse['responses'][number];
-
-const ZERO_UUID = 'AAAAAAAAAAAAAAAAAAAAAA';
 
 /**
  * DeleteTopics 0-6: by name, and from v6 by name or topic id (@platformatic/kafka 1.x only speaks
@@ -38,6 +37,8 @@ async function deleteOne(byName: string | null, byId: string, ctx: RequestContex
     errorMessage,
   });
   if (name === null) return answer(ErrorCode.UNKNOWN_TOPIC_ID, `no topic with id ${byId}`);
+  // Same code as a client append to an internal topic (Kafka's InvalidTopicException): deleting
+  // __consumer_offsets would lose every group's committed offsets.
   if (broker.isInternalTopic(name))
     return answer(ErrorCode.INVALID_TOPIC_EXCEPTION, `"${name}" is an internal topic`);
   if (broker.store.partitionCount(name) === undefined)

@@ -11,9 +11,10 @@ type Config = Result['configs'][number];
 
 export const RESOURCE_TOPIC = 2;
 export const RESOURCE_BROKER = 4;
-const SOURCE_TOPIC = 1;
+/** Kafka's ConfigSource values, as DescribeConfigs and CreateTopics report them. */
+export const SOURCE_TOPIC = 1;
 const SOURCE_STATIC_BROKER = 4;
-const SOURCE_DEFAULT = 5;
+export const SOURCE_DEFAULT = 5;
 const CONFIG_TYPE_UNKNOWN = 0;
 
 /**

@@ -20,7 +20,15 @@ export const createPartitionsHandler: ApiHandler<CreatePartitionsRequest, Create
     const results: CreatePartitionsResponse['results'] = [];
     for (const t of request.topics) {
       const current = broker.store.partitionCount(t.name);
-      if (current === undefined) {
+      if (broker.isInternalTopic(t.name)) {
+        // The coordinator maps groups to __consumer_offsets partitions by count, so growing it would
+        // orphan every group's records; refused as CreateTopics refuses internal topics (INVALID_REQUEST).
+        results.push({
+          name: t.name,
+          errorCode: ErrorCode.INVALID_REQUEST,
+          errorMessage: `the partition count of internal topic ${t.name} cannot be changed`,
+        });
+      } else if (current === undefined) {
         results.push({
           name: t.name,
           errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,

@@ -252,22 +252,33 @@ export class Segment {
 
   /** Loads both index files as they are (checked when the log opened). */
   private readIndexFiles(): boolean {
+    const files = this.indexFileBytes();
+    if (!files) return false;
+    this.adoptIndexEntries(files.off, files.time, files.entries);
+    return true;
+  }
+
+  /** Both index files, or undefined when one is missing or their sizes do not hold whole, equal entries. */
+  private indexFileBytes(): { off: Buffer; time: Buffer; entries: number } | undefined {
     let off: Buffer;
     let time: Buffer;
     try {
       off = fs.readFileSync(`${this.pathPrefix}.index`);
       time = fs.readFileSync(`${this.pathPrefix}.timeindex`);
     } catch {
-      return false;
+      return undefined;
     }
-    const n = off.length / OFFSET_INDEX_ENTRY;
-    if (!Number.isInteger(n) || time.length !== n * TIME_INDEX_ENTRY) return false;
+    const entries = off.length / OFFSET_INDEX_ENTRY;
+    if (!Number.isInteger(entries) || time.length !== entries * TIME_INDEX_ENTRY) return undefined;
+    return { off, time, entries };
+  }
+
+  private adoptIndexEntries(off: Buffer, time: Buffer, n: number): void {
     for (let i = 0; i < n; i++) {
       this.relOffsets.push(off.readInt32BE(i * OFFSET_INDEX_ENTRY));
       this.positions.push(off.readInt32BE(i * OFFSET_INDEX_ENTRY + 4));
       this.timestamps.push(Number(time.readBigInt64BE(i * TIME_INDEX_ENTRY)));
     }
-    return true;
   }
 
   /**
@@ -276,17 +287,9 @@ export class Segment {
    */
   loadIndexes(): boolean {
     if (!this.pathPrefix) return false;
-    let off: Buffer;
-    let time: Buffer;
-    try {
-      off = fs.readFileSync(`${this.pathPrefix}.index`);
-      time = fs.readFileSync(`${this.pathPrefix}.timeindex`);
-    } catch {
-      return false;
-    }
-    if (off.length % OFFSET_INDEX_ENTRY !== 0 || time.length % TIME_INDEX_ENTRY !== 0) return false;
-    const n = off.length / OFFSET_INDEX_ENTRY;
-    if (time.length / TIME_INDEX_ENTRY !== n) return false;
+    const files = this.indexFileBytes();
+    if (!files) return false;
+    const { off, time, entries: n } = files;
     if (n === 0) return this.store.size === 0;
     let prevRel = -1;
     let prevPos = -1;
@@ -307,11 +310,7 @@ export class Segment {
     const h = this.store.readSync(prevPos, BATCH_HEADER_SIZE);
     if (h.length < BATCH_HEADER_SIZE || Number(h.readBigInt64BE(0)) !== this.baseOffset + prevRel)
       return false;
-    for (let i = 0; i < n; i++) {
-      this.relOffsets.push(off.readInt32BE(i * OFFSET_INDEX_ENTRY));
-      this.positions.push(off.readInt32BE(i * OFFSET_INDEX_ENTRY + 4));
-      this.timestamps.push(Number(time.readBigInt64BE(i * TIME_INDEX_ENTRY)));
-    }
+    this.adoptIndexEntries(off, time, n);
     this.persisted = true;
     return true;
   }

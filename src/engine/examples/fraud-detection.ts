@@ -4,6 +4,7 @@
  * a sink. One score-aggregator instance is slow, and each engine strategy deals with it differently.
  */
 import { type Clock, VirtualClock } from '../../flow/clock.js';
+import { seededRandom } from '../../flow/random.js';
 import { type JobRun, runJob } from '../engine.js';
 import { Job, type JobGraph } from '../job.js';
 import { rateSource } from '../sources.js';
@@ -55,18 +56,6 @@ export interface FraudStats {
 
 export const AGGREGATOR = 'score-aggregator';
 
-/** A small deterministic PRNG (mulberry32) so every run of the example sees the same transactions. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 export function buildFraudJob(options: FraudJobOptions = {}, stats: FraudStats = newStats()): JobGraph {
   const rate = options.ratePerSource ?? 150;
   const slowCost = options.slowCostMs ?? 5;
@@ -84,7 +73,7 @@ export function buildFraudJob(options: FraudJobOptions = {}, stats: FraudStats =
       parallelism: 2,
       make: (seq, info: InstanceInfo, at) => {
         let random = randoms.get(info.index);
-        if (!random) randoms.set(info.index, (random = prng(42 + info.index)));
+        if (!random) randoms.set(info.index, (random = seededRandom(42 + info.index)));
         const card = Math.floor(random() * cards);
         // Most tickets are ordinary; a few are large, and a few come from far away.
         const amount = random() < 0.02 ? 2000 + random() * 8000 : 5 + random() * 120;

@@ -1,5 +1,6 @@
 import { Channel } from '../channel.js';
 import { VirtualClock } from '../clock.js';
+import { seededRandom } from '../random.js';
 import { ThrashingDetector } from '../thrashing.js';
 import { Watermarks } from '../watermarks.js';
 import {
@@ -84,18 +85,6 @@ export interface SimulationResult {
   verdict: string;
 }
 
-/** A small, fast seeded PRNG (mulberry32), so random failures are reproducible. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** Producer rate at time `ms`: the burst rate inside a burst, the base rate otherwise. */
 function rateAt(o: ResolvedSimulation, ms: number): number {
   if (!o.burst) return o.produceRate;
@@ -169,7 +158,7 @@ export function simulate(input: SimulationOptions): SimulationResult {
     if (r.thrashing) thrashingSeen = true;
   });
 
-  const random = o.seed !== undefined ? seeded(o.seed) : undefined;
+  const random = o.seed !== undefined ? seededRandom(o.seed) : undefined;
   let failureDebt = 0;
   const attemptFails = (): boolean => {
     if (o.failureRate === 0) return false;
