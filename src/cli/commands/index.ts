@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { register as broker } from './broker.js';
 import { register as engine } from './engine.js';
 import { register as simulate } from './simulate.js';
 
@@ -6,6 +7,7 @@ import { register as simulate } from './simulate.js';
 export type RegisterCommand = (program: Command) => void;
 
 export const commands: RegisterCommand[] = [
+  broker,
   simulate, // sluice simulate (src/flow/simulation)
   engine, // sluice engine (src/engine)
 ];

@@ -1,0 +1,274 @@
+/**
+ * Client throughput: produce and consume records/s for Sluice's client beside kafkajs 2.2.4 and
+ * @platformatic/kafka 1.x, against the embedded broker running in a child process. Run with
+ * `npm run bench:client`. Each cell is one measured run after a warm-up; read the ratios.
+ *
+ * Produce "batch of N": the caller awaits one send of N records at a time (acks=-1), N = 1 or 100.
+ * Consume: a topic written in batches of N is read from the beginning; the clock starts at the first
+ * fetch (for kafkajs: when its group join completes, so join time is not counted) and stops at the
+ * last record. Every client is warmed up on the same shape first, and each cell is the best of two
+ * interleaved runs, because the machine is shared and noisy.
+ */
+import { spawn } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Admin } from '../../src/client/admin.js';
+import { Cluster } from '../../src/client/cluster.js';
+import { ConsumerClient } from '../../src/client/consumer-client.js';
+import { Producer } from '../../src/client/producer.js';
+
+const require = createRequire(import.meta.url);
+const { Kafka, logLevel } = require('kafkajs');
+const plt = await import('@platformatic/kafka');
+
+const here = dirname(fileURLToPath(import.meta.url));
+const child = spawn(process.execPath, ['--import', 'tsx', join(here, 'broker-child.ts')], {
+  stdio: ['ignore', 'pipe', 'inherit'],
+});
+const port: number = await new Promise((resolve, reject) => {
+  child.once('error', reject);
+  child.once('exit', (code) => reject(new Error(`broker exited with ${code}`)));
+  child.stdout.once('data', (d: Buffer) => resolve(JSON.parse(d.toString()).port));
+});
+const bootstrap = `127.0.0.1:${port}`;
+const now = () => performance.now();
+
+interface Cell {
+  sluice: number;
+  kafkajs: number;
+  /** NaN when the client cannot do this against the embedded broker (reason printed). */
+  platformatic: number;
+}
+
+const SIZES = [100, 1024];
+const BATCHES = [1, 100];
+const totalFor = (batch: number, size: number) => (batch === 1 ? 2000 : size === 100 ? 60_000 : 30_000);
+
+let topicSeq = 0;
+const cluster = new Cluster({ brokers: [bootstrap], clientId: 'bench-admin' });
+const admin = new Admin({ cluster });
+await admin.connect();
+async function freshTopic(): Promise<string> {
+  const topic = `bench-${process.pid}-${topicSeq++}`;
+  await admin.createTopics([{ topic, numPartitions: 1 }]);
+  return topic;
+}
+
+async function produceSluice(topic: string, size: number, batch: number, total: number): Promise<number> {
+  const producer = new Producer({
+    brokers: [bootstrap],
+    clientId: 'bench-sluice',
+    lingerMs: 0,
+    batchBytes: 1 << 20,
+  });
+  await producer.connect();
+  const value = Buffer.alloc(size, 120);
+  const messages = Array.from({ length: batch }, () => ({ topic, partition: 0, value }));
+  await producer.send(messages);
+  const start = now();
+  for (let sent = 0; sent < total; sent += batch) await producer.send(messages);
+  const elapsed = now() - start;
+  await producer.close();
+  return (total / elapsed) * 1000;
+}
+
+async function produceKafkajs(topic: string, size: number, batch: number, total: number): Promise<number> {
+  const kafka = new Kafka({ brokers: [bootstrap], clientId: 'bench-kafkajs', logLevel: logLevel.NOTHING });
+  const producer = kafka.producer();
+  await producer.connect();
+  const value = Buffer.alloc(size, 120);
+  const messages = Array.from({ length: batch }, () => ({ value, partition: 0 }));
+  await producer.send({ topic, messages });
+  const start = now();
+  for (let sent = 0; sent < total; sent += batch) await producer.send({ topic, acks: -1, messages });
+  const elapsed = now() - start;
+  await producer.disconnect();
+  return (total / elapsed) * 1000;
+}
+
+async function producePlatformatic(
+  topic: string,
+  size: number,
+  batch: number,
+  total: number,
+): Promise<number> {
+  const producer = new plt.Producer({ clientId: 'bench-plt', bootstrapBrokers: [bootstrap], acks: -1 });
+  const value = Buffer.alloc(size, 120);
+  const messages = Array.from({ length: batch }, () => ({ topic, partition: 0, value }));
+  await producer.send({ messages });
+  const start = now();
+  for (let sent = 0; sent < total; sent += batch) await producer.send({ messages });
+  const elapsed = now() - start;
+  await producer.close();
+  return (total / elapsed) * 1000;
+}
+
+async function fill(topic: string, size: number, batch: number, total: number): Promise<void> {
+  const producer = new Producer({
+    brokers: [bootstrap],
+    clientId: 'bench-fill',
+    lingerMs: 0,
+    batchBytes: 1 << 20,
+  });
+  const value = Buffer.alloc(size, 121);
+  const messages = Array.from({ length: batch }, () => ({ topic, partition: 0, value }));
+  const inFlight: Promise<unknown>[] = [];
+  for (let sent = 0; sent < total; sent += batch) {
+    inFlight.push(producer.send(messages));
+    if (inFlight.length >= 64) await Promise.all(inFlight.splice(0));
+  }
+  await Promise.all(inFlight);
+  await producer.close();
+}
+
+async function consumeSluice(topic: string, total: number): Promise<number> {
+  const consumer = new ConsumerClient({ brokers: [bootstrap], clientId: 'bench-sluice-c' });
+  consumer.assign([{ topic, partition: 0, offset: 0n }]);
+  let seen = 0;
+  const start = now();
+  while (seen < total) {
+    const got = await consumer.poll({ maxBytes: 4 << 20, maxWaitMs: 100 });
+    for (const p of got) seen += p.records.length;
+  }
+  const elapsed = now() - start;
+  consumer.close();
+  return (total / elapsed) * 1000;
+}
+
+async function consumeKafkajs(topic: string, total: number): Promise<number> {
+  const kafka = new Kafka({ brokers: [bootstrap], clientId: 'bench-kafkajs-c', logLevel: logLevel.NOTHING });
+  const consumer = kafka.consumer({
+    groupId: `kjs-${topic}`,
+    maxBytes: 4 << 20,
+    maxBytesPerPartition: 4 << 20,
+  });
+  await consumer.connect();
+  await consumer.subscribe({ topics: [topic], fromBeginning: true });
+  let seen = 0;
+  let start = 0;
+  let end = 0;
+  // The clock starts when the group join completes, just before kafkajs's first fetch.
+  consumer.on(consumer.events.GROUP_JOIN, () => {
+    start = now();
+  });
+  await new Promise<void>((resolve) => {
+    consumer.run({
+      autoCommit: false,
+      eachBatch: async ({ batch }: { batch: { messages: unknown[] } }) => {
+        seen += batch.messages.length;
+        if (seen >= total) {
+          end = now();
+          resolve();
+        }
+      },
+    });
+  });
+  await consumer.disconnect();
+  return (total / (end - start)) * 1000;
+}
+
+async function consumePlatformatic(topic: string, total: number): Promise<number> {
+  const consumer = new plt.Consumer({
+    groupId: `plt-${topic}-${topicSeq++}`,
+    clientId: 'bench-plt-c',
+    bootstrapBrokers: [bootstrap],
+    maxBytes: 4 << 20,
+  });
+  consumer.on('error', () => {});
+  let stream: Awaited<ReturnType<typeof consumer.consume>>;
+  try {
+    stream = await consumer.consume({ topics: [topic], mode: 'earliest', autocommit: false });
+  } catch (err) {
+    await Promise.resolve(consumer.close(true)).catch(() => {});
+    throw err;
+  }
+  let seen = 0;
+  let start = 0;
+  let end = 0;
+  await new Promise<void>((resolve) => {
+    stream.on('data', () => {
+      if (start === 0) start = now();
+      if (++seen === total) {
+        end = now();
+        resolve();
+      }
+    });
+  });
+  await stream.close();
+  await consumer.close();
+  return (total / (end - start)) * 1000;
+}
+
+const rows: string[] = [];
+const fmt = (n: number) => (Number.isFinite(n) ? Math.round(n).toLocaleString('en-US') : 'n/a');
+const ratio = (a: number, b: number) => (Number.isFinite(b) ? `${(a / b).toFixed(2)}x` : 'n/a');
+const notes = new Set<string>();
+async function attempt(fn: () => Promise<number>, who: string): Promise<number> {
+  try {
+    return await fn();
+  } catch (err) {
+    notes.add(`${who}: ${(err as Error).message}`);
+    return Number.NaN;
+  }
+}
+function row(what: string, c: Cell) {
+  rows.push(
+    `| ${what} | ${fmt(c.sluice)} | ${fmt(c.kafkajs)} | ${fmt(c.platformatic)} | ${ratio(c.sluice, c.kafkajs)} | ${ratio(c.sluice, c.platformatic)} |`,
+  );
+  console.log(rows[rows.length - 1]);
+}
+
+try {
+  console.log(
+    `client benchmark against the embedded broker (child process, memory durability), node ${process.version}`,
+  );
+  console.log(
+    '| case | sluice rec/s | kafkajs rec/s | platformatic rec/s | sluice/kafkajs | sluice/platformatic |',
+  );
+  console.log('|---|---:|---:|---:|---:|---:|');
+  for (const size of SIZES) {
+    for (const batch of BATCHES) {
+      const total = totalFor(batch, size);
+      const c: Cell = { sluice: 0, kafkajs: 0, platformatic: 0 };
+      for (let round = 0; round < 3; round++) {
+        // Round 0 is the warm-up: same shape, a tenth of the records, not counted.
+        const n = round === 0 ? Math.max(batch * 10, total / 10) : total;
+        const s = await produceSluice(await freshTopic(), size, batch, n);
+        const k = await produceKafkajs(await freshTopic(), size, batch, n);
+        const p = await attempt(
+          async () => producePlatformatic(await freshTopic(), size, batch, n),
+          'platformatic producer',
+        );
+        if (round === 0) continue;
+        c.sluice = Math.max(c.sluice, s);
+        c.kafkajs = Math.max(c.kafkajs, k);
+        c.platformatic = Number.isNaN(p) ? p : Math.max(c.platformatic, p);
+      }
+      row(`produce ${size} B, batch of ${batch} (${fmt(total)} records)`, c);
+    }
+  }
+  for (const size of SIZES) {
+    for (const batch of BATCHES) {
+      const total = batch === 1 ? 20_000 : totalFor(batch, size) * 2;
+      const topic = await freshTopic();
+      await fill(topic, size, batch, total);
+      const c: Cell = { sluice: 0, kafkajs: 0, platformatic: 0 };
+      for (let round = 0; round < 3; round++) {
+        // Every client reads the same topic from the start; round 0 warms up and is not counted.
+        const s = await consumeSluice(topic, total);
+        const k = await consumeKafkajs(topic, total);
+        const p = await attempt(() => consumePlatformatic(topic, total), 'platformatic consumer');
+        if (round === 0) continue;
+        c.sluice = Math.max(c.sluice, s);
+        c.kafkajs = Math.max(c.kafkajs, k);
+        c.platformatic = Number.isNaN(p) ? p : Math.max(c.platformatic, p);
+      }
+      row(`consume ${size} B, written in batches of ${batch} (${fmt(total)} records)`, c);
+    }
+  }
+  for (const n of notes) console.log(`note: ${n}`);
+} finally {
+  admin.close();
+  child.kill('SIGTERM');
+}

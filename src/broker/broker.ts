@@ -1,0 +1,241 @@
+import pino, { type Logger } from 'pino';
+import type { Clock } from '../flow/clock.js';
+import type { SupportedVersionRange } from '../protocol/api-keys.js';
+import { apiName } from '../protocol/api-keys.js';
+import {
+  decodeRequest,
+  decodeRequestHeader,
+  encodeApiVersionsFallback,
+  encodeResponse,
+  ProtocolDecodeError,
+  type RequestHeader,
+} from '../protocol/codec.js';
+import { type BrokerConfig, type BrokerOptions, resolveBrokerConfig } from './config.js';
+import { CloseConnection, type ConnectionInfo, type DispatchOutcome } from './connection.js';
+import { startBrokerGroups } from './groups/broker-groups.js';
+import type { GroupCoordinator } from './groups/coordinator.js';
+import { type BrokerCore, HandlerRegistry, type RequestContext } from './handler.js';
+import { coreHandlers } from './handlers/index.js';
+import { openLogStore, type RecoverySummary } from './log-store.js';
+import { BrokerMetrics } from './metrics.js';
+import { ProduceQuotas } from './quotas.js';
+import { KafkaServer } from './server.js';
+import type { TopicStore } from './topic-store.js';
+import { TopicStoreError } from './topic-store.js';
+
+const API_VERSIONS = 18;
+
+export interface BrokerDeps {
+  /** pino logger; defaults to one at `SLUICE_LOG_LEVEL` (info) on stderr. */
+  logger?: Logger;
+}
+
+/**
+ * The embedded Kafka-compatible broker: a library object the CLI, the lab and tests start and stop.
+ * `start()` opens (and recovers) the partition logs and listens; `stop()` stops accepting, answers what
+ * is in flight, flushes the logs and closes them.
+ */
+export class Broker implements BrokerCore {
+  readonly config: BrokerConfig;
+  readonly metrics = new BrokerMetrics();
+  readonly registry = new HandlerRegistry();
+  readonly quotas: ProduceQuotas | undefined;
+  readonly clock: Clock;
+  readonly log: Logger;
+  private topicStore: TopicStore | undefined;
+  private server: KafkaServer | undefined;
+  private readonly internalTopics = new Set<string>();
+  private readonly creating = new Map<string, Promise<boolean>>();
+  private recoverySummary: RecoverySummary | undefined;
+  private groupCoordinator: GroupCoordinator | undefined;
+
+  constructor(options: BrokerOptions = {}, deps: BrokerDeps = {}) {
+    this.config = resolveBrokerConfig(options);
+    this.clock = this.config.clock;
+    this.log =
+      deps.logger ??
+      pino({ name: 'sluice-broker', level: process.env.SLUICE_LOG_LEVEL ?? 'info' }, pino.destination(2));
+    this.quotas = this.config.quotas ? new ProduceQuotas(this.config.quotas, this.clock) : undefined;
+    for (const h of coreHandlers) this.registry.register(h);
+  }
+
+  /** Opens the logs and listens. Resolves with the bound address (the real port when started on 0). */
+  async start(): Promise<{ host: string; port: number }> {
+    if (this.server) throw new Error('broker already started');
+    const { store, recovery } = await openLogStore(this.config, this.log);
+    this.topicStore = store;
+    this.recoverySummary = recovery;
+    try {
+      this.groupCoordinator = await startBrokerGroups(this, store, this.config.groups);
+    } catch (err) {
+      await store.close();
+      this.topicStore = undefined;
+      throw err;
+    }
+    const server = new KafkaServer(
+      {
+        host: this.config.host,
+        port: this.config.port,
+        maxRequestBytes: this.config.maxRequestBytes,
+        maxInFlight: this.config.maxInFlightPerConnection,
+        idleMs: this.config.connectionsMaxIdleMs,
+      },
+      (frame, conn) => this.dispatch(frame, conn),
+      this.clock,
+      this.log,
+      this.metrics,
+    );
+    try {
+      await server.listen();
+    } catch (err) {
+      await store.close();
+      this.topicStore = undefined;
+      throw err;
+    }
+    this.server = server;
+    this.log.info(
+      { address: this.address, dataDir: this.config.dataDir, durability: this.config.durability },
+      'broker listening',
+    );
+    return this.address;
+  }
+
+  /** Stops accepting, lets in-flight requests finish (up to `graceMs`), flushes and closes the logs. */
+  async stop(graceMs = 5_000): Promise<void> {
+    const server = this.server;
+    this.server = undefined;
+    if (server) await server.stop(graceMs);
+    this.groupCoordinator?.close();
+    this.groupCoordinator = undefined;
+    const store = this.topicStore;
+    this.topicStore = undefined;
+    if (store) await store.close();
+  }
+
+  get address(): { host: string; port: number } {
+    if (!this.server) throw new Error('broker is not running; call start() first');
+    return this.server.address;
+  }
+
+  get store(): TopicStore {
+    if (!this.topicStore) throw new Error('broker is not running; call start() first');
+    return this.topicStore;
+  }
+
+  /** The consumer group coordinator (membership, rebalances, committed offsets). */
+  get groups(): GroupCoordinator {
+    if (!this.groupCoordinator) throw new Error('broker is not running; call start() first');
+    return this.groupCoordinator;
+  }
+
+  /** What storage found and repaired when it opened the logs. */
+  get recovery(): RecoverySummary | undefined {
+    return this.recoverySummary;
+  }
+
+  get connectionCount(): number {
+    return this.server?.connectionCount ?? 0;
+  }
+
+  advertised(): { host: string; port: number } {
+    return { host: this.config.advertisedHost, port: this.address.port };
+  }
+
+  isInternalTopic(name: string): boolean {
+    return this.internalTopics.has(name);
+  }
+
+  /** Marks a topic as the broker's own (Metadata reports it `isInternal`; it cannot be deleted). */
+  registerInternalTopic(name: string): void {
+    this.internalTopics.add(name);
+  }
+
+  async autoCreateTopic(name: string): Promise<boolean> {
+    if (this.store.partitionCount(name) !== undefined) return true;
+    if (!this.config.autoCreateTopics) return false;
+    let pending = this.creating.get(name);
+    if (!pending) {
+      pending = this.store
+        .createTopic(name, this.config.defaultPartitions, {})
+        .then(() => {
+          this.log.info({ topic: name, partitions: this.config.defaultPartitions }, 'topic auto-created');
+          return true;
+        })
+        .catch((err: unknown) => {
+          if (err instanceof TopicStoreError) return this.store.partitionCount(name) !== undefined;
+          throw err;
+        })
+        .finally(() => this.creating.delete(name));
+      this.creating.set(name, pending);
+    }
+    return pending;
+  }
+
+  /** The version table handlers serve, in the shape the codec takes. */
+  versionTable(): Record<number, SupportedVersionRange> {
+    const table: Record<number, SupportedVersionRange> = {};
+    for (const v of this.registry.versions()) table[v.apiKey] = { min: v.minVersion, max: v.maxVersion };
+    return table;
+  }
+
+  private async dispatch(frame: Buffer, connection: ConnectionInfo): Promise<DispatchOutcome> {
+    let header: RequestHeader;
+    try {
+      header = decodeRequestHeader(frame);
+    } catch (err) {
+      throw new CloseConnection(`undecodable request header: ${(err as Error).message}`);
+    }
+    const { apiKey, apiVersion, correlationId } = header;
+    const handler = this.registry.get(apiKey);
+    if (!handler) {
+      throw new CloseConnection(
+        `${apiName(apiKey)} (key ${apiKey}) is not supported (client ${header.clientId})`,
+      );
+    }
+    if (!this.registry.supports(apiKey, apiVersion)) {
+      if (apiKey === API_VERSIONS) {
+        // Kafka answers an ApiVersions it cannot parse in the v0 layout, so the client can pick again.
+        return { response: encodeApiVersionsFallback(correlationId, this.versionTable()) };
+      }
+      throw new CloseConnection(
+        `${handler.name} v${apiVersion} is not supported (v${handler.minVersion}-v${handler.maxVersion}; client ${header.clientId})`,
+      );
+    }
+    let body: unknown;
+    try {
+      body = decodeRequest(frame, { versions: this.versionTable() }).body;
+    } catch (err) {
+      if (err instanceof ProtocolDecodeError) throw new CloseConnection(`malformed request: ${err.message}`);
+      throw err;
+    }
+    const ctx: RequestContext = {
+      apiKey,
+      apiVersion,
+      correlationId,
+      clientId: header.clientId,
+      connection,
+      broker: this,
+      throttleMs: 0,
+      noResponse: false,
+    };
+    const started = this.clock.now();
+    this.metrics.requests.inc({ api: handler.name, version: String(apiVersion) });
+    const result = await handler.handle(body as never, ctx);
+    this.metrics.requestSeconds.observe({ api: handler.name }, (this.clock.now() - started) / 1000);
+    const response = ctx.noResponse
+      ? null
+      : encodeResponse(apiKey, apiVersion, correlationId, result as never);
+    if (ctx.throttleMs <= 0) return { response };
+    this.metrics.produceThrottleMs.inc(ctx.throttleMs);
+    if (
+      response === null ||
+      (handler.clientThrottlesFrom !== undefined && apiVersion >= handler.clientThrottlesFrom)
+    ) {
+      // KIP-219: answer now and stop reading this connection for the throttle time.
+      return { response, muteMs: ctx.throttleMs };
+    }
+    // Older versions: the client does not back off itself, so the broker holds the response.
+    await this.clock.sleep(ctx.throttleMs, connection.signal).catch(() => undefined);
+    return { response };
+  }
+}

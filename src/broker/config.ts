@@ -1,0 +1,194 @@
+import type { Clock } from '../flow/clock.js';
+import { realClock } from '../flow/clock.js';
+import type { BrokerGroupsOptions } from './groups/broker-groups.js';
+
+export type Durability = 'memory' | 'async' | 'sync';
+export type QuotaMode = 'throttle' | 'reject';
+
+/** Per-partition produce limits, like a Kinesis shard (1000 records/s, 1 MB/s). */
+export interface ProduceQuotaConfig {
+  /** Records per second per partition; undefined = unlimited. */
+  recordsPerSecond?: number;
+  /** Bytes per second per partition; undefined = unlimited. */
+  bytesPerSecond?: number;
+  /** `throttle`: accept and delay (Kafka). `reject`: refuse with a retriable error (Kinesis). */
+  mode: QuotaMode;
+}
+
+/** What callers may pass: everything optional, validated by {@link resolveBrokerConfig}. */
+export interface BrokerOptions {
+  host?: string;
+  port?: number;
+  advertisedHost?: string;
+  nodeId?: number;
+  dataDir?: string;
+  durability?: Durability;
+  defaultPartitions?: number;
+  autoCreateTopics?: boolean;
+  maxRequestBytes?: number;
+  maxInFlightPerConnection?: number;
+  connectionsMaxIdleMs?: number;
+  /** Largest record batch a partition accepts (Kafka's message.max.bytes default). */
+  messageMaxBytes?: number;
+  quotas?: ProduceQuotaConfig;
+  clock?: Clock;
+  /** Consumer group coordinator settings (session bounds, initial rebalance delay, offsets retention). */
+  groups?: BrokerGroupsOptions;
+}
+
+export interface BrokerConfig {
+  host: string;
+  port: number;
+  advertisedHost: string;
+  nodeId: number;
+  dataDir: string;
+  durability: Durability;
+  defaultPartitions: number;
+  autoCreateTopics: boolean;
+  maxRequestBytes: number;
+  maxInFlightPerConnection: number;
+  connectionsMaxIdleMs: number;
+  messageMaxBytes: number;
+  quotas: ProduceQuotaConfig | undefined;
+  clock: Clock;
+  groups: BrokerGroupsOptions;
+}
+
+export class BrokerConfigError extends Error {
+  override name = 'BrokerConfigError';
+}
+
+export const BROKER_DEFAULTS = {
+  host: '127.0.0.1',
+  port: 9092,
+  nodeId: 0,
+  dataDir: './.sluice',
+  durability: 'async' as Durability,
+  defaultPartitions: 1,
+  autoCreateTopics: true,
+  maxRequestBytes: 100 * 1024 * 1024,
+  maxInFlightPerConnection: 32,
+  connectionsMaxIdleMs: 600_000,
+  messageMaxBytes: 1_048_588,
+};
+
+function integer(name: string, value: unknown, min: number, max: number, hint: string): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    throw new BrokerConfigError(
+      `${name} must be an integer from ${min} to ${max} (got ${JSON.stringify(value)}); ${hint}`,
+    );
+  }
+  return value;
+}
+
+function positive(name: string, value: unknown, hint: string): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
+    throw new BrokerConfigError(`${name} must be a positive number (got ${JSON.stringify(value)}); ${hint}`);
+  }
+  return value;
+}
+
+function nonEmpty(name: string, value: unknown, hint: string): string {
+  if (typeof value !== 'string' || value.trim() === '') {
+    throw new BrokerConfigError(`${name} must be a non-empty string (got ${JSON.stringify(value)}); ${hint}`);
+  }
+  return value;
+}
+
+/** Fills defaults and checks every field, so a bad option fails at start with a message saying what to fix. */
+export function resolveBrokerConfig(options: BrokerOptions = {}): BrokerConfig {
+  const o = { ...BROKER_DEFAULTS, ...stripUndefined(options) };
+  const host = nonEmpty('host', o.host, 'use an interface address such as 127.0.0.1');
+  const durability = o.durability;
+  if (durability !== 'memory' && durability !== 'async' && durability !== 'sync') {
+    throw new BrokerConfigError(
+      `durability must be one of memory, async, sync (got ${JSON.stringify(durability)})`,
+    );
+  }
+  const wildcard = host === '0.0.0.0' || host === '::';
+  const advertisedHost = nonEmpty(
+    'advertisedHost',
+    options.advertisedHost ?? (wildcard ? '127.0.0.1' : host),
+    'clients connect to this address, so it must be reachable',
+  );
+  let quotas: ProduceQuotaConfig | undefined;
+  if (options.quotas) {
+    const q = options.quotas;
+    if (q.mode !== 'throttle' && q.mode !== 'reject') {
+      throw new BrokerConfigError(`quotas.mode must be throttle or reject (got ${JSON.stringify(q.mode)})`);
+    }
+    if (q.recordsPerSecond === undefined && q.bytesPerSecond === undefined) {
+      throw new BrokerConfigError(
+        'quotas need recordsPerSecond and/or bytesPerSecond (e.g. 1000 and 1048576)',
+      );
+    }
+    quotas = {
+      mode: q.mode,
+      recordsPerSecond:
+        q.recordsPerSecond === undefined
+          ? undefined
+          : positive('quotas.recordsPerSecond', q.recordsPerSecond, 'e.g. 1000 like a Kinesis shard'),
+      bytesPerSecond:
+        q.bytesPerSecond === undefined
+          ? undefined
+          : positive('quotas.bytesPerSecond', q.bytesPerSecond, 'e.g. 1048576 like a Kinesis shard'),
+    };
+  }
+  return {
+    host,
+    port: integer('port', o.port, 0, 65535, 'use 0 to pick a free port'),
+    advertisedHost,
+    nodeId: integer('nodeId', o.nodeId, 0, 2 ** 31 - 1, 'a single broker is usually node 0'),
+    dataDir: nonEmpty('dataDir', o.dataDir, 'a directory for the partition logs'),
+    durability,
+    defaultPartitions: integer(
+      'defaultPartitions',
+      o.defaultPartitions,
+      1,
+      100_000,
+      'the partition count of auto-created topics',
+    ),
+    autoCreateTopics: bool('autoCreateTopics', o.autoCreateTopics),
+    maxRequestBytes: integer(
+      'maxRequestBytes',
+      o.maxRequestBytes,
+      64,
+      2 ** 31 - 1,
+      'Kafka calls it socket.request.max.bytes',
+    ),
+    maxInFlightPerConnection: integer(
+      'maxInFlightPerConnection',
+      o.maxInFlightPerConnection,
+      1,
+      10_000,
+      'requests a connection may have pending',
+    ),
+    connectionsMaxIdleMs: integer(
+      'connectionsMaxIdleMs',
+      o.connectionsMaxIdleMs,
+      1,
+      2 ** 31 - 1,
+      'Kafka calls it connections.max.idle.ms',
+    ),
+    messageMaxBytes: integer(
+      'messageMaxBytes',
+      o.messageMaxBytes,
+      64,
+      2 ** 31 - 1,
+      'the largest record batch accepted',
+    ),
+    quotas,
+    clock: o.clock ?? realClock,
+    groups: o.groups ?? {},
+  };
+}
+
+function bool(name: string, value: unknown): boolean {
+  if (typeof value !== 'boolean')
+    throw new BrokerConfigError(`${name} must be true or false (got ${JSON.stringify(value)})`);
+  return value;
+}
+
+function stripUndefined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}

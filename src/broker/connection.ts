@@ -1,0 +1,255 @@
+import type { Socket } from 'node:net';
+import type { Logger } from 'pino';
+import type { Clock, Timer } from '../flow/clock.js';
+import { FrameError, FrameReader } from './framing.js';
+import type { BrokerMetrics } from './metrics.js';
+
+/** What a dispatcher gives back for one request. */
+export interface DispatchOutcome {
+  /** Encoded response including its size prefix, or null when the client expects none (acks=0). */
+  response: Buffer | null;
+  /** Stop reading this connection for this long after the response is sent (Kafka's KIP-219 muting). */
+  muteMs?: number;
+}
+
+export interface ConnectionInfo {
+  readonly id: number;
+  readonly remote: string;
+  /** Aborted when the connection closes or the broker drains: long-polls stop waiting. */
+  readonly signal: AbortSignal;
+}
+
+export type Dispatcher = (frame: Buffer, conn: ConnectionInfo) => Promise<DispatchOutcome> | DispatchOutcome;
+
+/** Thrown by a dispatcher to close the connection the way Kafka does (unknown API, undecodable request). */
+export class CloseConnection extends Error {
+  override name = 'CloseConnection';
+}
+
+export interface ConnectionLimits {
+  maxRequestBytes: number;
+  maxInFlight: number;
+  idleMs: number;
+}
+
+interface Slot {
+  done: boolean;
+  outcome?: DispatchOutcome;
+}
+
+/**
+ * One client connection. Requests are dispatched as soon as they are read (handlers may be async and
+ * finish out of order) but answered strictly in request order, as the protocol requires. When
+ * `maxInFlight` requests are pending, or the connection is muted by a throttle, or the socket's write
+ * buffer is full, it stops reading: TCP flow control then pushes back on the client.
+ */
+export class Connection implements ConnectionInfo {
+  readonly remote: string;
+  private readonly reader: FrameReader;
+  private readonly queue: Slot[] = [];
+  private readonly abort = new AbortController();
+  private paused = false;
+  private mutedUntil = 0;
+  private muteTimer: Timer | undefined;
+  private writeBlocked = false;
+  private draining = false;
+  private closed = false;
+  private lastActivity: number;
+  private idleTimer: Timer | undefined;
+  private drainWaiters: Array<() => void> = [];
+
+  constructor(
+    readonly id: number,
+    private readonly socket: Socket,
+    private readonly dispatch: Dispatcher,
+    private readonly limits: ConnectionLimits,
+    private readonly clock: Clock,
+    private readonly log: Logger,
+    private readonly metrics: BrokerMetrics,
+    private readonly onClosed: (conn: Connection) => void,
+  ) {
+    this.remote = `${socket.remoteAddress}:${socket.remotePort}`;
+    this.reader = new FrameReader(limits.maxRequestBytes);
+    this.lastActivity = clock.now();
+    socket.setNoDelay(true);
+    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('drain', () => {
+      this.writeBlocked = false;
+      this.pump();
+    });
+    socket.on('error', (err) =>
+      this.log.debug({ conn: id, remote: this.remote, err: err.message }, 'socket error'),
+    );
+    socket.on('close', () => {
+      if (!this.closed) this.metrics.connectionsClosed.inc({ reason: 'client' });
+      this.finish();
+    });
+    this.armIdleTimer(limits.idleMs);
+  }
+
+  get signal(): AbortSignal {
+    return this.abort.signal;
+  }
+
+  /** Requests read and not yet answered. */
+  get inFlight(): number {
+    return this.queue.length;
+  }
+
+  get isReading(): boolean {
+    return !this.paused;
+  }
+
+  /** Stops reading new requests, answers those in flight, then ends the connection. */
+  drain(): Promise<void> {
+    if (this.closed) return Promise.resolve();
+    this.draining = true;
+    this.abort.abort(new Error('broker stopping'));
+    this.pump();
+    return new Promise((resolve) => {
+      this.drainWaiters.push(resolve);
+      this.maybeFinishDrain();
+    });
+  }
+
+  /** Closes at once, dropping anything in flight. */
+  close(reason: string): void {
+    if (this.closed) return;
+    this.metrics.connectionsClosed.inc({ reason });
+    this.socket.destroy();
+    this.finish();
+  }
+
+  private onData(chunk: Buffer): void {
+    this.metrics.bytesIn.inc(chunk.length);
+    this.lastActivity = this.clock.now();
+    this.reader.push(chunk);
+    this.pump();
+  }
+
+  /** Starts every buffered request the limits allow, then pauses or resumes the socket accordingly. */
+  private pump(): void {
+    while (!this.closed && !this.draining && this.queue.length < this.limits.maxInFlight && !this.isMuted()) {
+      let frame: Buffer | null;
+      try {
+        frame = this.reader.next();
+      } catch (err) {
+        const message = err instanceof FrameError ? err.message : String(err);
+        this.log.warn(
+          { conn: this.id, remote: this.remote, reason: message },
+          'closing connection: bad frame',
+        );
+        this.close('bad_frame');
+        return;
+      }
+      if (!frame) break;
+      this.start(frame);
+    }
+    if (this.closed) return;
+    const canRead =
+      !this.draining && this.queue.length < this.limits.maxInFlight && !this.isMuted() && !this.writeBlocked;
+    if (canRead && this.paused) {
+      this.paused = false;
+      this.socket.resume();
+    } else if (!canRead && !this.paused) {
+      this.paused = true;
+      this.metrics.connectionPauses.inc();
+      this.socket.pause();
+    }
+  }
+
+  private start(frame: Buffer): void {
+    const slot: Slot = { done: false };
+    this.queue.push(slot);
+    let pending: Promise<DispatchOutcome> | DispatchOutcome;
+    try {
+      pending = this.dispatch(frame, this);
+    } catch (err) {
+      this.fail(err);
+      return;
+    }
+    Promise.resolve(pending).then(
+      (outcome) => {
+        slot.done = true;
+        slot.outcome = outcome;
+        this.flush();
+      },
+      (err) => this.fail(err),
+    );
+  }
+
+  private fail(err: unknown): void {
+    if (this.closed) return;
+    if (err instanceof CloseConnection) {
+      this.log.warn({ conn: this.id, remote: this.remote, reason: err.message }, 'closing connection');
+      this.close('protocol');
+    } else {
+      this.log.error({ conn: this.id, remote: this.remote, err }, 'request failed; closing connection');
+      this.close('handler_error');
+    }
+  }
+
+  /** Writes every finished response at the head of the queue, in request order. */
+  private flush(): void {
+    if (this.closed) return;
+    while (this.queue.length > 0 && this.queue[0].done) {
+      const { outcome } = this.queue.shift()!;
+      if (outcome?.response) {
+        this.metrics.bytesOut.inc(outcome.response.length);
+        if (!this.socket.write(outcome.response)) this.writeBlocked = true;
+        this.lastActivity = this.clock.now();
+      }
+      if (outcome?.muteMs && outcome.muteMs > 0) this.mute(outcome.muteMs);
+    }
+    this.maybeFinishDrain();
+    this.pump();
+  }
+
+  private isMuted(): boolean {
+    return this.mutedUntil > this.clock.now();
+  }
+
+  private mute(ms: number): void {
+    const until = this.clock.now() + ms;
+    if (until <= this.mutedUntil) return;
+    this.mutedUntil = until;
+    this.muteTimer?.cancel();
+    this.muteTimer = this.clock.setTimeout(() => {
+      this.muteTimer = undefined;
+      this.pump();
+    }, ms);
+  }
+
+  private maybeFinishDrain(): void {
+    if (!this.draining || this.queue.length > 0 || this.closed) return;
+    this.socket.end();
+    this.metrics.connectionsClosed.inc({ reason: 'shutdown' });
+    this.finish();
+  }
+
+  private armIdleTimer(ms: number): void {
+    this.idleTimer = this.clock.setTimeout(() => this.checkIdle(), ms);
+  }
+
+  /** One timer per idle period: if there was activity since, re-arm for the remainder. */
+  private checkIdle(): void {
+    if (this.closed) return;
+    const idleFor = this.clock.now() - this.lastActivity;
+    if (this.queue.length === 0 && idleFor >= this.limits.idleMs) {
+      this.log.info({ conn: this.id, remote: this.remote, idleMs: idleFor }, 'closing idle connection');
+      this.close('idle');
+      return;
+    }
+    this.armIdleTimer(this.queue.length > 0 ? this.limits.idleMs : this.limits.idleMs - idleFor);
+  }
+
+  private finish(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.idleTimer?.cancel();
+    this.muteTimer?.cancel();
+    if (!this.abort.signal.aborted) this.abort.abort(new Error('connection closed'));
+    for (const w of this.drainWaiters.splice(0)) w();
+    this.onClosed(this);
+  }
+}

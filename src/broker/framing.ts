@@ -1,0 +1,86 @@
+/**
+ * Kafka frames are an int32 size followed by that many bytes. TCP delivers them split across chunks or
+ * several per chunk; this reassembles whole frames without copying when a frame sits in one chunk.
+ */
+export class FrameError extends Error {
+  override name = 'FrameError';
+}
+
+export class FrameReader {
+  private chunks: Buffer[] = [];
+  private length = 0;
+
+  constructor(private readonly maxFrameBytes: number) {}
+
+  /** Bytes received but not yet returned as frames. */
+  get buffered(): number {
+    return this.length;
+  }
+
+  push(chunk: Buffer): void {
+    if (chunk.length === 0) return;
+    this.chunks.push(chunk);
+    this.length += chunk.length;
+  }
+
+  /**
+   * The next whole frame (without its size prefix), or null if more bytes are needed. Throws a
+   * FrameError as soon as the size prefix is readable and invalid, before the body arrives.
+   */
+  next(): Buffer | null {
+    if (this.length < 4) return null;
+    const size = this.peekSize();
+    if (size < 0 || size > this.maxFrameBytes) {
+      throw new FrameError(
+        size < 0
+          ? `frame size ${size} is negative`
+          : `frame of ${size} bytes exceeds the limit of ${this.maxFrameBytes} (socket.request.max.bytes)`,
+      );
+    }
+    if (this.length < 4 + size) return null;
+    return this.take(4 + size).subarray(4);
+  }
+
+  private peekSize(): number {
+    const first = this.chunks[0];
+    if (first.length >= 4) return first.readInt32BE(0);
+    const head = Buffer.alloc(4);
+    let filled = 0;
+    for (const c of this.chunks) {
+      const n = Math.min(4 - filled, c.length);
+      c.copy(head, filled, 0, n);
+      filled += n;
+      if (filled === 4) break;
+    }
+    return head.readInt32BE(0);
+  }
+
+  private take(n: number): Buffer {
+    const first = this.chunks[0];
+    this.length -= n;
+    if (first.length > n) {
+      this.chunks[0] = first.subarray(n);
+      return first.subarray(0, n);
+    }
+    if (first.length === n) {
+      this.chunks.shift();
+      return first;
+    }
+    const out = Buffer.allocUnsafe(n);
+    let filled = 0;
+    while (filled < n) {
+      const c = this.chunks[0];
+      const want = n - filled;
+      if (c.length <= want) {
+        c.copy(out, filled);
+        filled += c.length;
+        this.chunks.shift();
+      } else {
+        c.copy(out, filled, 0, want);
+        this.chunks[0] = c.subarray(want);
+        filled += want;
+      }
+    }
+    return out;
+  }
+}

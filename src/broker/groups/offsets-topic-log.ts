@@ -1,0 +1,50 @@
+/**
+ * Where the coordinator keeps its state: the `__consumer_offsets` topic. The coordinator only needs to
+ * append keyed records (a null value is a tombstone) and to read every record back on start; the broker
+ * adapts its partition logs to this, tests use the in-memory log below.
+ */
+export interface OffsetsTopicRecord {
+  key: Buffer;
+  /** null writes a tombstone: the key's previous value is deleted. */
+  value: Buffer | null;
+}
+
+export interface StoredOffsetsTopicRecord extends OffsetsTopicRecord {
+  /** Milliseconds since the epoch at which the record was appended. */
+  timestamp: number;
+}
+
+export interface OffsetsTopicLog {
+  readonly partitions: number;
+  /**
+   * Appends the records as one batch to `partition`, stamped with `timestamp`. Resolves once they are
+   * as durable as the broker promises (an OffsetCommit is acknowledged only after this resolves).
+   */
+  append(partition: number, records: OffsetsTopicRecord[], timestamp: number): Promise<void>;
+  /** Every record of the partition, oldest first. */
+  replay(partition: number): AsyncIterable<StoredOffsetsTopicRecord>;
+}
+
+/** A log that lives in memory: for `--memory` brokers and deterministic tests. */
+export class MemoryOffsetsTopicLog implements OffsetsTopicLog {
+  private readonly data: StoredOffsetsTopicRecord[][];
+
+  constructor(readonly partitions = 1) {
+    this.data = Array.from({ length: partitions }, () => []);
+  }
+
+  async append(partition: number, records: OffsetsTopicRecord[], timestamp: number): Promise<void> {
+    const log = this.data[partition];
+    if (!log) throw new RangeError(`__consumer_offsets has no partition ${partition}`);
+    for (const r of records) log.push({ key: r.key, value: r.value, timestamp });
+  }
+
+  async *replay(partition: number): AsyncIterable<StoredOffsetsTopicRecord> {
+    for (const r of this.data[partition] ?? []) yield r;
+  }
+
+  /** Records held by a partition, for inspection. */
+  records(partition: number): readonly StoredOffsetsTopicRecord[] {
+    return this.data[partition] ?? [];
+  }
+}

@@ -1,0 +1,80 @@
+import type { Logger } from 'pino';
+import type { Clock } from '../flow/clock.js';
+import type { BrokerConfig } from './config.js';
+import type { ConnectionInfo } from './connection.js';
+import type { BrokerMetrics } from './metrics.js';
+import type { ProduceQuotas } from './quotas.js';
+import type { TopicStore } from './topic-store.js';
+
+/** What handlers may use of the broker: its configuration, storage, quotas, metrics and clock. */
+export interface BrokerCore {
+  readonly config: BrokerConfig;
+  readonly store: TopicStore;
+  readonly metrics: BrokerMetrics;
+  readonly quotas: ProduceQuotas | undefined;
+  readonly clock: Clock;
+  readonly log: Logger;
+  readonly registry: HandlerRegistry;
+  /** The host:port clients are told to connect to (the bound port when started on port 0). */
+  advertised(): { host: string; port: number };
+  /** Topics the broker keeps for itself (e.g. `__consumer_offsets`), flagged `isInternal` in Metadata. */
+  isInternalTopic(name: string): boolean;
+  /** Creates `name` with the default partition count if auto-creation is on; true if it exists afterwards. */
+  autoCreateTopic(name: string): Promise<boolean>;
+}
+
+export interface RequestContext {
+  readonly apiKey: number;
+  readonly apiVersion: number;
+  readonly correlationId: number;
+  readonly clientId: string | null;
+  readonly connection: ConnectionInfo;
+  readonly broker: BrokerCore;
+  /**
+   * Set by a handler to hold the client back (produce quota). The dispatcher delays the response
+   * (old versions) or mutes the connection after answering (versions with client-side throttling).
+   */
+  throttleMs: number;
+  /** Set by a handler when the client expects no response (Produce with acks=0). */
+  noResponse: boolean;
+}
+
+/** One Kafka API: the versions we serve and how to turn a decoded request into a response body. */
+export interface ApiHandler<Req = unknown, Res = unknown> {
+  readonly apiKey: number;
+  readonly name: string;
+  readonly minVersion: number;
+  readonly maxVersion: number;
+  /**
+   * From this version on the client honours throttle_time_ms itself (KIP-219), so the broker answers
+   * at once and mutes the connection instead of delaying the response.
+   */
+  readonly clientThrottlesFrom?: number;
+  handle(request: Req, ctx: RequestContext): Promise<Res> | Res;
+}
+
+/** The APIs a broker serves. Later work (consumer groups) adds its handlers with {@link register}. */
+export class HandlerRegistry {
+  private readonly handlers = new Map<number, ApiHandler>();
+
+  register<Req, Res>(handler: ApiHandler<Req, Res>): this {
+    this.handlers.set(handler.apiKey, handler as unknown as ApiHandler);
+    return this;
+  }
+
+  get(apiKey: number): ApiHandler | undefined {
+    return this.handlers.get(apiKey);
+  }
+
+  supports(apiKey: number, apiVersion: number): boolean {
+    const h = this.handlers.get(apiKey);
+    return h !== undefined && apiVersion >= h.minVersion && apiVersion <= h.maxVersion;
+  }
+
+  /** The ApiVersions table, sorted by key. */
+  versions(): Array<{ apiKey: number; minVersion: number; maxVersion: number }> {
+    return [...this.handlers.values()]
+      .sort((a, b) => a.apiKey - b.apiKey)
+      .map((h) => ({ apiKey: h.apiKey, minVersion: h.minVersion, maxVersion: h.maxVersion }));
+  }
+}

@@ -1,0 +1,116 @@
+import type { FetchRequest, FetchResponse } from '../../protocol/apis/01-fetch.js';
+import { ErrorCode } from '../../protocol/errors.js';
+import type { ApiHandler, RequestContext } from '../handler.js';
+import type { PartitionHandle } from '../topic-store.js';
+
+type PartitionData = FetchResponse['responses'][number]['partitions'][number];
+type TopicRequest = FetchRequest['topics'][number];
+
+const EMPTY = Buffer.alloc(0);
+
+/**
+ * Fetch 4-12 (v12, flexible, because @platformatic/kafka 1.x implements only Fetch 12+), sessionless (session_id 0), no transactions (last_stable_offset = high watermark, empty
+ * aborted_transactions). Long-polls: if fewer than min_bytes are available it waits, up to max_wait_ms,
+ * for an append to any requested partition, then reads again. Record bytes are served as stored.
+ */
+export const fetchHandler: ApiHandler<FetchRequest, FetchResponse> = {
+  apiKey: 1,
+  name: 'Fetch',
+  minVersion: 4,
+  maxVersion: 12,
+  async handle(request, ctx) {
+    const { clock } = ctx.broker;
+    const deadline = clock.now() + Math.max(0, request.maxWaitMs);
+    for (;;) {
+      const { responses, bytes, errors, waits } = readAll(request, ctx);
+      const remaining = deadline - clock.now();
+      if (
+        bytes >= Math.max(1, request.minBytes) ||
+        errors ||
+        remaining <= 0 ||
+        ctx.connection.signal.aborted
+      ) {
+        return { throttleTimeMs: 0, errorCode: 0, sessionId: 0, responses };
+      }
+      await waitForAny(waits, remaining, ctx);
+    }
+  },
+};
+
+function readAll(request: FetchRequest, ctx: RequestContext) {
+  let budget = request.maxBytes ?? 2147483647;
+  let bytes = 0;
+  let errors = false;
+  const waits: Array<{ log: PartitionHandle; offset: bigint }> = [];
+  const responses = request.topics.map((topic: TopicRequest) => {
+    const name = topic.topic ?? '';
+    const partitions = topic.partitions.map((p): PartitionData => {
+      const log = ctx.broker.store.partition(name, p.partition);
+      if (!log) {
+        errors = true;
+        return partitionData(p.partition, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, -1n, -1n, EMPTY);
+      }
+      // Kafka always returns at least the first batch of the first non-empty partition, even past
+      // max_bytes, so a consumer can never get stuck behind one large batch; storage does the same
+      // within partition_max_bytes.
+      const limit = Math.min(p.partitionMaxBytes, bytes === 0 ? Math.max(budget, 1) : budget);
+      if (limit <= 0) {
+        return partitionData(p.partition, 0, log.highWatermark, log.logStartOffset, EMPTY);
+      }
+      const read = log.read(p.fetchOffset, limit);
+      if (read.errorCode) {
+        errors = true;
+        return partitionData(p.partition, read.errorCode, read.highWatermark, read.logStartOffset, EMPTY);
+      }
+      bytes += read.records.length;
+      budget -= read.records.length;
+      // Wake on data beyond what this read saw.
+      waits.push({ log, offset: read.records.length === 0 ? p.fetchOffset : read.highWatermark });
+      return partitionData(p.partition, 0, read.highWatermark, read.logStartOffset, read.records);
+    });
+    return { topic: name, partitions };
+  });
+  return { responses, bytes, errors, waits };
+}
+
+function partitionData(
+  partitionIndex: number,
+  errorCode: number,
+  highWatermark: bigint,
+  logStartOffset: bigint,
+  records: Buffer,
+): PartitionData {
+  return {
+    partitionIndex,
+    errorCode,
+    highWatermark,
+    lastStableOffset: highWatermark,
+    logStartOffset,
+    abortedTransactions: [],
+    preferredReadReplica: -1,
+    records,
+  };
+}
+
+/** Resolves when any partition gets data past its wait offset, on timeout, or on abort. */
+async function waitForAny(
+  waits: Array<{ log: PartitionHandle; offset: bigint }>,
+  timeoutMs: number,
+  ctx: RequestContext,
+): Promise<void> {
+  const signal = ctx.connection.signal;
+  const local = new AbortController();
+  const onAbort = () => local.abort(signal.reason);
+  signal.addEventListener('abort', onAbort, { once: true });
+  try {
+    if (waits.length === 0) {
+      // A fetch naming no partitions: nothing can wake it, so it just waits out max_wait_ms.
+      await ctx.broker.clock.sleep(timeoutMs, local.signal).catch(() => undefined);
+      return;
+    }
+    await Promise.race(waits.map((w) => w.log.waitForData(w.offset, timeoutMs, local.signal)));
+  } finally {
+    signal.removeEventListener('abort', onAbort);
+    local.abort();
+  }
+}

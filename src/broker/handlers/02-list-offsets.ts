@@ -1,0 +1,87 @@
+import type { ListOffsetsRequest, ListOffsetsResponse } from '../../protocol/apis/02-list-offsets.js';
+import { ErrorCode } from '../../protocol/errors.js';
+import type { ApiHandler } from '../handler.js';
+import type { PartitionHandle } from '../topic-store.js';
+
+type PartitionResult = ListOffsetsResponse['topics'][number]['partitions'][number];
+
+const LATEST = -1n;
+const EARLIEST = -2n;
+
+/**
+ * ListOffsets 0-5: latest (-1) is the high watermark (which is also the last stable offset: there are
+ * no transactions), earliest (-2) the log start offset, otherwise the first offset whose timestamp is at
+ * or after the one asked for (-1 when none). v0 answers with a list of offsets (Burrow and sarama need
+ * exactly one entry for max_num_offsets 1).
+ */
+export const listOffsetsHandler: ApiHandler<ListOffsetsRequest, ListOffsetsResponse> = {
+  apiKey: 2,
+  name: 'ListOffsets',
+  minVersion: 0,
+  maxVersion: 5,
+  async handle(request, ctx) {
+    const v0 = ctx.apiVersion === 0;
+    const topics = await Promise.all(
+      request.topics.map(async (topic) => ({
+        name: topic.name,
+        partitions: await Promise.all(
+          topic.partitions.map(async (p): Promise<PartitionResult> => {
+            const log = ctx.broker.store.partition(topic.name, p.partitionIndex);
+            if (!log) {
+              return v0
+                ? {
+                    partitionIndex: p.partitionIndex,
+                    errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+                    oldStyleOffsets: [],
+                  }
+                : {
+                    partitionIndex: p.partitionIndex,
+                    errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+                    timestamp: -1n,
+                    offset: -1n,
+                    leaderEpoch: -1,
+                  };
+            }
+            const found = await lookup(log, p.timestamp);
+            if (v0) {
+              return {
+                partitionIndex: p.partitionIndex,
+                errorCode: 0,
+                oldStyleOffsets: oldStyle(log, p.timestamp, found, p.maxNumOffsets ?? 1),
+              };
+            }
+            return {
+              partitionIndex: p.partitionIndex,
+              errorCode: 0,
+              timestamp: found.timestamp,
+              offset: found.offset,
+              leaderEpoch: 0,
+            };
+          }),
+        ),
+      })),
+    );
+    return { throttleTimeMs: 0, topics };
+  },
+};
+
+async function lookup(
+  log: PartitionHandle,
+  timestamp: bigint,
+): Promise<{ offset: bigint; timestamp: bigint }> {
+  if (timestamp === LATEST) return { offset: log.highWatermark, timestamp: -1n };
+  if (timestamp === EARLIEST) return { offset: log.logStartOffset, timestamp: -1n };
+  return (await log.offsetForTimestamp(timestamp)) ?? { offset: -1n, timestamp: -1n };
+}
+
+/**
+ * v0's offset list: Kafka lists segment start offsets newest first, led by the high watermark for
+ * "latest". We list the looked-up offset, then the log start when it differs, capped at
+ * max_num_offsets (so exactly one entry for the usual max_num_offsets 1).
+ */
+function oldStyle(log: PartitionHandle, timestamp: bigint, found: { offset: bigint }, max: number): bigint[] {
+  const offsets = found.offset >= 0n ? [found.offset] : timestamp >= 0n ? [log.highWatermark] : [];
+  if (offsets.length > 0 && offsets[0] !== log.logStartOffset && timestamp !== EARLIEST)
+    offsets.push(log.logStartOffset);
+  return offsets.slice(0, Math.max(0, max));
+}

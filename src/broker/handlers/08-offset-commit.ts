@@ -1,0 +1,39 @@
+import type { OffsetCommitRequest, OffsetCommitResponse } from '../../protocol/apis/08-offset-commit.js';
+import type { GroupCoordinator } from '../groups/coordinator.js';
+import type { ApiHandler } from '../handler.js';
+
+/**
+ * OffsetCommit 0-9 (flexible from 8; v9's member epoch is a classic group's generation). Group members commit with their generation and member id; standalone consumers
+ * (and v0) commit with generation -1. The response waits until the offsets record is durable in
+ * `__consumer_offsets`.
+ */
+export function offsetCommitHandler(
+  groups: GroupCoordinator,
+): ApiHandler<OffsetCommitRequest, OffsetCommitResponse> {
+  return {
+    apiKey: 8,
+    name: 'OffsetCommit',
+    minVersion: 0,
+    maxVersion: 9,
+    async handle(request) {
+      const retention = request.retentionTimeMs === undefined ? -1 : Number(request.retentionTimeMs);
+      const result = await groups.commitOffsets({
+        groupId: request.groupId,
+        generationId: request.generationIdOrMemberEpoch ?? -1,
+        memberId: request.memberId ?? '',
+        retentionTimeMs: retention,
+        topics: request.topics.map((t) => ({
+          name: t.name,
+          partitions: t.partitions.map((p) => ({
+            partitionIndex: p.partitionIndex,
+            committedOffset: Number(p.committedOffset),
+            committedLeaderEpoch: p.committedLeaderEpoch ?? -1,
+            committedMetadata: p.committedMetadata,
+            commitTimestamp: p.commitTimestamp === undefined ? -1 : Number(p.commitTimestamp),
+          })),
+        })),
+      });
+      return { throttleTimeMs: 0, topics: result.topics };
+    },
+  };
+}

@@ -1,0 +1,21 @@
+import type { HeartbeatRequest, HeartbeatResponse } from '../../protocol/apis/12-heartbeat.js';
+import type { GroupCoordinator } from '../groups/coordinator.js';
+import type { ApiHandler } from '../handler.js';
+
+/** Heartbeat 0-4: keeps the member's session alive; REBALANCE_IN_PROGRESS tells it to rejoin. */
+export function heartbeatHandler(groups: GroupCoordinator): ApiHandler<HeartbeatRequest, HeartbeatResponse> {
+  return {
+    apiKey: 12,
+    name: 'Heartbeat',
+    minVersion: 0,
+    maxVersion: 4,
+    handle(request) {
+      const errorCode = groups.heartbeat({
+        groupId: request.groupId,
+        generationId: request.generationId,
+        memberId: request.memberId,
+      });
+      return { throttleTimeMs: 0, errorCode };
+    },
+  };
+}

@@ -1,0 +1,24 @@
+import type { LeaveGroupRequest, LeaveGroupResponse } from '../../protocol/apis/13-leave-group.js';
+import type { GroupCoordinator } from '../groups/coordinator.js';
+import type { ApiHandler } from '../handler.js';
+
+/** LeaveGroup 0-5: v0-2 name one member and report its error at the top; v3+ take a batch. */
+export function leaveGroupHandler(
+  groups: GroupCoordinator,
+): ApiHandler<LeaveGroupRequest, LeaveGroupResponse> {
+  return {
+    apiKey: 13,
+    name: 'LeaveGroup',
+    minVersion: 0,
+    maxVersion: 5,
+    handle(request, ctx) {
+      const batched = ctx.apiVersion >= 3;
+      const members = batched
+        ? (request.members ?? []).map((m) => ({ memberId: m.memberId, groupInstanceId: m.groupInstanceId }))
+        : [{ memberId: request.memberId ?? '', groupInstanceId: null }];
+      const r = groups.leaveGroup({ groupId: request.groupId, members });
+      if (batched) return { throttleTimeMs: 0, errorCode: r.errorCode, members: r.members };
+      return { throttleTimeMs: 0, errorCode: r.errorCode || (r.members[0]?.errorCode ?? 0) };
+    },
+  };
+}

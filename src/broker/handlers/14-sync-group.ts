@@ -1,0 +1,33 @@
+import type { SyncGroupRequest, SyncGroupResponse } from '../../protocol/apis/14-sync-group.js';
+import type { GroupCoordinator } from '../groups/coordinator.js';
+import type { ApiHandler } from '../handler.js';
+
+/**
+ * SyncGroup 0-5 (v5 checks the protocol type and name). The leader brings every member's assignment; followers wait for theirs, which
+ * arrives once the group metadata (with assignments) is durable in `__consumer_offsets`.
+ */
+export function syncGroupHandler(groups: GroupCoordinator): ApiHandler<SyncGroupRequest, SyncGroupResponse> {
+  return {
+    apiKey: 14,
+    name: 'SyncGroup',
+    minVersion: 0,
+    maxVersion: 5,
+    async handle(request) {
+      const r = await groups.syncGroup({
+        groupId: request.groupId,
+        generationId: request.generationId,
+        memberId: request.memberId,
+        protocolType: request.protocolType ?? null,
+        protocolName: request.protocolName ?? null,
+        assignments: request.assignments,
+      });
+      return {
+        throttleTimeMs: 0,
+        errorCode: r.errorCode,
+        protocolType: r.protocolType,
+        protocolName: r.protocolName,
+        assignment: r.assignment,
+      };
+    },
+  };
+}

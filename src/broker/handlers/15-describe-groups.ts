@@ -1,0 +1,33 @@
+import type {
+  DescribeGroupsRequest,
+  DescribeGroupsResponse,
+} from '../../protocol/apis/15-describe-groups.js';
+import type { GroupCoordinator } from '../groups/coordinator.js';
+import type { ApiHandler } from '../handler.js';
+
+/** Kafka's "authorized operations not requested" marker (INT32_MIN). */
+const OPS_NOT_REQUESTED = -2147483648;
+
+/**
+ * DescribeGroups 0-5. Unknown groups are reported as state Dead without an error, as Kafka does;
+ * member metadata and assignments are only filled in while the group is Stable.
+ */
+export function describeGroupsHandler(
+  groups: GroupCoordinator,
+): ApiHandler<DescribeGroupsRequest, DescribeGroupsResponse> {
+  return {
+    apiKey: 15,
+    name: 'DescribeGroups',
+    minVersion: 0,
+    maxVersion: 5,
+    handle(request) {
+      return {
+        throttleTimeMs: 0,
+        groups: request.groups.map((id) => ({
+          ...groups.describeGroup(id),
+          authorizedOperations: OPS_NOT_REQUESTED,
+        })),
+      };
+    },
+  };
+}

@@ -1,0 +1,26 @@
+import type { ListGroupsRequest, ListGroupsResponse } from '../../protocol/apis/16-list-groups.js';
+import type { GroupCoordinator } from '../groups/coordinator.js';
+import type { ApiHandler } from '../handler.js';
+
+/** ListGroups 0-5: every group this coordinator knows, Dead ones excluded; v4 filters by state, v5 by type. */
+export function listGroupsHandler(
+  groups: GroupCoordinator,
+): ApiHandler<ListGroupsRequest, ListGroupsResponse> {
+  return {
+    apiKey: 16,
+    name: 'ListGroups',
+    minVersion: 0,
+    maxVersion: 5,
+    handle(request) {
+      // Every group here is a classic group.
+      const types = (request.typesFilter ?? []).map((t) => t.toLowerCase());
+      const listed =
+        types.length === 0 || types.includes('classic') ? groups.listGroups(request.statesFilter ?? []) : [];
+      return {
+        throttleTimeMs: 0,
+        errorCode: 0,
+        groups: listed.map((g) => ({ ...g, groupType: 'classic' })),
+      };
+    },
+  };
+}

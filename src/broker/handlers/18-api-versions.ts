@@ -1,0 +1,17 @@
+import type { ApiVersionsRequest, ApiVersionsResponse } from '../../protocol/apis/18-api-versions.js';
+import type { ApiHandler } from '../handler.js';
+
+/**
+ * ApiVersions 0-3: the table every client negotiates against. The table is whatever the registry
+ * holds, so adding a handler advertises it. Unsupported versions never reach here: the dispatcher
+ * answers them in the v0 layout with UNSUPPORTED_VERSION, as Kafka does.
+ */
+export const apiVersionsHandler: ApiHandler<ApiVersionsRequest, ApiVersionsResponse> = {
+  apiKey: 18,
+  name: 'ApiVersions',
+  minVersion: 0,
+  maxVersion: 3,
+  handle(_request, ctx) {
+    return { errorCode: 0, apiKeys: ctx.broker.registry.versions(), throttleTimeMs: 0 };
+  },
+};

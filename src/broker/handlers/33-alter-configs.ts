@@ -1,0 +1,51 @@
+import type { AlterConfigsRequest, AlterConfigsResponse } from '../../protocol/apis/33-alter-configs.js';
+import { ErrorCode } from '../../protocol/errors.js';
+import type { ApiHandler } from '../handler.js';
+import { TopicStoreError } from '../topic-store.js';
+import { RESOURCE_TOPIC } from './32-describe-configs.js';
+
+/**
+ * AlterConfigs 0-1 for topics, e.g. raising retention.ms at run time (the module's Kinesis
+ * "increase retention" step). Like Kafka's, it replaces the topic's whole explicit config set.
+ */
+export const alterConfigsHandler: ApiHandler<AlterConfigsRequest, AlterConfigsResponse> = {
+  apiKey: 33,
+  name: 'AlterConfigs',
+  minVersion: 0,
+  maxVersion: 1,
+  async handle(request, ctx) {
+    const { broker } = ctx;
+    const responses: AlterConfigsResponse['responses'] = [];
+    for (const r of request.resources) {
+      const base = { resourceType: r.resourceType, resourceName: r.resourceName };
+      if (r.resourceType !== RESOURCE_TOPIC) {
+        responses.push({
+          ...base,
+          errorCode: ErrorCode.INVALID_REQUEST,
+          errorMessage: 'only topic configs can be altered',
+        });
+        continue;
+      }
+      if (broker.store.partitionCount(r.resourceName) === undefined) {
+        responses.push({
+          ...base,
+          errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+          errorMessage: `no topic "${r.resourceName}"`,
+        });
+        continue;
+      }
+      const configs: Record<string, string> = {};
+      for (const c of r.configs) if (c.value !== null) configs[c.name] = c.value;
+      try {
+        await broker.store.alterConfigs(r.resourceName, configs, request.validateOnly);
+        if (!request.validateOnly)
+          broker.log.info({ topic: r.resourceName, configs }, 'topic configs altered');
+        responses.push({ ...base, errorCode: 0, errorMessage: null });
+      } catch (err) {
+        if (!(err instanceof TopicStoreError)) throw err;
+        responses.push({ ...base, errorCode: err.errorCode, errorMessage: err.message });
+      }
+    }
+    return { throttleTimeMs: 0, responses };
+  },
+};

@@ -1,0 +1,21 @@
+import type { DeleteGroupsRequest, DeleteGroupsResponse } from '../../protocol/apis/42-delete-groups.js';
+import type { GroupCoordinator } from '../groups/coordinator.js';
+import type { ApiHandler } from '../handler.js';
+
+/** DeleteGroups 0-2: removes empty groups with their offsets (tombstones in `__consumer_offsets`). */
+export function deleteGroupsHandler(
+  groups: GroupCoordinator,
+): ApiHandler<DeleteGroupsRequest, DeleteGroupsResponse> {
+  return {
+    apiKey: 42,
+    name: 'DeleteGroups',
+    minVersion: 0,
+    maxVersion: 2,
+    async handle(request) {
+      const results = [];
+      for (const groupId of request.groupsNames)
+        results.push({ groupId, errorCode: await groups.deleteGroup(groupId) });
+      return { throttleTimeMs: 0, results };
+    },
+  };
+}

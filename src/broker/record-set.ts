@@ -1,0 +1,35 @@
+/**
+ * A cheap look at a produced record set's batch headers (no record decoding): how many batches and
+ * records it holds and how large its largest batch is, for quotas and max.message.bytes. CRCs and
+ * everything else are checked by storage on append.
+ */
+export interface RecordSetShape {
+  batches: number;
+  records: number;
+  largestBatch: number;
+}
+
+const BATCH_HEADER = 61;
+
+/** The shape of `records`, or a string saying why it is not a sequence of v2 record batches. */
+export function scanRecordSet(records: Buffer): RecordSetShape | string {
+  if (records.length === 0) return 'record set is empty';
+  let pos = 0;
+  const shape: RecordSetShape = { batches: 0, records: 0, largestBatch: 0 };
+  while (pos < records.length) {
+    if (records.length - pos < BATCH_HEADER) return `truncated batch header at byte ${pos}`;
+    const size = 12 + records.readInt32BE(pos + 8);
+    if (size < BATCH_HEADER || pos + size > records.length)
+      return `batch at byte ${pos} claims ${size} bytes`;
+    const magic = records.readInt8(pos + 16);
+    if (magic !== 2)
+      return `batch at byte ${pos} has magic ${magic}; only record batch v2 (magic 2) is supported`;
+    const count = records.readInt32BE(pos + 57);
+    if (count < 0) return `batch at byte ${pos} has a negative record count`;
+    shape.batches++;
+    shape.records += count;
+    shape.largestBatch = Math.max(shape.largestBatch, size);
+    pos += size;
+  }
+  return shape;
+}

@@ -1,0 +1,73 @@
+/**
+ * The view of storage the handlers are written against. It is the small surface the Kafka APIs need
+ * (topics, partitions, configs, append/read/offset lookups, waiting for data); `log-store.ts` maps it
+ * onto the storage layer's LogManager so handlers do not depend on storage internals.
+ */
+export interface AppendResult {
+  baseOffset: bigint;
+  lastOffset: bigint;
+  logAppendTimeMs: bigint;
+  recordCount: number;
+}
+
+export interface ReadResult {
+  /** Whole record batches starting at or before the fetch offset; empty when there is nothing yet. */
+  records: Buffer;
+  highWatermark: bigint;
+  logStartOffset: bigint;
+  /** Kafka error code, e.g. OFFSET_OUT_OF_RANGE; 0 or undefined when fine. */
+  errorCode?: number;
+}
+
+export interface PartitionHandle {
+  readonly highWatermark: bigint;
+  readonly logStartOffset: bigint;
+  /**
+   * Appends produced batches (CRC-checked by storage). `durable`: resolve only once the broker's
+   * durability level is met (fsync under `sync`), as acks=-1 asks; otherwise once appended.
+   */
+  append(records: Buffer, options: { durable: boolean }): Promise<AppendResult>;
+  read(fetchOffset: bigint, maxBytes: number): ReadResult;
+  /** First offset whose timestamp is >= `timestampMs`, or null if none. */
+  offsetForTimestamp(timestampMs: bigint): Promise<{ offset: bigint; timestamp: bigint } | null>;
+  /** Resolves once the high watermark passes `offset`, after `timeoutMs`, or when `signal` aborts. */
+  waitForData(offset: bigint, timeoutMs: number, signal: AbortSignal): Promise<void>;
+}
+
+export interface ConfigEntry {
+  name: string;
+  value: string | null;
+  isDefault: boolean;
+  readOnly: boolean;
+}
+
+/** A storage failure that maps onto a Kafka error code (e.g. TOPIC_ALREADY_EXISTS, INVALID_CONFIG). */
+export class TopicStoreError extends Error {
+  override name = 'TopicStoreError';
+  constructor(
+    readonly errorCode: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export interface TopicStore {
+  topicNames(): string[];
+  /** Partition count, or undefined if the topic does not exist. */
+  partitionCount(topic: string): number | undefined;
+  partition(topic: string, index: number): PartitionHandle | undefined;
+  createTopic(name: string, partitions: number, configs: Record<string, string>): Promise<void>;
+  /** Checks a creation without doing it (validate_only); throws TopicStoreError when it would fail. */
+  validateTopic(name: string, partitions: number, configs: Record<string, string>): void;
+  deleteTopic(name: string): Promise<void>;
+  /** Grows `name` to `totalCount` partitions. */
+  addPartitions(name: string, totalCount: number): Promise<void>;
+  describeConfigs(topic: string): ConfigEntry[];
+  /** The topic's effective max.message.bytes, or undefined if the topic does not exist. */
+  maxMessageBytes(topic: string): number | undefined;
+  /** Replaces the topic's explicitly set configs with `configs` (AlterConfigs is not incremental). */
+  alterConfigs(topic: string, configs: Record<string, string>, validateOnly: boolean): Promise<void>;
+  /** Flushes and closes everything. */
+  close(): Promise<void>;
+}

@@ -1,0 +1,141 @@
+import { type Command, InvalidArgumentError, Option } from 'commander';
+import { Broker } from '../../broker/broker.js';
+import { BROKER_DEFAULTS, type BrokerOptions, type Durability, type QuotaMode } from '../../broker/config.js';
+
+function integer(label: string) {
+  return (value: string): number => {
+    if (!/^\d+$/.test(value))
+      throw new InvalidArgumentError(`${label} must be a non-negative integer (got "${value}")`);
+    return Number(value);
+  };
+}
+
+interface BrokerFlags {
+  port: number;
+  host: string;
+  dataDir: string;
+  durability: Durability;
+  partitions: number;
+  autoCreate: boolean;
+  quotaRecords?: number;
+  quotaBytes?: number;
+  quotaMode: QuotaMode;
+}
+
+/** `sluice broker`: runs the embedded Kafka-compatible broker until SIGINT/SIGTERM. */
+export function register(program: Command): void {
+  program
+    .command('broker')
+    .description(
+      'run the embedded Kafka-compatible broker (kcat, kafkajs, librdkafka and kafka-python clients work against it)',
+    )
+    .option(
+      '--port <n>',
+      'TCP port (0 = any free port, printed on the banner)',
+      integer('--port'),
+      BROKER_DEFAULTS.port,
+    )
+    .option('--host <addr>', 'address to listen on', BROKER_DEFAULTS.host)
+    .option('--data-dir <dir>', 'where partition logs live', BROKER_DEFAULTS.dataDir)
+    .addOption(
+      new Option(
+        '--durability <level>',
+        'memory (nothing on disk), async (fsync in the background), sync (fsync before acks)',
+      )
+        .choices(['memory', 'async', 'sync'])
+        .default(BROKER_DEFAULTS.durability),
+    )
+    .option(
+      '--partitions <n>',
+      'partitions of auto-created topics',
+      integer('--partitions'),
+      BROKER_DEFAULTS.defaultPartitions,
+    )
+    .option('--auto-create', 'create unknown topics on first use (default)', true)
+    .option('--no-auto-create', 'answer UNKNOWN_TOPIC_OR_PARTITION for unknown topics')
+    .option(
+      '--quota-records <n>',
+      'per-partition produce limit in records/s (Kinesis shard: 1000)',
+      integer('--quota-records'),
+    )
+    .option(
+      '--quota-bytes <n>',
+      'per-partition produce limit in bytes/s (Kinesis shard: 1048576)',
+      integer('--quota-bytes'),
+    )
+    .addOption(
+      new Option(
+        '--quota-mode <mode>',
+        'throttle: delay producers (Kafka); reject: refuse with a retriable error (Kinesis)',
+      )
+        .choices(['throttle', 'reject'])
+        .default('throttle'),
+    )
+    .action(async (flags: BrokerFlags) => {
+      const options: BrokerOptions = {
+        port: flags.port,
+        host: flags.host,
+        dataDir: flags.dataDir,
+        durability: flags.durability,
+        defaultPartitions: flags.partitions,
+        autoCreateTopics: flags.autoCreate,
+      };
+      if (flags.quotaRecords !== undefined || flags.quotaBytes !== undefined) {
+        options.quotas = {
+          recordsPerSecond: flags.quotaRecords,
+          bytesPerSecond: flags.quotaBytes,
+          mode: flags.quotaMode,
+        };
+      }
+      const broker = new Broker(options);
+      await broker.start();
+      process.stdout.write(`${banner(broker)}\n`);
+      let stopping = false;
+      const stop = (signal: string) => {
+        if (stopping) return;
+        stopping = true;
+        process.stdout.write(
+          `sluice broker: ${signal} received, finishing requests in flight and flushing logs\n`,
+        );
+        broker.stop().then(
+          () => {
+            process.stdout.write('sluice broker: stopped cleanly\n');
+            process.exit(0);
+          },
+          (err: unknown) => {
+            process.stderr.write(`sluice broker: error while stopping: ${(err as Error).message}\n`);
+            process.exit(1);
+          },
+        );
+      };
+      process.on('SIGINT', () => stop('SIGINT'));
+      process.on('SIGTERM', () => stop('SIGTERM'));
+    });
+}
+
+/** The startup banner; its first line carries the bound address for scripts (`--port 0`). */
+export function banner(broker: Broker): string {
+  const { host, port } = broker.address;
+  const c = broker.config;
+  const topics = broker.store.topicNames().sort();
+  const lines = [
+    `sluice broker listening on ${host}:${port} (node ${c.nodeId}, advertised as ${c.advertisedHost}:${port})`,
+    `  data dir     ${c.durability === 'memory' ? '(none: durability memory keeps nothing on disk)' : c.dataDir}`,
+    `  durability   ${c.durability}`,
+    `  topics       ${
+      topics.length === 0
+        ? 'none yet'
+        : `${topics.length}: ${topics.map((t) => `${t}(${broker.store.partitionCount(t)})`).join(' ')}`
+    }`,
+    `  auto-create  ${c.autoCreateTopics ? `on, ${c.defaultPartitions} partition(s)` : 'off'}`,
+    `  recovery     ${broker.recovery?.summary ?? 'n/a'}`,
+  ];
+  if (c.quotas) {
+    const limits = [
+      c.quotas.recordsPerSecond !== undefined ? `${c.quotas.recordsPerSecond} records/s` : undefined,
+      c.quotas.bytesPerSecond !== undefined ? `${c.quotas.bytesPerSecond} bytes/s` : undefined,
+    ].filter(Boolean);
+    lines.push(`  quotas       ${limits.join(', ')} per partition, mode ${c.quotas.mode}`);
+  }
+  return lines.join('\n');
+}

@@ -1,0 +1,301 @@
+import { ApiKey } from '../protocol/api-keys.js';
+import type { BrokerConnection } from './broker-connection.js';
+import { Cluster, type ClusterOptions } from './cluster.js';
+import { brokerError, type KafkaBrokerError, KafkaClientError } from './errors.js';
+
+/**
+ * Admin operations: topics, partitions, configs, offsets and groups. Each throws a KafkaBrokerError
+ * naming the topic or group when the broker refuses.
+ */
+
+export interface NewTopic {
+  topic: string;
+  numPartitions?: number;
+  replicationFactor?: number;
+  configs?: Record<string, string>;
+}
+
+export type OffsetSpec = 'earliest' | 'latest' | { timestamp: number };
+
+export interface PartitionOffset {
+  topic: string;
+  partition: number;
+  offset: bigint;
+  /** Timestamp of the record found (by-time lookups), -1 otherwise. */
+  timestamp: number;
+}
+
+export interface CommittedOffset {
+  topic: string;
+  partition: number;
+  /** -1 when the group has committed nothing for this partition. */
+  offset: bigint;
+  metadata: string | null;
+}
+
+export interface GroupListing {
+  groupId: string;
+  protocolType: string;
+}
+
+export interface GroupDescription {
+  groupId: string;
+  state: string;
+  protocolType: string;
+  protocol: string;
+  members: {
+    memberId: string;
+    clientId: string;
+    clientHost: string;
+    metadata: Buffer;
+    assignment: Buffer;
+  }[];
+}
+
+export const ResourceType = { Topic: 2, Broker: 4 } as const;
+
+export interface ConfigEntry {
+  name: string;
+  value: string | null;
+  readOnly: boolean;
+  isDefault: boolean;
+  isSensitive: boolean;
+}
+
+export class Admin {
+  readonly cluster: Cluster;
+  private readonly ownsCluster: boolean;
+
+  constructor(options: ClusterOptions | { cluster: Cluster }) {
+    if ('cluster' in options) {
+      this.cluster = options.cluster;
+      this.ownsCluster = false;
+    } else {
+      this.cluster = new Cluster(options);
+      this.ownsCluster = true;
+    }
+  }
+
+  async connect(): Promise<void> {
+    await this.cluster.connect();
+  }
+
+  async createTopics(
+    topics: NewTopic[],
+    options: { timeoutMs?: number; validateOnly?: boolean } = {},
+  ): Promise<void> {
+    const conn = await this.cluster.controller();
+    const res = await conn.request(ApiKey.CreateTopics, {
+      topics: topics.map((t) => ({
+        name: t.topic,
+        numPartitions: t.numPartitions ?? 1,
+        replicationFactor: t.replicationFactor ?? 1,
+        assignments: [],
+        configs: Object.entries(t.configs ?? {}).map(([name, value]) => ({ name, value })),
+      })),
+      timeoutMs: options.timeoutMs ?? 5000,
+      validateOnly: options.validateOnly ?? false,
+    });
+    throwFirst(res.topics.map((t) => [t.errorCode, `CreateTopics "${t.name}"`, t.errorMessage]));
+    for (const t of topics) this.cluster.invalidate(t.topic);
+  }
+
+  async deleteTopics(topics: string[], options: { timeoutMs?: number } = {}): Promise<void> {
+    const conn = await this.cluster.controller();
+    const res = await conn.request(ApiKey.DeleteTopics, {
+      topicNames: topics,
+      timeoutMs: options.timeoutMs ?? 5000,
+    });
+    throwFirst(res.responses.map((r) => [r.errorCode, `DeleteTopics "${r.name}"`, r.errorMessage]));
+    for (const t of topics) this.cluster.invalidate(t);
+  }
+
+  /** Raises a topic's partition count to `count` (Kafka never lowers it). */
+  async createPartitions(topic: string, count: number, options: { timeoutMs?: number } = {}): Promise<void> {
+    const conn = await this.cluster.controller();
+    const res = await conn.request(ApiKey.CreatePartitions, {
+      topics: [{ name: topic, count, assignments: null }],
+      timeoutMs: options.timeoutMs ?? 5000,
+      validateOnly: false,
+    });
+    throwFirst(
+      res.results.map((r) => [r.errorCode, `CreatePartitions "${r.name}" to ${count}`, r.errorMessage]),
+    );
+    this.cluster.invalidate(topic);
+  }
+
+  async describeConfigs(
+    resource: { type: number; name: string },
+    keys: string[] | null = null,
+  ): Promise<ConfigEntry[]> {
+    const conn = await this.cluster.anyConnection();
+    const res = await conn.request(ApiKey.DescribeConfigs, {
+      resources: [{ resourceType: resource.type, resourceName: resource.name, configurationKeys: keys }],
+      includeSynonyms: false,
+      includeDocumentation: false,
+    });
+    const r = res.results[0];
+    if (!r) throw new KafkaClientError(`DescribeConfigs for "${resource.name}" returned no result`);
+    if (r.errorCode !== 0)
+      throw withMessage(r.errorCode, `DescribeConfigs "${resource.name}"`, r.errorMessage);
+    return r.configs.map((c) => ({
+      name: c.name,
+      value: c.value,
+      readOnly: c.readOnly,
+      isDefault: c.isDefault ?? c.configSource === 5,
+      isSensitive: c.isSensitive,
+    }));
+  }
+
+  /** Replaces the resource's non-default configs with `configs` (AlterConfigs semantics). */
+  async alterConfigs(
+    resource: { type: number; name: string },
+    configs: Record<string, string>,
+  ): Promise<void> {
+    const conn = await this.cluster.anyConnection();
+    const res = await conn.request(ApiKey.AlterConfigs, {
+      resources: [
+        {
+          resourceType: resource.type,
+          resourceName: resource.name,
+          configs: Object.entries(configs).map(([name, value]) => ({ name, value })),
+        },
+      ],
+      validateOnly: false,
+    });
+    throwFirst(res.responses.map((r) => [r.errorCode, `AlterConfigs "${r.resourceName}"`, r.errorMessage]));
+  }
+
+  /** Offsets per partition: earliest, latest (high watermark) or the first at/after a timestamp. */
+  async listOffsets(
+    topic: string,
+    spec: OffsetSpec = 'latest',
+    partitions?: number[],
+  ): Promise<PartitionOffset[]> {
+    const meta = await this.cluster.topic(topic);
+    const wanted = partitions ?? meta.partitions.map((p) => p.partition);
+    const timestamp = spec === 'latest' ? -1n : spec === 'earliest' ? -2n : BigInt(spec.timestamp);
+    const byLeader = new Map<number, number[]>();
+    for (const p of wanted) {
+      const leader = meta.partitions.find((x) => x.partition === p)?.leader ?? -1;
+      if (leader < 0) throw brokerError(5, `ListOffsets ${topic}/${p}`);
+      const list = byLeader.get(leader);
+      if (list) list.push(p);
+      else byLeader.set(leader, [p]);
+    }
+    const results = await Promise.all(
+      [...byLeader.entries()].map(async ([leader, parts]) => {
+        const conn = this.cluster.broker(leader);
+        const res = await conn.request(ApiKey.ListOffsets, {
+          replicaId: -1,
+          isolationLevel: 0,
+          topics: [
+            {
+              name: topic,
+              partitions: parts.map((partitionIndex) => ({ partitionIndex, timestamp, maxNumOffsets: 1 })),
+            },
+          ],
+        });
+        return res.topics.flatMap((t) =>
+          t.partitions.map((p) => {
+            if (p.errorCode !== 0)
+              throw brokerError(p.errorCode, `ListOffsets ${t.name}/${p.partitionIndex}`);
+            return {
+              topic: t.name,
+              partition: p.partitionIndex,
+              offset: p.offset ?? p.oldStyleOffsets?.[0] ?? -1n,
+              timestamp: Number(p.timestamp ?? -1n),
+            };
+          }),
+        );
+      }),
+    );
+    return results.flat().sort((a, b) => a.partition - b.partition);
+  }
+
+  /** Groups known to every broker of the cluster. */
+  async listGroups(): Promise<GroupListing[]> {
+    await this.cluster.refreshMetadata([]);
+    const brokers = this.cluster.knownBrokers();
+    const out = new Map<string, GroupListing>();
+    for (const b of brokers) {
+      const res = await this.cluster.broker(b.nodeId).request(ApiKey.ListGroups, {});
+      if (res.errorCode !== 0) throw brokerError(res.errorCode, `ListGroups on broker ${b.nodeId}`);
+      for (const g of res.groups) out.set(g.groupId, { groupId: g.groupId, protocolType: g.protocolType });
+    }
+    return [...out.values()].sort((a, b) => (a.groupId < b.groupId ? -1 : 1));
+  }
+
+  async describeGroup(groupId: string): Promise<GroupDescription> {
+    const res = await this.cluster.withCoordinator(groupId, (conn) =>
+      conn
+        .request(ApiKey.DescribeGroups, { groups: [groupId], includeAuthorizedOperations: false })
+        .then((r) => {
+          const g = r.groups[0];
+          if (g && g.errorCode !== 0) throw brokerError(g.errorCode, `DescribeGroups "${groupId}"`);
+          return r;
+        }),
+    );
+    const g = res.groups[0];
+    return {
+      groupId: g.groupId,
+      state: g.groupState,
+      protocolType: g.protocolType,
+      protocol: g.protocolData,
+      members: g.members.map((m) => ({
+        memberId: m.memberId,
+        clientId: m.clientId,
+        clientHost: m.clientHost,
+        metadata: m.memberMetadata,
+        assignment: m.memberAssignment,
+      })),
+    };
+  }
+
+  /** Committed offsets of a group (all its partitions when `topics` is omitted). */
+  async fetchOffsets(
+    groupId: string,
+    topics?: { topic: string; partitions: number[] }[],
+  ): Promise<CommittedOffset[]> {
+    return this.cluster.withCoordinator(groupId, (conn) => fetchCommitted(conn, groupId, topics ?? null));
+  }
+
+  close(): void {
+    if (this.ownsCluster) this.cluster.close();
+  }
+}
+
+export async function fetchCommitted(
+  conn: BrokerConnection,
+  groupId: string,
+  topics: { topic: string; partitions: number[] }[] | null,
+): Promise<CommittedOffset[]> {
+  const res = await conn.request(ApiKey.OffsetFetch, {
+    groupId,
+    topics: topics === null ? null : topics.map((t) => ({ name: t.topic, partitionIndexes: t.partitions })),
+    requireStable: false,
+  });
+  if (res.errorCode) throw brokerError(res.errorCode, `OffsetFetch for group "${groupId}"`);
+  const out: CommittedOffset[] = [];
+  for (const t of res.topics ?? []) {
+    for (const p of t.partitions) {
+      if (p.errorCode !== 0)
+        throw brokerError(p.errorCode, `OffsetFetch ${groupId} ${t.name}/${p.partitionIndex}`);
+      out.push({
+        topic: t.name,
+        partition: p.partitionIndex,
+        offset: p.committedOffset,
+        metadata: p.metadata,
+      });
+    }
+  }
+  return out;
+}
+
+function withMessage(code: number, context: string, message: string | null | undefined): KafkaBrokerError {
+  return brokerError(code, message ? `${context} (${message})` : context);
+}
+
+function throwFirst(results: [number, string, string | null | undefined][]): void {
+  for (const [code, context, message] of results) if (code !== 0) throw withMessage(code, context, message);
+}

@@ -1,0 +1,157 @@
+import type { Clock } from '../flow/clock.js';
+import { ApiKey } from '../protocol/api-keys.js';
+import type { KnownApiKey } from '../protocol/apis/index.js';
+import { decodeResponse, encodeRequest, type RequestBody, type ResponseBody } from '../protocol/codec.js';
+import { Connection, type ConnectionOptions, type ConnectionStats } from './connection.js';
+import { brokerError } from './errors.js';
+import { type BrokerVersions, chooseVersion } from './versions.js';
+
+/**
+ * A Connection that speaks Kafka: it negotiates versions with ApiVersions once per TCP connection,
+ * encodes and decodes with the shared protocol codec, and honours `throttle_time_ms` by holding
+ * further requests to that broker until the throttle has passed (KIP-219), counting the time held.
+ */
+
+export interface BrokerConnectionOptions extends ConnectionOptions {
+  nodeId: number;
+  clientId: string;
+}
+
+export interface RequestOptions {
+  timeoutMs?: number;
+  /** False for Produce acks=0. */
+  expectResponse?: boolean;
+}
+
+export interface BrokerConnectionStats extends ConnectionStats {
+  nodeId: number;
+  address: string;
+  throttledMs: number;
+}
+
+type Body<K extends KnownApiKey> = RequestBody<K> | ((version: number) => RequestBody<K>);
+
+export class BrokerConnection {
+  readonly nodeId: number;
+  readonly clientId: string;
+  readonly connection: Connection;
+  private readonly clock: Clock;
+  private versions: BrokerVersions | null = null;
+  private negotiating: Promise<BrokerVersions> | null = null;
+  private throttledUntil = 0;
+  private throttledMs = 0;
+
+  constructor(options: BrokerConnectionOptions) {
+    this.nodeId = options.nodeId;
+    this.clientId = options.clientId;
+    this.clock = options.clock;
+    this.connection = new Connection(options);
+    // A reconnect may reach an upgraded broker: negotiate again.
+    this.connection.on('disconnect', () => {
+      this.versions = null;
+    });
+  }
+
+  get address(): string {
+    return this.connection.address;
+  }
+
+  /** Connects and negotiates versions (once per TCP connection). */
+  async ready(): Promise<BrokerVersions> {
+    if (this.versions && this.connection.isConnected()) return this.versions;
+    if (!this.negotiating) {
+      this.negotiating = this.negotiate().finally(() => {
+        this.negotiating = null;
+      });
+    }
+    return this.negotiating;
+  }
+
+  /** The version this connection uses for `apiKey` (after `ready()`). */
+  async versionFor(apiKey: number): Promise<number> {
+    return chooseVersion(apiKey, await this.ready(), this.describe());
+  }
+
+  async request<K extends KnownApiKey>(
+    apiKey: K,
+    body: Body<K>,
+    options: RequestOptions = {},
+  ): Promise<ResponseBody<K>> {
+    const versions = await this.ready();
+    const version = chooseVersion(apiKey, versions, this.describe());
+    return this.requestAt(apiKey, version, body, options);
+  }
+
+  async requestAt<K extends KnownApiKey>(
+    apiKey: K,
+    version: number,
+    body: Body<K>,
+    options: RequestOptions = {},
+  ): Promise<ResponseBody<K>> {
+    const wait = this.throttledUntil - this.clock.now();
+    if (wait > 0) await this.clock.sleep(wait);
+    const payload = typeof body === 'function' ? (body as (v: number) => RequestBody<K>)(version) : body;
+    const frame = await this.connection.send(
+      (correlationId) => encodeRequest(apiKey, version, correlationId, this.clientId, payload),
+      {
+        what: `${apiName(apiKey)} v${version}`,
+        timeoutMs: options.timeoutMs,
+        expectResponse: options.expectResponse,
+      },
+    );
+    if (options.expectResponse === false) return undefined as unknown as ResponseBody<K>;
+    const decoded = decodeResponse(apiKey, version, frame).body;
+    const throttle = (decoded as { throttleTimeMs?: number }).throttleTimeMs ?? 0;
+    if (throttle > 0) {
+      this.throttledMs += throttle;
+      this.throttledUntil = Math.max(this.throttledUntil, this.clock.now() + throttle);
+    }
+    return decoded;
+  }
+
+  stats(): BrokerConnectionStats {
+    return {
+      nodeId: this.nodeId,
+      address: this.address,
+      throttledMs: this.throttledMs,
+      ...this.connection.stats(),
+    };
+  }
+
+  close(): void {
+    this.connection.close();
+  }
+
+  private describe(): string {
+    return this.nodeId >= 0 ? `${this.nodeId} (${this.address})` : this.address;
+  }
+
+  private async negotiate(): Promise<BrokerVersions> {
+    await this.connection.connect();
+    // v2 first (non-flexible); a broker without it answers in the v0 layout with UNSUPPORTED_VERSION
+    // and its list, which is all we need.
+    const frame = await this.connection.send(
+      (correlationId) => encodeRequest(ApiKey.ApiVersions, 2, correlationId, this.clientId, {}),
+      { what: 'ApiVersions v2' },
+    );
+    let body: ResponseBody<typeof ApiKey.ApiVersions>;
+    try {
+      body = decodeResponse(ApiKey.ApiVersions, 2, frame).body;
+      if (body.errorCode === 35) body = decodeResponse(ApiKey.ApiVersions, 0, frame).body;
+    } catch {
+      body = decodeResponse(ApiKey.ApiVersions, 0, frame).body;
+    }
+    if (body.errorCode !== 0 && body.apiKeys.length === 0) {
+      throw brokerError(body.errorCode, `ApiVersions to ${this.address}`);
+    }
+    const map = new Map<number, { min: number; max: number }>();
+    for (const k of body.apiKeys) map.set(k.apiKey, { min: k.minVersion, max: k.maxVersion });
+    this.versions = map;
+    return map;
+  }
+}
+
+const API_NAMES = new Map<number, string>(Object.entries(ApiKey).map(([name, key]) => [key as number, name]));
+function apiName(key: number): string {
+  return API_NAMES.get(key) ?? `API ${key}`;
+}

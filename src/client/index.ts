@@ -1,0 +1,16 @@
+// Sluice's Kafka client: bounded, visible buffers; fetches sized by the caller.
+export * from './accumulator.js';
+export * from './admin.js';
+export * from './assignors.js';
+export * from './broker-connection.js';
+export * from './cluster.js';
+export * from './connection.js';
+export * from './consumer-client.js';
+export * from './consumer-protocol.js';
+export * from './errors.js';
+export * from './fetcher.js';
+export * from './group.js';
+export * from './partitioner.js';
+export * from './producer.js';
+export * from './retry.js';
+export * from './versions.js';

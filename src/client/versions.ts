@@ -1,0 +1,67 @@
+import { ApiKey } from '../protocol/api-keys.js';
+import { describedVersions, isFlexibleVersion } from '../protocol/codec.js';
+import { KafkaClientError } from './errors.js';
+
+/**
+ * The request versions the client prefers, per API. All are non-flexible and within what kafkajs
+ * 2.2.4 implements, so every request we send has a byte-for-byte reference in a widely used client
+ * (see test/client/golden.test.ts) and works against Kafka 2.x-4.x and the embedded broker alike.
+ * Minimums are the oldest version whose fields we can fill.
+ */
+export const CLIENT_VERSIONS: Readonly<Record<number, { min: number; max: number }>> = {
+  [ApiKey.Produce]: { min: 3, max: 7 },
+  [ApiKey.Fetch]: { min: 4, max: 11 },
+  [ApiKey.ListOffsets]: { min: 1, max: 3 },
+  [ApiKey.Metadata]: { min: 1, max: 6 },
+  [ApiKey.OffsetCommit]: { min: 2, max: 5 },
+  [ApiKey.OffsetFetch]: { min: 1, max: 4 },
+  [ApiKey.FindCoordinator]: { min: 0, max: 2 },
+  [ApiKey.JoinGroup]: { min: 0, max: 5 },
+  [ApiKey.Heartbeat]: { min: 0, max: 3 },
+  [ApiKey.LeaveGroup]: { min: 0, max: 3 },
+  [ApiKey.SyncGroup]: { min: 0, max: 3 },
+  [ApiKey.DescribeGroups]: { min: 0, max: 2 },
+  [ApiKey.ListGroups]: { min: 0, max: 2 },
+  [ApiKey.ApiVersions]: { min: 0, max: 2 },
+  [ApiKey.CreateTopics]: { min: 0, max: 3 },
+  [ApiKey.DeleteTopics]: { min: 0, max: 1 },
+  [ApiKey.InitProducerId]: { min: 0, max: 1 },
+  [ApiKey.DescribeConfigs]: { min: 0, max: 2 },
+  [ApiKey.AlterConfigs]: { min: 0, max: 1 },
+  [ApiKey.CreatePartitions]: { min: 0, max: 1 },
+  [ApiKey.DeleteGroups]: { min: 0, max: 1 },
+};
+
+export type BrokerVersions = ReadonlyMap<number, { min: number; max: number }>;
+
+/**
+ * The version to use for `apiKey` with a broker advertising `broker`: the highest of our preferred
+ * versions the broker accepts; failing that (a broker that dropped old versions), the lowest version
+ * the broker accepts that our codec can still encode, flexible or not.
+ */
+export function chooseVersion(apiKey: number, broker: BrokerVersions, brokerName: string): number {
+  const ours = CLIENT_VERSIONS[apiKey];
+  const theirs = broker.get(apiKey);
+  const name = Object.entries(ApiKey).find(([, v]) => v === apiKey)?.[0] ?? `API ${apiKey}`;
+  if (!ours) throw new KafkaClientError(`the client does not send ${name} requests`);
+  if (!theirs) {
+    throw new KafkaClientError(
+      `broker ${brokerName} does not support ${name} at all (it is missing from its ApiVersions); ` +
+        'it may be too old or a different kind of server',
+    );
+  }
+  const hi = Math.min(ours.max, theirs.max);
+  if (hi >= Math.max(ours.min, theirs.min)) return hi;
+  const described = describedVersions(apiKey);
+  if (described) {
+    for (let v = theirs.min; v <= Math.min(theirs.max, described.max); v++) {
+      if (v >= described.min) return v;
+    }
+  }
+  throw new KafkaClientError(
+    `no common ${name} version with broker ${brokerName}: it accepts ${theirs.min}-${theirs.max}, ` +
+      `this client ${ours.min}-${ours.max}`,
+  );
+}
+
+export { isFlexibleVersion };

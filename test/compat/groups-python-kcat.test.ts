@@ -1,0 +1,114 @@
+import { fileURLToPath } from 'node:url';
+import { Kafka, logLevel } from 'kafkajs';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { startTestBroker, type TestBroker } from '../helpers/broker.js';
+import { killChildren, run } from '../helpers/run.js';
+import { describeWithTools, PYTHON, tools } from '../helpers/tools.js';
+
+const DRIVER = fileURLToPath(new URL('./groups-client.py', import.meta.url));
+const PARTITIONS = 3;
+
+interface Read {
+  partition: number;
+  offset: number;
+  value: string;
+}
+
+let broker: TestBroker;
+let kafka: Kafka;
+
+async function produce(topic: string, count: number): Promise<string[]> {
+  const admin = kafka.admin();
+  await admin.connect();
+  await admin.createTopics({ topics: [{ topic, numPartitions: PARTITIONS }] });
+  await admin.disconnect();
+  const producer = kafka.producer();
+  await producer.connect();
+  const values = Array.from({ length: count }, (_, i) => `${topic}-${i}`);
+  await producer.send({
+    topic,
+    acks: -1,
+    messages: values.map((value, i) => ({ partition: i % PARTITIONS, value })),
+  });
+  await producer.disconnect();
+  return values;
+}
+
+/** The group's committed offsets as the broker holds them: partition -> next offset. */
+function committed(group: string, topic: string): number[] {
+  const r = broker.broker.groups.fetchOffsets({
+    groupId: group,
+    topics: [{ name: topic, partitionIndexes: Array.from({ length: PARTITIONS }, (_, i) => i) }],
+  });
+  return r.topics[0].partitions.map((p) => p.committedOffset);
+}
+
+/** Two runs of the same group: the second picks up exactly where the first one's commits left off. */
+async function resumesFromCommits(topic: string, group: string, consume: (count: number) => Promise<Read[]>) {
+  const values = await produce(topic, 30);
+  const first = await consume(10);
+  expect(first).toHaveLength(10);
+  const afterFirst = committed(group, topic);
+  expect(afterFirst.reduce((a, b) => a + Math.max(b, 0), 0)).toBe(10);
+  for (let p = 0; p < PARTITIONS; p++) {
+    const readHere = first.filter((r) => r.partition === p);
+    expect(afterFirst[p] === -1 ? 0 : afterFirst[p]).toBe(readHere.length);
+  }
+  const second = await consume(100);
+  expect([...first, ...second].map((r) => r.value).sort()).toEqual([...values].sort());
+  expect(second.filter((r) => first.some((f) => f.value === r.value))).toEqual([]);
+  expect(committed(group, topic)).toEqual([10, 10, 10]);
+  const listed = broker.broker.groups.listGroups().find((g) => g.groupId === group);
+  expect(listed).toMatchObject({ protocolType: 'consumer', groupState: 'Empty' });
+}
+
+beforeAll(async () => {
+  broker = await startTestBroker({ groups: { minSessionTimeoutMs: 1000 } });
+  kafka = new Kafka({ brokers: [broker.bootstrap], clientId: 'setup', logLevel: logLevel.NOTHING });
+});
+
+afterAll(async () => {
+  killChildren();
+  await broker?.stop();
+});
+
+describeWithTools('kcat balanced consumer (-G) against the Sluice broker', [tools.kcat()], () => {
+  it('joins a group, auto-commits on close, and the next run resumes from the commits', async () => {
+    await resumesFromCommits('kcat-topic', 'kcat-group', async (count) => {
+      const args = ['-b', broker.bootstrap, '-G', 'kcat-group', '-X', 'auto.offset.reset=earliest'];
+      args.push('-X', 'broker.address.family=v4', '-q', '-e', '-f', '%p %o %s\\n');
+      if (count < 100) args.push('-c', String(count));
+      const { stdout } = await run('kcat', [...args, 'kcat-topic'], { timeoutMs: 60_000 });
+      return stdout
+        .trim()
+        .split('\n')
+        .filter(Boolean)
+        .map((line) => {
+          const [p, o, value] = line.split(' ');
+          return { partition: Number(p), offset: Number(o), value };
+        });
+    });
+  }, 90_000);
+});
+
+for (const [client, tool] of [
+  ['kafka-python', tools.pythonKafka()],
+  ['confluent', tools.confluentKafka()],
+] as const) {
+  describeWithTools(`${client} consumer group against the Sluice broker`, [tool], () => {
+    it('commits each record and a second consumer resumes from the committed offsets', async () => {
+      const topic = `${client}-topic`;
+      const group = `${client}-group`;
+      await resumesFromCommits(topic, group, async (count) => {
+        const { stdout } = await run(
+          PYTHON,
+          [DRIVER, client, broker.bootstrap, topic, group, String(count)],
+          {
+            timeoutMs: 60_000,
+          },
+        );
+        return JSON.parse(stdout) as Read[];
+      });
+    }, 90_000);
+  });
+}
