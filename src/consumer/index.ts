@@ -1,0 +1,13 @@
+// The backpressure-aware consumer runtime: lag lives in the broker, not in the heap.
+export * from './backoff.js';
+export * from './config.js';
+export * from './create.js';
+export * from './dead-letter.js';
+export * from './fixed-limit.js';
+export * from './kafka-source.js';
+export * from './memory-source.js';
+export * from './offset-tracker.js';
+export * from './runtime.js';
+export * from './sink-health.js';
+export * from './sinks/index.js';
+export * from './types.js';

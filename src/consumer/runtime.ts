@@ -1,0 +1,770 @@
+import { EventEmitter } from 'node:events';
+import type { FetchedPartition } from '../client/fetcher.js';
+import type { OffsetToCommit } from '../client/group.js';
+import type { Timer } from '../flow/clock.js';
+import {
+  AimdLimit,
+  type ConcurrencyLimit,
+  GradientLimit,
+  Limiter,
+  type LimiterRelease,
+} from '../flow/concurrency.js';
+import { Credits } from '../flow/credits.js';
+import type { ThrashingReport } from '../flow/thrashing.js';
+import { backoffMs } from './backoff.js';
+import { type ConsumerRuntimeOptions, type ResolvedConfig, resolveConfig } from './config.js';
+import { Deque } from './deque.js';
+import { FixedLimit } from './fixed-limit.js';
+import { OffsetTracker, type TrackedOffset } from './offset-tracker.js';
+import { type PauseReason, SinkHealth, type SinkHealthSnapshot } from './sink-health.js';
+import type { ConsumerRecord, DeadLetterPublisher, RecordSource, Sink, TopicPartition } from './types.js';
+import { Wakeup } from './wakeup.js';
+
+/** Why the fetch loop is not fetching right now ('fetching' when it is). */
+export type FetchState =
+  | 'idle'
+  | 'fetching'
+  | 'no-credits'
+  | 'paused-by-hand'
+  | 'paused-by-policy'
+  | 'no-partitions'
+  | 'deferred-cap'
+  | 'stopped';
+
+export interface PartitionStats {
+  topic: string;
+  partition: number;
+  /** Last offset committed to the group (next record to read), null before the first commit. */
+  committed: string | null;
+  /** What would be committed now: the end of the contiguous completed run. */
+  committable: string | null;
+  /** Records of this partition held (queued, running, backing off). */
+  inFlight: number;
+  /** Completed records waiting behind an unfinished one. */
+  deferred: number;
+  /** Offset of the unfinished record holding commits back, if any. */
+  gapAt: string | null;
+  paused: boolean;
+  pausedReason: 'hand' | 'deferred-cap' | 'revoking' | null;
+  consumed: number;
+}
+
+/** Everything the runtime knows about itself, as plain data (what the lab service and metrics read). */
+export interface ConsumerStats {
+  state: 'created' | 'running' | 'stopping' | 'stopped';
+  fetchState: FetchState;
+  inFlightRecords: number;
+  inFlightBytes: number;
+  maxInFlight: number;
+  maxInFlightBytes: number;
+  creditsFree: { records: number; bytes: number };
+  /** Most records / bytes ever held at once. */
+  peakInFlightRecords: number;
+  peakInFlightBytes: number;
+  /** Records completed by the sink (including dead-lettered and skipped ones). */
+  consumed: number;
+  /** Records completed per second, over the last 5 s. */
+  ratePerSec: number;
+  fetches: number;
+  fetchErrors: number;
+  /** Records fetched past the free credits and handed back to the broker (rewound). */
+  rewound: number;
+  commits: number;
+  commitErrors: number;
+  retries: number;
+  deadLettered: number;
+  deadLetterErrors: number;
+  skipped: number;
+  /** Records given up on (revocation or shutdown deadline): not committed, another member redoes them. */
+  abandoned: number;
+  sinkErrors: number;
+  sinkLatency: SinkHealthSnapshot;
+  concurrency: { limit: number; active: number; adaptive: boolean };
+  ordering: string;
+  paused: {
+    byHand: boolean;
+    byPolicy: boolean;
+    policyReasons: PauseReason[];
+    partitions: TopicPartition[];
+  };
+  thrashing: ThrashingReport | null;
+  partitions: PartitionStats[];
+}
+
+interface Lane {
+  queue: Deque<Work>;
+  active: Work | null;
+  part: PartitionState;
+  id: string;
+}
+
+type WorkState = 'queued' | 'running' | 'backoff' | 'dead-lettering' | 'done' | 'abandoned';
+
+interface Work {
+  record: ConsumerRecord;
+  part: PartitionState;
+  size: number;
+  entry: TrackedOffset;
+  lane: Lane;
+  attempts: number;
+  state: WorkState;
+  timer: Timer | null;
+  abort: AbortController | null;
+}
+
+class PartitionState {
+  readonly key: string;
+  readonly tracker = new OffsetTracker();
+  readonly works = new Set<Work>();
+  readonly lanes = new Map<string, Lane>();
+  revoking = false;
+  pausedByHand = false;
+  committed: bigint | null = null;
+  consumed = 0;
+  readonly drained = new Wakeup();
+
+  constructor(
+    readonly topic: string,
+    readonly partition: number,
+  ) {
+    this.key = tpKey(topic, partition);
+  }
+}
+
+const tpKey = (topic: string, partition: number) => `${topic}\u0000${partition}`;
+/** What a record costs against the byte credits: its payloads plus per-record overhead in memory. */
+export const RECORD_OVERHEAD_BYTES = 64;
+const recordBytes = (r: ConsumerRecord): number => {
+  let n = RECORD_OVERHEAD_BYTES + (r.key?.length ?? 0) + (r.value?.length ?? 0);
+  for (const h of r.headers) n += h.key.length + (h.value?.length ?? 0);
+  return n;
+};
+
+/**
+ * The backpressure-aware consumer runtime.
+ *
+ * A credit loop decides what is fetched: at most `maxInFlight` records and `maxInFlightBytes` bytes are
+ * held at any time, each fetch asks for no more bytes than the free credits allow, records beyond the
+ * credits are handed back (the fetch position is rewound to them), and with no credits the loop stops
+ * fetching until the sink gives some back. Group membership is kept alive by the source's own
+ * heartbeat timer meanwhile, so a slow sink turns into lag in the broker, never into memory.
+ *
+ * Records are dispatched to the sink per ordering lane (partition, key or none) within a concurrency
+ * limit (fixed or adaptive), retried with exponential backoff and jitter, dead-lettered after the last
+ * attempt, and their offsets committed only once they and everything before them completed.
+ */
+export class ConsumerRuntime extends EventEmitter {
+  readonly source: RecordSource;
+  readonly sink: Sink;
+  private readonly cfg: ResolvedConfig;
+  private readonly deadLetter: DeadLetterPublisher | undefined;
+  private readonly recordCredits: Credits;
+  private readonly byteCredits: Credits;
+  private readonly limiter: Limiter;
+  private readonly adaptive: boolean;
+  private readonly health: SinkHealth;
+  private readonly parts = new Map<string, PartitionState>();
+  private readonly ready = new Deque<Lane>(64);
+  private readonly wake = new Wakeup();
+  private state: ConsumerStats['state'] = 'created';
+  private fetchState: FetchState = 'idle';
+  private pausedByHand = false;
+  private heldRecords = 0;
+  private heldBytes = 0;
+  private avgRecordBytes: number;
+  private loop: Promise<void> | null = null;
+  private commitTimer: Timer | null = null;
+  private healthTimer: Timer | null = null;
+  private committing: Promise<void> | null = null;
+  private rotate = 0;
+  private readonly rateSamples: { at: number; consumed: number }[] = [];
+  private readonly counters = {
+    consumed: 0,
+    fetches: 0,
+    fetchErrors: 0,
+    rewound: 0,
+    commits: 0,
+    commitErrors: 0,
+    retries: 0,
+    deadLettered: 0,
+    deadLetterErrors: 0,
+    skipped: 0,
+    abandoned: 0,
+    sinkErrors: 0,
+    peakInFlightRecords: 0,
+    peakInFlightBytes: 0,
+  };
+
+  constructor(options: ConsumerRuntimeOptions) {
+    super();
+    this.cfg = resolveConfig(options);
+    this.source = options.source;
+    this.sink = options.sink;
+    this.deadLetter = options.deadLetter;
+    this.recordCredits = new Credits({
+      initial: this.cfg.maxInFlight,
+      max: this.cfg.maxInFlight,
+      name: 'consumer records',
+    });
+    this.byteCredits = new Credits({
+      initial: this.cfg.maxInFlightBytes,
+      max: this.cfg.maxInFlightBytes,
+      name: 'consumer bytes',
+    });
+    const c = this.cfg.concurrency;
+    let limit: ConcurrencyLimit;
+    if (typeof c === 'number') {
+      limit = new FixedLimit(c);
+      this.adaptive = false;
+    } else {
+      const bounds = { initial: c.initial, min: c.min, max: c.max };
+      limit =
+        c.adaptive === 'aimd'
+          ? new AimdLimit({ ...bounds, latencyThresholdMs: c.latencyThresholdMs })
+          : new GradientLimit(bounds);
+      this.adaptive = true;
+    }
+    this.limiter = new Limiter({ limit, clock: this.cfg.clock });
+    limit.onChange((n) => {
+      this.emit('concurrency', { limit: n });
+      this.dispatch();
+    });
+    this.health = new SinkHealth(this.cfg.clock, this.cfg.pausePolicy);
+    this.health.thrashing?.onChange((report) => this.emit('thrashing', report));
+    this.avgRecordBytes = this.cfg.initialRecordBytes;
+  }
+
+  /** Joins (through the source), then fetches, dispatches and commits until `stop()`. */
+  async start(): Promise<void> {
+    if (this.state !== 'created') throw new Error(`consumer runtime: start() called when ${this.state}`);
+    this.state = 'running';
+    const clock = this.cfg.clock;
+    this.commitTimer = clock.setInterval(
+      () => void this.commitNow().catch(() => {}),
+      this.cfg.commitIntervalMs,
+    );
+    this.healthTimer = clock.setInterval(() => this.tick(), 250);
+    try {
+      await this.source.start({
+        onAssign: (partitions) => this.onAssign(partitions),
+        onRevoke: (partitions) => this.onRevoke(partitions),
+      });
+    } catch (err) {
+      this.state = 'stopped';
+      this.commitTimer.cancel();
+      this.healthTimer.cancel();
+      throw err;
+    }
+    this.loop = this.fetchLoop();
+  }
+
+  /**
+   * Stops fetching, lets in-flight records finish (up to `shutdownDrainTimeoutMs`), commits what
+   * completed, leaves the group and closes the sink.
+   */
+  async stop(): Promise<void> {
+    if (this.state === 'stopped' || this.state === 'stopping') return;
+    const wasRunning = this.state === 'running';
+    this.state = 'stopping';
+    this.wake.notify();
+    if (wasRunning) {
+      await this.loop;
+      // Leaving the group revokes every partition through onRevoke: drain, commit, release.
+      await this.drain([...this.parts.values()], this.cfg.shutdownDrainTimeoutMs);
+      await this.commitNow().catch(() => {});
+      await this.source.stop().catch((err) => this.emit('error', err));
+    }
+    this.commitTimer?.cancel();
+    this.healthTimer?.cancel();
+    this.limiter.close();
+    this.state = 'stopped';
+    this.fetchState = 'stopped';
+    await this.sink.close?.();
+    await this.deadLetter?.close?.();
+    this.emit('stopped');
+  }
+
+  /** Stops fetching (all partitions, or the ones given); records already held still finish. */
+  pause(partitions?: TopicPartition[]): void {
+    if (!partitions) this.pausedByHand = true;
+    else for (const p of partitions) this.partOf(p).pausedByHand = true;
+    this.emit('paused', { by: 'hand', partitions: partitions ?? null });
+  }
+
+  resume(partitions?: TopicPartition[]): void {
+    if (!partitions) {
+      this.pausedByHand = false;
+      for (const p of this.parts.values()) p.pausedByHand = false;
+    } else for (const p of partitions) this.partOf(p).pausedByHand = false;
+    this.emit('resumed', { by: 'hand', partitions: partitions ?? null });
+    this.wake.notify();
+  }
+
+  get isPaused(): boolean {
+    return this.pausedByHand || this.health.pausedByPolicy;
+  }
+
+  /** Commits every partition whose contiguous completed offset moved; one commit at a time. */
+  commitNow(): Promise<void> {
+    if (this.committing) return this.committing.then(() => this.commitNow());
+    const offsets: OffsetToCommit[] = [];
+    const targets: [PartitionState, bigint][] = [];
+    for (const p of this.parts.values()) {
+      const at = p.tracker.committable;
+      if (at === null || (p.committed !== null && at <= p.committed)) continue;
+      offsets.push({ topic: p.topic, partition: p.partition, offset: at });
+      targets.push([p, at]);
+    }
+    if (offsets.length === 0) return Promise.resolve();
+    this.committing = (async () => {
+      try {
+        await this.source.commit(offsets);
+        for (const [p, at] of targets) p.committed = at;
+        this.counters.commits++;
+        this.emit('commit', { offsets });
+      } catch (err) {
+        this.counters.commitErrors++;
+        this.emit('commitError', err);
+        throw err;
+      } finally {
+        this.committing = null;
+      }
+    })();
+    return this.committing;
+  }
+
+  stats(): ConsumerStats {
+    const now = this.cfg.clock.now();
+    const pausedParts: TopicPartition[] = [];
+    const partitions: PartitionStats[] = [];
+    for (const p of this.parts.values()) {
+      const reason = p.revoking
+        ? 'revoking'
+        : p.pausedByHand
+          ? 'hand'
+          : p.tracker.deferred >= this.cfg.maxDeferredCommits
+            ? 'deferred-cap'
+            : null;
+      if (reason) pausedParts.push({ topic: p.topic, partition: p.partition });
+      const committable = p.tracker.committable;
+      const gap = p.tracker.gapAt;
+      partitions.push({
+        topic: p.topic,
+        partition: p.partition,
+        committed: p.committed === null ? null : p.committed.toString(),
+        committable: committable === null ? null : committable.toString(),
+        inFlight: p.works.size,
+        deferred: p.tracker.deferred,
+        gapAt: gap === null ? null : gap.toString(),
+        paused: reason !== null,
+        pausedReason: reason,
+        consumed: p.consumed,
+      });
+    }
+    partitions.sort((a, b) => (a.topic === b.topic ? a.partition - b.partition : a.topic < b.topic ? -1 : 1));
+    return {
+      state: this.state,
+      fetchState: this.fetchState,
+      inFlightRecords: this.heldRecords,
+      inFlightBytes: this.heldBytes,
+      maxInFlight: this.cfg.maxInFlight,
+      maxInFlightBytes: this.cfg.maxInFlightBytes,
+      creditsFree: { records: this.recordCredits.available, bytes: this.byteCredits.available },
+      ...this.counters,
+      ratePerSec: this.rate(now),
+      sinkLatency: this.health.snapshot(now),
+      concurrency: { limit: this.limiter.limit, active: this.limiter.inflight, adaptive: this.adaptive },
+      ordering: this.cfg.ordering,
+      paused: {
+        byHand: this.pausedByHand,
+        byPolicy: this.health.pausedByPolicy,
+        policyReasons: this.health.pauseReasons,
+        partitions: pausedParts,
+      },
+      thrashing: this.health.thrashingReport() ?? null,
+      partitions,
+    };
+  }
+
+  // ---- assignment ---------------------------------------------------------------------------------
+
+  private onAssign(partitions: TopicPartition[]): void {
+    for (const tp of partitions) {
+      const key = tpKey(tp.topic, tp.partition);
+      if (!this.parts.has(key)) this.parts.set(key, new PartitionState(tp.topic, tp.partition));
+    }
+    this.emit('assigned', { partitions });
+    this.wake.notify();
+  }
+
+  /**
+   * Revocation: stop fetching these partitions, drop their records that have not started, let the
+   * running ones finish within `revokeDrainTimeoutMs` (then give up on them: they are not committed,
+   * the next owner redoes them), commit what completed, and only then let the source release them.
+   */
+  private async onRevoke(partitions: TopicPartition[]): Promise<void> {
+    const revoked = partitions
+      .map((tp) => this.parts.get(tpKey(tp.topic, tp.partition)))
+      .filter((p): p is PartitionState => p !== undefined);
+    this.emit('revoking', { partitions });
+    await this.drain(revoked, this.cfg.revokeDrainTimeoutMs);
+    await this.commitNow().catch(() => {});
+    for (const p of revoked) this.parts.delete(p.key);
+    this.emit('revoked', { partitions });
+  }
+
+  /** Drops not-started work of these partitions, waits for the rest until `timeoutMs`, abandons leftovers. */
+  private async drain(parts: PartitionState[], timeoutMs: number): Promise<void> {
+    for (const p of parts) {
+      p.revoking = true;
+      for (const lane of p.lanes.values()) {
+        for (let w = lane.queue.shift(); w; w = lane.queue.shift()) this.abandon(w, false);
+      }
+      // A record waiting out a backoff is not running: give it up now rather than hold the rebalance.
+      for (const w of [...p.works]) if (w.state === 'backoff') this.abandon(w, true);
+    }
+    const busy = parts.filter((p) => p.works.size > 0);
+    if (busy.length > 0) {
+      const deadline = new AbortController();
+      const timer = this.cfg.clock.setTimeout(() => deadline.abort(), timeoutMs);
+      await Promise.all(busy.map((p) => waitDrained(p, deadline.signal)));
+      timer.cancel();
+      for (const p of busy) for (const w of [...p.works]) this.abandon(w, true);
+    }
+  }
+
+  // ---- fetch loop ---------------------------------------------------------------------------------
+
+  private blockedBy(): FetchState | null {
+    if (this.state !== 'running') return 'stopped';
+    if (this.pausedByHand) return 'paused-by-hand';
+    if (this.health.pausedByPolicy) return 'paused-by-policy';
+    if (this.recordCredits.available < this.cfg.minFetchRecords) return 'no-credits';
+    if (this.byteCredits.available < Math.min(this.avgRecordBytes, this.cfg.maxInFlightBytes / 2))
+      return 'no-credits';
+    return null;
+  }
+
+  private eligible(): { list: TopicPartition[]; reason: FetchState | null } {
+    const list: TopicPartition[] = [];
+    let capped = false;
+    let any = false;
+    for (const p of this.parts.values()) {
+      if (p.revoking) continue;
+      any = true;
+      if (p.pausedByHand) continue;
+      if (p.tracker.deferred >= this.cfg.maxDeferredCommits) {
+        capped = true;
+        continue;
+      }
+      list.push({ topic: p.topic, partition: p.partition });
+    }
+    if (list.length > 0) return { list, reason: null };
+    return { list, reason: !any ? 'no-partitions' : capped ? 'deferred-cap' : 'paused-by-hand' };
+  }
+
+  private async fetchLoop(): Promise<void> {
+    let failures = 0;
+    while (this.state === 'running') {
+      const blocked = this.blockedBy();
+      const { list, reason } = blocked ? { list: [], reason: blocked } : this.eligible();
+      if (reason) {
+        this.fetchState = reason;
+        if (reason === 'stopped') break;
+        await this.wake.wait(this.cfg.clock, reason === 'no-credits' ? 1000 : 250);
+        continue;
+      }
+      this.fetchState = 'fetching';
+      const recordsFree = this.recordCredits.available;
+      const bytesFree = this.byteCredits.available;
+      // Ask for the bytes the free record credits would fill at the sizes seen so far, never more than
+      // the free byte credits: the response itself must fit what we may hold.
+      const wanted = Math.ceil(recordsFree * this.avgRecordBytes * 1.1);
+      const maxBytes = Math.max(1, Math.min(bytesFree, this.cfg.fetchMaxBytes, wanted));
+      const partitionMaxBytes = Math.max(1, Math.ceil(maxBytes / list.length));
+      let fetched: FetchedPartition[];
+      try {
+        fetched = await this.source.fetch(list, {
+          maxBytes,
+          partitionMaxBytes,
+          maxWaitMs: this.cfg.fetchMaxWaitMs,
+        });
+        failures = 0;
+      } catch (err) {
+        this.counters.fetchErrors++;
+        this.emit('fetchError', err);
+        if (this.state !== 'running') break;
+        await this.cfg.clock.sleep(backoffMs(++failures, this.cfg.retry, this.cfg.random));
+        continue;
+      }
+      this.counters.fetches++;
+      this.admit(fetched);
+    }
+    this.fetchState = 'stopped';
+  }
+
+  /** Takes fetched records within the free credits; rewinds every partition to its first record left over. */
+  private admit(fetched: FetchedPartition[]): void {
+    if (fetched.length === 0) return;
+    const start = this.rotate++ % fetched.length;
+    // Paused while the fetch was out: hand its records back rather than take them in.
+    const pausedAll = this.pausedByHand || this.health.pausedByPolicy;
+    let full = false;
+    for (let i = 0; i < fetched.length; i++) {
+      const fp = fetched[(start + i) % fetched.length];
+      const part = this.parts.get(tpKey(fp.topic, fp.partition));
+      if (!part || part.revoking) continue;
+      if (fp.error) {
+        this.emit('fetchError', fp.error);
+        continue;
+      }
+      if ((pausedAll || part.pausedByHand) && fp.records.length > 0) {
+        this.source.seek(fp.topic, fp.partition, fp.records[0].offset);
+        this.counters.rewound += fp.records.length;
+        continue;
+      }
+      let taken = 0;
+      for (const record of fp.records) {
+        const size = recordBytes(record);
+        const fits =
+          !full &&
+          this.recordCredits.available >= 1 &&
+          (this.byteCredits.available >= size || (this.heldRecords === 0 && taken === 0));
+        if (!fits) {
+          full = true;
+          this.source.seek(fp.topic, fp.partition, record.offset);
+          part.tracker.advanceTo(record.offset);
+          this.counters.rewound += fp.records.length - taken;
+          break;
+        }
+        this.recordCredits.tryAcquire(1);
+        // A record larger than every byte credit is still let through alone so it cannot wedge the partition.
+        const charge = Math.min(size, this.byteCredits.available);
+        this.byteCredits.tryAcquire(charge);
+        this.heldRecords++;
+        this.heldBytes += charge;
+        this.avgRecordBytes = this.avgRecordBytes * 0.95 + size * 0.05;
+        this.enqueue(part, record, charge);
+        taken++;
+      }
+      if (taken === fp.records.length) part.tracker.advanceTo(fp.nextOffset);
+    }
+    if (this.heldRecords > this.counters.peakInFlightRecords)
+      this.counters.peakInFlightRecords = this.heldRecords;
+    if (this.heldBytes > this.counters.peakInFlightBytes) this.counters.peakInFlightBytes = this.heldBytes;
+    this.dispatch();
+  }
+
+  // ---- dispatch -----------------------------------------------------------------------------------
+
+  private laneId(record: ConsumerRecord): string | null {
+    switch (this.cfg.ordering) {
+      case 'partition':
+        return '';
+      case 'key':
+        // Records without a key have no order to keep.
+        return record.key === null ? null : record.key.toString('latin1');
+      default:
+        return null;
+    }
+  }
+
+  private enqueue(part: PartitionState, record: ConsumerRecord, size: number): void {
+    const id = this.laneId(record);
+    let lane = id === null ? undefined : part.lanes.get(id);
+    if (!lane) {
+      lane = { queue: new Deque<Work>(4), active: null, part, id: id ?? `#${record.offset}` };
+      part.lanes.set(lane.id, lane);
+    }
+    const work: Work = {
+      record,
+      part,
+      size,
+      entry: part.tracker.track(record.offset),
+      lane,
+      attempts: 0,
+      state: 'queued',
+      timer: null,
+      abort: null,
+    };
+    part.works.add(work);
+    lane.queue.push(work);
+    if (lane.active === null && lane.queue.length === 1) this.ready.push(lane);
+  }
+
+  private dispatch(): void {
+    if (this.state === 'stopped') return;
+    while (this.ready.length > 0) {
+      const lane = this.ready.peek()!;
+      if (lane.active !== null || lane.queue.length === 0 || lane.part.revoking) {
+        this.ready.shift();
+        continue;
+      }
+      const slot = this.limiter.tryAcquire();
+      if (!slot) return;
+      this.ready.shift();
+      const work = lane.queue.shift()!;
+      lane.active = work;
+      void this.run(work, slot);
+    }
+  }
+
+  private async run(work: Work, slot: LimiterRelease): Promise<void> {
+    work.state = 'running';
+    work.attempts++;
+    work.abort = new AbortController();
+    const clock = this.cfg.clock;
+    const started = clock.now();
+    let error: unknown;
+    let ok = false;
+    try {
+      await this.sink.write(work.record, { attempt: work.attempts, signal: work.abort.signal });
+      ok = true;
+    } catch (err) {
+      error = err ?? new Error('sink write failed');
+    }
+    this.health.record(clock.now() - started, ok);
+    if (ok) slot.success();
+    else slot.dropped();
+    if (work.state !== 'running') {
+      // Given up on while it ran (revocation or shutdown deadline): its result no longer counts.
+      this.dispatch();
+      return;
+    }
+    if (ok) {
+      this.complete(work);
+      return;
+    }
+    this.counters.sinkErrors++;
+    if (work.attempts < this.cfg.retry.maxAttempts && !isPermanent(error)) {
+      this.counters.retries++;
+      const delay = backoffMs(work.attempts, this.cfg.retry, this.cfg.random);
+      work.state = 'backoff';
+      this.emit('retry', { record: work.record, attempt: work.attempts, delayMs: delay, error });
+      work.timer = clock.setTimeout(() => {
+        work.timer = null;
+        if (work.state !== 'backoff') return;
+        work.state = 'queued';
+        work.lane.active = null;
+        work.lane.queue.pushFront(work);
+        this.ready.pushFront(work.lane);
+        this.dispatch();
+      }, delay);
+      this.dispatch();
+      return;
+    }
+    await this.exhausted(work, error);
+  }
+
+  /** Last attempt failed: dead-letter it (retrying the dead-letter write itself), or skip it. */
+  private async exhausted(work: Work, error: unknown): Promise<void> {
+    const info = { error, attempts: work.attempts };
+    if (!this.deadLetter) {
+      this.counters.skipped++;
+      this.emit('skipped', { record: work.record, ...info });
+      this.complete(work);
+      return;
+    }
+    work.state = 'dead-lettering';
+    this.dispatch();
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.deadLetter.publish(work.record, info);
+        break;
+      } catch (err) {
+        this.counters.deadLetterErrors++;
+        this.emit('deadLetterError', { record: work.record, error: err });
+        if (work.state !== 'dead-lettering') return;
+        await this.cfg.clock.sleep(backoffMs(attempt, this.cfg.retry, this.cfg.random));
+        if (work.state !== 'dead-lettering') return;
+      }
+    }
+    if (work.state !== 'dead-lettering') return;
+    this.counters.deadLettered++;
+    this.emit('deadLetter', { record: work.record, ...info });
+    this.complete(work);
+  }
+
+  private complete(work: Work): void {
+    work.state = 'done';
+    work.part.tracker.complete(work.entry);
+    work.part.consumed++;
+    this.counters.consumed++;
+    this.release(work);
+    this.dispatch();
+    this.wake.notify();
+  }
+
+  /** Gives up on a record: its offset is never committed by us. */
+  private abandon(work: Work, counted: boolean): void {
+    if (work.state === 'done' || work.state === 'abandoned') return;
+    const wasActive = work.lane.active === work;
+    work.state = 'abandoned';
+    work.timer?.cancel();
+    work.abort?.abort(new Error('consumer gave up on this record (partition revoked or shutting down)'));
+    if (counted) this.counters.abandoned++;
+    if (wasActive) work.lane.active = null;
+    this.release(work);
+  }
+
+  private release(work: Work): void {
+    const { part, lane } = work;
+    part.works.delete(work);
+    this.heldRecords--;
+    this.heldBytes -= work.size;
+    this.recordCredits.grant(1);
+    this.byteCredits.grant(work.size);
+    if (lane.active === work) lane.active = null;
+    if (lane.active === null) {
+      if (lane.queue.length > 0) {
+        if (!part.revoking) this.ready.push(lane);
+      } else part.lanes.delete(lane.id);
+    }
+    if (part.works.size === 0) part.drained.notify();
+  }
+
+  // ---- housekeeping -------------------------------------------------------------------------------
+
+  private tick(): void {
+    const now = this.cfg.clock.now();
+    const last = this.rateSamples[this.rateSamples.length - 1];
+    if (!last || now - last.at >= 1000) {
+      this.rateSamples.push({ at: now, consumed: this.counters.consumed });
+      if (this.rateSamples.length > 6) this.rateSamples.shift();
+    }
+    const change = this.health.evaluate();
+    if (change === 'paused') {
+      this.emit('paused', {
+        by: 'policy',
+        reasons: this.health.pauseReasons,
+        sink: this.health.snapshot(now),
+      });
+    } else if (change === 'resumed') {
+      this.emit('resumed', { by: 'policy', sink: this.health.snapshot(now) });
+      this.wake.notify();
+    }
+  }
+
+  private rate(now: number): number {
+    const first = this.rateSamples[0];
+    if (!first || now <= first.at) return 0;
+    return ((this.counters.consumed - first.consumed) * 1000) / (now - first.at);
+  }
+
+  private partOf(tp: TopicPartition): PartitionState {
+    const p = this.parts.get(tpKey(tp.topic, tp.partition));
+    if (!p) throw new Error(`consumer runtime: ${tp.topic}/${tp.partition} is not assigned to this consumer`);
+    return p;
+  }
+}
+
+/** Errors that say retrying cannot help (e.g. an HTTP 400): `retriable: false` on the error. */
+function isPermanent(error: unknown): boolean {
+  return (
+    typeof error === 'object' && error !== null && (error as { retriable?: unknown }).retriable === false
+  );
+}
+
+async function waitDrained(p: PartitionState, signal: AbortSignal): Promise<void> {
+  while (p.works.size > 0 && !signal.aborted) await p.drained.waitSignal(signal);
+}
