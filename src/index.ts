@@ -1,5 +1,7 @@
 // Public entry point: re-exports each layer's public API as it lands.
 
 export * from './broker/index.js';
+export * from './client/index.js';
 export * from './engine/index.js';
 export * from './flow/index.js';
+export * from './monitor/index.js';

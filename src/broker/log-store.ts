@@ -103,6 +103,15 @@ class LogManagerStore implements TopicStore {
     return this.manager.topics().map((t) => t.name);
   }
 
+  topicId(topic: string): string | undefined {
+    const id = this.manager.getTopic(topic)?.topicId;
+    return id === undefined ? undefined : Buffer.from(id.replace(/-/g, ''), 'hex').toString('base64url');
+  }
+
+  topicById(topicId: string): string | undefined {
+    return this.manager.topics().find((t) => this.topicId(t.name) === topicId)?.name;
+  }
+
   partitionCount(topic: string): number | undefined {
     return this.manager.getTopic(topic)?.partitions;
   }

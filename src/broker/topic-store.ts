@@ -54,6 +54,10 @@ export class TopicStoreError extends Error {
 
 export interface TopicStore {
   topicNames(): string[];
+  /** Kafka topic id in the protocol's form (22 base64url characters), or undefined. */
+  topicId(topic: string): string | undefined;
+  /** The topic with this id, or undefined. */
+  topicById(topicId: string): string | undefined;
   /** Partition count, or undefined if the topic does not exist. */
   partitionCount(topic: string): number | undefined;
   partition(topic: string, index: number): PartitionHandle | undefined;

@@ -51,6 +51,7 @@ export class Cluster {
   private readonly connections = new Map<number, BrokerConnection>();
   private readonly topics = new Map<string, TopicMetadata & { fetchedAt: number }>();
   private readonly coordinators = new Map<string, number>();
+  private readonly topicLookups = new Map<string, Promise<TopicMetadata>>();
   private controllerId = -1;
   private closed = false;
   private refreshing: Promise<void> | null = null;
@@ -78,12 +79,19 @@ export class Cluster {
     const cached = this.topics.get(name);
     const maxAge = this.options.metadataMaxAgeMs ?? 300_000;
     if (cached && this.clock.now() - cached.fetchedAt < maxAge) return cached;
-    return this.retry.run(this.clock, async () => {
-      await this.refreshMetadata([name], options.autoCreate ?? false);
-      const t = this.topics.get(name);
-      if (!t) throw brokerError(3, `metadata for topic "${name}"`);
-      return t;
-    });
+    // Many callers asking for the same topic at once (a burst of sends on a cold start) share one lookup.
+    const pending = this.topicLookups.get(name);
+    if (pending) return pending;
+    const lookup = this.retry
+      .run(this.clock, async () => {
+        await this.refreshMetadata([name], options.autoCreate ?? false);
+        const t = this.topics.get(name);
+        if (!t) throw brokerError(3, `metadata for topic "${name}"`);
+        return t;
+      })
+      .finally(() => this.topicLookups.delete(name));
+    this.topicLookups.set(name, lookup);
+    return lookup;
   }
 
   /** Cached metadata only (no I/O); undefined when the topic was never fetched. */
@@ -115,6 +123,11 @@ export class Cluster {
       }
       this.controllerId = res.controllerId ?? -1;
       const now = this.clock.now();
+      if (topics === null) {
+        // A full listing: topics missing from it were deleted.
+        const present = new Set(res.topics.map((t) => t.name));
+        for (const name of this.topics.keys()) if (!present.has(name)) this.topics.delete(name);
+      }
       let firstError: KafkaClientError | null = null;
       for (const t of res.topics) {
         if (t.name === null) continue;

@@ -28,6 +28,10 @@ export interface ConnectionOptions {
   maxResponseBytes?: number;
   /** Sees every frame sent and received (for debugging and for the wire-format tests). */
   tap?: FrameTap;
+  /** Wait before reconnecting after a failed attempt: doubles per failure from this (default 50 ms)... */
+  reconnectBackoffMs?: number;
+  /** ...up to this (default 2 s). */
+  reconnectBackoffMaxMs?: number;
 }
 
 export interface FrameTap {
@@ -79,6 +83,10 @@ export class Connection extends EventEmitter {
   private readonly requestTimeoutMs: number;
   private readonly maxResponseBytes: number;
   private readonly tap: FrameTap | undefined;
+  private readonly reconnectBackoffMs: number;
+  private readonly reconnectBackoffMaxMs: number;
+  private connectFailures = 0;
+  private lastConnectFailureAt = 0;
   private socket: net.Socket | null = null;
   private connecting: Promise<void> | null = null;
   private readonly inFlight = new Map<number, Pending>();
@@ -100,6 +108,8 @@ export class Connection extends EventEmitter {
     this.maxInFlight = Math.max(1, options.maxInFlight ?? 5);
     this.maxResponseBytes = options.maxResponseBytes ?? 256 * 1024 * 1024;
     this.tap = options.tap;
+    this.reconnectBackoffMs = options.reconnectBackoffMs ?? 50;
+    this.reconnectBackoffMaxMs = options.reconnectBackoffMaxMs ?? 2000;
   }
 
   get address(): string {
@@ -107,44 +117,83 @@ export class Connection extends EventEmitter {
   }
 
   isConnected(): boolean {
-    return this.socket !== null && !this.socket.destroyed && this.connecting === null;
+    return this.socket !== null && !this.socket.destroyed;
   }
 
-  /** Connects (once; concurrent callers share the attempt). */
+  /**
+   * Connects (once; concurrent callers share the attempt). After failed attempts the next one waits an
+   * exponential backoff, so a broker that is down is not hammered by every request.
+   */
   connect(): Promise<void> {
     if (this.closed) return Promise.reject(new ClientClosedError(`connection to ${this.address}`));
     if (this.isConnected()) return Promise.resolve();
     if (this.connecting) return this.connecting;
-    this.connecting = new Promise<void>((resolve, reject) => {
+    const attempt = async () => {
+      const wait = this.backoffRemaining();
+      if (wait > 0) await this.clock.sleep(wait);
+      if (this.closed) throw new ClientClosedError(`connection to ${this.address}`);
+      try {
+        await this.openSocket();
+        this.connectFailures = 0;
+      } catch (err) {
+        this.connectFailures++;
+        this.lastConnectFailureAt = this.clock.now();
+        throw err;
+      }
+    };
+    const p = attempt();
+    this.connecting = p;
+    p.then(
+      () => {
+        if (this.connecting === p) this.connecting = null;
+      },
+      () => {
+        if (this.connecting === p) this.connecting = null;
+      },
+    );
+    return p;
+  }
+
+  /** Milliseconds until the next connection attempt is allowed. */
+  backoffRemaining(): number {
+    if (this.connectFailures === 0) return 0;
+    const backoff = Math.min(
+      this.reconnectBackoffMaxMs,
+      this.reconnectBackoffMs * 2 ** (this.connectFailures - 1),
+    );
+    return Math.max(0, this.lastConnectFailureAt + backoff - this.clock.now());
+  }
+
+  private openSocket(): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
       const socket = net.connect({ host: this.host, port: this.port });
       socket.setNoDelay(true);
       const timer = this.clock.setTimeout(() => {
         socket.destroy();
-        fail(
+        reject(
           new ConnectionError(
             `connecting to ${this.address} took longer than ${this.connectTimeoutMs} ms; is the broker up?`,
           ),
         );
       }, this.connectTimeoutMs);
-      const fail = (err: unknown) => {
+      socket.once('error', (err) => {
         timer.cancel();
-        this.connecting = null;
-        reject(err);
-      };
-      socket.once('error', (err) =>
-        fail(
+        reject(
           new ConnectionError(`cannot connect to ${this.address}: ${err.message}; is the broker up?`, err),
-        ),
-      );
+        );
+      });
       socket.once('connect', () => {
         timer.cancel();
         socket.removeAllListeners('error');
+        if (this.closed) {
+          socket.destroy();
+          reject(new ClientClosedError(`connection to ${this.address}`));
+          return;
+        }
         this.attach(socket);
-        this.connecting = null;
         resolve();
       });
     });
-    return this.connecting;
   }
 
   /**

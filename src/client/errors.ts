@@ -292,6 +292,12 @@ const CODES: Record<number, CodeInfo> = {
     retriable: true,
     advice: 'The coordinator assigned a member id; rejoining with it.',
   },
+  89: {
+    name: 'THROTTLING_QUOTA_EXCEEDED',
+    retriable: true,
+    advice:
+      "The broker's quota for this partition is used up; backing off and retrying. Lower the send rate.",
+  },
   82: {
     name: 'FENCED_INSTANCE_ID',
     retriable: false,

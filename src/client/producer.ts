@@ -178,19 +178,22 @@ export class Producer extends EventEmitter {
     const key = toBuffer(message.key);
     const value = toBuffer(message.value);
     const headers = normalizeHeaders(message.headers);
+    const meta =
+      this.cluster.cachedTopic(message.topic) ??
+      (await this.cluster.topic(message.topic, { autoCreate: this.autoCreate }));
     let partition = message.partition;
     if (partition === undefined) {
-      const meta =
-        this.cluster.cachedTopic(message.topic) ??
-        (await this.cluster.topic(message.topic, { autoCreate: this.autoCreate }));
       partition = this.partitioner({
         topic: message.topic,
         key,
         sizeBytes: 21 + (key?.length ?? 0) + (value?.length ?? 0),
         partitions: meta.partitions,
       });
-    } else if (!Number.isInteger(partition) || partition < 0) {
-      throw new ConfigError(`partition must be a non-negative integer, got ${partition}`);
+    } else if (!Number.isInteger(partition) || partition < 0 || partition >= meta.partitions.length) {
+      throw new ConfigError(
+        `partition ${partition} does not exist in topic "${message.topic}" (it has ${meta.partitions.length}); ` +
+          'use 0..count-1, leave partition unset to let the partitioner choose, or add partitions',
+      );
     }
     return this.accumulator.append({
       topic: message.topic,

@@ -37,7 +37,7 @@ export type BrokerVersions = ReadonlyMap<number, { min: number; max: number }>;
 /**
  * The version to use for `apiKey` with a broker advertising `broker`: the highest of our preferred
  * versions the broker accepts; failing that (a broker that dropped old versions), the lowest version
- * the broker accepts that our codec can still encode, flexible or not.
+ * the broker accepts, if our codec can encode it (flexible or not).
  */
 export function chooseVersion(apiKey: number, broker: BrokerVersions, brokerName: string): number {
   const ours = CLIENT_VERSIONS[apiKey];
@@ -53,11 +53,9 @@ export function chooseVersion(apiKey: number, broker: BrokerVersions, brokerName
   const hi = Math.min(ours.max, theirs.max);
   if (hi >= Math.max(ours.min, theirs.min)) return hi;
   const described = describedVersions(apiKey);
-  if (described) {
-    for (let v = theirs.min; v <= Math.min(theirs.max, described.max); v++) {
-      if (v >= described.min) return v;
-    }
-  }
+  // Only upwards: a newer broker that dropped our versions. Older versions than ours we cannot fill
+  // (e.g. Produce v0-2 need the legacy message format).
+  if (described && theirs.min > ours.max && theirs.min <= described.max) return theirs.min;
   throw new KafkaClientError(
     `no common ${name} version with broker ${brokerName}: it accepts ${theirs.min}-${theirs.max}, ` +
       `this client ${ours.min}-${ours.max}`,

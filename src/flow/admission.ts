@@ -50,6 +50,11 @@ export interface AdmissionGateOptions {
   signals?: () => AdmissionSignals;
 }
 
+/** The value of an HTTP `Retry-After` header for a refusal: whole seconds, at least 1. */
+export function retryAfterSeconds(retryAfterMs: number): number {
+  return Math.max(1, Math.ceil(retryAfterMs / 1000));
+}
+
 interface Pressure {
   value: number;
   reason: RejectReason;

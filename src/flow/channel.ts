@@ -139,6 +139,12 @@ export class Channel<T> implements AsyncIterable<T> {
   private failure: unknown;
   private waitingSenderCount = 0;
   private waitingReceiverCount = 0;
+  private wakeScheduled = false;
+  /** Bound once: serves waiting readers from a microtask (see `accept`). */
+  private readonly wakeReaders = () => {
+    this.wakeScheduled = false;
+    this.serveReaders();
+  };
   private overflowSeen = 0;
   private counters = {
     maxDepth: 0,
@@ -299,7 +305,20 @@ export class Channel<T> implements AsyncIterable<T> {
   sendMany(items: Iterable<T>, signal?: AbortSignal): Promise<void> {
     if (this.state !== 'open') return Promise.reject(this.senderError());
     const list = Array.isArray(items) ? (items as T[]) : Array.from(items);
-    for (let i = 0; i < list.length; i++) {
+    let i = 0;
+    if (!this.sizes && !this.watermarks && this.waitingSenderCount === 0) {
+      // Bulk path: copy in whatever fits in one go.
+      const n = Math.min(this.capacity - this.buffer.length, list.length);
+      if (n > 0) {
+        this.buffer.pushMany(list, 0, n);
+        i = n;
+        this.counters.offered += n;
+        this.counters.sent += n;
+        if (this.buffer.length > this.counters.maxDepth) this.counters.maxDepth = this.buffer.length;
+        if (this.waitingReceiverCount > 0) this.scheduleWake();
+      }
+    }
+    for (; i < list.length; i++) {
       const item = list[i];
       this.counters.offered++;
       const size = this.sizeOf ? this.measure(item) : 0;
@@ -330,9 +349,12 @@ export class Channel<T> implements AsyncIterable<T> {
     return this.buffer.peek();
   }
 
-  /** Takes the oldest item if there is one, otherwise `undefined`. Never waits. */
+  /**
+   * Takes the oldest item if there is one, otherwise `undefined`. Never waits, and never takes an item
+   * that a reader already waiting in receive() is about to be given.
+   */
   tryReceive(): T | undefined {
-    if (this.buffer.length === 0) return undefined;
+    if (this.buffer.length === 0 || this.waitingReceiverCount > 0) return undefined;
     const item = this.take();
     if (this.waitingSenderCount > 0) this.admitBlocked();
     return item;
@@ -343,20 +365,24 @@ export class Channel<T> implements AsyncIterable<T> {
    * rejects with ChannelClosedError; once failed and drained, with the failure's error.
    */
   receive(signal?: AbortSignal): Promise<T> {
-    if (this.buffer.length > 0) {
+    if (this.buffer.length > 0 && this.waitingReceiverCount === 0) {
       const item = this.take();
       if (this.waitingSenderCount > 0) this.admitBlocked();
       return Promise.resolve(item);
     }
-    if (this.state !== 'open') return Promise.reject(this.readerError());
+    if (this.state !== 'open' && this.buffer.length === 0) return Promise.reject(this.readerError());
     return this.waitForItems(0, signal) as Promise<T>;
   }
 
   /** Resolves with between 1 and `max` items, waiting for the first one if needed. */
   receiveMany(max: number, signal?: AbortSignal): Promise<T[]> {
-    if (!(max >= 1)) return Promise.reject(new RangeError(`receiveMany: max must be at least 1, got ${max}`));
-    if (this.buffer.length > 0) return Promise.resolve(this.takeMany(max));
-    if (this.state !== 'open') return Promise.reject(this.readerError());
+    if (!(max >= 1) || !Number.isInteger(max)) {
+      return Promise.reject(
+        new RangeError(`channel "${this.name}": receiveMany(max) needs a whole number >= 1, got ${max}`),
+      );
+    }
+    if (this.buffer.length > 0 && this.waitingReceiverCount === 0) return Promise.resolve(this.takeMany(max));
+    if (this.state !== 'open' && this.buffer.length === 0) return Promise.reject(this.readerError());
     return this.waitForItems(max, signal) as Promise<T[]>;
   }
 
@@ -384,13 +410,15 @@ export class Channel<T> implements AsyncIterable<T> {
   [Symbol.asyncIterator](): AsyncIterator<T> {
     return {
       next: (): Promise<IteratorResult<T>> => {
-        if (this.buffer.length > 0) {
+        if (this.buffer.length > 0 && this.waitingReceiverCount === 0) {
           const value = this.take();
           if (this.waitingSenderCount > 0) this.admitBlocked();
           return Promise.resolve({ value, done: false });
         }
-        if (this.state === 'closed') return Promise.resolve({ value: undefined, done: true });
-        if (this.state === 'failed') return Promise.reject(this.failure);
+        if (this.buffer.length === 0) {
+          if (this.state === 'closed') return Promise.resolve({ value: undefined, done: true });
+          if (this.state === 'failed') return Promise.reject(this.failure);
+        }
         // Waits as an iterator waiter, resolved with the IteratorResult itself (no extra promise per item).
         return this.waitForItems(ITERATOR, undefined) as unknown as Promise<IteratorResult<T>>;
       },
@@ -418,23 +446,15 @@ export class Channel<T> implements AsyncIterable<T> {
     return depth === 0 || this.bytesQueued + size <= this.maxBytes;
   }
 
-  /** Puts an accepted item where it belongs: straight into a waiting reader's hands, or the queue. */
+  /**
+   * Queues an accepted item. Waiting readers are served from a microtask rather than handed the item
+   * on the spot: by then a producer that sends item after item has usually queued more, so readers
+   * pick up several per wake-up and an await-per-item loop stops ping-ponging through a fresh promise
+   * for every item.
+   */
   private accept(item: T, size: number): void {
     this.counters.sent++;
-    if (this.waitingReceiverCount > 0) {
-      for (;;) {
-        const waiter = this.receivers.shift()!;
-        if (waiter.settled) continue;
-        waiter.settled = true;
-        this.waitingReceiverCount--;
-        this.counters.received++;
-        if (waiter.onAbort) waiter.signal!.removeEventListener('abort', waiter.onAbort);
-        waiter.resolve(
-          waiter.max === 0 ? item : waiter.max === ITERATOR ? { value: item, done: false } : [item],
-        );
-        return;
-      }
-    }
+    if (this.waitingReceiverCount > 0) this.scheduleWake();
     this.buffer.push(item);
     if (this.sizes) {
       this.sizes.push(size);
@@ -457,7 +477,13 @@ export class Channel<T> implements AsyncIterable<T> {
   }
 
   private takeMany(max: number): T[] {
-    const out: T[] = [];
+    let out: T[];
+    if (!this.sizes && !this.watermarks) {
+      out = this.buffer.shiftMany(max);
+      this.counters.received += out.length;
+    } else {
+      out = [];
+    }
     while (out.length < max) {
       if (this.buffer.length === 0) {
         if (this.waitingSenderCount === 0) break;
@@ -568,6 +594,28 @@ export class Channel<T> implements AsyncIterable<T> {
     while (this.senders.length > 0 && this.senders.peek()!.settled) this.senders.shift();
   }
 
+  private scheduleWake(): void {
+    if (this.wakeScheduled) return;
+    this.wakeScheduled = true;
+    queueMicrotask(this.wakeReaders);
+  }
+
+  /** Hands queued items to waiting readers, oldest reader first; ends them once closed and drained. */
+  private serveReaders(): void {
+    while (this.waitingReceiverCount > 0 && this.buffer.length > 0) {
+      const w = this.receivers.shift()!;
+      if (w.settled) continue;
+      w.settled = true;
+      this.waitingReceiverCount--;
+      if (w.onAbort) w.signal!.removeEventListener('abort', w.onAbort);
+      if (w.max === 0) w.resolve(this.take());
+      else if (w.max === ITERATOR) w.resolve({ value: this.take(), done: false });
+      else w.resolve(this.takeMany(w.max));
+      if (this.waitingSenderCount > 0) this.admitBlocked();
+    }
+    if (this.buffer.length === 0 && this.state !== 'open') this.endReaders();
+  }
+
   private waitForItems(max: number, signal: AbortSignal | undefined): Promise<T | T[] | IteratorResult<T>> {
     if (signal?.aborted) return Promise.reject(signal.reason);
     return new Promise<T | T[] | IteratorResult<T>>((resolve, reject) => {
@@ -583,6 +631,8 @@ export class Channel<T> implements AsyncIterable<T> {
       }
       this.receivers.push(waiter);
       this.waitingReceiverCount++;
+      // Items may be queued while earlier readers wait for their wake-up; make sure one is coming.
+      if (this.buffer.length > 0) this.scheduleWake();
     });
   }
 
@@ -595,7 +645,10 @@ export class Channel<T> implements AsyncIterable<T> {
       if (w.onAbort) w.signal!.removeEventListener('abort', w.onAbort);
       w.reject(this.senderError());
     }
-    if (this.buffer.length > 0) return; // readers drain first
+    if (this.buffer.length === 0) this.endReaders(); // otherwise readers drain first
+  }
+
+  private endReaders(): void {
     for (let w = this.receivers.shift(); w; w = this.receivers.shift()) {
       if (w.settled) continue;
       w.settled = true;

@@ -26,6 +26,29 @@ export class RingBuffer<T> {
     this.count++;
   }
 
+  /** Appends `count` items of `list` starting at `from` (one bounds check instead of one per item). */
+  pushMany(list: readonly T[], from: number, count: number): void {
+    while (this.count + count > this.items.length) this.grow();
+    let at = this.head + this.count;
+    for (let i = 0; i < count; i++) this.items[at++ & this.mask] = list[from + i];
+    this.count += count;
+  }
+
+  /** Removes the `count` oldest items (at most `length`) and returns them, oldest first. */
+  shiftMany(count: number): T[] {
+    const n = Math.min(count, this.count);
+    const out = new Array<T>(n);
+    let at = this.head;
+    for (let i = 0; i < n; i++) {
+      const slot = at++ & this.mask;
+      out[i] = this.items[slot] as T;
+      this.items[slot] = undefined;
+    }
+    this.head = at & this.mask;
+    this.count -= n;
+    return out;
+  }
+
   /** Removes and returns the oldest item; `undefined` when empty. */
   shift(): T | undefined {
     if (this.count === 0) return undefined;

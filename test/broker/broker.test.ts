@@ -131,10 +131,13 @@ describe('Metadata', () => {
     await b.broker.store.createTopic('a', 2, {});
     await b.broker.store.createTopic('b', 1, {});
     const c = await client(b);
+    // Internal topics (the group coordinator's __consumer_offsets) are listed too; leave them aside.
+    const mine = <T extends { name: string | null }>(topics: T[]) =>
+      topics.filter((t) => !b.broker.isInternalTopic(t.name ?? ''));
     const v0 = await c.request(3, 0, { topics: [] });
-    expect(v0.topics.map((t) => t.name)).toEqual(['a', 'b']);
+    expect(mine(v0.topics).map((t) => t.name)).toEqual(['a', 'b']);
     const v1all = await c.request(3, 1, { topics: null });
-    expect(v1all.topics.map((t) => [t.name, t.partitions.length])).toEqual([
+    expect(mine(v1all.topics).map((t) => [t.name, t.partitions.length])).toEqual([
       ['a', 2],
       ['b', 1],
     ]);
@@ -172,11 +175,13 @@ describe('Metadata', () => {
 
   it('flags topics registered as internal', async () => {
     const b = await broker();
-    await b.broker.store.createTopic('__consumer_offsets', 1, {});
-    b.broker.registerInternalTopic('__consumer_offsets');
+    await b.broker.store.createTopic('__sluice_test_internal', 1, {});
+    b.broker.registerInternalTopic('__sluice_test_internal');
     const c = await client(b);
     const res = await c.request(3, 1, { topics: null });
-    expect(res.topics.find((t) => t.name === '__consumer_offsets')?.isInternal).toBe(true);
+    expect(res.topics.find((t) => t.name === '__sluice_test_internal')?.isInternal).toBe(true);
+    const del = await c.request(20, 3, { topicNames: ['__sluice_test_internal'], timeoutMs: 1000 });
+    expect(del.responses[0].errorCode).toBe(ErrorCode.INVALID_TOPIC_EXCEPTION);
   });
 });
 
@@ -359,6 +364,19 @@ describe('Fetch', () => {
     });
   });
 
+  it('answers at once when min_bytes is 0, whatever max_wait_ms says', async () => {
+    const clock = new VirtualClock(1_700_000_000_000);
+    const b = await broker({ clock });
+    await b.broker.store.createTopic('zero', 1, {});
+    const c = await client(b);
+    const res = await c.request(
+      1,
+      11,
+      fetchBody('zero', [{ partition: 0, offset: 0n }], { maxWaitMs: 60_000, minBytes: 0 }),
+    );
+    expect(res.responses[0].partitions[0]).toMatchObject({ errorCode: 0, highWatermark: 0n });
+  });
+
   it('serves stored bytes as sent, empty sets as zero-length bytes, and OFFSET_OUT_OF_RANGE past the end', async () => {
     const b = await broker();
     const c = await client(b);
@@ -532,6 +550,35 @@ describe('admin APIs', () => {
       ['absent', ErrorCode.UNKNOWN_TOPIC_OR_PARTITION],
     ]);
     expect(b.broker.store.partitionCount('grow')).toBeUndefined();
+  });
+});
+
+describe('topic ids (CreateTopics v7, DeleteTopics v6)', () => {
+  it('returns the topic id on creation and deletes by id', async () => {
+    const b = await broker();
+    const c = await client(b);
+    const created = await c.request(19, 7, {
+      timeoutMs: 1000,
+      validateOnly: false,
+      topics: [{ name: 'ided', numPartitions: 2, replicationFactor: -1, assignments: [], configs: [] }],
+    });
+    const t = created.topics[0];
+    expect(t).toMatchObject({ name: 'ided', errorCode: 0, numPartitions: 2, replicationFactor: 1 });
+    expect(t.topicId).toBe(b.broker.store.topicId('ided'));
+    expect(t.topicId).not.toBe('AAAAAAAAAAAAAAAAAAAAAA');
+    expect(t.configs?.find((e) => e.name === 'retention.ms')).toMatchObject({ configSource: 5 });
+    const del = await c.request(20, 6, {
+      timeoutMs: 1000,
+      topics: [
+        { name: null, topicId: t.topicId! },
+        { name: null, topicId: 'AAAAAAAAAAAAAAAAAAAAAQ' },
+      ],
+    });
+    expect(del.responses.map((r) => [r.name, r.errorCode])).toEqual([
+      ['ided', 0],
+      [null, ErrorCode.UNKNOWN_TOPIC_ID],
+    ]);
+    expect(b.broker.store.partitionCount('ided')).toBeUndefined();
   });
 });
 

@@ -94,8 +94,14 @@ describe('overflow strategy: block', () => {
     await acc.append(rec(1, 0));
     await acc.append(rec(2, 1));
     const order: number[] = [];
-    const third = acc.append(rec(3)).then((a) => (order.push(3), a));
-    const fourth = acc.append(rec(4)).then((a) => (order.push(4), a));
+    const third = acc.append(rec(3)).then((a) => {
+      order.push(3);
+      return a;
+    });
+    const fourth = acc.append(rec(4)).then((a) => {
+      order.push(4);
+      return a;
+    });
     await clock.advance(500);
     expect(order).toEqual([]);
     expect(acc.stats().blockedNow).toBe(2);

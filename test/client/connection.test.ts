@@ -173,6 +173,47 @@ describe('Connection', () => {
     );
   });
 
+  it('waits an exponential backoff on the clock before reconnecting to a broker that is down', async () => {
+    const probe = net.createServer();
+    await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
+    const port = (probe.address() as net.AddressInfo).port;
+    await new Promise<void>((r) => probe.close(() => r()));
+    const clock = new VirtualClock();
+    const conn = new Connection({ host: '127.0.0.1', port, clock, reconnectBackoffMs: 100 });
+    cleanup.push(() => conn.close());
+    await expect(conn.connect()).rejects.toThrow(ConnectionError);
+    expect(conn.backoffRemaining()).toBe(100);
+    let settled = false;
+    const second = conn.connect().then(
+      () => 'connected',
+      (e: Error) => {
+        settled = true;
+        return e.message;
+      },
+    );
+    await new Promise((r) => setTimeout(r, 30));
+    expect(settled).toBe(false); // no attempt before the backoff ran out
+    await clock.advance(100);
+    expect(await second).toMatch(/cannot connect/);
+    expect(conn.backoffRemaining()).toBe(200);
+    // The broker comes back: after the backoff, the next attempt connects.
+    const sockets: net.Socket[] = [];
+    const server = net.createServer((s) => {
+      sockets.push(s);
+      s.on('error', () => {});
+    });
+    await new Promise<void>((r) => server.listen(port, '127.0.0.1', r));
+    cleanup.push(() => {
+      for (const s of sockets) s.destroy();
+      return new Promise<void>((r) => server.close(() => r()));
+    });
+    const third = conn.connect();
+    await clock.advance(200);
+    await third;
+    expect(conn.isConnected()).toBe(true);
+    expect(conn.backoffRemaining()).toBe(0);
+  });
+
   it('closes on an absurd frame size instead of buffering forever', async () => {
     const { server, conn } = await setup({ maxResponseBytes: 1024 });
     const p = conn.send(frameOf('x'), { what: 'X' });

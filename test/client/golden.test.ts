@@ -22,6 +22,7 @@ const Long = require('kafkajs/src/utils/long.js');
 const kreq = (api: string, v: number) => require(`kafkajs/src/protocol/requests/${api}/v${v}/request.js`);
 const kres = (api: string, v: number) => require(`kafkajs/src/protocol/requests/${api}/v${v}/response.js`);
 
+// biome-ignore lint/suspicious/noExplicitAny: kafkajs is untyped JavaScript; these are its argument and result shapes
 type Body = Record<string, any>;
 interface Captured {
   apiKey: number;

@@ -1,4 +1,4 @@
-import { Consumer, Producer, stringSerializers } from '@platformatic/kafka';
+import { Admin, ConfigResourceTypes, Consumer, Producer, stringSerializers } from '@platformatic/kafka';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startTestBroker, type TestBroker } from '../helpers/broker.js';
 import { killChildren, run } from '../helpers/run.js';
@@ -209,5 +209,43 @@ describeWithTools('@platformatic/kafka 1.x against the broker', [tools.kcat()], 
     const res = await pending;
     // Had the wait timed out instead (10 s), the answer would hold no records.
     expect(res.responses[0].partitions[0].records?.[0].records[0].value?.toString()).toBe('wake up');
+  });
+
+  it('administers topics: create (v7), list, grow, alter and describe retention, delete (v6)', async () => {
+    const admin = new Admin({ clientId: 'compat-plt-admin', bootstrapBrokers: [b.bootstrap] });
+    clients.push(admin);
+    const created = await admin.createTopics({
+      topics: ['plt-admin'],
+      partitions: 2,
+      replicas: 1,
+      configs: [{ name: 'retention.ms', value: '3600000' }],
+    });
+    expect(created).toMatchObject([{ name: 'plt-admin', partitions: 2, replicas: 1 }]);
+    expect(created[0].id).toMatch(/^[0-9a-f-]{36}$/);
+    await expect(admin.createTopics({ topics: ['plt-admin'], partitions: 1 })).rejects.toThrow();
+    expect(await admin.listTopics()).toContain('plt-admin');
+    await admin.createPartitions({ topics: [{ name: 'plt-admin', count: 3, assignments: [] }] });
+    expect(b.broker.store.partitionCount('plt-admin')).toBe(3);
+    await admin.alterConfigs({
+      resources: [
+        {
+          resourceType: ConfigResourceTypes.TOPIC,
+          resourceName: 'plt-admin',
+          configs: [{ name: 'retention.ms', value: String(48 * 3600_000) }],
+        },
+      ],
+    });
+    const described = await admin.describeConfigs({
+      resources: [
+        {
+          resourceType: ConfigResourceTypes.TOPIC,
+          resourceName: 'plt-admin',
+          configurationKeys: ['retention.ms'],
+        },
+      ],
+    });
+    expect(described[0].configs).toMatchObject([{ name: 'retention.ms', value: String(48 * 3600_000) }]);
+    await admin.deleteTopics({ topics: ['plt-admin'] });
+    expect(b.broker.store.partitionCount('plt-admin')).toBeUndefined();
   });
 });

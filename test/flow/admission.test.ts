@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { AdmissionGate, TokenBucket, VirtualClock } from '../../src/flow/index.js';
+import { AdmissionGate, retryAfterSeconds, TokenBucket, VirtualClock } from '../../src/flow/index.js';
 
 describe('AdmissionGate', () => {
   it('sheds optional work first, then normal, and critical only at the limit', () => {
@@ -21,6 +21,8 @@ describe('AdmissionGate', () => {
     expect(d.reason).toBe('queue-depth');
     expect(d.retryAfterMs).toBe(3000); // 300 items over the normal threshold (800) at 100/s
     expect(d.message).toMatch(/normal work is shed at 80% of a limit: queue depth 1100 of 1000/);
+    expect(retryAfterSeconds(d.retryAfterMs)).toBe(3);
+    expect(retryAfterSeconds(100)).toBe(1); // Retry-After is whole seconds, never 0
   });
 
   it('protects a freshness budget: old work waiting refuses new work', () => {

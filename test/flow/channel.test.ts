@@ -250,13 +250,28 @@ describe('Channel: abort, close and fail', () => {
     await expect(ch.receive()).rejects.toBe(boom);
   });
 
-  it('hands an item straight to a waiting reader without queueing it', async () => {
-    const ch = new Channel<number>({ capacity: 1 });
-    const r = ch.receive();
+  it('serves waiting readers in FIFO order; newcomers cannot take items meant for them', async () => {
+    const ch = new Channel<number>({ capacity: 2 });
+    const first = ch.receive();
+    const second = ch.receive();
     expect(ch.trySend(7)).toBe(true);
-    expect(ch.trySend(8)).toBe(true); // room: the 7 never occupied the queue
-    expect(await r).toBe(7);
-    expect(ch.stats).toMatchObject({ sent: 2, received: 1, depth: 1 });
+    expect(ch.trySend(8)).toBe(true);
+    expect(ch.trySend(9)).toBe(false); // items count against capacity until a reader has them
+    expect(ch.tryReceive()).toBeUndefined(); // would jump the queue of waiting readers
+    const third = ch.receive();
+    expect(await first).toBe(7);
+    expect(await second).toBe(8);
+    ch.trySend(10);
+    expect(await third).toBe(10);
+    expect(ch.stats).toMatchObject({ sent: 3, received: 3, depth: 0, waitingReceivers: 0 });
+  });
+
+  it('a waiting receiveMany picks up everything sent before it woke', async () => {
+    const ch = new Channel<number>({ capacity: 10 });
+    const batch = ch.receiveMany(5);
+    for (let i = 0; i < 7; i++) ch.trySend(i);
+    expect(await batch).toEqual([0, 1, 2, 3, 4]);
+    expect(ch.depth).toBe(2);
   });
 
   it('send on a channel with room returns the same settled promise (no allocation on the fast path)', () => {

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import {
   batches,
   Channel,
+  ChannelClosedError,
   fromReadable,
   fromReadableStream,
   pipeFrom,
@@ -120,6 +121,16 @@ describe('interop: Node streams (object mode)', () => {
     w.destroy(new Error('writer died'));
     await tick();
     await expect(ch.receive()).rejects.toThrow('writer died');
+    const cut = new Channel<number>({ capacity: 2 });
+    toWritable(cut).destroy();
+    await expect(cut.receive()).rejects.toThrow(/destroyed before it ended/);
+    const ended = new Channel<number>({ capacity: 2 });
+    const w2 = toWritable(ended);
+    w2.end(1);
+    await new Promise((r) => w2.on('finish', r));
+    w2.destroy();
+    expect(await ended.receive()).toBe(1);
+    await expect(ended.receive()).rejects.toBeInstanceOf(ChannelClosedError);
 
     const ch2 = new Channel<number>({ capacity: 2 });
     ch2.trySend(1);

@@ -24,12 +24,8 @@ export const fetchHandler: ApiHandler<FetchRequest, FetchResponse> = {
     for (;;) {
       const { responses, bytes, errors, waits } = readAll(request, ctx);
       const remaining = deadline - clock.now();
-      if (
-        bytes >= Math.max(1, request.minBytes) ||
-        errors ||
-        remaining <= 0 ||
-        ctx.connection.signal.aborted
-      ) {
+      // min_bytes 0 means "answer at once", as in Kafka.
+      if (bytes >= request.minBytes || errors || remaining <= 0 || ctx.connection.signal.aborted) {
         return { throttleTimeMs: 0, errorCode: 0, sessionId: 0, responses };
       }
       await waitForAny(waits, remaining, ctx);

@@ -7,22 +7,28 @@ import { TopicStoreError } from '../topic-store.js';
 type TopicRequest = CreateTopicsRequest['topics'][number];
 type TopicResult = CreateTopicsResponse['topics'][number];
 
+const ZERO_UUID = 'AAAAAAAAAAAAAAAAAAAAAA';
+const SOURCE_TOPIC = 1;
+const SOURCE_DEFAULT = 5;
+
 /**
- * CreateTopics 0-4. One broker, so the replication factor must be 1 (or -1, "broker default"); the
- * partition count comes from num_partitions, or from the manual assignment, or (-1) the broker default.
+ * CreateTopics 0-7 (5+ flexible and echoing the topic's partitions, replication and configs, 7 its
+ * id: @platformatic/kafka 1.x only speaks v7). One broker, so the replication factor must be 1 (or
+ * -1, "broker default"); the partition count comes from num_partitions, or from the manual
+ * assignment, or (-1) the broker default.
  */
 export const createTopicsHandler: ApiHandler<CreateTopicsRequest, CreateTopicsResponse> = {
   apiKey: 19,
   name: 'CreateTopics',
   minVersion: 0,
-  maxVersion: 4,
+  maxVersion: 7,
   async handle(request, ctx) {
     const seen = new Set<string>();
     const topics: TopicResult[] = [];
     for (const t of request.topics) {
       if (seen.has(t.name)) {
         topics.push(
-          result(t.name, ErrorCode.INVALID_REQUEST, `topic "${t.name}" appears twice in the request`),
+          failed(t.name, ErrorCode.INVALID_REQUEST, `topic "${t.name}" appears twice in the request`),
         );
         continue;
       }
@@ -33,19 +39,27 @@ export const createTopicsHandler: ApiHandler<CreateTopicsRequest, CreateTopicsRe
   },
 };
 
-function result(name: string, errorCode: number, errorMessage: string | null = null): TopicResult {
-  return { name, errorCode, errorMessage };
+function failed(name: string, errorCode: number, errorMessage: string | null = null): TopicResult {
+  return {
+    name,
+    topicId: ZERO_UUID,
+    errorCode,
+    errorMessage,
+    numPartitions: -1,
+    replicationFactor: -1,
+    configs: null,
+  };
 }
 
 async function createOne(t: TopicRequest, validateOnly: boolean, ctx: RequestContext): Promise<TopicResult> {
   const { broker } = ctx;
   const problem = topicNameProblem(t.name);
-  if (problem) return result(t.name, ErrorCode.INVALID_TOPIC_EXCEPTION, problem);
+  if (problem) return failed(t.name, ErrorCode.INVALID_TOPIC_EXCEPTION, problem);
   if (broker.store.partitionCount(t.name) !== undefined) {
-    return result(t.name, ErrorCode.TOPIC_ALREADY_EXISTS, `topic "${t.name}" already exists`);
+    return failed(t.name, ErrorCode.TOPIC_ALREADY_EXISTS, `topic "${t.name}" already exists`);
   }
   if (t.replicationFactor !== -1 && t.replicationFactor !== 1 && t.assignments.length === 0) {
-    return result(
+    return failed(
       t.name,
       ErrorCode.INVALID_REPLICATION_FACTOR,
       `replication factor ${t.replicationFactor} is impossible with a single broker; use 1`,
@@ -58,7 +72,7 @@ async function createOne(t: TopicRequest, validateOnly: boolean, ctx: RequestCon
         ? broker.config.defaultPartitions
         : t.numPartitions;
   if (!Number.isInteger(partitions) || partitions < 1) {
-    return result(
+    return failed(
       t.name,
       ErrorCode.INVALID_PARTITIONS,
       `number of partitions must be at least 1 (got ${partitions})`,
@@ -72,9 +86,25 @@ async function createOne(t: TopicRequest, validateOnly: boolean, ctx: RequestCon
       await broker.store.createTopic(t.name, partitions, configs);
       broker.log.info({ topic: t.name, partitions, configs, client: ctx.clientId }, 'topic created');
     }
-    return result(t.name, 0);
   } catch (err) {
-    if (err instanceof TopicStoreError) return result(t.name, err.errorCode, err.message);
+    if (err instanceof TopicStoreError) return failed(t.name, err.errorCode, err.message);
     throw err;
   }
+  return {
+    name: t.name,
+    topicId: broker.store.topicId(t.name) ?? ZERO_UUID,
+    errorCode: 0,
+    errorMessage: null,
+    numPartitions: partitions,
+    replicationFactor: 1,
+    configs: validateOnly
+      ? null
+      : broker.store.describeConfigs(t.name).map((e) => ({
+          name: e.name,
+          value: e.value,
+          readOnly: e.readOnly,
+          configSource: e.isDefault ? SOURCE_DEFAULT : SOURCE_TOPIC,
+          isSensitive: false,
+        })),
+  };
 }

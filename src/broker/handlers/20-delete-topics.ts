@@ -1,39 +1,54 @@
 import type { DeleteTopicsRequest, DeleteTopicsResponse } from '../../protocol/apis/20-delete-topics.js';
 import { ErrorCode } from '../../protocol/errors.js';
-import type { ApiHandler } from '../handler.js';
+import type { ApiHandler, RequestContext } from '../handler.js';
 import { TopicStoreError } from '../topic-store.js';
 
-/** DeleteTopics 0-3 (by name). Internal topics cannot be deleted. */
+type Result = DeleteTopicsResponse['responses'][number];
+
+const ZERO_UUID = 'AAAAAAAAAAAAAAAAAAAAAA';
+
+/**
+ * DeleteTopics 0-6: by name, and from v6 by name or topic id (@platformatic/kafka 1.x only speaks
+ * v6). Internal topics cannot be deleted.
+ */
 export const deleteTopicsHandler: ApiHandler<DeleteTopicsRequest, DeleteTopicsResponse> = {
   apiKey: 20,
   name: 'DeleteTopics',
   minVersion: 0,
-  maxVersion: 3,
+  maxVersion: 6,
   async handle(request, ctx) {
-    const { broker } = ctx;
-    const names = request.topicNames ?? request.topics?.map((t) => t.name ?? '') ?? [];
-    const responses: DeleteTopicsResponse['responses'] = [];
-    for (const name of names) {
-      if (broker.isInternalTopic(name)) {
-        responses.push({
-          name,
-          errorCode: ErrorCode.INVALID_TOPIC_EXCEPTION,
-          errorMessage: 'internal topic',
-        });
-      } else if (broker.store.partitionCount(name) === undefined) {
-        responses.push({ name, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, errorMessage: null });
-      } else {
-        try {
-          await broker.store.deleteTopic(name);
-          broker.quotas?.forgetTopic(name);
-          broker.log.info({ topic: name, client: ctx.clientId }, 'topic deleted');
-          responses.push({ name, errorCode: 0, errorMessage: null });
-        } catch (err) {
-          if (!(err instanceof TopicStoreError)) throw err;
-          responses.push({ name, errorCode: err.errorCode, errorMessage: err.message });
-        }
-      }
-    }
+    const wanted =
+      ctx.apiVersion >= 6
+        ? (request.topics ?? []).map((t) => ({ name: t.name, topicId: t.topicId }))
+        : (request.topicNames ?? []).map((name) => ({ name, topicId: ZERO_UUID }));
+    const responses: Result[] = [];
+    for (const w of wanted) responses.push(await deleteOne(w.name, w.topicId, ctx));
     return { throttleTimeMs: 0, responses };
   },
 };
+
+async function deleteOne(byName: string | null, byId: string, ctx: RequestContext): Promise<Result> {
+  const { broker } = ctx;
+  const name = byName ?? (byId !== ZERO_UUID ? broker.store.topicById(byId) : undefined) ?? null;
+  const topicId = name === null ? byId : (broker.store.topicId(name) ?? byId);
+  const answer = (errorCode: number, errorMessage: string | null = null): Result => ({
+    name,
+    topicId,
+    errorCode,
+    errorMessage,
+  });
+  if (name === null) return answer(ErrorCode.UNKNOWN_TOPIC_ID, `no topic with id ${byId}`);
+  if (broker.isInternalTopic(name))
+    return answer(ErrorCode.INVALID_TOPIC_EXCEPTION, `"${name}" is an internal topic`);
+  if (broker.store.partitionCount(name) === undefined)
+    return answer(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `no topic "${name}"`);
+  try {
+    await broker.store.deleteTopic(name);
+  } catch (err) {
+    if (!(err instanceof TopicStoreError)) throw err;
+    return answer(err.errorCode, err.message);
+  }
+  broker.quotas?.forgetTopic(name);
+  broker.log.info({ topic: name, client: ctx.clientId }, 'topic deleted');
+  return answer(0);
+}

@@ -14,13 +14,18 @@ export const RESOURCE_BROKER = 4;
 const SOURCE_TOPIC = 1;
 const SOURCE_STATIC_BROKER = 4;
 const SOURCE_DEFAULT = 5;
+const CONFIG_TYPE_UNKNOWN = 0;
 
-/** DescribeConfigs 0-2 for topics (their effective configs) and for this broker (read-only settings). */
+/**
+ * DescribeConfigs 0-3 for topics (their effective configs) and for this broker (read-only settings).
+ * v3 is advertised because @platformatic/kafka 1.x's v2 parser reads v3's config_type and
+ * documentation fields; with v3 in range it uses its (correct) v3.
+ */
 export const describeConfigsHandler: ApiHandler<DescribeConfigsRequest, DescribeConfigsResponse> = {
   apiKey: 32,
   name: 'DescribeConfigs',
   minVersion: 0,
-  maxVersion: 2,
+  maxVersion: 3,
   handle(request, ctx) {
     const results = request.resources.map((r): Result => {
       const base = { resourceType: r.resourceType, resourceName: r.resourceName };
@@ -63,6 +68,8 @@ export const describeConfigsHandler: ApiHandler<DescribeConfigsRequest, Describe
             configSource: source,
             isSensitive: false,
             synonyms: request.includeSynonyms ? [{ name: e.name, value: e.value, source }] : [],
+            configType: CONFIG_TYPE_UNKNOWN,
+            documentation: null,
           };
         });
       return { ...base, errorCode: 0, errorMessage: null, configs };

@@ -5,14 +5,14 @@ import { TopicStoreError } from '../topic-store.js';
 import { RESOURCE_TOPIC } from './32-describe-configs.js';
 
 /**
- * AlterConfigs 0-1 for topics, e.g. raising retention.ms at run time (the module's Kinesis
+ * AlterConfigs 0-2 (v2 flexible, what @platformatic/kafka 1.x sends) for topics, e.g. raising retention.ms at run time (the module's Kinesis
  * "increase retention" step). Like Kafka's, it replaces the topic's whole explicit config set.
  */
 export const alterConfigsHandler: ApiHandler<AlterConfigsRequest, AlterConfigsResponse> = {
   apiKey: 33,
   name: 'AlterConfigs',
   minVersion: 0,
-  maxVersion: 1,
+  maxVersion: 2,
   async handle(request, ctx) {
     const { broker } = ctx;
     const responses: AlterConfigsResponse['responses'] = [];

@@ -51,7 +51,7 @@ export function register(program: Command): void {
       integer('--partitions'),
       BROKER_DEFAULTS.defaultPartitions,
     )
-    .option('--auto-create', 'create unknown topics on first use (default)', true)
+    .option('--auto-create', 'create unknown topics on first use', true)
     .option('--no-auto-create', 'answer UNKNOWN_TOPIC_OR_PARTITION for unknown topics')
     .option(
       '--quota-records <n>',
@@ -66,12 +66,12 @@ export function register(program: Command): void {
     .addOption(
       new Option(
         '--quota-mode <mode>',
-        'throttle: delay producers (Kafka); reject: refuse with a retriable error (Kinesis)',
+        'throttle: accept and delay producers (Kafka); reject: refuse with THROTTLING_QUOTA_EXCEEDED (Kinesis)',
       )
         .choices(['throttle', 'reject'])
         .default('throttle'),
     )
-    .action(async (flags: BrokerFlags) => {
+    .action(async (flags: BrokerFlags, command: Command) => {
       const options: BrokerOptions = {
         port: flags.port,
         host: flags.host,
@@ -80,7 +80,13 @@ export function register(program: Command): void {
         defaultPartitions: flags.partitions,
         autoCreateTopics: flags.autoCreate,
       };
-      if (flags.quotaRecords !== undefined || flags.quotaBytes !== undefined) {
+      if (flags.quotaRecords === undefined && flags.quotaBytes === undefined) {
+        if (command.getOptionValueSource('quotaMode') === 'cli') {
+          throw new InvalidArgumentError(
+            '--quota-mode needs a limit: add --quota-records and/or --quota-bytes',
+          );
+        }
+      } else {
         options.quotas = {
           recordsPerSecond: flags.quotaRecords,
           bytesPerSecond: flags.quotaBytes,

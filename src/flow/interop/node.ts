@@ -56,12 +56,13 @@ export function fromReadable<T>(
 /**
  * A Writable (object mode) whose writes go into the channel. A write completes when the channel
  * accepted the item, so a full 'block' channel makes `write()` return false and 'drain' wait, as Node
- * writers expect. Ending the Writable closes the channel; destroying it with an error fails it.
+ * writers expect. Ending the Writable closes the channel; destroying it before the end fails it.
  */
 export function toWritable<T>(
   channel: Channel<T>,
   { highWaterMark = 16, close = true }: { highWaterMark?: number; close?: boolean } = {},
 ): Writable {
+  let ended = false;
   return new Writable({
     objectMode: true,
     highWaterMark,
@@ -72,11 +73,13 @@ export function toWritable<T>(
       channel.sendMany(chunks.map((c) => c.chunk as T)).then(() => callback(), callback);
     },
     final(callback) {
+      ended = true;
       if (close) channel.close();
       callback();
     },
     destroy(err, callback) {
-      if (err && close) channel.fail(err);
+      // Torn down before end(): readers must not mistake the cut for a complete stream.
+      if (close && !ended) channel.fail(err ?? new Error('the Writable was destroyed before it ended'));
       callback(err);
     },
   });

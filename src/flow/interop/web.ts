@@ -48,7 +48,7 @@ export function toWritableStream<T>(
         if (close) channel.close();
       },
       abort: (reason) => {
-        if (close) channel.fail(reason);
+        if (close) channel.fail(reason ?? new Error('the WritableStream was aborted'));
       },
     },
     new CountQueuingStrategy({ highWaterMark }),

@@ -71,7 +71,8 @@ export interface SimulationResult {
   totals: SimulationTotals;
   /** Successful events/s the consumer can manage: rate × (1 − failure rate). */
   effectiveConsumeRate: number;
-  /** How fast the backlog grows while nothing stops it (events/s; negative: it drains). */
+  /** How fast the backlog grows while nothing stops it (events/s; negative: it drains). Events leave it
+   *  by succeeding or, with a retry limit, by being given up. */
   growthPerSec: number;
   /** Simulated seconds actually covered (less than the duration after a crash). */
   endedAtSec: number;
@@ -333,6 +334,13 @@ export function simulate(input: SimulationOptions): SimulationResult {
 
   const stats = queue.stats;
   const effectiveConsumeRate = o.consumeRate * (1 - o.failureRate);
+  // Events leave the backlog by succeeding or, with a retry limit, by being given up. How often an event
+  // runs out of retries depends on how failures cluster (evenly spread failures never fail twice in a
+  // row at 50%), so with a limit the rate is taken from what the run actually did.
+  const leaveRate =
+    Number.isFinite(o.maxRetries) && o.failureRate > 0 && attempts > 0
+      ? (o.consumeRate * (consumed + deadLettered)) / attempts
+      : effectiveConsumeRate;
   const avgProduceRate = wantedBy(o, o.durationSec) / o.durationSec;
   const totals: SimulationTotals = {
     wanted: wantedBy(o, endedAt / 1000),
@@ -360,7 +368,7 @@ export function simulate(input: SimulationOptions): SimulationResult {
     depthChart,
     totals,
     effectiveConsumeRate,
-    growthPerSec: avgProduceRate - effectiveConsumeRate,
+    growthPerSec: avgProduceRate - leaveRate,
     endedAtSec: endedAt / 1000,
   };
   return { ...partial, verdict: verdictFor(partial) };

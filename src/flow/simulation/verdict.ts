@@ -36,7 +36,7 @@ export function verdictFor(r: Partial): string {
         `the consumer keeps up (${num(c)} ev/s for ${num(o.produceRate)} ev/s produced): the queue never holds more than ${int(t.maxQueued)} events`,
       );
     } else {
-      parts.push('and drains between them: the buffer absorbs the bursts');
+      parts[parts.length - 1] += ' and it drains between them: the buffer absorbs the bursts';
     }
   } else {
     const full = t.fullAtSec !== undefined ? `full after ${num(t.fullAtSec)} s` : undefined;
@@ -45,7 +45,7 @@ export function verdictFor(r: Partial): string {
       case 'block':
         parts.push(
           full
-            ? `${lead}${full}; with block the producer is held to ${num(c)} ev/s (no events lost; blocked ${pct(t.blockedMs / (r.endedAtSec * 1000))} of the run)`
+            ? `${lead}${full}; with block the producer is held to ${num(c)} ev/s (no events lost; blocked ${pct(t.blockedMs / (r.endedAtSec * 1000))} of the run): ${int(t.produced)} of the ${int(t.wanted)} events it wanted to send got out, the rest waits upstream`
             : `${lead}it would be full after ${num(o.capacity / g)} s, beyond this ${num(o.durationSec)} s run (${int(t.lag)} behind at the end)`,
         );
         break;

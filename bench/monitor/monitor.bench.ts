@@ -1,0 +1,218 @@
+/**
+ * Collector cost: one lag-collection cycle over 10,000 partitions in 100 groups (100 topics × 100
+ * partitions, each group reading one topic), our monitor beside Burrow 1.2.1 on the same broker.
+ * Run with `npm run bench:monitor`. The broker, our monitor and Burrow each run in their own process.
+ *
+ * Ours: time per cycle (cold: the first, which also fetches the timestamp of every oldest unconsumed
+ * record; warm: the median of the rest, timestamps cached) and the process's RSS and heap after the
+ * cycles. Burrow: its RSS, the time from the last commit until its HTTP API reports every group with
+ * all partitions (it evaluates from __consumer_offsets on its own schedule, so that is its "cycle"),
+ * and the time to read all 100 groups' /lag once (a client's sweep). Ratios are Burrow ÷ ours.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Admin } from '../../src/client/admin.js';
+import { Cluster } from '../../src/client/cluster.js';
+import { ConsumerClient } from '../../src/client/consumer-client.js';
+import { Producer } from '../../src/client/producer.js';
+import { burrowTools, startBurrow, waitFor } from '../../test/monitor/burrow-harness.js';
+
+const TOPICS = Number(process.env.MONITOR_BENCH_TOPICS ?? 100);
+const PARTITIONS = Number(process.env.MONITOR_BENCH_PARTITIONS ?? 100);
+const RECORDS = 5; // per partition
+const here = dirname(fileURLToPath(import.meta.url));
+const children: ChildProcess[] = [];
+const cleanup: (() => Promise<void>)[] = [];
+
+function child(script: string, args: string[]): ChildProcess {
+  const c = spawn(process.execPath, ['--expose-gc', '--import', 'tsx', join(here, script), ...args], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  children.push(c);
+  return c;
+}
+
+function firstJson<T>(c: ChildProcess): Promise<T> {
+  return new Promise((resolve, reject) => {
+    let buf = '';
+    c.once('error', reject);
+    c.once('exit', (code) => reject(new Error(`child exited with ${code} before answering`)));
+    c.stdout?.on('data', (d: Buffer) => {
+      buf += d;
+      const nl = buf.indexOf('\n');
+      if (nl >= 0) resolve(JSON.parse(buf.slice(0, nl)) as T);
+    });
+  });
+}
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length === 0 ? Number.NaN : s[Math.floor(s.length / 2)];
+};
+const rssOf = (pid: number) => {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) / 1024 : Number.NaN;
+};
+
+try {
+  const broker = child('broker-child.ts', []);
+  const { port } = await firstJson<{ port: number }>(broker);
+  const bootstrap = `127.0.0.1:${port}`;
+  const cluster = new Cluster({ brokers: [bootstrap], clientId: 'bench-setup' });
+  const admin = new Admin({ cluster });
+  const topics = Array.from({ length: TOPICS }, (_, i) => `lagbench-${i}`);
+  const groups = topics.map((_, i) => `lagbench-group-${i}`);
+  for (let i = 0; i < topics.length; i += 20) {
+    await admin.createTopics(topics.slice(i, i + 20).map((topic) => ({ topic, numPartitions: PARTITIONS })));
+  }
+  const producer = new Producer({ cluster, lingerMs: 5 });
+  for (const topic of topics) {
+    await producer.send(
+      Array.from({ length: PARTITIONS * RECORDS }, (_, i) => ({
+        topic,
+        partition: i % PARTITIONS,
+        value: 'x',
+      })),
+    );
+  }
+  await producer.close();
+  const commitAll = async () => {
+    await Promise.all(
+      groups.map((groupId, g) =>
+        new ConsumerClient({ cluster, groupId }).commit(
+          Array.from({ length: PARTITIONS }, (_, p) => ({
+            topic: topics[g],
+            partition: p,
+            offset: BigInt((p + g) % RECORDS),
+          })),
+        ),
+      ),
+    );
+  };
+  await commitAll();
+  const expectedLag = groups.reduce(
+    (s, _, g) =>
+      s +
+      Array.from({ length: PARTITIONS }, (_, p) => RECORDS - ((p + g) % RECORDS)).reduce((a, b) => a + b, 0),
+    0,
+  );
+  console.log(
+    `setup: ${TOPICS} topics × ${PARTITIONS} partitions, ${groups.length} groups, ${TOPICS * PARTITIONS} group-partitions, total lag ${expectedLag}`,
+  );
+
+  interface OursResult {
+    cycles: number[];
+    observeMs: number[];
+    evaluateMs: number[];
+    scrapeMs: number;
+    firstFullReportMs: number;
+    rssMb: number;
+    heapMb: number;
+    groups: number;
+    partitions: number;
+    totalLag: number;
+    exact: number;
+    errors: string[];
+    metricsBytes: number;
+  }
+  const runOurs = async (mode: string) => {
+    const c = child('monitor-child.ts', [bootstrap, '6', mode]);
+    const r = await firstJson<OursResult>(c);
+    if (r.groups !== groups.length || r.partitions !== TOPICS * PARTITIONS || r.totalLag !== expectedLag) {
+      throw new Error(
+        `our monitor saw ${r.groups} groups, ${r.partitions} partitions, lag ${r.totalLag}: ${r.errors.join('; ')}`,
+      );
+    }
+    return r;
+  };
+  const baseline = await firstJson<OursResult>(child('monitor-child.ts', [bootstrap, '0', 'off']));
+  const exact = await runOurs('exact');
+  const interpolated = await runOurs('interpolated');
+
+  let burrowLine: { rss: number; reportMs: number; sweepMs: number } | null = null;
+  const missing = burrowTools().filter((t) => !t.available);
+  if (missing.length > 0) {
+    console.log(`!! Burrow not measured: ${missing.map((t) => t.detail).join('; ')}`);
+  } else {
+    const burrow = await startBurrow({ bootstrap, intervals: 10, minDistance: 0, offsetRefresh: 2 });
+    cleanup.push(burrow.stop);
+    await waitFor(
+      'Burrow to list every topic',
+      async () => {
+        const r = await burrow.get('/v3/kafka/local/topic');
+        return ((r.body.topics as string[] | undefined) ?? []).filter((t) => t.startsWith('lagbench-'))
+          .length === TOPICS
+          ? true
+          : undefined;
+      },
+      120_000,
+      burrow.log,
+    );
+    await new Promise((r) => setTimeout(r, 5000)); // two head-offset refreshes, so no commit is dropped
+    await commitAll();
+    const t0 = performance.now();
+    const complete = async (g: string) => {
+      const r = await burrow.get(`/v3/kafka/local/consumer/${g}/lag`);
+      const st = r.body.status as { partition_count?: number; totallag?: number } | undefined;
+      return st?.partition_count === PARTITIONS;
+    };
+    const pending = new Set(groups);
+    await waitFor(
+      'Burrow to report every group',
+      async () => {
+        for (const g of [...pending]) if (await complete(g)) pending.delete(g);
+        return pending.size === 0 ? true : undefined;
+      },
+      180_000,
+      burrow.log,
+    );
+    const reportMs = performance.now() - t0;
+    const sweeps: number[] = [];
+    let burrowLag = 0;
+    for (let i = 0; i < 3; i++) {
+      const s0 = performance.now();
+      burrowLag = 0;
+      for (const g of groups) {
+        const r = await burrow.get(`/v3/kafka/local/consumer/${g}/lag`);
+        burrowLag += (r.body.status as { totallag: number }).totallag;
+      }
+      sweeps.push(performance.now() - s0);
+    }
+    if (burrowLag !== expectedLag)
+      console.log(`!! Burrow's total lag ${burrowLag} differs from ${expectedLag}`);
+    burrowLine = { rss: rssOf(burrow.pid), reportMs, sweepMs: median(sweeps) };
+  }
+  cluster.close();
+
+  const fmt = (x: number, d = 0) => (Number.isFinite(x) ? x.toFixed(d) : 'n/a');
+  const ratio = (a: number, b: number) =>
+    Number.isFinite(a) && Number.isFinite(b) && b > 0 ? `${(a / b).toFixed(1)}×` : 'n/a';
+  const warm = (r: OursResult) => median(r.cycles.slice(1));
+  console.log('');
+  console.log(
+    `| ${TOPICS * PARTITIONS} partitions, ${groups.length} groups | Sluice monitor (exact time lag) | Sluice monitor (interpolated) | Burrow 1.2.1 | Burrow ÷ Sluice (exact) |`,
+  );
+  console.log('|---|---|---|---|---|');
+  console.log(
+    `| first full report (ms) | ${fmt(exact.firstFullReportMs)} | ${fmt(interpolated.firstFullReportMs)} | ${fmt(burrowLine?.reportMs ?? Number.NaN)} | ${ratio(burrowLine?.reportMs ?? Number.NaN, exact.firstFullReportMs)} |`,
+  );
+  console.log(
+    `| cycle, warm (ms, median of 5) | ${fmt(warm(exact))} | ${fmt(warm(interpolated))} | ${fmt(burrowLine?.sweepMs ?? Number.NaN)} (HTTP sweep of all groups) | ${ratio(burrowLine?.sweepMs ?? Number.NaN, warm(exact))} |`,
+  );
+  console.log(
+    `| RSS (MB) | ${fmt(exact.rssMb)} | ${fmt(interpolated.rssMb)} | ${fmt(burrowLine?.rss ?? Number.NaN)} | ${ratio(burrowLine?.rss ?? Number.NaN, exact.rssMb)} |`,
+  );
+  console.log(
+    `| RSS above an idle process with the monitor loaded (MB) | ${fmt(exact.rssMb - baseline.rssMb)} | ${fmt(interpolated.rssMb - baseline.rssMb)} | | |`,
+  );
+  console.log(`| JS heap after GC (MB) | ${fmt(exact.heapMb)} | ${fmt(interpolated.heapMb)} | n/a (Go) | |`);
+  console.log(
+    `| partitions with exact lag in seconds | ${exact.exact} | ${interpolated.exact} (caught up only) | none (Burrow has no time lag) | |`,
+  );
+  console.log(`| /metrics size (bytes) | ${exact.metricsBytes} | ${interpolated.metricsBytes} | n/a | |`);
+} finally {
+  for (const c of cleanup) await c().catch(() => undefined);
+  for (const c of children) c.kill('SIGTERM');
+}

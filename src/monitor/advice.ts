@@ -1,0 +1,173 @@
+import type { PartitionStatus } from './window-rules.js';
+
+/**
+ * Advice in words from the figures of one group, in the lab's terms (1000 ms / processing_time_ms =
+ * max msg/s per consumer). Every sentence says what it is based on, and what the monitor cannot see
+ * (how busy a consumer is, whether it is paused on purpose) is said rather than guessed.
+ */
+
+export interface GroupFigures {
+  group: string;
+  totalLag: number;
+  productionRate: number;
+  consumptionRate: number;
+  rateOfChange: number;
+  timeToDrainSeconds: number | null;
+  /** Members with partitions assigned. */
+  consumers: number;
+  partitions: number;
+  statuses: { status: PartitionStatus; idleSeconds: number | null }[];
+  zeroLagSeconds: number | null;
+  criticalLag: number;
+  warningRate: number;
+  idleAdviceAfterSeconds: number;
+  /** Samples behind the rates; rates from fewer than 2 are 0. */
+  samples: number;
+}
+
+export interface Recommendation {
+  group: string;
+  severity: 'info' | 'warning' | 'critical';
+  kind:
+    | 'scale_out'
+    | 'consumer_stopped'
+    | 'consumer_stalled'
+    | 'offset_rewind'
+    | 'draining'
+    | 'healthy'
+    | 'over_provisioned'
+    | 'collecting';
+  message: string;
+  figures: Record<string, number | null>;
+}
+
+const r1 = (x: number) => Math.round(x * 10) / 10;
+
+export function adviseGroup(f: GroupFigures): Recommendation[] {
+  const out: Recommendation[] = [];
+  const base = { group: f.group };
+  if (f.samples < 2) {
+    return [
+      {
+        ...base,
+        severity: 'info',
+        kind: 'collecting',
+        message: `collecting: rates need at least 2 samples (have ${f.samples})`,
+        figures: {},
+      },
+    ];
+  }
+  const stopped = f.statuses.filter((s) => s.status === 'STOP');
+  const stalled = f.statuses.filter((s) => s.status === 'STALL');
+  const rewound = f.statuses.filter((s) => s.status === 'REWIND');
+  const idle = (list: typeof stopped) => Math.round(Math.max(0, ...list.map((s) => s.idleSeconds ?? 0)));
+  if (stopped.length > 0) {
+    out.push({
+      ...base,
+      severity: 'critical',
+      kind: 'consumer_stopped',
+      message:
+        `consumer stopped: no commit progress for ${idle(stopped)} s on ${stopped.length} partition(s) and no member owns them, ` +
+        `with ${f.totalLag} records waiting; start the consumers (or, if they were stopped on purpose, expect lag to keep growing)`,
+      figures: { idle_seconds: idle(stopped), partitions: stopped.length, total_lag: f.totalLag },
+    });
+  }
+  if (stalled.length > 0) {
+    out.push({
+      ...base,
+      severity: 'critical',
+      kind: 'consumer_stalled',
+      message:
+        `consumer stalled: members own ${stalled.length} partition(s) but their committed offsets have not moved for ${idle(stalled)} s; ` +
+        'look for a record that fails every time, a stuck sink, or a consumer paused on purpose (the monitor cannot tell which)',
+      figures: { idle_seconds: idle(stalled), partitions: stalled.length },
+    });
+  }
+  if (rewound.length > 0) {
+    out.push({
+      ...base,
+      severity: 'warning',
+      kind: 'offset_rewind',
+      message: `committed offsets went back on ${rewound.length} partition(s): an offset reset or replay; downstream will see those records again`,
+      figures: { partitions: rewound.length },
+    });
+  }
+  const growing = f.rateOfChange > 0 && f.productionRate > f.consumptionRate && f.totalLag > 0;
+  if (growing && f.consumptionRate > 0 && f.consumers > 0) {
+    const perConsumer = f.consumptionRate / f.consumers;
+    const needed = Math.ceil(f.productionRate / perConsumer);
+    const add = Math.max(1, needed - f.consumers);
+    const targetMs = 1000 / (f.productionRate / f.consumers);
+    const currentMs = 1000 / perConsumer;
+    let message =
+      `lag grows ${r1(f.rateOfChange)} msg/s: consumers process ${r1(f.consumptionRate)} msg/s against ${r1(f.productionRate)} produced; ` +
+      `add ${add} consumer(s) or cut processing time to ${r1(targetMs)} ms per message ` +
+      `(now about ${r1(currentMs)} ms; 1000 ms / processing_time_ms = max msg/s per consumer)`;
+    if (needed > f.partitions) {
+      message += `; the group reads ${f.partitions} partition(s), so more than ${f.partitions} consumer(s) would sit idle: add partitions too`;
+    }
+    message +=
+      '. Assumes the consumers were busy all the time; a paused or throttled consumer looks slower than it is';
+    out.push({
+      ...base,
+      severity: f.rateOfChange > f.warningRate || f.totalLag > f.criticalLag ? 'critical' : 'warning',
+      kind: 'scale_out',
+      message,
+      figures: {
+        rate_of_change: r1(f.rateOfChange),
+        consumption_rate: r1(f.consumptionRate),
+        production_rate: r1(f.productionRate),
+        consumers: f.consumers,
+        consumers_needed: needed,
+        add_consumers: add,
+        target_processing_time_ms: r1(targetMs),
+        current_processing_time_ms: r1(currentMs),
+      },
+    });
+  } else if (f.totalLag > 0 && f.timeToDrainSeconds !== null && f.rateOfChange < 0) {
+    out.push({
+      ...base,
+      severity: f.totalLag > f.criticalLag ? 'warning' : 'info',
+      kind: 'draining',
+      message: `lag falls ${r1(-f.rateOfChange)} msg/s: ${f.totalLag} records drain in about ${Math.ceil(f.timeToDrainSeconds)} s at this rate`,
+      figures: {
+        total_lag: f.totalLag,
+        time_to_drain_seconds: Math.ceil(f.timeToDrainSeconds),
+        rate_of_change: r1(f.rateOfChange),
+      },
+    });
+  }
+  if (
+    f.totalLag === 0 &&
+    f.zeroLagSeconds !== null &&
+    f.zeroLagSeconds >= f.idleAdviceAfterSeconds &&
+    f.consumers > 1
+  ) {
+    out.push({
+      ...base,
+      severity: 'info',
+      kind: 'over_provisioned',
+      message:
+        `zero lag for ${Math.round(f.zeroLagSeconds / 60)} min with ${f.consumers} consumers: maybe over-provisioned ` +
+        `(they take ${r1(f.productionRate)} msg/s together); the monitor cannot see how busy each one is, so check that before removing any`,
+      figures: {
+        zero_lag_seconds: Math.round(f.zeroLagSeconds),
+        consumers: f.consumers,
+        production_rate: r1(f.productionRate),
+      },
+    });
+  }
+  if (out.length === 0) {
+    out.push({
+      ...base,
+      severity: 'info',
+      kind: 'healthy',
+      message:
+        f.totalLag === 0
+          ? 'no lag: consumers keep up'
+          : `lag stable around ${f.totalLag} (changing ${r1(f.rateOfChange)} msg/s): consumers keep up`,
+      figures: { total_lag: f.totalLag, rate_of_change: r1(f.rateOfChange) },
+    });
+  }
+  return out;
+}

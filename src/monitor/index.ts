@@ -1,0 +1,13 @@
+// The lag monitor: collection over the Kafka admin protocol, evaluation, alerts, advice, history, metrics.
+export * from './advice.js';
+export * from './alerts.js';
+export * from './config.js';
+export * from './kafka-source.js';
+export * from './metrics.js';
+export * from './monitor.js';
+export * from './observation.js';
+export * from './reports.js';
+export * from './sample-ring.js';
+export * from './time-lag.js';
+export * from './webhook.js';
+export * from './window-rules.js';

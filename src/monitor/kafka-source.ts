@@ -1,0 +1,355 @@
+import type { Admin } from '../client/admin.js';
+import type { Cluster } from '../client/cluster.js';
+import { decodeAssignment } from '../client/consumer-protocol.js';
+import { brokerError, KafkaBrokerError } from '../client/errors.js';
+import { fetchRecords } from '../client/fetcher.js';
+import { ApiKey } from '../protocol/api-keys.js';
+import type {
+  GroupObservation,
+  MemberObservation,
+  Observation,
+  PartitionObservation,
+} from './observation.js';
+
+/**
+ * Reads lag figures from any Kafka-protocol cluster over the admin protocol, batched by broker: one
+ * ListGroups and one DescribeGroups per broker, one OffsetFetch per group (the client speaks versions
+ * before multi-group OffsetFetch), two ListOffsets (earliest, latest) per partition leader covering
+ * every partition it leads, and one Fetch per leader for the timestamps of the oldest unconsumed
+ * records. Those timestamps never change for a given offset, so they are cached and refetched only
+ * when a group commits past them.
+ */
+
+export interface KafkaSourceOptions {
+  /** Decides which groups to read. */
+  watch: (groupId: string) => boolean;
+  /** Read the record at each committed offset (exact time lag). */
+  fetchTimestamps: boolean;
+  maxTimestampFetches: number;
+  /** OffsetFetch requests in flight at once (default 16). */
+  offsetFetchConcurrency?: number;
+}
+
+interface TimestampLookup {
+  topic: string;
+  partition: number;
+  offset: number;
+  targets: PartitionObservation[];
+}
+
+type Tp = string; // "topic\0partition"
+const tpKey = (topic: string, partition: number): Tp => `${topic}\u0000${partition}`;
+
+export class KafkaLagSource {
+  private readonly cluster: Cluster;
+  /**
+   * Record timestamp by "partition\0offset", for the committed offsets of the last cycle only: a
+   * record's timestamp never changes, and entries no group sits at any more are dropped.
+   */
+  private timestampCache = new Map<string, number>();
+
+  constructor(
+    private readonly admin: Admin,
+    private readonly options: KafkaSourceOptions,
+  ) {
+    this.cluster = admin.cluster;
+  }
+
+  async observe(): Promise<Observation> {
+    const clock = this.cluster.clock;
+    const started = clock.now();
+    const errors: string[] = [];
+    const groupIds = (await this.admin.listGroups())
+      .filter((g) => g.protocolType === 'consumer' || g.protocolType === '')
+      .map((g) => g.groupId)
+      .filter((g) => this.options.watch(g));
+    const described = await this.describeGroups(groupIds, errors);
+    const committed = await this.fetchCommitted(groupIds, errors);
+
+    const wanted = new Map<string, Set<number>>();
+    for (const g of groupIds) {
+      for (const c of committed.get(g) ?? []) addTp(wanted, c.topic, c.partition);
+      for (const m of described.get(g)?.members ?? [])
+        for (const a of m.assignment) for (const p of a.partitions) addTp(wanted, a.topic, p);
+    }
+    const ends = await this.listOffsets(wanted, errors);
+
+    const groups: GroupObservation[] = [];
+    for (const g of groupIds) {
+      const d = described.get(g);
+      const commits = new Map((committed.get(g) ?? []).map((c) => [tpKey(c.topic, c.partition), c.offset]));
+      const tps = new Map<Tp, { topic: string; partition: number }>();
+      for (const c of committed.get(g) ?? []) tps.set(tpKey(c.topic, c.partition), c);
+      for (const m of d?.members ?? [])
+        for (const a of m.assignment)
+          for (const p of a.partitions) tps.set(tpKey(a.topic, p), { topic: a.topic, partition: p });
+      const partitions: PartitionObservation[] = [];
+      for (const [key, { topic, partition }] of tps) {
+        const off = ends.get(key);
+        if (!off) continue; // topic deleted or its leader unknown: reported in errors
+        const c = commits.get(key);
+        partitions.push({
+          topic,
+          partition,
+          logStart: off.start,
+          logEnd: off.end,
+          committed: c === undefined || c < 0 ? null : c,
+        });
+      }
+      partitions.sort((a, b) =>
+        a.topic === b.topic ? a.partition - b.partition : a.topic < b.topic ? -1 : 1,
+      );
+      groups.push({ groupId: g, state: d?.state ?? 'Unknown', members: d?.members ?? [], partitions });
+    }
+    if (this.options.fetchTimestamps) await this.readTimestamps(groups, errors);
+    return { at: clock.now(), groups, durationMs: clock.now() - started, errors };
+  }
+
+  private async describeGroups(
+    groupIds: string[],
+    errors: string[],
+  ): Promise<Map<string, { state: string; members: MemberObservation[] }>> {
+    const byCoordinator = new Map<number, string[]>();
+    await Promise.all(
+      groupIds.map(async (g) => {
+        try {
+          const conn = await this.cluster.coordinator(g);
+          const list = byCoordinator.get(conn.nodeId);
+          if (list) list.push(g);
+          else byCoordinator.set(conn.nodeId, [g]);
+        } catch (err) {
+          errors.push(`group "${g}": no coordinator (${(err as Error).message})`);
+        }
+      }),
+    );
+    const out = new Map<string, { state: string; members: MemberObservation[] }>();
+    await Promise.all(
+      [...byCoordinator.entries()].map(async ([nodeId, ids]) => {
+        try {
+          const res = await this.cluster
+            .broker(nodeId)
+            .request(ApiKey.DescribeGroups, { groups: ids, includeAuthorizedOperations: false });
+          for (const g of res.groups) {
+            if (g.errorCode !== 0) {
+              if (g.errorCode === 16 || g.errorCode === 14 || g.errorCode === 15)
+                this.cluster.forgetCoordinator(g.groupId);
+              errors.push(`DescribeGroups "${g.groupId}": ${brokerError(g.errorCode, g.groupId).message}`);
+              continue;
+            }
+            out.set(g.groupId, {
+              state: g.groupState,
+              members: g.members.map((m) => ({
+                memberId: m.memberId,
+                clientId: m.clientId,
+                host: m.clientHost,
+                assignment: assignmentOf(m.memberAssignment, g.protocolType),
+              })),
+            });
+          }
+        } catch (err) {
+          errors.push(`DescribeGroups on broker ${nodeId}: ${(err as Error).message}`);
+        }
+      }),
+    );
+    return out;
+  }
+
+  private async fetchCommitted(
+    groupIds: string[],
+    errors: string[],
+  ): Promise<Map<string, { topic: string; partition: number; offset: number }[]>> {
+    const out = new Map<string, { topic: string; partition: number; offset: number }[]>();
+    let next = 0;
+    const worker = async () => {
+      while (next < groupIds.length) {
+        const g = groupIds[next++];
+        try {
+          const offsets = await this.admin.fetchOffsets(g);
+          out.set(
+            g,
+            offsets.map((o) => ({ topic: o.topic, partition: o.partition, offset: Number(o.offset) })),
+          );
+        } catch (err) {
+          errors.push(`OffsetFetch "${g}": ${(err as Error).message}`);
+        }
+      }
+    };
+    const n = Math.min(groupIds.length, this.options.offsetFetchConcurrency ?? 16);
+    await Promise.all(Array.from({ length: n }, worker));
+    return out;
+  }
+
+  private async listOffsets(
+    wanted: Map<string, Set<number>>,
+    errors: string[],
+  ): Promise<Map<Tp, { start: number; end: number }>> {
+    const stale = [...wanted.keys()].filter((t) => !this.cluster.cachedTopic(t));
+    if (stale.length > 0) {
+      await this.cluster.refreshMetadata(stale).catch((err) => {
+        errors.push(`metadata: ${(err as Error).message}`);
+      });
+    }
+    const byLeader = new Map<number, Map<string, number[]>>();
+    for (const [topic, parts] of wanted) {
+      let meta = this.cluster.cachedTopic(topic);
+      if (!meta) {
+        try {
+          meta = await this.cluster.topic(topic);
+        } catch (err) {
+          errors.push(`topic "${topic}": ${(err as Error).message}`);
+          continue;
+        }
+      }
+      const leaders = new Map(meta.partitions.map((p) => [p.partition, p.leader]));
+      for (const p of parts) {
+        const leader = leaders.get(p) ?? -1;
+        if (leader < 0) {
+          errors.push(`${topic}/${p}: no leader known`);
+          this.cluster.invalidate(topic);
+          continue;
+        }
+        let topics = byLeader.get(leader);
+        if (!topics) byLeader.set(leader, (topics = new Map()));
+        const list = topics.get(topic);
+        if (list) list.push(p);
+        else topics.set(topic, [p]);
+      }
+    }
+    const out = new Map<Tp, { start: number; end: number }>();
+    await Promise.all(
+      [...byLeader.entries()].map(async ([leader, topics]) => {
+        try {
+          const conn = this.cluster.broker(leader);
+          const ask = (timestamp: bigint) =>
+            conn.request(ApiKey.ListOffsets, {
+              replicaId: -1,
+              isolationLevel: 0,
+              topics: [...topics.entries()].map(([name, parts]) => ({
+                name,
+                partitions: parts.map((partitionIndex) => ({ partitionIndex, timestamp, maxNumOffsets: 1 })),
+              })),
+            });
+          // A request may name a partition once only, so earliest and latest are two requests.
+          const [earliest, latest] = await Promise.all([ask(-2n), ask(-1n)]);
+          const starts = new Map<Tp, number>();
+          for (const t of earliest.topics)
+            for (const p of t.partitions)
+              if (p.errorCode === 0)
+                starts.set(tpKey(t.name, p.partitionIndex), Number(p.offset ?? p.oldStyleOffsets?.[0] ?? 0n));
+          for (const t of latest.topics) {
+            for (const p of t.partitions) {
+              if (p.errorCode !== 0) {
+                errors.push(
+                  `ListOffsets ${t.name}/${p.partitionIndex}: ${brokerError(p.errorCode, t.name).message}`,
+                );
+                this.cluster.invalidate(t.name);
+                continue;
+              }
+              const key = tpKey(t.name, p.partitionIndex);
+              const end = Number(p.offset ?? p.oldStyleOffsets?.[0] ?? -1n);
+              out.set(key, { start: starts.get(key) ?? 0, end });
+            }
+          }
+        } catch (err) {
+          errors.push(`ListOffsets on broker ${leader}: ${(err as Error).message}`);
+          for (const t of topics.keys()) this.cluster.invalidate(t);
+        }
+      }),
+    );
+    return out;
+  }
+
+  /**
+   * Timestamp of the oldest unconsumed record per lagging partition: the record at the committed offset
+   * (or at the log start when retention already removed it). One small fetch per partition, batched per
+   * leader, skipped when the committed offset has not moved since the last lookup.
+   */
+  private async readTimestamps(groups: GroupObservation[], errors: string[]): Promise<void> {
+    const need = new Map<string, TimestampLookup>();
+    let budget = this.options.maxTimestampFetches;
+    const kept = new Map<string, number>();
+    for (const g of groups) {
+      for (const p of g.partitions) {
+        if (p.committed === null || p.committed >= p.logEnd) continue;
+        const offset = Math.max(p.committed, p.logStart);
+        const key = `${tpKey(p.topic, p.partition)}\u0000${offset}`;
+        const cached = this.timestampCache.get(key) ?? kept.get(key);
+        if (cached !== undefined) {
+          p.committedRecordTimestamp = cached;
+          kept.set(key, cached);
+          continue;
+        }
+        const pending = need.get(key);
+        if (pending) pending.targets.push(p);
+        else if (budget > 0) {
+          budget--;
+          need.set(key, { topic: p.topic, partition: p.partition, offset, targets: [p] });
+        }
+      }
+    }
+    this.timestampCache = kept;
+    if (need.size === 0) return;
+    // A Fetch names each partition once: groups at different offsets of one partition go in later rounds.
+    const rounds: TimestampLookup[][] = [];
+    const depth = new Map<Tp, number>();
+    for (const n of need.values()) {
+      const tp = tpKey(n.topic, n.partition);
+      const d = depth.get(tp) ?? 0;
+      depth.set(tp, d + 1);
+      (rounds[d] ??= []).push(n);
+    }
+    const chunk = 1000;
+    for (const list of rounds)
+      for (let i = 0; i < list.length; i += chunk) {
+        const part = list.slice(i, i + chunk);
+        try {
+          const res = await fetchRecords(this.cluster, {
+            partitions: part.map((p) => ({
+              topic: p.topic,
+              partition: p.partition,
+              offset: BigInt(p.offset),
+              maxBytes: 1,
+            })),
+            maxBytes: part.length * 16_384,
+            minBytes: 0,
+            maxWaitMs: 0,
+          });
+          const byTp = new Map(res.partitions.map((r) => [tpKey(r.topic, r.partition), r]));
+          for (const p of part) {
+            const r = byTp.get(tpKey(p.topic, p.partition));
+            if (!r || r.error) {
+              if (r?.error)
+                errors.push(`timestamp of ${p.topic}/${p.partition}@${p.offset}: ${r.error.message}`);
+              continue;
+            }
+            const first = r.records.find((x) => x.offset >= BigInt(p.offset));
+            if (!first) continue;
+            this.timestampCache.set(`${tpKey(p.topic, p.partition)}\u0000${p.offset}`, first.timestamp);
+            for (const t of p.targets) t.committedRecordTimestamp = first.timestamp;
+          }
+        } catch (err) {
+          if (err instanceof KafkaBrokerError || err instanceof Error)
+            errors.push(`timestamp fetch: ${err.message}`);
+        }
+      }
+  }
+}
+
+function addTp(map: Map<string, Set<number>>, topic: string, partition: number): void {
+  let s = map.get(topic);
+  if (!s) map.set(topic, (s = new Set()));
+  s.add(partition);
+}
+
+function assignmentOf(bytes: Buffer, protocolType: string): MemberObservation['assignment'] {
+  if (protocolType !== 'consumer' || !bytes || bytes.length === 0) return [];
+  try {
+    return decodeAssignment(bytes).assignedPartitions.map((a) => ({
+      topic: a.topic,
+      partitions: [...a.partitions],
+    }));
+  } catch {
+    // A non-standard assignor's bytes: the member is alive but we cannot say what it owns.
+    return [];
+  }
+}

@@ -1,0 +1,46 @@
+/**
+ * What one collection cycle saw, before any judgement: the raw figures the evaluator works from. A
+ * source (the Kafka admin protocol, or a scripted history in tests) produces these.
+ */
+
+export interface MemberObservation {
+  memberId: string;
+  clientId: string;
+  host: string;
+  /** Partitions assigned to this member, as "topic" → partitions. */
+  assignment: { topic: string; partitions: number[] }[];
+}
+
+export interface PartitionObservation {
+  topic: string;
+  partition: number;
+  /** First offset still in the log. */
+  logStart: number;
+  /** Next offset to be written (high watermark). */
+  logEnd: number;
+  /** Committed offset (the next record the group will read); null when the group never committed here. */
+  committed: number | null;
+  /**
+   * Timestamp (ms) of the record at the committed offset, when the source could read it; the age of
+   * the oldest unconsumed record is `now - this`.
+   */
+  committedRecordTimestamp?: number;
+}
+
+export interface GroupObservation {
+  groupId: string;
+  /** Coordinator state (Stable, Empty, PreparingRebalance, Dead…), or "Unknown" when not described. */
+  state: string;
+  members: MemberObservation[];
+  partitions: PartitionObservation[];
+}
+
+export interface Observation {
+  /** Clock time of the cycle (ms). */
+  at: number;
+  groups: GroupObservation[];
+  /** How long collection took (ms). */
+  durationMs: number;
+  /** Problems met while collecting (a group that could not be read…); the rest still counts. */
+  errors: string[];
+}

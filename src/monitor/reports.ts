@@ -1,0 +1,101 @@
+import type { TimeLagMethod } from './time-lag.js';
+import type { PartitionStatus } from './window-rules.js';
+
+/** JSON-ready shapes of the monitor's outputs (the lab's /lag, /lag/history, /status…). */
+
+export type StatusWord = 'ok' | 'warning' | 'critical';
+export const STATUS_WORDS: readonly StatusWord[] = ['ok', 'warning', 'critical'];
+
+export interface PartitionReport {
+  group: string;
+  topic: string;
+  partition: number;
+  log_start_offset: number;
+  log_end_offset: number;
+  committed_offset: number | null;
+  lag: number | null;
+  lag_seconds: number | null;
+  lag_seconds_method: TimeLagMethod;
+  /** With method `unknown`: the oldest unconsumed record is at least this old. */
+  lag_seconds_at_least: number | null;
+  status: PartitionStatus;
+  status_code: 0 | 1 | 2;
+  reason: string;
+  rate_of_change: number;
+  production_rate: number;
+  consumption_rate: number;
+  /** Seconds since the committed offset last moved (as sampled); null before the first commit. */
+  seconds_since_progress: number | null;
+  owner: { member_id: string; client_id: string; host: string } | null;
+}
+
+export interface GroupReport {
+  group: string;
+  state: string;
+  members: number;
+  /** Members with at least one partition assigned. */
+  consumers: number;
+  partitions: number;
+  total_lag: number;
+  status: StatusWord;
+  status_code: 0 | 1 | 2;
+  /** Burrow's roll-up of the window statuses (OK | WARN | ERR). */
+  window_status: 'OK' | 'WARN' | 'ERR';
+  reasons: string[];
+  rate_of_change: number;
+  production_rate: number;
+  consumption_rate: number;
+  time_to_drain_seconds: number | null;
+  draining: boolean;
+  max_lag_seconds: number | null;
+  max_lag_seconds_method: TimeLagMethod;
+  /** Seconds the group has had zero lag without a break; null when it has lag. */
+  zero_lag_seconds: number | null;
+  samples: number;
+}
+
+export interface LagReport {
+  timestamp: string;
+  total_lag: number;
+  status: StatusWord;
+  status_code: 0 | 1 | 2;
+  rate_of_change: number;
+  production_rate: number;
+  consumption_rate: number;
+  time_to_drain_seconds: number | null;
+  draining: boolean;
+  max_lag_seconds: number | null;
+  groups: GroupReport[];
+  partitions: PartitionReport[];
+  collection: { duration_ms: number; errors: string[]; cycles: number };
+}
+
+export interface HistoryEntry {
+  timestamp: string;
+  total_lag: number;
+  status_code: 0 | 1 | 2;
+  rate_of_change: number;
+  production_rate: number;
+  consumption_rate: number;
+  max_lag_seconds: number | null;
+  groups: {
+    group: string;
+    total_lag: number;
+    status_code: 0 | 1 | 2;
+    rate_of_change: number;
+    max_lag_seconds: number | null;
+  }[];
+}
+
+export interface StatusReport {
+  status: StatusWord;
+  status_code: 0 | 1 | 2;
+  total_lag: number;
+  rate_of_change: number;
+  groups: { ok: number; warning: number; critical: number };
+  active_alerts: number;
+  last_collection: string | null;
+  collection_duration_ms: number | null;
+  collection_errors: number;
+  thresholds: { critical_lag: number; warning_rate: number; allowed_lag: number };
+}

@@ -1,0 +1,142 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { Admin } from '../../src/client/admin.js';
+import { Cluster } from '../../src/client/cluster.js';
+import { ConsumerClient } from '../../src/client/consumer-client.js';
+import { Producer } from '../../src/client/producer.js';
+import { VirtualClock } from '../../src/flow/clock.js';
+import { ApiKey } from '../../src/protocol/api-keys.js';
+import { startTestBroker, type TestBroker } from '../helpers/broker.js';
+
+let cleanup: (() => Promise<void> | void)[] = [];
+afterEach(async () => {
+  for (const c of cleanup.reverse()) await c();
+  cleanup = [];
+});
+
+async function broker(options: Parameters<typeof startTestBroker>[0] = {}): Promise<TestBroker> {
+  const b = await startTestBroker(options);
+  cleanup.push(() => b.stop());
+  return b;
+}
+
+async function count(cluster: Cluster, topic: string): Promise<number> {
+  const admin = new Admin({ cluster });
+  return (await admin.listOffsets(topic, 'latest')).reduce((s, p) => s + Number(p.offset), 0);
+}
+
+describe('client resilience against the embedded broker', () => {
+  it('honours throttle_time_ms: nothing more goes to a throttled broker until the throttle has passed', async () => {
+    const b = await broker({ quotas: { recordsPerSecond: 1000, mode: 'throttle' } });
+    const clock = new VirtualClock(Date.now());
+    let produceFrames = 0;
+    const cluster = new Cluster({
+      brokers: [b.bootstrap],
+      clock,
+      tap: {
+        request: (f) => void (f.readInt16BE(4) === ApiKey.Produce && produceFrames++),
+        response: () => {},
+      },
+    });
+    cleanup.push(() => cluster.close());
+    await new Admin({ cluster }).createTopics([{ topic: 'throttled', numPartitions: 1 }]);
+    const producer = new Producer({ cluster, lingerMs: 0, batchBytes: 1 << 20 });
+    // 1500 records against a 1000 records/s quota: accepted, with half a second of debt to repay.
+    await producer.send(
+      Array.from({ length: 1500 }, (_, i) => ({ topic: 'throttled', partition: 0, value: `r${i}` })),
+    );
+    const throttledMs = producer.stats().throttledMs;
+    expect(throttledMs).toBeGreaterThan(0);
+    expect(produceFrames).toBe(1);
+    const next = producer.send([{ topic: 'throttled', partition: 0, value: 'after' }]);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(produceFrames).toBe(1); // held back on the client's clock
+    await clock.advance(throttledMs);
+    const [d] = await next;
+    expect(d).toMatchObject({ status: 'delivered', offset: 1500n });
+    expect(produceFrames).toBe(2);
+  });
+
+  it('retries records a quota rejects (Kinesis-style) until they are accepted, counting the retries', async () => {
+    const b = await broker({ quotas: { recordsPerSecond: 200, mode: 'reject' } });
+    const cluster = new Cluster({ brokers: [b.bootstrap] });
+    cleanup.push(() => cluster.close());
+    await new Admin({ cluster }).createTopics([{ topic: 'rejecting', numPartitions: 1 }]);
+    const producer = new Producer({
+      cluster,
+      lingerMs: 0,
+      batchBytes: 1 << 20,
+      retry: { retries: 20, initialBackoffMs: 50, maxBackoffMs: 200 },
+    });
+    const retries: unknown[] = [];
+    producer.on('retry', (e) => retries.push(e));
+    const deliveries = [];
+    for (let i = 0; i < 3; i++) {
+      deliveries.push(
+        ...(await producer.send(
+          Array.from({ length: 150 }, (_, j) => ({ topic: 'rejecting', partition: 0, value: `${i}-${j}` })),
+        )),
+      );
+    }
+    expect(deliveries.every((d) => d.status === 'delivered')).toBe(true);
+    expect(producer.stats().retries).toBeGreaterThan(0);
+    expect(retries).toHaveLength(producer.stats().retries);
+    expect(String((retries[0] as { err: Error }).err)).toMatch(/THROTTLING_QUOTA_EXCEEDED/);
+    expect(await count(cluster, 'rejecting')).toBe(450);
+  });
+
+  it('reconnects and retries through a broker restart without losing or duplicating a record', async () => {
+    const probe = net.createServer();
+    await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
+    const port = (probe.address() as net.AddressInfo).port;
+    await new Promise<void>((r) => probe.close(() => r()));
+    const dataDir = mkdtempSync(join(tmpdir(), 'sluice-client-restart-'));
+    cleanup.push(() => rmSync(dataDir, { recursive: true, force: true }));
+    const first = await startTestBroker({ port, dataDir, durability: 'sync' });
+    const cluster = new Cluster({
+      brokers: [first.bootstrap],
+      retry: { retries: 30, initialBackoffMs: 50, maxBackoffMs: 200 },
+    });
+    cleanup.push(() => cluster.close());
+    await new Admin({ cluster }).createTopics([{ topic: 'restart', numPartitions: 2 }]);
+    const producer = new Producer({
+      cluster,
+      lingerMs: 0,
+      retry: { retries: 30, initialBackoffMs: 50, maxBackoffMs: 200 },
+    });
+    await producer.send(
+      Array.from({ length: 10 }, (_, i) => ({ topic: 'restart', key: `k${i}`, value: `before-${i}` })),
+    );
+    await first.stop();
+    // Sent while the broker is down: the records wait in the bounded buffer while the client retries.
+    const during = producer.send(
+      Array.from({ length: 10 }, (_, i) => ({ topic: 'restart', key: `k${i}`, value: `during-${i}` })),
+    );
+    await new Promise((r) => setTimeout(r, 150));
+    expect(producer.stats().retries).toBeGreaterThan(0);
+    const second = await startTestBroker({ port, dataDir, durability: 'sync' });
+    cleanup.push(() => second.stop());
+    const results = await during;
+    expect(results.every((d) => d.status === 'delivered')).toBe(true);
+    const consumer = new ConsumerClient({ cluster });
+    consumer.assign([
+      { topic: 'restart', partition: 0, offset: 0n },
+      { topic: 'restart', partition: 1, offset: 0n },
+    ]);
+    const values: string[] = [];
+    for (let i = 0; i < 10 && values.length < 20; i++) {
+      for (const p of await consumer.poll({ maxBytes: 1 << 20, maxWaitMs: 50 })) {
+        for (const r of p.records) values.push(r.value!.toString());
+      }
+    }
+    expect(values.sort()).toEqual(
+      [
+        ...Array.from({ length: 10 }, (_, i) => `before-${i}`),
+        ...Array.from({ length: 10 }, (_, i) => `during-${i}`),
+      ].sort(),
+    );
+  });
+});

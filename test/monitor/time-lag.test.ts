@@ -1,0 +1,40 @@
+import { describe, expect, it } from 'vitest';
+import { SampleRing, slopePerSecond } from '../../src/monitor/sample-ring.js';
+import { producedAt, timeLag } from '../../src/monitor/time-lag.js';
+
+describe('lag in seconds', () => {
+  it('exact from the record timestamp; zero when caught up; never negative under clock skew', () => {
+    const ring = new SampleRing(4);
+    expect(timeLag(10_000, 5, 9, 7_500, ring)).toEqual({ seconds: 2.5, method: 'exact' });
+    expect(timeLag(10_000, 9, 9, undefined, ring)).toEqual({ seconds: 0, method: 'exact' });
+    expect(timeLag(10_000, 5, 9, 12_000, ring)).toEqual({ seconds: 0, method: 'exact' });
+    expect(timeLag(10_000, null, 9, undefined, ring)).toEqual({ seconds: null, method: 'unknown' });
+  });
+
+  it('interpolates when the log end passed the committed offset between two samples', () => {
+    const ring = new SampleRing(10);
+    // 10 records/s from t=0: end = 0, 10, 20, 30 at t = 0, 1, 2, 3 s.
+    for (let i = 0; i < 4; i++) ring.push(i * 1000, i * 10, 0);
+    // Record 14 appeared between t=1 s (end 10) and t=2 s (end 20): the 5th of 10, at 1.5 s.
+    expect(producedAt(14, ring)).toBe(1500);
+    expect(timeLag(3000, 14, 30, undefined, ring)).toEqual({ seconds: 1.5, method: 'interpolated' });
+  });
+
+  it('says unknown (with a lower bound) rather than guessing past its history', () => {
+    const ring = new SampleRing(3);
+    for (let i = 0; i < 5; i++) ring.push(i * 1000, 100 + i * 10, 0);
+    // Oldest kept sample: t=2 s, end 120. Record 50 is older than that.
+    const r = timeLag(4000, 50, 140, undefined, ring);
+    expect(r.method).toBe('unknown');
+    expect(r.seconds).toBeNull();
+    expect(r.atLeastSeconds).toBe(2);
+  });
+
+  it('rate of change by least squares is robust to one jittered sample', () => {
+    const t = [0, 1000, 2100, 3000, 4000];
+    const y = [0, 10, 21, 30, 40];
+    expect(slopePerSecond(t, y)).toBeCloseTo(10, 6);
+    expect(slopePerSecond([0], [5])).toBe(0);
+    expect(slopePerSecond([0, 1000, 2000], [Number.NaN, 5, 7])).toBeCloseTo(2, 6);
+  });
+});
