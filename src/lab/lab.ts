@@ -1,6 +1,7 @@
 import pino from 'pino';
 import { Broker } from '../broker/broker.js';
 import { Admin } from '../client/admin.js';
+import { ConsumerClient } from '../client/consumer-client.js';
 import { KafkaBrokerError } from '../client/errors.js';
 import { type Clock, realClock } from '../flow/clock.js';
 import type { LagReport } from '../monitor/reports.js';
@@ -115,6 +116,7 @@ export class Lab {
     );
     try {
       await lab.ensureTopic();
+      await lab.ensureGroupOffsets();
       lab.monitor = await startMonitorService({
         brokers,
         clock,
@@ -212,6 +214,37 @@ export class Lab {
     if (this.monitor) await attempt(() => this.monitor!.close());
     if (this.broker) await attempt(() => this.broker!.stop());
     if (errors.length > 0) throw errors[0];
+  }
+
+  /**
+   * A group that never committed has no lag to report (Kafka shows "-"), yet the lab's exercise 1
+   * expects lag to count from the first order. While the group is still empty, commit the log start
+   * of every partition that has no offset yet, so the monitor counts lag from there.
+   */
+  private async ensureGroupOffsets(): Promise<void> {
+    const { topic, groupId } = this.options;
+    const admin = new Admin({
+      brokers: this.brokers,
+      clientId: 'sluice-lab-admin',
+      clock: this.options.clock,
+    });
+    const client = new ConsumerClient({ cluster: admin.cluster, groupId });
+    try {
+      const committed = await admin.fetchOffsets(groupId, [
+        { topic, partitions: [...Array(this.options.partitions).keys()] },
+      ]);
+      const missing = new Set(committed.filter((c) => c.offset < 0n).map((c) => c.partition));
+      if (committed.length === 0) for (let p = 0; p < this.options.partitions; p++) missing.add(p);
+      if (missing.size === 0) return;
+      const starts = await admin.listOffsets(topic, 'earliest', [...missing]);
+      await client.commit(starts.map((s) => ({ topic, partition: s.partition, offset: s.offset })));
+    } catch (err) {
+      // A group with live members refuses simple commits; its members' own commits will do.
+      if (!(err instanceof KafkaBrokerError)) throw err;
+    } finally {
+      client.close();
+      admin.close();
+    }
   }
 
   private async ensureTopic(): Promise<void> {
