@@ -8,6 +8,7 @@ import {
   type OrderProducerOptions,
   RATE_MS_RANGE,
 } from './producer.js';
+import { ensureTopic } from './setup.js';
 import { BadRequest, boolField, intField, objectBody, queryInt, stringField } from './validate.js';
 
 /**
@@ -20,6 +21,8 @@ export const MAX_BURST = 100_000;
 
 export interface ProducerServiceOptions extends OrderProducerOptions {
   http: HttpOptions;
+  /** Partitions to create the topic with when it does not exist yet (default 6, the lab's). */
+  partitions?: number;
 }
 
 export interface RunningService {
@@ -162,6 +165,8 @@ export async function startProducerService(options: ProducerServiceOptions): Pro
   const app = createHttp('producer', options.http);
   producerRoutes(app, producer);
   try {
+    if (options.brokers)
+      await ensureTopic(options.brokers, producer.topic, options.partitions ?? 6, options.clock);
     await producer.connect();
     const address = await listen(app, options.http);
     return {
