@@ -9,7 +9,15 @@ import {
   RATE_MS_RANGE,
 } from './producer.js';
 import { ensureTopic } from './setup.js';
-import { BadRequest, boolField, intField, objectBody, queryInt, stringField } from './validate.js';
+import {
+  BadRequest,
+  boolField,
+  intField,
+  numberField,
+  objectBody,
+  queryInt,
+  stringField,
+} from './validate.js';
 
 /**
  * Producer service (:8000): the seed lab's API over an {@link OrderProducer}. Every route maps onto one
@@ -84,14 +92,14 @@ export function producerRoutes(app: FastifyInstance, producer: OrderProducer): v
 
   app.post('/produce', async (req, reply) => {
     const body = objectBody(req.body, ['customer', 'amount'], '{"customer": "cust-0042"}');
-    stringField(body, 'customer', 100);
-    intField(body, 'amount', { min: 0, max: 1_000_000 });
+    const customer = stringField(body, 'customer', 100);
+    const amount = numberField(body, 'amount', { min: 0, max: 1_000_000 });
     const priority = priorityOf(req.query);
     if (refused(reply, priority)) return reply;
     try {
-      const r = await producer.produce(1, { returnOrders: true });
+      const set = { ...(customer !== undefined && { customer }), ...(amount !== undefined && { amount }) };
+      const r = await producer.produce(1, { returnOrders: true, set });
       const order = r.orders?.[0];
-      if (order && body.customer !== undefined) order.customer = body.customer as string;
       return {
         status: 'produced',
         order,
