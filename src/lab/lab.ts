@@ -4,7 +4,7 @@ import { type Clock, realClock } from '../flow/clock.js';
 import type { LagReport } from '../monitor/reports.js';
 import type { LabSinkKind } from './consumer.js';
 import { type RunningConsumer, startConsumerService } from './consumer-service.js';
-import type { HttpOptions } from './http.js';
+import { checkBind, type HttpOptions } from './http.js';
 import { type RunningMonitor, startMonitorService } from './monitor-service.js';
 import { type RunningProducer, startProducerService } from './producer-service.js';
 import { commitStartOffsets, ensureTopic } from './setup.js';
@@ -81,12 +81,15 @@ export class Lab {
       );
     }
     const host = options.host ?? '127.0.0.1';
+    // Refuse a non-loopback bind without a token before anything starts listening.
+    checkBind('lab', { host, port: 0, token: options.token });
     let broker: Broker | null = null;
     let brokers = options.brokers ?? [];
     if (brokers.length === 0) {
       broker = new Broker(
         {
-          host,
+          // The Kafka port has no authentication: it stays on loopback whatever --host says for HTTP.
+          host: '127.0.0.1',
           port: ports.broker,
           // memory durability keeps the logs in RAM and never touches the data directory.
           dataDir: options.dataDir ?? './.sluice',

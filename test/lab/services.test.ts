@@ -266,3 +266,20 @@ describe('admission control at the edge', () => {
     }
   }, 60_000);
 });
+
+describe('lab start-up checks', () => {
+  it('refuses a non-loopback --host without a token before starting anything', async () => {
+    await expect(Lab.start({ memory: true, host: '0.0.0.0', ports: { broker: 0 } })).rejects.toThrow(
+      /--token/,
+    );
+  });
+
+  it('refuses bad options with the field named', async () => {
+    await expect(Lab.start({ memory: true, consumers: 0 })).rejects.toThrow(
+      /consumers must be a whole number from 1 to 9/,
+    );
+    await expect(Lab.start({ brokers: ['127.0.0.1:9'], memory: true })).rejects.toThrow(
+      /--memory and --data-dir are for the embedded broker/,
+    );
+  });
+});
