@@ -18,6 +18,7 @@ import { type BrokerCore, HandlerRegistry, type RequestContext } from './handler
 import { coreHandlers } from './handlers/index.js';
 import { openLogStore, type RecoverySummary } from './log-store.js';
 import { BrokerMetrics } from './metrics.js';
+import { ProducerStates } from './producer-state.js';
 import { ProduceQuotas } from './quotas.js';
 import { KafkaServer } from './server.js';
 import type { TopicStore } from './topic-store.js';
@@ -40,6 +41,7 @@ export class Broker implements BrokerCore {
   readonly metrics = new BrokerMetrics();
   readonly registry = new HandlerRegistry();
   readonly quotas: ProduceQuotas | undefined;
+  readonly producers: ProducerStates;
   readonly clock: Clock;
   readonly log: Logger;
   private topicStore: TopicStore | undefined;
@@ -56,6 +58,7 @@ export class Broker implements BrokerCore {
       deps.logger ??
       pino({ name: 'sluice-broker', level: process.env.SLUICE_LOG_LEVEL ?? 'info' }, pino.destination(2));
     this.quotas = this.config.quotas ? new ProduceQuotas(this.config.quotas, this.clock) : undefined;
+    this.producers = new ProducerStates(this.clock);
     for (const h of coreHandlers) this.registry.register(h);
   }
 

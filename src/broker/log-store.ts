@@ -88,6 +88,10 @@ class LogHandle implements PartitionHandle {
     return null;
   }
 
+  deleteRecordsBefore(offset: bigint): Promise<bigint> {
+    return guarded(() => this.log.deleteRecordsBefore(offset));
+  }
+
   async waitForData(offset: bigint, timeoutMs: number, signal: AbortSignal): Promise<void> {
     await this.log.waitForData(offset, timeoutMs, signal);
   }

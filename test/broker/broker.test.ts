@@ -143,7 +143,7 @@ describe('Metadata', () => {
     ]);
     expect(v1all.controllerId).toBe(0);
     expect(
-      v1all.topics[0].partitions.map((p) => [p.partitionIndex, p.leaderId, p.replicaNodes, p.isrNodes]),
+      mine(v1all.topics)[0].partitions.map((p) => [p.partitionIndex, p.leaderId, p.replicaNodes, p.isrNodes]),
     ).toEqual([
       [0, 0, [0], [0]],
       [1, 0, [0], [0]],
@@ -242,6 +242,55 @@ describe('Produce', () => {
     const res = await c.request(0, 3, produceBody('ghost', 0, await batch(['x'])));
     expect(res.responses[0].partitionResponses[0].errorCode).toBe(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
     expect(b.broker.store.partitionCount('ghost')).toBeUndefined();
+  });
+});
+
+describe('idempotent producers', () => {
+  const idem = (values: string[], producerId: bigint, producerEpoch: number, baseSequence: number) =>
+    buildRecordBatch({
+      records: values.map((v) => ({ value: v, timestamp: 1 })),
+      producerId,
+      producerEpoch,
+      baseSequence,
+    });
+
+  it('hands out producer ids, answers a retried batch with its original offset, and refuses gaps and stale epochs', async () => {
+    const b = await broker();
+    const c = await client(b);
+    const init = await c.request(22, 1, { transactionalId: null, transactionTimeoutMs: 60_000 });
+    expect(init.errorCode).toBe(0);
+    const other = await c.request(22, 1, { transactionalId: null, transactionTimeoutMs: 60_000 });
+    expect(other.producerId).not.toBe(init.producerId);
+    const pid = init.producerId;
+    const send = async (records: Buffer) =>
+      (await c.request(0, 7, produceBody('idem', 0, records))).responses[0].partitionResponses[0];
+    expect(await send(await idem(['a', 'b'], pid, 0, 0))).toMatchObject({ errorCode: 0, baseOffset: 0n });
+    expect(await send(await idem(['c'], pid, 0, 2))).toMatchObject({ errorCode: 0, baseOffset: 2n });
+    // The same batch again (a retry after a lost response): same offset, nothing written.
+    expect(await send(await idem(['a', 'b'], pid, 0, 0))).toMatchObject({ errorCode: 0, baseOffset: 0n });
+    expect(await send(await idem(['c'], pid, 0, 2))).toMatchObject({ errorCode: 0, baseOffset: 2n });
+    expect(b.broker.store.partition('idem', 0)!.highWatermark).toBe(3n);
+    expect((await send(await idem(['gap'], pid, 0, 7))).errorCode).toBe(
+      ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER,
+    );
+    expect(await send(await idem(['new epoch'], pid, 1, 0))).toMatchObject({ errorCode: 0, baseOffset: 3n });
+    expect((await send(await idem(['stale'], pid, 0, 3))).errorCode).toBe(ErrorCode.INVALID_PRODUCER_EPOCH);
+    expect(b.broker.store.partition('idem', 0)!.highWatermark).toBe(4n);
+    const txn = await c.request(22, 1, { transactionalId: 'tx-1', transactionTimeoutMs: 60_000 });
+    expect(txn.errorCode).toBe(ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED);
+  });
+
+  it('gives a rejected batch’s sequence back, so the producer’s retry is accepted', async () => {
+    const clock = new VirtualClock(1_700_000_000_000);
+    const b = await broker({ clock, quotas: { mode: 'reject', recordsPerSecond: 2 } });
+    const c = await client(b);
+    const pid = (await c.request(22, 0, { transactionalId: null, transactionTimeoutMs: 1000 })).producerId;
+    const send = async (records: Buffer) =>
+      (await c.request(0, 7, produceBody('idq', 0, records))).responses[0].partitionResponses[0];
+    expect((await send(await idem(['a', 'b'], pid, 0, 0))).errorCode).toBe(0);
+    expect((await send(await idem(['c'], pid, 0, 2))).errorCode).toBe(ErrorCode.THROTTLING_QUOTA_EXCEEDED);
+    await clock.advance(1000);
+    expect(await send(await idem(['c'], pid, 0, 2))).toMatchObject({ errorCode: 0, baseOffset: 2n });
   });
 });
 

@@ -140,6 +140,12 @@ describe('kafkajs consumer groups against the Sluice broker', () => {
       protocol: 'RoundRobinAssigner',
     });
     expect(groups.groups[0].members).toHaveLength(2);
+    // Rebalances and commits show in the broker's own Prometheus registry.
+    const registry = broker.broker.metrics.registry;
+    const rebalances = await registry.getSingleMetric('sluice_group_rebalances_total')!.get();
+    expect(rebalances.values.find((v) => v.labels.group === GROUP)!.value).toBeGreaterThanOrEqual(4);
+    const commits = await registry.getSingleMetric('sluice_group_offset_commits_total')!.get();
+    expect(commits.values.find((v) => v.labels.group === GROUP)!.value).toBeGreaterThan(0);
     for (const consumer of consumers) await consumer.disconnect();
     consumers.length = 0;
     const committed = await admin.fetchOffsets({ groupId: GROUP, topics: [TOPIC] });

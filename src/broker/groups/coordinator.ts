@@ -35,6 +35,12 @@ export interface GroupCoordinatorConfig {
   maxOffsetMetadataBytes: number;
   /** Answer a JoinGroup v4+ without member id with MEMBER_ID_REQUIRED, as Kafka does. */
   requireMemberIdOnJoin: boolean;
+  /**
+   * Re-write a `__consumer_offsets` partition's live records and drop everything before them once this
+   * many records were appended since the last time, and twice as many as are live (0: never). Stands in
+   * for Kafka's log compaction so replay at start stays short.
+   */
+  offsetsCompactionMinRecords: number;
 }
 
 export const defaultGroupCoordinatorConfig: GroupCoordinatorConfig = {
@@ -45,6 +51,7 @@ export const defaultGroupCoordinatorConfig: GroupCoordinatorConfig = {
   offsetsRetentionCheckIntervalMs: 600_000,
   maxOffsetMetadataBytes: 4096,
   requireMemberIdOnJoin: true,
+  offsetsCompactionMinRecords: 10_000,
 };
 
 export interface GroupCoordinatorOptions {
@@ -181,6 +188,9 @@ export class GroupCoordinator {
   private readonly groups = new Map<string, Group>();
   private readonly offsets = new OffsetStore();
   private loading = false;
+  /** The last group metadata record written per group, re-written as is when compacting. */
+  private readonly groupRecords = new Map<string, { value: Buffer; timestamp: number }>();
+  private readonly partitionState: { sinceSnapshot: number; inFlight: number; compacting: boolean }[];
   private expiryTimer?: Timer;
   private closed = false;
 
@@ -192,6 +202,11 @@ export class GroupCoordinator {
     this.partitionExists = options.partitionExists ?? (() => true);
     this.newMemberId = options.newMemberId ?? ((clientId) => `${clientId}-${randomUUID()}`);
     if (options.registry) this.metrics = new GroupMetrics(options.registry, () => this.snapshot());
+    this.partitionState = Array.from({ length: this.log.partitions }, () => ({
+      sinceSnapshot: 0,
+      inFlight: 0,
+      compacting: false,
+    }));
   }
 
   /** Rebuilds groups and offsets from `__consumer_offsets`, then starts the offset expiry timer. */
@@ -702,7 +717,7 @@ export class GroupCoordinator {
     }
     if (records.length === 0) return result;
     try {
-      await this.log.append(this.partitionFor(group.groupId), records, now);
+      await this.append(this.partitionFor(group.groupId), records, now);
     } catch (err) {
       this.logger.error({ err, group: group.groupId }, 'offset commit not written to __consumer_offsets');
       for (const a of accepted) a.code.errorCode = ErrorCode.COORDINATOR_NOT_AVAILABLE;
@@ -771,8 +786,9 @@ export class GroupCoordinator {
       const groupGoes = remaining === 0 && (!group || group.members.size === 0);
       if (groupGoes && group?.protocolType)
         records.push({ key: encodeGroupMetadataKey(groupId), value: null });
-      if (records.length > 0) await this.log.append(this.partitionFor(groupId), records, now);
+      if (records.length > 0) await this.append(this.partitionFor(groupId), records, now);
       for (const c of expired) this.offsets.delete(groupId, c.topic, c.partition);
+      if (groupGoes) this.groupRecords.delete(groupId);
       if (expired.length > 0) {
         expiredCount += expired.length;
         this.metrics?.expiredOffsets.inc({ group: groupId }, expired.length);
@@ -834,12 +850,13 @@ export class GroupCoordinator {
     }));
     records.push({ key: encodeGroupMetadataKey(groupId), value: null });
     try {
-      await this.log.append(this.partitionFor(groupId), records, this.clock.now());
+      await this.append(this.partitionFor(groupId), records, this.clock.now());
     } catch (err) {
       this.logger.error({ err, group: groupId }, 'group deletion not written to __consumer_offsets');
       return ErrorCode.COORDINATOR_NOT_AVAILABLE;
     }
     this.offsets.deleteGroup(groupId);
+    this.groupRecords.delete(groupId);
     group?.transition('Dead', this.clock.now());
     this.groups.delete(groupId);
     this.logger.info({ group: groupId }, 'group deleted');
@@ -858,7 +875,7 @@ export class GroupCoordinator {
 
   // ---------------------------------------------------------------- persistence
 
-  private storeGroup(group: Group, assignments: Map<string, Buffer>): Promise<void> {
+  private async storeGroup(group: Group, assignments: Map<string, Buffer>): Promise<void> {
     const value: GroupMetadataValue = {
       protocolType: group.protocolType ?? '',
       generation: group.generationId,
@@ -876,15 +893,82 @@ export class GroupCoordinator {
         assignment: assignments.get(m.memberId) ?? EMPTY,
       })),
     };
-    return this.log.append(
+    const encoded = encodeGroupMetadataValue(value);
+    const timestamp = this.clock.now();
+    await this.append(
       this.partitionFor(group.groupId),
-      [{ key: encodeGroupMetadataKey(group.groupId), value: encodeGroupMetadataValue(value) }],
-      this.clock.now(),
+      [{ key: encodeGroupMetadataKey(group.groupId), value: encoded }],
+      timestamp,
     );
+    this.groupRecords.set(group.groupId, { value: encoded, timestamp });
+  }
+
+  /** Every append to `__consumer_offsets` goes through here, so compaction knows what is in flight. */
+  private async append(partition: number, records: OffsetsTopicRecord[], timestamp: number): Promise<number> {
+    const state = this.partitionState[partition];
+    state.inFlight++;
+    try {
+      return await this.log.append(partition, records, timestamp);
+    } finally {
+      state.inFlight--;
+      state.sinceSnapshot += records.length;
+      this.maybeCompact(partition);
+    }
+  }
+
+  private liveRecords(partition: number): OffsetsTopicRecord[] {
+    const records: OffsetsTopicRecord[] = [];
+    for (const groupId of new Set([...this.offsets.groups(), ...this.groupRecords.keys()])) {
+      if (this.partitionFor(groupId) !== partition) continue;
+      for (const c of this.offsets.all(groupId)) {
+        records.push({
+          key: encodeOffsetCommitKey(groupId, c.topic, c.partition),
+          value: encodeOffsetCommitValue(c),
+          timestamp: c.commitTimestamp,
+        });
+      }
+      const g = this.groupRecords.get(groupId);
+      if (g) records.push({ key: encodeGroupMetadataKey(groupId), value: g.value, timestamp: g.timestamp });
+    }
+    return records;
+  }
+
+  /**
+   * Compaction by snapshot: append the latest record of every live key, then drop everything before
+   * it. Only when nothing else is being appended to the partition, so no record in flight can land
+   * before the snapshot and be dropped before memory reflects it.
+   */
+  private maybeCompact(partition: number): void {
+    const min = this.config.offsetsCompactionMinRecords;
+    const state = this.partitionState[partition];
+    if (min === 0 || state.compacting || state.inFlight > 0 || this.closed || !this.log.deleteBefore) return;
+    if (state.sinceSnapshot < min) return;
+    const live = this.liveRecords(partition);
+    if (state.sinceSnapshot < 2 * live.length) return;
+    state.compacting = true;
+    const now = this.clock.now();
+    const work = async () => {
+      let start: number;
+      if (live.length > 0) {
+        start = await this.append(partition, live, now);
+      } else {
+        // Nothing is live: a lone marker gives the offset to drop everything before (it is ignored on replay).
+        start = await this.append(partition, [{ key: encodeGroupMetadataKey(''), value: null }], now);
+      }
+      await this.log.deleteBefore?.(partition, start);
+      state.sinceSnapshot = Math.max(live.length, 1);
+      this.logger.info({ partition, live: live.length, from: start }, '__consumer_offsets compacted');
+    };
+    work()
+      .catch((err) => this.logger.error({ err, partition }, '__consumer_offsets compaction failed'))
+      .finally(() => {
+        state.compacting = false;
+      });
   }
 
   private async replayPartition(partition: number): Promise<void> {
     for await (const record of this.log.replay(partition)) {
+      this.partitionState[partition].sinceSnapshot++;
       try {
         const key = decodeOffsetsTopicKey(record.key);
         if (key.kind === 'offset') {
@@ -898,7 +982,9 @@ export class GroupCoordinator {
           }
         } else if (record.value === null || record.value.length === 0) {
           this.groups.delete(key.group);
+          this.groupRecords.delete(key.group);
         } else {
+          this.groupRecords.set(key.group, { value: record.value, timestamp: record.timestamp });
           this.groups.set(
             key.group,
             this.restoreGroup(key.group, decodeGroupMetadataValue(record.value), record.timestamp),

@@ -411,7 +411,7 @@ describe('GroupCoordinator offsets', () => {
           release = resolve;
         });
         if (fail) throw new Error('disk full');
-        await inner.append(p, records, ts);
+        return inner.append(p, records, ts);
       },
     };
     const { coordinator, clock } = await setup({}, gated);
@@ -542,6 +542,44 @@ describe('GroupCoordinator replay', () => {
     expect(second.coordinator.heartbeat({ groupId: 'g', generationId: 1, memberId: a.memberId })).toBe(0);
     await second.clock.advance(SESSION + 1);
     expect(second.coordinator.describeGroup('g').groupState).toBe('Empty');
+  });
+
+  it('compacts __consumer_offsets by snapshot, and a restart from the compacted log loses nothing', async () => {
+    const log = new MemoryOffsetsTopicLog(1);
+    const first = await setup({ offsetsCompactionMinRecords: 20 }, log);
+    const a = await stableWithOne(first.coordinator, first.clock);
+    for (let i = 1; i <= 100; i++) {
+      await first.coordinator.commitOffsets({
+        groupId: 'g',
+        generationId: 1,
+        memberId: a.memberId,
+        topics: [{ name: 't', partitions: [{ partitionIndex: i % 2, committedOffset: i }] }],
+      });
+      await first.coordinator.commitOffsets({
+        groupId: 'solo',
+        generationId: -1,
+        memberId: '',
+        topics: [
+          {
+            name: 'u',
+            partitions: [{ partitionIndex: 0, committedOffset: i * 10, committedMetadata: `m${i}` }],
+          },
+        ],
+      });
+      await first.clock.advance(10);
+    }
+    // 200 commits and a group record were written; compaction keeps the log near its 4 live keys.
+    expect(log.records(0).length).toBeLessThan(30);
+    first.coordinator.close();
+
+    const second = await setup({}, log);
+    expect(second.coordinator.committedOffsets('g').map((c) => [c.partition, c.offset])).toEqual([
+      [0, 100],
+      [1, 99],
+    ]);
+    expect(second.coordinator.committedOffsets('solo')).toMatchObject([{ offset: 1000, metadata: 'm100' }]);
+    expect(second.coordinator.describeGroup('g')).toMatchObject({ groupState: 'Stable' });
+    expect(second.coordinator.describeGroup('g').members[0].memberAssignment).toEqual(Buffer.from('all'));
   });
 
   it('skips unreadable records instead of refusing to start', async () => {
