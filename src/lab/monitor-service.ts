@@ -229,7 +229,7 @@ async function serveStatic(root: string, url: string, reply: FastifyReply) {
     if (path === '/' || path === '') {
       return {
         service: 'lag-monitor',
-        dashboard: 'not built (run `npm run build:web` to serve it here)',
+        dashboard: 'not built: the dashboard is served here once web/dist exists',
         endpoints: [
           '/health',
           '/lag',
