@@ -184,7 +184,7 @@ class LogManagerStore implements TopicStore {
 export async function openLogStore(
   config: BrokerConfig,
   log: Logger,
-): Promise<{ store: TopicStore; recovery: RecoverySummary }> {
+): Promise<{ store: TopicStore; manager: LogManager; recovery: RecoverySummary }> {
   const manager = await LogManager.open({
     dataDir: config.durability === 'memory' ? undefined : config.dataDir,
     clock: config.clock,
@@ -206,5 +206,5 @@ export async function openLogStore(
       'partition recovered',
     );
   }
-  return { store: new LogManagerStore(manager), recovery: { summary, partitions } };
+  return { store: new LogManagerStore(manager), manager, recovery: { summary, partitions } };
 }

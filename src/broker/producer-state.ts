@@ -99,11 +99,12 @@ export class ProducerStates {
       commit: (offset) => settle(offset),
       abort: () => {
         fail(new Error('append failed'));
-        // Give the sequence back if nothing was reserved after it, so the producer's retry fits.
-        if (state.recent[state.recent.length - 1] === entry) {
-          state.recent.pop();
-          state.lastSeq = previousLast;
-        }
+        // A failed batch is no original to answer retries with. Its sequence is given back if nothing
+        // was reserved after it (the retry fits); otherwise the gap stays and the producer must bump
+        // its epoch, as with Kafka.
+        const at = state.recent.indexOf(entry);
+        if (at >= 0) state.recent.splice(at, 1);
+        if (at === state.recent.length) state.lastSeq = previousLast;
       },
     };
   }

@@ -233,6 +233,11 @@ describe('Produce', () => {
     expect(tooBig.responses[0].partitionResponses[0].errorCode).toBe(ErrorCode.MESSAGE_TOO_LARGE);
     const badAcks = await c.request(0, 7, produceBody('e', 0, ok, 2));
     expect(badAcks.responses[0].partitionResponses[0].errorCode).toBe(ErrorCode.INVALID_REQUIRED_ACKS);
+    const badAcksNewTopic = await c.request(0, 7, produceBody('never-created', 0, ok, 5));
+    expect(badAcksNewTopic.responses[0].partitionResponses[0].errorCode).toBe(
+      ErrorCode.INVALID_REQUIRED_ACKS,
+    );
+    expect(b.broker.store.partitionCount('never-created')).toBeUndefined();
     expect(b.broker.store.partition('e', 0)!.highWatermark).toBe(0n);
   });
 
@@ -443,6 +448,19 @@ describe('Fetch', () => {
     expect(unknown.responses[0].partitions[0].errorCode).toBe(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
   });
 
+  it('respects partition_max_bytes: whole batches up to the limit, but at least one', async () => {
+    const b = await broker();
+    const c = await client(b);
+    const one = await batch(['x'.repeat(300)]);
+    for (let i = 0; i < 3; i++) await c.request(0, 7, produceBody('pmb', 0, one));
+    const sizes = async (max: number) =>
+      (await c.request(1, 11, fetchBody('pmb', [{ partition: 0, offset: 0n, max }]))).responses[0]
+        .partitions[0].records!.length;
+    expect(await sizes(10)).toBe(one.length);
+    expect(await sizes(one.length * 2 + 10)).toBe(one.length * 2);
+    expect(await sizes(1 << 20)).toBe(one.length * 3);
+  });
+
   it('respects max_bytes across partitions but always returns the first batch', async () => {
     const b = await broker();
     await b.broker.store.createTopic('mb', 2, {});
@@ -646,6 +664,18 @@ describe('lifecycle and metrics', () => {
     const answer = await c.next(1, 11);
     expect(answer.correlationId).toBe(f.correlationId);
     await c.raw.closed;
+  });
+
+  it('reports a port already in use clearly and releases the logs', async () => {
+    const first = await broker();
+    const { Broker } = await import('../../src/broker/broker.js');
+    const second = new Broker({ port: first.port, durability: 'memory' }, { logger: first.broker.log });
+    await expect(second.start()).rejects.toThrow(
+      /cannot listen on 127\.0\.0\.1:\d+: .*another broker is running there/,
+    );
+    expect(() => second.logManager).toThrow(/not running/);
+    // The broker already on that port is unaffected.
+    expect((await (await client(first)).request(18, 0, {})).errorCode).toBe(0);
   });
 
   it('refuses bad configuration with a message saying what to fix', async () => {

@@ -1,6 +1,6 @@
 """Consumes with a real Python Kafka client as a member of a consumer group, for the groups suites.
 
-usage: groups-client.py <kafka-python|confluent> <bootstrap> <topic> <group> <count>
+usage: groups-client.py <kafka-python|confluent> <bootstrap> <topic> <group> <count> [group.instance.id]
        groups-client.py <kafka-python|confluent>-admin <bootstrap> <group>
 
 Reads up to <count> records (or until nothing new arrives for a few seconds), committing each record's
@@ -35,12 +35,15 @@ def kafka_python(bootstrap, topic, group, count):
     return out
 
 
-def confluent(bootstrap, topic, group, count):
+def confluent(bootstrap, topic, group, count, instance=None):
     from confluent_kafka import Consumer
 
-    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": group, "auto.offset.reset": "earliest",
-                         "enable.auto.commit": False, "broker.address.family": "v4",
-                         "session.timeout.ms": 6000, "fetch.wait.max.ms": 200})
+    config = {"bootstrap.servers": bootstrap, "group.id": group, "auto.offset.reset": "earliest",
+              "enable.auto.commit": False, "broker.address.family": "v4",
+              "session.timeout.ms": 6000, "fetch.wait.max.ms": 200}
+    if instance:
+        config["group.instance.id"] = instance
+    consumer = Consumer(config)
     consumer.subscribe([topic])
     out = []
     last = time.time()
@@ -91,6 +94,9 @@ def main():
         print(json.dumps(fn(sys.argv[2], sys.argv[3])))
         return
     bootstrap, topic, group, count = sys.argv[2:6]
+    if len(sys.argv) > 6:
+        print(json.dumps(confluent(bootstrap, topic, group, int(count), sys.argv[6])))
+        return
     fn = {"kafka-python": kafka_python, "confluent": confluent}[client]
     print(json.dumps(fn(bootstrap, topic, group, int(count))))
 

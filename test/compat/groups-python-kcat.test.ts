@@ -142,6 +142,28 @@ for (const [client, tool] of [
   });
 }
 
+describeWithTools('confluent-kafka static membership (group.instance.id)', [tools.confluentKafka()], () => {
+  it('a restarted static member resumes from its commits without a rebalance', async () => {
+    const topic = 'static-topic';
+    const group = 'static-group';
+    const values = await produce(topic, 30);
+    const consume = async (count: number) => {
+      const args = [DRIVER, 'confluent', broker.bootstrap, topic, group, String(count), 'static-1'];
+      const { stdout } = await run(PYTHON, args, { timeoutMs: 60_000 });
+      return JSON.parse(stdout) as Read[];
+    };
+    const first = await consume(10);
+    const before = broker.broker.groups.snapshot().find((g) => g.groupId === group)!;
+    // A static member leaves no LeaveGroup behind: it stays a member until its session ends.
+    expect(before).toMatchObject({ state: 'Stable', members: 1 });
+    const second = await consume(20);
+    const after = broker.broker.groups.snapshot().find((g) => g.groupId === group)!;
+    expect(after).toMatchObject({ state: 'Stable', members: 1, generationId: before.generationId });
+    expect([...first, ...second].map((r) => r.value).sort()).toEqual([...values].sort());
+    expect(committed(group, topic)).toEqual([10, 10, 10]);
+  }, 90_000);
+});
+
 describeWithTools(
   'kafka-python admin and confluent-kafka list_groups against the Sluice group coordinator',
   [tools.pythonKafka(), tools.confluentKafka()],

@@ -3,6 +3,7 @@ import { type Logger, pino } from 'pino';
 import type { Registry } from 'prom-client';
 import type { Clock, Timer } from '../../flow/clock.js';
 import { ErrorCode, type ErrorCodeValue } from '../../protocol/errors.js';
+import { decodeConsumerAssignment, type TopicPartitions } from './consumer-protocol.js';
 import { Group, type GroupState, type JoinResult, Member, type SyncResult } from './group.js';
 import { GroupMetrics } from './metrics.js';
 import { type CommittedOffset, OffsetStore } from './offset-store.js';
@@ -85,6 +86,7 @@ export interface SyncGroupInput {
   groupId: string;
   generationId: number;
   memberId: string;
+  groupInstanceId?: string | null;
   protocolType?: string | null;
   protocolName?: string | null;
   assignments: { memberId: string; assignment: Buffer }[];
@@ -94,6 +96,7 @@ export interface HeartbeatInput {
   groupId: string;
   generationId: number;
   memberId: string;
+  groupInstanceId?: string | null;
 }
 
 export interface LeaveGroupInput {
@@ -120,6 +123,7 @@ export interface OffsetCommitInput {
   /** -1 for a simple (standalone) consumer that does not use group membership. */
   generationId: number;
   memberId: string;
+  groupInstanceId?: string | null;
   /** OffsetCommit v2-4; -1 means the broker's retention. */
   retentionTimeMs?: number;
   topics: { name: string; partitions: CommitPartitionInput[] }[];
@@ -168,6 +172,13 @@ export interface DescribedGroup {
     memberMetadata: Buffer;
     memberAssignment: Buffer;
   }[];
+}
+
+export interface MemberAssignment {
+  memberId: string;
+  clientId: string;
+  clientHost: string;
+  assigned: TopicPartitions[] | null;
 }
 
 const EMPTY = Buffer.alloc(0);
@@ -278,7 +289,76 @@ export class GroupCoordinator {
       this.dropIfUnused(group);
       return joinError(ErrorCode.INCONSISTENT_GROUP_PROTOCOL, memberId);
     }
+    const instanceId = req.groupInstanceId ?? null;
+    if (instanceId) {
+      if (memberId === '') {
+        // A static member coming back (a restart) takes over its instance without a rebalance.
+        const holder = group.staticMembers.get(instanceId);
+        if (holder !== undefined && group.members.has(holder))
+          return this.replaceStaticMember(group, holder, req);
+        return this.addMemberAndRebalance(group, this.newMemberId(req.clientId), req);
+      }
+      if (this.fenced(group, memberId, instanceId)) return joinError(ErrorCode.FENCED_INSTANCE_ID, memberId);
+    }
     return memberId === '' ? this.joinNewMember(group, req) : this.joinKnownMember(group, req);
+  }
+
+  /**
+   * KIP-345: a request naming a static instance must come from the member id holding it now. Groups
+   * replayed from `__consumer_offsets` (group metadata v1 has no instance ids) learn the pairs anew.
+   */
+  private fenced(group: Group, memberId: string, instanceId: string | null | undefined): boolean {
+    if (!instanceId) return false;
+    const holder = group.staticMembers.get(instanceId);
+    if (holder === undefined) {
+      if (group.members.has(memberId)) group.staticMembers.set(instanceId, memberId);
+      return false;
+    }
+    return holder !== memberId;
+  }
+
+  private replaceStaticMember(group: Group, oldId: string, req: JoinGroupInput): Promise<JoinResult> {
+    const old = group.members.get(oldId)!;
+    const instanceId = req.groupInstanceId!;
+    const member = new Member(
+      this.newMemberId(req.clientId),
+      instanceId,
+      req.clientId,
+      req.clientHost,
+      req.rebalanceTimeoutMs ?? req.sessionTimeoutMs,
+      req.sessionTimeoutMs,
+      req.protocolType,
+      old.protocols,
+    );
+    member.assignment = old.assignment;
+    old.sessionTimer?.cancel();
+    this.answerJoin(old, joinError(ErrorCode.FENCED_INSTANCE_ID, oldId));
+    this.answerSync(old, syncError(ErrorCode.FENCED_INSTANCE_ID));
+    group.members.delete(oldId);
+    group.members.set(member.memberId, member);
+    group.staticMembers.set(instanceId, member.memberId);
+    if (group.leaderId === oldId) group.leaderId = member.memberId;
+    this.scheduleSession(group, member);
+    this.logger.info(
+      { group: group.groupId, instance: instanceId, from: oldId, to: member.memberId },
+      'static member rejoined under a new member id',
+    );
+    if (!member.matches(req.protocols) || group.is('PreparingRebalance')) {
+      return this.updateMemberAndRebalance(group, member, req);
+    }
+    if (group.is('Stable')) {
+      const assignments = new Map([...group.members].map(([id, m]) => [id, m.assignment]));
+      this.storeGroup(group, assignments).catch((err) =>
+        this.logger.error(
+          { err, group: group.groupId },
+          'could not write group metadata after a static rejoin',
+        ),
+      );
+      // As Kafka: the current generation without a member list, so even a returning leader keeps the
+      // assignment instead of computing a new one.
+      return Promise.resolve({ ...this.joinResultFor(group, member), members: [] });
+    }
+    return Promise.resolve(this.joinResultFor(group, member));
   }
 
   private joinNewMember(group: Group, req: JoinGroupInput): Promise<JoinResult> {
@@ -492,6 +572,7 @@ export class GroupCoordinator {
     const group = this.groups.get(req.groupId);
     if (!group) return syncError(ErrorCode.UNKNOWN_MEMBER_ID);
     if (group.is('Dead')) return syncError(ErrorCode.COORDINATOR_NOT_AVAILABLE);
+    if (this.fenced(group, req.memberId, req.groupInstanceId)) return syncError(ErrorCode.FENCED_INSTANCE_ID);
     const member = group.members.get(req.memberId);
     if (!member) return syncError(ErrorCode.UNKNOWN_MEMBER_ID);
     if (req.generationId !== group.generationId) return syncError(ErrorCode.ILLEGAL_GENERATION);
@@ -565,6 +646,7 @@ export class GroupCoordinator {
     const group = this.groups.get(req.groupId);
     if (!group) return ErrorCode.UNKNOWN_MEMBER_ID;
     if (group.is('Dead')) return ErrorCode.COORDINATOR_NOT_AVAILABLE;
+    if (this.fenced(group, req.memberId, req.groupInstanceId)) return ErrorCode.FENCED_INSTANCE_ID;
     const member = group.members.get(req.memberId);
     if (group.is('Empty') || !member) return ErrorCode.UNKNOWN_MEMBER_ID;
     if (req.generationId !== group.generationId) return ErrorCode.ILLEGAL_GENERATION;
@@ -589,14 +671,21 @@ export class GroupCoordinator {
         groupInstanceId: m.groupInstanceId ?? null,
         errorCode: 0 as ErrorCodeValue,
       };
-      const pending = group.pendingMembers.get(m.memberId);
+      let memberId = m.memberId;
+      if (m.groupInstanceId) {
+        const holder = group.staticMembers.get(m.groupInstanceId);
+        if (memberId === '') memberId = holder ?? '';
+        else if (holder !== undefined && holder !== memberId)
+          return { ...result, errorCode: ErrorCode.FENCED_INSTANCE_ID };
+      }
+      const pending = group.pendingMembers.get(memberId);
       if (pending) {
         pending.cancel();
-        group.pendingMembers.delete(m.memberId);
+        group.pendingMembers.delete(memberId);
         this.tryCompleteJoin(group);
         return result;
       }
-      const member = group.members.get(m.memberId);
+      const member = group.members.get(memberId);
       if (!member) return { ...result, errorCode: ErrorCode.UNKNOWN_MEMBER_ID };
       this.removeMember(group, member, 'it left the group');
       return result;
@@ -667,6 +756,7 @@ export class GroupCoordinator {
     }
     if (group.is('Dead')) return all(ErrorCode.COORDINATOR_NOT_AVAILABLE);
     if (!(req.generationId < 0 && group.is('Empty'))) {
+      if (this.fenced(group, req.memberId, req.groupInstanceId)) return all(ErrorCode.FENCED_INSTANCE_ID);
       if (group.is('CompletingRebalance')) return all(ErrorCode.REBALANCE_IN_PROGRESS);
       const member = group.members.get(req.memberId);
       if (!member) return all(ErrorCode.UNKNOWN_MEMBER_ID);
@@ -861,6 +951,27 @@ export class GroupCoordinator {
     this.groups.delete(groupId);
     this.logger.info({ group: groupId }, 'group deleted');
     return ErrorCode.NONE;
+  }
+
+  /**
+   * Which partitions each member owns, decoded from the assignments of a "consumer" group (the lag
+   * monitor shows owners with it). Members of other protocol types, or with an assignment this
+   * decoder cannot read, get `assigned: null`.
+   */
+  memberAssignments(groupId: string): MemberAssignment[] {
+    const group = this.groups.get(groupId);
+    if (!group) return [];
+    return [...group.members.values()].map((m) => {
+      let assigned: TopicPartitions[] | null = null;
+      if (group.protocolType === 'consumer') {
+        try {
+          assigned = decodeConsumerAssignment(m.assignment).assigned;
+        } catch {
+          assigned = null;
+        }
+      }
+      return { memberId: m.memberId, clientId: m.clientId, clientHost: m.clientHost, assigned };
+    });
   }
 
   /** State of every group, for metrics and the broker's own views. */

@@ -30,9 +30,11 @@ export const produceHandler: ApiHandler<ProduceRequest, ProduceResponse> = {
     }
     const responses = await Promise.all(
       request.topicData.map(async (topic) => {
+        // A request the broker will refuse anyway must not create topics on the way.
+        const refused = invalidAcks || Boolean(request.transactionalId);
         const exists =
           ctx.broker.store.partitionCount(topic.name) !== undefined ||
-          (await ctx.broker.autoCreateTopic(topic.name));
+          (!refused && (await ctx.broker.autoCreateTopic(topic.name)));
         const partitionResponses = await Promise.all(
           topic.partitionData.map((p) =>
             invalidAcks
