@@ -1,7 +1,11 @@
 import type { Command } from 'commander';
 import { register as broker } from './broker.js';
+import { register as consumer } from './consumer.js';
 import { register as engine } from './engine.js';
+import { register as lab } from './lab.js';
+import { register as monitor } from './monitor.js';
 import { register as lag } from './monitor-lag.js';
+import { register as producer } from './producer.js';
 import { register as simulate } from './simulate.js';
 
 /** Each command module exports a `register(program)`; one line here per command keeps main.ts stable. */
@@ -11,5 +15,9 @@ export const commands: RegisterCommand[] = [
   broker, // sluice broker (src/broker)
   simulate, // sluice simulate (src/flow/simulation)
   engine, // sluice engine (src/engine)
+  lab, // sluice lab, sluice load (src/lab)
+  producer, // sluice producer (src/lab)
+  consumer, // sluice consumer (src/lab)
+  monitor, // sluice monitor (src/lab)
   lag, // sluice lag (src/monitor)
 ];

@@ -1,0 +1,65 @@
+import { type Command, Option } from 'commander';
+import { startConsumerService } from '../../lab/consumer-service.js';
+import { brokerList, integer, tokenOption, untilSignal } from './lab.js';
+
+interface ConsumerFlags {
+  port: number;
+  host: string;
+  token?: string;
+  brokers: string[];
+  topic: string;
+  group: string;
+  instance?: string;
+  processingTimeMs: number;
+  sink: 'simulated' | 'stdout';
+}
+
+/** `sluice consumer`: one consumer instance of the lab's group; start more on 8002, 8003 to scale out. */
+export function register(program: Command): void {
+  program
+    .command('consumer')
+    .description("the lab's consumer service (POST /pause, /resume, /slow, /fast, /config; GET /stats)")
+    .option(
+      '--port <n>',
+      'HTTP port (8001; 8002, 8003 for more instances)',
+      integer('--port', 0, 65535),
+      8001,
+    )
+    .option('--host <addr>', 'address to listen on', '127.0.0.1')
+    .addOption(tokenOption())
+    .option('--brokers <list>', 'Kafka bootstrap servers', brokerList, ['127.0.0.1:9092'])
+    .option('--topic <name>', 'topic to consume', 'orders')
+    .option('--group <id>', 'consumer group', 'order-processors')
+    .option('--instance <name>', 'name in /stats and metrics (default consumer-N for port 800N)')
+    .option(
+      '--processing-time-ms <n>',
+      'time spent per order (500 = 2 msg/s)',
+      integer('--processing-time-ms', 0, 600_000),
+      500,
+    )
+    .addOption(
+      new Option('--sink <kind>', 'where consumed orders go')
+        .choices(['simulated', 'stdout'])
+        .default('simulated'),
+    )
+    .action(async (flags: ConsumerFlags) => {
+      const instance =
+        flags.instance ??
+        (flags.port > 8000 && flags.port < 8010 ? `consumer-${flags.port - 8000}` : `consumer-${flags.port}`);
+      const service = await startConsumerService({
+        brokers: flags.brokers,
+        topic: flags.topic,
+        groupId: flags.group,
+        instance,
+        processingTimeMs: flags.processingTimeMs,
+        sink: flags.sink,
+        http: { host: flags.host, port: flags.port, token: flags.token },
+      });
+      // stdout carries the orders with --sink stdout; the banner goes to stderr then.
+      const out = flags.sink === 'stdout' ? process.stderr : process.stdout;
+      out.write(
+        `sluice consumer: ${instance} at ${service.url}, group "${flags.group}" on ${flags.brokers.join(',')}\n`,
+      );
+      untilSignal('sluice consumer', () => service.close());
+    });
+}

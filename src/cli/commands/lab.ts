@@ -1,0 +1,300 @@
+import { Argument, type Command, InvalidArgumentError, Option } from 'commander';
+import { TOKEN_ENV } from '../../lab/http.js';
+import { DEFAULT_PORTS, Lab, MAX_CONSUMERS } from '../../lab/lab.js';
+import { type LoadProgress, type LoadScenario, runLoad } from '../../lab/load.js';
+
+/** Shared by the lab's commands: numeric flags that say what was wrong. */
+export function integer(label: string, min = 0, max = Number.MAX_SAFE_INTEGER) {
+  return (value: string): number => {
+    if (!/^\d+$/.test(value) || Number(value) < min || Number(value) > max) {
+      throw new InvalidArgumentError(
+        `${label} must be a whole number from ${min} to ${max} (got "${value}")`,
+      );
+    }
+    return Number(value);
+  };
+}
+
+export function brokerList(value: string): string[] {
+  const list = value
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  for (const b of list) {
+    if (!/^[^:\s]+:\d{1,5}$/.test(b))
+      throw new InvalidArgumentError(`--brokers wants host:port[,host:port] (got "${b}")`);
+  }
+  if (list.length === 0) throw new InvalidArgumentError('--brokers wants at least one host:port');
+  return list;
+}
+
+/** Runs until SIGINT/SIGTERM, then closes and exits (a second signal exits at once). */
+export function untilSignal(name: string, close: () => Promise<void>): void {
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) process.exit(130);
+    stopping = true;
+    process.stdout.write(`${name}: ${signal} received, shutting down\n`);
+    close().then(
+      () => {
+        process.stdout.write(`${name}: stopped cleanly\n`);
+        process.exit(0);
+      },
+      (err: unknown) => {
+        process.stderr.write(`${name}: error while stopping: ${(err as Error).message}\n`);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+}
+
+export function tokenOption(): Option {
+  return new Option(
+    '--token <secret>',
+    'bearer token required on mutating requests (needed for a non-loopback --host)',
+  ).env(TOKEN_ENV);
+}
+
+interface LabFlags {
+  memory?: boolean;
+  dataDir?: string;
+  brokers?: string[];
+  host: string;
+  token?: string;
+  consumers: number;
+  basePort?: number;
+  brokerPort?: number;
+  producerPort?: number;
+  consumerPort?: number;
+  monitorPort?: number;
+  partitions: number;
+  topic: string;
+  group: string;
+  processingTimeMs: number;
+  sink: 'simulated' | 'stdout';
+  monitorIntervalMs: number;
+  freshnessBudgetMs?: number;
+  maxLag?: number;
+  monitorUrl: string;
+}
+
+export function banner(lab: Lab): string {
+  const u = lab.urls;
+  const mon = u.monitor ?? '';
+  const prod = u.producer ?? '';
+  const cons = u.consumers[0] ?? '';
+  const lines = [
+    `sluice lab: ready (${lab.broker ? `embedded broker, ${lab.broker.config.durability === 'memory' ? 'in memory' : `data in ${lab.broker.config.dataDir}`}` : 'external Kafka'})`,
+    '',
+    `  broker        ${u.broker}`,
+    `  producer      ${prod}`,
+    ...u.consumers.map((c, i) => `  consumer-${i + 1}    ${c}`),
+    `  lag monitor   ${mon}   (dashboard at / when built; /metrics for Prometheus)`,
+    '',
+    `  topic "${lab.options.topic}" (${lab.options.partitions} partitions), group "${lab.options.groupId}", ${lab.options.processingTimeMs} ms per order = ${lab.options.processingTimeMs > 0 ? Math.round((1000 / lab.options.processingTimeMs) * 100) / 100 : 'unlimited'} msg/s per consumer`,
+    '',
+    'Exercise 1: baseline throughput (docs/lab.md walks through all eight)',
+    `  curl -s ${cons}/config | jq`,
+    `  curl -s ${mon}/lag | jq`,
+    `  curl -X POST ${prod}/produce/batch?count=10`,
+    `  sleep 10; curl -s ${mon}/lag | jq '.total_lag'`,
+    '',
+    `More consumers: sluice lab scale 3   (or: sluice consumer --port 8002 --brokers ${u.broker} &)`,
+    'Stop with Ctrl-C.',
+  ];
+  return lines.join('\n');
+}
+
+export function register(program: Command): void {
+  program
+    .command('lab')
+    .description(
+      'the consumer-lag lab in one command: embedded broker, topic "orders", producer :8000, consumer :8001, lag monitor :8010',
+    )
+    .argument('[action]', '"scale" to change the number of consumers of a running lab')
+    .argument('[count]', 'consumers wanted (with scale)')
+    .option('--memory', 'keep nothing on disk (embedded broker in memory)')
+    .option('--data-dir <dir>', 'where the embedded broker keeps its logs (default ./.sluice)')
+    .option(
+      '--brokers <list>',
+      'use a real Kafka cluster (host:port,...) instead of the embedded broker',
+      brokerList,
+    )
+    .option('--host <addr>', 'address every service listens on', '127.0.0.1')
+    .addOption(tokenOption())
+    .option(
+      '--consumers <n>',
+      'consumer instances to start (ports 8001, 8002, ...)',
+      integer('--consumers', 1, MAX_CONSUMERS),
+      1,
+    )
+    .addOption(
+      new Option('--base-port <n>', 'producer on n, consumers on n+1.., monitor on n+10')
+        .argParser(integer('--base-port', 1, 65_000))
+        .env('SLUICE_LAB_BASE_PORT'),
+    )
+    .addOption(
+      new Option('--broker-port <n>', `embedded broker port (default ${DEFAULT_PORTS.broker}; 0 = any free)`)
+        .argParser(integer('--broker-port', 0, 65535))
+        .env('SLUICE_BROKER_PORT'),
+    )
+    .option('--producer-port <n>', 'producer port (0 = any free)', integer('--producer-port', 0, 65535))
+    .option('--consumer-port <n>', 'first consumer port (0 = any free)', integer('--consumer-port', 0, 65535))
+    .option('--monitor-port <n>', 'lag monitor port (0 = any free)', integer('--monitor-port', 0, 65535))
+    .option('--partitions <n>', 'partitions of the topic', integer('--partitions', 1, 1000), 6)
+    .option('--topic <name>', 'topic the orders go to', 'orders')
+    .option('--group <id>', 'consumer group', 'order-processors')
+    .option(
+      '--processing-time-ms <n>',
+      'time each consumer spends per order (500 = 2 msg/s)',
+      integer('--processing-time-ms', 0, 600_000),
+      500,
+    )
+    .addOption(
+      new Option('--sink <kind>', 'where consumed orders go')
+        .choices(['simulated', 'stdout'])
+        .default('simulated'),
+    )
+    .option(
+      '--monitor-interval-ms <n>',
+      'how often the monitor collects lag',
+      integer('--monitor-interval-ms', 50, 600_000),
+      2000,
+    )
+    .option(
+      '--freshness-budget-ms <n>',
+      'turn on edge admission control: 429 once the oldest unconsumed order is older',
+      integer('--freshness-budget-ms', 1),
+    )
+    .option(
+      '--max-lag <n>',
+      'turn on edge admission control: 429 once the group lags by more orders',
+      integer('--max-lag', 1),
+    )
+    .option('--monitor-url <url>', 'with "scale": the running lab\'s monitor', 'http://127.0.0.1:8010')
+    .action(async (action: string | undefined, count: string | undefined, flags: LabFlags) => {
+      if (action !== undefined) {
+        if (action !== 'scale')
+          throw new InvalidArgumentError(
+            `unknown lab action "${action}"; did you mean "sluice lab scale 3"?`,
+          );
+        const n = integer('count', 1, MAX_CONSUMERS)(count ?? '');
+        const headers: Record<string, string> = { 'content-type': 'application/json' };
+        if (flags.token) headers.authorization = `Bearer ${flags.token}`;
+        const res = await fetch(`${flags.monitorUrl.replace(/\/$/, '')}/lab/scale`, {
+          method: 'POST',
+          headers,
+          body: JSON.stringify({ consumers: n }),
+        }).catch((err: Error) => {
+          throw new Error(
+            `no lab answered at ${flags.monitorUrl} (${err.message}); is "sluice lab" running?`,
+          );
+        });
+        const body = await res.text();
+        if (!res.ok) throw new Error(`scale refused (${res.status}): ${body}`);
+        process.stdout.write(`${body}\n`);
+        return;
+      }
+      const base = flags.basePort;
+      const lab = await Lab.start({
+        brokers: flags.brokers,
+        memory: flags.memory,
+        dataDir: flags.dataDir,
+        host: flags.host,
+        token: flags.token,
+        consumers: flags.consumers,
+        ports: {
+          broker: flags.brokerPort,
+          producer: flags.producerPort ?? (base !== undefined ? base : undefined),
+          consumer: flags.consumerPort ?? (base !== undefined ? base + 1 : undefined),
+          monitor: flags.monitorPort ?? (base !== undefined ? base + 10 : undefined),
+        },
+        partitions: flags.partitions,
+        topic: flags.topic,
+        groupId: flags.group,
+        processingTimeMs: flags.processingTimeMs,
+        sink: flags.sink,
+        monitorIntervalMs: flags.monitorIntervalMs,
+        admission:
+          flags.freshnessBudgetMs !== undefined || flags.maxLag !== undefined
+            ? { freshnessBudgetMs: flags.freshnessBudgetMs, maxLag: flags.maxLag }
+            : undefined,
+      });
+      process.stdout.write(`${banner(lab)}\n`);
+      untilSignal('sluice lab', () => lab.stop());
+    });
+
+  program
+    .command('load')
+    .description(
+      "the lab's k6 exercise: steady or burst load on the producer API, with progress every second",
+    )
+    .addArgument(new Argument('<scenario>', 'steady | burst').choices(['steady', 'burst']))
+    .option(
+      '--rate <n>',
+      'orders per second (burst: the base rate; the middle half sends 10x)',
+      integer('--rate', 1, 1_000_000),
+      20,
+    )
+    .option('--duration <s>', 'seconds to run', integer('--duration', 1, 86_400), 30)
+    .option('--url <url>', 'producer service', 'http://127.0.0.1:8000')
+    .option('--monitor-url <url>', 'lag monitor to show lag beside the progress', 'http://127.0.0.1:8010')
+    .addOption(tokenOption())
+    .option('--json', 'print the final report as JSON')
+    .action(
+      async (
+        scenario: LoadScenario,
+        flags: {
+          rate: number;
+          duration: number;
+          url: string;
+          monitorUrl: string;
+          token?: string;
+          json?: boolean;
+        },
+      ) => {
+        const lagOf = async (): Promise<string> => {
+          try {
+            const r = await fetch(`${flags.monitorUrl.replace(/\/$/, '')}/status`, {
+              signal: AbortSignal.timeout(500),
+            });
+            const s = (await r.json()) as { total_lag: number; status: string };
+            return ` lag=${s.total_lag} (${s.status})`;
+          } catch {
+            return '';
+          }
+        };
+        const abort = new AbortController();
+        process.on('SIGINT', () => abort.abort());
+        process.stdout.write(
+          `sluice load ${scenario}: ${flags.rate} orders/s for ${flags.duration} s against ${flags.url}\n`,
+        );
+        const onProgress = (p: LoadProgress) => {
+          void lagOf().then((lag) =>
+            process.stdout.write(
+              `t=${Math.round(p.elapsed_ms / 1000)}s target=${p.target_rate}/s acked=${p.accepted} (${p.rate}/s) 429=${p.rejected_429} errors=${p.errors} behind=${p.behind}${lag}\n`,
+            ),
+          );
+        };
+        const report = await runLoad({
+          url: flags.url,
+          scenario,
+          rate: flags.rate,
+          durationMs: flags.duration * 1000,
+          token: flags.token,
+          onProgress,
+          signal: abort.signal,
+        });
+        if (flags.json) process.stdout.write(`${JSON.stringify(report)}\n`);
+        else
+          process.stdout.write(
+            `done: ${report.accepted} orders acknowledged of ${report.sent} sent in ${report.requests} requests; ` +
+              `429s ${report.rejected_429}, errors ${report.errors}; latency p50 ${report.latency_ms.p50} ms, p99 ${report.latency_ms.p99} ms\n`,
+          );
+        if (report.error_samples.length > 0)
+          process.stdout.write(`error samples:\n  ${report.error_samples.join('\n  ')}\n`);
+      },
+    );
+}

@@ -1,0 +1,52 @@
+import type { Command } from 'commander';
+import { startMonitorService } from '../../lab/monitor-service.js';
+import { brokerList, integer, tokenOption, untilSignal } from './lab.js';
+
+interface MonitorFlags {
+  port: number;
+  host: string;
+  token?: string;
+  brokers: string[];
+  intervalMs: number;
+  criticalLag: number;
+  warningRate: number;
+  group?: string[];
+}
+
+/** `sluice monitor`: the lab's lag monitor service alone (JSON API, Prometheus metrics, events, dashboard). */
+export function register(program: Command): void {
+  program
+    .command('monitor')
+    .description(
+      'the lag monitor service (GET /lag, /lag/history, /alerts, /status, /recommendations, /metrics, /events)',
+    )
+    .option('--port <n>', 'HTTP port', integer('--port', 0, 65535), 8010)
+    .option('--host <addr>', 'address to listen on', '127.0.0.1')
+    .addOption(tokenOption())
+    .option('--brokers <list>', 'Kafka bootstrap servers', brokerList, ['127.0.0.1:9092'])
+    .option('--interval-ms <n>', 'collection period', integer('--interval-ms', 50, 600_000), 2000)
+    .option(
+      '--critical-lag <n>',
+      'total lag above which a group is critical',
+      integer('--critical-lag', 0),
+      500,
+    )
+    .option(
+      '--warning-rate <n>',
+      'lag growth (orders/s) above which a group is a warning',
+      integer('--warning-rate', 0),
+      10,
+    )
+    .option('--group <regex...>', 'only watch groups matching (default: all)')
+    .action(async (flags: MonitorFlags) => {
+      const service = await startMonitorService({
+        brokers: flags.brokers,
+        intervalMs: flags.intervalMs,
+        thresholds: { criticalLag: flags.criticalLag, warningRate: flags.warningRate },
+        includeGroups: flags.group,
+        http: { host: flags.host, port: flags.port, token: flags.token },
+      });
+      process.stdout.write(`sluice monitor: ${service.url} watching ${flags.brokers.join(',')}\n`);
+      untilSignal('sluice monitor', () => service.close());
+    });
+}

@@ -1,0 +1,81 @@
+import type { Command } from 'commander';
+import { groupSignals } from '../../lab/lab.js';
+import { startProducerService } from '../../lab/producer-service.js';
+import { LagMonitor } from '../../monitor/monitor.js';
+import { brokerList, integer, tokenOption, untilSignal } from './lab.js';
+
+interface ProducerFlags {
+  port: number;
+  host: string;
+  token?: string;
+  brokers: string[];
+  topic: string;
+  rateMs: number;
+  batchSize: number;
+  running?: boolean;
+  freshnessBudgetMs?: number;
+  maxLag?: number;
+  group: string;
+}
+
+/** `sluice producer`: the lab's producer service alone, against any broker. */
+export function register(program: Command): void {
+  program
+    .command('producer')
+    .description("the lab's producer service (POST /produce, /produce/batch, /burst, /start, /stop, /config)")
+    .option('--port <n>', 'HTTP port', integer('--port', 0, 65535), 8000)
+    .option('--host <addr>', 'address to listen on', '127.0.0.1')
+    .addOption(tokenOption())
+    .option('--brokers <list>', 'Kafka bootstrap servers', brokerList, ['127.0.0.1:9092'])
+    .option('--topic <name>', 'topic the orders go to', 'orders')
+    .option('--rate-ms <n>', 'auto-producer period', integer('--rate-ms', 1, 3_600_000), 1000)
+    .option('--batch-size <n>', 'orders per auto-producer tick', integer('--batch-size', 1, 10_000), 1)
+    .option('--running', 'start the auto-producer at once')
+    .option(
+      '--freshness-budget-ms <n>',
+      "admission control: 429 once the group's oldest unconsumed order is older",
+      integer('--freshness-budget-ms', 1),
+    )
+    .option(
+      '--max-lag <n>',
+      'admission control: 429 once the group lags by more orders',
+      integer('--max-lag', 1),
+    )
+    .option('--group <id>', 'consumer group whose lag admission control watches', 'order-processors')
+    .action(async (flags: ProducerFlags) => {
+      let monitor: LagMonitor | null = null;
+      if (flags.freshnessBudgetMs !== undefined || flags.maxLag !== undefined) {
+        // The producer watches the group itself, so admission control needs no other service.
+        monitor = new LagMonitor({
+          brokers: flags.brokers,
+          intervalMs: 1000,
+          includeGroups: [`^${flags.group}$`],
+        });
+        monitor.start();
+      }
+      const m = monitor;
+      const service = await startProducerService({
+        brokers: flags.brokers,
+        topic: flags.topic,
+        rateMs: flags.rateMs,
+        batchSize: flags.batchSize,
+        http: { host: flags.host, port: flags.port, token: flags.token },
+        admission: m
+          ? {
+              freshnessBudgetMs: flags.freshnessBudgetMs,
+              maxLag: flags.maxLag,
+              signals: () => groupSignals(m.lag(), flags.group),
+            }
+          : undefined,
+      });
+      if (flags.running) service.producer.start();
+      process.stdout.write(
+        `sluice producer: ${service.url} -> ${flags.brokers.join(',')} topic "${flags.topic}"` +
+          `${m ? ` (admission control on group "${flags.group}")` : ''}\n`,
+      );
+      untilSignal('sluice producer', async () => {
+        await service.close();
+        await m?.stop();
+      });
+    });
+}

@@ -1,0 +1,99 @@
+import type { FastifyInstance } from 'fastify';
+import { OrderConsumer, type OrderConsumerOptions, PROCESSING_TIME_RANGE } from './consumer.js';
+import { createHttp, type HttpOptions, listen, urlOf } from './http.js';
+import type { RunningService } from './producer-service.js';
+import { commitStartOffsets, ensureTopic } from './setup.js';
+import { boolField, intField, objectBody, queryInt } from './validate.js';
+
+/** Consumer service (:8001, more on :8002, :8003 in the same group): the seed lab's API over an {@link OrderConsumer}. */
+
+export interface ConsumerServiceOptions extends OrderConsumerOptions {
+  http: HttpOptions;
+  /** Partitions to create the topic with when it does not exist yet (default 6, the lab's). */
+  partitions?: number;
+}
+
+export interface RunningConsumer extends RunningService {
+  readonly consumer: OrderConsumer;
+}
+
+export const DEFAULT_SLOW_MS = 2000;
+export const DEFAULT_FAST_MS = 50;
+
+export function consumerRoutes(app: FastifyInstance, consumer: OrderConsumer): void {
+  const status = () => ({ status: consumer.paused ? 'paused' : 'healthy', ...consumer.config() });
+  app.get('/health', async () => ({
+    status: 'healthy',
+    service: 'consumer',
+    instance: consumer.instance,
+    paused: consumer.paused,
+    state: consumer.runtime.stats().state,
+  }));
+  app.get('/config', async () => consumer.config());
+  app.get('/stats', async () => consumer.stats());
+  app.get('/metrics', async (_req, reply) => {
+    reply.header('content-type', consumer.metrics.contentType);
+    return consumer.metrics.metrics();
+  });
+  app.post('/config', async (req) => {
+    const body = objectBody(
+      req.body,
+      ['processing_time_ms', 'paused'],
+      '{"processing_time_ms": 100, "paused": false}',
+    );
+    const ms = intField(body, 'processing_time_ms', PROCESSING_TIME_RANGE);
+    const paused = boolField(body, 'paused');
+    if (ms !== undefined) consumer.setProcessingTime(ms);
+    if (paused === true) consumer.pause();
+    if (paused === false) consumer.resume();
+    return { ...status(), status: 'configured' };
+  });
+  app.post('/pause', async (req) => {
+    objectBody(req.body, [], '{}');
+    consumer.pause();
+    return { ...status(), status: 'paused' };
+  });
+  app.post('/resume', async (req) => {
+    objectBody(req.body, [], '{}');
+    consumer.resume();
+    return { ...status(), status: 'resumed' };
+  });
+  const setTime =
+    (mode: 'slow' | 'fast', fallback: number) => async (req: { query: unknown; body: unknown }) => {
+      objectBody(req.body, [], '{}');
+      const ms = queryInt(req.query, 'time_ms', PROCESSING_TIME_RANGE, fallback);
+      consumer.setProcessingTime(ms);
+      return { ...status(), status: `${mode} mode` };
+    };
+  app.post('/slow', setTime('slow', DEFAULT_SLOW_MS));
+  app.post('/fast', setTime('fast', DEFAULT_FAST_MS));
+}
+
+export async function startConsumerService(options: ConsumerServiceOptions): Promise<RunningConsumer> {
+  const consumer = new OrderConsumer(options);
+  const app = createHttp('consumer', options.http);
+  consumerRoutes(app, consumer);
+  try {
+    // Listen first: a port already taken fails before the instance joins (and rebalances) the group.
+    const address = await listen(app, options.http);
+    if (options.brokers) {
+      await ensureTopic(options.brokers, consumer.topic, options.partitions ?? 6, options.clock);
+      await commitStartOffsets(options.brokers, consumer.topic, consumer.groupId, options.clock);
+    }
+    await consumer.start();
+    return {
+      name: consumer.instance,
+      url: urlOf(address),
+      app,
+      consumer,
+      async close() {
+        await app.close();
+        await consumer.stop();
+      },
+    };
+  } catch (err) {
+    await app.close().catch(() => {});
+    await consumer.stop().catch(() => {});
+    throw err;
+  }
+}

@@ -1,0 +1,124 @@
+import { timingSafeEqual } from 'node:crypto';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import { BadRequest, LabConfigError } from './validate.js';
+
+/**
+ * The HTTP shell every lab service shares: Fastify on 127.0.0.1 by default, JSON bodies that may be
+ * empty (the lab's `curl -X POST .../stop` sends none), a 400 with a reason for anything malformed, and
+ * a bearer token on every mutating request once the service listens beyond loopback.
+ */
+
+export interface HttpOptions {
+  host: string;
+  port: number;
+  /** Required when `host` is not a loopback address; checked on POST/PUT/PATCH/DELETE. */
+  token?: string;
+}
+
+export const TOKEN_ENV = 'SLUICE_TOKEN';
+
+export function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
+}
+
+/** Checks the bind/token combination before anything listens. */
+export function checkBind(service: string, options: HttpOptions): void {
+  if (!isLoopback(options.host) && !options.token) {
+    throw new LabConfigError(
+      `${service}: listening on ${options.host} exposes it beyond this machine; give a token with --token <secret> ` +
+        `or ${TOKEN_ENV}=<secret> (clients then send "Authorization: Bearer <secret>"), or bind 127.0.0.1`,
+    );
+  }
+  if (options.token !== undefined && options.token.length < 8) {
+    throw new LabConfigError(`${service}: the token must be at least 8 characters long`);
+  }
+}
+
+const MUTATING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+
+function tokenMatches(expected: string, header: string | undefined): boolean {
+  if (!header) return false;
+  const m = /^Bearer\s+(.+)$/i.exec(header.trim());
+  const given = Buffer.from(m ? m[1] : '');
+  const want = Buffer.from(expected);
+  return given.length === want.length && timingSafeEqual(given, want);
+}
+
+export function createHttp(service: string, options: HttpOptions): FastifyInstance {
+  checkBind(service, options);
+  const app = Fastify({ logger: false, bodyLimit: 1024 * 1024 });
+  const parseJson = (_req: FastifyRequest, body: string, done: (err: Error | null, v?: unknown) => void) => {
+    if (body.trim() === '') return done(null, undefined);
+    try {
+      done(null, JSON.parse(body));
+    } catch (err) {
+      done(
+        new BadRequest(`the body is not valid JSON (${(err as Error).message}); send e.g. '{"count": 10}'`),
+      );
+    }
+  };
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, parseJson);
+  // `curl -d '{...}'` without -H sends form encoding; the lab's bodies are JSON either way.
+  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, parseJson);
+  app.addContentTypeParser('text/plain', { parseAs: 'string' }, parseJson);
+
+  if (options.token) {
+    const token = options.token;
+    app.addHook('onRequest', async (req, reply) => {
+      if (!MUTATING.has(req.method)) return;
+      if (!tokenMatches(token, req.headers.authorization)) {
+        reply
+          .code(401)
+          .header('www-authenticate', 'Bearer')
+          .send({
+            error: 'unauthorized',
+            message: `${req.method} ${req.url} needs "Authorization: Bearer <token>"`,
+          });
+        return reply;
+      }
+    });
+  }
+
+  app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, _req, reply) => {
+    const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 600 ? err.statusCode : 500;
+    if (status >= 500) {
+      reply.code(status).send({ error: 'internal', message: err.message });
+      return;
+    }
+    reply
+      .code(status)
+      .send({ error: status === 400 ? 'bad_request' : (err.code ?? 'error'), message: err.message });
+  });
+  app.setNotFoundHandler((req, reply) => {
+    reply.code(404).send({
+      error: 'not_found',
+      message: `no route ${req.method} ${req.url.split('?')[0]} on the ${service}`,
+    });
+  });
+  return app;
+}
+
+/** Listens and returns the bound address (the real port when asked for port 0). */
+export async function listen(
+  app: FastifyInstance,
+  options: HttpOptions,
+): Promise<{ host: string; port: number }> {
+  await app.listen({ host: options.host, port: options.port });
+  const addr = app.server.address();
+  if (addr === null || typeof addr === 'string') throw new Error('HTTP server has no TCP address');
+  return { host: options.host, port: addr.port };
+}
+
+export function urlOf(address: { host: string; port: number }): string {
+  const host = address.host === '0.0.0.0' || address.host === '::' ? '127.0.0.1' : address.host;
+  return `http://${host.includes(':') ? `[${host}]` : host}:${address.port}`;
+}
+
+/** A 429 in the lesson's shape: Retry-After in whole seconds, the reason in the body. */
+export function tooManyRequests(reply: FastifyReply, retryAfterMs: number, body: Record<string, unknown>) {
+  return reply
+    .code(429)
+    .header('retry-after', String(Math.max(1, Math.ceil(retryAfterMs / 1000))))
+    .send({ error: 'too_many_requests', retry_after_ms: retryAfterMs, ...body });
+}

@@ -1,0 +1,239 @@
+import pino from 'pino';
+import { Broker } from '../broker/broker.js';
+import { type Clock, realClock } from '../flow/clock.js';
+import type { LagReport } from '../monitor/reports.js';
+import type { LabSinkKind } from './consumer.js';
+import { type RunningConsumer, startConsumerService } from './consumer-service.js';
+import { checkBind, type HttpOptions } from './http.js';
+import { type RunningMonitor, startMonitorService } from './monitor-service.js';
+import { type RunningProducer, startProducerService } from './producer-service.js';
+import { commitStartOffsets, ensureTopic } from './setup.js';
+import { configInt, LabConfigError } from './validate.js';
+
+/**
+ * The whole lab in one process: the embedded broker (or a real cluster with `brokers`), the `orders`
+ * topic, the producer, N consumers in one group and the lag monitor, each on its own port, as the seed
+ * lab's Docker Compose file lays them out. `scale(n)` is the lab's `--profile scaled up consumer-2 consumer-3`.
+ */
+
+export interface LabPorts {
+  broker: number;
+  producer: number;
+  /** First consumer; instance i listens on consumer + i - 1 (0 = any free port for each). */
+  consumer: number;
+  monitor: number;
+}
+
+export const DEFAULT_PORTS: LabPorts = { broker: 9092, producer: 8000, consumer: 8001, monitor: 8010 };
+
+export interface LabOptions {
+  /** A real Kafka cluster instead of the embedded broker. */
+  brokers?: string[];
+  /** Keep nothing on disk (embedded broker only). */
+  memory?: boolean;
+  dataDir?: string;
+  host?: string;
+  token?: string;
+  ports?: Partial<LabPorts>;
+  consumers?: number;
+  topic?: string;
+  partitions?: number;
+  groupId?: string;
+  processingTimeMs?: number;
+  sink?: LabSinkKind;
+  monitorIntervalMs?: number;
+  /** Edge admission control on the producer (off unless given). */
+  admission?: { freshnessBudgetMs?: number; maxLag?: number };
+  clock?: Clock;
+}
+
+export const MAX_CONSUMERS = 9;
+
+export class Lab {
+  readonly consumers: RunningConsumer[] = [];
+  private scaling: Promise<unknown> = Promise.resolve();
+
+  private constructor(
+    readonly options: Required<Pick<LabOptions, 'topic' | 'partitions' | 'groupId' | 'processingTimeMs'>> &
+      LabOptions,
+    readonly ports: LabPorts,
+    readonly brokers: string[],
+    readonly broker: Broker | null,
+    public producer: RunningProducer | null = null,
+    public monitor: RunningMonitor | null = null,
+  ) {}
+
+  static async start(options: LabOptions = {}): Promise<Lab> {
+    const ports = { ...DEFAULT_PORTS, ...stripUndefined(options.ports ?? {}) };
+    for (const [k, v] of Object.entries(ports)) configInt(`${k} port`, v, { min: 0, max: 65535 });
+    const consumers = configInt('consumers', options.consumers ?? 1, { min: 1, max: MAX_CONSUMERS });
+    const partitions = configInt('partitions', options.partitions ?? 6, { min: 1, max: 1000 });
+    const processingTimeMs = configInt('processing_time_ms', options.processingTimeMs ?? 500, {
+      min: 0,
+      max: 600_000,
+    });
+    const topic = options.topic ?? 'orders';
+    const groupId = options.groupId ?? 'order-processors';
+    const clock = options.clock ?? realClock;
+    if (options.brokers && (options.memory || options.dataDir)) {
+      throw new LabConfigError(
+        '--memory and --data-dir are for the embedded broker; drop them with --brokers',
+      );
+    }
+    const host = options.host ?? '127.0.0.1';
+    // Refuse a non-loopback bind without a token before anything starts listening.
+    checkBind('lab', { host, port: 0, token: options.token });
+    let broker: Broker | null = null;
+    let brokers = options.brokers ?? [];
+    if (brokers.length === 0) {
+      broker = new Broker(
+        {
+          // The Kafka port has no authentication: it stays on loopback whatever --host says for HTTP.
+          host: '127.0.0.1',
+          port: ports.broker,
+          // memory durability keeps the logs in RAM and never touches the data directory.
+          dataDir: options.dataDir ?? './.sluice',
+          durability: options.memory ? 'memory' : 'async',
+          defaultPartitions: partitions,
+          clock,
+          groups: { initialRebalanceDelayMs: 0 },
+        },
+        // The lab's own banner says what matters; broker chatter only from warnings up unless asked for.
+        {
+          logger: pino(
+            { name: 'sluice-broker', level: process.env.SLUICE_LOG_LEVEL ?? 'warn' },
+            pino.destination(2),
+          ),
+        },
+      );
+      const addr = await broker.start();
+      brokers = [`${broker.advertised().host}:${addr.port}`];
+    }
+    const lab = new Lab(
+      { ...options, topic, partitions, groupId, processingTimeMs, clock },
+      ports,
+      brokers,
+      broker,
+    );
+    try {
+      await ensureTopic(brokers, topic, partitions, clock);
+      await commitStartOffsets(brokers, topic, groupId, clock);
+      lab.monitor = await startMonitorService({
+        brokers,
+        clock,
+        intervalMs: options.monitorIntervalMs ?? 2000,
+        includeGroups: [`^${escapeRegExp(groupId)}$`],
+        http: lab.http(ports.monitor),
+        lab: { describe: () => lab.describe(), scale: (n) => lab.scale(n) },
+      });
+      const monitor = lab.monitor.monitor;
+      lab.producer = await startProducerService({
+        brokers,
+        topic,
+        partitions,
+        clock,
+        http: lab.http(ports.producer),
+        admission: options.admission
+          ? {
+              ...options.admission,
+              signals: () => groupSignals(monitor.lag(), groupId),
+            }
+          : undefined,
+      });
+      await lab.scale(consumers);
+    } catch (err) {
+      await lab.stop().catch(() => {});
+      throw err;
+    }
+    return lab;
+  }
+
+  http(port: number): HttpOptions {
+    return { host: this.options.host ?? '127.0.0.1', port, token: this.options.token };
+  }
+
+  get urls() {
+    return {
+      broker: this.brokers.join(','),
+      producer: this.producer?.url ?? null,
+      consumers: this.consumers.map((c) => c.url),
+      monitor: this.monitor?.url ?? null,
+    };
+  }
+
+  describe() {
+    return {
+      topic: this.options.topic,
+      partitions: this.options.partitions,
+      group: this.options.groupId,
+      embedded_broker: this.broker !== null,
+      storage: this.broker ? this.broker.config.durability : 'external',
+      ...this.urls,
+    };
+  }
+
+  /** Adds or removes consumer instances (highest ports first) until `count` run. */
+  scale(count: number): Promise<unknown> {
+    const n = configInt('consumers', count, { min: 1, max: MAX_CONSUMERS });
+    const run = this.scaling.then(async () => {
+      const before = this.consumers.length;
+      while (this.consumers.length < n) {
+        const i = this.consumers.length + 1;
+        const port = this.ports.consumer === 0 ? 0 : this.ports.consumer + i - 1;
+        this.consumers.push(
+          await startConsumerService({
+            brokers: this.brokers,
+            topic: this.options.topic,
+            groupId: this.options.groupId,
+            partitions: this.options.partitions,
+            instance: `consumer-${i}`,
+            processingTimeMs: this.options.processingTimeMs,
+            sink: this.options.sink,
+            clock: this.options.clock,
+            http: this.http(port),
+          }),
+        );
+      }
+      while (this.consumers.length > n) await this.consumers.pop()?.close();
+      return { consumers: this.consumers.length, before, urls: this.consumers.map((c) => c.url) };
+    });
+    this.scaling = run.catch(() => {});
+    return run;
+  }
+
+  /** Stops the producer first, then consumers (they commit what they finished), the monitor, the broker. */
+  async stop(): Promise<void> {
+    const errors: unknown[] = [];
+    const attempt = async (fn: () => Promise<void>) => {
+      try {
+        await fn();
+      } catch (err) {
+        errors.push(err);
+      }
+    };
+    await this.scaling;
+    if (this.producer) await attempt(() => this.producer!.close());
+    await Promise.all(this.consumers.splice(0).map((c) => attempt(() => c.close())));
+    if (this.monitor) await attempt(() => this.monitor!.close());
+    if (this.broker) await attempt(() => this.broker!.stop());
+    if (errors.length > 0) throw errors[0];
+  }
+}
+
+/** What the producer's admission gate reads: the group's lag and the age of its oldest unconsumed order. */
+export function groupSignals(report: LagReport, groupId: string): { lag?: number; oldestAgeMs?: number } {
+  const g = report.groups.find((x) => x.group === groupId);
+  if (!g) return {};
+  return {
+    lag: g.total_lag,
+    oldestAgeMs: g.max_lag_seconds === null ? undefined : g.max_lag_seconds * 1000,
+  };
+}
+
+function escapeRegExp(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+function stripUndefined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}

@@ -1,0 +1,178 @@
+import { type Clock, realClock } from '../flow/clock.js';
+import { LabConfigError } from './validate.js';
+
+/**
+ * The lab's k6 exercise without k6: drives the producer's HTTP API with `POST /produce/batch` at a
+ * target rate. `steady` holds the rate; `burst` holds it for the first and last quarter and sends ten
+ * times as much in between, like the seed's burst-producer script. A 429 is honoured: the generator
+ * waits for Retry-After before sending again, and counts it.
+ */
+
+export type LoadScenario = 'steady' | 'burst';
+
+export interface LoadOptions {
+  /** Producer service base URL, e.g. http://127.0.0.1:8000. */
+  url: string;
+  scenario: LoadScenario;
+  /** Target orders per second (the base rate for `burst`). */
+  rate: number;
+  durationMs: number;
+  /** Requests per second the rate is split into (default 10). */
+  requestsPerSecond?: number;
+  /** Requests in flight at most; a tick finding them all busy is counted as behind (default 16). */
+  maxInFlight?: number;
+  token?: string;
+  /**
+   * Wait for Retry-After after a 429 (default true, what a well-behaved client does). `false` plays the
+   * client that keeps pushing, as an overload soak wants: the edge must keep refusing it cheaply.
+   */
+  honorRetryAfter?: boolean;
+  /** Called about once a second with the running totals. */
+  onProgress?: (p: LoadProgress) => void;
+  clock?: Clock;
+  signal?: AbortSignal;
+}
+
+export interface LoadProgress {
+  elapsed_ms: number;
+  target_rate: number;
+  requests: number;
+  accepted: number;
+  rejected_429: number;
+  errors: number;
+  behind: number;
+  in_flight: number;
+  /** Orders the producer acknowledged per second over the last progress period. */
+  rate: number;
+}
+
+export interface LoadReport extends LoadProgress {
+  scenario: LoadScenario;
+  sent: number;
+  latency_ms: { p50: number; p95: number; p99: number; max: number };
+  error_samples: string[];
+}
+
+export function targetRate(
+  scenario: LoadScenario,
+  rate: number,
+  elapsedMs: number,
+  durationMs: number,
+): number {
+  if (scenario === 'steady') return rate;
+  const f = elapsedMs / durationMs;
+  return f >= 0.25 && f < 0.75 ? rate * 10 : rate;
+}
+
+export async function runLoad(options: LoadOptions): Promise<LoadReport> {
+  const clock = options.clock ?? realClock;
+  if (!(options.rate > 0 && options.rate <= 1_000_000))
+    throw new LabConfigError(`rate must be from 1 to 1000000 orders/s (got ${options.rate})`);
+  if (!(options.durationMs > 0))
+    throw new LabConfigError(`duration must be positive (got ${options.durationMs} ms)`);
+  const rps = options.requestsPerSecond ?? 10;
+  const maxInFlight = options.maxInFlight ?? 16;
+  const base = options.url.replace(/\/$/, '');
+  const headers: Record<string, string> = {};
+  if (options.token) headers.authorization = `Bearer ${options.token}`;
+  const started = clock.now();
+  const s = { requests: 0, accepted: 0, rejected: 0, errors: 0, behind: 0, inFlight: 0, sent: 0 };
+  const latencies: number[] = [];
+  const errorSamples: string[] = [];
+  let carry = 0;
+  let pausedUntil = 0;
+  let lastProgressAt = started;
+  let acceptedAtLastProgress = 0;
+  const pending = new Set<Promise<void>>();
+
+  const send = async (count: number) => {
+    s.requests++;
+    s.sent += count;
+    s.inFlight++;
+    const t0 = clock.now();
+    try {
+      const res = await fetch(`${base}/produce/batch?count=${count}`, {
+        method: 'POST',
+        headers,
+        signal: options.signal,
+      });
+      const body = await res.text();
+      latencies.push(clock.now() - t0);
+      if (res.status === 200) s.accepted += count;
+      else if (res.status === 429) {
+        s.rejected++;
+        const after = Number(res.headers.get('retry-after') ?? '1');
+        if (options.honorRetryAfter !== false)
+          pausedUntil = Math.max(pausedUntil, clock.now() + (Number.isFinite(after) ? after : 1) * 1000);
+      } else {
+        s.errors++;
+        if (errorSamples.length < 5) errorSamples.push(`${res.status} ${body.slice(0, 200)}`);
+      }
+    } catch (err) {
+      s.errors++;
+      if (errorSamples.length < 5) errorSamples.push((err as Error).message);
+    } finally {
+      s.inFlight--;
+    }
+  };
+
+  const progress = (): LoadProgress => {
+    const now = clock.now();
+    const period = Math.max(1, now - lastProgressAt);
+    const p: LoadProgress = {
+      elapsed_ms: now - started,
+      target_rate: targetRate(options.scenario, options.rate, now - started, options.durationMs),
+      requests: s.requests,
+      accepted: s.accepted,
+      rejected_429: s.rejected,
+      errors: s.errors,
+      behind: s.behind,
+      in_flight: s.inFlight,
+      rate: Math.round(((s.accepted - acceptedAtLastProgress) * 1000) / period),
+    };
+    lastProgressAt = now;
+    acceptedAtLastProgress = s.accepted;
+    return p;
+  };
+
+  const tickMs = 1000 / rps;
+  let nextProgress = started + 1000;
+  for (let tick = 0; ; tick++) {
+    const now = clock.now();
+    const elapsed = now - started;
+    if (elapsed >= options.durationMs || options.signal?.aborted) break;
+    carry += targetRate(options.scenario, options.rate, elapsed, options.durationMs) / rps;
+    const count = Math.floor(carry);
+    if (count > 0 && now >= pausedUntil) {
+      carry -= count;
+      if (s.inFlight >= maxInFlight) s.behind++;
+      else {
+        const p = send(Math.min(count, 10_000));
+        pending.add(p);
+        void p.finally(() => pending.delete(p));
+      }
+    } else if (now < pausedUntil) {
+      carry = 0; // Refused work is not saved up for later: that is the point of the 429.
+    }
+    if (now >= nextProgress) {
+      options.onProgress?.(progress());
+      nextProgress += 1000;
+    }
+    const wait = started + (tick + 1) * tickMs - clock.now();
+    if (wait > 0) await clock.sleep(wait);
+  }
+  await Promise.all(pending);
+  const final = progress();
+  latencies.sort((a, b) => a - b);
+  const pct = (q: number) =>
+    latencies.length === 0 ? 0 : latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))];
+  return {
+    ...final,
+    elapsed_ms: clock.now() - started,
+    rate: Math.round((s.accepted * 1000) / Math.max(1, clock.now() - started)),
+    scenario: options.scenario,
+    sent: s.sent,
+    latency_ms: { p50: pct(0.5), p95: pct(0.95), p99: pct(0.99), max: latencies.at(-1) ?? 0 },
+    error_samples: errorSamples,
+  };
+}

@@ -1,0 +1,295 @@
+import { existsSync } from 'node:fs';
+import { readFile, stat } from 'node:fs/promises';
+import { extname, join, normalize, resolve, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import { Admin } from '../client/admin.js';
+import { Cluster } from '../client/cluster.js';
+import { LagMonitor, type LagMonitorOptions } from '../monitor/monitor.js';
+import type { LagReport } from '../monitor/reports.js';
+import { ApiKey } from '../protocol/api-keys.js';
+import { createHttp, type HttpOptions, listen, urlOf } from './http.js';
+import type { RunningService } from './producer-service.js';
+import { BadRequest, intField, LabConfigError, objectBody, queryInt } from './validate.js';
+
+/**
+ * Lag monitor service (:8010): the seed lab's monitor API over a {@link LagMonitor}, plus what the
+ * dashboard needs: Server-Sent Events with a snapshot every collection, JSON for the cluster view, and
+ * the built dashboard (web/dist) served at `/` when it exists. When `sluice lab` runs it, `/lab`
+ * describes the lab and `POST /lab/scale` adds or removes consumer instances.
+ */
+
+export interface LabControl {
+  describe(): unknown;
+  scale(consumers: number): Promise<unknown>;
+}
+
+export interface MonitorServiceOptions extends LagMonitorOptions {
+  http: HttpOptions;
+  /** Directory of the built dashboard (default: web/dist of the installed package). */
+  webRoot?: string;
+  lab?: LabControl;
+  /** Most Server-Sent Events clients at once (default 50). */
+  maxEventClients?: number;
+}
+
+export interface RunningMonitor extends RunningService {
+  readonly monitor: LagMonitor;
+}
+
+export function defaultWebRoot(): string {
+  // dist/lab/monitor-service.js and src/lab/monitor-service.ts both sit two levels under the package root.
+  return resolve(fileURLToPath(new URL('../../web/dist', import.meta.url)));
+}
+
+const TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.mjs': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.json': 'application/json',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.ico': 'image/x-icon',
+  '.map': 'application/json',
+  '.woff2': 'font/woff2',
+  '.txt': 'text/plain; charset=utf-8',
+};
+
+function snapshot(monitor: LagMonitor, report: LagReport) {
+  return {
+    lag: report,
+    status: monitor.status(),
+    alerts: monitor.alerts(20),
+    recommendations: monitor.recommendations(),
+  };
+}
+
+export function monitorRoutes(
+  app: FastifyInstance,
+  monitor: LagMonitor,
+  cluster: Cluster,
+  options: Pick<MonitorServiceOptions, 'lab' | 'webRoot' | 'maxEventClients'>,
+): void {
+  const admin = new Admin({ cluster });
+
+  app.get('/health', async () => {
+    const r = monitor.lag();
+    return {
+      status: r.collection.errors.length > 0 ? 'degraded' : 'healthy',
+      service: 'lag-monitor',
+      cycles: r.collection.cycles,
+      last_collection: r.collection.cycles > 0 ? r.timestamp : null,
+      errors: r.collection.errors,
+    };
+  });
+  app.get('/lag', async () => monitor.lag());
+  app.get('/lag/history', async (req) => monitor.history(queryIntOpt(req.query, 'limit', 1, 100_000)));
+  app.get('/alerts', async (req) => monitor.alerts(queryIntOpt(req.query, 'limit', 1, 100_000)));
+  app.get('/status', async () => monitor.status());
+  app.get('/recommendations', async () => monitor.recommendations());
+  app.get('/metrics', async (_req, reply) => {
+    reply.header('content-type', monitor.metrics.registry.contentType);
+    return monitor.metrics.registry.metrics();
+  });
+
+  const clients = new Set<FastifyReply>();
+  const maxClients = options.maxEventClients ?? 50;
+  const unsubscribe = monitor.onReport((report) => {
+    if (clients.size === 0) return;
+    const frame = `event: snapshot\ndata: ${JSON.stringify(snapshot(monitor, report))}\n\n`;
+    for (const c of clients) {
+      // A client that cannot keep up is dropped, not buffered for: the dashboard reconnects.
+      if (c.raw.writableLength > 1024 * 1024) c.raw.destroy();
+      else c.raw.write(frame);
+    }
+  });
+  // Proxies close idle streams; a comment line every 15 s keeps them open between slow collections.
+  const keepAlive = monitor.config.clock.setInterval(() => {
+    for (const c of clients) c.raw.write(': keep-alive\n\n');
+  }, 15_000);
+  // preClose, not onClose: Fastify waits for open connections before onClose, and an event stream never ends by itself.
+  app.addHook('preClose', async () => {
+    unsubscribe();
+    keepAlive.cancel();
+    for (const c of clients) c.raw.end();
+  });
+  app.get('/events', (req, reply) => {
+    if (clients.size >= maxClients) {
+      reply
+        .code(503)
+        .header('retry-after', '5')
+        .send({ error: 'too_many_clients', message: `at most ${maxClients} event streams at once` });
+      return;
+    }
+    reply.hijack();
+    reply.raw.writeHead(200, {
+      'content-type': 'text/event-stream',
+      'cache-control': 'no-cache',
+      connection: 'keep-alive',
+      'x-accel-buffering': 'no',
+    });
+    reply.raw.write(
+      `retry: 2000\nevent: snapshot\ndata: ${JSON.stringify(snapshot(monitor, monitor.lag()))}\n\n`,
+    );
+    clients.add(reply);
+    req.raw.on('close', () => clients.delete(reply));
+  });
+
+  app.get('/cluster/topics', async () => {
+    const conn = await admin.cluster.anyConnection();
+    const meta = await conn.request(ApiKey.Metadata, {
+      topics: null,
+      allowAutoTopicCreation: false,
+      includeClusterAuthorizedOperations: false,
+      includeTopicAuthorizedOperations: false,
+    });
+    const topics = [];
+    for (const t of meta.topics) {
+      if (t.name === null || t.errorCode !== 0) continue;
+      const [earliest, latest] = await Promise.all([
+        admin.listOffsets(t.name, 'earliest'),
+        admin.listOffsets(t.name, 'latest'),
+      ]);
+      const partitions = latest.map((l) => {
+        const start = earliest.find((e) => e.partition === l.partition)?.offset ?? 0n;
+        return {
+          partition: l.partition,
+          leader: t.partitions.find((p) => p.partitionIndex === l.partition)?.leaderId ?? -1,
+          log_start_offset: Number(start),
+          log_end_offset: Number(l.offset),
+          messages: Number(l.offset - start),
+        };
+      });
+      topics.push({
+        name: t.name,
+        internal: t.isInternal ?? false,
+        partitions: partitions.length,
+        messages: partitions.reduce((s, p) => s + p.messages, 0),
+        partition_details: partitions,
+      });
+    }
+    topics.sort((a, b) => (a.name < b.name ? -1 : 1));
+    return { brokers: meta.brokers.map((b) => ({ node_id: b.nodeId, host: b.host, port: b.port })), topics };
+  });
+
+  app.get('/cluster/groups', async () => {
+    const report = monitor.lag();
+    const listed = await admin.listGroups();
+    const groups = [];
+    for (const g of listed) {
+      const d = await admin.describeGroup(g.groupId);
+      const r = report.groups.find((x) => x.group === g.groupId);
+      groups.push({
+        group: g.groupId,
+        state: d.state,
+        protocol: d.protocol,
+        members: d.members.map((m) => ({
+          member_id: m.memberId,
+          client_id: m.clientId,
+          host: m.clientHost,
+          partitions: report.partitions
+            .filter((p) => p.group === g.groupId && p.owner?.member_id === m.memberId)
+            .map((p) => ({ topic: p.topic, partition: p.partition })),
+        })),
+        total_lag: r?.total_lag ?? null,
+        status: r?.status ?? null,
+      });
+    }
+    return { groups };
+  });
+
+  if (options.lab) {
+    const lab = options.lab;
+    app.get('/lab', async () => lab.describe());
+    app.post('/lab/scale', async (req) => {
+      const body = objectBody(req.body, ['consumers'], '{"consumers": 3}');
+      const fromQuery = (req.query as Record<string, unknown>)?.consumers;
+      const consumers =
+        intField(body, 'consumers', { min: 1, max: 9 }) ??
+        (fromQuery !== undefined ? queryInt(req.query, 'consumers', { min: 1, max: 9 }) : undefined);
+      if (consumers === undefined)
+        throw new BadRequest('give the number of consumers: {"consumers": 3} or ?consumers=3');
+      return lab.scale(consumers);
+    });
+  }
+
+  const webRoot = options.webRoot ?? defaultWebRoot();
+  app.get('/*', async (req, reply) => serveStatic(webRoot, req.url, reply));
+}
+
+function queryIntOpt(query: unknown, name: string, min: number, max: number): number | undefined {
+  const q = (query ?? {}) as Record<string, unknown>;
+  return q[name] === undefined ? undefined : queryInt(query, name, { min, max });
+}
+
+async function serveStatic(root: string, url: string, reply: FastifyReply) {
+  const path = decodeURIComponent(url.split('?')[0]);
+  const index = join(root, 'index.html');
+  if (!existsSync(index)) {
+    if (path === '/' || path === '') {
+      return {
+        service: 'lag-monitor',
+        dashboard: 'not built: the dashboard is served here once web/dist exists',
+        endpoints: [
+          '/health',
+          '/lag',
+          '/lag/history',
+          '/alerts',
+          '/status',
+          '/recommendations',
+          '/metrics',
+          '/events',
+          '/cluster/topics',
+          '/cluster/groups',
+        ],
+      };
+    }
+    return reply.code(404).send({ error: 'not_found', message: `no route GET ${path} on the lag-monitor` });
+  }
+  const target = normalize(join(root, path === '/' ? 'index.html' : path));
+  if (target !== root && !target.startsWith(root + sep)) {
+    return reply.code(404).send({ error: 'not_found', message: 'outside the dashboard' });
+  }
+  let file = target;
+  const s = await stat(file).catch(() => null);
+  // Unknown paths fall back to the single-page app's index.html.
+  if (!s?.isFile()) file = index;
+  reply.header('content-type', TYPES[extname(file)] ?? 'application/octet-stream');
+  if (file !== index) reply.header('cache-control', 'public, max-age=3600');
+  return reply.send(await readFile(file));
+}
+
+export async function startMonitorService(options: MonitorServiceOptions): Promise<RunningMonitor> {
+  if (!options.cluster && !options.brokers?.length) {
+    throw new LabConfigError('monitor service: give brokers (e.g. ["127.0.0.1:9092"]) or a client cluster');
+  }
+  // One client for collection and the cluster view; the service owns it unless one was passed in.
+  const owned = options.cluster
+    ? null
+    : new Cluster({ brokers: options.brokers ?? [], clientId: 'sluice-lag-monitor', clock: options.clock });
+  const cluster = options.cluster ?? owned!;
+  const monitor = new LagMonitor({ ...options, brokers: undefined, cluster });
+  const app = createHttp('lag-monitor', options.http);
+  monitorRoutes(app, monitor, cluster, options);
+  try {
+    const address = await listen(app, options.http);
+    monitor.start();
+    return {
+      name: 'lag-monitor',
+      url: urlOf(address),
+      app,
+      monitor,
+      async close() {
+        await monitor.stop();
+        await app.close();
+        owned?.close();
+      },
+    };
+  } catch (err) {
+    await app.close().catch(() => {});
+    await monitor.stop().catch(() => {});
+    owned?.close();
+    throw err;
+  }
+}

@@ -1,0 +1,196 @@
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { Priority } from '../flow/admission.js';
+import { createHttp, type HttpOptions, listen, tooManyRequests, urlOf } from './http.js';
+import {
+  BATCH_SIZE_RANGE,
+  isBufferFull,
+  OrderProducer,
+  type OrderProducerOptions,
+  RATE_MS_RANGE,
+} from './producer.js';
+import { ensureTopic } from './setup.js';
+import {
+  BadRequest,
+  boolField,
+  intField,
+  numberField,
+  objectBody,
+  queryInt,
+  stringField,
+} from './validate.js';
+
+/**
+ * Producer service (:8000): the seed lab's API over an {@link OrderProducer}. Every route maps onto one
+ * method; validation happens here and refusals carry a reason.
+ */
+
+export const MAX_BATCH = 10_000;
+export const MAX_BURST = 100_000;
+
+export interface ProducerServiceOptions extends OrderProducerOptions {
+  http: HttpOptions;
+  /** Partitions to create the topic with when it does not exist yet (default 6, the lab's). */
+  partitions?: number;
+}
+
+export interface RunningService {
+  readonly name: string;
+  readonly url: string;
+  readonly app: FastifyInstance;
+  close(): Promise<void>;
+}
+
+export interface RunningProducer extends RunningService {
+  readonly producer: OrderProducer;
+}
+
+function priorityOf(query: unknown): Priority {
+  const p = ((query ?? {}) as Record<string, unknown>).priority;
+  if (p === undefined) return 'normal';
+  if (p === 'critical' || p === 'normal' || p === 'optional') return p;
+  throw new BadRequest(
+    `query parameter "priority" must be critical, normal or optional (got ${JSON.stringify(p)})`,
+  );
+}
+
+export function producerRoutes(app: FastifyInstance, producer: OrderProducer): void {
+  const refused = (reply: FastifyReply, priority: Priority): boolean => {
+    const r = producer.admit(priority);
+    if (!r) return false;
+    tooManyRequests(reply, r.decision.retryAfterMs, {
+      reason: r.decision.reason,
+      message: r.decision.message,
+      pressure: Math.round(r.decision.pressure * 1000) / 1000,
+    });
+    return true;
+  };
+  const failed = (reply: FastifyReply, err: unknown) => {
+    if (isBufferFull(err)) {
+      return reply
+        .code(503)
+        .header('retry-after', '1')
+        .send({
+          error: 'buffer_full',
+          message: `${(err as Error).message}; the broker is not keeping up, retry later`,
+        });
+    }
+    return reply.code(502).send({ error: 'produce_failed', message: (err as Error).message });
+  };
+
+  app.get('/health', async () => ({
+    status: 'healthy',
+    service: 'producer',
+    topic: producer.topic,
+    running: producer.running,
+  }));
+  app.get('/config', async () => producer.config());
+  app.get('/stats', async () => producer.stats());
+  app.get('/metrics', async (_req, reply) => {
+    reply.header('content-type', producer.metrics.contentType);
+    return producer.metrics.metrics();
+  });
+
+  app.post('/produce', async (req, reply) => {
+    const body = objectBody(req.body, ['customer', 'amount'], '{"customer": "cust-0042"}');
+    const customer = stringField(body, 'customer', 100);
+    const amount = numberField(body, 'amount', { min: 0, max: 1_000_000 });
+    const priority = priorityOf(req.query);
+    if (refused(reply, priority)) return reply;
+    try {
+      const set = { ...(customer !== undefined && { customer }), ...(amount !== undefined && { amount }) };
+      const r = await producer.produce(1, { returnOrders: true, set });
+      const order = r.orders?.[0];
+      return {
+        status: 'produced',
+        order,
+        partition: Number(Object.keys(r.partitions)[0] ?? -1),
+        offset: r.offset,
+      };
+    } catch (err) {
+      return failed(reply, err);
+    }
+  });
+
+  app.post('/produce/batch', async (req, reply) => {
+    objectBody(req.body, [], '{}');
+    const count = queryInt(req.query, 'count', { min: 1, max: MAX_BATCH }, 10);
+    const priority = priorityOf(req.query);
+    if (refused(reply, priority)) return reply;
+    try {
+      const r = await producer.produce(count);
+      return { status: 'produced', count, ...r };
+    } catch (err) {
+      return failed(reply, err);
+    }
+  });
+
+  app.post('/burst', async (req, reply) => {
+    const body = objectBody(req.body, ['count', 'delay_ms'], '{"count": 100, "delay_ms": 10}');
+    const count = intField(body, 'count', { min: 1, max: MAX_BURST }) ?? 100;
+    const delayMs = intField(body, 'delay_ms', { min: 0, max: 60_000 }) ?? 10;
+    const priority = priorityOf(req.query);
+    if (refused(reply, priority)) return reply;
+    try {
+      const r = await producer.burst(count, delayMs);
+      return { status: 'burst complete', count, delay_ms: delayMs, ...r };
+    } catch (err) {
+      return failed(reply, err);
+    }
+  });
+
+  app.post('/start', async (req) => {
+    objectBody(req.body, [], '{}');
+    return { status: 'started', ...producer.configure({ running: true }) };
+  });
+  app.post('/stop', async (req) => {
+    objectBody(req.body, [], '{}');
+    return {
+      status: 'stopped',
+      ...producer.configure({ running: false }),
+      produced: producer.stats().produced,
+    };
+  });
+  app.post('/config', async (req) => {
+    const body = objectBody(
+      req.body,
+      ['rate_ms', 'batch_size', 'running'],
+      '{"rate_ms": 100, "batch_size": 10, "running": true}',
+    );
+    const rateMs = intField(body, 'rate_ms', RATE_MS_RANGE);
+    const batchSize = intField(body, 'batch_size', BATCH_SIZE_RANGE);
+    const running = boolField(body, 'running');
+    const cfg = producer.configure({ rateMs, batchSize, running });
+    return {
+      status: 'configured',
+      ...cfg,
+      messages_per_second: Math.round((cfg.batch_size * 1000 * 100) / cfg.rate_ms) / 100,
+    };
+  });
+}
+
+export async function startProducerService(options: ProducerServiceOptions): Promise<RunningProducer> {
+  const producer = new OrderProducer(options);
+  const app = createHttp('producer', options.http);
+  producerRoutes(app, producer);
+  try {
+    if (options.brokers)
+      await ensureTopic(options.brokers, producer.topic, options.partitions ?? 6, options.clock);
+    await producer.connect();
+    const address = await listen(app, options.http);
+    return {
+      name: 'producer',
+      url: urlOf(address),
+      app,
+      producer,
+      async close() {
+        producer.stop();
+        await app.close();
+        await producer.close();
+      },
+    };
+  } catch (err) {
+    await app.close().catch(() => {});
+    await producer.close().catch(() => {});
+    throw err;
+  }
+}

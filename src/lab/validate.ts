@@ -1,0 +1,117 @@
+/**
+ * Validation at the HTTP edge of the lab services. Every refusal is a {@link BadRequest} whose message
+ * says which field was wrong, what came in and what is accepted, so `curl` users see the fix in the 400.
+ */
+
+export class BadRequest extends Error {
+  override readonly name = 'BadRequest';
+  readonly statusCode = 400;
+}
+
+export class LabConfigError extends Error {
+  override readonly name = 'LabConfigError';
+}
+
+export interface IntRange {
+  min: number;
+  max: number;
+}
+
+const show = (v: unknown): string => (v === undefined ? 'nothing' : JSON.stringify(v));
+
+/** A JSON body that must be an object (a missing body counts as `{}`), with only the known fields. */
+export function objectBody(
+  body: unknown,
+  known: readonly string[],
+  example: string,
+): Record<string, unknown> {
+  if (body === undefined || body === null || body === '') return {};
+  if (typeof body !== 'object' || Array.isArray(body)) {
+    throw new BadRequest(`the body must be a JSON object such as ${example} (got ${show(body)})`);
+  }
+  const obj = body as Record<string, unknown>;
+  for (const key of Object.keys(obj)) {
+    if (!known.includes(key)) {
+      throw new BadRequest(`unknown field "${key}"; accepted fields: ${known.join(', ')} (e.g. ${example})`);
+    }
+  }
+  return obj;
+}
+
+/** An integer field of a JSON body, in range; undefined when absent. */
+export function intField(obj: Record<string, unknown>, name: string, range: IntRange): number | undefined {
+  const v = obj[name];
+  if (v === undefined) return undefined;
+  if (typeof v !== 'number' || !Number.isInteger(v)) {
+    throw new BadRequest(
+      `"${name}" must be a whole number from ${range.min} to ${range.max} (got ${show(v)})`,
+    );
+  }
+  if (v < range.min || v > range.max) {
+    throw new BadRequest(`"${name}" must be from ${range.min} to ${range.max} (got ${v})`);
+  }
+  return v;
+}
+
+export function boolField(obj: Record<string, unknown>, name: string): boolean | undefined {
+  const v = obj[name];
+  if (v === undefined) return undefined;
+  if (typeof v !== 'boolean') throw new BadRequest(`"${name}" must be true or false (got ${show(v)})`);
+  return v;
+}
+
+export function stringField(
+  obj: Record<string, unknown>,
+  name: string,
+  maxLength: number,
+): string | undefined {
+  const v = obj[name];
+  if (v === undefined) return undefined;
+  if (typeof v !== 'string' || v.length === 0 || v.length > maxLength) {
+    throw new BadRequest(
+      `"${name}" must be a non-empty string of at most ${maxLength} characters (got ${show(v)})`,
+    );
+  }
+  return v;
+}
+
+export function numberField(obj: Record<string, unknown>, name: string, range: IntRange): number | undefined {
+  const v = obj[name];
+  if (v === undefined) return undefined;
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < range.min || v > range.max) {
+    throw new BadRequest(`"${name}" must be a number from ${range.min} to ${range.max} (got ${show(v)})`);
+  }
+  return v;
+}
+
+/** An integer query parameter (`?count=10`), in range; the default when absent. */
+export function queryInt(query: unknown, name: string, range: IntRange, fallback?: number): number {
+  const q = (query ?? {}) as Record<string, unknown>;
+  const raw = q[name];
+  if (raw === undefined || raw === '') {
+    if (fallback === undefined)
+      throw new BadRequest(`query parameter "${name}" is required, e.g. ?${name}=${range.min}`);
+    return fallback;
+  }
+  if (Array.isArray(raw)) throw new BadRequest(`query parameter "${name}" was given more than once`);
+  if (typeof raw !== 'string' || !/^-?\d+$/.test(raw)) {
+    throw new BadRequest(
+      `query parameter "${name}" must be a whole number from ${range.min} to ${range.max} (got ${show(raw)})`,
+    );
+  }
+  const n = Number(raw);
+  if (n < range.min || n > range.max) {
+    throw new BadRequest(`query parameter "${name}" must be from ${range.min} to ${range.max} (got ${n})`);
+  }
+  return n;
+}
+
+/** Options checks for the services' config objects (start-up errors, not HTTP ones). */
+export function configInt(name: string, v: unknown, range: IntRange): number {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < range.min || v > range.max) {
+    throw new LabConfigError(
+      `${name} must be a whole number from ${range.min} to ${range.max} (got ${show(v)})`,
+    );
+  }
+  return v;
+}
