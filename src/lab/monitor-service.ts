@@ -9,6 +9,7 @@ import { LagMonitor, type LagMonitorOptions } from '../monitor/monitor.js';
 import type { LagReport } from '../monitor/reports.js';
 import { ApiKey } from '../protocol/api-keys.js';
 import { createHttp, type HttpOptions, listen, urlOf } from './http.js';
+import { dashboardRoutes } from './monitor-dashboard-routes.js';
 import type { RunningService } from './producer-service.js';
 import { BadRequest, intField, LabConfigError, objectBody, queryInt } from './validate.js';
 
@@ -212,6 +213,8 @@ export function monitorRoutes(
       return lab.scale(consumers);
     });
   }
+
+  dashboardRoutes(app, { lab: options.lab, cluster });
 
   const webRoot = options.webRoot ?? defaultWebRoot();
   app.get('/*', async (req, reply) => serveStatic(webRoot, req.url, reply));
