@@ -56,3 +56,14 @@ export async function launch(viewport = { width: 1366, height: 900 }): Promise<B
     throw err;
   }
 }
+
+/** What the dashboard exposes for tests (web/src/main.ts): its data, so tests read numbers, not pixels. */
+declare global {
+  interface Window {
+    __sluice: {
+      connected: boolean;
+      store: { snapshots: number };
+      series(): { t: number[]; total: number[]; production: number[]; consumption: number[] };
+    };
+  }
+}
