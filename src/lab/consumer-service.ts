@@ -2,12 +2,15 @@ import type { FastifyInstance } from 'fastify';
 import { OrderConsumer, type OrderConsumerOptions, PROCESSING_TIME_RANGE } from './consumer.js';
 import { createHttp, type HttpOptions, listen, urlOf } from './http.js';
 import type { RunningService } from './producer-service.js';
+import { commitStartOffsets, ensureTopic } from './setup.js';
 import { boolField, intField, objectBody, queryInt } from './validate.js';
 
 /** Consumer service (:8001, more on :8002, :8003 in the same group): the seed lab's API over an {@link OrderConsumer}. */
 
 export interface ConsumerServiceOptions extends OrderConsumerOptions {
   http: HttpOptions;
+  /** Partitions to create the topic with when it does not exist yet (default 6, the lab's). */
+  partitions?: number;
 }
 
 export interface RunningConsumer extends RunningService {
@@ -73,6 +76,10 @@ export async function startConsumerService(options: ConsumerServiceOptions): Pro
   try {
     // Listen first: a port already taken fails before the instance joins (and rebalances) the group.
     const address = await listen(app, options.http);
+    if (options.brokers) {
+      await ensureTopic(options.brokers, consumer.topic, options.partitions ?? 6, options.clock);
+      await commitStartOffsets(options.brokers, consumer.topic, consumer.groupId, options.clock);
+    }
     await consumer.start();
     return {
       name: consumer.instance,

@@ -9,4 +9,5 @@ export * from './monitor-service.js';
 export * from './orders.js';
 export * from './producer.js';
 export * from './producer-service.js';
+export * from './setup.js';
 export * from './validate.js';

@@ -1,15 +1,13 @@
 import pino from 'pino';
 import { Broker } from '../broker/broker.js';
-import { Admin } from '../client/admin.js';
-import { ConsumerClient } from '../client/consumer-client.js';
-import { KafkaBrokerError } from '../client/errors.js';
 import { type Clock, realClock } from '../flow/clock.js';
 import type { LagReport } from '../monitor/reports.js';
 import type { LabSinkKind } from './consumer.js';
 import { type RunningConsumer, startConsumerService } from './consumer-service.js';
-import type { HttpOptions } from './http.js';
+import { checkBind, type HttpOptions } from './http.js';
 import { type RunningMonitor, startMonitorService } from './monitor-service.js';
 import { type RunningProducer, startProducerService } from './producer-service.js';
+import { commitStartOffsets, ensureTopic } from './setup.js';
 import { configInt, LabConfigError } from './validate.js';
 
 /**
@@ -83,12 +81,15 @@ export class Lab {
       );
     }
     const host = options.host ?? '127.0.0.1';
+    // Refuse a non-loopback bind without a token before anything starts listening.
+    checkBind('lab', { host, port: 0, token: options.token });
     let broker: Broker | null = null;
     let brokers = options.brokers ?? [];
     if (brokers.length === 0) {
       broker = new Broker(
         {
-          host,
+          // The Kafka port has no authentication: it stays on loopback whatever --host says for HTTP.
+          host: '127.0.0.1',
           port: ports.broker,
           // memory durability keeps the logs in RAM and never touches the data directory.
           dataDir: options.dataDir ?? './.sluice',
@@ -115,8 +116,8 @@ export class Lab {
       broker,
     );
     try {
-      await lab.ensureTopic();
-      await lab.ensureGroupOffsets();
+      await ensureTopic(brokers, topic, partitions, clock);
+      await commitStartOffsets(brokers, topic, groupId, clock);
       lab.monitor = await startMonitorService({
         brokers,
         clock,
@@ -129,6 +130,7 @@ export class Lab {
       lab.producer = await startProducerService({
         brokers,
         topic,
+        partitions,
         clock,
         http: lab.http(ports.producer),
         admission: options.admission
@@ -183,6 +185,7 @@ export class Lab {
             brokers: this.brokers,
             topic: this.options.topic,
             groupId: this.options.groupId,
+            partitions: this.options.partitions,
             instance: `consumer-${i}`,
             processingTimeMs: this.options.processingTimeMs,
             sink: this.options.sink,
@@ -214,53 +217,6 @@ export class Lab {
     if (this.monitor) await attempt(() => this.monitor!.close());
     if (this.broker) await attempt(() => this.broker!.stop());
     if (errors.length > 0) throw errors[0];
-  }
-
-  /**
-   * A group that never committed has no lag to report (Kafka shows "-"), yet the lab's exercise 1
-   * expects lag to count from the first order. While the group is still empty, commit the log start
-   * of every partition that has no offset yet, so the monitor counts lag from there.
-   */
-  private async ensureGroupOffsets(): Promise<void> {
-    const { topic, groupId } = this.options;
-    const admin = new Admin({
-      brokers: this.brokers,
-      clientId: 'sluice-lab-admin',
-      clock: this.options.clock,
-    });
-    const client = new ConsumerClient({ cluster: admin.cluster, groupId });
-    try {
-      const committed = await admin.fetchOffsets(groupId, [
-        { topic, partitions: [...Array(this.options.partitions).keys()] },
-      ]);
-      const missing = new Set(committed.filter((c) => c.offset < 0n).map((c) => c.partition));
-      if (committed.length === 0) for (let p = 0; p < this.options.partitions; p++) missing.add(p);
-      if (missing.size === 0) return;
-      const starts = await admin.listOffsets(topic, 'earliest', [...missing]);
-      await client.commit(starts.map((s) => ({ topic, partition: s.partition, offset: s.offset })));
-    } catch (err) {
-      // A group with live members refuses simple commits; its members' own commits will do.
-      if (!(err instanceof KafkaBrokerError)) throw err;
-    } finally {
-      client.close();
-      admin.close();
-    }
-  }
-
-  private async ensureTopic(): Promise<void> {
-    const admin = new Admin({
-      brokers: this.brokers,
-      clientId: 'sluice-lab-admin',
-      clock: this.options.clock,
-    });
-    try {
-      await admin.createTopics([{ topic: this.options.topic, numPartitions: this.options.partitions }]);
-    } catch (err) {
-      // 36 TOPIC_ALREADY_EXISTS: a restarted lab on the same data directory, or a prepared cluster.
-      if (!(err instanceof KafkaBrokerError && err.code === 36)) throw err;
-    } finally {
-      admin.close();
-    }
   }
 }
 

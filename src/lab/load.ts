@@ -22,6 +22,11 @@ export interface LoadOptions {
   /** Requests in flight at most; a tick finding them all busy is counted as behind (default 16). */
   maxInFlight?: number;
   token?: string;
+  /**
+   * Wait for Retry-After after a 429 (default true, what a well-behaved client does). `false` plays the
+   * client that keeps pushing, as an overload soak wants: the edge must keep refusing it cheaply.
+   */
+  honorRetryAfter?: boolean;
   /** Called about once a second with the running totals. */
   onProgress?: (p: LoadProgress) => void;
   clock?: Clock;
@@ -97,7 +102,8 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
       else if (res.status === 429) {
         s.rejected++;
         const after = Number(res.headers.get('retry-after') ?? '1');
-        pausedUntil = Math.max(pausedUntil, clock.now() + (Number.isFinite(after) ? after : 1) * 1000);
+        if (options.honorRetryAfter !== false)
+          pausedUntil = Math.max(pausedUntil, clock.now() + (Number.isFinite(after) ? after : 1) * 1000);
       } else {
         s.errors++;
         if (errorSamples.length < 5) errorSamples.push(`${res.status} ${body.slice(0, 200)}`);

@@ -105,13 +105,13 @@ export function monitorRoutes(
       else c.raw.write(frame);
     }
   });
-  const keepAlive = setInterval(() => {
+  // Proxies close idle streams; a comment line every 15 s keeps them open between slow collections.
+  const keepAlive = monitor.config.clock.setInterval(() => {
     for (const c of clients) c.raw.write(': keep-alive\n\n');
   }, 15_000);
-  keepAlive.unref();
   app.addHook('onClose', async () => {
     unsubscribe();
-    clearInterval(keepAlive);
+    keepAlive.cancel();
     for (const c of clients) c.raw.end();
   });
   app.get('/events', (req, reply) => {

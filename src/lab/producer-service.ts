@@ -8,7 +8,16 @@ import {
   type OrderProducerOptions,
   RATE_MS_RANGE,
 } from './producer.js';
-import { BadRequest, boolField, intField, objectBody, queryInt, stringField } from './validate.js';
+import { ensureTopic } from './setup.js';
+import {
+  BadRequest,
+  boolField,
+  intField,
+  numberField,
+  objectBody,
+  queryInt,
+  stringField,
+} from './validate.js';
 
 /**
  * Producer service (:8000): the seed lab's API over an {@link OrderProducer}. Every route maps onto one
@@ -20,6 +29,8 @@ export const MAX_BURST = 100_000;
 
 export interface ProducerServiceOptions extends OrderProducerOptions {
   http: HttpOptions;
+  /** Partitions to create the topic with when it does not exist yet (default 6, the lab's). */
+  partitions?: number;
 }
 
 export interface RunningService {
@@ -81,14 +92,14 @@ export function producerRoutes(app: FastifyInstance, producer: OrderProducer): v
 
   app.post('/produce', async (req, reply) => {
     const body = objectBody(req.body, ['customer', 'amount'], '{"customer": "cust-0042"}');
-    stringField(body, 'customer', 100);
-    intField(body, 'amount', { min: 0, max: 1_000_000 });
+    const customer = stringField(body, 'customer', 100);
+    const amount = numberField(body, 'amount', { min: 0, max: 1_000_000 });
     const priority = priorityOf(req.query);
     if (refused(reply, priority)) return reply;
     try {
-      const r = await producer.produce(1, { returnOrders: true });
+      const set = { ...(customer !== undefined && { customer }), ...(amount !== undefined && { amount }) };
+      const r = await producer.produce(1, { returnOrders: true, set });
       const order = r.orders?.[0];
-      if (order && body.customer !== undefined) order.customer = body.customer as string;
       return {
         status: 'produced',
         order,
@@ -162,6 +173,8 @@ export async function startProducerService(options: ProducerServiceOptions): Pro
   const app = createHttp('producer', options.http);
   producerRoutes(app, producer);
   try {
+    if (options.brokers)
+      await ensureTopic(options.brokers, producer.topic, options.partitions ?? 6, options.clock);
     await producer.connect();
     const address = await listen(app, options.http);
     return {

@@ -239,11 +239,14 @@ export class OrderProducer {
   }
 
   /** Produces `count` orders and resolves once the broker acknowledged every one. */
-  async produce(count: number, options: { returnOrders?: boolean } = {}): Promise<ProduceResult> {
+  async produce(
+    count: number,
+    options: { returnOrders?: boolean; set?: Partial<Pick<Order, 'customer' | 'amount'>> } = {},
+  ): Promise<ProduceResult> {
     const orders: Order[] = [];
     const deliveries = [];
     for (let i = 0; i < count; i++) {
-      const order = this.orders.next();
+      const order = { ...this.orders.next(), ...options.set };
       if (options.returnOrders) orders.push(order);
       deliveries.push(this.send(order));
     }

@@ -82,7 +82,12 @@ describe('producer input validation', () => {
       { json: { customer: 42 } },
       /"customer" must be a non-empty string/,
     );
-    await expect400('POST', `${P}/produce`, { json: { amount: -5 } }, /"amount" must be from 0/);
+    await expect400(
+      'POST',
+      `${P}/produce`,
+      { json: { amount: -5 } },
+      /"amount" must be a number from 0 to 1000000/,
+    );
     await expect400('POST', `${P}/start`, { json: { now: true } }, /unknown field "now"/);
     // Nothing above changed the producer.
     expect((await get(`${P}/config`)).body).toMatchObject({ rate_ms: 1000, batch_size: 1, running: false });
@@ -94,6 +99,12 @@ describe('producer input validation', () => {
     expect(one.body.order).toMatchObject({ id: expect.stringMatching(/^ord-/), currency: 'EUR' });
     expect(typeof one.body.order.amount).toBe('number');
     expect(Date.parse(one.body.order.created_at)).not.toBeNaN();
+    const chosen = await http('POST', `${P}/produce`, {
+      json: { customer: 'cust-0042', amount: 12.5 },
+      headers: auth,
+    });
+    expect(chosen.body.order).toMatchObject({ customer: 'cust-0042', amount: 12.5 });
+    expect(chosen.body.partition).toBeGreaterThanOrEqual(0);
     const form = await http('POST', `${P}/burst`, {
       raw: '{"count": 3, "delay_ms": 0}',
       headers: { ...auth, 'content-type': 'application/x-www-form-urlencoded' },
@@ -106,7 +117,7 @@ describe('producer input validation', () => {
     expect(cfg.body).toMatchObject({ rate_ms: 50, batch_size: 2, running: false, messages_per_second: 40 });
     expect((await get(`${P}/health`)).body).toMatchObject({ status: 'healthy', service: 'producer' });
     const metrics = (await get<string>(`${P}/metrics`)).body;
-    expect(metrics).toMatch(/^kafka_messages_produced_total 4$/m);
+    expect(metrics).toMatch(/^kafka_messages_produced_total 5$/m);
   });
 });
 
@@ -254,4 +265,21 @@ describe('admission control at the edge', () => {
       await gated.stop();
     }
   }, 60_000);
+});
+
+describe('lab start-up checks', () => {
+  it('refuses a non-loopback --host without a token before starting anything', async () => {
+    await expect(Lab.start({ memory: true, host: '0.0.0.0', ports: { broker: 0 } })).rejects.toThrow(
+      /--token/,
+    );
+  });
+
+  it('refuses bad options with the field named', async () => {
+    await expect(Lab.start({ memory: true, consumers: 0 })).rejects.toThrow(
+      /consumers must be a whole number from 1 to 9/,
+    );
+    await expect(Lab.start({ brokers: ['127.0.0.1:9'], memory: true })).rejects.toThrow(
+      /--memory and --data-dir are for the embedded broker/,
+    );
+  });
 });
