@@ -43,12 +43,17 @@ function bundle(): { file: string; raw: number; gzip: number; brotli: number }[]
 
 type Metrics = Record<string, number>;
 
-async function metrics(page: Page): Promise<Metrics> {
+/** Performance counters of one CDP session (they count from Performance.enable on that session). */
+async function counters(page: Page): Promise<{ read(): Promise<Metrics>; close(): Promise<void> }> {
   const cdp = await page.context().newCDPSession(page);
-  await cdp.send('Performance.enable');
-  const r = (await cdp.send('Performance.getMetrics')) as { metrics: { name: string; value: number }[] };
-  await cdp.detach();
-  return Object.fromEntries(r.metrics.map((m) => [m.name, m.value]));
+  await cdp.send('Performance.enable', { timeDomain: 'threadTicks' });
+  return {
+    async read() {
+      const r = (await cdp.send('Performance.getMetrics')) as { metrics: { name: string; value: number }[] };
+      return Object.fromEntries(r.metrics.map((m) => [m.name, m.value]));
+    },
+    close: () => cdp.detach(),
+  };
 }
 
 interface Cost {
@@ -61,15 +66,22 @@ interface Cost {
   snapshots: number;
 }
 
+const t0 = Date.now();
+const progress = (what: string) =>
+  process.stderr.write(`[${((Date.now() - t0) / 1000).toFixed(1)} s] ${what}\n`);
+
 async function measure(label: string, page: Page, url: string): Promise<Cost> {
+  progress(`measuring: ${label}`);
   await page.goto(url);
   if (url.startsWith('http'))
     await page.waitForFunction(() => window.__sluice?.store.snapshots > 1, undefined, { timeout: 20_000 });
   await page.waitForTimeout(5_000);
   const snaps0 = url.startsWith('http') ? await page.evaluate(() => window.__sluice.store.snapshots) : 0;
-  const a = await metrics(page);
+  const perf = await counters(page);
+  const a = await perf.read();
   await page.waitForTimeout(SECONDS * 1000);
-  const b = await metrics(page);
+  const b = await perf.read();
+  await perf.close();
   const snaps1 = url.startsWith('http') ? await page.evaluate(() => window.__sluice.store.snapshots) : 0;
   const per = (k: string) => ((b[k] - a[k]) * 1000) / SECONDS;
   return {
@@ -92,6 +104,7 @@ async function withLab(intervalMs: number, fn: (url: string) => Promise<void>): 
     processingTimeMs: 20,
     monitorIntervalMs: intervalMs,
   });
+  progress('lab started');
   try {
     // 200 orders/s against 3 x 50/s: lag grows, every chart moves.
     await fetch(`${lab.urls.producer}/config`, {
@@ -101,6 +114,7 @@ async function withLab(intervalMs: number, fn: (url: string) => Promise<void>): 
     });
     await fn(`${lab.urls.monitor}/`);
   } finally {
+    progress('stopping the lab');
     await lab.stop();
   }
 }

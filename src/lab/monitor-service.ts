@@ -109,7 +109,8 @@ export function monitorRoutes(
   const keepAlive = monitor.config.clock.setInterval(() => {
     for (const c of clients) c.raw.write(': keep-alive\n\n');
   }, 15_000);
-  app.addHook('onClose', async () => {
+  // preClose, not onClose: Fastify waits for open connections before onClose, and an event stream never ends by itself.
+  app.addHook('preClose', async () => {
     unsubscribe();
     keepAlive.cancel();
     for (const c of clients) c.raw.end();

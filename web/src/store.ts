@@ -53,7 +53,7 @@ export class Store {
       production: r.production_rate,
       consumption: r.consumption_rate,
       rateOfChange: r.rate_of_change,
-      timeToDrain: r.time_to_drain_seconds,
+      timeToDrain: r.total_lag > 0 ? r.time_to_drain_seconds : null,
       lagSeconds: r.max_lag_seconds,
     });
   }
