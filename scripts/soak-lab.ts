@@ -81,6 +81,7 @@ function rssMb(p: Proc): number | null {
   }
 }
 
+// biome-ignore lint/suspicious/noExplicitAny: JSON from the services, read field by field below
 async function json(url: string, init?: RequestInit): Promise<any> {
   const r = await fetch(url, init);
   return r.json();

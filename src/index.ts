@@ -2,6 +2,7 @@
 
 export * from './broker/index.js';
 export * from './client/index.js';
+export * as consumer from './consumer/index.js';
 export * from './engine/index.js';
 export * from './flow/index.js';
 export * from './monitor/index.js';

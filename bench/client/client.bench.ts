@@ -43,7 +43,10 @@ interface Cell {
 
 const SIZES = [100, 1024];
 const BATCHES = [1, 100];
-const totalFor = (batch: number, size: number) => (batch === 1 ? 2000 : size === 100 ? 60_000 : 30_000);
+const totalFor = (batch: number, size: number) => (batch === 1 ? 3000 : size === 100 ? 60_000 : 30_000);
+const consumeTotalFor = (batch: number, size: number) =>
+  batch === 1 ? (size === 100 ? 60_000 : 40_000) : size === 100 ? 200_000 : 100_000;
+const ROUNDS = 4; // round 0 warms up; the cell is the best of the other three
 
 let topicSeq = 0;
 const cluster = new Cluster({ brokers: [bootstrap], clientId: 'bench-admin' });
@@ -231,7 +234,7 @@ try {
     for (const batch of BATCHES) {
       const total = totalFor(batch, size);
       const c: Cell = { sluice: 0, kafkajs: 0, platformatic: 0 };
-      for (let round = 0; round < 3; round++) {
+      for (let round = 0; round < ROUNDS; round++) {
         // Round 0 is the warm-up: same shape, a tenth of the records, not counted.
         const n = round === 0 ? Math.max(batch * 10, total / 10) : total;
         const s = await produceSluice(await freshTopic(), size, batch, n);
@@ -250,11 +253,11 @@ try {
   }
   for (const size of SIZES) {
     for (const batch of BATCHES) {
-      const total = batch === 1 ? 20_000 : totalFor(batch, size) * 2;
+      const total = consumeTotalFor(batch, size);
       const topic = await freshTopic();
       await fill(topic, size, batch, total);
       const c: Cell = { sluice: 0, kafkajs: 0, platformatic: 0 };
-      for (let round = 0; round < 3; round++) {
+      for (let round = 0; round < ROUNDS; round++) {
         // Every client reads the same topic from the start; round 0 warms up and is not counted.
         const s = await consumeSluice(topic, total);
         const k = await consumeKafkajs(topic, total);

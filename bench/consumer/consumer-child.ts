@@ -19,12 +19,13 @@ const sinkRate = Number(rateArg);
 const sink = new SimulatedSink({ processingTimeMs: 0, maxRatePerSec: sinkRate > 0 ? sinkRate : undefined });
 const started = Date.now();
 let held = () => 0;
+let peak = () => 0;
 let consumed = () => sink.counts.succeeded;
 
 function report(extra: Record<string, unknown> = {}) {
   const m = process.memoryUsage();
   process.stdout.write(
-    `${JSON.stringify({ t: (Date.now() - started) / 1000, rss: m.rss, heap: m.heapUsed, held: held(), consumed: consumed(), ...extra })}\n`,
+    `${JSON.stringify({ t: (Date.now() - started) / 1000, rss: m.rss, heap: m.heapUsed, held: held(), peak: peak(), consumed: consumed(), ...extra })}\n`,
   );
 }
 setInterval(report, 1000);
@@ -36,7 +37,9 @@ if (mode === 'naive') {
   client.assign(meta.partitions.map((p) => ({ topic, partition: p.partition })));
   const queue: FetchedRecord[] = [];
   let head = 0;
+  let most = 0;
   held = () => queue.length - head;
+  peak = () => (most = Math.max(most, held()));
   const controller = new AbortController();
   // processAsync: returns at once; 50 workers drain the queue at the sink's pace.
   const processAsync = (records: FetchedRecord[]) => {
@@ -81,6 +84,7 @@ if (mode === 'naive') {
     deadLetter: false,
   });
   held = () => runtime.stats().inFlightRecords;
+  peak = () => runtime.stats().peakInFlightRecords;
   consumed = () => runtime.stats().consumed;
   await runtime.start();
   process.on('SIGTERM', async () => {

@@ -26,16 +26,20 @@ const payload = (i: number) =>
 const started = Date.now();
 let sent = 0;
 let inFlight: Promise<unknown>[] = [];
+// At most 20 sends of at most 1000 records outstanding (~5 MB), well inside the producer's buffer.
 while (sent < count) {
   const due =
-    rate > 0 ? Math.min(count, Math.floor(((Date.now() - started) / 1000) * rate) + rate / 100) : sent + 2000;
-  const batch = [];
-  for (; sent < Math.min(count, due); sent++)
-    batch.push({ topic, key: `c-${sent % 997}`, value: payload(sent) });
-  if (batch.length) inFlight.push(producer.send(batch));
-  if (inFlight.length >= 50) {
-    await Promise.all(inFlight);
-    inFlight = [];
+    rate > 0 ? Math.min(count, Math.floor(((Date.now() - started) / 1000) * rate) + rate / 100) : count;
+  while (sent < due) {
+    const batch = [];
+    for (const end = Math.min(due, sent + 1000); sent < end; sent++) {
+      batch.push({ topic, key: `c-${sent % 997}`, value: payload(sent) });
+    }
+    inFlight.push(producer.send(batch));
+    if (inFlight.length >= 20) {
+      await Promise.all(inFlight);
+      inFlight = [];
+    }
   }
   if (rate > 0) await new Promise((r) => setTimeout(r, 10));
 }

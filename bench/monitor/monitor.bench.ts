@@ -202,6 +202,15 @@ try {
     `| cycle, warm (ms, median of 5) | ${fmt(warm(exact))} | ${fmt(warm(interpolated))} | ${fmt(burrowLine?.sweepMs ?? Number.NaN)} (HTTP sweep of all groups) | ${ratio(burrowLine?.sweepMs ?? Number.NaN, warm(exact))} |`,
   );
   console.log(
+    `| of which reading the cluster (ms) | ${fmt(median(exact.observeMs.slice(1)))} | ${fmt(median(interpolated.observeMs.slice(1)))} | | |`,
+  );
+  console.log(
+    `| of which evaluation (ms) | ${fmt(median(exact.evaluateMs.slice(1)))} | ${fmt(median(interpolated.evaluateMs.slice(1)))} | | |`,
+  );
+  console.log(
+    `| one /metrics scrape (ms, 30,000 series) | ${fmt(exact.scrapeMs)} | ${fmt(interpolated.scrapeMs)} | | |`,
+  );
+  console.log(
     `| RSS (MB) | ${fmt(exact.rssMb)} | ${fmt(interpolated.rssMb)} | ${fmt(burrowLine?.rss ?? Number.NaN)} | ${ratio(burrowLine?.rss ?? Number.NaN, exact.rssMb)} |`,
   );
   console.log(

@@ -18,8 +18,10 @@ import { type BrokerCore, HandlerRegistry, type RequestContext } from './handler
 import { coreHandlers } from './handlers/index.js';
 import { openLogStore, type RecoverySummary } from './log-store.js';
 import { BrokerMetrics } from './metrics.js';
+import { ProducerStates } from './producer-state.js';
 import { ProduceQuotas } from './quotas.js';
 import { KafkaServer } from './server.js';
+import type { LogManager } from './storage/index.js';
 import type { TopicStore } from './topic-store.js';
 import { TopicStoreError } from './topic-store.js';
 
@@ -40,9 +42,11 @@ export class Broker implements BrokerCore {
   readonly metrics = new BrokerMetrics();
   readonly registry = new HandlerRegistry();
   readonly quotas: ProduceQuotas | undefined;
+  readonly producers: ProducerStates;
   readonly clock: Clock;
   readonly log: Logger;
   private topicStore: TopicStore | undefined;
+  private manager: LogManager | undefined;
   private server: KafkaServer | undefined;
   private readonly internalTopics = new Set<string>();
   private readonly creating = new Map<string, Promise<boolean>>();
@@ -56,20 +60,23 @@ export class Broker implements BrokerCore {
       deps.logger ??
       pino({ name: 'sluice-broker', level: process.env.SLUICE_LOG_LEVEL ?? 'info' }, pino.destination(2));
     this.quotas = this.config.quotas ? new ProduceQuotas(this.config.quotas, this.clock) : undefined;
+    this.producers = new ProducerStates(this.clock);
     for (const h of coreHandlers) this.registry.register(h);
   }
 
   /** Opens the logs and listens. Resolves with the bound address (the real port when started on 0). */
   async start(): Promise<{ host: string; port: number }> {
     if (this.server) throw new Error('broker already started');
-    const { store, recovery } = await openLogStore(this.config, this.log);
+    const { store, manager, recovery } = await openLogStore(this.config, this.log);
     this.topicStore = store;
+    this.manager = manager;
     this.recoverySummary = recovery;
     try {
       this.groupCoordinator = await startBrokerGroups(this, store, this.config.groups);
     } catch (err) {
       await store.close();
       this.topicStore = undefined;
+      this.manager = undefined;
       throw err;
     }
     const server = new KafkaServer(
@@ -88,8 +95,11 @@ export class Broker implements BrokerCore {
     try {
       await server.listen();
     } catch (err) {
+      this.groupCoordinator?.close();
+      this.groupCoordinator = undefined;
       await store.close();
       this.topicStore = undefined;
+      this.manager = undefined;
       throw err;
     }
     this.server = server;
@@ -109,6 +119,7 @@ export class Broker implements BrokerCore {
     this.groupCoordinator = undefined;
     const store = this.topicStore;
     this.topicStore = undefined;
+    this.manager = undefined;
     if (store) await store.close();
   }
 
@@ -126,6 +137,12 @@ export class Broker implements BrokerCore {
   get groups(): GroupCoordinator {
     if (!this.groupCoordinator) throw new Error('broker is not running; call start() first');
     return this.groupCoordinator;
+  }
+
+  /** Storage itself (partition logs, retention, stats), for callers that need more than the handlers' view. */
+  get logManager(): LogManager {
+    if (!this.manager) throw new Error('broker is not running; call start() first');
+    return this.manager;
   }
 
   /** What storage found and repaired when it opened the logs. */

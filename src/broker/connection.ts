@@ -32,6 +32,9 @@ export interface ConnectionLimits {
   idleMs: number;
 }
 
+/** How long a drained connection waits for the client to close its side before it is destroyed. */
+const SHUTDOWN_LINGER_MS = 1_000;
+
 interface Slot {
   done: boolean;
   outcome?: DispatchOutcome;
@@ -122,6 +125,7 @@ export class Connection implements ConnectionInfo {
 
   private onData(chunk: Buffer): void {
     this.metrics.bytesIn.inc(chunk.length);
+    if (this.closed) return; // shutting down: input after the drain is discarded
     this.lastActivity = this.clock.now();
     this.reader.push(chunk);
     this.pump();
@@ -222,7 +226,13 @@ export class Connection implements ConnectionInfo {
 
   private maybeFinishDrain(): void {
     if (!this.draining || this.queue.length > 0 || this.closed) return;
+    // Half-close after the last response. Keep reading (and discarding) so unread input cannot turn the
+    // close into a reset that would destroy those responses, and give a client that never closes
+    // its side a moment before the socket is destroyed.
+    this.socket.resume();
     this.socket.end();
+    const linger = this.clock.setTimeout(() => this.socket.destroy(), SHUTDOWN_LINGER_MS);
+    this.socket.once('close', () => linger.cancel());
     this.metrics.connectionsClosed.inc({ reason: 'shutdown' });
     this.finish();
   }

@@ -3,6 +3,7 @@ import type { Clock } from '../flow/clock.js';
 import type { BrokerConfig } from './config.js';
 import type { ConnectionInfo } from './connection.js';
 import type { BrokerMetrics } from './metrics.js';
+import type { ProducerStates } from './producer-state.js';
 import type { ProduceQuotas } from './quotas.js';
 import type { TopicStore } from './topic-store.js';
 
@@ -12,6 +13,8 @@ export interface BrokerCore {
   readonly store: TopicStore;
   readonly metrics: BrokerMetrics;
   readonly quotas: ProduceQuotas | undefined;
+  /** Idempotent producers' ids and sequence numbers. */
+  readonly producers: ProducerStates;
   readonly clock: Clock;
   readonly log: Logger;
   readonly registry: HandlerRegistry;

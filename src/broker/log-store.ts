@@ -88,6 +88,10 @@ class LogHandle implements PartitionHandle {
     return null;
   }
 
+  deleteRecordsBefore(offset: bigint): Promise<bigint> {
+    return guarded(() => this.log.deleteRecordsBefore(offset));
+  }
+
   async waitForData(offset: bigint, timeoutMs: number, signal: AbortSignal): Promise<void> {
     await this.log.waitForData(offset, timeoutMs, signal);
   }
@@ -180,7 +184,7 @@ class LogManagerStore implements TopicStore {
 export async function openLogStore(
   config: BrokerConfig,
   log: Logger,
-): Promise<{ store: TopicStore; recovery: RecoverySummary }> {
+): Promise<{ store: TopicStore; manager: LogManager; recovery: RecoverySummary }> {
   const manager = await LogManager.open({
     dataDir: config.durability === 'memory' ? undefined : config.dataDir,
     clock: config.clock,
@@ -202,5 +206,5 @@ export async function openLogStore(
       'partition recovered',
     );
   }
-  return { store: new LogManagerStore(manager), recovery: { summary, partitions } };
+  return { store: new LogManagerStore(manager), manager, recovery: { summary, partitions } };
 }

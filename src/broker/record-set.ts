@@ -7,6 +7,10 @@ export interface RecordSetShape {
   batches: number;
   records: number;
   largestBatch: number;
+  /** The first batch's producer fields; producerId -1 for a non-idempotent producer. */
+  producerId: bigint;
+  producerEpoch: number;
+  baseSequence: number;
 }
 
 const BATCH_HEADER = 61;
@@ -15,7 +19,14 @@ const BATCH_HEADER = 61;
 export function scanRecordSet(records: Buffer): RecordSetShape | string {
   if (records.length === 0) return 'record set is empty';
   let pos = 0;
-  const shape: RecordSetShape = { batches: 0, records: 0, largestBatch: 0 };
+  const shape: RecordSetShape = {
+    batches: 0,
+    records: 0,
+    largestBatch: 0,
+    producerId: records.length >= BATCH_HEADER ? records.readBigInt64BE(43) : -1n,
+    producerEpoch: records.length >= BATCH_HEADER ? records.readInt16BE(51) : -1,
+    baseSequence: records.length >= BATCH_HEADER ? records.readInt32BE(53) : -1,
+  };
   while (pos < records.length) {
     if (records.length - pos < BATCH_HEADER) return `truncated batch header at byte ${pos}`;
     const size = 12 + records.readInt32BE(pos + 8);

@@ -1,5 +1,5 @@
 import { decompress } from '../protocol/compression.js';
-import { BATCH_HEADER_SIZE, type BatchHeader, CorruptRecordError } from '../protocol/record-batch.js';
+import { BATCH_HEADER_SIZE, CorruptRecordError, LOG_OVERHEAD } from '../protocol/record-batch.js';
 import type { FetchedRecord } from './fetcher.js';
 
 /**
@@ -46,23 +46,40 @@ class Cursor {
   }
 }
 
+/** int64 as a number (exact below 2^53, which covers millisecond timestamps). */
+function int64Number(buf: Buffer, at: number): number {
+  return buf.readInt32BE(at) * 0x100000000 + buf.readUInt32BE(at + 4);
+}
+
+/**
+ * Appends the records of the magic-2 batch at the start of `batch` whose offset is at least `from`.
+ * Reads only the header fields it needs, straight from the buffer.
+ */
 export async function readBatchInto(
   out: FetchedRecord[],
   batch: Buffer,
-  header: BatchHeader,
   topic: string,
   partition: number,
   from: bigint,
 ): Promise<void> {
-  const codec = header.attributes.compression;
-  const body = batch.subarray(BATCH_HEADER_SIZE);
+  if (batch.length < BATCH_HEADER_SIZE) throw new CorruptRecordError('record batch shorter than its header');
+  const size = batch.readInt32BE(8) + LOG_OVERHEAD;
+  if (size > batch.length) {
+    throw new CorruptRecordError(`record batch declares ${size} bytes but only ${batch.length} are present`);
+  }
+  if (batch[16] !== 2)
+    throw new CorruptRecordError(`record batch has magic ${batch[16]}; only magic 2 is read`);
+  const attributes = batch.readInt16BE(21);
+  const codec = attributes & 0x07;
+  const logAppend = (attributes & 0x08) !== 0;
+  const recordCount = batch.readInt32BE(57);
+  const body = batch.subarray(BATCH_HEADER_SIZE, size);
   const records = codec === 0 ? body : await decompress(codec, body);
   const c = new Cursor(records, 0);
-  const logAppend = header.attributes.timestampType === 'LogAppendTime';
-  const baseTimestamp = Number(logAppend ? header.maxTimestamp : header.baseTimestamp);
-  const baseOffset = header.baseOffset;
+  const baseTimestamp = int64Number(batch, logAppend ? 35 : 27);
+  const baseOffset = batch.readBigInt64BE(0);
   const skipBelow = from > baseOffset ? Number(from - baseOffset) : -1;
-  for (let i = 0; i < header.recordCount; i++) {
+  for (let i = 0; i < recordCount; i++) {
     const length = c.varint();
     const end = c.pos + length;
     if (length < 0 || end > records.length) {

@@ -1,5 +1,5 @@
 import type { Clock } from '../flow/clock.js';
-import { ApiKey } from '../protocol/api-keys.js';
+import { ApiKey, apiName } from '../protocol/api-keys.js';
 import type { KnownApiKey } from '../protocol/apis/index.js';
 import { decodeResponse, encodeRequest, type RequestBody, type ResponseBody } from '../protocol/codec.js';
 import { Connection, type ConnectionOptions, type ConnectionStats } from './connection.js';
@@ -37,6 +37,8 @@ export class BrokerConnection {
   readonly connection: Connection;
   private readonly clock: Clock;
   private versions: BrokerVersions | null = null;
+  /** Chosen version per API key for the current TCP connection. */
+  private chosen: number[] = [];
   private negotiating: Promise<BrokerVersions> | null = null;
   private throttledUntil = 0;
   private throttledMs = 0;
@@ -49,6 +51,7 @@ export class BrokerConnection {
     // A reconnect may reach an upgraded broker: negotiate again.
     this.connection.on('disconnect', () => {
       this.versions = null;
+      this.chosen = [];
     });
   }
 
@@ -78,7 +81,11 @@ export class BrokerConnection {
     options: RequestOptions = {},
   ): Promise<ResponseBody<K>> {
     const versions = await this.ready();
-    const version = chooseVersion(apiKey, versions, this.describe());
+    let version = this.chosen[apiKey];
+    if (version === undefined) {
+      version = chooseVersion(apiKey, versions, this.describe());
+      this.chosen[apiKey] = version;
+    }
     return this.requestAt(apiKey, version, body, options);
   }
 
@@ -147,11 +154,7 @@ export class BrokerConnection {
     const map = new Map<number, { min: number; max: number }>();
     for (const k of body.apiKeys) map.set(k.apiKey, { min: k.minVersion, max: k.maxVersion });
     this.versions = map;
+    this.chosen = [];
     return map;
   }
-}
-
-const API_NAMES = new Map<number, string>(Object.entries(ApiKey).map(([name, key]) => [key as number, name]));
-function apiName(key: number): string {
-  return API_NAMES.get(key) ?? `API ${key}`;
 }

@@ -23,6 +23,8 @@ export interface ConsumerClientOptions {
   /** Where to start when there is no committed offset or it is out of range (default earliest). */
   autoOffsetReset?: 'earliest' | 'latest';
   isolationLevel?: 0 | 1;
+  /** Verify batch CRCs on fetch (default true). */
+  checkCrcs?: boolean;
 }
 
 export interface PollOptions {
@@ -134,6 +136,7 @@ export class ConsumerClient {
       minBytes: options.minBytes,
       maxWaitMs: options.maxWaitMs,
       isolationLevel: this.options.isolationLevel,
+      checkCrcs: this.options.checkCrcs,
     });
     for (const fp of result.partitions) {
       const pos = this.positions.get(key(fp.topic, fp.partition));

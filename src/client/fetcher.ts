@@ -1,6 +1,7 @@
 import { ApiKey } from '../protocol/api-keys.js';
 import type { FetchResponse } from '../protocol/apis/01-fetch.js';
-import { LOG_OVERHEAD, splitBatches } from '../protocol/record-batch.js';
+import { crc32c } from '../protocol/crc32c.js';
+import { BATCH_HEADER_SIZE, CorruptRecordError, LOG_OVERHEAD } from '../protocol/record-batch.js';
 import { readBatchInto } from './batch-reader.js';
 import type { Cluster } from './cluster.js';
 import {
@@ -35,6 +36,8 @@ export interface FetchOptions {
   maxWaitMs?: number;
   /** 0 read_uncommitted (default: Sluice writes no transactions), 1 read_committed. */
   isolationLevel?: 0 | 1;
+  /** Verify each batch's CRC-32C before decoding it (default true, as the Java client does). */
+  checkCrcs?: boolean;
   signal?: AbortSignal;
 }
 
@@ -155,7 +158,7 @@ async function fetchFromBroker(
         );
         if (needsMetadataRefresh(p.errorCode)) cluster.invalidate(topic);
       } else if (p.records && p.records.length > 0) {
-        await decodeInto(fetched, p.records, req.offset);
+        await decodeRecordSet(fetched, p.records, req.offset, options.checkCrcs ?? true);
       }
       out.push(fetched);
     }
@@ -163,22 +166,50 @@ async function fetchFromBroker(
   return out;
 }
 
-async function decodeInto(target: FetchedPartition, records: Buffer, from: bigint): Promise<void> {
-  const { batches } = splitBatches(records);
-  for (const slice of batches) {
-    const h = slice.header;
-    const lastOffset = h.baseOffset + BigInt(h.lastOffsetDelta);
-    if (lastOffset < from) continue;
-    if (h.attributes.control) {
-      // Transaction markers are not records; step over them.
-      if (lastOffset + 1n > target.nextOffset) target.nextOffset = lastOffset + 1n;
-      continue;
+/**
+ * Decodes the whole batches of a partition's record set into `target` (records from `from` on), moving
+ * `target.nextOffset` past them; a trailing partial batch is left for the next fetch.
+ */
+export async function decodeRecordSet(
+  target: FetchedPartition,
+  records: Buffer,
+  from: bigint,
+  checkCrcs = true,
+): Promise<void> {
+  let pos = 0;
+  let whole = 0;
+  while (records.length - pos >= BATCH_HEADER_SIZE) {
+    const size = records.readInt32BE(pos + 8) + LOG_OVERHEAD;
+    if (size < BATCH_HEADER_SIZE) {
+      throw new CorruptRecordError(
+        `record batch at position ${pos} of ${target.topic}/${target.partition} declares an impossible length`,
+      );
     }
-    const batch = records.subarray(slice.position, slice.position + slice.size);
-    await readBatchInto(target.records, batch, h, target.topic, target.partition, from);
+    // A fetch may end with a partial batch (the broker cut at max_bytes): it comes again next time.
+    if (pos + size > records.length) break;
+    whole++;
+    if (checkCrcs && records.readUInt32BE(pos + 17) !== crc32c(records.subarray(pos + 21, pos + size))) {
+      throw new CorruptRecordError(
+        `record batch at offset ${records.readBigInt64BE(pos)} of ${target.topic}/${target.partition} fails its ` +
+          'CRC-32C check: the data was damaged on the way or on disk; fetch it again or inspect the broker',
+      );
+    }
+    const lastOffset = records.readBigInt64BE(pos) + BigInt(records.readInt32BE(pos + 23));
+    const control = (records.readInt16BE(pos + 21) & 0x20) !== 0;
+    if (lastOffset >= from && !control) {
+      await readBatchInto(
+        target.records,
+        records.subarray(pos, pos + size),
+        target.topic,
+        target.partition,
+        from,
+      );
+    }
+    // Transaction markers (control batches) are not records, but the position moves past them.
     if (lastOffset + 1n > target.nextOffset) target.nextOffset = lastOffset + 1n;
+    pos += size;
   }
-  if (batches.length === 0 && records.length >= LOG_OVERHEAD) {
+  if (whole === 0 && records.length >= LOG_OVERHEAD) {
     const size = records.readInt32BE(8) + LOG_OVERHEAD;
     if (size > records.length) {
       throw new KafkaClientError(

@@ -263,13 +263,21 @@ export class Producer extends EventEmitter {
     this.producerEpoch = res.producerEpoch;
   }
 
+  /**
+   * Runs the sender soon. With lingerMs 0 that is right after the current burst of synchronous appends
+   * (a microtask), so a lone record is not held for an event-loop turn; records that arrive while a
+   * batch is in flight still accumulate into the next one. Otherwise after pending I/O (setImmediate),
+   * and lingering is left to the timer.
+   */
   private schedule(): void {
     if (this.scheduled || this.closed) return;
     this.scheduled = true;
-    setImmediate(() => {
+    const run = () => {
       this.scheduled = false;
       this.runSender();
-    });
+    };
+    if (this.accumulator.lingerMs === 0) queueMicrotask(run);
+    else setImmediate(run);
   }
 
   private isBusy = (topic: string, partition: number): boolean =>

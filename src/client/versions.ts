@@ -1,4 +1,4 @@
-import { ApiKey } from '../protocol/api-keys.js';
+import { ApiKey, apiName } from '../protocol/api-keys.js';
 import { describedVersions, isFlexibleVersion } from '../protocol/codec.js';
 import { KafkaClientError } from './errors.js';
 
@@ -32,6 +32,27 @@ export const CLIENT_VERSIONS: Readonly<Record<number, { min: number; max: number
   [ApiKey.DeleteGroups]: { min: 0, max: 1 },
 };
 
+/**
+ * Flexible versions our request bodies can fill unchanged, used only when a broker no longer accepts
+ * any version of CLIENT_VERSIONS (none we know of today: Kafka 4.x still takes them). Each is checked
+ * byte for byte against @platformatic/kafka 1.x in test/client/golden-flexible.test.ts. APIs whose
+ * flexible versions change shape (FindCoordinator 4+ batches keys, OffsetFetch 8+ batches groups,
+ * Fetch 13+ uses topic ids) are not listed: against such a broker the client says there is no common
+ * version instead of sending something malformed.
+ */
+export const FLEXIBLE_FALLBACK: Readonly<Record<number, number>> = {
+  [ApiKey.Produce]: 9,
+  [ApiKey.Fetch]: 12,
+  [ApiKey.Metadata]: 9,
+  [ApiKey.ListOffsets]: 6,
+  [ApiKey.JoinGroup]: 6,
+  [ApiKey.SyncGroup]: 4,
+  [ApiKey.Heartbeat]: 4,
+  [ApiKey.LeaveGroup]: 4,
+  [ApiKey.OffsetCommit]: 8,
+  [ApiKey.DescribeConfigs]: 4,
+};
+
 export type BrokerVersions = ReadonlyMap<number, { min: number; max: number }>;
 
 /**
@@ -42,7 +63,7 @@ export type BrokerVersions = ReadonlyMap<number, { min: number; max: number }>;
 export function chooseVersion(apiKey: number, broker: BrokerVersions, brokerName: string): number {
   const ours = CLIENT_VERSIONS[apiKey];
   const theirs = broker.get(apiKey);
-  const name = Object.entries(ApiKey).find(([, v]) => v === apiKey)?.[0] ?? `API ${apiKey}`;
+  const name = apiName(apiKey);
   if (!ours) throw new KafkaClientError(`the client does not send ${name} requests`);
   if (!theirs) {
     throw new KafkaClientError(
@@ -55,7 +76,15 @@ export function chooseVersion(apiKey: number, broker: BrokerVersions, brokerName
   const described = describedVersions(apiKey);
   // Only upwards: a newer broker that dropped our versions. Older versions than ours we cannot fill
   // (e.g. Produce v0-2 need the legacy message format).
-  if (described && theirs.min > ours.max && theirs.min <= described.max) return theirs.min;
+  const fallback = FLEXIBLE_FALLBACK[apiKey];
+  if (
+    described &&
+    fallback !== undefined &&
+    theirs.min > ours.max &&
+    theirs.min <= Math.min(fallback, described.max)
+  ) {
+    return theirs.min;
+  }
   throw new KafkaClientError(
     `no common ${name} version with broker ${brokerName}: it accepts ${theirs.min}-${theirs.max}, ` +
       `this client ${ours.min}-${ours.max}`,

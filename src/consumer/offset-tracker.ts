@@ -79,6 +79,11 @@ export class OffsetTracker {
     return this.pending.length;
   }
 
+  /** The highest offset ever tracked (records at or below it were already taken). */
+  get last(): bigint | null {
+    return this.lastTracked;
+  }
+
   /** The offset of the oldest pending record: the gap holding commits back, if any. */
   get gapAt(): bigint | null {
     return this.pending.peek()?.offset ?? null;

@@ -272,7 +272,8 @@ export class ConsumerRuntime extends EventEmitter {
       // Leaving the group revokes every partition through onRevoke: drain, commit, release.
       await this.drain([...this.parts.values()], this.cfg.shutdownDrainTimeoutMs);
       await this.commitNow().catch(() => {});
-      await this.source.stop().catch((err) => this.emit('error', err));
+      // Not 'error': an EventEmitter without an 'error' listener would throw it out of stop().
+      await this.source.stop().catch((err) => this.emit('sourceError', err));
     }
     this.commitTimer?.cancel();
     this.healthTimer?.cancel();
@@ -498,7 +499,11 @@ export class ConsumerRuntime extends EventEmitter {
         continue;
       }
       this.counters.fetches++;
-      this.admit(fetched);
+      try {
+        this.admit(fetched);
+      } catch (err) {
+        this.emit('fetchError', err);
+      }
     }
     this.fetchState = 'stopped';
   }
@@ -524,7 +529,13 @@ export class ConsumerRuntime extends EventEmitter {
         continue;
       }
       let taken = 0;
+      const last = part.tracker.last;
       for (const record of fp.records) {
+        if (last !== null && record.offset <= last) {
+          // Served again after a position reset (e.g. out of range): already taken once, not twice.
+          taken++;
+          continue;
+        }
         const size = recordBytes(record);
         const fits =
           !full &&

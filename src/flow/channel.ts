@@ -60,7 +60,10 @@ export interface ChannelStats {
   bytes: number;
   /** Largest depth seen. */
   maxDepth: number;
-  /** Items given to trySend/send/sendMany. */
+  /**
+   * Items given to trySend/send/sendMany. Every one is accounted for:
+   * offered = received + depth + dropped + rejected + cancelled + waitingSenders.
+   */
   offered: number;
   /** Items accepted into the channel (some may later be displaced by drop-oldest or sample). */
   sent: number;
@@ -76,6 +79,8 @@ export interface ChannelStats {
   blockedMs: number;
   /** Number of sends that had to wait for room. */
   blockedSends: number;
+  /** Blocked sends that never got in: aborted by their signal, or cut off by close() / fail(). */
+  cancelled: number;
   waitingSenders: number;
   waitingReceivers: number;
   state: 'open' | 'closed' | 'failed';
@@ -156,6 +161,7 @@ export class Channel<T> implements AsyncIterable<T> {
     rejected: 0,
     blockedMs: 0,
     blockedSends: 0,
+    cancelled: 0,
   };
 
   constructor(options: ChannelOptions<T>) {
@@ -546,6 +552,7 @@ export class Channel<T> implements AsyncIterable<T> {
           waiter.settled = true;
           this.waitingSenderCount--;
           this.counters.blockedMs += this.clock.now() - waiter.since;
+          this.counters.cancelled++;
           reject(signal.reason);
         };
         signal.addEventListener('abort', waiter.onAbort, { once: true });
@@ -642,6 +649,7 @@ export class Channel<T> implements AsyncIterable<T> {
       w.settled = true;
       this.waitingSenderCount--;
       this.counters.blockedMs += this.clock.now() - w.since;
+      this.counters.cancelled++;
       if (w.onAbort) w.signal!.removeEventListener('abort', w.onAbort);
       w.reject(this.senderError());
     }

@@ -10,6 +10,8 @@ export interface LimitSample {
   inflight: number;
   /** The request was dropped, timed out or rejected by the dependency: a sign of overload. */
   dropped: boolean;
+  /** When the request started (clock ms). Lets AIMD back off once per round trip, not once per sample. */
+  startMs?: number;
 }
 
 /** An adaptive concurrency limit: it watches latency and drops and moves the limit. */
@@ -59,13 +61,17 @@ export interface AimdLimitOptions {
 
 /**
  * Additive increase, multiplicative decrease (the TCP congestion-control rule): +1 while requests
- * succeed and the limit is actually being used, ×backoffRatio on a drop or a too-slow request.
+ * succeed and the limit is actually being used, ×backoffRatio on a drop or a too-slow request. Like
+ * TCP it backs off once per round trip: requests that started before the last decrease (their
+ * `startMs` is earlier) were sent under the old limit and do not cut it again, otherwise one burst of
+ * slow answers would collapse the limit to its minimum.
  */
 export class AimdLimit extends BaseLimit {
   readonly min: number;
   readonly max: number;
   readonly backoffRatio: number;
   readonly latencyThresholdMs: number;
+  private lastDecreaseAt = -Infinity;
 
   constructor(options: AimdLimitOptions = {}) {
     const min = requireNumber('AIMD limit: min', options.min ?? 1, { min: 1, integer: true });
@@ -86,8 +92,12 @@ export class AimdLimit extends BaseLimit {
     );
   }
 
-  onSample({ rttMs, inflight, dropped }: LimitSample): void {
+  onSample({ rttMs, inflight, dropped, startMs }: LimitSample): void {
     if (dropped || rttMs > this.latencyThresholdMs) {
+      if (startMs !== undefined) {
+        if (startMs < this.lastDecreaseAt) return; // sent under the old limit: already accounted for
+        this.lastDecreaseAt = startMs + rttMs;
+      }
       this.set(Math.max(this.min, Math.floor(this.current * this.backoffRatio)));
     } else if (inflight * 2 >= this.current) {
       // Only grow when at least half the limit is in use; otherwise the limit is not what holds us back.
@@ -100,32 +110,36 @@ export interface GradientLimitOptions {
   initial?: number;
   min?: number;
   max?: number;
-  /** How much slower than the long-term latency is tolerated before backing off (default 1.5). */
+  /** How much slower than the no-load latency is tolerated before backing off (default 1.5). */
   tolerance?: number;
   /** Weight of each new limit against the old one (default 0.2). */
   smoothing?: number;
-  /** Samples averaged by the long-term latency estimate (default 600). */
-  longWindow?: number;
+  /**
+   * Samples per baseline window (default 500). The no-load latency is the lowest latency seen in the
+   * current and the previous window, so it follows a dependency that got slower for good within two
+   * windows but does not drift up with the queueing the limit is meant to prevent.
+   */
+  baselineWindow?: number;
   /** Headroom added every sample so the limit can probe upwards (default: sqrt of the limit). */
   queueSize?: (limit: number) => number;
 }
 
 /**
- * Gradient limit: compares the short-term latency (the last sample) with a long-term exponential
- * average. When requests get slower than usual the gradient long/short drops below 1 and the limit
- * shrinks in proportion; when latency is back at or below the long-term level the limit grows by the
- * queue-size headroom each sample. When latency falls sharply the long-term average is pulled down
- * faster so recovery is not held back by a stale baseline.
+ * Gradient limit (Vegas-style): compares each request's latency with the no-load latency (the lowest
+ * recently seen). Latency above `tolerance` × no-load means requests are queueing somewhere, and the
+ * limit shrinks in proportion (by at most half per sample); at or near the no-load latency it grows by
+ * the queue-size headroom. Smoothing keeps one odd sample from swinging it.
  */
 export class GradientLimit extends BaseLimit {
   readonly min: number;
   readonly max: number;
   private readonly tolerance: number;
   private readonly smoothing: number;
-  private readonly longWindow: number;
+  private readonly baselineWindow: number;
   private readonly queueSize: (limit: number) => number;
   private exact: number;
-  private longRtt = 0;
+  private windowMin = Infinity;
+  private previousMin = Infinity;
   private samples = 0;
 
   constructor(options: GradientLimitOptions = {}) {
@@ -139,30 +153,31 @@ export class GradientLimit extends BaseLimit {
     this.tolerance = requireNumber('gradient limit: tolerance', options.tolerance ?? 1.5, { min: 1 });
     this.smoothing = requireNumber('gradient limit: smoothing', options.smoothing ?? 0.2, { min: 0.01 });
     if (this.smoothing > 1) throw new RangeError('gradient limit: smoothing must be between 0.01 and 1');
-    this.longWindow = requireNumber('gradient limit: longWindow', options.longWindow ?? 600, { min: 1 });
+    this.baselineWindow = requireNumber('gradient limit: baselineWindow', options.baselineWindow ?? 500, {
+      min: 1,
+      integer: true,
+    });
     this.queueSize = options.queueSize ?? ((limit) => Math.max(1, Math.sqrt(limit)));
   }
 
-  /** The long-term latency estimate (ms). */
+  /** The no-load latency estimate (ms): the lowest latency of the current and previous window. */
   get baselineRttMs(): number {
-    return this.longRtt;
+    return Math.min(this.windowMin, this.previousMin);
   }
 
   onSample({ rttMs, inflight, dropped }: LimitSample): void {
-    const shortRtt = rttMs;
-    this.samples++;
-    if (this.samples === 1) this.longRtt = shortRtt;
-    else {
-      const warm = Math.min(this.samples, this.longWindow);
-      this.longRtt += (shortRtt - this.longRtt) / warm;
+    if (rttMs < this.windowMin) this.windowMin = rttMs;
+    if (++this.samples % this.baselineWindow === 0) {
+      this.previousMin = this.windowMin;
+      this.windowMin = Infinity;
     }
-    // Latency fell well below the baseline: the overload is over, let the baseline catch up.
-    if (this.longRtt / shortRtt > 2) this.longRtt *= 0.95;
-
     // Not using half the limit: latency says nothing about whether the limit is right.
     if (!dropped && inflight < this.current / 2) return;
 
-    const gradient = dropped ? 0.5 : Math.max(0.5, Math.min(1, (this.tolerance * this.longRtt) / shortRtt));
+    const baseline = this.baselineRttMs;
+    const gradient = dropped
+      ? 0.5
+      : Math.max(0.5, Math.min(1, (this.tolerance * baseline) / Math.max(rttMs, Number.MIN_VALUE)));
     const target = this.exact * gradient + this.queueSize(this.exact);
     this.exact = Math.max(
       this.min,
@@ -325,6 +340,7 @@ export class Limiter {
           rttMs: this.clock.now() - started,
           inflight,
           dropped: outcome === 'dropped',
+          startMs: started,
         });
       }
       this.wake();

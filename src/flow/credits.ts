@@ -105,6 +105,29 @@ export class Credits {
     });
   }
 
+  /**
+   * Takes as many credits as are available, up to `max`, without waiting; returns how many it took
+   * (0 when none are free or others are queued). E.g. a fetch sized to what the sink can take now.
+   */
+  tryAcquireUpTo(max: number): number {
+    requireNumber(`credits "${this.name}": tryAcquireUpTo`, max, { min: 0 });
+    if (this.closedWith) throw this.closedWith;
+    if (this.waiterCount > 0) return 0;
+    const n = Math.min(max, Math.floor(this.banked));
+    this.banked -= n;
+    this.spent += n;
+    return n;
+  }
+
+  /** Waits until at least one credit is free, then takes as many as are available, up to `max`. */
+  async acquireUpTo(max: number, signal?: AbortSignal): Promise<number> {
+    requireNumber(`credits "${this.name}": acquireUpTo`, max, { min: 1 });
+    const now = this.tryAcquireUpTo(max);
+    if (now > 0) return now;
+    await this.acquire(1, signal);
+    return 1 + this.tryAcquireUpTo(max - 1);
+  }
+
   /** The receiver hands out `n` more credits; waiters are served oldest first. */
   grant(n: number): void {
     requireNumber(`credits "${this.name}": grant`, n, { min: 0 });

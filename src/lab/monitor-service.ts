@@ -233,7 +233,7 @@ async function serveStatic(root: string, url: string, reply: FastifyReply) {
     if (path === '/' || path === '') {
       return {
         service: 'lag-monitor',
-        dashboard: 'not built (run `npm run build:web` to serve it here)',
+        dashboard: 'not built: the dashboard is served here once web/dist exists',
         endpoints: [
           '/health',
           '/lag',
@@ -254,10 +254,12 @@ async function serveStatic(root: string, url: string, reply: FastifyReply) {
   if (target !== root && !target.startsWith(root + sep)) {
     return reply.code(404).send({ error: 'not_found', message: 'outside the dashboard' });
   }
-  let file = target;
+  const file = target;
   const s = await stat(file).catch(() => null);
-  // Unknown paths fall back to the single-page app's index.html.
-  if (!s?.isFile()) file = index;
+  // The dashboard routes by #hash, so an unknown path is a mistyped URL: a 404 that says so, not the page.
+  if (!s?.isFile()) {
+    return reply.code(404).send({ error: 'not_found', message: `no route GET ${path} on the lag-monitor` });
+  }
   reply.header('content-type', TYPES[extname(file)] ?? 'application/octet-stream');
   if (file !== index) reply.header('cache-control', 'public, max-age=3600');
   return reply.send(await readFile(file));

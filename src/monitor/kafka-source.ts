@@ -191,14 +191,13 @@ export class KafkaLagSource {
     }
     const byLeader = new Map<number, Map<string, number[]>>();
     for (const [topic, parts] of wanted) {
-      let meta = this.cluster.cachedTopic(topic);
-      if (!meta) {
-        try {
-          meta = await this.cluster.topic(topic);
-        } catch (err) {
-          errors.push(`topic "${topic}": ${(err as Error).message}`);
-          continue;
-        }
+      // From the cache unless stale or invalidated (a leader moved, partitions were added).
+      let meta: Awaited<ReturnType<Cluster['topic']>>;
+      try {
+        meta = await this.cluster.topic(topic);
+      } catch (err) {
+        errors.push(`topic "${topic}": ${(err as Error).message}`);
+        continue;
       }
       const leaders = new Map(meta.partitions.map((p) => [p.partition, p.leader]));
       for (const p of parts) {

@@ -14,6 +14,7 @@ import {
   type PartitionReport,
   STATUS_WORDS,
   type StatusReport,
+  type TopicReport,
 } from './reports.js';
 import { SampleRing, slopePerSecond } from './sample-ring.js';
 import { type TimeLagMethod, timeLag } from './time-lag.js';
@@ -75,6 +76,7 @@ export class LagMonitor {
   private cycles = 0;
   private timer: Timer | null = null;
   private inFlight: Promise<void> | null = null;
+  private lastFailure: { at: string; error: string } | null = null;
 
   constructor(options: LagMonitorOptions) {
     this.config = resolveMonitorConfig(options);
@@ -113,8 +115,16 @@ export class LagMonitor {
     const tick = () => {
       if (this.inFlight) return;
       this.inFlight = this.collect()
-        .then(() => undefined)
-        .catch(() => undefined)
+        .then(() => {
+          this.lastFailure = null;
+        })
+        .catch((err: unknown) => {
+          // The loop goes on (the cluster may come back); status() says what failed and when.
+          this.lastFailure = {
+            at: new Date(this.clock.now()).toISOString(),
+            error: err instanceof Error ? err.message : String(err),
+          };
+        })
         .finally(() => {
           this.inFlight = null;
         });
@@ -403,6 +413,7 @@ export class LagMonitor {
       draining: lagging.length > 0 && lagging.every((g) => g.draining),
       max_lag_seconds: known.length > 0 ? Math.max(...known) : null,
       groups,
+      topics: topicTotals(partitions),
       partitions,
       collection: { duration_ms: obs.durationMs, errors: obs.errors, cycles: cycle },
     };
@@ -452,6 +463,7 @@ export class LagMonitor {
         draining: false,
         max_lag_seconds: null,
         groups: [],
+        topics: [],
         partitions: [],
         collection: { duration_ms: 0, errors: [], cycles: 0 },
       }
@@ -491,6 +503,7 @@ export class LagMonitor {
       last_collection: r?.timestamp ?? null,
       collection_duration_ms: r ? r.collection.duration_ms : null,
       collection_errors: r ? r.collection.errors.length : 0,
+      collection_failure: this.lastFailure,
       thresholds: {
         critical_lag: this.config.thresholds.criticalLag,
         warning_rate: this.config.thresholds.warningRate,
@@ -507,4 +520,33 @@ export class LagMonitor {
       recommendations: [...this.latestAdvice].sort((a, b) => rank[a.severity] - rank[b.severity]),
     };
   }
+}
+
+function topicTotals(partitions: PartitionReport[]): TopicReport[] {
+  const out = new Map<string, TopicReport>();
+  for (const p of partitions) {
+    const key = `${p.group}\u0000${p.topic}`;
+    let t = out.get(key);
+    if (!t) {
+      t = {
+        group: p.group,
+        topic: p.topic,
+        partitions: 0,
+        total_lag: 0,
+        rate_of_change: 0,
+        production_rate: 0,
+        consumption_rate: 0,
+        max_lag_seconds: null,
+      };
+      out.set(key, t);
+    }
+    t.partitions++;
+    t.total_lag += p.lag ?? 0;
+    t.rate_of_change = round(t.rate_of_change + p.rate_of_change);
+    t.production_rate = round(t.production_rate + p.production_rate);
+    t.consumption_rate = round(t.consumption_rate + p.consumption_rate);
+    if (p.lag_seconds !== null && (t.max_lag_seconds === null || p.lag_seconds > t.max_lag_seconds))
+      t.max_lag_seconds = p.lag_seconds;
+  }
+  return [...out.values()];
 }

@@ -54,6 +54,19 @@ export interface GroupReport {
   samples: number;
 }
 
+/** Totals of one group on one topic. */
+export interface TopicReport {
+  group: string;
+  topic: string;
+  partitions: number;
+  total_lag: number;
+  rate_of_change: number;
+  production_rate: number;
+  consumption_rate: number;
+  /** Largest known lag in seconds among its partitions; null when none is known. */
+  max_lag_seconds: number | null;
+}
+
 export interface LagReport {
   timestamp: string;
   total_lag: number;
@@ -66,6 +79,7 @@ export interface LagReport {
   draining: boolean;
   max_lag_seconds: number | null;
   groups: GroupReport[];
+  topics: TopicReport[];
   partitions: PartitionReport[];
   collection: { duration_ms: number; errors: string[]; cycles: number };
 }
@@ -97,5 +111,7 @@ export interface StatusReport {
   last_collection: string | null;
   collection_duration_ms: number | null;
   collection_errors: number;
+  /** The last cycle that failed outright (cluster unreachable…), cleared by the next good one. */
+  collection_failure: { at: string; error: string } | null;
   thresholds: { critical_lag: number; warning_rate: number; allowed_lag: number };
 }

@@ -143,7 +143,7 @@ describe('Metadata', () => {
     ]);
     expect(v1all.controllerId).toBe(0);
     expect(
-      v1all.topics[0].partitions.map((p) => [p.partitionIndex, p.leaderId, p.replicaNodes, p.isrNodes]),
+      mine(v1all.topics)[0].partitions.map((p) => [p.partitionIndex, p.leaderId, p.replicaNodes, p.isrNodes]),
     ).toEqual([
       [0, 0, [0], [0]],
       [1, 0, [0], [0]],
@@ -233,6 +233,11 @@ describe('Produce', () => {
     expect(tooBig.responses[0].partitionResponses[0].errorCode).toBe(ErrorCode.MESSAGE_TOO_LARGE);
     const badAcks = await c.request(0, 7, produceBody('e', 0, ok, 2));
     expect(badAcks.responses[0].partitionResponses[0].errorCode).toBe(ErrorCode.INVALID_REQUIRED_ACKS);
+    const badAcksNewTopic = await c.request(0, 7, produceBody('never-created', 0, ok, 5));
+    expect(badAcksNewTopic.responses[0].partitionResponses[0].errorCode).toBe(
+      ErrorCode.INVALID_REQUIRED_ACKS,
+    );
+    expect(b.broker.store.partitionCount('never-created')).toBeUndefined();
     expect(b.broker.store.partition('e', 0)!.highWatermark).toBe(0n);
   });
 
@@ -242,6 +247,55 @@ describe('Produce', () => {
     const res = await c.request(0, 3, produceBody('ghost', 0, await batch(['x'])));
     expect(res.responses[0].partitionResponses[0].errorCode).toBe(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
     expect(b.broker.store.partitionCount('ghost')).toBeUndefined();
+  });
+});
+
+describe('idempotent producers', () => {
+  const idem = (values: string[], producerId: bigint, producerEpoch: number, baseSequence: number) =>
+    buildRecordBatch({
+      records: values.map((v) => ({ value: v, timestamp: 1 })),
+      producerId,
+      producerEpoch,
+      baseSequence,
+    });
+
+  it('hands out producer ids, answers a retried batch with its original offset, and refuses gaps and stale epochs', async () => {
+    const b = await broker();
+    const c = await client(b);
+    const init = await c.request(22, 1, { transactionalId: null, transactionTimeoutMs: 60_000 });
+    expect(init.errorCode).toBe(0);
+    const other = await c.request(22, 1, { transactionalId: null, transactionTimeoutMs: 60_000 });
+    expect(other.producerId).not.toBe(init.producerId);
+    const pid = init.producerId;
+    const send = async (records: Buffer) =>
+      (await c.request(0, 7, produceBody('idem', 0, records))).responses[0].partitionResponses[0];
+    expect(await send(await idem(['a', 'b'], pid, 0, 0))).toMatchObject({ errorCode: 0, baseOffset: 0n });
+    expect(await send(await idem(['c'], pid, 0, 2))).toMatchObject({ errorCode: 0, baseOffset: 2n });
+    // The same batch again (a retry after a lost response): same offset, nothing written.
+    expect(await send(await idem(['a', 'b'], pid, 0, 0))).toMatchObject({ errorCode: 0, baseOffset: 0n });
+    expect(await send(await idem(['c'], pid, 0, 2))).toMatchObject({ errorCode: 0, baseOffset: 2n });
+    expect(b.broker.store.partition('idem', 0)!.highWatermark).toBe(3n);
+    expect((await send(await idem(['gap'], pid, 0, 7))).errorCode).toBe(
+      ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER,
+    );
+    expect(await send(await idem(['new epoch'], pid, 1, 0))).toMatchObject({ errorCode: 0, baseOffset: 3n });
+    expect((await send(await idem(['stale'], pid, 0, 3))).errorCode).toBe(ErrorCode.INVALID_PRODUCER_EPOCH);
+    expect(b.broker.store.partition('idem', 0)!.highWatermark).toBe(4n);
+    const txn = await c.request(22, 1, { transactionalId: 'tx-1', transactionTimeoutMs: 60_000 });
+    expect(txn.errorCode).toBe(ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED);
+  });
+
+  it('gives a rejected batch’s sequence back, so the producer’s retry is accepted', async () => {
+    const clock = new VirtualClock(1_700_000_000_000);
+    const b = await broker({ clock, quotas: { mode: 'reject', recordsPerSecond: 2 } });
+    const c = await client(b);
+    const pid = (await c.request(22, 0, { transactionalId: null, transactionTimeoutMs: 1000 })).producerId;
+    const send = async (records: Buffer) =>
+      (await c.request(0, 7, produceBody('idq', 0, records))).responses[0].partitionResponses[0];
+    expect((await send(await idem(['a', 'b'], pid, 0, 0))).errorCode).toBe(0);
+    expect((await send(await idem(['c'], pid, 0, 2))).errorCode).toBe(ErrorCode.THROTTLING_QUOTA_EXCEEDED);
+    await clock.advance(1000);
+    expect(await send(await idem(['c'], pid, 0, 2))).toMatchObject({ errorCode: 0, baseOffset: 2n });
   });
 });
 
@@ -392,6 +446,19 @@ describe('Fetch', () => {
     expect(beyond.responses[0].partitions[0].errorCode).toBe(ErrorCode.OFFSET_OUT_OF_RANGE);
     const unknown = await c.request(1, 4, fetchBody('nope', [{ partition: 0, offset: 0n }]));
     expect(unknown.responses[0].partitions[0].errorCode).toBe(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+  });
+
+  it('respects partition_max_bytes: whole batches up to the limit, but at least one', async () => {
+    const b = await broker();
+    const c = await client(b);
+    const one = await batch(['x'.repeat(300)]);
+    for (let i = 0; i < 3; i++) await c.request(0, 7, produceBody('pmb', 0, one));
+    const sizes = async (max: number) =>
+      (await c.request(1, 11, fetchBody('pmb', [{ partition: 0, offset: 0n, max }]))).responses[0]
+        .partitions[0].records!.length;
+    expect(await sizes(10)).toBe(one.length);
+    expect(await sizes(one.length * 2 + 10)).toBe(one.length * 2);
+    expect(await sizes(1 << 20)).toBe(one.length * 3);
   });
 
   it('respects max_bytes across partitions but always returns the first batch', async () => {
@@ -597,6 +664,18 @@ describe('lifecycle and metrics', () => {
     const answer = await c.next(1, 11);
     expect(answer.correlationId).toBe(f.correlationId);
     await c.raw.closed;
+  });
+
+  it('reports a port already in use clearly and releases the logs', async () => {
+    const first = await broker();
+    const { Broker } = await import('../../src/broker/broker.js');
+    const second = new Broker({ port: first.port, durability: 'memory' }, { logger: first.broker.log });
+    await expect(second.start()).rejects.toThrow(
+      /cannot listen on 127\.0\.0\.1:\d+: .*another broker is running there/,
+    );
+    expect(() => second.logManager).toThrow(/not running/);
+    // The broker already on that port is unaffected.
+    expect((await (await client(first)).request(18, 0, {})).errorCode).toBe(0);
   });
 
   it('refuses bad configuration with a message saying what to fix', async () => {

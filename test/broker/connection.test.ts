@@ -202,7 +202,7 @@ describe('broker connections', () => {
     setTimeout(() => g.release(9), 30);
     await stopping;
     servers.splice(servers.indexOf(server), 1);
-    expect(c.frames.map(responseId)).toEqual([9]);
     await c.closed;
+    expect(c.frames.map(responseId)).toEqual([9]);
   });
 });

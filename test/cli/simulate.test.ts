@@ -88,6 +88,27 @@ describe.skipIf(!built)('sluice simulate (built CLI)', () => {
     ]);
   });
 
+  it('--policy stop shows the thrashing the book warns about', () => {
+    const { code, out } = run([
+      '--produce',
+      '150',
+      '--consume',
+      '100',
+      '--policy',
+      'stop',
+      '--capacity',
+      '1000',
+      '--low',
+      '20%',
+      '--duration',
+      '120',
+    ]);
+    expect(code).toBe(0);
+    expect(out).toMatch(
+      /backpressure \(watermarks at 80% \/ 20% of the queue\): first declared at 16 s, \d+ times; thrashing/,
+    );
+  });
+
   it('explains bad input and exits non-zero', () => {
     const missing = run(['--produce', '1000']);
     expect(missing.code).toBe(1);

@@ -76,6 +76,13 @@ describe('version choice', () => {
 
   it('falls back to the lowest version a newer broker accepts when it dropped ours', () => {
     expect(chooseVersion(ApiKey.Fetch, broker([[ApiKey.Fetch, 12, 17]]), 'b')).toBe(12);
+    // Fetch 13+ names topics by id, which our requests do not carry: no silent malformed request.
+    expect(() => chooseVersion(ApiKey.Fetch, broker([[ApiKey.Fetch, 13, 17]]), 'b')).toThrow(
+      /no common Fetch version/,
+    );
+    expect(() =>
+      chooseVersion(ApiKey.FindCoordinator, broker([[ApiKey.FindCoordinator, 4, 6]]), 'b'),
+    ).toThrow(/no common FindCoordinator version/);
   });
 
   it('says so when there is nothing in common', () => {

@@ -280,6 +280,11 @@ beforeAll(async () => {
     { topic: 'golden', key: null, value: 'v2', partition: 1, timestamp: 1_700_000_000_001 },
   ]);
   await producer.close();
+  const idempotent = new Producer({ cluster, lingerMs: 0, idempotent: true });
+  await idempotent.send([
+    { topic: 'golden', key: 'k2', value: 'v3', partition: 0, timestamp: 1_700_000_000_002 },
+  ]);
+  await idempotent.close();
   await fetchRecords(cluster, {
     partitions: [
       { topic: 'golden', partition: 0, offset: 0n, maxBytes: 4096 },
@@ -324,7 +329,7 @@ afterAll(async () => {
 describe('requests as the client sends them equal kafkajs 2.2.4 encodings', () => {
   it('covers every request type the exercise was meant to send', () => {
     const seen = new Set(captured.map((c) => `${c.apiKey}v${c.apiVersion}`));
-    const expected = ['18v2', '3v6', '19v3', '0v7', '1v11', '2v3', '32v2', '33v1', '37v1', '20v1'];
+    const expected = ['18v2', '3v6', '19v3', '0v7', '1v11', '2v3', '32v2', '33v1', '37v1', '20v1', '22v1'];
     if (groupsServed) expected.push('10v2', '11v5', '14v3', '12v3', '8v5', '9v4', '15v2', '16v2', '13v3');
     else
       console.warn('golden: the embedded broker does not serve group APIs yet; group requests not covered');

@@ -1,6 +1,7 @@
 """Consumes with a real Python Kafka client as a member of a consumer group, for the groups suites.
 
-usage: groups-client.py <kafka-python|confluent> <bootstrap> <topic> <group> <count>
+usage: groups-client.py <kafka-python|confluent> <bootstrap> <topic> <group> <count> [group.instance.id]
+       groups-client.py <kafka-python|confluent>-admin <bootstrap> <group>
 
 Reads up to <count> records (or until nothing new arrives for a few seconds), committing each record's
 next offset synchronously before moving on, then leaves the group. Prints the records it read as JSON:
@@ -10,7 +11,8 @@ import json
 import sys
 import time
 
-IDLE_SECONDS = 4
+# A safety net only: every run names the exact number of records it expects.
+IDLE_SECONDS = 15
 
 
 def kafka_python(bootstrap, topic, group, count):
@@ -33,12 +35,15 @@ def kafka_python(bootstrap, topic, group, count):
     return out
 
 
-def confluent(bootstrap, topic, group, count):
+def confluent(bootstrap, topic, group, count, instance=None):
     from confluent_kafka import Consumer
 
-    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": group, "auto.offset.reset": "earliest",
-                         "enable.auto.commit": False, "broker.address.family": "v4",
-                         "session.timeout.ms": 6000, "fetch.wait.max.ms": 200})
+    config = {"bootstrap.servers": bootstrap, "group.id": group, "auto.offset.reset": "earliest",
+              "enable.auto.commit": False, "broker.address.family": "v4",
+              "session.timeout.ms": 6000, "fetch.wait.max.ms": 200}
+    if instance:
+        config["group.instance.id"] = instance
+    consumer = Consumer(config)
     consumer.subscribe([topic])
     out = []
     last = time.time()
@@ -55,8 +60,43 @@ def confluent(bootstrap, topic, group, count):
     return out
 
 
+def kafka_python_admin(bootstrap, group):
+    """ListGroups, DescribeGroups, OffsetFetch and DeleteGroups through kafka-python's admin client."""
+    from kafka.admin import KafkaAdminClient
+
+    admin = KafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=10000)
+    listed = sorted([g, t] for g, t in admin.list_consumer_groups())
+    described = [{"group": d.group, "state": d.state, "protocol_type": d.protocol_type, "protocol": d.protocol,
+                  "members": [{"client_id": m.client_id, "client_host": m.client_host} for m in d.members]}
+                 for d in admin.describe_consumer_groups([group])]
+    offsets = sorted([tp.topic, tp.partition, om.offset] for tp, om in admin.list_consumer_group_offsets(group).items())
+    deleted = [[g, err.__name__ if isinstance(err, type) else type(err).__name__ if err else None]
+               for g, err in admin.delete_consumer_groups(["no-such-group"])]
+    admin.close()
+    return {"listed": listed, "described": described, "offsets": offsets, "deleted": deleted}
+
+
+def confluent_admin(bootstrap, group):
+    """The legacy list_groups call (ListGroups v0 + DescribeGroups v0) of confluent-kafka 1.7."""
+    from confluent_kafka.admin import AdminClient
+
+    admin = AdminClient({"bootstrap.servers": bootstrap, "broker.address.family": "v4"})
+    groups = admin.list_groups(timeout=10)
+    return {"groups": sorted([{"id": g.id, "state": g.state, "protocol_type": g.protocol_type,
+                                "protocol": g.protocol, "members": len(g.members)} for g in groups],
+                             key=lambda g: g["id"])}
+
+
 def main():
-    client, bootstrap, topic, group, count = sys.argv[1:6]
+    client = sys.argv[1]
+    if client.endswith("-admin"):
+        fn = {"kafka-python-admin": kafka_python_admin, "confluent-admin": confluent_admin}[client]
+        print(json.dumps(fn(sys.argv[2], sys.argv[3])))
+        return
+    bootstrap, topic, group, count = sys.argv[2:6]
+    if len(sys.argv) > 6:
+        print(json.dumps(confluent(bootstrap, topic, group, int(count), sys.argv[6])))
+        return
     fn = {"kafka-python": kafka_python, "confluent": confluent}[client]
     print(json.dumps(fn(bootstrap, topic, group, int(count))))
 

@@ -54,7 +54,7 @@ async function resumesFromCommits(topic: string, group: string, consume: (count:
     const readHere = first.filter((r) => r.partition === p);
     expect(afterFirst[p] === -1 ? 0 : afterFirst[p]).toBe(readHere.length);
   }
-  const second = await consume(100);
+  const second = await consume(20);
   expect([...first, ...second].map((r) => r.value).sort()).toEqual([...values].sort());
   expect(second.filter((r) => first.some((f) => f.value === r.value))).toEqual([]);
   expect(committed(group, topic)).toEqual([10, 10, 10]);
@@ -77,7 +77,7 @@ describeWithTools('kcat balanced consumer (-G) against the Sluice broker', [tool
     await resumesFromCommits('kcat-topic', 'kcat-group', async (count) => {
       const args = ['-b', broker.bootstrap, '-G', 'kcat-group', '-X', 'auto.offset.reset=earliest'];
       args.push('-X', 'broker.address.family=v4', '-q', '-e', '-f', '%p %o %s\\n');
-      if (count < 100) args.push('-c', String(count));
+      if (count < 20) args.push('-c', String(count));
       const { stdout } = await run('kcat', [...args, 'kcat-topic'], { timeoutMs: 60_000 });
       return stdout
         .trim()
@@ -89,6 +89,35 @@ describeWithTools('kcat balanced consumer (-G) against the Sluice broker', [tool
         });
     });
   }, 90_000);
+
+  it('is refused with INCONSISTENT_GROUP_PROTOCOL when it joins a kafkajs group (no common assignor)', async () => {
+    await produce('mixed-topic', 3);
+    const consumer = kafka.consumer({ groupId: 'mixed-group', sessionTimeout: 6000, heartbeatInterval: 300 });
+    let joined = false;
+    consumer.on(consumer.events.GROUP_JOIN, () => {
+      joined = true;
+    });
+    await consumer.connect();
+    await consumer.subscribe({ topic: 'mixed-topic', fromBeginning: true });
+    await consumer.run({ eachMessage: async () => undefined });
+    try {
+      const deadline = Date.now() + 20_000;
+      while (!joined && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      const before = broker.broker.groups.snapshot().find((g) => g.groupId === 'mixed-group')!;
+      expect(before.state).toBe('Stable');
+      // kcat offers range/roundrobin, kafkajs RoundRobinAssigner: Kafka refuses the newcomer.
+      const r = await run(
+        'kcat',
+        ['-b', broker.bootstrap, '-G', 'mixed-group', '-X', 'broker.address.family=v4', '-e', 'mixed-topic'],
+        { timeoutMs: 4_000 },
+      ).catch((err: Error) => ({ stdout: '', stderr: err.message }));
+      expect(r.stderr).toMatch(/Inconsistent group protocol/i);
+      const after = broker.broker.groups.snapshot().find((g) => g.groupId === 'mixed-group')!;
+      expect(after).toEqual(before);
+    } finally {
+      await consumer.disconnect();
+    }
+  }, 60_000);
 });
 
 for (const [client, tool] of [
@@ -112,3 +141,81 @@ for (const [client, tool] of [
     }, 90_000);
   });
 }
+
+describeWithTools('confluent-kafka static membership (group.instance.id)', [tools.confluentKafka()], () => {
+  it('a restarted static member resumes from its commits without a rebalance', async () => {
+    const topic = 'static-topic';
+    const group = 'static-group';
+    const values = await produce(topic, 30);
+    const consume = async (count: number) => {
+      const args = [DRIVER, 'confluent', broker.bootstrap, topic, group, String(count), 'static-1'];
+      const { stdout } = await run(PYTHON, args, { timeoutMs: 60_000 });
+      return JSON.parse(stdout) as Read[];
+    };
+    const first = await consume(10);
+    const before = broker.broker.groups.snapshot().find((g) => g.groupId === group)!;
+    // A static member leaves no LeaveGroup behind: it stays a member until its session ends.
+    expect(before).toMatchObject({ state: 'Stable', members: 1 });
+    const second = await consume(20);
+    const after = broker.broker.groups.snapshot().find((g) => g.groupId === group)!;
+    expect(after).toMatchObject({ state: 'Stable', members: 1, generationId: before.generationId });
+    expect([...first, ...second].map((r) => r.value).sort()).toEqual([...values].sort());
+    expect(committed(group, topic)).toEqual([10, 10, 10]);
+  }, 90_000);
+});
+
+describeWithTools(
+  'kafka-python admin and confluent-kafka list_groups against the Sluice group coordinator',
+  [tools.pythonKafka(), tools.confluentKafka()],
+  () => {
+    it('lists, describes and fetches the offsets of a live kafkajs group; deleting an unknown group fails', async () => {
+      await produce('admin-topic', 6);
+      const consumer = kafka.consumer({
+        groupId: 'admin-group',
+        sessionTimeout: 6000,
+        heartbeatInterval: 300,
+      });
+      let joined = false;
+      consumer.on(consumer.events.GROUP_JOIN, () => {
+        joined = true;
+      });
+      await consumer.connect();
+      await consumer.subscribe({ topic: 'admin-topic', fromBeginning: true });
+      await consumer.run({ autoCommit: false, eachMessage: async () => undefined });
+      try {
+        const deadline = Date.now() + 20_000;
+        while (!joined && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+        await consumer.commitOffsets([{ topic: 'admin-topic', partition: 1, offset: '2' }]);
+        const admin = async (mode: string) => {
+          const { stdout } = await run(PYTHON, [DRIVER, mode, broker.bootstrap, 'admin-group'], {
+            timeoutMs: 30_000,
+          });
+          return JSON.parse(stdout);
+        };
+        const kpy = await admin('kafka-python-admin');
+        expect(kpy.listed).toContainEqual(['admin-group', 'consumer']);
+        expect(kpy.described).toEqual([
+          {
+            group: 'admin-group',
+            state: 'Stable',
+            protocol_type: 'consumer',
+            protocol: 'RoundRobinAssigner',
+            members: [{ client_id: 'setup', client_host: '/127.0.0.1' }],
+          },
+        ]);
+        expect(kpy.offsets).toEqual([['admin-topic', 1, 2]]);
+        expect(kpy.deleted).toEqual([['no-such-group', 'GroupIdNotFoundError']]);
+        const ck = await admin('confluent-admin');
+        expect(ck.groups).toContainEqual({
+          id: 'admin-group',
+          state: 'Stable',
+          protocol_type: 'consumer',
+          protocol: 'RoundRobinAssigner',
+          members: 1,
+        });
+      } finally {
+        await consumer.disconnect();
+      }
+    }, 60_000);
+  },
+);

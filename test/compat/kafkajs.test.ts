@@ -1,12 +1,67 @@
+import { createRequire } from 'node:module';
 import { CompressionTypes, ConfigResourceTypes, Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startTestBroker, type TestBroker } from '../helpers/broker.js';
 import { killChildren, run } from '../helpers/run.js';
 import { describeWithTools, tools } from '../helpers/tools.js';
 
-// kafkajs 2.2.4 has no group-less consumer (its Consumer always joins a group); its group consumer is
-// covered once the group coordinator lands. Here kafkajs produces and administers, and kcat reads back
-// what kafkajs wrote, so the whole path is proven by two independent clients.
+// kafkajs 2.2.4 has no group-less consumer (its Consumer always joins a group; that is covered with
+// the group coordinator). Here kafkajs produces and administers, kcat reads back what kafkajs wrote,
+// and kafkajs reads without a group through its own Cluster/Broker classes: a raw Fetch (v11) decoded
+// by kafkajs's record-batch code.
+const require = createRequire(import.meta.url);
+
+interface RawMessage {
+  offset: string;
+  timestamp: string;
+  key: Buffer | null;
+  value: Buffer | null;
+  headers: Record<string, Buffer>;
+}
+
+/** Reads a partition from offset 0 with kafkajs's internal Broker.fetch (no consumer group). */
+async function kafkajsRawRead(
+  bootstrap: string,
+  topic: string,
+  partition: number,
+  expected: number,
+): Promise<RawMessage[]> {
+  const Cluster = require('kafkajs/src/cluster');
+  const { createLogger, LEVELS } = require('kafkajs/src/loggers');
+  const socketFactory = require('kafkajs/src/network/socketFactory');
+  const cluster = new Cluster({
+    logger: createLogger({ level: LEVELS.NOTHING, logCreator: () => () => undefined }),
+    socketFactory: socketFactory(),
+    brokers: [bootstrap],
+    clientId: 'compat-kafkajs-raw',
+    connectionTimeout: 3000,
+    retry: { retries: 1 },
+  });
+  await cluster.connect();
+  try {
+    await cluster.addTargetTopic(topic);
+    const broker = await cluster.findBroker({ nodeId: '0' });
+    const out: RawMessage[] = [];
+    let next = 0n;
+    for (let round = 0; round < 20 && out.length < expected; round++) {
+      const res = await broker.fetch({
+        isolationLevel: 1,
+        maxWaitTime: 200,
+        topics: [{ topic, partitions: [{ partition, fetchOffset: String(next), maxBytes: 1 << 20 }] }],
+      });
+      const p = res.responses[0].partitions[0];
+      expect(p.errorCode).toBe(0);
+      for (const m of p.messages as RawMessage[]) {
+        if (BigInt(m.offset) < next) continue;
+        out.push(m);
+        next = BigInt(m.offset) + 1n;
+      }
+    }
+    return out;
+  } finally {
+    await cluster.disconnect();
+  }
+}
 describeWithTools('kafkajs 2.2.4 against the broker', [tools.kcat()], () => {
   let b: TestBroker;
   let kafka: Kafka;
@@ -178,5 +233,72 @@ describeWithTools('kafkajs 2.2.4 against the broker', [tools.kcat()], () => {
       await producer.disconnect();
       await strict.stop();
     }
+  });
+
+  it('reads what kcat produced (gzip, headers) with a raw Fetch, no group', async () => {
+    const topic = 'kjs-from-kcat';
+    const lines = Array.from(
+      { length: 12 },
+      (_, i) => `kk${i}:from kcat to kafkajs ${i} ${'q'.repeat(i * 5)}`,
+    );
+    const before = Date.now();
+    await run(
+      'kcat',
+      [
+        '-b',
+        b.bootstrap,
+        '-X',
+        'broker.address.family=v4',
+        '-P',
+        '-t',
+        topic,
+        '-p',
+        '0',
+        '-K:',
+        '-z',
+        'gzip',
+        '-H',
+        'via=kcat',
+      ],
+      {
+        input: `${lines.join('\n')}\n`,
+      },
+    );
+    const after = Date.now();
+    const got = await kafkajsRawRead(b.bootstrap, topic, 0, 12);
+    expect(
+      got.map((m) => [m.offset, m.key?.toString(), m.value?.toString(), m.headers.via?.toString()]),
+    ).toEqual(lines.map((l, i) => [String(i), `kk${i}`, l.slice(l.indexOf(':') + 1), 'kcat']));
+    for (const m of got) {
+      expect(Number(m.timestamp)).toBeGreaterThanOrEqual(before - 5);
+      expect(Number(m.timestamp)).toBeLessThanOrEqual(after + 5);
+    }
+  });
+
+  it('produces with an idempotent producer (InitProducerId, sequence numbers)', async () => {
+    const topic = 'kjs-idempotent';
+    const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+    await producer.connect();
+    try {
+      for (let i = 0; i < 5; i++) {
+        const res = await producer.send({
+          topic,
+          acks: -1,
+          messages: [{ key: `i${i}`, value: `idempotent ${i}` }, { value: `second ${i}` }],
+        });
+        expect(res).toMatchObject([{ errorCode: 0, baseOffset: String(i * 2) }]);
+      }
+    } finally {
+      await producer.disconnect();
+    }
+    const got = await kafkajsRawRead(b.bootstrap, topic, 0, 10);
+    expect(got.map((m) => m.value?.toString())).toEqual(
+      Array.from({ length: 5 }, (_, i) => [`idempotent ${i}`, `second ${i}`]).flat(),
+    );
+    expect(
+      got.every(
+        (m) => (m as unknown as { batchContext: { producerId: string } }).batchContext.producerId !== '-1',
+      ),
+    ).toBe(true);
   });
 });

@@ -216,4 +216,20 @@ describeWithTools('kcat (librdkafka 2.0.2) against the broker', [tools.kcat()], 
       await limited.stop();
     }
   });
+
+  it('produces with enable.idempotence=true (InitProducerId, sequence numbers) exactly once', async () => {
+    const topic = 'kcat-idempotent';
+    const input = `${Array.from({ length: 500 }, (_, i) => `idem-${i}`).join('\n')}\n`;
+    await kcat(
+      ['-P', '-t', topic, '-p', '0', '-X', 'enable.idempotence=true', '-X', 'batch.num.messages=50'],
+      input,
+    );
+    const got = await consume(topic, 0);
+    expect(got.map((m) => [m.offset, m.payload])).toEqual(
+      Array.from({ length: 500 }, (_, i) => [i, `idem-${i}`]),
+    );
+    // The batches carry the producer id the broker handed out.
+    const bytes = b.broker.store.partition(topic, 0)!.read(0n, 1 << 20).records;
+    expect(bytes.readBigInt64BE(43)).toBeGreaterThan(0n);
+  });
 });

@@ -2,6 +2,7 @@ import { afterAll, expect, it } from 'vitest';
 import { Admin } from '../../src/client/admin.js';
 import { Cluster } from '../../src/client/cluster.js';
 import { ConsumerClient } from '../../src/client/consumer-client.js';
+import { GroupMember } from '../../src/client/group.js';
 import { Producer } from '../../src/client/producer.js';
 import { LagMonitor } from '../../src/monitor/monitor.js';
 import type { LagReport } from '../../src/monitor/reports.js';
@@ -27,7 +28,9 @@ interface Scenario {
   topic: string;
   /** Records to produce and the offset to commit (null: no commit) at tick i, given the head. */
   step(i: number, head: number): { produce: number; commit: number | null };
-  expected: 'OK' | 'WARN' | 'STOP' | 'REWIND';
+  expected: 'OK' | 'WARN' | 'STOP' | 'STALL' | 'REWIND';
+  /** Commit as a live group member (joined through the coordinator) instead of a simple commit. */
+  member?: boolean;
 }
 
 const TICKS = 13;
@@ -54,6 +57,14 @@ const scenarios: Scenario[] = [
     expected: 'STOP',
   },
   {
+    // A live member keeps committing the same offset while records arrive: stuck, not gone.
+    group: 'stalled',
+    topic: 'stalled-t',
+    step: () => ({ produce: 3, commit: 15 }),
+    expected: 'STALL',
+    member: true,
+  },
+  {
     // Advances, then an offset reset takes it back.
     group: 'rewound',
     topic: 'rewound-t',
@@ -67,15 +78,18 @@ describeWithTools('lag monitor beside Burrow 1.2.1 on the same scenarios', burro
   let burrow: RunningBurrow | undefined;
   let cluster: Cluster | undefined;
   let monitor: LagMonitor | undefined;
+  const members: GroupMember[] = [];
+  const memberOf = new Map<string, GroupMember>();
 
   afterAll(async () => {
+    for (const m of members) await m.leave().catch(() => undefined);
     await monitor?.stop();
     await burrow?.stop(); // before the broker: Burrow's long-poll fetches would hold its shutdown
     cluster?.close();
     await broker?.stop();
   });
 
-  it('agrees on lag exactly and on the status of steady, growing, stopped and rewound consumers', async () => {
+  it('agrees on lag exactly and on the status of steady, growing, stopped, stalled and rewound consumers', async () => {
     broker = await startTestBroker();
     cluster = new Cluster({ brokers: [broker.bootstrap], clientId: 'scenario-driver' });
     const admin = new Admin({ cluster });
@@ -115,6 +129,17 @@ describeWithTools('lag monitor beside Burrow 1.2.1 on the same scenarios', burro
     const committers = new Map(
       scenarios.map((s) => [s.group, new ConsumerClient({ cluster, groupId: s.group })]),
     );
+    for (const s of scenarios.filter((x) => x.member)) {
+      const member = new GroupMember({
+        cluster,
+        groupId: s.group,
+        topics: [s.topic],
+        sessionTimeoutMs: 10_000,
+      });
+      members.push(member);
+      await member.join();
+      memberOf.set(s.group, member);
+    }
     let report: LagReport | undefined;
     for (let i = 0; i < TICKS; i++) {
       const plan = scenarios.map((s) => ({ s, ...s.step(i, heads.get(s.group) ?? 0) }));
@@ -128,7 +153,9 @@ describeWithTools('lag monitor beside Burrow 1.2.1 on the same scenarios', burro
       await new Promise((r) => setTimeout(r, 1300));
       for (const { s, commit } of plan) {
         if (commit !== null)
-          await committers.get(s.group)?.commit([{ topic: s.topic, partition: 0, offset: BigInt(commit) }]);
+          await committers
+            .get(s.group)
+            ?.commit([{ topic: s.topic, partition: 0, offset: BigInt(commit) }], memberOf.get(s.group));
       }
       report = await monitor.collect();
     }

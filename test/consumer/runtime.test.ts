@@ -53,6 +53,38 @@ describe('credit loop', () => {
     expect(runtime.stats().inFlightRecords).toBe(0);
   });
 
+  it('byte credits bind when records are large; a record larger than all of them still goes through, alone', async () => {
+    const { clock, source, runtime } = setup(1, {
+      sink: (c) => new ScriptedSink(c, () => 20),
+      maxInFlight: 1000,
+      maxInFlightBytes: 10_000,
+      concurrency: 50,
+      ordering: 'none',
+      minFetchRecords: 1,
+    });
+    const sink = runtime.sink as ScriptedSink;
+    let overBytes = 0;
+    let concurrentWithGiant = 0;
+    sink.onStart = (r) => {
+      const s = runtime.stats();
+      if (s.inFlightBytes > 10_000) overBytes++;
+      if (r.offset === 40n && s.inFlightRecords > 1) concurrentWithGiant++;
+    };
+    source.append(T, 0, records(40, { bytes: 1000 }));
+    source.append(T, 0, [{ key: 'giant', value: 'g'.repeat(25_000) }]);
+    source.append(T, 0, records(20, { bytes: 1000 }));
+    await runtime.start();
+    await clock.advance(3000);
+    const s = runtime.stats();
+    expect(s.consumed).toBe(61);
+    expect(overBytes).toBe(0);
+    expect(concurrentWithGiant).toBe(0);
+    // ~1 KiB records against 10,000 bytes of credit: at most 9 held at once, though 1000 record credits.
+    expect(s.peakInFlightRecords).toBeLessThanOrEqual(9);
+    expect(s.peakInFlightBytes).toBeLessThanOrEqual(10_000);
+    await stopOn(clock, runtime);
+  });
+
   it('parks the fetch loop while no credits are free and resumes as the sink gives them back', async () => {
     let slow = true;
     const { clock, source, runtime } = setup(1, {

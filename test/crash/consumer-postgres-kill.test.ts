@@ -17,7 +17,8 @@ import { startTestBroker, type TestBroker } from '../helpers/broker.js';
 
 const worker = path.join(import.meta.dirname, 'consumer-pg-worker.ts');
 const ARRIVAL_RATE = 3000;
-const ARRIVAL_SECONDS = 5;
+// SLUICE_PG_ARRIVAL_SECONDS=60 (npm run bench:consumer:pg) runs the same scenario for longer.
+const ARRIVAL_SECONDS = Number(process.env.SLUICE_PG_ARRIVAL_SECONDS ?? 5);
 const EVENTS = ARRIVAL_RATE * ARRIVAL_SECONDS;
 
 interface Sample {
@@ -94,94 +95,99 @@ async function until(cond: () => Promise<boolean> | boolean, ms: number): Promis
 }
 
 describe('manifest projector: 3,000 events/s into a 600 upserts/s PostgreSQL sink, kill -9, restart', () => {
-  it('keeps memory bounded, builds lag in the broker, and ends with every booking exactly once', async (ctx) => {
-    if (pgProblem) return ctx.skip();
-    const topic = 'booking-events';
-    const groupId = 'manifest-projector';
-    const admin = new Admin({ cluster: cluster! });
-    await admin.createTopics([{ topic, numPartitions: 6 }]);
+  it(
+    'keeps memory bounded, builds lag in the broker, and ends with every booking exactly once',
+    async (ctx) => {
+      if (pgProblem) return ctx.skip();
+      const topic = 'booking-events';
+      const groupId = 'manifest-projector';
+      const admin = new Admin({ cluster: cluster! });
+      await admin.createTopics([{ topic, numPartitions: 6 }]);
 
-    const first: Sample[] = [];
-    const child1 = startWorker(topic, groupId, first);
-    await until(() => first.length > 0, 20_000);
+      const first: Sample[] = [];
+      const child1 = startWorker(topic, groupId, first);
+      await until(() => first.length > 0, 20_000);
 
-    // Arrivals: 30 events every 10 ms, paced on wall time, for ARRIVAL_SECONDS.
-    const producer = new Producer({ cluster: cluster!, lingerMs: 5 });
-    const started = Date.now();
-    let sent = 0;
-    let maxLag = 0n;
-    const deliveries: Promise<unknown>[] = [];
-    while (sent < EVENTS) {
-      const due = Math.min(EVENTS, Math.floor(((Date.now() - started) / 1000) * ARRIVAL_RATE) + 30);
-      const batch = [];
-      for (; sent < due; sent++) {
-        const booking = `B${String(sent).padStart(6, '0')}`;
-        batch.push({
-          topic,
-          key: booking,
-          value: JSON.stringify({
-            booking_id: booking,
-            passenger: `guest-${sent}`,
-            status: 'checked-in',
-            seq: 1,
-          }),
-        });
+      // Arrivals: 30 events every 10 ms, paced on wall time, for ARRIVAL_SECONDS.
+      const producer = new Producer({ cluster: cluster!, lingerMs: 5 });
+      const started = Date.now();
+      let sent = 0;
+      let maxLag = 0n;
+      const deliveries: Promise<unknown>[] = [];
+      while (sent < EVENTS) {
+        const due = Math.min(EVENTS, Math.floor(((Date.now() - started) / 1000) * ARRIVAL_RATE) + 30);
+        const batch = [];
+        for (; sent < due; sent++) {
+          const booking = `B${String(sent).padStart(6, '0')}`;
+          batch.push({
+            topic,
+            key: booking,
+            value: JSON.stringify({
+              booking_id: booking,
+              passenger: `guest-${sent}`,
+              status: 'checked-in',
+              seq: 1,
+            }),
+          });
+        }
+        if (batch.length > 0) deliveries.push(producer.send(batch));
+        await sleep(10);
       }
-      if (batch.length > 0) deliveries.push(producer.send(batch));
-      await sleep(10);
-    }
-    await Promise.all(deliveries);
-    await producer.flush();
-    const arrivalMs = Date.now() - started;
+      await Promise.all(deliveries);
+      await producer.flush();
+      const arrivalMs = Date.now() - started;
 
-    const lagNow = async () => {
-      const end = await admin.listOffsets(topic, 'latest');
-      const committed = await admin.fetchOffsets(groupId, [
-        { topic, partitions: end.map((e) => e.partition) },
-      ]);
-      let total = 0n;
-      for (const e of end) {
-        const c = committed.find((x) => x.partition === e.partition)?.offset ?? -1n;
-        total += e.offset - (c < 0n ? 0n : c);
-      }
-      if (total > maxLag) maxLag = total;
-      return total;
-    };
-    await lagNow();
+      const lagNow = async () => {
+        const end = await admin.listOffsets(topic, 'latest');
+        const committed = await admin.fetchOffsets(groupId, [
+          { topic, partitions: end.map((e) => e.partition) },
+        ]);
+        let total = 0n;
+        for (const e of end) {
+          const c = committed.find((x) => x.partition === e.partition)?.offset ?? -1n;
+          total += e.offset - (c < 0n ? 0n : c);
+        }
+        if (total > maxLag) maxLag = total;
+        return total;
+      };
+      await lagNow();
 
-    // Mid-run: the sink has done a few thousand, most of the events are still lag in the broker.
-    await until(() => (first.at(-1)?.consumed ?? 0) >= 2000, 20_000);
-    child1.kill('SIGKILL');
-    await new Promise((r) => child1.once('exit', r));
-    const rowsAtKill = Number((await db!.query(`SELECT count(*) FROM ${table}`)).rows[0].count);
+      // Mid-run: the sink has done a few thousand, most of the events are still lag in the broker.
+      const killAt = Math.max(2000, Math.floor(EVENTS / 5));
+      await until(() => (first.at(-1)?.consumed ?? 0) >= killAt, 20_000 + killAt * 5);
+      child1.kill('SIGKILL');
+      await new Promise((r) => child1.once('exit', r));
+      const rowsAtKill = Number((await db!.query(`SELECT count(*) FROM ${table}`)).rows[0].count);
 
-    const second: Sample[] = [];
-    const child2 = startWorker(topic, groupId, second);
-    await until(async () => (await lagNow()) === 0n, 60_000);
-    child2.kill('SIGTERM');
-    await new Promise((r) => child2.once('exit', r));
+      const second: Sample[] = [];
+      const child2 = startWorker(topic, groupId, second);
+      await until(async () => (await lagNow()) === 0n, 60_000 + EVENTS * 3);
+      child2.kill('SIGTERM');
+      await new Promise((r) => child2.once('exit', r));
 
-    const { rows } = await db!.query(
-      `SELECT count(*)::int AS rows, count(DISTINCT booking_id)::int AS bookings, sum(deliveries)::int AS writes,
+      const { rows } = await db!.query(
+        `SELECT count(*)::int AS rows, count(DISTINCT booking_id)::int AS bookings, sum(deliveries)::int AS writes,
               count(*) FILTER (WHERE deliveries > 1)::int AS redelivered FROM ${table}`,
-    );
-    const r = rows[0];
-    const all = [...first, ...second];
-    const maxRss = Math.max(...all.map((s) => s.rss));
-    console.log(
-      `[pg crash] ${EVENTS} events in ${arrivalMs} ms; rows at kill ${rowsAtKill}; max lag in broker ${maxLag}; ` +
-        `peak in flight ${Math.max(...all.map((s) => s.peak))}/${all[0].maxInFlight}; max RSS ${(maxRss / 2 ** 20).toFixed(0)} MiB; ` +
-        `rows ${r.rows}, writes ${r.writes}, redelivered after the kill ${r.redelivered}`,
-    );
-    // No event lost, none twice.
-    expect(r.rows).toBe(EVENTS);
-    expect(r.bookings).toBe(EVENTS);
-    // At-least-once: the kill made the restarted consumer redo what it had written but not committed.
-    expect(r.writes).toBeGreaterThanOrEqual(EVENTS);
-    // Memory bounded: never more than maxInFlight records held, RSS well below what buffering would take.
-    for (const s of all) expect(s.inFlight).toBeLessThanOrEqual(s.maxInFlight);
-    expect(maxRss).toBeLessThan(300 * 2 ** 20);
-    // The backlog lived in the broker.
-    expect(maxLag).toBeGreaterThan(BigInt(EVENTS / 2));
-  }, 120_000);
+      );
+      const r = rows[0];
+      const all = [...first, ...second];
+      const maxRss = Math.max(...all.map((s) => s.rss));
+      console.log(
+        `[pg crash] ${EVENTS} events in ${arrivalMs} ms; rows at kill ${rowsAtKill}; max lag in broker ${maxLag}; ` +
+          `peak in flight ${Math.max(...all.map((s) => s.peak))}/${all[0].maxInFlight}; max RSS ${(maxRss / 2 ** 20).toFixed(0)} MiB; ` +
+          `rows ${r.rows}, writes ${r.writes}, redelivered after the kill ${r.redelivered}`,
+      );
+      // No event lost, none twice.
+      expect(r.rows).toBe(EVENTS);
+      expect(r.bookings).toBe(EVENTS);
+      // At-least-once: the kill made the restarted consumer redo what it had written but not committed.
+      expect(r.writes).toBeGreaterThanOrEqual(EVENTS);
+      // Memory bounded: never more than maxInFlight records held, RSS well below what buffering would take.
+      for (const s of all) expect(s.inFlight).toBeLessThanOrEqual(s.maxInFlight);
+      expect(maxRss).toBeLessThan(300 * 2 ** 20);
+      // The backlog lived in the broker.
+      expect(maxLag).toBeGreaterThan(BigInt(EVENTS / 2));
+    },
+    120_000 + EVENTS * 6,
+  );
 });

@@ -143,6 +143,44 @@ describe('consumer runtime against the embedded broker', () => {
     }
   });
 
+  it('stays in the group while it has no credits and fetches nothing for longer than the session timeout', async () => {
+    const topic = 'stalled';
+    const groupId = 'stalled-group';
+    await produce(topic, 1, 20);
+    const runtime = createKafkaConsumer({
+      brokers: [broker.bootstrap],
+      groupId,
+      topics: [topic],
+      // Two records take the sink 8 s each: the credits (2) are gone for longer than the session (6 s).
+      sink: new SimulatedSink({ processingTimeMs: 8000 }),
+      ordering: 'none',
+      concurrency: 2,
+      maxInFlight: 2,
+      minFetchRecords: 1,
+      sessionTimeoutMs: 6000,
+      heartbeatIntervalMs: 500,
+      commitIntervalMs: 200,
+      // The next two 8 s writes are given up at shutdown (not committed: redone by the next owner).
+      shutdownDrainTimeoutMs: 200,
+      deadLetter: false,
+    });
+    const rebalances: unknown[] = [];
+    runtime.on('revoking', (e) => rebalances.push(e));
+    await runtime.start();
+    await until(() => runtime.stats().inFlightRecords === 2);
+    const fetches = runtime.stats().fetches;
+    await new Promise((r) => setTimeout(r, 7000));
+    expect(runtime.stats().fetchState).toBe('no-credits');
+    expect(runtime.stats().fetches).toBe(fetches);
+    await until(() => runtime.stats().consumed >= 2);
+    await until(async () => (await lag(topic, groupId)) === 18n);
+    // No rebalance happened: the heartbeat timer kept the member alive and its commit was accepted.
+    expect(rebalances).toHaveLength(0);
+    const group = await admin.describeGroup(groupId);
+    expect(group.members).toHaveLength(1);
+    await runtime.stop();
+  }, 30_000);
+
   it('dead-letters a poison record to a real topic with its headers, and moves on', async () => {
     const topic = 'poison';
     const groupId = 'poison-group';

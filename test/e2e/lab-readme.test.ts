@@ -22,6 +22,22 @@ afterAll(async () => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 }, 60_000);
 
+function isGitCheckout(): boolean {
+  try {
+    execFileSync('git', ['-C', ROOT, 'rev-parse', 'HEAD'], { stdio: 'pipe' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const canClone = isGitCheckout();
+if (!canClone) {
+  const msg = `lab-readme: ${ROOT} is not a git checkout with a commit (or git is missing); cannot clone it`;
+  if (process.env.CI) throw new Error(msg);
+  console.warn(`\n*** SKIPPED: ${msg} ***\n`);
+}
+
 function firstCommand(): string {
   const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
   const block = /```(?:sh|bash)\n([\s\S]*?)```/.exec(readme);
@@ -29,7 +45,7 @@ function firstCommand(): string {
   return block[1].split('\n')[0].trim();
 }
 
-describe("README's first command on a fresh clone", () => {
+describe.skipIf(!canClone)("README's first command on a fresh clone", () => {
   it('installs, builds and runs the lab: producer, consumer and monitor answer /health', async () => {
     const command = firstCommand();
     const steps = command.split('&&').map((s) => s.trim());

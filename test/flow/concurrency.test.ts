@@ -88,7 +88,8 @@ describe('Limiter', () => {
     const slow = Array.from({ length: 3 }, () => limiter.run(() => clock.sleep(500)));
     await clock.runUntilIdle();
     await Promise.all(slow);
-    expect(limiter.limit).toBe(14); // 20 → 18 → 16 → 14
+    // Three slow answers from one round trip cut the limit once, like TCP: 20 → 18.
+    expect(limiter.limit).toBe(18);
     const before = limiter.limit;
     await expect(limiter.run(() => Promise.reject(new Error('503')))).rejects.toThrow('503');
     expect(limiter.limit).toBeLessThan(before);
@@ -109,5 +110,37 @@ describe('Limiter', () => {
     await expect(waiting).rejects.toThrow('stop');
     held.ignore();
     expect(limiter.stats).toMatchObject({ succeeded: 1, ignored: 1, rejected: 1, waiting: 0 });
+  });
+
+  it('on a sink that serves 10 at a time, the limits settle near its knee instead of collapsing or running away', async () => {
+    const settle = async (limit: ConcurrencyLimit) => {
+      const clock = new VirtualClock();
+      const limiter = new Limiter({ limit, clock });
+      let active = 0;
+      // 10 in flight take 10 ms; more queue behind them in steps of 10 ms.
+      const sink = async () => {
+        active++;
+        await clock.sleep(10 * Math.ceil(active / 10));
+        active--;
+      };
+      const limits: number[] = [];
+      const workers = Array.from({ length: 60 }, async () => {
+        for (let i = 0; i < 150; i++) {
+          await limiter.run(sink);
+          limits.push(limiter.limit);
+        }
+      });
+      await clock.runUntilIdle();
+      await Promise.all(workers);
+      return limits.slice(limits.length / 2); // after warm-up
+    };
+    const gradient = await settle(new GradientLimit({ initial: 5, max: 200 }));
+    expect(Math.min(...gradient)).toBeGreaterThanOrEqual(5);
+    const median = [...gradient].sort((a, b) => a - b)[gradient.length >> 1];
+    expect(median).toBeGreaterThanOrEqual(10);
+    expect(median).toBeLessThanOrEqual(25); // tolerance 1.5 over a 10 ms no-load latency
+    const aimd = await settle(new AimdLimit({ initial: 5, max: 200, latencyThresholdMs: 25 }));
+    expect(Math.min(...aimd)).toBeGreaterThanOrEqual(10); // backs off once per round trip: no collapse to 1
+    expect(Math.max(...aimd)).toBeLessThanOrEqual(60);
   });
 });

@@ -92,4 +92,17 @@ describe('Credits', () => {
     await expect(credits.acquire()).rejects.toBeInstanceOf(FlowClosedError);
     expect(() => credits.grant(-1)).toThrow(/at least 0/);
   });
+
+  it('takes what is available up to a maximum, for fetches sized to what the sink can take now', async () => {
+    const credits = new Credits({ initial: 300 });
+    expect(credits.tryAcquireUpTo(500)).toBe(300);
+    expect(credits.tryAcquireUpTo(500)).toBe(0);
+    const waiting = credits.acquireUpTo(500);
+    credits.grant(120);
+    expect(await waiting).toBe(120);
+    credits.grant(1000);
+    expect(await credits.acquireUpTo(500)).toBe(500);
+    expect(credits.available).toBe(500);
+    expect(credits.stats.spent).toBe(920);
+  });
 });

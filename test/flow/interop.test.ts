@@ -183,6 +183,29 @@ describe('interop: WHATWG streams', () => {
     expect(got).toEqual(range(50));
   });
 
+  it('cancelling a ReadableStream (or destroying a Readable) leaves unread items in the channel', async () => {
+    const ch = new Channel<number>({ capacity: 4 });
+    const rs = toReadableStream(ch, { highWaterMark: 1 });
+    const reader = rs.getReader();
+    const first = reader.read();
+    ch.trySend(1);
+    expect((await first).value).toBe(1);
+    await tick(); // the stream is now waiting for the next item
+    await reader.cancel();
+    ch.trySend(2);
+    await tick();
+    expect(ch.tryReceive()).toBe(2);
+
+    const r = toReadable(ch);
+    r.on('data', () => {});
+    await tick();
+    r.destroy();
+    await tick();
+    ch.trySend(3);
+    await tick();
+    expect(ch.tryReceive()).toBe(3);
+  });
+
   it('aborting a WritableStream fails the channel', async () => {
     const ch = new Channel<number>({ capacity: 2 });
     const ws = toWritableStream(ch);

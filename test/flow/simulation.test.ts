@@ -201,6 +201,12 @@ describe('simulate: other shapes', () => {
     expect(() => simulate({ ...base, burst: { rate: 100, seconds: 20, everySec: 10 } })).toThrow(
       /cannot last longer/,
     );
+    expect(() => simulate({ ...base, policy: 'stop', capacity: Infinity })).toThrow(
+      /stop needs a bounded queue/,
+    );
+    expect(() => simulate({ ...base, highWatermark: 0.3, lowWatermark: 0.6 })).toThrow(
+      /0 <= low <= high <= 1/,
+    );
   });
 
   it('picks round table intervals', () => {
@@ -225,6 +231,41 @@ describe('simulate: other shapes', () => {
     const chart = renderChart(r).split('\n');
     expect(chart[1]).toMatch(/^10,000 ┤ +▂▇█+$/); // the top row fills once the queue is full
     expect(chart[8]).toMatch(/^ +0 ┤▆█+$/);
+  });
+
+  it('stop-and-resume on a consumer that cannot keep up thrashes, and the detector says so', () => {
+    const r = simulate({
+      produceRate: 150,
+      consumeRate: 100,
+      policy: 'stop',
+      capacity: 1000,
+      lowWatermark: 0.2,
+      durationSec: 120,
+    });
+    expect(r.totals.dropped).toBe(0);
+    expect(r.totals.maxQueued).toBe(800); // never past the high watermark: the source stops there
+    expect(r.totals.pressureDeclarations).toBeGreaterThanOrEqual(5);
+    expect(r.totals.thrashing).toBe(true);
+    expect(r.totals.blockedMs).toBeGreaterThan(0);
+    expect(r.verdict).toMatch(
+      /the source is stopped at the high watermark \(800 queued, first after 16 s\) and resumed at the low one \(200\)/,
+    );
+    expect(r.verdict).toMatch(/backpressure thrashed/);
+    expectConservation(r);
+  });
+
+  it('stop-and-resume through a short burst is not thrashing', () => {
+    const r = simulate({
+      produceRate: 50,
+      consumeRate: 100,
+      policy: 'stop',
+      capacity: 1000,
+      durationSec: 300,
+      burst: { rate: 1000, seconds: 3, everySec: 300 },
+    });
+    expect(r.totals.pressureDeclarations).toBe(1);
+    expect(r.totals.thrashing).toBe(false);
+    expect(renderReport(r)).toMatch(/first declared at .* s, once; no thrashing/);
   });
 
   it('compares the four strategies on one scenario', () => {

@@ -84,13 +84,17 @@ export async function spawnSluice(
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-export interface Reply<T = any> {
+/** Response bodies are whatever JSON the service sent; the tests' assertions are what check them. */
+// biome-ignore lint/suspicious/noExplicitAny: JSON from the services under test
+type Json = any;
+
+export interface Reply<T = Json> {
   status: number;
   headers: Headers;
   body: T;
 }
 
-export async function http<T = any>(
+export async function http<T = Json>(
   method: string,
   url: string,
   options: { json?: unknown; raw?: string; headers?: Record<string, string> } = {},
@@ -111,8 +115,8 @@ export async function http<T = any>(
   return { status: res.status, headers: res.headers, body: parsed as T };
 }
 
-export const get = <T = any>(url: string) => http<T>('GET', url);
-export const post = <T = any>(url: string, json?: unknown) =>
+export const get = <T = Json>(url: string) => http<T>('GET', url);
+export const post = <T = Json>(url: string, json?: unknown) =>
   http<T>('POST', url, json === undefined ? {} : { json });
 
 /** Polls until `check` returns a value that is not undefined. */

@@ -1,3 +1,4 @@
+import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Broker } from '../../src/broker/broker.js';
 import { Lab } from '../../src/lab/lab.js';
@@ -13,7 +14,7 @@ let broker: Broker;
 let lab: Lab;
 
 beforeAll(async () => {
-  broker = new Broker({ port: 0, durability: 'memory' });
+  broker = new Broker({ port: 0, durability: 'memory' }, { logger: pino({ level: 'silent' }) });
   const addr = await broker.start();
   lab = await Lab.start({
     brokers: [`127.0.0.1:${addr.port}`],

@@ -283,3 +283,17 @@ describe('lab start-up checks', () => {
     );
   });
 });
+
+describe('lab shutdown', () => {
+  it('stops while a dashboard holds an event stream open', async () => {
+    const l = await Lab.start({ memory: true, ports: { broker: 0, producer: 0, consumer: 0, monitor: 0 } });
+    const res = await fetch(`${l.urls.monitor}/events`);
+    const reader = res.body!.getReader();
+    const first = new TextDecoder().decode((await reader.read()).value);
+    expect(first).toContain('event: snapshot');
+    await l.stop();
+    // The stream was ended by the server, not left hanging.
+    const rest = await reader.read();
+    expect(rest.done).toBe(true);
+  }, 30_000);
+});

@@ -262,6 +262,18 @@ describe('Prometheus metrics and JSON outputs', () => {
     expect(lag).toMatchObject({ total_lag: 1000, status: 'critical', status_code: 2, rate_of_change: 200 });
     expect(lag.partitions[0]).toMatchObject({ lag_seconds: 5, lag_seconds_method: 'exact' });
     expect(lag.partitions[1].lag_seconds_method).toBe('unknown');
+    expect(lag.topics).toEqual([
+      {
+        group: 'lab',
+        topic: 'orders',
+        partitions: 2,
+        total_lag: 1000,
+        rate_of_change: 200,
+        production_rate: 200,
+        consumption_rate: 0,
+        max_lag_seconds: 5,
+      },
+    ]);
     expect(monitor.history().samples.map((s) => s.total_lag)).toEqual([600, 800, 1000]);
     expect(monitor.history(1).samples).toHaveLength(1);
     expect(monitor.status()).toMatchObject({

@@ -180,4 +180,28 @@ describe('lag monitor on the embedded broker', () => {
     await producer.close();
     await monitor.stop();
   });
+
+  it('picks up partitions added to a topic it already knows', async () => {
+    const topic = 'growing-topic';
+    await admin.createTopics([{ topic, numPartitions: 1 }]);
+    const producer = new Producer({ cluster, lingerMs: 0 });
+    await producer.send([{ topic, partition: 0, value: 'a' }]);
+    await commit('grower', topic, [0]);
+    const monitor = new LagMonitor({ brokers: [broker.bootstrap], includeGroups: ['^grower$'] });
+    expect((await monitor.collect()).partitions).toHaveLength(1);
+    await producer.close();
+    await admin.createPartitions(topic, 2);
+    const again = new Producer({ brokers: [broker.bootstrap], lingerMs: 0 });
+    await again.send([{ topic, partition: 1, value: 'b' }]);
+    await again.close();
+    await commit('grower', topic, [0, 0]);
+    // The first cycle after finds its cached metadata lacks partition 1, says so and refreshes it.
+    const first = await monitor.collect();
+    const second = first.partitions.length === 2 ? first : await monitor.collect();
+    expect(second.partitions.map((p) => [p.partition, p.lag])).toEqual([
+      [0, 1],
+      [1, 1],
+    ]);
+    await monitor.stop();
+  });
 });

@@ -47,6 +47,8 @@ function zookeeperServing(port: number): Promise<boolean> {
     });
     socket.once('close', () => resolve(reply.includes('Mode:')));
     socket.once('error', () => resolve(false));
+    // A server still starting may accept and say nothing: give up on this probe, try again later.
+    socket.setTimeout(1000, () => socket.destroy());
   });
 }
 
@@ -58,7 +60,15 @@ export async function waitFor<T>(
 ): Promise<T> {
   const deadline = Date.now() + ms;
   for (;;) {
-    const value = await probe().catch(() => undefined);
+    // A probe that never settles (a request into a dying process) must not stall the wait.
+    let timer: NodeJS.Timeout | undefined;
+    const value = await Promise.race([
+      probe().catch(() => undefined),
+      new Promise<undefined>((r) => {
+        timer = setTimeout(() => r(undefined), 5000);
+      }),
+    ]);
+    clearTimeout(timer);
     if (value !== undefined) return value;
     if (Date.now() > deadline)
       throw new Error(`timed out after ${ms} ms waiting for ${what}\n${log().slice(-4000)}`);

@@ -249,3 +249,23 @@ describe('status rules on scripted offset histories (Burrow window rules + lab t
     expect(r.total_lag).toBe(6);
   });
 });
+
+describe('collection loop', () => {
+  it('collects at start and then every intervalMs of the injected clock, until stopped', async () => {
+    const clock = new VirtualClock(0);
+    const source = new ScriptedSource(clock);
+    const g = source.group('loop', 'orders');
+    g.produce(0, 10);
+    g.commit(0, 4);
+    const monitor = new LagMonitor({ source, clock, intervalMs: 1000 });
+    const seen: number[] = [];
+    monitor.onReport((r) => seen.push(Date.parse(r.timestamp)));
+    monitor.start();
+    await clock.advance(5000);
+    expect(seen).toEqual([0, 1000, 2000, 3000, 4000, 5000]);
+    await monitor.stop();
+    await clock.advance(5000);
+    expect(seen).toHaveLength(6);
+    expect(monitor.history().samples.map((s) => s.total_lag)).toEqual([6, 6, 6, 6, 6, 6]);
+  });
+});

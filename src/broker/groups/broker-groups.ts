@@ -47,12 +47,17 @@ export class TopicStoreOffsetsLog implements OffsetsTopicLog {
     return handle;
   }
 
-  async append(partition: number, records: OffsetsTopicRecord[], timestamp: number): Promise<void> {
+  async append(partition: number, records: OffsetsTopicRecord[], timestamp: number): Promise<number> {
     const batch = await buildRecordBatch({
-      records: records.map((r) => ({ key: r.key, value: r.value })),
+      records: records.map((r) => ({ key: r.key, value: r.value, timestamp: r.timestamp ?? timestamp })),
       timestamp,
     });
-    await this.handle(partition).append(batch, { durable: true });
+    const { baseOffset } = await this.handle(partition).append(batch, { durable: true });
+    return Number(baseOffset);
+  }
+
+  async deleteBefore(partition: number, offset: number): Promise<void> {
+    await this.handle(partition).deleteRecordsBefore?.(BigInt(offset));
   }
 
   async *replay(partition: number): AsyncIterable<StoredOffsetsTopicRecord> {

@@ -3,6 +3,7 @@ import { type Logger, pino } from 'pino';
 import type { Registry } from 'prom-client';
 import type { Clock, Timer } from '../../flow/clock.js';
 import { ErrorCode, type ErrorCodeValue } from '../../protocol/errors.js';
+import { decodeConsumerAssignment, type TopicPartitions } from './consumer-protocol.js';
 import { Group, type GroupState, type JoinResult, Member, type SyncResult } from './group.js';
 import { GroupMetrics } from './metrics.js';
 import { type CommittedOffset, OffsetStore } from './offset-store.js';
@@ -35,6 +36,12 @@ export interface GroupCoordinatorConfig {
   maxOffsetMetadataBytes: number;
   /** Answer a JoinGroup v4+ without member id with MEMBER_ID_REQUIRED, as Kafka does. */
   requireMemberIdOnJoin: boolean;
+  /**
+   * Re-write a `__consumer_offsets` partition's live records and drop everything before them once this
+   * many records were appended since the last time, and twice as many as are live (0: never). Stands in
+   * for Kafka's log compaction so replay at start stays short.
+   */
+  offsetsCompactionMinRecords: number;
 }
 
 export const defaultGroupCoordinatorConfig: GroupCoordinatorConfig = {
@@ -45,6 +52,7 @@ export const defaultGroupCoordinatorConfig: GroupCoordinatorConfig = {
   offsetsRetentionCheckIntervalMs: 600_000,
   maxOffsetMetadataBytes: 4096,
   requireMemberIdOnJoin: true,
+  offsetsCompactionMinRecords: 10_000,
 };
 
 export interface GroupCoordinatorOptions {
@@ -78,6 +86,7 @@ export interface SyncGroupInput {
   groupId: string;
   generationId: number;
   memberId: string;
+  groupInstanceId?: string | null;
   protocolType?: string | null;
   protocolName?: string | null;
   assignments: { memberId: string; assignment: Buffer }[];
@@ -87,6 +96,7 @@ export interface HeartbeatInput {
   groupId: string;
   generationId: number;
   memberId: string;
+  groupInstanceId?: string | null;
 }
 
 export interface LeaveGroupInput {
@@ -113,6 +123,7 @@ export interface OffsetCommitInput {
   /** -1 for a simple (standalone) consumer that does not use group membership. */
   generationId: number;
   memberId: string;
+  groupInstanceId?: string | null;
   /** OffsetCommit v2-4; -1 means the broker's retention. */
   retentionTimeMs?: number;
   topics: { name: string; partitions: CommitPartitionInput[] }[];
@@ -163,6 +174,13 @@ export interface DescribedGroup {
   }[];
 }
 
+export interface MemberAssignment {
+  memberId: string;
+  clientId: string;
+  clientHost: string;
+  assigned: TopicPartitions[] | null;
+}
+
 const EMPTY = Buffer.alloc(0);
 
 /**
@@ -181,6 +199,9 @@ export class GroupCoordinator {
   private readonly groups = new Map<string, Group>();
   private readonly offsets = new OffsetStore();
   private loading = false;
+  /** The last group metadata record written per group, re-written as is when compacting. */
+  private readonly groupRecords = new Map<string, { value: Buffer; timestamp: number }>();
+  private readonly partitionState: { sinceSnapshot: number; inFlight: number; compacting: boolean }[];
   private expiryTimer?: Timer;
   private closed = false;
 
@@ -192,6 +213,11 @@ export class GroupCoordinator {
     this.partitionExists = options.partitionExists ?? (() => true);
     this.newMemberId = options.newMemberId ?? ((clientId) => `${clientId}-${randomUUID()}`);
     if (options.registry) this.metrics = new GroupMetrics(options.registry, () => this.snapshot());
+    this.partitionState = Array.from({ length: this.log.partitions }, () => ({
+      sinceSnapshot: 0,
+      inFlight: 0,
+      compacting: false,
+    }));
   }
 
   /** Rebuilds groups and offsets from `__consumer_offsets`, then starts the offset expiry timer. */
@@ -263,7 +289,76 @@ export class GroupCoordinator {
       this.dropIfUnused(group);
       return joinError(ErrorCode.INCONSISTENT_GROUP_PROTOCOL, memberId);
     }
+    const instanceId = req.groupInstanceId ?? null;
+    if (instanceId) {
+      if (memberId === '') {
+        // A static member coming back (a restart) takes over its instance without a rebalance.
+        const holder = group.staticMembers.get(instanceId);
+        if (holder !== undefined && group.members.has(holder))
+          return this.replaceStaticMember(group, holder, req);
+        return this.addMemberAndRebalance(group, this.newMemberId(req.clientId), req);
+      }
+      if (this.fenced(group, memberId, instanceId)) return joinError(ErrorCode.FENCED_INSTANCE_ID, memberId);
+    }
     return memberId === '' ? this.joinNewMember(group, req) : this.joinKnownMember(group, req);
+  }
+
+  /**
+   * KIP-345: a request naming a static instance must come from the member id holding it now. Groups
+   * replayed from `__consumer_offsets` (group metadata v1 has no instance ids) learn the pairs anew.
+   */
+  private fenced(group: Group, memberId: string, instanceId: string | null | undefined): boolean {
+    if (!instanceId) return false;
+    const holder = group.staticMembers.get(instanceId);
+    if (holder === undefined) {
+      if (group.members.has(memberId)) group.staticMembers.set(instanceId, memberId);
+      return false;
+    }
+    return holder !== memberId;
+  }
+
+  private replaceStaticMember(group: Group, oldId: string, req: JoinGroupInput): Promise<JoinResult> {
+    const old = group.members.get(oldId)!;
+    const instanceId = req.groupInstanceId!;
+    const member = new Member(
+      this.newMemberId(req.clientId),
+      instanceId,
+      req.clientId,
+      req.clientHost,
+      req.rebalanceTimeoutMs ?? req.sessionTimeoutMs,
+      req.sessionTimeoutMs,
+      req.protocolType,
+      old.protocols,
+    );
+    member.assignment = old.assignment;
+    old.sessionTimer?.cancel();
+    this.answerJoin(old, joinError(ErrorCode.FENCED_INSTANCE_ID, oldId));
+    this.answerSync(old, syncError(ErrorCode.FENCED_INSTANCE_ID));
+    group.members.delete(oldId);
+    group.members.set(member.memberId, member);
+    group.staticMembers.set(instanceId, member.memberId);
+    if (group.leaderId === oldId) group.leaderId = member.memberId;
+    this.scheduleSession(group, member);
+    this.logger.info(
+      { group: group.groupId, instance: instanceId, from: oldId, to: member.memberId },
+      'static member rejoined under a new member id',
+    );
+    if (!member.matches(req.protocols) || group.is('PreparingRebalance')) {
+      return this.updateMemberAndRebalance(group, member, req);
+    }
+    if (group.is('Stable')) {
+      const assignments = new Map([...group.members].map(([id, m]) => [id, m.assignment]));
+      this.storeGroup(group, assignments).catch((err) =>
+        this.logger.error(
+          { err, group: group.groupId },
+          'could not write group metadata after a static rejoin',
+        ),
+      );
+      // As Kafka: the current generation without a member list, so even a returning leader keeps the
+      // assignment instead of computing a new one.
+      return Promise.resolve({ ...this.joinResultFor(group, member), members: [] });
+    }
+    return Promise.resolve(this.joinResultFor(group, member));
   }
 
   private joinNewMember(group: Group, req: JoinGroupInput): Promise<JoinResult> {
@@ -477,6 +572,7 @@ export class GroupCoordinator {
     const group = this.groups.get(req.groupId);
     if (!group) return syncError(ErrorCode.UNKNOWN_MEMBER_ID);
     if (group.is('Dead')) return syncError(ErrorCode.COORDINATOR_NOT_AVAILABLE);
+    if (this.fenced(group, req.memberId, req.groupInstanceId)) return syncError(ErrorCode.FENCED_INSTANCE_ID);
     const member = group.members.get(req.memberId);
     if (!member) return syncError(ErrorCode.UNKNOWN_MEMBER_ID);
     if (req.generationId !== group.generationId) return syncError(ErrorCode.ILLEGAL_GENERATION);
@@ -550,6 +646,7 @@ export class GroupCoordinator {
     const group = this.groups.get(req.groupId);
     if (!group) return ErrorCode.UNKNOWN_MEMBER_ID;
     if (group.is('Dead')) return ErrorCode.COORDINATOR_NOT_AVAILABLE;
+    if (this.fenced(group, req.memberId, req.groupInstanceId)) return ErrorCode.FENCED_INSTANCE_ID;
     const member = group.members.get(req.memberId);
     if (group.is('Empty') || !member) return ErrorCode.UNKNOWN_MEMBER_ID;
     if (req.generationId !== group.generationId) return ErrorCode.ILLEGAL_GENERATION;
@@ -574,14 +671,21 @@ export class GroupCoordinator {
         groupInstanceId: m.groupInstanceId ?? null,
         errorCode: 0 as ErrorCodeValue,
       };
-      const pending = group.pendingMembers.get(m.memberId);
+      let memberId = m.memberId;
+      if (m.groupInstanceId) {
+        const holder = group.staticMembers.get(m.groupInstanceId);
+        if (memberId === '') memberId = holder ?? '';
+        else if (holder !== undefined && holder !== memberId)
+          return { ...result, errorCode: ErrorCode.FENCED_INSTANCE_ID };
+      }
+      const pending = group.pendingMembers.get(memberId);
       if (pending) {
         pending.cancel();
-        group.pendingMembers.delete(m.memberId);
+        group.pendingMembers.delete(memberId);
         this.tryCompleteJoin(group);
         return result;
       }
-      const member = group.members.get(m.memberId);
+      const member = group.members.get(memberId);
       if (!member) return { ...result, errorCode: ErrorCode.UNKNOWN_MEMBER_ID };
       this.removeMember(group, member, 'it left the group');
       return result;
@@ -652,6 +756,7 @@ export class GroupCoordinator {
     }
     if (group.is('Dead')) return all(ErrorCode.COORDINATOR_NOT_AVAILABLE);
     if (!(req.generationId < 0 && group.is('Empty'))) {
+      if (this.fenced(group, req.memberId, req.groupInstanceId)) return all(ErrorCode.FENCED_INSTANCE_ID);
       if (group.is('CompletingRebalance')) return all(ErrorCode.REBALANCE_IN_PROGRESS);
       const member = group.members.get(req.memberId);
       if (!member) return all(ErrorCode.UNKNOWN_MEMBER_ID);
@@ -702,7 +807,7 @@ export class GroupCoordinator {
     }
     if (records.length === 0) return result;
     try {
-      await this.log.append(this.partitionFor(group.groupId), records, now);
+      await this.append(this.partitionFor(group.groupId), records, now);
     } catch (err) {
       this.logger.error({ err, group: group.groupId }, 'offset commit not written to __consumer_offsets');
       for (const a of accepted) a.code.errorCode = ErrorCode.COORDINATOR_NOT_AVAILABLE;
@@ -771,8 +876,9 @@ export class GroupCoordinator {
       const groupGoes = remaining === 0 && (!group || group.members.size === 0);
       if (groupGoes && group?.protocolType)
         records.push({ key: encodeGroupMetadataKey(groupId), value: null });
-      if (records.length > 0) await this.log.append(this.partitionFor(groupId), records, now);
+      if (records.length > 0) await this.append(this.partitionFor(groupId), records, now);
       for (const c of expired) this.offsets.delete(groupId, c.topic, c.partition);
+      if (groupGoes) this.groupRecords.delete(groupId);
       if (expired.length > 0) {
         expiredCount += expired.length;
         this.metrics?.expiredOffsets.inc({ group: groupId }, expired.length);
@@ -834,16 +940,38 @@ export class GroupCoordinator {
     }));
     records.push({ key: encodeGroupMetadataKey(groupId), value: null });
     try {
-      await this.log.append(this.partitionFor(groupId), records, this.clock.now());
+      await this.append(this.partitionFor(groupId), records, this.clock.now());
     } catch (err) {
       this.logger.error({ err, group: groupId }, 'group deletion not written to __consumer_offsets');
       return ErrorCode.COORDINATOR_NOT_AVAILABLE;
     }
     this.offsets.deleteGroup(groupId);
+    this.groupRecords.delete(groupId);
     group?.transition('Dead', this.clock.now());
     this.groups.delete(groupId);
     this.logger.info({ group: groupId }, 'group deleted');
     return ErrorCode.NONE;
+  }
+
+  /**
+   * Which partitions each member owns, decoded from the assignments of a "consumer" group (the lag
+   * monitor shows owners with it). Members of other protocol types, or with an assignment this
+   * decoder cannot read, get `assigned: null`.
+   */
+  memberAssignments(groupId: string): MemberAssignment[] {
+    const group = this.groups.get(groupId);
+    if (!group) return [];
+    return [...group.members.values()].map((m) => {
+      let assigned: TopicPartitions[] | null = null;
+      if (group.protocolType === 'consumer') {
+        try {
+          assigned = decodeConsumerAssignment(m.assignment).assigned;
+        } catch {
+          assigned = null;
+        }
+      }
+      return { memberId: m.memberId, clientId: m.clientId, clientHost: m.clientHost, assigned };
+    });
   }
 
   /** State of every group, for metrics and the broker's own views. */
@@ -858,7 +986,7 @@ export class GroupCoordinator {
 
   // ---------------------------------------------------------------- persistence
 
-  private storeGroup(group: Group, assignments: Map<string, Buffer>): Promise<void> {
+  private async storeGroup(group: Group, assignments: Map<string, Buffer>): Promise<void> {
     const value: GroupMetadataValue = {
       protocolType: group.protocolType ?? '',
       generation: group.generationId,
@@ -876,15 +1004,82 @@ export class GroupCoordinator {
         assignment: assignments.get(m.memberId) ?? EMPTY,
       })),
     };
-    return this.log.append(
+    const encoded = encodeGroupMetadataValue(value);
+    const timestamp = this.clock.now();
+    await this.append(
       this.partitionFor(group.groupId),
-      [{ key: encodeGroupMetadataKey(group.groupId), value: encodeGroupMetadataValue(value) }],
-      this.clock.now(),
+      [{ key: encodeGroupMetadataKey(group.groupId), value: encoded }],
+      timestamp,
     );
+    this.groupRecords.set(group.groupId, { value: encoded, timestamp });
+  }
+
+  /** Every append to `__consumer_offsets` goes through here, so compaction knows what is in flight. */
+  private async append(partition: number, records: OffsetsTopicRecord[], timestamp: number): Promise<number> {
+    const state = this.partitionState[partition];
+    state.inFlight++;
+    try {
+      return await this.log.append(partition, records, timestamp);
+    } finally {
+      state.inFlight--;
+      state.sinceSnapshot += records.length;
+      this.maybeCompact(partition);
+    }
+  }
+
+  private liveRecords(partition: number): OffsetsTopicRecord[] {
+    const records: OffsetsTopicRecord[] = [];
+    for (const groupId of new Set([...this.offsets.groups(), ...this.groupRecords.keys()])) {
+      if (this.partitionFor(groupId) !== partition) continue;
+      for (const c of this.offsets.all(groupId)) {
+        records.push({
+          key: encodeOffsetCommitKey(groupId, c.topic, c.partition),
+          value: encodeOffsetCommitValue(c),
+          timestamp: c.commitTimestamp,
+        });
+      }
+      const g = this.groupRecords.get(groupId);
+      if (g) records.push({ key: encodeGroupMetadataKey(groupId), value: g.value, timestamp: g.timestamp });
+    }
+    return records;
+  }
+
+  /**
+   * Compaction by snapshot: append the latest record of every live key, then drop everything before
+   * it. Only when nothing else is being appended to the partition, so no record in flight can land
+   * before the snapshot and be dropped before memory reflects it.
+   */
+  private maybeCompact(partition: number): void {
+    const min = this.config.offsetsCompactionMinRecords;
+    const state = this.partitionState[partition];
+    if (min === 0 || state.compacting || state.inFlight > 0 || this.closed || !this.log.deleteBefore) return;
+    if (state.sinceSnapshot < min) return;
+    const live = this.liveRecords(partition);
+    if (state.sinceSnapshot < 2 * live.length) return;
+    state.compacting = true;
+    const now = this.clock.now();
+    const work = async () => {
+      let start: number;
+      if (live.length > 0) {
+        start = await this.append(partition, live, now);
+      } else {
+        // Nothing is live: a lone marker gives the offset to drop everything before (it is ignored on replay).
+        start = await this.append(partition, [{ key: encodeGroupMetadataKey(''), value: null }], now);
+      }
+      await this.log.deleteBefore?.(partition, start);
+      state.sinceSnapshot = Math.max(live.length, 1);
+      this.logger.info({ partition, live: live.length, from: start }, '__consumer_offsets compacted');
+    };
+    work()
+      .catch((err) => this.logger.error({ err, partition }, '__consumer_offsets compaction failed'))
+      .finally(() => {
+        state.compacting = false;
+      });
   }
 
   private async replayPartition(partition: number): Promise<void> {
     for await (const record of this.log.replay(partition)) {
+      this.partitionState[partition].sinceSnapshot++;
       try {
         const key = decodeOffsetsTopicKey(record.key);
         if (key.kind === 'offset') {
@@ -898,7 +1093,9 @@ export class GroupCoordinator {
           }
         } else if (record.value === null || record.value.length === 0) {
           this.groups.delete(key.group);
+          this.groupRecords.delete(key.group);
         } else {
+          this.groupRecords.set(key.group, { value: record.value, timestamp: record.timestamp });
           this.groups.set(
             key.group,
             this.restoreGroup(key.group, decodeGroupMetadataValue(record.value), record.timestamp),

@@ -71,6 +71,8 @@ export class Group {
   protocolName: string | null = null;
   leaderId: string | null = null;
   readonly members = new Map<string, Member>();
+  /** Static membership (KIP-345): group.instance.id -> the member id currently holding it. */
+  readonly staticMembers = new Map<string, string>();
   /** Member ids handed out with MEMBER_ID_REQUIRED, valid until they rejoin or their session runs out. */
   readonly pendingMembers = new Map<string, Timer>();
   /** When the group last changed state (drives offset expiry of empty groups). */
@@ -103,11 +105,15 @@ export class Group {
   add(member: Member): void {
     if (this.members.size === 0) this.protocolType = member.protocolType;
     this.members.set(member.memberId, member);
+    if (member.groupInstanceId) this.staticMembers.set(member.groupInstanceId, member.memberId);
     if (this.leaderId === null) this.leaderId = member.memberId;
   }
 
   remove(memberId: string): void {
     this.members.delete(memberId);
+    for (const [instance, holder] of this.staticMembers) {
+      if (holder === memberId) this.staticMembers.delete(instance);
+    }
     if (this.leaderId === memberId) {
       // Prefer a member already waiting in JoinGroup so the next generation's leader can answer at once.
       const next =

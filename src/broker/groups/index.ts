@@ -1,3 +1,4 @@
+export * from './consumer-protocol.js';
 export * from './coordinator.js';
 export * from './group.js';
 export * from './offset-store.js';

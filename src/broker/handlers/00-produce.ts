@@ -30,9 +30,11 @@ export const produceHandler: ApiHandler<ProduceRequest, ProduceResponse> = {
     }
     const responses = await Promise.all(
       request.topicData.map(async (topic) => {
+        // A request the broker will refuse anyway must not create topics on the way.
+        const refused = invalidAcks || Boolean(request.transactionalId);
         const exists =
           ctx.broker.store.partitionCount(topic.name) !== undefined ||
-          (await ctx.broker.autoCreateTopic(topic.name));
+          (!refused && (await ctx.broker.autoCreateTopic(topic.name)));
         const partitionResponses = await Promise.all(
           topic.partitionData.map((p) =>
             invalidAcks
@@ -87,9 +89,32 @@ async function appendPartition(
       `batch of ${shape.largestBatch} bytes exceeds ${limit}`,
     );
   }
+  // Idempotent producer: a retried batch is answered with its first offset, not written twice.
+  const sequence =
+    shape.producerId >= 0n
+      ? broker.producers.check(topic, index, {
+          producerId: shape.producerId,
+          producerEpoch: shape.producerEpoch,
+          baseSequence: shape.baseSequence,
+          recordCount: shape.records,
+        })
+      : undefined;
+  if (sequence?.kind === 'error') return failed(index, sequence.errorCode, sequence.message);
+  if (sequence?.kind === 'duplicate') {
+    try {
+      return answered(index, await sequence.baseOffset, -1n, log);
+    } catch {
+      return failed(
+        index,
+        ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER,
+        'the original of this retried batch was not written',
+      );
+    }
+  }
   if (broker.quotas) {
     const decision = broker.quotas.check(topic, index, shape.records, records.length);
     if (!decision.admitted) {
+      sequence?.abort();
       broker.metrics.produceRejected.inc({ topic });
       return failed(
         index,
@@ -102,7 +127,29 @@ async function appendPartition(
       ctx.throttleMs = Math.max(ctx.throttleMs, decision.throttleMs);
     }
   }
-  return append(log, topic, index, records, acks, ctx);
+  const response = await append(log, topic, index, records, acks, ctx);
+  if (sequence) {
+    if (response.errorCode === 0) sequence.commit(response.baseOffset);
+    else sequence.abort();
+  }
+  return response;
+}
+
+function answered(
+  index: number,
+  baseOffset: bigint,
+  logAppendTimeMs: bigint,
+  log: PartitionHandle,
+): PartitionResponse {
+  return {
+    index,
+    errorCode: 0,
+    baseOffset,
+    logAppendTimeMs,
+    logStartOffset: log.logStartOffset,
+    recordErrors: [],
+    errorMessage: null,
+  };
 }
 
 async function append(
@@ -117,15 +164,7 @@ async function append(
   try {
     const result = await log.append(records, { durable: acks === -1 });
     broker.metrics.producedRecords.inc({ topic }, result.recordCount);
-    return {
-      index,
-      errorCode: 0,
-      baseOffset: result.baseOffset,
-      logAppendTimeMs: result.logAppendTimeMs,
-      logStartOffset: log.logStartOffset,
-      recordErrors: [],
-      errorMessage: null,
-    };
+    return answered(index, result.baseOffset, result.logAppendTimeMs, log);
   } catch (err) {
     const code = err instanceof TopicStoreError ? err.errorCode : ErrorCode.CORRUPT_MESSAGE;
     const message = err instanceof Error ? err.message : String(err);

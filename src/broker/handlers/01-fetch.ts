@@ -60,8 +60,8 @@ function readAll(request: FetchRequest, ctx: RequestContext) {
       }
       bytes += read.records.length;
       budget -= read.records.length;
-      // Wake on data beyond what this read saw.
-      waits.push({ log, offset: read.records.length === 0 ? p.fetchOffset : read.highWatermark });
+      // Wake on data beyond what this read saw (never on data already there, or the loop would spin).
+      waits.push({ log, offset: read.highWatermark });
       return partitionData(p.partition, 0, read.highWatermark, read.logStartOffset, read.records);
     });
     return { topic: name, partitions };

@@ -21,6 +21,7 @@ export function offsetCommitHandler(
         groupId: request.groupId,
         generationId: request.generationIdOrMemberEpoch ?? -1,
         memberId: request.memberId ?? '',
+        groupInstanceId: request.groupInstanceId ?? null,
         retentionTimeMs: retention,
         topics: request.topics.map((t) => ({
           name: t.name,

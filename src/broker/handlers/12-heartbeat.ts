@@ -14,6 +14,7 @@ export function heartbeatHandler(groups: GroupCoordinator): ApiHandler<Heartbeat
         groupId: request.groupId,
         generationId: request.generationId,
         memberId: request.memberId,
+        groupInstanceId: request.groupInstanceId ?? null,
       });
       return { throttleTimeMs: 0, errorCode };
     },

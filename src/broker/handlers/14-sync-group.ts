@@ -17,6 +17,7 @@ export function syncGroupHandler(groups: GroupCoordinator): ApiHandler<SyncGroup
         groupId: request.groupId,
         generationId: request.generationId,
         memberId: request.memberId,
+        groupInstanceId: request.groupInstanceId ?? null,
         protocolType: request.protocolType ?? null,
         protocolName: request.protocolName ?? null,
         assignments: request.assignments,

@@ -49,6 +49,7 @@ async function deleteOne(byName: string | null, byId: string, ctx: RequestContex
     return answer(err.errorCode, err.message);
   }
   broker.quotas?.forgetTopic(name);
+  broker.producers.forgetTopic(name);
   broker.log.info({ topic: name, client: ctx.clientId }, 'topic deleted');
   return answer(0);
 }

@@ -6,6 +6,7 @@ import { metadataHandler } from './03-metadata.js';
 import { apiVersionsHandler } from './18-api-versions.js';
 import { createTopicsHandler } from './19-create-topics.js';
 import { deleteTopicsHandler } from './20-delete-topics.js';
+import { initProducerIdHandler } from './22-init-producer-id.js';
 import { describeConfigsHandler } from './32-describe-configs.js';
 import { alterConfigsHandler } from './33-alter-configs.js';
 import { createPartitionsHandler } from './37-create-partitions.js';
@@ -19,6 +20,7 @@ export const coreHandlers: ApiHandler<never, unknown>[] = [
   apiVersionsHandler,
   createTopicsHandler,
   deleteTopicsHandler,
+  initProducerIdHandler,
   describeConfigsHandler,
   alterConfigsHandler,
   createPartitionsHandler,

@@ -13,6 +13,7 @@ function integer(label: string) {
 interface BrokerFlags {
   port: number;
   host: string;
+  advertisedHost?: string;
   dataDir: string;
   durability: Durability;
   partitions: number;
@@ -36,6 +37,10 @@ export function register(program: Command): void {
       BROKER_DEFAULTS.port,
     )
     .option('--host <addr>', 'address to listen on', BROKER_DEFAULTS.host)
+    .option(
+      '--advertised-host <addr>',
+      'host clients are told to connect to (default: --host, or 127.0.0.1 for 0.0.0.0)',
+    )
     .option('--data-dir <dir>', 'where partition logs live', BROKER_DEFAULTS.dataDir)
     .addOption(
       new Option(
@@ -75,6 +80,7 @@ export function register(program: Command): void {
       const options: BrokerOptions = {
         port: flags.port,
         host: flags.host,
+        advertisedHost: flags.advertisedHost,
         dataDir: flags.dataDir,
         durability: flags.durability,
         defaultPartitions: flags.partitions,

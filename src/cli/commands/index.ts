@@ -4,6 +4,7 @@ import { register as consumer } from './consumer.js';
 import { register as engine } from './engine.js';
 import { register as lab } from './lab.js';
 import { register as monitor } from './monitor.js';
+import { register as lag } from './monitor-lag.js';
 import { register as producer } from './producer.js';
 import { register as simulate } from './simulate.js';
 
@@ -18,4 +19,5 @@ export const commands: RegisterCommand[] = [
   producer, // sluice producer (src/lab)
   consumer, // sluice consumer (src/lab)
   monitor, // sluice monitor (src/lab)
+  lag, // sluice lag (src/monitor)
 ];

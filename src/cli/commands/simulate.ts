@@ -40,6 +40,8 @@ interface Flags {
   eventSize?: number;
   memoryLimit?: number;
   sampleEvery?: number;
+  high?: number;
+  low?: number;
   interval?: number;
   json?: boolean;
 }
@@ -68,6 +70,8 @@ export function toSimulationOptions(f: Flags & { policy: SimulationPolicy }): Si
     eventBytes: f.eventSize,
     memoryLimitBytes: f.memoryLimit === undefined ? undefined : f.memoryLimit * 1024 * 1024,
     sampleEvery: f.sampleEvery,
+    highWatermark: f.high,
+    lowWatermark: f.low,
     intervalSec: f.interval,
   };
 }
@@ -88,7 +92,7 @@ export function register(program: Command): void {
     .addOption(
       new Option(
         '--policy <policy>',
-        'what a full queue does: block the producer, buffer everything, drop new events, or sample them; all: compare the four',
+        'what a full queue does: block the producer, buffer everything, drop new events, sample them, or stop the source at the high watermark and resume it at the low one; all: compare the course four',
       )
         .choices([...SIMULATION_POLICIES, 'all'])
         .default('block'),
@@ -128,6 +132,8 @@ export function register(program: Command): void {
       'sample: keep 1 in n of the overflow (default produce/consume rounded up)',
       number('--sample-every'),
     )
+    .option('--high <fraction>', 'high watermark, a fraction of the queue bound (default 0.8)', fraction)
+    .option('--low <fraction>', 'low watermark, a fraction of the queue bound (default 0.5)', fraction)
     .option('--interval <s>', 'seconds between table rows (default: at most 12 rows)', number('--interval'))
     .option('--json', 'print the result as JSON')
     .addHelpText(
@@ -138,6 +144,7 @@ Examples:
   $ sluice simulate --produce 1000 --consume 100 --policy drop
   $ sluice simulate --produce 1000 --consume 100 --policy all          # the four strategies side by side
   $ sluice simulate --produce 100 --consume 100 --failure-rate 50% --policy buffer --duration 3600
+  $ sluice simulate --produce 150 --consume 100 --policy stop --capacity 1000 --low 0.2   # thrashing
   $ sluice simulate --produce 100 --processing-ms 5 --burst-rate 1000 --burst-seconds 5 --burst-every 60 --duration 300`,
     )
     .action((flags: Flags) => {

@@ -13,11 +13,17 @@ export function toReadable<T>(
   { highWaterMark = 16 }: { highWaterMark?: number } = {},
 ): Readable {
   let pulling = false;
+  // Destroying the Readable must not leave a receive pending: it would take an item nobody reads.
+  const destroyed = new AbortController();
   const readable = new Readable({
     objectMode: true,
     highWaterMark,
     read() {
       pull();
+    },
+    destroy(err, callback) {
+      destroyed.abort();
+      callback(err);
     },
   });
   const pull = () => {
@@ -29,13 +35,14 @@ export function toReadable<T>(
         return;
       }
     }
-    channel.receive().then(
+    channel.receive(destroyed.signal).then(
       (item) => {
         pulling = false;
         if (readable.push(item)) pull();
       },
       (err: unknown) => {
         pulling = false;
+        if (destroyed.signal.aborted) return;
         if (isEndOf(channel, err)) readable.push(null);
         else readable.destroy(err instanceof Error ? err : new Error(String(err)));
       },

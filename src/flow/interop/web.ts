@@ -11,12 +11,15 @@ export function toReadableStream<T>(
   channel: Channel<T>,
   { highWaterMark = 16 }: { highWaterMark?: number } = {},
 ) {
+  // Cancelling must not leave a receive pending: it would take an item nobody will ever read.
+  const cancelled = new AbortController();
   return new ReadableStream<T>(
     {
       async pull(controller) {
         try {
-          controller.enqueue(await channel.receive());
+          controller.enqueue(await channel.receive(cancelled.signal));
         } catch (err) {
+          if (cancelled.signal.aborted) return;
           if (isEndOf(channel, err)) controller.close();
           else controller.error(err);
           return;
@@ -26,6 +29,9 @@ export function toReadableStream<T>(
           if (item === undefined) break;
           controller.enqueue(item);
         }
+      },
+      cancel() {
+        cancelled.abort();
       },
     },
     new CountQueuingStrategy({ highWaterMark }),

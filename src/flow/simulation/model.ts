@@ -2,7 +2,12 @@ import { Channel } from '../channel.js';
 import { VirtualClock } from '../clock.js';
 import { ThrashingDetector } from '../thrashing.js';
 import { Watermarks } from '../watermarks.js';
-import { type ResolvedSimulation, resolveSimulation, type SimulationOptions } from './options.js';
+import {
+  COURSE_POLICIES,
+  type ResolvedSimulation,
+  resolveSimulation,
+  type SimulationOptions,
+} from './options.js';
 import { verdictFor } from './verdict.js';
 
 export interface SimulationRow {
@@ -118,29 +123,46 @@ export function simulate(input: SimulationOptions): SimulationResult {
   const clock = new VirtualClock(0);
   const endMs = o.durationSec * 1000;
   const serviceMs = 1000 / o.consumeRate;
-  const channelPolicy = { block: 'block', buffer: 'fail', drop: 'drop-newest', sample: 'sample' } as const;
+  // Backpressure watermarks on the queue's bound (count, or memory for a memory-limited buffer),
+  // driven by the channel itself on every change.
+  const bound = Number.isFinite(o.capacity) ? o.capacity : Math.floor(o.memoryLimitBytes / o.eventBytes);
+  const watermarks = Number.isFinite(bound)
+    ? new Watermarks({
+        high: Math.max(1, Math.floor(bound * o.highWatermark)),
+        low: Math.floor(bound * o.lowWatermark),
+        clock,
+      })
+    : undefined;
+  const channelPolicy = {
+    block: 'block',
+    buffer: 'fail',
+    drop: 'drop-newest',
+    sample: 'sample',
+    stop: 'block',
+  } as const;
   const queue = new Channel<number>({
     name: 'simulated-queue',
     capacity: o.capacity,
     policy: channelPolicy[o.policy],
     sampleEvery: o.sampleEvery,
     clock,
+    watermarks,
   });
-
-  // Backpressure watermarks at 80% / 50% of the bound (count, or memory for a memory-limited buffer).
-  const bound = Number.isFinite(o.capacity) ? o.capacity : Math.floor(o.memoryLimitBytes / o.eventBytes);
-  const watermarks = Number.isFinite(bound)
-    ? new Watermarks({ high: Math.max(1, Math.floor(bound * 0.8)), low: Math.floor(bound * 0.5), clock })
-    : undefined;
   const thrashing = new ThrashingDetector({ windowMs: Math.min(endMs, 60_000), maxFlips: 4, clock });
   let pressureDeclaredAt: number | undefined;
   if (watermarks) {
     thrashing.watch(watermarks);
     watermarks.onChange((e) => {
       if (e.transition === 'declared' && pressureDeclaredAt === undefined) pressureDeclaredAt = e.at;
+      // Stop-and-resume: the relieved source starts again at once.
+      if (e.transition === 'relieved' && paused) {
+        paused = false;
+        blockedMs += e.at - heldSince;
+        base = e.at;
+        step = 0;
+        scheduleNextProduction(e.at);
+      }
     });
-    const sampleEvery = Math.max(1, Math.min(100, endMs / 1000));
-    clock.setInterval(() => watermarks.update(queue.depth + inFlight()), sampleEvery);
   }
   let thrashingSeen = false;
   thrashing.onChange((r) => {
@@ -167,6 +189,7 @@ export function simulate(input: SimulationOptions): SimulationResult {
   let period = 1000 / rateAt(o, 0);
   let nextProduce = period;
   let held: number | undefined; // event the producer is blocked on
+  let paused = false; // stop policy: the source is stopped until the low watermark
   let heldSince = 0;
   let blockedMs = 0;
   let produced = 0;
@@ -242,7 +265,13 @@ export function simulate(input: SimulationOptions): SimulationResult {
 
   const produce = (now: number) => {
     const item = now;
-    if (o.policy === 'block') {
+    if (o.policy === 'stop' && watermarks!.inPressure) {
+      paused = true;
+      heldSince = now;
+      if (fullAt === undefined) fullAt = now;
+      return; // stopped at the high watermark: nothing more until the queue falls to the low one
+    }
+    if (o.policy === 'block' || o.policy === 'stop') {
       if (!queue.trySend(item)) {
         held = item;
         heldSince = now;
@@ -310,7 +339,7 @@ export function simulate(input: SimulationOptions): SimulationResult {
   };
 
   for (;;) {
-    const tProduce = held === undefined ? nextProduce : Infinity;
+    const tProduce = held === undefined && !paused ? nextProduce : Infinity;
     const tRow = Math.min(rowIndex * intervalMs, endMs);
     const t = Math.min(tProduce, doneAt, tRow);
     if (t > endMs) break;
@@ -330,7 +359,7 @@ export function simulate(input: SimulationOptions): SimulationResult {
     }
   }
   const endedAt = crashedAt ?? endMs;
-  if (held !== undefined) blockedMs += endedAt - heldSince;
+  if (held !== undefined || paused) blockedMs += endedAt - heldSince;
 
   const stats = queue.stats;
   const effectiveConsumeRate = o.consumeRate * (1 - o.failureRate);
@@ -376,5 +405,5 @@ export function simulate(input: SimulationOptions): SimulationResult {
 
 /** Runs the same scenario under each of the four policies, for a side-by-side answer. */
 export function comparePolicies(input: Omit<SimulationOptions, 'policy'>): SimulationResult[] {
-  return (['block', 'buffer', 'drop', 'sample'] as const).map((policy) => simulate({ ...input, policy }));
+  return COURSE_POLICIES.map((policy) => simulate({ ...input, policy }));
 }

@@ -1,6 +1,11 @@
-/** The four strategies of the course module, as the simulator names them. */
-export type SimulationPolicy = 'block' | 'buffer' | 'drop' | 'sample';
-export const SIMULATION_POLICIES: readonly SimulationPolicy[] = ['block', 'buffer', 'drop', 'sample'];
+/**
+ * The four strategies of the course module, as the simulator names them, plus the stream engines'
+ * stop-and-resume: the source is stopped at the high watermark and resumed at the low one.
+ */
+export type SimulationPolicy = 'block' | 'buffer' | 'drop' | 'sample' | 'stop';
+export const SIMULATION_POLICIES: readonly SimulationPolicy[] = ['block', 'buffer', 'drop', 'sample', 'stop'];
+/** The course module's four, compared by `--policy all`. */
+export const COURSE_POLICIES: readonly SimulationPolicy[] = ['block', 'buffer', 'drop', 'sample'];
 
 export interface BurstOptions {
   /** Producer rate during a burst (events/s). */
@@ -21,9 +26,13 @@ export interface SimulationOptions {
   /**
    * block: the producer waits when the queue is full; buffer: the queue takes everything (up to
    * `capacity` or `memoryLimitBytes`, then the process is out of memory); drop: new events are dropped
-   * when full; sample: when full, 1 in `sampleEvery` new events is kept, displacing the oldest.
+   * when full; sample: when full, 1 in `sampleEvery` new events is kept, displacing the oldest; stop:
+   * the producer is stopped at the high watermark and resumed at the low one.
    */
   policy: SimulationPolicy;
+  /** High and low watermarks as fractions of the queue bound. Defaults 0.8 and 0.5. */
+  highWatermark?: number;
+  lowWatermark?: number;
   /** Queue bound (events). Default 10,000 for block, drop and sample; unbounded for buffer. */
   capacity?: number;
   /** Simulated time (s). */
@@ -63,6 +72,8 @@ export interface ResolvedSimulation {
   sampleEvery: number;
   intervalSec: number;
   chartWidth: number;
+  highWatermark: number;
+  lowWatermark: number;
 }
 
 /** Longest run the simulator accepts, in simulated events (keeps a typo from spinning for minutes). */
@@ -158,6 +169,18 @@ export function resolveSimulation(o: SimulationOptions): ResolvedSimulation {
       `interval ${intervalSec} s gives more than 10,000 rows over ${durationSec} s; pick a larger one`,
     );
   }
+  const highWatermark = o.highWatermark ?? 0.8;
+  const lowWatermark = o.lowWatermark ?? 0.5;
+  if (!(highWatermark > 0 && highWatermark <= 1) || !(lowWatermark >= 0 && lowWatermark <= highWatermark)) {
+    throw new SimulationOptionsError(
+      `watermarks are fractions of the queue bound with 0 <= low <= high <= 1, got high ${highWatermark} and low ${lowWatermark} (e.g. --high 0.8 --low 0.5)`,
+    );
+  }
+  if (o.policy === 'stop' && !Number.isFinite(capacity)) {
+    throw new SimulationOptionsError(
+      'policy stop needs a bounded queue: its watermarks are fractions of --capacity',
+    );
+  }
   const chartWidth = o.chartWidth ?? 60;
   if (!Number.isInteger(chartWidth) || chartWidth < 10 || chartWidth > 400) {
     throw new SimulationOptionsError(`chart width must be a whole number from 10 to 400, got ${chartWidth}`);
@@ -183,5 +206,7 @@ export function resolveSimulation(o: SimulationOptions): ResolvedSimulation {
     sampleEvery,
     intervalSec,
     chartWidth,
+    highWatermark,
+    lowWatermark,
   };
 }

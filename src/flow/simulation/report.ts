@@ -83,7 +83,8 @@ export function describePressure(r: SimulationResult): string | undefined {
   const t = r.totals;
   if (t.pressureDeclaredAtSec === undefined) return undefined;
   const times = t.pressureDeclarations === 1 ? 'once' : `${t.pressureDeclarations} times`;
-  return `backpressure (watermarks at 80% / 50% of the queue): first declared at ${num(t.pressureDeclaredAtSec)} s, ${times}; ${t.thrashing ? 'thrashing (declared and relieved over and over)' : 'no thrashing'}`;
+  const marks = `${Math.round(r.options.highWatermark * 100)}% / ${Math.round(r.options.lowWatermark * 100)}%`;
+  return `backpressure (watermarks at ${marks} of the queue): first declared at ${num(t.pressureDeclaredAtSec)} s, ${times}; ${t.thrashing ? 'thrashing (declared and relieved over and over)' : 'no thrashing'}`;
 }
 
 /** Everything a person wants to read: scenario, table, verdict, chart. */
@@ -117,6 +118,8 @@ function outcome(r: SimulationResult): string {
       return r.growthPerSec > 0 ? `${int(t.lag)} behind and growing` : 'keeps up';
     case 'drop':
       return lost > 0 ? `${pct(lost / Math.max(1, t.produced))} of events dropped` : 'nothing dropped';
+    case 'stop':
+      return `stopped ${t.pressureDeclarations} times${t.thrashing ? ', thrashing' : ''}`;
     case 'sample':
       return lost > 0
         ? `1 in ${r.options.sampleEvery} of the overflow kept, ${pct(lost / Math.max(1, t.produced))} discarded`

@@ -61,6 +61,16 @@ export function verdictFor(r: Partial): string {
             : `${lead}not full yet after ${num(o.durationSec)} s (${int(t.lag)} queued): nothing dropped so far`,
         );
         break;
+      case 'stop': {
+        const high = Math.max(1, Math.floor(o.capacity * o.highWatermark));
+        const low = Math.floor(o.capacity * o.lowWatermark);
+        parts.push(
+          full
+            ? `${lead}the source is stopped at the high watermark (${int(high)} queued, first after ${num(t.fullAtSec!)} s) and resumed at the low one (${int(low)}): stopped ${t.pressureDeclarations} times, the producer averages ${num(t.produced / r.endedAtSec)} ev/s (no events lost; stopped ${pct(t.blockedMs / (r.endedAtSec * 1000))} of the run)`
+            : `${lead}the queue never reaches the high watermark (${int(high)}) in ${num(o.durationSec)} s`,
+        );
+        break;
+      }
       case 'sample':
         parts.push(
           full

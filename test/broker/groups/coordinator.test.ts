@@ -268,6 +268,73 @@ describe('GroupCoordinator membership', () => {
   });
 });
 
+describe('GroupCoordinator static membership (KIP-345)', () => {
+  it('lets a restarted static member take its instance back without a rebalance, fencing the old id', async () => {
+    const { coordinator, clock } = await setup();
+    const a = await coordinator.joinGroup(join('', 'a', { groupInstanceId: 'host-a', apiVersion: 5 }));
+    expect(a).toMatchObject({ errorCode: 0, generationId: 1, memberId: 'a-1' });
+    await coordinator.syncGroup({
+      groupId: 'g',
+      generationId: 1,
+      memberId: 'a-1',
+      groupInstanceId: 'host-a',
+      assignments: [{ memberId: 'a-1', assignment: Buffer.from('A') }],
+    });
+    // The process restarts: same instance id, no member id.
+    const back = await coordinator.joinGroup(join('', 'a', { groupInstanceId: 'host-a', apiVersion: 5 }));
+    expect(back).toMatchObject({
+      errorCode: 0,
+      generationId: 1,
+      memberId: 'a-2',
+      leader: 'a-2',
+      members: [],
+    });
+    expect(coordinator.describeGroup('g').groupState).toBe('Stable');
+    const synced = await coordinator.syncGroup({
+      groupId: 'g',
+      generationId: 1,
+      memberId: 'a-2',
+      groupInstanceId: 'host-a',
+      assignments: [],
+    });
+    expect(synced.assignment).toEqual(Buffer.from('A'));
+    expect(
+      coordinator.heartbeat({ groupId: 'g', generationId: 1, memberId: 'a-1', groupInstanceId: 'host-a' }),
+    ).toBe(ErrorCode.FENCED_INSTANCE_ID);
+    const stale = await coordinator.commitOffsets({
+      groupId: 'g',
+      generationId: 1,
+      memberId: 'a-1',
+      groupInstanceId: 'host-a',
+      topics: [{ name: 't', partitions: [{ partitionIndex: 0, committedOffset: 1 }] }],
+    });
+    expect(stale.topics[0].partitions[0].errorCode).toBe(ErrorCode.FENCED_INSTANCE_ID);
+    expect(
+      coordinator.heartbeat({ groupId: 'g', generationId: 1, memberId: 'a-2', groupInstanceId: 'host-a' }),
+    ).toBe(0);
+    await clock.advance(0);
+  });
+
+  it('removes a static member that leaves by instance id, and rebalances the rest', async () => {
+    const { coordinator, clock } = await setup();
+    const a = await stableWithOne(coordinator, clock);
+    const bJoin = coordinator.joinGroup(join('', 'b', { groupInstanceId: 'host-b', apiVersion: 5 }));
+    const [, rb] = await Promise.all([coordinator.joinGroup(join(a.memberId, 'a')), bJoin]);
+    expect(rb).toMatchObject({ errorCode: 0, generationId: 2 });
+    const left = coordinator.leaveGroup({
+      groupId: 'g',
+      members: [{ memberId: '', groupInstanceId: 'host-b' }],
+    });
+    expect(left.members[0].errorCode).toBe(0);
+    expect(coordinator.describeGroup('g').members.map((m) => m.memberId)).toEqual([a.memberId]);
+    const wrong = coordinator.leaveGroup({
+      groupId: 'g',
+      members: [{ memberId: 'x', groupInstanceId: 'host-b' }],
+    });
+    expect(wrong.members[0].errorCode).toBe(ErrorCode.UNKNOWN_MEMBER_ID);
+  });
+});
+
 describe('GroupCoordinator offsets', () => {
   it('commits for a member of the current generation and rejects a stale generation', async () => {
     const { coordinator, clock } = await setup();
@@ -411,7 +478,7 @@ describe('GroupCoordinator offsets', () => {
           release = resolve;
         });
         if (fail) throw new Error('disk full');
-        await inner.append(p, records, ts);
+        return inner.append(p, records, ts);
       },
     };
     const { coordinator, clock } = await setup({}, gated);
@@ -542,6 +609,44 @@ describe('GroupCoordinator replay', () => {
     expect(second.coordinator.heartbeat({ groupId: 'g', generationId: 1, memberId: a.memberId })).toBe(0);
     await second.clock.advance(SESSION + 1);
     expect(second.coordinator.describeGroup('g').groupState).toBe('Empty');
+  });
+
+  it('compacts __consumer_offsets by snapshot, and a restart from the compacted log loses nothing', async () => {
+    const log = new MemoryOffsetsTopicLog(1);
+    const first = await setup({ offsetsCompactionMinRecords: 20 }, log);
+    const a = await stableWithOne(first.coordinator, first.clock);
+    for (let i = 1; i <= 100; i++) {
+      await first.coordinator.commitOffsets({
+        groupId: 'g',
+        generationId: 1,
+        memberId: a.memberId,
+        topics: [{ name: 't', partitions: [{ partitionIndex: i % 2, committedOffset: i }] }],
+      });
+      await first.coordinator.commitOffsets({
+        groupId: 'solo',
+        generationId: -1,
+        memberId: '',
+        topics: [
+          {
+            name: 'u',
+            partitions: [{ partitionIndex: 0, committedOffset: i * 10, committedMetadata: `m${i}` }],
+          },
+        ],
+      });
+      await first.clock.advance(10);
+    }
+    // 200 commits and a group record were written; compaction keeps the log near its 4 live keys.
+    expect(log.records(0).length).toBeLessThan(30);
+    first.coordinator.close();
+
+    const second = await setup({}, log);
+    expect(second.coordinator.committedOffsets('g').map((c) => [c.partition, c.offset])).toEqual([
+      [0, 100],
+      [1, 99],
+    ]);
+    expect(second.coordinator.committedOffsets('solo')).toMatchObject([{ offset: 1000, metadata: 'm100' }]);
+    expect(second.coordinator.describeGroup('g')).toMatchObject({ groupState: 'Stable' });
+    expect(second.coordinator.describeGroup('g').members[0].memberAssignment).toEqual(Buffer.from('all'));
   });
 
   it('skips unreadable records instead of refusing to start', async () => {
