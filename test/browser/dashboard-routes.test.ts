@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Lab } from '../../src/lab/lab.js';
+import { startMonitorService } from '../../src/lab/monitor-service.js';
 
 /**
  * The monitor routes the dashboard relies on (src/lab/monitor-dashboard-routes.ts): the lab's figures
@@ -97,5 +98,24 @@ describe('monitor routes for the dashboard', () => {
     const orders = r.body.topics.find((t: { name: string }) => t.name === 'orders');
     expect(orders.configs['retention.ms']).toBe('604800000');
     expect(orders.replication_factor).toBe(1);
+  });
+
+  it('serves a monitor without a lab: cluster configs yes, lab routes no', async () => {
+    const alone = await startMonitorService({
+      brokers: lab.brokers,
+      intervalMs: 1000,
+      http: { host: '127.0.0.1', port: 0 },
+    });
+    try {
+      expect((await fetch(`${alone.url}/lab/flow`)).status).toBe(404);
+      expect((await fetch(`${alone.url}/lab/consumers/pause`, { method: 'POST' })).status).toBe(404);
+      const configs = await fetch(`${alone.url}/cluster/configs`);
+      expect(configs.status).toBe(200);
+      expect(((await configs.json()) as { topics: { name: string }[] }).topics.map((t) => t.name)).toContain(
+        'orders',
+      );
+    } finally {
+      await alone.close();
+    }
   });
 });
