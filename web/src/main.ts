@@ -47,9 +47,11 @@ window.__sluice = {
 function marks(): Marks {
   const paused: [number, number][] = [];
   let start: number | null = null;
+  // A band wherever anything was paused: a consumer by hand, or partitions by the runtime's pause policy.
   for (const p of store.flow) {
-    if (p.pausedConsumers > 0 && start === null) start = p.t;
-    if (p.pausedConsumers === 0 && start !== null) {
+    const isPaused = p.pausedConsumers > 0 || p.pausedPartitions > 0;
+    if (isPaused && start === null) start = p.t;
+    if (!isPaused && start !== null) {
       paused.push([start, p.t]);
       start = null;
     }
