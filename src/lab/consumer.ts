@@ -170,6 +170,9 @@ export class OrderConsumer {
       in_flight_bytes: s.inFlightBytes,
       max_in_flight: s.maxInFlight,
       peak_in_flight: s.peakInFlightRecords,
+      credits_free: s.creditsFree.records,
+      sink_active: s.concurrency.active,
+      paused_partitions: s.paused.partitions.map((p) => p.partition).sort((a, b) => a - b),
       assigned_partitions: s.partitions
         .filter((p) => p.topic === this.topic)
         .map((p) => p.partition)

@@ -9,6 +9,7 @@ import { LagMonitor, type LagMonitorOptions } from '../monitor/monitor.js';
 import type { LagReport } from '../monitor/reports.js';
 import { ApiKey } from '../protocol/api-keys.js';
 import { createHttp, type HttpOptions, listen, urlOf } from './http.js';
+import { dashboardRoutes } from './monitor-dashboard-routes.js';
 import type { RunningService } from './producer-service.js';
 import { BadRequest, intField, LabConfigError, objectBody, queryInt } from './validate.js';
 
@@ -214,6 +215,8 @@ export function monitorRoutes(
     });
   }
 
+  dashboardRoutes(app, { lab: options.lab, cluster });
+
   const webRoot = options.webRoot ?? defaultWebRoot();
   app.get('/*', async (req, reply) => serveStatic(webRoot, req.url, reply));
 }
@@ -251,10 +254,12 @@ async function serveStatic(root: string, url: string, reply: FastifyReply) {
   if (target !== root && !target.startsWith(root + sep)) {
     return reply.code(404).send({ error: 'not_found', message: 'outside the dashboard' });
   }
-  let file = target;
+  const file = target;
   const s = await stat(file).catch(() => null);
-  // Unknown paths fall back to the single-page app's index.html.
-  if (!s?.isFile()) file = index;
+  // The dashboard routes by #hash, so an unknown path is a mistyped URL: a 404 that says so, not the page.
+  if (!s?.isFile()) {
+    return reply.code(404).send({ error: 'not_found', message: `no route GET ${path} on the lag-monitor` });
+  }
   reply.header('content-type', TYPES[extname(file)] ?? 'application/octet-stream');
   if (file !== index) reply.header('cache-control', 'public, max-age=3600');
   return reply.send(await readFile(file));

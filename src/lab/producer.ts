@@ -283,6 +283,8 @@ export class OrderProducer {
       },
       buffer: {
         buffered_bytes: p.bufferedBytes,
+        buffered_records: p.queuedRecords,
+        in_flight_bytes: p.inFlightBytes,
         capacity_bytes: p.capacityBytes,
         max_buffered_bytes: p.maxBufferedBytes,
         waiting_senders: p.blockedNow,

@@ -1,0 +1,213 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { Admin } from '../client/admin.js';
+import type { Cluster } from '../client/cluster.js';
+import { ApiKey } from '../protocol/api-keys.js';
+import { BadRequest } from './validate.js';
+
+/**
+ * What the dashboard needs beyond the monitor's own API, so the browser talks to :8010 only:
+ * - `GET /lab/flow`: the producer's and every consumer's /stats and /config in one answer (the path
+ *   producer buffer -> broker log -> consumer in-flight -> sink);
+ * - `POST /lab/producer/<action>` and `POST /lab/consumers/<action>[?instance=consumer-2]`: the lab's
+ *   control calls, forwarded to the services with the caller's Authorization header (no CORS needed);
+ * - `GET /cluster/configs`: retention and durability per topic, over DescribeConfigs (works against
+ *   a real Kafka cluster too; a broker that refuses a resource leaves those fields empty).
+ * The service URLs come from the lab's own description, and only the lab's known routes are forwarded.
+ */
+
+export interface DashboardRouteOptions {
+  lab?: { describe(): unknown };
+  cluster: Cluster;
+  /** How long a forwarded call may take (a burst waits for every acknowledgement; default 60 s). */
+  forwardTimeoutMs?: number;
+}
+
+const PRODUCER_ACTIONS: Record<string, string> = {
+  start: '/start',
+  stop: '/stop',
+  config: '/config',
+  burst: '/burst',
+  batch: '/produce/batch',
+};
+const CONSUMER_ACTIONS: Record<string, string> = {
+  pause: '/pause',
+  resume: '/resume',
+  config: '/config',
+  slow: '/slow',
+  fast: '/fast',
+};
+const TOPIC_KEYS = [
+  'retention.ms',
+  'retention.bytes',
+  'cleanup.policy',
+  'segment.bytes',
+  'min.insync.replicas',
+];
+const BROKER_KEYS = ['sluice.durability', 'log.flush.interval.messages', 'log.flush.interval.ms'];
+const RESOURCE_TOPIC = 2;
+const RESOURCE_BROKER = 4;
+
+interface LabUrls {
+  producer: string | null;
+  consumers: { instance: string; url: string }[];
+}
+
+function labUrls(describe: unknown): LabUrls {
+  const d = (describe ?? {}) as { producer?: unknown; consumers?: unknown };
+  const consumers = Array.isArray(d.consumers) ? d.consumers.filter((u) => typeof u === 'string') : [];
+  return {
+    producer: typeof d.producer === 'string' ? d.producer : null,
+    consumers: consumers.map((url, i) => ({ instance: `consumer-${i + 1}`, url })),
+  };
+}
+
+async function call(
+  url: string,
+  init: { method: 'GET' | 'POST'; body?: unknown; auth?: string; timeoutMs: number },
+): Promise<{ status: number; body: unknown }> {
+  const headers: Record<string, string> = {};
+  if (init.body !== undefined) headers['content-type'] = 'application/json';
+  if (init.auth) headers.authorization = init.auth;
+  const res = await fetch(url, {
+    method: init.method,
+    headers,
+    body: init.body === undefined ? undefined : JSON.stringify(init.body),
+    signal: AbortSignal.timeout(init.timeoutMs),
+  });
+  const text = await res.text();
+  let body: unknown = text;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    // Not JSON: passed on as text.
+  }
+  return { status: res.status, body };
+}
+
+function queryString(req: FastifyRequest, drop: string[] = []): string {
+  const q = new URLSearchParams();
+  for (const [k, v] of Object.entries((req.query ?? {}) as Record<string, unknown>)) {
+    if (!drop.includes(k) && v !== undefined) q.set(k, String(v));
+  }
+  const s = q.toString();
+  return s ? `?${s}` : '';
+}
+
+export function dashboardRoutes(app: FastifyInstance, options: DashboardRouteOptions): void {
+  const admin = new Admin({ cluster: options.cluster });
+  const timeoutMs = options.forwardTimeoutMs ?? 60_000;
+
+  app.get('/cluster/configs', async () => {
+    const conn = await admin.cluster.anyConnection();
+    const meta = await conn.request(ApiKey.Metadata, {
+      topics: null,
+      allowAutoTopicCreation: false,
+      includeClusterAuthorizedOperations: false,
+      includeTopicAuthorizedOperations: false,
+    });
+    const pick = (entries: { name: string; value: string | null }[]) =>
+      Object.fromEntries(entries.map((e) => [e.name, e.value]));
+    const brokers = await Promise.all(
+      meta.brokers.map(async (b) => ({
+        node_id: b.nodeId,
+        configs: pick(
+          await admin
+            .describeConfigs({ type: RESOURCE_BROKER, name: String(b.nodeId) }, BROKER_KEYS)
+            .catch(() => []),
+        ),
+      })),
+    );
+    const topics = [];
+    for (const t of meta.topics) {
+      if (t.name === null || t.errorCode !== 0) continue;
+      const configs = pick(
+        await admin.describeConfigs({ type: RESOURCE_TOPIC, name: t.name }, TOPIC_KEYS).catch(() => []),
+      );
+      const replication = Math.max(0, ...t.partitions.map((p) => p.replicaNodes?.length ?? 0));
+      topics.push({ name: t.name, replication_factor: replication, configs });
+    }
+    topics.sort((a, b) => (a.name < b.name ? -1 : 1));
+    return { brokers, topics };
+  });
+
+  const lab = options.lab;
+  if (!lab) return;
+
+  app.get('/lab/flow', async (req) => {
+    const urls = labUrls(lab.describe());
+    const auth = req.headers.authorization;
+    const get = async (base: string, path: string) => {
+      try {
+        const r = await call(base + path, { method: 'GET', auth, timeoutMs: 2_000 });
+        return r.status === 200 ? r.body : null;
+      } catch {
+        return null;
+      }
+    };
+    const [pStats, pConfig, consumers] = await Promise.all([
+      urls.producer ? get(urls.producer, '/stats') : null,
+      urls.producer ? get(urls.producer, '/config') : null,
+      Promise.all(
+        urls.consumers.map(async (c) => ({
+          instance: c.instance,
+          url: c.url,
+          stats: await get(c.url, '/stats'),
+        })),
+      ),
+    ]);
+    return {
+      producer: urls.producer ? { url: urls.producer, stats: pStats, config: pConfig } : null,
+      consumers,
+    };
+  });
+
+  app.post('/lab/producer/:action', async (req, reply) => {
+    const action = (req.params as { action: string }).action;
+    const path = PRODUCER_ACTIONS[action];
+    if (!path) {
+      throw new BadRequest(
+        `unknown producer action "${action}"; use one of ${Object.keys(PRODUCER_ACTIONS).join(', ')}`,
+      );
+    }
+    const { producer } = labUrls(lab.describe());
+    if (!producer) return reply.code(503).send({ error: 'unavailable', message: 'the lab has no producer' });
+    const r = await call(producer + path + queryString(req), {
+      method: 'POST',
+      body: req.body,
+      auth: req.headers.authorization,
+      timeoutMs,
+    });
+    return reply.code(r.status).send(r.body);
+  });
+
+  app.post('/lab/consumers/:action', async (req, reply) => {
+    const action = (req.params as { action: string }).action;
+    const path = CONSUMER_ACTIONS[action];
+    if (!path) {
+      throw new BadRequest(
+        `unknown consumer action "${action}"; use one of ${Object.keys(CONSUMER_ACTIONS).join(', ')}`,
+      );
+    }
+    const instance = ((req.query ?? {}) as Record<string, unknown>).instance;
+    const all = labUrls(lab.describe()).consumers;
+    const targets = instance === undefined ? all : all.filter((c) => c.instance === instance);
+    if (targets.length === 0) {
+      throw new BadRequest(
+        `no consumer "${String(instance)}" in the lab; running: ${all.map((c) => c.instance).join(', ') || 'none'}`,
+      );
+    }
+    const results = await Promise.all(
+      targets.map(async (c) => {
+        const r = await call(c.url + path + queryString(req, ['instance']), {
+          method: 'POST',
+          body: req.body,
+          auth: req.headers.authorization,
+          timeoutMs,
+        });
+        return { instance: c.instance, status: r.status, body: r.body };
+      }),
+    );
+    const worst = results.reduce((s, r) => Math.max(s, r.status), 0);
+    return reply.code(worst).send({ consumers: results });
+  });
+}

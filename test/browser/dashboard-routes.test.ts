@@ -1,0 +1,121 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Lab } from '../../src/lab/lab.js';
+import { startMonitorService } from '../../src/lab/monitor-service.js';
+
+/**
+ * The monitor routes the dashboard relies on (src/lab/monitor-dashboard-routes.ts): the lab's figures
+ * in one answer, control calls forwarded to the services with the caller's token, refusals that say
+ * what was wrong, and topic/broker configs over DescribeConfigs.
+ */
+
+const TOKEN = 'dashboard-secret';
+
+describe('monitor routes for the dashboard', () => {
+  let lab: Lab;
+  let M: string;
+  const call = async (method: string, path: string, options: { auth?: boolean; json?: unknown } = {}) => {
+    const headers: Record<string, string> = {};
+    if (options.auth !== false) headers.authorization = `Bearer ${TOKEN}`;
+    if (options.json !== undefined) headers['content-type'] = 'application/json';
+    const res = await fetch(M + path, {
+      method,
+      headers,
+      body: options.json === undefined ? undefined : JSON.stringify(options.json),
+    });
+    return { status: res.status, body: (await res.json()) as any };
+  };
+
+  beforeAll(async () => {
+    lab = await Lab.start({
+      memory: true,
+      token: TOKEN,
+      ports: { broker: 0, producer: 0, consumer: 0, monitor: 0 },
+      consumers: 2,
+      processingTimeMs: 5,
+      monitorIntervalMs: 200,
+    });
+    M = lab.urls.monitor!;
+  }, 60_000);
+
+  afterAll(async () => {
+    await lab?.stop();
+  });
+
+  it('reports producer and every consumer in one answer', async () => {
+    const r = await call('GET', '/lab/flow', { auth: false });
+    expect(r.status).toBe(200);
+    expect(r.body.producer.stats.buffer.capacity_bytes).toBeGreaterThan(0);
+    expect(r.body.consumers.map((c: { instance: string }) => c.instance)).toEqual([
+      'consumer-1',
+      'consumer-2',
+    ]);
+    for (const c of r.body.consumers) {
+      expect(c.stats.max_in_flight).toBe(10);
+      expect(c.stats.credits_free + c.stats.in_flight).toBeLessThanOrEqual(c.stats.max_in_flight);
+    }
+  });
+
+  it('forwards controls with the caller token and refuses without it', async () => {
+    expect((await call('POST', '/lab/consumers/pause', { auth: false })).status).toBe(401);
+    expect(lab.consumers.every((c) => !c.consumer.paused)).toBe(true);
+
+    const one = await call('POST', '/lab/consumers/pause?instance=consumer-2');
+    expect(one.status).toBe(200);
+    expect(one.body.consumers).toHaveLength(1);
+    expect(lab.consumers.map((c) => c.consumer.paused)).toEqual([false, true]);
+
+    const all = await call('POST', '/lab/consumers/config', {
+      json: { processing_time_ms: 7, paused: false },
+    });
+    expect(all.status).toBe(200);
+    expect(lab.consumers.map((c) => [c.consumer.paused, c.consumer.processingTimeMs])).toEqual([
+      [false, 7],
+      [false, 7],
+    ]);
+
+    const batch = await call('POST', '/lab/producer/batch?count=5');
+    expect(batch.status).toBe(200);
+    expect(batch.body.produced).toBe(5);
+  });
+
+  it('says what was wrong with a control call', async () => {
+    const action = await call('POST', '/lab/producer/explode');
+    expect(action.status).toBe(400);
+    expect(action.body.message).toMatch(/unknown producer action "explode"; use one of start, stop/);
+    const who = await call('POST', '/lab/consumers/pause?instance=consumer-9');
+    expect(who.status).toBe(400);
+    expect(who.body.message).toMatch(/no consumer "consumer-9".*consumer-1, consumer-2/);
+    // The service's own validation comes back as it is.
+    const bad = await call('POST', '/lab/producer/config', { json: { rate_ms: -1 } });
+    expect(bad.status).toBe(400);
+    expect(bad.body.message).toMatch(/rate_ms/);
+  });
+
+  it('reads retention and durability over DescribeConfigs', async () => {
+    const r = await call('GET', '/cluster/configs', { auth: false });
+    expect(r.status).toBe(200);
+    expect(r.body.brokers[0].configs['sluice.durability']).toBe('memory');
+    const orders = r.body.topics.find((t: { name: string }) => t.name === 'orders');
+    expect(orders.configs['retention.ms']).toBe('604800000');
+    expect(orders.replication_factor).toBe(1);
+  });
+
+  it('serves a monitor without a lab: cluster configs yes, lab routes no', async () => {
+    const alone = await startMonitorService({
+      brokers: lab.brokers,
+      intervalMs: 1000,
+      http: { host: '127.0.0.1', port: 0 },
+    });
+    try {
+      expect((await fetch(`${alone.url}/lab/flow`)).status).toBe(404);
+      expect((await fetch(`${alone.url}/lab/consumers/pause`, { method: 'POST' })).status).toBe(404);
+      const configs = await fetch(`${alone.url}/cluster/configs`);
+      expect(configs.status).toBe(200);
+      expect(((await configs.json()) as { topics: { name: string }[] }).topics.map((t) => t.name)).toContain(
+        'orders',
+      );
+    } finally {
+      await alone.close();
+    }
+  });
+});

@@ -1,0 +1,44 @@
+/** Everything the page asks of the monitor service (same origin: the page never leaves :8010). */
+
+let token: string | null = sessionStorage.getItem('sluice-token');
+
+export class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+async function request<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
+  const headers: Record<string, string> = {};
+  if (body !== undefined) headers['content-type'] = 'application/json';
+  if (token && method === 'POST') headers.authorization = `Bearer ${token}`;
+  const res = await fetch(path, {
+    method,
+    headers,
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  let json: unknown = null;
+  try {
+    json = text ? JSON.parse(text) : null;
+  } catch {
+    json = text;
+  }
+  if (!res.ok) {
+    const msg = (json as { message?: string } | null)?.message ?? `${res.status} ${res.statusText}`;
+    throw new HttpError(res.status, msg);
+  }
+  return json as T;
+}
+
+export const get = <T>(path: string) => request<T>('GET', path);
+export const post = <T>(path: string, body?: unknown) => request<T>('POST', path, body ?? {});
+
+export function setToken(t: string | null): void {
+  token = t;
+  if (t) sessionStorage.setItem('sluice-token', t);
+  else sessionStorage.removeItem('sluice-token');
+}
