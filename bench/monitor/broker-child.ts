@@ -13,11 +13,6 @@ const broker = new Broker(
     port: 0,
     dataDir,
     durability: 'memory',
-    // Observed once in this bench with compaction on: Burrow 1.2.1 got OFFSET_OUT_OF_RANGE reading
-    // __consumer_offsets at start and panicked (nil pointer in processConsumerOffsetsMessage). Not
-    // reproduced in isolation (compaction before or while Burrow reads was fine); compaction, the one
-    // thing here that moves that topic's log start, is off as a precaution.
-    groups: { offsetsCompactionMinRecords: 0 },
   },
   { logger: pino({ level: 'silent' }) },
 );

@@ -86,6 +86,7 @@ describeWithTools(
     const children: ChildProcess[] = [];
     let broker: TestBroker | undefined;
     let consumer: Consumer | undefined;
+    let compactedBroker: TestBroker | undefined;
 
     afterAll(async () => {
       await consumer?.disconnect().catch(() => undefined);
@@ -101,6 +102,7 @@ describeWithTools(
         ),
       );
       await broker?.stop();
+      await compactedBroker?.stop();
       rmSync(dir, { recursive: true, force: true });
     });
 
@@ -117,6 +119,81 @@ describeWithTools(
         if (cmd === BURROW) burrowLog += d;
       });
       return child;
+    }
+
+    let zkPort: number | undefined;
+    /** A private ZooKeeper (Burrow 1.2.1 will not start without one), shared by the cases. */
+    async function startZooKeeper(): Promise<number> {
+      if (zkPort !== undefined) return zkPort;
+      const port = await freePort();
+      mkdirSync(join(dir, 'zk'));
+      writeFileSync(
+        join(dir, 'zoo.cfg'),
+        `tickTime=500\ndataDir=${join(dir, 'zk')}\nclientPort=${port}\nclientPortAddress=127.0.0.1\nadmin.enableServer=false\n4lw.commands.whitelist=srvr\n`,
+      );
+      start('/usr/bin/java', [
+        '-Dzookeeper.admin.enableServer=false',
+        '-cp',
+        ZK_CLASSPATH,
+        'org.apache.zookeeper.server.ZooKeeperServerMain',
+        join(dir, 'zoo.cfg'),
+      ]);
+      await until('ZooKeeper to serve', async () => ((await zookeeperServing(port)) ? true : undefined));
+      zkPort = port;
+      return port;
+    }
+
+    /** Starts a Burrow on `bootstrap` (its own config dir and ZooKeeper root) and returns its HTTP API. */
+    async function startBurrow(bootstrap: string, name: string) {
+      const zk = await startZooKeeper();
+      const confDir = join(dir, `burrow-${name}`);
+      mkdirSync(confDir);
+      const httpPort = await freePort();
+      writeFileSync(
+        join(confDir, 'burrow.toml'),
+        [
+          '[general]',
+          `pidfile="${join(confDir, 'burrow.pid')}"`,
+          '[logging]',
+          'level="info"',
+          '[zookeeper]',
+          `servers=["127.0.0.1:${zk}"]`,
+          'timeout=6',
+          `root-path="/burrow-${name}"`,
+          '[client-profile.test]',
+          'client-id="burrow-test"',
+          'kafka-version="2.0.0"',
+          '[cluster.local]',
+          'class-name="kafka"',
+          `servers=["${bootstrap}"]`,
+          'client-profile="test"',
+          'topic-refresh=1',
+          'offset-refresh=1',
+          '[consumer.local]',
+          'class-name="kafka"',
+          'cluster="local"',
+          `servers=["${bootstrap}"]`,
+          'client-profile="test"',
+          'offsets-topic="__consumer_offsets"',
+          'start-latest=false',
+          '[storage.default]',
+          'class-name="inmemory"',
+          'intervals=5',
+          'min-distance=0',
+          'expire-group=604800',
+          '[evaluator.default]',
+          'class-name="caching"',
+          'expire-cache=1',
+          '[httpserver.default]',
+          `address="127.0.0.1:${httpPort}"`,
+          '',
+        ].join('\n'),
+      );
+      start(BURROW, ['-config-dir', confDir]);
+      return async (path: string) => {
+        const res = await fetch(`http://127.0.0.1:${httpPort}${path}`);
+        return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+      };
     }
 
     it('reports the group partitions, committed offsets, lag and status, agreeing with the broker', async () => {
@@ -139,68 +216,7 @@ describeWithTools(
       await producer.disconnect();
       await admin.disconnect();
 
-      // A private ZooKeeper: Burrow 1.2.1 will not start without one.
-      const zkPort = await freePort();
-      mkdirSync(join(dir, 'zk'));
-      writeFileSync(
-        join(dir, 'zoo.cfg'),
-        `tickTime=500\ndataDir=${join(dir, 'zk')}\nclientPort=${zkPort}\nclientPortAddress=127.0.0.1\nadmin.enableServer=false\n4lw.commands.whitelist=srvr\n`,
-      );
-      start('/usr/bin/java', [
-        '-Dzookeeper.admin.enableServer=false',
-        '-cp',
-        ZK_CLASSPATH,
-        'org.apache.zookeeper.server.ZooKeeperServerMain',
-        join(dir, 'zoo.cfg'),
-      ]);
-      await until('ZooKeeper to serve', async () => ((await zookeeperServing(zkPort)) ? true : undefined));
-
-      const httpPort = await freePort();
-      writeFileSync(
-        join(dir, 'burrow.toml'),
-        [
-          '[general]',
-          `pidfile="${join(dir, 'burrow.pid')}"`,
-          '[logging]',
-          'level="info"',
-          '[zookeeper]',
-          `servers=["127.0.0.1:${zkPort}"]`,
-          'timeout=6',
-          'root-path="/burrow"',
-          '[client-profile.test]',
-          'client-id="burrow-test"',
-          'kafka-version="2.0.0"',
-          '[cluster.local]',
-          'class-name="kafka"',
-          `servers=["${broker.bootstrap}"]`,
-          'client-profile="test"',
-          'topic-refresh=1',
-          'offset-refresh=1',
-          '[consumer.local]',
-          'class-name="kafka"',
-          'cluster="local"',
-          `servers=["${broker.bootstrap}"]`,
-          'client-profile="test"',
-          'offsets-topic="__consumer_offsets"',
-          'start-latest=false',
-          '[storage.default]',
-          'class-name="inmemory"',
-          'intervals=5',
-          'min-distance=0',
-          'expire-group=604800',
-          '[evaluator.default]',
-          'class-name="caching"',
-          'expire-cache=1',
-          '[httpserver.default]',
-          `address="127.0.0.1:${httpPort}"`,
-          '',
-        ].join('\n'),
-      );
-      start(BURROW, ['-config-dir', dir]);
-      const burrow = async (path: string) => {
-        const res = await fetch(`http://127.0.0.1:${httpPort}${path}`);
-        return { status: res.status, body: (await res.json()) as Record<string, unknown> };
-      };
+      const burrow = await startBurrow(broker.bootstrap, 'first');
       // Burrow drops commits for partitions whose head offset it has not fetched yet: wait for the topic.
       await until('Burrow to know the topic head offsets', async () => {
         const r = await burrow(`/v3/kafka/local/topic/${TOPIC}`);
@@ -271,6 +287,59 @@ describeWithTools(
 
       const unknown = await burrow('/v3/kafka/local/consumer/nobody/lag');
       expect(unknown.status).toBe(404);
+    }, 60_000);
+    it('starts after __consumer_offsets was compacted and still reports the group from its surviving records', async () => {
+      compactedBroker = await startTestBroker({ groups: { offsetsTopicSegmentBytes: 1024 } });
+      const kafka = new Kafka({
+        brokers: [compactedBroker.bootstrap],
+        clientId: 'w',
+        logLevel: logLevel.NOTHING,
+      });
+      const producer = kafka.producer();
+      await producer.connect();
+      await compactedBroker.broker.store.createTopic(TOPIC, 2, {});
+      await producer.send({
+        topic: TOPIC,
+        acks: -1,
+        messages: Array.from({ length: 60 }, (_, i) => ({ partition: i % 2, value: `v${i}` })),
+      });
+      await producer.disconnect();
+      const groups = compactedBroker.broker.groups;
+      for (let i = 1; i <= 40; i++) {
+        const r = await groups.commitOffsets({
+          groupId: 'compacted',
+          generationId: -1,
+          memberId: '',
+          topics: [
+            {
+              name: TOPIC,
+              partitions: [
+                { partitionIndex: 0, committedOffset: Math.min(i, 20) },
+                { partitionIndex: 1, committedOffset: Math.min(i, 25) },
+              ],
+            },
+          ],
+        });
+        expect(r.topics[0].partitions.map((p) => p.errorCode)).toEqual([0, 0]);
+      }
+      const log = compactedBroker.broker.logManager.requireLog('__consumer_offsets', 0);
+      const result = await log.compact();
+      expect(result.recordsRemoved).toBeGreaterThan(40);
+      expect(log.logStartOffset).toBe(0n);
+
+      const burrow = await startBurrow(compactedBroker.bootstrap, 'compacted');
+      const lag = await until(
+        'Burrow to report the group from the compacted topic',
+        async () => {
+          const r = await burrow('/v3/kafka/local/consumer/compacted/lag');
+          const parts = (r.body.status as { partitions?: BurrowPartition[] } | undefined)?.partitions ?? [];
+          const end = (p: number) => parts.find((x) => x.partition === p)?.end.offset;
+          return parts.length === 2 && end(0) === 20 && end(1) === 25 ? parts : undefined;
+        },
+        30_000,
+      );
+      expect(lag.map((p) => p.current_lag).sort((a, b) => a - b)).toEqual([5, 10]);
+      expect(burrowLog).not.toMatch(/panic|OFFSET_OUT_OF_RANGE|offset out of range/i);
     }, 60_000);
   },
 );

@@ -23,13 +23,31 @@ export const OFFSETS_TOPIC = '__consumer_offsets';
 export interface BrokerGroupsOptions extends Partial<GroupCoordinatorConfig> {
   /** Partitions of `__consumer_offsets` when the broker creates it (Kafka's default is 50; ours 1). */
   offsetsTopicPartitions?: number;
+  /**
+   * `segment.bytes` of `__consumer_offsets` when the broker creates it (Kafka's
+   * offsets.topic.segment.bytes, 100 MiB). Only closed segments are compacted, so this bounds how much
+   * superseded history replay may still read.
+   */
+  offsetsTopicSegmentBytes?: number;
 }
 
 /**
- * `__consumer_offsets` never loses records to retention: without compaction, the log is the only copy
- * of idle groups' offsets. Retention of offsets is the coordinator's job (tombstones).
+ * `__consumer_offsets` is compacted, as in Kafka: storage keeps the newest record per key (commits and
+ * group metadata) at its original offset and never moves the log start, so a reader of the topic from
+ * offset 0 (Burrow) can never fall off its beginning. Time retention would drop idle groups' offsets:
+ * expiring offsets is the coordinator's job (tombstones, which compaction removes after
+ * delete.retention.ms).
  */
-const OFFSETS_TOPIC_CONFIGS = { 'cleanup.policy': 'compact', 'retention.ms': '-1', 'retention.bytes': '-1' };
+const DEFAULT_OFFSETS_TOPIC_SEGMENT_BYTES = 100 * 1024 * 1024;
+
+function offsetsTopicConfigs(segmentBytes: number): Record<string, string> {
+  return {
+    'cleanup.policy': 'compact',
+    'retention.ms': '-1',
+    'retention.bytes': '-1',
+    'segment.bytes': String(segmentBytes),
+  };
+}
 
 const READ_CHUNK_BYTES = 1 << 20;
 
@@ -54,10 +72,6 @@ export class TopicStoreOffsetsLog implements OffsetsTopicLog {
     });
     const { baseOffset } = await this.handle(partition).append(batch, { durable: true });
     return Number(baseOffset);
-  }
-
-  async deleteBefore(partition: number, offset: number): Promise<void> {
-    await this.handle(partition).deleteRecordsBefore?.(BigInt(offset));
   }
 
   async *replay(partition: number): AsyncIterable<StoredOffsetsTopicRecord> {
@@ -95,14 +109,22 @@ export async function startBrokerGroups(
   store: TopicStore,
   options: BrokerGroupsOptions = {},
 ): Promise<GroupCoordinator> {
-  const { offsetsTopicPartitions = 1, ...config } = options;
+  const {
+    offsetsTopicPartitions = 1,
+    offsetsTopicSegmentBytes = DEFAULT_OFFSETS_TOPIC_SEGMENT_BYTES,
+    ...config
+  } = options;
   if (!Number.isInteger(offsetsTopicPartitions) || offsetsTopicPartitions < 1) {
     throw new RangeError(
       `groups.offsetsTopicPartitions must be a positive integer, got ${offsetsTopicPartitions}`,
     );
   }
   if (store.partitionCount(OFFSETS_TOPIC) === undefined) {
-    await store.createTopic(OFFSETS_TOPIC, offsetsTopicPartitions, OFFSETS_TOPIC_CONFIGS);
+    await store.createTopic(
+      OFFSETS_TOPIC,
+      offsetsTopicPartitions,
+      offsetsTopicConfigs(offsetsTopicSegmentBytes),
+    );
   }
   host.registerInternalTopic(OFFSETS_TOPIC);
   const partitions = store.partitionCount(OFFSETS_TOPIC) ?? offsetsTopicPartitions;

@@ -36,12 +36,6 @@ export interface GroupCoordinatorConfig {
   maxOffsetMetadataBytes: number;
   /** Answer a JoinGroup v4+ without member id with MEMBER_ID_REQUIRED, as Kafka does. */
   requireMemberIdOnJoin: boolean;
-  /**
-   * Re-write a `__consumer_offsets` partition's live records and drop everything before them once this
-   * many records were appended since the last time, and twice as many as are live (0: never). Stands in
-   * for Kafka's log compaction so replay at start stays short.
-   */
-  offsetsCompactionMinRecords: number;
 }
 
 export const defaultGroupCoordinatorConfig: GroupCoordinatorConfig = {
@@ -52,7 +46,6 @@ export const defaultGroupCoordinatorConfig: GroupCoordinatorConfig = {
   offsetsRetentionCheckIntervalMs: 600_000,
   maxOffsetMetadataBytes: 4096,
   requireMemberIdOnJoin: true,
-  offsetsCompactionMinRecords: 10_000,
 };
 
 export interface GroupCoordinatorOptions {
@@ -199,9 +192,6 @@ export class GroupCoordinator {
   private readonly groups = new Map<string, Group>();
   private readonly offsets = new OffsetStore();
   private loading = false;
-  /** The last group metadata record written per group, re-written as is when compacting. */
-  private readonly groupRecords = new Map<string, { value: Buffer; timestamp: number }>();
-  private readonly partitionState: { sinceSnapshot: number; inFlight: number; compacting: boolean }[];
   private expiryTimer?: Timer;
   private closed = false;
 
@@ -213,11 +203,6 @@ export class GroupCoordinator {
     this.partitionExists = options.partitionExists ?? (() => true);
     this.newMemberId = options.newMemberId ?? ((clientId) => `${clientId}-${randomUUID()}`);
     if (options.registry) this.metrics = new GroupMetrics(options.registry, () => this.snapshot());
-    this.partitionState = Array.from({ length: this.log.partitions }, () => ({
-      sinceSnapshot: 0,
-      inFlight: 0,
-      compacting: false,
-    }));
   }
 
   /** Rebuilds groups and offsets from `__consumer_offsets`, then starts the offset expiry timer. */
@@ -878,7 +863,6 @@ export class GroupCoordinator {
         records.push({ key: encodeGroupMetadataKey(groupId), value: null });
       if (records.length > 0) await this.append(this.partitionFor(groupId), records, now);
       for (const c of expired) this.offsets.delete(groupId, c.topic, c.partition);
-      if (groupGoes) this.groupRecords.delete(groupId);
       if (expired.length > 0) {
         expiredCount += expired.length;
         this.metrics?.expiredOffsets.inc({ group: groupId }, expired.length);
@@ -946,7 +930,6 @@ export class GroupCoordinator {
       return ErrorCode.COORDINATOR_NOT_AVAILABLE;
     }
     this.offsets.deleteGroup(groupId);
-    this.groupRecords.delete(groupId);
     group?.transition('Dead', this.clock.now());
     this.groups.delete(groupId);
     this.logger.info({ group: groupId }, 'group deleted');
@@ -1011,75 +994,18 @@ export class GroupCoordinator {
       [{ key: encodeGroupMetadataKey(group.groupId), value: encoded }],
       timestamp,
     );
-    this.groupRecords.set(group.groupId, { value: encoded, timestamp });
-  }
-
-  /** Every append to `__consumer_offsets` goes through here, so compaction knows what is in flight. */
-  private async append(partition: number, records: OffsetsTopicRecord[], timestamp: number): Promise<number> {
-    const state = this.partitionState[partition];
-    state.inFlight++;
-    try {
-      return await this.log.append(partition, records, timestamp);
-    } finally {
-      state.inFlight--;
-      state.sinceSnapshot += records.length;
-      this.maybeCompact(partition);
-    }
-  }
-
-  private liveRecords(partition: number): OffsetsTopicRecord[] {
-    const records: OffsetsTopicRecord[] = [];
-    for (const groupId of new Set([...this.offsets.groups(), ...this.groupRecords.keys()])) {
-      if (this.partitionFor(groupId) !== partition) continue;
-      for (const c of this.offsets.all(groupId)) {
-        records.push({
-          key: encodeOffsetCommitKey(groupId, c.topic, c.partition),
-          value: encodeOffsetCommitValue(c),
-          timestamp: c.commitTimestamp,
-        });
-      }
-      const g = this.groupRecords.get(groupId);
-      if (g) records.push({ key: encodeGroupMetadataKey(groupId), value: g.value, timestamp: g.timestamp });
-    }
-    return records;
   }
 
   /**
-   * Compaction by snapshot: append the latest record of every live key, then drop everything before
-   * it. Only when nothing else is being appended to the partition, so no record in flight can land
-   * before the snapshot and be dropped before memory reflects it.
+   * Every append to `__consumer_offsets` goes through here. The partition is a `cleanup.policy=compact`
+   * topic: storage's log compaction keeps the newest record per key, so replay stays short.
    */
-  private maybeCompact(partition: number): void {
-    const min = this.config.offsetsCompactionMinRecords;
-    const state = this.partitionState[partition];
-    if (min === 0 || state.compacting || state.inFlight > 0 || this.closed || !this.log.deleteBefore) return;
-    if (state.sinceSnapshot < min) return;
-    const live = this.liveRecords(partition);
-    if (state.sinceSnapshot < 2 * live.length) return;
-    state.compacting = true;
-    const now = this.clock.now();
-    const work = async () => {
-      let start: number;
-      if (live.length > 0) {
-        start = await this.append(partition, live, now);
-      } else {
-        // Nothing is live: a lone marker gives the offset to drop everything before (it is ignored on replay).
-        start = await this.append(partition, [{ key: encodeGroupMetadataKey(''), value: null }], now);
-      }
-      await this.log.deleteBefore?.(partition, start);
-      state.sinceSnapshot = Math.max(live.length, 1);
-      this.logger.info({ partition, live: live.length, from: start }, '__consumer_offsets compacted');
-    };
-    work()
-      .catch((err) => this.logger.error({ err, partition }, '__consumer_offsets compaction failed'))
-      .finally(() => {
-        state.compacting = false;
-      });
+  private append(partition: number, records: OffsetsTopicRecord[], timestamp: number): Promise<number> {
+    return this.log.append(partition, records, timestamp);
   }
 
   private async replayPartition(partition: number): Promise<void> {
     for await (const record of this.log.replay(partition)) {
-      this.partitionState[partition].sinceSnapshot++;
       try {
         const key = decodeOffsetsTopicKey(record.key);
         if (key.kind === 'offset') {
@@ -1093,9 +1019,7 @@ export class GroupCoordinator {
           }
         } else if (record.value === null || record.value.length === 0) {
           this.groups.delete(key.group);
-          this.groupRecords.delete(key.group);
         } else {
-          this.groupRecords.set(key.group, { value: record.value, timestamp: record.timestamp });
           this.groups.set(
             key.group,
             this.restoreGroup(key.group, decodeGroupMetadataValue(record.value), record.timestamp),

@@ -27,6 +27,10 @@ export interface LogConfig {
   /** LogAppendTime makes the broker stamp each batch with its own clock. */
   messageTimestampType: 'CreateTime' | 'LogAppendTime';
   cleanupPolicy: string;
+  /** Compacted topics: how long a tombstone (null value) survives in a cleaned segment. */
+  deleteRetentionMs: number;
+  /** Compacted topics: clean once dirty bytes / sealed bytes reaches this. */
+  minCleanableDirtyRatio: number;
 }
 
 export const DEFAULT_LOG_CONFIG: LogConfig = {
@@ -40,7 +44,19 @@ export const DEFAULT_LOG_CONFIG: LogConfig = {
   flushIntervalMs: 1000,
   messageTimestampType: 'CreateTime',
   cleanupPolicy: 'delete',
+  deleteRetentionMs: 24 * 3600_000,
+  minCleanableDirtyRatio: 0.5,
 };
+
+/** Whether a `cleanup.policy` value asks for compaction (`compact`, `compact,delete`, `delete,compact`). */
+export function isCompacted(config: Pick<LogConfig, 'cleanupPolicy'>): boolean {
+  return config.cleanupPolicy.includes('compact');
+}
+
+/** Whether time and size retention apply (`delete` alone or with `compact`). */
+export function deletesByRetention(config: Pick<LogConfig, 'cleanupPolicy'>): boolean {
+  return config.cleanupPolicy.includes('delete');
+}
 
 type Parser = (value: string, name: string) => unknown;
 
@@ -52,6 +68,16 @@ function intParser(min: number, max = Number.MAX_SAFE_INTEGER): Parser {
     const n = Number(value);
     if (n < min || n > max) {
       throw new InvalidConfigError(`${name}=${value} is out of range: it must be between ${min} and ${max}`);
+    }
+    return n;
+  };
+}
+
+function ratioParser(): Parser {
+  return (value, name) => {
+    const n = Number(value.trim());
+    if (value.trim() === '' || !Number.isFinite(n) || n < 0 || n > 1) {
+      throw new InvalidConfigError(`${name}=${JSON.stringify(value)} must be a number between 0 and 1`);
     }
     return n;
   };
@@ -89,6 +115,8 @@ const KNOWN: Record<string, ConfigDef> = {
     parse: enumParser(['CreateTime', 'LogAppendTime']),
     render: str,
   },
+  'delete.retention.ms': { key: 'deleteRetentionMs', parse: intParser(0), render: str },
+  'min.cleanable.dirty.ratio': { key: 'minCleanableDirtyRatio', parse: ratioParser(), render: str },
   'cleanup.policy': {
     key: 'cleanupPolicy',
     parse: enumParser(['delete', 'compact', 'compact,delete', 'delete,compact']),
@@ -98,11 +126,10 @@ const KNOWN: Record<string, ConfigDef> = {
 
 /**
  * Kafka topic configs we accept (clients and tools send them) but that change nothing in a single-node
- * broker without compaction or replication. Listed so DescribeConfigs can echo them back.
+ * broker without replication. Listed so DescribeConfigs can echo them back.
  */
 const ACCEPTED_NO_EFFECT = new Set([
   'compression.type',
-  'delete.retention.ms',
   'file.delete.delay.ms',
   'flush.messages',
   'flush.ms',
@@ -116,7 +143,6 @@ const ACCEPTED_NO_EFFECT = new Set([
   'message.timestamp.difference.max.ms',
   'message.timestamp.before.max.ms',
   'message.timestamp.after.max.ms',
-  'min.cleanable.dirty.ratio',
   'min.compaction.lag.ms',
   'min.insync.replicas',
   'preallocate',

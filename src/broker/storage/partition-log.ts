@@ -39,7 +39,14 @@ import {
   type StorageStats,
   syncDirSync,
 } from './byte-store.js';
-import type { LogConfig } from './config.js';
+import {
+  buildOffsetMap,
+  CLEANED_SUFFIX,
+  cleanSegment,
+  SWAP_SUFFIX,
+  settleInterruptedSwaps,
+} from './compactor.js';
+import { deletesByRetention, isCompacted, type LogConfig } from './config.js';
 import { InvalidConfigError, LogClosedError, OffsetOutOfRangeError, RecordTooLargeError } from './errors.js';
 import { scanSegment } from './recovery.js';
 import { Segment, segmentFileName } from './segment.js';
@@ -84,6 +91,15 @@ export interface PartitionRecovery {
   logStartOffset: bigint;
 }
 
+export interface CompactionResult {
+  /** Base offsets of the segments rewritten. */
+  segmentsCleaned: bigint[];
+  recordsKept: number;
+  recordsRemoved: number;
+  bytesBefore: number;
+  bytesAfter: number;
+}
+
 export interface PartitionLogOptions {
   topic: string;
   partition: number;
@@ -92,6 +108,8 @@ export interface PartitionLogOptions {
   config: LogConfig;
   clock: Clock;
   stats?: StorageStats;
+  /** How often a compacted topic checks its dirty ratio (Kafka's log.cleaner.backoff.ms: 15 s). */
+  compactionCheckIntervalMs?: number;
 }
 
 interface PendingAppend {
@@ -106,6 +124,9 @@ interface PendingAppend {
 
 const CLEAN_SHUTDOWN = '.clean-shutdown';
 const LOG_START_FILE = 'log-start-offset';
+/** First offset the cleaner has not seen yet (as Kafka's cleaner-offset-checkpoint). */
+const CLEANER_CHECKPOINT_FILE = 'cleaner-offset-checkpoint';
+const DEFAULT_COMPACTION_CHECK_INTERVAL_MS = 15_000;
 /** Sealed segments whose indexes stay in memory (most recently used); the rest reload on demand. */
 const RESIDENT_SEALED_SEGMENTS = 4;
 /** Start a group commit even with writes in flight once this many appends wait (no starvation). */
@@ -132,6 +153,14 @@ export class PartitionLog {
   private flushTimer: { cancel(): void } | undefined;
   private residentSealed: Segment[] = [];
   private dirNeedsSync = false;
+  private compactionTimer: { cancel(): void } | undefined;
+  private readonly indexPersists = new Set<Promise<void>>();
+  private compaction: Promise<CompactionResult> | undefined;
+  /** Offsets below this were in segments the last compaction cleaned. */
+  private cleanedThrough = 0;
+  private readonly compactionCheckIntervalMs: number;
+  /** Why the last background compaction failed, if it did (the log keeps serving; cleaning stops). */
+  compactionError: Error | undefined;
 
   private constructor(opts: PartitionLogOptions) {
     this.topic = opts.topic;
@@ -139,6 +168,7 @@ export class PartitionLog {
     this.config = { ...opts.config };
     this.clock = opts.clock;
     this.stats = opts.stats ?? newStats();
+    this.compactionCheckIntervalMs = opts.compactionCheckIntervalMs ?? DEFAULT_COMPACTION_CHECK_INTERVAL_MS;
     this.dir = opts.config.durability === 'memory' ? undefined : opts.dir;
     if (opts.config.durability !== 'memory' && !opts.dir) {
       throw new InvalidConfigError(`durability "${opts.config.durability}" needs a data directory`);
@@ -150,6 +180,7 @@ export class PartitionLog {
     const log = new PartitionLog(opts);
     const recovery = await log.load();
     log.startBackgroundFlush();
+    log.startBackgroundCompaction();
     return { log, recovery };
   }
 
@@ -205,8 +236,10 @@ export class PartitionLog {
     }
     const restartFlush =
       next.durability !== this.config.durability || next.flushIntervalMs !== this.config.flushIntervalMs;
+    const restartCompaction = isCompacted(next) !== isCompacted(this.config);
     this.config = { ...next };
     if (restartFlush) this.startBackgroundFlush();
+    if (restartCompaction) this.startBackgroundCompaction();
     this.pump();
   }
 
@@ -344,10 +377,13 @@ export class PartitionLog {
       // Persist the sealed segment's indexes once its last bytes are written.
       const sealed = old;
       const persist = () => {
-        sealed.persistIndexes(true).then(
+        const done = sealed.persistIndexes(true).then(
           () => this.touch(sealed),
           (err: Error) => this.fail(err),
         );
+        // Compaction waits for these, so a late write can never put stale indexes beside a cleaned file.
+        this.indexPersists.add(done);
+        done.finally(() => this.indexPersists.delete(done));
       };
       const lastWrite = this.pending.filter((p) => p.segment === sealed);
       if (lastWrite.length === 0) persist();
@@ -569,7 +605,8 @@ export class PartitionLog {
    * retention.bytes, advancing logStartOffset. Returns the base offsets deleted.
    */
   async applyRetention(now = this.clock.now()): Promise<bigint[]> {
-    if (this.closed) return [];
+    // cleanup.policy=compact alone keeps every segment; the compactor bounds the log instead.
+    if (this.closed || !deletesByRetention(this.config)) return [];
     const deleted: Segment[] = [];
     const { retentionMs, retentionBytes } = this.config;
     if (retentionMs >= 0) {
@@ -652,6 +689,172 @@ export class PartitionLog {
     }
   }
 
+  // --- compaction ---------------------------------------------------------------------------------
+
+  /** Sealed segments a compaction may rewrite: the oldest ones, up to the first still being written. */
+  private cleanableSegments(): Segment[] {
+    const out: Segment[] = [];
+    for (const s of this.segments.slice(0, -1)) {
+      if (!s.sealed || !this.isSettled(s)) break;
+      out.push(s);
+    }
+    return out;
+  }
+
+  /** Bytes of cleanable segments not yet compacted / all cleanable bytes (0 when none). */
+  dirtyRatio(): number {
+    let dirty = 0;
+    let total = 0;
+    for (const s of this.cleanableSegments()) {
+      total += s.size;
+      if (s.nextOffset > this.cleanedThrough) dirty += s.size;
+    }
+    return total === 0 ? 0 : dirty / total;
+  }
+
+  private startBackgroundCompaction(): void {
+    this.compactionTimer?.cancel();
+    this.compactionTimer = undefined;
+    if (!isCompacted(this.config)) return;
+    this.compactionTimer = this.clock.setInterval(() => {
+      if (this.compaction || this.compactionError || this.closed) return;
+      if (this.dirtyRatio() < this.config.minCleanableDirtyRatio || this.dirtyRatio() === 0) return;
+      this.compact().catch((err: Error) => {
+        this.compactionError = err;
+      });
+    }, this.compactionCheckIntervalMs);
+  }
+
+  /**
+   * Compacts the closed segments now (the background check does this when the dirty ratio reaches
+   * min.cleanable.dirty.ratio): newest record per key kept at its offset, expired tombstones and
+   * keyless records dropped, the active segment and the log start untouched. Concurrent calls share
+   * one run.
+   */
+  compact(now = this.clock.now()): Promise<CompactionResult> {
+    if (!isCompacted(this.config)) {
+      return Promise.reject(
+        new InvalidConfigError(
+          `${this.topic}-${this.partition} has cleanup.policy=${this.config.cleanupPolicy}; ` +
+            'set cleanup.policy=compact to compact it',
+        ),
+      );
+    }
+    if (this.closed) return Promise.reject(new LogClosedError(`log ${this.topic}-${this.partition}`));
+    if (!this.compaction) {
+      this.compaction = this.runCompaction(now).finally(() => {
+        this.compaction = undefined;
+      });
+    }
+    return this.compaction;
+  }
+
+  private async runCompaction(now: number): Promise<CompactionResult> {
+    const result: CompactionResult = {
+      segmentsCleaned: [],
+      recordsKept: 0,
+      recordsRemoved: 0,
+      bytesBefore: 0,
+      bytesAfter: 0,
+    };
+    await Promise.all(this.indexPersists);
+    const segments = this.cleanableSegments();
+    if (segments.length === 0) return result;
+    const map = await buildOffsetMap(segments);
+    const newest = segments[segments.length - 1];
+    // The newest cleanable batch stays whole, so a reader past every survivor still finds a batch
+    // when the active segment is empty (Kafka keeps the log's last batch for the same reason).
+    const keepBatchAt = lastBatchBase(newest);
+    for (const seg of segments) {
+      const cleaned = await cleanSegment(seg, {
+        map,
+        now,
+        deleteRetentionMs: this.config.deleteRetentionMs,
+        keepBatchAt,
+      });
+      result.recordsKept += cleaned.recordsKept;
+      if (cleaned.recordsRemoved === 0) continue;
+      if (this.closed || !this.segments.includes(seg)) break;
+      result.recordsRemoved += cleaned.recordsRemoved;
+      result.bytesBefore += seg.size;
+      const replacement = await this.writeCleaned(seg, cleaned.batches);
+      if (!replacement) break;
+      for (const f of cleaned.facts) replacement.noteBatch(f);
+      replacement.sealed = true;
+      replacement.visibleEnd = replacement.size;
+      replacement.nextOffset = seg.nextOffset;
+      result.bytesAfter += replacement.size;
+      result.segmentsCleaned.push(BigInt(seg.baseOffset));
+      await replacement.persistIndexes(true);
+      this.touch(replacement);
+    }
+    this.cleanedThrough = Math.max(this.cleanedThrough, newest.nextOffset);
+    if (this.dir && !this.closed) {
+      const file = path.join(this.dir, CLEANER_CHECKPOINT_FILE);
+      fs.writeFileSync(`${file}.tmp`, String(this.cleanedThrough));
+      fs.renameSync(`${file}.tmp`, file);
+    }
+    return result;
+  }
+
+  /**
+   * Writes the cleaned bytes beside `seg` and swaps them in (see compactor.ts for the file protocol).
+   * Returns the new segment, already in the list, or undefined when the log changed meanwhile.
+   */
+  private async writeCleaned(seg: Segment, batches: Buffer[]): Promise<Segment | undefined> {
+    let store: ByteStore;
+    const prefix = seg.pathPrefix;
+    if (prefix) {
+      const cleanedPath = prefix + CLEANED_SUFFIX;
+      fs.rmSync(cleanedPath, { force: true });
+      const cleaned = FileStore.open(cleanedPath, this.stats);
+      try {
+        let at = 0;
+        for (const b of batches) {
+          await cleaned.write(b, at);
+          at += b.length;
+        }
+        await cleaned.sync();
+      } finally {
+        await cleaned.close();
+      }
+      // Synchronous from here on: no read or append can see the segment half swapped.
+      if (this.closed || !this.segments.includes(seg)) {
+        fs.rmSync(cleanedPath, { force: true });
+        return undefined;
+      }
+      const dir = path.dirname(prefix);
+      fs.renameSync(cleanedPath, prefix + SWAP_SUFFIX);
+      syncDirSync(dir, this.stats);
+      fs.rmSync(`${prefix}.index`, { force: true });
+      fs.rmSync(`${prefix}.timeindex`, { force: true });
+      fs.renameSync(prefix + SWAP_SUFFIX, `${prefix}.log`);
+      syncDirSync(dir, this.stats);
+      store = FileStore.open(`${prefix}.log`, this.stats);
+    } else {
+      store = new MemoryStore();
+      let at = 0;
+      for (const b of batches) {
+        await store.write(b, at);
+        at += b.length;
+      }
+      if (this.closed || !this.segments.includes(seg)) return undefined;
+    }
+    const replacement = new Segment(
+      seg.baseOffset,
+      store,
+      prefix,
+      seg.createdAtMs,
+      this.config.indexIntervalBytes,
+    );
+    replacement.resetIndexes();
+    this.segments[this.segments.indexOf(seg)] = replacement;
+    this.forget(seg);
+    // The old descriptor may only close now that no read can reach it.
+    await seg.store.close();
+    return replacement;
+  }
+
   // --- flush and close ----------------------------------------------------------------------------
 
   private startBackgroundFlush(): void {
@@ -688,6 +891,9 @@ export class PartitionLog {
     if (this.closed) return;
     this.flushTimer?.cancel();
     this.flushTimer = undefined;
+    this.compactionTimer?.cancel();
+    this.compactionTimer = undefined;
+    await this.compaction?.catch(() => undefined);
     if (!this.failure) await this.flush().catch(() => undefined);
     this.closed = true;
     this.listeners.clear();
@@ -702,6 +908,8 @@ export class PartitionLog {
   /** Closes and deletes every file (topic deletion). */
   async destroy(): Promise<void> {
     this.flushTimer?.cancel();
+    this.compactionTimer?.cancel();
+    await this.compaction?.catch(() => undefined);
     this.closed = true;
     this.fail(new LogClosedError(`log ${this.topic}-${this.partition} (deleted)`));
     for (const s of this.segments) await s.store.close();
@@ -733,6 +941,7 @@ export class PartitionLog {
     fs.mkdirSync(this.dir, { recursive: true });
     const cleanMarker = path.join(this.dir, CLEAN_SHUTDOWN);
     const clean = fs.existsSync(cleanMarker);
+    report.details.push(...settleInterruptedSwaps(this.dir));
     const names = fs.readdirSync(this.dir);
     const bases = names
       .filter((n) => /^\d{20}\.log$/.test(n))
@@ -793,7 +1002,8 @@ export class PartitionLog {
     last.sealed = false;
     for (let i = 1; i < this.segments.length; i++) {
       const prev = this.segments[i - 1];
-      if (prev.nextOffset !== this.segments[i].baseOffset) {
+      // A compacted segment ends where its newest survivor does; gaps before the next one are normal.
+      if (prev.nextOffset !== this.segments[i].baseOffset && !isCompacted(this.config)) {
         // Possible after a power loss in async mode; fetches skip the gap like a compacted topic's.
         report.details.push(
           `offsets ${prev.nextOffset}..${this.segments[i].baseOffset - 1} are missing between segments ` +
@@ -813,6 +1023,12 @@ export class PartitionLog {
       // No DeleteRecords ever ran.
     }
     this.lso = lso;
+    try {
+      const saved = Number(fs.readFileSync(path.join(this.dir, CLEANER_CHECKPOINT_FILE), 'utf8').trim());
+      if (Number.isSafeInteger(saved) && saved >= 0) this.cleanedThrough = Math.min(saved, this.hw);
+    } catch {
+      // Never compacted.
+    }
     report.segments = this.segments.length;
     report.highWatermark = BigInt(this.hw);
     report.logStartOffset = BigInt(this.lso);
@@ -820,6 +1036,18 @@ export class PartitionLog {
     if (this.config.durability !== 'memory') syncDirSync(this.dir, this.stats);
     return report;
   }
+}
+
+/** Base offset of a segment's last batch (undefined when empty). */
+function lastBatchBase(seg: Segment): number | undefined {
+  let pos = 0;
+  let base: number | undefined;
+  while (pos + BATCH_HEADER_SIZE <= seg.visibleEnd) {
+    const h = seg.store.readSync(pos, 12);
+    base = Number(h.readBigInt64BE(0));
+    pos += LOG_OVERHEAD + h.readInt32BE(8);
+  }
+  return base;
 }
 
 /** Length of the whole batches at the start of `buf` (at least the first, whose size is known). */

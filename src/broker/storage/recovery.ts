@@ -1,7 +1,7 @@
 /**
  * Recovery: after an unclean stop the tail of the last segment may hold a torn batch (the process died
- * mid-write) or garbage. We walk the segment batch by batch, checking length, magic, CRC-32C and offset
- * continuity, keep the valid prefix, and truncate the rest. Indexes are rebuilt from the same walk.
+ * mid-write) or garbage. We walk the segment batch by batch, checking length, magic, CRC-32C and that
+ * offsets increase (a compacted segment has gaps), keep the valid prefix, and truncate the rest. Indexes are rebuilt from the same walk.
  */
 import { BATCH_HEADER_SIZE, computeBatchCrc, LOG_OVERHEAD } from '../../protocol/record-batch.js';
 import type { Segment } from './segment.js';
@@ -62,7 +62,8 @@ export function scanSegment(seg: Segment, maxBatchBytes: number): SegmentScan {
     }
     const base = Number(batch.readBigInt64BE(0));
     const lastDelta = batch.readInt32BE(23);
-    if (base !== expected || lastDelta < 0) {
+    // Compaction leaves gaps between batches, never overlaps or a step backwards.
+    if (base < expected || lastDelta < 0) {
       stopReason = `offset ${base} at position ${pos} does not follow ${expected - 1}`;
       break;
     }

@@ -301,7 +301,8 @@ export class Segment {
       if (time.readInt32BE(i * TIME_INDEX_ENTRY + 8) !== rel) return false;
       if (rel <= prevRel || pos <= prevPos || ts < prevTs || pos + BATCH_HEADER_SIZE > this.store.size)
         return false;
-      if (i === 0 && (rel !== 0 || pos !== 0)) return false;
+      // A compacted segment's first batch may start after the segment's base offset.
+      if (i === 0 && (rel < 0 || pos !== 0)) return false;
       prevRel = rel;
       prevPos = pos;
       prevTs = ts;

@@ -1,5 +1,11 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import pino from 'pino';
 import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
+import { resolveBrokerConfig } from '../../../src/broker/config.js';
+import { startBrokerGroups } from '../../../src/broker/groups/broker-groups.js';
 import {
   GroupCoordinator,
   type GroupCoordinatorConfig,
@@ -15,6 +21,7 @@ import {
   type OffsetsTopicLog,
   type OffsetsTopicRecord,
 } from '../../../src/broker/groups/offsets-topic-log.js';
+import { openLogStore } from '../../../src/broker/log-store.js';
 import { VirtualClock } from '../../../src/flow/clock.js';
 import { ErrorCode } from '../../../src/protocol/errors.js';
 
@@ -622,42 +629,73 @@ describe('GroupCoordinator replay', () => {
     expect(second.coordinator.describeGroup('g').groupState).toBe('Empty');
   });
 
-  it('compacts __consumer_offsets by snapshot, and a restart from the compacted log loses nothing', async () => {
-    const log = new MemoryOffsetsTopicLog(1);
-    const first = await setup({ offsetsCompactionMinRecords: 20 }, log);
-    const a = await stableWithOne(first.coordinator, first.clock);
-    for (let i = 1; i <= 100; i++) {
-      await first.coordinator.commitOffsets({
-        groupId: 'g',
-        generationId: 1,
-        memberId: a.memberId,
-        topics: [{ name: 't', partitions: [{ partitionIndex: i % 2, committedOffset: i }] }],
-      });
-      await first.coordinator.commitOffsets({
-        groupId: 'solo',
-        generationId: -1,
-        memberId: '',
-        topics: [
-          {
-            name: 'u',
-            partitions: [{ partitionIndex: 0, committedOffset: i * 10, committedMetadata: `m${i}` }],
-          },
-        ],
-      });
-      await first.clock.advance(10);
-    }
-    // 200 commits and a group record were written; compaction keeps the log near its 4 live keys.
-    expect(log.records(0).length).toBeLessThan(30);
-    first.coordinator.close();
+  it('restarts from a __consumer_offsets compacted by storage into exactly the state it had', async () => {
+    const dataDir = mkdtempSync(path.join(tmpdir(), 'sluice-groups-compact-'));
+    const clock = new VirtualClock(START);
+    const open = async () => {
+      const { store, manager } = await openLogStore(
+        resolveBrokerConfig({ dataDir, clock, durability: 'async' }),
+        pino({ level: 'silent' }),
+      );
+      const coordinator = await startBrokerGroups(
+        {
+          clock,
+          log: pino({ level: 'silent' }),
+          registry: { register: () => undefined },
+          metrics: { registry: new Registry() },
+          registerInternalTopic: () => undefined,
+        },
+        store,
+        { minSessionTimeoutMs: 1000, offsetsTopicSegmentBytes: 1024, offsetsRetentionMs: 3600_000 },
+      );
+      return { store, manager, coordinator };
+    };
+    const state = (c: GroupCoordinator) => ({
+      groups: c.listGroups().sort((x, y) => x.groupId.localeCompare(y.groupId)),
+      g: c.describeGroup('g'),
+      offsets: ['g', 'solo', 'gone', 'expired'].map((id) => c.committedOffsets(id)),
+    });
+    try {
+      const first = await open();
+      await first.store.createTopic('t', 2, {});
+      const a = await stableWithOne(first.coordinator, clock);
+      const commit = (groupId: string, partition: number, offset: number, memberId = '', generationId = -1) =>
+        first.coordinator.commitOffsets({
+          groupId,
+          generationId,
+          memberId,
+          topics: [{ name: 't', partitions: [{ partitionIndex: partition, committedOffset: offset }] }],
+        });
+      expect((await commit('expired', 0, 5)).topics[0].partitions[0].errorCode).toBe(0);
+      for (let i = 1; i <= 60; i++) {
+        await commit('g', i % 2, i, a.memberId, 1);
+        await commit('solo', 0, i * 10);
+        await clock.advance(10);
+      }
+      await commit('gone', 0, 1);
+      expect(await first.coordinator.deleteGroup('gone')).toBe(0);
+      // 'expired' outlives offsets retention: the coordinator tombstones it.
+      await clock.advance(3600_000);
+      await first.coordinator.expireOffsets();
+      await commit('g', 0, 61, a.memberId, 1);
+      const before = state(first.coordinator);
+      expect(before.offsets[3]).toEqual([]);
 
-    const second = await setup({}, log);
-    expect(second.coordinator.committedOffsets('g').map((c) => [c.partition, c.offset])).toEqual([
-      [0, 100],
-      [1, 99],
-    ]);
-    expect(second.coordinator.committedOffsets('solo')).toMatchObject([{ offset: 1000, metadata: 'm100' }]);
-    expect(second.coordinator.describeGroup('g')).toMatchObject({ groupState: 'Stable' });
-    expect(second.coordinator.describeGroup('g').members[0].memberAssignment).toEqual(Buffer.from('all'));
+      const log = first.manager.requireLog('__consumer_offsets', 0);
+      expect(log.segmentCount).toBeGreaterThan(3);
+      const result = await log.compact();
+      expect(result.recordsRemoved).toBeGreaterThan(100);
+      expect(log.logStartOffset).toBe(0n);
+      first.coordinator.close();
+      await first.manager.close();
+
+      const second = await open();
+      expect(state(second.coordinator)).toEqual(before);
+      second.coordinator.close();
+      await second.manager.close();
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 
   it('skips unreadable records instead of refusing to start', async () => {
