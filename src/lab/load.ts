@@ -140,7 +140,10 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
   for (let tick = 0; ; tick++) {
     const now = clock.now();
     const elapsed = now - started;
-    if (elapsed >= options.durationMs || options.signal?.aborted) break;
+    // The schedule bounds the ticks too: a timer may wake a millisecond early, and the clock alone
+    // would then admit one tick past the end (sending more than rate x duration).
+    if (tick * tickMs >= options.durationMs || elapsed >= options.durationMs || options.signal?.aborted)
+      break;
     carry += targetRate(options.scenario, options.rate, elapsed, options.durationMs) / rps;
     const count = Math.floor(carry);
     if (count > 0 && now >= pausedUntil) {
