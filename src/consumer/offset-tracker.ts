@@ -8,7 +8,7 @@
  * and a runtime that keeps fetching while one record is stuck grows this set without bound. The count
  * is exposed so the runtime can cap it (pause the partition until the gap closes).
  */
-import { Deque } from './deque.js';
+import { RingBuffer } from '../flow/ring-buffer.js';
 
 export interface TrackedOffset {
   readonly offset: bigint;
@@ -16,7 +16,7 @@ export interface TrackedOffset {
 }
 
 export class OffsetTracker {
-  private readonly pending = new Deque<TrackedOffset>(64);
+  private readonly pending = new RingBuffer<TrackedOffset>(64);
   private reached: bigint | null;
   private doneBehindGap = 0;
   private lastTracked: bigint | null = null;

@@ -10,10 +10,10 @@ import {
   type LimiterRelease,
 } from '../flow/concurrency.js';
 import { Credits } from '../flow/credits.js';
+import { RingBuffer } from '../flow/ring-buffer.js';
 import type { ThrashingReport } from '../flow/thrashing.js';
 import { backoffMs } from './backoff.js';
 import { type ConsumerRuntimeOptions, type ResolvedConfig, resolveConfig } from './config.js';
-import { Deque } from './deque.js';
 import { FixedLimit } from './fixed-limit.js';
 import { OffsetTracker, type TrackedOffset } from './offset-tracker.js';
 import { type PauseReason, SinkHealth, type SinkHealthSnapshot } from './sink-health.js';
@@ -92,7 +92,7 @@ export interface ConsumerStats {
 }
 
 interface Lane {
-  queue: Deque<Work>;
+  queue: RingBuffer<Work>;
   active: Work | null;
   part: PartitionState;
   id: string;
@@ -164,7 +164,7 @@ export class ConsumerRuntime extends EventEmitter {
   private readonly adaptive: boolean;
   private readonly health: SinkHealth;
   private readonly parts = new Map<string, PartitionState>();
-  private readonly ready = new Deque<Lane>(64);
+  private readonly ready = new RingBuffer<Lane>(64);
   private readonly wake = new Wakeup();
   private state: ConsumerStats['state'] = 'created';
   private fetchState: FetchState = 'idle';
@@ -584,7 +584,7 @@ export class ConsumerRuntime extends EventEmitter {
     const id = this.laneId(record);
     let lane = id === null ? undefined : part.lanes.get(id);
     if (!lane) {
-      lane = { queue: new Deque<Work>(4), active: null, part, id: id ?? `#${record.offset}` };
+      lane = { queue: new RingBuffer<Work>(4), active: null, part, id: id ?? `#${record.offset}` };
       part.lanes.set(lane.id, lane);
     }
     const work: Work = {

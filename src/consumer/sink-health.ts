@@ -1,8 +1,8 @@
 import type { Clock } from '../flow/clock.js';
+import { RingBuffer } from '../flow/ring-buffer.js';
 import { ThrashingDetector, type ThrashingReport } from '../flow/thrashing.js';
 import { Watermarks } from '../flow/watermarks.js';
 import type { PausePolicyOptions } from './config.js';
-import { Deque } from './deque.js';
 
 interface Outcome {
   at: number;
@@ -31,7 +31,7 @@ export type PauseReason = 'latency' | 'error-rate';
  * ThrashingDetector: a pause that lets go and comes back again and again means the sink cannot keep up.
  */
 export class SinkHealth {
-  private readonly window = new Deque<Outcome>(256);
+  private readonly window = new RingBuffer<Outcome>(256);
   private sumMs = 0;
   private failures = 0;
   private readonly windowMs: number;

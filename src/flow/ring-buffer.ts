@@ -34,6 +34,32 @@ export class RingBuffer<T> {
     this.count += count;
   }
 
+  /** Puts `item` before the oldest (a record handed back goes to the head of its lane). */
+  pushFront(item: T): void {
+    if (this.count === this.items.length) this.grow();
+    this.head = (this.head - 1) & this.mask;
+    this.items[this.head] = item;
+    this.count++;
+  }
+
+  /** Keeps only the items `keep` accepts, in order; returns the ones removed, in order. */
+  filter(keep: (item: T) => boolean): T[] {
+    const removed: T[] = [];
+    let kept = 0;
+    for (let i = 0; i < this.count; i++) {
+      const item = this.items[(this.head + i) & this.mask] as T;
+      if (keep(item)) this.items[(this.head + kept++) & this.mask] = item;
+      else removed.push(item);
+    }
+    for (let i = kept; i < this.count; i++) this.items[(this.head + i) & this.mask] = undefined;
+    this.count = kept;
+    return removed;
+  }
+
+  *[Symbol.iterator](): IterableIterator<T> {
+    for (let i = 0; i < this.count; i++) yield this.items[(this.head + i) & this.mask] as T;
+  }
+
   /** Removes the `count` oldest items (at most `length`) and returns them, oldest first. */
   shiftMany(count: number): T[] {
     const n = Math.min(count, this.count);

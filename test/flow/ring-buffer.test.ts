@@ -63,3 +63,32 @@ describe('Channel batches', () => {
     await expect(ch.receiveMany(2.5)).rejects.toThrow(/got 2.5/);
   });
 });
+
+describe('RingBuffer as a double-ended lane', () => {
+  it('pushFront puts a handed-back item before the oldest, across wrap-around and growth', () => {
+    const ring = new RingBuffer<number>(4);
+    for (const n of [1, 2, 3]) ring.push(n);
+    ring.shift();
+    ring.shift(); // head now sits mid-array, so the next pushFront wraps
+    ring.push(4);
+    ring.pushFront(2);
+    ring.pushFront(1);
+    ring.pushFront(0); // full at 4: this one grows the buffer
+    expect([...ring]).toEqual([0, 1, 2, 3, 4]);
+    expect(ring.shift()).toBe(0);
+    expect(ring.length).toBe(4);
+  });
+
+  it('filter keeps order on both sides and the ring stays usable', () => {
+    const ring = new RingBuffer<number>(4);
+    for (let n = 0; n < 6; n++) ring.push(n);
+    ring.shift(); // 1..5, head moved
+    expect(ring.filter((n) => n % 2 === 1)).toEqual([2, 4]);
+    expect([...ring]).toEqual([1, 3, 5]);
+    ring.push(6);
+    ring.pushFront(0);
+    expect([...ring]).toEqual([0, 1, 3, 5, 6]);
+    expect(ring.at(4)).toBe(6);
+    expect(ring.at(5)).toBeUndefined();
+  });
+});
