@@ -2,7 +2,7 @@ import type { Clock } from '../flow/clock.js';
 import { KafkaClientError } from './errors.js';
 
 /**
- * Exponential backoff with full jitter, bounded by attempts and by a total deadline.
+ * Exponential backoff spread by ±`jitter` around each delay, bounded by attempts and by a total deadline.
  * The random source is injectable so tests are deterministic.
  */
 export interface RetryOptions {
