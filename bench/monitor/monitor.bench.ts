@@ -17,7 +17,7 @@ import { Admin } from '../../src/client/admin.js';
 import { Cluster } from '../../src/client/cluster.js';
 import { ConsumerClient } from '../../src/client/consumer-client.js';
 import { Producer } from '../../src/client/producer.js';
-import { burrowTools, startBurrow, waitFor } from '../../test/monitor/burrow-harness.js';
+import { burrowTools, startBurrow, waitFor } from '../../test/helpers/burrow.js';
 
 const TOPICS = Number(process.env.MONITOR_BENCH_TOPICS ?? 100);
 const PARTITIONS = Number(process.env.MONITOR_BENCH_PARTITIONS ?? 100);

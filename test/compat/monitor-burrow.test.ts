@@ -7,14 +7,14 @@ import { Producer } from '../../src/client/producer.js';
 import { LagMonitor } from '../../src/monitor/monitor.js';
 import type { LagReport } from '../../src/monitor/reports.js';
 import { startTestBroker, type TestBroker } from '../helpers/broker.js';
-import { describeWithTools } from '../helpers/tools.js';
 import {
   type BurrowGroupStatus,
   burrowTools,
   type RunningBurrow,
   startBurrow,
   waitFor,
-} from '../monitor/burrow-harness.js';
+} from '../helpers/burrow.js';
+import { describeWithTools } from '../helpers/tools.js';
 
 /**
  * The lag monitor beside Burrow 1.2.1 on the same broker and the same scripted scenarios. Each tick

@@ -8,7 +8,7 @@ import { ConsumerClient } from '../../src/client/consumer-client.js';
 import { Producer } from '../../src/client/producer.js';
 import { LagMonitor } from '../../src/monitor/monitor.js';
 import { startTestBroker, type TestBroker } from '../helpers/broker.js';
-import { freePort } from './burrow-harness.js';
+import { freePort } from '../helpers/burrow.js';
 
 const run = promisify(execFile);
 let broker: TestBroker;

@@ -2,12 +2,13 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createConnection, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import type { Tool } from '../helpers/tools.js';
+import { basename, join } from 'node:path';
+import type { Tool } from './tools.js';
 
 /**
- * Burrow 1.2.1 with a private ZooKeeper (it will not start without one), both on free loopback ports
- * in a temp dir that stop() removes, for side-by-side tests and benchmarks of the lag monitor.
+ * Burrow 1.2.1 and the private ZooKeeper it will not start without, on free loopback ports in temp dirs
+ * that stop() removes. One ZooKeeper may be shared by several Burrows (each under its own root path);
+ * a Burrow given none starts and stops its own.
  */
 
 export const BURROW = '/usr/bin/Burrow';
@@ -26,6 +27,7 @@ export const burrowTools = (): Tool[] => [
   fileTool('ZooKeeper', [JAVA, ZK_JAR], 'apt-get install zookeeper default-jre-headless'),
 ];
 
+/** A port nobody listens on right now (for servers that cannot be told to pick one themselves). */
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
@@ -52,6 +54,7 @@ function zookeeperServing(port: number): Promise<boolean> {
   });
 }
 
+/** Polls `probe` until it yields a value; past `ms` throws naming `what`, with the tail of `log()`. */
 export async function waitFor<T>(
   what: string,
   probe: () => Promise<T | undefined>,
@@ -76,12 +79,80 @@ export async function waitFor<T>(
   }
 }
 
+/** Child processes spawned in one temp dir; stop() kills them all and removes the dir. */
+function processGroup(prefix: string) {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  const children: ChildProcess[] = [];
+  return {
+    dir,
+    spawn(cmd: string, args: string[], onOutput?: (text: string) => void): ChildProcess {
+      const child = spawn(cmd, args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+      children.push(child);
+      if (onOutput) {
+        child.stdout?.on('data', (d: Buffer) => onOutput(String(d)));
+        child.stderr?.on('data', (d: Buffer) => onOutput(String(d)));
+        child.on('exit', (code, signal) => onOutput(`\n[${cmd} exited: ${code ?? signal}]`));
+      }
+      return child;
+    },
+    async stop(): Promise<void> {
+      for (const c of children) {
+        if (c.exitCode === null && c.signalCode === null) {
+          const exited = new Promise((r) => c.once('exit', r));
+          c.kill('SIGKILL');
+          await exited;
+        }
+      }
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface RunningZookeeper {
+  port: number;
+  stop(): Promise<void>;
+}
+
+export async function startZookeeper(): Promise<RunningZookeeper> {
+  const group = processGroup('sluice-zookeeper-');
+  try {
+    const port = await freePort();
+    mkdirSync(join(group.dir, 'zk'));
+    writeFileSync(
+      join(group.dir, 'zoo.cfg'),
+      `tickTime=500\ndataDir=${join(group.dir, 'zk')}\nclientPort=${port}\nclientPortAddress=127.0.0.1\nadmin.enableServer=false\n4lw.commands.whitelist=srvr\n`,
+    );
+    group.spawn(JAVA, [
+      '-Xmx128m',
+      '-Dzookeeper.admin.enableServer=false',
+      '-cp',
+      `/etc/zookeeper/conf:${ZK_JAR}`,
+      'org.apache.zookeeper.server.ZooKeeperServerMain',
+      join(group.dir, 'zoo.cfg'),
+    ]);
+    await waitFor(
+      'ZooKeeper to serve',
+      async () => ((await zookeeperServing(port)) ? true : undefined),
+      30_000,
+    );
+    return { port, stop: group.stop };
+  } catch (err) {
+    await group.stop();
+    throw err;
+  }
+}
+
 export interface BurrowOptions {
   bootstrap: string;
+  /** A shared ZooKeeper; without one this Burrow starts (and stops) its own. */
+  zookeeper?: RunningZookeeper;
   /** Burrow's window (storage `intervals`). */
   intervals?: number;
   minDistance?: number;
   offsetRefresh?: number;
+  logLevel?: 'debug' | 'info' | 'warn' | 'error';
+  /** How many characters of Burrow's output log() keeps (the latest). */
+  keepLog?: number;
 }
 
 export interface RunningBurrow {
@@ -92,68 +163,31 @@ export interface RunningBurrow {
 }
 
 export async function startBurrow(options: BurrowOptions): Promise<RunningBurrow> {
-  const dir = mkdtempSync(join(tmpdir(), 'sluice-monitor-burrow-'));
-  const children: ChildProcess[] = [];
+  const ownZookeeper = options.zookeeper === undefined;
+  let zookeeper = options.zookeeper;
+  const group = processGroup('sluice-burrow-');
+  const keepLog = options.keepLog ?? 100_000;
   let log = '';
-  const start = (cmd: string, args: string[], capture: boolean) => {
-    const child = spawn(cmd, args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
-    children.push(child);
-    const add = (d: Buffer) => {
-      if (capture) log = (log + d).slice(-100_000);
-    };
-    child.stdout?.on('data', add);
-    child.stderr?.on('data', add);
-    child.on('exit', (code, signal) => {
-      if (capture) log += `\n[${cmd} exited: ${code ?? signal}]`;
-    });
-    return child;
-  };
   const stop = async () => {
-    for (const c of children) {
-      if (c.exitCode === null && c.signalCode === null) {
-        const exited = new Promise((r) => c.once('exit', r));
-        c.kill('SIGKILL');
-        await exited;
-      }
-    }
-    rmSync(dir, { recursive: true, force: true });
+    await group.stop();
+    if (ownZookeeper) await zookeeper?.stop();
   };
   try {
-    const zkPort = await freePort();
-    mkdirSync(join(dir, 'zk'));
-    writeFileSync(
-      join(dir, 'zoo.cfg'),
-      `tickTime=500\ndataDir=${join(dir, 'zk')}\nclientPort=${zkPort}\nclientPortAddress=127.0.0.1\nadmin.enableServer=false\n4lw.commands.whitelist=srvr\n`,
-    );
-    start(
-      JAVA,
-      [
-        '-Xmx128m',
-        '-Dzookeeper.admin.enableServer=false',
-        '-cp',
-        `/etc/zookeeper/conf:${ZK_JAR}`,
-        'org.apache.zookeeper.server.ZooKeeperServerMain',
-        join(dir, 'zoo.cfg'),
-      ],
-      false,
-    );
-    await waitFor(
-      'ZooKeeper to serve',
-      async () => ((await zookeeperServing(zkPort)) ? true : undefined),
-      30_000,
-    );
+    zookeeper ??= await startZookeeper();
     const httpPort = await freePort();
+    const dir = group.dir;
     writeFileSync(
       join(dir, 'burrow.toml'),
       [
         '[general]',
         `pidfile="${join(dir, 'burrow.pid')}"`,
         '[logging]',
-        'level="warn"',
+        `level="${options.logLevel ?? 'warn'}"`,
         '[zookeeper]',
-        `servers=["127.0.0.1:${zkPort}"]`,
+        `servers=["127.0.0.1:${zookeeper.port}"]`,
         'timeout=6',
-        'root-path="/burrow"',
+        // Its own root, so Burrows sharing a ZooKeeper do not see each other's state.
+        `root-path="/${basename(dir)}"`,
         '[client-profile.test]',
         'client-id="burrow-test"',
         'kafka-version="2.0.0"',
@@ -183,7 +217,9 @@ export async function startBurrow(options: BurrowOptions): Promise<RunningBurrow
         '',
       ].join('\n'),
     );
-    const burrow = start(BURROW, ['-config-dir', dir], true);
+    const burrow = group.spawn(BURROW, ['-config-dir', dir], (text) => {
+      log = (log + text).slice(-keepLog);
+    });
     const get = async (path: string) => {
       const res = await fetch(`http://127.0.0.1:${httpPort}${path}`);
       return { status: res.status, body: (await res.json()) as Record<string, unknown> };
@@ -204,6 +240,8 @@ export async function startBurrow(options: BurrowOptions): Promise<RunningBurrow
 export interface BurrowPartition {
   topic: string;
   partition: number;
+  owner: string;
+  client_id: string;
   status: string;
   start: { offset: number; timestamp: number; lag: number } | null;
   end: { offset: number; timestamp: number; lag: number } | null;
