@@ -1,134 +1,53 @@
 /**
- * The JSON the monitor service sends (the shapes of src/monitor/reports.ts, alerts.ts and advice.ts,
- * and of the lab services' /stats), restated here for the page: only the fields it reads.
+ * The JSON the page reads. The monitor's shapes (src/monitor/reports.ts, alerts.ts, advice.ts) are
+ * imported from their source, so a change there fails the page's typecheck instead of drifting. The
+ * lab's /stats and /lab bodies have no named type (stats() and describe() returns are inferred), so
+ * they are the ReturnType of those methods. Type imports only: Vite bundles nothing from src. What has
+ * no type in src (the /lab/flow and /cluster/* answers, built inline in route handlers) is restated
+ * below: only the fields the page reads.
  */
 
-export type StatusWord = 'ok' | 'warning' | 'critical';
+import type { OrderConsumer } from '../../src/lab/consumer.js';
+import type { Lab } from '../../src/lab/lab.js';
+import type { OrderProducer, ProducerConfigView } from '../../src/lab/producer.js';
+import type { LagMonitor } from '../../src/monitor/monitor.js';
+import type { LagReport, StatusWord } from '../../src/monitor/reports.js';
 
-export interface PartitionReport {
-  group: string;
-  topic: string;
-  partition: number;
-  log_start_offset: number;
-  log_end_offset: number;
-  committed_offset: number | null;
-  lag: number | null;
-  lag_seconds: number | null;
-  status: string;
-  status_code: 0 | 1 | 2;
-  owner: { member_id: string; client_id: string; host: string } | null;
-}
+export type { Recommendation } from '../../src/monitor/advice.js';
+export type { Alert, AlertEvent } from '../../src/monitor/alerts.js';
+export type {
+  GroupReport,
+  HistoryEntry,
+  LagReport,
+  PartitionReport,
+  StatusReport,
+  StatusWord,
+} from '../../src/monitor/reports.js';
 
-export interface GroupReport {
-  group: string;
-  state: string;
-  members: number;
-  consumers: number;
-  total_lag: number;
-  status: StatusWord;
-  rate_of_change: number;
-  production_rate: number;
-  consumption_rate: number;
-  time_to_drain_seconds: number | null;
-  max_lag_seconds: number | null;
-}
-
-export interface LagReport {
-  timestamp: string;
-  total_lag: number;
-  status: StatusWord;
-  rate_of_change: number;
-  production_rate: number;
-  consumption_rate: number;
-  time_to_drain_seconds: number | null;
-  draining: boolean;
-  max_lag_seconds: number | null;
-  groups: GroupReport[];
-  partitions: PartitionReport[];
-  collection: { duration_ms: number; errors: string[]; cycles: number };
-}
-
-export interface Alert {
-  id: string;
-  kind: string;
-  group: string;
-  severity: 'warning' | 'critical';
-  message: string;
-  state: 'open' | 'closed';
-  opened_at: string;
-  closed_at: string | null;
-}
-
-export interface Recommendation {
-  group: string;
-  severity: 'info' | 'warning' | 'critical';
-  kind: string;
-  message: string;
-}
-
+/** One server-sent `snapshot` event (monitor-service.ts `snapshot()`). */
 export interface Snapshot {
   lag: LagReport;
-  status: { status: StatusWord; active_alerts: number; thresholds: { critical_lag: number } };
-  alerts: { active: Alert[]; history: { event: 'open' | 'close'; at: string; alert: Alert }[] };
-  recommendations: { timestamp: string | null; recommendations: Recommendation[] };
+  status: ReturnType<LagMonitor['status']>;
+  alerts: ReturnType<LagMonitor['alerts']>;
+  recommendations: ReturnType<LagMonitor['recommendations']>;
 }
 
-export interface HistoryEntry {
-  timestamp: string;
-  total_lag: number;
-  rate_of_change: number;
-  production_rate: number;
-  consumption_rate: number;
-  max_lag_seconds: number | null;
-}
+/** A consumer service's GET /stats (OrderConsumer.stats()). */
+export type ConsumerStats = ReturnType<OrderConsumer['stats']>;
 
-export interface ConsumerStats {
-  instance: string;
-  paused: boolean;
-  consumed: number;
-  rate: number;
-  processing_time_ms: number;
-  max_messages_per_second: number | null;
-  in_flight: number;
-  max_in_flight: number;
-  credits_free?: number;
-  sink_active?: number;
-  paused_partitions?: number[];
-  assigned_partitions: number[];
-}
+/** The producer service's GET /stats (OrderProducer.stats()). */
+export type ProducerStats = ReturnType<OrderProducer['stats']>;
 
-export interface ProducerStats {
-  running: boolean;
-  produced: number;
-  rejected_total: number;
-  buffer: {
-    buffered_bytes: number;
-    buffered_records?: number;
-    capacity_bytes: number;
-    waiting_senders: number;
-  };
-}
-
-export interface ProducerConfig {
-  rate_ms: number;
-  batch_size: number;
-  running: boolean;
-}
+/** The producer service's GET /config. */
+export type ProducerConfig = ProducerConfigView;
 
 export interface Flow {
   producer: { url: string; stats: ProducerStats | null; config: ProducerConfig | null } | null;
   consumers: { instance: string; url: string; stats: ConsumerStats | null }[];
 }
 
-export interface LabInfo {
-  topic: string;
-  partitions: number;
-  group: string;
-  embedded_broker: boolean;
-  storage: string;
-  producer: string | null;
-  consumers: string[];
-}
+/** GET /lab (Lab.describe()). */
+export type LabInfo = ReturnType<Lab['describe']>;
 
 export interface TopicsView {
   brokers: { node_id: number; host: string; port: number }[];
