@@ -21,7 +21,7 @@ command -v java >/dev/null || { echo "fetch-kafka: Java is not installed; Kafka 
 echo "fetch-kafka: resolving Apache Kafka $version and its runtime dependencies through Maven" >&2
 tmp="$(mktemp -d "${cache}.XXXXXX" 2>/dev/null || { mkdir -p "$(dirname "$cache")"; mktemp -d "${cache}.XXXXXX"; })"
 trap 'rm -rf "$tmp"' EXIT
-mvn -B -q -f "$pom" dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$tmp/libs" >&2
+mvn -B -q -Dstyle.color=never -f "$pom" dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$tmp/libs" >&2
 cp "$here/log4j2.yaml" "$tmp/log4j2.yaml"
 echo "$version" >"$tmp/version"
 echo "$stamp" >"$tmp/.stamp"
