@@ -8,12 +8,14 @@ import { createRequire } from 'node:module';
 import { expect, it } from 'vitest';
 import type { Admission, Delivery, OverflowStrategy } from '../../src/client/accumulator.js';
 import { ResourceType } from '../../src/client/admin.js';
+import type { Cluster } from '../../src/client/cluster.js';
 import { ConsumerClient } from '../../src/client/consumer-client.js';
 import { BufferOverflowError, KafkaBrokerError } from '../../src/client/errors.js';
 import { fetchRecords } from '../../src/client/fetcher.js';
 import { GroupMember } from '../../src/client/group.js';
 import { Producer } from '../../src/client/producer.js';
 import { Credits } from '../../src/flow/credits.js';
+import { ApiKey } from '../../src/protocol/api-keys.js';
 import type { Target } from '../helpers/targets.js';
 import { brokersOf, type ClientFixture, clientFixture, sleep, until } from './common.js';
 
@@ -360,6 +362,23 @@ export function producerFetchSuite(target: Target): void {
   });
 }
 
+/** The replica and in-sync replica lists of each partition of `topic`, from a Metadata request. */
+async function replicaSets(
+  cluster: Cluster,
+  topic: string,
+): Promise<{ replicas: number[]; isr: number[] }[]> {
+  const conn = await cluster.anyConnection();
+  const res = await conn.request(ApiKey.Metadata, {
+    topics: [{ name: topic }],
+    allowAutoTopicCreation: false,
+    includeClusterAuthorizedOperations: false,
+    includeTopicAuthorizedOperations: false,
+  });
+  return res.topics[0].partitions
+    .sort((a, b) => a.partitionIndex - b.partitionIndex)
+    .map((p) => ({ replicas: [...p.replicaNodes].sort(), isr: [...p.isrNodes].sort() }));
+}
+
 /** Topic lifecycle, configs and offsets through our Admin. */
 export function adminSuite(target: Target): void {
   const fx = clientFixture(target, 'admin-suite');
@@ -388,6 +407,26 @@ export function adminSuite(target: Target): void {
     await cluster.refreshMetadata(null);
     expect(cluster.cachedTopic(topic)).toBeUndefined();
     await expect(admin.deleteTopics([topic])).rejects.toThrow(/UNKNOWN_TOPIC_OR_PARTITION/);
+  });
+
+  it('creates topics replicated the way the cluster is configured by default', async () => {
+    const { admin, cluster, name } = fx();
+    const topic = name('replicated');
+    await admin.createTopics([{ topic, numPartitions: 3 }]);
+    const all = Array.from({ length: target().brokers }, (_, i) => i + 1);
+    await until('every partition has all its replicas in sync', async () =>
+      (await replicaSets(cluster, topic)).every((p) => p.isr.length === target().brokers),
+    );
+    const sets = await replicaSets(cluster, topic);
+    expect(sets).toHaveLength(3);
+    if (target().kind === 'kafka') {
+      // The rig's cluster has default.replication.factor=3: a topic created without a replication
+      // factor lives on all three brokers (Kafka numbers them 1-3), all in sync.
+      for (const p of sets) expect(p).toEqual({ replicas: all, isr: all });
+    } else {
+      // One broker: each partition is its only replica.
+      for (const p of sets) expect(p.replicas).toHaveLength(1);
+    }
   });
 
   it('lists offsets: earliest, latest and by timestamp', async () => {
