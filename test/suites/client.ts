@@ -17,7 +17,7 @@ import { Producer } from '../../src/client/producer.js';
 import { Credits } from '../../src/flow/credits.js';
 import { ApiKey } from '../../src/protocol/api-keys.js';
 import type { Target } from '../helpers/targets.js';
-import { brokersOf, type ClientFixture, clientFixture, sleep, until } from './common.js';
+import { brokersOf, type ClientFixture, clientFixture, settled, sleep, until } from './common.js';
 
 const require = createRequire(import.meta.url);
 const { Kafka, logLevel, Partitioners } = require('kafkajs');
@@ -391,21 +391,30 @@ export function adminSuite(target: Target): void {
       new RegExp(`CreateTopics "${topic}".*TOPIC_ALREADY_EXISTS.*Pick another name`),
     );
     await admin.createPartitions(topic, 5);
-    expect((await cluster.topic(topic)).partitions).toHaveLength(5);
+    await settled(target, 'five partitions', async () => {
+      cluster.invalidate(topic);
+      expect((await cluster.topic(topic)).partitions).toHaveLength(5);
+    });
     await expect(admin.createPartitions(topic, 3)).rejects.toBeInstanceOf(KafkaBrokerError);
 
-    const before = await admin.describeConfigs({ type: ResourceType.Topic, name: topic }, ['retention.ms']);
-    expect(before).toEqual([expect.objectContaining({ name: 'retention.ms', value: '60000' })]);
+    const retention = () =>
+      admin.describeConfigs({ type: ResourceType.Topic, name: topic }, ['retention.ms']);
+    await settled(target, 'retention.ms as created', async () => {
+      expect(await retention()).toEqual([expect.objectContaining({ name: 'retention.ms', value: '60000' })]);
+    });
     await admin.alterConfigs({ type: ResourceType.Topic, name: topic }, { 'retention.ms': '120000' });
-    const after = await admin.describeConfigs({ type: ResourceType.Topic, name: topic }, ['retention.ms']);
-    expect(after[0].value).toBe('120000');
+    await settled(target, 'retention.ms as altered', async () => {
+      expect((await retention())[0].value).toBe('120000');
+    });
     await expect(
       admin.alterConfigs({ type: ResourceType.Topic, name: topic }, { 'no.such.config': '1' }),
     ).rejects.toThrow(/INVALID_CONFIG/);
 
     await admin.deleteTopics([topic]);
-    await cluster.refreshMetadata(null);
-    expect(cluster.cachedTopic(topic)).toBeUndefined();
+    await settled(target, 'the deleted topic gone from metadata', async () => {
+      await cluster.refreshMetadata(null);
+      expect(cluster.cachedTopic(topic)).toBeUndefined();
+    });
     await expect(admin.deleteTopics([topic])).rejects.toThrow(/UNKNOWN_TOPIC_OR_PARTITION/);
   });
 
@@ -414,9 +423,11 @@ export function adminSuite(target: Target): void {
     const topic = name('replicated');
     await admin.createTopics([{ topic, numPartitions: 3 }]);
     const all = Array.from({ length: target().brokers }, (_, i) => i + 1);
-    await until('every partition has all its replicas in sync', async () =>
-      (await replicaSets(cluster, topic)).every((p) => p.isr.length === target().brokers),
-    );
+    // On Kafka the broker answering may learn of the new topic a moment after CreateTopics returned.
+    await until('every partition has all its replicas in sync', async () => {
+      const sets = await replicaSets(cluster, topic);
+      return sets.length === 3 && sets.every((p) => p.isr.length === target().brokers);
+    });
     const sets = await replicaSets(cluster, topic);
     expect(sets).toHaveLength(3);
     if (target().kind === 'kafka') {

@@ -60,3 +60,29 @@ export async function until(
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Runs `assertion` on what a metadata change (a topic created, grown, reconfigured, deleted) just did.
+ * The embedded broker answers from the state the request changed, so there it must hold at once.
+ * Kafka's brokers apply the controller's metadata log a moment after the request returned, so a broker
+ * other than the controller may still answer with the old state: there it is retried until it holds.
+ */
+export async function settled(
+  target: Target,
+  what: string,
+  assertion: () => Promise<void>,
+  timeoutMs = 15_000,
+): Promise<void> {
+  if (target().kind !== 'kafka') return assertion();
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await assertion();
+    } catch (err) {
+      if (Date.now() > deadline) {
+        throw new Error(`Kafka did not settle on: ${what}: ${(err as Error).message}`, { cause: err });
+      }
+      await sleep(100);
+    }
+  }
+}
