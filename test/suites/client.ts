@@ -14,8 +14,9 @@ import { BufferOverflowError, KafkaBrokerError } from '../../src/client/errors.j
 import { fetchRecords } from '../../src/client/fetcher.js';
 import { GroupMember } from '../../src/client/group.js';
 import { Producer } from '../../src/client/producer.js';
+import { CLIENT_VERSIONS } from '../../src/client/versions.js';
 import { Credits } from '../../src/flow/credits.js';
-import { ApiKey } from '../../src/protocol/api-keys.js';
+import { ApiKey, apiName } from '../../src/protocol/api-keys.js';
 import type { Target } from '../helpers/targets.js';
 import { brokersOf, type ClientFixture, clientFixture, settled, sleep, until } from './common.js';
 
@@ -382,6 +383,21 @@ async function replicaSets(
 /** Topic lifecycle, configs and offsets through our Admin. */
 export function adminSuite(target: Target): void {
   const fx = clientFixture(target, 'admin-suite');
+
+  it('has a version in common with every broker for every API it sends, without the flexible fallback', async () => {
+    const { cluster } = fx();
+    await cluster.refreshMetadata([]);
+    const brokers = cluster.knownBrokers();
+    expect(brokers).toHaveLength(target().brokers);
+    for (const b of brokers) {
+      for (const key of Object.keys(CLIENT_VERSIONS).map(Number)) {
+        // Kafka 4 dropped many old versions (KIP-896); the ones we prefer must all have survived.
+        const v = await cluster.broker(b.nodeId).versionFor(key);
+        expect(v, apiName(key)).toBeGreaterThanOrEqual(CLIENT_VERSIONS[key].min);
+        expect(v, apiName(key)).toBeLessThanOrEqual(CLIENT_VERSIONS[key].max);
+      }
+    }
+  });
 
   it('creates, grows, configures and deletes topics, with clear errors', async () => {
     const { admin, cluster, name } = fx();
