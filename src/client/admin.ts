@@ -10,7 +10,9 @@ import { brokerError, type KafkaBrokerError, KafkaClientError } from './errors.j
 
 export interface NewTopic {
   topic: string;
+  /** Default: the broker's `num.partitions`. */
   numPartitions?: number;
+  /** Default: the cluster's `default.replication.factor` (3 on a typical production cluster). */
   replicationFactor?: number;
   configs?: Record<string, string>;
 }
@@ -88,8 +90,10 @@ export class Admin {
     const res = await conn.request(ApiKey.CreateTopics, {
       topics: topics.map((t) => ({
         name: t.topic,
-        numPartitions: t.numPartitions ?? 1,
-        replicationFactor: t.replicationFactor ?? 1,
+        // -1 asks the broker for its defaults, as kafkajs and Kafka's AdminClient do: a fixed 1 would
+        // create unreplicated topics on a replicated cluster without anyone asking for that.
+        numPartitions: t.numPartitions ?? -1,
+        replicationFactor: t.replicationFactor ?? -1,
         assignments: [],
         configs: Object.entries(t.configs ?? {}).map(([name, value]) => ({ name, value })),
       })),

@@ -252,13 +252,20 @@ export class Producer extends EventEmitter {
     if (this.ownsCluster) this.cluster.close();
   }
 
+  /**
+   * Retried like a batch: a Kafka broker that has no block of producer ids yet (its first idempotent
+   * producer, or one just elected) answers COORDINATOR_LOAD_IN_PROGRESS until the controller gave it one.
+   */
   private async initProducerId(): Promise<void> {
-    const conn = await this.cluster.anyConnection();
-    const res = await conn.request(ApiKey.InitProducerId, {
-      transactionalId: null,
-      transactionTimeoutMs: 60_000,
+    const res = await this.retry.run(this.cluster.clock, async () => {
+      const conn = await this.cluster.anyConnection();
+      const r = await conn.request(ApiKey.InitProducerId, {
+        transactionalId: null,
+        transactionTimeoutMs: 60_000,
+      });
+      if (r.errorCode !== 0) throw brokerError(r.errorCode, 'InitProducerId');
+      return r;
     });
-    if (res.errorCode !== 0) throw brokerError(res.errorCode, 'InitProducerId');
     this.producerId = res.producerId;
     this.producerEpoch = res.producerEpoch;
   }

@@ -1,68 +1,11 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Admin, ResourceType } from '../../src/client/admin.js';
-import { Cluster } from '../../src/client/cluster.js';
-import { KafkaBrokerError } from '../../src/client/errors.js';
-import { Producer } from '../../src/client/producer.js';
+import { describe, expect, it } from 'vitest';
 import { chooseVersion } from '../../src/client/versions.js';
 import { ApiKey } from '../../src/protocol/api-keys.js';
-import { startTestBroker, type TestBroker } from '../helpers/broker.js';
+import { onEmbeddedBroker } from '../helpers/targets.js';
+import { adminSuite } from '../suites/client.js';
 
-let broker: TestBroker;
-let cluster: Cluster;
-let admin: Admin;
-
-beforeAll(async () => {
-  broker = await startTestBroker();
-  cluster = new Cluster({ brokers: [broker.bootstrap], clientId: 'admin-test' });
-  admin = new Admin({ cluster });
-  await admin.connect();
-});
-
-afterAll(async () => {
-  cluster?.close();
-  await broker?.stop();
-});
-
-describe('admin against the embedded broker', () => {
-  it('creates, grows, configures and deletes topics, with clear errors', async () => {
-    await admin.createTopics([{ topic: 'adm', numPartitions: 2, configs: { 'retention.ms': '60000' } }]);
-    await expect(admin.createTopics([{ topic: 'adm', numPartitions: 2 }])).rejects.toThrow(
-      /CreateTopics "adm".*TOPIC_ALREADY_EXISTS.*Pick another name/,
-    );
-    await admin.createPartitions('adm', 5);
-    expect((await cluster.topic('adm')).partitions).toHaveLength(5);
-    await expect(admin.createPartitions('adm', 3)).rejects.toBeInstanceOf(KafkaBrokerError);
-
-    const before = await admin.describeConfigs({ type: ResourceType.Topic, name: 'adm' }, ['retention.ms']);
-    expect(before).toEqual([expect.objectContaining({ name: 'retention.ms', value: '60000' })]);
-    await admin.alterConfigs({ type: ResourceType.Topic, name: 'adm' }, { 'retention.ms': '120000' });
-    const after = await admin.describeConfigs({ type: ResourceType.Topic, name: 'adm' }, ['retention.ms']);
-    expect(after[0].value).toBe('120000');
-    await expect(
-      admin.alterConfigs({ type: ResourceType.Topic, name: 'adm' }, { 'no.such.config': '1' }),
-    ).rejects.toThrow(/INVALID_CONFIG/);
-
-    await admin.deleteTopics(['adm']);
-    await cluster.refreshMetadata(null);
-    expect(cluster.cachedTopic('adm')).toBeUndefined();
-    await expect(admin.deleteTopics(['adm'])).rejects.toThrow(/UNKNOWN_TOPIC_OR_PARTITION/);
-  });
-
-  it('lists offsets: earliest, latest and by timestamp', async () => {
-    await admin.createTopics([{ topic: 'times', numPartitions: 1 }]);
-    const producer = new Producer({ cluster, lingerMs: 0 });
-    for (let i = 0; i < 5; i++) {
-      await producer.send([
-        { topic: 'times', partition: 0, value: `t${i}`, timestamp: 1_000_000 + i * 1000 },
-      ]);
-    }
-    await producer.close();
-    expect((await admin.listOffsets('times', 'earliest'))[0].offset).toBe(0n);
-    expect((await admin.listOffsets('times', 'latest'))[0].offset).toBe(5n);
-    const byTime = await admin.listOffsets('times', { timestamp: 1_002_500 });
-    expect(byTime[0]).toMatchObject({ offset: 3n, timestamp: 1_003_000 });
-  });
-});
+// The suite lives in test/suites/client.ts; test/kafka/client.test.ts runs it on the Kafka cluster.
+onEmbeddedBroker('client: admin', adminSuite);
 
 describe('version choice', () => {
   const broker = (entries: [number, number, number][]) =>

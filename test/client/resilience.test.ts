@@ -9,6 +9,7 @@ import { ConsumerClient } from '../../src/client/consumer-client.js';
 import { Producer } from '../../src/client/producer.js';
 import { VirtualClock } from '../../src/flow/clock.js';
 import { ApiKey } from '../../src/protocol/api-keys.js';
+import { ErrorCode } from '../../src/protocol/errors.js';
 import { startTestBroker, type TestBroker } from '../helpers/broker.js';
 
 let cleanup: (() => Promise<void> | void)[] = [];
@@ -86,6 +87,34 @@ describe('client resilience against the embedded broker', () => {
     expect(retries).toHaveLength(producer.stats().retries);
     expect(String((retries[0] as { err: Error }).err)).toMatch(/THROTTLING_QUOTA_EXCEEDED/);
     expect(await count(cluster, 'rejecting')).toBe(450);
+  });
+
+  it('retries InitProducerId while the broker answers COORDINATOR_LOAD_IN_PROGRESS (Kafka before its producer-id block arrives)', async () => {
+    const b = await broker({ durability: 'memory' });
+    const cluster = new Cluster({ brokers: [b.bootstrap], retry: { retries: 5, initialBackoffMs: 10 } });
+    cleanup.push(() => cluster.close());
+    await new Admin({ cluster }).createTopics([{ topic: 'pid', numPartitions: 1 }]);
+    // The embedded broker always has ids to give: make the connection answer the way a Kafka broker
+    // does while it waits for the controller, twice, then let the real answer through.
+    const conn = await cluster.anyConnection();
+    const request = conn.request.bind(conn);
+    let asked = 0;
+    conn.request = (async (apiKey: number, body: never, options?: object) => {
+      if (apiKey === ApiKey.InitProducerId && ++asked <= 2) {
+        return {
+          throttleTimeMs: 0,
+          errorCode: ErrorCode.COORDINATOR_LOAD_IN_PROGRESS,
+          producerId: -1n,
+          producerEpoch: -1,
+        };
+      }
+      return request(apiKey as never, body, options);
+    }) as typeof conn.request;
+    const producer = new Producer({ cluster, idempotent: true, lingerMs: 0 });
+    const [d] = await producer.send([{ topic: 'pid', partition: 0, value: 'x' }]);
+    await producer.close();
+    expect(d).toMatchObject({ status: 'delivered', offset: 0n });
+    expect(asked).toBe(3);
   });
 
   it('reconnects and retries through a broker restart without losing or duplicating a record', async () => {
