@@ -11,6 +11,7 @@ import { brokerError, type KafkaBrokerError, KafkaClientError } from './errors.j
 export interface NewTopic {
   topic: string;
   numPartitions?: number;
+  /** Copies of each partition (default: the cluster's default.replication.factor). */
   replicationFactor?: number;
   configs?: Record<string, string>;
 }
@@ -85,11 +86,14 @@ export class Admin {
     options: { timeoutMs?: number; validateOnly?: boolean } = {},
   ): Promise<void> {
     const conn = await this.cluster.controller();
+    const defaultRf = topics.some((t) => t.replicationFactor === undefined)
+      ? await defaultReplicationFactor(conn)
+      : 1;
     const res = await conn.request(ApiKey.CreateTopics, {
       topics: topics.map((t) => ({
         name: t.topic,
         numPartitions: t.numPartitions ?? 1,
-        replicationFactor: t.replicationFactor ?? 1,
+        replicationFactor: t.replicationFactor ?? defaultRf,
         assignments: [],
         configs: Object.entries(t.configs ?? {}).map(([name, value]) => ({ name, value })),
       })),
@@ -262,6 +266,33 @@ export class Admin {
 
   close(): void {
     if (this.ownsCluster) this.cluster.close();
+  }
+}
+
+/**
+ * The cluster's default.replication.factor, as the broker `conn` reports it (1 when it does not say).
+ * Unset means that default, as with Kafka's own tools: 3 on a replicated cluster, where a fixed 1 would
+ * leave each partition on one broker and one kill -9 would take it offline. Asked for, not sent as -1,
+ * because -1 needs CreateTopics v4 (KIP-464) and the client speaks up to v3 (src/client/versions.ts).
+ */
+async function defaultReplicationFactor(conn: BrokerConnection): Promise<number> {
+  if (conn.nodeId < 0) return 1;
+  try {
+    const res = await conn.request(ApiKey.DescribeConfigs, {
+      resources: [
+        {
+          resourceType: ResourceType.Broker,
+          resourceName: String(conn.nodeId),
+          configurationKeys: ['default.replication.factor'],
+        },
+      ],
+      includeSynonyms: false,
+      includeDocumentation: false,
+    });
+    const value = Number(res.results[0]?.configs.find((c) => c.name === 'default.replication.factor')?.value);
+    return Number.isInteger(value) && value > 0 ? value : 1;
+  } catch {
+    return 1;
   }
 }
 
