@@ -4,13 +4,7 @@ import { crc32c } from '../protocol/crc32c.js';
 import { BATCH_HEADER_SIZE, CorruptRecordError, LOG_OVERHEAD } from '../protocol/record-batch.js';
 import { readBatchInto } from './batch-reader.js';
 import type { Cluster } from './cluster.js';
-import {
-  brokerError,
-  ConfigError,
-  type KafkaBrokerError,
-  KafkaClientError,
-  needsMetadataRefresh,
-} from './errors.js';
+import { brokerError, ConfigError, KafkaClientError, needsMetadataRefresh } from './errors.js';
 
 /**
  * One fetch round with limits chosen by the caller: which partitions, from which offsets, and how many
