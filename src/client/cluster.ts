@@ -49,6 +49,8 @@ export class Cluster {
   private readonly bootstrapConnections = new Map<string, BrokerConnection>();
   private readonly brokers = new Map<number, { host: string; port: number }>();
   private readonly connections = new Map<number, BrokerConnection>();
+  /** Connections of brokers that left the metadata while requests were still out on them. */
+  private readonly retired = new Set<BrokerConnection>();
   private readonly topics = new Map<string, TopicMetadata & { fetchedAt: number }>();
   private readonly coordinators = new Map<string, number>();
   private readonly topicLookups = new Map<string, Promise<TopicMetadata>>();
@@ -115,12 +117,14 @@ export class Cluster {
       });
       for (const b of res.brokers) {
         const known = this.brokers.get(b.nodeId);
-        if (known && (known.host !== b.host || known.port !== b.port)) {
-          this.connections.get(b.nodeId)?.close();
-          this.connections.delete(b.nodeId);
-        }
+        if (known && (known.host !== b.host || known.port !== b.port)) this.dropBroker(b.nodeId);
         this.brokers.set(b.nodeId, { host: b.host, port: b.port });
       }
+      // Every Metadata answer lists all live brokers (whatever topics were asked for). One missing from
+      // it died or was fenced (kill -9 on a Kafka cluster): forget it, or admin calls that visit every
+      // known broker would keep failing on it until it came back.
+      const listed = new Set(res.brokers.map((b) => b.nodeId));
+      for (const nodeId of [...this.brokers.keys()]) if (!listed.has(nodeId)) this.dropBroker(nodeId);
       this.controllerId = res.controllerId ?? -1;
       const now = this.clock.now();
       if (topics === null) {
@@ -281,8 +285,22 @@ export class Cluster {
     this.closed = true;
     for (const c of this.connections.values()) c.close();
     for (const c of this.bootstrapConnections.values()) c.close();
+    for (const c of this.retired) c.close();
+    this.retired.clear();
     this.connections.clear();
     this.bootstrapConnections.clear();
+  }
+
+  private dropBroker(nodeId: number): void {
+    this.brokers.delete(nodeId);
+    const conn = this.connections.get(nodeId);
+    if (!conn) return;
+    this.connections.delete(nodeId);
+    // Requests still out on it end by themselves (answered, or failed as retriable connection errors);
+    // closing now would fail them as "client closed", which callers do not retry.
+    const s = conn.connection.stats();
+    if (s.inFlight === 0 && s.queued === 0) conn.close();
+    else this.retired.add(conn);
   }
 
   private newConnection(nodeId: number, host: string, port: number): BrokerConnection {

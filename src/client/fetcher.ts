@@ -4,13 +4,7 @@ import { crc32c } from '../protocol/crc32c.js';
 import { BATCH_HEADER_SIZE, CorruptRecordError, LOG_OVERHEAD } from '../protocol/record-batch.js';
 import { readBatchInto } from './batch-reader.js';
 import type { Cluster } from './cluster.js';
-import {
-  brokerError,
-  ConfigError,
-  type KafkaBrokerError,
-  KafkaClientError,
-  needsMetadataRefresh,
-} from './errors.js';
+import { brokerError, ConfigError, KafkaClientError, needsMetadataRefresh } from './errors.js';
 
 /**
  * One fetch round with limits chosen by the caller: which partitions, from which offsets, and how many
@@ -63,8 +57,11 @@ export interface FetchedPartition {
   logStartOffset: bigint;
   /** Record-set bytes the broker returned for this partition. */
   bytes: number;
-  /** Set when the broker refused this partition (e.g. OFFSET_OUT_OF_RANGE, NOT_LEADER_OR_FOLLOWER). */
-  error?: KafkaBrokerError;
+  /**
+   * Set when the broker refused this partition (a KafkaBrokerError: OFFSET_OUT_OF_RANGE,
+   * NOT_LEADER_OR_FOLLOWER…) or its leader could not be reached (a retriable KafkaClientError).
+   */
+  error?: KafkaClientError;
 }
 
 export interface FetchResult {
@@ -75,8 +72,15 @@ export interface FetchResult {
 export async function fetchRecords(cluster: Cluster, options: FetchOptions): Promise<FetchResult> {
   validate(options);
   const byLeader = new Map<number, FetchPartitionRequest[]>();
+  const unreachable: FetchedPartition[] = [];
   for (const p of options.partitions) {
-    const leader = (await cluster.leaderFor(p.topic, p.partition)).nodeId;
+    let leader: number;
+    try {
+      leader = (await cluster.leaderFor(p.topic, p.partition)).nodeId;
+    } catch (err) {
+      unreachable.push(...failedPartitions(cluster, [p], err));
+      continue;
+    }
     const list = byLeader.get(leader);
     if (list) list.push(p);
     else byLeader.set(leader, [p]);
@@ -86,11 +90,40 @@ export async function fetchRecords(cluster: Cluster, options: FetchOptions): Pro
     [...byLeader.entries()].map(([leader, parts]) => {
       const share = parts.reduce((s, p) => s + p.maxBytes, 0);
       const maxBytes = Math.max(1, Math.floor((options.maxBytes * share) / Math.max(1, wanted)));
-      return fetchFromBroker(cluster, leader, parts, { ...options, maxBytes });
+      return fetchFromBroker(cluster, leader, parts, { ...options, maxBytes }).catch((err: unknown) =>
+        failedPartitions(cluster, parts, err),
+      );
     }),
   );
-  const partitions = rounds.flat();
+  const partitions = [...rounds.flat(), ...unreachable];
   return { partitions, bytes: partitions.reduce((s, p) => s + p.bytes, 0) };
+}
+
+/**
+ * A leader that cannot be reached (killed, fenced, not yet elected) fails only its own partitions, as
+ * retriable per-partition errors, and its topics' metadata is marked stale so the next round asks who
+ * leads now. The other brokers' answers still count: one dead broker must not stop a consumer's fetches
+ * from the live ones, nor keep it on a leader that has moved. Anything else (corrupt data, a closed
+ * client, an abort) still fails the whole round.
+ */
+function failedPartitions(
+  cluster: Cluster,
+  parts: FetchPartitionRequest[],
+  err: unknown,
+): FetchedPartition[] {
+  if (!(err instanceof KafkaClientError && err.retriable)) throw err;
+  for (const topic of new Set(parts.map((p) => p.topic))) cluster.invalidate(topic);
+  return parts.map((p) => ({
+    topic: p.topic,
+    partition: p.partition,
+    records: [],
+    nextOffset: p.offset,
+    highWatermark: -1n,
+    lastStableOffset: -1n,
+    logStartOffset: -1n,
+    bytes: 0,
+    error: err,
+  }));
 }
 
 async function fetchFromBroker(

@@ -490,7 +490,7 @@ export class ConsumerRuntime extends EventEmitter {
           partitionMaxBytes,
           maxWaitMs: this.cfg.fetchMaxWaitMs,
         });
-        failures = 0;
+        if (!allRefused(fetched)) failures = 0;
       } catch (err) {
         this.counters.fetchErrors++;
         this.emit('fetchError', err);
@@ -503,6 +503,12 @@ export class ConsumerRuntime extends EventEmitter {
         this.admit(fetched);
       } catch (err) {
         this.emit('fetchError', err);
+      }
+      // Every partition refused (their leaders dead, fenced or not yet elected): such answers come back
+      // at once, so back off as for a failed fetch instead of asking again in a tight loop.
+      if (allRefused(fetched)) {
+        if (this.state !== 'running') break;
+        await this.cfg.clock.sleep(backoffMs(++failures, this.cfg.retry, this.cfg.random));
       }
     }
     this.fetchState = 'stopped';
@@ -778,4 +784,9 @@ function isPermanent(error: unknown): boolean {
 
 async function waitDrained(p: PartitionState, signal: AbortSignal): Promise<void> {
   while (p.works.size > 0 && !signal.aborted) await p.drained.waitSignal(signal);
+}
+
+/** A fetch in which every partition came back with an error (and none with records). */
+function allRefused(fetched: FetchedPartition[]): boolean {
+  return fetched.length > 0 && fetched.every((fp) => fp.error);
 }

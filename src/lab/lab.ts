@@ -1,5 +1,6 @@
 import pino from 'pino';
 import { Broker } from '../broker/broker.js';
+import type { Sink } from '../consumer/types.js';
 import { type Clock, realClock } from '../flow/clock.js';
 import type { LagReport } from '../monitor/reports.js';
 import type { LabSinkKind } from './consumer.js';
@@ -40,7 +41,8 @@ export interface LabOptions {
   partitions?: number;
   groupId?: string;
   processingTimeMs?: number;
-  sink?: LabSinkKind;
+  /** Every consumer's sink: a kind, or one Sink object the consumers share (a library user's own). */
+  sink?: LabSinkKind | Sink;
   monitorIntervalMs?: number;
   /** Edge admission control on the producer (off unless given). */
   admission?: { freshnessBudgetMs?: number; maxLag?: number };

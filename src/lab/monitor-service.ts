@@ -6,7 +6,7 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import { Admin } from '../client/admin.js';
 import { Cluster } from '../client/cluster.js';
 import { LagMonitor, type LagMonitorOptions } from '../monitor/monitor.js';
-import type { LagReport } from '../monitor/reports.js';
+import type { ClusterReport, LagReport } from '../monitor/reports.js';
 import { ApiKey } from '../protocol/api-keys.js';
 import { createHttp, type HttpOptions, listen, urlOf } from './http.js';
 import { dashboardRoutes } from './monitor-dashboard-routes.js';
@@ -148,30 +148,30 @@ export function monitorRoutes(
     const topics = [];
     for (const t of meta.topics) {
       if (t.name === null || t.errorCode !== 0) continue;
-      const [earliest, latest] = await Promise.all([
-        admin.listOffsets(t.name, 'earliest'),
-        admin.listOffsets(t.name, 'latest'),
-      ]);
-      const partitions = latest.map((l) => {
-        const start = earliest.find((e) => e.partition === l.partition)?.offset ?? 0n;
-        return {
-          partition: l.partition,
-          leader: t.partitions.find((p) => p.partitionIndex === l.partition)?.leaderId ?? -1,
-          log_start_offset: Number(start),
-          log_end_offset: Number(l.offset),
-          messages: Number(l.offset - start),
-        };
-      });
+      const led = t.partitions.filter((p) => p.leaderId >= 0).map((p) => p.partitionIndex);
+      const offsets = await readOffsets(admin, t.name, led);
+      const partitions = t.partitions
+        .map((p) => {
+          const o = offsets.get(p.partitionIndex);
+          return {
+            partition: p.partitionIndex,
+            leader: p.leaderId,
+            log_start_offset: o ? o.start : null,
+            log_end_offset: o ? o.end : null,
+            messages: o ? o.end - o.start : null,
+          };
+        })
+        .sort((a, b) => a.partition - b.partition);
       topics.push({
         name: t.name,
         internal: t.isInternal ?? false,
         partitions: partitions.length,
-        messages: partitions.reduce((s, p) => s + p.messages, 0),
+        messages: partitions.reduce((s, p) => s + (p.messages ?? 0), 0),
         partition_details: partitions,
       });
     }
     topics.sort((a, b) => (a.name < b.name ? -1 : 1));
-    return { brokers: meta.brokers.map((b) => ({ node_id: b.nodeId, host: b.host, port: b.port })), topics };
+    return { brokers: brokerView(meta.brokers, monitor.lag().cluster), topics };
   });
 
   app.get('/cluster/groups', async () => {
@@ -219,6 +219,56 @@ export function monitorRoutes(
 
   const webRoot = options.webRoot ?? defaultWebRoot();
   app.get('/*', async (req, reply) => serveStatic(webRoot, req.url, reply));
+}
+
+/**
+ * Start and end offsets of the partitions that have a leader. Partitions without one (a dead broker
+ * held their only replica) and partitions whose leader cannot be reached right now are left out, so the
+ * cluster view still answers during an outage, with those offsets unknown.
+ */
+async function readOffsets(
+  admin: Admin,
+  topic: string,
+  partitions: number[],
+): Promise<Map<number, { start: number; end: number }>> {
+  const out = new Map<number, { start: number; end: number }>();
+  if (partitions.length === 0) return out;
+  try {
+    const [earliest, latest] = await Promise.all([
+      admin.listOffsets(topic, 'earliest', partitions),
+      admin.listOffsets(topic, 'latest', partitions),
+    ]);
+    for (const l of latest) {
+      const start = earliest.find((e) => e.partition === l.partition)?.offset ?? 0n;
+      out.set(l.partition, { start: Number(start), end: Number(l.offset) });
+    }
+  } catch {
+    // The cached leaders were stale (a leader died or moved): ask again on the next view refresh.
+    admin.cluster.invalidate(topic);
+  }
+  return out;
+}
+
+/**
+ * The brokers the metadata lists now, plus those the monitor saw earlier and no longer finds (a killed
+ * Kafka broker leaves the metadata once fenced): each with the monitor's status word.
+ */
+function brokerView(
+  listed: { nodeId: number; host: string; port: number }[],
+  seen: ClusterReport | null,
+): { node_id: number; host: string; port: number; status: ClusterReport['brokers'][number]['status'] }[] {
+  const status = new Map((seen?.brokers ?? []).map((b) => [b.node_id, b.status]));
+  const live = listed.map((b) => ({
+    node_id: b.nodeId,
+    host: b.host,
+    port: b.port,
+    status: status.get(b.nodeId) === 'unreachable' ? ('unreachable' as const) : ('up' as const),
+  }));
+  const ids = new Set(listed.map((b) => b.nodeId));
+  const missing = (seen?.brokers ?? [])
+    .filter((b) => !ids.has(b.node_id))
+    .map((b) => ({ node_id: b.node_id, host: b.host, port: b.port, status: 'missing' as const }));
+  return [...live, ...missing].sort((a, b) => a.node_id - b.node_id);
 }
 
 function queryIntOpt(query: unknown, name: string, min: number, max: number): number | undefined {

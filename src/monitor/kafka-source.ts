@@ -5,6 +5,7 @@ import { brokerError, KafkaBrokerError } from '../client/errors.js';
 import { fetchRecords } from '../client/fetcher.js';
 import { ApiKey } from '../protocol/api-keys.js';
 import type {
+  ClusterObservation,
   GroupObservation,
   MemberObservation,
   Observation,
@@ -59,7 +60,8 @@ export class KafkaLagSource {
     const clock = this.cluster.clock;
     const started = clock.now();
     const errors: string[] = [];
-    const groupIds = (await this.admin.listGroups())
+    const cluster = await this.observeCluster(errors);
+    const groupIds = (await this.listGroups(cluster, errors))
       .filter((g) => g.protocolType === 'consumer' || g.protocolType === '')
       .map((g) => g.groupId)
       .filter((g) => this.options.watch(g));
@@ -102,7 +104,71 @@ export class KafkaLagSource {
       groups.push({ groupId: g, state: d?.state ?? 'Unknown', members: d?.members ?? [], partitions });
     }
     if (this.options.fetchTimestamps) await this.readTimestamps(groups, errors);
-    return { at: clock.now(), groups, durationMs: clock.now() - started, errors };
+    return { at: clock.now(), groups, durationMs: clock.now() - started, errors, cluster };
+  }
+
+  /**
+   * One Metadata request for every topic: the brokers listed now and the partitions without a leader.
+   * Throws only when no broker answers at all (the cycle fails and the monitor says so); a cluster with
+   * one broker down is exactly when this report matters.
+   */
+  private async observeCluster(errors: string[]): Promise<ClusterObservation | undefined> {
+    await this.cluster.refreshMetadata([]);
+    try {
+      const conn = await this.cluster.anyConnection();
+      const meta = await conn.request(ApiKey.Metadata, {
+        topics: null,
+        allowAutoTopicCreation: false,
+        includeClusterAuthorizedOperations: false,
+        includeTopicAuthorizedOperations: false,
+      });
+      const leaderless: ClusterObservation['leaderless'] = [];
+      for (const t of meta.topics) {
+        if (t.name === null) continue;
+        for (const p of t.partitions)
+          if (p.leaderId < 0) leaderless.push({ topic: t.name, partition: p.partitionIndex });
+      }
+      leaderless.sort((a, b) =>
+        a.topic === b.topic ? a.partition - b.partition : a.topic < b.topic ? -1 : 1,
+      );
+      return {
+        brokers: meta.brokers.map((b) => ({ nodeId: b.nodeId, host: b.host, port: b.port })),
+        unreachable: [],
+        leaderless,
+      };
+    } catch (err) {
+      errors.push(`metadata of all topics: ${(err as Error).message}`);
+      return undefined;
+    }
+  }
+
+  /**
+   * ListGroups on every listed broker. Unlike Admin.listGroups, a broker that does not answer is noted
+   * (in errors and as unreachable) and the others still count: its groups come back once their
+   * coordinator has moved to a live broker.
+   */
+  private async listGroups(
+    cluster: ClusterObservation | undefined,
+    errors: string[],
+  ): Promise<{ groupId: string; protocolType: string }[]> {
+    const brokers = cluster?.brokers ?? this.cluster.knownBrokers();
+    const out = new Map<string, { groupId: string; protocolType: string }>();
+    await Promise.all(
+      brokers.map(async (b) => {
+        try {
+          const res = await this.cluster.broker(b.nodeId).request(ApiKey.ListGroups, {});
+          if (res.errorCode !== 0) throw brokerError(res.errorCode, `ListGroups on broker ${b.nodeId}`);
+          for (const g of res.groups)
+            out.set(g.groupId, { groupId: g.groupId, protocolType: g.protocolType });
+        } catch (err) {
+          // An error code is an answer; only a failed request means the broker is out of reach.
+          if (!(err instanceof KafkaBrokerError)) cluster?.unreachable.push(b.nodeId);
+          errors.push(`ListGroups on broker ${b.nodeId}: ${(err as Error).message}`);
+        }
+      }),
+    );
+    cluster?.unreachable.sort((a, b) => a - b);
+    return [...out.values()].sort((a, b) => (a.groupId < b.groupId ? -1 : 1));
   }
 
   private async describeGroups(

@@ -1,4 +1,5 @@
 import { Gauge, Histogram, Registry } from 'prom-client';
+import type { ClusterReport } from './reports.js';
 
 /**
  * The monitor's Prometheus metrics in a Registry of its own (the service exposes it at /metrics). Names:
@@ -28,6 +29,8 @@ export interface MetricsInput {
   }[];
   overall: { total_lag: number; status_code: number; rate_of_change: number };
   collectionSeconds: number;
+  /** Absent or null: no cluster series this cycle. */
+  cluster?: ClusterReport | null;
 }
 
 export class MonitorMetrics {
@@ -42,6 +45,9 @@ export class MonitorMetrics {
   private readonly partitionStatus: Gauge;
   private readonly duration: Histogram;
   private readonly lastDuration: Gauge;
+  private readonly brokerUp: Gauge;
+  private readonly leaderless: Gauge;
+  private readonly leaderlessTotal: Gauge;
   private pending: MetricsInput | null = null;
 
   constructor() {
@@ -107,6 +113,23 @@ export class MonitorMetrics {
       help: 'Time the last collection cycle took',
       ...lazy,
     });
+    this.brokerUp = new Gauge({
+      name: 'sluice_monitor_broker_up',
+      help: '1 while a broker seen by the monitor is listed and answers; 0 when unreachable or missing from metadata',
+      labelNames: ['broker'],
+      ...lazy,
+    });
+    this.leaderless = new Gauge({
+      name: 'sluice_monitor_partition_without_leader',
+      help: '1 for each partition whose metadata names no leader (absent otherwise)',
+      labelNames: ['topic', 'partition'],
+      ...lazy,
+    });
+    this.leaderlessTotal = new Gauge({
+      name: 'sluice_monitor_partitions_without_leader',
+      help: 'Partitions whose metadata names no leader',
+      ...lazy,
+    });
   }
 
   /** Records a cycle's figures; the gauges take them at the next scrape. */
@@ -129,8 +152,18 @@ export class MonitorMetrics {
       this.maxLagSeconds,
       this.drain,
       this.partitionStatus,
+      this.brokerUp,
+      this.leaderless,
+      this.leaderlessTotal,
     ]) {
       g.reset();
+    }
+    if (m.cluster) {
+      for (const b of m.cluster.brokers)
+        this.brokerUp.set({ broker: String(b.node_id) }, b.status === 'up' ? 1 : 0);
+      for (const p of m.cluster.leaderless_partitions)
+        this.leaderless.set({ topic: p.topic, partition: String(p.partition) }, 1);
+      this.leaderlessTotal.set(m.cluster.leaderless_partitions.length);
     }
     this.lagTotal.set({ group: '' }, m.overall.total_lag);
     this.status.set({ group: '' }, m.overall.status_code);

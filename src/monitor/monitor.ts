@@ -6,8 +6,9 @@ import { AlertBook, type AlertCondition, type AlertEvent } from './alerts.js';
 import { groupWatched, type MonitorConfig, type MonitorOptions, resolveMonitorConfig } from './config.js';
 import { KafkaLagSource } from './kafka-source.js';
 import { MonitorMetrics } from './metrics.js';
-import type { Observation } from './observation.js';
+import type { ClusterObservation, Observation } from './observation.js';
 import {
+  type ClusterReport,
   type GroupReport,
   type HistoryEntry,
   type LagReport,
@@ -77,6 +78,9 @@ export class LagMonitor {
   private timer: Timer | null = null;
   private inFlight: Promise<void> | null = null;
   private lastFailure: { at: string; error: string } | null = null;
+  /** Every broker seen since start, so one that leaves the metadata can be shown as missing. */
+  private readonly brokersSeen = new Map<number, { host: string; port: number; lastSeenAt: number }>();
+  private readonly leaderlessSince = new Map<string, number>();
 
   constructor(options: LagMonitorOptions) {
     this.config = resolveMonitorConfig(options);
@@ -416,6 +420,7 @@ export class LagMonitor {
       topics: topicTotals(partitions),
       partitions,
       collection: { duration_ms: obs.durationMs, errors: obs.errors, cycles: cycle },
+      cluster: obs.cluster ? this.clusterReport(obs.cluster, now) : null,
     };
     this.latest = report;
     this.latestAdvice = advice;
@@ -443,6 +448,7 @@ export class LagMonitor {
       partitions,
       overall: { total_lag: totalLag, status_code: code, rate_of_change: report.rate_of_change },
       collectionSeconds: obs.durationMs / 1000,
+      cluster: report.cluster,
     });
     for (const fn of this.listeners) fn(report);
     return report;
@@ -466,8 +472,40 @@ export class LagMonitor {
         topics: [],
         partitions: [],
         collection: { duration_ms: 0, errors: [], cycles: 0 },
+        cluster: null,
       }
     );
+  }
+
+  /** Folds one cycle's metadata into the brokers seen so far and the leaderless partitions' start times. */
+  private clusterReport(c: ClusterObservation, now: number): ClusterReport {
+    for (const b of c.brokers)
+      this.brokersSeen.set(b.nodeId, { host: b.host, port: b.port, lastSeenAt: now });
+    const listed = new Set(c.brokers.map((b) => b.nodeId));
+    const unreachable = new Set(c.unreachable);
+    const brokers = [...this.brokersSeen.entries()]
+      .sort(([a], [b]) => a - b)
+      .map(([nodeId, b]) => ({
+        node_id: nodeId,
+        host: b.host,
+        port: b.port,
+        status: !listed.has(nodeId)
+          ? ('missing' as const)
+          : unreachable.has(nodeId)
+            ? ('unreachable' as const)
+            : ('up' as const),
+        last_seen: new Date(b.lastSeenAt).toISOString(),
+      }));
+    const keys = new Set<string>();
+    const leaderless = c.leaderless.map((p) => {
+      const key = `${p.topic}\u0000${p.partition}`;
+      keys.add(key);
+      const since = this.leaderlessSince.get(key) ?? now;
+      this.leaderlessSince.set(key, since);
+      return { topic: p.topic, partition: p.partition, since: new Date(since).toISOString() };
+    });
+    for (const k of [...this.leaderlessSince.keys()]) if (!keys.has(k)) this.leaderlessSince.delete(k);
+    return { brokers, leaderless_partitions: leaderless };
   }
 
   /** Past snapshots, oldest first (GET /lag/history); `limit` keeps the newest ones. */

@@ -35,6 +35,16 @@ export interface GroupObservation {
   partitions: PartitionObservation[];
 }
 
+/** The cluster itself, as its metadata showed it in this cycle. */
+export interface ClusterObservation {
+  /** Brokers the metadata lists now. */
+  brokers: { nodeId: number; host: string; port: number }[];
+  /** Listed brokers that did not answer this cycle (a killed Kafka broker stays listed until it is fenced). */
+  unreachable: number[];
+  /** Partitions whose metadata names no leader (Kafka answers leader -1, LEADER_NOT_AVAILABLE). */
+  leaderless: { topic: string; partition: number }[];
+}
+
 export interface Observation {
   /** Clock time of the cycle (ms). */
   at: number;
@@ -43,4 +53,6 @@ export interface Observation {
   durationMs: number;
   /** Problems met while collecting (a group that could not be read…); the rest still counts. */
   errors: string[];
+  /** Brokers and leaderless partitions; absent when the source does not read cluster metadata. */
+  cluster?: ClusterObservation;
 }

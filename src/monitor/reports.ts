@@ -67,6 +67,25 @@ export interface TopicReport {
   max_lag_seconds: number | null;
 }
 
+/**
+ * The cluster as the monitor sees it: every broker it has seen since it started, and the partitions
+ * without a leader now. A broker's status: `up` (listed and answering), `unreachable` (listed, but did
+ * not answer this cycle: a killed Kafka broker stays listed until the controller fences it, about
+ * broker.session.timeout.ms later), `missing` (seen before, no longer listed: dead or removed).
+ */
+export interface ClusterReport {
+  brokers: {
+    node_id: number;
+    host: string;
+    port: number;
+    status: 'up' | 'unreachable' | 'missing';
+    /** Last cycle the metadata listed it. */
+    last_seen: string;
+  }[];
+  /** Partitions whose metadata names no leader, with the first cycle that saw each so. */
+  leaderless_partitions: { topic: string; partition: number; since: string }[];
+}
+
 export interface LagReport {
   timestamp: string;
   total_lag: number;
@@ -82,6 +101,8 @@ export interface LagReport {
   topics: TopicReport[];
   partitions: PartitionReport[];
   collection: { duration_ms: number; errors: string[]; cycles: number };
+  /** Null when this cycle's source did not read the cluster's metadata (a scripted source, a failed request). */
+  cluster: ClusterReport | null;
 }
 
 export interface HistoryEntry {

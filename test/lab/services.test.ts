@@ -174,6 +174,8 @@ describe('monitor input validation', () => {
     const orders = topics.topics.find((t: { name: string }) => t.name === 'orders');
     expect(orders.partitions).toBe(6);
     expect(orders.messages).toBeGreaterThanOrEqual(4);
+    // The embedded broker as the monitor sees it: node 0, listed and answering.
+    expect(topics.brokers).toMatchObject([{ node_id: 0, status: 'up' }]);
     const groups = (await get(`${M}/cluster/groups`)).body.groups;
     expect(groups.find((g: { group: string }) => g.group === 'order-processors').members.length).toBe(1);
     const res = await fetch(`${M}/events`);

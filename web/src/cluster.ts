@@ -37,8 +37,12 @@ function durabilityOf(configs: ConfigsView | null, lab: LabInfo | null): string 
 }
 
 function renderBrokers(el: HTMLElement, t: TopicsView, c: ConfigsView | null, lab: LabInfo | null): void {
-  el.innerHTML = `<div class="table-wrap"><table><thead><tr><th>Node</th><th>Address</th><th>Durability</th></tr></thead><tbody>
-    ${t.brokers.map((b) => `<tr><td>${b.node_id}</td><td><code>${esc(b.host)}:${b.port}</code></td><td>${esc(durabilityOf(c, lab))}</td></tr>`).join('')}
+  const state = (s: TopicsView['brokers'][number]['status']) =>
+    s === 'up'
+      ? 'up'
+      : `<span class="pill critical">${s === 'missing' ? 'down (not in metadata)' : 'unreachable'}</span>`;
+  el.innerHTML = `<div class="table-wrap"><table><thead><tr><th>Node</th><th>Address</th><th>State</th><th>Durability</th></tr></thead><tbody>
+    ${t.brokers.map((b) => `<tr><td>${b.node_id}</td><td><code>${esc(b.host)}:${b.port}</code></td><td>${state(b.status)}</td><td>${esc(durabilityOf(c, lab))}</td></tr>`).join('')}
     </tbody></table></div>`;
 }
 
@@ -55,13 +59,13 @@ function renderTopics(el: HTMLElement, t: TopicsView, c: ConfigsView | null): vo
       const cfg = c?.topics.find((x) => x.name === topic.name);
       const retention = cfg?.configs['retention.ms'];
       const retBytes = cfg?.configs['retention.bytes'];
-      const maxEnd = Math.max(1, ...topic.partition_details.map((p) => p.messages));
+      const maxEnd = Math.max(1, ...topic.partition_details.map((p) => p.messages ?? 0));
       const parts = topic.partition_details
         .map(
           (
             p,
-          ) => `<tr><td>${p.partition}</td><td>${p.leader}</td><td class="n">${num(p.log_start_offset)}</td><td class="n">${num(p.log_end_offset)}</td>
-          <td class="n">${num(p.messages)}</td><td class="bar-cell"><span class="bar" style="width:${((p.messages / maxEnd) * 100).toFixed(1)}%"></span></td></tr>`,
+          ) => `<tr><td>${p.partition}</td><td>${p.leader < 0 ? '<span class="pill critical">none</span>' : p.leader}</td><td class="n">${num(p.log_start_offset)}</td><td class="n">${num(p.log_end_offset)}</td>
+          <td class="n">${num(p.messages)}</td><td class="bar-cell"><span class="bar" style="width:${(((p.messages ?? 0) / maxEnd) * 100).toFixed(1)}%"></span></td></tr>`,
         )
         .join('');
       return `<details data-topic="${esc(topic.name)}"${open.has(topic.name) ? ' open' : ''}>

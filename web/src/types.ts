@@ -50,7 +50,8 @@ export interface Flow {
 export type LabInfo = ReturnType<Lab['describe']>;
 
 export interface TopicsView {
-  brokers: { node_id: number; host: string; port: number }[];
+  /** `missing`: seen by the monitor, no longer in the cluster's metadata (dead or removed). */
+  brokers: { node_id: number; host: string; port: number; status: 'up' | 'unreachable' | 'missing' }[];
   topics: {
     name: string;
     internal: boolean;
@@ -58,10 +59,12 @@ export interface TopicsView {
     messages: number;
     partition_details: {
       partition: number;
+      /** -1: no leader (its only in-sync replica is down). */
       leader: number;
-      log_start_offset: number;
-      log_end_offset: number;
-      messages: number;
+      /** Null while the partition has no reachable leader. */
+      log_start_offset: number | null;
+      log_end_offset: number | null;
+      messages: number | null;
     }[];
   }[];
 }
