@@ -62,13 +62,8 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
 }
 
 function globToRegExp(pattern: string): RegExp {
-  const escaped = pattern.replace(/[.+?^${}()|[\]\\]/g, '\\$&');
-  return new RegExp(
-    `^${escaped
-      .replace(/\*\*/g, '\u0000')
-      .replace(/\*/g, '[^./]*')
-      .replace(/\u0000/g, '.*')}$`,
-  );
+  const segment = (text: string) => text.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '[^./]*');
+  return new RegExp(`^${pattern.split('**').map(segment).join('.*')}$`);
 }
 
 export function matches(entry: IntendedDifference, caseName: string, path: string): boolean {

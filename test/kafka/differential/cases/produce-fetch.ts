@@ -1,6 +1,6 @@
 import { ApiKey } from '../../../../src/protocol/api-keys.js';
 import type { DiffCase } from '../script.js';
-import { createTopic, fetch, listOffsets, metadata, newTopic, produce, type RecordSpec, V } from './steps.js';
+import { fetch, listOffsets, metadata, newTopic, produce, type RecordSpec, V } from './steps.js';
 
 const three: RecordSpec[] = [
   { key: 'k0', value: 'v0', timestamp: '{{t:1000}}', headers: [{ key: 'h', value: 'x' }] },
