@@ -44,7 +44,7 @@ describeWithKafka(
         expect(undeclared.map((d) => `${d.path}: kafka ${show(d.kafka)} sluice ${show(d.sluice)}`)).toEqual(
           [],
         );
-        expect(stale.map((e) => `${e.path} (${e.reason}) no longer differs`)).toEqual([]);
+        expect(stale.map((e) => `${e.path} no longer differs (${e.reason})`)).toEqual([]);
       });
     }
   },

@@ -13,8 +13,11 @@ export interface Difference {
 
 export interface IntendedDifference {
   case: string;
-  /** A path as in Difference; `*` matches within one path segment, `**` across segments. */
-  path: string;
+  /**
+   * Paths as in Difference; `*` matches within one path segment, `**` across segments. Several paths
+   * when one cause shows in several steps; each must still occur, or the entry is stale.
+   */
+  paths: string[];
   reason: string;
 }
 
@@ -66,19 +69,27 @@ function globToRegExp(pattern: string): RegExp {
   return new RegExp(`^${pattern.split('**').map(segment).join('.*')}$`);
 }
 
-export function matches(entry: IntendedDifference, caseName: string, path: string): boolean {
-  return entry.case === caseName && globToRegExp(entry.path).test(path);
+function matchesPath(pattern: string, path: string): boolean {
+  return globToRegExp(pattern).test(path);
 }
 
-/** The differences no entry declares, and the entries of this case that matched nothing. */
+export function matches(entry: IntendedDifference, caseName: string, path: string): boolean {
+  return entry.case === caseName && entry.paths.some((p) => matchesPath(p, path));
+}
+
+/** The differences no entry declares, and the declared paths of this case that matched nothing. */
 export function checkIntended(
   caseName: string,
   diffs: Difference[],
   intended: readonly IntendedDifference[],
-): { undeclared: Difference[]; stale: IntendedDifference[] } {
+): { undeclared: Difference[]; stale: Array<{ path: string; reason: string }> } {
   const mine = intended.filter((e) => e.case === caseName);
   const undeclared = diffs.filter((d) => !mine.some((e) => matches(e, caseName, d.path)));
-  const stale = mine.filter((e) => !diffs.some((d) => matches(e, caseName, d.path)));
+  const stale = mine.flatMap((e) =>
+    e.paths
+      .filter((p) => !diffs.some((d) => matchesPath(p, d.path)))
+      .map((path) => ({ path, reason: e.reason })),
+  );
   return { undeclared, stale };
 }
 

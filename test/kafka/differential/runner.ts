@@ -1,6 +1,7 @@
 import { apiName } from '../../../src/protocol/api-keys.js';
 import { decodeResponse, encodeRequest } from '../../../src/protocol/codec.js';
 import { buildRecordBatch } from '../../../src/protocol/record-batch.js';
+import { unsignedVarintSize, writeUnsignedVarint } from '../../../src/protocol/varint.js';
 import { frame, RawClient } from '../../helpers/raw-client.js';
 import { type DiffCase, isAwait, readPath, type Step, stepName } from './script.js';
 
@@ -28,7 +29,8 @@ export interface Transcript {
 
 /** Bytes a step may send instead of a codec-encoded body: for APIs our codec does not describe. */
 export interface RawBody {
-  $raw: Buffer;
+  /** The body: bytes, and strings (placeholders allowed) written as compact (flexible) strings. */
+  $raw: Buffer | Array<Buffer | string>;
   /** Request header v2 (flexible) instead of v1. */
   flexibleHeader?: boolean;
 }
@@ -89,7 +91,16 @@ function rawRequest(apiKey: number, version: number, correlationId: number, body
   header.writeInt32BE(correlationId, 4);
   header.writeInt16BE(clientId.length, 8);
   const tags = body.flexibleHeader ? Buffer.from([0]) : Buffer.alloc(0);
-  return frame(Buffer.concat([header, clientId, tags, body.$raw]));
+  const parts = Buffer.isBuffer(body.$raw) ? [body.$raw] : body.$raw.map(compactString);
+  return frame(Buffer.concat([header, clientId, tags, ...parts]));
+}
+
+function compactString(part: Buffer | string): Buffer {
+  if (Buffer.isBuffer(part)) return part;
+  const text = Buffer.from(part);
+  const len = Buffer.alloc(unsignedVarintSize(text.length + 1));
+  writeUnsignedVarint(len, 0, text.length + 1);
+  return Buffer.concat([len, text]);
 }
 
 /** Fills the placeholders of a step body (see script.ts). */
@@ -112,7 +123,10 @@ export class Resolver {
       >[0];
       return buildRecordBatch(options);
     }
-    if ('$raw' in value) return value;
+    if ('$raw' in value) {
+      const raw = value as RawBody;
+      return { ...raw, $raw: Buffer.isBuffer(raw.$raw) ? raw.$raw : await this.resolve(raw.$raw) };
+    }
     const out: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(value)) out[k] = await this.resolve(v);
     return out;
@@ -192,15 +206,15 @@ export async function runCase(c: DiffCase, port: number, ctx: RunContext): Promi
   return { steps, names: resolver.names };
 }
 
-/** One exchange, repeated while the step's `until` condition does not hold yet. */
+/** One exchange, repeated while the step's `retryWhile` condition holds. */
 async function exchangeUntil(conn: Connection, step: Step, resolver: Resolver): Promise<Outcome> {
-  const deadline = Date.now() + (step.until?.timeoutMs ?? STEP_TIMEOUT_MS);
+  const deadline = Date.now() + (step.retryWhile?.timeoutMs ?? STEP_TIMEOUT_MS);
   for (;;) {
     const body = await resolver.resolve(step.body);
     const outcome = await conn.exchange(step, body, step.expectClose ? 3_000 : STEP_TIMEOUT_MS);
-    if (!step.until || !('response' in outcome)) return outcome;
-    const seen = readPath(outcome.response, step.until.path);
-    if (seen === step.until.equals || Date.now() > deadline) return outcome;
+    if (!step.retryWhile || !('response' in outcome)) return outcome;
+    const seen = readPath(outcome.response, step.retryWhile.path);
+    if (!step.retryWhile.in.includes(seen) || Date.now() > deadline) return outcome;
     await new Promise((r) => setTimeout(r, 50));
   }
 }

@@ -34,10 +34,11 @@ export interface Step {
   /** Variables to save from the response: name → dot path (e.g. `{ m1: 'memberId' }`). */
   save?: Record<string, string>;
   /**
-   * Repeat the request until the response has `equals` at `path` (at most `timeoutMs`, default 10 s),
-   * for state that settles asynchronously on either side (a rebalance starting). The last response counts.
+   * Repeat the request while the response has one of `in` at `path` (at most `timeoutMs`, default 10 s),
+   * for states either side passes through on its own time (Kafka creating __consumer_offsets, a new
+   * partition getting its leader, a rebalance starting). The last response is the one compared.
    */
-  until?: { path: string; equals: unknown; timeoutMs?: number };
+  retryWhile?: { path: string; in: readonly unknown[]; timeoutMs?: number };
   /**
    * The step expects the broker to close the connection instead of answering (an API key it does not
    * serve): the transcript records `{ closed: true }` or the response that came instead.

@@ -1,4 +1,5 @@
 import { ApiKey } from '../../../../src/protocol/api-keys.js';
+import { ErrorCode } from '../../../../src/protocol/errors.js';
 import type { Step } from '../script.js';
 
 /**
@@ -64,6 +65,20 @@ export function createTopic(
   };
 }
 
+/** A partition Kafka has created but not yet given a leader (or not yet told its metadata cache of). */
+const NOT_READY = [
+  ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+  ErrorCode.LEADER_NOT_AVAILABLE,
+  ErrorCode.NOT_LEADER_OR_FOLLOWER,
+];
+
+/** A coordinator Kafka is still creating (__consumer_offsets) or loading. */
+export const COORDINATOR_NOT_READY = [
+  ErrorCode.COORDINATOR_NOT_AVAILABLE,
+  ErrorCode.COORDINATOR_LOAD_IN_PROGRESS,
+  ErrorCode.NOT_COORDINATOR,
+];
+
 /**
  * Kafka answers CreateTopics before the new partitions have a leader (NOT_LEADER_OR_FOLLOWER meanwhile):
  * a topic is ready once ListOffsets answers for each partition. Compared too (latest = 0 on both).
@@ -71,7 +86,7 @@ export function createTopic(
 export function topicReady(topic = '{{topic}}', partitions = 1): Step[] {
   return Array.from({ length: partitions }, (_, p) => ({
     ...listOffsets(`${topic} partition ${p} ready`, -1n, { topic, partition: p }),
-    until: { path: 'topics.0.partitions.0.errorCode', equals: 0, timeoutMs: 30_000 },
+    retryWhile: { path: 'topics.0.partitions.0.errorCode', in: NOT_READY, timeoutMs: 30_000 },
   }));
 }
 
@@ -365,11 +380,11 @@ export function findCoordinator(name: string, key = '{{group}}', extra: Extra = 
 export function coordinatorReady(group = '{{group}}'): Step[] {
   return [
     findCoordinator(`find coordinator for ${group}`, group, {
-      until: { path: 'errorCode', equals: 0, timeoutMs: 30_000 },
+      retryWhile: { path: 'errorCode', in: COORDINATOR_NOT_READY, timeoutMs: 30_000 },
     }),
     describeGroup(
       `describe ${group} before it exists`,
-      { until: { path: 'groups.0.errorCode', equals: 0, timeoutMs: 30_000 } },
+      { retryWhile: { path: 'groups.0.errorCode', in: COORDINATOR_NOT_READY, timeoutMs: 30_000 } },
       group,
     ),
   ];
