@@ -158,10 +158,23 @@ async function decodeRecordSet(bytes: Buffer, s: NormaliseState): Promise<unknow
  * coordinator fills from a hash map, so their order is not part of the protocol. Sorted by that field
  * after the other normalisers ran (member ids are aliases by then, numbered in order of first appearance).
  */
+/** The rules applied by structure rather than by field, listed with the named ones in docs/compatibility.md. */
+export const STRUCTURAL_NORMALISERS: ReadonlyArray<{ name: string; why: string }> = [
+  {
+    name: 'unordered',
+    why: 'arrays Kafka keys by a field or fills from a hash map (members, DeleteGroups results, partitions, topic responses) are sorted by that field',
+  },
+  {
+    name: 'records',
+    why: 'record sets are decoded to the fields a client reads (offsets, timestamps, attributes, producer fields, keys, values, headers) plus their byte length; other bytes are compared as hex',
+  },
+];
+
 const UNORDERED: Record<string, string> = {
   members: 'memberId',
   results: 'groupId',
   partitions: 'partitionIndex',
+  responses: 'name',
 };
 
 function compareBy(a: unknown, b: unknown, field: string): number {
