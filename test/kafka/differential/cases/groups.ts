@@ -59,11 +59,14 @@ export const groupCases: DiffCase[] = [
       syncGroup('sync, no such group', 'nobody', 1, []),
       ...joinAlone('m1'),
       heartbeat('heartbeat unknown member', 'nobody', '{{var:m1gen}}'),
+      heartbeat('heartbeat empty member id', '', '{{var:m1gen}}'),
       syncGroup('sync unknown member', 'nobody', '{{var:m1gen}}', []),
       offsetCommit('commit unknown member', 'nobody', '{{var:m1gen}}', 1),
       leaveGroup('leave unknown member', [{ memberId: 'nobody' }]),
       joinGroup('join with an unknown member id', { memberId: 'nobody' }),
       describeGroup('describe'),
+      ...coordinatorReady('{{group:none}}'),
+      leaveGroup('leave, no such group', [{ memberId: 'nobody' }], '{{group:none}}'),
     ],
   },
   {
@@ -167,6 +170,10 @@ export const groupCases: DiffCase[] = [
       ...coordinatorReady('{{group:unknown}}'),
       offsetCommit('simple commit to a new group', '', -1, 3, { group: '{{group:simple}}' }),
       offsetFetch('fetch simple commit', { group: '{{group:simple}}' }),
+      offsetCommit('commit with 5000 bytes of metadata', '', -1, 4, {
+        group: '{{group:simple}}',
+        metadata: 'm'.repeat(5000),
+      }),
       offsetFetch('fetch from a group that never committed', { group: '{{group:never}}' }),
       offsetCommit('commit to an unknown partition', '', -1, 3, {
         group: '{{group:simple}}',

@@ -38,6 +38,9 @@ export const produceFetchCases: DiffCase[] = [
       fetch('fetch past high watermark', 6),
       fetch('fetch negative offset', -1),
       fetch('fetch empty partition 1', 0, { partition: 1 }),
+      fetch('fetch read_committed', 0, { isolationLevel: 1 }),
+      produce('produce a gzip batch', two, { batch: { compression: 'gzip' } }),
+      fetch('fetch the gzip batch', 5),
     ],
   },
   {

@@ -132,6 +132,8 @@ export interface FetchOptions {
   partitionMaxBytes?: number;
   maxBytes?: number;
   version?: number;
+  /** 0 read_uncommitted (default), 1 read_committed. */
+  isolationLevel?: number;
   /** More partitions in the same request, each read from the given offset. */
   more?: Array<{ partition: number; offset: number; partitionMaxBytes?: number }>;
 }
@@ -152,7 +154,7 @@ export function fetch(name: string, offset: number | string, opts: FetchOptions 
       maxWaitMs: 0,
       minBytes: 0,
       maxBytes: opts.maxBytes ?? 50 << 20,
-      isolationLevel: 0,
+      isolationLevel: opts.isolationLevel ?? 0,
       sessionId: 0,
       sessionEpoch: -1,
       topics: [
@@ -319,7 +321,7 @@ export function offsetCommit(
   memberId: string,
   generationId: number | string,
   offset: number,
-  opts: { group?: string; topic?: string; instance?: string | null } = {},
+  opts: { group?: string; topic?: string; instance?: string | null; metadata?: string } = {},
 ): Step {
   return {
     name,
@@ -339,7 +341,7 @@ export function offsetCommit(
               partitionIndex: 0,
               committedOffset: BigInt(offset),
               committedLeaderEpoch: -1,
-              committedMetadata: '',
+              committedMetadata: opts.metadata ?? '',
             },
           ],
         },
