@@ -82,6 +82,7 @@ describeWithKafka(
         const [kn, sn] = await Promise.all([normalise(k, ctx), normalise(s, ctx)]);
         const diffs = compareTranscripts(kn, sn);
         const { undeclared, stale } = checkIntended(c.name, diffs, INTENDED);
+        // DIFF_DUMP=1 prints both normalised transcripts: what to read when writing or debugging a case.
         if (process.env.DIFF_DUMP) console.log(show({ case: c.name, kafka: kn, sluice: sn }));
         compared.sequences++;
         compared.steps += k.steps.length;
