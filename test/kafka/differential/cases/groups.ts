@@ -63,6 +63,13 @@ export const groupCases: DiffCase[] = [
       syncGroup('sync unknown member', 'nobody', '{{var:m1gen}}', []),
       offsetCommit('commit unknown member', 'nobody', '{{var:m1gen}}', 1),
       leaveGroup('leave unknown member', [{ memberId: 'nobody' }]),
+      {
+        // Before v3 a leave names one member at the top level and the error is the response's own.
+        name: 'leave unknown member (v1)',
+        apiKey: ApiKey.LeaveGroup,
+        version: 1,
+        body: { groupId: '{{group}}', memberId: 'nobody' },
+      },
       joinGroup('join with an unknown member id', { memberId: 'nobody' }),
       describeGroup('describe'),
       ...coordinatorReady('{{group:none}}'),
