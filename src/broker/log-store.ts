@@ -171,6 +171,12 @@ class LogManagerStore implements TopicStore {
     return this.manager.hasTopic(topic) ? this.manager.topicConfig(topic).maxMessageBytes : undefined;
   }
 
+  timestampRules(topic: string): { type: 'CreateTime' | 'LogAppendTime'; afterMaxMs: number } | undefined {
+    if (!this.manager.hasTopic(topic)) return undefined;
+    const config = this.manager.topicConfig(topic);
+    return { type: config.messageTimestampType, afterMaxMs: config.messageTimestampAfterMaxMs };
+  }
+
   async alterConfigs(topic: string, configs: Record<string, string>, validateOnly: boolean): Promise<void> {
     await guarded(() => this.manager.alterTopicConfigs(topic, configs, { replace: true, validateOnly }));
   }

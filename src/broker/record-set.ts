@@ -7,6 +7,8 @@ export interface RecordSetShape {
   batches: number;
   records: number;
   largestBatch: number;
+  /** The largest batch max timestamp (a producer writes it as the maximum of its records' timestamps). */
+  maxTimestamp: bigint;
   /** The first batch's producer fields; producerId -1 for a non-idempotent producer. */
   producerId: bigint;
   producerEpoch: number;
@@ -23,6 +25,7 @@ export function scanRecordSet(records: Buffer): RecordSetShape | string {
     batches: 0,
     records: 0,
     largestBatch: 0,
+    maxTimestamp: -1n,
     producerId: records.length >= BATCH_HEADER ? records.readBigInt64BE(43) : -1n,
     producerEpoch: records.length >= BATCH_HEADER ? records.readInt16BE(51) : -1,
     baseSequence: records.length >= BATCH_HEADER ? records.readInt32BE(53) : -1,
@@ -40,6 +43,8 @@ export function scanRecordSet(records: Buffer): RecordSetShape | string {
     shape.batches++;
     shape.records += count;
     shape.largestBatch = Math.max(shape.largestBatch, size);
+    const maxTimestamp = records.readBigInt64BE(pos + 35);
+    if (maxTimestamp > shape.maxTimestamp) shape.maxTimestamp = maxTimestamp;
     pos += size;
   }
   return shape;

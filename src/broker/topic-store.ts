@@ -72,6 +72,11 @@ export interface TopicStore {
   describeConfigs(topic: string): ConfigEntry[];
   /** The topic's effective max.message.bytes, or undefined if the topic does not exist. */
   maxMessageBytes(topic: string): number | undefined;
+  /**
+   * The topic's timestamp rules for produced batches (message.timestamp.type and
+   * message.timestamp.after.max.ms), or undefined if the topic does not exist.
+   */
+  timestampRules(topic: string): { type: 'CreateTime' | 'LogAppendTime'; afterMaxMs: number } | undefined;
   /** Replaces the topic's explicitly set configs with `configs` (AlterConfigs is not incremental). */
   alterConfigs(topic: string, configs: Record<string, string>, validateOnly: boolean): Promise<void>;
   /** Flushes and closes everything. */

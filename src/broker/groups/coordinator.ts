@@ -322,6 +322,7 @@ export class GroupCoordinator {
     group.members.delete(oldId);
     group.members.set(member.memberId, member);
     group.staticMembers.set(instanceId, member.memberId);
+    const previousLeader = group.leaderId;
     if (group.leaderId === oldId) group.leaderId = member.memberId;
     this.scheduleSession(group, member);
     this.logger.info(
@@ -339,9 +340,14 @@ export class GroupCoordinator {
           'could not write group metadata after a static rejoin',
         ),
       );
-      // As Kafka: the current generation without a member list, so even a returning leader keeps the
-      // assignment instead of computing a new one.
-      return Promise.resolve({ ...this.joinResultFor(group, member), members: [] });
+      // As Kafka: the current generation without a member list, and the leader id from before the
+      // replacement, so a returning leader does not see itself as leader and keeps the assignment
+      // instead of computing a new one (which a Stable group would never hand out).
+      return Promise.resolve({
+        ...this.joinResultFor(group, member),
+        leader: previousLeader ?? '',
+        members: [],
+      });
     }
     return Promise.resolve(this.joinResultFor(group, member));
   }
@@ -905,8 +911,10 @@ export class GroupCoordinator {
         groupInstanceId: m.groupInstanceId,
         clientId: m.clientId,
         clientHost: m.clientHost,
+        // Kafka shows a member's last assignment in every state (it only drops the metadata outside
+        // Stable), so a rebalance in progress still tells who held what.
         memberMetadata: stable ? m.metadataFor(protocol) : EMPTY,
-        memberAssignment: stable ? m.assignment : EMPTY,
+        memberAssignment: m.assignment,
       })),
     };
   }

@@ -98,6 +98,9 @@ async function appendPartition(
       `batch of ${shape.largestBatch} bytes exceeds ${limit}`,
     );
   }
+  const tooNew = futureTimestamp(topic, shape.maxTimestamp, ctx);
+  if (tooNew)
+    return { ...failed(index, ErrorCode.INVALID_TIMESTAMP, tooNew), logStartOffset: log.logStartOffset };
   // Idempotent producer: a retried batch is answered with its first offset, not written twice.
   const sequence =
     shape.producerId >= 0n
@@ -108,7 +111,10 @@ async function appendPartition(
           recordCount: shape.records,
         })
       : undefined;
-  if (sequence?.kind === 'error') return failed(index, sequence.errorCode, sequence.message);
+  // Kafka's answer to a refused sequence carries the partition's log start, as a successful one does.
+  if (sequence?.kind === 'error') {
+    return { ...failed(index, sequence.errorCode, sequence.message), logStartOffset: log.logStartOffset };
+  }
   if (sequence?.kind === 'duplicate') {
     try {
       return answered(index, await sequence.baseOffset, -1n, log);
@@ -183,6 +189,19 @@ async function append(
     );
     return failed(index, code, message);
   }
+}
+
+/**
+ * Why a CreateTime batch is refused as stamped too far ahead of the broker's clock (Kafka's
+ * message.timestamp.after.max.ms, one hour by default since Kafka 4), or undefined if it is not.
+ * LogAppendTime topics overwrite the timestamps, so nothing is checked for them.
+ */
+function futureTimestamp(topic: string, maxTimestamp: bigint, ctx: RequestContext): string | undefined {
+  const rules = ctx.broker.store.timestampRules(topic);
+  if (!rules || rules.type === 'LogAppendTime') return undefined;
+  const ahead = Number(maxTimestamp) - ctx.broker.clock.now();
+  if (ahead <= rules.afterMaxMs) return undefined;
+  return `record timestamp ${maxTimestamp} is ${ahead} ms ahead of the broker's clock; message.timestamp.after.max.ms allows ${rules.afterMaxMs}`;
 }
 
 function maxMessageBytes(topic: string, ctx: RequestContext): number {

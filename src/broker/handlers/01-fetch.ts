@@ -9,8 +9,10 @@ type TopicRequest = FetchRequest['topics'][number];
 const EMPTY = Buffer.alloc(0);
 
 /**
- * Fetch 4-12 (v12, flexible, because @platformatic/kafka 1.x implements only Fetch 12+), sessionless (session_id 0), no transactions (last_stable_offset = high watermark, empty
- * aborted_transactions). Long-polls: if fewer than min_bytes are available it waits, up to max_wait_ms,
+ * Fetch 4-12 (v12, flexible, because @platformatic/kafka 1.x implements only Fetch 12+), sessionless
+ * (session_id 0), no transactions (last_stable_offset = high watermark; aborted_transactions empty under
+ * read_committed and null under read_uncommitted, as Kafka answers; empty for an unknown partition). A refused partition carries -1 for
+ * its offsets, as in Kafka, not the log's current ones. Long-polls: if fewer than min_bytes are available it waits, up to max_wait_ms,
  * for an append to any requested partition, then reads again. Record bytes are served as stored.
  */
 export const fetchHandler: ApiHandler<FetchRequest, FetchResponse> = {
@@ -35,6 +37,24 @@ export const fetchHandler: ApiHandler<FetchRequest, FetchResponse> = {
 
 function readAll(request: FetchRequest, ctx: RequestContext) {
   let budget = request.maxBytes ?? 2147483647;
+  // Kafka lists aborted transactions only for read_committed (isolation level 1); otherwise null.
+  const aborted = request.isolationLevel === 1 ? [] : null;
+  const partitionData = (
+    partitionIndex: number,
+    errorCode: number,
+    highWatermark: bigint,
+    logStartOffset: bigint,
+    records: Buffer,
+  ): PartitionData => ({
+    partitionIndex,
+    errorCode,
+    highWatermark,
+    lastStableOffset: highWatermark,
+    logStartOffset,
+    abortedTransactions: aborted,
+    preferredReadReplica: -1,
+    records,
+  });
   let bytes = 0;
   let errors = false;
   const waits: Array<{ log: PartitionHandle; offset: bigint }> = [];
@@ -44,7 +64,11 @@ function readAll(request: FetchRequest, ctx: RequestContext) {
       const log = ctx.broker.store.partition(name, p.partition);
       if (!log) {
         errors = true;
-        return partitionData(p.partition, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, -1n, -1n, EMPTY);
+        // Kafka's answer for a partition it does not host has an empty aborted list whatever the isolation.
+        return {
+          ...partitionData(p.partition, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, -1n, -1n, EMPTY),
+          abortedTransactions: [],
+        };
       }
       // Kafka always returns at least the first batch of the first non-empty partition, even past
       // max_bytes, so a consumer can never get stuck behind one large batch; storage does the same
@@ -56,7 +80,7 @@ function readAll(request: FetchRequest, ctx: RequestContext) {
       const read = log.read(p.fetchOffset, limit);
       if (read.errorCode) {
         errors = true;
-        return partitionData(p.partition, read.errorCode, read.highWatermark, read.logStartOffset, EMPTY);
+        return partitionData(p.partition, read.errorCode, -1n, -1n, EMPTY);
       }
       bytes += read.records.length;
       budget -= read.records.length;
@@ -67,25 +91,6 @@ function readAll(request: FetchRequest, ctx: RequestContext) {
     return { topic: name, partitions };
   });
   return { responses, bytes, errors, waits };
-}
-
-function partitionData(
-  partitionIndex: number,
-  errorCode: number,
-  highWatermark: bigint,
-  logStartOffset: bigint,
-  records: Buffer,
-): PartitionData {
-  return {
-    partitionIndex,
-    errorCode,
-    highWatermark,
-    lastStableOffset: highWatermark,
-    logStartOffset,
-    abortedTransactions: [],
-    preferredReadReplica: -1,
-    records,
-  };
 }
 
 /** Resolves when any partition gets data past its wait offset, on timeout, or on abort. */

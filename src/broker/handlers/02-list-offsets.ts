@@ -9,9 +9,21 @@ const LATEST = -1n;
 const EARLIEST = -2n;
 
 /**
+ * Special timestamps newer than the versions we serve, with the version that introduced each (max
+ * timestamp KIP-734, earliest local and latest tiered KIP-405, earliest pending upload KIP-1023). Kafka
+ * answers UNSUPPORTED_VERSION for them at older versions instead of reading them as a time.
+ */
+const NEWER_SPECIALS: ReadonlyMap<bigint, number> = new Map([
+  [-3n, 7],
+  [-4n, 8],
+  [-5n, 9],
+  [-6n, 11],
+]);
+
+/**
  * ListOffsets 0-5: latest (-1) is the high watermark (which is also the last stable offset: there are
  * no transactions), earliest (-2) the log start offset, otherwise the first offset whose timestamp is at
- * or after the one asked for (-1 when none). v0 answers with a list of offsets (Burrow and sarama need
+ * or after the one asked for (-1 when none, with leader epoch -1 as in Kafka). v0 answers with a list of offsets (Burrow and sarama need
  * exactly one entry for max_num_offsets 1).
  */
 export const listOffsetsHandler: ApiHandler<ListOffsetsRequest, ListOffsetsResponse> = {
@@ -27,20 +39,9 @@ export const listOffsetsHandler: ApiHandler<ListOffsetsRequest, ListOffsetsRespo
         partitions: await Promise.all(
           topic.partitions.map(async (p): Promise<PartitionResult> => {
             const log = ctx.broker.store.partition(topic.name, p.partitionIndex);
-            if (!log) {
-              return v0
-                ? {
-                    partitionIndex: p.partitionIndex,
-                    errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
-                    oldStyleOffsets: [],
-                  }
-                : {
-                    partitionIndex: p.partitionIndex,
-                    errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
-                    timestamp: -1n,
-                    offset: -1n,
-                    leaderEpoch: -1,
-                  };
+            if (!log) return refused(p.partitionIndex, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, v0);
+            if ((NEWER_SPECIALS.get(p.timestamp) ?? 0) > ctx.apiVersion) {
+              return refused(p.partitionIndex, ErrorCode.UNSUPPORTED_VERSION, v0);
             }
             const found = await lookup(log, p.timestamp);
             if (v0) {
@@ -55,7 +56,7 @@ export const listOffsetsHandler: ApiHandler<ListOffsetsRequest, ListOffsetsRespo
               errorCode: 0,
               timestamp: found.timestamp,
               offset: found.offset,
-              leaderEpoch: 0,
+              leaderEpoch: found.offset >= 0n ? 0 : -1,
             };
           }),
         ),
@@ -64,6 +65,12 @@ export const listOffsetsHandler: ApiHandler<ListOffsetsRequest, ListOffsetsRespo
     return { throttleTimeMs: 0, topics };
   },
 };
+
+function refused(partitionIndex: number, errorCode: number, v0: boolean): PartitionResult {
+  return v0
+    ? { partitionIndex, errorCode, oldStyleOffsets: [] }
+    : { partitionIndex, errorCode, timestamp: -1n, offset: -1n, leaderEpoch: -1 };
+}
 
 async function lookup(
   log: PartitionHandle,

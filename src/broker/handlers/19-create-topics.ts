@@ -21,16 +21,25 @@ export const createTopicsHandler: ApiHandler<CreateTopicsRequest, CreateTopicsRe
   minVersion: 0,
   maxVersion: 7,
   async handle(request, ctx) {
-    const seen = new Set<string>();
+    // Kafka refuses every entry of a name the request repeats, creating none of them, and answers
+    // once per name (the response's topics are keyed by name).
+    const counts = new Map<string, number>();
+    for (const t of request.topics) counts.set(t.name, (counts.get(t.name) ?? 0) + 1);
+    const answered = new Set<string>();
     const topics: TopicResult[] = [];
     for (const t of request.topics) {
-      if (seen.has(t.name)) {
+      if (answered.has(t.name)) continue;
+      answered.add(t.name);
+      if ((counts.get(t.name) ?? 0) > 1) {
         topics.push(
-          failed(t.name, ErrorCode.INVALID_REQUEST, `topic "${t.name}" appears twice in the request`),
+          failed(
+            t.name,
+            ErrorCode.INVALID_REQUEST,
+            `topic "${t.name}" appears more than once in the request`,
+          ),
         );
         continue;
       }
-      seen.add(t.name);
       topics.push(await createOne(t, request.validateOnly === true, ctx));
     }
     return { throttleTimeMs: 0, topics };

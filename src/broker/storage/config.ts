@@ -26,6 +26,8 @@ export interface LogConfig {
   flushIntervalMs: number;
   /** LogAppendTime makes the broker stamp each batch with its own clock. */
   messageTimestampType: 'CreateTime' | 'LogAppendTime';
+  /** CreateTime batches stamped more than this far in the broker's future are refused (INVALID_TIMESTAMP). */
+  messageTimestampAfterMaxMs: number;
   cleanupPolicy: string;
   /** Compacted topics: how long a tombstone (null value) survives in a cleaned segment. */
   deleteRetentionMs: number;
@@ -43,6 +45,8 @@ export const DEFAULT_LOG_CONFIG: LogConfig = {
   durability: 'async',
   flushIntervalMs: 1000,
   messageTimestampType: 'CreateTime',
+  // Kafka 4's default (KIP-937): one hour. Its before.max.ms counterpart defaults to "no limit".
+  messageTimestampAfterMaxMs: 3_600_000,
   cleanupPolicy: 'delete',
   deleteRetentionMs: 24 * 3600_000,
   minCleanableDirtyRatio: 0.5,
@@ -115,6 +119,7 @@ const KNOWN: Record<string, ConfigDef> = {
     parse: enumParser(['CreateTime', 'LogAppendTime']),
     render: str,
   },
+  'message.timestamp.after.max.ms': { key: 'messageTimestampAfterMaxMs', parse: intParser(0), render: str },
   'delete.retention.ms': { key: 'deleteRetentionMs', parse: intParser(0), render: str },
   'min.cleanable.dirty.ratio': { key: 'minCleanableDirtyRatio', parse: ratioParser(), render: str },
   'cleanup.policy': {
@@ -142,7 +147,6 @@ const ACCEPTED_NO_EFFECT = new Set([
   'message.format.version',
   'message.timestamp.difference.max.ms',
   'message.timestamp.before.max.ms',
-  'message.timestamp.after.max.ms',
   'min.compaction.lag.ms',
   'min.insync.replicas',
   'preallocate',

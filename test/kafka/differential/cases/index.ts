@@ -1,0 +1,15 @@
+import type { DiffCase } from '../script.js';
+import { adminCases } from './admin.js';
+import { groupCases } from './groups.js';
+import { logStartCases, produceFetchCases, transactionCases } from './produce-fetch.js';
+import { versionCases } from './versions.js';
+
+/** Every differential case, in the order they run. */
+export const CASES: readonly DiffCase[] = [
+  ...produceFetchCases,
+  ...logStartCases,
+  ...transactionCases,
+  ...groupCases,
+  ...adminCases,
+  ...versionCases,
+];
