@@ -11,6 +11,10 @@ import { brokerError, type KafkaBrokerError, KafkaClientError } from './errors.j
 export interface NewTopic {
   topic: string;
   numPartitions?: number;
+  /**
+   * Copies of each partition (default -1: the cluster's default.replication.factor, as Kafka's own
+   * AdminClient sends; a fixed 1 would leave a topic on a three-broker cluster unreplicated).
+   */
   replicationFactor?: number;
   configs?: Record<string, string>;
 }
@@ -89,7 +93,7 @@ export class Admin {
       topics: topics.map((t) => ({
         name: t.topic,
         numPartitions: t.numPartitions ?? 1,
-        replicationFactor: t.replicationFactor ?? 1,
+        replicationFactor: t.replicationFactor ?? -1,
         assignments: [],
         configs: Object.entries(t.configs ?? {}).map(([name, value]) => ({ name, value })),
       })),
