@@ -2,6 +2,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { Lab } from '../../src/lab/lab.js';
 import { startMonitorService } from '../../src/lab/monitor-service.js';
 import { type Target, uniqueName } from '../helpers/targets.js';
+import { until } from '../lab/helpers.js';
 
 /**
  * The monitor routes the dashboard relies on (src/lab/monitor-dashboard-routes.ts): the lab's figures
@@ -14,6 +15,7 @@ const TOKEN = 'dashboard-secret';
 
 export function dashboardRoutesSuite(target: Target): void {
   const topic = uniqueName('dashboard-orders');
+  const group = uniqueName('dashboard-group');
 
   let lab: Lab;
   let M: string;
@@ -34,7 +36,7 @@ export function dashboardRoutesSuite(target: Target): void {
     lab = await Lab.start({
       brokers: target().bootstrap.split(','),
       topic,
-      groupId: uniqueName('dashboard-group'),
+      groupId: group,
       token: TOKEN,
       ports: { producer: 0, consumer: 0, monitor: 0 },
       consumers: 2,
@@ -46,6 +48,55 @@ export function dashboardRoutesSuite(target: Target): void {
 
   afterAll(async () => {
     await lab?.stop();
+  });
+
+  it('answers what the page loads: the lab, the cluster view, lag history and the event stream', async () => {
+    const info = await call('GET', '/lab', { auth: false });
+    expect(info.body).toMatchObject({
+      topic,
+      group,
+      partitions: 6,
+      embedded_broker: false,
+      storage: 'external',
+      broker: target().bootstrap,
+    });
+
+    // Every broker of the bootstrap list, and a live leader for each partition of the lab's topic.
+    const view = (await call('GET', '/cluster/topics', { auth: false })).body;
+    expect(view.brokers.map((b: { port: number }) => `127.0.0.1:${b.port}`).sort()).toEqual(
+      target().bootstrap.split(',').sort(),
+    );
+    const ids = view.brokers.map((b: { node_id: number }) => b.node_id);
+    const mine = view.topics.find((t: { name: string }) => t.name === topic);
+    expect(mine.partitions).toBe(6);
+    const leaders = new Set(mine.partition_details.map((p: { leader: number }) => p.leader));
+    for (const l of leaders) expect(ids).toContain(l);
+    // Kafka spreads partition leadership over its brokers; the embedded broker leads everything.
+    expect(leaders.size).toBe(target().brokers);
+
+    // Both consumers own their share, as the monitor saw it.
+    const groups = await until('both members to own partitions', async () => {
+      const g = (await call('GET', '/cluster/groups', { auth: false })).body.groups.find(
+        (x: { group: string }) => x.group === group,
+      );
+      const owned = g?.members.flatMap((m: { partitions: unknown[] }) => m.partitions) ?? [];
+      return g?.members.length === 2 && owned.length === 6 ? g : undefined;
+    });
+    expect(groups.state).toBe('Stable');
+
+    const history = (await call('GET', '/lag/history?limit=300', { auth: false })).body.samples;
+    expect(history.length).toBeGreaterThan(0);
+    expect(history.at(-1).groups.map((g: { group: string }) => g.group)).toEqual([group]);
+
+    const res = await fetch(`${M}/events`);
+    expect(res.headers.get('content-type')).toContain('text/event-stream');
+    const reader = res.body!.getReader();
+    let text = '';
+    while (!text.includes('\n\n')) text += new TextDecoder().decode((await reader.read()).value);
+    await reader.cancel();
+    const first = JSON.parse(/data: (.*)\n/.exec(text)![1]);
+    expect(first.lag.partitions.filter((p: { group: string }) => p.group === group)).toHaveLength(6);
+    expect(first.status.status).toMatch(/^(ok|warning|critical)$/);
   });
 
   it('reports producer and every consumer in one answer', async () => {
