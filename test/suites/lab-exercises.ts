@@ -184,16 +184,30 @@ export function labExercisesSuite(target: Target): void {
       expect(second.total_lag).toBeGreaterThan(first.total_lag);
       expect(second.rate_of_change).toBeGreaterThan(10); // lab: > 10/s is a warning
       expect(second.status).not.toBe('ok');
+      // On to the lab's critical threshold, awaited rather than timed: on Kafka acks=all waits for the
+      // followers, a tick can outlast rate_ms, and the auto-producer skips such ticks (skipped_ticks)
+      // instead of queueing them, so lag builds more slowly there than the 100 msg/s asked for.
+      await until(
+        'lag past the critical threshold',
+        async () => ((await lagNow()).total_lag > 600 ? true : undefined),
+        30_000,
+      );
       const stop = await http('POST', `${P}/stop`);
       expect(stop.body.running).toBe(false);
+      // Every tick that ran delivers its ten orders (the last may still be in flight); none fails.
+      const stats = await until('the last tick to be acknowledged', async () => {
+        const st = (await get(`${P}/stats`)).body;
+        return st.produced === 10 * st.auto_producer.ticks ? st : undefined;
+      });
+      expect(stats.errors).toBe(0);
       const final = await lagAfter(Date.now() + 200);
-      // Production outran consumption about tenfold: most of what was produced is still lag.
-      const produced = (await get(`${P}/stats`)).body.produced;
-      expect(final.total_lag).toBeGreaterThan(0.6 * (produced - 10));
+      // Production outran consumption about tenfold: most of what was produced is still lag. On Kafka
+      // the ratio depends on how many ticks the acknowledgement latency made the producer skip.
+      if (target().kind === 'sluice') expect(final.total_lag).toBeGreaterThan(0.6 * (stats.produced - 10));
       expect(final.total_lag).toBeGreaterThan(500);
       expect(final.status).toBe('critical'); // lab: > 500 critical
     },
-    40_000,
+    60_000,
   );
 
   exercise(3, 'the lab metric names and recommendations', async () => {
@@ -223,12 +237,19 @@ export function labExercisesSuite(target: Target): void {
     async () => {
       const rate = async (urls: string[], ms: number) => {
         const a = await lagNow();
+        // The clock runs from before the first count to after the second, so the HTTP round trips
+        // in between can only lower the measured rate, never raise it past the consumers' limit.
+        const t0 = Date.now();
         const c0 = await consumedTotal(urls);
         await sleep(ms);
-        const b = await lagNow();
         const c1 = await consumedTotal(urls);
+        const t1 = Date.now();
+        const b = await lagNow();
         const dt = (Date.parse(b.timestamp) - Date.parse(a.timestamp)) / 1000;
-        return { lagPerSec: (a.total_lag - b.total_lag) / dt, consumedPerSec: (c1 - c0) / (ms / 1000) };
+        return {
+          lagPerSec: (a.total_lag - b.total_lag) / dt,
+          consumedPerSec: (c1 - c0) / ((t1 - t0) / 1000),
+        };
       };
       const one = await rate([C[0]], 4000);
       expect(one.consumedPerSec).toBeLessThanOrEqual(11); // 1000 / 100 ms, never more
