@@ -268,8 +268,9 @@ export function monitorSuite(target: Target): void {
     await producer.close();
     await admin.createPartitions(topic, 2);
     // Kafka answers CreatePartitions before every broker's metadata shows the new partition (KRaft
-    // brokers learn it from the metadata log); a producer asking another broker too early is refused
-    // partition 1. The embedded broker knows it at once.
+    // brokers learn it from the metadata log). Our Producer checks an explicit partition against the
+    // metadata it first reads and refuses partition 1 at once if that broker is behind, where Kafka's
+    // Java producer waits up to max.block.ms for it. The embedded broker knows it at once.
     await partitionsEverywhere(topic, 2);
     const again = new Producer({ brokers: target().bootstrap.split(','), lingerMs: 0 });
     await again.send([{ topic, partition: 1, value: 'b' }]);
