@@ -38,6 +38,9 @@ interface TimestampLookup {
   targets: PartitionObservation[];
 }
 
+/** Bytes asked per timestamp lookup: enough for a typical producer batch, so one round usually does. */
+const TIMESTAMP_LOOKUP_BYTES = 16_384;
+
 type Tp = string; // "topic\0partition"
 const tpKey = (topic: string, partition: number): Tp => `${topic}\u0000${partition}`;
 
@@ -366,37 +369,53 @@ export class KafkaLagSource {
     const chunk = 1000;
     for (const list of rounds)
       for (let i = 0; i < list.length; i += chunk) {
-        const part = list.slice(i, i + chunk);
-        try {
-          const res = await fetchRecords(this.cluster, {
-            partitions: part.map((p) => ({
-              topic: p.topic,
-              partition: p.partition,
-              offset: BigInt(p.offset),
-              maxBytes: 1,
-            })),
-            maxBytes: part.length * 16_384,
-            minBytes: 0,
-            maxWaitMs: 0,
-          });
-          const byTp = new Map(res.partitions.map((r) => [tpKey(r.topic, r.partition), r]));
-          for (const p of part) {
-            const r = byTp.get(tpKey(p.topic, p.partition));
-            if (!r || r.error) {
-              if (r?.error)
-                errors.push(`timestamp of ${p.topic}/${p.partition}@${p.offset}: ${r.error.message}`);
-              continue;
-            }
-            const first = r.records.find((x) => x.offset >= BigInt(p.offset));
-            if (!first) continue;
-            this.timestampCache.set(`${tpKey(p.topic, p.partition)}\u0000${p.offset}`, first.timestamp);
-            for (const t of p.targets) t.committedRecordTimestamp = first.timestamp;
-          }
-        } catch (err) {
-          if (err instanceof KafkaBrokerError || err instanceof Error)
-            errors.push(`timestamp fetch: ${err.message}`);
+        // Kafka returns a batch larger than the partition's max_bytes only for the first partition of
+        // a Fetch that has data; the others come back empty (or cut short). Those are asked again
+        // until a round finds nothing new, so each round settles at least one partition per leader.
+        let pending = list.slice(i, i + chunk);
+        while (pending.length > 0) {
+          const missing = await this.lookupTimestamps(pending, errors);
+          if (missing.length === pending.length) break;
+          pending = missing;
         }
       }
+  }
+
+  /** One Fetch per leader for `part`; returns the lookups that came back without a record or error. */
+  private async lookupTimestamps(part: TimestampLookup[], errors: string[]): Promise<TimestampLookup[]> {
+    const missing: TimestampLookup[] = [];
+    try {
+      const res = await fetchRecords(this.cluster, {
+        partitions: part.map((p) => ({
+          topic: p.topic,
+          partition: p.partition,
+          offset: BigInt(p.offset),
+          maxBytes: TIMESTAMP_LOOKUP_BYTES,
+        })),
+        maxBytes: part.length * TIMESTAMP_LOOKUP_BYTES,
+        minBytes: 0,
+        maxWaitMs: 0,
+      });
+      const byTp = new Map(res.partitions.map((r) => [tpKey(r.topic, r.partition), r]));
+      for (const p of part) {
+        const r = byTp.get(tpKey(p.topic, p.partition));
+        if (r?.error) {
+          errors.push(`timestamp of ${p.topic}/${p.partition}@${p.offset}: ${r.error.message}`);
+          continue;
+        }
+        const first = r?.records.find((x) => x.offset >= BigInt(p.offset));
+        if (!first) {
+          missing.push(p);
+          continue;
+        }
+        this.timestampCache.set(`${tpKey(p.topic, p.partition)}\u0000${p.offset}`, first.timestamp);
+        for (const t of p.targets) t.committedRecordTimestamp = first.timestamp;
+      }
+    } catch (err) {
+      if (err instanceof KafkaBrokerError || err instanceof Error)
+        errors.push(`timestamp fetch: ${err.message}`);
+    }
+    return missing;
   }
 }
 

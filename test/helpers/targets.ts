@@ -80,3 +80,11 @@ export function onKafkaCluster(title: string, suite: (target: Target) => void): 
     suite(() => ({ kind: 'kafka', label: 'kafka×3', bootstrap: kafka().cluster.bootstrap, brokers: 3 }));
   });
 }
+
+/**
+ * A topic or group name no other file of the run uses: the kafka project shares one cluster between
+ * all its files, and ListGroups there shows every file's groups.
+ */
+export function uniqueName(prefix: string): string {
+  return `${prefix}-${Math.random().toString(36).slice(2, 8)}`;
+}
