@@ -1,5 +1,5 @@
-import { createServer } from 'node:net';
 import { afterAll, expect, it } from 'vitest';
+import { freePort } from '../helpers/burrow.js';
 import { type Target, uniqueName } from '../helpers/targets.js';
 import { get, http, type LabProcess, requireBuild, spawnSluice, until } from '../lab/helpers.js';
 
@@ -9,17 +9,6 @@ import { get, http, type LabProcess, requireBuild, spawnSluice, until } from '..
  * `docker compose --profile scaled up consumer-2 consumer-3` done by hand (`sluice consumer --port 8002 &`),
  * against a `sluice broker` process, and against the three-broker Kafka cluster with `--brokers`.
  */
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen({ host: '127.0.0.1', port: 0 }, () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 export function labStandaloneSuite(target: Target): void {
   const procs: LabProcess[] = [];
