@@ -206,7 +206,7 @@ export class Lab {
   /** Stops the producer first, then consumers (they commit what they finished), the monitor, the broker. */
   async stop(): Promise<void> {
     const errors: unknown[] = [];
-    const attempt = async (fn: () => Promise<void>) => {
+    const attempt = async (fn: () => Promise<unknown>) => {
       try {
         await fn();
       } catch (err) {

@@ -2,6 +2,7 @@ import { Argument, type Command, InvalidArgumentError, Option } from 'commander'
 import { TOKEN_ENV } from '../../lab/http.js';
 import { DEFAULT_PORTS, Lab, MAX_CONSUMERS } from '../../lab/lab.js';
 import { type LoadProgress, type LoadScenario, runLoad } from '../../lab/load.js';
+import { untilSignal } from './shutdown.js';
 
 /** Shared by the lab's commands: numeric flags that say what was wrong. */
 export function integer(label: string, min = 0, max = Number.MAX_SAFE_INTEGER) {
@@ -26,28 +27,6 @@ export function brokerList(value: string): string[] {
   }
   if (list.length === 0) throw new InvalidArgumentError('--brokers wants at least one host:port');
   return list;
-}
-
-/** Runs until SIGINT/SIGTERM, then closes and exits (a second signal exits at once). */
-export function untilSignal(name: string, close: () => Promise<void>): void {
-  let stopping = false;
-  const stop = (signal: string) => {
-    if (stopping) process.exit(130);
-    stopping = true;
-    process.stdout.write(`${name}: ${signal} received, shutting down\n`);
-    close().then(
-      () => {
-        process.stdout.write(`${name}: stopped cleanly\n`);
-        process.exit(0);
-      },
-      (err: unknown) => {
-        process.stderr.write(`${name}: error while stopping: ${(err as Error).message}\n`);
-        process.exit(1);
-      },
-    );
-  };
-  process.on('SIGINT', () => stop('SIGINT'));
-  process.on('SIGTERM', () => stop('SIGTERM'));
 }
 
 export function tokenOption(): Option {

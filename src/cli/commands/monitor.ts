@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { startMonitorService } from '../../lab/monitor-service.js';
-import { brokerList, integer, tokenOption, untilSignal } from './lab.js';
+import { brokerList, integer, tokenOption } from './lab.js';
+import { untilSignal } from './shutdown.js';
 
 interface MonitorFlags {
   port: number;

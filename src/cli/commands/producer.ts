@@ -2,7 +2,8 @@ import type { Command } from 'commander';
 import { groupSignals } from '../../lab/lab.js';
 import { startProducerService } from '../../lab/producer-service.js';
 import { LagMonitor } from '../../monitor/monitor.js';
-import { brokerList, integer, tokenOption, untilSignal } from './lab.js';
+import { brokerList, integer, tokenOption } from './lab.js';
+import { untilSignal } from './shutdown.js';
 
 interface ProducerFlags {
   port: number;
