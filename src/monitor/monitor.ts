@@ -137,11 +137,24 @@ export class LagMonitor {
     tick();
   }
 
-  async stop(): Promise<void> {
+  /**
+   * Stops collecting; waits for a cycle still out and webhook deliveries for at most `timeoutMs`
+   * (default 3 s), then closes the admin client, which fails whatever a dead or hung broker still holds.
+   */
+  async stop(timeoutMs = 3_000): Promise<void> {
     this.timer?.cancel();
     this.timer = null;
-    await this.inFlight;
-    await this.webhook?.idle();
+    let timer: { cancel(): void } | undefined;
+    await Promise.race([
+      (async () => {
+        await this.inFlight;
+        await this.webhook?.idle();
+      })(),
+      new Promise<void>((resolve) => {
+        timer = this.clock.setTimeout(resolve, timeoutMs);
+      }),
+    ]);
+    timer?.cancel();
     this.admin?.close();
   }
 
