@@ -201,3 +201,62 @@ describe('sluice consumer shutdown', () => {
     expect(consumer.output()).toMatch(/second SIGTERM, exiting at once/);
   }, 90_000);
 });
+
+/**
+ * With the broker killed -9 the producer's and the monitor's requests fail at once (connection refused)
+ * and both stop cleanly in well under a second. The hard case is a broker that hangs (SIGSTOP: the
+ * connections stay open, nothing answers): only their bounds end the wait, and they must say so.
+ */
+describe('sluice producer and monitor shutdown, broker hung', () => {
+  it('producer: one SIGTERM exits within the grace period, saying how many orders it could not deliver', async () => {
+    const broker = await startBroker();
+    const producer = await startService(
+      [
+        'producer',
+        ...['--brokers', broker.bootstrap, '--port', '0', '--rate-ms', '100', '--running'],
+        ...['--grace-period', String(GRACE_S)],
+      ],
+      /sluice producer: (http:\/\/[\d.:]+)/,
+    );
+    await new Promise((r) => setTimeout(r, 500));
+    broker.child.kill('SIGSTOP');
+    // The auto-producer keeps sending into the frozen broker: records wait for acknowledgements.
+    await new Promise((r) => setTimeout(r, 500));
+
+    const { code, tookMs } = await producer.sigterm();
+
+    console.log(`producer, broker hung: exited ${code} in ${tookMs} ms`);
+    expect(tookMs).toBeLessThan(GRACE_S * 1000 + SLACK_MS);
+    expect(producer.output()).toMatch(
+      /sluice producer: gave up: [1-9]\d* orders not acknowledged by the broker within 2000 ms were not delivered/,
+    );
+    expect(code).toBe(1);
+    expect(producer.output()).not.toMatch(/still stopping after/);
+  }, 90_000);
+
+  it('monitor: one SIGTERM exits within the grace period, saying it gave up on the last collection', async () => {
+    const broker = await startBroker();
+    const monitor = await startService(
+      [
+        'monitor',
+        ...['--brokers', broker.bootstrap, '--port', '0', '--interval-ms', '200'],
+        ...['--grace-period', String(GRACE_S)],
+      ],
+      /sluice monitor: (http:\/\/[\d.:]+)/,
+    );
+    await new Promise((r) => setTimeout(r, 500));
+    broker.child.kill('SIGSTOP');
+    // Let a collection cycle go out to the frozen broker.
+    await new Promise((r) => setTimeout(r, 500));
+
+    const { code, tookMs } = await monitor.sigterm();
+
+    console.log(`monitor, broker hung: exited ${code} in ${tookMs} ms`);
+    expect(tookMs).toBeLessThan(GRACE_S * 1000 + SLACK_MS);
+    expect(monitor.output()).toMatch(
+      /sluice monitor: gave up: the last lag collection did not finish within 2000 ms/,
+    );
+    expect(code).toBe(1);
+    expect(monitor.output()).not.toMatch(/still stopping after/);
+  }, 90_000);
+});

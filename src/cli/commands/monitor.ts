@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { startMonitorService } from '../../lab/monitor-service.js';
 import { brokerList, integer, tokenOption } from './lab.js';
-import { untilSignal } from './shutdown.js';
+import { gracePeriodOption, stepTimeoutMs, untilSignal } from './shutdown.js';
 
 interface MonitorFlags {
   port: number;
@@ -12,6 +12,7 @@ interface MonitorFlags {
   criticalLag: number;
   warningRate: number;
   group?: string[];
+  gracePeriod: number;
 }
 
 /** `sluice monitor`: the lab's lag monitor service alone (JSON API, Prometheus metrics, events, dashboard). */
@@ -39,6 +40,7 @@ export function register(program: Command): void {
       10,
     )
     .option('--group <regex...>', 'only watch groups matching (default: all)')
+    .addOption(gracePeriodOption())
     .action(async (flags: MonitorFlags) => {
       const service = await startMonitorService({
         brokers: flags.brokers,
@@ -48,6 +50,16 @@ export function register(program: Command): void {
         http: { host: flags.host, port: flags.port, token: flags.token },
       });
       process.stdout.write(`sluice monitor: ${service.url} watching ${flags.brokers.join(',')}\n`);
-      untilSignal('sluice monitor', () => service.close());
+      untilSignal(
+        'sluice monitor',
+        async () => {
+          const { finished } = await service.close(stepTimeoutMs(flags.gracePeriod));
+          if (!finished)
+            return {
+              gaveUp: `the last lag collection did not finish within ${stepTimeoutMs(flags.gracePeriod)} ms (broker unreachable?)`,
+            };
+        },
+        flags.gracePeriod,
+      );
     });
 }

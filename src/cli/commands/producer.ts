@@ -3,7 +3,7 @@ import { groupSignals } from '../../lab/lab.js';
 import { startProducerService } from '../../lab/producer-service.js';
 import { LagMonitor } from '../../monitor/monitor.js';
 import { brokerList, integer, tokenOption } from './lab.js';
-import { untilSignal } from './shutdown.js';
+import { gracePeriodOption, stepTimeoutMs, untilSignal } from './shutdown.js';
 
 interface ProducerFlags {
   port: number;
@@ -17,6 +17,7 @@ interface ProducerFlags {
   freshnessBudgetMs?: number;
   maxLag?: number;
   group: string;
+  gracePeriod: number;
 }
 
 /** `sluice producer`: the lab's producer service alone, against any broker. */
@@ -43,6 +44,7 @@ export function register(program: Command): void {
       integer('--max-lag', 1),
     )
     .option('--group <id>', 'consumer group whose lag admission control watches', 'order-processors')
+    .addOption(gracePeriodOption())
     .action(async (flags: ProducerFlags) => {
       let monitor: LagMonitor | null = null;
       if (flags.freshnessBudgetMs !== undefined || flags.maxLag !== undefined) {
@@ -74,9 +76,18 @@ export function register(program: Command): void {
         `sluice producer: ${service.url} -> ${flags.brokers.join(',')} topic "${flags.topic}"` +
           `${m ? ` (admission control on group "${flags.group}")` : ''}\n`,
       );
-      untilSignal('sluice producer', async () => {
-        await service.close();
-        await m?.stop();
-      });
+      const step = stepTimeoutMs(flags.gracePeriod);
+      untilSignal(
+        'sluice producer',
+        async () => {
+          const { undelivered } = await service.close(step);
+          await m?.stop(step);
+          if (undelivered > 0)
+            return {
+              gaveUp: `${undelivered} orders not acknowledged by the broker within ${step} ms were not delivered`,
+            };
+        },
+        flags.gracePeriod,
+      );
     });
 }

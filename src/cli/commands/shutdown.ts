@@ -16,6 +16,11 @@ export function gracePeriodOption(): Option {
     .default(DEFAULT_GRACE_PERIOD_S);
 }
 
+/** The bound each step of a stop may take (a flush, a final commit, a last request) within a grace period. */
+export function stepTimeoutMs(gracePeriodS: number): number {
+  return Math.min(5_000, Math.floor((gracePeriodS * 1000) / 4));
+}
+
 /**
  * What a command's close reports: nothing when it finished everything, `gaveUp` (one line) when a
  * step could not finish in time, `note` for a clean stop worth a remark.
