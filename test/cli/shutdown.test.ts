@@ -260,3 +260,36 @@ describe('sluice producer and monitor shutdown, broker hung', () => {
     expect(monitor.output()).not.toMatch(/still stopping after/);
   }, 90_000);
 });
+
+describe('sluice lab shutdown', () => {
+  it('external broker killed -9: one SIGTERM exits within the grace period, the consumer saying what it left uncommitted', async () => {
+    const broker = await startBroker();
+    const lab = await startService(
+      [
+        'lab',
+        ...['--brokers', broker.bootstrap, '--consumers', '1', '--processing-time-ms', '200'],
+        ...['--producer-port', '0', '--consumer-port', '0', '--monitor-port', '0'],
+        ...['--grace-period', String(GRACE_S)],
+      ],
+      /consumer-1 +(http:\/\/[\d.:]+)/,
+    );
+    await produceOrders(broker.bootstrap, 50);
+    await waitFor(
+      'a few orders consumed',
+      async () => ((await consumedSoFar(lab.url)) >= 3 ? true : undefined),
+      30_000,
+      lab.output,
+    );
+    await broker.kill9();
+
+    const { code, tookMs } = await lab.sigterm();
+
+    console.log(`lab, broker gone: exited ${code} in ${tookMs} ms`);
+    expect(tookMs).toBeLessThan(GRACE_S * 1000 + SLACK_MS);
+    expect(lab.output()).toMatch(
+      /sluice lab: gave up: .*consumer-1: [1-9]\d* records left uncommitted, to be redelivered/,
+    );
+    expect(code).toBe(1);
+    expect(lab.output()).not.toMatch(/still stopping after/);
+  }, 90_000);
+});

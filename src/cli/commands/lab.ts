@@ -198,13 +198,21 @@ export function register(program: Command): void {
         processingTimeMs: flags.processingTimeMs,
         sink: flags.sink,
         monitorIntervalMs: flags.monitorIntervalMs,
+        gracePeriodMs: flags.gracePeriod * 1000,
         admission:
           flags.freshnessBudgetMs !== undefined || flags.maxLag !== undefined
             ? { freshnessBudgetMs: flags.freshnessBudgetMs, maxLag: flags.maxLag }
             : undefined,
       });
       process.stdout.write(`${banner(lab)}\n`);
-      untilSignal('sluice lab', () => lab.stop(), flags.gracePeriod);
+      untilSignal(
+        'sluice lab',
+        async () => {
+          const { gaveUp } = await lab.stop();
+          if (gaveUp.length > 0) return { gaveUp: gaveUp.join('; ') };
+        },
+        flags.gracePeriod,
+      );
     });
 
   program
