@@ -6,6 +6,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
@@ -292,4 +293,28 @@ describe('sluice lab shutdown', () => {
     expect(code).toBe(1);
     expect(lab.output()).not.toMatch(/still stopping after/);
   }, 90_000);
+});
+
+describe('sluice broker shutdown', () => {
+  it('a client that never closes its side does not hold the broker past its grace period', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'sluice-shutdown-'));
+    dirs.push(dir);
+    const broker = await startService(
+      ['broker', '--port', '0', '--data-dir', dir, '--grace-period', '4'],
+      /listening on ([\d.]+:\d+)/,
+    );
+    const [host, port] = broker.url.split(':');
+    // allowHalfOpen: the peer keeps its side open after the broker's FIN, as a stuck client would.
+    const peer: Socket = connect({ host, port: Number(port), allowHalfOpen: true });
+    await new Promise<void>((resolve, reject) => peer.once('connect', resolve).once('error', reject));
+    peer.on('error', () => undefined);
+
+    const { code, tookMs } = await broker.sigterm();
+    peer.destroy();
+
+    console.log(`broker, stuck client: exited ${code} in ${tookMs} ms`);
+    expect(code, broker.output()).toBe(0);
+    expect(tookMs).toBeLessThan(4_000 + SLACK_MS);
+    expect(broker.output()).toMatch(/sluice broker: stopped cleanly/);
+  }, 60_000);
 });

@@ -104,11 +104,12 @@ export function register(program: Command): void {
       }
       const broker = new Broker(options);
       await broker.start();
-      process.stdout.write(`${banner(broker)}\n`);
       // Requests in flight get half the grace period (at most the configured drain); the rest is for
       // flushing the logs, so a client that stops reading cannot hold the broker past it.
       const drainMs = Math.min(broker.config.shutdownGraceMs, (flags.gracePeriod * 1000) / 2);
       untilSignal('sluice broker', () => broker.stop(drainMs), flags.gracePeriod);
+      // Printed once the signal handlers are in: a script that signals on the banner is never too early.
+      process.stdout.write(`${banner(broker)}\n`);
     });
 }
 

@@ -61,9 +61,6 @@ export function register(program: Command): void {
       });
       // stdout carries the orders with --sink stdout; the banner goes to stderr then.
       const out = flags.sink === 'stdout' ? process.stderr : process.stdout;
-      out.write(
-        `sluice consumer: ${instance} at ${service.url}, group "${flags.group}" on ${flags.brokers.join(',')}\n`,
-      );
       untilSignal(
         'sluice consumer',
         async () => {
@@ -75,6 +72,10 @@ export function register(program: Command): void {
           };
         },
         flags.gracePeriod,
+      );
+      // Printed once the signal handlers are in: a script that signals on the banner is never too early.
+      out.write(
+        `sluice consumer: ${instance} at ${service.url}, group "${flags.group}" on ${flags.brokers.join(',')}\n`,
       );
     });
 }

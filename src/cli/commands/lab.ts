@@ -204,7 +204,6 @@ export function register(program: Command): void {
             ? { freshnessBudgetMs: flags.freshnessBudgetMs, maxLag: flags.maxLag }
             : undefined,
       });
-      process.stdout.write(`${banner(lab)}\n`);
       untilSignal(
         'sluice lab',
         async () => {
@@ -213,6 +212,8 @@ export function register(program: Command): void {
         },
         flags.gracePeriod,
       );
+      // Printed once the signal handlers are in: a script that signals on the banner is never too early.
+      process.stdout.write(`${banner(lab)}\n`);
     });
 
   program

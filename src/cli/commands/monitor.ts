@@ -49,7 +49,6 @@ export function register(program: Command): void {
         includeGroups: flags.group,
         http: { host: flags.host, port: flags.port, token: flags.token },
       });
-      process.stdout.write(`sluice monitor: ${service.url} watching ${flags.brokers.join(',')}\n`);
       untilSignal(
         'sluice monitor',
         async () => {
@@ -61,5 +60,7 @@ export function register(program: Command): void {
         },
         flags.gracePeriod,
       );
+      // Printed once the signal handlers are in: a script that signals on the banner is never too early.
+      process.stdout.write(`sluice monitor: ${service.url} watching ${flags.brokers.join(',')}\n`);
     });
 }

@@ -72,10 +72,6 @@ export function register(program: Command): void {
           : undefined,
       });
       if (flags.running) service.producer.start();
-      process.stdout.write(
-        `sluice producer: ${service.url} -> ${flags.brokers.join(',')} topic "${flags.topic}"` +
-          `${m ? ` (admission control on group "${flags.group}")` : ''}\n`,
-      );
       const step = stepTimeoutMs(flags.gracePeriod);
       untilSignal(
         'sluice producer',
@@ -88,6 +84,11 @@ export function register(program: Command): void {
             };
         },
         flags.gracePeriod,
+      );
+      // Printed once the signal handlers are in: a script that signals on the banner is never too early.
+      process.stdout.write(
+        `sluice producer: ${service.url} -> ${flags.brokers.join(',')} topic "${flags.topic}"` +
+          `${m ? ` (admission control on group "${flags.group}")` : ''}\n`,
       );
     });
 }

@@ -31,13 +31,13 @@ export interface CloseOutcome {
 }
 
 /**
- * Runs until SIGINT/SIGTERM, then closes and exits: 0 when the close finished everything, 1 when it
- * gave up on something (printed as one "gave up" line). The grace period is a backstop: a close still
+ * Runs until SIGINT/SIGTERM, then closes (`close` may resolve with a {@link CloseOutcome}) and exits:
+ * 0 when the close finished everything, 1 when it gave up on something (printed as one "gave up" line). The grace period is a backstop: a close still
  * running then is abandoned with its own "gave up" line. A second signal exits at once (130).
  */
 export function untilSignal(
   name: string,
-  close: () => Promise<CloseOutcome | undefined | void>,
+  close: () => Promise<unknown>,
   gracePeriodS: number = DEFAULT_GRACE_PERIOD_S,
 ): void {
   let stopping = false;
@@ -56,7 +56,8 @@ export function untilSignal(
       process.exit(1);
     }, gracePeriodS * 1000).unref();
     close().then(
-      (outcome) => {
+      (result) => {
+        const outcome = result as CloseOutcome | undefined;
         if (outcome?.gaveUp) {
           process.stdout.write(`${name}: gave up: ${outcome.gaveUp}\n`);
           process.exit(1);
