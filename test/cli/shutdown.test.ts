@@ -6,6 +6,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -316,5 +317,36 @@ describe('sluice broker shutdown', () => {
     expect(code, broker.output()).toBe(0);
     expect(tookMs).toBeLessThan(4_000 + SLACK_MS);
     expect(broker.output()).toMatch(/sluice broker: stopped cleanly/);
+  }, 60_000);
+});
+
+describe('sluice load shutdown', () => {
+  it('a producer service that never answers: one SIGTERM ends the run with its report, within the grace period', async () => {
+    // Stands in for a producer whose broker hangs: requests are taken and never answered.
+    const hung = createServer(() => undefined);
+    await new Promise<void>((r) => hung.listen(0, '127.0.0.1', r));
+    const { port } = hung.address() as { port: number };
+    try {
+      const load = await startService(
+        [
+          'load',
+          'steady',
+          ...['--url', `http://127.0.0.1:${port}`, '--monitor-url', `http://127.0.0.1:${port}`],
+          ...['--rate', '20', '--duration', '600', '--grace-period', '4'],
+        ],
+        /sluice load (steady)/,
+      );
+      await new Promise((r) => setTimeout(r, 1_000));
+
+      const { code, tookMs } = await load.sigterm();
+
+      console.log(`load, producer hung: exited ${code} in ${tookMs} ms`);
+      expect(code, load.output()).toBe(0);
+      expect(tookMs).toBeLessThan(4_000 + SLACK_MS);
+      expect(load.output()).toMatch(/done: 0 orders acknowledged of \d+ sent/);
+    } finally {
+      hung.closeAllConnections();
+      hung.close();
+    }
   }, 60_000);
 });
