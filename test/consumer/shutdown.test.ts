@@ -1,5 +1,10 @@
 import { describe, expect, it, vi } from 'vitest';
+import { Producer } from '../../src/client/producer.js';
+import { createKafkaConsumer } from '../../src/consumer/create.js';
+import type { KafkaSource } from '../../src/consumer/kafka-source.js';
 import type { VirtualClock } from '../../src/flow/clock.js';
+import { startTestBroker } from '../helpers/broker.js';
+import { waitFor } from '../helpers/burrow.js';
 import { records, ScriptedSink, setup, T } from './helpers.js';
 
 /**
@@ -83,4 +88,44 @@ describe('runtime.stop() bounds', () => {
     const { report } = await stopTimed(clock, () => runtime.stop());
     expect(await runtime.stop()).toBe(report);
   });
+});
+
+describe('runtime.stop() over Kafka with the broker gone', () => {
+  it('resolves within its bounds, reports the records left uncommitted and closes every connection', async () => {
+    const broker = await startTestBroker({ durability: 'memory' });
+    const producer = new Producer({ brokers: [broker.bootstrap] });
+    await producer.send(Array.from({ length: 30 }, (_, i) => ({ topic: 'orders', value: `o${i}` })));
+    await producer.close();
+    const runtime = createKafkaConsumer({
+      brokers: [broker.bootstrap],
+      groupId: 'gone',
+      topics: ['orders'],
+      deadLetter: false,
+      // Slow enough that most records are still held or uncommitted when the broker goes.
+      sink: { name: 'slow', write: () => new Promise((r) => setTimeout(r, 100)) },
+      concurrency: 1,
+      commitIntervalMs: 60_000,
+      shutdownDrainTimeoutMs: 1_000,
+      shutdownStepTimeoutMs: 1_000,
+    });
+    await runtime.start();
+    await waitFor(
+      'a few records done',
+      async () => (runtime.stats().consumed >= 3 ? true : undefined),
+      20_000,
+    );
+    await broker.stop();
+
+    const started = Date.now();
+    const report = await runtime.stop();
+    const tookMs = Date.now() - started;
+
+    // 1 s drain + 1 s commit + 1 s leave, with room for a loaded machine; before the bounds: minutes.
+    expect(tookMs).toBeLessThan(3_000 + 3_000);
+    expect(report.committed).toBe(false);
+    expect(report.uncommitted).toBeGreaterThanOrEqual(3);
+    expect(report.gaveUp.some((l) => /final commit/.test(l))).toBe(true);
+    const source = runtime.source as KafkaSource;
+    expect(source.cluster.stats()).toEqual([]);
+  }, 60_000);
 });
