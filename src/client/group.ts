@@ -199,6 +199,12 @@ export class GroupMember extends EventEmitter {
     this.state = 'closed';
   }
 
+  /** Stops heartbeating and marks the member gone without telling the coordinator (it is unreachable). */
+  close(): void {
+    this.stopHeartbeats();
+    this.state = 'closed';
+  }
+
   stats(): GroupMemberStats {
     return {
       state: this.state,

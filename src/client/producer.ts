@@ -241,15 +241,33 @@ export class Producer extends EventEmitter {
     return { ...this.accumulator.stats(), ...this.counters, throttledMs };
   }
 
-  /** Flushes (unless `flush: false`), then closes. Records still buffered after that fail. */
-  async close(options: { flush?: boolean } = {}): Promise<void> {
-    if (this.closed) return;
-    if (options.flush !== false && this.connected) await this.flush();
+  /**
+   * Flushes (unless `flush: false`) for at most `timeoutMs` (default 5 s), then closes. Records not
+   * acknowledged by then fail with a "client closed" error: with the broker gone or hung a flush would
+   * otherwise wait out request timeouts and retries, far past any shutdown grace period.
+   */
+  async close(options: { flush?: boolean; timeoutMs?: number } = {}): Promise<{ undelivered: number }> {
+    if (this.closed) return { undelivered: 0 };
+    if (options.flush !== false && this.connected) {
+      const clock = this.cluster.clock;
+      let timer: { cancel(): void } | undefined;
+      await Promise.race([
+        this.flush(),
+        new Promise<void>((resolve) => {
+          timer = clock.setTimeout(resolve, options.timeoutMs ?? 5_000);
+        }),
+      ]);
+      timer?.cancel();
+    }
+    // Accepted and not yet acknowledged or failed: closing fails every one of them.
+    const a = this.accumulator.stats();
+    const undelivered = Math.max(0, a.appended - a.delivered - a.failed);
     this.closed = true;
     this.accumulator.close();
     this.accumulator.abortQueued(new ClientClosedError('producer closed before the record was sent'));
     this.lingerTimer?.cancel();
     if (this.ownsCluster) this.cluster.close();
+    return { undelivered };
   }
 
   /**

@@ -82,6 +82,11 @@ export interface ConsumerRuntimeOptions {
   revokeDrainTimeoutMs?: number;
   /** How long `stop()` waits for in-flight records (default 15 s). */
   shutdownDrainTimeoutMs?: number;
+  /**
+   * How long `stop()` waits for each step after the drain: the final commit, leaving the group and
+   * closing the sink (default 3 s). With the broker gone these never answer; each gives up at this bound.
+   */
+  shutdownStepTimeoutMs?: number;
   /** Broker long-poll wait per fetch (default 500 ms). */
   fetchMaxWaitMs?: number;
   /** Upper bound of one fetch (default 1 MiB). */
@@ -106,6 +111,7 @@ export interface ResolvedConfig {
   pausePolicy: PausePolicyOptions | undefined;
   revokeDrainTimeoutMs: number;
   shutdownDrainTimeoutMs: number;
+  shutdownStepTimeoutMs: number;
   fetchMaxWaitMs: number;
   fetchMaxBytes: number;
   minFetchRecords: number;
@@ -211,6 +217,7 @@ export function resolveConfig(o: ConsumerRuntimeOptions): ResolvedConfig {
       0,
       'in milliseconds',
     ),
+    shutdownStepTimeoutMs: int('shutdownStepTimeoutMs', o.shutdownStepTimeoutMs, 3_000, 0, 'in milliseconds'),
     fetchMaxWaitMs: int('fetchMaxWaitMs', o.fetchMaxWaitMs, 500, 0, 'in milliseconds'),
     fetchMaxBytes: int('fetchMaxBytes', o.fetchMaxBytes, 1024 * 1024, 1024, 'in bytes'),
     minFetchRecords: Math.min(

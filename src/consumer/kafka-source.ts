@@ -128,8 +128,13 @@ export class KafkaSource implements RecordSource {
       if (this.member) await this.member.leave();
       else if (this.assigned.length > 0) this.client.unassign(this.assigned);
     } finally {
-      this.client.close();
-      if (this.ownsCluster) this.cluster.close();
+      this.close();
     }
+  }
+
+  close(): void {
+    this.member?.close();
+    this.client.close();
+    if (this.ownsCluster) this.cluster.close();
   }
 }

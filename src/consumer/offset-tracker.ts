@@ -20,6 +20,7 @@ export class OffsetTracker {
   private reached: bigint | null;
   private doneBehindGap = 0;
   private lastTracked: bigint | null = null;
+  private passed = 0;
 
   /** `start`: the position fetching starts from, when known. */
   constructor(start: bigint | null = null) {
@@ -57,8 +58,10 @@ export class OffsetTracker {
       return;
     }
     this.pending.shift();
+    this.passed++;
     for (let head = this.pending.peek(); head?.done; head = this.pending.peek()) {
       this.pending.shift();
+      this.passed++;
       this.doneBehindGap--;
     }
   }
@@ -67,6 +70,14 @@ export class OffsetTracker {
   get committable(): bigint | null {
     const head = this.pending.peek();
     return head ? head.offset : this.reached;
+  }
+
+  /**
+   * Records that ever moved below the committable offset (monotonic): the difference between two
+   * readings is how many records a commit between them covers.
+   */
+  get released(): number {
+    return this.passed;
   }
 
   /** Completed records that cannot be committed because an earlier one is still pending. */

@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type { FetchedPartition } from '../client/fetcher.js';
 import type { OffsetToCommit } from '../client/group.js';
-import type { Timer } from '../flow/clock.js';
+import type { Clock, Timer } from '../flow/clock.js';
 import {
   AimdLimit,
   type ConcurrencyLimit,
@@ -120,6 +120,8 @@ class PartitionState {
   revoking = false;
   pausedByHand = false;
   committed: bigint | null = null;
+  /** The tracker's `released` count the last successful commit covered. */
+  releasedAtCommit = 0;
   consumed = 0;
   readonly drained = new Wakeup();
 
@@ -173,6 +175,7 @@ export class ConsumerRuntime extends EventEmitter {
   private heldBytes = 0;
   private avgRecordBytes: number;
   private loop: Promise<void> | null = null;
+  private stopping: Promise<ShutdownReport> | null = null;
   private commitTimer: Timer | null = null;
   private healthTimer: Timer | null = null;
   private committing: Promise<void> | null = null;
@@ -260,29 +263,95 @@ export class ConsumerRuntime extends EventEmitter {
 
   /**
    * Stops fetching, lets in-flight records finish (up to `shutdownDrainTimeoutMs`), commits what
-   * completed, leaves the group and closes the sink.
+   * completed, leaves the group and closes the sink, each of the last three bounded by
+   * `shutdownStepTimeoutMs`: with the broker gone, `stop()` still resolves within
+   * drain + 3 × step, says in the report (and a `gaveUp` event per step) what it gave up on, and leaves
+   * no connection or timer behind. Calling it again returns the same report.
    */
-  async stop(): Promise<void> {
-    if (this.state === 'stopped' || this.state === 'stopping') return;
+  stop(): Promise<ShutdownReport> {
+    this.stopping ??= this.shutdown();
+    return this.stopping;
+  }
+
+  private async shutdown(): Promise<ShutdownReport> {
+    const clock = this.cfg.clock;
+    const started = clock.now();
+    const report: ShutdownReport = {
+      uncommitted: 0,
+      abandoned: 0,
+      committed: true,
+      left: true,
+      gaveUp: [],
+      elapsedMs: 0,
+    };
+    const gaveUp = (line: string) => {
+      report.gaveUp.push(line);
+      this.emit('gaveUp', line);
+    };
     const wasRunning = this.state === 'running';
     this.state = 'stopping';
     this.wake.notify();
+    const step = this.cfg.shutdownStepTimeoutMs;
     if (wasRunning) {
-      await this.loop;
-      // Leaving the group revokes every partition through onRevoke: drain, commit, release.
-      await this.drain([...this.parts.values()], this.cfg.shutdownDrainTimeoutMs);
-      await this.commitNow().catch(() => {});
-      // Not 'error': an EventEmitter without an 'error' listener would throw it out of stop().
-      await this.source.stop().catch((err) => this.emit('sourceError', err));
+      // A fetch out to a dead broker can hang until its request timeout: the drain deadline covers it.
+      const drainBy = started + this.cfg.shutdownDrainTimeoutMs;
+      await within(clock, this.loop ?? Promise.resolve(), this.cfg.shutdownDrainTimeoutMs);
+      const abandonedBefore = this.counters.abandoned;
+      await this.drain([...this.parts.values()], Math.max(0, drainBy - clock.now()));
+      report.abandoned = this.counters.abandoned - abandonedBefore;
+      if (report.abandoned > 0) {
+        gaveUp(
+          `${report.abandoned} records still in the sink after the ${this.cfg.shutdownDrainTimeoutMs} ms drain were abandoned`,
+        );
+      }
+      const commit = await within(clock, this.commitNow(), step);
+      if (commit.outcome !== 'done') {
+        report.committed = false;
+        gaveUp(
+          commit.outcome === 'timeout'
+            ? `final commit did not finish within ${step} ms (broker unreachable?)`
+            : `final commit failed: ${errorMessage(commit.error)}`,
+        );
+      }
+      report.uncommitted = this.uncommittedRecords();
+      // Leaving revokes every partition through onRevoke, which sees 'stopping' and does not drain or
+      // commit again: both just happened, within their own bounds.
+      const leave = await within(clock, this.source.stop(), step);
+      if (leave.outcome !== 'done') {
+        report.left = false;
+        if (leave.outcome === 'timeout') {
+          gaveUp(`leaving the group did not finish within ${step} ms; the session timeout will remove us`);
+        } else this.emit('sourceError', leave.error);
+      }
+      // Whatever leaving did, no socket or retry of ours outlives stop().
+      this.source.close?.();
     }
     this.commitTimer?.cancel();
     this.healthTimer?.cancel();
     this.limiter.close();
     this.state = 'stopped';
     this.fetchState = 'stopped';
-    await this.sink.close?.();
-    await this.deadLetter?.close?.();
-    this.emit('stopped');
+    for (const [what, close] of [
+      ['the sink', () => this.sink.close?.()],
+      ['the dead-letter publisher', () => this.deadLetter?.close?.()],
+    ] as const) {
+      const closed = await within(clock, Promise.resolve().then(close), step);
+      if (closed.outcome === 'timeout') gaveUp(`closing ${what} did not finish within ${step} ms`);
+      if (closed.outcome === 'failed') this.emit('sourceError', closed.error);
+    }
+    report.elapsedMs = clock.now() - started;
+    this.emit('stopped', report);
+    return report;
+  }
+
+  /**
+   * Records taken from the broker whose offsets are not committed: completed ones above the last
+   * commit plus every one still tracked (abandoned, deferred). The group's next member reads them again.
+   */
+  private uncommittedRecords(): number {
+    let n = 0;
+    for (const p of this.parts.values()) n += p.tracker.size + (p.tracker.released - p.releasedAtCommit);
+    return n;
   }
 
   /** Stops fetching (all partitions, or the ones given); records already held still finish. */
@@ -309,18 +378,21 @@ export class ConsumerRuntime extends EventEmitter {
   commitNow(): Promise<void> {
     if (this.committing) return this.committing.then(() => this.commitNow());
     const offsets: OffsetToCommit[] = [];
-    const targets: [PartitionState, bigint][] = [];
+    const targets: [PartitionState, bigint, number][] = [];
     for (const p of this.parts.values()) {
       const at = p.tracker.committable;
       if (at === null || (p.committed !== null && at <= p.committed)) continue;
       offsets.push({ topic: p.topic, partition: p.partition, offset: at });
-      targets.push([p, at]);
+      targets.push([p, at, p.tracker.released]);
     }
     if (offsets.length === 0) return Promise.resolve();
     this.committing = (async () => {
       try {
         await this.source.commit(offsets);
-        for (const [p, at] of targets) p.committed = at;
+        for (const [p, at, released] of targets) {
+          p.committed = at;
+          p.releasedAtCommit = released;
+        }
         this.counters.commits++;
         this.emit('commit', { offsets });
       } catch (err) {
@@ -408,8 +480,11 @@ export class ConsumerRuntime extends EventEmitter {
       .map((tp) => this.parts.get(tpKey(tp.topic, tp.partition)))
       .filter((p): p is PartitionState => p !== undefined);
     this.emit('revoking', { partitions });
-    await this.drain(revoked, this.cfg.revokeDrainTimeoutMs);
-    await this.commitNow().catch(() => {});
+    // While stopping, stop() has drained and committed already, each within its own deadline.
+    if (this.state === 'running') {
+      await this.drain(revoked, this.cfg.revokeDrainTimeoutMs);
+      await this.commitNow().catch(() => {});
+    }
     for (const p of revoked) this.parts.delete(p.key);
     this.emit('revoked', { partitions });
   }
@@ -499,6 +574,8 @@ export class ConsumerRuntime extends EventEmitter {
         continue;
       }
       this.counters.fetches++;
+      // stop() may have moved on while this fetch was out: records it brought are not taken.
+      if (this.state !== 'running') break;
       try {
         this.admit(fetched);
       } catch (err) {
@@ -789,4 +866,44 @@ async function waitDrained(p: PartitionState, signal: AbortSignal): Promise<void
 /** A fetch in which every partition came back with an error (and none with records). */
 function allRefused(fetched: FetchedPartition[]): boolean {
   return fetched.length > 0 && fetched.every((fp) => fp.error);
+}
+
+/** What `stop()` did, and what it gave up on. */
+export interface ShutdownReport {
+  /** Records taken from the broker whose offsets are not committed: the group delivers them again. */
+  uncommitted: number;
+  /** Records still in the sink when the drain deadline passed (included in `uncommitted`). */
+  abandoned: number;
+  /** The final commit went through (or there was nothing to commit). */
+  committed: boolean;
+  /** LeaveGroup went through (otherwise the session timeout removes the member). */
+  left: boolean;
+  /** One line per step that gave up. */
+  gaveUp: string[];
+  elapsedMs: number;
+}
+
+type Outcome = { outcome: 'done' } | { outcome: 'timeout' } | { outcome: 'failed'; error: unknown };
+
+/** Waits for `work` at most `ms` on the clock; the timer never outlives the wait. */
+async function within(clock: Clock, work: Promise<unknown>, ms: number): Promise<Outcome> {
+  let timer: Timer | null = null;
+  const timeout = new Promise<Outcome>((resolve) => {
+    timer = clock.setTimeout(() => resolve({ outcome: 'timeout' }), ms);
+  });
+  try {
+    return await Promise.race([
+      work.then(
+        (): Outcome => ({ outcome: 'done' }),
+        (error: unknown): Outcome => ({ outcome: 'failed', error }),
+      ),
+      timeout,
+    ]);
+  } finally {
+    (timer as Timer | null)?.cancel();
+  }
+}
+
+function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
 }

@@ -56,6 +56,11 @@ export interface RecordSource {
   commit(offsets: OffsetToCommit[]): Promise<void>;
   /** Leaves (revoking the assignment through the listener) and releases connections. */
   stop(): Promise<void>;
+  /**
+   * Releases connections and timers at once, failing whatever is still in flight: what `stop()` falls
+   * back to when leaving did not finish in time (the broker is gone), so nothing keeps the process alive.
+   */
+  close?(): void;
 }
 
 export interface DeadLetterInfo {

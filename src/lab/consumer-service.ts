@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import type { ShutdownReport } from '../consumer/runtime.js';
 import { OrderConsumer, type OrderConsumerOptions, PROCESSING_TIME_RANGE } from './consumer.js';
 import { createHttp, type HttpOptions, listen, urlOf } from './http.js';
 import type { RunningService } from './producer-service.js';
@@ -13,8 +14,10 @@ export interface ConsumerServiceOptions extends OrderConsumerOptions {
   partitions?: number;
 }
 
-export interface RunningConsumer extends RunningService {
+export interface RunningConsumer extends Omit<RunningService, 'close'> {
   readonly consumer: OrderConsumer;
+  /** Stops the consumer (bounded by its grace period, broker or not), then the HTTP server. */
+  close(): Promise<ShutdownReport>;
 }
 
 export const DEFAULT_SLOW_MS = 2000;
@@ -87,8 +90,10 @@ export async function startConsumerService(options: ConsumerServiceOptions): Pro
       app,
       consumer,
       async close() {
+        // The consumer first: its stop is bounded, and /stats stays readable while it drains.
+        const report = await consumer.stop();
         await app.close();
-        await consumer.stop();
+        return report;
       },
     };
   } catch (err) {

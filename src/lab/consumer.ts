@@ -1,7 +1,7 @@
 import { Gauge, Registry } from 'prom-client';
 import type { Cluster } from '../client/cluster.js';
 import { createKafkaConsumer } from '../consumer/create.js';
-import type { ConsumerRuntime } from '../consumer/runtime.js';
+import type { ConsumerRuntime, ShutdownReport } from '../consumer/runtime.js';
 import { SimulatedSink } from '../consumer/sinks/simulated.js';
 import { StdoutSink } from '../consumer/sinks/stdout.js';
 import type { Sink } from '../consumer/types.js';
@@ -30,7 +30,26 @@ export interface OrderConsumerOptions {
   sink?: LabSinkKind | Sink;
   /** Orders held at once, fetched and not yet written (default 10: the backlog stays in the broker). */
   maxInFlight?: number;
+  /**
+   * Time `stop()` may take in all (default 20 s): the drain, the final commit, LeaveGroup and the sink's
+   * close share it (see {@link shutdownBudget}), so it holds with the broker gone.
+   */
+  gracePeriodMs?: number;
   clock?: Clock;
+}
+
+/**
+ * Splits a grace period between the steps of the runtime's stop(): a bound per step after the drain
+ * (final commit, LeaveGroup, sink close), a quarter kept back for the HTTP server and the process, the
+ * rest for the drain (at most the lab's 5 s: one order at a time never needs more).
+ */
+export function shutdownBudget(gracePeriodMs: number): {
+  shutdownDrainTimeoutMs: number;
+  shutdownStepTimeoutMs: number;
+} {
+  const step = Math.min(3_000, Math.floor(gracePeriodMs / 8));
+  const drain = Math.min(5_000, Math.max(0, gracePeriodMs - 3 * step - Math.floor(gracePeriodMs / 4)));
+  return { shutdownDrainTimeoutMs: drain, shutdownStepTimeoutMs: step };
 }
 
 export const PROCESSING_TIME_RANGE = { min: 0, max: 600_000 };
@@ -98,7 +117,7 @@ export class OrderConsumer {
       heartbeatIntervalMs: 1_000,
       rebalanceTimeoutMs: 30_000,
       revokeDrainTimeoutMs: 15_000,
-      shutdownDrainTimeoutMs: 5_000,
+      ...shutdownBudget(options.gracePeriodMs ?? 20_000),
       deadLetter: false,
       clock: this.clock,
     });
@@ -110,8 +129,8 @@ export class OrderConsumer {
     await this.runtime.start();
   }
 
-  async stop(): Promise<void> {
-    await this.runtime.stop();
+  stop(): Promise<ShutdownReport> {
+    return this.runtime.stop();
   }
 
   get processingTimeMs(): number {

@@ -46,6 +46,12 @@ export interface LabOptions {
   monitorIntervalMs?: number;
   /** Edge admission control on the producer (off unless given). */
   admission?: { freshnessBudgetMs?: number; maxLag?: number };
+  /**
+   * Time `stop()` may take in all (default 20 s), broker reachable or not: the producer's flush, the
+   * monitor's last cycle and the embedded broker's drain get an eighth each (at most 3 s), the
+   * consumers (stopping side by side) half.
+   */
+  gracePeriodMs?: number;
   clock?: Clock;
 }
 
@@ -191,6 +197,7 @@ export class Lab {
             instance: `consumer-${i}`,
             processingTimeMs: this.options.processingTimeMs,
             sink: this.options.sink,
+            gracePeriodMs: this.gracePeriodMs / 2,
             clock: this.options.clock,
             http: this.http(port),
           }),
@@ -203,10 +210,20 @@ export class Lab {
     return run;
   }
 
-  /** Stops the producer first, then consumers (they commit what they finished), the monitor, the broker. */
-  async stop(): Promise<void> {
+  private get gracePeriodMs(): number {
+    return this.options.gracePeriodMs ?? 20_000;
+  }
+
+  /**
+   * Stops the producer first, then consumers (they commit what they finished), the monitor, the
+   * broker, each within its share of the grace period. `gaveUp`: one line per part that could not
+   * finish (orders not delivered, records left uncommitted), empty when everything did.
+   */
+  async stop(): Promise<{ gaveUp: string[] }> {
     const errors: unknown[] = [];
-    const attempt = async (fn: () => Promise<void>) => {
+    const gaveUp: string[] = [];
+    const step = Math.min(3_000, Math.floor(this.gracePeriodMs / 8));
+    const attempt = async (fn: () => Promise<unknown>) => {
       try {
         await fn();
       } catch (err) {
@@ -214,11 +231,35 @@ export class Lab {
       }
     };
     await this.scaling;
-    if (this.producer) await attempt(() => this.producer!.close());
-    await Promise.all(this.consumers.splice(0).map((c) => attempt(() => c.close())));
-    if (this.monitor) await attempt(() => this.monitor!.close());
-    if (this.broker) await attempt(() => this.broker!.stop());
+    if (this.producer) {
+      await attempt(async () => {
+        const { undelivered } = await this.producer!.close(step);
+        if (undelivered > 0)
+          gaveUp.push(
+            `producer: ${undelivered} orders not acknowledged within ${step} ms were not delivered`,
+          );
+      });
+    }
+    await Promise.all(
+      this.consumers.splice(0).map((c) =>
+        attempt(async () => {
+          const r = await c.close();
+          if (r.gaveUp.length > 0)
+            gaveUp.push(
+              `${c.name}: ${r.uncommitted} records left uncommitted, to be redelivered (${r.gaveUp.join('; ')})`,
+            );
+        }),
+      ),
+    );
+    if (this.monitor) {
+      await attempt(async () => {
+        const { finished } = await this.monitor!.close(step);
+        if (!finished) gaveUp.push(`monitor: the last lag collection did not finish within ${step} ms`);
+      });
+    }
+    if (this.broker) await attempt(() => this.broker!.stop(step));
     if (errors.length > 0) throw errors[0];
+    return { gaveUp };
   }
 }
 

@@ -34,8 +34,10 @@ export interface MonitorServiceOptions extends LagMonitorOptions {
   maxEventClients?: number;
 }
 
-export interface RunningMonitor extends RunningService {
+export interface RunningMonitor extends Omit<RunningService, 'close'> {
   readonly monitor: LagMonitor;
+  /** Stops the monitor (its last cycle bounded by `timeoutMs`, default 3 s), then the HTTP server. */
+  close(timeoutMs?: number): Promise<{ finished: boolean }>;
 }
 
 export function defaultWebRoot(): string {
@@ -335,10 +337,11 @@ export async function startMonitorService(options: MonitorServiceOptions): Promi
       url: urlOf(address),
       app,
       monitor,
-      async close() {
-        await monitor.stop();
+      async close(timeoutMs?: number) {
+        const stopped = await monitor.stop(timeoutMs);
         await app.close();
         owned?.close();
+        return stopped;
       },
     };
   } catch (err) {

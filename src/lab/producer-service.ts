@@ -40,7 +40,9 @@ export interface RunningService {
   close(): Promise<void>;
 }
 
-export interface RunningProducer extends RunningService {
+export interface RunningProducer extends Omit<RunningService, 'close'> {
+  /** Stops the producer (its flush bounded by `timeoutMs`, default 5 s), then the HTTP server. */
+  close(timeoutMs?: number): Promise<{ undelivered: number }>;
   readonly producer: OrderProducer;
 }
 
@@ -182,10 +184,11 @@ export async function startProducerService(options: ProducerServiceOptions): Pro
       url: urlOf(address),
       app,
       producer,
-      async close() {
-        producer.stop();
+      async close(timeoutMs?: number) {
+        // The producer first: its close is bounded, while the server waits for requests that wait on it.
+        const closed = await producer.close(timeoutMs);
         await app.close();
-        await producer.close();
+        return closed;
       },
     };
   } catch (err) {

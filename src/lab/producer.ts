@@ -294,9 +294,10 @@ export class OrderProducer {
     };
   }
 
-  async close(): Promise<void> {
+  /** Stops generating, flushes for at most `timeoutMs`; `undelivered`: orders failed by closing. */
+  close(timeoutMs?: number): Promise<{ undelivered: number }> {
     this.stop();
-    await this.producer.close();
+    return this.producer.close({ timeoutMs });
   }
 
   private async tick(): Promise<void> {

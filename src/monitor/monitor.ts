@@ -137,12 +137,28 @@ export class LagMonitor {
     tick();
   }
 
-  async stop(): Promise<void> {
+  /**
+   * Stops collecting; waits for a cycle still out and webhook deliveries for at most `timeoutMs`
+   * (default 3 s), then closes the admin client, which fails whatever a dead or hung broker still holds.
+   * `finished`: false when it stopped waiting.
+   */
+  async stop(timeoutMs = 3_000): Promise<{ finished: boolean }> {
     this.timer?.cancel();
     this.timer = null;
-    await this.inFlight;
-    await this.webhook?.idle();
+    let timer: { cancel(): void } | undefined;
+    const finished = await Promise.race([
+      (async () => {
+        await this.inFlight;
+        await this.webhook?.idle();
+        return true;
+      })(),
+      new Promise<boolean>((resolve) => {
+        timer = this.clock.setTimeout(() => resolve(false), timeoutMs);
+      }),
+    ]);
+    timer?.cancel();
     this.admin?.close();
+    return { finished };
   }
 
   /** One collection cycle: observe the cluster, then evaluate. */

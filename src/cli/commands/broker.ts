@@ -1,6 +1,7 @@
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { Broker } from '../../broker/broker.js';
 import { BROKER_DEFAULTS, type BrokerOptions, type Durability, type QuotaMode } from '../../broker/config.js';
+import { gracePeriodOption, untilSignal } from './shutdown.js';
 
 function integer(label: string) {
   return (value: string): number => {
@@ -21,6 +22,7 @@ interface BrokerFlags {
   quotaRecords?: number;
   quotaBytes?: number;
   quotaMode: QuotaMode;
+  gracePeriod: number;
 }
 
 /** `sluice broker`: runs the embedded Kafka-compatible broker until SIGINT/SIGTERM. */
@@ -76,6 +78,7 @@ export function register(program: Command): void {
         .choices(['throttle', 'reject'])
         .default('throttle'),
     )
+    .addOption(gracePeriodOption())
     .action(async (flags: BrokerFlags, command: Command) => {
       const options: BrokerOptions = {
         port: flags.port,
@@ -101,27 +104,12 @@ export function register(program: Command): void {
       }
       const broker = new Broker(options);
       await broker.start();
+      // Requests in flight get half the grace period (at most the configured drain); the rest is for
+      // flushing the logs, so a client that stops reading cannot hold the broker past it.
+      const drainMs = Math.min(broker.config.shutdownGraceMs, (flags.gracePeriod * 1000) / 2);
+      untilSignal('sluice broker', () => broker.stop(drainMs), flags.gracePeriod);
+      // Printed once the signal handlers are in: a script that signals on the banner is never too early.
       process.stdout.write(`${banner(broker)}\n`);
-      let stopping = false;
-      const stop = (signal: string) => {
-        if (stopping) return;
-        stopping = true;
-        process.stdout.write(
-          `sluice broker: ${signal} received, finishing requests in flight and flushing logs\n`,
-        );
-        broker.stop().then(
-          () => {
-            process.stdout.write('sluice broker: stopped cleanly\n');
-            process.exit(0);
-          },
-          (err: unknown) => {
-            process.stderr.write(`sluice broker: error while stopping: ${(err as Error).message}\n`);
-            process.exit(1);
-          },
-        );
-      };
-      process.on('SIGINT', () => stop('SIGINT'));
-      process.on('SIGTERM', () => stop('SIGTERM'));
     });
 }
 

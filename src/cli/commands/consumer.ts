@@ -1,6 +1,7 @@
 import { type Command, Option } from 'commander';
 import { startConsumerService } from '../../lab/consumer-service.js';
-import { brokerList, integer, tokenOption, untilSignal } from './lab.js';
+import { brokerList, integer, tokenOption } from './lab.js';
+import { gracePeriodOption, untilSignal } from './shutdown.js';
 
 interface ConsumerFlags {
   port: number;
@@ -12,6 +13,7 @@ interface ConsumerFlags {
   instance?: string;
   processingTimeMs: number;
   sink: 'simulated' | 'stdout';
+  gracePeriod: number;
 }
 
 /** `sluice consumer`: one consumer instance of the lab's group; start more on 8002, 8003 to scale out. */
@@ -42,6 +44,7 @@ export function register(program: Command): void {
         .choices(['simulated', 'stdout'])
         .default('simulated'),
     )
+    .addOption(gracePeriodOption())
     .action(async (flags: ConsumerFlags) => {
       const instance =
         flags.instance ??
@@ -53,13 +56,26 @@ export function register(program: Command): void {
         instance,
         processingTimeMs: flags.processingTimeMs,
         sink: flags.sink,
+        gracePeriodMs: flags.gracePeriod * 1000,
         http: { host: flags.host, port: flags.port, token: flags.token },
       });
       // stdout carries the orders with --sink stdout; the banner goes to stderr then.
       const out = flags.sink === 'stdout' ? process.stderr : process.stdout;
+      untilSignal(
+        'sluice consumer',
+        async () => {
+          const r = await service.close();
+          const redelivered = `${r.uncommitted} records left uncommitted, to be redelivered to group "${flags.group}"`;
+          if (r.gaveUp.length > 0) return { gaveUp: `${redelivered} (${r.gaveUp.join('; ')})` };
+          return {
+            note: `offsets committed${r.uncommitted > 0 ? `; ${redelivered} (fetched, not started)` : ''}`,
+          };
+        },
+        flags.gracePeriod,
+      );
+      // Printed once the signal handlers are in: a script that signals on the banner is never too early.
       out.write(
         `sluice consumer: ${instance} at ${service.url}, group "${flags.group}" on ${flags.brokers.join(',')}\n`,
       );
-      untilSignal('sluice consumer', () => service.close());
     });
 }

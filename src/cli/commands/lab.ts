@@ -2,6 +2,7 @@ import { Argument, type Command, InvalidArgumentError, Option } from 'commander'
 import { TOKEN_ENV } from '../../lab/http.js';
 import { DEFAULT_PORTS, Lab, MAX_CONSUMERS } from '../../lab/lab.js';
 import { type LoadProgress, type LoadScenario, runLoad } from '../../lab/load.js';
+import { gracePeriodOption, untilSignal } from './shutdown.js';
 
 /** Shared by the lab's commands: numeric flags that say what was wrong. */
 export function integer(label: string, min = 0, max = Number.MAX_SAFE_INTEGER) {
@@ -26,28 +27,6 @@ export function brokerList(value: string): string[] {
   }
   if (list.length === 0) throw new InvalidArgumentError('--brokers wants at least one host:port');
   return list;
-}
-
-/** Runs until SIGINT/SIGTERM, then closes and exits (a second signal exits at once). */
-export function untilSignal(name: string, close: () => Promise<void>): void {
-  let stopping = false;
-  const stop = (signal: string) => {
-    if (stopping) process.exit(130);
-    stopping = true;
-    process.stdout.write(`${name}: ${signal} received, shutting down\n`);
-    close().then(
-      () => {
-        process.stdout.write(`${name}: stopped cleanly\n`);
-        process.exit(0);
-      },
-      (err: unknown) => {
-        process.stderr.write(`${name}: error while stopping: ${(err as Error).message}\n`);
-        process.exit(1);
-      },
-    );
-  };
-  process.on('SIGINT', () => stop('SIGINT'));
-  process.on('SIGTERM', () => stop('SIGTERM'));
 }
 
 export function tokenOption(): Option {
@@ -78,6 +57,7 @@ interface LabFlags {
   freshnessBudgetMs?: number;
   maxLag?: number;
   monitorUrl: string;
+  gracePeriod: number;
 }
 
 export function banner(lab: Lab): string {
@@ -174,6 +154,7 @@ export function register(program: Command): void {
       integer('--max-lag', 1),
     )
     .option('--monitor-url <url>', 'with "scale": the running lab\'s monitor', 'http://127.0.0.1:8010')
+    .addOption(gracePeriodOption())
     .action(async (action: string | undefined, count: string | undefined, flags: LabFlags) => {
       if (action !== undefined) {
         if (action !== 'scale')
@@ -217,13 +198,22 @@ export function register(program: Command): void {
         processingTimeMs: flags.processingTimeMs,
         sink: flags.sink,
         monitorIntervalMs: flags.monitorIntervalMs,
+        gracePeriodMs: flags.gracePeriod * 1000,
         admission:
           flags.freshnessBudgetMs !== undefined || flags.maxLag !== undefined
             ? { freshnessBudgetMs: flags.freshnessBudgetMs, maxLag: flags.maxLag }
             : undefined,
       });
+      untilSignal(
+        'sluice lab',
+        async () => {
+          const { gaveUp } = await lab.stop();
+          if (gaveUp.length > 0) return { gaveUp: gaveUp.join('; ') };
+        },
+        flags.gracePeriod,
+      );
+      // Printed once the signal handlers are in: a script that signals on the banner is never too early.
       process.stdout.write(`${banner(lab)}\n`);
-      untilSignal('sluice lab', () => lab.stop());
     });
 
   program
@@ -243,6 +233,7 @@ export function register(program: Command): void {
     .option('--monitor-url <url>', 'lag monitor to show lag beside the progress', 'http://127.0.0.1:8010')
     .addOption(tokenOption())
     .option('--json', 'print the final report as JSON')
+    .addOption(gracePeriodOption())
     .action(
       async (
         scenario: LoadScenario,
@@ -253,6 +244,7 @@ export function register(program: Command): void {
           monitorUrl: string;
           token?: string;
           json?: boolean;
+          gracePeriod: number;
         },
       ) => {
         const lagOf = async (): Promise<string> => {
@@ -267,7 +259,23 @@ export function register(program: Command): void {
           }
         };
         const abort = new AbortController();
-        process.on('SIGINT', () => abort.abort());
+        // The first signal ends the run early and prints the report of what was sent; a second one,
+        // or a run still ending after the grace period, exits at once.
+        const onSignal = (signal: string) => {
+          if (abort.signal.aborted) {
+            process.stdout.write(`sluice load: second ${signal}, exiting at once\n`);
+            process.exit(130);
+          }
+          abort.abort();
+          setTimeout(() => {
+            process.stdout.write(
+              `sluice load: gave up: requests still out after ${flags.gracePeriod} s, exiting\n`,
+            );
+            process.exit(1);
+          }, flags.gracePeriod * 1000).unref();
+        };
+        process.on('SIGINT', () => onSignal('SIGINT'));
+        process.on('SIGTERM', () => onSignal('SIGTERM'));
         process.stdout.write(
           `sluice load ${scenario}: ${flags.rate} orders/s for ${flags.duration} s against ${flags.url}\n`,
         );

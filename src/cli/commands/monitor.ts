@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { startMonitorService } from '../../lab/monitor-service.js';
-import { brokerList, integer, tokenOption, untilSignal } from './lab.js';
+import { brokerList, integer, tokenOption } from './lab.js';
+import { gracePeriodOption, stepTimeoutMs, untilSignal } from './shutdown.js';
 
 interface MonitorFlags {
   port: number;
@@ -11,6 +12,7 @@ interface MonitorFlags {
   criticalLag: number;
   warningRate: number;
   group?: string[];
+  gracePeriod: number;
 }
 
 /** `sluice monitor`: the lab's lag monitor service alone (JSON API, Prometheus metrics, events, dashboard). */
@@ -38,6 +40,7 @@ export function register(program: Command): void {
       10,
     )
     .option('--group <regex...>', 'only watch groups matching (default: all)')
+    .addOption(gracePeriodOption())
     .action(async (flags: MonitorFlags) => {
       const service = await startMonitorService({
         brokers: flags.brokers,
@@ -46,7 +49,18 @@ export function register(program: Command): void {
         includeGroups: flags.group,
         http: { host: flags.host, port: flags.port, token: flags.token },
       });
+      untilSignal(
+        'sluice monitor',
+        async () => {
+          const { finished } = await service.close(stepTimeoutMs(flags.gracePeriod));
+          if (!finished)
+            return {
+              gaveUp: `the last lag collection did not finish within ${stepTimeoutMs(flags.gracePeriod)} ms (broker unreachable?)`,
+            };
+        },
+        flags.gracePeriod,
+      );
+      // Printed once the signal handlers are in: a script that signals on the banner is never too early.
       process.stdout.write(`sluice monitor: ${service.url} watching ${flags.brokers.join(',')}\n`);
-      untilSignal('sluice monitor', () => service.close());
     });
 }

@@ -2,7 +2,8 @@ import type { Command } from 'commander';
 import { groupSignals } from '../../lab/lab.js';
 import { startProducerService } from '../../lab/producer-service.js';
 import { LagMonitor } from '../../monitor/monitor.js';
-import { brokerList, integer, tokenOption, untilSignal } from './lab.js';
+import { brokerList, integer, tokenOption } from './lab.js';
+import { gracePeriodOption, stepTimeoutMs, untilSignal } from './shutdown.js';
 
 interface ProducerFlags {
   port: number;
@@ -16,6 +17,7 @@ interface ProducerFlags {
   freshnessBudgetMs?: number;
   maxLag?: number;
   group: string;
+  gracePeriod: number;
 }
 
 /** `sluice producer`: the lab's producer service alone, against any broker. */
@@ -42,6 +44,7 @@ export function register(program: Command): void {
       integer('--max-lag', 1),
     )
     .option('--group <id>', 'consumer group whose lag admission control watches', 'order-processors')
+    .addOption(gracePeriodOption())
     .action(async (flags: ProducerFlags) => {
       let monitor: LagMonitor | null = null;
       if (flags.freshnessBudgetMs !== undefined || flags.maxLag !== undefined) {
@@ -69,13 +72,23 @@ export function register(program: Command): void {
           : undefined,
       });
       if (flags.running) service.producer.start();
+      const step = stepTimeoutMs(flags.gracePeriod);
+      untilSignal(
+        'sluice producer',
+        async () => {
+          const { undelivered } = await service.close(step);
+          await m?.stop(step);
+          if (undelivered > 0)
+            return {
+              gaveUp: `${undelivered} orders not acknowledged by the broker within ${step} ms were not delivered`,
+            };
+        },
+        flags.gracePeriod,
+      );
+      // Printed once the signal handlers are in: a script that signals on the banner is never too early.
       process.stdout.write(
         `sluice producer: ${service.url} -> ${flags.brokers.join(',')} topic "${flags.topic}"` +
           `${m ? ` (admission control on group "${flags.group}")` : ''}\n`,
       );
-      untilSignal('sluice producer', async () => {
-        await service.close();
-        await m?.stop();
-      });
     });
 }
