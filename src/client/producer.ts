@@ -13,7 +13,7 @@ import {
 } from './accumulator.js';
 import { writeRecordBatch } from './batch-writer.js';
 import type { BrokerConnection } from './broker-connection.js';
-import { Cluster, type ClusterOptions } from './cluster.js';
+import { Cluster, type ClusterOptions, type TopicMetadata } from './cluster.js';
 import {
   brokerError,
   ClientClosedError,
@@ -67,6 +67,12 @@ export interface ProducerOptions extends AccumulatorOptions {
   /** Upper bound of one Produce request's record bytes (default 1 MiB). */
   maxRequestBytes?: number;
   maxInFlightPerPartition?: number;
+  /**
+   * How long produce() waits for metadata that lists an explicit partition beyond the cached count
+   * (default 60 s, Kafka's max.block.ms), refreshing it with the retry backoff. Strategy `block`'s
+   * own maxBlockMs bounds the wait for buffer room.
+   */
+  maxBlockMs?: number;
 }
 
 export interface ProducerStats extends AccumulatorStats {
@@ -91,6 +97,7 @@ export class Producer extends EventEmitter {
   private readonly autoCreate: boolean;
   private readonly maxRequestBytes: number;
   private readonly maxInFlightPerPartition: number;
+  private readonly maxBlockMs: number;
   private readonly inFlight = new Map<Key, number>();
   private readonly encoded = new WeakMap<Batch, Buffer>();
   private readonly sequences = new Map<Key, number>();
@@ -133,6 +140,8 @@ export class Producer extends EventEmitter {
     this.autoCreate = options.autoCreateTopics ?? true;
     this.maxRequestBytes = options.maxRequestBytes ?? 1024 * 1024;
     this.maxInFlightPerPartition = Math.max(1, options.maxInFlightPerPartition ?? 1);
+    this.maxBlockMs = options.maxBlockMs ?? 60_000;
+    if (!(this.maxBlockMs >= 0)) throw new ConfigError(`maxBlockMs must be >= 0, got ${options.maxBlockMs}`);
     this.accumulator = new RecordAccumulator(this.cluster.clock, options);
     for (const event of [
       'drop',
@@ -178,10 +187,14 @@ export class Producer extends EventEmitter {
     const key = toBuffer(message.key);
     const value = toBuffer(message.value);
     const headers = normalizeHeaders(message.headers);
-    const meta =
-      this.cluster.cachedTopic(message.topic) ??
-      (await this.cluster.topic(message.topic, { autoCreate: this.autoCreate }));
     let partition = message.partition;
+    if (partition !== undefined && !(Number.isInteger(partition) && partition >= 0)) {
+      throw new ConfigError(
+        `partition must be an integer >= 0, got ${partition} (topic "${message.topic}"); ` +
+          'leave it unset to let the partitioner choose',
+      );
+    }
+    const meta = await this.metadataListing(message.topic, partition ?? 0);
     if (partition === undefined) {
       partition = this.partitioner({
         topic: message.topic,
@@ -189,11 +202,6 @@ export class Producer extends EventEmitter {
         sizeBytes: 21 + (key?.length ?? 0) + (value?.length ?? 0),
         partitions: meta.partitions,
       });
-    } else if (!Number.isInteger(partition) || partition < 0 || partition >= meta.partitions.length) {
-      throw new ConfigError(
-        `partition ${partition} does not exist in topic "${message.topic}" (it has ${meta.partitions.length}); ` +
-          'use 0..count-1, leave partition unset to let the partitioner choose, or add partitions',
-      );
     }
     return this.accumulator.append({
       topic: message.topic,
@@ -203,6 +211,34 @@ export class Producer extends EventEmitter {
       headers,
       timestamp: message.timestamp ?? this.cluster.clock.now(),
     });
+  }
+
+  /**
+   * The topic's metadata once it lists `partition`. Kafka answers CreatePartitions before every broker
+   * knows the new partitions, so a partition beyond the cached count may just be new: refresh, with
+   * backoff, until it appears or maxBlockMs runs out, as Kafka's Java producer does.
+   */
+  private async metadataListing(topic: string, partition: number): Promise<TopicMetadata> {
+    let meta =
+      this.cluster.cachedTopic(topic) ?? (await this.cluster.topic(topic, { autoCreate: this.autoCreate }));
+    const clock = this.cluster.clock;
+    const deadline = clock.now() + this.maxBlockMs;
+    for (let attempt = 1; partition >= meta.partitions.length; attempt++) {
+      if (this.closed) throw new ClientClosedError('produce');
+      this.cluster.invalidate(topic);
+      meta = await this.cluster.topic(topic, { autoCreate: this.autoCreate });
+      if (partition < meta.partitions.length) break;
+      const left = deadline - clock.now();
+      if (left <= 0) {
+        throw new KafkaClientError(
+          `partition ${partition} of topic "${topic}" is not in the metadata after ${this.maxBlockMs} ms ` +
+            `(it lists ${meta.partitions.length} partitions); use 0..${meta.partitions.length - 1}, ` +
+            'leave partition unset to let the partitioner choose, or add partitions',
+        );
+      }
+      await clock.sleep(Math.min(this.retry.backoffMs(attempt), left));
+    }
+    return meta;
   }
 
   /**

@@ -6,9 +6,11 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { Admin } from '../../src/client/admin.js';
 import { Cluster } from '../../src/client/cluster.js';
 import { ConsumerClient } from '../../src/client/consumer-client.js';
+import { ConfigError } from '../../src/client/errors.js';
 import { Producer } from '../../src/client/producer.js';
 import { VirtualClock } from '../../src/flow/clock.js';
 import { ApiKey } from '../../src/protocol/api-keys.js';
+import type { MetadataResponse } from '../../src/protocol/apis/03-metadata.js';
 import { ErrorCode } from '../../src/protocol/errors.js';
 import { startTestBroker, type TestBroker } from '../helpers/broker.js';
 
@@ -22,6 +24,33 @@ async function broker(options: Parameters<typeof startTestBroker>[0] = {}): Prom
   const b = await startTestBroker(options);
   cleanup.push(() => b.stop());
   return b;
+}
+
+/**
+ * Makes `cluster`'s next `times` Metadata answers list only the first `known` partitions of `topic`, the
+ * way a Kafka broker that has not caught up with CreatePartitions answers. Returns how many were trimmed.
+ */
+function lagMetadata(cluster: Cluster, topic: string, known: number, times: number): () => number {
+  let trimmed = 0;
+  const wrapped = new WeakSet<object>();
+  const any = cluster.anyConnection.bind(cluster);
+  cluster.anyConnection = async () => {
+    const conn = await any();
+    if (wrapped.has(conn)) return conn;
+    wrapped.add(conn);
+    const request = conn.request.bind(conn);
+    conn.request = (async (apiKey: number, body: never, options?: object) => {
+      const res = await request(apiKey as never, body, options);
+      if (apiKey !== ApiKey.Metadata || trimmed >= times) return res;
+      const m = res as MetadataResponse;
+      const t = m.topics.find((x) => x.name === topic);
+      if (!t) return res;
+      trimmed++;
+      return { ...m, topics: [{ ...t, partitions: t.partitions.filter((p) => p.partitionIndex < known) }] };
+    }) as typeof conn.request;
+    return conn;
+  };
+  return () => trimmed;
 }
 
 async function count(cluster: Cluster, topic: string): Promise<number> {
@@ -166,6 +195,54 @@ describe('client resilience against the embedded broker', () => {
         ...Array.from({ length: 10 }, (_, i) => `before-${i}`),
         ...Array.from({ length: 10 }, (_, i) => `during-${i}`),
       ].sort(),
+    );
+  });
+
+  it('waits for metadata that lists a partition added after it cached the topic, refreshing past lagging answers', async () => {
+    const b = await broker({ durability: 'memory' });
+    const admin = new Admin({ brokers: [b.bootstrap] });
+    cleanup.push(() => admin.close());
+    await admin.createTopics([{ topic: 'growing', numPartitions: 1 }]);
+    const cluster = new Cluster({ brokers: [b.bootstrap], retry: { initialBackoffMs: 10 } });
+    cleanup.push(() => cluster.close());
+    const producer = new Producer({ cluster, lingerMs: 0, retry: { initialBackoffMs: 10 } });
+    await producer.send([{ topic: 'growing', partition: 0, value: 'first' }]);
+    expect(cluster.cachedTopic('growing')?.partitions).toHaveLength(1);
+    await admin.createPartitions('growing', 3);
+    // Kafka answers CreatePartitions before every broker knows the new partitions: the next two
+    // Metadata answers still list one partition, as a broker that has not caught up would.
+    const trimmed = lagMetadata(cluster, 'growing', 1, 2);
+    const [d] = await producer.send([{ topic: 'growing', partition: 2, value: 'new' }]);
+    await producer.close();
+    expect(d).toMatchObject({ status: 'delivered', partition: 2, offset: 0n });
+    expect(trimmed()).toBe(2);
+    expect(cluster.cachedTopic('growing')?.partitions).toHaveLength(3);
+  });
+
+  it('gives up on a partition the metadata never lists after maxBlockMs, naming topic, partition and count', async () => {
+    const b = await broker({ durability: 'memory' });
+    let metadataRequests = 0;
+    const cluster = new Cluster({
+      brokers: [b.bootstrap],
+      tap: {
+        request: (f) => void (f.readInt16BE(4) === ApiKey.Metadata && metadataRequests++),
+        response: () => {},
+      },
+    });
+    cleanup.push(() => cluster.close());
+    await new Admin({ cluster }).createTopics([{ topic: 'two', numPartitions: 2 }]);
+    const producer = new Producer({ cluster, lingerMs: 0, maxBlockMs: 200, retry: { initialBackoffMs: 20 } });
+    cleanup.push(() => producer.close());
+    await producer.send([{ topic: 'two', partition: 1, value: 'known' }]);
+    const before = metadataRequests;
+    await expect(producer.produce({ topic: 'two', partition: 5, value: 'x' })).rejects.toThrow(
+      /partition 5 of topic "two" is not in the metadata after 200 ms \(it lists 2 partitions\)/,
+    );
+    // It kept asking (backoff 20 ms doubling) rather than refusing on the cached count.
+    expect(metadataRequests - before).toBeGreaterThan(2);
+    // A partition that cannot exist is refused at once, without waiting.
+    await expect(producer.produce({ topic: 'two', partition: -1, value: 'x' })).rejects.toBeInstanceOf(
+      ConfigError,
     );
   });
 });

@@ -352,6 +352,28 @@ export function producerFetchSuite(target: Target): void {
     expect(read.map((r) => r.value.slice(0, 2))).toEqual(['a0', 'gz', 'i1', 'i2', 'i3']);
   });
 
+  it('a producer sends to partitions added after it cached the metadata', async () => {
+    const { admin, newCluster, name } = fx();
+    const topic = name('grown');
+    await admin.createTopics([{ topic, numPartitions: 1 }]);
+    const own = newCluster('grown-producer');
+    const producer = new Producer({ cluster: own, lingerMs: 0 });
+    await producer.send([{ topic, partition: 0, value: 'before' }]);
+    expect(own.cachedTopic(topic)?.partitions).toHaveLength(1);
+    // Added through another client, so the producer's cache still says one partition. On Kafka the
+    // answer also comes before every broker lists the new partitions; the producer waits for them.
+    await admin.createPartitions(topic, 3);
+    const d = await producer.send([
+      { topic, partition: 1, value: 'p1' },
+      { topic, partition: 2, value: 'p2' },
+    ]);
+    await producer.close();
+    expect(d.map((x) => (x.status === 'delivered' ? [x.partition, x.offset] : x.status))).toEqual([
+      [1, 0n],
+      [2, 0n],
+    ]);
+  });
+
   it('says what is wrong when a topic does not exist and auto-creation is off', async () => {
     const { newCluster, name } = fx();
     const strict = newCluster('strict', { retry: { retries: 1, initialBackoffMs: 10 } });
