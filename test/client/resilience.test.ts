@@ -14,7 +14,7 @@ import type { MetadataResponse } from '../../src/protocol/apis/03-metadata.js';
 import { ErrorCode } from '../../src/protocol/errors.js';
 import { startTestBroker, type TestBroker } from '../helpers/broker.js';
 
-let cleanup: (() => Promise<unknown> | void)[] = [];
+let cleanup: (() => unknown)[] = [];
 afterEach(async () => {
   for (const c of cleanup.reverse()) await c();
   cleanup = [];
