@@ -50,6 +50,14 @@ export class ConsumerClient {
   private readonly options: ConsumerClientOptions;
   private readonly positions = new Map<string, Position>();
   private readonly pausedSet = new Set<string>();
+  /**
+   * The poll in which each partition last returned data. Polls list the partitions served longest ago
+   * first: a broker returns a batch larger than partition_max_bytes only for the first partition of a
+   * Fetch that has data (KIP-74), so a fixed order would starve the others behind a busy first one.
+   * Kafka's Java consumer moves a partition that returned data to the end of its list for the same reason.
+   */
+  private readonly lastServed = new Map<string, number>();
+  private polls = 0;
 
   constructor(options: ConsumerClientOptions) {
     this.options = options;
@@ -82,6 +90,7 @@ export class ConsumerClient {
     for (const p of partitions) {
       this.positions.delete(key(p.topic, p.partition));
       this.pausedSet.delete(key(p.topic, p.partition));
+      this.lastServed.delete(key(p.topic, p.partition));
     }
   }
 
@@ -122,7 +131,7 @@ export class ConsumerClient {
    */
   async poll(options: PollOptions): Promise<FetchedPartition[]> {
     await this.resolvePositions();
-    const active = [...this.positions.values()].filter((p) => !this.pausedSet.has(key(p.topic, p.partition)));
+    const active = this.fetchOrder();
     if (active.length === 0) return [];
     const per = options.partitionMaxBytes ?? Math.max(1, Math.floor(options.maxBytes / active.length));
     const result = await fetchRecords(this.cluster, {
@@ -143,8 +152,18 @@ export class ConsumerClient {
       if (!pos) continue;
       if (fp.error instanceof KafkaBrokerError && fp.error.code === 1) pos.offset = null;
       else if (!fp.error) pos.offset = fp.nextOffset;
+      if (fp.bytes > 0) this.lastServed.set(key(fp.topic, fp.partition), this.polls);
     }
+    this.polls++;
     return result.partitions;
+  }
+
+  /** Unpaused partitions, those served longest ago (or never) first; ties keep assignment order. */
+  private fetchOrder(): Position[] {
+    const served = (p: Position) => this.lastServed.get(key(p.topic, p.partition)) ?? -1;
+    return [...this.positions.values()]
+      .filter((p) => !this.pausedSet.has(key(p.topic, p.partition)))
+      .sort((a, b) => served(a) - served(b));
   }
 
   /** Commits explicit offsets: through the group member when given (generation-checked), else as a simple commit. */

@@ -528,6 +528,38 @@ describe('Fetch', () => {
     expect(p1.records?.length).toBe(0);
     expect(p1.highWatermark).toBe(1n);
   });
+
+  it('returns an oversized first batch only for the first partition with data (KIP-74)', async () => {
+    const b = await broker();
+    await b.broker.store.createTopic('kip74', 3, {});
+    const c = await client(b);
+    const big = await batch(['x'.repeat(300)]);
+    for (const p of [0, 1, 2]) await c.request(0, 7, produceBody('kip74', p, big));
+    const fetchAll = async (p0Offset: bigint) =>
+      (
+        await c.request(
+          1,
+          11,
+          fetchBody('kip74', [
+            { partition: 0, offset: p0Offset, max: 10 },
+            { partition: 1, offset: 0n, max: 10 },
+            { partition: 2, offset: 0n, max: 10 },
+          ]),
+        )
+      ).responses[0].partitions.map((p) => ({
+        error: p.errorCode,
+        bytes: p.records?.length,
+        hw: p.highWatermark,
+      }));
+    const skipped = { error: 0, bytes: 0, hw: 1n };
+    expect(await fetchAll(0n)).toEqual([{ error: 0, bytes: big.length, hw: 1n }, skipped, skipped]);
+    // p0 has nothing past offset 1, so p1 is the first partition with data and gets its batch.
+    expect(await fetchAll(1n)).toEqual([
+      { error: 0, bytes: 0, hw: 1n },
+      { error: 0, bytes: big.length, hw: 1n },
+      skipped,
+    ]);
+  });
 });
 
 describe('ListOffsets', () => {

@@ -758,4 +758,29 @@ export function creditFetchSuite(target: Target): void {
     expect(maxHeld).toBeLessThanOrEqual(window + 2 * oneBatch);
     expect(credits.stats.granted).toBeGreaterThan(0);
   });
+  it('serves a partition whose batch exceeds partition_max_bytes in turn, not after a busy one', async () => {
+    const { admin, cluster, name } = fx();
+    const topic = name('credit-turns');
+    await admin.createTopics([{ topic, numPartitions: 2 }]);
+    const producer = new Producer({ cluster, lingerMs: 0 });
+    // One batch per send: p0 holds five, p1 one, each far larger than the 100 bytes asked per partition.
+    for (let i = 0; i < 5; i++) await producer.send([{ topic, partition: 0, value: Buffer.alloc(1000, i) }]);
+    await producer.send([{ topic, partition: 1, value: Buffer.alloc(1000, 9) }]);
+    await producer.close();
+    const consumer = new ConsumerClient({ cluster, autoOffsetReset: 'earliest' });
+    consumer.assign([
+      { topic, partition: 0 },
+      { topic, partition: 1 },
+    ]);
+    // A broker returns an oversized batch only for the first partition of a Fetch with data (KIP-74), so
+    // a client that always listed p0 first would reach p1 only once p0 ran dry. (On a cluster whose two
+    // leaders differ each Fetch names one partition and both come at once.)
+    const served = new Set<number>();
+    for (let poll = 0; poll < 2; poll++) {
+      const got = await consumer.poll({ maxBytes: 1 << 20, partitionMaxBytes: 100, maxWaitMs: 10 });
+      for (const p of got) if (p.records.length > 0) served.add(p.partition);
+    }
+    expect([...served].sort()).toEqual([0, 1]);
+    consumer.close();
+  });
 }

@@ -70,17 +70,23 @@ function readAll(request: FetchRequest, ctx: RequestContext) {
           abortedTransactions: [],
         };
       }
-      // Kafka always returns at least the first batch of the first non-empty partition, even past
-      // max_bytes, so a consumer can never get stuck behind one large batch; storage does the same
-      // within partition_max_bytes.
-      const limit = Math.min(p.partitionMaxBytes, bytes === 0 ? Math.max(budget, 1) : budget);
+      // KIP-74: only the first partition of the response that has data may exceed its limits (its first
+      // batch comes whole), so a consumer never gets stuck behind one large batch. A later partition whose
+      // first batch does not fit gets no records and no error, and the client asks again.
+      const first = bytes === 0;
+      const limit = Math.min(p.partitionMaxBytes, first ? Math.max(budget, 1) : budget);
       if (limit <= 0) {
         return partitionData(p.partition, 0, log.highWatermark, log.logStartOffset, EMPTY);
       }
+      // Storage always hands back at least one whole batch, whatever the limit.
       const read = log.read(p.fetchOffset, limit);
       if (read.errorCode) {
         errors = true;
         return partitionData(p.partition, read.errorCode, -1n, -1n, EMPTY);
+      }
+      if (!first && read.records.length > limit) {
+        waits.push({ log, offset: read.highWatermark });
+        return partitionData(p.partition, 0, read.highWatermark, read.logStartOffset, EMPTY);
       }
       bytes += read.records.length;
       budget -= read.records.length;

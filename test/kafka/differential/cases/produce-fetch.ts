@@ -61,6 +61,37 @@ export const produceFetchCases: DiffCase[] = [
     ],
   },
   {
+    // KIP-74: only the first partition of the response that has data may exceed its limits; a later
+    // partition whose first batch does not fit answers no records and no error, so the client asks again.
+    name: 'fetch-oversized-batches',
+    title:
+      'three partitions, each one batch larger than partition_max_bytes: only the first with data gets it',
+    steps: [
+      ...newTopic('{{topic}}', { partitions: 3 }),
+      produce('produce p0', two),
+      produce('produce p1', two, { partition: 1 }),
+      produce('produce p2', two, { partition: 2 }),
+      fetch('partition max 10 bytes each', 0, {
+        partitionMaxBytes: 10,
+        more: [
+          { partition: 1, offset: 0, partitionMaxBytes: 10 },
+          { partition: 2, offset: 0, partitionMaxBytes: 10 },
+        ],
+      }),
+      fetch('p0 at its high watermark, so p1 is the first with data', 2, {
+        partitionMaxBytes: 10,
+        more: [
+          { partition: 1, offset: 0, partitionMaxBytes: 10 },
+          { partition: 2, offset: 0, partitionMaxBytes: 10 },
+        ],
+      }),
+      fetch('p1 fits, p2 does not', 0, {
+        partition: 1,
+        more: [{ partition: 2, offset: 0, partitionMaxBytes: 10 }],
+      }),
+    ],
+  },
+  {
     name: 'unknown-topic-partition',
     title: 'produce, fetch, list offsets and metadata for an unknown topic and an unknown partition',
     steps: [
