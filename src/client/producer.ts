@@ -194,7 +194,12 @@ export class Producer extends EventEmitter {
           'leave it unset to let the partitioner choose',
       );
     }
-    const meta = await this.metadataListing(message.topic, partition ?? 0);
+    // The hot path stays synchronous: only a partition the cache does not list goes to the wait.
+    const cached = this.cluster.cachedTopic(message.topic);
+    const meta =
+      cached && (partition ?? 0) < cached.partitions.length
+        ? cached
+        : await this.metadataListing(message.topic, partition ?? 0);
     if (partition === undefined) {
       partition = this.partitioner({
         topic: message.topic,
