@@ -2,12 +2,12 @@
 # Fetches the pinned Apache Kafka release (broker, kafka-tools, kafka-clients, kafka-streams and their runtime
 # dependencies) through Maven into a cache outside the work tree, and prints the cache folder.
 # Idempotent: with a warm cache it only compares a stamp and returns.
-#   SLUICE_KAFKA_CACHE  where the cache lives (default: ~/.cache/sluice)
+#   SLUICE_KAFKA_CACHE  where the cache lives (default: $XDG_CACHE_HOME/sluice, else ~/.cache/sluice)
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 pom="$here/pom.xml"
 version="$(sed -n 's:.*<kafka.version>\(.*\)</kafka.version>.*:\1:p' "$pom")"
-cache="${SLUICE_KAFKA_CACHE:-$HOME/.cache/sluice}/kafka-$version"
+cache="${SLUICE_KAFKA_CACHE:-${XDG_CACHE_HOME:-${HOME:-/tmp}/.cache}/sluice}/kafka-$version"
 stamp="$(sha256sum "$pom" | cut -c1-16)"
 
 if [ -f "$cache/.stamp" ] && [ "$(cat "$cache/.stamp")" = "$stamp" ]; then
