@@ -11,9 +11,10 @@ const EMPTY = Buffer.alloc(0);
 /**
  * Fetch 4-12 (v12, flexible, because @platformatic/kafka 1.x implements only Fetch 12+), sessionless
  * (session_id 0), no transactions (last_stable_offset = high watermark; aborted_transactions empty under
- * read_committed and null under read_uncommitted, as Kafka answers; empty for an unknown partition). A refused partition carries -1 for
- * its offsets, as in Kafka, not the log's current ones. Long-polls: if fewer than min_bytes are available it waits, up to max_wait_ms,
- * for an append to any requested partition, then reads again. Record bytes are served as stored.
+ * read_committed and null under read_uncommitted, as Kafka answers; empty for an unknown partition).
+ * A refused partition carries -1 for its offsets, as in Kafka, not the log's current ones. Long-polls:
+ * if fewer than min_bytes are available it waits, up to max_wait_ms, for an append to any requested
+ * partition, then reads again. Record bytes are served as stored.
  */
 export const fetchHandler: ApiHandler<FetchRequest, FetchResponse> = {
   apiKey: 1,
