@@ -229,6 +229,20 @@ export class Cluster {
     );
   }
 
+  /**
+   * Metadata for every topic, as any reachable broker answers it (brokers, leaders, replicas, ISR), without
+   * touching the cache: for views of the whole cluster (the monitor's cluster report, the dashboard).
+   */
+  async describeAll() {
+    const conn = await this.anyConnection();
+    return conn.request(ApiKey.Metadata, {
+      topics: null,
+      allowAutoTopicCreation: false,
+      includeClusterAuthorizedOperations: false,
+      includeTopicAuthorizedOperations: false,
+    });
+  }
+
   /** The controller (for topic creation and deletion); any broker when the metadata names none. */
   async controller(): Promise<BrokerConnection> {
     if (this.controllerId < 0) await this.refreshMetadata([]);

@@ -1,7 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Admin } from '../client/admin.js';
 import type { Cluster } from '../client/cluster.js';
-import { ApiKey } from '../protocol/api-keys.js';
 import { BadRequest } from './validate.js';
 
 /**
@@ -98,13 +97,7 @@ export function dashboardRoutes(app: FastifyInstance, options: DashboardRouteOpt
   const timeoutMs = options.forwardTimeoutMs ?? 60_000;
 
   app.get('/cluster/configs', async () => {
-    const conn = await admin.cluster.anyConnection();
-    const meta = await conn.request(ApiKey.Metadata, {
-      topics: null,
-      allowAutoTopicCreation: false,
-      includeClusterAuthorizedOperations: false,
-      includeTopicAuthorizedOperations: false,
-    });
+    const meta = await admin.cluster.describeAll();
     const pick = (entries: { name: string; value: string | null }[]) =>
       Object.fromEntries(entries.map((e) => [e.name, e.value]));
     const brokers = await Promise.all(

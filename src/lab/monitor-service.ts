@@ -7,7 +7,6 @@ import { Admin } from '../client/admin.js';
 import { Cluster } from '../client/cluster.js';
 import { LagMonitor, type LagMonitorOptions } from '../monitor/monitor.js';
 import type { ClusterReport, LagReport } from '../monitor/reports.js';
-import { ApiKey } from '../protocol/api-keys.js';
 import { createHttp, type HttpOptions, listen, urlOf } from './http.js';
 import { dashboardRoutes } from './monitor-dashboard-routes.js';
 import type { RunningService } from './producer-service.js';
@@ -140,13 +139,7 @@ export function monitorRoutes(
   });
 
   app.get('/cluster/topics', async () => {
-    const conn = await admin.cluster.anyConnection();
-    const meta = await conn.request(ApiKey.Metadata, {
-      topics: null,
-      allowAutoTopicCreation: false,
-      includeClusterAuthorizedOperations: false,
-      includeTopicAuthorizedOperations: false,
-    });
+    const meta = await admin.cluster.describeAll();
     const topics = [];
     for (const t of meta.topics) {
       if (t.name === null || t.errorCode !== 0) continue;

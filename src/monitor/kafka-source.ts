@@ -118,13 +118,7 @@ export class KafkaLagSource {
   private async observeCluster(errors: string[]): Promise<ClusterObservation | undefined> {
     await this.cluster.refreshMetadata([]);
     try {
-      const conn = await this.cluster.anyConnection();
-      const meta = await conn.request(ApiKey.Metadata, {
-        topics: null,
-        allowAutoTopicCreation: false,
-        includeClusterAuthorizedOperations: false,
-        includeTopicAuthorizedOperations: false,
-      });
+      const meta = await this.cluster.describeAll();
       const leaderless: ClusterObservation['leaderless'] = [];
       for (const t of meta.topics) {
         if (t.name === null) continue;
