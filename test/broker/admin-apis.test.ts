@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { encodeSubscription } from '../../src/client/consumer-protocol.js';
 import { ErrorCode } from '../../src/protocol/errors.js';
 import { buildRecordBatch } from '../../src/protocol/record-batch.js';
 import { startTestBroker, type TestBroker } from '../helpers/broker.js';
@@ -143,5 +144,94 @@ describe('DescribeCluster (60)', () => {
       endpointType: 2,
     });
     expect(controllers.errorCode).toBe(ErrorCode.MISMATCHED_ENDPOINT_TYPE);
+  });
+});
+
+/** One member joins `group` (classic "consumer" protocol, subscribed to `topics`) and syncs: Stable. */
+async function stableMember(c: WireClient, group: string, topics: string[]) {
+  const join = (memberId: string) =>
+    c.request(11, 5, {
+      groupId: group,
+      sessionTimeoutMs: 30_000,
+      rebalanceTimeoutMs: 30_000,
+      memberId,
+      groupInstanceId: null,
+      protocolType: 'consumer',
+      protocols: [{ name: 'range', metadata: encodeSubscription({ topics }) }],
+    });
+  const first = await join('');
+  expect(first.errorCode).toBe(ErrorCode.MEMBER_ID_REQUIRED);
+  const joined = await join(first.memberId);
+  expect(joined.errorCode).toBe(0);
+  const sync = await c.request(14, 3, {
+    groupId: group,
+    generationId: joined.generationId,
+    memberId: joined.memberId,
+    groupInstanceId: null,
+    assignments: [{ memberId: joined.memberId, assignment: Buffer.alloc(0) }],
+  });
+  expect(sync.errorCode).toBe(0);
+  return joined;
+}
+
+async function commit(c: WireClient, group: string, topic: string, offset: bigint) {
+  const res = await c.request(8, 7, {
+    groupId: group,
+    generationIdOrMemberEpoch: -1,
+    memberId: '',
+    groupInstanceId: null,
+    topics: [
+      { name: topic, partitions: [{ partitionIndex: 0, committedOffset: offset, committedMetadata: null }] },
+    ],
+  });
+  expect(res.topics[0].partitions[0].errorCode).toBe(0);
+}
+
+async function committed(c: WireClient, group: string, topic: string): Promise<bigint> {
+  const res = await c.request(9, 7, {
+    groupId: group,
+    topics: [{ name: topic, partitionIndexes: [0] }],
+    requireStable: false,
+  });
+  return res.topics?.[0].partitions[0].committedOffset as bigint;
+}
+
+const offsetDelete = (c: WireClient, group: string, topics: string[]) =>
+  c.request(47, 0, {
+    groupId: group,
+    topics: topics.map((name) => ({ name, partitions: [{ partitionIndex: 0 }] })),
+  });
+
+describe('OffsetDelete (47)', () => {
+  it('deletes offsets of topics nobody subscribes to, refuses subscribed ones while the group is active', async () => {
+    const b = await broker();
+    const c = await client(b);
+    for (const t of ['od-a', 'od-b']) await produce(c, t, ['x', 'y']);
+    await commit(c, 'od', 'od-a', 1n);
+    await commit(c, 'od', 'od-b', 2n);
+    await stableMember(c, 'od', ['od-a']);
+    const res = await offsetDelete(c, 'od', ['od-a', 'od-b']);
+    expect(res.errorCode).toBe(0);
+    expect(res.topics).toEqual([
+      { name: 'od-a', partitions: [{ partitionIndex: 0, errorCode: ErrorCode.GROUP_SUBSCRIBED_TO_TOPIC }] },
+      { name: 'od-b', partitions: [{ partitionIndex: 0, errorCode: 0 }] },
+    ]);
+    expect(await committed(c, 'od', 'od-a')).toBe(1n);
+    expect(await committed(c, 'od', 'od-b')).toBe(-1n);
+  });
+
+  it('deletes from an empty group, and survives a restart; an unknown group is GROUP_ID_NOT_FOUND', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'sluice-offset-delete-'));
+    cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }));
+    const first = await broker({ dataDir, durability: 'sync' });
+    const c = await client(first);
+    await produce(c, 'oe', ['x']);
+    await commit(c, 'oe-g', 'oe', 1n);
+    expect((await offsetDelete(c, 'oe-g', ['oe'])).topics[0].partitions[0].errorCode).toBe(0);
+    expect((await offsetDelete(c, 'no-such-group', ['oe'])).errorCode).toBe(ErrorCode.GROUP_ID_NOT_FOUND);
+    c.close();
+    await first.stop();
+    const second = await broker({ dataDir, durability: 'sync' });
+    expect(await committed(await client(second), 'oe-g', 'oe')).toBe(-1n);
   });
 });

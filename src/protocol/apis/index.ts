@@ -51,6 +51,7 @@ import {
   type CreatePartitionsResponse,
 } from './37-create-partitions.js';
 import { DeleteGroupsApi, type DeleteGroupsRequest, type DeleteGroupsResponse } from './42-delete-groups.js';
+import { OffsetDeleteApi, type OffsetDeleteRequest, type OffsetDeleteResponse } from './47-offset-delete.js';
 import {
   DescribeClusterApi,
   type DescribeClusterRequest,
@@ -108,6 +109,7 @@ export {
   type CreatePartitionsResponse,
 } from './37-create-partitions.js';
 export { DeleteGroupsApi, type DeleteGroupsRequest, type DeleteGroupsResponse } from './42-delete-groups.js';
+export { OffsetDeleteApi, type OffsetDeleteRequest, type OffsetDeleteResponse } from './47-offset-delete.js';
 export {
   DescribeClusterApi,
   type DescribeClusterRequest,
@@ -139,6 +141,7 @@ export interface ApiBodies {
   33: { request: AlterConfigsRequest; response: AlterConfigsResponse };
   37: { request: CreatePartitionsRequest; response: CreatePartitionsResponse };
   42: { request: DeleteGroupsRequest; response: DeleteGroupsResponse };
+  47: { request: OffsetDeleteRequest; response: OffsetDeleteResponse };
   60: { request: DescribeClusterRequest; response: DescribeClusterResponse };
 }
 
@@ -168,5 +171,6 @@ export const API_SPECS: Readonly<Record<number, ApiSpec>> = Object.freeze({
   [AlterConfigsApi.key]: AlterConfigsApi,
   [CreatePartitionsApi.key]: CreatePartitionsApi,
   [DeleteGroupsApi.key]: DeleteGroupsApi,
+  [OffsetDeleteApi.key]: OffsetDeleteApi,
   [DescribeClusterApi.key]: DescribeClusterApi,
 } as Record<number, ApiSpec>);
