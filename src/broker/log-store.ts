@@ -55,6 +55,10 @@ class LogHandle implements PartitionHandle {
     return this.log.logStartOffset;
   }
 
+  get sizeBytes(): number {
+    return this.log.size;
+  }
+
   append(records: Buffer): Promise<AppendResult> {
     // Storage acknowledges at the log's durability level (fsync first under `sync`), whatever the acks.
     return guarded(() => this.log.append(records));

@@ -22,6 +22,8 @@ export interface ReadResult {
 export interface PartitionHandle {
   readonly highWatermark: bigint;
   readonly logStartOffset: bigint;
+  /** Bytes the partition's segments hold (DescribeLogDirs). */
+  readonly sizeBytes: number;
   /**
    * Appends produced batches (CRC-checked by storage). `durable`: resolve only once the broker's
    * durability level is met (fsync under `sync`), as acks=-1 asks; otherwise once appended.

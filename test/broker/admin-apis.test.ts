@@ -347,3 +347,36 @@ describe('IncrementalAlterConfigs (44)', () => {
     });
   });
 });
+
+describe('DescribeLogDirs (35)', () => {
+  it('reports the data dir, each partition’s stored bytes and the disk’s total and usable bytes', async () => {
+    const b = await broker({ durability: 'sync' });
+    const c = await client(b);
+    const records = await buildRecordBatch({ records: [{ key: 'k', value: 'v'.repeat(100), timestamp: 1 }] });
+    for (let i = 0; i < 3; i++) {
+      await c.request(0, 7, {
+        transactionalId: null,
+        acks: -1,
+        timeoutMs: 5000,
+        topicData: [{ name: 'ld', partitionData: [{ index: 0, records }] }],
+      });
+    }
+    const res = await c.request(35, 4, { topics: [{ topic: 'ld', partitions: [0, 5] }] });
+    expect(res.errorCode).toBe(0);
+    const [dir] = res.results;
+    expect(dir).toMatchObject({ errorCode: 0, logDir: b.dataDir });
+    expect(dir.topics).toEqual([
+      {
+        name: 'ld',
+        partitions: [
+          { partitionIndex: 0, partitionSize: BigInt(3 * records.length), offsetLag: 0n, isFutureKey: false },
+        ],
+      },
+    ]);
+    expect(dir.totalBytes).toBeGreaterThan(0n);
+    expect(dir.usableBytes).toBeGreaterThan(0n);
+    expect(dir.usableBytes).toBeLessThanOrEqual(dir.totalBytes as bigint);
+    const all = await c.request(35, 1, { topics: null });
+    expect(all.results[0].topics.map((t) => t.name)).toContain('ld');
+  });
+});
