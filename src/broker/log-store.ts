@@ -74,6 +74,11 @@ class LogHandle implements PartitionHandle {
     };
   }
 
+  maxTimestampRecord(): Promise<{ offset: bigint; timestamp: bigint } | null> {
+    const max = this.log.maxTimestamp;
+    return max < 0 ? Promise.resolve(null) : this.offsetForTimestamp(BigInt(max));
+  }
+
   /**
    * Storage finds the first batch that reaches the timestamp; Kafka answers with the first record, so
    * the batch is decoded to pick the exact record (and its timestamp).

@@ -30,6 +30,8 @@ export interface PartitionHandle {
    */
   append(records: Buffer, options: { durable: boolean }): Promise<AppendResult>;
   read(fetchOffset: bigint, maxBytes: number): ReadResult;
+  /** The first record with the log's largest timestamp (KIP-734), or null when empty. */
+  maxTimestampRecord(): Promise<{ offset: bigint; timestamp: bigint } | null>;
   /** First offset whose timestamp is >= `timestampMs`, or null if none. */
   offsetForTimestamp(timestampMs: bigint): Promise<{ offset: bigint; timestamp: bigint } | null>;
   /** DeleteRecords: moves the log start to `offset` (persisted); resolves to the new log start. */

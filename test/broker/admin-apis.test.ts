@@ -380,3 +380,37 @@ describe('DescribeLogDirs (35)', () => {
     expect(all.results[0].topics.map((t) => t.name)).toContain('ld');
   });
 });
+
+describe('ListOffsets v7 max timestamp (-3)', () => {
+  it('answers the first record with the largest timestamp, and -1 for an empty partition', async () => {
+    const b = await broker();
+    const c = await client(b);
+    const batch = (timestamps: number[]) =>
+      buildRecordBatch({ records: timestamps.map((timestamp) => ({ key: null, value: 'v', timestamp })) });
+    for (const ts of [[1000, 5000], [3000, 5000], [2000]]) {
+      await c.request(0, 7, {
+        transactionalId: null,
+        acks: -1,
+        timeoutMs: 5000,
+        topicData: [{ name: 'mt', partitionData: [{ index: 0, records: await batch(ts) }] }],
+      });
+    }
+    await c.request(19, 7, {
+      topics: [{ name: 'mt-empty', numPartitions: 1, replicationFactor: 1, assignments: [], configs: [] }],
+      timeoutMs: 5000,
+      validateOnly: false,
+    });
+    const ask = async (topic: string) =>
+      (
+        await c.request(2, 7, {
+          replicaId: -1,
+          isolationLevel: 0,
+          topics: [
+            { name: topic, partitions: [{ partitionIndex: 0, currentLeaderEpoch: -1, timestamp: -3n }] },
+          ],
+        })
+      ).topics[0].partitions[0];
+    expect(await ask('mt')).toMatchObject({ errorCode: 0, offset: 1n, timestamp: 5000n });
+    expect(await ask('mt-empty')).toMatchObject({ errorCode: 0, offset: -1n, timestamp: -1n });
+  });
+});
