@@ -414,3 +414,43 @@ describe('ListOffsets v7 max timestamp (-3)', () => {
     expect(await ask('mt-empty')).toMatchObject({ errorCode: 0, offset: -1n, timestamp: -1n });
   });
 });
+
+describe('Produce v8+ record errors', () => {
+  it('refuses a batch with a keyless record on a compacted topic, naming that record; keyed batches append', async () => {
+    const b = await broker();
+    const c = await client(b);
+    await c.request(19, 7, {
+      topics: [
+        {
+          name: 'cmp',
+          numPartitions: 1,
+          replicationFactor: 1,
+          assignments: [],
+          configs: [{ name: 'cleanup.policy', value: 'compact' }],
+        },
+      ],
+      timeoutMs: 5000,
+      validateOnly: false,
+    });
+    const send = async (keys: Array<string | null>) => {
+      const records = await buildRecordBatch({
+        records: keys.map((key, i) => ({ key, value: `v${i}`, timestamp: Date.now() })),
+      });
+      const res = await c.request(0, 11, {
+        transactionalId: null,
+        acks: -1,
+        timeoutMs: 5000,
+        topicData: [{ name: 'cmp', partitionData: [{ index: 0, records }] }],
+      });
+      return res.responses[0].partitionResponses[0];
+    };
+    const message = 'Compacted topic cannot accept message without key in topic partition cmp-0';
+    expect(await send(['a', null, 'b'])).toMatchObject({
+      errorCode: ErrorCode.INVALID_RECORD,
+      errorMessage: message,
+      recordErrors: [{ batchIndex: 1, batchIndexErrorMessage: message }],
+    });
+    expect(await send(['a', 'b'])).toMatchObject({ errorCode: 0, baseOffset: 0n, recordErrors: [] });
+    expect(b.broker.store.partition('cmp', 0)?.highWatermark).toBe(2n);
+  });
+});

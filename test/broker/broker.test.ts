@@ -69,7 +69,7 @@ describe('ApiVersions and connection handling', () => {
     const v3 = await c.request(18, 3, { clientSoftwareName: 'test', clientSoftwareVersion: '1' });
     expect(v3.errorCode).toBe(0);
     const table = Object.fromEntries(v3.apiKeys.map((k) => [k.apiKey, [k.minVersion, k.maxVersion]]));
-    expect(table[0]).toEqual([0, 7]);
+    expect(table[0]).toEqual([0, 11]);
     expect(table[1]).toEqual([4, 12]);
     expect(table[2]).toEqual([0, 7]);
     expect(table[3]).toEqual([0, 9]);
