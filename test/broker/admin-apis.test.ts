@@ -454,33 +454,3 @@ describe('Produce v8+ record errors', () => {
     expect(b.broker.store.partition('cmp', 0)?.highWatermark).toBe(2n);
   });
 });
-
-describe('Metadata v10-12 topic ids', () => {
-  it('answers each topic with its id, and looks topics up by id at v12', async () => {
-    const b = await broker();
-    const c = await client(b);
-    const created = await c.request(19, 7, {
-      topics: [{ name: 'ids', numPartitions: 2, replicationFactor: 1, assignments: [], configs: [] }],
-      timeoutMs: 5000,
-      validateOnly: false,
-    });
-    const topicId = created.topics[0].topicId as string;
-    const byName = await c.request(3, 12, {
-      topics: [{ name: 'ids' }],
-      allowAutoTopicCreation: false,
-      includeTopicAuthorizedOperations: false,
-    });
-    expect(byName.topics[0]).toMatchObject({ name: 'ids', topicId, errorCode: 0 });
-    const byId = await c.request(3, 12, {
-      topics: [
-        { name: null, topicId },
-        { name: null, topicId: 'AAAAAAAAAAAAAAAAAAAAAQ' },
-      ],
-      allowAutoTopicCreation: false,
-      includeTopicAuthorizedOperations: false,
-    });
-    expect(byId.topics[0]).toMatchObject({ name: 'ids', topicId, errorCode: 0 });
-    expect(byId.topics[0].partitions).toHaveLength(2);
-    expect(byId.topics[1]).toMatchObject({ name: null, errorCode: ErrorCode.UNKNOWN_TOPIC_ID });
-  });
-});
