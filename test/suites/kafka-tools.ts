@@ -65,10 +65,11 @@ export function kafkaToolsSuite(target: Target): void {
       expect(created.stdout.trim()).toBe(`Created topic ${topic}.`);
       expect(lines((await topics('--list')).stdout)).toContain(topic);
       const described = lines((await topics('--describe', '--topic', topic)).stdout);
+      // Kafka prints the topic id; the embedded broker serves Metadata up to v9, which carries none
+      // (docs/compatibility.md, Metadata row), so kafka-topics leaves the field out.
+      const topicId = target().kind === 'kafka' ? 'TopicId: [\\w-]{22}\\t' : '';
       expect(described[0]).toMatch(
-        new RegExp(
-          `^Topic: ${topic}\\tTopicId: [\\w-]{22}\\tPartitionCount: 1\\tReplicationFactor: 1\\tConfigs: .*`,
-        ),
+        new RegExp(`^Topic: ${topic}\\t${topicId}PartitionCount: 1\\tReplicationFactor: 1\\tConfigs: .*`),
       );
       expect(described[0]).toContain('cleanup.policy=delete');
       expect(described[0]).toContain('retention.ms=12345');
