@@ -4,7 +4,6 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
@@ -78,9 +77,12 @@ public final class WordCount {
       Map<String, Long> expectedFirst = count(first, new TreeMap<>());
       AtomicLong restored = new AtomicLong();
       try (KafkaStreams streams = start(bootstrap, app, state, restored)) {
+        phase("running");
         result.put("afterFirstRun", awaitCounts(bootstrap, output, expectedFirst));
+        phase("counted");
         result.put("internalTopics", internalTopics(admin, app));
         stop(streams);
+        phase("stopped");
       }
       result.put("restoredOnFirstRun", restored.get());
       deleteRecursively(state);
@@ -88,10 +90,13 @@ public final class WordCount {
       produce(bootstrap, input, second);
       Map<String, Long> expectedBoth = count(second, new TreeMap<>(expectedFirst));
       try (KafkaStreams streams = start(bootstrap, app, state, restored)) {
+        phase("running again");
         result.put("afterRestart", awaitCounts(bootstrap, output, expectedBoth));
+        phase("counted again");
         result.put("restoredFromChangelog", restored.get());
         result.put("store", storeContents(streams));
         stop(streams);
+        phase("stopped again");
       }
     } finally {
       deleteRecursively(state);
@@ -99,6 +104,13 @@ public final class WordCount {
     System.out.println("WORDCOUNT " + Json.write(result));
     System.out.flush();
     System.exit(0);
+  }
+
+  private static final long T0 = System.currentTimeMillis();
+
+  /** Progress on standard error, with the time since start: where a slow run spends it. */
+  static void phase(String what) {
+    System.err.println("word count: " + what + " after " + (System.currentTimeMillis() - T0) + " ms");
   }
 
   static KafkaStreams start(String bootstrap, String app, Path state, AtomicLong restored) throws InterruptedException {
@@ -122,6 +134,9 @@ public final class WordCount {
     p.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, "200");
     // No record cache: every count update reaches the output topic and the changelog at once.
     p.put(StreamsConfig.STATESTORE_CACHE_MAX_BYTES_CONFIG, "0");
+    // A static member (KIP-345): close(leaveGroup) then sends LeaveGroup (KIP-812), so the restarted
+    // application joins at once instead of waiting out the old member's session, as a dynamic one must.
+    p.put(StreamsConfig.consumerPrefix(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG), app + "-instance");
     p.put(StreamsConfig.consumerPrefix(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG), "10000");
     p.put(StreamsConfig.consumerPrefix(ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG), "500");
     KafkaStreams streams = new KafkaStreams(builder.build(), p);
