@@ -13,6 +13,7 @@ import { syncGroupHandler } from '../handlers/14-sync-group.js';
 import { describeGroupsHandler } from '../handlers/15-describe-groups.js';
 import { listGroupsHandler } from '../handlers/16-list-groups.js';
 import { deleteGroupsHandler } from '../handlers/42-delete-groups.js';
+import { offsetDeleteHandler } from '../handlers/47-offset-delete.js';
 import type { PartitionHandle, TopicStore } from '../topic-store.js';
 import { GroupCoordinator, type GroupCoordinatorConfig } from './coordinator.js';
 import type { OffsetsTopicLog, OffsetsTopicRecord, StoredOffsetsTopicRecord } from './offsets-topic-log.js';
@@ -156,5 +157,6 @@ export function groupHandlers(coordinator: GroupCoordinator): ApiHandler<never, 
     describeGroupsHandler(coordinator),
     listGroupsHandler(coordinator),
     deleteGroupsHandler(coordinator),
+    offsetDeleteHandler(coordinator),
   ] as ApiHandler<never, unknown>[];
 }

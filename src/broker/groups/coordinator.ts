@@ -3,7 +3,11 @@ import { type Logger, pino } from 'pino';
 import type { Registry } from 'prom-client';
 import type { Clock, Timer } from '../../flow/clock.js';
 import { ErrorCode, type ErrorCodeValue } from '../../protocol/errors.js';
-import { decodeConsumerAssignment, type TopicPartitions } from './consumer-protocol.js';
+import {
+  decodeConsumerAssignment,
+  decodeConsumerSubscription,
+  type TopicPartitions,
+} from './consumer-protocol.js';
 import { Group, type GroupState, type JoinResult, Member, type SyncResult } from './group.js';
 import { GroupMetrics } from './metrics.js';
 import { type CommittedOffset, OffsetStore } from './offset-store.js';
@@ -942,6 +946,67 @@ export class GroupCoordinator {
     this.groups.delete(groupId);
     this.logger.info({ group: groupId }, 'group deleted');
     return ErrorCode.NONE;
+  }
+
+  /**
+   * OffsetDelete, as Kafka's coordinator does it: the group must exist (GROUP_ID_NOT_FOUND otherwise)
+   * and, while it has members, be a "consumer" group (NON_EMPTY_GROUP otherwise); a partition of a topic
+   * its members subscribe to is refused with GROUP_SUBSCRIBED_TO_TOPIC; the others lose their committed
+   * offset (a tombstone in `__consumer_offsets`), or answer NONE when they had none.
+   */
+  async deleteOffsets(
+    groupId: string,
+    partitions: Array<{ topic: string; partition: number }>,
+  ): Promise<{
+    errorCode: ErrorCodeValue;
+    results: Array<{ topic: string; partition: number; errorCode: ErrorCodeValue }>;
+  }> {
+    const refuse = (errorCode: ErrorCodeValue) => ({ errorCode, results: [] });
+    if (this.loading) return refuse(ErrorCode.COORDINATOR_LOAD_IN_PROGRESS);
+    const group = this.groups.get(groupId);
+    if ((!group && !this.offsets.has(groupId)) || group?.is('Dead'))
+      return refuse(ErrorCode.GROUP_ID_NOT_FOUND);
+    if (group && !group.is('Empty') && group.protocolType !== 'consumer')
+      return refuse(ErrorCode.NON_EMPTY_GROUP);
+    const subscribed = group ? this.subscribedTopics(group) : new Set<string>();
+    const results = partitions.map((p) => ({
+      ...p,
+      errorCode: subscribed.has(p.topic) ? ErrorCode.GROUP_SUBSCRIBED_TO_TOPIC : ErrorCode.NONE,
+    }));
+    const doomed = results.filter(
+      (r) => r.errorCode === ErrorCode.NONE && this.offsets.get(groupId, r.topic, r.partition),
+    );
+    const records = doomed.map((r) => ({
+      key: encodeOffsetCommitKey(groupId, r.topic, r.partition),
+      value: null,
+    }));
+    if (records.length > 0) {
+      try {
+        await this.append(this.partitionFor(groupId), records, this.clock.now());
+      } catch (err) {
+        this.logger.error({ err, group: groupId }, 'offset deletion not written to __consumer_offsets');
+        return refuse(ErrorCode.COORDINATOR_NOT_AVAILABLE);
+      }
+    }
+    for (const r of doomed) this.offsets.delete(groupId, r.topic, r.partition);
+    if (doomed.length > 0)
+      this.logger.info({ group: groupId, partitions: doomed.length }, 'committed offsets deleted');
+    return { errorCode: ErrorCode.NONE, results };
+  }
+
+  /** Topics the members of an active "consumer" group subscribe to (none when Empty). */
+  private subscribedTopics(group: Group): Set<string> {
+    const topics = new Set<string>();
+    if (group.protocolType !== 'consumer' || group.is('Empty')) return topics;
+    for (const m of group.members.values()) {
+      try {
+        for (const t of decodeConsumerSubscription(m.metadataFor(group.protocolName ?? '')).topics)
+          topics.add(t);
+      } catch {
+        // An unreadable subscription protects nothing; Kafka would not have accepted it either.
+      }
+    }
+    return topics;
   }
 
   /**

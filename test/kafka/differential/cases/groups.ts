@@ -2,6 +2,7 @@ import { ApiKey } from '../../../../src/protocol/api-keys.js';
 import type { DiffCase, Step } from '../script.js';
 import {
   coordinatorReady,
+  createTopic,
   describeGroup,
   findCoordinator,
   heartbeat,
@@ -197,4 +198,35 @@ export const groupCases: DiffCase[] = [
       describeGroup('describe unknown group', {}, '{{group:unknown}}'),
     ],
   },
+  {
+    name: 'offset-delete',
+    title: 'OffsetDelete: a simple group, an unknown group, a topic an active member subscribes to',
+    steps: [
+      ...newTopic(),
+      // joinAlone subscribes to topic "t" (the subscription blob names it literally), so the case makes it.
+      createTopic('t'),
+      ...coordinatorReady(),
+      ...coordinatorReady('{{group:simple}}'),
+      ...coordinatorReady('{{group:unknown}}'),
+      offsetCommit('simple commit', '', -1, 3, { group: '{{group:simple}}' }),
+      offsetDelete('delete an unknown topic', '{{group:simple}}', '{{topic:missing}}'),
+      offsetDelete("delete the simple group's offset", '{{group:simple}}', '{{topic}}'),
+      offsetFetch('fetch the deleted offset', { group: '{{group:simple}}' }),
+      offsetDelete('delete from an unknown group', '{{group:unknown}}', '{{topic}}'),
+      ...joinAlone('m1'),
+      offsetCommit('member commit', '{{var:m1}}', '{{var:m1gen}}', 2),
+      offsetDelete('delete a subscribed topic', '{{group}}', 't'),
+      offsetDelete('delete a topic nobody subscribes to', '{{group}}', '{{topic}}'),
+      offsetFetch('fetch after deleting the unsubscribed topic'),
+    ],
+  },
 ];
+
+function offsetDelete(name: string, group: string, topic: string): Step {
+  return {
+    name,
+    apiKey: ApiKey.OffsetDelete,
+    version: 0,
+    body: { groupId: group, topics: [{ name: topic, partitions: [{ partitionIndex: 0 }] }] },
+  };
+}

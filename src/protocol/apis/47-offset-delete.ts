@@ -1,0 +1,42 @@
+// OffsetDelete (API key 47): delete a group's committed offsets for some partitions.
+// Described from Kafka's OffsetDeleteRequest/OffsetDeleteResponse message definitions.
+import { defineApi, f } from '../schema.js';
+
+export interface OffsetDeleteRequest {
+  groupId: string;
+  topics: Array<{ name: string; partitions: Array<{ partitionIndex: number }> }>;
+}
+
+export interface OffsetDeleteResponse {
+  errorCode: number;
+  throttleTimeMs: number;
+  topics: Array<{ name: string; partitions: Array<{ partitionIndex: number; errorCode: number }> }>;
+}
+
+export const OffsetDeleteApi = defineApi<OffsetDeleteRequest, OffsetDeleteResponse>({
+  key: 47,
+  name: 'OffsetDelete',
+  versions: '0',
+  flexible: 'none',
+  request: [
+    f('groupId', 'string', '0+'),
+    f('topics', '[]struct', '0+', {
+      fields: [
+        f('name', 'string', '0+'),
+        f('partitions', '[]struct', '0+', { fields: [f('partitionIndex', 'int32', '0+')] }),
+      ],
+    }),
+  ],
+  response: [
+    f('errorCode', 'int16', '0+'),
+    f('throttleTimeMs', 'int32', '0+'),
+    f('topics', '[]struct', '0+', {
+      fields: [
+        f('name', 'string', '0+'),
+        f('partitions', '[]struct', '0+', {
+          fields: [f('partitionIndex', 'int32', '0+'), f('errorCode', 'int16', '0+')],
+        }),
+      ],
+    }),
+  ],
+});
