@@ -70,7 +70,7 @@ export async function runJavaChecks(
 /** What the Streams word count (WordCount.java) reports after its two runs. */
 export interface WordCountResult {
   afterFirstRun: Record<string, number>;
-  internalTopics: Record<string, { partitions: number; cleanupPolicy: string }>;
+  internalTopics: Record<string, { partitions: number; cleanupPolicy: string; retentionMs: string }>;
   restoredOnFirstRun: number;
   afterRestart: Record<string, number>;
   restoredFromChangelog: number;

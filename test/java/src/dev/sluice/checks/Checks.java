@@ -498,13 +498,13 @@ public final class Checks {
     try (Admin admin = admin()) {
       NewTopic nt = new NewTopic(topic, java.util.Optional.of(2), java.util.Optional.empty()).configs(Map.of("retention.ms", "3600000", "cleanup.policy", "compact"));
       step("createTopics", () -> admin.createTopics(List.of(nt)).all().get());
-      TopicDescription d = step("describeTopics", () -> admin.describeTopics(List.of(topic)).allTopicNames().get().get(topic));
+      TopicDescription d = step("describeTopics", () -> describeWhenKnown(admin, topic, 2));
       facts.put("partitions", d.partitions().size());
       facts.put("replicas", d.partitions().get(0).replicas().size());
       facts.put("leaders", d.partitions().stream().allMatch(p -> p.leader() != null && !p.leader().isEmpty()));
       facts.put("topicIdSet", d.topicId() != null && !d.topicId().equals(org.apache.kafka.common.Uuid.ZERO_UUID));
       step("createPartitions", () -> admin.createPartitions(Map.of(topic, NewPartitions.increaseTo(5))).all().get());
-      waitUntil(() -> admin.describeTopics(List.of(topic)).allTopicNames().get().get(topic).partitions().size() == 5, "describeTopics to list 5 partitions");
+      describeWhenKnown(admin, topic, 5);
       facts.put("partitionsAfter", 5);
       ConfigResource res = new ConfigResource(ConfigResource.Type.TOPIC, topic);
       Map<String, ConfigEntry> configs = topicConfigs(admin, res);
@@ -659,9 +659,27 @@ public final class Checks {
   private void createTopic(String topic, int partitions, Map<String, String> configs) throws Exception {
     try (Admin admin = admin()) {
       admin.createTopics(List.of(new NewTopic(topic, java.util.Optional.of(partitions), java.util.Optional.empty()).configs(configs))).all().get();
-      // On a cluster the other brokers learn of the topic a moment later; wait until metadata lists every partition.
-      waitUntil(() -> admin.describeTopics(List.of(topic)).allTopicNames().get().get(topic).partitions().stream().allMatch(p -> p.leader() != null), "every partition of " + topic + " to have a leader");
+      describeWhenKnown(admin, topic, partitions);
     }
+  }
+
+  /**
+   * describeTopics once it lists `partitions` partitions, each with a leader. On a Kafka cluster the broker
+   * that answers may apply the controller's metadata a moment after createTopics/createPartitions returned,
+   * and until then it answers UNKNOWN_TOPIC_OR_PARTITION or the old partition count.
+   */
+  private static TopicDescription describeWhenKnown(Admin admin, String topic, int partitions) throws Exception {
+    TopicDescription[] found = new TopicDescription[1];
+    waitUntil(() -> {
+      try {
+        found[0] = admin.describeTopics(List.of(topic)).allTopicNames().get().get(topic);
+      } catch (ExecutionException e) {
+        if (e.getCause() instanceof org.apache.kafka.common.errors.UnknownTopicOrPartitionException) return false;
+        throw e;
+      }
+      return found[0].partitions().size() == partitions && found[0].partitions().stream().allMatch(p -> p.leader() != null);
+    }, "describeTopics to list " + partitions + " partitions of " + topic + ", each with a leader");
+    return found[0];
   }
 
   interface IntFn<T> {

@@ -212,7 +212,7 @@ public final class WordCount {
     return latest;
   }
 
-  /** The topics Streams created for this application, with their partition counts and cleanup policies. */
+  /** The topics Streams created for this application: partition counts, cleanup policies, retention. */
   static Map<String, Object> internalTopics(Admin admin, String app) throws Exception {
     List<String> names = admin.listTopics().names().get().stream().filter(n -> n.startsWith(app + "-") && (n.endsWith("-repartition") || n.endsWith("-changelog"))).sorted().toList();
     Map<String, TopicDescription> described = admin.describeTopics(names).allTopicNames().get();
@@ -222,7 +222,9 @@ public final class WordCount {
     for (String name : names) {
       Map<String, Object> t = new LinkedHashMap<>();
       t.put("partitions", described.get(name).partitions().size());
-      t.put("cleanupPolicy", configs.get(new ConfigResource(ConfigResource.Type.TOPIC, name)).get("cleanup.policy").value());
+      var config = configs.get(new ConfigResource(ConfigResource.Type.TOPIC, name));
+      t.put("cleanupPolicy", config.get("cleanup.policy").value());
+      t.put("retentionMs", config.get("retention.ms").value());
       out.put(name.substring(app.length() + 1), t);
     }
     return out;
