@@ -14,6 +14,7 @@ import { type Target, uniqueName } from '../helpers/targets.js';
 const CHECKS = [
   'producer-codecs',
   'producer-large',
+  'producer-keyless-compacted',
   'consumer-assign',
   'consumer-commit',
   'group-eager',
@@ -105,6 +106,20 @@ export function javaClientSuite(target: Target): void {
         endOffset: 1,
       });
       expect(f.bytes).toBeGreaterThan(1_048_000);
+    });
+
+    it('producer: a keyless record on a compacted topic fails its whole batch (InvalidRecordException for it, KafkaException for its batch-mates, nothing stored)', () => {
+      // Kafka validates the batch as a whole: one keyless record rejects it with INVALID_RECORD (with a
+      // per-record error from Produce v8), and the Java producer fails the batch-mates with a KafkaException.
+      const f = facts('producer-keyless-compacted');
+      // The message is the broker's own text (Kafka: "Compacted topic cannot accept message without key…").
+      expect(f.outcomes[1]).toMatch(/^InvalidRecordException: /);
+      for (const mate of [f.outcomes[0], f.outcomes[2]]) {
+        expect(mate).toMatch(
+          /^KafkaException: Failed to append record because it was part of a batch which had one more more invalid records/,
+        );
+      }
+      expect(f).toMatchObject({ keyedAfter: 0, endOffset: 1 });
     });
   });
 

@@ -80,7 +80,7 @@ public final class Checks {
 
   private static final List<String> CHECKS =
       List.of(
-          "producer-codecs", "producer-large", "consumer-assign", "consumer-commit", "group-eager",
+          "producer-codecs", "producer-large", "producer-keyless-compacted", "consumer-assign", "consumer-commit", "group-eager",
           "group-cooperative", "group-static", "admin-topics", "admin-groups", "admin-records",
           "admin-cluster", "group-protocol-consumer");
 
@@ -93,6 +93,7 @@ public final class Checks {
           switch (name) {
             case "producer-codecs" -> producerCodecs();
             case "producer-large" -> producerLarge();
+            case "producer-keyless-compacted" -> producerKeylessCompacted();
             case "consumer-assign" -> consumerAssign();
             case "consumer-commit" -> consumerCommit();
             case "group-eager" -> groupOfThree("range");
@@ -205,6 +206,39 @@ public final class Checks {
     facts.put("bytes", big.length);
     facts.put("readBytes", read.get(0).value().length);
     facts.put("oversize", oversize);
+    facts.put("endOffset", endOffsets(List.of(tp)).get(tp));
+    return facts;
+  }
+
+  /**
+   * A record without a key on a compacted topic, sent in one batch between two keyed ones: the facts give
+   * each record's outcome (its offset, or the exception and its message), then what the partition holds and
+   * where a keyed record sent alone afterwards lands.
+   */
+  private Map<String, Object> producerKeylessCompacted() throws Exception {
+    String topic = prefix + "-compacted";
+    createTopic(topic, 1, Map.of("cleanup.policy", "compact"));
+    TopicPartition tp = new TopicPartition(topic, 0);
+    Properties p = producerProps();
+    p.put(ProducerConfig.LINGER_MS_CONFIG, "500");
+    List<Object> outcomes = new ArrayList<>();
+    long after;
+    try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(p)) {
+      List<Future<RecordMetadata>> acks = new ArrayList<>();
+      for (String key : Arrays.asList("k1", null, "k2")) acks.add(producer.send(new ProducerRecord<>(topic, 0, key == null ? null : bytes(key), bytes("v"))));
+      producer.flush();
+      for (Future<RecordMetadata> f : acks) {
+        try {
+          outcomes.add(f.get().offset());
+        } catch (ExecutionException e) {
+          outcomes.add(e.getCause().getClass().getSimpleName() + ": " + e.getCause().getMessage());
+        }
+      }
+      after = producer.send(new ProducerRecord<>(topic, 0, bytes("k3"), bytes("v"))).get().offset();
+    }
+    Map<String, Object> facts = new LinkedHashMap<>();
+    facts.put("outcomes", outcomes);
+    facts.put("keyedAfter", after);
     facts.put("endOffset", endOffsets(List.of(tp)).get(tp));
     return facts;
   }
