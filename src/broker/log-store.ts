@@ -10,6 +10,7 @@ import {
 } from './storage/index.js';
 import {
   type AppendResult,
+  type BrokerConfigScope,
   type ConfigEntry,
   type PartitionHandle,
   type ReadResult,
@@ -159,9 +160,7 @@ class LogManagerStore implements TopicStore {
 
   describeConfigs(topic: string): ConfigEntry[] {
     try {
-      return this.manager
-        .describeTopicConfigs(topic)
-        .map((e) => ({ name: e.name, value: e.value, isDefault: e.isDefault, readOnly: false }));
+      return this.manager.describeTopicConfigs(topic).map((e) => ({ ...e, readOnly: false }));
     } catch (err) {
       mapError(err);
     }
@@ -177,8 +176,24 @@ class LogManagerStore implements TopicStore {
     return { type: config.messageTimestampType, afterMaxMs: config.messageTimestampAfterMaxMs };
   }
 
-  async alterConfigs(topic: string, configs: Record<string, string>, validateOnly: boolean): Promise<void> {
-    await guarded(() => this.manager.alterTopicConfigs(topic, configs, { replace: true, validateOnly }));
+  async alterConfigs(
+    topic: string,
+    changes: Record<string, string | null>,
+    opts: { replace: boolean; validateOnly: boolean },
+  ): Promise<void> {
+    await guarded(() => this.manager.alterTopicConfigs(topic, changes, opts));
+  }
+
+  brokerConfigs(scope: BrokerConfigScope): Record<string, string> {
+    return this.manager.brokerConfigs(scope);
+  }
+
+  async alterBrokerConfigs(
+    scope: BrokerConfigScope,
+    changes: Record<string, string | null>,
+    validateOnly: boolean,
+  ): Promise<void> {
+    await guarded(() => this.manager.alterBrokerConfigs(scope, changes, { validateOnly }));
   }
 
   close(): Promise<void> {

@@ -36,12 +36,19 @@ export interface PartitionHandle {
   waitForData(offset: bigint, timeoutMs: number, signal: AbortSignal): Promise<void>;
 }
 
+/** Where a config value comes from, most specific first (Kafka's ConfigSource, see DescribeConfigs). */
+export type ConfigOrigin = 'topic' | 'dynamic-broker' | 'dynamic-default' | 'static-broker' | 'default';
+
 export interface ConfigEntry {
   name: string;
   value: string | null;
   isDefault: boolean;
   readOnly: boolean;
+  source: ConfigOrigin;
 }
+
+/** Dynamic broker configs: this broker's own (`--entity-name 0`) or the cluster default (`--entity-default`). */
+export type BrokerConfigScope = 'broker' | 'default';
 
 /** A storage failure that maps onto a Kafka error code (e.g. TOPIC_ALREADY_EXISTS, INVALID_CONFIG). */
 export class TopicStoreError extends Error {
@@ -77,8 +84,23 @@ export interface TopicStore {
    * message.timestamp.after.max.ms), or undefined if the topic does not exist.
    */
   timestampRules(topic: string): { type: 'CreateTime' | 'LogAppendTime'; afterMaxMs: number } | undefined;
-  /** Replaces the topic's explicitly set configs with `configs` (AlterConfigs is not incremental). */
-  alterConfigs(topic: string, configs: Record<string, string>, validateOnly: boolean): Promise<void>;
+  /**
+   * Changes the topic's explicitly set configs (null reverts one to its default). `replace` drops those
+   * not named, as AlterConfigs does; IncrementalAlterConfigs changes only those named.
+   */
+  alterConfigs(
+    topic: string,
+    changes: Record<string, string | null>,
+    opts: { replace: boolean; validateOnly: boolean },
+  ): Promise<void>;
+  /** Dynamic broker configs of one scope, by broker name (log.retention.ms…). */
+  brokerConfigs(scope: BrokerConfigScope): Record<string, string>;
+  /** Changes dynamic broker configs (null reverts one); topics without their own value follow. */
+  alterBrokerConfigs(
+    scope: BrokerConfigScope,
+    changes: Record<string, string | null>,
+    validateOnly: boolean,
+  ): Promise<void>;
   /** Flushes and closes everything. */
   close(): Promise<void>;
 }

@@ -235,3 +235,115 @@ describe('OffsetDelete (47)', () => {
     expect(await committed(await client(second), 'oe-g', 'oe')).toBe(-1n);
   });
 });
+
+const SET = 0;
+const DELETE = 1;
+const APPEND = 2;
+const SUBTRACT = 3;
+type Op = [name: string, op: number, value: string | null];
+
+const alter = (c: WireClient, resourceType: number, resourceName: string, ops: Op[], validateOnly = false) =>
+  c
+    .request(44, 1, {
+      resources: [
+        {
+          resourceType,
+          resourceName,
+          configs: ops.map(([name, configOperation, value]) => ({ name, configOperation, value })),
+        },
+      ],
+      validateOnly,
+    })
+    .then((r) => r.responses[0]);
+
+async function topicConfig(c: WireClient, topic: string, name: string) {
+  const res = await c.request(32, 4, {
+    resources: [{ resourceType: 2, resourceName: topic, configurationKeys: [name] }],
+    includeSynonyms: true,
+    includeDocumentation: false,
+  });
+  return res.results[0].configs[0];
+}
+
+describe('IncrementalAlterConfigs (44)', () => {
+  it('sets, deletes, appends to and subtracts from topic configs, touching only those named', async () => {
+    const b = await broker();
+    const c = await client(b);
+    await produce(c, 'iac', ['x']);
+    expect(
+      await alter(c, 2, 'iac', [
+        ['retention.ms', SET, '5000'],
+        ['segment.bytes', SET, '1048576'],
+      ]),
+    ).toMatchObject({ errorCode: 0 });
+    expect(await alter(c, 2, 'iac', [['segment.bytes', DELETE, null]])).toMatchObject({ errorCode: 0 });
+    expect(await topicConfig(c, 'iac', 'retention.ms')).toMatchObject({ value: '5000', configSource: 1 });
+    expect(await topicConfig(c, 'iac', 'segment.bytes')).toMatchObject({
+      value: '1073741824',
+      configSource: 5,
+    });
+    await alter(c, 2, 'iac', [['cleanup.policy', APPEND, 'compact']]);
+    expect((await topicConfig(c, 'iac', 'cleanup.policy')).value).toBe('delete,compact');
+    await alter(c, 2, 'iac', [['cleanup.policy', SUBTRACT, 'delete']]);
+    expect((await topicConfig(c, 'iac', 'cleanup.policy')).value).toBe('compact');
+    expect(await alter(c, 2, 'iac', [['retention.ms', SET, 'soon']])).toMatchObject({
+      errorCode: ErrorCode.INVALID_CONFIG,
+    });
+    expect(await alter(c, 2, 'iac', [['retention.ms', SET, '1']], true)).toMatchObject({ errorCode: 0 });
+    expect((await topicConfig(c, 'iac', 'retention.ms')).value).toBe('5000');
+    expect(await alter(c, 2, 'nope', [['retention.ms', SET, '1']])).toMatchObject({
+      errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+    });
+  });
+
+  it('dynamic broker configs default every topic without its own value, by broker then cluster default, across restarts', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'sluice-broker-configs-'));
+    cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }));
+    const first = await broker({ dataDir, durability: 'sync' });
+    const c = await client(first);
+    await produce(c, 'follows', ['x']);
+    expect(await alter(c, 4, '', [['log.retention.ms', SET, '3600000']])).toMatchObject({ errorCode: 0 });
+    expect(await topicConfig(c, 'follows', 'retention.ms')).toMatchObject({
+      value: '3600000',
+      configSource: 3,
+    });
+    expect(await alter(c, 4, '0', [['log.retention.ms', SET, '7200000']])).toMatchObject({ errorCode: 0 });
+    expect(await topicConfig(c, 'follows', 'retention.ms')).toMatchObject({
+      value: '7200000',
+      configSource: 2,
+    });
+    expect(await alter(c, 4, '', [['log.cleaner.threads', SET, '2']])).toMatchObject({
+      errorCode: ErrorCode.INVALID_CONFIG,
+    });
+    expect(await alter(c, 4, '7', [['log.retention.ms', SET, '1']])).toMatchObject({
+      errorCode: ErrorCode.INVALID_REQUEST,
+    });
+    const defaults = await c.request(32, 4, {
+      resources: [{ resourceType: 4, resourceName: '', configurationKeys: null }],
+      includeSynonyms: true,
+      includeDocumentation: false,
+    });
+    expect(defaults.results[0].configs).toEqual([
+      expect.objectContaining({
+        name: 'log.retention.ms',
+        value: '3600000',
+        configSource: 3,
+        synonyms: [{ name: 'log.retention.ms', value: '3600000', source: 3 }],
+      }),
+    ]);
+    c.close();
+    await first.stop();
+
+    const second = await broker({ dataDir, durability: 'sync' });
+    const c2 = await client(second);
+    expect(await topicConfig(c2, 'follows', 'retention.ms')).toMatchObject({
+      value: '7200000',
+      configSource: 2,
+    });
+    await alter(c2, 4, '0', [['log.retention.ms', DELETE, null]]);
+    expect(await topicConfig(c2, 'follows', 'retention.ms')).toMatchObject({
+      value: '3600000',
+      configSource: 3,
+    });
+  });
+});

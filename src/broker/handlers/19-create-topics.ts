@@ -4,7 +4,7 @@ import { ErrorCode } from '../../protocol/errors.js';
 import type { ApiHandler, RequestContext } from '../handler.js';
 import { topicNameProblem } from '../topic-names.js';
 import { TopicStoreError } from '../topic-store.js';
-import { SOURCE_DEFAULT, SOURCE_TOPIC } from './32-describe-configs.js';
+import { configSource } from './32-describe-configs.js';
 
 type TopicRequest = CreateTopicsRequest['topics'][number];
 type TopicResult = CreateTopicsResponse['topics'][number];
@@ -115,7 +115,7 @@ async function createOne(t: TopicRequest, validateOnly: boolean, ctx: RequestCon
           name: e.name,
           value: e.value,
           readOnly: e.readOnly,
-          configSource: e.isDefault ? SOURCE_DEFAULT : SOURCE_TOPIC,
+          configSource: configSource(e.source),
           isSensitive: false,
         })),
   };

@@ -4,7 +4,7 @@ import type {
 } from '../../protocol/apis/32-describe-configs.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import type { ApiHandler, RequestContext } from '../handler.js';
-import type { ConfigEntry } from '../topic-store.js';
+import type { BrokerConfigScope, ConfigEntry, ConfigOrigin } from '../topic-store.js';
 
 type Result = DescribeConfigsResponse['results'][number];
 type Config = Result['configs'][number];
@@ -12,80 +12,98 @@ type Config = Result['configs'][number];
 export const RESOURCE_TOPIC = 2;
 export const RESOURCE_BROKER = 4;
 /** Kafka's ConfigSource values, as DescribeConfigs and CreateTopics report them. */
-export const SOURCE_TOPIC = 1;
-const SOURCE_STATIC_BROKER = 4;
-export const SOURCE_DEFAULT = 5;
+const SOURCES: Record<ConfigOrigin, number> = {
+  topic: 1,
+  'dynamic-broker': 2,
+  'dynamic-default': 3,
+  'static-broker': 4,
+  default: 5,
+};
+
+/** Kafka's ConfigSource code for where a config value comes from. */
+export function configSource(origin: ConfigOrigin): number {
+  return SOURCES[origin];
+}
 const CONFIG_TYPE_UNKNOWN = 0;
 
 /**
- * DescribeConfigs 0-3 for topics (their effective configs) and for this broker (read-only settings).
- * v3 is advertised because @platformatic/kafka 1.x's v2 parser reads v3's config_type and
- * documentation fields; with v3 in range it uses its (correct) v3.
+ * DescribeConfigs 0-4 for topics (their effective configs, each with the source it comes from) and for
+ * this broker: by its id, its settings and the configs changed at run time; by the empty name (Kafka's
+ * cluster default, `kafka-configs --entity-default`), the cluster-wide dynamic configs alone. v3 is
+ * advertised because @platformatic/kafka 1.x's v2 parser reads v3's config_type and documentation
+ * fields; with v3 in range it uses its (correct) v3.
  */
 export const describeConfigsHandler: ApiHandler<DescribeConfigsRequest, DescribeConfigsResponse> = {
   apiKey: 32,
   name: 'DescribeConfigs',
   minVersion: 0,
-  maxVersion: 3,
+  maxVersion: 4,
   handle(request, ctx) {
     const results = request.resources.map((r): Result => {
       const base = { resourceType: r.resourceType, resourceName: r.resourceName };
-      let entries: ConfigEntry[];
-      let explicitSource = SOURCE_TOPIC;
-      if (r.resourceType === RESOURCE_TOPIC) {
-        if (ctx.broker.store.partitionCount(r.resourceName) === undefined) {
-          return {
-            ...base,
-            errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
-            errorMessage: `no topic "${r.resourceName}"`,
-            configs: [],
-          };
-        }
-        entries = ctx.broker.store.describeConfigs(r.resourceName);
-      } else if (
-        r.resourceType === RESOURCE_BROKER &&
-        (r.resourceName === '' || r.resourceName === String(ctx.broker.config.nodeId))
-      ) {
-        entries = brokerConfigs(ctx);
-        explicitSource = SOURCE_STATIC_BROKER;
-      } else {
-        return {
-          ...base,
-          errorCode: ErrorCode.INVALID_REQUEST,
-          errorMessage: `unsupported resource ${r.resourceType}/${r.resourceName}`,
-          configs: [],
-        };
+      const entries = resourceConfigs(ctx, r.resourceType, r.resourceName);
+      if (typeof entries === 'number') {
+        const what = r.resourceType === RESOURCE_TOPIC ? 'topic' : `resource ${r.resourceType}`;
+        return { ...base, errorCode: entries, errorMessage: `no ${what} "${r.resourceName}"`, configs: [] };
       }
       const wanted = r.configurationKeys ? new Set(r.configurationKeys) : null;
       const configs = entries
         .filter((e) => wanted === null || wanted.has(e.name))
-        .map((e): Config => {
-          const source = e.isDefault ? SOURCE_DEFAULT : explicitSource;
-          return {
-            name: e.name,
-            value: e.value,
-            readOnly: e.readOnly,
-            isDefault: e.isDefault,
-            configSource: source,
-            isSensitive: false,
-            synonyms: request.includeSynonyms ? [{ name: e.name, value: e.value, source }] : [],
-            configType: CONFIG_TYPE_UNKNOWN,
-            documentation: null,
-          };
-        });
+        .map((e) => describeEntry(e, request.includeSynonyms === true));
       return { ...base, errorCode: 0, errorMessage: null, configs };
     });
     return { throttleTimeMs: 0, results };
   },
 };
 
-function brokerConfigs(ctx: RequestContext): ConfigEntry[] {
+/** The entries of one resource, or the error code when there is no such resource. */
+function resourceConfigs(ctx: RequestContext, type: number, name: string): ConfigEntry[] | number {
+  if (type === RESOURCE_TOPIC) {
+    if (ctx.broker.store.partitionCount(name) === undefined) return ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
+    return ctx.broker.store.describeConfigs(name);
+  }
+  if (type !== RESOURCE_BROKER) return ErrorCode.INVALID_REQUEST;
+  if (name === '') return dynamicEntries(ctx, 'default');
+  if (name !== String(ctx.broker.config.nodeId)) return ErrorCode.INVALID_REQUEST;
+  const dynamic = [...dynamicEntries(ctx, 'broker'), ...dynamicEntries(ctx, 'default')];
+  const unique = dynamic.filter((e, i) => dynamic.findIndex((d) => d.name === e.name) === i);
+  return [...staticBrokerConfigs(ctx), ...unique];
+}
+
+function describeEntry(e: ConfigEntry, includeSynonyms: boolean): Config {
+  const source = configSource(e.source);
+  return {
+    name: e.name,
+    value: e.value,
+    readOnly: e.readOnly,
+    isDefault: e.isDefault,
+    configSource: source,
+    isSensitive: false,
+    synonyms: includeSynonyms ? [{ name: e.name, value: e.value, source }] : [],
+    configType: CONFIG_TYPE_UNKNOWN,
+    documentation: null,
+  };
+}
+
+function dynamicEntries(ctx: RequestContext, scope: BrokerConfigScope): ConfigEntry[] {
+  const source = scope === 'broker' ? 'dynamic-broker' : 'dynamic-default';
+  return Object.entries(ctx.broker.store.brokerConfigs(scope)).map(([name, value]) => ({
+    name,
+    value,
+    isDefault: false,
+    readOnly: false,
+    source,
+  }));
+}
+
+function staticBrokerConfigs(ctx: RequestContext): ConfigEntry[] {
   const c = ctx.broker.config;
   const entry = (name: string, value: string): ConfigEntry => ({
     name,
     value,
     isDefault: false,
     readOnly: true,
+    source: 'static-broker',
   });
   return [
     entry('broker.id', String(c.nodeId)),

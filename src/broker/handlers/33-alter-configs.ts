@@ -37,7 +37,10 @@ export const alterConfigsHandler: ApiHandler<AlterConfigsRequest, AlterConfigsRe
       const configs: Record<string, string> = {};
       for (const c of r.configs) if (c.value !== null) configs[c.name] = c.value;
       try {
-        await broker.store.alterConfigs(r.resourceName, configs, request.validateOnly);
+        await broker.store.alterConfigs(r.resourceName, configs, {
+          replace: true,
+          validateOnly: request.validateOnly,
+        });
         if (!request.validateOnly)
           broker.log.info({ topic: r.resourceName, configs }, 'topic configs altered');
         responses.push({ ...base, errorCode: 0, errorMessage: null });

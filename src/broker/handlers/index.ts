@@ -11,6 +11,7 @@ import { initProducerIdHandler } from './22-init-producer-id.js';
 import { describeConfigsHandler } from './32-describe-configs.js';
 import { alterConfigsHandler } from './33-alter-configs.js';
 import { createPartitionsHandler } from './37-create-partitions.js';
+import { incrementalAlterConfigsHandler } from './44-incremental-alter-configs.js';
 import { describeClusterHandler } from './60-describe-cluster.js';
 
 /** The APIs the core broker serves; consumer-group APIs are registered by the groups module. */
@@ -28,4 +29,5 @@ export const coreHandlers: ApiHandler<never, unknown>[] = [
   createPartitionsHandler,
   deleteRecordsHandler,
   describeClusterHandler,
+  incrementalAlterConfigsHandler,
 ];

@@ -176,6 +176,44 @@ export function validateTopicConfigs(configs: Record<string, string | number>): 
   return out;
 }
 
+/**
+ * Kafka's broker-wide names for the topic configs a broker may set as defaults at run time
+ * (`kafka-configs --alter --entity-type brokers …`): the broker name, and the topic config it defaults.
+ */
+export const BROKER_CONFIG_SYNONYMS: Readonly<Record<string, string>> = {
+  'log.retention.ms': 'retention.ms',
+  'log.retention.bytes': 'retention.bytes',
+  'log.segment.bytes': 'segment.bytes',
+  'log.roll.ms': 'segment.ms',
+  'log.cleanup.policy': 'cleanup.policy',
+  'log.message.timestamp.type': 'message.timestamp.type',
+  'log.message.timestamp.after.max.ms': 'message.timestamp.after.max.ms',
+  'log.cleaner.delete.retention.ms': 'delete.retention.ms',
+  'log.cleaner.min.cleanable.ratio': 'min.cleanable.dirty.ratio',
+  'log.index.interval.bytes': 'index.interval.bytes',
+};
+
+/** The broker name of a topic config, when a broker may default it (retention.ms -> log.retention.ms). */
+export function brokerSynonym(topicConfig: string): string | undefined {
+  return Object.keys(BROKER_CONFIG_SYNONYMS).find((b) => BROKER_CONFIG_SYNONYMS[b] === topicConfig);
+}
+
+/** Checks dynamic broker configs (by their broker names) and returns them as topic configs. */
+export function brokerToTopicConfigs(configs: Record<string, string>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(configs)) {
+    const topicName = BROKER_CONFIG_SYNONYMS[name];
+    if (topicName === undefined) {
+      throw new InvalidConfigError(
+        `broker config "${name}" cannot be changed at run time here; ` +
+          `these can: ${Object.keys(BROKER_CONFIG_SYNONYMS).join(', ')}`,
+      );
+    }
+    out[topicName] = value;
+  }
+  return validateTopicConfigs(out);
+}
+
 /** The typed config a log runs on: defaults, then broker-wide settings, then the topic's own. */
 export function resolveLogConfig(base: LogConfig, configs: Record<string, string>): LogConfig {
   const cfg: LogConfig = { ...base };

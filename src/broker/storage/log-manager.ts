@@ -11,6 +11,8 @@ import path from 'node:path';
 import { type Clock, realClock } from '../../flow/clock.js';
 import { newStats, type StorageStats, writeFileAtomicSync } from './byte-store.js';
 import {
+  brokerSynonym,
+  brokerToTopicConfigs,
   DEFAULT_LOG_CONFIG,
   type Durability,
   describeDefault,
@@ -45,12 +47,21 @@ export interface TopicInfo {
   createdAtMs: number;
 }
 
+/** Where a topic's effective config value comes from, most specific first (Kafka's ConfigSource). */
+export type ConfigOrigin = 'topic' | 'dynamic-broker' | 'dynamic-default' | 'default';
+
 export interface ConfigEntry {
   name: string;
   value: string | null;
   isDefault: boolean;
-  source: 'topic' | 'default';
+  source: ConfigOrigin;
 }
+
+/**
+ * Broker configs changed at run time, by their broker names (log.retention.ms…): for this broker
+ * (`kafka-configs --entity-name 0`) and cluster-wide (`--entity-default`); this broker's win.
+ */
+export type BrokerConfigScope = 'broker' | 'default';
 
 interface Topic {
   info: TopicInfo;
@@ -59,6 +70,8 @@ interface Topic {
 }
 
 const META_DIR = '.meta';
+/** Dynamic broker configs, beside (not in) META_DIR, whose every file is a topic. */
+const BROKER_CONFIGS_FILE = 'broker-configs.json';
 
 export class LogManager {
   readonly dataDir: string | undefined;
@@ -66,7 +79,10 @@ export class LogManager {
   readonly stats: StorageStats = newStats();
   /** What the last open repaired, one entry per partition loaded from disk. */
   readonly recovery: PartitionRecovery[] = [];
-  private readonly base: LogConfig;
+  /** What every topic starts from: built-in defaults, the broker's options, then dynamic broker configs. */
+  private base: LogConfig;
+  private readonly staticBase: LogConfig;
+  private dynamic: Record<BrokerConfigScope, Record<string, string>> = { broker: {}, default: {} };
   private readonly topicMap = new Map<string, Topic>();
   private readonly busy = new Set<string>();
   private retentionTimer: { cancel(): void } | undefined;
@@ -80,7 +96,8 @@ export class LogManager {
       throw new InvalidConfigError(`durability "${durability}" needs a data directory (dataDir)`);
     }
     const defaults = validateTopicConfigs(opts.defaults ?? {});
-    this.base = resolveLogConfig({ ...DEFAULT_LOG_CONFIG, durability }, defaults);
+    this.staticBase = resolveLogConfig({ ...DEFAULT_LOG_CONFIG, durability }, defaults);
+    this.base = this.staticBase;
     if (this.base.durability !== 'memory' && !opts.dataDir) {
       throw new InvalidConfigError(`durability "${this.base.durability}" needs a data directory (dataDir)`);
     }
@@ -204,7 +221,8 @@ export class LogManager {
       if (own !== undefined) out.push({ name: key, value: own, isDefault: false, source: 'topic' });
       else {
         const def = describeDefault(this.base, key);
-        if (def !== undefined) out.push({ name: key, value: def, isDefault: true, source: 'default' });
+        if (def !== undefined)
+          out.push({ name: key, value: def, isDefault: true, source: this.originOf(key) });
       }
     }
     return out;
@@ -243,6 +261,61 @@ export class LogManager {
       this.writeMeta(topic.info);
     }
     return { ...topic.info, configs: { ...valid } };
+  }
+
+  /** Which layer a topic config falls back to: a dynamic broker config, or the built-in default. */
+  private originOf(topicConfig: string): ConfigOrigin {
+    const name = brokerSynonym(topicConfig);
+    if (name === undefined) return 'default';
+    if (this.dynamic.broker[name] !== undefined) return 'dynamic-broker';
+    return this.dynamic.default[name] !== undefined ? 'dynamic-default' : 'default';
+  }
+
+  /** The dynamic broker configs of one scope, by broker name. */
+  brokerConfigs(scope: BrokerConfigScope): Record<string, string> {
+    return { ...this.dynamic[scope] };
+  }
+
+  /**
+   * Changes dynamic broker configs (null reverts one) and re-applies the new defaults to every topic
+   * that does not set its own, as Kafka does for log.retention.ms and friends. Persisted beside the
+   * topics' metadata, so a restart keeps them.
+   */
+  async alterBrokerConfigs(
+    scope: BrokerConfigScope,
+    changes: Record<string, string | null>,
+    opts: { validateOnly?: boolean } = {},
+  ): Promise<void> {
+    this.assertOpen();
+    const next = { ...this.dynamic[scope] };
+    for (const [k, v] of Object.entries(changes)) {
+      if (v === null) delete next[k];
+      else next[k] = v;
+    }
+    const dynamic = { ...this.dynamic, [scope]: next };
+    const base = this.baseWith(dynamic);
+    if (opts.validateOnly) return;
+    this.dynamic = dynamic;
+    this.base = base;
+    for (const t of this.topicMap.values()) {
+      t.config = resolveLogConfig(base, t.info.configs);
+      for (const log of t.logs) log.updateConfig(t.config);
+    }
+    if (this.dataDir) {
+      writeFileAtomicSync(
+        path.join(this.dataDir, BROKER_CONFIGS_FILE),
+        `${JSON.stringify(dynamic, null, 2)}\n`,
+        this.stats,
+      );
+    }
+  }
+
+  /** The base config under these dynamic broker configs (throws InvalidConfigError on a bad one). */
+  private baseWith(dynamic: Record<BrokerConfigScope, Record<string, string>>): LogConfig {
+    return resolveLogConfig(this.staticBase, {
+      ...brokerToTopicConfigs(dynamic.default),
+      ...brokerToTopicConfigs(dynamic.broker),
+    });
   }
 
   // --- background work ----------------------------------------------------------------------------
@@ -297,6 +370,24 @@ export class LogManager {
     writeFileAtomicSync(this.metaPath(info.name), `${JSON.stringify(info, null, 2)}\n`, this.stats);
   }
 
+  private loadBrokerConfigs(dataDir: string): void {
+    const file = path.join(dataDir, BROKER_CONFIGS_FILE);
+    if (!fs.existsSync(file)) return;
+    try {
+      const saved = JSON.parse(fs.readFileSync(file, 'utf8')) as Record<
+        BrokerConfigScope,
+        Record<string, string>
+      >;
+      const dynamic = { broker: saved.broker ?? {}, default: saved.default ?? {} };
+      this.base = this.baseWith(dynamic);
+      this.dynamic = dynamic;
+    } catch (err) {
+      throw new InvalidConfigError(
+        `dynamic broker configs ${file} are unreadable (${(err as Error).message}); fix or remove the file`,
+      );
+    }
+  }
+
   private async openLog(topic: string, partition: number, config: LogConfig): Promise<PartitionLog> {
     const dir = this.dataDir ? path.join(this.dataDir, `${topic}-${partition}`) : undefined;
     const { log, recovery } = await PartitionLog.open({
@@ -313,6 +404,7 @@ export class LogManager {
 
   private async load(): Promise<void> {
     if (!this.dataDir) return;
+    this.loadBrokerConfigs(this.dataDir);
     fs.mkdirSync(path.join(this.dataDir, META_DIR), { recursive: true });
     const files = fs.readdirSync(path.join(this.dataDir, META_DIR)).filter((f) => f.endsWith('.json'));
     for (const file of files.sort()) {

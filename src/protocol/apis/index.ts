@@ -51,6 +51,11 @@ import {
   type CreatePartitionsResponse,
 } from './37-create-partitions.js';
 import { DeleteGroupsApi, type DeleteGroupsRequest, type DeleteGroupsResponse } from './42-delete-groups.js';
+import {
+  IncrementalAlterConfigsApi,
+  type IncrementalAlterConfigsRequest,
+  type IncrementalAlterConfigsResponse,
+} from './44-incremental-alter-configs.js';
 import { OffsetDeleteApi, type OffsetDeleteRequest, type OffsetDeleteResponse } from './47-offset-delete.js';
 import {
   DescribeClusterApi,
@@ -109,6 +114,11 @@ export {
   type CreatePartitionsResponse,
 } from './37-create-partitions.js';
 export { DeleteGroupsApi, type DeleteGroupsRequest, type DeleteGroupsResponse } from './42-delete-groups.js';
+export {
+  IncrementalAlterConfigsApi,
+  type IncrementalAlterConfigsRequest,
+  type IncrementalAlterConfigsResponse,
+} from './44-incremental-alter-configs.js';
 export { OffsetDeleteApi, type OffsetDeleteRequest, type OffsetDeleteResponse } from './47-offset-delete.js';
 export {
   DescribeClusterApi,
@@ -141,6 +151,7 @@ export interface ApiBodies {
   33: { request: AlterConfigsRequest; response: AlterConfigsResponse };
   37: { request: CreatePartitionsRequest; response: CreatePartitionsResponse };
   42: { request: DeleteGroupsRequest; response: DeleteGroupsResponse };
+  44: { request: IncrementalAlterConfigsRequest; response: IncrementalAlterConfigsResponse };
   47: { request: OffsetDeleteRequest; response: OffsetDeleteResponse };
   60: { request: DescribeClusterRequest; response: DescribeClusterResponse };
 }
@@ -171,6 +182,7 @@ export const API_SPECS: Readonly<Record<number, ApiSpec>> = Object.freeze({
   [AlterConfigsApi.key]: AlterConfigsApi,
   [CreatePartitionsApi.key]: CreatePartitionsApi,
   [DeleteGroupsApi.key]: DeleteGroupsApi,
+  [IncrementalAlterConfigsApi.key]: IncrementalAlterConfigsApi,
   [OffsetDeleteApi.key]: OffsetDeleteApi,
   [DescribeClusterApi.key]: DescribeClusterApi,
 } as Record<number, ApiSpec>);
