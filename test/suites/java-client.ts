@@ -158,11 +158,15 @@ export function javaClientSuite(target: Target): void {
         distinct: 180,
         duplicates: 0,
       });
-      expect(f.firstMemberEvents).toEqual([
-        'assigned [0, 1, 2, 3, 4, 5]',
-        'revoked [0, 1, 2, 3, 4, 5]',
-        'assigned [0, 1]',
-      ]);
+      // Eager: each rebalance first revokes everything the member holds (the joiners may arrive in one
+      // rebalance or two). Which two partitions it keeps depends on the order of the random member ids.
+      const events = f.firstMemberEvents as string[];
+      expect(events[0]).toBe('assigned [0, 1, 2, 3, 4, 5]');
+      expect(events.length % 2).toBe(1);
+      for (let i = 1; i < events.length; i += 2) {
+        expect(events[i]).toBe(events[i - 1]?.replace('assigned', 'revoked'));
+      }
+      expect(events.at(-1)).toMatch(/^assigned \[\d, \d\]$/);
     });
 
     it('consumer: a group of three with cooperative-sticky assignment: only moved partitions revoked, 2/2/2 then 3/3, every record read once', () => {
@@ -176,10 +180,13 @@ export function javaClientSuite(target: Target): void {
         distinct: 180,
         duplicates: 0,
       });
-      // The first member keeps two partitions throughout: it never revokes all six.
-      const revoked = (f.firstMemberEvents as string[]).filter((e) => e.startsWith('revoked'));
-      expect(revoked).toHaveLength(1);
-      expect(revoked[0]).not.toBe('revoked [0, 1, 2, 3, 4, 5]');
+      // The first member keeps two partitions throughout: it gives up the four others, in one or two
+      // rounds (the joiners may arrive in different rebalances), and never all six at once.
+      const revoked = (f.firstMemberEvents as string[])
+        .filter((e) => e.startsWith('revoked'))
+        .flatMap((e) => [...e.matchAll(/\d/g)].map((m) => Number(m[0])));
+      expect(revoked).toHaveLength(4);
+      expect(new Set(revoked).size).toBe(4);
       expect(f.firstMemberEvents[0]).toBe('assigned [0, 1, 2, 3, 4, 5]');
     });
 
