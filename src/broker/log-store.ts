@@ -55,6 +55,10 @@ class LogHandle implements PartitionHandle {
     return this.log.logStartOffset;
   }
 
+  get sizeBytes(): number {
+    return this.log.size;
+  }
+
   append(records: Buffer): Promise<AppendResult> {
     // Storage acknowledges at the log's durability level (fsync first under `sync`), whatever the acks.
     return guarded(() => this.log.append(records));
@@ -68,6 +72,11 @@ class LogHandle implements PartitionHandle {
       logStartOffset: r.logStartOffset,
       errorCode: r.error === 'OFFSET_OUT_OF_RANGE' ? OFFSET_OUT_OF_RANGE : 0,
     };
+  }
+
+  maxTimestampRecord(): Promise<{ offset: bigint; timestamp: bigint } | null> {
+    const max = this.log.maxTimestamp;
+    return max < 0 ? Promise.resolve(null) : this.offsetForTimestamp(BigInt(max));
   }
 
   /**

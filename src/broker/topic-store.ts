@@ -22,12 +22,16 @@ export interface ReadResult {
 export interface PartitionHandle {
   readonly highWatermark: bigint;
   readonly logStartOffset: bigint;
+  /** Bytes the partition's segments hold (DescribeLogDirs). */
+  readonly sizeBytes: number;
   /**
    * Appends produced batches (CRC-checked by storage). `durable`: resolve only once the broker's
    * durability level is met (fsync under `sync`), as acks=-1 asks; otherwise once appended.
    */
   append(records: Buffer, options: { durable: boolean }): Promise<AppendResult>;
   read(fetchOffset: bigint, maxBytes: number): ReadResult;
+  /** The first record with the log's largest timestamp (KIP-734), or null when empty. */
+  maxTimestampRecord(): Promise<{ offset: bigint; timestamp: bigint } | null>;
   /** First offset whose timestamp is >= `timestampMs`, or null if none. */
   offsetForTimestamp(timestampMs: bigint): Promise<{ offset: bigint; timestamp: bigint } | null>;
   /** DeleteRecords: moves the log start to `offset` (persisted); resolves to the new log start. */

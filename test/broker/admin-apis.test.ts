@@ -347,3 +347,70 @@ describe('IncrementalAlterConfigs (44)', () => {
     });
   });
 });
+
+describe('DescribeLogDirs (35)', () => {
+  it('reports the data dir, each partition’s stored bytes and the disk’s total and usable bytes', async () => {
+    const b = await broker({ durability: 'sync' });
+    const c = await client(b);
+    const records = await buildRecordBatch({ records: [{ key: 'k', value: 'v'.repeat(100), timestamp: 1 }] });
+    for (let i = 0; i < 3; i++) {
+      await c.request(0, 7, {
+        transactionalId: null,
+        acks: -1,
+        timeoutMs: 5000,
+        topicData: [{ name: 'ld', partitionData: [{ index: 0, records }] }],
+      });
+    }
+    const res = await c.request(35, 4, { topics: [{ topic: 'ld', partitions: [0, 5] }] });
+    expect(res.errorCode).toBe(0);
+    const [dir] = res.results;
+    expect(dir).toMatchObject({ errorCode: 0, logDir: b.dataDir });
+    expect(dir.topics).toEqual([
+      {
+        name: 'ld',
+        partitions: [
+          { partitionIndex: 0, partitionSize: BigInt(3 * records.length), offsetLag: 0n, isFutureKey: false },
+        ],
+      },
+    ]);
+    expect(dir.totalBytes).toBeGreaterThan(0n);
+    expect(dir.usableBytes).toBeGreaterThan(0n);
+    expect(dir.usableBytes).toBeLessThanOrEqual(dir.totalBytes as bigint);
+    const all = await c.request(35, 1, { topics: null });
+    expect(all.results[0].topics.map((t) => t.name)).toContain('ld');
+  });
+});
+
+describe('ListOffsets v7 max timestamp (-3)', () => {
+  it('answers the first record with the largest timestamp, and -1 for an empty partition', async () => {
+    const b = await broker();
+    const c = await client(b);
+    const batch = (timestamps: number[]) =>
+      buildRecordBatch({ records: timestamps.map((timestamp) => ({ key: null, value: 'v', timestamp })) });
+    for (const ts of [[1000, 5000], [3000, 5000], [2000]]) {
+      await c.request(0, 7, {
+        transactionalId: null,
+        acks: -1,
+        timeoutMs: 5000,
+        topicData: [{ name: 'mt', partitionData: [{ index: 0, records: await batch(ts) }] }],
+      });
+    }
+    await c.request(19, 7, {
+      topics: [{ name: 'mt-empty', numPartitions: 1, replicationFactor: 1, assignments: [], configs: [] }],
+      timeoutMs: 5000,
+      validateOnly: false,
+    });
+    const ask = async (topic: string) =>
+      (
+        await c.request(2, 7, {
+          replicaId: -1,
+          isolationLevel: 0,
+          topics: [
+            { name: topic, partitions: [{ partitionIndex: 0, currentLeaderEpoch: -1, timestamp: -3n }] },
+          ],
+        })
+      ).topics[0].partitions[0];
+    expect(await ask('mt')).toMatchObject({ errorCode: 0, offset: 1n, timestamp: 5000n });
+    expect(await ask('mt-empty')).toMatchObject({ errorCode: 0, offset: -1n, timestamp: -1n });
+  });
+});

@@ -71,7 +71,7 @@ describe('ApiVersions and connection handling', () => {
     const table = Object.fromEntries(v3.apiKeys.map((k) => [k.apiKey, [k.minVersion, k.maxVersion]]));
     expect(table[0]).toEqual([0, 7]);
     expect(table[1]).toEqual([4, 12]);
-    expect(table[2]).toEqual([0, 5]);
+    expect(table[2]).toEqual([0, 7]);
     expect(table[3]).toEqual([0, 9]);
     expect(table[18]).toEqual([0, 3]);
     const { bytes, correlationId } = c.frame(18, 4, {

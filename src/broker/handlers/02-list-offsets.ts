@@ -7,11 +7,12 @@ type PartitionResult = ListOffsetsResponse['topics'][number]['partitions'][numbe
 
 const LATEST = -1n;
 const EARLIEST = -2n;
+const MAX_TIMESTAMP = -3n;
 
 /**
- * Special timestamps newer than the versions we serve, with the version that introduced each (max
- * timestamp KIP-734, earliest local and latest tiered KIP-405, earliest pending upload KIP-1023). Kafka
- * answers UNSUPPORTED_VERSION for them at older versions instead of reading them as a time.
+ * Special timestamps with the version that introduced each (max timestamp KIP-734, earliest local and
+ * latest tiered KIP-405, earliest pending upload KIP-1023). Kafka answers UNSUPPORTED_VERSION for them at
+ * older versions instead of reading them as a time; the last three are beyond the versions we serve.
  */
 const NEWER_SPECIALS: ReadonlyMap<bigint, number> = new Map([
   [-3n, 7],
@@ -21,8 +22,9 @@ const NEWER_SPECIALS: ReadonlyMap<bigint, number> = new Map([
 ]);
 
 /**
- * ListOffsets 0-5: latest (-1) is the high watermark (which is also the last stable offset: there are
- * no transactions), earliest (-2) the log start offset, otherwise the first offset whose timestamp is at
+ * ListOffsets 0-7: latest (-1) is the high watermark (which is also the last stable offset: there are
+ * no transactions), earliest (-2) the log start offset, max timestamp (-3, v7, kafka-get-offsets --time
+ * max-timestamp) the first record with the largest timestamp, otherwise the first offset whose timestamp is at
  * or after the one asked for (-1 when none, with leader epoch -1 as in Kafka). v0 answers with a list of offsets (Burrow and sarama need
  * exactly one entry for max_num_offsets 1).
  */
@@ -30,7 +32,7 @@ export const listOffsetsHandler: ApiHandler<ListOffsetsRequest, ListOffsetsRespo
   apiKey: 2,
   name: 'ListOffsets',
   minVersion: 0,
-  maxVersion: 5,
+  maxVersion: 7,
   async handle(request, ctx) {
     const v0 = ctx.apiVersion === 0;
     const topics = await Promise.all(
@@ -78,6 +80,7 @@ async function lookup(
 ): Promise<{ offset: bigint; timestamp: bigint }> {
   if (timestamp === LATEST) return { offset: log.highWatermark, timestamp: -1n };
   if (timestamp === EARLIEST) return { offset: log.logStartOffset, timestamp: -1n };
+  if (timestamp === MAX_TIMESTAMP) return (await log.maxTimestampRecord()) ?? { offset: -1n, timestamp: -1n };
   return (await log.offsetForTimestamp(timestamp)) ?? { offset: -1n, timestamp: -1n };
 }
 

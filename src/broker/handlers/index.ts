@@ -10,6 +10,7 @@ import { deleteRecordsHandler } from './21-delete-records.js';
 import { initProducerIdHandler } from './22-init-producer-id.js';
 import { describeConfigsHandler } from './32-describe-configs.js';
 import { alterConfigsHandler } from './33-alter-configs.js';
+import { describeLogDirsHandler } from './35-describe-log-dirs.js';
 import { createPartitionsHandler } from './37-create-partitions.js';
 import { incrementalAlterConfigsHandler } from './44-incremental-alter-configs.js';
 import { describeClusterHandler } from './60-describe-cluster.js';
@@ -30,4 +31,5 @@ export const coreHandlers: ApiHandler<never, unknown>[] = [
   deleteRecordsHandler,
   describeClusterHandler,
   incrementalAlterConfigsHandler,
+  describeLogDirsHandler,
 ];

@@ -202,6 +202,11 @@ export class PartitionLog {
     return BigInt(this.lso);
   }
 
+  /** Largest batch max timestamp in the log; -1 when empty (ListOffsets max timestamp, KIP-734). */
+  get maxTimestamp(): number {
+    return this.segments.reduce((max, s) => Math.max(max, s.maxTimestamp), -1);
+  }
+
   /** Bytes in all segments. */
   get size(): number {
     let n = 0;

@@ -46,6 +46,11 @@ import {
 } from './32-describe-configs.js';
 import { AlterConfigsApi, type AlterConfigsRequest, type AlterConfigsResponse } from './33-alter-configs.js';
 import {
+  DescribeLogDirsApi,
+  type DescribeLogDirsRequest,
+  type DescribeLogDirsResponse,
+} from './35-describe-log-dirs.js';
+import {
   CreatePartitionsApi,
   type CreatePartitionsRequest,
   type CreatePartitionsResponse,
@@ -109,6 +114,11 @@ export {
 } from './32-describe-configs.js';
 export { AlterConfigsApi, type AlterConfigsRequest, type AlterConfigsResponse } from './33-alter-configs.js';
 export {
+  DescribeLogDirsApi,
+  type DescribeLogDirsRequest,
+  type DescribeLogDirsResponse,
+} from './35-describe-log-dirs.js';
+export {
   CreatePartitionsApi,
   type CreatePartitionsRequest,
   type CreatePartitionsResponse,
@@ -149,6 +159,7 @@ export interface ApiBodies {
   22: { request: InitProducerIdRequest; response: InitProducerIdResponse };
   32: { request: DescribeConfigsRequest; response: DescribeConfigsResponse };
   33: { request: AlterConfigsRequest; response: AlterConfigsResponse };
+  35: { request: DescribeLogDirsRequest; response: DescribeLogDirsResponse };
   37: { request: CreatePartitionsRequest; response: CreatePartitionsResponse };
   42: { request: DeleteGroupsRequest; response: DeleteGroupsResponse };
   44: { request: IncrementalAlterConfigsRequest; response: IncrementalAlterConfigsResponse };
@@ -180,6 +191,7 @@ export const API_SPECS: Readonly<Record<number, ApiSpec>> = Object.freeze({
   [InitProducerIdApi.key]: InitProducerIdApi,
   [DescribeConfigsApi.key]: DescribeConfigsApi,
   [AlterConfigsApi.key]: AlterConfigsApi,
+  [DescribeLogDirsApi.key]: DescribeLogDirsApi,
   [CreatePartitionsApi.key]: CreatePartitionsApi,
   [DeleteGroupsApi.key]: DeleteGroupsApi,
   [IncrementalAlterConfigsApi.key]: IncrementalAlterConfigsApi,

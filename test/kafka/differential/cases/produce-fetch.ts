@@ -117,6 +117,7 @@ export const produceFetchCases: DiffCase[] = [
       listOffsets('earliest', -2n),
       listOffsets('latest', -1n),
       listOffsets('by time', '{{t:0}}'),
+      listOffsets('max timestamp of an empty partition', -3n, { version: 7 }),
     ],
   },
   {
@@ -135,6 +136,7 @@ export const produceFetchCases: DiffCase[] = [
       listOffsets('t+2600', '{{t:2600}}'),
       listOffsets('after every record', '{{t:9000}}'),
       listOffsets('max timestamp at v5', -3n),
+      listOffsets('max timestamp at v7', -3n, { version: 7 }),
     ],
   },
   {
