@@ -80,7 +80,7 @@ public final class Checks {
 
   private static final List<String> CHECKS =
       List.of(
-          "producer-codecs", "producer-large", "producer-keyless-compacted", "consumer-assign", "consumer-commit", "group-eager",
+          "producer-codecs", "producer-large", "producer-keyless-compacted", "producer-transactions", "consumer-assign", "consumer-commit", "group-eager",
           "group-cooperative", "group-static", "admin-topics", "admin-groups", "admin-records",
           "admin-cluster", "group-protocol-consumer");
 
@@ -94,6 +94,7 @@ public final class Checks {
             case "producer-codecs" -> producerCodecs();
             case "producer-large" -> producerLarge();
             case "producer-keyless-compacted" -> producerKeylessCompacted();
+            case "producer-transactions" -> producerTransactions();
             case "consumer-assign" -> consumerAssign();
             case "consumer-commit" -> consumerCommit();
             case "group-eager" -> groupOfThree("range");
@@ -240,6 +241,39 @@ public final class Checks {
     facts.put("outcomes", outcomes);
     facts.put("keyedAfter", after);
     facts.put("endOffset", endOffsets(List.of(tp)).get(tp));
+    return facts;
+  }
+
+  /**
+   * A transactional producer (transactional.id): initTransactions, one record in a committed transaction,
+   * read back by a read_committed consumer. The facts say whether it committed, or what the client raised.
+   */
+  private Map<String, Object> producerTransactions() throws Exception {
+    String topic = prefix + "-txn";
+    createTopic(topic, 1, Map.of());
+    Properties p = producerProps();
+    p.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, prefix + "-txn-producer");
+    p.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, "5000");
+    Map<String, Object> facts = new LinkedHashMap<>();
+    try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(p)) {
+      producer.initTransactions();
+      producer.beginTransaction();
+      producer.send(new ProducerRecord<>(topic, 0, bytes("k"), bytes("in a transaction")));
+      producer.commitTransaction();
+      Properties c = consumerProps(null);
+      c.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+      try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(c)) {
+        TopicPartition tp = new TopicPartition(topic, 0);
+        consumer.assign(List.of(tp));
+        consumer.seekToBeginning(List.of(tp));
+        facts.put("outcome", "committed");
+        facts.put("read", text(pollUntil(consumer, 1, "the committed record").get(0).value()));
+      }
+    } catch (Exception e) {
+      facts.put("outcome", "error");
+      facts.put("exception", e.getClass().getName());
+      facts.put("message", e.getMessage());
+    }
     return facts;
   }
 
