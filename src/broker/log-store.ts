@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import { decodeRecords } from '../protocol/record-batch.js';
 import type { BrokerConfig } from './config.js';
 import {
+  isCompacted,
   LogManager,
   type PartitionLog,
   type PartitionRecovery,
@@ -183,6 +184,10 @@ class LogManagerStore implements TopicStore {
     if (!this.manager.hasTopic(topic)) return undefined;
     const config = this.manager.topicConfig(topic);
     return { type: config.messageTimestampType, afterMaxMs: config.messageTimestampAfterMaxMs };
+  }
+
+  compacted(topic: string): boolean | undefined {
+    return this.manager.hasTopic(topic) ? isCompacted(this.manager.topicConfig(topic)) : undefined;
   }
 
   async alterConfigs(

@@ -88,6 +88,8 @@ export interface TopicStore {
    * message.timestamp.after.max.ms), or undefined if the topic does not exist.
    */
   timestampRules(topic: string): { type: 'CreateTime' | 'LogAppendTime'; afterMaxMs: number } | undefined;
+  /** Whether the topic's cleanup.policy compacts (its records need keys), or undefined if it does not exist. */
+  compacted(topic: string): boolean | undefined;
   /**
    * Changes the topic's explicitly set configs (null reverts one to its default). `replace` drops those
    * not named, as AlterConfigs does; IncrementalAlterConfigs changes only those named.

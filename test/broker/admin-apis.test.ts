@@ -414,3 +414,73 @@ describe('ListOffsets v7 max timestamp (-3)', () => {
     expect(await ask('mt-empty')).toMatchObject({ errorCode: 0, offset: -1n, timestamp: -1n });
   });
 });
+
+describe('Produce v8+ record errors', () => {
+  it('refuses a batch with a keyless record on a compacted topic, naming that record; keyed batches append', async () => {
+    const b = await broker();
+    const c = await client(b);
+    await c.request(19, 7, {
+      topics: [
+        {
+          name: 'cmp',
+          numPartitions: 1,
+          replicationFactor: 1,
+          assignments: [],
+          configs: [{ name: 'cleanup.policy', value: 'compact' }],
+        },
+      ],
+      timeoutMs: 5000,
+      validateOnly: false,
+    });
+    const send = async (keys: Array<string | null>) => {
+      const records = await buildRecordBatch({
+        records: keys.map((key, i) => ({ key, value: `v${i}`, timestamp: Date.now() })),
+      });
+      const res = await c.request(0, 11, {
+        transactionalId: null,
+        acks: -1,
+        timeoutMs: 5000,
+        topicData: [{ name: 'cmp', partitionData: [{ index: 0, records }] }],
+      });
+      return res.responses[0].partitionResponses[0];
+    };
+    const message = 'Compacted topic cannot accept message without key in topic partition cmp-0';
+    expect(await send(['a', null, 'b'])).toMatchObject({
+      errorCode: ErrorCode.INVALID_RECORD,
+      errorMessage: message,
+      recordErrors: [{ batchIndex: 1, batchIndexErrorMessage: message }],
+    });
+    expect(await send(['a', 'b'])).toMatchObject({ errorCode: 0, baseOffset: 0n, recordErrors: [] });
+    expect(b.broker.store.partition('cmp', 0)?.highWatermark).toBe(2n);
+  });
+});
+
+describe('Metadata v10-12 topic ids', () => {
+  it('answers each topic with its id, and looks topics up by id at v12', async () => {
+    const b = await broker();
+    const c = await client(b);
+    const created = await c.request(19, 7, {
+      topics: [{ name: 'ids', numPartitions: 2, replicationFactor: 1, assignments: [], configs: [] }],
+      timeoutMs: 5000,
+      validateOnly: false,
+    });
+    const topicId = created.topics[0].topicId as string;
+    const byName = await c.request(3, 12, {
+      topics: [{ name: 'ids' }],
+      allowAutoTopicCreation: false,
+      includeTopicAuthorizedOperations: false,
+    });
+    expect(byName.topics[0]).toMatchObject({ name: 'ids', topicId, errorCode: 0 });
+    const byId = await c.request(3, 12, {
+      topics: [
+        { name: null, topicId },
+        { name: null, topicId: 'AAAAAAAAAAAAAAAAAAAAAQ' },
+      ],
+      allowAutoTopicCreation: false,
+      includeTopicAuthorizedOperations: false,
+    });
+    expect(byId.topics[0]).toMatchObject({ name: 'ids', topicId, errorCode: 0 });
+    expect(byId.topics[0].partitions).toHaveLength(2);
+    expect(byId.topics[1]).toMatchObject({ name: null, errorCode: ErrorCode.UNKNOWN_TOPIC_ID });
+  });
+});

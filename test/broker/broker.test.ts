@@ -69,10 +69,10 @@ describe('ApiVersions and connection handling', () => {
     const v3 = await c.request(18, 3, { clientSoftwareName: 'test', clientSoftwareVersion: '1' });
     expect(v3.errorCode).toBe(0);
     const table = Object.fromEntries(v3.apiKeys.map((k) => [k.apiKey, [k.minVersion, k.maxVersion]]));
-    expect(table[0]).toEqual([0, 7]);
+    expect(table[0]).toEqual([0, 11]);
     expect(table[1]).toEqual([4, 12]);
     expect(table[2]).toEqual([0, 7]);
-    expect(table[3]).toEqual([0, 9]);
+    expect(table[3]).toEqual([0, 12]);
     expect(table[18]).toEqual([0, 3]);
     const { bytes, correlationId } = c.frame(18, 4, {
       clientSoftwareName: 'future',
@@ -103,15 +103,17 @@ describe('ApiVersions and connection handling', () => {
     const b = await broker();
     const good = await client(b);
     const unknownKey = Buffer.from([0, 0, 0, 10, 0, 99, 0, 0, 0, 0, 0, 1, 0xff, 0xff]);
-    const metadataV10 = (await client(b)).frame(3, 10, {
+    const metadataV13 = (await client(b)).frame(3, 12, {
       topics: null,
       allowAutoTopicCreation: false,
       includeTopicAuthorizedOperations: false,
     });
+    // Beyond what we serve: the v12 body under a v13 header.
+    metadataV13.bytes.writeInt16BE(13, 6);
     const produce = (await client(b)).frame(0, 7, produceBody('t', 0, await batch(['x']))).bytes;
     const truncated = Buffer.from(produce.subarray(0, produce.length - 20));
     truncated.writeInt32BE(truncated.length - 4, 0);
-    for (const bytes of [unknownKey, metadataV10.bytes, truncated]) {
+    for (const bytes of [unknownKey, metadataV13.bytes, truncated]) {
       const bad = await RawClient.open(b.port);
       await bad.write(bytes);
       await bad.closed;

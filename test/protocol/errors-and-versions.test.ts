@@ -126,7 +126,7 @@ describe('the advertised version table', () => {
   it('lists the table sorted by key for the ApiVersions answer', () => {
     const list = apiVersionsList(ADVERTISED);
     expect(list.map((e) => e.apiKey)).toEqual([...list.map((e) => e.apiKey)].sort((a, b) => a - b));
-    expect(list).toContainEqual({ apiKey: ApiKey.Produce, minVersion: 0, maxVersion: 7 });
+    expect(list).toContainEqual({ apiKey: ApiKey.Produce, minVersion: 0, maxVersion: 11 });
     expect(apiName(ApiKey.DescribeConfigs)).toBe('DescribeConfigs');
     expect(apiName(999)).toBe('ApiKey(999)');
   });

@@ -1,5 +1,6 @@
 import type { ProduceRequest, ProduceResponse } from '../../protocol/apis/00-produce.js';
 import { ErrorCode } from '../../protocol/errors.js';
+import { decodeRecords, iterateBatches } from '../../protocol/record-batch.js';
 import type { ApiHandler, RequestContext } from '../handler.js';
 import { scanRecordSet } from '../record-set.js';
 import { type PartitionHandle, TopicStoreError } from '../topic-store.js';
@@ -7,10 +8,11 @@ import { type PartitionHandle, TopicStoreError } from '../topic-store.js';
 type PartitionResponse = ProduceResponse['responses'][number]['partitionResponses'][number];
 
 /**
- * Produce, advertised 0-7 although only record batch v2 (magic 2) is stored: librdkafka up to 2.11
+ * Produce, advertised 0-11 although only record batch v2 (magic 2) is stored: librdkafka up to 2.11
  * enables gzip, snappy and lz4 only if the broker's Produce range includes v0 (its compression check
- * asks for overlap with [0, 0]), so a 3-7 table silently turns kcat's -z gzip into uncompressed
- * writes. Every client here sends v7; a legacy magic 0/1 message set is refused by storage with
+ * asks for overlap with [0, 0]), so a 3-11 table silently turns kcat's -z gzip into uncompressed
+ * writes. librdkafka, kafkajs and kafka-python send v7, Kafka's Java producer v11 (flexible from v9,
+ * record_errors from v8; v12 and v13 are for the new transaction protocol and topic ids); a legacy magic 0/1 message set is refused by storage with
  * UNSUPPORTED_FOR_MESSAGE_FORMAT. acks=0 gets no response; acks=1 is answered once the batch is
  * appended; acks=-1 once the broker's durability level is met (fsync for `sync`). Quotas apply per
  * partition: throttle (accept, report throttle_time_ms) or reject (THROTTLING_QUOTA_EXCEEDED).
@@ -19,7 +21,7 @@ export const produceHandler: ApiHandler<ProduceRequest, ProduceResponse> = {
   apiKey: 0,
   name: 'Produce',
   minVersion: 0,
-  maxVersion: 7,
+  maxVersion: 11,
   clientThrottlesFrom: 6,
   async handle(request, ctx) {
     const { acks } = request;
@@ -101,6 +103,8 @@ async function appendPartition(
   const tooNew = futureTimestamp(topic, shape.maxTimestamp, ctx);
   if (tooNew)
     return { ...failed(index, ErrorCode.INVALID_TIMESTAMP, tooNew), logStartOffset: log.logStartOffset };
+  const keyless = await keylessOnCompacted(topic, index, records, ctx);
+  if (keyless) return { ...keyless, logStartOffset: log.logStartOffset };
   // Idempotent producer: a retried batch is answered with its first offset, not written twice.
   const sequence =
     shape.producerId >= 0n
@@ -189,6 +193,36 @@ async function append(
     );
     return failed(index, code, message);
   }
+}
+
+/**
+ * Kafka's LogValidator refuses a batch holding a record without a key on a compacted topic: the whole
+ * batch fails with INVALID_RECORD, and record_errors (v8+) names each keyless record, so the Java
+ * producer fails those with the broker's message and their batch-mates with "part of a batch which had
+ * one more more invalid records". Records are decoded only for compacted topics; a batch that cannot be
+ * decoded is left to storage, which names what is wrong with it.
+ */
+async function keylessOnCompacted(
+  topic: string,
+  index: number,
+  records: Buffer,
+  ctx: RequestContext,
+): Promise<PartitionResponse | undefined> {
+  if (!ctx.broker.store.compacted(topic)) return undefined;
+  const message = `Compacted topic cannot accept message without key in topic partition ${topic}-${index}`;
+  const recordErrors: NonNullable<PartitionResponse['recordErrors']> = [];
+  try {
+    for (const { buf } of iterateBatches(records)) {
+      (await decodeRecords(buf)).forEach((r, batchIndex) => {
+        if (r.key === null) recordErrors.push({ batchIndex, batchIndexErrorMessage: message });
+      });
+    }
+  } catch {
+    return undefined;
+  }
+  return recordErrors.length === 0
+    ? undefined
+    : { ...failed(index, ErrorCode.INVALID_RECORD, message), recordErrors };
 }
 
 /**

@@ -3,6 +3,7 @@ export { newStats, type StorageStats } from './byte-store.js';
 export {
   DEFAULT_LOG_CONFIG,
   DURABILITIES,
+  isCompacted,
   type Durability,
   type LogConfig,
   TOPIC_CONFIG_NAMES,

@@ -150,6 +150,24 @@ export const produceFetchCases: DiffCase[] = [
     ],
   },
   {
+    name: 'compacted-keyless',
+    title:
+      'a compacted topic refuses a batch with a keyless record (INVALID_RECORD, record_errors); keyed ones append',
+    steps: [
+      ...newTopic('{{topic}}', { configs: { 'cleanup.policy': 'compact' } }),
+      {
+        ...produce('keyed, keyless, keyed at v11', [
+          { key: 'a', value: '1' },
+          { key: null, value: '2' },
+          { key: 'b', value: '3' },
+        ]),
+        version: 11,
+      },
+      { ...produce('keyed only at v11', [{ key: 'a', value: '1' }]), version: 11 },
+      listOffsets('latest', -1n),
+    ],
+  },
+  {
     name: 'produce-errors',
     title: 'bad acks, a batch over max.message.bytes, a timestamp far in the future',
     steps: [
