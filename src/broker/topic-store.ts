@@ -49,6 +49,8 @@ export interface ConfigEntry {
   isDefault: boolean;
   readOnly: boolean;
   source: ConfigOrigin;
+  /** Where else the value could come from, most specific first (default: the entry itself). */
+  synonyms?: Array<{ name: string; value: string | null; source: ConfigOrigin }>;
 }
 
 /** Dynamic broker configs: this broker's own (`--entity-name 0`) or the cluster default (`--entity-default`). */

@@ -82,6 +82,16 @@ export function onKafkaCluster(title: string, suite: (target: Target) => void): 
 }
 
 /**
+ * Registers `suite` against the rig's single Kafka node: for suites whose outputs name brokers, log
+ * dirs and replication factors, which a single node prints as the embedded broker does.
+ */
+export function onKafkaNode(title: string, suite: (target: Target) => void): void {
+  describeWithKafka(`${title} [kafka]`, (kafka) => {
+    suite(() => ({ kind: 'kafka', label: 'kafka', bootstrap: kafka().single.bootstrap, brokers: 1 }));
+  });
+}
+
+/**
  * A topic or group name no other file of the run uses: the kafka project shares one cluster between
  * all its files, and ListGroups there shows every file's groups.
  */

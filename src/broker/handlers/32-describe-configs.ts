@@ -65,9 +65,7 @@ function resourceConfigs(ctx: RequestContext, type: number, name: string): Confi
   if (type !== RESOURCE_BROKER) return ErrorCode.INVALID_REQUEST;
   if (name === '') return dynamicEntries(ctx, 'default');
   if (name !== String(ctx.broker.config.nodeId)) return ErrorCode.INVALID_REQUEST;
-  const dynamic = [...dynamicEntries(ctx, 'broker'), ...dynamicEntries(ctx, 'default')];
-  const unique = dynamic.filter((e, i) => dynamic.findIndex((d) => d.name === e.name) === i);
-  return [...staticBrokerConfigs(ctx), ...unique];
+  return [...staticBrokerConfigs(ctx), ...layeredDynamicEntries(ctx)];
 }
 
 function describeEntry(e: ConfigEntry, includeSynonyms: boolean): Config {
@@ -79,10 +77,23 @@ function describeEntry(e: ConfigEntry, includeSynonyms: boolean): Config {
     isDefault: e.isDefault,
     configSource: source,
     isSensitive: false,
-    synonyms: includeSynonyms ? [{ name: e.name, value: e.value, source }] : [],
+    synonyms: includeSynonyms
+      ? (e.synonyms ?? [e]).map((y) => ({ name: y.name, value: y.value, source: configSource(y.source) }))
+      : [],
     configType: CONFIG_TYPE_UNKNOWN,
     documentation: null,
   };
+}
+
+/** This broker's dynamic configs over the cluster defaults: one entry per name, the layers as synonyms. */
+function layeredDynamicEntries(ctx: RequestContext): ConfigEntry[] {
+  const own = dynamicEntries(ctx, 'broker');
+  const defaults = dynamicEntries(ctx, 'default');
+  const names = [...new Set([...own, ...defaults].map((e) => e.name))];
+  return names.map((name) => {
+    const layers = [...own, ...defaults].filter((e) => e.name === name);
+    return { ...layers[0], synonyms: layers };
+  });
 }
 
 function dynamicEntries(ctx: RequestContext, scope: BrokerConfigScope): ConfigEntry[] {

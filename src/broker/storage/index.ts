@@ -3,8 +3,8 @@ export { newStats, type StorageStats } from './byte-store.js';
 export {
   DEFAULT_LOG_CONFIG,
   DURABILITIES,
-  isCompacted,
   type Durability,
+  isCompacted,
   type LogConfig,
   TOPIC_CONFIG_NAMES,
   validateTopicConfigs,
