@@ -64,19 +64,39 @@ export async function advertisedVersions(): Promise<Record<number, { min: number
 
 const CODEC_IDS: Record<string, number> = { none: 0, gzip: 1, snappy: 2, lz4: 3, zstd: 4 };
 
+/** The header fields of one stored record batch that say how a client produced it. */
+export interface StoredBatch {
+  /** Compression codec id (0 none, 1 gzip, 2 snappy, 3 lz4, 4 zstd). */
+  codec: number;
+  /** -1 unless the producer is idempotent (it got an id from InitProducerId). */
+  producerId: bigint;
+  baseSequence: number;
+  records: number;
+}
+
+/** Every batch stored in a partition, read from the log's bytes: what a client really sent. */
+export function storedBatches(broker: Broker, topic: string, partition: number): StoredBatch[] {
+  const log = broker.store.partition(topic, partition);
+  if (!log) throw new Error(`no partition ${topic}-${partition}`);
+  const bytes = log.read(log.logStartOffset, 64 << 20).records;
+  const batches: StoredBatch[] = [];
+  for (let pos = 0; pos + 61 <= bytes.length; pos += 12 + bytes.readInt32BE(pos + 8)) {
+    batches.push({
+      codec: bytes.readInt16BE(pos + 21) & 0x07,
+      producerId: bytes.readBigInt64BE(pos + 43),
+      baseSequence: bytes.readInt32BE(pos + 53),
+      records: bytes.readInt32BE(pos + 57),
+    });
+  }
+  return batches;
+}
+
 /**
  * The compression codec of every batch stored in a partition: what a client really sent, since
  * librdkafka silently falls back to uncompressed when the broker's version table fails its gates.
  */
 export function storedCodecs(broker: Broker, topic: string, partition: number): number[] {
-  const log = broker.store.partition(topic, partition);
-  if (!log) throw new Error(`no partition ${topic}-${partition}`);
-  const bytes = log.read(log.logStartOffset, 64 << 20).records;
-  const codecs: number[] = [];
-  for (let pos = 0; pos + 61 <= bytes.length; pos += 12 + bytes.readInt32BE(pos + 8)) {
-    codecs.push(bytes.readInt16BE(pos + 21) & 0x07);
-  }
-  return codecs;
+  return storedBatches(broker, topic, partition).map((b) => b.codec);
 }
 
 /** The id Kafka uses for a codec name in batch attributes. */
