@@ -30,8 +30,8 @@ export interface PartitionHandle {
   read(fetchOffset: bigint, maxBytes: number): ReadResult;
   /** First offset whose timestamp is >= `timestampMs`, or null if none. */
   offsetForTimestamp(timestampMs: bigint): Promise<{ offset: bigint; timestamp: bigint } | null>;
-  /** DeleteRecords: moves the log start to `offset`. */
-  deleteRecordsBefore?(offset: bigint): Promise<bigint>;
+  /** DeleteRecords: moves the log start to `offset` (persisted); resolves to the new log start. */
+  deleteRecordsBefore(offset: bigint): Promise<bigint>;
   /** Resolves once the high watermark passes `offset`, after `timeoutMs`, or when `signal` aborts. */
   waitForData(offset: bigint, timeoutMs: number, signal: AbortSignal): Promise<void>;
 }

@@ -5,8 +5,11 @@ import { topicNameProblem } from '../topic-names.js';
 
 type TopicMetadata = MetadataResponse['topics'][number];
 
+/** The cluster id Metadata and DescribeCluster report: one broker, one cluster, one name. */
+export const CLUSTER_ID = 'sluice';
+
 /** Kafka's "authorized operations not requested" marker (INT32_MIN). */
-const OPS_NOT_REQUESTED = -2147483648;
+export const OPS_NOT_REQUESTED = -2147483648;
 
 /**
  * Metadata 0-9 (v9, flexible, because @platformatic/kafka 1.x implements only Metadata 9+). We are the only broker, controller and leader of every partition. Topic list semantics
@@ -32,7 +35,7 @@ export const metadataHandler: ApiHandler<MetadataRequest, MetadataResponse> = {
     return {
       throttleTimeMs: 0,
       brokers: [{ nodeId, host, port, rack: null }],
-      clusterId: 'sluice',
+      clusterId: CLUSTER_ID,
       controllerId: nodeId,
       topics,
       clusterAuthorizedOperations: OPS_NOT_REQUESTED,

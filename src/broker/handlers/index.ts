@@ -6,10 +6,12 @@ import { metadataHandler } from './03-metadata.js';
 import { apiVersionsHandler } from './18-api-versions.js';
 import { createTopicsHandler } from './19-create-topics.js';
 import { deleteTopicsHandler } from './20-delete-topics.js';
+import { deleteRecordsHandler } from './21-delete-records.js';
 import { initProducerIdHandler } from './22-init-producer-id.js';
 import { describeConfigsHandler } from './32-describe-configs.js';
 import { alterConfigsHandler } from './33-alter-configs.js';
 import { createPartitionsHandler } from './37-create-partitions.js';
+import { describeClusterHandler } from './60-describe-cluster.js';
 
 /** The APIs the core broker serves; consumer-group APIs are registered by the groups module. */
 export const coreHandlers: ApiHandler<never, unknown>[] = [
@@ -24,4 +26,6 @@ export const coreHandlers: ApiHandler<never, unknown>[] = [
   describeConfigsHandler,
   alterConfigsHandler,
   createPartitionsHandler,
+  deleteRecordsHandler,
+  describeClusterHandler,
 ];

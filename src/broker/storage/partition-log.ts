@@ -38,6 +38,7 @@ import {
   newStats,
   type StorageStats,
   syncDirSync,
+  writeFileAtomicSync,
 } from './byte-store.js';
 import {
   buildOffsetMap,
@@ -682,11 +683,8 @@ export class PartitionLog {
   private advanceLogStart(offset: number): void {
     if (offset <= this.lso) return;
     this.lso = offset;
-    if (this.dir) {
-      const file = path.join(this.dir, LOG_START_FILE);
-      fs.writeFileSync(`${file}.tmp`, String(offset));
-      fs.renameSync(`${file}.tmp`, file);
-    }
+    // Fsynced: a DeleteRecords the client saw succeed must not come back after a power loss.
+    if (this.dir) writeFileAtomicSync(path.join(this.dir, LOG_START_FILE), String(offset), this.stats);
   }
 
   // --- compaction ---------------------------------------------------------------------------------

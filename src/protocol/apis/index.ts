@@ -30,6 +30,11 @@ import { ApiVersionsApi, type ApiVersionsRequest, type ApiVersionsResponse } fro
 import { CreateTopicsApi, type CreateTopicsRequest, type CreateTopicsResponse } from './19-create-topics.js';
 import { DeleteTopicsApi, type DeleteTopicsRequest, type DeleteTopicsResponse } from './20-delete-topics.js';
 import {
+  DeleteRecordsApi,
+  type DeleteRecordsRequest,
+  type DeleteRecordsResponse,
+} from './21-delete-records.js';
+import {
   InitProducerIdApi,
   type InitProducerIdRequest,
   type InitProducerIdResponse,
@@ -46,6 +51,11 @@ import {
   type CreatePartitionsResponse,
 } from './37-create-partitions.js';
 import { DeleteGroupsApi, type DeleteGroupsRequest, type DeleteGroupsResponse } from './42-delete-groups.js';
+import {
+  DescribeClusterApi,
+  type DescribeClusterRequest,
+  type DescribeClusterResponse,
+} from './60-describe-cluster.js';
 
 export { ProduceApi, type ProduceRequest, type ProduceResponse } from './00-produce.js';
 export { FetchApi, type FetchRequest, type FetchResponse } from './01-fetch.js';
@@ -77,6 +87,11 @@ export { ApiVersionsApi, type ApiVersionsRequest, type ApiVersionsResponse } fro
 export { CreateTopicsApi, type CreateTopicsRequest, type CreateTopicsResponse } from './19-create-topics.js';
 export { DeleteTopicsApi, type DeleteTopicsRequest, type DeleteTopicsResponse } from './20-delete-topics.js';
 export {
+  DeleteRecordsApi,
+  type DeleteRecordsRequest,
+  type DeleteRecordsResponse,
+} from './21-delete-records.js';
+export {
   InitProducerIdApi,
   type InitProducerIdRequest,
   type InitProducerIdResponse,
@@ -93,6 +108,11 @@ export {
   type CreatePartitionsResponse,
 } from './37-create-partitions.js';
 export { DeleteGroupsApi, type DeleteGroupsRequest, type DeleteGroupsResponse } from './42-delete-groups.js';
+export {
+  DescribeClusterApi,
+  type DescribeClusterRequest,
+  type DescribeClusterResponse,
+} from './60-describe-cluster.js';
 
 /** Request and response body types by API key (drives the typed codec functions). */
 export interface ApiBodies {
@@ -113,11 +133,13 @@ export interface ApiBodies {
   18: { request: ApiVersionsRequest; response: ApiVersionsResponse };
   19: { request: CreateTopicsRequest; response: CreateTopicsResponse };
   20: { request: DeleteTopicsRequest; response: DeleteTopicsResponse };
+  21: { request: DeleteRecordsRequest; response: DeleteRecordsResponse };
   22: { request: InitProducerIdRequest; response: InitProducerIdResponse };
   32: { request: DescribeConfigsRequest; response: DescribeConfigsResponse };
   33: { request: AlterConfigsRequest; response: AlterConfigsResponse };
   37: { request: CreatePartitionsRequest; response: CreatePartitionsResponse };
   42: { request: DeleteGroupsRequest; response: DeleteGroupsResponse };
+  60: { request: DescribeClusterRequest; response: DescribeClusterResponse };
 }
 
 export type KnownApiKey = keyof ApiBodies;
@@ -140,9 +162,11 @@ export const API_SPECS: Readonly<Record<number, ApiSpec>> = Object.freeze({
   [ApiVersionsApi.key]: ApiVersionsApi,
   [CreateTopicsApi.key]: CreateTopicsApi,
   [DeleteTopicsApi.key]: DeleteTopicsApi,
+  [DeleteRecordsApi.key]: DeleteRecordsApi,
   [InitProducerIdApi.key]: InitProducerIdApi,
   [DescribeConfigsApi.key]: DescribeConfigsApi,
   [AlterConfigsApi.key]: AlterConfigsApi,
   [CreatePartitionsApi.key]: CreatePartitionsApi,
   [DeleteGroupsApi.key]: DeleteGroupsApi,
+  [DescribeClusterApi.key]: DescribeClusterApi,
 } as Record<number, ApiSpec>);

@@ -26,18 +26,6 @@ export const INTENDED: readonly IntendedDifference[] = [
       "Kafka answers a retried (duplicate) batch with the original batch's max timestamp as log_append_time even on a CreateTime topic; Sluice answers -1, as it did for the original append.",
   },
   {
-    case: 'log-start-after-delete-records',
-    paths: [
-      'DeleteRecords before offset 3/**',
-      'earliest/**',
-      'fetch at 0, below the log start/**',
-      'fetch at 3/**.logStartOffset',
-      'produce after/**.logStartOffset',
-    ],
-    reason:
-      'DeleteRecords is not implemented yet (issue #14): Sluice closes the connection, so its log start stays at 0 where Kafka moves it to 3.',
-  },
-  {
     case: 'transactional-producer',
     paths: ['find the transaction coordinator/**', 'init transactional producer id/**'],
     reason:
@@ -64,11 +52,5 @@ export const INTENDED: readonly IntendedDifference[] = [
     paths: ['ListOffsets v0/**', 'Produce v2/**'],
     reason:
       "Kafka 4 removed these versions (KIP-896) and closes the connection; Sluice keeps Produce 0-2 for librdkafka's compression gate and ListOffsets v0 for sarama and Burrow (see the version table).",
-  },
-  {
-    case: 'unknown-api-key',
-    paths: ['DescribeCluster v0/**'],
-    reason:
-      'DescribeCluster is not implemented yet (issue #14): Sluice closes the connection, as both brokers do for an API key they do not serve.',
   },
 ];

@@ -30,7 +30,7 @@ function alias(state: NormaliseState, kind: string, value: string): string {
   return name;
 }
 
-const NODE_KEYS = new Set(['nodeId', 'controllerId', 'leaderId', 'coordinatorId']);
+const NODE_KEYS = new Set(['nodeId', 'brokerId', 'controllerId', 'leaderId', 'coordinatorId']);
 
 export const NORMALISERS: readonly Normaliser[] = [
   {

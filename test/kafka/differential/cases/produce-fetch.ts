@@ -190,35 +190,13 @@ export const produceFetchCases: DiffCase[] = [
   },
 ];
 
-/**
- * DeleteRecords v2 (flexible) for one partition, as raw bytes: our codec does not describe the API yet
- * (issue #14 brings it). topics[name, partitions[index, offset]], timeout.
- */
-function deleteRecords(name: string, offset: bigint): Step {
-  const int32 = (n: number) => Buffer.from([n >>> 24, (n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff]);
-  const int64 = Buffer.alloc(8);
-  int64.writeBigInt64BE(offset);
-  const tags = Buffer.from([0]);
+/** DeleteRecords for partition 0 of the case's topic. */
+function deleteRecords(name: string, offset: bigint, partitionIndex = 0): Step {
   return {
     name,
     apiKey: ApiKey.DeleteRecords,
-    version: 2,
-    body: {
-      $raw: [
-        Buffer.from([2]),
-        '{{topic}}',
-        Buffer.from([2]),
-        int32(0),
-        int64,
-        tags,
-        tags,
-        int32(10_000),
-        tags,
-      ],
-      flexibleHeader: true,
-    },
-    conn: 'delete-records',
-    expectClose: true,
+    version: V.deleteRecords,
+    body: { topics: [{ name: '{{topic}}', partitions: [{ partitionIndex, offset }] }], timeoutMs: 10_000 },
   };
 }
 
@@ -235,6 +213,10 @@ export const logStartCases: DiffCase[] = [
       fetch('fetch at 0, below the log start', 0),
       fetch('fetch at 3', 3),
       produce('produce after', [{ value: 'after' }]),
+      deleteRecords('DeleteRecords past the high watermark', 99n),
+      deleteRecords('DeleteRecords -1 (up to the high watermark)', -1n),
+      deleteRecords('DeleteRecords on an unknown partition', 0n, 7),
+      listOffsets('earliest after -1', -2n),
     ],
   },
 ];

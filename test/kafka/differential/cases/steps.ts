@@ -28,6 +28,8 @@ export const V = {
   alterConfigs: 1,
   createPartitions: 1,
   deleteGroups: 1,
+  deleteRecords: 2,
+  describeCluster: 2,
 } as const;
 
 type Extra = Partial<Omit<Step, 'apiKey' | 'version' | 'body'>>;

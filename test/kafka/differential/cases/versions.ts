@@ -1,6 +1,6 @@
 import { ApiKey } from '../../../../src/protocol/api-keys.js';
-import type { DiffCase } from '../script.js';
-import { fetch, heartbeat, listOffsets, newTopic, produce } from './steps.js';
+import type { DiffCase, Step } from '../script.js';
+import { fetch, heartbeat, listOffsets, newTopic, produce, V } from './steps.js';
 
 export const versionCases: DiffCase[] = [
   {
@@ -60,18 +60,9 @@ export const versionCases: DiffCase[] = [
   },
   {
     name: 'unknown-api-key',
-    title: 'an API key neither broker knows, and one only Kafka serves (DescribeCluster)',
+    title: 'an API key neither broker knows: the connection is closed',
     steps: [
       { name: 'ApiKey 1000', apiKey: 1000, version: 0, body: { $raw: Buffer.alloc(0) }, expectClose: true },
-      {
-        name: 'DescribeCluster v0',
-        apiKey: ApiKey.DescribeCluster,
-        version: 0,
-        // include_cluster_authorized_operations=false, no tagged fields.
-        body: { $raw: Buffer.from([0, 0]), flexibleHeader: true },
-        conn: 'dc',
-        expectClose: true,
-      },
       {
         name: 'ApiVersions v2 after the close, on a new connection',
         apiKey: ApiKey.ApiVersions,
@@ -81,4 +72,22 @@ export const versionCases: DiffCase[] = [
       },
     ],
   },
+  {
+    name: 'describe-cluster',
+    title: 'DescribeCluster: the brokers and the controller; controller endpoints asked of a broker',
+    steps: [
+      describeCluster('DescribeCluster v0', 0),
+      describeCluster('DescribeCluster v2', V.describeCluster),
+      describeCluster('DescribeCluster v2 for controllers', V.describeCluster, 2),
+    ],
+  },
 ];
+
+function describeCluster(name: string, version: number, endpointType = 1): Step {
+  return {
+    name,
+    apiKey: ApiKey.DescribeCluster,
+    version,
+    body: { includeClusterAuthorizedOperations: false, endpointType, includeFencedBrokers: false },
+  };
+}
