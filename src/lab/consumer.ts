@@ -95,7 +95,11 @@ export class OrderConsumer {
   private readonly deadLetters = new Map<string, number>();
   private readonly startedAt: number;
   private readonly clock: Clock;
-  private stdoutDelayMs = 0;
+  /**
+   * processing_time_ms for sinks other than the simulated one: the stdout sink waits it before printing;
+   * a library user's own sink may read it (`processingTimeMs`); a failed attempt costs it either way.
+   */
+  private delayMs = 0;
 
   constructor(options: OrderConsumerOptions) {
     this.clock = options.clock ?? realClock;
@@ -115,18 +119,19 @@ export class OrderConsumer {
       inner = this.simulated;
     } else if (kind === 'stdout') {
       this.simulated = null;
-      this.stdoutDelayMs = processingTimeMs;
+      this.delayMs = processingTimeMs;
       const stdout = new StdoutSink();
       // The printed sink still honours processing_time_ms, so /slow and /fast mean the same everywhere.
       inner = {
         name: 'stdout',
         write: async (record, ctx) => {
-          if (this.stdoutDelayMs > 0) await this.clock.sleep(this.stdoutDelayMs, ctx.signal);
+          if (this.delayMs > 0) await this.clock.sleep(this.delayMs, ctx.signal);
           await stdout.write(record);
         },
       };
     } else if (typeof kind === 'object' && typeof kind.write === 'function') {
       this.simulated = null;
+      this.delayMs = processingTimeMs;
       inner = kind;
     } else {
       throw new LabConfigError(`sink must be "simulated" or "stdout" (got ${JSON.stringify(kind)})`);
@@ -184,13 +189,13 @@ export class OrderConsumer {
   }
 
   get processingTimeMs(): number {
-    return this.simulated ? this.simulated.processingTimeMs : this.stdoutDelayMs;
+    return this.simulated ? this.simulated.processingTimeMs : this.delayMs;
   }
 
   setProcessingTime(ms: number): void {
     const v = configInt('processing_time_ms', ms, PROCESSING_TIME_RANGE);
     if (this.simulated) this.simulated.processingTimeMs = v;
-    else this.stdoutDelayMs = v;
+    else this.delayMs = v;
   }
 
   /** Changes the injected failures (rate, kind, whether the poison bug is fixed). */
