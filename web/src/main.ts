@@ -3,6 +3,7 @@ import { get } from './api.js';
 import { Charts, type Marks } from './charts.js';
 import { loadCluster, refreshGroups } from './cluster.js';
 import { reflectState, renderControls } from './controls.js';
+import { reflectFailures, refreshDeadLetters, renderDeadLetters } from './dead-letters.js';
 import { duration, esc, num, rate, signedRate } from './format.js';
 import { renderPath, stages } from './path.js';
 import { Store } from './store.js';
@@ -15,6 +16,7 @@ import type { Flow, HistoryEntry, LabInfo, Snapshot } from './types.js';
 
 const FLOW_EVERY_MS = 1000;
 const CLUSTER_EVERY_MS = 5000;
+const DEAD_LETTERS_EVERY_MS = 2000;
 
 const store = new Store();
 let lab: LabInfo | null = null;
@@ -165,11 +167,25 @@ async function refreshFlow(): Promise<void> {
     store.addFlow(f, Date.now() / 1000);
     renderPath($('path'), stages(store.snapshot, f));
     reflectState($('controls'), f);
+    reflectFailures($('dead-letters'), f);
     charts.update('flow');
   } catch {
     errors++;
   } finally {
     flowBusy = false;
+  }
+}
+
+let deadLettersBusy = false;
+async function refreshDeadLetterPanel(): Promise<void> {
+  if (!lab || deadLettersBusy || document.hidden || $('view-lab').hidden) return;
+  deadLettersBusy = true;
+  try {
+    await refreshDeadLetters($('dead-letters'));
+  } catch {
+    errors++;
+  } finally {
+    deadLettersBusy = false;
   }
 }
 
@@ -201,6 +217,7 @@ async function main(): Promise<void> {
   window.addEventListener('hashchange', showTab);
   lab = await get<LabInfo>('lab').catch(() => null);
   renderControls($('controls'), lab, () => void refreshFlow());
+  renderDeadLetters($('dead-letters'), lab !== null);
   try {
     store.addHistory((await get<{ samples: HistoryEntry[] }>('lag/history?limit=300')).samples);
   } catch {
@@ -211,6 +228,8 @@ async function main(): Promise<void> {
   void refreshFlow();
   setInterval(() => void refreshFlow(), FLOW_EVERY_MS);
   setInterval(() => void refreshCluster(), CLUSTER_EVERY_MS);
+  void refreshDeadLetterPanel();
+  setInterval(() => void refreshDeadLetterPanel(), DEAD_LETTERS_EVERY_MS);
   document.addEventListener('visibilitychange', () => {
     if (!document.hidden) void refreshFlow();
   });
