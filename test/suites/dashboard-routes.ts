@@ -187,7 +187,9 @@ export function dashboardRoutesSuite(target: Target): void {
     expect(bad.body.message).toMatch(/rate_ms/);
     const kind = await call('POST', '/lab/consumers/config', { json: { failure: 'flaky', failure_rate: 2 } });
     expect(kind.status).toBe(400);
-    expect(kind.body.consumers[0].body.message).toMatch(/"failure_rate" must be a number from 0 to 1 \(got 2\)/);
+    expect(kind.body.consumers[0].body.message).toMatch(
+      /"failure_rate" must be a number from 0 to 1 \(got 2\)/,
+    );
   });
 
   it('reads retention and durability over DescribeConfigs', async () => {
