@@ -158,6 +158,14 @@ describe('lab consumer with failures', () => {
     expect(s.failed_attempts.poison).toBe(3 * 5);
     expect(s.dead_letters).toEqual({ poison: 3 });
     expect(s.retries).toBe(3 * 4);
+    const metrics = await consumer.metrics.metrics();
+    expect(metrics).toMatch(
+      /^kafka_consumer_dead_letters_total\{consumer="consumer-1",reason="poison"\} 3$/m,
+    );
+    expect(metrics).toMatch(
+      new RegExp(`^kafka_consumer_attempts_total\\{consumer="consumer-1"\\} ${s.attempts}$`, 'm'),
+    );
+    expect(metrics).toMatch(/^kafka_consumer_retries_total\{consumer="consumer-1"\} 12$/m);
 
     const tools = new DeadLetters({ brokers });
     try {
