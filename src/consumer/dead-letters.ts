@@ -290,8 +290,9 @@ export class DeadLetters {
         acks: -1,
         autoCreateTopics: false,
       });
+      let deliveries: Awaited<ReturnType<Producer['send']>>;
       try {
-        const deliveries = await producer.send(
+        deliveries = await producer.send(
           todo.map((d) => ({
             topic: d.source!.topic,
             key: d.key,
@@ -302,22 +303,27 @@ export class DeadLetters {
             ],
           })),
         );
-        deliveries.forEach((delivery, i) => {
-          if (delivery.status !== 'delivered') {
-            throw new KafkaClientError(
-              `replaying ${topic}/${todo[i].partition}@${todo[i].offset} to ${todo[i].source!.topic} was not delivered (${delivery.status}); nothing after it was marked replayed`,
-            );
-          }
-        });
       } finally {
         await producer.close();
       }
-      for (const d of todo) {
+      const failed: string[] = [];
+      deliveries.forEach((delivery, i) => {
+        const d = todo[i];
+        if (delivery.status !== 'delivered') {
+          failed.push(`${topic}/${d.partition}@${d.offset} to ${d.source!.topic} (${delivery.status})`);
+          return;
+        }
         state.get(d.partition)?.add(d.offset);
-        const dest = d.source!.topic;
-        result.toTopics[dest] = (result.toTopics[dest] ?? 0) + 1;
+        result.toTopics[d.source!.topic] = (result.toTopics[d.source!.topic] ?? 0) + 1;
+        result.replayed++;
+      });
+      if (failed.length > 0) {
+        // Remember what did go out, so retrying the replay sends only the rest.
+        await this.saveState(topic, state);
+        throw new KafkaClientError(
+          `${failed.length} dead letters were not delivered, e.g. ${failed[0]}; the ${result.replayed} delivered are marked replayed, run the replay again for the rest`,
+        );
       }
-      result.replayed = todo.length;
     }
     const starts = await this.admin.listOffsets(topic, 'earliest', [...state.keys()]);
     for (const s of starts) state.get(s.partition)?.skipBelow(s.offset);
@@ -365,7 +371,11 @@ export class DeadLetters {
       return { topic, partition, offset: s.next, metadata };
     });
     const client = new ConsumerClient({ cluster: this.cluster, groupId: replayGroupOf(topic) });
-    await client.commit(offsets);
+    try {
+      await client.commit(offsets);
+    } finally {
+      client.close();
+    }
   }
 }
 
@@ -381,6 +391,20 @@ async function readRange(
   const until = new Map(wanted.map((r) => [r.partition, r.to]));
   client.assign(wanted.map((r) => ({ topic, partition: r.partition, offset: r.from })));
   const out: FetchedRecord[] = [];
+  try {
+    await readUntilEnds(client, topic, until, out);
+  } finally {
+    client.close();
+  }
+  return out.sort((a, b) => a.partition - b.partition || (a.offset < b.offset ? -1 : 1));
+}
+
+async function readUntilEnds(
+  client: ConsumerClient,
+  topic: string,
+  until: Map<number, bigint>,
+  out: FetchedRecord[],
+): Promise<void> {
   let idle = 0;
   while (until.size > 0) {
     const fetched = await client.poll({ maxBytes: 4 * 1024 * 1024, maxWaitMs: 100 });
@@ -400,7 +424,6 @@ async function readRange(
     idle = progress ? 0 : idle + 1;
     if (idle > 50) throw new KafkaClientError(`reading ${topic}: no progress after 50 fetches`);
   }
-  return out.sort((a, b) => a.partition - b.partition || (a.offset < b.offset ? -1 : 1));
 }
 
 function summarise(topic: string, letters: DeadLetter[]): DeadLetterTopicSummary {
