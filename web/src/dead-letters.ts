@@ -35,6 +35,7 @@ interface ReplayAnswer {
 }
 
 const RATES = [0, 0.1, 0.25, 0.5];
+const EVERY_MS = 2000;
 /** Rates by reason are counted over this window of polls. */
 const RATE_WINDOW_MS = 60_000;
 
@@ -53,7 +54,28 @@ function ratesPerMinute(): Record<string, number> {
   return out;
 }
 
-export function renderDeadLetters(el: HTMLElement, hasLab: boolean): void {
+/** Renders the panel and reads the dead letters every 2 s while the lab view is visible. */
+export function startDeadLetters(el: HTMLElement, hasLab: boolean): void {
+  renderDeadLetters(el, hasLab);
+  if (!hasLab) return;
+  let busy = false;
+  const poll = async () => {
+    // The panel is hidden with the lab view (the cluster tab) and with the page.
+    if (busy || document.hidden || el.offsetParent === null) return;
+    busy = true;
+    try {
+      await refreshDeadLetters(el);
+    } catch {
+      // The lab's state shows elsewhere (the connection badge); the next poll tries again.
+    } finally {
+      busy = false;
+    }
+  };
+  void poll();
+  setInterval(() => void poll(), EVERY_MS);
+}
+
+function renderDeadLetters(el: HTMLElement, hasLab: boolean): void {
   if (!hasLab) {
     el.innerHTML = `<h2>Dead letters</h2><p class="muted">Needs <code>sluice lab</code>: <code>sluice dlq list --brokers …</code> shows them for any cluster.</p>`;
     return;
@@ -144,7 +166,7 @@ export function renderDeadLetters(el: HTMLElement, hasLab: boolean): void {
   });
 }
 
-export async function refreshDeadLetters(el: HTMLElement): Promise<void> {
+async function refreshDeadLetters(el: HTMLElement): Promise<void> {
   const v = await get<DeadLettersView>('lab/dead-letters');
   const now = Date.now();
   samples.push({ t: now, byReason: v.by_reason });

@@ -3,7 +3,7 @@ import { get } from './api.js';
 import { Charts, type Marks } from './charts.js';
 import { loadCluster, refreshGroups } from './cluster.js';
 import { reflectState, renderControls } from './controls.js';
-import { reflectFailures, refreshDeadLetters, renderDeadLetters } from './dead-letters.js';
+import { reflectFailures, startDeadLetters } from './dead-letters.js';
 import { duration, esc, num, rate, signedRate } from './format.js';
 import { renderPath, stages } from './path.js';
 import { Store } from './store.js';
@@ -16,7 +16,6 @@ import type { Flow, HistoryEntry, LabInfo, Snapshot } from './types.js';
 
 const FLOW_EVERY_MS = 1000;
 const CLUSTER_EVERY_MS = 5000;
-const DEAD_LETTERS_EVERY_MS = 2000;
 
 const store = new Store();
 let lab: LabInfo | null = null;
@@ -176,19 +175,6 @@ async function refreshFlow(): Promise<void> {
   }
 }
 
-let deadLettersBusy = false;
-async function refreshDeadLetterPanel(): Promise<void> {
-  if (!lab || deadLettersBusy || document.hidden || $('view-lab').hidden) return;
-  deadLettersBusy = true;
-  try {
-    await refreshDeadLetters($('dead-letters'));
-  } catch {
-    errors++;
-  } finally {
-    deadLettersBusy = false;
-  }
-}
-
 let clusterBusy = false;
 async function refreshCluster(): Promise<void> {
   if (clusterBusy || $('view-cluster').hidden || document.hidden) return;
@@ -217,7 +203,7 @@ async function main(): Promise<void> {
   window.addEventListener('hashchange', showTab);
   lab = await get<LabInfo>('lab').catch(() => null);
   renderControls($('controls'), lab, () => void refreshFlow());
-  renderDeadLetters($('dead-letters'), lab !== null);
+  startDeadLetters($('dead-letters'), lab !== null);
   try {
     store.addHistory((await get<{ samples: HistoryEntry[] }>('lag/history?limit=300')).samples);
   } catch {
@@ -228,8 +214,6 @@ async function main(): Promise<void> {
   void refreshFlow();
   setInterval(() => void refreshFlow(), FLOW_EVERY_MS);
   setInterval(() => void refreshCluster(), CLUSTER_EVERY_MS);
-  void refreshDeadLetterPanel();
-  setInterval(() => void refreshDeadLetterPanel(), DEAD_LETTERS_EVERY_MS);
   document.addEventListener('visibilitychange', () => {
     if (!document.hidden) void refreshFlow();
   });
