@@ -4,7 +4,7 @@ import { OrderProducer } from '../../src/lab/producer.js';
 import { ensureTopic } from '../../src/lab/setup.js';
 import { startTestBroker, type TestBroker } from '../helpers/broker.js';
 import { killChildren, run } from '../helpers/run.js';
-import { BIN, requireBuild, until } from '../lab/helpers.js';
+import { BIN, freeBasePort, get, requireBuild, spawnSluice, until } from '../lab/helpers.js';
 
 /**
  * `sluice dlq` (the built CLI) against an embedded broker that a lab consumer dead-letters poison
@@ -115,5 +115,38 @@ describe('sluice dlq', () => {
     expect(r.stdout).toContain('0 replayed');
     expect(r.stdout).toContain('purged shop.dlq/0 up to offset 3');
     expect((await sluice('list')).stdout).toMatch(/^shop\.dlq\s+0\s+0\s+0\s+-/m);
+  });
+
+  it('sluice consumer starts with failures given on the command line', async () => {
+    const port = (await freeBasePort()) + 2;
+    const proc = await spawnSluice(
+      [
+        'consumer',
+        '--port',
+        String(port),
+        '--brokers',
+        broker.bootstrap,
+        '--topic',
+        'quiet',
+        '--group',
+        'cli-failures',
+        '--failure-rate',
+        '0.25',
+        '--failure',
+        'poison',
+      ],
+      { ready: /sluice consumer: /, timeoutMs: 30_000 },
+    );
+    try {
+      expect((await get(`http://127.0.0.1:${port}/config`)).body).toMatchObject({
+        failure_rate: 0.25,
+        failure: 'poison',
+        poison_fixed: false,
+        dead_letter_topic: 'quiet.dlq',
+        retry: { max_attempts: 5 },
+      });
+    } finally {
+      expect(await proc.stop()).toBe(0);
+    }
   });
 });
