@@ -217,6 +217,43 @@ export class Admin {
     return results.flat().sort((a, b) => a.partition - b.partition);
   }
 
+  /**
+   * Deletes the records before `offset` in each partition (DeleteRecords, sent to each partition's
+   * leader): the log start moves there. Resolves to the new low watermark per partition; -1n as offset
+   * means the high watermark (everything).
+   */
+  async deleteRecords(
+    topic: string,
+    partitions: { partition: number; offset: bigint }[],
+    options: { timeoutMs?: number } = {},
+  ): Promise<{ partition: number; lowWatermark: bigint }[]> {
+    const meta = await this.cluster.topic(topic);
+    const byLeader = new Map<number, { partitionIndex: number; offset: bigint }[]>();
+    for (const p of partitions) {
+      const leader = meta.partitions.find((x) => x.partition === p.partition)?.leader ?? -1;
+      if (leader < 0) throw brokerError(5, `DeleteRecords ${topic}/${p.partition}`);
+      const list = byLeader.get(leader) ?? [];
+      list.push({ partitionIndex: p.partition, offset: p.offset });
+      byLeader.set(leader, list);
+    }
+    const results = await Promise.all(
+      [...byLeader.entries()].map(async ([leader, parts]) => {
+        const res = await this.cluster.broker(leader).request(ApiKey.DeleteRecords, {
+          topics: [{ name: topic, partitions: parts }],
+          timeoutMs: options.timeoutMs ?? 5000,
+        });
+        return res.topics.flatMap((t) =>
+          t.partitions.map((p) => {
+            if (p.errorCode !== 0)
+              throw brokerError(p.errorCode, `DeleteRecords ${t.name}/${p.partitionIndex}`);
+            return { partition: p.partitionIndex, lowWatermark: p.lowWatermark };
+          }),
+        );
+      }),
+    );
+    return results.flat().sort((a, b) => a.partition - b.partition);
+  }
+
   /** Groups known to every broker of the cluster. */
   async listGroups(): Promise<GroupListing[]> {
     await this.cluster.refreshMetadata([]);

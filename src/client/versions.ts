@@ -25,6 +25,7 @@ export const CLIENT_VERSIONS: Readonly<Record<number, { min: number; max: number
   [ApiKey.ApiVersions]: { min: 0, max: 2 },
   [ApiKey.CreateTopics]: { min: 0, max: 3 },
   [ApiKey.DeleteTopics]: { min: 0, max: 1 },
+  [ApiKey.DeleteRecords]: { min: 0, max: 1 },
   [ApiKey.InitProducerId]: { min: 0, max: 1 },
   [ApiKey.DescribeConfigs]: { min: 0, max: 2 },
   [ApiKey.AlterConfigs]: { min: 0, max: 1 },

@@ -4,6 +4,8 @@ import type { ConsumerRecord, DeadLetterInfo, DeadLetterPublisher } from './type
 
 /** Header names added to a dead-lettered record (the original headers are kept before them). */
 export const DLQ_HEADERS = {
+  /** A short label to group dead letters by: the error's string `code` if it has one, else its class name. */
+  reason: 'sluice.dlq.reason',
   error: 'sluice.dlq.error',
   attempts: 'sluice.dlq.attempts',
   topic: 'sluice.dlq.source.topic',
@@ -11,6 +13,21 @@ export const DLQ_HEADERS = {
   offset: 'sluice.dlq.source.offset',
   timestamp: 'sluice.dlq.source.timestamp',
 } as const;
+
+/** What dead letters are grouped by: an error's string `code` (e.g. ECONNRESET), else its class name. */
+export function reasonOf(error: unknown): string {
+  if (typeof error === 'object' && error !== null) {
+    const code = (error as { code?: unknown }).code;
+    if (typeof code === 'string' && code.length > 0) return code.slice(0, 200);
+    if (error instanceof Error) return error.name;
+  }
+  return typeof error;
+}
+
+/** The dead-letter topic of a source topic unless configured otherwise: `<topic>.dlq`. */
+export function defaultDeadLetterTopic(sourceTopic: string): string {
+  return `${sourceTopic}.dlq`;
+}
 
 export function describeError(error: unknown): string {
   if (error instanceof Error) return `${error.name}: ${error.message}`;
@@ -27,6 +44,7 @@ export function deadLetterMessage(
     value: record.value,
     headers: [
       ...record.headers,
+      { key: DLQ_HEADERS.reason, value: Buffer.from(reasonOf(info.error)) },
       { key: DLQ_HEADERS.error, value: Buffer.from(describeError(info.error).slice(0, 2000)) },
       { key: DLQ_HEADERS.attempts, value: Buffer.from(String(info.attempts)) },
       { key: DLQ_HEADERS.topic, value: Buffer.from(record.topic) },
@@ -51,7 +69,7 @@ export class KafkaDeadLetter implements DeadLetterPublisher {
   constructor(options: KafkaDeadLetterOptions) {
     this.producer = new Producer({ cluster: options.cluster, lingerMs: 0, acks: -1 });
     const t = options.topic;
-    this.topicFor = typeof t === 'function' ? t : typeof t === 'string' ? () => t : (s) => `${s}.dlq`;
+    this.topicFor = typeof t === 'function' ? t : typeof t === 'string' ? () => t : defaultDeadLetterTopic;
   }
 
   async publish(record: ConsumerRecord, info: DeadLetterInfo): Promise<void> {

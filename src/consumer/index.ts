@@ -3,6 +3,7 @@ export * from './backoff.js';
 export * from './config.js';
 export * from './create.js';
 export * from './dead-letter.js';
+export * from './dead-letters.js';
 export * from './fixed-limit.js';
 export * from './kafka-source.js';
 export * from './memory-source.js';

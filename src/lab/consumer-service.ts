@@ -1,10 +1,19 @@
 import type { FastifyInstance } from 'fastify';
 import type { ShutdownReport } from '../consumer/runtime.js';
 import { OrderConsumer, type OrderConsumerOptions, PROCESSING_TIME_RANGE } from './consumer.js';
+import { FAILURE_KINDS, type FailureKind } from './failures.js';
 import { createHttp, type HttpOptions, listen, urlOf } from './http.js';
 import type { RunningService } from './producer-service.js';
 import { commitStartOffsets, ensureTopic } from './setup.js';
-import { boolField, intField, objectBody, queryInt } from './validate.js';
+import {
+  BadRequest,
+  boolField,
+  intField,
+  numberField,
+  objectBody,
+  queryInt,
+  stringField,
+} from './validate.js';
 
 /** Consumer service (:8001, more on :8002, :8003 in the same group): the seed lab's API over an {@link OrderConsumer}. */
 
@@ -41,11 +50,20 @@ export function consumerRoutes(app: FastifyInstance, consumer: OrderConsumer): v
   app.post('/config', async (req) => {
     const body = objectBody(
       req.body,
-      ['processing_time_ms', 'paused'],
-      '{"processing_time_ms": 100, "paused": false}',
+      ['processing_time_ms', 'paused', 'failure_rate', 'failure', 'poison_fixed'],
+      '{"processing_time_ms": 100, "failure_rate": 0.5, "failure": "transient"}',
     );
     const ms = intField(body, 'processing_time_ms', PROCESSING_TIME_RANGE);
     const paused = boolField(body, 'paused');
+    const rate = numberField(body, 'failure_rate', { min: 0, max: 1 });
+    const kind = stringField(body, 'failure', 20);
+    if (kind !== undefined && !FAILURE_KINDS.includes(kind as FailureKind)) {
+      throw new BadRequest(
+        `"failure" must be ${FAILURE_KINDS.map((k) => `"${k}"`).join(' or ')} (got ${JSON.stringify(kind)})`,
+      );
+    }
+    const poisonFixed = boolField(body, 'poison_fixed');
+    consumer.setFailures({ rate, kind: kind as FailureKind | undefined, poisonFixed });
     if (ms !== undefined) consumer.setProcessingTime(ms);
     if (paused === true) consumer.pause();
     if (paused === false) consumer.resume();
@@ -81,6 +99,9 @@ export async function startConsumerService(options: ConsumerServiceOptions): Pro
     const address = await listen(app, options.http);
     if (options.brokers) {
       await ensureTopic(options.brokers, consumer.topic, options.partitions ?? 6, options.clock);
+      // One partition: dead letters are few, and one log keeps them in the order they failed.
+      if (consumer.deadLetterTopic)
+        await ensureTopic(options.brokers, consumer.deadLetterTopic, 1, options.clock);
       await commitStartOffsets(options.brokers, consumer.topic, consumer.groupId, options.clock);
     }
     await consumer.start();

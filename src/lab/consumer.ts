@@ -1,19 +1,35 @@
 import { Gauge, Registry } from 'prom-client';
 import type { Cluster } from '../client/cluster.js';
+import type { RetryOptions } from '../consumer/config.js';
 import { createKafkaConsumer } from '../consumer/create.js';
+import { defaultDeadLetterTopic, reasonOf } from '../consumer/dead-letter.js';
 import type { ConsumerRuntime, ShutdownReport } from '../consumer/runtime.js';
 import { SimulatedSink } from '../consumer/sinks/simulated.js';
 import { StdoutSink } from '../consumer/sinks/stdout.js';
 import type { Sink } from '../consumer/types.js';
 import { type Clock, realClock } from '../flow/clock.js';
+import { FailingSink, type FailureKind, type FailureSettings } from './failures.js';
 import { configInt, LabConfigError } from './validate.js';
 
 /**
  * The lab's consumer as a library object: Sluice's consumer runtime in the `orders` group, writing to
  * a sink that takes `processing_time_ms` per order, one order at a time, so its capacity is the lab's
  * `1000 / processing_time_ms` msg/s. Pause stops fetching (what is already held finishes); the lag
- * stays in the broker, where the monitor sees it.
+ * stays in the broker, where the monitor sees it. Failures can be switched on (see {@link FailingSink}):
+ * failed orders are retried with backoff and jitter, and dead-lettered to `<topic>.dlq` after the budget.
  */
+
+/**
+ * The lab's retry budget: 5 attempts, backoff 100 ms doubling to at most 2 s, half of it random. While
+ * an order backs off, its partition waits (partition order) and the sink serves other partitions.
+ */
+export const LAB_RETRY: Required<RetryOptions> = {
+  maxAttempts: 5,
+  initialBackoffMs: 100,
+  maxBackoffMs: 2_000,
+  multiplier: 2,
+  jitter: 0.5,
+};
 
 export type LabSinkKind = 'simulated' | 'stdout';
 
@@ -30,6 +46,16 @@ export interface OrderConsumerOptions {
   sink?: LabSinkKind | Sink;
   /** Orders held at once, fetched and not yet written (default 10: the backlog stays in the broker). */
   maxInFlight?: number;
+  /** Share of failing attempts (transient) or orders (poison), 0..1 (default 0). */
+  failureRate?: number;
+  /** Kind of failure `failureRate` injects (default transient). */
+  failure?: FailureKind;
+  /** Retry budget (default {@link LAB_RETRY}). */
+  retry?: RetryOptions;
+  /** Dead-letter exhausted orders to `<topic>.dlq` (default true); false skips them. */
+  deadLetter?: boolean;
+  /** Randomness for transient failures and backoff jitter (default Math.random); tests seed it. */
+  random?: () => number;
   /**
    * Time `stop()` may take in all (default 20 s): the drain, the final commit, LeaveGroup and the sink's
    * close share it (see {@link shutdownBudget}), so it holds with the broker gone.
@@ -60,11 +86,20 @@ export class OrderConsumer {
   readonly instance: string;
   readonly metrics = new Registry();
   readonly runtime: ConsumerRuntime;
-  readonly sink: Sink;
+  /** The sink with failure injection around it. */
+  readonly sink: FailingSink;
+  /** Where exhausted orders go (null when dead letters are off). */
+  readonly deadLetterTopic: string | null;
+  readonly retry: Required<RetryOptions>;
   private readonly simulated: SimulatedSink | null;
+  private readonly deadLetters = new Map<string, number>();
   private readonly startedAt: number;
   private readonly clock: Clock;
-  private stdoutDelayMs = 0;
+  /**
+   * processing_time_ms for sinks other than the simulated one: the stdout sink waits it before printing;
+   * a library user's own sink may read it (`processingTimeMs`); a failed attempt costs it either way.
+   */
+  private delayMs = 0;
 
   constructor(options: OrderConsumerOptions) {
     this.clock = options.clock ?? realClock;
@@ -78,27 +113,41 @@ export class OrderConsumer {
     );
     const maxInFlight = configInt('maxInFlight', options.maxInFlight ?? 10, { min: 1, max: 100_000 });
     const kind = options.sink ?? 'simulated';
+    let inner: Sink;
     if (kind === 'simulated') {
       this.simulated = new SimulatedSink({ processingTimeMs, clock: this.clock, name: 'simulated' });
-      this.sink = this.simulated;
+      inner = this.simulated;
     } else if (kind === 'stdout') {
       this.simulated = null;
-      this.stdoutDelayMs = processingTimeMs;
+      this.delayMs = processingTimeMs;
       const stdout = new StdoutSink();
       // The printed sink still honours processing_time_ms, so /slow and /fast mean the same everywhere.
-      this.sink = {
+      inner = {
         name: 'stdout',
         write: async (record, ctx) => {
-          if (this.stdoutDelayMs > 0) await this.clock.sleep(this.stdoutDelayMs, ctx.signal);
+          if (this.delayMs > 0) await this.clock.sleep(this.delayMs, ctx.signal);
           await stdout.write(record);
         },
       };
     } else if (typeof kind === 'object' && typeof kind.write === 'function') {
       this.simulated = null;
-      this.sink = kind;
+      this.delayMs = processingTimeMs;
+      inner = kind;
     } else {
       throw new LabConfigError(`sink must be "simulated" or "stdout" (got ${JSON.stringify(kind)})`);
     }
+    const retry = { ...LAB_RETRY, ...options.retry };
+    this.retry = retry;
+    const random = options.random ?? Math.random;
+    this.sink = new FailingSink({
+      inner,
+      maxAttempts: retry.maxAttempts,
+      costMs: () => this.processingTimeMs,
+      clock: this.clock,
+      random,
+    });
+    this.sink.configure({ rate: options.failureRate ?? 0, kind: options.failure ?? 'transient' });
+    this.deadLetterTopic = options.deadLetter === false ? null : defaultDeadLetterTopic(this.topic);
     this.runtime = createKafkaConsumer({
       brokers: options.brokers,
       cluster: options.cluster,
@@ -118,8 +167,14 @@ export class OrderConsumer {
       rebalanceTimeoutMs: 30_000,
       revokeDrainTimeoutMs: 15_000,
       ...shutdownBudget(options.gracePeriodMs ?? 20_000),
-      deadLetter: false,
+      retry: this.retry,
+      deadLetter: this.deadLetterTopic === null ? false : { topic: this.deadLetterTopic },
       clock: this.clock,
+      random,
+    });
+    this.runtime.on('deadLetter', ({ error }: { error: unknown }) => {
+      const reason = reasonOf(error);
+      this.deadLetters.set(reason, (this.deadLetters.get(reason) ?? 0) + 1);
     });
     this.startedAt = this.clock.now();
     this.registerMetrics();
@@ -134,13 +189,38 @@ export class OrderConsumer {
   }
 
   get processingTimeMs(): number {
-    return this.simulated ? this.simulated.processingTimeMs : this.stdoutDelayMs;
+    return this.simulated ? this.simulated.processingTimeMs : this.delayMs;
   }
 
   setProcessingTime(ms: number): void {
     const v = configInt('processing_time_ms', ms, PROCESSING_TIME_RANGE);
     if (this.simulated) this.simulated.processingTimeMs = v;
-    else this.stdoutDelayMs = v;
+    else this.delayMs = v;
+  }
+
+  /** Changes the injected failures (rate, kind, whether the poison bug is fixed). */
+  setFailures(change: Partial<FailureSettings>): FailureSettings {
+    return this.sink.configure(change);
+  }
+
+  /**
+   * The module's arithmetic with failures, in orders processed per second: every attempt costs
+   * processing_time_ms. With transient rate p and N attempts an order takes (1 - p^N) / (1 - p)
+   * attempts (≈ 1 / (1 - p): half the throughput at p = 0.5); with a poison share r, an order takes
+   * (1 - r) + r·N attempts and only 1 - r of them succeed. Null when capacity is unbounded.
+   */
+  get expectedPerSecond(): number | null {
+    const capacity = this.maxPerSecond;
+    if (capacity === null) return null;
+    const { rate, kind, poisonFixed } = this.sink.settings;
+    const n = this.retry.maxAttempts;
+    let ordersPerSecond: number;
+    if (kind === 'transient' && rate > 0) {
+      ordersPerSecond = capacity / (rate === 1 ? n : (1 - rate ** n) / (1 - rate));
+    } else if (kind === 'poison' && rate > 0 && !poisonFixed) {
+      ordersPerSecond = (capacity * (1 - rate)) / (1 - rate + rate * n);
+    } else ordersPerSecond = capacity;
+    return Math.round(ordersPerSecond * 1000) / 1000;
   }
 
   get paused(): boolean {
@@ -170,7 +250,31 @@ export class OrderConsumer {
       paused: this.paused,
       max_messages_per_second: this.maxPerSecond,
       sink: this.sink.name,
+      ...this.failureConfig(),
     };
+  }
+
+  private failureConfig() {
+    const f = this.sink.settings;
+    return {
+      failure_rate: f.rate,
+      failure: f.kind,
+      poison_fixed: f.poisonFixed,
+      expected_messages_per_second: this.expectedPerSecond,
+      retry: {
+        max_attempts: this.retry.maxAttempts,
+        initial_backoff_ms: this.retry.initialBackoffMs,
+        max_backoff_ms: this.retry.maxBackoffMs,
+        multiplier: this.retry.multiplier,
+        jitter: this.retry.jitter,
+      },
+      dead_letter_topic: this.deadLetterTopic,
+    };
+  }
+
+  /** Dead letters written by this instance, per reason (the error's code or class name). */
+  deadLettersByReason(): Record<string, number> {
+    return Object.fromEntries([...this.deadLetters.entries()].sort(([a], [b]) => (a < b ? -1 : 1)));
   }
 
   stats() {
@@ -206,6 +310,16 @@ export class OrderConsumer {
       commits: s.commits,
       commit_errors: s.commitErrors,
       sink_errors: s.sinkErrors,
+      ...this.failureConfig(),
+      attempts: this.sink.counts.attempts,
+      retries: this.sink.counts.retries,
+      succeeded: this.sink.counts.succeeded,
+      succeeded_after_retry: this.sink.counts.succeededAfterRetry,
+      failed_attempts: { ...this.sink.counts.failed },
+      dead_lettered: s.deadLettered,
+      dead_letters: this.deadLettersByReason(),
+      dead_letter_errors: s.deadLetterErrors,
+      skipped: s.skipped,
       uptime_seconds: Math.round((this.clock.now() - this.startedAt) / 1000),
     };
   }
@@ -245,6 +359,33 @@ export class OrderConsumer {
       'Orders written per second over the last 5 s',
       () => this.runtime.stats().ratePerSec,
     );
+    gauge(
+      'kafka_consumer_attempts_total',
+      'Sink attempts, retries included',
+      () => this.sink.counts.attempts,
+    );
+    gauge(
+      'kafka_consumer_retries_total',
+      'Attempts after the first one of their order',
+      () => this.sink.counts.retries,
+    );
+    gauge(
+      'kafka_consumer_succeeded_after_retry_total',
+      'Orders that succeeded on a retry',
+      () => this.sink.counts.succeededAfterRetry,
+    );
+    gauge('kafka_consumer_failure_rate', 'Injected failure rate (0..1)', () => this.sink.settings.rate);
+    const self = this;
+    new Gauge({
+      name: 'kafka_consumer_dead_letters_total',
+      help: 'Orders dead-lettered after the retry budget, by reason',
+      labelNames: ['consumer', 'reason'],
+      registers: [this.metrics],
+      collect() {
+        for (const [reason, n] of Object.entries(self.deadLettersByReason()))
+          this.set({ ...labels, reason }, n);
+      },
+    });
     gauge(
       'kafka_consumer_assigned_partitions',
       'Partitions of the topic assigned to this instance',

@@ -2,6 +2,7 @@
 // and the load generator. Each service is a thin HTTP shell over the library object next to it.
 export * from './consumer.js';
 export * from './consumer-service.js';
+export * from './failures.js';
 export * from './http.js';
 export * from './lab.js';
 export * from './load.js';

@@ -1,7 +1,10 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Admin } from '../client/admin.js';
 import type { Cluster } from '../client/cluster.js';
-import { BadRequest } from './validate.js';
+import { KafkaBrokerError } from '../client/errors.js';
+import { defaultDeadLetterTopic } from '../consumer/dead-letter.js';
+import { type DeadLetter, DeadLetters } from '../consumer/dead-letters.js';
+import { BadRequest, objectBody, stringField } from './validate.js';
 
 /**
  * What the dashboard needs beyond the monitor's own API, so the browser talks to :8010 only:
@@ -10,7 +13,10 @@ import { BadRequest } from './validate.js';
  * - `POST /lab/producer/<action>` and `POST /lab/consumers/<action>[?instance=consumer-2]`: the lab's
  *   control calls, forwarded to the services with the caller's Authorization header (no CORS needed);
  * - `GET /cluster/configs`: retention and durability per topic, over DescribeConfigs (works against
- *   a real Kafka cluster too; a broker that refuses a resource leaves those fields empty).
+ *   a real Kafka cluster too; a broker that refuses a resource leaves those fields empty);
+ * - `GET /lab/dead-letters`: the lab topic's dead letters (counts by reason, the latest records) and
+ *   `POST /lab/dead-letters/replay {"reason"?: "poison"}`: replays the pending ones once (a POST, so the
+ *   lab's token is needed like for every control).
  * The service URLs come from the lab's own description, and only the lab's known routes are forwarded.
  */
 
@@ -27,6 +33,7 @@ const PRODUCER_ACTIONS: Record<string, string> = {
   config: '/config',
   burst: '/burst',
   batch: '/produce/batch',
+  produce: '/produce',
 };
 const CONSUMER_ACTIONS: Record<string, string> = {
   pause: '/pause',
@@ -44,6 +51,9 @@ const TOPIC_KEYS = [
 ];
 const BROKER_KEYS = ['sluice.durability', 'log.flush.interval.messages', 'log.flush.interval.ms'];
 const RESOURCE_TOPIC = 2;
+/** Dead letters the panel lists (newest first). */
+const LATEST_DEAD_LETTERS = 10;
+const UNKNOWN_TOPIC = 3;
 const RESOURCE_BROKER = 4;
 
 interface LabUrls {
@@ -125,6 +135,66 @@ export function dashboardRoutes(app: FastifyInstance, options: DashboardRouteOpt
 
   const lab = options.lab;
   if (!lab) return;
+
+  const deadLetters = new DeadLetters({ cluster: options.cluster });
+  const dlqTopic = () => {
+    const topic = (lab.describe() as { topic?: unknown }).topic;
+    return typeof topic === 'string' ? defaultDeadLetterTopic(topic) : null;
+  };
+
+  app.get('/lab/dead-letters', async () => {
+    const topic = dlqTopic();
+    const empty = { topic, count: 0, pending: 0, replayed: 0, by_reason: {}, latest: [] };
+    if (!topic) return empty;
+    let letters: DeadLetter[];
+    try {
+      letters = await deadLetters.read(topic);
+    } catch (err) {
+      // No dead letter yet, and nothing created the topic.
+      if (err instanceof KafkaBrokerError && err.code === UNKNOWN_TOPIC) return empty;
+      throw err;
+    }
+    const byReason: Record<string, number> = {};
+    for (const d of letters) byReason[d.reason] = (byReason[d.reason] ?? 0) + 1;
+    const replayed = letters.filter((d) => d.replayed).length;
+    return {
+      topic,
+      count: letters.length,
+      pending: letters.length - replayed,
+      replayed,
+      by_reason: byReason,
+      latest: letters
+        .sort((a, b) => b.timestamp - a.timestamp)
+        .slice(0, LATEST_DEAD_LETTERS)
+        .map((d) => ({
+          partition: d.partition,
+          offset: d.offset.toString(),
+          timestamp: d.timestamp,
+          reason: d.reason,
+          error: d.error,
+          attempts: d.attempts,
+          source: d.source && { ...d.source, offset: d.source.offset.toString() },
+          key: d.key?.toString() ?? null,
+          replayed: d.replayed,
+        })),
+    };
+  });
+
+  app.post('/lab/dead-letters/replay', async (req) => {
+    const body = objectBody(req.body, ['reason'], '{"reason": "poison"}');
+    const reason = stringField(body, 'reason', 200);
+    const topic = dlqTopic();
+    if (!topic) throw new BadRequest('the lab describes no topic, so it has no dead-letter topic');
+    const r = await deadLetters.replay(topic, { reason });
+    return {
+      topic,
+      matched: r.matched,
+      replayed: r.replayed,
+      already_replayed: r.alreadyReplayed,
+      unroutable: r.unroutable,
+      to_topics: r.toTopics,
+    };
+  });
 
   app.get('/lab/flow', async (req) => {
     const urls = labUrls(lab.describe());

@@ -93,18 +93,20 @@ export function producerRoutes(app: FastifyInstance, producer: OrderProducer): v
   });
 
   app.post('/produce', async (req, reply) => {
-    const body = objectBody(req.body, ['customer', 'amount'], '{"customer": "cust-0042"}');
+    const body = objectBody(req.body, ['customer', 'amount', 'poison'], '{"customer": "cust-0042"}');
     const customer = stringField(body, 'customer', 100);
     const amount = numberField(body, 'amount', { min: 0, max: 1_000_000 });
+    const poison = boolField(body, 'poison') ?? false;
     const priority = priorityOf(req.query);
     if (refused(reply, priority)) return reply;
     try {
       const set = { ...(customer !== undefined && { customer }), ...(amount !== undefined && { amount }) };
-      const r = await producer.produce(1, { returnOrders: true, set });
+      const r = await producer.produce(1, { returnOrders: true, set, poison });
       const order = r.orders?.[0];
       return {
         status: 'produced',
         order,
+        ...(poison && { poison: true }),
         partition: Number(Object.keys(r.partitions)[0] ?? -1),
         offset: r.offset,
       };

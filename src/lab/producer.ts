@@ -9,6 +9,7 @@ import {
   type Priority,
 } from '../flow/admission.js';
 import { type Clock, realClock, type Timer } from '../flow/clock.js';
+import { POISON_HEADER } from './failures.js';
 import { type Order, OrderGenerator } from './orders.js';
 import { configInt, LabConfigError } from './validate.js';
 
@@ -241,14 +242,19 @@ export class OrderProducer {
   /** Produces `count` orders and resolves once the broker acknowledged every one. */
   async produce(
     count: number,
-    options: { returnOrders?: boolean; set?: Partial<Pick<Order, 'customer' | 'amount'>> } = {},
+    options: {
+      returnOrders?: boolean;
+      set?: Partial<Pick<Order, 'customer' | 'amount'>>;
+      /** Mark the orders poison: the lab consumer fails them on every attempt until the fix is on. */
+      poison?: boolean;
+    } = {},
   ): Promise<ProduceResult> {
     const orders: Order[] = [];
     const deliveries = [];
     for (let i = 0; i < count; i++) {
       const order = { ...this.orders.next(), ...options.set };
       if (options.returnOrders) orders.push(order);
-      deliveries.push(this.send(order));
+      deliveries.push(this.send(order, options.poison ?? false));
     }
     const results = await Promise.all(deliveries);
     return this.summarise(results, options.returnOrders ? orders : undefined);
@@ -322,13 +328,13 @@ export class OrderProducer {
     }
   }
 
-  private async send(order: Order): Promise<{ partition: number; offset: bigint } | null> {
+  private async send(order: Order, poison = false): Promise<{ partition: number; offset: bigint } | null> {
     try {
       const admission = await this.producer.produce({
         topic: this.topic,
         key: order.customer,
         value: JSON.stringify(order),
-        headers: { 'content-type': 'application/json' },
+        headers: { 'content-type': 'application/json', ...(poison && { [POISON_HEADER]: 'true' }) },
       });
       if (admission.status !== 'queued') {
         this.counts.dropped++;

@@ -51,6 +51,7 @@ const KAFKAJS_NAMES: Record<number, string> = {
   [ApiKey.ApiVersions]: 'apiVersions',
   [ApiKey.CreateTopics]: 'createTopics',
   [ApiKey.DeleteTopics]: 'deleteTopics',
+  [ApiKey.DeleteRecords]: 'deleteRecords',
   [ApiKey.InitProducerId]: 'initProducerId',
   [ApiKey.DescribeConfigs]: 'describeConfigs',
   [ApiKey.AlterConfigs]: 'alterConfigs',
@@ -154,6 +155,17 @@ async function kafkajsArgs(c: Captured): Promise<Body> {
       };
     case ApiKey.DeleteTopics:
       return { topics: b.topicNames, timeout: b.timeoutMs };
+    case ApiKey.DeleteRecords:
+      return {
+        timeout: b.timeoutMs,
+        topics: b.topics.map((t: Body) => ({
+          topic: t.name,
+          partitions: t.partitions.map((p: Body) => ({
+            partition: p.partitionIndex,
+            offset: p.offset.toString(),
+          })),
+        })),
+      };
     case ApiKey.CreatePartitions:
       return {
         timeout: b.timeoutMs,
@@ -298,6 +310,7 @@ beforeAll(async () => {
   await admin.describeConfigs({ type: ResourceType.Topic, name: 'golden' }, ['retention.ms']);
   await admin.alterConfigs({ type: ResourceType.Topic, name: 'golden' }, { 'retention.ms': '7200000' });
   await admin.createPartitions('golden', 3);
+  await admin.deleteRecords('golden', [{ partition: 0, offset: 1n }]);
   const versions = await (await cluster.anyConnection()).ready();
   groupsServed = versions.has(ApiKey.JoinGroup) && versions.has(ApiKey.FindCoordinator);
   if (groupsServed) {

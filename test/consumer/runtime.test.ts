@@ -255,6 +255,7 @@ describe('failures', () => {
     expect(h[DLQ_HEADERS.partition]).toBe('0');
     expect(h[DLQ_HEADERS.offset]).toBe('3');
     expect(h[DLQ_HEADERS.error]).toContain('scripted failure at offset 3');
+    expect(h[DLQ_HEADERS.reason]).toBe('Error');
     await stopOn(clock, runtime);
   });
 

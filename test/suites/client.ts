@@ -492,6 +492,30 @@ export function adminSuite(target: Target): void {
     const byTime = await admin.listOffsets(topic, { timestamp: 1_002_500 });
     expect(byTime[0]).toMatchObject({ offset: 3n, timestamp: 1_003_000 });
   });
+
+  it('deletes records before an offset: the log start moves there, fetching below it is out of range', async () => {
+    const { admin, cluster, name } = fx();
+    const topic = name('purge');
+    await admin.createTopics([{ topic, numPartitions: 2 }]);
+    const producer = new Producer({ cluster, lingerMs: 0 });
+    await producer.send(Array.from({ length: 5 }, (_, i) => ({ topic, partition: 0, value: `r${i}` })));
+    await producer.close();
+    expect(await admin.deleteRecords(topic, [{ partition: 0, offset: 3n }])).toEqual([
+      { partition: 0, lowWatermark: 3n },
+    ]);
+    expect((await admin.listOffsets(topic, 'earliest'))[0].offset).toBe(3n);
+    const read = await fetchRecords(cluster, {
+      partitions: [{ topic, partition: 0, offset: 0n, maxBytes: 65536 }],
+      maxBytes: 65536,
+      maxWaitMs: 0,
+    });
+    expect(read.partitions[0].error).toBeInstanceOf(KafkaBrokerError);
+    expect((read.partitions[0].error as KafkaBrokerError).code).toBe(1);
+    // Past the high watermark is refused, naming the partition.
+    await expect(admin.deleteRecords(topic, [{ partition: 1, offset: 9n }])).rejects.toThrow(
+      new RegExp(`DeleteRecords ${topic}/1.*OFFSET_OUT_OF_RANGE`),
+    );
+  });
 }
 
 /**

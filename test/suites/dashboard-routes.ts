@@ -138,6 +138,42 @@ export function dashboardRoutesSuite(target: Target): void {
     expect(batch.body.produced).toBe(5);
   });
 
+  it('shows the dead letters by reason and replays them once, with the token', async () => {
+    const dlq = `${topic}.dlq`;
+    const get = async () => (await call('GET', '/lab/dead-letters', { auth: false })).body;
+    expect(await get()).toMatchObject({ topic: dlq, count: 0, pending: 0, replayed: 0, latest: [] });
+    for (let i = 0; i < 2; i++) {
+      const r = await call('POST', '/lab/producer/produce', { json: { poison: true } });
+      expect(r.status).toBe(200);
+      expect(r.body.poison).toBe(true);
+    }
+    const seen = await until('both poison orders dead-lettered', async () => {
+      const b = await get();
+      return b.count === 2 ? b : undefined;
+    });
+    expect(seen).toMatchObject({ pending: 2, replayed: 0, by_reason: { poison: 2 } });
+    for (const d of seen.latest) {
+      expect(d).toMatchObject({ reason: 'poison', attempts: 5, replayed: false, source: { topic } });
+      expect(d.error).toMatch(/^PoisonOrderFailure: order .* is marked poison/);
+    }
+    const succeeded = () => lab.consumers.reduce((n, c) => n + c.consumer.stats().succeeded, 0);
+    await until('the consumers idle', async () =>
+      lab.consumers.every((c) => c.consumer.stats().in_flight === 0) ? true : undefined,
+    );
+    const before = succeeded();
+
+    expect((await call('POST', '/lab/dead-letters/replay', { auth: false })).status).toBe(401);
+    expect((await call('POST', '/lab/consumers/config', { json: { poison_fixed: true } })).status).toBe(200);
+    const first = await call('POST', '/lab/dead-letters/replay', { json: {} });
+    expect(first.status).toBe(200);
+    expect(first.body).toMatchObject({ replayed: 2, already_replayed: 0, to_topics: { [topic]: 2 } });
+    await until('the replayed orders processed', async () => (succeeded() === before + 2 ? true : undefined));
+    const second = await call('POST', '/lab/dead-letters/replay', { json: { reason: 'poison' } });
+    expect(second.body).toMatchObject({ matched: 2, replayed: 0, already_replayed: 2 });
+    expect(await get()).toMatchObject({ count: 2, pending: 0, replayed: 2 });
+    expect(succeeded()).toBe(before + 2);
+  });
+
   it('says what was wrong with a control call', async () => {
     const action = await call('POST', '/lab/producer/explode');
     expect(action.status).toBe(400);
@@ -149,6 +185,11 @@ export function dashboardRoutesSuite(target: Target): void {
     const bad = await call('POST', '/lab/producer/config', { json: { rate_ms: -1 } });
     expect(bad.status).toBe(400);
     expect(bad.body.message).toMatch(/rate_ms/);
+    const kind = await call('POST', '/lab/consumers/config', { json: { failure: 'flaky', failure_rate: 2 } });
+    expect(kind.status).toBe(400);
+    expect(kind.body.consumers[0].body.message).toMatch(
+      /"failure_rate" must be a number from 0 to 1 \(got 2\)/,
+    );
   });
 
   it('reads retention and durability over DescribeConfigs', async () => {
@@ -177,6 +218,7 @@ export function dashboardRoutesSuite(target: Target): void {
     });
     try {
       expect((await fetch(`${alone.url}/lab/flow`)).status).toBe(404);
+      expect((await fetch(`${alone.url}/lab/dead-letters`)).status).toBe(404);
       expect((await fetch(`${alone.url}/lab/consumers/pause`, { method: 'POST' })).status).toBe(404);
       const configs = await fetch(`${alone.url}/cluster/configs`);
       expect(configs.status).toBe(200);

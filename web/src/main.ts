@@ -3,6 +3,7 @@ import { get } from './api.js';
 import { Charts, type Marks } from './charts.js';
 import { loadCluster, refreshGroups } from './cluster.js';
 import { reflectState, renderControls } from './controls.js';
+import { reflectFailures, startDeadLetters } from './dead-letters.js';
 import { duration, esc, num, rate, signedRate } from './format.js';
 import { renderPath, stages } from './path.js';
 import { Store } from './store.js';
@@ -165,6 +166,7 @@ async function refreshFlow(): Promise<void> {
     store.addFlow(f, Date.now() / 1000);
     renderPath($('path'), stages(store.snapshot, f));
     reflectState($('controls'), f);
+    reflectFailures($('dead-letters'), f);
     charts.update('flow');
   } catch {
     errors++;
@@ -201,6 +203,7 @@ async function main(): Promise<void> {
   window.addEventListener('hashchange', showTab);
   lab = await get<LabInfo>('lab').catch(() => null);
   renderControls($('controls'), lab, () => void refreshFlow());
+  startDeadLetters($('dead-letters'), lab !== null);
   try {
     store.addHistory((await get<{ samples: HistoryEntry[] }>('lag/history?limit=300')).samples);
   } catch {

@@ -1,5 +1,6 @@
-import { type Command, Option } from 'commander';
+import { type Command, InvalidArgumentError, Option } from 'commander';
 import { startConsumerService } from '../../lab/consumer-service.js';
+import { FAILURE_KINDS, type FailureKind } from '../../lab/failures.js';
 import { brokerList, integer, tokenOption } from './lab.js';
 import { gracePeriodOption, untilSignal } from './shutdown.js';
 
@@ -13,7 +14,17 @@ interface ConsumerFlags {
   instance?: string;
   processingTimeMs: number;
   sink: 'simulated' | 'stdout';
+  failureRate: number;
+  failure: FailureKind;
   gracePeriod: number;
+}
+
+function fraction(value: string): number {
+  const n = Number(value);
+  if (value.trim() === '' || !(n >= 0 && n <= 1)) {
+    throw new InvalidArgumentError(`--failure-rate must be a number from 0 to 1, e.g. 0.5 (got "${value}")`);
+  }
+  return n;
 }
 
 /** `sluice consumer`: one consumer instance of the lab's group; start more on 8002, 8003 to scale out. */
@@ -44,6 +55,17 @@ export function register(program: Command): void {
         .choices(['simulated', 'stdout'])
         .default('simulated'),
     )
+    .option(
+      '--failure-rate <0..1>',
+      'share of attempts (transient) or orders (poison) that fail; POST /config changes it',
+      fraction,
+      0,
+    )
+    .addOption(
+      new Option('--failure <kind>', 'what --failure-rate injects')
+        .choices([...FAILURE_KINDS])
+        .default('transient'),
+    )
     .addOption(gracePeriodOption())
     .action(async (flags: ConsumerFlags) => {
       const instance =
@@ -56,6 +78,8 @@ export function register(program: Command): void {
         instance,
         processingTimeMs: flags.processingTimeMs,
         sink: flags.sink,
+        failureRate: flags.failureRate,
+        failure: flags.failure,
         gracePeriodMs: flags.gracePeriod * 1000,
         http: { host: flags.host, port: flags.port, token: flags.token },
       });

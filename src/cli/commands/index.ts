@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { register as broker } from './broker.js';
 import { register as consumer } from './consumer.js';
+import { register as dlq } from './dlq.js';
 import { register as engine } from './engine.js';
 import { register as lab } from './lab.js';
 import { register as monitor } from './monitor.js';
@@ -20,4 +21,5 @@ export const commands: RegisterCommand[] = [
   consumer, // sluice consumer (src/lab)
   monitor, // sluice monitor (src/lab)
   lag, // sluice lag (src/monitor)
+  dlq, // sluice dlq list|show|replay (src/consumer/dead-letters.ts)
 ];

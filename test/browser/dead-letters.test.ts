@@ -1,0 +1,155 @@
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { describeWithTools } from '../helpers/tools.js';
+import {
+  freeBasePort,
+  get,
+  type LabProcess,
+  ROOT,
+  requireBuild,
+  spawnSluice,
+  until,
+} from '../lab/helpers.js';
+import { type Browser, chromiumTool, launch } from './chromium.js';
+
+/**
+ * The dashboard's dead-letters panel in Chromium against `sluice lab --memory --token …`: its buttons
+ * need the lab's token (the first press is refused with 401 and the page asks for it), poison orders
+ * show up by reason with their error, "Fix the bug" reaches the consumer, and Replay sends the pending
+ * dead letters back once (the consumer processes them; a second press replays nothing). Checked through
+ * the services' own APIs and the panel's data attributes, not pixels.
+ */
+
+const TOKEN = 'panel-secret-1';
+const ARTIFACTS = join(ROOT, 'test-artifacts');
+
+let lab: LabProcess | undefined;
+let browser: Browser | undefined;
+let page: Page;
+let monitor: string;
+let consumer: string;
+const problems: string[] = [];
+let prompts = 0;
+
+const panel = (attr: string) => page.getAttribute('#dead-letters', `data-${attr}`).then(Number);
+const result = () => page.textContent('#dl-result').then((t) => t ?? '');
+const press = async (selector: string, expected: RegExp) => {
+  await page.click(selector);
+  await page.waitForFunction(
+    (re) => new RegExp(re).test(document.querySelector('#dl-result')?.textContent ?? ''),
+    expected.source,
+  );
+};
+
+describeWithTools('dead-letters panel in Chromium', [chromiumTool()], () => {
+  beforeAll(async () => {
+    requireBuild();
+    if (!existsSync(join(ROOT, 'web', 'dist', 'index.html'))) {
+      throw new Error('web/dist is missing: run `npm run build` (it runs build:web) first');
+    }
+    const base = await freeBasePort();
+    lab = await spawnSluice([
+      'lab',
+      '--memory',
+      '--token',
+      TOKEN,
+      '--base-port',
+      String(base),
+      '--broker-port',
+      '0',
+      '--processing-time-ms',
+      '10',
+      '--monitor-interval-ms',
+      '500',
+    ]);
+    monitor = `http://127.0.0.1:${base + 10}`;
+    consumer = `http://127.0.0.1:${base + 1}`;
+    browser = await launch();
+    page = browser.context.pages()[0] ?? (await browser.context.newPage());
+    page.on('dialog', (d) => {
+      prompts++;
+      void d.accept(TOKEN);
+    });
+    page.on('console', (m) => {
+      // The first press without a token is refused on purpose; Chromium logs that 401.
+      if (m.type() === 'error' && !m.text().includes('401')) problems.push(`console error: ${m.text()}`);
+    });
+    page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+  }, 90_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await lab?.stop();
+  });
+
+  it('asks for the token on the first press, then sends poison orders that land in the panel by reason', async () => {
+    await page.goto(`${monitor}/`);
+    await page.waitForFunction(
+      () => document.querySelector('#dl-summary')?.textContent === 'No dead letters.',
+    );
+    expect(await panel('count')).toBe(0);
+
+    await press('[data-dl="poison-order"]', /Token set; press the button again/);
+    expect(prompts).toBe(1);
+    await press('[data-dl="poison-order"]', /Poison order sent/);
+    await page.click('[data-dl="poison-order"]');
+    await page.waitForFunction(
+      () => document.querySelector('#dead-letters')?.getAttribute('data-count') === '2',
+      undefined,
+      {
+        timeout: 20_000,
+      },
+    );
+    expect(await panel('pending')).toBe(2);
+    expect(await page.textContent('#dl-reasons tr[data-reason="poison"] td.n')).toBe('2');
+    expect(await page.locator('#dl-latest tbody tr').count()).toBe(2);
+    expect(await page.textContent('#dl-latest')).toContain('PoisonOrderFailure');
+    expect(await page.textContent('#dl-latest')).toMatch(/orders\/\d@\d+/);
+    expect((await get(`${consumer}/stats`)).body.dead_letters).toEqual({ poison: 2 });
+  }, 60_000);
+
+  it('refuses a replay without the token', async () => {
+    const res = await fetch(`${monitor}/lab/dead-letters/replay`, { method: 'POST' });
+    expect(res.status).toBe(401);
+    expect(await panel('replayed')).toBe(0);
+  });
+
+  it('fixes the bug, replays the pending dead letters once, and the consumer processes them', async () => {
+    await press('[data-dl="fix"]', /Bug fixed/);
+    expect((await get(`${consumer}/config`)).body).toMatchObject({ poison_fixed: true, failure_rate: 0 });
+    const before = (await get(`${consumer}/stats`)).body.succeeded as number;
+
+    await press('[data-dl="replay"]', /2 replayed to the source topic, 0 already replayed/);
+    await until('the consumer to process the replayed orders', async () =>
+      (await get(`${consumer}/stats`)).body.succeeded === before + 2 ? true : undefined,
+    );
+    await page.waitForFunction(
+      () => document.querySelector('#dead-letters')?.getAttribute('data-replayed') === '2',
+    );
+    expect(await panel('pending')).toBe(0);
+    expect(await page.locator('#dl-latest .pill.ok').count()).toBe(2);
+
+    await press('[data-dl="replay"]', /0 replayed to the source topic, 2 already replayed/);
+    expect((await get(`${consumer}/stats`)).body.succeeded).toBe(before + 2);
+    expect(prompts).toBe(1);
+  }, 60_000);
+
+  it('sets the failure kind and rate on the consumer, and shows the arithmetic', async () => {
+    await press('[data-dl="kind"][data-kind="transient"]', /Failures are now transient/);
+    await press('[data-dl="rate"][data-rate="0.5"]', /50% failing/);
+    const config = (await get(`${consumer}/config`)).body;
+    expect(config).toMatchObject({ failure: 'transient', failure_rate: 0.5 });
+    // 10 ms per attempt: 100/s capacity, 100 / 1.9375 = 51.6/s expected with 5 attempts.
+    expect(config.expected_messages_per_second).toBeCloseTo(51.613, 2);
+    await page.waitForFunction(() =>
+      document.querySelector('[data-dl="rate"][data-rate="0.5"]')?.classList.contains('on'),
+    );
+    expect(await page.textContent('#dl-failure-state')).toContain('50% transient · expect 51.6/s of 100/s');
+    mkdirSync(ARTIFACTS, { recursive: true });
+    await page.locator('#dead-letters').screenshot({ path: join(ARTIFACTS, 'dashboard-dead-letters.png') });
+    expect(await result()).toMatch(/50% failing/);
+    expect(problems).toEqual([]);
+  }, 30_000);
+});
