@@ -65,26 +65,56 @@ def kafka_python_admin(bootstrap, group):
     from kafka.admin import KafkaAdminClient
 
     admin = KafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=10000)
-    listed = sorted([g, t] for g, t in admin.list_consumer_groups())
-    described = [{"group": d.group, "state": d.state, "protocol_type": d.protocol_type, "protocol": d.protocol,
-                  "members": [{"client_id": m.client_id, "client_host": m.client_host} for m in d.members]}
-                 for d in admin.describe_consumer_groups([group])]
-    offsets = sorted([tp.topic, tp.partition, om.offset] for tp, om in admin.list_consumer_group_offsets(group).items())
-    deleted = [[g, err.__name__ if isinstance(err, type) else type(err).__name__ if err else None]
-               for g, err in admin.delete_consumer_groups(["no-such-group"])]
+    # kafka-python 3 renamed the group calls (list_groups, describe_groups, list_group_offsets, delete_groups)
+    # and answers with dicts of the response fields instead of tuples; both are mapped to one shape here.
+    if hasattr(admin, "list_groups"):
+        listed = sorted([g["group_id"], g["protocol_type"]] for g in admin.list_groups())
+        described = [{"group": d["group_id"], "state": d["group_state"], "protocol_type": d["protocol_type"],
+                      "protocol": d["protocol_data"],
+                      "members": [{"client_id": m["client_id"], "client_host": m["client_host"]}
+                                  for m in d["members"]]}
+                     for d in admin.describe_groups([group]).values()]
+        committed = admin.list_group_offsets(group)[group]
+        deleted = sorted([g, err] for g, err in admin.delete_groups(["no-such-group"]).items())
+    else:
+        listed = sorted([g, t] for g, t in admin.list_consumer_groups())
+        described = [{"group": d.group, "state": d.state, "protocol_type": d.protocol_type, "protocol": d.protocol,
+                      "members": [{"client_id": m.client_id, "client_host": m.client_host} for m in d.members]}
+                     for d in admin.describe_consumer_groups([group])]
+        committed = admin.list_consumer_group_offsets(group)
+        deleted = [[g, err.__name__ if isinstance(err, type) else type(err).__name__ if err else None]
+                   for g, err in admin.delete_consumer_groups(["no-such-group"])]
+    offsets = sorted([tp.topic, tp.partition, om.offset] for tp, om in committed.items())
     admin.close()
     return {"listed": listed, "described": described, "offsets": offsets, "deleted": deleted}
 
 
 def confluent_admin(bootstrap, group):
-    """The legacy list_groups call (ListGroups v0 + DescribeGroups v0) of confluent-kafka 1.7."""
+    """The legacy list_groups call (ListGroups v0 + DescribeGroups v0), and on confluent-kafka 2 the futures-based
+    list_consumer_groups, describe_consumer_groups and list_consumer_group_offsets too."""
     from confluent_kafka.admin import AdminClient
 
     admin = AdminClient({"bootstrap.servers": bootstrap, "broker.address.family": "v4"})
     groups = admin.list_groups(timeout=10)
-    return {"groups": sorted([{"id": g.id, "state": g.state, "protocol_type": g.protocol_type,
-                                "protocol": g.protocol, "members": len(g.members)} for g in groups],
-                             key=lambda g: g["id"])}
+    out = {"groups": sorted([{"id": g.id, "state": g.state, "protocol_type": g.protocol_type,
+                               "protocol": g.protocol, "members": len(g.members)} for g in groups],
+                            key=lambda g: g["id"])}
+    if hasattr(admin, "describe_consumer_groups"):
+        from confluent_kafka import ConsumerGroupTopicPartitions
+
+        listed = admin.list_consumer_groups(request_timeout=10).result()
+        out["listed"] = sorted([g.group_id, str(g.state.name)] for g in listed.valid)
+        described = admin.describe_consumer_groups([group], request_timeout=10)[group].result()
+        out["described"] = {"group": described.group_id, "state": described.state.name,
+                            "assignor": described.partition_assignor,
+                            "members": [{"client_id": m.client_id, "host": m.host,
+                                         "partitions": sorted([tp.topic, tp.partition]
+                                                              for tp in m.assignment.topic_partitions)}
+                                        for m in described.members]}
+        offsets = admin.list_consumer_group_offsets([ConsumerGroupTopicPartitions(group)],
+                                                    request_timeout=10)[group].result()
+        out["offsets"] = sorted([tp.topic, tp.partition, tp.offset] for tp in offsets.topic_partitions)
+    return out
 
 
 def main():
