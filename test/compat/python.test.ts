@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { codecId, startTestBroker, storedCodecs, type TestBroker } from '../helpers/broker.js';
+import { codecId, startTestBroker, storedBatches, storedCodecs, type TestBroker } from '../helpers/broker.js';
 import { killChildren, run } from '../helpers/run.js';
 import { describeWithTools, pythonRuntimes } from '../helpers/tools.js';
 
@@ -103,6 +103,35 @@ for (const rt of pythonRuntimes()) {
           expect(await produce('kafka-python', topic, 0, sent, codec)).toEqual(sent.map((_, i) => i));
           expect(stored(topic, 0)).toContain(codecId(codec));
           expectSame(await consume('confluent', topic, 0, sent.length), sent, 0);
+        }
+      });
+
+      it('confluent-kafka produces as an idempotent producer, and kafka-python too where it can (3.x by default)', async () => {
+        const producerIds = (topic: string) =>
+          storedBatches(b.broker, `${rt.label}-${topic}`, 0).map((x) => x.producerId >= 0n);
+        await produce('confluent', 'py-idem-ck', 0, records('idem-ck', 5, Date.now()));
+        expect(producerIds('py-idem-ck')).toEqual(expect.arrayContaining([true]));
+        expect(producerIds('py-idem-ck')).not.toContain(false);
+        // kafka-python 2.0 has no idempotent producer: its batches carry producer id -1.
+        await produce('kafka-python', 'py-idem-kpy', 0, records('idem-kpy', 5, Date.now()));
+        expect(new Set(producerIds('py-idem-kpy'))).toEqual(new Set([rt.label === 'pypi']));
+      });
+
+      it('kafka-python and confluent-kafka administer topics: create with a config, create again, add a partition, describe and alter configs, delete', async () => {
+        for (const [lib, exists] of [
+          ['kafka-python', 'TopicAlreadyExistsError'],
+          ['confluent', 'TOPIC_ALREADY_EXISTS'],
+        ] as const) {
+          const topic = `${rt.label}-${lib}-admin-topic`;
+          const r = await py(lib, ['admin-topics', b.bootstrap, topic]);
+          expect(r).toEqual({
+            again: exists,
+            partitions: 3,
+            retention: '3600000',
+            altered: '7200000',
+            listed_after_delete: false,
+          });
+          expect(b.broker.store.partition(topic, 0)).toBeUndefined();
         }
       });
 

@@ -64,19 +64,34 @@ export async function advertisedVersions(): Promise<Record<number, { min: number
 
 const CODEC_IDS: Record<string, number> = { none: 0, gzip: 1, snappy: 2, lz4: 3, zstd: 4 };
 
+/** What the header of a stored record batch says about how a client wrote it. */
+export interface StoredBatch {
+  /** 0 none, 1 gzip, 2 snappy, 3 lz4, 4 zstd. */
+  codec: number;
+  /** -1 unless an idempotent (or transactional) producer wrote it. */
+  producerId: bigint;
+}
+
 /**
- * The compression codec of every batch stored in a partition: what a client really sent, since
- * librdkafka silently falls back to uncompressed when the broker's version table fails its gates.
+ * The header of every batch stored in a partition: what a client really sent, since librdkafka silently
+ * falls back to uncompressed when the broker's version table fails its gates, and a client may quietly
+ * drop idempotence.
  */
-export function storedCodecs(broker: Broker, topic: string, partition: number): number[] {
+export function storedBatches(broker: Broker, topic: string, partition: number): StoredBatch[] {
   const log = broker.store.partition(topic, partition);
   if (!log) throw new Error(`no partition ${topic}-${partition}`);
   const bytes = log.read(log.logStartOffset, 64 << 20).records;
-  const codecs: number[] = [];
+  const batches: StoredBatch[] = [];
+  // Record batch v2: baseOffset(8) batchLength(4) leaderEpoch(4) magic(1) crc(4) attributes(2) … producerId@43.
   for (let pos = 0; pos + 61 <= bytes.length; pos += 12 + bytes.readInt32BE(pos + 8)) {
-    codecs.push(bytes.readInt16BE(pos + 21) & 0x07);
+    batches.push({ codec: bytes.readInt16BE(pos + 21) & 0x07, producerId: bytes.readBigInt64BE(pos + 43) });
   }
-  return codecs;
+  return batches;
+}
+
+/** The compression codec of every batch stored in a partition (see {@link storedBatches}). */
+export function storedCodecs(broker: Broker, topic: string, partition: number): number[] {
+  return storedBatches(broker, topic, partition).map((b) => b.codec);
 }
 
 /** The id Kafka uses for a codec name in batch attributes. */
