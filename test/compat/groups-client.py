@@ -2,6 +2,7 @@
 
 usage: groups-client.py <kafka-python|confluent> <bootstrap> <topic> <group> <count> [group.instance.id]
        groups-client.py <kafka-python|confluent>-admin <bootstrap> <group>
+       groups-client.py confluent-cooperative <bootstrap> <topic> <group>
 
 Reads up to <count> records (or until nothing new arrives for a few seconds), committing each record's
 next offset synchronously before moving on, then leaves the group. Prints the records it read as JSON:
@@ -117,8 +118,50 @@ def confluent_admin(bootstrap, group):
     return out
 
 
+def confluent_cooperative(bootstrap, topic, group):
+    """Two confluent-kafka members with the cooperative-sticky assignor: the first owns every partition, the
+    second joins and takes some, then leaves. Prints who owned what at each step and what each revoke took."""
+    from confluent_kafka import Consumer
+
+    revoked = {"c1": [], "c2": []}
+
+    def member(name):
+        consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": group, "auto.offset.reset": "earliest",
+                             "partition.assignment.strategy": "cooperative-sticky", "broker.address.family": "v4",
+                             "session.timeout.ms": 6000, "heartbeat.interval.ms": 300, "fetch.wait.max.ms": 100})
+        on_revoke = lambda _, parts: revoked[name].extend(p.partition for p in parts)
+        consumer.subscribe([topic], on_revoke=on_revoke)
+        return consumer
+
+    owned = lambda c: sorted(p.partition for p in c.assignment())
+
+    def poll_until(cond, *consumers):
+        deadline = time.time() + IDLE_SECONDS
+        while not cond() and time.time() < deadline:
+            for c in consumers:
+                c.poll(0.1)
+        return cond()
+
+    c1 = member("c1")
+    poll_until(lambda: len(owned(c1)) > 0, c1)
+    out = {"alone": owned(c1)}
+    total = len(out["alone"])
+    c2 = member("c2")
+    poll_until(lambda: owned(c2) and len(owned(c1)) + len(owned(c2)) == total, c1, c2)
+    out.update(with_two=[owned(c1), owned(c2)], c1_revoked_on_join=sorted(revoked["c1"]))
+    revoked["c1"].clear()
+    c2.close()
+    poll_until(lambda: len(owned(c1)) == total, c1)
+    out.update(after_leave=owned(c1), c1_revoked_on_leave=sorted(revoked["c1"]), c2_revoked=sorted(revoked["c2"]))
+    c1.close()
+    return out
+
+
 def main():
     client = sys.argv[1]
+    if client == "confluent-cooperative":
+        print(json.dumps(confluent_cooperative(*sys.argv[2:5])))
+        return
     if client.endswith("-admin"):
         fn = {"kafka-python-admin": kafka_python_admin, "confluent-admin": confluent_admin}[client]
         print(json.dumps(fn(sys.argv[2], sys.argv[3])))

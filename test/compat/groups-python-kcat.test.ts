@@ -169,6 +169,30 @@ for (const rt of pythonRuntimes()) {
   );
 
   describeWithTools(
+    `confluent-kafka (${rt.label}) cooperative-sticky rebalancing`,
+    [rt.confluentKafka],
+    () => {
+      it('a joining member takes some partitions from the owner without it giving up the rest, and gives them back on leaving', async () => {
+        const topic = `${rt.label}-coop-topic`;
+        const group = `${rt.label}-coop-group`;
+        await produce(topic, 6);
+        const r = await driver(['confluent-cooperative', broker.bootstrap, topic, group]);
+        const all = [0, 1, 2];
+        expect(r.alone).toEqual(all);
+        const [first, second] = r.with_two as number[][];
+        expect(first.length).toBeGreaterThan(0);
+        expect(second.length).toBeGreaterThan(0);
+        expect([...first, ...second].sort()).toEqual(all);
+        // Incremental: the owner revoked only what moved to the newcomer, and nothing when it left.
+        expect(r.c1_revoked_on_join).toEqual(second);
+        expect(r.after_leave).toEqual(all);
+        expect(r.c1_revoked_on_leave).toEqual([]);
+        expect(r.c2_revoked).toEqual(second);
+      }, 60_000);
+    },
+  );
+
+  describeWithTools(
     `kafka-python admin and confluent-kafka admin (${rt.label}) against the Sluice group coordinator`,
     [rt.kafkaPython, rt.confluentKafka],
     () => {
