@@ -14,13 +14,16 @@ import time
 
 # A safety net only: every run names the exact number of records it expects.
 IDLE_SECONDS = 15
+# Sessions long enough that a member is not expired while the machine is busy (the test broker shares its
+# process with the test runner); leaving members send LeaveGroup, so nobody waits for one to end.
+SESSION_MS = 10000
 
 
 def kafka_python(bootstrap, topic, group, count):
     from kafka import KafkaConsumer, OffsetAndMetadata, TopicPartition
 
     consumer = KafkaConsumer(topic, bootstrap_servers=bootstrap, group_id=group, auto_offset_reset="earliest",
-                             enable_auto_commit=False, fetch_max_wait_ms=200, session_timeout_ms=6000,
+                             enable_auto_commit=False, fetch_max_wait_ms=200, session_timeout_ms=SESSION_MS,
                              heartbeat_interval_ms=500, max_poll_records=1)
     out = []
     last = time.time()
@@ -41,7 +44,7 @@ def confluent(bootstrap, topic, group, count, instance=None):
 
     config = {"bootstrap.servers": bootstrap, "group.id": group, "auto.offset.reset": "earliest",
               "enable.auto.commit": False, "broker.address.family": "v4",
-              "session.timeout.ms": 6000, "fetch.wait.max.ms": 200}
+              "session.timeout.ms": SESSION_MS, "fetch.wait.max.ms": 200}
     if instance:
         config["group.instance.id"] = instance
     consumer = Consumer(config)
