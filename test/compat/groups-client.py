@@ -2,7 +2,7 @@
 
 usage: groups-client.py <kafka-python|confluent> <bootstrap> <topic> <group> <count> [group.instance.id]
        groups-client.py <kafka-python|confluent>-admin <bootstrap> <group>
-       groups-client.py confluent-cooperative <bootstrap> <topic> <group>
+       groups-client.py <kafka-python|confluent>-cooperative <bootstrap> <topic> <group>
 
 Reads up to <count> records (or until nothing new arrives for a few seconds), committing each record's
 next offset synchronously before moving on, then leaves the group. Prints the records it read as JSON:
@@ -19,12 +19,14 @@ IDLE_SECONDS = 15
 SESSION_MS = 10000
 
 
-def kafka_python(bootstrap, topic, group, count):
+def kafka_python(bootstrap, topic, group, count, instance=None):
     from kafka import KafkaConsumer, OffsetAndMetadata, TopicPartition
 
+    # group_instance_id (static membership) exists from kafka-python 2.1 on; 2.0 rejects the key.
+    static = {"group_instance_id": instance} if instance else {}
     consumer = KafkaConsumer(topic, bootstrap_servers=bootstrap, group_id=group, auto_offset_reset="earliest",
                              enable_auto_commit=False, fetch_max_wait_ms=200, session_timeout_ms=SESSION_MS,
-                             heartbeat_interval_ms=500, max_poll_records=1)
+                             heartbeat_interval_ms=500, max_poll_records=1, **static)
     out = []
     last = time.time()
     while len(out) < count and time.time() - last < IDLE_SECONDS:
@@ -121,35 +123,26 @@ def confluent_admin(bootstrap, group):
     return out
 
 
-def confluent_cooperative(bootstrap, topic, group):
-    """Two confluent-kafka members with the cooperative-sticky assignor: the first owns every partition, the
-    second joins and takes some, then leaves. Prints who owned what at each step and what each revoke took."""
-    from confluent_kafka import Consumer
-
+def cooperative(lib, bootstrap, topic, group):
+    """Two members with the cooperative-sticky assignor (confluent-kafka, or kafka-python 3): the first owns every
+    partition, the second joins and takes some, then leaves. Prints who owned what at each step and what each
+    revoke took."""
     revoked = {"c1": [], "c2": []}
-
-    def member(name):
-        consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": group, "auto.offset.reset": "earliest",
-                             "partition.assignment.strategy": "cooperative-sticky", "broker.address.family": "v4",
-                             "session.timeout.ms": 6000, "heartbeat.interval.ms": 300, "fetch.wait.max.ms": 100})
-        on_revoke = lambda _, parts: revoked[name].extend(p.partition for p in parts)
-        consumer.subscribe([topic], on_revoke=on_revoke)
-        return consumer
-
+    member = confluent_cooperative_member if lib == "confluent" else kafka_python_cooperative_member
     owned = lambda c: sorted(p.partition for p in c.assignment())
 
     def poll_until(cond, *consumers):
         deadline = time.time() + IDLE_SECONDS
         while not cond() and time.time() < deadline:
             for c in consumers:
-                c.poll(0.1)
+                c.poll(0.1) if lib == "confluent" else c.poll(timeout_ms=100)
         return cond()
 
-    c1 = member("c1")
+    c1 = member(bootstrap, topic, group, revoked["c1"])
     poll_until(lambda: len(owned(c1)) > 0, c1)
     out = {"alone": owned(c1)}
     total = len(out["alone"])
-    c2 = member("c2")
+    c2 = member(bootstrap, topic, group, revoked["c2"])
     poll_until(lambda: owned(c2) and len(owned(c1)) + len(owned(c2)) == total, c1, c2)
     out.update(with_two=[owned(c1), owned(c2)], c1_revoked_on_join=sorted(revoked["c1"]))
     revoked["c1"].clear()
@@ -160,21 +153,47 @@ def confluent_cooperative(bootstrap, topic, group):
     return out
 
 
+def confluent_cooperative_member(bootstrap, topic, group, revoked):
+    from confluent_kafka import Consumer
+
+    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": group, "auto.offset.reset": "earliest",
+                         "partition.assignment.strategy": "cooperative-sticky", "broker.address.family": "v4",
+                         "session.timeout.ms": SESSION_MS, "heartbeat.interval.ms": 300, "fetch.wait.max.ms": 100})
+    consumer.subscribe([topic], on_revoke=lambda _, parts: revoked.extend(p.partition for p in parts))
+    return consumer
+
+
+def kafka_python_cooperative_member(bootstrap, topic, group, revoked):
+    from kafka import ConsumerRebalanceListener, KafkaConsumer
+    from kafka.coordinator.assignors.cooperative_sticky import CooperativeStickyAssignor
+
+    class Listener(ConsumerRebalanceListener):
+        def on_partitions_revoked(self, parts):
+            revoked.extend(p.partition for p in parts)
+
+        def on_partitions_assigned(self, parts):
+            pass
+
+    consumer = KafkaConsumer(bootstrap_servers=bootstrap, group_id=group, auto_offset_reset="earliest",
+                             partition_assignment_strategy=[CooperativeStickyAssignor], enable_auto_commit=False,
+                             session_timeout_ms=SESSION_MS, heartbeat_interval_ms=300, fetch_max_wait_ms=100)
+    consumer.subscribe([topic], listener=Listener())
+    return consumer
+
+
 def main():
     client = sys.argv[1]
-    if client == "confluent-cooperative":
-        print(json.dumps(confluent_cooperative(*sys.argv[2:5])))
+    if client.endswith("-cooperative"):
+        print(json.dumps(cooperative(client[: -len("-cooperative")], *sys.argv[2:5])))
         return
     if client.endswith("-admin"):
         fn = {"kafka-python-admin": kafka_python_admin, "confluent-admin": confluent_admin}[client]
         print(json.dumps(fn(sys.argv[2], sys.argv[3])))
         return
     bootstrap, topic, group, count = sys.argv[2:6]
-    if len(sys.argv) > 6:
-        print(json.dumps(confluent(bootstrap, topic, group, int(count), sys.argv[6])))
-        return
+    instance = sys.argv[6] if len(sys.argv) > 6 else None
     fn = {"kafka-python": kafka_python, "confluent": confluent}[client]
-    print(json.dumps(fn(bootstrap, topic, group, int(count))))
+    print(json.dumps(fn(bootstrap, topic, group, int(count), instance)))
 
 
 if __name__ == "__main__":

@@ -145,16 +145,19 @@ for (const rt of pythonRuntimes()) {
     });
   }
 
-  describeWithTools(
-    `confluent-kafka (${rt.label}) static membership (group.instance.id)`,
-    [rt.confluentKafka],
-    () => {
+  // Static membership and the cooperative-sticky assignor: confluent-kafka in both runtimes, kafka-python from 3.
+  const groupClients = [
+    ['confluent', rt.confluentKafka],
+    ...(rt.kafkaPython3 ? [['kafka-python', rt.kafkaPython] as const] : []),
+  ] as const;
+  for (const [client, tool] of groupClients) {
+    describeWithTools(`${client} (${rt.label}) static membership (group.instance.id)`, [tool], () => {
       it('a restarted static member resumes from its commits without a rebalance', async () => {
-        const topic = `${rt.label}-static-topic`;
-        const group = `${rt.label}-static-group`;
+        const topic = `${rt.label}-${client}-static-topic`;
+        const group = `${rt.label}-${client}-static-group`;
         const values = await produce(topic, 30);
         const consume = async (count: number) =>
-          (await driver(['confluent', broker.bootstrap, topic, group, String(count), 'static-1'])) as Read[];
+          (await driver([client, broker.bootstrap, topic, group, String(count), 'static-1'])) as Read[];
         const first = await consume(10);
         const before = broker.broker.groups.snapshot().find((g) => g.groupId === group)!;
         // A static member leaves no LeaveGroup behind: it stays a member until its session ends.
@@ -165,18 +168,14 @@ for (const rt of pythonRuntimes()) {
         expect([...first, ...second].map((r) => r.value).sort()).toEqual([...values].sort());
         expect(committed(group, topic)).toEqual([10, 10, 10]);
       }, 90_000);
-    },
-  );
+    });
 
-  describeWithTools(
-    `confluent-kafka (${rt.label}) cooperative-sticky rebalancing`,
-    [rt.confluentKafka],
-    () => {
+    describeWithTools(`${client} (${rt.label}) cooperative-sticky rebalancing`, [tool], () => {
       it('a joining member takes some partitions from the owner without it giving up the rest, and gives them back on leaving', async () => {
-        const topic = `${rt.label}-coop-topic`;
-        const group = `${rt.label}-coop-group`;
+        const topic = `${rt.label}-${client}-coop-topic`;
+        const group = `${rt.label}-${client}-coop-group`;
         await produce(topic, 6);
-        const r = await driver(['confluent-cooperative', broker.bootstrap, topic, group]);
+        const r = await driver([`${client}-cooperative`, broker.bootstrap, topic, group]);
         const all = [0, 1, 2];
         expect(r.alone).toEqual(all);
         const [first, second] = r.with_two as number[][];
@@ -189,8 +188,8 @@ for (const rt of pythonRuntimes()) {
         expect(r.c1_revoked_on_leave).toEqual([]);
         expect(r.c2_revoked).toEqual(second);
       }, 60_000);
-    },
-  );
+    });
+  }
 
   describeWithTools(
     `kafka-python admin and confluent-kafka admin (${rt.label}) against the Sluice group coordinator`,

@@ -95,6 +95,8 @@ export interface PythonRuntime {
   confluentKafka: Tool;
   /** The codecs this runtime's kafka-python can decompress (Debian's has no lz4, snappy or zstd module). */
   kafkaPythonCodecs: string[];
+  /** kafka-python 3: idempotent by default, static membership, the cooperative-sticky assignor (2.0 has none). */
+  kafkaPython3: boolean;
 }
 
 function runtime(label: PythonRuntime['label'], python: string, codecs: string[]): PythonRuntime {
@@ -104,6 +106,7 @@ function runtime(label: PythonRuntime['label'], python: string, codecs: string[]
     kafkaPython: tools.pythonKafka(python),
     confluentKafka: tools.confluentKafka(python),
     kafkaPythonCodecs: codecs,
+    kafkaPython3: label === 'pypi',
   };
 }
 
@@ -119,6 +122,7 @@ export function pythonRuntimes(): PythonRuntime[] {
       kafkaPython: missing('kafka-python (PyPI)'),
       confluentKafka: missing('confluent-kafka (PyPI)'),
       kafkaPythonCodecs: [],
+      kafkaPython3: true,
     };
     return [debian, pypi];
   }
