@@ -3,7 +3,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startTestBroker, type TestBroker } from '../helpers/broker.js';
 import { killChildren, run } from '../helpers/run.js';
-import { describeWithTools, PYTHON, tools } from '../helpers/tools.js';
+import { describeWithTools, pythonRuntimes, tools } from '../helpers/tools.js';
 
 const DRIVER = fileURLToPath(new URL('./groups-client.py', import.meta.url));
 const PARTITIONS = 3;
@@ -120,102 +120,142 @@ describeWithTools('kcat balanced consumer (-G) against the Sluice broker', [tool
   }, 60_000);
 });
 
-for (const [client, tool] of [
-  ['kafka-python', tools.pythonKafka()],
-  ['confluent', tools.confluentKafka()],
-] as const) {
-  describeWithTools(`${client} consumer group against the Sluice broker`, [tool], () => {
-    it('commits each record and a second consumer resumes from the committed offsets', async () => {
-      const topic = `${client}-topic`;
-      const group = `${client}-group`;
-      await resumesFromCommits(topic, group, async (count) => {
-        const { stdout } = await run(
-          PYTHON,
-          [DRIVER, client, broker.bootstrap, topic, group, String(count)],
-          {
-            timeoutMs: 60_000,
-          },
+// Each Python runtime (Debian's python3-kafka 2.0 and confluent-kafka 1.7; the newest kafka-python and
+// confluent-kafka from PyPI) runs the same checks against this file's broker, on names carrying its label.
+for (const rt of pythonRuntimes()) {
+  const driver = async (args: string[]) => {
+    const { stdout } = await run(rt.python, [DRIVER, ...args], { timeoutMs: 60_000 });
+    return JSON.parse(stdout);
+  };
+
+  for (const [client, tool] of [
+    ['kafka-python', rt.kafkaPython],
+    ['confluent', rt.confluentKafka],
+  ] as const) {
+    describeWithTools(`${client} (${rt.label}) consumer group against the Sluice broker`, [tool], () => {
+      it('commits each record and a second consumer resumes from the committed offsets', async () => {
+        const topic = `${rt.label}-${client}-topic`;
+        const group = `${rt.label}-${client}-group`;
+        await resumesFromCommits(
+          topic,
+          group,
+          async (count) => (await driver([client, broker.bootstrap, topic, group, String(count)])) as Read[],
         );
-        return JSON.parse(stdout) as Read[];
-      });
-    }, 90_000);
-  });
-}
+      }, 90_000);
+    });
+  }
 
-describeWithTools('confluent-kafka static membership (group.instance.id)', [tools.confluentKafka()], () => {
-  it('a restarted static member resumes from its commits without a rebalance', async () => {
-    const topic = 'static-topic';
-    const group = 'static-group';
-    const values = await produce(topic, 30);
-    const consume = async (count: number) => {
-      const args = [DRIVER, 'confluent', broker.bootstrap, topic, group, String(count), 'static-1'];
-      const { stdout } = await run(PYTHON, args, { timeoutMs: 60_000 });
-      return JSON.parse(stdout) as Read[];
-    };
-    const first = await consume(10);
-    const before = broker.broker.groups.snapshot().find((g) => g.groupId === group)!;
-    // A static member leaves no LeaveGroup behind: it stays a member until its session ends.
-    expect(before).toMatchObject({ state: 'Stable', members: 1 });
-    const second = await consume(20);
-    const after = broker.broker.groups.snapshot().find((g) => g.groupId === group)!;
-    expect(after).toMatchObject({ state: 'Stable', members: 1, generationId: before.generationId });
-    expect([...first, ...second].map((r) => r.value).sort()).toEqual([...values].sort());
-    expect(committed(group, topic)).toEqual([10, 10, 10]);
-  }, 90_000);
-});
+  // Static membership and the cooperative-sticky assignor: confluent-kafka in both runtimes, kafka-python from 3.
+  const groupClients = [
+    ['confluent', rt.confluentKafka],
+    ...(rt.kafkaPython3 ? [['kafka-python', rt.kafkaPython] as const] : []),
+  ] as const;
+  for (const [client, tool] of groupClients) {
+    describeWithTools(`${client} (${rt.label}) static membership (group.instance.id)`, [tool], () => {
+      it('a restarted static member resumes from its commits without a rebalance', async () => {
+        const topic = `${rt.label}-${client}-static-topic`;
+        const group = `${rt.label}-${client}-static-group`;
+        const values = await produce(topic, 30);
+        const consume = async (count: number) =>
+          (await driver([client, broker.bootstrap, topic, group, String(count), 'static-1'])) as Read[];
+        const first = await consume(10);
+        const before = broker.broker.groups.snapshot().find((g) => g.groupId === group)!;
+        // A static member leaves no LeaveGroup behind: it stays a member until its session ends.
+        expect(before).toMatchObject({ state: 'Stable', members: 1 });
+        const second = await consume(20);
+        const after = broker.broker.groups.snapshot().find((g) => g.groupId === group)!;
+        expect(after).toMatchObject({ state: 'Stable', members: 1, generationId: before.generationId });
+        expect([...first, ...second].map((r) => r.value).sort()).toEqual([...values].sort());
+        expect(committed(group, topic)).toEqual([10, 10, 10]);
+      }, 90_000);
+    });
 
-describeWithTools(
-  'kafka-python admin and confluent-kafka list_groups against the Sluice group coordinator',
-  [tools.pythonKafka(), tools.confluentKafka()],
-  () => {
-    it('lists, describes and fetches the offsets of a live kafkajs group; deleting an unknown group fails', async () => {
-      await produce('admin-topic', 6);
-      const consumer = kafka.consumer({
-        groupId: 'admin-group',
-        sessionTimeout: 6000,
-        heartbeatInterval: 300,
-      });
-      let joined = false;
-      consumer.on(consumer.events.GROUP_JOIN, () => {
-        joined = true;
-      });
-      await consumer.connect();
-      await consumer.subscribe({ topic: 'admin-topic', fromBeginning: true });
-      await consumer.run({ autoCommit: false, eachMessage: async () => undefined });
-      try {
-        const deadline = Date.now() + 20_000;
-        while (!joined && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-        await consumer.commitOffsets([{ topic: 'admin-topic', partition: 1, offset: '2' }]);
-        const admin = async (mode: string) => {
-          const { stdout } = await run(PYTHON, [DRIVER, mode, broker.bootstrap, 'admin-group'], {
-            timeoutMs: 30_000,
-          });
-          return JSON.parse(stdout);
-        };
-        const kpy = await admin('kafka-python-admin');
-        expect(kpy.listed).toContainEqual(['admin-group', 'consumer']);
-        expect(kpy.described).toEqual([
-          {
-            group: 'admin-group',
+    describeWithTools(`${client} (${rt.label}) cooperative-sticky rebalancing`, [tool], () => {
+      it('a joining member takes some partitions from the owner without it giving up the rest, and gives them back on leaving', async () => {
+        const topic = `${rt.label}-${client}-coop-topic`;
+        const group = `${rt.label}-${client}-coop-group`;
+        await produce(topic, 6);
+        const r = await driver([`${client}-cooperative`, broker.bootstrap, topic, group]);
+        const all = [0, 1, 2];
+        expect(r.alone).toEqual(all);
+        const [first, second] = r.with_two as number[][];
+        expect(first.length).toBeGreaterThan(0);
+        expect(second.length).toBeGreaterThan(0);
+        expect([...first, ...second].sort()).toEqual(all);
+        // Incremental: the owner revoked only what moved to the newcomer, and nothing when it left.
+        expect(r.c1_revoked_on_join).toEqual(second);
+        expect(r.after_leave).toEqual(all);
+        expect(r.c1_revoked_on_leave).toEqual([]);
+        expect(r.c2_revoked).toEqual(second);
+      }, 60_000);
+    });
+  }
+
+  describeWithTools(
+    `kafka-python admin and confluent-kafka admin (${rt.label}) against the Sluice group coordinator`,
+    [rt.kafkaPython, rt.confluentKafka],
+    () => {
+      it('lists, describes and fetches the offsets of a live kafkajs group; deleting an unknown group fails', async () => {
+        const topic = `${rt.label}-admin-topic`;
+        const group = `${rt.label}-admin-group`;
+        await produce(topic, 6);
+        // A short fetch wait: disconnect() waits for the long poll in flight (kafkajs' default is 5 s).
+        const consumer = kafka.consumer({
+          groupId: group,
+          sessionTimeout: 6000,
+          heartbeatInterval: 300,
+          maxWaitTimeInMs: 200,
+        });
+        let joined = false;
+        consumer.on(consumer.events.GROUP_JOIN, () => {
+          joined = true;
+        });
+        await consumer.connect();
+        await consumer.subscribe({ topic, fromBeginning: true });
+        await consumer.run({ autoCommit: false, eachMessage: async () => undefined });
+        try {
+          const deadline = Date.now() + 20_000;
+          while (!joined && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+          await consumer.commitOffsets([{ topic, partition: 1, offset: '2' }]);
+          const kpy = await driver(['kafka-python-admin', broker.bootstrap, group]);
+          expect(kpy.listed).toContainEqual([group, 'consumer']);
+          expect(kpy.described).toEqual([
+            {
+              group,
+              state: 'Stable',
+              protocol_type: 'consumer',
+              protocol: 'RoundRobinAssigner',
+              members: [{ client_id: 'setup', client_host: '/127.0.0.1' }],
+            },
+          ]);
+          expect(kpy.offsets).toEqual([[topic, 1, 2]]);
+          expect(kpy.deleted).toEqual([['no-such-group', 'GroupIdNotFoundError']]);
+          const ck = await driver(['confluent-admin', broker.bootstrap, group]);
+          expect(ck.groups).toContainEqual({
+            id: group,
             state: 'Stable',
             protocol_type: 'consumer',
             protocol: 'RoundRobinAssigner',
-            members: [{ client_id: 'setup', client_host: '/127.0.0.1' }],
-          },
-        ]);
-        expect(kpy.offsets).toEqual([['admin-topic', 1, 2]]);
-        expect(kpy.deleted).toEqual([['no-such-group', 'GroupIdNotFoundError']]);
-        const ck = await admin('confluent-admin');
-        expect(ck.groups).toContainEqual({
-          id: 'admin-group',
-          state: 'Stable',
-          protocol_type: 'consumer',
-          protocol: 'RoundRobinAssigner',
-          members: 1,
-        });
-      } finally {
-        await consumer.disconnect();
-      }
-    }, 60_000);
-  },
-);
+            members: 1,
+          });
+          // confluent-kafka 2 also has the futures-based group admin (ListGroups v4+ with states,
+          // DescribeGroups with assignments, OffsetFetch); Debian's 1.7 has only list_groups.
+          if (rt.label === 'pypi') {
+            expect(ck.listed).toContainEqual([group, 'STABLE']);
+            expect(ck.described).toEqual({
+              group,
+              state: 'STABLE',
+              assignor: 'RoundRobinAssigner',
+              members: [
+                { client_id: 'setup', host: '/127.0.0.1', partitions: [0, 1, 2].map((p) => [topic, p]) },
+              ],
+            });
+            expect(ck.offsets).toEqual([[topic, 1, 2]]);
+          }
+        } finally {
+          await consumer.disconnect();
+        }
+      }, 60_000);
+    },
+  );
+}

@@ -74,7 +74,11 @@ export interface StoredBatch {
   records: number;
 }
 
-/** Every batch stored in a partition, read from the log's bytes: what a client really sent. */
+/**
+ * Every batch stored in a partition, read from the log's bytes: what a client really sent, since librdkafka
+ * silently falls back to uncompressed when the broker's version table fails its gates, and a client may quietly
+ * drop idempotence. Record batch v2: baseOffset(8) batchLength(4) leaderEpoch(4) magic(1) crc(4) attributes(2) …
+ */
 export function storedBatches(broker: Broker, topic: string, partition: number): StoredBatch[] {
   const log = broker.store.partition(topic, partition);
   if (!log) throw new Error(`no partition ${topic}-${partition}`);
@@ -91,10 +95,6 @@ export function storedBatches(broker: Broker, topic: string, partition: number):
   return batches;
 }
 
-/**
- * The compression codec of every batch stored in a partition: what a client really sent, since
- * librdkafka silently falls back to uncompressed when the broker's version table fails its gates.
- */
 export function storedCodecs(broker: Broker, topic: string, partition: number): number[] {
   return storedBatches(broker, topic, partition).map((b) => b.codec);
 }
