@@ -400,10 +400,7 @@ describe('the shipped dashboard and alerting rules on a real Prometheus scraping
   });
 
   it('scrapes every service the shipped configuration names, at the lab’s ports', async () => {
-    const targets = await until('every target scraped once', async () => {
-      const t = await prom.targets();
-      return t.length > 0 && t.every((x) => x.health === 'up') ? t : undefined;
-    });
+    const targets = await allTargetsScraped();
     const jobs = Object.fromEntries(
       ['sluice-lag-monitor', 'sluice-producer', 'sluice-consumer'].map((j) => [
         j,
@@ -552,6 +549,7 @@ describe('the shipped dashboard and alerting rules on a real Prometheus scraping
   });
 
   it('the catalogue in docs/monitor.md is what Prometheus scraped: names, types, help and labels', async () => {
+    await allTargetsScraped();
     const docs = documentedMetrics();
     const metadata = await prom.metadata();
     expect(Object.keys(metadata).sort(), 'metrics scraped vs documented').toEqual(
@@ -573,6 +571,13 @@ describe('the shipped dashboard and alerting rules on a real Prometheus scraping
     }
     expect(problems).toEqual([]);
   });
+
+  function allTargetsScraped() {
+    return until('every target scraped once', async () => {
+      const t = await prom.targets();
+      return t.length > 0 && t.every((x) => x.health === 'up') ? t : undefined;
+    });
+  }
 
   async function scrapedLabels(name: string, type: string): Promise<string[] | null> {
     const series = await prom.series(type === 'histogram' ? `${name}_count` : name, startedAt);
