@@ -568,7 +568,7 @@ describe('the shipped dashboard and alerting rules on a real Prometheus scraping
       if (labels === null) {
         // Never had a sample in this run (a partition without a leader): its registered label names.
         const declared = registeredLabels(lab, m.name);
-        if (declared.join() !== m.labels.join())
+        if (declared.sort().join() !== [...m.labels].sort().join())
           problems.push(`${m.name}: declares ${declared}, documented ${m.labels}`);
       } else if (labels.join() !== [...m.labels].sort().join())
         problems.push(`${m.name}: scraped with {${labels}}, documented {${m.labels}}`);
