@@ -15,7 +15,9 @@ export interface AdmissionSignals {
   oldestAgeMs?: number;
 }
 
-export type RejectReason = 'queue-depth' | 'lag' | 'freshness' | 'rate';
+/** Every reason a gate can refuse for (the lab's 429 counter starts each at 0). */
+export const REJECT_REASONS = ['queue-depth', 'lag', 'freshness', 'rate'] as const;
+export type RejectReason = (typeof REJECT_REASONS)[number];
 
 export type AdmissionDecision =
   | { admitted: true; priority: Priority; pressure: number }

@@ -1,4 +1,4 @@
-import { Gauge, Registry } from 'prom-client';
+import { Counter, Gauge, Registry } from 'prom-client';
 import type { Cluster } from '../client/cluster.js';
 import type { RetryOptions } from '../consumer/config.js';
 import { createKafkaConsumer } from '../consumer/create.js';
@@ -336,13 +336,20 @@ export class OrderConsumer {
           this.set(labels, read());
         },
       });
-    // A Counter cannot be set from the runtime's own tally; prom-client gauges with a _total name read
-    // the same in PromQL (rate() works on any monotonic series).
-    gauge(
-      'kafka_messages_consumed_total',
-      'Orders written by the sink and committable',
-      () => this.runtime.stats().consumed,
-    );
+    // The runtime keeps its own tally; the counter catches up with it at each scrape, so Prometheus sees a
+    // counter (TYPE counter, as rate() and Grafana expect of a _total) that only ever goes up.
+    let reported = 0;
+    const consumedCounter: Counter<'consumer'> = new Counter({
+      name: 'kafka_messages_consumed_total',
+      help: 'Orders written by the sink and committable',
+      labelNames: ['consumer'],
+      registers: [this.metrics],
+      collect: () => {
+        const consumed = this.runtime.stats().consumed;
+        consumedCounter.inc(labels, Math.max(0, consumed - reported));
+        reported = Math.max(reported, consumed);
+      },
+    });
     gauge('kafka_consumer_paused', '1 while consumption is paused by hand', () => (this.paused ? 1 : 0));
     gauge(
       'kafka_consumer_processing_time_ms',

@@ -7,6 +7,7 @@ import {
   AdmissionGate,
   type AdmissionSignals,
   type Priority,
+  REJECT_REASONS,
 } from '../flow/admission.js';
 import { type Clock, realClock, type Timer } from '../flow/clock.js';
 import { POISON_HEADER } from './failures.js';
@@ -84,7 +85,7 @@ export class OrderProducer {
     produced: 0,
     dropped: 0,
     errors: 0,
-    rejected: { freshness: 0, lag: 0, 'queue-depth': 0, rate: 0 } as Record<string, number>,
+    rejected: Object.fromEntries(REJECT_REASONS.map((r) => [r, 0])) as Record<string, number>,
     ticks: 0,
     skippedTicks: 0,
     throttledTicks: 0,
@@ -151,6 +152,9 @@ export class OrderProducer {
       labelNames: ['reason'],
       registers: [this.metrics],
     });
+    // Every reason at 0 from the start: a labelled series otherwise appears only with its first 429, so
+    // rate() has nothing to compare it with and a dashboard panel over it stays empty on a healthy lab.
+    for (const reason of REJECT_REASONS) this.rejectedCounter.inc({ reason }, 0);
     const self = this;
     new Gauge({
       name: 'kafka_producer_running',

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { REJECT_REASONS } from '../../src/flow/admission.js';
 import { Lab } from '../../src/lab/lab.js';
 import { type Target, uniqueName } from '../helpers/targets.js';
 import { get, http, until } from '../lab/helpers.js';
@@ -130,6 +131,9 @@ export function labServicesSuite(target: Target): void {
       expect((await get(`${P}/health`)).body).toMatchObject({ status: 'healthy', service: 'producer' });
       const metrics = (await get<string>(`${P}/metrics`)).body;
       expect(metrics).toMatch(/^kafka_messages_produced_total 5$/m);
+      // No request was refused, and every reason's 429 series is there at 0 (rate() needs the zero).
+      for (const reason of REJECT_REASONS)
+        expect(metrics).toContain(`kafka_producer_rejected_total{reason="${reason}"} 0\n`);
     });
   });
 
