@@ -155,6 +155,16 @@ describe('sluice lab on a base port', () => {
   }, 30_000);
 });
 
+describe('sluice lab --help', () => {
+  it('finishes its sentences: what the admission thresholds are compared with', async () => {
+    const r = await runSluice(['lab', '--help']);
+    expect(r.code).toBe(0);
+    const help = r.stdout.replace(/\s+/g, ' ');
+    expect(help).toContain('429 once the oldest unconsumed order is older than this many ms');
+    expect(help).toContain('429 once the group lags by more than this many orders');
+  });
+});
+
 describe('log lines for people', () => {
   it('turn a pino record into time, level, name, message and its fields', () => {
     const json = JSON.stringify({
