@@ -373,7 +373,8 @@ export function register(program: Command): void {
               `429s ${report.rejected_429}, errors ${report.errors}; latency p50 ${report.latency_ms.p50} ms, p99 ${report.latency_ms.p99} ms`,
           );
         if (report.error_samples.length > 0) say(`error samples:\n  ${report.error_samples.join('\n  ')}`);
-        if (report.requests > 0 && report.errors === report.requests) {
+        // A run stopped by a signal ends its requests itself: those are not failures of the producer.
+        if (report.requests > 0 && report.errors === report.requests && !abort.signal.aborted) {
           process.stderr.write(
             `sluice load: every one of the ${report.requests} requests failed (first: ${report.error_samples[0]})\n`,
           );
