@@ -83,18 +83,21 @@ function clockTime(unixSeconds: number, spanSeconds: number): string {
 }
 
 /**
- * A time scale that spans the last minute while a chart has no data yet (uPlot's default for an empty
- * time axis is 1970..2020), around a lone point a minute wide, and otherwise what `range` makes of it.
+ * A time scale over the data (or what `range` makes of it), a minute wide around a lone point, and the
+ * last minute while there is nothing to show yet: uPlot's default for an empty time axis is 1970..2020.
  */
-function timeScale(range?: (min: number, max: number) => [number, number]): uPlot.Scale {
+function timeScale(
+  range?: (min: number | null, max: number | null) => [number | null, number | null],
+): uPlot.Scale {
+  const finite = (v: number | null) => (v !== null && Number.isFinite(v) ? v : null);
   return {
     time: true,
     range: (_u, min, max) => {
-      if (min === null || max === null || !Number.isFinite(min) || !Number.isFinite(max)) {
+      const [a, b] = range ? range(finite(min), finite(max)) : [finite(min), finite(max)];
+      if (a === null || b === null) {
         const now = Date.now() / 1000;
         return [now - 60, now];
       }
-      const [a, b] = range ? range(min, max) : [min, max];
       return a === b ? [a - 30, b + 30] : [a, b];
     },
   };
@@ -289,10 +292,14 @@ export class Charts {
         plugins: [marksPlugin(this.marks)],
         scales: {
           // Same window as the lag charts, so the cursor lines up; the page's own flow samples start when it opened.
-          x: timeScale((min, max) => [
-            Math.min(min, s.lag[0]?.t ?? min),
-            Math.max(max, s.lag[s.lag.length - 1]?.t ?? max),
-          ]),
+          x: timeScale((min, max) => {
+            const first = s.lag[0]?.t ?? null;
+            const last = s.lag[s.lag.length - 1]?.t ?? null;
+            return [
+              min === null ? first : Math.min(min, first ?? min),
+              max === null ? last : Math.max(max, last ?? max),
+            ];
+          }),
           y: { range: (_u, _min, max) => [0, Math.max(5, max * 1.15)] },
         },
         axes: axes(),
