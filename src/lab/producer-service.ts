@@ -3,8 +3,8 @@ import type { Priority } from '../flow/admission.js';
 import { createHttp, type HttpOptions, listen, tooManyRequests, urlOf } from './http.js';
 import {
   BATCH_SIZE_RANGE,
-  MAX_AUTO_RATE,
   isBufferFull,
+  MAX_AUTO_RATE,
   OrderProducer,
   type OrderProducerOptions,
   RATE_MS_RANGE,
