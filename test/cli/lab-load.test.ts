@@ -119,7 +119,9 @@ describe('sluice lab on a base port', () => {
     const { banner } = await import('../../src/cli/commands/lab.js');
     const text = banner(lab);
     expect(text).toContain(`sluice lab scale 2 --monitor-url http://127.0.0.1:${base + 10}`);
-    expect(text).toContain(`sluice consumer --port ${base + 2} --brokers ${lab.urls.broker}`);
+    expect(text).toContain(
+      `sluice consumer --port ${base + 2} --brokers ${lab.urls.broker} --instance consumer-2 &`,
+    );
     expect(text).not.toMatch(/:80\d\d\b/);
   });
 

@@ -128,6 +128,8 @@ function moreConsumers(lab: Lab): string {
   const extra = [
     o.topic !== 'orders' ? ` --topic ${o.topic}` : '',
     o.groupId !== 'order-processors' ? ` --group ${o.groupId}` : '',
+    // Off the default ports the consumer cannot guess its name from its port; the lab's are consumer-N.
+    lab.ports.consumer !== DEFAULT_PORTS.consumer ? ` --instance consumer-${n + 1}` : '',
   ].join('');
   return `More consumers: ${scale}   (or: sluice consumer --port ${port} --brokers ${lab.urls.broker}${extra} &)`;
 }
