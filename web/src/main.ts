@@ -192,6 +192,8 @@ function connect(): void {
     window.__sluice.connected = true;
     failures.stream = 0;
     setReachable(true);
+    $('conn').textContent = 'live';
+    $('conn').dataset.state = 'live';
     onSnapshot(JSON.parse((ev as MessageEvent<string>).data) as Snapshot);
   });
   es.onerror = () => {
@@ -202,7 +204,13 @@ function connect(): void {
     if (events !== es) return;
     events = null;
     failures.stream++;
-    setReachable(false);
+    // A stream that ends once (a proxy, a restart) is retried at once; a retry that fails too means
+    // nothing answers.
+    if (failures.stream >= 2) setReachable(false);
+    else if (reach.ok) {
+      $('conn').textContent = 'reconnecting';
+      $('conn').dataset.state = 'down';
+    }
     setTimeout(connect, retryDelayMs(failures.stream));
   };
 }
