@@ -1,4 +1,4 @@
-import pino, { type Logger } from 'pino';
+import type { Logger } from 'pino';
 import type { Clock } from '../flow/clock.js';
 import type { SupportedVersionRange } from '../protocol/api-keys.js';
 import { apiName } from '../protocol/api-keys.js';
@@ -16,6 +16,7 @@ import { startBrokerGroups } from './groups/broker-groups.js';
 import type { GroupCoordinator } from './groups/coordinator.js';
 import { type BrokerCore, HandlerRegistry, type RequestContext } from './handler.js';
 import { coreHandlers } from './handlers/index.js';
+import { createLogger } from './log.js';
 import { openLogStore, type RecoverySummary } from './log-store.js';
 import { BrokerMetrics } from './metrics.js';
 import { restoreProducerStates } from './producer-recovery.js';
@@ -29,7 +30,7 @@ import { TopicStoreError } from './topic-store.js';
 const API_VERSIONS = 18;
 
 export interface BrokerDeps {
-  /** pino logger; defaults to one at `SLUICE_LOG_LEVEL` (info) on stderr. */
+  /** pino logger; defaults to one at `SLUICE_LOG_LEVEL` (info) on stderr, in lines (JSON with SLUICE_LOG_FORMAT=json). */
   logger?: Logger;
 }
 
@@ -57,9 +58,7 @@ export class Broker implements BrokerCore {
   constructor(options: BrokerOptions = {}, deps: BrokerDeps = {}) {
     this.config = resolveBrokerConfig(options);
     this.clock = this.config.clock;
-    this.log =
-      deps.logger ??
-      pino({ name: 'sluice-broker', level: process.env.SLUICE_LOG_LEVEL ?? 'info' }, pino.destination(2));
+    this.log = deps.logger ?? createLogger('sluice-broker', 'info');
     this.quotas = this.config.quotas ? new ProduceQuotas(this.config.quotas, this.clock) : undefined;
     this.producers = new ProducerStates(this.clock);
     for (const h of coreHandlers) this.registry.register(h);

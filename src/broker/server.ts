@@ -87,12 +87,15 @@ export class KafkaServer {
     } finally {
       timer?.cancel();
     }
-    if (this.sockets.size > 0) {
+    // A socket whose peer closed just before the stop is destroyed already but emits 'close' a tick
+    // later, after the server's own close: only those not destroyed are still open.
+    const open = [...this.sockets].filter((s) => !s.destroyed);
+    if (open.length > 0) {
       this.log.warn(
-        { sockets: this.sockets.size, graceMs },
+        { sockets: open.length, graceMs },
         'destroying connections still open after the grace period',
       );
-      for (const s of this.sockets) s.destroy();
+      for (const s of open) s.destroy();
     }
     await closed;
   }

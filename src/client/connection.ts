@@ -308,6 +308,17 @@ export class Connection extends EventEmitter {
         if (this.buffered < 4) return;
         const head = this.take(4);
         this.expected = head.readInt32BE(0);
+        // An HTTP server answers a Kafka request with "HTTP/1.1 400": read as a size, 1213486160 bytes.
+        if (head.toString('latin1') === 'HTTP') {
+          this.teardown(
+            new KafkaClientError(
+              `${this.address} answered in HTTP, not the Kafka protocol: it is a web service (a lab service, a ` +
+                'dashboard), not a broker; give the broker\'s host:port (sluice lab prints it as "broker")',
+              { retriable: false },
+            ),
+          );
+          return;
+        }
         if (this.expected < 4 || this.expected > this.maxResponseBytes) {
           this.teardown(
             new KafkaClientError(

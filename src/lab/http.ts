@@ -104,10 +104,23 @@ export async function listen(
   app: FastifyInstance,
   options: HttpOptions,
 ): Promise<{ host: string; port: number }> {
-  await app.listen({ host: options.host, port: options.port });
+  try {
+    await app.listen({ host: options.host, port: options.port });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') throw portTaken(options.host, options.port);
+    throw err;
+  }
   const addr = app.server.address();
   if (addr === null || typeof addr === 'string') throw new Error('HTTP server has no TCP address');
   return { host: options.host, port: addr.port };
+}
+
+/** The refusal for a port already taken, saying what to do instead of Node's bare EADDRINUSE. */
+export function portTaken(host: string, port: number): LabConfigError {
+  return new LabConfigError(
+    `a lab (or something else) already listens on ${host}:${port}; stop it, or use other ports ` +
+      '(sluice lab --base-port B, or --port for a single service)',
+  );
 }
 
 export function urlOf(address: { host: string; port: number }): string {

@@ -1,5 +1,5 @@
-import pino from 'pino';
 import { Broker } from '../broker/broker.js';
+import { createLogger } from '../broker/log.js';
 import type { Sink } from '../consumer/types.js';
 import { type Clock, realClock } from '../flow/clock.js';
 import type { LagReport } from '../monitor/reports.js';
@@ -107,12 +107,7 @@ export class Lab {
           groups: { initialRebalanceDelayMs: 0 },
         },
         // The lab's own banner says what matters; broker chatter only from warnings up unless asked for.
-        {
-          logger: pino(
-            { name: 'sluice-broker', level: process.env.SLUICE_LOG_LEVEL ?? 'warn' },
-            pino.destination(2),
-          ),
-        },
+        { logger: createLogger('sluice-broker', 'warn') },
       );
       const addr = await broker.start();
       brokers = [`${broker.advertised().host}:${addr.port}`];

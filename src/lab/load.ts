@@ -53,6 +53,39 @@ export interface LoadReport extends LoadProgress {
   error_samples: string[];
 }
 
+/**
+ * What went wrong with a request, cause included: undici's fetch says only "fetch failed" and keeps
+ * the reason (ECONNREFUSED, ENOTFOUND, a bad URL) in `cause`.
+ */
+export function failureCause(err: unknown): string {
+  const e = err as Error & { cause?: Error & { code?: string } };
+  const cause = e.cause?.message ?? e.cause?.code;
+  return cause && !e.message.includes(cause) ? `${e.message}: ${cause}` : e.message;
+}
+
+/**
+ * Asks `url`/health whether the lab's producer answers there, before any load is sent: a wrong
+ * address fails at once with what answered (nothing, or another service), not after the whole run.
+ */
+export async function checkProducer(url: string, timeoutMs = 3_000): Promise<void> {
+  const base = url.replace(/\/$/, '');
+  let res: Response;
+  try {
+    res = await fetch(`${base}/health`, { signal: AbortSignal.timeout(timeoutMs) });
+  } catch (err) {
+    throw new LabConfigError(
+      `no producer answers at ${base} (${failureCause(err)}); start the lab with "sluice lab", or give its producer's address with --url host:port`,
+    );
+  }
+  const body = (await res.json().catch(() => null)) as { service?: unknown } | null;
+  if (body?.service !== 'producer') {
+    const what = typeof body?.service === 'string' ? `the lab's ${body.service}` : `HTTP ${res.status}`;
+    throw new LabConfigError(
+      `${base} is not the lab's producer (its /health answered as ${what}); give the producer's address with --url host:port (default 127.0.0.1:8000)`,
+    );
+  }
+}
+
 export function targetRate(
   scenario: LoadScenario,
   rate: number,
@@ -110,7 +143,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
       }
     } catch (err) {
       s.errors++;
-      if (errorSamples.length < 5) errorSamples.push((err as Error).message);
+      if (errorSamples.length < 5) errorSamples.push(failureCause(err));
     } finally {
       s.inFlight--;
     }

@@ -4,6 +4,7 @@ import { createHttp, type HttpOptions, listen, tooManyRequests, urlOf } from './
 import {
   BATCH_SIZE_RANGE,
   isBufferFull,
+  MAX_AUTO_RATE,
   OrderProducer,
   type OrderProducerOptions,
   RATE_MS_RANGE,
@@ -163,6 +164,14 @@ export function producerRoutes(app: FastifyInstance, producer: OrderProducer): v
     const rateMs = intField(body, 'rate_ms', RATE_MS_RANGE);
     const batchSize = intField(body, 'batch_size', BATCH_SIZE_RANGE);
     const running = boolField(body, 'running');
+    const current = producer.config();
+    const perSecond = ((batchSize ?? current.batch_size) * 1000) / (rateMs ?? current.rate_ms);
+    if (perSecond > MAX_AUTO_RATE) {
+      throw new BadRequest(
+        `"batch_size" ${batchSize ?? current.batch_size} every "rate_ms" ${rateMs ?? current.rate_ms} is ${Math.round(perSecond).toLocaleString('en-US')} orders/s; ` +
+          `the auto-producer runs at most ${MAX_AUTO_RATE.toLocaleString('en-US')} orders/s (e.g. {"rate_ms": 100, "batch_size": 1000}); use /burst or sluice load for more`,
+      );
+    }
     const cfg = producer.configure({ rateMs, batchSize, running });
     return {
       status: 'configured',

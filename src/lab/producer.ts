@@ -68,6 +68,8 @@ export type Refusal = { refused: true; decision: Extract<AdmissionDecision, { ad
 
 export const RATE_MS_RANGE = { min: 1, max: 3_600_000 };
 export const BATCH_SIZE_RANGE = { min: 1, max: 10_000 };
+/** The auto-producer's ceiling (batch_size × 1000 / rate_ms): beyond it the lab floods itself. */
+export const MAX_AUTO_RATE = 10_000;
 
 export class OrderProducer {
   readonly topic: string;

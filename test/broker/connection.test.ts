@@ -231,6 +231,27 @@ describe('broker connections', () => {
     }, 'the peer to see the reset');
   });
 
+  it('stop() right after clients closed says nothing about connections left open (none were)', async () => {
+    // The lab closes its clients, then its broker: their sockets are closing as stop() begins.
+    const logged: string[] = [];
+    const logger = pino({ level: 'warn' }, { write: (line: string) => logged.push(line) });
+    const g = gatedDispatcher();
+    const server = new KafkaServer(
+      { host: '127.0.0.1', port: 0, maxRequestBytes: 1024, maxInFlight: 8, idleMs: 60_000 },
+      g.dispatch,
+      realClock,
+      logger,
+      new BrokerMetrics(),
+    );
+    const { port } = await server.listen();
+    const peers = await Promise.all([1, 2, 3].map(() => RawClient.open(port)));
+    for (const [i, p] of peers.entries()) await p.write(request(i));
+    await until(() => peers.every((p) => p.frames.length === 1), 'answers');
+    for (const p of peers) p.close();
+    await server.stop(2_500);
+    expect(logged.filter((l) => l.includes('destroying connections'))).toEqual([]);
+  });
+
   it('stop() answers requests in flight before closing', async () => {
     const g = gatedDispatcher();
     const { server, port } = await startServer(g.dispatch);

@@ -322,8 +322,11 @@ describe('sluice broker shutdown', () => {
 
 describe('sluice load shutdown', () => {
   it('a producer service that never answers: one SIGTERM ends the run with its report, within the grace period', async () => {
-    // Stands in for a producer whose broker hangs: requests are taken and never answered.
-    const hung = createServer(() => undefined);
+    // Stands in for a producer whose broker hangs: it says it is the producer (load checks /health
+    // first), then takes produce requests and never answers them.
+    const hung = createServer((req, res) => {
+      if (req.url === '/health') res.end(JSON.stringify({ status: 'healthy', service: 'producer' }));
+    });
     await new Promise<void>((r) => hung.listen(0, '127.0.0.1', r));
     const { port } = hung.address() as { port: number };
     try {

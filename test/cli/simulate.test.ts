@@ -41,6 +41,8 @@ describe.skipIf(!built)('sluice simulate (built CLI)', () => {
       '100',
       '9.8 MiB',
     ]);
+    // 10,001 beside 10,000 queued, 5,999 consumed at 60 s: the table says what it counts.
+    expect(out).toContain('(lag = queued + the event being processed; consumed = events finished)');
     expect(out).toMatch(
       /verdict: queue grows 900 ev\/s: full after 11\.1 s; with block the producer is held to 100 ev\/s/,
     );
@@ -107,6 +109,17 @@ describe.skipIf(!built)('sluice simulate (built CLI)', () => {
     expect(out).toMatch(
       /backpressure \(watermarks at 80% \/ 20% of the queue\): first declared at 16 s, \d+ times; thrashing/,
     );
+  });
+
+  it('suggests the option meant for a typo instead of calling --produce missing', () => {
+    const typo = run(['--prodcue', '1000', '--consume', '100']);
+    expect(typo.code).toBe(1);
+    expect(typo.err).toContain("unknown option '--prodcue'");
+    expect(typo.err).toContain('Did you mean --produce?');
+    expect(typo.err).not.toContain('required option');
+    const missing = run(['--consume', '100']);
+    expect(missing.code).toBe(1);
+    expect(missing.err).toContain("required option '--produce <ev/s>' not specified");
   });
 
   it('explains bad input and exits non-zero', () => {

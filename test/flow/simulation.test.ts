@@ -99,7 +99,11 @@ describe('simulate: the course module, 1000 ev/s into a consumer of 100 ev/s', (
     expect(r.totals.dropped).toBe(44_000);
     expect(r.totals.sampled).toBe(44_000 / 10);
     expect(last(r).consumerRate).toBe(100);
-    expect(r.verdict).toMatch(/then 1 in 10 of the overflow is kept: 4,400 kept/);
+    // The words agree with the counts: 44,000 discarded in all, the 4,400 kept ones displacing older events.
+    expect(r.verdict).toMatch(
+      /then 1 in 10 of the overflow is kept in place of the oldest queued event: 44,000 discarded \(73% of what was produced; 4,400 of them older events displaced by kept newer ones\), as many as drop loses/,
+    );
+    expect(r.verdict).not.toMatch(/4,400 kept, 44,000 discarded/);
     expectConservation(r);
   });
 });
@@ -254,6 +258,23 @@ describe('simulate: other shapes', () => {
     expectConservation(r);
   });
 
+  it('a burst that fills the queue quotes the growth during the burst, which the time to full follows from', () => {
+    const r = simulate({
+      produceRate: 100,
+      consumeRate: 100,
+      policy: 'drop',
+      capacity: 36_000,
+      durationSec: 300,
+      burst: { rate: 1300, seconds: 30, everySec: 300 },
+    });
+    expect(r.growthPerSec).toBe(120); // the run's average
+    expect(r.burstGrowthPerSec).toBe(1200);
+    expect(r.totals.fullAtSec).toBeCloseTo(36_000 / 1200, 1);
+    expect(r.verdict).toMatch(
+      /during a burst the queue grows 1,200 ev\/s \(120 ev\/s on average\): full after 30 s/,
+    );
+  });
+
   it('stop-and-resume through a short burst is not thrashing', () => {
     const r = simulate({
       produceRate: 50,
@@ -283,5 +304,9 @@ describe('simulate: other shapes', () => {
     expect(text).toMatch(/^block\s+5,999\s+0\s+10,000\s+9\.8 MiB\s+54 s\s+producer held to 100 ev\/s$/m);
     expect(text).toMatch(/^buffer\s+5,999\s+0\s+54,000\s+52\.7 MiB\s+54 s\s+54,001 behind and growing$/m);
     expect(text).toMatch(/^drop\s+5,999\s+44,000 .* 73% of events dropped$/m);
+    // Sample loses as many as drop (the queue is as full); its outcome says what it keeps instead.
+    expect(text).toMatch(
+      /^sample\s+5,999\s+44,000 .* 1 in 10 of the overflow kept in place of older events, 73% discarded$/m,
+    );
   });
 });

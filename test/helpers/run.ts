@@ -64,3 +64,20 @@ export function run(
     child.stdin.end(opts.input ?? '');
   });
 }
+
+const CLI_SOURCE = new URL('../../src/cli/main.ts', import.meta.url).pathname;
+
+/**
+ * Runs `sluice <args>` from the sources (through tsx, no build needed), as a user runs the command, and
+ * resolves with its exit code and both streams whatever the exit code.
+ */
+export function runSluice(
+  args: string[],
+  opts: { env?: NodeJS.ProcessEnv; timeoutMs?: number; input?: string } = {},
+): Promise<RunResult> {
+  return run(process.execPath, ['--import', 'tsx', CLI_SOURCE, ...args], {
+    ...opts,
+    env: { ...process.env, ...opts.env },
+    allowFailure: true,
+  });
+}

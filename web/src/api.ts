@@ -11,15 +11,28 @@ export class HttpError extends Error {
   }
 }
 
+/** Nothing answered: the monitor (and with it the lab) is stopped or out of reach. */
+export class Unreachable extends HttpError {
+  constructor() {
+    super(0, 'the lab is unreachable: no answer from its monitor (is "sluice lab" still running?)');
+  }
+}
+
 async function request<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
   const headers: Record<string, string> = {};
   if (body !== undefined) headers['content-type'] = 'application/json';
   if (token && method === 'POST') headers.authorization = `Bearer ${token}`;
-  const res = await fetch(path, {
-    method,
-    headers,
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
+  let res: Response;
+  try {
+    res = await fetch(path, {
+      method,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+  } catch {
+    // fetch rejects (a bare "Failed to fetch") only when nothing answered at all.
+    throw new Unreachable();
+  }
   const text = await res.text();
   let json: unknown = null;
   try {

@@ -44,7 +44,18 @@ function axes(right?: { scale: string; label: string; fmt: (v: number) => string
     font: '11px system-ui, sans-serif',
   };
   const out: uPlot.Axis[] = [
-    { ...base },
+    {
+      ...base,
+      // Clock times only, at least 80 px apart: uPlot's default puts a date under some ticks, and its
+      // labels collide on a narrow chart ("12/3/26 2:57pm2:58pm").
+      space: 80,
+      values: (u, splits) => {
+        const span = (u.scales.x.max ?? 0) - (u.scales.x.min ?? 0);
+        const labels = splits.map((v) => clockTime(v, span));
+        xLabels.set(u, { labels, positions: splits.map((v) => u.valToPos(v, 'x')) });
+        return labels;
+      },
+    },
     { ...base, size: 52, values: (_u, vals) => vals.map((v) => compact(v)) },
   ];
   if (right) {
@@ -58,6 +69,38 @@ function axes(right?: { scale: string; label: string; fmt: (v: number) => string
     });
   }
   return out;
+}
+
+/** The x axis labels each chart drew last, with their positions (px), for tests that check they fit. */
+export const xLabels = new WeakMap<uPlot, { labels: string[]; positions: number[] }>();
+
+/** 14:58:10, or 14:58 over a window of more than an hour (24-hour clock, the browser's time zone). */
+function clockTime(unixSeconds: number, spanSeconds: number): string {
+  const d = new Date(unixSeconds * 1000);
+  const two = (n: number) => String(n).padStart(2, '0');
+  const hm = `${two(d.getHours())}:${two(d.getMinutes())}`;
+  return spanSeconds > 3600 ? hm : `${hm}:${two(d.getSeconds())}`;
+}
+
+/**
+ * A time scale over the data (or what `range` makes of it), a minute wide around a lone point, and the
+ * last minute while there is nothing to show yet: uPlot's default for an empty time axis is 1970..2020.
+ */
+function timeScale(
+  range?: (min: number | null, max: number | null) => [number | null, number | null],
+): uPlot.Scale {
+  const finite = (v: number | null) => (v !== null && Number.isFinite(v) ? v : null);
+  return {
+    time: true,
+    range: (_u, min, max) => {
+      const [a, b] = range ? range(finite(min), finite(max)) : [finite(min), finite(max)];
+      if (a === null || b === null) {
+        const now = Date.now() / 1000;
+        return [now - 60, now];
+      }
+      return a === b ? [a - 30, b + 30] : [a, b];
+    },
+  };
 }
 
 function compact(v: number): string {
@@ -144,7 +187,7 @@ export class Charts {
         ...common,
         width: 400,
         plugins: [marksPlugin(this.marks)],
-        scales: { x: { time: true }, y: { range: (_u, _min, max) => [0, Math.max(10, max * 1.1)] } },
+        scales: { x: timeScale(), y: { range: (_u, _min, max) => [0, Math.max(10, max * 1.1)] } },
         axes: axes(),
         series: [
           {},
@@ -176,7 +219,7 @@ export class Charts {
       () => ({
         ...common,
         width: 400,
-        scales: { x: { time: true }, y: { range: (_u, _min, max) => [0, Math.max(1, max * 1.15)] } },
+        scales: { x: timeScale(), y: { range: (_u, _min, max) => [0, Math.max(1, max * 1.15)] } },
         axes: axes(),
         series: [
           {},
@@ -194,7 +237,7 @@ export class Charts {
       () => ({
         ...common,
         width: 400,
-        scales: { x: { time: true }, drain: { range: (_u, _min, max) => [0, Math.max(10, max * 1.1)] } },
+        scales: { x: timeScale(), drain: { range: (_u, _min, max) => [0, Math.max(10, max * 1.1)] } },
         axes: axes({ scale: 'drain', label: 'time to drain', fmt: (v) => `${compact(v)}s` }),
         series: [
           {},
@@ -224,7 +267,7 @@ export class Charts {
       () => ({
         ...common,
         width: 400,
-        scales: { x: { time: true }, y: { range: (_u, _min, max) => [0, Math.max(1, max * 1.15)] } },
+        scales: { x: timeScale(), y: { range: (_u, _min, max) => [0, Math.max(1, max * 1.15)] } },
         axes: axes(),
         series: [
           {},
@@ -249,13 +292,14 @@ export class Charts {
         plugins: [marksPlugin(this.marks)],
         scales: {
           // Same window as the lag charts, so the cursor lines up; the page's own flow samples start when it opened.
-          x: {
-            time: true,
-            range: (_u, min, max) => [
-              Math.min(min, s.lag[0]?.t ?? min),
-              Math.max(max, s.lag[s.lag.length - 1]?.t ?? max),
-            ],
-          },
+          x: timeScale((min, max) => {
+            const first = s.lag[0]?.t ?? null;
+            const last = s.lag[s.lag.length - 1]?.t ?? null;
+            return [
+              min === null ? first : Math.min(min, first ?? min),
+              max === null ? last : Math.max(max, last ?? max),
+            ];
+          }),
           y: { range: (_u, _min, max) => [0, Math.max(5, max * 1.15)] },
         },
         axes: axes(),
@@ -316,6 +360,14 @@ export class Charts {
       }
       showLatest(c.plot);
     }
+  }
+
+  /** Each drawn chart's x axis labels and their positions (see {@link xLabels}). */
+  xAxes(): { id: string; labels: string[]; positions: number[] }[] {
+    return this.charts.flatMap((c) => {
+      const drawn = c.plot ? xLabels.get(c.plot) : undefined;
+      return drawn ? [{ id: c.el.id, ...drawn }] : [];
+    });
   }
 
   private widthOf(el: HTMLElement): number {

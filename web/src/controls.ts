@@ -1,4 +1,4 @@
-import { HttpError, post, setToken } from './api.js';
+import { HttpError, post, setToken, Unreachable } from './api.js';
 import { esc, rate } from './format.js';
 import type { Flow, LabInfo } from './types.js';
 
@@ -53,11 +53,13 @@ export function renderControls(el: HTMLElement, lab: LabInfo | null, onDone: () 
     result.textContent = text;
     result.classList.toggle('bad', bad);
   };
-  const num = (id: string, fallback: number) => {
-    const v = Number(el.querySelector<HTMLInputElement>(id)?.value);
-    return Number.isFinite(v) && v > 0 ? Math.floor(v) : fallback;
-  };
-
+  const rateInput = el.querySelector<HTMLInputElement>('#ctl-rate')!;
+  const burstInput = el.querySelector<HTMLInputElement>('#ctl-burst')!;
+  // A field the user has typed into keeps their value until it is sent; otherwise it follows the lab.
+  for (const input of [rateInput, burstInput])
+    input.addEventListener('input', () => {
+      input.dataset.edited = 'true';
+    });
   el.addEventListener('click', async (ev) => {
     const b = (ev.target as HTMLElement).closest<HTMLButtonElement>('button[data-action]');
     if (!b) return;
@@ -84,13 +86,11 @@ export function renderControls(el: HTMLElement, lab: LabInfo | null, onDone: () 
           break;
         }
         case 'start': {
-          // rate_ms 100 and a batch per tick reads as orders/s; under 10/s, one order every 1000/rate ms.
-          const r = num('#ctl-rate', 20);
-          const body =
-            r >= 10
-              ? { rate_ms: 100, batch_size: Math.max(1, Math.round(r / 10)), running: true }
-              : { rate_ms: Math.round(1000 / r), batch_size: 1, running: true };
+          const r = wholeNumber(rateInput, 'The rate');
+          if (typeof r === 'string') return say(r, true);
+          const body = { ...producerConfigFor(r), running: true };
           await post('lab/producer/config', body);
+          delete rateInput.dataset.edited;
           say(`Producer running at ${rate((body.batch_size * 1000) / body.rate_ms)}.`);
           break;
         }
@@ -99,7 +99,8 @@ export function renderControls(el: HTMLElement, lab: LabInfo | null, onDone: () 
           say('Producer stopped.');
           break;
         case 'burst': {
-          const count = num('#ctl-burst', 500);
+          const count = wholeNumber(burstInput, 'A burst');
+          if (typeof count === 'string') return say(count, true);
           say(`Burst of ${count} orders…`);
           const r = await post<{ produced?: number; duration_ms?: number }>('lab/producer/burst', {
             count,
@@ -111,7 +112,9 @@ export function renderControls(el: HTMLElement, lab: LabInfo | null, onDone: () 
       }
       onDone();
     } catch (err) {
-      if (err instanceof HttpError && err.status === 401) {
+      if (err instanceof Unreachable) {
+        say(`${action}: not sent, ${err.message}.`, true);
+      } else if (err instanceof HttpError && err.status === 401) {
         const t = prompt('This lab needs its token (sluice lab --token …) for controls:');
         if (t) setToken(t);
         say('Token set; press the button again.', true);
@@ -124,6 +127,29 @@ export function renderControls(el: HTMLElement, lab: LabInfo | null, onDone: () 
   });
 }
 
+/**
+ * A field's value as a whole number within its own min and max, or the sentence refusing it: the page
+ * sends nothing it would have to round, replace or clamp.
+ */
+function wholeNumber(input: HTMLInputElement, what: string): number | string {
+  const raw = input.value.trim();
+  const min = Number(input.min);
+  const max = Number(input.max);
+  const value = Number(raw);
+  if (/^\d+$/.test(raw) && value >= min && value <= max) return value;
+  const got = raw === '' ? 'nothing, or not a number' : raw;
+  return `${what} must be a whole number from ${min.toLocaleString('en-US')} to ${max.toLocaleString('en-US')} (got ${got}); nothing was sent.`;
+}
+
+/**
+ * The producer's period and batch for `perSecond` orders/s: ten ticks a second at most (a batch each),
+ * one order per tick below 10/s. ceil keeps the batch whole; the period absorbs the rest of the rate.
+ */
+export function producerConfigFor(perSecond: number): { rate_ms: number; batch_size: number } {
+  const batch = Math.ceil(perSecond / 10);
+  return { rate_ms: Math.round((1000 * batch) / perSecond), batch_size: batch };
+}
+
 /** Marks the current choices (running, paused, processing time, instances) from the latest figures. */
 export function reflectState(el: HTMLElement, flow: Flow | null): void {
   if (!flow) return;
@@ -134,7 +160,7 @@ export function reflectState(el: HTMLElement, flow: Flow | null): void {
     const n = el.querySelector<HTMLElement>(id);
     if (n && n.textContent !== text) n.textContent = text;
   };
-  setText('#ctl-consumer-state', `${cs.length} running${paused ? `, ${paused} paused` : ''}`);
+  setText('#ctl-consumer-state', `${cs.length - paused} running${paused ? `, ${paused} paused` : ''}`);
   for (const b of el.querySelectorAll<HTMLButtonElement>('#ctl-times button')) {
     b.classList.toggle('on', times.size === 1 && times.has(Number(b.dataset.ms)));
   }
@@ -146,6 +172,11 @@ export function reflectState(el: HTMLElement, flow: Flow | null): void {
   if (p?.config) {
     const r = (p.config.batch_size * 1000) / p.config.rate_ms;
     setText('#ctl-producer-state', p.config.running ? `running at ${rate(r)}` : 'stopped');
+    // The rate field shows the rate the producer is set to, unless someone is typing a new one.
+    const input = el.querySelector<HTMLInputElement>('#ctl-rate');
+    const shown = String(Math.round(r));
+    if (input && !input.dataset.edited && document.activeElement !== input && input.value !== shown)
+      input.value = shown;
     el.querySelector('[data-action="start"]')?.classList.toggle('on', p.config.running);
   }
 }

@@ -1,5 +1,5 @@
 import './style.css';
-import { get } from './api.js';
+import { get, Unreachable } from './api.js';
 import { Charts, type Marks } from './charts.js';
 import { loadCluster, refreshGroups } from './cluster.js';
 import { reflectState, renderControls } from './controls.js';
@@ -16,6 +16,8 @@ import type { Flow, HistoryEntry, LabInfo, Snapshot } from './types.js';
 
 const FLOW_EVERY_MS = 1000;
 const CLUSTER_EVERY_MS = 5000;
+/** While nothing answers, retries wait twice as long each time, up to this. */
+const MAX_RETRY_MS = 30_000;
 
 const store = new Store();
 let lab: LabInfo | null = null;
@@ -27,6 +29,10 @@ declare global {
       store: Store;
       /** Connection state of the event stream. */
       connected: boolean;
+      /** False while the monitor answers nothing (the lab stopped): the page shows it and backs off. */
+      reachable: boolean;
+      /** Each chart's x axis labels and their positions, as last drawn. */
+      xAxes: () => { id: string; labels: string[]; positions: number[] }[];
       errors: () => number;
       series: () => { t: number[]; total: number[]; production: number[]; consumption: number[] };
     };
@@ -36,6 +42,8 @@ declare global {
 window.__sluice = {
   store,
   connected: false,
+  reachable: true,
+  xAxes: () => charts.xAxes(),
   errors: () => errors,
   series: () => ({
     t: store.lag.map((p) => p.t),
@@ -95,12 +103,14 @@ function renderKpis(s: Snapshot): void {
       roc > 0.05 ? 'growing' : roc < -0.05 ? 'shrinking' : 'flat',
       roc > 0.05 ? 'warning' : roc < -0.05 ? 'ok' : '',
     ),
-    kpi(
-      'Time to drain',
-      r.draining ? duration(r.time_to_drain_seconds) : r.total_lag === 0 ? 'drained' : 'not draining',
-      r.draining ? 'at the current net rate' : 'production ≥ consumption',
-      r.draining || r.total_lag === 0 ? '' : 'warning',
-    ),
+    r.total_lag === 0
+      ? kpi('Time to drain', 'no backlog', 'nothing waiting to be consumed')
+      : kpi(
+          'Time to drain',
+          r.draining ? duration(r.time_to_drain_seconds) : 'not draining',
+          r.draining ? 'at the current net rate' : 'production ≥ consumption',
+          r.draining ? '' : 'warning',
+        ),
     kpi(
       'Lag in seconds',
       r.max_lag_seconds === null ? '–' : duration(r.max_lag_seconds),
@@ -140,20 +150,69 @@ function onSnapshot(s: Snapshot): void {
   else charts.update('lag');
 }
 
+/**
+ * Whether the monitor answers. When it stops (the lab was stopped), the page says so instead of showing
+ * the last status as if it were current: figures greyed, badge and advice saying "unreachable", and
+ * the event stream and the flow polling retried less and less often until it answers again.
+ */
+const reach = { ok: true, since: 0 };
+/** Failed attempts in a row, per channel: each backs off on its own. */
+const failures = { stream: 0, flow: 0 };
+
+function retryDelayMs(failed: number): number {
+  return Math.min(MAX_RETRY_MS, FLOW_EVERY_MS * 2 ** Math.max(0, failed - 1));
+}
+
+function setReachable(ok: boolean): void {
+  if (reach.ok === ok) return;
+  reach.ok = ok;
+  window.__sluice.reachable = ok;
+  document.body.dataset.reach = ok ? 'up' : 'down';
+  const conn = $('conn');
+  conn.textContent = ok ? 'live' : 'unreachable';
+  conn.dataset.state = ok ? 'live' : 'down';
+  if (ok) {
+    if (store.snapshot) renderHeader(store.snapshot);
+    return;
+  }
+  reach.since = Date.now();
+  const badge = $('badge');
+  badge.dataset.status = 'unknown';
+  badge.textContent = 'UNREACHABLE';
+  const advice = $('advice');
+  advice.dataset.severity = 'critical';
+  advice.textContent = `The lab is unreachable: its monitor has not answered since ${new Date(reach.since).toLocaleTimeString()} (is "sluice lab" still running?). The figures below are the last ones received; retrying.`;
+}
+
+let events: EventSource | null = null;
+
 function connect(): void {
   const es = new EventSource('events');
-  const conn = $('conn');
+  events = es;
   es.addEventListener('snapshot', (ev) => {
     window.__sluice.connected = true;
-    conn.textContent = 'live';
-    conn.dataset.state = 'live';
+    failures.stream = 0;
+    setReachable(true);
+    $('conn').textContent = 'live';
+    $('conn').dataset.state = 'live';
     onSnapshot(JSON.parse((ev as MessageEvent<string>).data) as Snapshot);
   });
   es.onerror = () => {
-    // EventSource reconnects by itself (the server asks for 2 s).
+    // Reconnect by hand rather than at EventSource's fixed pace: with nothing answering, each attempt
+    // is a failed request (and a console error), so the attempts thin out.
     window.__sluice.connected = false;
-    conn.textContent = 'reconnecting';
-    conn.dataset.state = 'down';
+    es.close();
+    if (events !== es) return;
+    events = null;
+    failures.stream++;
+    // A stream that ends once (a proxy, a restart) is retried at once; a retry that fails too means
+    // nothing answers.
+    if (failures.stream >= 2) setReachable(false);
+    else if (reach.ok) {
+      $('conn').textContent = 'reconnecting';
+      $('conn').dataset.state = 'down';
+    }
+    setTimeout(connect, retryDelayMs(failures.stream));
   };
 }
 
@@ -163,16 +222,29 @@ async function refreshFlow(): Promise<void> {
   flowBusy = true;
   try {
     const f = await get<Flow>('lab/flow');
+    failures.flow = 0;
+    setReachable(true);
     store.addFlow(f, Date.now() / 1000);
     renderPath($('path'), stages(store.snapshot, f));
     reflectState($('controls'), f);
     reflectFailures($('dead-letters'), f);
     charts.update('flow');
-  } catch {
+  } catch (err) {
     errors++;
+    if (err instanceof Unreachable) {
+      failures.flow++;
+      setReachable(false);
+    }
   } finally {
     flowBusy = false;
   }
+}
+
+/** Polls the flow figures once a second while the monitor answers, backing off while it does not. */
+function pollFlow(): void {
+  void refreshFlow().finally(() =>
+    setTimeout(pollFlow, failures.flow > 0 ? retryDelayMs(failures.flow) : FLOW_EVERY_MS),
+  );
 }
 
 let clusterBusy = false;
@@ -211,8 +283,7 @@ async function main(): Promise<void> {
   }
   connect();
   showTab();
-  void refreshFlow();
-  setInterval(() => void refreshFlow(), FLOW_EVERY_MS);
+  pollFlow();
   setInterval(() => void refreshCluster(), CLUSTER_EVERY_MS);
   document.addEventListener('visibilitychange', () => {
     if (!document.hidden) void refreshFlow();

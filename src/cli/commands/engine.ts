@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { AGGREGATOR, compareStrategies } from '../../engine/examples/fraud-detection.js';
-import { formatOutcomes } from '../../engine/examples/report.js';
+import { formatQueueCharts, outcomeRow, outcomeTableHead } from '../../engine/examples/report.js';
 import { STRATEGIES, type Strategy } from '../../engine/types.js';
 import { RealClock } from '../../flow/clock.js';
 
@@ -49,23 +49,59 @@ export function register(program: Command): void {
     .option('--json', 'print the outcomes as JSON')
     .action(async (name: string, opts) => {
       if (name !== 'fraud') throw new Error(`unknown example '${name}'; available: fraud`);
-      const outcomes = await compareStrategies({
-        strategies: opts.strategies,
+      const slow = `${AGGREGATOR}#1`;
+      const options = {
+        strategies: opts.strategies as Strategy[],
         durationMs: opts.duration * 1000,
         ratePerSource: opts.rate,
         slowCostMs: opts.slowCost,
         clock: opts.live ? () => new RealClock() : undefined,
-      });
+      };
       if (opts.json) {
+        const outcomes = await compareStrategies({ ...options, onProgress: progressBar() });
         process.stdout.write(`${JSON.stringify(outcomes, null, 2)}\n`);
         return;
       }
+      // The header at once and each strategy's row as it finishes: a run takes seconds virtual, minutes live.
       const offered = 2 * opts.rate;
       process.stdout.write(
         `fraud detection: ${offered} transactions/s -> avg-ticket, proximity, txn-count (2 each) -> ` +
           `${AGGREGATOR} (3, #1 slow: ${opts.slowCost} ms/score) -> decisions; ` +
-          `${opts.duration} s ${opts.live ? 'live' : 'virtual'} per strategy\n\n`,
+          `${opts.duration} s ${opts.live ? 'live' : 'virtual'} per strategy\n\n${outcomeTableHead()}\n`,
       );
-      process.stdout.write(`${formatOutcomes(outcomes, `${AGGREGATOR}#1`)}\n`);
+      const bar = progressBar();
+      const outcomes = await compareStrategies({
+        ...options,
+        onProgress: bar,
+        onOutcome: (o) => {
+          bar.clear();
+          process.stdout.write(`${outcomeRow(o)}\n`);
+        },
+      });
+      process.stdout.write(`${formatQueueCharts(outcomes, slow)}\n`);
     });
+}
+
+/**
+ * A one-line bar on stderr, redrawn in place, while a strategy runs; only on a terminal, so piped or
+ * captured output stays clean.
+ */
+function progressBar(): ((strategy: Strategy, done: number) => void) & { clear(): void } {
+  const tty = process.stderr.isTTY === true;
+  let drawn = false;
+  const draw = (strategy: Strategy, done: number) => {
+    if (!tty) return;
+    const width = 30;
+    const full = Math.round(done * width);
+    process.stderr.write(
+      `\r  ${strategy.padEnd(13)} [${'#'.repeat(full)}${'.'.repeat(width - full)}] ${Math.round(done * 100)}%`,
+    );
+    drawn = true;
+  };
+  return Object.assign(draw, {
+    clear() {
+      if (drawn) process.stderr.write('\r\u001b[2K');
+      drawn = false;
+    },
+  });
 }

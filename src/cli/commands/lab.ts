@@ -1,7 +1,13 @@
 import { Argument, type Command, InvalidArgumentError, Option } from 'commander';
 import { TOKEN_ENV } from '../../lab/http.js';
 import { DEFAULT_PORTS, Lab, MAX_CONSUMERS } from '../../lab/lab.js';
-import { type LoadProgress, type LoadScenario, runLoad } from '../../lab/load.js';
+import {
+  checkProducer,
+  failureCause,
+  type LoadProgress,
+  type LoadScenario,
+  runLoad,
+} from '../../lab/load.js';
 import { gracePeriodOption, untilSignal } from './shutdown.js';
 
 /** Shared by the lab's commands: numeric flags that say what was wrong. */
@@ -27,6 +33,25 @@ export function brokerList(value: string): string[] {
   }
   if (list.length === 0) throw new InvalidArgumentError('--brokers wants at least one host:port');
   return list;
+}
+
+/**
+ * A lab service's address: a URL, or host:port (http assumed), so `--url 127.0.0.1:38000` works as
+ * `--url http://127.0.0.1:38000` does.
+ */
+export function serviceUrl(flag: string) {
+  return (value: string): string => {
+    const withScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(value) ? value : `http://${value}`;
+    let url: URL;
+    try {
+      url = new URL(withScheme);
+    } catch {
+      throw new InvalidArgumentError(`${flag} wants http://host:port or host:port (got "${value}")`);
+    }
+    if (url.protocol !== 'http:' && url.protocol !== 'https:')
+      throw new InvalidArgumentError(`${flag} wants an http:// or https:// address (got "${value}")`);
+    return withScheme.replace(/\/+$/, '');
+  };
 }
 
 export function tokenOption(): Option {
@@ -56,7 +81,7 @@ interface LabFlags {
   monitorIntervalMs: number;
   freshnessBudgetMs?: number;
   maxLag?: number;
-  monitorUrl: string;
+  monitorUrl?: string;
   gracePeriod: number;
 }
 
@@ -81,10 +106,42 @@ export function banner(lab: Lab): string {
     `  curl -X POST ${prod}/produce/batch?count=10`,
     `  sleep 10; curl -s ${mon}/lag | jq '.total_lag'`,
     '',
-    `More consumers: sluice lab scale 3   (or: sluice consumer --port 8002 --brokers ${u.broker} &)`,
+    moreConsumers(lab),
     'Stop with Ctrl-C.',
   ];
   return lines.join('\n');
+}
+
+/**
+ * The banner's scaling hint, with the addresses this lab really uses: `scale` reaches the monitor it
+ * was started with, and a stand-alone consumer gets the next consumer port, the broker, topic and group.
+ */
+function moreConsumers(lab: Lab): string {
+  const n = lab.consumers.length;
+  const mon = lab.urls.monitor;
+  const scale =
+    n < MAX_CONSUMERS
+      ? `sluice lab scale ${n + 1}${mon && mon !== DEFAULT_MONITOR_URL ? ` --monitor-url ${mon}` : ''}`
+      : `sluice lab scale N (at most ${MAX_CONSUMERS})`;
+  const port = lab.ports.consumer === 0 ? 0 : lab.ports.consumer + n;
+  const o = lab.options;
+  const extra = [
+    o.topic !== 'orders' ? ` --topic ${o.topic}` : '',
+    o.groupId !== 'order-processors' ? ` --group ${o.groupId}` : '',
+    // Off the default ports the consumer cannot guess its name from its port; the lab's are consumer-N.
+    lab.ports.consumer !== DEFAULT_PORTS.consumer ? ` --instance consumer-${n + 1}` : '',
+  ].join('');
+  return `More consumers: ${scale}   (or: sluice consumer --port ${port} --brokers ${lab.urls.broker}${extra} &)`;
+}
+
+const DEFAULT_MONITOR_URL = `http://127.0.0.1:${DEFAULT_PORTS.monitor}`;
+
+/** Where `lab scale` finds the running lab: --monitor-url, else --monitor-port, else --base-port + 10. */
+export function scaleMonitorUrl(flags: Pick<LabFlags, 'monitorUrl' | 'monitorPort' | 'basePort'>): string {
+  if (flags.monitorUrl) return flags.monitorUrl;
+  if (flags.monitorPort) return `http://127.0.0.1:${flags.monitorPort}`;
+  if (flags.basePort !== undefined) return `http://127.0.0.1:${flags.basePort + 10}`;
+  return DEFAULT_MONITOR_URL;
 }
 
 export function register(program: Command): void {
@@ -145,15 +202,19 @@ export function register(program: Command): void {
     )
     .option(
       '--freshness-budget-ms <n>',
-      'turn on edge admission control: 429 once the oldest unconsumed order is older',
+      'turn on edge admission control: 429 once the oldest unconsumed order is older than this many ms',
       integer('--freshness-budget-ms', 1),
     )
     .option(
       '--max-lag <n>',
-      'turn on edge admission control: 429 once the group lags by more orders',
+      'turn on edge admission control: 429 once the group lags by more than this many orders',
       integer('--max-lag', 1),
     )
-    .option('--monitor-url <url>', 'with "scale": the running lab\'s monitor', 'http://127.0.0.1:8010')
+    .option(
+      '--monitor-url <url>',
+      `with "scale": the running lab's monitor (default: from --monitor-port or --base-port, else ${DEFAULT_MONITOR_URL})`,
+      serviceUrl('--monitor-url'),
+    )
     .addOption(gracePeriodOption())
     .action(async (action: string | undefined, count: string | undefined, flags: LabFlags) => {
       if (action !== undefined) {
@@ -164,13 +225,15 @@ export function register(program: Command): void {
         const n = integer('count', 1, MAX_CONSUMERS)(count ?? '');
         const headers: Record<string, string> = { 'content-type': 'application/json' };
         if (flags.token) headers.authorization = `Bearer ${flags.token}`;
-        const res = await fetch(`${flags.monitorUrl.replace(/\/$/, '')}/lab/scale`, {
+        const monitorUrl = scaleMonitorUrl(flags);
+        const res = await fetch(`${monitorUrl}/lab/scale`, {
           method: 'POST',
           headers,
           body: JSON.stringify({ consumers: n }),
-        }).catch((err: Error) => {
+        }).catch((err: unknown) => {
           throw new Error(
-            `no lab answered at ${flags.monitorUrl} (${err.message}); is "sluice lab" running?`,
+            `no lab answered at ${monitorUrl} (${failureCause(err)}); is "sluice lab" running? ` +
+              'For a lab on other ports give the same --base-port (or SLUICE_LAB_BASE_PORT), or its monitor with --monitor-url http://host:port',
           );
         });
         const body = await res.text();
@@ -229,10 +292,20 @@ export function register(program: Command): void {
       20,
     )
     .option('--duration <s>', 'seconds to run', integer('--duration', 1, 86_400), 30)
-    .option('--url <url>', 'producer service', 'http://127.0.0.1:8000')
-    .option('--monitor-url <url>', 'lag monitor to show lag beside the progress', 'http://127.0.0.1:8010')
+    .option(
+      '--url <url>',
+      'producer service (URL or host:port)',
+      serviceUrl('--url'),
+      'http://127.0.0.1:8000',
+    )
+    .option(
+      '--monitor-url <url>',
+      'lag monitor to show lag beside the progress (URL or host:port)',
+      serviceUrl('--monitor-url'),
+      'http://127.0.0.1:8010',
+    )
     .addOption(tokenOption())
-    .option('--json', 'print the final report as JSON')
+    .option('--json', 'print the final report as JSON on stdout (progress goes to stderr)')
     .addOption(gracePeriodOption())
     .action(
       async (
@@ -247,6 +320,9 @@ export function register(program: Command): void {
           gracePeriod: number;
         },
       ) => {
+        // With --json, stdout carries the report alone (`sluice load … --json | jq .`); what a person
+        // watches goes to stderr.
+        const say = (line: string) => (flags.json ? process.stderr : process.stdout).write(`${line}\n`);
         const lagOf = async (): Promise<string> => {
           try {
             const r = await fetch(`${flags.monitorUrl.replace(/\/$/, '')}/status`, {
@@ -258,31 +334,28 @@ export function register(program: Command): void {
             return '';
           }
         };
+        await checkProducer(flags.url);
         const abort = new AbortController();
         // The first signal ends the run early and prints the report of what was sent; a second one,
         // or a run still ending after the grace period, exits at once.
         const onSignal = (signal: string) => {
           if (abort.signal.aborted) {
-            process.stdout.write(`sluice load: second ${signal}, exiting at once\n`);
+            say(`sluice load: second ${signal}, exiting at once`);
             process.exit(130);
           }
           abort.abort();
           setTimeout(() => {
-            process.stdout.write(
-              `sluice load: gave up: requests still out after ${flags.gracePeriod} s, exiting\n`,
-            );
+            say(`sluice load: gave up: requests still out after ${flags.gracePeriod} s, exiting`);
             process.exit(1);
           }, flags.gracePeriod * 1000).unref();
         };
         process.on('SIGINT', () => onSignal('SIGINT'));
         process.on('SIGTERM', () => onSignal('SIGTERM'));
-        process.stdout.write(
-          `sluice load ${scenario}: ${flags.rate} orders/s for ${flags.duration} s against ${flags.url}\n`,
-        );
+        say(`sluice load ${scenario}: ${flags.rate} orders/s for ${flags.duration} s against ${flags.url}`);
         const onProgress = (p: LoadProgress) => {
           void lagOf().then((lag) =>
-            process.stdout.write(
-              `t=${Math.round(p.elapsed_ms / 1000)}s target=${p.target_rate}/s acked=${p.accepted} (${p.rate}/s) 429=${p.rejected_429} errors=${p.errors} behind=${p.behind}${lag}\n`,
+            say(
+              `t=${Math.round(p.elapsed_ms / 1000)}s target=${p.target_rate}/s acked=${p.accepted} (${p.rate}/s) 429=${p.rejected_429} errors=${p.errors} behind=${p.behind}${lag}`,
             ),
           );
         };
@@ -297,12 +370,18 @@ export function register(program: Command): void {
         });
         if (flags.json) process.stdout.write(`${JSON.stringify(report)}\n`);
         else
-          process.stdout.write(
+          say(
             `done: ${report.accepted} orders acknowledged of ${report.sent} sent in ${report.requests} requests; ` +
-              `429s ${report.rejected_429}, errors ${report.errors}; latency p50 ${report.latency_ms.p50} ms, p99 ${report.latency_ms.p99} ms\n`,
+              `429s ${report.rejected_429}, errors ${report.errors}; latency p50 ${report.latency_ms.p50} ms, p99 ${report.latency_ms.p99} ms`,
           );
-        if (report.error_samples.length > 0)
-          process.stdout.write(`error samples:\n  ${report.error_samples.join('\n  ')}\n`);
+        if (report.error_samples.length > 0) say(`error samples:\n  ${report.error_samples.join('\n  ')}`);
+        // A run stopped by a signal ends its requests itself: those are not failures of the producer.
+        if (report.requests > 0 && report.errors === report.requests && !abort.signal.aborted) {
+          process.stderr.write(
+            `sluice load: every one of the ${report.requests} requests failed (first: ${report.error_samples[0]})\n`,
+          );
+          process.exitCode = 1;
+        }
       },
     );
 }

@@ -42,6 +42,11 @@ export function register(program: Command): void {
       10,
     )
     .option('--json', 'print the lag report and recommendations as JSON', false)
+    .addHelpText(
+      'after',
+      '\nExit status: 0 when every group is ok or warning, 2 when any group is critical (for scripts and\n' +
+        'health checks), 1 on an error (no broker reachable, no group matching --group).',
+    )
     .action(async (flags: LagFlags) => {
       const monitor = new LagMonitor({
         brokers: flags.brokers
@@ -60,6 +65,12 @@ export function register(program: Command): void {
           report = await monitor.collect();
         }
         const r = report as LagReport;
+        if (flags.group && r.groups.length === 0) {
+          // An empty table would read as "no lag"; a filter that matched nothing is a mistake to say.
+          throw new Error(
+            `no consumer group matches --group ${flags.group.join(' ')} (regular expressions); run without --group to see every group`,
+          );
+        }
         if (flags.json) {
           process.stdout.write(
             `${JSON.stringify({ lag: r, recommendations: monitor.recommendations().recommendations }, null, 2)}\n`,
@@ -100,6 +111,7 @@ function render(r: LagReport, advice: { group: string; severity: string; message
     `total lag ${r.total_lag}, status ${r.status}, rate ${r.rate_of_change}/s (${r.groups.length} groups, ${r.partitions.length} partitions)`,
     '',
     ...lines,
+    ...(r.groups.length === 0 ? ['(no consumer groups found)'] : []),
   ];
   if (r.collection.errors.length > 0) out.push('', ...r.collection.errors.map((e) => `! ${e}`));
   if (advice.length > 0) out.push('', ...advice.map((a) => `[${a.severity}] ${a.group}: ${a.message}`));

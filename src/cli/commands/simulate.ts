@@ -25,7 +25,7 @@ const fraction = (raw: string) => {
 };
 
 interface Flags {
-  produce: number;
+  produce?: number;
   consume?: number;
   processingMs?: number;
   policy: SimulationPolicy | 'all';
@@ -47,7 +47,9 @@ interface Flags {
 }
 
 /** Maps the command line onto the simulation's options (validation of values happens in the model). */
-export function toSimulationOptions(f: Flags & { policy: SimulationPolicy }): SimulationOptions {
+export function toSimulationOptions(
+  f: Flags & { produce: number; policy: SimulationPolicy },
+): SimulationOptions {
   const burstFlags = [f.burstRate, f.burstSeconds, f.burstEvery];
   const burstGiven = burstFlags.filter((v) => v !== undefined).length;
   if (burstGiven > 0 && burstGiven < 3) {
@@ -82,7 +84,9 @@ export function register(program: Command): void {
     .description(
       'what happens when a producer meets a slower consumer? Simulates producer → bounded queue → consumer on a virtual clock (an hour takes milliseconds) and prints a time table, a verdict and a chart',
     )
-    .requiredOption('--produce <ev/s>', 'producer rate, events per second', number('--produce'))
+    // Checked in the action, not with requiredOption: commander checks required options before unknown
+    // ones, so a typo such as --prodcue would be reported as a missing --produce with no did-you-mean.
+    .option('--produce <ev/s>', 'producer rate, events per second (required)', number('--produce'))
     .option('--consume <ev/s>', 'consumer rate, events per second', number('--consume'))
     .option(
       '--processing-ms <ms>',
@@ -147,15 +151,23 @@ Examples:
   $ sluice simulate --produce 150 --consume 100 --policy stop --capacity 1000 --low 0.2   # thrashing
   $ sluice simulate --produce 100 --processing-ms 5 --burst-rate 1000 --burst-seconds 5 --burst-every 60 --duration 300`,
     )
-    .action((flags: Flags) => {
+    .action((flags: Flags, command: Command) => {
+      if (flags.produce === undefined)
+        command.error("error: required option '--produce <ev/s>' not specified", {
+          code: 'commander.missingMandatoryOptionValue',
+        });
       if (flags.policy === 'all') {
-        const results = comparePolicies(toSimulationOptions({ ...flags, policy: 'block' }));
+        const results = comparePolicies(
+          toSimulationOptions({ ...flags, produce: flags.produce, policy: 'block' }),
+        );
         process.stdout.write(
           flags.json ? `${JSON.stringify(results.map(toJson), null, 2)}\n` : renderComparison(results),
         );
         return;
       }
-      const result = simulate(toSimulationOptions({ ...flags, policy: flags.policy }));
+      const result = simulate(
+        toSimulationOptions({ ...flags, produce: flags.produce, policy: flags.policy }),
+      );
       process.stdout.write(
         flags.json ? `${JSON.stringify(toJson(result), null, 2)}\n` : renderReport(result),
       );

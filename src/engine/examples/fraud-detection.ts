@@ -252,14 +252,25 @@ export interface CompareOptions extends FraudJobOptions {
   clock?: () => Clock;
   /** Advances time on the clock (a VirtualClock is advanced; a real one is slept on). */
   sampleIntervalMs?: number;
+  /** Called as each strategy's run moves on: `done` is its share of the run time passed, 0..1. */
+  onProgress?: (strategy: Strategy, done: number) => void;
+  /** Called with each strategy's outcome as soon as its run ends, before the next one starts. */
+  onOutcome?: (outcome: StrategyOutcome) => void;
 }
+
+/** Steps a run is advanced in, each followed by a progress call (splitting time changes no result). */
+const PROGRESS_STEPS = 50;
 
 /** Runs the job once per strategy and reports what each did. */
 export async function compareStrategies(options: CompareOptions = {}): Promise<StrategyOutcome[]> {
   const strategies =
     options.strategies ?? (['propagate', 'stop-sources', 'stop-upstream', 'drop', 'sample'] as const);
   const outcomes: StrategyOutcome[] = [];
-  for (const strategy of strategies) outcomes.push(await runStrategy(strategy, options));
+  for (const strategy of strategies) {
+    const outcome = await runStrategy(strategy, options);
+    options.onOutcome?.(outcome);
+    outcomes.push(outcome);
+  }
   return outcomes;
 }
 
@@ -278,7 +289,11 @@ export async function runStrategy(
     sampleIntervalMs,
     historySize: Math.ceil(durationMs / sampleIntervalMs) + 10,
   });
-  await advance(clock, durationMs);
+  for (let step = 1; step <= PROGRESS_STEPS; step++) {
+    const until = Math.round((durationMs * step) / PROGRESS_STEPS);
+    await advance(clock, until - Math.round((durationMs * (step - 1)) / PROGRESS_STEPS));
+    options.onProgress?.(strategy, step / PROGRESS_STEPS);
+  }
   const m = run.metrics(Number.POSITIVE_INFINITY);
   const slowId = `${AGGREGATOR}#${options.slowInstance ?? 1}`;
   const slow = m.instances.find((i) => i.id === slowId)!;

@@ -1,3 +1,4 @@
+import { STRATEGIES } from '../types.js';
 import type { StrategyOutcome } from './fraud-detection.js';
 
 /** Left-aligned text table with a header rule. */
@@ -61,9 +62,38 @@ export function chart(
 
 const ms = (v: number) => (v >= 10_000 ? `${(v / 1000).toFixed(1)} s` : `${Math.round(v)} ms`);
 
-/** The side-by-side comparison the example prints. */
-export function formatOutcomes(outcomes: readonly StrategyOutcome[], slowInstance: string): string {
-  const rows = outcomes.map((o) => [
+/**
+ * The comparison's columns with the widths they are padded to, fixed up front so the table can be
+ * printed a row at a time as each strategy finishes (a longer cell widens its own row only).
+ */
+const OUTCOME_COLUMNS: [header: string, width: number][] = [
+  ['strategy', Math.max(...STRATEGIES.map((s) => s.length))],
+  ['throughput', 10],
+  ['p50 latency', 11],
+  ['p99 latency', 11],
+  ['max queue', 9],
+  ['dropped', 7],
+  ['lost txns', 9],
+  ['src backpressured', 17],
+  ['thrashing', 30],
+  ['bottleneck', 18],
+];
+
+const padded = (cells: string[]) =>
+  cells
+    .map((c, i) => c.padEnd(Math.max(OUTCOME_COLUMNS[i][0].length, OUTCOME_COLUMNS[i][1])))
+    .join('  ')
+    .trimEnd();
+
+/** The comparison table's header and rule. */
+export function outcomeTableHead(): string {
+  const rule = OUTCOME_COLUMNS.map(([h, w]) => '-'.repeat(Math.max(h.length, w)));
+  return [padded(OUTCOME_COLUMNS.map(([h]) => h)), rule.join('  ')].join('\n');
+}
+
+/** One strategy's row of the comparison table. */
+export function outcomeRow(o: StrategyOutcome): string {
+  return padded([
     o.strategy,
     `${o.throughput.toFixed(1)}/s`,
     ms(o.latencyP50Ms),
@@ -75,22 +105,18 @@ export function formatOutcomes(outcomes: readonly StrategyOutcome[], slowInstanc
     o.thrashing,
     o.bottleneck,
   ]);
+}
+
+/** The side-by-side comparison the example prints. */
+export function formatOutcomes(outcomes: readonly StrategyOutcome[], slowInstance: string): string {
+  return [outcomeTableHead(), ...outcomes.map(outcomeRow), formatQueueCharts(outcomes, slowInstance)].join(
+    '\n',
+  );
+}
+
+/** What follows the table: each strategy's queue depth over the run, and stop-sources' in detail. */
+export function formatQueueCharts(outcomes: readonly StrategyOutcome[], slowInstance: string): string {
   const parts = [
-    table(
-      [
-        'strategy',
-        'throughput',
-        'p50 latency',
-        'p99 latency',
-        'max queue',
-        'dropped',
-        'lost txns',
-        'src backpressured',
-        'thrashing',
-        'bottleneck',
-      ],
-      rows,
-    ),
     '',
     `mean queue depth of ${slowInstance} over the run (0..capacity):`,
     ...outcomes.map((o) => `  ${o.strategy.padEnd(13)} ${sparkline(o.depthSeries, o.queueCapacity)}`),

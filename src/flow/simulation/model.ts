@@ -80,6 +80,8 @@ export interface SimulationResult {
   /** How fast the backlog grows while nothing stops it (events/s; negative: it drains). Events leave it
    *  by succeeding or, with a retry limit, by being given up. */
   growthPerSec: number;
+  /** How fast the backlog grows while a burst lasts (events/s), from the same leave rate; bursts only. */
+  burstGrowthPerSec: number | undefined;
   /** Simulated seconds actually covered (less than the duration after a crash). */
   endedAtSec: number;
   verdict: string;
@@ -387,6 +389,7 @@ export function simulate(input: SimulationOptions): SimulationResult {
     totals,
     effectiveConsumeRate,
     growthPerSec: avgProduceRate - leaveRate,
+    burstGrowthPerSec: o.burst ? o.burst.rate - leaveRate : undefined,
     endedAtSec: endedAt / 1000,
   };
   return { ...partial, verdict: verdictFor(partial) };

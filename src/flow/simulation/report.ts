@@ -42,6 +42,9 @@ export function renderTable(r: SimulationResult): string {
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
   const line = (cells: string[]) => cells.map((c, i) => c.padStart(widths[i])).join('  ');
   const lines = [line(header), ...body.map(line)];
+  // A consumer lag counts the event being processed (its offset is not committed yet): say so, since
+  // "lag 10,001" beside "queued 10,000" reads as an error otherwise.
+  lines.push('(lag = queued + the event being processed; consumed = events finished)');
   const crash = r.rows.find((row) => row.crashed);
   if (crash) {
     lines.push(
@@ -122,7 +125,7 @@ function outcome(r: SimulationResult): string {
       return `stopped ${t.pressureDeclarations} times${t.thrashing ? ', thrashing' : ''}`;
     case 'sample':
       return lost > 0
-        ? `1 in ${r.options.sampleEvery} of the overflow kept, ${pct(lost / Math.max(1, t.produced))} discarded`
+        ? `1 in ${r.options.sampleEvery} of the overflow kept in place of older events, ${pct(lost / Math.max(1, t.produced))} discarded`
         : 'nothing sampled out';
   }
 }

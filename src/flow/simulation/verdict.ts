@@ -21,7 +21,14 @@ export function verdictFor(r: Partial): string {
     );
   }
   const growing = g > 1e-9;
-  const grows = o.failureRate > 0 ? `lag grows ${num(g)} ev/s` : `queue grows ${num(g)} ev/s`;
+  const backlog = o.failureRate > 0 ? 'lag' : 'queue';
+  // With bursts the queue fills at the burst's rate, not the run's average: the time to full quoted
+  // beside the growth must follow from it.
+  const grows =
+    r.burstGrowthPerSec !== undefined && r.burstGrowthPerSec > 0
+      ? `during a burst the ${backlog} grows ${num(r.burstGrowthPerSec)} ev/s (${growing ? `${num(g)} ev/s` : 'not at all'} on average)`
+      : `${backlog} grows ${num(g)} ev/s`;
+  const growsAtAll = growing || (r.burstGrowthPerSec ?? 0) > 0;
 
   if (t.crashedAtSec !== undefined) {
     const cause = Number.isFinite(o.capacity)
@@ -40,7 +47,7 @@ export function verdictFor(r: Partial): string {
     }
   } else {
     const full = t.fullAtSec !== undefined ? `full after ${num(t.fullAtSec)} s` : undefined;
-    const lead = growing ? `${grows}: ` : '';
+    const lead = growsAtAll ? `${grows}: ` : '';
     switch (o.policy) {
       case 'block':
         parts.push(
@@ -74,7 +81,7 @@ export function verdictFor(r: Partial): string {
       case 'sample':
         parts.push(
           full
-            ? `${lead}${full}, then 1 in ${o.sampleEvery} of the overflow is kept: ${int(t.sampled)} kept, ${int(t.dropped)} discarded (${pct(t.dropped / Math.max(1, t.produced))} of what was produced), the producer keeps its ${num(o.produceRate)} ev/s${staleness(r)}`
+            ? `${lead}${full}, then 1 in ${o.sampleEvery} of the overflow is kept in place of the oldest queued event: ${int(t.dropped)} discarded (${pct(t.dropped / Math.max(1, t.produced))} of what was produced; ${int(t.sampled)} of them older events displaced by kept newer ones), as many as drop loses, since the queue is just as full, but what gets through is fresher; the producer keeps its ${num(o.produceRate)} ev/s${staleness(r)}`
             : `${lead}not full yet after ${num(o.durationSec)} s (${int(t.lag)} queued): nothing sampled out so far`,
         );
         break;
