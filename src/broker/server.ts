@@ -77,23 +77,30 @@ export class KafkaServer {
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     const drains = Promise.all([...this.connections].map((c) => c.drain()));
     let timer: { cancel(): void } | undefined;
-    const expired = new Promise<void>((resolve) => {
-      timer = this.clock.setTimeout(resolve, graceMs);
+    let expired = false;
+    const expiry = new Promise<void>((resolve) => {
+      timer = this.clock.setTimeout(() => {
+        expired = true;
+        resolve();
+      }, graceMs);
     });
     try {
-      await Promise.race([drains, expired]);
-      for (const c of this.connections) c.close('shutdown_timeout');
-      await Promise.race([closed, expired]);
+      await Promise.race([drains, expiry]);
+      const reason = expired ? 'shutdown_timeout' : 'shutdown';
+      for (const c of this.connections) c.close(reason);
+      await Promise.race([closed, expiry]);
     } finally {
       timer?.cancel();
     }
-    if (this.sockets.size > 0) {
+    // Only the grace period running out is worth a warning: a socket destroyed a moment ago may still be
+    // in `sockets` because its 'close' event comes a tick after the server's.
+    if (expired && this.sockets.size > 0) {
       this.log.warn(
         { sockets: this.sockets.size, graceMs },
         'destroying connections still open after the grace period',
       );
-      for (const s of this.sockets) s.destroy();
     }
+    for (const s of this.sockets) s.destroy();
     await closed;
   }
 

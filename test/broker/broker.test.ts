@@ -741,6 +741,20 @@ describe('lifecycle and metrics', () => {
     await c.raw.closed;
   });
 
+  it('stop() warns about the grace period only when it ran out, not for clients closing as it stops', async () => {
+    const { Broker } = await import('../../src/broker/broker.js');
+    const { pino } = await import('pino');
+    const lines: string[] = [];
+    const logger = pino({ level: 'warn' }, { write: (line: string) => lines.push(line) });
+    const b = new Broker({ port: 0, durability: 'memory' }, { logger });
+    const { port } = await b.start();
+    const open = await Promise.all([WireClient.open(port), WireClient.open(port), WireClient.open(port)]);
+    for (const c of open) await c.request(3, 1, { topics: null });
+    for (const c of open) c.close(); // not awaited, as `consumer.close(); admin.close(); await broker.stop()` does
+    await b.stop();
+    expect(lines.filter((l) => l.includes('grace period'))).toEqual([]);
+  });
+
   it('reports a port already in use clearly and releases the logs', async () => {
     const first = await broker();
     const { Broker } = await import('../../src/broker/broker.js');
