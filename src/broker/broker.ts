@@ -29,7 +29,7 @@ import { TopicStoreError } from './topic-store.js';
 const API_VERSIONS = 18;
 
 export interface BrokerDeps {
-  /** pino logger; defaults to one at `SLUICE_LOG_LEVEL` (info) on stderr. */
+  /** pino logger; defaults to one at the configured `logLevel` on stderr. */
   logger?: Logger;
 }
 
@@ -58,8 +58,7 @@ export class Broker implements BrokerCore {
     this.config = resolveBrokerConfig(options);
     this.clock = this.config.clock;
     this.log =
-      deps.logger ??
-      pino({ name: 'sluice-broker', level: process.env.SLUICE_LOG_LEVEL ?? 'info' }, pino.destination(2));
+      deps.logger ?? pino({ name: 'sluice-broker', level: this.config.logLevel }, pino.destination(2));
     this.quotas = this.config.quotas ? new ProduceQuotas(this.config.quotas, this.clock) : undefined;
     this.producers = new ProducerStates(this.clock);
     for (const h of coreHandlers) this.registry.register(h);
