@@ -775,5 +775,25 @@ describe('lifecycle and metrics', () => {
     );
     expect(() => new Broker({ quotas: { mode: 'reject' } })).toThrow(/recordsPerSecond/);
     expect(() => new Broker({ shutdownGraceMs: -1 })).toThrow(/shutdownGraceMs must be an integer from 0/);
+    expect(() => new Broker({ logLevel: 'loud' as never })).toThrow(
+      /logLevel must be one of fatal, error, warn/,
+    );
+  });
+
+  it('logs from warn up when embedded, at the level asked for otherwise', async () => {
+    const { resolveBrokerConfig } = await import('../../src/broker/config.js');
+    const saved = process.env.SLUICE_LOG_LEVEL;
+    delete process.env.SLUICE_LOG_LEVEL;
+    try {
+      expect(resolveBrokerConfig({}).logLevel).toBe('warn');
+      expect(resolveBrokerConfig({ logLevel: 'debug' }).logLevel).toBe('debug');
+      process.env.SLUICE_LOG_LEVEL = 'error';
+      expect(resolveBrokerConfig({}).logLevel).toBe('error');
+    } finally {
+      if (saved === undefined) delete process.env.SLUICE_LOG_LEVEL;
+      else process.env.SLUICE_LOG_LEVEL = saved;
+    }
+    const { Broker } = await import('../../src/broker/broker.js');
+    expect(new Broker({ logLevel: 'silent' }).log.level).toBe('silent');
   });
 });
