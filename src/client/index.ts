@@ -1,4 +1,9 @@
+/// <reference types="node" preserve="true" />
+// Sluice's declarations use Node's types (Buffer, streams, events): the directive keeps them resolvable in
+// projects whose tsconfig lists no `types` (the default from TypeScript 6 on).
 // Sluice's Kafka client: bounded, visible buffers; fetches sized by the caller.
+
+export { MissingOptionalDependencyError } from '../protocol/optional-module.js';
 export * from './accumulator.js';
 export * from './admin.js';
 export * from './assignors.js';
