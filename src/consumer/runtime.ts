@@ -155,7 +155,40 @@ const recordBytes = (r: ConsumerRecord): number => {
  * limit (fixed or adaptive), retried with exponential backoff and jitter, dead-lettered after the last
  * attempt, and their offsets committed only once they and everything before them completed.
  */
-export class ConsumerRuntime extends EventEmitter {
+/**
+ * The runtime's events and their payloads: `runtime.on('commit', (e) => …)` is typed, and a misspelt
+ * event name does not compile.
+ */
+export interface ConsumerRuntimeEvents {
+  /** The concurrency limit changed (adaptive limits). */
+  concurrency: [{ limit: number }];
+  /** Pausing and resuming alternate too often: the sink cannot keep up, and pausing is only hiding it. */
+  thrashing: [ThrashingReport];
+  /** A shutdown step gave up at its deadline (one line saying which and why). */
+  gaveUp: [string];
+  /** Leaving the group or closing the source failed. */
+  sourceError: [unknown];
+  stopped: [ShutdownReport];
+  paused: [
+    | { by: 'hand'; partitions: TopicPartition[] | null }
+    | { by: 'policy'; reasons: PauseReason[]; sink: SinkHealthSnapshot },
+  ];
+  resumed: [{ by: 'hand'; partitions: TopicPartition[] | null } | { by: 'policy'; sink: SinkHealthSnapshot }];
+  commit: [{ offsets: OffsetToCommit[] }];
+  commitError: [unknown];
+  assigned: [{ partitions: TopicPartition[] }];
+  revoking: [{ partitions: TopicPartition[] }];
+  revoked: [{ partitions: TopicPartition[] }];
+  /** A fetch failed, or one partition of it came back with an error. */
+  fetchError: [unknown];
+  retry: [{ record: ConsumerRecord; attempt: number; delayMs: number; error: unknown }];
+  /** Retries exhausted and no dead-letter publisher: the record is skipped (and committed). */
+  skipped: [{ record: ConsumerRecord; error: unknown; attempts: number }];
+  deadLetter: [{ record: ConsumerRecord; error: unknown; attempts: number }];
+  deadLetterError: [{ record: ConsumerRecord; error: unknown }];
+}
+
+export class ConsumerRuntime extends EventEmitter<ConsumerRuntimeEvents> {
   readonly source: RecordSource;
   readonly sink: Sink;
   private readonly cfg: ResolvedConfig;

@@ -421,7 +421,9 @@ describe('pause and resume', () => {
       },
     });
     const events: string[] = [];
-    runtime.on('paused', (e) => events.push(`paused:${e.by}:${e.reasons?.join(',')}`));
+    runtime.on('paused', (e) =>
+      events.push(`paused:${e.by}:${e.by === 'policy' ? e.reasons.join(',') : ''}`),
+    );
     runtime.on('resumed', (e) => events.push(`resumed:${e.by}`));
     let thrashing = false;
     runtime.on('thrashing', (r) => (thrashing = r.thrashing));
