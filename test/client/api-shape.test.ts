@@ -9,7 +9,7 @@ import { startTestBroker, type TestBroker } from '../helpers/broker.js';
 // checks the @ts-expect-error lines below) and every close is awaitable.
 
 /** Never called: its body is checked by the compiler. */
-export function eventNamesAreChecked(runtime: ConsumerRuntime, producer: Producer): void {
+function eventNamesAreChecked(runtime: ConsumerRuntime, producer: Producer): void {
   // @ts-expect-error 'comit' is not one of the runtime's events
   runtime.on('comit', () => {});
   runtime.on('commit', (e) => e.offsets.map((o) => o.offset));
@@ -26,6 +26,12 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await broker.stop();
+});
+
+describe('typed events', () => {
+  it('are checked by the compiler (see eventNamesAreChecked)', () => {
+    expect(eventNamesAreChecked).toBeTypeOf('function');
+  });
 });
 
 describe('closing clients', () => {
