@@ -252,6 +252,14 @@ export class RecordAccumulator extends EventEmitter<AccumulatorEvents> {
    * Offers a record. Resolves at once unless the strategy is `block` and the buffer is full, in which
    * case it resolves when room was made (or rejects after maxBlockMs).
    */
+  /** Whether appending this record now would meet the overflow policy (the buffer, or its sampling mark, is reached). */
+  wouldOverflow(record: ProducerRecord): boolean {
+    const size = recordSize(record);
+    const s = this.strategy;
+    if (s.kind === 'sample' && this.buffered + size > this.capacityBytes * (s.above ?? 0.8)) return true;
+    return this.buffered + size > this.limitBytes || this.waiters.length > 0;
+  }
+
   append(record: ProducerRecord): Promise<Admission> {
     if (this.closed) return Promise.reject(new ClientClosedError('append'));
     const size = recordSize(record);

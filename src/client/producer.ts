@@ -220,14 +220,22 @@ export class Producer extends EventEmitter<ProducerEvents> {
         partitions: meta.partitions,
       });
     }
-    return this.accumulator.append({
+    const record = {
       topic: message.topic,
       partition,
       key,
       value,
       headers,
       timestamp: message.timestamp ?? this.cluster.clock.now(),
-    });
+    };
+    // A caller looping on `await produce()` only ever yields to microtasks when produce() answers at once
+    // (drop, sample, buffer), so the sender and the socket never run and the policy would throw away what
+    // the broker could have taken. When the policy is about to act, give the event loop one turn first:
+    // batches go out and acknowledgements come in, and the policy then judges a buffer that really is full.
+    if (this.accumulator.strategy.kind !== 'block' && this.accumulator.wouldOverflow(record)) {
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+    return this.accumulator.append(record);
   }
 
   /**
