@@ -15,6 +15,7 @@ export * from './consumer-protocol.js';
 export * from './errors.js';
 export * from './fetcher.js';
 export * from './group.js';
+export * from './message-consumer.js';
 export * from './partitioner.js';
 export * from './producer.js';
 export * from './retry.js';
