@@ -30,7 +30,7 @@ import { TopicStoreError } from './topic-store.js';
 const API_VERSIONS = 18;
 
 export interface BrokerDeps {
-  /** pino logger; defaults to one at `SLUICE_LOG_LEVEL` (info) on stderr, in lines (JSON with SLUICE_LOG_FORMAT=json). */
+  /** pino logger; defaults to one at the configured `logLevel` on stderr, in lines (JSON with SLUICE_LOG_FORMAT=json). */
   logger?: Logger;
 }
 
@@ -58,7 +58,7 @@ export class Broker implements BrokerCore {
   constructor(options: BrokerOptions = {}, deps: BrokerDeps = {}) {
     this.config = resolveBrokerConfig(options);
     this.clock = this.config.clock;
-    this.log = deps.logger ?? createLogger('sluice-broker', 'info');
+    this.log = deps.logger ?? createLogger('sluice-broker', this.config.logLevel);
     this.quotas = this.config.quotas ? new ProduceQuotas(this.config.quotas, this.clock) : undefined;
     this.producers = new ProducerStates(this.clock);
     for (const h of coreHandlers) this.registry.register(h);

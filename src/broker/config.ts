@@ -4,6 +4,9 @@ import type { BrokerGroupsOptions } from './groups/broker-groups.js';
 
 export type Durability = 'memory' | 'async' | 'sync';
 export type QuotaMode = 'throttle' | 'reject';
+/** pino's levels; 'silent' logs nothing. */
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
 /** Per-partition produce limits, like a Kinesis shard (1000 records/s, 1 MB/s). */
 export interface ProduceQuotaConfig {
@@ -36,6 +39,12 @@ export interface BrokerOptions {
   clock?: Clock;
   /** Consumer group coordinator settings (session bounds, initial rebalance delay, offsets retention). */
   groups?: BrokerGroupsOptions;
+  /**
+   * What the broker logs (pino JSON on stderr). Default: `SLUICE_LOG_LEVEL` when set, else 'warn', so a
+   * broker embedded in a program or a test stays quiet; `sluice broker` passes 'info'. Ignored when a
+   * logger is passed in `BrokerDeps`.
+   */
+  logLevel?: LogLevel;
 }
 
 export interface BrokerConfig {
@@ -55,6 +64,7 @@ export interface BrokerConfig {
   quotas: ProduceQuotaConfig | undefined;
   clock: Clock;
   groups: BrokerGroupsOptions;
+  logLevel: LogLevel;
 }
 
 export class BrokerConfigError extends Error {
@@ -191,7 +201,17 @@ export function resolveBrokerConfig(options: BrokerOptions = {}): BrokerConfig {
     quotas,
     clock: o.clock ?? realClock,
     groups: o.groups ?? {},
+    logLevel: logLevel(options.logLevel ?? process.env.SLUICE_LOG_LEVEL ?? 'warn'),
   };
+}
+
+function logLevel(value: unknown): LogLevel {
+  if (!LOG_LEVELS.includes(value as LogLevel)) {
+    throw new BrokerConfigError(
+      `logLevel must be one of ${LOG_LEVELS.join(', ')} (got ${JSON.stringify(value)}; SLUICE_LOG_LEVEL sets the default)`,
+    );
+  }
+  return value as LogLevel;
 }
 
 function bool(name: string, value: unknown): boolean {

@@ -1,3 +1,6 @@
+/// <reference types="node" preserve="true" />
+// Sluice's declarations use Node's types (Buffer, streams, events): the directive keeps them resolvable in
+// projects whose tsconfig lists no `types` (the default from TypeScript 6 on).
 // Public surface of the embedded broker.
 export { Broker, type BrokerDeps } from './broker.js';
 export {
@@ -6,6 +9,7 @@ export {
   BrokerConfigError,
   type BrokerOptions,
   type Durability,
+  type LogLevel,
   type ProduceQuotaConfig,
   type QuotaMode,
   resolveBrokerConfig,

@@ -77,26 +77,31 @@ export class KafkaServer {
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     const drains = Promise.all([...this.connections].map((c) => c.drain()));
     let timer: { cancel(): void } | undefined;
-    const expired = new Promise<void>((resolve) => {
-      timer = this.clock.setTimeout(resolve, graceMs);
+    let expired = false;
+    const expiry = new Promise<void>((resolve) => {
+      timer = this.clock.setTimeout(() => {
+        expired = true;
+        resolve();
+      }, graceMs);
     });
     try {
-      await Promise.race([drains, expired]);
-      for (const c of this.connections) c.close('shutdown_timeout');
-      await Promise.race([closed, expired]);
+      await Promise.race([drains, expiry]);
+      const reason = expired ? 'shutdown_timeout' : 'shutdown';
+      for (const c of this.connections) c.close(reason);
+      await Promise.race([closed, expiry]);
     } finally {
       timer?.cancel();
     }
-    // A socket whose peer closed just before the stop is destroyed already but emits 'close' a tick
-    // later, after the server's own close: only those not destroyed are still open.
+    // Only the grace period running out is worth a warning: a socket destroyed a moment ago may still be
+    // in `sockets` because its 'close' event comes a tick after the server's.
     const open = [...this.sockets].filter((s) => !s.destroyed);
-    if (open.length > 0) {
+    if (expired && open.length > 0) {
       this.log.warn(
         { sockets: open.length, graceMs },
         'destroying connections still open after the grace period',
       );
-      for (const s of open) s.destroy();
     }
+    for (const s of this.sockets) s.destroy();
     await closed;
   }
 

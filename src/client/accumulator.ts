@@ -50,7 +50,64 @@ export interface AccumulatorOptions {
   batchBytes?: number;
   /** How long an open batch waits for more records before it is ready (default 5 ms). */
   lingerMs?: number;
+  /**
+   * What a full buffer does with the next record, in the words flow's `Channel` uses: 'block' (produce()
+   * waits for room, up to `maxBlockMs`), 'drop-newest' (the new record is dropped), 'drop-oldest' (the
+   * oldest waiting records make room), 'sample' (keep `sampleRate` of the records once the buffer is
+   * `sampleAbove` full), and the producer's own 'buffer' (spill `spillBytes` past `bufferBytes`, with a
+   * `highWater` event at `highMark`). Default 'block'.
+   */
+  policy?: ProducerOverflowPolicy;
+  /** 'block': how long produce() waits for room before failing with BufferFullTimeoutError (default 60 s). */
+  maxBlockMs?: number;
+  /** 'sample': the fraction of overflowing records kept, in (0, 1] (default 0.1, Channel's 1 in 10). */
+  sampleRate?: number;
+  /** 'sample': the buffer fill, a fraction in [0, 1], from which records are sampled (default 0.8). */
+  sampleAbove?: number;
+  /** 'buffer': bytes that may spill past `bufferBytes` (required with 'buffer'). */
+  spillBytes?: number;
+  /** 'buffer': fill fraction of the whole limit at which `highWater` fires (default 0.8). */
+  highMark?: number;
+  /**
+   * @deprecated Use `policy` and its parameters: `{ kind: 'drop', which: 'oldest' }` is
+   * `policy: 'drop-oldest'`. Still accepted; not together with `policy`.
+   */
   strategy?: OverflowStrategy;
+}
+
+/** The overflow policies a producer offers: Channel's words (but 'fail'), plus 'buffer'. */
+export type ProducerOverflowPolicy = 'block' | 'drop-newest' | 'drop-oldest' | 'sample' | 'buffer';
+
+/** The one place where `policy` (and its parameters) becomes the strategy the buffer runs. */
+export function resolveOverflowStrategy(options: AccumulatorOptions): OverflowStrategy {
+  if (options.strategy && options.policy) {
+    throw new ConfigError(
+      'give the overflow policy as `policy` (strategy is its deprecated spelling), not both',
+    );
+  }
+  if (options.strategy) return options.strategy;
+  const policy = options.policy ?? 'block';
+  switch (policy) {
+    case 'block':
+      return { kind: 'block', maxBlockMs: options.maxBlockMs ?? 60_000 };
+    case 'drop-newest':
+      return { kind: 'drop', which: 'newest' };
+    case 'drop-oldest':
+      return { kind: 'drop', which: 'oldest' };
+    case 'sample':
+      return { kind: 'sample', rate: options.sampleRate ?? 0.1, above: options.sampleAbove };
+    case 'buffer':
+      if (options.spillBytes === undefined) {
+        throw new ConfigError(
+          "policy 'buffer' needs spillBytes: how far the buffer may spill past bufferBytes",
+        );
+      }
+      return { kind: 'buffer', spillBytes: options.spillBytes, highMark: options.highMark };
+    default:
+      throw new ConfigError(
+        `unknown overflow policy ${JSON.stringify(policy)}; use block, drop-newest, drop-oldest, sample or buffer`,
+      );
+  }
 }
 
 export type DropReason = 'newest' | 'oldest' | 'full-while-sampling' | 'nothing-to-evict';
@@ -122,7 +179,30 @@ interface Waiter {
   fail: (err: unknown) => void;
 }
 
-export class RecordAccumulator extends EventEmitter {
+/** What the buffer announces; the producer re-emits all but `ready` and `append` (its own scheduling cues). */
+export interface OverflowEvents {
+  /** A record was dropped by the overflow strategy (`reason` says which one and why). */
+  drop: [{ topic: string; partition: number; reason: DropReason; records: number }];
+  /** Strategy `sample` decided on an overflowing record. */
+  sample: [{ topic: string; partition: number; kept: boolean }];
+  /** Strategy `buffer` went above its high mark / back under the buffer size. */
+  highWater: [{ bufferedBytes: number; highMarkBytes: number }];
+  lowWater: [{ bufferedBytes: number }];
+  /** Strategy `block`: the first producer started waiting for room. */
+  blocked: [{ bufferedBytes: number }];
+  blockTimeout: [{ topic: string; partition: number }];
+  /** Strategy `buffer`: even the spill is full; produce() rejected with BufferOverflowError. */
+  overflow: [{ topic: string; partition: number; bufferedBytes: number }];
+  /** A batch failed for good (retries exhausted or a non-retriable error). */
+  deliveryError: [{ topic: string; partition: number; records: number; err: unknown }];
+}
+
+export interface AccumulatorEvents extends OverflowEvents {
+  ready: [];
+  append: [{ topic: string; partition: number }];
+}
+
+export class RecordAccumulator extends EventEmitter<AccumulatorEvents> {
   readonly capacityBytes: number;
   readonly limitBytes: number;
   readonly batchBytes: number;
@@ -160,7 +240,7 @@ export class RecordAccumulator extends EventEmitter {
     this.capacityBytes = options.bufferBytes ?? 32 * 1024 * 1024;
     this.batchBytes = options.batchBytes ?? 16 * 1024;
     this.lingerMs = options.lingerMs ?? 5;
-    this.strategy = options.strategy ?? { kind: 'block', maxBlockMs: 60_000 };
+    this.strategy = resolveOverflowStrategy(options);
     validate(this.capacityBytes, this.batchBytes, this.lingerMs, this.strategy);
     const s = this.strategy;
     this.limitBytes = s.kind === 'buffer' ? this.capacityBytes + s.spillBytes : this.capacityBytes;
@@ -172,6 +252,14 @@ export class RecordAccumulator extends EventEmitter {
    * Offers a record. Resolves at once unless the strategy is `block` and the buffer is full, in which
    * case it resolves when room was made (or rejects after maxBlockMs).
    */
+  /** Whether appending this record now would meet the overflow policy (the buffer, or its sampling mark, is reached). */
+  wouldOverflow(record: ProducerRecord): boolean {
+    const size = recordSize(record);
+    const s = this.strategy;
+    if (s.kind === 'sample' && this.buffered + size > this.capacityBytes * (s.above ?? 0.8)) return true;
+    return this.buffered + size > this.limitBytes || this.waiters.length > 0;
+  }
+
   append(record: ProducerRecord): Promise<Admission> {
     if (this.closed) return Promise.reject(new ClientClosedError('append'));
     const size = recordSize(record);

@@ -301,8 +301,9 @@ export class Admin {
     return this.cluster.withCoordinator(groupId, (conn) => fetchCommitted(conn, groupId, topics ?? null));
   }
 
-  close(): void {
-    if (this.ownsCluster) this.cluster.close();
+  /** Closes the connections when this admin created them (not a shared cluster's); resolves once they are closed. */
+  async close(): Promise<void> {
+    if (this.ownsCluster) await this.cluster.close();
   }
 }
 

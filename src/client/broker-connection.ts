@@ -125,8 +125,8 @@ export class BrokerConnection {
     };
   }
 
-  close(): void {
-    this.connection.close();
+  close(): Promise<void> {
+    return this.connection.close();
   }
 
   private describe(): string {

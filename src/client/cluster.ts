@@ -295,14 +295,14 @@ export class Cluster {
     return [...this.connections.values(), ...this.bootstrapConnections.values()].map((c) => c.stats());
   }
 
-  close(): void {
+  /** Closes every connection (in-flight requests fail with ClientClosedError); resolves once their sockets are closed. */
+  async close(): Promise<void> {
     this.closed = true;
-    for (const c of this.connections.values()) c.close();
-    for (const c of this.bootstrapConnections.values()) c.close();
-    for (const c of this.retired) c.close();
+    const all = [...this.connections.values(), ...this.bootstrapConnections.values(), ...this.retired];
     this.retired.clear();
     this.connections.clear();
     this.bootstrapConnections.clear();
+    await Promise.all(all.map((c) => c.close()));
   }
 
   private dropBroker(nodeId: number): void {

@@ -222,11 +222,22 @@ export class Connection extends EventEmitter {
     };
   }
 
-  /** Closes the connection; everything in flight or queued fails with ClientClosedError. */
-  close(): void {
-    if (this.closed) return;
+  private socketClosed: Promise<void> = Promise.resolve();
+
+  /**
+   * Closes the connection; everything in flight or queued fails with ClientClosedError. Resolves once the
+   * socket is closed (callers that do not await it lose nothing: the teardown itself is synchronous).
+   */
+  close(): Promise<void> {
+    if (this.closed) return this.socketClosed;
     this.closed = true;
+    const socket = this.socket;
     this.teardown(new ClientClosedError(`connection to ${this.address}`));
+    // teardown() destroyed the socket and removed its listeners; 'close' follows on a later tick.
+    if (socket && !socket.closed) {
+      this.socketClosed = new Promise((resolve) => socket.once('close', () => resolve()));
+    }
+    return this.socketClosed;
   }
 
   private pump(): void {

@@ -189,8 +189,9 @@ export class ConsumerClient {
     });
   }
 
-  close(): void {
-    if (this.ownsCluster) this.cluster.close();
+  /** Closes the connections when this consumer created them (not a shared cluster's); resolves once they are closed. */
+  async close(): Promise<void> {
+    if (this.ownsCluster) await this.cluster.close();
   }
 
   private async resolvePositions(): Promise<void> {

@@ -58,6 +58,11 @@ export interface FetchedPartition {
   /** Record-set bytes the broker returned for this partition. */
   bytes: number;
   /**
+   * Record batches `records` came from. The broker answers in whole batches, so records per batch is the
+   * smallest step a fetch can take (the consumer runtime sizes its fetches by it).
+   */
+  batches?: number;
+  /**
    * Set when the broker refused this partition (a KafkaBrokerError: OFFSET_OUT_OF_RANGE,
    * NOT_LEADER_OR_FOLLOWER…) or its leader could not be reached (a retriable KafkaClientError).
    */
@@ -230,6 +235,7 @@ export async function decodeRecordSet(
     const lastOffset = records.readBigInt64BE(pos) + BigInt(records.readInt32BE(pos + 23));
     const control = (records.readInt16BE(pos + 21) & 0x20) !== 0;
     if (lastOffset >= from && !control) {
+      target.batches = (target.batches ?? 0) + 1;
       await readBatchInto(
         target.records,
         records.subarray(pos, pos + size),

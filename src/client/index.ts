@@ -1,4 +1,9 @@
+/// <reference types="node" preserve="true" />
+// Sluice's declarations use Node's types (Buffer, streams, events): the directive keeps them resolvable in
+// projects whose tsconfig lists no `types` (the default from TypeScript 6 on).
 // Sluice's Kafka client: bounded, visible buffers; fetches sized by the caller.
+
+export { MissingOptionalDependencyError } from '../protocol/optional-module.js';
 export * from './accumulator.js';
 export * from './admin.js';
 export * from './assignors.js';
@@ -10,6 +15,7 @@ export * from './consumer-protocol.js';
 export * from './errors.js';
 export * from './fetcher.js';
 export * from './group.js';
+export * from './message-consumer.js';
 export * from './partitioner.js';
 export * from './producer.js';
 export * from './retry.js';

@@ -8,6 +8,7 @@ import {
   type Admission,
   type Batch,
   type Delivery,
+  type OverflowEvents,
   type OverflowStrategy,
   RecordAccumulator,
 } from './accumulator.js';
@@ -69,8 +70,8 @@ export interface ProducerOptions extends AccumulatorOptions {
   maxInFlightPerPartition?: number;
   /**
    * How long produce() waits for metadata that lists an explicit partition beyond the cached count
-   * (default 60 s, Kafka's max.block.ms), refreshing it with the retry backoff. Strategy `block`'s
-   * own maxBlockMs bounds the wait for buffer room.
+   * (default 60 s, Kafka's max.block.ms), refreshing it with the retry backoff. With `policy: 'block'`
+   * it also bounds the wait for buffer room, as max.block.ms does in Kafka.
    */
   maxBlockMs?: number;
 }
@@ -81,10 +82,26 @@ export interface ProducerStats extends AccumulatorStats {
   throttledMs: number;
 }
 
+const OVERFLOW_EVENTS: (keyof OverflowEvents)[] = [
+  'drop',
+  'sample',
+  'highWater',
+  'lowWater',
+  'blocked',
+  'blockTimeout',
+  'overflow',
+  'deliveryError',
+];
+
 type Key = string;
 const tpKey = (topic: string, partition: number): Key => `${topic}\u0000${partition}`;
 
-export class Producer extends EventEmitter {
+/** The producer's events: the buffer's overflow events, plus retries of failed batches. */
+export interface ProducerEvents extends OverflowEvents {
+  retry: [{ topic: string; partition: number; attempt: number; err: unknown }];
+}
+
+export class Producer extends EventEmitter<ProducerEvents> {
   readonly cluster: Cluster;
   readonly accumulator: RecordAccumulator;
   private readonly ownsCluster: boolean;
@@ -143,20 +160,15 @@ export class Producer extends EventEmitter {
     this.maxBlockMs = options.maxBlockMs ?? 60_000;
     if (!(this.maxBlockMs >= 0)) throw new ConfigError(`maxBlockMs must be >= 0, got ${options.maxBlockMs}`);
     this.accumulator = new RecordAccumulator(this.cluster.clock, options);
-    for (const event of [
-      'drop',
-      'sample',
-      'highWater',
-      'lowWater',
-      'blocked',
-      'blockTimeout',
-      'overflow',
-      'deliveryError',
-    ]) {
-      this.accumulator.on(event, (e) => this.emit(event, e));
-    }
+    for (const event of OVERFLOW_EVENTS) this.forward(event);
     this.accumulator.on('ready', () => this.schedule());
     this.accumulator.on('append', () => this.schedule());
+  }
+
+  private forward<K extends keyof OverflowEvents>(event: K): void {
+    // Same payload on both sides (ProducerEvents extends OverflowEvents); TypeScript cannot see that through K.
+    const emit = this.emit.bind(this) as (e: K, ...args: OverflowEvents[K]) => boolean;
+    this.accumulator.on(event, ((...args: OverflowEvents[K]) => emit(event, ...args)) as never);
   }
 
   get strategy(): OverflowStrategy {
@@ -208,14 +220,22 @@ export class Producer extends EventEmitter {
         partitions: meta.partitions,
       });
     }
-    return this.accumulator.append({
+    const record = {
       topic: message.topic,
       partition,
       key,
       value,
       headers,
       timestamp: message.timestamp ?? this.cluster.clock.now(),
-    });
+    };
+    // A caller looping on `await produce()` only ever yields to microtasks when produce() answers at once
+    // (drop, sample, buffer), so the sender and the socket never run and the policy would throw away what
+    // the broker could have taken. When the policy is about to act, give the event loop one turn first:
+    // batches go out and acknowledgements come in, and the policy then judges a buffer that really is full.
+    if (this.accumulator.strategy.kind !== 'block' && this.accumulator.wouldOverflow(record)) {
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+    return this.accumulator.append(record);
   }
 
   /**

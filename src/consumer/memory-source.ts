@@ -159,6 +159,8 @@ export class MemorySource implements RecordSource {
         lastStableOffset: BigInt(log.length),
         logStartOffset: 0n,
         bytes,
+        // Served record by record: each record is a batch of its own.
+        batches: records.length,
       });
     }
     return out;

@@ -155,7 +155,40 @@ const recordBytes = (r: ConsumerRecord): number => {
  * limit (fixed or adaptive), retried with exponential backoff and jitter, dead-lettered after the last
  * attempt, and their offsets committed only once they and everything before them completed.
  */
-export class ConsumerRuntime extends EventEmitter {
+/**
+ * The runtime's events and their payloads: `runtime.on('commit', (e) => …)` is typed, and a misspelt
+ * event name does not compile.
+ */
+export interface ConsumerRuntimeEvents {
+  /** The concurrency limit changed (adaptive limits). */
+  concurrency: [{ limit: number }];
+  /** Pausing and resuming alternate too often: the sink cannot keep up, and pausing is only hiding it. */
+  thrashing: [ThrashingReport];
+  /** A shutdown step gave up at its deadline (one line saying which and why). */
+  gaveUp: [string];
+  /** Leaving the group or closing the source failed. */
+  sourceError: [unknown];
+  stopped: [ShutdownReport];
+  paused: [
+    | { by: 'hand'; partitions: TopicPartition[] | null }
+    | { by: 'policy'; reasons: PauseReason[]; sink: SinkHealthSnapshot },
+  ];
+  resumed: [{ by: 'hand'; partitions: TopicPartition[] | null } | { by: 'policy'; sink: SinkHealthSnapshot }];
+  commit: [{ offsets: OffsetToCommit[] }];
+  commitError: [unknown];
+  assigned: [{ partitions: TopicPartition[] }];
+  revoking: [{ partitions: TopicPartition[] }];
+  revoked: [{ partitions: TopicPartition[] }];
+  /** A fetch failed, or one partition of it came back with an error. */
+  fetchError: [unknown];
+  retry: [{ record: ConsumerRecord; attempt: number; delayMs: number; error: unknown }];
+  /** Retries exhausted and no dead-letter publisher: the record is skipped (and committed). */
+  skipped: [{ record: ConsumerRecord; error: unknown; attempts: number }];
+  deadLetter: [{ record: ConsumerRecord; error: unknown; attempts: number }];
+  deadLetterError: [{ record: ConsumerRecord; error: unknown }];
+}
+
+export class ConsumerRuntime extends EventEmitter<ConsumerRuntimeEvents> {
   readonly source: RecordSource;
   readonly sink: Sink;
   private readonly cfg: ResolvedConfig;
@@ -180,6 +213,10 @@ export class ConsumerRuntime extends EventEmitter {
   private healthTimer: Timer | null = null;
   private committing: Promise<void> | null = null;
   private rotate = 0;
+  private fetchCursor = 0;
+  private askAll = false;
+  /** Records per record batch, averaged over fetches (a partition answers in whole batches): 0 until known. */
+  private avgBatchRecords = 0;
   private readonly rateSamples: { at: number; consumed: number }[] = [];
   private readonly counters = {
     consumed: 0,
@@ -515,10 +552,39 @@ export class ConsumerRuntime extends EventEmitter {
     if (this.state !== 'running') return 'stopped';
     if (this.pausedByHand) return 'paused-by-hand';
     if (this.health.pausedByPolicy) return 'paused-by-policy';
-    if (this.recordCredits.available < this.cfg.minFetchRecords) return 'no-credits';
+    if (this.recordCredits.available < this.fetchThreshold()) return 'no-credits';
     if (this.byteCredits.available < Math.min(this.avgRecordBytes, this.cfg.maxInFlightBytes / 2))
       return 'no-credits';
     return null;
+  }
+
+  /**
+   * Free record credits worth a fetch. The broker answers a partition with at least one whole batch, so
+   * fetching for fewer credits than a batch holds fetches records only to hand them back (rewound): with
+   * records in flight, wait until a batch's worth is free (at most the whole window, at least
+   * minFetchRecords). With nothing in flight, any credit is worth a fetch.
+   */
+  private fetchThreshold(): number {
+    if (this.heldRecords === 0) return 1;
+    const batch = Math.min(Math.ceil(this.avgBatchRecords), this.cfg.maxInFlight);
+    return Math.max(this.cfg.minFetchRecords, batch);
+  }
+
+  /**
+   * The partitions one fetch asks for: as many as the free credits can take a batch from, rotated across
+   * fetches so that every partition gets its turn (asking all of them for few credits fills the credits
+   * from the first and hands the rest back).
+   */
+  private fetchTurn(list: TopicPartition[]): TopicPartition[] {
+    // Before a batch was seen, all of them are asked with a 1-byte limit (the probe, see fetchLoop).
+    if (this.avgBatchRecords === 0 || list.length <= 1 || this.askAll) {
+      this.askAll = false;
+      return list;
+    }
+    const take = Math.floor(this.recordCredits.available / this.avgBatchRecords);
+    const count = Math.min(list.length, Math.max(1, take));
+    const start = this.fetchCursor++ % list.length;
+    return Array.from({ length: count }, (_, i) => list[(start + i) % list.length]);
   }
 
   private eligible(): { list: TopicPartition[]; reason: FetchState | null } {
@@ -551,20 +617,27 @@ export class ConsumerRuntime extends EventEmitter {
         continue;
       }
       this.fetchState = 'fetching';
+      const turn = this.fetchTurn(list);
       const recordsFree = this.recordCredits.available;
       const bytesFree = this.byteCredits.available;
       // Ask for the bytes the free record credits would fill at the sizes seen so far, never more than
       // the free byte credits: the response itself must fit what we may hold.
-      const wanted = Math.ceil(recordsFree * this.avgRecordBytes * 1.1);
+      // Until a batch was seen the record size is a guess; ask for 1 byte, which the broker answers with
+      // one whole batch (of the first partition that has one), and size the next fetches from it.
+      const wanted = this.avgBatchRecords === 0 ? 1 : Math.ceil(recordsFree * this.avgRecordBytes * 1.1);
       const maxBytes = Math.max(1, Math.min(bytesFree, this.cfg.fetchMaxBytes, wanted));
-      const partitionMaxBytes = Math.max(1, Math.ceil(maxBytes / list.length));
+      const partitionMaxBytes = Math.max(1, Math.ceil(maxBytes / turn.length));
       let fetched: FetchedPartition[];
       try {
-        fetched = await this.source.fetch(list, {
+        // A turn of some partitions does not long-poll: the others may have data while these have none.
+        // When it comes back empty, the next fetch asks every partition (and waits for data).
+        const partial = turn.length < list.length;
+        fetched = await this.source.fetch(turn, {
           maxBytes,
           partitionMaxBytes,
-          maxWaitMs: this.cfg.fetchMaxWaitMs,
+          maxWaitMs: partial ? 0 : this.cfg.fetchMaxWaitMs,
         });
+        if (partial && fetched.every((fp) => fp.records.length === 0)) this.askAll = true;
         if (!allRefused(fetched)) failures = 0;
       } catch (err) {
         this.counters.fetchErrors++;
@@ -610,6 +683,16 @@ export class ConsumerRuntime extends EventEmitter {
         this.source.seek(fp.topic, fp.partition, fp.records[0].offset);
         this.counters.rewound += fp.records.length;
         continue;
+      }
+      if (fp.records.length > 0) {
+        const perBatch = fp.records.length / Math.max(1, fp.batches ?? 1);
+        if (this.avgBatchRecords === 0) {
+          // The probe's answer: the first real record size replaces the configured guess at once.
+          if (fp.bytes > 0) this.avgRecordBytes = fp.bytes / fp.records.length;
+          this.avgBatchRecords = perBatch;
+        } else {
+          this.avgBatchRecords = this.avgBatchRecords * 0.8 + perBatch * 0.2;
+        }
       }
       let taken = 0;
       const last = part.tracker.last;

@@ -1,3 +1,6 @@
+/// <reference types="node" preserve="true" />
+// Sluice's declarations use Node's types (Buffer, streams, events): the directive keeps them resolvable in
+// projects whose tsconfig lists no `types` (the default from TypeScript 6 on).
 /**
  * Sluice flow control: dependency-free primitives, every one of them on an injectable Clock.
  *

@@ -307,6 +307,9 @@ export class OrderConsumer {
         in_flight: p.inFlight,
         consumed: p.consumed,
       })),
+      fetches: s.fetches,
+      // Records fetched past the free credits and handed back to the broker (fetched twice).
+      rewound: s.rewound,
       commits: s.commits,
       commit_errors: s.commitErrors,
       sink_errors: s.sinkErrors,

@@ -94,21 +94,19 @@ export class Lab {
     let broker: Broker | null = null;
     let brokers = options.brokers ?? [];
     if (brokers.length === 0) {
-      broker = new Broker(
-        {
-          // The Kafka port has no authentication: it stays on loopback whatever --host says for HTTP.
-          host: '127.0.0.1',
-          port: ports.broker,
-          // memory durability keeps the logs in RAM and never touches the data directory.
-          dataDir: options.dataDir ?? './.sluice',
-          durability: options.memory ? 'memory' : 'async',
-          defaultPartitions: partitions,
-          clock,
-          groups: { initialRebalanceDelayMs: 0 },
-        },
-        // The lab's own banner says what matters; broker chatter only from warnings up unless asked for.
-        { logger: createLogger('sluice-broker', 'warn') },
-      );
+      broker = new Broker({
+        // The Kafka port has no authentication: it stays on loopback whatever --host says for HTTP.
+        host: '127.0.0.1',
+        port: ports.broker,
+        // memory durability keeps the logs in RAM and never touches the data directory.
+        dataDir: options.dataDir ?? './.sluice',
+        durability: options.memory ? 'memory' : 'async',
+        defaultPartitions: partitions,
+        clock,
+        groups: { initialRebalanceDelayMs: 0 },
+        // The lab's own banner says what matters; broker chatter only from warnings up unless asked for
+        // (the broker's default level: SLUICE_LOG_LEVEL, else warn).
+      });
       const addr = await broker.start();
       brokers = [`${broker.advertised().host}:${addr.port}`];
     }

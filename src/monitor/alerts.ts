@@ -58,8 +58,13 @@ export class AlertBook {
     private readonly capacity: number,
   ) {}
 
-  onEvent(fn: (e: AlertEvent) => void): void {
+  /** Calls `fn` with every alert opened or resolved; returns a function that unsubscribes it. */
+  onEvent(fn: (e: AlertEvent) => void): () => void {
     this.listeners.push(fn);
+    return () => {
+      const i = this.listeners.indexOf(fn);
+      if (i >= 0) this.listeners.splice(i, 1);
+    };
   }
 
   /** Applies this cycle's conditions: opens new alerts, refreshes open ones, closes the rest. */

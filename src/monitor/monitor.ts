@@ -167,7 +167,10 @@ export class LagMonitor {
     return this.ingest(observation);
   }
 
-  /** Called with every new report (for server-sent events). */
+  /**
+   * Called with every new report (for server-sent events); returns a function that unsubscribes. The
+   * monitor's events are these typed callbacks (onReport, onAlert), not an EventEmitter.
+   */
   onReport(fn: (r: LagReport) => void): () => void {
     this.listeners.push(fn);
     return () => {
@@ -176,8 +179,9 @@ export class LagMonitor {
     };
   }
 
-  onAlert(fn: (e: AlertEvent) => void): void {
-    this.alertBook.onEvent(fn);
+  /** Called with every alert opened or resolved; returns a function that unsubscribes. */
+  onAlert(fn: (e: AlertEvent) => void): () => void {
+    return this.alertBook.onEvent(fn);
   }
 
   /** Evaluates one observation (the collector's, or a scripted one) and updates every output. */

@@ -13,13 +13,13 @@
  * allocate gigabytes: gzip stops inflating at the limit; snappy and zstd check the size the frame
  * declares before decoding; lz4 frames are checked after decoding (lz4-napi offers no bounded API, and
  * LZ4's worst-case expansion ratio is ~255:1, so the input size caps the damage).
+ *
+ * gzip is Node's zlib; snappy, lz4 and zstd are native packages (`snappy`, `lz4-napi`, `zstd-napi`) that are
+ * optional peer dependencies, loaded the first time a batch in that codec is read or written.
  */
-import { createRequire } from 'node:module';
 import { promisify } from 'node:util';
 import zlib from 'node:zlib';
-import { compressFrame, decompressFrame } from 'lz4-napi';
-import snappy from 'snappy';
-import * as zstd from 'zstd-napi';
+import { loadOptional, MissingOptionalDependencyError } from './optional-module.js';
 
 export const CompressionCodec = {
   none: 0,
@@ -31,6 +31,28 @@ export const CompressionCodec = {
 
 export type CompressionName = keyof typeof CompressionCodec;
 export type CompressionCode = (typeof CompressionCodec)[CompressionName];
+
+// The slices of the native codec packages used here (their own typings stay out of our declarations).
+interface SnappyModule {
+  compressSync(input: Buffer): Buffer;
+  uncompressSync(input: Buffer, options: { asBuffer: true }): Buffer | string;
+}
+interface Lz4Module {
+  compressFrame(input: Buffer): Promise<Buffer>;
+  decompressFrame(input: Buffer): Promise<Buffer>;
+}
+interface ZstdModule {
+  compress(input: Buffer): Buffer;
+  decompress(input: Buffer): Buffer;
+}
+interface ZstdBinding {
+  getFrameContentSize(buf: Uint8Array): number | null;
+}
+
+const snappy = () => loadOptional<SnappyModule>('snappy', 'snappy', 'snappy compression');
+const lz4 = () => loadOptional<Lz4Module>('lz4-napi', 'lz4-napi', 'lz4 compression');
+const zstd = () => loadOptional<ZstdModule>('zstd-napi', 'zstd-napi', 'zstd compression');
+const zstdBinding = () => loadOptional<ZstdBinding>('zstd-napi/binding', 'zstd-napi', 'zstd compression');
 
 const NAMES: CompressionName[] = ['none', 'gzip', 'snappy', 'lz4', 'zstd'];
 
@@ -97,9 +119,9 @@ export async function compress(codec: number | string, buf: Buffer): Promise<Buf
     case 'snappy':
       return xerialCompress(buf);
     case 'lz4':
-      return compressFrame(buf);
+      return lz4().compressFrame(buf);
     case 'zstd':
-      return zstd.compress(buf);
+      return zstd().compress(buf);
   }
 }
 
@@ -128,14 +150,20 @@ export async function decompress(
         out = await snappyDecompress(buf, limit);
         break;
       case 'lz4':
-        out = await decompressFrame(buf);
+        out = await lz4().decompressFrame(buf);
         break;
       case 'zstd':
         out = zstdDecompress(buf, limit);
         break;
     }
   } catch (err) {
-    if (err instanceof DecompressionLimitError || err instanceof CompressionFormatError) throw err;
+    if (
+      err instanceof DecompressionLimitError ||
+      err instanceof CompressionFormatError ||
+      err instanceof MissingOptionalDependencyError
+    ) {
+      throw err;
+    }
     if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') {
       throw new DecompressionLimitError(name, limit);
     }
@@ -163,7 +191,7 @@ function xerialCompress(buf: Buffer): Buffer {
   header.writeInt32BE(1, 12); // minimum compatible version
   parts.push(header);
   for (let at = 0; at < buf.length || at === 0; at += XERIAL_BLOCK) {
-    const block = snappy.compressSync(buf.subarray(at, at + XERIAL_BLOCK));
+    const block = snappy().compressSync(buf.subarray(at, at + XERIAL_BLOCK));
     const len = Buffer.alloc(4);
     len.writeInt32BE(block.length, 0);
     parts.push(len, block);
@@ -190,7 +218,7 @@ async function snappyDecompress(buf: Buffer, limit: number): Promise<Buffer> {
   if (!isXerial(buf)) {
     const declared = snappyDeclaredLength(buf);
     if (declared > limit) throw new DecompressionLimitError('snappy', limit, declared);
-    return snappy.uncompressSync(buf, { asBuffer: true }) as Buffer;
+    return snappy().uncompressSync(buf, { asBuffer: true }) as Buffer;
   }
   const blocks: Buffer[] = [];
   let total = 0;
@@ -209,7 +237,7 @@ async function snappyDecompress(buf: Buffer, limit: number): Promise<Buffer> {
     at += len;
     total += snappyDeclaredLength(block);
     if (total > limit) throw new DecompressionLimitError('snappy', limit, total);
-    blocks.push(snappy.uncompressSync(block, { asBuffer: true }) as Buffer);
+    blocks.push(snappy().uncompressSync(block, { asBuffer: true }) as Buffer);
   }
   return blocks.length === 1 ? blocks[0] : Buffer.concat(blocks, total);
 }
@@ -221,18 +249,14 @@ function zstdDecompress(buf: Buffer, limit: number): Buffer {
   // may not, and are then checked after decoding.
   const declared = zstdFrameContentSize(buf);
   if (declared !== null && declared > limit) throw new DecompressionLimitError('zstd', limit, declared);
-  return zstd.decompress(buf);
+  return zstd().decompress(buf);
 }
 
 function zstdFrameContentSize(buf: Buffer): number | null {
   try {
-    const size = zstdBinding.getFrameContentSize(buf);
+    const size = zstdBinding().getFrameContentSize(buf);
     return typeof size === 'number' && Number.isFinite(size) ? size : null;
   } catch {
     return null;
   }
 }
-
-const zstdBinding = createRequire(import.meta.url)('zstd-napi/binding') as {
-  getFrameContentSize(buf: Uint8Array): number | null;
-};

@@ -24,6 +24,7 @@ export {
 export * from './compression.js';
 export * from './crc32c.js';
 export * from './errors.js';
+export { MissingOptionalDependencyError } from './optional-module.js';
 export * from './record-batch.js';
 export * from './schema.js';
 export * from './varint.js';

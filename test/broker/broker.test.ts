@@ -759,6 +759,20 @@ describe('lifecycle and metrics', () => {
     await c.raw.closed;
   });
 
+  it('stop() warns about the grace period only when it ran out, not for clients closing as it stops', async () => {
+    const { Broker } = await import('../../src/broker/broker.js');
+    const { pino } = await import('pino');
+    const lines: string[] = [];
+    const logger = pino({ level: 'warn' }, { write: (line: string) => lines.push(line) });
+    const b = new Broker({ port: 0, durability: 'memory' }, { logger });
+    const { port } = await b.start();
+    const open = await Promise.all([WireClient.open(port), WireClient.open(port), WireClient.open(port)]);
+    for (const c of open) await c.request(3, 1, { topics: null });
+    for (const c of open) c.close(); // not awaited, as `consumer.close(); admin.close(); await broker.stop()` does
+    await b.stop();
+    expect(lines.filter((l) => l.includes('grace period'))).toEqual([]);
+  });
+
   it('reports a port already in use clearly and releases the logs', async () => {
     const first = await broker();
     const { Broker } = await import('../../src/broker/broker.js');
@@ -779,5 +793,25 @@ describe('lifecycle and metrics', () => {
     );
     expect(() => new Broker({ quotas: { mode: 'reject' } })).toThrow(/recordsPerSecond/);
     expect(() => new Broker({ shutdownGraceMs: -1 })).toThrow(/shutdownGraceMs must be an integer from 0/);
+    expect(() => new Broker({ logLevel: 'loud' as never })).toThrow(
+      /logLevel must be one of fatal, error, warn/,
+    );
+  });
+
+  it('logs from warn up when embedded, at the level asked for otherwise', async () => {
+    const { resolveBrokerConfig } = await import('../../src/broker/config.js');
+    const saved = process.env.SLUICE_LOG_LEVEL;
+    delete process.env.SLUICE_LOG_LEVEL;
+    try {
+      expect(resolveBrokerConfig({}).logLevel).toBe('warn');
+      expect(resolveBrokerConfig({ logLevel: 'debug' }).logLevel).toBe('debug');
+      process.env.SLUICE_LOG_LEVEL = 'error';
+      expect(resolveBrokerConfig({}).logLevel).toBe('error');
+    } finally {
+      if (saved === undefined) delete process.env.SLUICE_LOG_LEVEL;
+      else process.env.SLUICE_LOG_LEVEL = saved;
+    }
+    const { Broker } = await import('../../src/broker/broker.js');
+    expect(new Broker({ logLevel: 'silent' }).log.level).toBe('silent');
   });
 });

@@ -243,3 +243,35 @@ describe('configuration', () => {
     ).toThrow(/newest/);
   });
 });
+
+describe('overflow policy names', () => {
+  it("are Channel's words, mapped onto the strategies; the deprecated `strategy` spelling still works alone", async () => {
+    const { resolveOverflowStrategy } = await import('../../src/client/accumulator.js');
+    expect(resolveOverflowStrategy({})).toEqual({ kind: 'block', maxBlockMs: 60_000 });
+    expect(resolveOverflowStrategy({ policy: 'block', maxBlockMs: 250 })).toEqual({
+      kind: 'block',
+      maxBlockMs: 250,
+    });
+    expect(resolveOverflowStrategy({ policy: 'drop-oldest' })).toEqual({ kind: 'drop', which: 'oldest' });
+    expect(resolveOverflowStrategy({ policy: 'drop-newest' })).toEqual({ kind: 'drop', which: 'newest' });
+    expect(resolveOverflowStrategy({ policy: 'sample', sampleRate: 0.5 })).toMatchObject({
+      kind: 'sample',
+      rate: 0.5,
+    });
+    expect(resolveOverflowStrategy({ policy: 'buffer', spillBytes: 100 })).toMatchObject({
+      kind: 'buffer',
+      spillBytes: 100,
+    });
+    expect(resolveOverflowStrategy({ strategy: { kind: 'drop', which: 'newest' } })).toEqual({
+      kind: 'drop',
+      which: 'newest',
+    });
+    expect(() => resolveOverflowStrategy({ policy: 'buffer' })).toThrow(/needs spillBytes/);
+    expect(() =>
+      resolveOverflowStrategy({ policy: 'drop-oldest', strategy: { kind: 'drop', which: 'oldest' } }),
+    ).toThrow(/not both/);
+    expect(() => resolveOverflowStrategy({ policy: 'drop' as never })).toThrow(
+      /use block, drop-newest, drop-oldest, sample or buffer/,
+    );
+  });
+});

@@ -393,7 +393,10 @@ describe('pause and resume', () => {
     // Records arriving while the last fetch before the pause is still out are handed back, not taken.
     source.append(T, 0, records(30));
     await clock.advance(1000);
-    expect(runtime.stats().rewound).toBe(30);
+    // What that fetch brought (its size is the runtime's choice) is all handed back.
+    const brought = source.fetchLog.reduce((n, f) => n + f.records, 0);
+    expect(brought).toBeGreaterThan(0);
+    expect(runtime.stats().rewound).toBe(brought);
     const fetches = source.fetchLog.length;
     await clock.advance(2000);
     expect(runtime.stats().fetchState).toBe('paused-by-hand');
@@ -422,7 +425,9 @@ describe('pause and resume', () => {
       },
     });
     const events: string[] = [];
-    runtime.on('paused', (e) => events.push(`paused:${e.by}:${e.reasons?.join(',')}`));
+    runtime.on('paused', (e) =>
+      events.push(`paused:${e.by}:${e.by === 'policy' ? e.reasons.join(',') : ''}`),
+    );
     runtime.on('resumed', (e) => events.push(`resumed:${e.by}`));
     let thrashing = false;
     runtime.on('thrashing', (r) => (thrashing = r.thrashing));

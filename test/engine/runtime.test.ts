@@ -55,6 +55,22 @@ describe('groupings', () => {
 });
 
 describe('run lifecycle', () => {
+  it('drains on a VirtualClock without the caller advancing it: stop moves time until the sinks have everything', async () => {
+    const clock = new VirtualClock();
+    const job = new Job('drain');
+    const src = job.source('src', rateSource({ rate: 1000, make: (i) => i }));
+    const slow = job.sink<number>('slow', { write: () => {}, cost: 5 }); // 200/s: a backlog builds
+    job.connect(src, slow);
+    const run = runJob(job.build(), { clock, queue: { capacity: 100 } });
+    await clock.advance(1000);
+    const before = run.metrics(Number.POSITIVE_INFINITY);
+    expect(before.sources.read).toBeGreaterThan(before.sinks.received); // something is queued
+    await run.stop({ drain: true });
+    const after = run.metrics(Number.POSITIVE_INFINITY);
+    expect(after.sinks.received).toBe(after.sources.read);
+    expect(clock.now()).toBeGreaterThan(1000);
+  });
+
   it('finishes when finite sources are exhausted and everything has drained', async () => {
     const clock = new VirtualClock();
     const got: number[] = [];

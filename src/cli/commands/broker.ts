@@ -1,6 +1,12 @@
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { Broker } from '../../broker/broker.js';
-import { BROKER_DEFAULTS, type BrokerOptions, type Durability, type QuotaMode } from '../../broker/config.js';
+import {
+  BROKER_DEFAULTS,
+  type BrokerOptions,
+  type Durability,
+  type LogLevel,
+  type QuotaMode,
+} from '../../broker/config.js';
 import { gracePeriodOption, untilSignal } from './shutdown.js';
 
 function integer(label: string) {
@@ -88,6 +94,8 @@ export function register(program: Command): void {
         durability: flags.durability,
         defaultPartitions: flags.partitions,
         autoCreateTopics: flags.autoCreate,
+        // The command's log is its output: info unless SLUICE_LOG_LEVEL says otherwise.
+        logLevel: (process.env.SLUICE_LOG_LEVEL as LogLevel | undefined) ?? 'info',
       };
       if (flags.quotaRecords === undefined && flags.quotaBytes === undefined) {
         if (command.getOptionValueSource('quotaMode') === 'cli') {

@@ -1,12 +1,47 @@
-import pg from 'pg';
 import { type Clock, realClock } from '../../flow/clock.js';
 import { TokenBucket } from '../../flow/token-bucket.js';
+import { loadOptional } from '../../protocol/optional-module.js';
 import type { ConsumerRecord, Sink, SinkContext } from '../types.js';
+
+/**
+ * What the sink needs of a `pg.Pool` (a pool from the `pg` package fits). Declared here so that Sluice's
+ * published types do not require `pg`'s, and `pg` stays an optional package installed only by its users.
+ */
+export interface PostgresPool {
+  query(text: string, values: unknown[]): Promise<unknown>;
+  end(): Promise<void>;
+}
+
+/**
+ * Settings for the pool the sink creates, passed to `new pg.Pool(...)` unchanged: the common subset of pg's
+ * PoolConfig (a `pg.PoolConfig` value is accepted as it is).
+ */
+export interface PostgresConnectionOptions {
+  connectionString?: string;
+  host?: string;
+  port?: number;
+  user?: string;
+  /** A string, or a function returning one (pg calls it per connection, e.g. for rotating tokens). */
+  password?: string | (() => string | Promise<string>);
+  database?: string;
+  /** Pool size (default 10). */
+  max?: number;
+  connectionTimeoutMillis?: number;
+  idleTimeoutMillis?: number;
+  /** TLS: true, or options for `tls.connect` (pg's `ssl`). */
+  ssl?: boolean | object;
+  application_name?: string;
+  statement_timeout?: number | false;
+}
+
+interface PgModule {
+  Pool: new (config: PostgresConnectionOptions) => PostgresPool;
+}
 
 export interface PostgresSinkOptions {
   /** A pool to use, or settings to create one (closed by `close()` only when created here). */
-  pool?: pg.Pool;
-  connection?: pg.PoolConfig;
+  pool?: PostgresPool;
+  connection?: PostgresConnectionOptions;
   table: string;
   /** The row a record becomes (column -> value). Return null to skip the record. */
   toRow: (record: ConsumerRecord) => Record<string, unknown> | null;
@@ -39,7 +74,7 @@ function ident(name: string, what: string): string {
  */
 export class PostgresSink implements Sink {
   readonly name = 'postgres';
-  readonly pool: pg.Pool;
+  readonly pool: PostgresPool;
   private readonly ownsPool: boolean;
   private readonly options: PostgresSinkOptions;
   private readonly bucket: TokenBucket | null;
@@ -58,7 +93,7 @@ export class PostgresSink implements Sink {
     if (options.deliveriesColumn) ident(options.deliveriesColumn, 'deliveries column');
     this.options = options;
     this.ownsPool = !options.pool;
-    this.pool = options.pool ?? new pg.Pool({ max: 10, ...options.connection });
+    this.pool = options.pool ?? createPool(options.connection);
     this.bucket =
       options.maxRatePerSec === undefined
         ? null
@@ -127,4 +162,9 @@ export class PostgresSink implements Sink {
     this.statements.set(cacheKey, sql);
     return sql;
   }
+}
+
+function createPool(connection: PostgresConnectionOptions | undefined): PostgresPool {
+  const pg = loadOptional<PgModule>('pg', 'pg', 'the PostgreSQL sink');
+  return new pg.Pool({ max: 10, ...connection });
 }

@@ -5,7 +5,7 @@
  */
 import { type Clock, VirtualClock } from '../../flow/clock.js';
 import { seededRandom } from '../../flow/random.js';
-import { type JobRun, runJob } from '../engine.js';
+import { runJob } from '../engine.js';
 import { Job, type JobGraph } from '../job.js';
 import { rateSource } from '../sources.js';
 import { byKey, type InstanceInfo, type Strategy } from '../types.js';
@@ -318,7 +318,8 @@ export async function runStrategy(
     bottleneck: m.bottleneck?.instance ?? 'none',
     depthSeries: run.samples(slowId).map((s) => s.depth),
   };
-  await drain(run, clock);
+  // Stops the sources and lets everything in flight reach the sink (on a VirtualClock, stop moves time).
+  await run.stop({ drain: true });
   outcome.lost = run.metrics(Number.POSITIVE_INFINITY).sources.read - stats.decided;
   return outcome;
 }
@@ -326,22 +327,4 @@ export async function runStrategy(
 async function advance(clock: Clock, ms: number): Promise<void> {
   if (clock instanceof VirtualClock) await clock.advance(ms);
   else await clock.sleep(ms);
-}
-
-/** Stops the sources and lets everything in flight reach the sink (time keeps moving meanwhile). */
-async function drain(run: JobRun, clock: Clock): Promise<void> {
-  const stopped = run.stop({ drain: true });
-  if (clock instanceof VirtualClock) {
-    let done = false;
-    stopped.then(
-      () => {
-        done = true;
-      },
-      () => {
-        done = true;
-      },
-    );
-    while (!done) await clock.advance(1000);
-  }
-  await stopped;
 }
