@@ -70,7 +70,7 @@ describe('ApiVersions and connection handling', () => {
     expect(v3.errorCode).toBe(0);
     const table = Object.fromEntries(v3.apiKeys.map((k) => [k.apiKey, [k.minVersion, k.maxVersion]]));
     expect(table[0]).toEqual([0, 11]);
-    expect(table[1]).toEqual([4, 13]);
+    expect(table[1]).toEqual([4, 12]);
     expect(table[2]).toEqual([0, 7]);
     expect(table[3]).toEqual([0, 9]);
     expect(table[18]).toEqual([0, 3]);
@@ -403,24 +403,6 @@ describe('produce quotas through the broker', () => {
 });
 
 describe('Fetch', () => {
-  it('v13 names topics by id (as @platformatic/kafka 1.x does once Metadata gives ids); an unknown id is UNKNOWN_TOPIC_ID', async () => {
-    const b = await broker();
-    await b.broker.store.createTopic('by-id', 1, {});
-    const c = await client(b);
-    await c.request(0, 7, produceBody('by-id', 0, await batch(['one', 'two'])));
-    const id = b.broker.store.topicId('by-id') as string;
-    const body = (topicId: string) => {
-      const { topic: _name, ...rest } = fetchBody('by-id', [{ partition: 0, offset: 0n }]).topics[0];
-      return { ...fetchBody('by-id', []), topics: [{ ...rest, topicId }] };
-    };
-    const known = (await c.request(1, 13, body(id))).responses[0];
-    expect(known.topicId).toBe(id);
-    expect(known.partitions[0]).toMatchObject({ errorCode: 0, highWatermark: 2n });
-    expect(known.partitions[0].records?.length).toBeGreaterThan(0);
-    const unknown = (await c.request(1, 13, body('AAAAAAAAAAAAAAAAAAAAAQ'))).responses[0];
-    expect(unknown.partitions[0].errorCode).toBe(ErrorCode.UNKNOWN_TOPIC_ID);
-  });
-
   it('long-polls: waits for max_wait_ms on an empty partition, and wakes as soon as a produce lands', async () => {
     const clock = new VirtualClock(1_700_000_000_000);
     const b = await broker({ clock });

@@ -5,9 +5,8 @@ import { killChildren, run } from '../helpers/run.js';
 import { describeWithTools, tools } from '../helpers/tools.js';
 
 // @platformatic/kafka 1.x (the Node 20 line) implements only flexible Metadata (v9+) and Fetch
-// (v12+). With Metadata v10+ in range it learns topic ids and fetches by id, so the broker serves
-// Fetch 13 too. Its Consumer.fetch() is a raw Fetch without a group (here v13: topics by id, as
-// against Kafka), so it reads here without the group coordinator.
+// (v12+), which is why the broker advertises Metadata 0-9 and Fetch 4-12. Its Consumer.fetch() is a
+// raw Fetch without a group, so it reads here without the group coordinator.
 describeWithTools('@platformatic/kafka 1.x against the broker', [tools.kcat()], () => {
   let b: TestBroker;
   const clients: Array<{ close(): Promise<void> }> = [];
@@ -31,14 +30,7 @@ describeWithTools('@platformatic/kafka 1.x against the broker', [tools.kcat()], 
     return c;
   };
 
-  /** The topic's id as platformatic writes UUIDs (hex): what Fetch v13 names a topic by. */
-  const idOf = (topic: string): string => {
-    const id = b.broker.store.topicId(topic);
-    if (!id) throw new Error(`no topic ${topic}`);
-    return Buffer.from(id, 'base64url').toString('hex');
-  };
-
-  /** Reads a whole partition from offset 0 with raw Fetch (v13) requests. */
+  /** Reads a whole partition from offset 0 with raw Fetch (v12) requests. */
   async function fetchAll(c: Consumer, topic: string, partition: number, expected: number) {
     const out: Array<{
       offset: bigint;
@@ -54,7 +46,7 @@ describeWithTools('@platformatic/kafka 1.x against the broker', [tools.kcat()], 
         maxWaitTime: 200,
         topics: [
           {
-            topicId: idOf(topic),
+            topicId: topic,
             partitions: [
               {
                 partition,
@@ -89,7 +81,7 @@ describeWithTools('@platformatic/kafka 1.x against the broker', [tools.kcat()], 
     return out;
   }
 
-  it('produces with headers and timestamps; platformatic (Fetch v13, topics by id) and kcat read back every field', async () => {
+  it('produces with headers and timestamps; platformatic (Fetch v12) and kcat read back every field', async () => {
     const topic = 'plt-roundtrip';
     const producer = new Producer({
       clientId: 'compat-plt',
@@ -197,7 +189,7 @@ describeWithTools('@platformatic/kafka 1.x against the broker', [tools.kcat()], 
       minBytes: 1,
       topics: [
         {
-          topicId: idOf(topic),
+          topicId: topic,
           partitions: [
             {
               partition: 0,

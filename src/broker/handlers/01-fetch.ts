@@ -9,9 +9,7 @@ type TopicRequest = FetchRequest['topics'][number];
 const EMPTY = Buffer.alloc(0);
 
 /**
- * Fetch 4-13 (v12, flexible, because @platformatic/kafka 1.x implements only Fetch 12+; v13 names topics
- * by id, which @platformatic/kafka 1.x needs once Metadata v10+ gives it ids: it then puts the id where
- * v12 wants the name; an id no topic has is UNKNOWN_TOPIC_ID), sessionless
+ * Fetch 4-12 (v12, flexible, because @platformatic/kafka 1.x implements only Fetch 12+), sessionless
  * (session_id 0), no transactions (last_stable_offset = high watermark; aborted_transactions empty under
  * read_committed and null under read_uncommitted, as Kafka answers; empty for an unknown partition).
  * A refused partition carries -1 for its offsets, as in Kafka, not the log's current ones. Long-polls:
@@ -22,7 +20,7 @@ export const fetchHandler: ApiHandler<FetchRequest, FetchResponse> = {
   apiKey: 1,
   name: 'Fetch',
   minVersion: 4,
-  maxVersion: 13,
+  maxVersion: 12,
   async handle(request, ctx) {
     const { clock } = ctx.broker;
     const deadline = clock.now() + Math.max(0, request.maxWaitMs);
@@ -62,16 +60,16 @@ function readAll(request: FetchRequest, ctx: RequestContext) {
   let errors = false;
   const waits: Array<{ log: PartitionHandle; offset: bigint }> = [];
   const responses = request.topics.map((topic: TopicRequest) => {
-    // v13+ name a topic by id only.
-    const byId = ctx.apiVersion >= 13;
-    const name = byId ? ctx.broker.store.topicById(topic.topicId ?? '') : (topic.topic ?? '');
+    const name = topic.topic ?? '';
     const partitions = topic.partitions.map((p): PartitionData => {
-      const log = name === undefined ? undefined : ctx.broker.store.partition(name, p.partition);
+      const log = ctx.broker.store.partition(name, p.partition);
       if (!log) {
         errors = true;
-        const code = name === undefined ? ErrorCode.UNKNOWN_TOPIC_ID : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
         // Kafka's answer for a partition it does not host has an empty aborted list whatever the isolation.
-        return { ...partitionData(p.partition, code, -1n, -1n, EMPTY), abortedTransactions: [] };
+        return {
+          ...partitionData(p.partition, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, -1n, -1n, EMPTY),
+          abortedTransactions: [],
+        };
       }
       // KIP-74: only the first partition of the response that has data may exceed its limits (its first
       // batch comes whole), so a consumer never gets stuck behind one large batch. A later partition whose
@@ -97,7 +95,7 @@ function readAll(request: FetchRequest, ctx: RequestContext) {
       waits.push({ log, offset: read.highWatermark });
       return partitionData(p.partition, 0, read.highWatermark, read.logStartOffset, read.records);
     });
-    return byId ? { topicId: topic.topicId, partitions } : { topic: name, partitions };
+    return { topic: name, partitions };
   });
   return { responses, bytes, errors, waits };
 }
