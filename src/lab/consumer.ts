@@ -339,20 +339,27 @@ export class OrderConsumer {
           this.set(labels, read());
         },
       });
-    // The runtime keeps its own tally; the counter catches up with it at each scrape, so Prometheus sees a
-    // counter (TYPE counter, as rate() and Grafana expect of a _total) that only ever goes up.
-    let reported = 0;
-    const consumedCounter: Counter<'consumer'> = new Counter({
-      name: 'kafka_messages_consumed_total',
-      help: 'Orders written by the sink and committable',
-      labelNames: ['consumer'],
-      registers: [this.metrics],
-      collect: () => {
-        const consumed = this.runtime.stats().consumed;
-        consumedCounter.inc(labels, Math.max(0, consumed - reported));
-        reported = Math.max(reported, consumed);
-      },
-    });
+    // The runtime and the sink keep their own tallies; each counter catches up with its tally at each scrape, so
+    // Prometheus sees a counter (TYPE counter, as rate() and Grafana expect of a _total) that only ever goes up.
+    const tally = (name: string, help: string, read: () => number) => {
+      let reported = 0;
+      const counter: Counter<'consumer'> = new Counter({
+        name,
+        help,
+        labelNames: ['consumer'],
+        registers: [this.metrics],
+        collect: () => {
+          const now = read();
+          counter.inc(labels, Math.max(0, now - reported));
+          reported = Math.max(reported, now);
+        },
+      });
+    };
+    tally(
+      'kafka_messages_consumed_total',
+      'Orders written by the sink and committable',
+      () => this.runtime.stats().consumed,
+    );
     gauge('kafka_consumer_paused', '1 while consumption is paused by hand', () => (this.paused ? 1 : 0));
     gauge(
       'kafka_consumer_processing_time_ms',
@@ -369,31 +376,34 @@ export class OrderConsumer {
       'Orders written per second over the last 5 s',
       () => this.runtime.stats().ratePerSec,
     );
-    gauge(
+    tally(
       'kafka_consumer_attempts_total',
       'Sink attempts, retries included',
       () => this.sink.counts.attempts,
     );
-    gauge(
+    tally(
       'kafka_consumer_retries_total',
       'Attempts after the first one of their order',
       () => this.sink.counts.retries,
     );
-    gauge(
+    tally(
       'kafka_consumer_succeeded_after_retry_total',
       'Orders that succeeded on a retry',
       () => this.sink.counts.succeededAfterRetry,
     );
     gauge('kafka_consumer_failure_rate', 'Injected failure rate (0..1)', () => this.sink.settings.rate);
-    const self = this;
-    new Gauge({
+    const reportedByReason = new Map<string, number>();
+    const deadLetters: Counter<'consumer' | 'reason'> = new Counter({
       name: 'kafka_consumer_dead_letters_total',
       help: 'Orders dead-lettered after the retry budget, by reason',
       labelNames: ['consumer', 'reason'],
       registers: [this.metrics],
-      collect() {
-        for (const [reason, n] of Object.entries(self.deadLettersByReason()))
-          this.set({ ...labels, reason }, n);
+      collect: () => {
+        for (const [reason, n] of Object.entries(this.deadLettersByReason())) {
+          const reported = reportedByReason.get(reason) ?? 0;
+          deadLetters.inc({ ...labels, reason }, Math.max(0, n - reported));
+          reportedByReason.set(reason, Math.max(reported, n));
+        }
       },
     });
     gauge(
