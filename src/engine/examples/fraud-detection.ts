@@ -6,7 +6,7 @@
 import { type Clock, VirtualClock } from '../../flow/clock.js';
 import { seededRandom } from '../../flow/random.js';
 import { runJob } from '../engine.js';
-import { Job, type JobGraph } from '../job.js';
+import { Job, type JobGraph, type Node } from '../job.js';
 import { rateSource } from '../sources.js';
 import { byKey, type InstanceInfo, type Strategy } from '../types.js';
 
@@ -58,9 +58,6 @@ export const AGGREGATOR = 'score-aggregator';
 
 export function buildFraudJob(options: FraudJobOptions = {}, stats: FraudStats = newStats()): JobGraph {
   const rate = options.ratePerSource ?? 150;
-  const slowCost = options.slowCostMs ?? 5;
-  const aggCost = options.aggregatorCostMs ?? 1.5;
-  const slow = options.slowInstance ?? 1;
   const cards = options.cards ?? 500;
   const queue = { capacity: options.queueCapacity ?? 200 };
   const job = new Job('fraud-detection');
@@ -90,6 +87,35 @@ export function buildFraudJob(options: FraudJobOptions = {}, stats: FraudStats =
     }),
   );
 
+  const aggregator = addScoring(job, transactions, options, stats);
+
+  const decisions = job.sink<Decision>('decisions', {
+    write: (d) => {
+      stats.decided++;
+      if (d.fraud) stats.fraud++;
+    },
+    queue,
+  });
+
+  job.connect(aggregator, decisions);
+  return job.build();
+}
+
+/**
+ * The scoring part of the job, shared by the simulated example and the Kafka job: `transactions` fan out
+ * by card to the three analyzers, whose scores fan in by transaction to the aggregator. Returns the
+ * aggregator, whose decisions the caller sends to its sink.
+ */
+export function addScoring(
+  job: Job,
+  transactions: Node<never, Transaction>,
+  options: FraudJobOptions,
+  stats: FraudStats,
+): Node<Score, Decision> {
+  const slowCost = options.slowCostMs ?? 5;
+  const aggCost = options.aggregatorCostMs ?? 1.5;
+  const slow = options.slowInstance ?? 1;
+  const queue = { capacity: options.queueCapacity ?? 200 };
   const avgTicket = job.operator<Transaction, Score>('avg-ticket', {
     parallelism: 2,
     cost: 1,
@@ -190,14 +216,6 @@ export function buildFraudJob(options: FraudJobOptions = {}, stats: FraudStats =
     },
   });
 
-  const decisions = job.sink<Decision>('decisions', {
-    write: (d) => {
-      stats.decided++;
-      if (d.fraud) stats.fraud++;
-    },
-    queue,
-  });
-
   const byCard = byKey<Transaction>((tx) => tx.card);
   const byTx = byKey<Score>((s) => s.txId);
   job
@@ -206,9 +224,8 @@ export function buildFraudJob(options: FraudJobOptions = {}, stats: FraudStats =
     .connect(transactions, txnCount, { grouping: byCard })
     .connect(avgTicket, aggregator, { grouping: byTx })
     .connect(proximity, aggregator, { grouping: byTx })
-    .connect(txnCount, aggregator, { grouping: byTx })
-    .connect(aggregator, decisions);
-  return job.build();
+    .connect(txnCount, aggregator, { grouping: byTx });
+  return aggregator;
 }
 
 export function newStats(): FraudStats {
