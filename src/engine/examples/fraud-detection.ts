@@ -62,27 +62,17 @@ export function buildFraudJob(options: FraudJobOptions = {}, stats: FraudStats =
   const queue = { capacity: options.queueCapacity ?? 200 };
   const job = new Job('fraud-detection');
 
-  const randoms = new Map<number, () => number>();
+  const makers = new Map<number, (seq: number, at: number) => Transaction>();
   const transactions = job.source(
     'transactions',
     rateSource<Transaction>({
       rate,
       parallelism: 2,
       make: (seq, info: InstanceInfo, at) => {
-        let random = randoms.get(info.index);
-        if (!random) randoms.set(info.index, (random = seededRandom(42 + info.index)));
-        const card = Math.floor(random() * cards);
-        // Most tickets are ordinary; a few are large, and a few come from far away.
-        const amount = random() < 0.02 ? 2000 + random() * 8000 : 5 + random() * 120;
-        const far = random() < 0.01;
-        return {
-          id: `t${info.index}-${seq}`,
-          card,
-          amount,
-          lat: 48 + (far ? 20 : 0) + random() * 0.5,
-          lon: 2 + (far ? 40 : 0) + random() * 0.5,
-          at,
-        };
+        let make = makers.get(info.index);
+        if (!make)
+          makers.set(info.index, (make = transactionMaker(42 + info.index, cards, `t${info.index}-`)));
+        return make(seq, at);
       },
     }),
   );
@@ -226,6 +216,31 @@ export function addScoring(
     .connect(proximity, aggregator, { grouping: byTx })
     .connect(txnCount, aggregator, { grouping: byTx });
   return aggregator;
+}
+
+/**
+ * Deterministic transactions over `cards` cards from `seed`: most tickets ordinary, a few large, a few
+ * from far away. Ids are `prefix` + seq.
+ */
+export function transactionMaker(
+  seed: number,
+  cards: number,
+  prefix: string,
+): (seq: number, at: number) => Transaction {
+  const random = seededRandom(seed);
+  return (seq, at) => {
+    const card = Math.floor(random() * cards);
+    const amount = random() < 0.02 ? 2000 + random() * 8000 : 5 + random() * 120;
+    const far = random() < 0.01;
+    return {
+      id: `${prefix}${seq}`,
+      card,
+      amount,
+      lat: 48 + (far ? 20 : 0) + random() * 0.5,
+      lon: 2 + (far ? 40 : 0) + random() * 0.5,
+      at,
+    };
+  };
 }
 
 export function newStats(): FraudStats {
