@@ -11,7 +11,7 @@
 import type { ProducerOverflowPolicy } from '../../client/accumulator.js';
 import { Job } from '../job.js';
 import type { EngineJobContext, EngineJobDefinition } from '../job-module.js';
-import { kafkaSink, kafkaSource } from '../kafka.js';
+import { kafkaSink, kafkaSource } from '../kafka/io.js';
 import { addScoring, type Decision, newStats, type Transaction } from './fraud-detection.js';
 
 /** `--param` names the job understands, with their defaults. */
@@ -25,6 +25,8 @@ export const FRAUD_KAFKA_DEFAULTS = {
   aggregatorCostMs: '1.5',
   queueCapacity: '200',
   sessionTimeoutMs: '10000',
+  /** Bytes one fetch of a source instance may bring in: with the queues, what a process holds. */
+  fetchBytes: '65536',
   /** The decisions producer's overflow policy. */
   policy: 'block',
 };
@@ -53,6 +55,7 @@ export default function fraudKafkaJob(ctx: EngineJobContext): EngineJobDefinitio
       topics: [p.input],
       parallelism: num('sources'),
       sessionTimeoutMs: num('sessionTimeoutMs'),
+      maxBytes: num('fetchBytes'),
       decode: (r) => JSON.parse(String(r.value)) as Transaction,
     }),
   );

@@ -1,10 +1,10 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Gauge, Registry } from 'prom-client';
-import { type JobRun, type RunOptions, runJob } from './engine.js';
-import type { JobGraph } from './job.js';
-import type { KafkaSinkStats, KafkaSourceInstanceStats, TopicPartition } from './kafka.js';
-import type { Bottleneck, InstanceMetrics, JobMetrics } from './metrics.js';
+import { type JobRun, type RunOptions, runJob } from '../engine.js';
+import type { JobGraph } from '../job.js';
+import type { Bottleneck, InstanceMetrics, JobMetrics } from '../metrics.js';
+import type { KafkaSinkStats, KafkaSourceInstanceStats, TopicPartition } from './io.js';
 
 /**
  * One process running a job: the run itself, the engine's metrics on /metrics (Prometheus) and

@@ -5,16 +5,16 @@
  * whose results the sinks acknowledged (or that a strategy discarded on purpose): at-least-once across
  * the whole graph.
  */
-import type { ProducerOverflowPolicy } from '../client/accumulator.js';
-import type { Assignor } from '../client/assignors.js';
-import { type ClusterChoice, clusterFor } from '../client/cluster-for.js';
-import { ConsumerClient } from '../client/consumer-client.js';
-import type { FetchedPartition, FetchedRecord } from '../client/fetcher.js';
-import { GroupMember, type OffsetToCommit } from '../client/group.js';
-import { type Message, Producer, type ProducerOptions } from '../client/producer.js';
-import { OffsetTracker } from '../consumer/offset-tracker.js';
-import type { Clock } from '../flow/clock.js';
-import type { Arrival, InstanceInfo, QueueSpec, SinkSpec, SourceSpec } from './types.js';
+import type { ProducerOverflowPolicy } from '../../client/accumulator.js';
+import type { Assignor } from '../../client/assignors.js';
+import { type ClusterChoice, clusterFor } from '../../client/cluster-for.js';
+import { ConsumerClient } from '../../client/consumer-client.js';
+import type { FetchedPartition, FetchedRecord } from '../../client/fetcher.js';
+import { GroupMember, type OffsetToCommit } from '../../client/group.js';
+import { type Message, Producer, type ProducerOptions } from '../../client/producer.js';
+import { OffsetTracker } from '../../consumer/offset-tracker.js';
+import type { Clock } from '../../flow/clock.js';
+import type { Arrival, InstanceInfo, QueueSpec, SinkSpec, SourceSpec } from '../types.js';
 
 export interface TopicPartition {
   topic: string;
