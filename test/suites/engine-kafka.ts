@@ -161,6 +161,8 @@ export function engineKafkaSuite(target: Target): void {
     return report.groups.find((g) => g.group === group)?.total_lag ?? -1;
   }
 
+  /** p99 latency of the stop-sources run's survivor: what a backlog left in the broker costs. */
+  let stopSourcesP99: number | undefined;
   const owned = (s: EngineStatus) => s.sources.reduce((n, src) => n + src.partitions.length, 0);
   /** Records a process read and whose results are not yet acknowledged: what it holds in memory. */
   const inHand = (s: EngineStatus) => s.sources.reduce((n, src) => n + src.read - src.handled, 0);
@@ -212,7 +214,9 @@ export function engineKafkaSuite(target: Target): void {
       90_000,
     );
     await until('the group caught up (lag 0)', async () => (await groupLag(group)) === 0, 20_000);
-    expect((await b.status()).dropped).toBe(0);
+    const survivor = await b.status();
+    expect(survivor.dropped).toBe(0);
+    stopSourcesP99 = survivor.sinks.latencyMs.p99;
     await b.stop();
     expect(b.output()).toMatch(/stopped cleanly/);
   }, 180_000);
@@ -246,8 +250,11 @@ export function engineKafkaSuite(target: Target): void {
     // A transaction goes undecided only when at least one of its three scores was dropped.
     expect(undecided).toBeGreaterThan(0);
     expect(undecided).toBeLessThanOrEqual(dropped);
-    // Latency bounded by a full queue at the slow instance (50 × 20 ms), not by the backlog.
-    expect(Math.max(sa.sinks.latencyMs.p99, sb.sinks.latencyMs.p99)).toBeLessThan(5_000);
+    // Latency is bounded by a full queue at the slow instance, not by the backlog as under stop-sources
+    // (a relative check: the machine's load moves both, and a fixed number of ms would be flaky).
+    if (stopSourcesP99 === undefined)
+      throw new Error('run the stop-sources test first: it measures the baseline');
+    expect(Math.max(sa.sinks.latencyMs.p99, sb.sinks.latencyMs.p99)).toBeLessThan(stopSourcesP99 / 2);
     await Promise.all([a.stop(), b.stop()]);
   }, 120_000);
 }
