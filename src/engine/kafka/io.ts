@@ -70,6 +70,8 @@ export interface KafkaSourceSpec<O> extends SourceSpec<O> {
 interface PartitionTrack extends TopicPartition {
   tracker: OffsetTracker;
   committed: bigint | null;
+  /** Being revoked: no more of its records go out, what is out drains. */
+  leaving: boolean;
 }
 
 const tpKey = (topic: string, partition: number) => `${topic}\u0000${partition}`;
@@ -164,15 +166,12 @@ class SourceMember<O> {
         const fetched = await this.fetch(signal);
         for (const fp of fetched) {
           const track = this.tracks.get(tpKey(fp.topic, fp.partition));
-          if (!track) continue; // revoked while the fetch was out
           for (const record of fp.records) {
             // The partition may be revoked while this generator waits for the engine to pull.
-            if (this.tracks.get(tpKey(fp.topic, fp.partition)) !== track) break;
+            if (!track || track.leaving) break;
             yield this.arrival(track, record);
           }
-          if (this.tracks.get(tpKey(fp.topic, fp.partition)) === track && !fp.error) {
-            track.tracker.advanceTo(fp.nextOffset);
-          }
+          if (track && !track.leaving && !fp.error) track.tracker.advanceTo(fp.nextOffset);
         }
       }
     } finally {
@@ -184,6 +183,8 @@ class SourceMember<O> {
   }
 
   private arrival(track: PartitionTrack, record: FetchedRecord): Arrival<O> {
+    // Where reading started needs no commit: committing it would only repeat the group's position.
+    if (track.committed === null) track.committed = record.offset;
     const entry = track.tracker.track(record.offset);
     this.stats.read++;
     return {
@@ -200,8 +201,8 @@ class SourceMember<O> {
 
   private async fetch(signal: AbortSignal): Promise<FetchedPartition[]> {
     const maxWaitMs = this.options.maxWaitMs ?? 200;
-    if (this.client.assignment().length === 0) {
-      // More members than partitions, or between a revocation and the next assignment.
+    if (this.client.assignment().length === this.client.paused().length) {
+      // Nothing to fetch (more members than partitions, or a revocation under way): wait, do not spin.
       await this.clock.sleep(maxWaitMs, signal).catch(() => {});
       return [];
     }
@@ -218,7 +219,12 @@ class SourceMember<O> {
     this.stats.rebalances++;
     this.client.assign(parts);
     for (const p of parts) {
-      this.tracks.set(tpKey(p.topic, p.partition), { ...p, tracker: new OffsetTracker(), committed: null });
+      this.tracks.set(tpKey(p.topic, p.partition), {
+        ...p,
+        tracker: new OffsetTracker(),
+        committed: null,
+        leaving: false,
+      });
     }
     this.stats.partitions = [...this.tracks.values()].map(({ topic, partition }) => ({ topic, partition }));
   }
@@ -232,6 +238,8 @@ class SourceMember<O> {
     const leaving = parts
       .map((p) => this.tracks.get(tpKey(p.topic, p.partition)))
       .filter((t): t is PartitionTrack => t !== undefined);
+    for (const t of leaving) t.leaving = true;
+    this.client.pause(parts);
     const deadline = this.clock.now() + (this.options.drainTimeoutMs ?? 5000);
     while (leaving.some((t) => t.tracker.size > 0) && this.clock.now() < deadline) {
       await this.clock.sleep(10);
