@@ -2,6 +2,9 @@
 // Sluice's declarations use Node's types (Buffer, streams, events): the directive keeps them resolvable in
 // projects whose tsconfig lists no `types` (the default from TypeScript 6 on).
 // Public surface of the embedded broker.
+
+export type { ApiHandler, BrokerCore, RequestContext } from './api-handler.js';
+export { HandlerRegistry } from './api-handler.js';
 export { Broker, type BrokerDeps } from './broker.js';
 export {
   BROKER_DEFAULTS,
@@ -30,8 +33,6 @@ export {
   type MemberAssignment,
 } from './groups/coordinator.js';
 export type { GroupState } from './groups/group.js';
-export type { ApiHandler, BrokerCore, RequestContext } from './handler.js';
-export { HandlerRegistry } from './handler.js';
 export { BrokerMetrics } from './metrics.js';
 export { ProduceQuotas, type QuotaDecision } from './quotas.js';
 export type { PartitionHandle, TopicStore } from './topic-store.js';

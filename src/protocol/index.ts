@@ -1,6 +1,9 @@
 // Public API of the Kafka wire codec (shared by the broker and our client).
 export * from './api-keys.js';
 export * from './apis/index.js';
+export * from './compression.js';
+export * from './crc32c.js';
+export * from './errors.js';
 export {
   type DecodedRequest,
   type DecodeRequestOptions,
@@ -20,10 +23,7 @@ export {
   type RequestHeader,
   type ResponseBody,
   requestBody,
-} from './codec.js';
-export * from './compression.js';
-export * from './crc32c.js';
-export * from './errors.js';
+} from './messages.js';
 export { MissingOptionalDependencyError } from './optional-module.js';
 export * from './record-batch.js';
 export * from './schema.js';

@@ -1,7 +1,7 @@
 /**
  * The vocabulary the API descriptions in `apis/` are written in. Each API is a plain data structure
  * (fields, types, the versions each field exists in, nullable/flexible/tagged versions, defaults); the
- * generic codec in `codec.ts` compiles it once per (API, version, direction) and interprets it.
+ * generic codec in `messages.ts` compiles it once per (API, version, direction) and interprets it.
  */
 
 /** Scalar wire types. `records` is a record set kept as raw bytes, never decoded by the codec. */

@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { Clock } from '../../flow/clock.js';
 import { buildRecordBatch, decodeRecords, iterateBatches } from '../../protocol/record-batch.js';
-import type { ApiHandler } from '../handler.js';
+import type { ApiHandler } from '../api-handler.js';
 import { offsetCommitHandler } from '../handlers/08-offset-commit.js';
 import { offsetFetchHandler } from '../handlers/09-offset-fetch.js';
 import { findCoordinatorHandler } from '../handlers/10-find-coordinator.js';
@@ -16,7 +16,7 @@ import { deleteGroupsHandler } from '../handlers/42-delete-groups.js';
 import { offsetDeleteHandler } from '../handlers/47-offset-delete.js';
 import type { PartitionHandle, TopicStore } from '../topic-store.js';
 import { GroupCoordinator, type GroupCoordinatorConfig } from './coordinator.js';
-import type { OffsetsTopicLog, OffsetsTopicRecord, StoredOffsetsTopicRecord } from './offsets-topic-log.js';
+import type { OffsetsTopicLog, OffsetsTopicRecord, StoredOffsetsTopicRecord } from './offsets-topic.js';
 
 export const OFFSETS_TOPIC = '__consumer_offsets';
 

@@ -3,6 +3,7 @@ import { type Logger, pino } from 'pino';
 import type { Registry } from 'prom-client';
 import type { Clock, Timer } from '../../flow/clock.js';
 import { ErrorCode, type ErrorCodeValue } from '../../protocol/errors.js';
+import { type CommittedOffset, CommittedOffsets } from './committed-offsets.js';
 import {
   decodeConsumerAssignment,
   decodeConsumerSubscription,
@@ -10,7 +11,7 @@ import {
 } from './consumer-protocol.js';
 import { Group, type GroupState, type JoinResult, Member, type SyncResult } from './group.js';
 import { GroupMetrics } from './metrics.js';
-import { type CommittedOffset, OffsetStore } from './offset-store.js';
+import type { OffsetsTopicLog, OffsetsTopicRecord } from './offsets-topic.js';
 import {
   decodeGroupMetadataValue,
   decodeOffsetCommitValue,
@@ -22,7 +23,6 @@ import {
   type GroupMetadataValue,
   offsetsPartitionFor,
 } from './offsets-topic-format.js';
-import type { OffsetsTopicLog, OffsetsTopicRecord } from './offsets-topic-log.js';
 import { type ProtocolChoice, protocolsFit } from './protocol-selection.js';
 
 export interface GroupCoordinatorConfig {
@@ -194,7 +194,7 @@ export class GroupCoordinator {
   private readonly partitionExists: (topic: string, partition: number) => boolean;
   private readonly newMemberId: (clientId: string) => string;
   private readonly groups = new Map<string, Group>();
-  private readonly offsets = new OffsetStore();
+  private readonly offsets = new CommittedOffsets();
   private loading = false;
   private expiryTimer?: Timer;
   private closed = false;

@@ -4,8 +4,8 @@ import { register as consumer } from './consumer.js';
 import { register as dlq } from './dlq.js';
 import { register as engine } from './engine.js';
 import { register as lab } from './lab.js';
+import { register as lag } from './lag.js';
 import { register as monitor } from './monitor.js';
-import { register as lag } from './monitor-lag.js';
 import { register as producer } from './producer.js';
 import { register as simulate } from './simulate.js';
 

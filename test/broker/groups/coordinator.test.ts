@@ -13,15 +13,15 @@ import {
 } from '../../../src/broker/groups/coordinator.js';
 import type { JoinResult } from '../../../src/broker/groups/group.js';
 import {
-  decodeOffsetCommitValue,
-  decodeOffsetsTopicKey,
-} from '../../../src/broker/groups/offsets-topic-format.js';
-import {
   MemoryOffsetsTopicLog,
   type OffsetsTopicLog,
   type OffsetsTopicRecord,
-} from '../../../src/broker/groups/offsets-topic-log.js';
-import { openLogStore } from '../../../src/broker/log-store.js';
+} from '../../../src/broker/groups/offsets-topic.js';
+import {
+  decodeOffsetCommitValue,
+  decodeOffsetsTopicKey,
+} from '../../../src/broker/groups/offsets-topic-format.js';
+import { openTopicStore } from '../../../src/broker/storage-topic-store.js';
 import { VirtualClock } from '../../../src/flow/clock.js';
 import { ErrorCode } from '../../../src/protocol/errors.js';
 
@@ -635,7 +635,7 @@ describe('GroupCoordinator replay', () => {
     const dataDir = mkdtempSync(path.join(tmpdir(), 'sluice-groups-compact-'));
     const clock = new VirtualClock(START);
     const open = async () => {
-      const { store, manager } = await openLogStore(
+      const { store, manager } = await openTopicStore(
         resolveBrokerConfig({ dataDir, clock, durability: 'async' }),
         pino({ level: 'silent' }),
       );
