@@ -15,7 +15,7 @@ import { type BrokerConfig, type BrokerOptions, resolveBrokerConfig } from './co
 import { CloseConnection, type ConnectionInfo, type DispatchOutcome } from './connection.js';
 import { startBrokerGroups } from './groups/broker-groups.js';
 import type { GroupCoordinator } from './groups/coordinator.js';
-import { coreHandlers } from './handlers/index.js';
+import { coreHandlers, groupHandlers } from './handlers/index.js';
 import { createLogger } from './logger.js';
 import { BrokerMetrics } from './metrics.js';
 import { restoreProducerStates } from './producer-recovery.js';
@@ -75,6 +75,7 @@ export class Broker implements BrokerCore {
     if (restored > 0) this.log.info({ batches: restored }, 'idempotent producer state rebuilt from the log');
     try {
       this.groupCoordinator = await startBrokerGroups(this, store, this.config.groups);
+      for (const h of groupHandlers(this.groupCoordinator)) this.registry.register(h);
     } catch (err) {
       await store.close();
       this.topicStore = undefined;

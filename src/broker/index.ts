@@ -17,7 +17,12 @@ export {
   type QuotaMode,
   resolveBrokerConfig,
 } from './config.js';
-export { type BrokerGroupsOptions, OFFSETS_TOPIC } from './groups/broker-groups.js';
+export { OFFSETS_TOPIC } from './groups/broker-groups.js';
+export {
+  type BrokerGroupsOptions,
+  defaultGroupCoordinatorConfig,
+  type GroupCoordinatorConfig,
+} from './groups/config.js';
 export {
   type ConsumerAssignment,
   type ConsumerSubscription,
@@ -26,12 +31,7 @@ export {
   encodeConsumerAssignment,
   type TopicPartitions,
 } from './groups/consumer-protocol.js';
-export {
-  defaultGroupCoordinatorConfig,
-  GroupCoordinator,
-  type GroupCoordinatorConfig,
-  type MemberAssignment,
-} from './groups/coordinator.js';
+export { GroupCoordinator, type MemberAssignment } from './groups/coordinator.js';
 export type { GroupState } from './groups/group.js';
 export { BrokerMetrics } from './metrics.js';
 export { ProduceQuotas, type QuotaDecision } from './quotas.js';

@@ -4,6 +4,7 @@ import type { Registry } from 'prom-client';
 import type { Clock, Timer } from '../../flow/clock.js';
 import { ErrorCode, type ErrorCodeValue } from '../../protocol/errors.js';
 import { type CommittedOffset, CommittedOffsets } from './committed-offsets.js';
+import { defaultGroupCoordinatorConfig, type GroupCoordinatorConfig } from './config.js';
 import {
   decodeConsumerAssignment,
   decodeConsumerSubscription,
@@ -24,33 +25,6 @@ import {
   offsetsPartitionFor,
 } from './offsets-topic-format.js';
 import { type ProtocolChoice, protocolsFit } from './protocol-selection.js';
-
-export interface GroupCoordinatorConfig {
-  /** Smallest session timeout a member may ask for (Kafka `group.min.session.timeout.ms`). */
-  minSessionTimeoutMs: number;
-  /** Largest session timeout a member may ask for (Kafka `group.max.session.timeout.ms`). */
-  maxSessionTimeoutMs: number;
-  /** How long a new group waits for more members before its first generation (0 in the lab). */
-  initialRebalanceDelayMs: number;
-  /** How long offsets of a group that stays empty are kept (Kafka `offsets.retention.minutes`). */
-  offsetsRetentionMs: number;
-  /** How often expired offsets are looked for. */
-  offsetsRetentionCheckIntervalMs: number;
-  /** Longest metadata string a commit may carry. */
-  maxOffsetMetadataBytes: number;
-  /** Answer a JoinGroup v4+ without member id with MEMBER_ID_REQUIRED, as Kafka does. */
-  requireMemberIdOnJoin: boolean;
-}
-
-export const defaultGroupCoordinatorConfig: GroupCoordinatorConfig = {
-  minSessionTimeoutMs: 6_000,
-  maxSessionTimeoutMs: 1_800_000,
-  initialRebalanceDelayMs: 0,
-  offsetsRetentionMs: 7 * 24 * 3600_000,
-  offsetsRetentionCheckIntervalMs: 600_000,
-  maxOffsetMetadataBytes: 4096,
-  requireMemberIdOnJoin: true,
-};
 
 export interface GroupCoordinatorOptions {
   clock: Clock;

@@ -6,11 +6,8 @@ import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import { resolveBrokerConfig } from '../../../src/broker/config.js';
 import { startBrokerGroups } from '../../../src/broker/groups/broker-groups.js';
-import {
-  GroupCoordinator,
-  type GroupCoordinatorConfig,
-  type JoinGroupInput,
-} from '../../../src/broker/groups/coordinator.js';
+import type { GroupCoordinatorConfig } from '../../../src/broker/groups/config.js';
+import { GroupCoordinator, type JoinGroupInput } from '../../../src/broker/groups/coordinator.js';
 import type { JoinResult } from '../../../src/broker/groups/group.js';
 import {
   MemoryOffsetsTopicLog,
@@ -643,7 +640,6 @@ describe('GroupCoordinator replay', () => {
         {
           clock,
           log: pino({ level: 'silent' }),
-          registry: { register: () => undefined },
           metrics: { registry: new Registry() },
           registerInternalTopic: () => undefined,
         },
