@@ -5,7 +5,7 @@
  */
 
 /** Scalar wire types. `records` is a record set kept as raw bytes, never decoded by the codec. */
-export type PrimitiveType =
+type PrimitiveType =
   | 'int8'
   | 'int16'
   | 'uint16'
@@ -19,12 +19,12 @@ export type PrimitiveType =
   | 'uuid'
   | 'records';
 
-export type FieldType = PrimitiveType | `[]${PrimitiveType}` | 'struct' | '[]struct';
+type FieldType = PrimitiveType | `[]${PrimitiveType}` | 'struct' | '[]struct';
 
 /**
  * A version range as Kafka writes it: `"3"`, `"0-4"`, `"9+"` or `"none"`.
  */
-export type VersionRange = string;
+type VersionRange = string;
 
 export interface FieldSpec {
   /** Kafka's field name in lowerCamelCase: the property name in our objects. */
@@ -70,7 +70,7 @@ export function f(
   return { name, type, versions, ...options };
 }
 
-export interface ParsedRange {
+interface ParsedRange {
   min: number;
   /** Inclusive; `Infinity` for open ranges such as `"9+"`. */
   max: number;

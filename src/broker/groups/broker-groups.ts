@@ -30,7 +30,7 @@ function offsetsTopicConfigs(segmentBytes: number): Record<string, string> {
 const READ_CHUNK_BYTES = 1 << 20;
 
 /** `__consumer_offsets` as the coordinator sees it, on top of the broker's partition logs. */
-export class TopicStoreOffsetsLog implements OffsetsTopicLog {
+class TopicStoreOffsetsLog implements OffsetsTopicLog {
   constructor(
     private readonly store: TopicStore,
     readonly partitions: number,
@@ -70,7 +70,7 @@ export class TopicStoreOffsetsLog implements OffsetsTopicLog {
   }
 }
 
-export interface BrokerGroupsHost {
+interface BrokerGroupsHost {
   readonly clock: Clock;
   readonly log: Logger;
   readonly metrics: { registry: Registry };

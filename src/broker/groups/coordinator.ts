@@ -26,7 +26,7 @@ import {
 } from './offsets-topic-format.js';
 import { type ProtocolChoice, protocolsFit } from './protocol-selection.js';
 
-export interface GroupCoordinatorOptions {
+interface GroupCoordinatorOptions {
   clock: Clock;
   log: OffsetsTopicLog;
   config?: Partial<GroupCoordinatorConfig>;
@@ -53,7 +53,7 @@ export interface JoinGroupInput {
   apiVersion: number;
 }
 
-export interface SyncGroupInput {
+interface SyncGroupInput {
   groupId: string;
   generationId: number;
   memberId: string;
@@ -63,24 +63,24 @@ export interface SyncGroupInput {
   assignments: { memberId: string; assignment: Buffer }[];
 }
 
-export interface HeartbeatInput {
+interface HeartbeatInput {
   groupId: string;
   generationId: number;
   memberId: string;
   groupInstanceId?: string | null;
 }
 
-export interface LeaveGroupInput {
+interface LeaveGroupInput {
   groupId: string;
   members: { memberId: string; groupInstanceId?: string | null }[];
 }
 
-export interface LeaveGroupResult {
+interface LeaveGroupResult {
   errorCode: ErrorCodeValue;
   members: { memberId: string; groupInstanceId: string | null; errorCode: ErrorCodeValue }[];
 }
 
-export interface CommitPartitionInput {
+interface CommitPartitionInput {
   partitionIndex: number;
   committedOffset: number;
   committedLeaderEpoch?: number;
@@ -89,7 +89,7 @@ export interface CommitPartitionInput {
   commitTimestamp?: number;
 }
 
-export interface OffsetCommitInput {
+interface OffsetCommitInput {
   groupId: string;
   /** -1 for a simple (standalone) consumer that does not use group membership. */
   generationId: number;
@@ -100,17 +100,17 @@ export interface OffsetCommitInput {
   topics: { name: string; partitions: CommitPartitionInput[] }[];
 }
 
-export interface OffsetCommitResult {
+interface OffsetCommitResult {
   topics: { name: string; partitions: { partitionIndex: number; errorCode: ErrorCodeValue }[] }[];
 }
 
-export interface OffsetFetchInput {
+interface OffsetFetchInput {
   groupId: string;
   /** null asks for every partition the group has committed. */
   topics: { name: string; partitionIndexes: number[] }[] | null;
 }
 
-export interface FetchedOffset {
+interface FetchedOffset {
   partitionIndex: number;
   committedOffset: number;
   committedLeaderEpoch: number;
@@ -118,7 +118,7 @@ export interface FetchedOffset {
   errorCode: ErrorCodeValue;
 }
 
-export interface OffsetFetchResult {
+interface OffsetFetchResult {
   errorCode: ErrorCodeValue;
   topics: { name: string; partitions: FetchedOffset[] }[];
 }
@@ -129,7 +129,7 @@ export interface GroupListing {
   groupState: GroupState;
 }
 
-export interface DescribedGroup {
+interface DescribedGroup {
   errorCode: ErrorCodeValue;
   groupId: string;
   groupState: GroupState;

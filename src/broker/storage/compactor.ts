@@ -28,13 +28,13 @@ import {
 import { type ByteStore, FileStore, MemoryStore, type StorageStats, syncDirSync } from './byte-store.js';
 import { type BatchFacts, Segment } from './segment.js';
 
-export const CLEANED_SUFFIX = '.log.cleaned';
-export const SWAP_SUFFIX = '.log.swap';
+const CLEANED_SUFFIX = '.log.cleaned';
+const SWAP_SUFFIX = '.log.swap';
 /** First offset the cleaner has not seen yet (as Kafka's cleaner-offset-checkpoint). */
 export const CLEANER_CHECKPOINT_FILE = 'cleaner-offset-checkpoint';
 
 /** Newest offset of every key in the segments (keys as latin1 strings: one char per byte). */
-export type OffsetMap = Map<string, number>;
+type OffsetMap = Map<string, number>;
 
 /** Batches of a segment in file order, each with its header read. */
 function* segmentBatches(seg: Segment): Generator<{ buf: Buffer; position: number }> {
@@ -68,7 +68,7 @@ export async function buildOffsetMap(segments: Segment[]): Promise<OffsetMap> {
   return map;
 }
 
-export interface CleanOptions {
+interface CleanOptions {
   map: OffsetMap;
   now: number;
   deleteRetentionMs: number;
@@ -76,7 +76,7 @@ export interface CleanOptions {
   keepBatchAt?: number;
 }
 
-export interface CleanedSegment {
+interface CleanedSegment {
   /** The new segment's batches, in order. */
   batches: Buffer[];
   /** Facts for the new segment's indexes (positions in the new file). */
@@ -185,7 +185,7 @@ export function settleInterruptedSwaps(dir: string): string[] {
 }
 
 /** What the file protocol needs of the log whose segment it replaces. */
-export interface CleanedSwap {
+interface CleanedSwap {
   stats: StorageStats;
   indexIntervalBytes: number;
   /** False once the log closed or dropped the segment: the cleaned bytes are then thrown away. */

@@ -74,7 +74,7 @@ export interface ReadResult {
   error?: 'OFFSET_OUT_OF_RANGE';
 }
 
-export interface CompactionResult {
+interface CompactionResult {
   /** Base offsets of the segments rewritten. */
   segmentsCleaned: bigint[];
   recordsKept: number;

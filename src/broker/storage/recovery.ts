@@ -37,7 +37,7 @@ export interface PartitionRecovery {
   logStartOffset: bigint;
 }
 
-export interface SegmentScan {
+interface SegmentScan {
   /** Bytes of valid batches from the start of the segment. */
   validBytes: number;
   batches: number;
@@ -50,7 +50,7 @@ export interface SegmentScan {
 const CHUNK = 1024 * 1024;
 
 /** Walks every batch of `seg` from position 0, feeding the valid ones to `seg.noteBatch`. */
-export function scanSegment(seg: Segment, maxBatchBytes: number): SegmentScan {
+function scanSegment(seg: Segment, maxBatchBytes: number): SegmentScan {
   const store = seg.store;
   const end = store.size;
   let pos = 0;
@@ -128,7 +128,7 @@ function countShapes(seg: Segment, from: number, end: number): number {
 }
 
 /** The partition directory as the previous run left it, made consistent. */
-export interface RecoveredLog {
+interface RecoveredLog {
   /** In offset order; the last one active. */
   segments: Segment[];
   nextOffset: number;
@@ -140,7 +140,7 @@ export interface RecoveredLog {
   report: PartitionRecovery;
 }
 
-export interface RecoverOptions {
+interface RecoverOptions {
   topic: string;
   partition: number;
   dir: string;

@@ -39,7 +39,7 @@ export function brokerList(value: string): string[] {
  * A lab service's address: a URL, or host:port (http assumed), so `--url 127.0.0.1:38000` works as
  * `--url http://127.0.0.1:38000` does.
  */
-export function serviceUrl(flag: string) {
+function serviceUrl(flag: string) {
   return (value: string): string => {
     const withScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(value) ? value : `http://${value}`;
     let url: URL;
@@ -137,7 +137,7 @@ function moreConsumers(lab: Lab): string {
 const DEFAULT_MONITOR_URL = `http://127.0.0.1:${DEFAULT_PORTS.monitor}`;
 
 /** Where `lab scale` finds the running lab: --monitor-url, else --monitor-port, else --base-port + 10. */
-export function scaleMonitorUrl(flags: Pick<LabFlags, 'monitorUrl' | 'monitorPort' | 'basePort'>): string {
+function scaleMonitorUrl(flags: Pick<LabFlags, 'monitorUrl' | 'monitorPort' | 'basePort'>): string {
   if (flags.monitorUrl) return flags.monitorUrl;
   if (flags.monitorPort) return `http://127.0.0.1:${flags.monitorPort}`;
   if (flags.basePort !== undefined) return `http://127.0.0.1:${flags.basePort + 10}`;

@@ -5,7 +5,7 @@ import { integer } from './lab.js';
  * Below the 30 s after which Kubernetes and systemd follow SIGTERM with SIGKILL, so a command that
  * gives up still gets to say so, and what it left undone, before it is killed.
  */
-export const DEFAULT_GRACE_PERIOD_S = 20;
+const DEFAULT_GRACE_PERIOD_S = 20;
 
 export function gracePeriodOption(): Option {
   return new Option(
@@ -25,7 +25,7 @@ export function stepTimeoutMs(gracePeriodS: number): number {
  * What a command's close reports: nothing when it finished everything, `gaveUp` (one line) when a
  * step could not finish in time, `note` for a clean stop worth a remark.
  */
-export interface CloseOutcome {
+interface CloseOutcome {
   gaveUp?: string;
   note?: string;
 }
