@@ -5,8 +5,8 @@ import { loadJobModule, resolveJob } from '../../engine/job-module.js';
 import { EngineProcess, formatStatus } from '../../engine/kafka/process.js';
 import { STRATEGIES, type Strategy } from '../../engine/types.js';
 import { RealClock } from '../../flow/clock.js';
-import { brokerList, integer } from './lab.js';
-import { gracePeriodOption, untilSignal } from './shutdown.js';
+import { brokerList, gracePeriodOption, integer } from '../options.js';
+import { untilSignal } from './shutdown.js';
 
 function positive(name: string) {
   return (value: string): number => {
