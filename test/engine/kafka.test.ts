@@ -68,7 +68,7 @@ function passThrough(
   const op = job.operator<number, number>('double', { process: (n, out) => out.emit(n * 2) });
   const sink = job.sink<number>('out', { write, concurrency: 16 });
   job.connect(src, op).connect(op, sink);
-  return EngineProcess.start({ graph: job.build(), run: { strategy } });
+  return EngineProcess.start({ graph: job.build(), run: { strategy }, metricsPort: 0 });
 }
 
 async function committedTotal(group: string, topic: string): Promise<bigint> {
@@ -90,6 +90,13 @@ describe('engine Kafka source: offsets after the output', () => {
       await new Promise((r) => setTimeout(r, 2500));
       expect(proc.sourceStats()[0].commits).toBe(0);
       expect(await committedTotal('gated', input)).toBe(0n);
+      // The held records are visible: read by the source, not yet handled, on /metrics.
+      const metrics = await (await fetch(`${proc.address}/metrics`)).text();
+      expect(metrics).toMatch(/sluice_engine_source_handled\{job="pass",instance="in#0"\} 0\b/);
+      expect(metrics).toMatch(/sluice_engine_source_partitions\{job="pass",instance="in#0"\} 4\b/);
+      expect(metrics).toMatch(
+        /sluice_engine_busy_ms_per_second\{job="pass",instance="out#0",component="out"\}/,
+      );
       open();
       await until('every offset committed', async () => (await committedTotal('gated', input)) === 200n);
     } finally {
