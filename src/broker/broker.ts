@@ -26,6 +26,8 @@ import { KafkaServer } from './server.js';
 import type { LogManager } from './storage/index.js';
 import type { TopicStore } from './topic-store.js';
 import { TopicStoreError } from './topic-store.js';
+import { startBrokerTransactions } from './txn/broker-transactions.js';
+import type { TransactionCoordinator } from './txn/coordinator.js';
 
 const API_VERSIONS = 18;
 
@@ -54,6 +56,7 @@ export class Broker implements BrokerCore {
   private readonly creating = new Map<string, Promise<boolean>>();
   private recoverySummary: RecoverySummary | undefined;
   private groupCoordinator: GroupCoordinator | undefined;
+  private transactionCoordinator: TransactionCoordinator | undefined;
 
   constructor(options: BrokerOptions = {}, deps: BrokerDeps = {}) {
     this.config = resolveBrokerConfig(options);
@@ -71,11 +74,22 @@ export class Broker implements BrokerCore {
     this.topicStore = store;
     this.manager = manager;
     this.recoverySummary = recovery;
-    const restored = restoreProducerStates(store, this.producers);
-    if (restored > 0) this.log.info({ batches: restored }, 'idempotent producer state rebuilt from the log');
     try {
+      const restored = await restoreProducerStates(store, this.producers);
+      if (restored.batches > 0)
+        this.log.info(restored, 'idempotent and transactional producer state rebuilt from the log');
       this.groupCoordinator = await startBrokerGroups(this, store, this.config.groups);
+      this.transactionCoordinator = await startBrokerTransactions(
+        this,
+        store,
+        this.groupCoordinator,
+        this.config.transactions,
+      );
     } catch (err) {
+      this.transactionCoordinator?.close();
+      this.transactionCoordinator = undefined;
+      this.groupCoordinator?.close();
+      this.groupCoordinator = undefined;
       await store.close();
       this.topicStore = undefined;
       this.manager = undefined;
@@ -98,6 +112,8 @@ export class Broker implements BrokerCore {
     try {
       await server.listen();
     } catch (err) {
+      this.transactionCoordinator?.close();
+      this.transactionCoordinator = undefined;
       this.groupCoordinator?.close();
       this.groupCoordinator = undefined;
       await store.close();
@@ -122,8 +138,10 @@ export class Broker implements BrokerCore {
     this.server = undefined;
     // Members waiting in JoinGroup/SyncGroup are answered now, so the drain below does not wait out a rebalance.
     this.groupCoordinator?.close();
+    this.transactionCoordinator?.close();
     if (server) await server.stop(graceMs);
     this.groupCoordinator = undefined;
+    this.transactionCoordinator = undefined;
     const store = this.topicStore;
     this.topicStore = undefined;
     this.manager = undefined;
@@ -144,6 +162,12 @@ export class Broker implements BrokerCore {
   get groups(): GroupCoordinator {
     if (!this.groupCoordinator) throw new Error('broker is not running; call start() first');
     return this.groupCoordinator;
+  }
+
+  /** The transaction coordinator (transactional ids, their transactions, `__transaction_state`). */
+  get transactions(): TransactionCoordinator {
+    if (!this.transactionCoordinator) throw new Error('broker is not running; call start() first');
+    return this.transactionCoordinator;
   }
 
   /** Storage itself (partition logs, retention, stats), for callers that need more than the handlers' view. */

@@ -15,8 +15,14 @@ import { listGroupsHandler } from '../handlers/16-list-groups.js';
 import { deleteGroupsHandler } from '../handlers/42-delete-groups.js';
 import { offsetDeleteHandler } from '../handlers/47-offset-delete.js';
 import type { PartitionHandle, TopicStore } from '../topic-store.js';
+import { controlRecordCommits } from '../txn/transaction-log-format.js';
 import { GroupCoordinator, type GroupCoordinatorConfig } from './coordinator.js';
-import type { OffsetsTopicLog, OffsetsTopicRecord, StoredOffsetsTopicRecord } from './offsets-topic-log.js';
+import type {
+  OffsetsTopicLog,
+  OffsetsTopicRecord,
+  StoredOffsetsTopicRecord,
+  TransactionalWriter,
+} from './offsets-topic-log.js';
 
 export const OFFSETS_TOPIC = '__consumer_offsets';
 
@@ -66,10 +72,16 @@ export class TopicStoreOffsetsLog implements OffsetsTopicLog {
     return handle;
   }
 
-  async append(partition: number, records: OffsetsTopicRecord[], timestamp: number): Promise<number> {
+  async append(
+    partition: number,
+    records: OffsetsTopicRecord[],
+    timestamp: number,
+    txn?: TransactionalWriter,
+  ): Promise<number> {
     const batch = await buildRecordBatch({
       records: records.map((r) => ({ key: r.key, value: r.value, timestamp: r.timestamp ?? timestamp })),
       timestamp,
+      ...(txn ? { producerId: txn.producerId, producerEpoch: txn.producerEpoch, transactional: true } : {}),
     });
     const { baseOffset } = await this.handle(partition).append(batch, { durable: true });
     return Number(baseOffset);
@@ -83,9 +95,19 @@ export class TopicStoreOffsetsLog implements OffsetsTopicLog {
       const { records } = handle.read(next, READ_CHUNK_BYTES);
       if (records.length === 0) break;
       for (const { buf, header } of iterateBatches(records)) {
+        const { transactional, control } = header.attributes;
         for (const r of await decodeRecords(buf)) {
           if (r.offset < next || r.key === null) continue;
-          yield { key: r.key, value: r.value, timestamp: Number(r.timestamp) };
+          const timestamp = Number(r.timestamp);
+          if (control) {
+            const commit = controlRecordCommits(r.key);
+            if (commit !== undefined)
+              yield { key: r.key, value: null, timestamp, producerId: header.producerId, commit };
+          } else if (transactional) {
+            yield { key: r.key, value: r.value, timestamp, producerId: header.producerId };
+          } else {
+            yield { key: r.key, value: r.value, timestamp };
+          }
         }
         next = header.baseOffset + BigInt(header.lastOffsetDelta) + 1n;
       }
