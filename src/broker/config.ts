@@ -1,7 +1,7 @@
 import type { Clock } from '../flow/clock.js';
 import { realClock } from '../flow/clock.js';
-import type { BrokerGroupsOptions } from './groups/broker-groups.js';
-import type { BrokerTransactionsOptions } from './txn/broker-transactions.js';
+import type { BrokerGroupsOptions } from './groups/config.js';
+import type { BrokerTransactionsOptions } from './txn/config.js';
 
 export type Durability = 'memory' | 'async' | 'sync';
 export type QuotaMode = 'throttle' | 'reject';

@@ -9,12 +9,12 @@ import type { Clock } from '../flow/clock.js';
  * spans, which read_committed fetches hand to clients so they drop those records. State lives in
  * memory and is rebuilt from the log at start-up (producer-recovery.ts).
  */
-export type SequenceDecision =
+type SequenceDecision =
   | { kind: 'append'; commit(baseOffset: bigint): void; abort(): void }
   | { kind: 'duplicate'; baseOffset: Promise<bigint> }
   | { kind: 'error'; errorCode: number; message: string };
 
-export interface ProducerBatch {
+interface ProducerBatch {
   producerId: bigint;
   producerEpoch: number;
   baseSequence: number;

@@ -173,10 +173,14 @@ describe('transactions in the broker', () => {
     expect(
       (await t.produce(await batch(['late'], producerId, producerEpoch, 0), 't-timeout')).errorCode,
     ).toBe(0);
-    await waitFor('the timed-out transaction to be aborted', async () => {
-      const f = await t.fetch(1);
-      return f.lastStableOffset === f.highWatermark && f.highWatermark === 3n ? f : undefined;
-    });
+    await waitFor(
+      'the timed-out transaction to be aborted',
+      async () => {
+        const f = await t.fetch(1);
+        return f.lastStableOffset === f.highWatermark && f.highWatermark === 3n ? f : undefined;
+      },
+      10_000,
+    );
     expect((await t.fetch(1)).abortedTransactions).toEqual([{ producerId, firstOffset: 1n }]);
     expect(t.b.broker.transactions.describe('t-timeout')).toMatchObject({
       transactionState: 'CompleteAbort',

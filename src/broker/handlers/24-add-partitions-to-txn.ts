@@ -2,7 +2,7 @@ import type {
   AddPartitionsToTxnRequest,
   AddPartitionsToTxnResponse,
 } from '../../protocol/apis/24-add-partitions-to-txn.js';
-import type { ApiHandler } from '../handler.js';
+import type { ApiHandler } from '../api-handler.js';
 import type { TransactionCoordinator } from '../txn/coordinator.js';
 import { fencedForOldClients } from '../txn/errors.js';
 

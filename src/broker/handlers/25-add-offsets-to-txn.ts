@@ -2,7 +2,7 @@ import type {
   AddOffsetsToTxnRequest,
   AddOffsetsToTxnResponse,
 } from '../../protocol/apis/25-add-offsets-to-txn.js';
-import type { ApiHandler } from '../handler.js';
+import type { ApiHandler } from '../api-handler.js';
 import type { TransactionCoordinator } from '../txn/coordinator.js';
 import { fencedForOldClients } from '../txn/errors.js';
 

@@ -1,5 +1,5 @@
 import type { EndTxnRequest, EndTxnResponse } from '../../protocol/apis/26-end-txn.js';
-import type { ApiHandler } from '../handler.js';
+import type { ApiHandler } from '../api-handler.js';
 import type { TransactionCoordinator } from '../txn/coordinator.js';
 import { fencedForOldClients } from '../txn/errors.js';
 

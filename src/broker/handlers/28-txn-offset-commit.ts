@@ -3,8 +3,8 @@ import type {
   TxnOffsetCommitResponse,
 } from '../../protocol/apis/28-txn-offset-commit.js';
 import { ErrorCode } from '../../protocol/errors.js';
+import type { ApiHandler } from '../api-handler.js';
 import type { GroupCoordinator } from '../groups/coordinator.js';
-import type { ApiHandler } from '../handler.js';
 import type { TransactionCoordinator } from '../txn/coordinator.js';
 import { fencedForOldClients } from '../txn/errors.js';
 

@@ -2,7 +2,7 @@ import type {
   DescribeTransactionsRequest,
   DescribeTransactionsResponse,
 } from '../../protocol/apis/65-describe-transactions.js';
-import type { ApiHandler } from '../handler.js';
+import type { ApiHandler } from '../api-handler.js';
 import type { TransactionCoordinator } from '../txn/coordinator.js';
 
 /** DescribeTransactions 0 (kafka-transactions.sh describe): state, producer, partitions of each id. */

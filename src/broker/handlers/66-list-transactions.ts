@@ -3,7 +3,7 @@ import type {
   ListTransactionsResponse,
 } from '../../protocol/apis/66-list-transactions.js';
 import { ErrorCode } from '../../protocol/errors.js';
-import type { ApiHandler } from '../handler.js';
+import type { ApiHandler } from '../api-handler.js';
 import type { TransactionCoordinator } from '../txn/coordinator.js';
 
 /** ListTransactions 0-1 (kafka-transactions.sh list): ids filtered by state, producer id and, v1, running time. */

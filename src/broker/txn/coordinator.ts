@@ -5,6 +5,7 @@ import { buildRecordBatch, decodeRecords, iterateBatches } from '../../protocol/
 import { offsetsPartitionFor } from '../groups/offsets-topic-format.js';
 import type { ProducerStates } from '../producer-state.js';
 import type { PartitionHandle, TopicStore } from '../topic-store.js';
+import { defaultTransactionCoordinatorConfig, type TransactionCoordinatorConfig } from './config.js';
 import {
   buildTransactionMarker,
   decodeTransactionLogKey,
@@ -26,18 +27,6 @@ export interface TransactionalOffsets {
   /** The marker is written in that partition: the producer's pending offsets become visible or vanish. */
   completeTransaction(partition: number, producerId: bigint, commit: boolean): void;
 }
-
-export interface TransactionCoordinatorConfig {
-  /** Kafka's transaction.max.timeout.ms: a producer asking for more gets INVALID_TRANSACTION_TIMEOUT. */
-  maxTimeoutMs: number;
-  /** Kafka's transaction.abort.timed.out.transaction.cleanup.interval.ms: how often timeouts are looked for. */
-  abortCheckIntervalMs: number;
-}
-
-export const defaultTransactionCoordinatorConfig: TransactionCoordinatorConfig = {
-  maxTimeoutMs: 900_000,
-  abortCheckIntervalMs: 10_000,
-};
 
 export interface TransactionCoordinatorOptions {
   clock: Clock;
