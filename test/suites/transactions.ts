@@ -1,6 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { Kafka, type Producer as KafkaJsProducer, logLevel } from 'kafkajs';
 import { afterAll, expect, it } from 'vitest';
+import { kafkaCli } from '../helpers/kafka.js';
 import { killChildren, run } from '../helpers/run.js';
 import type { Target } from '../helpers/targets.js';
 import { uniqueName } from '../helpers/targets.js';
@@ -18,6 +19,34 @@ const SCRIPT = fileURLToPath(new URL('../compat/python/transactions.py', import.
 export function transactionsSuite(target: Target): void {
   librdkafkaTransactions(target);
   kafkajsTransactions(target);
+  transactionTools(target);
+}
+
+function transactionTools(target: Target): void {
+  it('kafka-transactions list and describe show a committed transactional id with its producer', async () => {
+    const id = uniqueName('tool-txn');
+    const kafka = new Kafka({ brokers: target().bootstrap.split(','), logLevel: logLevel.NOTHING });
+    const producer = kafka.producer({ transactionalId: id, idempotent: true, maxInFlightRequests: 1 });
+    await producer.connect();
+    try {
+      const txn = await producer.transaction();
+      await txn.send({ topic: uniqueName('txn-tool'), messages: [{ value: 'v' }] });
+      await txn.commit();
+    } finally {
+      await producer.disconnect();
+    }
+    const bootstrap = ['--bootstrap-server', target().bootstrap];
+    const row = (out: string) => out.split('\n').find((line) => line.split(/\s+/).includes(id)) ?? '';
+    // Kafka completes the commit after answering EndTxn, so its state may read PrepareCommit briefly.
+    await until(`${id} listed as CompleteCommit`, async () =>
+      /\bCompleteCommit\b/.test(row((await kafkaCli('kafka-transactions', [...bootstrap, 'list'])).stdout)),
+    );
+    const described = row(
+      (await kafkaCli('kafka-transactions', [...bootstrap, 'describe', '--transactional-id', id])).stdout,
+    ).split(/\s+/);
+    // CoordinatorId, TransactionalId, ProducerId, ProducerEpoch, TransactionState, TransactionTimeoutMs…
+    expect(described.slice(1, 5)).toEqual([id, expect.stringMatching(/^\d+$/), '0', 'CompleteCommit']);
+  }, 90_000);
 }
 
 function librdkafkaTransactions(target: Target): void {
