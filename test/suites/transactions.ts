@@ -1,12 +1,14 @@
 import { fileURLToPath } from 'node:url';
 import { Kafka, type Producer as KafkaJsProducer, logLevel } from 'kafkajs';
 import { afterAll, expect, it } from 'vitest';
+import { ProducerFencedError } from '../../src/client/errors.js';
+import { Producer } from '../../src/client/producer.js';
 import { kafkaCli } from '../helpers/kafka.js';
 import { killChildren, run } from '../helpers/run.js';
 import type { Target } from '../helpers/targets.js';
 import { uniqueName } from '../helpers/targets.js';
 import { describeWithTools, pythonRuntimes } from '../helpers/tools.js';
-import { until } from './common.js';
+import { brokersOf, until } from './common.js';
 
 const SCRIPT = fileURLToPath(new URL('../compat/python/transactions.py', import.meta.url));
 
@@ -19,6 +21,7 @@ const SCRIPT = fileURLToPath(new URL('../compat/python/transactions.py', import.
 export function transactionsSuite(target: Target): void {
   librdkafkaTransactions(target);
   kafkajsTransactions(target);
+  ourClientTransactions(target);
   transactionTools(target);
 }
 
@@ -117,27 +120,8 @@ function kafkajsTransactions(target: Target): void {
     await producer.connect();
     return producer;
   };
-  const readAll = async (topic: string, readUncommitted: boolean, expected: number): Promise<string[]> => {
-    const consumer = kafka().consumer({
-      groupId: uniqueName('kjs-reader'),
-      readUncommitted,
-      maxWaitTimeInMs: 200,
-    });
-    const seen: string[] = [];
-    try {
-      await consumer.connect();
-      await consumer.subscribe({ topic, fromBeginning: true });
-      await consumer.run({
-        eachMessage: async ({ message }) => {
-          seen.push(message.value?.toString() ?? '');
-        },
-      });
-      await until(`${expected} records of ${topic}`, () => seen.length >= expected, 30_000);
-    } finally {
-      await consumer.disconnect();
-    }
-    return seen;
-  };
+  const readAll = (topic: string, readUncommitted: boolean, expected: number) =>
+    readWithKafkajs(target, topic, readUncommitted, expected);
 
   it('kafkajs: aborted records stay invisible to read_committed, and transactional offsets appear only at commit', async () => {
     const topic = uniqueName('txn-kjs');
@@ -201,5 +185,126 @@ function kafkajsTransactions(target: Target): void {
       await older.disconnect();
       await newer.disconnect();
     }
+  }, 60_000);
+}
+
+/** Every value of `topic` as a kafkajs consumer sees it, read_committed unless `readUncommitted`. */
+async function readWithKafkajs(
+  target: Target,
+  topic: string,
+  readUncommitted: boolean,
+  expected: number,
+): Promise<string[]> {
+  const kafka = new Kafka({ brokers: target().bootstrap.split(','), logLevel: logLevel.NOTHING });
+  const consumer = kafka.consumer({
+    groupId: uniqueName('kjs-reader'),
+    readUncommitted,
+    maxWaitTimeInMs: 200,
+  });
+  const seen: string[] = [];
+  try {
+    await consumer.connect();
+    await consumer.subscribe({ topic, fromBeginning: true });
+    await consumer.run({
+      eachMessage: async ({ message }) => {
+        seen.push(message.value?.toString() ?? '');
+      },
+    });
+    await until(`${expected} records of ${topic}`, () => seen.length >= expected, 30_000);
+  } finally {
+    await consumer.disconnect();
+  }
+  return seen;
+}
+
+function ourClientTransactions(target: Target): void {
+  const producers: Producer[] = [];
+  afterAll(async () => {
+    await Promise.all(producers.map((p) => p.close({ flush: false })));
+  });
+  const transactional = async (transactionalId: string): Promise<Producer> => {
+    const producer = new Producer({ brokers: brokersOf(target()), transactionalId, lingerMs: 0 });
+    producers.push(producer);
+    await producer.initTransactions();
+    return producer;
+  };
+  const kafkajsAdmin = async () => {
+    const admin = new Kafka({ brokers: target().bootstrap.split(','), logLevel: logLevel.NOTHING }).admin();
+    await admin.connect();
+    return admin;
+  };
+
+  it('our producer: a committed transaction is visible to read_committed, an aborted one is not', async () => {
+    const topic = uniqueName('txn-ours');
+    const admin = await kafkajsAdmin();
+    try {
+      await admin.createTopics({ topics: [{ topic, numPartitions: 1 }] });
+    } finally {
+      await admin.disconnect();
+    }
+    const producer = await transactional(uniqueName('ours-producer'));
+    producer.beginTransaction();
+    await producer.send([
+      { topic, value: 'a1' },
+      { topic, value: 'a2' },
+    ]);
+    await producer.abortTransaction();
+    producer.beginTransaction();
+    await producer.send([
+      { topic, value: 'c1' },
+      { topic, value: 'c2' },
+    ]);
+    await producer.commitTransaction();
+    expect(await readWithKafkajs(target, topic, false, 2)).toEqual(['c1', 'c2']);
+    expect(await readWithKafkajs(target, topic, true, 4)).toEqual(['a1', 'a2', 'c1', 'c2']);
+  }, 60_000);
+
+  it("our producer: offsets sent to a transaction become the group's only when it commits", async () => {
+    const topic = uniqueName('txn-ours-out');
+    const source = uniqueName('txn-ours-src');
+    const group = uniqueName('ours-group');
+    const admin = await kafkajsAdmin();
+    try {
+      await admin.createTopics({ topics: [{ topic }, { topic: source }] });
+      const committedOffset = async () =>
+        (await admin.fetchOffsets({ groupId: group, topics: [source] }))[0]?.partitions[0]?.offset;
+      const producer = await transactional(uniqueName('ours-pipe'));
+      producer.beginTransaction();
+      await producer.send([{ topic, value: 'aborted' }]);
+      await producer.sendOffsetsToTransaction([{ topic: source, partition: 0, offset: 3n }], group);
+      await producer.abortTransaction();
+      producer.beginTransaction();
+      await producer.send([{ topic, value: 'committed' }]);
+      await producer.sendOffsetsToTransaction([{ topic: source, partition: 0, offset: 7n }], group);
+      expect(await committedOffset()).toBe('-1');
+      await producer.commitTransaction();
+      // Kafka writes the markers (and so the offsets) just after answering EndTxn; see the kafkajs test.
+      await until(
+        "the transaction's offsets to become the group's",
+        async () => (await committedOffset()) === '7',
+      );
+      expect(await readWithKafkajs(target, topic, false, 1)).toEqual(['committed']);
+    } finally {
+      await admin.disconnect();
+    }
+  }, 60_000);
+
+  it('our producer: a newer producer with the same transactional id fences the older one with ProducerFencedError', async () => {
+    const id = uniqueName('ours-zombie');
+    const topic = uniqueName('txn-ours-fence');
+    const older = await transactional(id);
+    older.beginTransaction();
+    await older.send([{ topic, value: 'first' }]);
+    await older.commitTransaction();
+    await transactional(id);
+    older.beginTransaction();
+    const zombie = await older.send([{ topic, value: 'zombie' }]).catch((err: unknown) => err);
+    expect(zombie).toBeInstanceOf(ProducerFencedError);
+    expect(String(zombie)).toMatch(
+      new RegExp(`another producer with the same transactional id "${id}" took over`),
+    );
+    expect(older.transactionState).toBe('fenced');
+    await expect(older.commitTransaction()).rejects.toBeInstanceOf(ProducerFencedError);
+    expect(await readWithKafkajs(target, topic, false, 1)).toEqual(['first']);
   }, 60_000);
 }
