@@ -1,8 +1,11 @@
 import { fileURLToPath } from 'node:url';
 import { Kafka, type Producer as KafkaJsProducer, logLevel } from 'kafkajs';
 import { afterAll, expect, it } from 'vitest';
+import { Cluster } from '../../src/client/cluster.js';
 import { ProducerFencedError } from '../../src/client/errors.js';
+import { fetchRecords } from '../../src/client/fetcher.js';
 import { Producer } from '../../src/client/producer.js';
+import { createExactlyOnceJob } from '../../src/consumer/exactly-once.js';
 import { kafkaCli } from '../helpers/kafka.js';
 import { killChildren, run } from '../helpers/run.js';
 import type { Target } from '../helpers/targets.js';
@@ -22,6 +25,7 @@ export function transactionsSuite(target: Target): void {
   librdkafkaTransactions(target);
   kafkajsTransactions(target);
   ourClientTransactions(target);
+  exactlyOnceJob(target);
   transactionTools(target);
 }
 
@@ -307,4 +311,88 @@ function ourClientTransactions(target: Target): void {
     await expect(older.commitTransaction()).rejects.toBeInstanceOf(ProducerFencedError);
     expect(await readWithKafkajs(target, topic, false, 1)).toEqual(['first']);
   }, 60_000);
+}
+
+function exactlyOnceJob(target: Target): void {
+  /** Every value of a one-partition topic a read_committed fetch from offset 0 returns. */
+  const committedValues = async (topic: string): Promise<string[]> => {
+    const cluster = new Cluster({ brokers: brokersOf(target()), clientId: 'eos-reader' });
+    try {
+      const res = await fetchRecords(cluster, {
+        partitions: [{ topic, partition: 0, offset: 0n, maxBytes: 1 << 20 }],
+        maxBytes: 1 << 20,
+        maxWaitMs: 0,
+        minBytes: 0,
+        isolationLevel: 1,
+      });
+      return (res.partitions[0]?.records ?? []).map((r) => r.value?.toString() ?? '');
+    } finally {
+      cluster.close();
+    }
+  };
+
+  it('exactly-once job: a transform that throws once aborts a transaction, and each input still has one output', async () => {
+    const input = uniqueName('eos-in');
+    const output = uniqueName('eos-out');
+    const admin = new Kafka({ brokers: brokersOf(target()), logLevel: logLevel.NOTHING }).admin();
+    await admin.connect();
+    try {
+      await admin.createTopics({
+        topics: [
+          { topic: input, numPartitions: 2 },
+          { topic: output, numPartitions: 1 },
+        ],
+      });
+    } finally {
+      await admin.disconnect();
+    }
+    const inputs = Array.from({ length: 60 }, (_, i) => `v${i}`);
+    const seed = new Producer({ brokers: brokersOf(target()), lingerMs: 0 });
+    await seed.send(inputs.map((value, i) => ({ topic: input, key: `k${i % 7}`, value })));
+    await seed.close();
+
+    let thrown = false;
+    let transformed = 0;
+    const job = createExactlyOnceJob({
+      brokers: brokersOf(target()),
+      groupId: uniqueName('eos-group'),
+      topics: [input],
+      transactionalId: uniqueName('eos-job'),
+      commitIntervalMs: 100,
+      maxInFlight: 8,
+      sessionTimeoutMs: 10_000,
+      transform: (record) => {
+        const value = record.value?.toString() ?? '';
+        transformed++;
+        // Once, well into the run: the open transaction holds other records' outputs by then.
+        if (value === 'v41' && !thrown) {
+          thrown = true;
+          throw new Error('transform failed once');
+        }
+        return [{ topic: output, key: record.key, value: `${value}!` }];
+      },
+    });
+    const aborts: unknown[] = [];
+    job.on('abort', ({ error }) => aborts.push(error));
+    await job.start();
+    try {
+      const committed = () => job.stats().partitions.reduce((sum, p) => sum + Number(p.committed ?? 0), 0);
+      await until('the job to commit every input offset', () => committed() === inputs.length, 60_000);
+    } finally {
+      await job.stop();
+    }
+    expect(thrown).toBe(true);
+    expect(aborts.map(String)).toEqual(['Error: transform failed once']);
+    expect(job.stats().aborts).toBe(1);
+    // The abort threw work away, which was done again: more transforms than inputs…
+    expect(transformed).toBeGreaterThan(inputs.length);
+    // …and still each input's output exactly once for read_committed readers. Kafka writes the last
+    // commit's markers just after answering EndTxn, so wait for them to reach the output.
+    let values: string[] = [];
+    await until('every committed output', async () => {
+      values = await committedValues(output);
+      return values.length >= inputs.length;
+    });
+    expect([...values].sort()).toEqual(inputs.map((v) => `${v}!`).sort());
+  }, 90_000);
 }
