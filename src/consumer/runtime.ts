@@ -308,7 +308,8 @@ export class ConsumerRuntime extends EventEmitter<ConsumerRuntimeEvents> {
   async start(): Promise<void> {
     if (this.state !== 'created') throw new Error(`consumer runtime: start() called when ${this.state}`);
     const clock = this.cfg.clock;
-    await this.transactions?.init();
+    // Exactly-once: the producer's epoch first, which fences an older instance of the same job.
+    if (this.transactions) await this.transactions.init();
     this.state = 'running';
     this.commitTimer = clock.setInterval(
       () => void this.commitNow().catch(() => {}),
