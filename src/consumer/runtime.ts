@@ -123,6 +123,11 @@ class PartitionState {
   /** The tracker's `released` count the last successful commit covered. */
   releasedAtCommit = 0;
   consumed = 0;
+  /**
+   * Records the broker held past our fetch position at the last answer for this partition (its high
+   * watermark minus where we read next): how the runtime knows which partitions wait for a turn.
+   */
+  backlog = 0;
   readonly drained = new Wakeup();
 
   constructor(
@@ -136,6 +141,8 @@ class PartitionState {
 const tpKey = (topic: string, partition: number) => `${topic}\u0000${partition}`;
 /** What a record costs against the byte credits: its payloads plus per-record overhead in memory. */
 export const RECORD_OVERHEAD_BYTES = 64;
+/** How long one partition's records may keep the others' out of the sink before the window is shared. */
+export const TURN_BUDGET_MS = 1000;
 const recordBytes = (r: ConsumerRecord): number => {
   let n = RECORD_OVERHEAD_BYTES + (r.key?.length ?? 0) + (r.value?.length ?? 0);
   for (const h of r.headers) n += h.key.length + (h.value?.length ?? 0);
@@ -566,8 +573,27 @@ export class ConsumerRuntime extends EventEmitter<ConsumerRuntimeEvents> {
    */
   private fetchThreshold(): number {
     if (this.heldRecords === 0) return 1;
-    const batch = Math.min(Math.ceil(this.avgBatchRecords), this.cfg.maxInFlight);
+    const batch = Math.min(Math.ceil(this.avgBatchRecords), this.fairShare());
     return Math.max(this.cfg.minFetchRecords, batch);
+  }
+
+  /**
+   * The records one partition may hold while others wait: the window split evenly over the partitions
+   * with records in the broker or in flight (the whole window when only one has any). Without it, one
+   * partition's batch larger than the window fills every credit, and the others wait until it is drained
+   * (at 500 ms a record and a window of 10, five seconds per partition). Splitting costs re-fetching the
+   * rest of each batch, so it applies only when a full window takes the sink longer than
+   * {@link TURN_BUDGET_MS} to work through (or before its latency is known).
+   */
+  private fairShare(): number {
+    const sink = this.health.snapshot();
+    const windowMs = (sink.meanLatencyMs * this.cfg.maxInFlight) / Math.max(1, this.limiter.limit);
+    if (sink.samples > 0 && windowMs <= TURN_BUDGET_MS) return this.cfg.maxInFlight;
+    let competing = 0;
+    for (const p of this.parts.values()) {
+      if (!p.revoking && !p.pausedByHand && (p.backlog > 0 || p.works.size > 0)) competing++;
+    }
+    return Math.max(1, Math.ceil(this.cfg.maxInFlight / Math.max(1, competing)));
   }
 
   /**
@@ -577,14 +603,15 @@ export class ConsumerRuntime extends EventEmitter<ConsumerRuntimeEvents> {
    */
   private fetchTurn(list: TopicPartition[]): TopicPartition[] {
     // Before a batch was seen, all of them are asked with a 1-byte limit (the probe, see fetchLoop).
-    if (this.avgBatchRecords === 0 || list.length <= 1 || this.askAll) {
+    if (this.avgBatchRecords === 0 || list.length <= 1) return list;
+    if (this.askAll) {
+      // Every partition, but not always from the first: the broker serves the first one with data whole.
       this.askAll = false;
-      return list;
+      return rotated(list, this.fetchCursor++);
     }
     const take = Math.floor(this.recordCredits.available / this.avgBatchRecords);
     const count = Math.min(list.length, Math.max(1, take));
-    const start = this.fetchCursor++ % list.length;
-    return Array.from({ length: count }, (_, i) => list[(start + i) % list.length]);
+    return rotated(list, this.fetchCursor++).slice(0, count);
   }
 
   private eligible(): { list: TopicPartition[]; reason: FetchState | null } {
@@ -670,6 +697,12 @@ export class ConsumerRuntime extends EventEmitter<ConsumerRuntimeEvents> {
     const start = this.rotate++ % fetched.length;
     // Paused while the fetch was out: hand its records back rather than take them in.
     const pausedAll = this.pausedByHand || this.health.pausedByPolicy;
+    for (const fp of fetched) {
+      const part = this.parts.get(tpKey(fp.topic, fp.partition));
+      if (part && !fp.error)
+        part.backlog = Number(fp.highWatermark - (fp.records[0]?.offset ?? fp.nextOffset));
+    }
+    const share = this.fairShare();
     let full = false;
     for (let i = 0; i < fetched.length; i++) {
       const fp = fetched[(start + i) % fetched.length];
@@ -707,10 +740,13 @@ export class ConsumerRuntime extends EventEmitter<ConsumerRuntimeEvents> {
           !full &&
           this.recordCredits.available >= 1 &&
           (this.byteCredits.available >= size || (this.heldRecords === 0 && taken === 0));
-        if (!fits) {
-          full = true;
+        // Its fair share taken, this partition leaves the rest of the credits to the others.
+        const overShare = part.works.size >= share && this.heldRecords > 0;
+        if (!fits || overShare) {
+          if (!fits) full = true;
           this.source.seek(fp.topic, fp.partition, record.offset);
           part.tracker.advanceTo(record.offset);
+          part.backlog = Number(fp.highWatermark - record.offset);
           this.counters.rewound += fp.records.length - taken;
           break;
         }
@@ -724,7 +760,10 @@ export class ConsumerRuntime extends EventEmitter<ConsumerRuntimeEvents> {
         this.enqueue(part, record, charge);
         taken++;
       }
-      if (taken === fp.records.length) part.tracker.advanceTo(fp.nextOffset);
+      if (taken === fp.records.length) {
+        part.tracker.advanceTo(fp.nextOffset);
+        part.backlog = Number(fp.highWatermark - fp.nextOffset);
+      }
     }
     if (this.heldRecords > this.counters.peakInFlightRecords)
       this.counters.peakInFlightRecords = this.heldRecords;
@@ -944,6 +983,12 @@ function isPermanent(error: unknown): boolean {
 
 async function waitDrained(p: PartitionState, signal: AbortSignal): Promise<void> {
   while (p.works.size > 0 && !signal.aborted) await p.drained.waitSignal(signal);
+}
+
+/** The list starting at `start` (modulo its length), wrapping round. */
+function rotated<T>(list: T[], start: number): T[] {
+  const at = start % list.length;
+  return [...list.slice(at), ...list.slice(0, at)];
 }
 
 /** A fetch in which every partition came back with an error (and none with records). */
