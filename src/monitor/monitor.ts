@@ -63,6 +63,10 @@ interface PartitionTrack {
 
 interface GroupTrack {
   zeroSince: number | null;
+  /** Total lag at the previous cycle (null before the first). */
+  lastTotalLag: number | null;
+  /** The total lag fell since the previous cycle. */
+  fellNow: boolean;
   seenInCycle: number;
 }
 
@@ -218,7 +222,9 @@ export class LagMonitor {
     const totals = groupTotals(parts);
     const gt = this.groupTrack(g.groupId, totals.totalLag, now, cycle);
     const t = this.config.thresholds;
-    const { code, reasons } = groupStatus(partitions, totals.totalLag, totals.rate, t);
+    // A burst already being worked off is not growing lag, whatever the last samples' slope says.
+    const growth = gt.fellNow ? Math.min(0, totals.rate) : totals.rate;
+    const { code, reasons } = groupStatus(partitions, totals.totalLag, growth, t);
     const draining = totals.totalLag > 0 && totals.rate < 0;
     const ttd = totals.totalLag === 0 ? 0 : draining ? totals.totalLag / -totals.rate : null;
     const consumers = g.members.filter((m) => m.assignment.some((a) => a.partitions.length > 0)).length;
@@ -261,7 +267,7 @@ export class LagMonitor {
       idleAdviceAfterSeconds: this.config.idleAdviceAfterMs / 1000,
       samples: totals.samples,
     });
-    return { report, partitions, conditions: groupConditions(report, partitions, t), advice };
+    return { report, partitions, conditions: groupConditions(report, partitions, growth, t), advice };
   }
 
   /** One partition: its sample pushed, the window judged, lag in records and seconds, and its rates. */
@@ -353,12 +359,14 @@ export class LagMonitor {
   private groupTrack(groupId: string, totalLag: number, now: number, cycle: number): GroupTrack {
     let gt = this.groupTracks.get(groupId);
     if (!gt) {
-      gt = { zeroSince: null, seenInCycle: cycle };
+      gt = { zeroSince: null, lastTotalLag: null, fellNow: false, seenInCycle: cycle };
       this.groupTracks.set(groupId, gt);
     }
     gt.seenInCycle = cycle;
     if (totalLag === 0) gt.zeroSince ??= now;
     else gt.zeroSince = null;
+    gt.fellNow = gt.lastTotalLag !== null && totalLag < gt.lastTotalLag;
+    gt.lastTotalLag = totalLag;
     return gt;
   }
 
@@ -707,6 +715,7 @@ function groupStatus(partitions: PartitionReport[], totalLag: number, rate: numb
 function groupConditions(
   g: GroupReport,
   partitions: PartitionReport[],
+  growth: number,
   t: MonitorThresholds,
 ): AlertCondition[] {
   const conditions: AlertCondition[] = [];
@@ -719,7 +728,7 @@ function groupConditions(
       threshold: t.criticalLag,
       message: `group ${g.group}: total lag ${g.total_lag} > ${t.criticalLag}`,
     });
-  if (g.rate_of_change > t.warningRate)
+  if (growth > t.warningRate)
     conditions.push({
       kind: 'lag_growing',
       group: g.group,
