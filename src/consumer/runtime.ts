@@ -54,6 +54,11 @@ export interface ConsumerStats {
   state: 'created' | 'running' | 'stopping' | 'stopped';
   fetchState: FetchState;
   inFlightRecords: number;
+  /**
+   * Records held but not handed to the sink (queued behind their lane, or waiting out a pause by hand):
+   * while paused, what resume hands to the sink first.
+   */
+  heldRecords: number;
   inFlightBytes: number;
   maxInFlight: number;
   maxInFlightBytes: number;
@@ -207,6 +212,8 @@ export class ConsumerRuntime extends EventEmitter<ConsumerRuntimeEvents> {
   private readonly health: SinkHealth;
   private readonly parts = new Map<string, PartitionState>();
   private readonly ready = new RingBuffer<Lane>(64);
+  /** Lanes of partitions paused by hand, set aside in dispatch order until resumed. */
+  private parked: Lane[] = [];
   private readonly wake = new Wakeup();
   private state: ConsumerStats['state'] = 'created';
   private fetchState: FetchState = 'idle';
@@ -398,7 +405,11 @@ export class ConsumerRuntime extends EventEmitter<ConsumerRuntimeEvents> {
     return n;
   }
 
-  /** Stops fetching (all partitions, or the ones given); records already held still finish. */
+  /**
+   * Stops fetching (all partitions, or the ones given) and stops handing their records to the sink at
+   * the next record boundary: a write under way finishes, the records held stay held (and uncommitted)
+   * and go to the sink first on resume.
+   */
   pause(partitions?: TopicPartition[]): void {
     if (!partitions) this.pausedByHand = true;
     else for (const p of partitions) this.partOf(p).pausedByHand = true;
@@ -411,6 +422,8 @@ export class ConsumerRuntime extends EventEmitter<ConsumerRuntimeEvents> {
       for (const p of this.parts.values()) p.pausedByHand = false;
     } else for (const p of partitions) this.partOf(p).pausedByHand = false;
     this.emit('resumed', { by: 'hand', partitions: partitions ?? null });
+    this.unpark();
+    this.dispatch();
     this.wake.notify();
   }
 
@@ -483,6 +496,7 @@ export class ConsumerRuntime extends EventEmitter<ConsumerRuntimeEvents> {
       state: this.state,
       fetchState: this.fetchState,
       inFlightRecords: this.heldRecords,
+      heldRecords: this.notStarted(),
       inFlightBytes: this.heldBytes,
       maxInFlight: this.cfg.maxInFlight,
       maxInFlightBytes: this.cfg.maxInFlightBytes,
@@ -530,6 +544,7 @@ export class ConsumerRuntime extends EventEmitter<ConsumerRuntimeEvents> {
       await this.commitNow().catch(() => {});
     }
     for (const p of revoked) this.parts.delete(p.key);
+    this.parked = this.parked.filter((lane) => !revoked.includes(lane.part));
     this.emit('revoked', { partitions });
   }
 
@@ -809,11 +824,15 @@ export class ConsumerRuntime extends EventEmitter<ConsumerRuntimeEvents> {
   }
 
   private dispatch(): void {
-    if (this.state === 'stopped') return;
+    if (this.state === 'stopped' || this.pausedByHand) return;
     while (this.ready.length > 0) {
       const lane = this.ready.peek()!;
       if (lane.active !== null || lane.queue.length === 0 || lane.part.revoking) {
         this.ready.shift();
+        continue;
+      }
+      if (lane.part.pausedByHand) {
+        this.parked.push(this.ready.shift()!);
         continue;
       }
       const slot = this.limiter.tryAcquire();
@@ -823,6 +842,20 @@ export class ConsumerRuntime extends EventEmitter<ConsumerRuntimeEvents> {
       lane.active = work;
       void this.run(work, slot);
     }
+  }
+
+  /** Parked lanes whose partition is no longer paused go back to the front of the queue, in order. */
+  private unpark(): void {
+    const back = this.parked.filter((l) => !l.part.pausedByHand);
+    this.parked = this.parked.filter((l) => l.part.pausedByHand);
+    for (let i = back.length - 1; i >= 0; i--) this.ready.pushFront(back[i]);
+  }
+
+  /** Records held that the sink has not started on. */
+  private notStarted(): number {
+    let n = 0;
+    for (const p of this.parts.values()) for (const w of p.works) if (w.state === 'queued') n++;
+    return n;
   }
 
   private async run(work: Work, slot: LimiterRelease): Promise<void> {

@@ -290,6 +290,8 @@ export class OrderConsumer {
       processing_time_ms: this.processingTimeMs,
       max_messages_per_second: this.maxPerSecond,
       in_flight: s.inFlightRecords,
+      // Held and not yet handed to the sink: while paused, what resume writes first.
+      held: s.heldRecords,
       in_flight_bytes: s.inFlightBytes,
       max_in_flight: s.maxInFlight,
       peak_in_flight: s.peakInFlightRecords,
