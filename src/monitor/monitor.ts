@@ -1,7 +1,7 @@
 import { Admin } from '../client/admin.js';
 import type { Cluster } from '../client/cluster.js';
 import type { Clock, Timer } from '../flow/clock.js';
-import { adviseGroup, type Recommendation } from './advice.js';
+import { adviseGroup, type GroupContext, type Recommendation } from './advice.js';
 import { AlertBook, type AlertCondition, type AlertEvent } from './alerts.js';
 import {
   groupWatched,
@@ -52,6 +52,8 @@ export interface LagMonitorOptions extends MonitorOptions {
   cluster?: Cluster;
   /** Or any other source of observations. */
   source?: LagSource;
+  /** What the consumers' runner knows about a group (paused consumers, processing time), for advice. */
+  groupContext?: (groupId: string) => GroupContext | undefined;
 }
 
 interface PartitionTrack {
@@ -82,6 +84,7 @@ export class LagMonitor {
   readonly webhook: WebhookNotifier | null;
   private readonly clock: Clock;
   private readonly source: LagSource;
+  private readonly groupContext: LagMonitorOptions['groupContext'];
   private readonly admin: Admin | null = null;
   private readonly tracks = new Map<string, PartitionTrack>();
   private readonly groupTracks = new Map<string, GroupTrack>();
@@ -99,6 +102,7 @@ export class LagMonitor {
 
   constructor(options: LagMonitorOptions) {
     this.config = resolveMonitorConfig(options);
+    this.groupContext = options.groupContext;
     this.clock = this.config.clock;
     if (options.source) {
       this.source = options.source;
@@ -266,6 +270,7 @@ export class LagMonitor {
       warningRate: t.warningRate,
       idleAdviceAfterSeconds: this.config.idleAdviceAfterMs / 1000,
       samples: totals.samples,
+      context: this.groupContext?.(g.groupId),
     });
     return { report, partitions, conditions: groupConditions(report, partitions, growth, t), advice };
   }
