@@ -10,7 +10,7 @@ import {
   type MonitorThresholds,
   resolveMonitorConfig,
 } from './config.js';
-import { KafkaLagSource } from './kafka-source.js';
+import { KafkaLagSource } from './kafka-lag-source.js';
 import { MonitorMetrics } from './metrics.js';
 import type {
   ClusterObservation,
