@@ -62,6 +62,8 @@ export interface ConsumerStats {
   inFlightBytes: number;
   maxInFlight: number;
   maxInFlightBytes: number;
+  /** Most records one fetch hands over. */
+  maxPollRecords: number;
   creditsFree: { records: number; bytes: number };
   /** Most records / bytes ever held at once. */
   peakInFlightRecords: number;
@@ -500,6 +502,7 @@ export class ConsumerRuntime extends EventEmitter<ConsumerRuntimeEvents> {
       inFlightBytes: this.heldBytes,
       maxInFlight: this.cfg.maxInFlight,
       maxInFlightBytes: this.cfg.maxInFlightBytes,
+      maxPollRecords: this.cfg.maxPollRecords,
       creditsFree: { records: this.recordCredits.available, bytes: this.byteCredits.available },
       ...this.counters,
       ratePerSec: this.rate(now),
@@ -666,7 +669,8 @@ export class ConsumerRuntime extends EventEmitter<ConsumerRuntimeEvents> {
       // the free byte credits: the response itself must fit what we may hold.
       // Until a batch was seen the record size is a guess; ask for 1 byte, which the broker answers with
       // one whole batch (of the first partition that has one), and size the next fetches from it.
-      const wanted = this.avgBatchRecords === 0 ? 1 : Math.ceil(recordsFree * this.avgRecordBytes * 1.1);
+      const pollable = Math.min(recordsFree, this.cfg.maxPollRecords);
+      const wanted = this.avgBatchRecords === 0 ? 1 : Math.ceil(pollable * this.avgRecordBytes * 1.1);
       const maxBytes = Math.max(1, Math.min(bytesFree, this.cfg.fetchMaxBytes, wanted));
       const partitionMaxBytes = Math.max(1, Math.ceil(maxBytes / turn.length));
       let fetched: FetchedPartition[];
@@ -718,6 +722,8 @@ export class ConsumerRuntime extends EventEmitter<ConsumerRuntimeEvents> {
         part.backlog = Number(fp.highWatermark - (fp.records[0]?.offset ?? fp.nextOffset));
     }
     const share = this.fairShare();
+    // A poll hands over at most maxPollRecords, whatever the credits (Kafka's max.poll.records).
+    let pollLeft = this.cfg.maxPollRecords;
     let full = false;
     for (let i = 0; i < fetched.length; i++) {
       const fp = fetched[(start + i) % fetched.length];
@@ -753,6 +759,7 @@ export class ConsumerRuntime extends EventEmitter<ConsumerRuntimeEvents> {
         const size = recordBytes(record);
         const fits =
           !full &&
+          pollLeft > 0 &&
           this.recordCredits.available >= 1 &&
           (this.byteCredits.available >= size || (this.heldRecords === 0 && taken === 0));
         // Its fair share taken, this partition leaves the rest of the credits to the others.
@@ -773,6 +780,7 @@ export class ConsumerRuntime extends EventEmitter<ConsumerRuntimeEvents> {
         this.heldBytes += charge;
         this.avgRecordBytes = this.avgRecordBytes * 0.95 + size * 0.05;
         this.enqueue(part, record, charge);
+        pollLeft--;
         taken++;
       }
       if (taken === fp.records.length) {

@@ -207,6 +207,7 @@ export class Lab {
             instance: `consumer-${i}`,
             processingTimeMs: current?.processingTimeMs ?? this.options.processingTimeMs,
             failureRate: current?.sink.settings.rate,
+            maxInFlight: current?.runtime.stats().maxInFlight,
             failure: current?.sink.settings.kind,
             sink: this.options.sink,
             gracePeriodMs: this.gracePeriodMs / 2,
