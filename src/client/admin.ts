@@ -170,6 +170,35 @@ export class Admin {
     throwFirst(res.responses.map((r) => [r.errorCode, `AlterConfigs "${r.resourceName}"`, r.errorMessage]));
   }
 
+  /**
+   * Sets (or, with a null value, deletes back to the default) only the configs given, leaving the
+   * resource's others as they are (IncrementalAlterConfigs; AlterConfigs would reset them).
+   */
+  async incrementalAlterConfigs(
+    resource: { type: number; name: string },
+    configs: Record<string, string | null>,
+  ): Promise<void> {
+    const conn = await this.cluster.anyConnection();
+    const res = await conn.request(ApiKey.IncrementalAlterConfigs, {
+      resources: [
+        {
+          resourceType: resource.type,
+          resourceName: resource.name,
+          // Kafka's operations: 0 SET, 1 DELETE.
+          configs: Object.entries(configs).map(([name, value]) => ({
+            name,
+            configOperation: value === null ? 1 : 0,
+            value,
+          })),
+        },
+      ],
+      validateOnly: false,
+    });
+    throwFirst(
+      res.responses.map((r) => [r.errorCode, `IncrementalAlterConfigs "${r.resourceName}"`, r.errorMessage]),
+    );
+  }
+
   /** Offsets per partition: earliest, latest (high watermark) or the first at/after a timestamp. */
   async listOffsets(
     topic: string,

@@ -17,6 +17,8 @@ interface ConsumerFlags {
   failureRate: number;
   failure: FailureKind;
   gracePeriod: number;
+  maxInFlight: number;
+  maxPollRecords?: number;
 }
 
 function fraction(value: string): number {
@@ -66,6 +68,17 @@ export function register(program: Command): void {
         .choices([...FAILURE_KINDS])
         .default('transient'),
     )
+    .option(
+      '--max-in-flight <n>',
+      'orders held at once, fetched and not yet written (the credit window)',
+      integer('--max-in-flight', 1, 100_000),
+      10,
+    )
+    .option(
+      '--max-poll-records <n>',
+      'most orders one fetch hands over (default: the free credits)',
+      integer('--max-poll-records', 1, 100_000),
+    )
     .addOption(gracePeriodOption())
     .action(async (flags: ConsumerFlags) => {
       const instance =
@@ -80,6 +93,8 @@ export function register(program: Command): void {
         sink: flags.sink,
         failureRate: flags.failureRate,
         failure: flags.failure,
+        maxInFlight: flags.maxInFlight,
+        maxPollRecords: flags.maxPollRecords,
         gracePeriodMs: flags.gracePeriod * 1000,
         http: { host: flags.host, port: flags.port, token: flags.token },
       });
