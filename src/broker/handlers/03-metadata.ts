@@ -31,7 +31,7 @@ export const metadataHandler: ApiHandler<MetadataRequest, MetadataResponse> = {
       broker.config.autoCreateTopics && (apiVersion < 4 || request.allowAutoTopicCreation !== false);
     const topics: TopicMetadata[] = [];
     for (const name of names) topics.push(await describeTopic(name, !all && mayCreate, ctx));
-    const { host, port } = broker.advertised();
+    const { host, port } = broker.advertised(ctx.connection);
     return {
       throttleTimeMs: 0,
       brokers: [{ nodeId, host, port, rack: null }],

@@ -18,7 +18,7 @@ export const findCoordinatorHandler: ApiHandler<FindCoordinatorRequest, FindCoor
   minVersion: 0,
   maxVersion: 6,
   handle(request, ctx) {
-    const { host, port } = ctx.broker.advertised();
+    const { host, port } = ctx.broker.advertised(ctx.connection);
     const nodeId = ctx.broker.config.nodeId;
     const isGroup = (request.keyType ?? GROUP_KEY) === GROUP_KEY;
     const found = isGroup

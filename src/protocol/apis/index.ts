@@ -39,6 +39,9 @@ import {
   type InitProducerIdRequest,
   type InitProducerIdResponse,
 } from './22-init-producer-id.js';
+import { DescribeAclsApi, type DescribeAclsRequest, type DescribeAclsResponse } from './29-describe-acls.js';
+import { CreateAclsApi, type CreateAclsRequest, type CreateAclsResponse } from './30-create-acls.js';
+import { DeleteAclsApi, type DeleteAclsRequest, type DeleteAclsResponse } from './31-delete-acls.js';
 import {
   DescribeConfigsApi,
   type DescribeConfigsRequest,
@@ -50,6 +53,11 @@ import {
   type DescribeLogDirsRequest,
   type DescribeLogDirsResponse,
 } from './35-describe-log-dirs.js';
+import {
+  SaslAuthenticateApi,
+  type SaslAuthenticateRequest,
+  type SaslAuthenticateResponse,
+} from './36-sasl-authenticate.js';
 import {
   CreatePartitionsApi,
   type CreatePartitionsRequest,
@@ -108,6 +116,19 @@ export {
   type InitProducerIdResponse,
 } from './22-init-producer-id.js';
 export {
+  type AclBindingFilter,
+  DescribeAclsApi,
+  type DescribeAclsRequest,
+  type DescribeAclsResponse,
+} from './29-describe-acls.js';
+export {
+  type AclCreation,
+  CreateAclsApi,
+  type CreateAclsRequest,
+  type CreateAclsResponse,
+} from './30-create-acls.js';
+export { DeleteAclsApi, type DeleteAclsRequest, type DeleteAclsResponse } from './31-delete-acls.js';
+export {
   DescribeConfigsApi,
   type DescribeConfigsRequest,
   type DescribeConfigsResponse,
@@ -118,6 +139,11 @@ export {
   type DescribeLogDirsRequest,
   type DescribeLogDirsResponse,
 } from './35-describe-log-dirs.js';
+export {
+  SaslAuthenticateApi,
+  type SaslAuthenticateRequest,
+  type SaslAuthenticateResponse,
+} from './36-sasl-authenticate.js';
 export {
   CreatePartitionsApi,
   type CreatePartitionsRequest,
@@ -157,9 +183,13 @@ export interface ApiBodies {
   20: { request: DeleteTopicsRequest; response: DeleteTopicsResponse };
   21: { request: DeleteRecordsRequest; response: DeleteRecordsResponse };
   22: { request: InitProducerIdRequest; response: InitProducerIdResponse };
+  29: { request: DescribeAclsRequest; response: DescribeAclsResponse };
+  30: { request: CreateAclsRequest; response: CreateAclsResponse };
+  31: { request: DeleteAclsRequest; response: DeleteAclsResponse };
   32: { request: DescribeConfigsRequest; response: DescribeConfigsResponse };
   33: { request: AlterConfigsRequest; response: AlterConfigsResponse };
   35: { request: DescribeLogDirsRequest; response: DescribeLogDirsResponse };
+  36: { request: SaslAuthenticateRequest; response: SaslAuthenticateResponse };
   37: { request: CreatePartitionsRequest; response: CreatePartitionsResponse };
   42: { request: DeleteGroupsRequest; response: DeleteGroupsResponse };
   44: { request: IncrementalAlterConfigsRequest; response: IncrementalAlterConfigsResponse };
@@ -189,9 +219,13 @@ export const API_SPECS: Readonly<Record<number, ApiSpec>> = Object.freeze({
   [DeleteTopicsApi.key]: DeleteTopicsApi,
   [DeleteRecordsApi.key]: DeleteRecordsApi,
   [InitProducerIdApi.key]: InitProducerIdApi,
+  [DescribeAclsApi.key]: DescribeAclsApi,
+  [CreateAclsApi.key]: CreateAclsApi,
+  [DeleteAclsApi.key]: DeleteAclsApi,
   [DescribeConfigsApi.key]: DescribeConfigsApi,
   [AlterConfigsApi.key]: AlterConfigsApi,
   [DescribeLogDirsApi.key]: DescribeLogDirsApi,
+  [SaslAuthenticateApi.key]: SaslAuthenticateApi,
   [CreatePartitionsApi.key]: CreatePartitionsApi,
   [DeleteGroupsApi.key]: DeleteGroupsApi,
   [IncrementalAlterConfigsApi.key]: IncrementalAlterConfigsApi,
