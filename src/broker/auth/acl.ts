@@ -207,6 +207,21 @@ export class AclStore {
     return allowed;
   }
 
+  /** True if some resource of the type is allowed the operation and none of those bindings is a DENY on `*`. */
+  allowsAny(principal: string, host: string, operation: number, resourceType: number): boolean {
+    const applies = (b: AclBinding) =>
+      b.resourceType === resourceType &&
+      (b.principal === principal || b.principal === WILDCARD_PRINCIPAL) &&
+      (b.host === WILDCARD || b.host === host) &&
+      operationMatches(b.operation, operation, b.permissionType);
+    const deniedEverywhere = this.bindings.some(
+      (b) => applies(b) && b.permissionType === AclPermission.DENY && b.resourceName === WILDCARD,
+    );
+    return (
+      !deniedEverywhere && this.bindings.some((b) => applies(b) && b.permissionType === AclPermission.ALLOW)
+    );
+  }
+
   /** True if any binding at all names this resource (for allow.everyone.if.no.acl.found). */
   hasAclsFor(resourceType: number, resourceName: string): boolean {
     return this.bindings.some((b) => b.resourceType === resourceType && resourceMatches(b, resourceName));

@@ -298,6 +298,14 @@ export class BrokerSecurity {
     return { response: out };
   }
 
+  /** Kafka's authorizeByResourceType: may the principal do `operation` on some resource of the type? */
+  authorizeAny(conn: ConnectionInfo, operation: number, resourceType: number): boolean {
+    if (!this.options.authorizer) return true;
+    const s = this.session(conn);
+    if (this.superUsers.has(s.principal)) return true;
+    return this.acls.allowsAny(s.principal, s.host, operation, resourceType);
+  }
+
   /** Kafka's authorizer decision for this connection's principal (always yes without an authorizer). */
   authorize(conn: ConnectionInfo, operation: number, resourceType: number, resourceName: string): boolean {
     const authz = this.options.authorizer;

@@ -1,6 +1,7 @@
 import type { ProduceRequest, ProduceResponse } from '../../protocol/apis/00-produce.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import { decodeRecords, iterateBatches } from '../../protocol/record-batch.js';
+import { mayCreateTopic, mayTopic, Op } from '../auth/authorize.js';
 import type { ApiHandler, RequestContext } from '../handler.js';
 import { scanRecordSet } from '../record-set.js';
 import { type PartitionHandle, TopicStoreError } from '../topic-store.js';
@@ -32,6 +33,12 @@ export const produceHandler: ApiHandler<ProduceRequest, ProduceResponse> = {
     }
     const responses = await Promise.all(
       request.topicData.map(async (topic) => {
+        if (!mayTopic(ctx, Op.WRITE, topic.name)) {
+          const partitionResponses = topic.partitionData.map((p) =>
+            failed(p.index, ErrorCode.TOPIC_AUTHORIZATION_FAILED),
+          );
+          return { name: topic.name, partitionResponses };
+        }
         // A request the broker will refuse anyway must not create topics on the way.
         const refused = invalidAcks || Boolean(request.transactionalId);
         // Kafka's ReplicaManager refuses client appends to internal topics with InvalidTopicException;
@@ -39,7 +46,10 @@ export const produceHandler: ApiHandler<ProduceRequest, ProduceResponse> = {
         const internal = ctx.broker.isInternalTopic(topic.name);
         const exists =
           ctx.broker.store.partitionCount(topic.name) !== undefined ||
-          (!refused && !internal && (await ctx.broker.autoCreateTopic(topic.name)));
+          (!refused &&
+            !internal &&
+            mayCreateTopic(ctx, topic.name) &&
+            (await ctx.broker.autoCreateTopic(topic.name)));
         const partitionResponses = await Promise.all(
           topic.partitionData.map((p) =>
             invalidAcks

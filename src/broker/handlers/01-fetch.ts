@@ -1,5 +1,6 @@
 import type { FetchRequest, FetchResponse } from '../../protocol/apis/01-fetch.js';
 import { ErrorCode } from '../../protocol/errors.js';
+import { mayTopic, Op } from '../auth/authorize.js';
 import type { ApiHandler, RequestContext } from '../handler.js';
 import type { PartitionHandle } from '../topic-store.js';
 
@@ -61,7 +62,15 @@ function readAll(request: FetchRequest, ctx: RequestContext) {
   const waits: Array<{ log: PartitionHandle; offset: bigint }> = [];
   const responses = request.topics.map((topic: TopicRequest) => {
     const name = topic.topic ?? '';
+    const readable = mayTopic(ctx, Op.READ, name);
     const partitions = topic.partitions.map((p): PartitionData => {
+      if (!readable) {
+        errors = true;
+        return {
+          ...partitionData(p.partition, ErrorCode.TOPIC_AUTHORIZATION_FAILED, -1n, -1n, EMPTY),
+          abortedTransactions: [],
+        };
+      }
       const log = ctx.broker.store.partition(name, p.partition);
       if (!log) {
         errors = true;

@@ -3,6 +3,7 @@ import type {
   FindCoordinatorResponse,
 } from '../../protocol/apis/10-find-coordinator.js';
 import { ErrorCode } from '../../protocol/errors.js';
+import { mayGroup, Op } from '../auth/authorize.js';
 import type { ApiHandler } from '../handler.js';
 
 const GROUP_KEY = 0;
@@ -30,12 +31,21 @@ export const findCoordinatorHandler: ApiHandler<FindCoordinatorRequest, FindCoor
           errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE,
           errorMessage: NO_TXN,
         };
+    // A group's coordinator is told only to principals that may describe the group.
+    const refused = {
+      nodeId: -1,
+      host: '',
+      port: -1,
+      errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED,
+      errorMessage: null,
+    };
+    const answer = (key: string) => (isGroup && !mayGroup(ctx, Op.DESCRIBE, key) ? refused : found);
     if (ctx.apiVersion >= 4) {
       return {
         throttleTimeMs: 0,
-        coordinators: (request.coordinatorKeys ?? []).map((key) => ({ key, ...found })),
+        coordinators: (request.coordinatorKeys ?? []).map((key) => ({ key, ...answer(key) })),
       };
     }
-    return { throttleTimeMs: 0, ...found };
+    return { throttleTimeMs: 0, ...answer(request.key ?? '') };
   },
 };

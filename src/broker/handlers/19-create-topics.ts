@@ -1,6 +1,7 @@
 import type { CreateTopicsRequest, CreateTopicsResponse } from '../../protocol/apis/19-create-topics.js';
 import { ZERO_UUID } from '../../protocol/codec.js';
 import { ErrorCode } from '../../protocol/errors.js';
+import { mayCreateTopic } from '../auth/authorize.js';
 import type { ApiHandler, RequestContext } from '../handler.js';
 import { topicNameProblem } from '../topic-names.js';
 import { TopicStoreError } from '../topic-store.js';
@@ -38,6 +39,10 @@ export const createTopicsHandler: ApiHandler<CreateTopicsRequest, CreateTopicsRe
             `topic "${t.name}" appears more than once in the request`,
           ),
         );
+        continue;
+      }
+      if (!mayCreateTopic(ctx, t.name)) {
+        topics.push(failed(t.name, ErrorCode.TOPIC_AUTHORIZATION_FAILED, 'Authorization failed.'));
         continue;
       }
       topics.push(await createOne(t, request.validateOnly === true, ctx));

@@ -3,6 +3,7 @@ import type {
   InitProducerIdResponse,
 } from '../../protocol/apis/22-init-producer-id.js';
 import { ErrorCode } from '../../protocol/errors.js';
+import { mayWriteIdempotently } from '../auth/authorize.js';
 import type { ApiHandler } from '../handler.js';
 
 /**
@@ -24,6 +25,14 @@ export const initProducerIdHandler: ApiHandler<InitProducerIdRequest, InitProduc
       return {
         throttleTimeMs: 0,
         errorCode: ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED,
+        producerId: -1n,
+        producerEpoch: -1,
+      };
+    }
+    if (!mayWriteIdempotently(ctx)) {
+      return {
+        throttleTimeMs: 0,
+        errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED,
         producerId: -1n,
         producerEpoch: -1,
       };
