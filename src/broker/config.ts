@@ -9,7 +9,7 @@ import {
   usesTls,
 } from './auth/listeners.js';
 import type { SecurityOptions } from './auth/security.js';
-import type { BrokerGroupsOptions } from './groups/broker-groups.js';
+import type { BrokerGroupsOptions } from './groups/config.js';
 
 export type Durability = 'memory' | 'async' | 'sync';
 export type QuotaMode = 'throttle' | 'reject';

@@ -1,5 +1,5 @@
 import { ErrorCode } from '../../protocol/errors.js';
-import type { RequestContext } from '../handler.js';
+import type { RequestContext } from '../api-handler.js';
 import { AclOperation, CLUSTER_RESOURCE, ResourceType } from './acl.js';
 
 /**

@@ -1,8 +1,8 @@
 import type { OffsetCommitRequest, OffsetCommitResponse } from '../../protocol/apis/08-offset-commit.js';
 import { ErrorCode, type ErrorCodeValue } from '../../protocol/errors.js';
+import type { ApiHandler } from '../api-handler.js';
 import { mayGroup, mayTopic, Op } from '../auth/authorize.js';
 import type { GroupCoordinator } from '../groups/coordinator.js';
-import type { ApiHandler } from '../handler.js';
 
 /**
  * OffsetCommit 0-9 (flexible from 8; v9's member epoch is a classic group's generation). Group members commit with their generation and member id; standalone consumers

@@ -1,8 +1,10 @@
 import type { OffsetFetchRequest, OffsetFetchResponse } from '../../protocol/apis/09-offset-fetch.js';
 import { ErrorCode, type ErrorCodeValue } from '../../protocol/errors.js';
+import type { ApiHandler, RequestContext } from '../api-handler.js';
 import { mayGroup, mayTopic, Op } from '../auth/authorize.js';
-import type { GroupCoordinator, OffsetFetchResult } from '../groups/coordinator.js';
-import type { ApiHandler, RequestContext } from '../handler.js';
+import type { GroupCoordinator } from '../groups/coordinator.js';
+
+type OffsetFetchResult = ReturnType<GroupCoordinator['fetchOffsets']>;
 
 type Topics = Array<{ name: string; partitionIndexes: number[] }> | null;
 

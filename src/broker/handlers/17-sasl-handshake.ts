@@ -1,5 +1,5 @@
 import type { SaslHandshakeRequest, SaslHandshakeResponse } from '../../protocol/apis/17-sasl-handshake.js';
-import type { ApiHandler } from '../handler.js';
+import type { ApiHandler } from '../api-handler.js';
 
 /**
  * SaslHandshake 0-1: picks the mechanism. v1 is followed by SaslAuthenticate requests; v0 by bare SASL

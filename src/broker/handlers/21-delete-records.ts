@@ -1,7 +1,7 @@
 import type { DeleteRecordsRequest, DeleteRecordsResponse } from '../../protocol/apis/21-delete-records.js';
 import { ErrorCode } from '../../protocol/errors.js';
+import type { ApiHandler, RequestContext } from '../api-handler.js';
 import { mayTopic, Op } from '../auth/authorize.js';
-import type { ApiHandler, RequestContext } from '../handler.js';
 import { TopicStoreError } from '../topic-store.js';
 
 type PartitionResult = DeleteRecordsResponse['topics'][number]['partitions'][number];

@@ -1,7 +1,7 @@
 import type { DescribeAclsRequest, DescribeAclsResponse } from '../../protocol/apis/29-describe-acls.js';
 import { ErrorCode } from '../../protocol/errors.js';
+import type { ApiHandler } from '../api-handler.js';
 import { type AclBinding, AclOperation, CLUSTER_RESOURCE, ResourceType } from '../auth/acl.js';
-import type { ApiHandler } from '../handler.js';
 
 /** The answer Kafka gives to an ACL request when no authorizer is configured. */
 export const NO_AUTHORIZER = 'No Authorizer is configured on the broker';

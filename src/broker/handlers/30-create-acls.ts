@@ -1,5 +1,6 @@
 import type { CreateAclsRequest, CreateAclsResponse } from '../../protocol/apis/30-create-acls.js';
 import { ErrorCode } from '../../protocol/errors.js';
+import type { ApiHandler } from '../api-handler.js';
 import {
   type AclBinding,
   AclOperation,
@@ -7,7 +8,6 @@ import {
   CLUSTER_RESOURCE,
   ResourceType,
 } from '../auth/acl.js';
-import type { ApiHandler } from '../handler.js';
 import { NO_AUTHORIZER } from './29-describe-acls.js';
 
 /** CreateAcls 1-3: stores the bindings (persisted in the data dir); needs ALTER on the cluster. */

@@ -1,7 +1,7 @@
 import type { DeleteAclsRequest, DeleteAclsResponse } from '../../protocol/apis/31-delete-acls.js';
 import { ErrorCode } from '../../protocol/errors.js';
+import type { ApiHandler } from '../api-handler.js';
 import { AclOperation, CLUSTER_RESOURCE, ResourceType } from '../auth/acl.js';
-import type { ApiHandler } from '../handler.js';
 import { NO_AUTHORIZER } from './29-describe-acls.js';
 
 /** DeleteAcls 1-3: removes what each filter matches and lists it; needs ALTER on the cluster. */

@@ -4,8 +4,8 @@ import type {
   DescribeLogDirsResponse,
 } from '../../protocol/apis/35-describe-log-dirs.js';
 import { ErrorCode } from '../../protocol/errors.js';
+import type { ApiHandler, RequestContext } from '../api-handler.js';
 import { mayCluster, Op } from '../auth/authorize.js';
-import type { ApiHandler, RequestContext } from '../handler.js';
 
 type TopicResult = DescribeLogDirsResponse['results'][number]['topics'][number];
 

@@ -3,7 +3,7 @@ import type {
   SaslAuthenticateResponse,
 } from '../../protocol/apis/36-sasl-authenticate.js';
 import { ErrorCode } from '../../protocol/errors.js';
-import type { ApiHandler } from '../handler.js';
+import type { ApiHandler } from '../api-handler.js';
 
 /**
  * SaslAuthenticate 0-2: one token of the chosen mechanism each way. A failure answers

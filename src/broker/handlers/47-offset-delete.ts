@@ -1,8 +1,8 @@
 import type { OffsetDeleteRequest, OffsetDeleteResponse } from '../../protocol/apis/47-offset-delete.js';
 import { ErrorCode } from '../../protocol/errors.js';
+import type { ApiHandler } from '../api-handler.js';
 import { mayGroup, mayTopic, Op } from '../auth/authorize.js';
 import type { GroupCoordinator } from '../groups/coordinator.js';
-import type { ApiHandler } from '../handler.js';
 
 /**
  * OffsetDelete 0 (kafka-consumer-groups --delete-offsets): drops a group's committed offsets for the

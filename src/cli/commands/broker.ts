@@ -7,13 +7,14 @@ import {
   type LogLevel,
   type QuotaMode,
 } from '../../broker/config.js';
+import { gracePeriodOption } from '../options.js';
 import {
   addSecurityOptions,
   type BrokerSecurityFlags,
   registerUsers,
   securityOptions,
 } from './broker-security.js';
-import { gracePeriodOption, untilSignal } from './shutdown.js';
+import { untilSignal } from './shutdown.js';
 
 function integer(label: string) {
   return (value: string): number => {
