@@ -10,6 +10,8 @@ export interface DispatchOutcome {
   response: Buffer | null;
   /** Stop reading this connection for this long after the response is sent (Kafka's KIP-219 muting). */
   muteMs?: number;
+  /** Close the connection once this response is written (failed SASL authentication), with this reason. */
+  closeAfter?: string;
 }
 
 export interface ConnectionInfo {
@@ -204,6 +206,11 @@ export class Connection implements ConnectionInfo {
         this.lastActivity = this.clock.now();
       }
       if (outcome?.muteMs && outcome.muteMs > 0) this.mute(outcome.muteMs);
+      if (outcome?.closeAfter) {
+        this.metrics.connectionsClosed.inc({ reason: outcome.closeAfter });
+        this.endAfterWrites();
+        return;
+      }
     }
     this.maybeFinishDrain();
     this.pump();
@@ -229,11 +236,16 @@ export class Connection implements ConnectionInfo {
     // Half-close after the last response. Keep reading (and discarding) so unread input cannot turn the
     // close into a reset that would destroy those responses, and give a client that never closes
     // its side a moment before the socket is destroyed.
+    this.metrics.connectionsClosed.inc({ reason: 'shutdown' });
+    this.endAfterWrites();
+  }
+
+  /** Half-closes once written responses are out, and destroys the socket if the client lingers. */
+  private endAfterWrites(): void {
     this.socket.resume();
     this.socket.end();
     const linger = this.clock.setTimeout(() => this.socket.destroy(), SHUTDOWN_LINGER_MS);
     this.socket.once('close', () => linger.cancel());
-    this.metrics.connectionsClosed.inc({ reason: 'shutdown' });
     this.finish();
   }
 

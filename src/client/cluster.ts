@@ -12,6 +12,7 @@ import {
 } from './errors.js';
 import type { PartitionInfo } from './partitioner.js';
 import { type RetryOptions, RetryPolicy } from './retry.js';
+import type { ClientSecurity } from './security.js';
 
 /**
  * What every part of the client shares: the bootstrap list, one connection per broker, the metadata
@@ -33,6 +34,8 @@ export interface ClusterOptions {
   metadataMaxAgeMs?: number;
   /** Sees every frame on every connection (debugging, wire-format tests). */
   tap?: FrameTap;
+  /** TLS and SASL for every broker connection (see src/client/security.ts). */
+  security?: ClientSecurity;
 }
 
 export interface TopicMetadata {
@@ -328,6 +331,7 @@ export class Cluster {
       requestTimeoutMs: this.options.requestTimeoutMs,
       maxInFlight: this.options.maxInFlight,
       tap: this.options.tap,
+      security: this.options.security,
     });
   }
 }

@@ -317,7 +317,12 @@ export async function startMonitorService(options: MonitorServiceOptions): Promi
   // One client for collection and the cluster view; the service owns it unless one was passed in.
   const owned = options.cluster
     ? null
-    : new Cluster({ brokers: options.brokers ?? [], clientId: 'sluice-lag-monitor', clock: options.clock });
+    : new Cluster({
+        brokers: options.brokers ?? [],
+        clientId: 'sluice-lag-monitor',
+        clock: options.clock,
+        security: options.security,
+      });
   const cluster = options.cluster ?? owned!;
   const monitor = new LagMonitor({ ...options, brokers: undefined, cluster });
   const app = createHttp('lag-monitor', options.http);

@@ -1,5 +1,6 @@
 import { Admin } from '../client/admin.js';
 import type { Cluster } from '../client/cluster.js';
+import type { ClientSecurity } from '../client/security.js';
 import type { Clock, Timer } from '../flow/clock.js';
 import { adviseGroup, type GroupContext, type Recommendation } from './advice.js';
 import { AlertBook, type AlertCondition, type AlertEvent } from './alerts.js';
@@ -48,6 +49,8 @@ export interface LagSource {
 export interface LagMonitorOptions extends MonitorOptions {
   /** Bootstrap brokers (the monitor opens and owns its own client). */
   brokers?: string[];
+  /** TLS and SASL for `brokers` (src/client/security.ts). */
+  security?: ClientSecurity;
   /** Or a shared client cluster. */
   cluster?: Cluster;
   /** Or any other source of observations. */
@@ -114,7 +117,12 @@ export class LagMonitor {
       }
       const admin = options.cluster
         ? new Admin({ cluster: options.cluster })
-        : new Admin({ brokers: options.brokers ?? [], clientId: 'sluice-monitor', clock: this.clock });
+        : new Admin({
+            brokers: options.brokers ?? [],
+            clientId: 'sluice-monitor',
+            clock: this.clock,
+            security: options.security,
+          });
       this.admin = admin;
       this.source = new KafkaLagSource(admin, {
         watch: (g) => groupWatched(this.config, g),

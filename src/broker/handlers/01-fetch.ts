@@ -1,6 +1,7 @@
 import type { FetchRequest, FetchResponse } from '../../protocol/apis/01-fetch.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import type { ApiHandler, RequestContext } from '../api-handler.js';
+import { mayTopic, Op } from '../auth/authorize.js';
 import type { PartitionHandle } from '../topic-store.js';
 import { isolatedRead } from '../txn/read-committed.js';
 
@@ -69,7 +70,15 @@ function readAll(request: FetchRequest, ctx: RequestContext) {
   const waits: Array<{ log: PartitionHandle; offset: bigint }> = [];
   const responses = inTurn(request.topics, ctx).map((topic: TopicRequest) => {
     const name = topic.topic ?? '';
+    const readable = mayTopic(ctx, Op.READ, name);
     const partitions = topic.partitions.map((p): PartitionData => {
+      if (!readable) {
+        errors = true;
+        return {
+          ...partitionData(p.partition, ErrorCode.TOPIC_AUTHORIZATION_FAILED, -1n, -1n, EMPTY),
+          abortedTransactions: [],
+        };
+      }
       const log = ctx.broker.store.partition(name, p.partition);
       if (!log) {
         errors = true;

@@ -4,6 +4,7 @@ import type {
 } from '../../protocol/apis/32-describe-configs.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import type { ApiHandler, RequestContext } from '../api-handler.js';
+import { configDenied, Op } from '../auth/authorize.js';
 import type { BrokerConfigScope, ConfigEntry, ConfigOrigin } from '../topic-store.js';
 
 type Result = DescribeConfigsResponse['results'][number];
@@ -41,6 +42,9 @@ export const describeConfigsHandler: ApiHandler<DescribeConfigsRequest, Describe
   handle(request, ctx) {
     const results = request.resources.map((r): Result => {
       const base = { resourceType: r.resourceType, resourceName: r.resourceName };
+      const denied = configDenied(ctx, Op.DESCRIBE_CONFIGS, r.resourceType, r.resourceName);
+      if (denied !== null)
+        return { ...base, errorCode: denied, errorMessage: 'Authorization failed.', configs: [] };
       const entries = resourceConfigs(ctx, r.resourceType, r.resourceName);
       if (typeof entries === 'number') {
         const what = r.resourceType === RESOURCE_TOPIC ? 'topic' : `resource ${r.resourceType}`;

@@ -1,6 +1,7 @@
 import type { AlterConfigsRequest, AlterConfigsResponse } from '../../protocol/apis/33-alter-configs.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import type { ApiHandler } from '../api-handler.js';
+import { configDenied, Op } from '../auth/authorize.js';
 import { TopicStoreError } from '../topic-store.js';
 import { RESOURCE_TOPIC } from './32-describe-configs.js';
 
@@ -18,6 +19,11 @@ export const alterConfigsHandler: ApiHandler<AlterConfigsRequest, AlterConfigsRe
     const responses: AlterConfigsResponse['responses'] = [];
     for (const r of request.resources) {
       const base = { resourceType: r.resourceType, resourceName: r.resourceName };
+      const denied = configDenied(ctx, Op.ALTER_CONFIGS, r.resourceType, r.resourceName);
+      if (denied !== null) {
+        responses.push({ ...base, errorCode: denied, errorMessage: 'Authorization failed.' });
+        continue;
+      }
       if (r.resourceType !== RESOURCE_TOPIC) {
         responses.push({
           ...base,

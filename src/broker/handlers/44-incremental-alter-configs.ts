@@ -4,6 +4,7 @@ import type {
 } from '../../protocol/apis/44-incremental-alter-configs.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import type { ApiHandler, RequestContext } from '../api-handler.js';
+import { configDenied, Op } from '../auth/authorize.js';
 import { type ConfigEntry, TopicStoreError } from '../topic-store.js';
 import { RESOURCE_BROKER, RESOURCE_TOPIC } from './32-describe-configs.js';
 
@@ -32,7 +33,15 @@ export const incrementalAlterConfigsHandler: ApiHandler<
   maxVersion: 1,
   async handle(request, ctx) {
     const responses: Answer[] = [];
-    for (const r of request.resources) responses.push(await alterResource(ctx, r, request.validateOnly));
+    for (const r of request.resources) {
+      const denied = configDenied(ctx, Op.ALTER_CONFIGS, r.resourceType, r.resourceName);
+      const base = { resourceType: r.resourceType, resourceName: r.resourceName };
+      responses.push(
+        denied !== null
+          ? { ...base, errorCode: denied, errorMessage: 'Authorization failed.' }
+          : await alterResource(ctx, r, request.validateOnly),
+      );
+    }
     return { throttleTimeMs: 0, responses };
   },
 };

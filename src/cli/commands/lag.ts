@@ -2,6 +2,7 @@ import { type Command, InvalidArgumentError } from 'commander';
 import { realClock } from '../../flow/clock.js';
 import { LagMonitor } from '../../monitor/monitor.js';
 import type { LagReport } from '../../monitor/reports.js';
+import { type ClientSecurityFlags, clientSecurity, clientSecurityOptions } from '../options.js';
 
 function positive(label: string) {
   return (value: string): number => {
@@ -11,7 +12,7 @@ function positive(label: string) {
   };
 }
 
-interface LagFlags {
+interface LagFlags extends ClientSecurityFlags {
   brokers: string;
   samples: number;
   interval: number;
@@ -27,7 +28,7 @@ interface LagFlags {
  * service runs it continuously).
  */
 export function register(program: Command): void {
-  program
+  const command = program
     .command('lag')
     .description('consumer lag of every group: records, seconds, trend, status and advice')
     .option('--brokers <list>', 'bootstrap brokers, comma-separated host:port', '127.0.0.1:9092')
@@ -49,6 +50,7 @@ export function register(program: Command): void {
     )
     .action(async (flags: LagFlags) => {
       const monitor = new LagMonitor({
+        security: clientSecurity(flags),
         brokers: flags.brokers
           .split(',')
           .map((s) => s.trim())
@@ -83,6 +85,7 @@ export function register(program: Command): void {
         await monitor.stop();
       }
     });
+  for (const o of clientSecurityOptions()) command.addOption(o);
 }
 
 function render(r: LagReport, advice: { group: string; severity: string; message: string }[]): string {
