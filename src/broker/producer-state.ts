@@ -1,4 +1,5 @@
 import type { Clock } from '../flow/clock.js';
+import { ErrorCode } from '../protocol/errors.js';
 
 /**
  * Idempotent producers (KIP-98 without transactions): each producer id writes batches with
@@ -33,8 +34,6 @@ interface State {
 
 /** Kafka keeps the last five batches per producer and partition for duplicate detection. */
 const RECENT = 5;
-const INVALID_PRODUCER_EPOCH = 47;
-const OUT_OF_ORDER_SEQUENCE_NUMBER = 45;
 
 export class ProducerStates {
   private nextId: bigint;
@@ -58,7 +57,7 @@ export class ProducerStates {
     if (st && batch.producerEpoch < st.epoch) {
       return {
         kind: 'error',
-        errorCode: INVALID_PRODUCER_EPOCH,
+        errorCode: ErrorCode.INVALID_PRODUCER_EPOCH,
         message: `producer ${batch.producerId} epoch ${batch.producerEpoch} is older than ${st.epoch}`,
       };
     }
@@ -68,14 +67,14 @@ export class ProducerStates {
       if (first !== st.lastSeq + 1) {
         return {
           kind: 'error',
-          errorCode: OUT_OF_ORDER_SEQUENCE_NUMBER,
+          errorCode: ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER,
           message: `producer ${batch.producerId} sent sequence ${first}; expected ${st.lastSeq + 1}`,
         };
       }
     } else if (st && first !== 0) {
       return {
         kind: 'error',
-        errorCode: OUT_OF_ORDER_SEQUENCE_NUMBER,
+        errorCode: ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER,
         message: `producer ${batch.producerId} began epoch ${batch.producerEpoch} at sequence ${first}, not 0`,
       };
     }

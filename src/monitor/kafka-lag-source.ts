@@ -4,6 +4,7 @@ import { decodeAssignment } from '../client/consumer-protocol.js';
 import { brokerError, KafkaBrokerError } from '../client/errors.js';
 import { fetchRecords } from '../client/fetcher.js';
 import { ApiKey } from '../protocol/api-keys.js';
+import { ErrorCode } from '../protocol/errors.js';
 import type {
   ClusterObservation,
   GroupObservation,
@@ -194,7 +195,11 @@ export class KafkaLagSource {
             .request(ApiKey.DescribeGroups, { groups: ids, includeAuthorizedOperations: false });
           for (const g of res.groups) {
             if (g.errorCode !== 0) {
-              if (g.errorCode === 16 || g.errorCode === 14 || g.errorCode === 15)
+              if (
+                g.errorCode === ErrorCode.NOT_COORDINATOR ||
+                g.errorCode === ErrorCode.COORDINATOR_LOAD_IN_PROGRESS ||
+                g.errorCode === ErrorCode.COORDINATOR_NOT_AVAILABLE
+              )
                 this.cluster.forgetCoordinator(g.groupId);
               errors.push(`DescribeGroups "${g.groupId}": ${brokerError(g.errorCode, g.groupId).message}`);
               continue;
