@@ -107,7 +107,7 @@ export function dashboardRoutes(app: FastifyInstance, options: DashboardRouteOpt
   const timeoutMs = options.forwardTimeoutMs ?? 60_000;
 
   app.get('/cluster/configs', async () => {
-    const meta = await admin.cluster.describeAll();
+    const meta = await admin.describeCluster();
     const pick = (entries: { name: string; value: string | null }[]) =>
       Object.fromEntries(entries.map((e) => [e.name, e.value]));
     const brokers = await Promise.all(
@@ -122,11 +122,11 @@ export function dashboardRoutes(app: FastifyInstance, options: DashboardRouteOpt
     );
     const topics = [];
     for (const t of meta.topics) {
-      if (t.name === null || t.errorCode !== 0) continue;
+      if (t.errorCode !== 0) continue;
       const configs = pick(
         await admin.describeConfigs({ type: RESOURCE_TOPIC, name: t.name }, TOPIC_KEYS).catch(() => []),
       );
-      const replication = Math.max(0, ...t.partitions.map((p) => p.replicaNodes?.length ?? 0));
+      const replication = Math.max(0, ...t.partitions.map((p) => p.replicas.length));
       topics.push({ name: t.name, replication_factor: replication, configs });
     }
     topics.sort((a, b) => (a.name < b.name ? -1 : 1));
