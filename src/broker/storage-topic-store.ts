@@ -63,13 +63,7 @@ class LogHandle implements PartitionHandle {
   }
 
   read(fetchOffset: bigint, maxBytes: number): ReadResult {
-    const r = this.log.read(fetchOffset, maxBytes);
-    return {
-      records: r.records,
-      highWatermark: r.highWatermark,
-      logStartOffset: r.logStartOffset,
-      errorCode: r.error === 'OFFSET_OUT_OF_RANGE' ? ErrorCode.OFFSET_OUT_OF_RANGE : ErrorCode.NONE,
-    };
+    return this.log.read(fetchOffset, maxBytes);
   }
 
   maxTimestampRecord(): Promise<{ offset: bigint; timestamp: bigint } | null> {

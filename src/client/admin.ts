@@ -1,4 +1,5 @@
 import { ApiKey } from '../protocol/api-keys.js';
+import { ConfigResourceType } from '../protocol/apis/32-describe-configs.js';
 import { ErrorCode } from '../protocol/errors.js';
 import type { BrokerConnection } from './broker-connection.js';
 import { Cluster, type ClusterOptions } from './cluster.js';
@@ -87,7 +88,8 @@ export interface BatchResult<T> {
   failures: string[];
 }
 
-export const ResourceType = { Topic: 2, Broker: 4 } as const;
+/** What a config request names: a topic or a broker (Kafka's ConfigResource.Type). */
+export const ResourceType = ConfigResourceType;
 
 export interface ConfigEntry {
   name: string;
