@@ -2,7 +2,7 @@ import { ApiKey } from '../protocol/api-keys.js';
 import { ConfigResourceType } from '../protocol/apis/32-describe-configs.js';
 import { ErrorCode } from '../protocol/errors.js';
 import type { BrokerConnection } from './broker-connection.js';
-import { Cluster, type ClusterOptions } from './cluster.js';
+import { type Cluster, type ClusterOptions, clusterFrom } from './cluster.js';
 import { brokerError, type KafkaBrokerError, KafkaClientError } from './errors.js';
 
 /**
@@ -104,13 +104,7 @@ export class Admin {
   private readonly ownsCluster: boolean;
 
   constructor(options: ClusterOptions | { cluster: Cluster }) {
-    if ('cluster' in options) {
-      this.cluster = options.cluster;
-      this.ownsCluster = false;
-    } else {
-      this.cluster = new Cluster(options);
-      this.ownsCluster = true;
-    }
+    ({ cluster: this.cluster, owned: this.ownsCluster } = clusterFrom(options));
   }
 
   async connect(): Promise<void> {
