@@ -63,7 +63,8 @@ class LogHandle implements PartitionHandle {
   }
 
   read(fetchOffset: bigint, maxBytes: number): ReadResult {
-    return this.log.read(fetchOffset, maxBytes);
+    const r = this.log.read(fetchOffset, maxBytes);
+    return { ...r, errorCode: r.errorCode ?? ErrorCode.NONE };
   }
 
   maxTimestampRecord(): Promise<{ offset: bigint; timestamp: bigint } | null> {
