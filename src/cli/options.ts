@@ -144,3 +144,17 @@ export function clientSecurity(flags: ClientSecurityFlags): ClientSecurity | und
     throw err;
   }
 }
+
+/** `--processing-time-ms`: how long a lab consumer spends per order (500 = 2 msg/s). */
+export function processingTimeOption(description: string): Option {
+  return new Option('--processing-time-ms <n>', description)
+    .argParser(integer('--processing-time-ms', 0, 600_000))
+    .default(500);
+}
+
+/** `--sink`: where a lab consumer's orders go. */
+export function sinkOption(): Option {
+  return new Option('--sink <kind>', 'where consumed orders go')
+    .choices(['simulated', 'stdout'])
+    .default('simulated');
+}

@@ -344,3 +344,15 @@ export function parseHostPort(s: string): { host: string; port: number } {
   }
   return { host: m[1], port };
 }
+
+/**
+ * The cluster a client part works on: the one it was given (shared, not closed by it), or a new one it
+ * owns and closes.
+ */
+export function clusterFrom(
+  options: ClusterOptions | { cluster: Cluster },
+  defaults: Partial<ClusterOptions> = {},
+): { cluster: Cluster; owned: boolean } {
+  if ('cluster' in options) return { cluster: options.cluster, owned: false };
+  return { cluster: new Cluster({ ...defaults, ...options }), owned: true };
+}

@@ -1,5 +1,4 @@
 import { Broker } from '../broker/broker.js';
-import { createLogger } from '../broker/logger.js';
 import type { Sink } from '../consumer/types.js';
 import { type Clock, realClock } from '../flow/clock.js';
 import type { GroupContext } from '../monitor/advice.js';

@@ -33,7 +33,13 @@ export const findCoordinatorHandler: ApiHandler<FindCoordinatorRequest, FindCoor
             errorMessage: `key type ${keyType} is not served; 0 (groups) and 1 (transactions) are`,
           };
     // A coordinator is told only to principals that may describe the group or transactional id.
-    const refused = (errorCode: number) => ({ nodeId: -1, host: '', port: -1, errorCode, errorMessage: null });
+    const refused = (errorCode: number) => ({
+      nodeId: -1,
+      host: '',
+      port: -1,
+      errorCode,
+      errorMessage: null,
+    });
     const answer = (key: string) => {
       if (keyType === GROUP_KEY && !mayGroup(ctx, Op.DESCRIBE, key)) {
         return refused(ErrorCode.GROUP_AUTHORIZATION_FAILED);

@@ -23,7 +23,12 @@ export function initProducerIdHandler(
     minVersion: 0,
     maxVersion: 5,
     async handle(request, ctx) {
-      const refused = (errorCode: number) => ({ throttleTimeMs: 0, errorCode, producerId: -1n, producerEpoch: -1 });
+      const refused = (errorCode: number) => ({
+        throttleTimeMs: 0,
+        errorCode,
+        producerId: -1n,
+        producerEpoch: -1,
+      });
       if (request.transactionalId === null) {
         if (!mayWriteIdempotently(ctx)) return refused(ErrorCode.CLUSTER_AUTHORIZATION_FAILED);
         return {

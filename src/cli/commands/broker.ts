@@ -7,7 +7,7 @@ import {
   type LogLevel,
   type QuotaMode,
 } from '../../broker/config.js';
-import { gracePeriodOption } from '../options.js';
+import { gracePeriodOption, integer } from '../options.js';
 import {
   addSecurityOptions,
   type BrokerSecurityFlags,
@@ -15,14 +15,6 @@ import {
   securityOptions,
 } from './broker-security.js';
 import { untilSignal } from './shutdown.js';
-
-function integer(label: string) {
-  return (value: string): number => {
-    if (!/^\d+$/.test(value))
-      throw new InvalidArgumentError(`${label} must be a non-negative integer (got "${value}")`);
-    return Number(value);
-  };
-}
 
 interface BrokerFlags extends BrokerSecurityFlags {
   port: number;

@@ -1,7 +1,14 @@
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { startConsumerService } from '../../lab/consumer-service.js';
 import { FAILURE_KINDS, type FailureKind } from '../../lab/failures.js';
-import { brokerList, gracePeriodOption, integer, tokenOption } from '../options.js';
+import {
+  brokerList,
+  gracePeriodOption,
+  integer,
+  processingTimeOption,
+  sinkOption,
+  tokenOption,
+} from '../options.js';
 import { untilSignal } from './shutdown.js';
 
 interface ConsumerFlags {
@@ -46,17 +53,8 @@ export function register(program: Command): void {
     .option('--topic <name>', 'topic to consume', 'orders')
     .option('--group <id>', 'consumer group', 'order-processors')
     .option('--instance <name>', 'name in /stats and metrics (default consumer-N for port 800N)')
-    .option(
-      '--processing-time-ms <n>',
-      'time spent per order (500 = 2 msg/s)',
-      integer('--processing-time-ms', 0, 600_000),
-      500,
-    )
-    .addOption(
-      new Option('--sink <kind>', 'where consumed orders go')
-        .choices(['simulated', 'stdout'])
-        .default('simulated'),
-    )
+    .addOption(processingTimeOption('time spent per order (500 = 2 msg/s)'))
+    .addOption(sinkOption())
     .option(
       '--failure-rate <0..1>',
       'share of attempts (transient) or orders (poison) that fail; POST /config changes it',

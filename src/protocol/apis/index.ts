@@ -39,9 +39,6 @@ import {
   type InitProducerIdRequest,
   type InitProducerIdResponse,
 } from './22-init-producer-id.js';
-import { DescribeAclsApi, type DescribeAclsRequest, type DescribeAclsResponse } from './29-describe-acls.js';
-import { CreateAclsApi, type CreateAclsRequest, type CreateAclsResponse } from './30-create-acls.js';
-import { DeleteAclsApi, type DeleteAclsRequest, type DeleteAclsResponse } from './31-delete-acls.js';
 import {
   AddPartitionsToTxnApi,
   type AddPartitionsToTxnRequest,
@@ -58,6 +55,9 @@ import {
   type TxnOffsetCommitRequest,
   type TxnOffsetCommitResponse,
 } from './28-txn-offset-commit.js';
+import { DescribeAclsApi, type DescribeAclsRequest, type DescribeAclsResponse } from './29-describe-acls.js';
+import { CreateAclsApi, type CreateAclsRequest, type CreateAclsResponse } from './30-create-acls.js';
+import { DeleteAclsApi, type DeleteAclsRequest, type DeleteAclsResponse } from './31-delete-acls.js';
 import {
   DescribeConfigsApi,
   type DescribeConfigsRequest,
