@@ -86,6 +86,8 @@ export class Broker implements BrokerCore {
         host: this.config.host,
         port: this.config.port,
         maxRequestBytes: this.config.maxRequestBytes,
+        queuedMaxRequestBytes: this.config.queuedMaxRequestBytes,
+        frameReadTimeoutMs: this.config.frameReadTimeoutMs,
         maxInFlight: this.config.maxInFlightPerConnection,
         idleMs: this.config.connectionsMaxIdleMs,
         shutdownGraceMs: this.config.shutdownGraceMs,
@@ -159,6 +161,11 @@ export class Broker implements BrokerCore {
 
   get connectionCount(): number {
     return this.server?.connectionCount ?? 0;
+  }
+
+  /** Request bytes connections hold right now, against --queued-max-request-bytes. */
+  get requestMemoryInUse(): number {
+    return this.server?.requestMemoryInUse ?? 0;
   }
 
   advertised(): { host: string; port: number } {

@@ -1,6 +1,7 @@
 import type { Clock } from '../flow/clock.js';
 import { realClock } from '../flow/clock.js';
 import type { BrokerGroupsOptions } from './groups/broker-groups.js';
+import { DEFAULT_FRAME_READ_TIMEOUT_MS, DEFAULT_QUEUED_MAX_REQUEST_BYTES } from './request-memory.js';
 
 export type Durability = 'memory' | 'async' | 'sync';
 export type QuotaMode = 'throttle' | 'reject';
@@ -29,6 +30,10 @@ export interface BrokerOptions {
   defaultPartitions?: number;
   autoCreateTopics?: boolean;
   maxRequestBytes?: number;
+  /** Request bytes all connections may hold at once (Kafka's queued.max.request.bytes). */
+  queuedMaxRequestBytes?: number;
+  /** A request frame that has started to arrive must be complete within this (slow-loris guard). */
+  frameReadTimeoutMs?: number;
   maxInFlightPerConnection?: number;
   connectionsMaxIdleMs?: number;
   /** How long stop() waits for in-flight answers and peers to close before destroying their sockets. */
@@ -57,6 +62,8 @@ export interface BrokerConfig {
   defaultPartitions: number;
   autoCreateTopics: boolean;
   maxRequestBytes: number;
+  queuedMaxRequestBytes: number;
+  frameReadTimeoutMs: number;
   maxInFlightPerConnection: number;
   connectionsMaxIdleMs: number;
   shutdownGraceMs: number;
@@ -80,6 +87,8 @@ export const BROKER_DEFAULTS = {
   defaultPartitions: 1,
   autoCreateTopics: true,
   maxRequestBytes: 100 * 1024 * 1024,
+  queuedMaxRequestBytes: DEFAULT_QUEUED_MAX_REQUEST_BYTES,
+  frameReadTimeoutMs: DEFAULT_FRAME_READ_TIMEOUT_MS,
   maxInFlightPerConnection: 32,
   connectionsMaxIdleMs: 600_000,
   shutdownGraceMs: 5_000,
@@ -169,6 +178,20 @@ export function resolveBrokerConfig(options: BrokerOptions = {}): BrokerConfig {
       64,
       2 ** 31 - 1,
       'Kafka calls it socket.request.max.bytes',
+    ),
+    queuedMaxRequestBytes: integer(
+      'queuedMaxRequestBytes',
+      o.queuedMaxRequestBytes,
+      64,
+      2 ** 40,
+      "request bytes held across all connections (Kafka's queued.max.request.bytes)",
+    ),
+    frameReadTimeoutMs: integer(
+      'frameReadTimeoutMs',
+      o.frameReadTimeoutMs,
+      1,
+      2 ** 31 - 1,
+      'how long a request that has started to arrive may take to arrive whole',
     ),
     maxInFlightPerConnection: integer(
       'maxInFlightPerConnection',

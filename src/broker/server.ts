@@ -3,10 +3,13 @@ import type { Logger } from 'pino';
 import type { Clock } from '../flow/clock.js';
 import { Connection, type ConnectionLimits, type Dispatcher } from './connection.js';
 import type { BrokerMetrics } from './metrics.js';
+import { RequestMemoryBudget } from './request-memory.js';
 
-export interface ServerOptions extends ConnectionLimits {
+export interface ServerOptions extends Omit<ConnectionLimits, 'requestMemory'> {
   host: string;
   port: number;
+  /** Request bytes all connections may hold at once (see request-memory.ts); unlimited when absent. */
+  queuedMaxRequestBytes?: number;
   /** How long stop() waits for in-flight answers and for peers to close before destroying sockets. */
   shutdownGraceMs?: number;
 }
@@ -22,6 +25,7 @@ export class KafkaServer {
   private readonly sockets = new Set<Socket>();
   private nextId = 1;
   private bound: AddressInfo | undefined;
+  private readonly limits: ConnectionLimits;
 
   constructor(
     private readonly options: ServerOptions,
@@ -29,7 +33,18 @@ export class KafkaServer {
     private readonly clock: Clock,
     private readonly log: Logger,
     private readonly metrics: BrokerMetrics,
-  ) {}
+  ) {
+    const budget = options.queuedMaxRequestBytes;
+    this.limits = {
+      ...options,
+      requestMemory: budget === undefined ? undefined : new RequestMemoryBudget(budget),
+    };
+  }
+
+  /** Request bytes reserved by connections right now (0 without a budget). */
+  get requestMemoryInUse(): number {
+    return this.limits.requestMemory?.inUse ?? 0;
+  }
 
   /** The address actually bound (the real port when asked for port 0). */
   get address(): { host: string; port: number } {
@@ -113,7 +128,7 @@ export class KafkaServer {
       id,
       socket,
       this.dispatch,
-      this.options,
+      this.limits,
       this.clock,
       this.log,
       this.metrics,
