@@ -235,11 +235,23 @@ export async function openLogStore(
       : repaired.length === 0
         ? `${partitions.length} partition(s) loaded, all shut down cleanly`
         : `${partitions.length} partition(s) loaded, ${repaired.length} scanned after an unclean shutdown, ${truncated} byte(s) truncated`;
+  const damaged = partitions.reduce((n, p) => n + p.damaged.length, 0);
+  for (const p of partitions.filter((q) => q.damaged.length > 0)) {
+    log.error(
+      { topic: p.topic, partition: p.partition, details: p.details, damaged: p.damaged },
+      'DAMAGED DATA: intact batches after the damage were kept, the damaged bytes moved aside',
+    );
+  }
   for (const p of repaired) {
     log.warn(
       { topic: p.topic, partition: p.partition, details: p.details, bytesTruncated: p.bytesTruncated },
       'partition recovered',
     );
   }
-  return { store: new LogManagerStore(manager), manager, recovery: { summary, partitions } };
+  const damage = damaged === 0 ? '' : `; DAMAGE: ${damaged} damaged region(s) moved aside, see the log`;
+  return {
+    store: new LogManagerStore(manager),
+    manager,
+    recovery: { summary: summary + damage, partitions },
+  };
 }

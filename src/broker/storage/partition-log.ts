@@ -48,6 +48,7 @@ import {
   settleInterruptedSwaps,
 } from './compactor.js';
 import { deletesByRetention, isCompacted, type LogConfig } from './config.js';
+import { type DamagedRegion, describeSalvage, salvageSegment } from './damage.js';
 import { InvalidConfigError, LogClosedError, OffsetOutOfRangeError, RecordTooLargeError } from './errors.js';
 import { scanSegment } from './recovery.js';
 import { Segment, segmentFileName } from './segment.js';
@@ -87,6 +88,8 @@ export interface PartitionRecovery {
   indexesRebuilt: number[];
   /** Segments deleted because an earlier segment was cut short. */
   segmentsDeleted: number[];
+  /** Damage with intact batches after it, moved out of the segments (see damage.ts). */
+  damaged: DamagedRegion[];
   details: string[];
   highWatermark: bigint;
   logStartOffset: bigint;
@@ -932,6 +935,7 @@ export class PartitionLog {
       batchesDropped: 0,
       indexesRebuilt: [],
       segmentsDeleted: [],
+      damaged: [],
       details: [],
       highWatermark: 0n,
       logStartOffset: 0n,
@@ -955,7 +959,7 @@ export class PartitionLog {
     const maxBatch = Math.max(this.config.maxMessageBytes, 64 * 1024 * 1024);
     let cutAt = -1;
     for (let i = 0; i < bases.length; i++) {
-      const seg = this.createSegment(bases[i], now);
+      let seg = this.createSegment(bases[i], now);
       const isLast = i === bases.length - 1;
       // Sealed segments were fsynced with their indexes at roll time, and a clean shutdown persisted
       // everything: trust indexes that check out. The last segment after a crash is always scanned.
@@ -963,7 +967,19 @@ export class PartitionLog {
       if (!loaded) seg.resetIndexes();
       const needScan = !loaded;
       if (needScan) {
-        const scan = scanSegment(seg, maxBatch);
+        let scan = scanSegment(seg, maxBatch);
+        if (scan.validBytes < seg.store.size) {
+          // Damage in the middle keeps what follows it; only a torn tail is truncated below.
+          const salvage = salvageSegment(`${seg.pathPrefix}.log`, seg.baseOffset, maxBatch, !isLast);
+          if (salvage) {
+            report.damaged.push(...salvage.regions);
+            report.details.push(...describeSalvage(salvage));
+            await seg.store.close();
+            seg = this.createSegment(bases[i], now);
+            seg.resetIndexes();
+            scan = scanSegment(seg, maxBatch);
+          }
+        }
         report.segmentsScanned++;
         const cut = seg.store.size - scan.validBytes;
         if (cut > 0) {

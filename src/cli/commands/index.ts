@@ -4,6 +4,7 @@ import { register as consumer } from './consumer.js';
 import { register as dlq } from './dlq.js';
 import { register as engine } from './engine.js';
 import { register as lab } from './lab.js';
+import { register as log } from './log.js';
 import { register as monitor } from './monitor.js';
 import { register as lag } from './monitor-lag.js';
 import { register as producer } from './producer.js';
@@ -22,4 +23,5 @@ export const commands: RegisterCommand[] = [
   monitor, // sluice monitor (src/lab)
   lag, // sluice lag (src/monitor)
   dlq, // sluice dlq list|show|replay (src/consumer/dead-letters.ts)
+  log, // sluice log check (src/broker/storage/log-check.ts)
 ];
