@@ -1,6 +1,8 @@
 import type { Logger } from 'pino';
 import { decodeRecords } from '../protocol/record-batch.js';
 import type { BrokerConfig } from './config.js';
+import { dataDirError, prepareDataDir } from './storage/data-dir.js';
+import { StorageIoError } from './storage/errors.js';
 import {
   isCompacted,
   LogManager,
@@ -220,12 +222,23 @@ export async function openLogStore(
   config: BrokerConfig,
   log: Logger,
 ): Promise<{ store: TopicStore; manager: LogManager; recovery: RecoverySummary }> {
-  const manager = await LogManager.open({
-    dataDir: config.durability === 'memory' ? undefined : config.dataDir,
-    clock: config.clock,
-    durability: config.durability,
-    defaults: { 'max.message.bytes': config.messageMaxBytes },
-  });
+  const onDisk = config.durability !== 'memory';
+  if (onDisk) prepareDataDir(config.dataDir);
+  let manager: LogManager;
+  try {
+    manager = await LogManager.open({
+      dataDir: onDisk ? config.dataDir : undefined,
+      clock: config.clock,
+      durability: config.durability,
+      defaults: { 'max.message.bytes': config.messageMaxBytes },
+    });
+  } catch (err) {
+    // A write that fails during recovery (a full disk on restart) names the directory and the cause.
+    if (onDisk && ((err as NodeJS.ErrnoException).code || err instanceof StorageIoError)) {
+      throw dataDirError(config.dataDir, err);
+    }
+    throw err;
+  }
   const partitions = [...manager.recovery];
   const repaired = partitions.filter((p) => !p.cleanShutdown);
   const truncated = partitions.reduce((n, p) => n + p.bytesTruncated, 0);
