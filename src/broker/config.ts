@@ -1,6 +1,6 @@
 import type { Clock } from '../flow/clock.js';
 import { realClock } from '../flow/clock.js';
-import type { BrokerGroupsOptions } from './groups/broker-groups.js';
+import type { BrokerGroupsOptions } from './groups/config.js';
 import { DEFAULT_FRAME_READ_TIMEOUT_MS, DEFAULT_QUEUED_MAX_REQUEST_BYTES } from './request-memory.js';
 
 export type Durability = 'memory' | 'async' | 'sync';

@@ -5,7 +5,7 @@ import { Connection, type ConnectionLimits, type Dispatcher } from './connection
 import type { BrokerMetrics } from './metrics.js';
 import { RequestMemoryBudget } from './request-memory.js';
 
-export interface ServerOptions extends Omit<ConnectionLimits, 'requestMemory'> {
+interface ServerOptions extends Omit<ConnectionLimits, 'requestMemory'> {
   host: string;
   port: number;
   /** Request bytes all connections may hold at once (see request-memory.ts); unlimited when absent. */
@@ -15,7 +15,7 @@ export interface ServerOptions extends Omit<ConnectionLimits, 'requestMemory'> {
 }
 
 /** Long enough for in-flight answers to go out, short enough that a stuck peer cannot hold stop(). */
-export const DEFAULT_SHUTDOWN_GRACE_MS = 5_000;
+const DEFAULT_SHUTDOWN_GRACE_MS = 5_000;
 
 /** The TCP side of the broker: accepts connections and hands each a {@link Connection}. */
 export class KafkaServer {

@@ -60,7 +60,7 @@ describe('unusable data directories', () => {
     const disk = tmpfs('size=512k');
     const dataDir = path.join(disk, 'data');
     const b = await startTestBroker({ dataDir, durability: 'sync' });
-    await b.broker.store.createTopic('orders', 1);
+    await b.broker.store.createTopic('orders', 1, {});
     await b.stop();
     // Fill the disk to the last block.
     try {
