@@ -3,8 +3,9 @@
  * not idempotent: one resolved send = one record the broker acknowledged at one offset) produces into
  * it. After every restart a second real client (kcat, librdkafka) reads each partition back from the
  * beginning. Under `sync`: every acknowledged record is there at the offset the ack named, offsets are
- * contiguous from 0, nothing acknowledged is missing. Under `async`: the same readback, but the number
- * of acknowledged records a kill cost is measured and printed, not asserted.
+ * contiguous from 0, nothing acknowledged is missing. Under `async`: the bound docs/operations.md states
+ * for a process kill (the page cache survives it, so nothing acknowledged is lost; only an OS crash can
+ * cost the flush window), and the banner reports the unclean shutdown it recovered from.
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -268,7 +269,7 @@ describeWithTools('broker under kill -9 with a real client producing', [tools.kc
     expect(broker.child.exitCode).toBe(0);
   }, 120_000);
 
-  it('async: measures how many acknowledged records a kill -9 costs (printed, not asserted)', async () => {
+  it('async: a kill -9 loses no acknowledged record (the page cache survives it), and recovery is reported', async () => {
     const dataDir = tempDir('sluice-broker-crash-async-');
     const acked: Acked = new Map();
     let broker = await startBrokerProcess(dataDir, 'async');
@@ -280,6 +281,9 @@ describeWithTools('broker under kill -9 with a real client producing', [tools.kc
       const { acks } = await produceThenKill(broker, round, 300, acked);
       total += acks;
       broker = await startBrokerProcess(dataDir, 'async');
+      expect(broker.output()).toMatch(
+        /recovery\s+\d+ partition\(s\) loaded, \d+ scanned after an unclean shutdown/,
+      );
       const { missing, stored } = check(await readBack(broker), acked);
       const lostNow = missing.filter((m) => !before.has(`${m.partition}:${m.offset}`)).length;
       lost += lostNow;
@@ -290,11 +294,10 @@ describeWithTools('broker under kill -9 with a real client producing', [tools.kc
       // Whatever was lost is re-filled by later rounds with other keys; drop it from the books.
       for (const m of missing) acked.get(m.partition)?.delete(m.offset);
     }
-    console.log(
-      `[broker crash async] ${lost} of ${total} acknowledged records lost over 3 kill -9s. async acknowledges ` +
-        'once the bytes are in the page cache, which a process kill leaves intact; an OS crash or power loss ' +
-        'can cost up to sluice.flush.interval.ms of acknowledged writes.',
-    );
+    console.log(`[broker crash async] ${lost} of ${total} acknowledged records lost over 3 kill -9s`);
+    // docs/operations.md: under async a kill -9 of the broker loses nothing acknowledged.
+    expect(total).toBeGreaterThan(0);
+    expect(lost).toBe(0);
     await broker.stop();
   }, 120_000);
 });
