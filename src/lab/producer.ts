@@ -65,21 +65,21 @@ export interface ProduceResult {
 }
 
 /**
- * Bulk calls (/burst, /produce/batch) that may run at once, and sends one of them keeps outstanding.
- * Without them four 100,000-order bursts queued 400,000 sends behind the producer's buffer (1.6 GB RSS,
- * most failing their 5 s wait); with them a burst goes as fast as the broker acknowledges, and the waiting
- * senders stay near MAX_BULK_CALLS × SEND_WINDOW whatever is asked.
+ * Bursts (the long-running bulk call) that may run at once, and sends one burst or batch keeps
+ * outstanding. Without them four 100,000-order bursts queued 400,000 sends behind the producer's buffer
+ * (1.6 GB RSS, most failing their 5 s wait); with them a burst goes as fast as the broker acknowledges.
+ * Batches (at most 10,000 orders, `sluice load` sends many at once) are not counted, only windowed.
  */
-export const MAX_BULK_CALLS = 2;
+export const MAX_CONCURRENT_BURSTS = 2;
 export const SEND_WINDOW = 500;
 /** Beyond this many sends waiting for buffer room, new HTTP work is refused (429) instead of queued. */
-export const MAX_WAITING_SENDERS = 2 * MAX_BULK_CALLS * SEND_WINDOW;
+export const MAX_WAITING_SENDERS = 2_000;
 
 /** Refused before it started because the lab is already at a ceiling; the HTTP layer answers 429. */
 export class LabBusyError extends Error {
   override readonly name = 'LabBusyError';
   constructor(
-    readonly reason: 'bulk_calls_in_flight' | 'senders_waiting',
+    readonly reason: 'bursts_in_flight' | 'senders_waiting',
     message: string,
   ) {
     super(message);
@@ -286,7 +286,7 @@ export class OrderProducer {
     return this.summarise(results, options.returnOrders ? orders : undefined);
   }
 
-  private bulkCalls = 0;
+  private bursts = 0;
 
   /** Throws {@link LabBusyError} when new HTTP work would only queue behind work already waiting. */
   checkRoom(): void {
@@ -301,23 +301,25 @@ export class OrderProducer {
   }
 
   /**
-   * `count` sends with at most SEND_WINDOW outstanding, as one of at most MAX_BULK_CALLS bulk calls.
-   * The first failure stops further sends and is rethrown once the outstanding ones have settled.
+   * `count` sends with at most SEND_WINDOW outstanding; a burst (`pace` given) is one of at most
+   * MAX_CONCURRENT_BURSTS. The first failure stops further sends and is rethrown once the outstanding
+   * ones have settled.
    */
   private async bulk<R>(
     count: number,
     sendOne: () => Promise<R>,
     pace?: (i: number) => Promise<void>,
   ): Promise<R[]> {
-    if (count > 1 && this.bulkCalls >= MAX_BULK_CALLS) {
+    const burst = pace !== undefined;
+    if (burst && this.bursts >= MAX_CONCURRENT_BURSTS) {
       throw new LabBusyError(
-        'bulk_calls_in_flight',
-        `${this.bulkCalls} bursts/batches are already running (at most ${MAX_BULK_CALLS} at once); ` +
+        'bursts_in_flight',
+        `${this.bursts} bursts are already running (at most ${MAX_CONCURRENT_BURSTS} at once); ` +
           'wait for one to finish, then retry',
       );
     }
     this.checkRoom();
-    if (count > 1) this.bulkCalls++;
+    if (burst) this.bursts++;
     try {
       const results: R[] = new Array(count);
       const outstanding = new Set<Promise<void>>();
@@ -341,7 +343,7 @@ export class OrderProducer {
       if (failure) throw (failure as { err: unknown }).err;
       return results;
     } finally {
-      if (count > 1) this.bulkCalls--;
+      if (burst) this.bursts--;
     }
   }
 

@@ -30,7 +30,7 @@ function prng(seed: number) {
  * pick others; a failure prints its seed.
  */
 const SEEDS = (process.env.SLUICE_FUZZ_SEEDS ?? '20240611,7,424242').split(',').map(Number);
-const FRAMES = Number(process.env.SLUICE_FUZZ_FRAMES ?? 8000);
+const FRAMES = Number(process.env.SLUICE_FUZZ_FRAMES ?? 7000);
 const MiB = 1024 * 1024;
 const BOUNDARY = [0, 1, -1, 0x7f, 0x80, 0xff, 0x7fff, -0x8000, 0x7fffffff, -0x80000000];
 

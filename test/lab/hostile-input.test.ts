@@ -1,7 +1,7 @@
 import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Lab } from '../../src/lab/lab.js';
-import { MAX_BULK_CALLS, MAX_WAITING_SENDERS } from '../../src/lab/producer.js';
+import { MAX_CONCURRENT_BURSTS, MAX_WAITING_SENDERS } from '../../src/lab/producer.js';
 import { QUOTED_CHARS } from '../../src/lab/validate.js';
 import { get, http } from './helpers.js';
 
@@ -160,7 +160,7 @@ describe('absurd bodies get a short 400, never a 500', () => {
 });
 
 describe('bursts cannot pile up unbounded work', () => {
-  it('at most MAX_BULK_CALLS bursts run at once; the rest get a 429 with the reason', async () => {
+  it('at most MAX_CONCURRENT_BURSTS bursts run at once, waiting senders stay bounded; the rest get a 429 with the reason', async () => {
     const rssBefore = process.memoryUsage().rss;
     let peakWaiting = 0;
     let sampling = true;
@@ -170,7 +170,7 @@ describe('bursts cannot pile up unbounded work', () => {
       }
     })();
     const calls = await Promise.all(
-      Array.from({ length: MAX_BULK_CALLS + 2 }, () =>
+      Array.from({ length: MAX_CONCURRENT_BURSTS + 2 }, () =>
         http('POST', `${P}/burst`, { json: { count: 20_000, delay_ms: 0 } }),
       ),
     );
@@ -178,10 +178,10 @@ describe('bursts cannot pile up unbounded work', () => {
     await sampler;
     const refused = calls.filter((c) => c.status === 429);
     const done = calls.filter((c) => c.status === 200);
-    expect(done.length).toBe(MAX_BULK_CALLS);
+    expect(done.length).toBe(MAX_CONCURRENT_BURSTS);
     expect(refused.length).toBe(2);
     for (const r of refused) {
-      expect(r.body.reason).toBe('bulk_calls_in_flight');
+      expect(r.body.reason).toBe('bursts_in_flight');
       expect(Number(r.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
     }
     for (const d of done) expect(d.body).toMatchObject({ produced: 20_000, dropped: 0 });
