@@ -171,7 +171,7 @@ describe('bursts cannot pile up unbounded work', () => {
     })();
     const calls = await Promise.all(
       Array.from({ length: MAX_CONCURRENT_BURSTS + 2 }, () =>
-        http('POST', `${P}/burst`, { json: { count: 20_000, delay_ms: 0 } }),
+        http('POST', `${P}/burst`, { json: { count: 5_000, delay_ms: 0 } }),
       ),
     );
     sampling = false;
@@ -184,7 +184,7 @@ describe('bursts cannot pile up unbounded work', () => {
       expect(r.body.reason).toBe('bursts_in_flight');
       expect(Number(r.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
     }
-    for (const d of done) expect(d.body).toMatchObject({ produced: 20_000, dropped: 0 });
+    for (const d of done) expect(d.body).toMatchObject({ produced: 5_000, dropped: 0 });
     expect((await get(`${P}/stats`)).body.errors).toBe(0);
     expect(peakWaiting).toBeLessThanOrEqual(MAX_WAITING_SENDERS);
     // Bounded by the window, not by what was asked: a generous ceiling that 4 × 100,000 queued sends broke.
