@@ -36,16 +36,13 @@ const BOUNDARY = [0, 1, -1, 0x7f, 0x80, 0xff, 0x7fff, -0x8000, 0x7fffffff, -0x80
 
 describe('protocol fuzz: random and mutated frames for every API', () => {
   let b: TestBroker;
+  let rssAtStart = 0;
   beforeAll(async () => {
     b = await startTestBroker({ durability: 'memory', maxRequestBytes: 1 << 20 });
+    rssAtStart = process.memoryUsage().rss;
   });
   afterAll(async () => {
     await b?.stop();
-  });
-
-  let rssAtStart = 0;
-  beforeAll(() => {
-    rssAtStart = process.memoryUsage().rss;
   });
 
   it.each(SEEDS)(
