@@ -6,6 +6,7 @@ import type { BrokerMetrics } from './metrics.js';
 import type { ProducerStates } from './producer-state.js';
 import type { ProduceQuotas } from './quotas.js';
 import type { TopicStore } from './topic-store.js';
+import type { TransactionCoordinator } from './txn/coordinator.js';
 
 /** What handlers may use of the broker: its configuration, storage, quotas, metrics and clock. */
 export interface BrokerCore {
@@ -13,8 +14,10 @@ export interface BrokerCore {
   readonly store: TopicStore;
   readonly metrics: BrokerMetrics;
   readonly quotas: ProduceQuotas | undefined;
-  /** Idempotent producers' ids and sequence numbers. */
+  /** Producer state: idempotent producers' sequence numbers, open and aborted transactions per partition. */
   readonly producers: ProducerStates;
+  /** Transactional ids and their transactions (verifies transactional Produce batches). */
+  readonly transactions: TransactionCoordinator;
   readonly clock: Clock;
   readonly log: Logger;
   readonly registry: HandlerRegistry;

@@ -15,7 +15,7 @@ import { type BrokerConfig, type BrokerOptions, resolveBrokerConfig } from './co
 import { CloseConnection, type ConnectionInfo, type DispatchOutcome } from './connection.js';
 import { startBrokerGroups } from './groups/broker-groups.js';
 import type { GroupCoordinator } from './groups/coordinator.js';
-import { coreHandlers, groupHandlers } from './handlers/index.js';
+import { coreHandlers, groupHandlers, transactionHandlers } from './handlers/index.js';
 import { createLogger } from './logger.js';
 import { BrokerMetrics } from './metrics.js';
 import { restoreProducerStates } from './producer-recovery.js';
@@ -26,6 +26,8 @@ import type { LogManager } from './storage/index.js';
 import { openTopicStore, type RecoverySummary } from './storage-topic-store.js';
 import type { TopicStore } from './topic-store.js';
 import { TopicStoreError } from './topic-store.js';
+import { startBrokerTransactions } from './txn/broker-transactions.js';
+import type { TransactionCoordinator } from './txn/coordinator.js';
 
 const API_VERSIONS = 18;
 
@@ -54,6 +56,7 @@ export class Broker implements BrokerCore {
   private readonly creating = new Map<string, Promise<boolean>>();
   private recoverySummary: RecoverySummary | undefined;
   private groupCoordinator: GroupCoordinator | undefined;
+  private transactionCoordinator: TransactionCoordinator | undefined;
 
   constructor(options: BrokerOptions = {}, deps: BrokerDeps = {}) {
     this.config = resolveBrokerConfig(options);
@@ -71,12 +74,25 @@ export class Broker implements BrokerCore {
     this.topicStore = store;
     this.manager = manager;
     this.recoverySummary = recovery;
-    const restored = restoreProducerStates(store, this.producers);
-    if (restored > 0) this.log.info({ batches: restored }, 'idempotent producer state rebuilt from the log');
     try {
+      const restored = await restoreProducerStates(store, this.producers);
+      if (restored.batches > 0)
+        this.log.info(restored, 'idempotent and transactional producer state rebuilt from the log');
       this.groupCoordinator = await startBrokerGroups(this, store, this.config.groups);
       for (const h of groupHandlers(this.groupCoordinator)) this.registry.register(h);
+      this.transactionCoordinator = await startBrokerTransactions(
+        this,
+        store,
+        this.groupCoordinator,
+        this.config.transactions,
+      );
+      for (const h of transactionHandlers(this.transactionCoordinator, this.groupCoordinator))
+        this.registry.register(h);
     } catch (err) {
+      this.transactionCoordinator?.close();
+      this.transactionCoordinator = undefined;
+      this.groupCoordinator?.close();
+      this.groupCoordinator = undefined;
       await store.close();
       this.topicStore = undefined;
       this.manager = undefined;
@@ -101,6 +117,8 @@ export class Broker implements BrokerCore {
     try {
       await server.listen();
     } catch (err) {
+      this.transactionCoordinator?.close();
+      this.transactionCoordinator = undefined;
       this.groupCoordinator?.close();
       this.groupCoordinator = undefined;
       await store.close();
@@ -125,8 +143,10 @@ export class Broker implements BrokerCore {
     this.server = undefined;
     // Members waiting in JoinGroup/SyncGroup are answered now, so the drain below does not wait out a rebalance.
     this.groupCoordinator?.close();
+    this.transactionCoordinator?.close();
     if (server) await server.stop(graceMs);
     this.groupCoordinator = undefined;
+    this.transactionCoordinator = undefined;
     const store = this.topicStore;
     this.topicStore = undefined;
     this.manager = undefined;
@@ -147,6 +167,12 @@ export class Broker implements BrokerCore {
   get groups(): GroupCoordinator {
     if (!this.groupCoordinator) throw new Error('broker is not running; call start() first');
     return this.groupCoordinator;
+  }
+
+  /** The transaction coordinator (transactional ids, their transactions, `__transaction_state`). */
+  get transactions(): TransactionCoordinator {
+    if (!this.transactionCoordinator) throw new Error('broker is not running; call start() first');
+    return this.transactionCoordinator;
   }
 
   /** Storage itself (partition logs, retention, stats), for callers that need more than the handlers' view. */

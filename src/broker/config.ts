@@ -2,6 +2,7 @@ import type { Clock } from '../flow/clock.js';
 import { realClock } from '../flow/clock.js';
 import type { BrokerGroupsOptions } from './groups/config.js';
 import { DEFAULT_FRAME_READ_TIMEOUT_MS, DEFAULT_QUEUED_MAX_REQUEST_BYTES } from './request-memory.js';
+import type { BrokerTransactionsOptions } from './txn/config.js';
 
 export type Durability = 'memory' | 'async' | 'sync';
 export type QuotaMode = 'throttle' | 'reject';
@@ -44,6 +45,8 @@ export interface BrokerOptions {
   clock?: Clock;
   /** Consumer group coordinator settings (session bounds, initial rebalance delay, offsets retention). */
   groups?: BrokerGroupsOptions;
+  /** The transaction coordinator: timeouts and `__transaction_state` partitions. */
+  transactions?: BrokerTransactionsOptions;
   /**
    * What the broker logs (pino JSON on stderr). Default: `SLUICE_LOG_LEVEL` when set, else 'warn', so a
    * broker embedded in a program or a test stays quiet; `sluice broker` passes 'info'. Ignored when a
@@ -71,6 +74,7 @@ export interface BrokerConfig {
   quotas: ProduceQuotaConfig | undefined;
   clock: Clock;
   groups: BrokerGroupsOptions;
+  transactions: BrokerTransactionsOptions;
   logLevel: LogLevel;
 }
 
@@ -224,6 +228,7 @@ export function resolveBrokerConfig(options: BrokerOptions = {}): BrokerConfig {
     quotas,
     clock: o.clock ?? realClock,
     groups: o.groups ?? {},
+    transactions: o.transactions ?? {},
     logLevel: logLevel(options.logLevel ?? process.env.SLUICE_LOG_LEVEL ?? 'warn'),
   };
 }

@@ -2,6 +2,7 @@ import type { FetchRequest, FetchResponse } from '../../protocol/apis/01-fetch.j
 import { ErrorCode } from '../../protocol/errors.js';
 import type { ApiHandler, RequestContext } from '../api-handler.js';
 import type { PartitionHandle } from '../topic-store.js';
+import { isolatedRead } from '../txn/read-committed.js';
 
 type PartitionData = FetchResponse['responses'][number]['partitions'][number];
 type TopicRequest = FetchRequest['topics'][number];
@@ -10,8 +11,9 @@ const EMPTY = Buffer.alloc(0);
 
 /**
  * Fetch 4-12 (v12, flexible, because @platformatic/kafka 1.x implements only Fetch 12+), sessionless
- * (session_id 0), no transactions (last_stable_offset = high watermark; aborted_transactions empty under
- * read_committed and null under read_uncommitted, as Kafka answers; empty for an unknown partition).
+ * (session_id 0). Transactions: every answer carries the last stable offset; read_committed reads stop
+ * there and list the aborted transactions in the range (null under read_uncommitted, as Kafka answers;
+ * empty for an unknown partition); `isolatedRead` in txn/read-committed.ts computes both.
  * A refused partition carries -1 for its offsets, as in Kafka, not the log's current ones. Long-polls:
  * if fewer than min_bytes are available it waits, up to max_wait_ms, for an append to any requested
  * partition, then reads again. Record bytes are served as stored.
@@ -46,13 +48,14 @@ function readAll(request: FetchRequest, ctx: RequestContext) {
     highWatermark: bigint,
     logStartOffset: bigint,
     records: Buffer,
+    isolated?: ReturnType<typeof isolatedRead>,
   ): PartitionData => ({
     partitionIndex,
     errorCode,
     highWatermark,
-    lastStableOffset: highWatermark,
+    lastStableOffset: isolated?.lastStableOffset ?? highWatermark,
     logStartOffset,
-    abortedTransactions: aborted,
+    abortedTransactions: isolated ? isolated.abortedTransactions : aborted,
     preferredReadReplica: -1,
     records,
   });
@@ -80,20 +83,32 @@ function readAll(request: FetchRequest, ctx: RequestContext) {
         return partitionData(p.partition, 0, log.highWatermark, log.logStartOffset, EMPTY);
       }
       // Storage always hands back at least one whole batch, whatever the limit.
-      const read = log.read(p.fetchOffset, limit);
+      const raw = log.read(p.fetchOffset, limit);
+      const isolated = isolatedRead(
+        ctx.broker.producers,
+        name,
+        p.partition,
+        p.fetchOffset,
+        raw,
+        request.isolationLevel,
+      );
+      const read = { ...raw, records: isolated.records };
       if (read.errorCode) {
         errors = true;
         return partitionData(p.partition, read.errorCode, -1n, -1n, EMPTY);
       }
       if (!first && read.records.length > limit) {
         waits.push({ log, offset: read.highWatermark });
-        return partitionData(p.partition, 0, read.highWatermark, read.logStartOffset, EMPTY);
+        return partitionData(p.partition, 0, read.highWatermark, read.logStartOffset, EMPTY, {
+          ...isolated,
+          abortedTransactions: aborted,
+        });
       }
       bytes += read.records.length;
       budget -= read.records.length;
       // Wake on data beyond what this read saw (never on data already there, or the loop would spin).
       waits.push({ log, offset: read.highWatermark });
-      return partitionData(p.partition, 0, read.highWatermark, read.logStartOffset, read.records);
+      return partitionData(p.partition, 0, read.highWatermark, read.logStartOffset, read.records, isolated);
     });
     return { topic: name, partitions };
   });

@@ -40,6 +40,22 @@ import {
   type InitProducerIdResponse,
 } from './22-init-producer-id.js';
 import {
+  AddPartitionsToTxnApi,
+  type AddPartitionsToTxnRequest,
+  type AddPartitionsToTxnResponse,
+} from './24-add-partitions-to-txn.js';
+import {
+  AddOffsetsToTxnApi,
+  type AddOffsetsToTxnRequest,
+  type AddOffsetsToTxnResponse,
+} from './25-add-offsets-to-txn.js';
+import { EndTxnApi, type EndTxnRequest, type EndTxnResponse } from './26-end-txn.js';
+import {
+  TxnOffsetCommitApi,
+  type TxnOffsetCommitRequest,
+  type TxnOffsetCommitResponse,
+} from './28-txn-offset-commit.js';
+import {
   DescribeConfigsApi,
   type DescribeConfigsRequest,
   type DescribeConfigsResponse,
@@ -67,6 +83,16 @@ import {
   type DescribeClusterRequest,
   type DescribeClusterResponse,
 } from './60-describe-cluster.js';
+import {
+  DescribeTransactionsApi,
+  type DescribeTransactionsRequest,
+  type DescribeTransactionsResponse,
+} from './65-describe-transactions.js';
+import {
+  ListTransactionsApi,
+  type ListTransactionsRequest,
+  type ListTransactionsResponse,
+} from './66-list-transactions.js';
 
 export { ProduceApi, type ProduceRequest, type ProduceResponse } from './00-produce.js';
 export { FetchApi, type FetchRequest, type FetchResponse } from './01-fetch.js';
@@ -108,6 +134,22 @@ export {
   type InitProducerIdResponse,
 } from './22-init-producer-id.js';
 export {
+  AddPartitionsToTxnApi,
+  type AddPartitionsToTxnRequest,
+  type AddPartitionsToTxnResponse,
+} from './24-add-partitions-to-txn.js';
+export {
+  AddOffsetsToTxnApi,
+  type AddOffsetsToTxnRequest,
+  type AddOffsetsToTxnResponse,
+} from './25-add-offsets-to-txn.js';
+export { EndTxnApi, type EndTxnRequest, type EndTxnResponse } from './26-end-txn.js';
+export {
+  TxnOffsetCommitApi,
+  type TxnOffsetCommitRequest,
+  type TxnOffsetCommitResponse,
+} from './28-txn-offset-commit.js';
+export {
   DescribeConfigsApi,
   type DescribeConfigsRequest,
   type DescribeConfigsResponse,
@@ -135,6 +177,16 @@ export {
   type DescribeClusterRequest,
   type DescribeClusterResponse,
 } from './60-describe-cluster.js';
+export {
+  DescribeTransactionsApi,
+  type DescribeTransactionsRequest,
+  type DescribeTransactionsResponse,
+} from './65-describe-transactions.js';
+export {
+  ListTransactionsApi,
+  type ListTransactionsRequest,
+  type ListTransactionsResponse,
+} from './66-list-transactions.js';
 
 /** Request and response body types by API key (drives the typed codec functions). */
 export interface ApiBodies {
@@ -157,6 +209,10 @@ export interface ApiBodies {
   20: { request: DeleteTopicsRequest; response: DeleteTopicsResponse };
   21: { request: DeleteRecordsRequest; response: DeleteRecordsResponse };
   22: { request: InitProducerIdRequest; response: InitProducerIdResponse };
+  24: { request: AddPartitionsToTxnRequest; response: AddPartitionsToTxnResponse };
+  25: { request: AddOffsetsToTxnRequest; response: AddOffsetsToTxnResponse };
+  26: { request: EndTxnRequest; response: EndTxnResponse };
+  28: { request: TxnOffsetCommitRequest; response: TxnOffsetCommitResponse };
   32: { request: DescribeConfigsRequest; response: DescribeConfigsResponse };
   33: { request: AlterConfigsRequest; response: AlterConfigsResponse };
   35: { request: DescribeLogDirsRequest; response: DescribeLogDirsResponse };
@@ -165,6 +221,8 @@ export interface ApiBodies {
   44: { request: IncrementalAlterConfigsRequest; response: IncrementalAlterConfigsResponse };
   47: { request: OffsetDeleteRequest; response: OffsetDeleteResponse };
   60: { request: DescribeClusterRequest; response: DescribeClusterResponse };
+  65: { request: DescribeTransactionsRequest; response: DescribeTransactionsResponse };
+  66: { request: ListTransactionsRequest; response: ListTransactionsResponse };
 }
 
 export type KnownApiKey = keyof ApiBodies;
@@ -189,6 +247,12 @@ export const API_SPECS: Readonly<Record<number, ApiSpec>> = Object.freeze({
   [DeleteTopicsApi.key]: DeleteTopicsApi,
   [DeleteRecordsApi.key]: DeleteRecordsApi,
   [InitProducerIdApi.key]: InitProducerIdApi,
+  [AddPartitionsToTxnApi.key]: AddPartitionsToTxnApi,
+  [AddOffsetsToTxnApi.key]: AddOffsetsToTxnApi,
+  [EndTxnApi.key]: EndTxnApi,
+  [TxnOffsetCommitApi.key]: TxnOffsetCommitApi,
+  [DescribeTransactionsApi.key]: DescribeTransactionsApi,
+  [ListTransactionsApi.key]: ListTransactionsApi,
   [DescribeConfigsApi.key]: DescribeConfigsApi,
   [AlterConfigsApi.key]: AlterConfigsApi,
   [DescribeLogDirsApi.key]: DescribeLogDirsApi,
