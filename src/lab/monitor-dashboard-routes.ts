@@ -5,7 +5,7 @@ import { KafkaBrokerError } from '../client/errors.js';
 import { defaultDeadLetterTopic } from '../consumer/dead-letter.js';
 import { type DeadLetter, DeadLetters } from '../consumer/dead-letters.js';
 import { ErrorCode } from '../protocol/errors.js';
-import { BadRequest, objectBody, stringField } from './validate.js';
+import { BadRequest, objectBody, show, stringField } from './validate.js';
 
 /**
  * What the dashboard needs beyond the monitor's own API, so the browser talks to :8010 only:
@@ -43,6 +43,11 @@ const CONSUMER_ACTIONS: Record<string, string> = {
   slow: '/slow',
   fast: '/fast',
 };
+/** The table's own entry for a name from the URL: `__proto__` or `toString` are not actions. */
+function ownEntry(table: Record<string, string>, name: string): string | undefined {
+  return Object.hasOwn(table, name) ? table[name] : undefined;
+}
+
 const TOPIC_KEYS = [
   'retention.ms',
   'retention.bytes',
@@ -224,10 +229,10 @@ export function dashboardRoutes(app: FastifyInstance, options: DashboardRouteOpt
 
   app.post('/lab/producer/:action', async (req, reply) => {
     const action = (req.params as { action: string }).action;
-    const path = PRODUCER_ACTIONS[action];
+    const path = ownEntry(PRODUCER_ACTIONS, action);
     if (!path) {
       throw new BadRequest(
-        `unknown producer action "${action}"; use one of ${Object.keys(PRODUCER_ACTIONS).join(', ')}`,
+        `unknown producer action ${show(action)}; use one of ${Object.keys(PRODUCER_ACTIONS).join(', ')}`,
       );
     }
     const { producer } = labUrls(lab.describe());
@@ -243,10 +248,10 @@ export function dashboardRoutes(app: FastifyInstance, options: DashboardRouteOpt
 
   app.post('/lab/consumers/:action', async (req, reply) => {
     const action = (req.params as { action: string }).action;
-    const path = CONSUMER_ACTIONS[action];
+    const path = ownEntry(CONSUMER_ACTIONS, action);
     if (!path) {
       throw new BadRequest(
-        `unknown consumer action "${action}"; use one of ${Object.keys(CONSUMER_ACTIONS).join(', ')}`,
+        `unknown consumer action ${show(action)}; use one of ${Object.keys(CONSUMER_ACTIONS).join(', ')}`,
       );
     }
     const instance = ((req.query ?? {}) as Record<string, unknown>).instance;

@@ -4,6 +4,7 @@ import { createHttp, type HttpOptions, listen, tooManyRequests, urlOf } from './
 import {
   BATCH_SIZE_RANGE,
   isBufferFull,
+  LabBusyError,
   MAX_AUTO_RATE,
   OrderProducer,
   type OrderProducerOptions,
@@ -17,6 +18,7 @@ import {
   numberField,
   objectBody,
   queryInt,
+  show,
   stringField,
 } from './validate.js';
 
@@ -51,9 +53,7 @@ function priorityOf(query: unknown): Priority {
   const p = ((query ?? {}) as Record<string, unknown>).priority;
   if (p === undefined) return 'normal';
   if (p === 'critical' || p === 'normal' || p === 'optional') return p;
-  throw new BadRequest(
-    `query parameter "priority" must be critical, normal or optional (got ${JSON.stringify(p)})`,
-  );
+  throw new BadRequest(`query parameter "priority" must be critical, normal or optional (got ${show(p)})`);
 }
 
 export function producerRoutes(app: FastifyInstance, producer: OrderProducer): void {
@@ -68,6 +68,9 @@ export function producerRoutes(app: FastifyInstance, producer: OrderProducer): v
     return true;
   };
   const failed = (reply: FastifyReply, err: unknown) => {
+    if (err instanceof LabBusyError) {
+      return tooManyRequests(reply, 1000, { reason: err.reason, message: err.message });
+    }
     if (isBufferFull(err)) {
       return reply
         .code(503)
