@@ -55,6 +55,23 @@ export interface ProduceTrace {
   ended(outcome: { partition?: number; offset?: bigint; dropped?: string; error?: unknown }): void;
 }
 
+/** An HTTP service's hook (the lab producer): one server span per request, continuing its `traceparent`. */
+export interface RequestTracer {
+  requestStarted(
+    method: string,
+    route: string,
+    headers: Record<string, string | string[] | undefined>,
+  ): RequestTrace;
+}
+
+export interface RequestTrace {
+  /** What work done for this request continues (the records it produces). */
+  readonly context: TraceContext;
+  /** Admission control decided between `startedAt` and now (ms since the epoch); `refused`: its reason. */
+  admission(startedAt: number, refused: string | null): void;
+  ended(statusCode: number): void;
+}
+
 /** One tracer that calls each of `tracers` (undefined ones left out); undefined when none is left. */
 export function fanOut(...tracers: (RecordTracer | undefined)[]): RecordTracer | undefined {
   const list = tracers.filter((t): t is RecordTracer => t !== undefined);

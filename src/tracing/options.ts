@@ -17,8 +17,6 @@ export interface TracingOptions {
 
 /** The span names Sluice records; the dashboard and the tests read spans by these. */
 export const SPAN_NAMES = {
-  /** An incoming HTTP request on the lab producer (`POST /produce` …). */
-  request: 'POST',
   /** The lab producer's admission control deciding on a request. */
   admission: 'admission',
   /** One record through the client producer, until the broker acknowledged it (`send orders`). */

@@ -28,6 +28,7 @@ import {
   type ProduceTracer,
   type RecordTrace,
   type RecordTracer,
+  type RequestTracer,
   TRACE_HEADERS,
   type TraceContext,
 } from './hooks.js';
@@ -92,6 +93,36 @@ export class Tracing {
   produceTracer(): ProduceTracer {
     return {
       produceStarted: (topic, parent) => this.produceStarted(topic, parent),
+    };
+  }
+
+  /** An HTTP service's hook: a SERVER span per request, and its admission decision as a child. */
+  requestTracer(): RequestTracer {
+    return {
+      requestStarted: (method, route, headers) => {
+        const { span, context } = this.startSpan(`${method} ${route}`, {
+          kind: 'server',
+          parent: this.extract(headers),
+          attributes: { 'http.request.method': method, 'http.route': route },
+        });
+        return {
+          context,
+          admission: (startedAt, refused) => {
+            const a = this.startSpan(SPAN_NAMES.admission, { parent: context, startTime: startedAt });
+            a.span.setAttribute('sluice.admitted', refused === null);
+            if (refused !== null) {
+              a.span.setAttribute('sluice.refused.reason', refused);
+              a.span.setStatus({ code: SpanStatusCode.ERROR, message: `refused: ${refused}` });
+            }
+            a.span.end();
+          },
+          ended: (statusCode) => {
+            span.setAttribute('http.response.status_code', statusCode);
+            if (statusCode >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
+            span.end();
+          },
+        };
+      },
     };
   }
 

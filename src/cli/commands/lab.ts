@@ -8,7 +8,9 @@ import {
   type LoadScenario,
   runLoad,
 } from '../../lab/load.js';
+import { type RunningJaeger, startJaeger } from '../../tracing/jaeger.js';
 import { gracePeriodOption, untilSignal } from './shutdown.js';
+import { addTracingOptions, type TracingFlags, tracingFrom } from './tracing-options.js';
 
 /** Shared by the lab's commands: numeric flags that say what was wrong. */
 export function integer(label: string, min = 0, max = Number.MAX_SAFE_INTEGER) {
@@ -83,9 +85,10 @@ interface LabFlags {
   maxLag?: number;
   monitorUrl?: string;
   gracePeriod: number;
+  jaeger?: boolean;
 }
 
-export function banner(lab: Lab): string {
+export function banner(lab: Lab, jaeger: RunningJaeger | null = null): string {
   const u = lab.urls;
   const mon = u.monitor ?? '';
   const prod = u.producer ?? '';
@@ -97,6 +100,11 @@ export function banner(lab: Lab): string {
     `  producer      ${prod}`,
     ...u.consumers.map((c, i) => `  consumer-${i + 1}    ${c}`),
     `  lag monitor   ${mon}   (dashboard at / when built; /metrics for Prometheus)`,
+    ...(jaeger
+      ? [
+          `  jaeger UI     ${jaeger.uiUrl}   (services sluice-producer, sluice-consumer; OTLP at ${jaeger.otlpEndpoint})`,
+        ]
+      : []),
     '',
     `  topic "${lab.options.topic}" (${lab.options.partitions} partitions), group "${lab.options.groupId}", ${lab.options.processingTimeMs} ms per order = ${lab.options.processingTimeMs > 0 ? Math.round((1000 / lab.options.processingTimeMs) * 100) / 100 : 'unlimited'} msg/s per consumer`,
     '',
@@ -145,7 +153,7 @@ export function scaleMonitorUrl(flags: Pick<LabFlags, 'monitorUrl' | 'monitorPor
 }
 
 export function register(program: Command): void {
-  program
+  const lab = program
     .command('lab')
     .description(
       'the consumer-lag lab in one command: embedded broker, topic "orders", producer :8000, consumer :8001, lag monitor :8010',
@@ -216,7 +224,12 @@ export function register(program: Command): void {
       serviceUrl('--monitor-url'),
     )
     .addOption(gracePeriodOption())
-    .action(async (action: string | undefined, count: string | undefined, flags: LabFlags) => {
+    .option(
+      '--jaeger',
+      'start a Jaeger beside the lab (UI on :16686, OTLP on :4318; any free ports with --base-port) and trace every order into it',
+    );
+  addTracingOptions(lab).action(
+    async (action: string | undefined, count: string | undefined, flags: LabFlags & TracingFlags) => {
       if (action !== undefined) {
         if (action !== 'scale')
           throw new InvalidArgumentError(
@@ -242,7 +255,12 @@ export function register(program: Command): void {
         return;
       }
       const base = flags.basePort;
-      const lab = await Lab.start({
+      let jaeger: RunningJaeger | null = null;
+      if (flags.jaeger) {
+        if (flags.otlpEndpoint) throw new InvalidArgumentError('give --jaeger or --otlp-endpoint, not both');
+        jaeger = await startJaeger(base === undefined ? { uiPort: 16686, otlpPort: 4318 } : {});
+      }
+      const started = Lab.start({
         brokers: flags.brokers,
         memory: flags.memory,
         dataDir: flags.dataDir,
@@ -266,18 +284,25 @@ export function register(program: Command): void {
           flags.freshnessBudgetMs !== undefined || flags.maxLag !== undefined
             ? { freshnessBudgetMs: flags.freshnessBudgetMs, maxLag: flags.maxLag }
             : undefined,
+        tracing: tracingFrom(flags, jaeger?.otlpEndpoint ?? flags.otlpEndpoint),
+      });
+      const lab = await started.catch(async (err: unknown) => {
+        await jaeger?.stop();
+        throw err;
       });
       untilSignal(
         'sluice lab',
         async () => {
           const { gaveUp } = await lab.stop();
+          await jaeger?.stop();
           if (gaveUp.length > 0) return { gaveUp: gaveUp.join('; ') };
         },
         flags.gracePeriod,
       );
       // Printed once the signal handlers are in: a script that signals on the banner is never too early.
-      process.stdout.write(`${banner(lab)}\n`);
-    });
+      process.stdout.write(`${banner(lab, jaeger)}\n`);
+    },
+  );
 
   program
     .command('load')
