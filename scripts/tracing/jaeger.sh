@@ -4,6 +4,7 @@
 # every dependency are pinned by jaeger-module/go.mod and go.sum; the cache folder is named by their hash, so a
 # change rebuilds. Idempotent: with a warm cache it only checks a path. Modules come through the proxy configured on
 # the machine (go env GOPROXY). A cold build takes several minutes on two cores.
+#   --check       print the binary's path when it is built, else fail saying how to build it (never builds)
 #   SLUICE_CACHE  where the cache lives (default: $XDG_CACHE_HOME/sluice, else ~/.cache/sluice)
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -16,6 +17,10 @@ bin="$cache/jaeger"
 if [ -x "$bin" ]; then
   echo "$bin"
   exit 0
+fi
+if [ "${1:-}" = "--check" ]; then
+  echo "jaeger: Jaeger $version is not built in $cache; run \`bash scripts/tracing/jaeger.sh\` (or .ci/run)" >&2
+  exit 1
 fi
 
 command -v go >/dev/null || { echo "jaeger: Go is not installed; install Go 1.24 or newer to build Jaeger $version" >&2; exit 1; }
