@@ -2,7 +2,7 @@
 // against the broker named on the command line and prints their timings (collection over the wire and
 // evaluation apart) and its memory as JSON. cycles = 0: a baseline, the monitor loaded, nothing collected.
 import { Admin } from '../../src/client/admin.js';
-import { KafkaLagSource } from '../../src/monitor/kafka-source.js';
+import { KafkaLagSource } from '../../src/monitor/kafka-lag-source.js';
 import { LagMonitor } from '../../src/monitor/monitor.js';
 import type { Observation } from '../../src/monitor/observation.js';
 

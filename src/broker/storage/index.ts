@@ -17,6 +17,6 @@ export {
   type AppendResult,
   PartitionLog,
   type PartitionLogOptions,
-  type PartitionRecovery,
   type ReadResult,
 } from './partition-log.js';
+export type { PartitionRecovery } from './recovery.js';

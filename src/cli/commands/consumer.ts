@@ -1,9 +1,17 @@
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { startConsumerService } from '../../lab/consumer-service.js';
 import { FAILURE_KINDS, type FailureKind } from '../../lab/failures.js';
-import { brokerList, integer, tokenOption } from './lab.js';
-import { gracePeriodOption, untilSignal } from './shutdown.js';
-import { addTracingOptions, type TracingFlags, tracingFrom } from './tracing-options.js';
+import {
+  brokerList,
+  gracePeriodOption,
+  integer,
+  otlpEndpointOption,
+  type TracingFlags,
+  tokenOption,
+  traceSampleOption,
+  tracingFrom,
+} from '../options.js';
+import { untilSignal } from './shutdown.js';
 
 interface ConsumerFlags {
   port: number;
@@ -30,7 +38,7 @@ function fraction(value: string): number {
 
 /** `sluice consumer`: one consumer instance of the lab's group; start more on 8002, 8003 to scale out. */
 export function register(program: Command): void {
-  const command = program
+  program
     .command('consumer')
     .description("the lab's consumer service (POST /pause, /resume, /slow, /fast, /config; GET /stats)")
     .option(
@@ -67,41 +75,43 @@ export function register(program: Command): void {
         .choices([...FAILURE_KINDS])
         .default('transient'),
     )
-    .addOption(gracePeriodOption());
-  addTracingOptions(command).action(async (flags: ConsumerFlags & TracingFlags) => {
-    const instance =
-      flags.instance ??
-      (flags.port > 8000 && flags.port < 8010 ? `consumer-${flags.port - 8000}` : `consumer-${flags.port}`);
-    const service = await startConsumerService({
-      brokers: flags.brokers,
-      topic: flags.topic,
-      groupId: flags.group,
-      instance,
-      processingTimeMs: flags.processingTimeMs,
-      sink: flags.sink,
-      failureRate: flags.failureRate,
-      failure: flags.failure,
-      gracePeriodMs: flags.gracePeriod * 1000,
-      tracing: tracingFrom(flags),
-      http: { host: flags.host, port: flags.port, token: flags.token },
+    .addOption(gracePeriodOption())
+    .addOption(otlpEndpointOption())
+    .addOption(traceSampleOption())
+    .action(async (flags: ConsumerFlags & TracingFlags) => {
+      const instance =
+        flags.instance ??
+        (flags.port > 8000 && flags.port < 8010 ? `consumer-${flags.port - 8000}` : `consumer-${flags.port}`);
+      const service = await startConsumerService({
+        brokers: flags.brokers,
+        topic: flags.topic,
+        groupId: flags.group,
+        instance,
+        processingTimeMs: flags.processingTimeMs,
+        sink: flags.sink,
+        failureRate: flags.failureRate,
+        failure: flags.failure,
+        gracePeriodMs: flags.gracePeriod * 1000,
+        http: { host: flags.host, port: flags.port, token: flags.token },
+        tracing: tracingFrom(flags),
+      });
+      // stdout carries the orders with --sink stdout; the banner goes to stderr then.
+      const out = flags.sink === 'stdout' ? process.stderr : process.stdout;
+      untilSignal(
+        'sluice consumer',
+        async () => {
+          const r = await service.close();
+          const redelivered = `${r.uncommitted} records left uncommitted, to be redelivered to group "${flags.group}"`;
+          if (r.gaveUp.length > 0) return { gaveUp: `${redelivered} (${r.gaveUp.join('; ')})` };
+          return {
+            note: `offsets committed${r.uncommitted > 0 ? `; ${redelivered} (fetched, not started)` : ''}`,
+          };
+        },
+        flags.gracePeriod,
+      );
+      // Printed once the signal handlers are in: a script that signals on the banner is never too early.
+      out.write(
+        `sluice consumer: ${instance} at ${service.url}, group "${flags.group}" on ${flags.brokers.join(',')}\n`,
+      );
     });
-    // stdout carries the orders with --sink stdout; the banner goes to stderr then.
-    const out = flags.sink === 'stdout' ? process.stderr : process.stdout;
-    untilSignal(
-      'sluice consumer',
-      async () => {
-        const r = await service.close();
-        const redelivered = `${r.uncommitted} records left uncommitted, to be redelivered to group "${flags.group}"`;
-        if (r.gaveUp.length > 0) return { gaveUp: `${redelivered} (${r.gaveUp.join('; ')})` };
-        return {
-          note: `offsets committed${r.uncommitted > 0 ? `; ${redelivered} (fetched, not started)` : ''}`,
-        };
-      },
-      flags.gracePeriod,
-    );
-    // Printed once the signal handlers are in: a script that signals on the banner is never too early.
-    out.write(
-      `sluice consumer: ${instance} at ${service.url}, group "${flags.group}" on ${flags.brokers.join(',')}\n`,
-    );
-  });
 }

@@ -2,9 +2,17 @@ import type { Command } from 'commander';
 import { groupSignals } from '../../lab/lab.js';
 import { startProducerService } from '../../lab/producer-service.js';
 import { LagMonitor } from '../../monitor/monitor.js';
-import { brokerList, integer, tokenOption } from './lab.js';
-import { gracePeriodOption, stepTimeoutMs, untilSignal } from './shutdown.js';
-import { addTracingOptions, type TracingFlags, tracingFrom } from './tracing-options.js';
+import {
+  brokerList,
+  gracePeriodOption,
+  integer,
+  otlpEndpointOption,
+  type TracingFlags,
+  tokenOption,
+  traceSampleOption,
+  tracingFrom,
+} from '../options.js';
+import { stepTimeoutMs, untilSignal } from './shutdown.js';
 
 interface ProducerFlags {
   port: number;
@@ -23,7 +31,7 @@ interface ProducerFlags {
 
 /** `sluice producer`: the lab's producer service alone, against any broker. */
 export function register(program: Command): void {
-  const command = program
+  program
     .command('producer')
     .description("the lab's producer service (POST /produce, /produce/batch, /burst, /start, /stop, /config)")
     .option('--port <n>', 'HTTP port', integer('--port', 0, 65535), 8000)
@@ -45,52 +53,54 @@ export function register(program: Command): void {
       integer('--max-lag', 1),
     )
     .option('--group <id>', 'consumer group whose lag admission control watches', 'order-processors')
-    .addOption(gracePeriodOption());
-  addTracingOptions(command).action(async (flags: ProducerFlags & TracingFlags) => {
-    let monitor: LagMonitor | null = null;
-    if (flags.freshnessBudgetMs !== undefined || flags.maxLag !== undefined) {
-      // The producer watches the group itself, so admission control needs no other service.
-      monitor = new LagMonitor({
+    .addOption(gracePeriodOption())
+    .addOption(otlpEndpointOption())
+    .addOption(traceSampleOption())
+    .action(async (flags: ProducerFlags & TracingFlags) => {
+      let monitor: LagMonitor | null = null;
+      if (flags.freshnessBudgetMs !== undefined || flags.maxLag !== undefined) {
+        // The producer watches the group itself, so admission control needs no other service.
+        monitor = new LagMonitor({
+          brokers: flags.brokers,
+          intervalMs: 1000,
+          includeGroups: [`^${flags.group}$`],
+        });
+        monitor.start();
+      }
+      const m = monitor;
+      const service = await startProducerService({
         brokers: flags.brokers,
-        intervalMs: 1000,
-        includeGroups: [`^${flags.group}$`],
+        topic: flags.topic,
+        rateMs: flags.rateMs,
+        batchSize: flags.batchSize,
+        http: { host: flags.host, port: flags.port, token: flags.token },
+        tracing: tracingFrom(flags),
+        admission: m
+          ? {
+              freshnessBudgetMs: flags.freshnessBudgetMs,
+              maxLag: flags.maxLag,
+              signals: () => groupSignals(m.lag(), flags.group),
+            }
+          : undefined,
       });
-      monitor.start();
-    }
-    const m = monitor;
-    const service = await startProducerService({
-      brokers: flags.brokers,
-      topic: flags.topic,
-      rateMs: flags.rateMs,
-      batchSize: flags.batchSize,
-      http: { host: flags.host, port: flags.port, token: flags.token },
-      tracing: tracingFrom(flags),
-      admission: m
-        ? {
-            freshnessBudgetMs: flags.freshnessBudgetMs,
-            maxLag: flags.maxLag,
-            signals: () => groupSignals(m.lag(), flags.group),
-          }
-        : undefined,
+      if (flags.running) service.producer.start();
+      const step = stepTimeoutMs(flags.gracePeriod);
+      untilSignal(
+        'sluice producer',
+        async () => {
+          const { undelivered } = await service.close(step);
+          await m?.stop(step);
+          if (undelivered > 0)
+            return {
+              gaveUp: `${undelivered} orders not acknowledged by the broker within ${step} ms were not delivered`,
+            };
+        },
+        flags.gracePeriod,
+      );
+      // Printed once the signal handlers are in: a script that signals on the banner is never too early.
+      process.stdout.write(
+        `sluice producer: ${service.url} -> ${flags.brokers.join(',')} topic "${flags.topic}"` +
+          `${m ? ` (admission control on group "${flags.group}")` : ''}\n`,
+      );
     });
-    if (flags.running) service.producer.start();
-    const step = stepTimeoutMs(flags.gracePeriod);
-    untilSignal(
-      'sluice producer',
-      async () => {
-        const { undelivered } = await service.close(step);
-        await m?.stop(step);
-        if (undelivered > 0)
-          return {
-            gaveUp: `${undelivered} orders not acknowledged by the broker within ${step} ms were not delivered`,
-          };
-      },
-      flags.gracePeriod,
-    );
-    // Printed once the signal handlers are in: a script that signals on the banner is never too early.
-    process.stdout.write(
-      `sluice producer: ${service.url} -> ${flags.brokers.join(',')} topic "${flags.topic}"` +
-        `${m ? ` (admission control on group "${flags.group}")` : ''}\n`,
-    );
-  });
 }
