@@ -1,3 +1,4 @@
+/// <reference types="node" preserve="true" />
 // Tracing: OpenTelemetry spans for records through the producer and the consumer runtime, exported over
 // OTLP/HTTP, and the recent slowest records kept in memory for the lab's dashboard.
 import { MissingOptionalDependencyError } from '../protocol/optional-module.js';
