@@ -223,22 +223,28 @@ export class Tracing {
     let attempt: Span | null = null;
     let deadLetter: Span | null = null;
     const sinkName = options.sinkName ?? 'sink';
+    // An abandoned record's attempt may still end afterwards: nothing after `finished` is recorded.
+    let finished = false;
     return {
       attemptStarted: (n, when) => {
+        if (finished) return;
         inFlight?.end(when);
         inFlight = null;
         attempt = child(`${SPAN_NAMES.sink} ${sinkName}`, when, { 'sluice.attempt': n });
       },
       attemptEnded: (_n, when, error) => {
-        if (!attempt) return;
+        if (!attempt || finished) return;
         if (error !== undefined) failed(attempt, error);
         attempt.end(when);
         attempt = null;
       },
       deadLetterStarted: (when) => {
+        if (finished) return;
         deadLetter = child(SPAN_NAMES.deadLetter, when);
       },
       finished: (outcome, when, error) => {
+        if (finished) return;
+        finished = true;
         inFlight?.end(when);
         attempt?.end(when);
         deadLetter?.end(when);

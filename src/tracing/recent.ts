@@ -80,24 +80,32 @@ export class RecentTraces implements RecordTracer {
     let mark = at;
     let markPart: TracePart = 'in flight';
     let attempts = 0;
+    // An abandoned record's attempt may still end afterwards: nothing after `finished` counts.
+    let finished = false;
     const close = (part: TracePart, until: number, extra?: Partial<TraceBar>) => {
       bars.push({ part, start_ms: mark - producedAt, duration_ms: Math.max(0, until - mark), ...extra });
       mark = until;
     };
     return {
       attemptStarted: (n, when) => {
+        if (finished) return;
         close(markPart, when);
+        markPart = 'sink';
         attempts = n;
       },
       attemptEnded: (n, when, error) => {
+        if (finished) return;
         close('sink', when, { attempt: n, ...(error !== undefined && { failed: true }) });
         markPart = 'backoff';
       },
       deadLetterStarted: (when) => {
+        if (finished) return;
         if (when > mark) close(markPart, when);
         markPart = 'dead letter';
       },
       finished: (outcome, when) => {
+        if (finished) return;
+        finished = true;
         if (when > mark || markPart === 'dead letter') close(markPart, when);
         this.remember(record, producedAt, at, when, attempts, outcome, bars);
       },
