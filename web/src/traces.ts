@@ -50,8 +50,8 @@ export function startTraces(el: HTMLElement, hasLab: boolean): void {
     <h2>Where does the time go? <small>the slowest recent orders, end to end</small></h2>
     <p class="tr-legend">${PARTS.map((p) => `<span class="tr-key ${partClass(p)}"></span>${p}`).join(' ')}</p>
     <div class="tr-grid">
-      <div><table id="tr-slowest" class="tr-slowest"></table></div>
-      <div><h3>Waiting vs working, per partition</h3><table id="tr-partitions" class="tr-partitions"></table></div>
+      <div class="table-wrap"><table id="tr-slowest" class="tr-slowest"></table></div>
+      <div><h3>Waiting vs working, per partition</h3><div class="table-wrap"><table id="tr-partitions" class="tr-partitions"></table></div></div>
     </div>`;
   let busy = false;
   const poll = async () => {
