@@ -2,8 +2,9 @@ import type { Clock } from '../flow/clock.js';
 import { type SlotState, TimeAccounting } from './accounting.js';
 import { CLOSED, type Envelope, Inbox } from './inbox.js';
 import type { ComponentDef, EdgeDef } from './job.js';
+import { Lineage } from './lineage.js';
 import { estimateBytes } from './size.js';
-import type { Grouping, InstanceInfo, OperatorContext, Processor, Strategy } from './types.js';
+import type { Arrival, Grouping, InstanceInfo, OperatorContext, Processor, Strategy } from './types.js';
 
 /** Run-wide settings and hooks an instance needs. */
 export interface RunContext {
@@ -160,13 +161,13 @@ export class Instance {
     const iterable = spec.read(this.info, src);
     const iterator =
       Symbol.asyncIterator in iterable
-        ? (iterable as AsyncIterable<{ value: unknown; at?: number }>)[Symbol.asyncIterator]()
-        : (iterable as Iterable<{ value: unknown; at?: number }>)[Symbol.iterator]();
+        ? (iterable as AsyncIterable<Arrival<unknown>>)[Symbol.asyncIterator]()
+        : (iterable as Iterable<Arrival<unknown>>)[Symbol.iterator]();
     try {
       for (;;) {
         if (this.pausedBy.size > 0) await this.waitWhilePaused(slot);
         if (src.aborted || this.run.signal.aborted) return;
-        let step: IteratorResult<{ value: unknown; at?: number }>;
+        let step: IteratorResult<Arrival<unknown>>;
         try {
           const r = iterator.next();
           step = r instanceof Promise ? await r : r;
@@ -184,9 +185,12 @@ export class Instance {
           value: arrival.value,
           born: arrival.at ?? this.run.clock.now(),
           bytes: this.sizeOf(arrival.value),
+          // The source holds the first reference until the item is in every queue it goes to.
+          lineage: arrival.receipt ? new Lineage(arrival.receipt) : undefined,
         };
         const p = this.emit(env, slot);
         if (p) await p;
+        env.lineage?.release();
         if (this.run.yieldEvery > 0 && ++this.sinceYield >= this.run.yieldEvery) {
           this.sinceYield = 0;
           await yieldToEventLoop();
@@ -245,13 +249,16 @@ export class Instance {
         this.run.recordLatency(this.lastNow - env.born);
       } else if (slot.out.length > 0) {
         const outs = slot.out;
+        const lineage = env.lineage;
         for (let i = 0; i < outs.length; i++) {
           const value = outs[i];
-          const p = this.emit({ value, born: env.born, bytes: this.sizeOf(value) }, slot);
+          const p = this.emit({ value, born: env.born, bytes: this.sizeOf(value), lineage }, slot);
           if (p) await p;
         }
         outs.length = 0;
       }
+      // Released only after the outputs are queued, so the lineage cannot close while they are on the way.
+      env.lineage?.release();
       if (this.run.yieldEvery > 0 && ++this.sinceYield >= this.run.yieldEvery) {
         this.sinceYield = 0;
         this.setState(slot, 'idle');
@@ -323,12 +330,18 @@ export class Instance {
         edge.lose(target, true);
         return undefined;
       }
-      if (inbox.tryOffer(env)) edge.sent++;
-      else edge.lose(target, false);
+      // A discarded copy is handled on purpose (counted), so it takes no reference on the lineage.
+      if (inbox.tryOffer(env)) {
+        edge.sent++;
+        env.lineage?.hold();
+      } else edge.lose(target, false);
       return undefined;
     }
     edge.sent++;
-    if (inbox.tryOffer(env)) return undefined;
+    if (inbox.tryOffer(env)) {
+      env.lineage?.hold();
+      return undefined;
+    }
     return this.deliverBlocked(inbox, env, slot);
   }
 
@@ -337,6 +350,7 @@ export class Instance {
     this.setState(slot, 'backpressured');
     try {
       await inbox.offer(env, this.run.signal);
+      env.lineage?.hold();
     } finally {
       this.setState(slot, before);
     }
