@@ -247,6 +247,9 @@ function ourClientTransactions(target: Target): void {
       await admin.disconnect();
     }
     const producer = await transactional(uniqueName('ours-producer'));
+    await expect(producer.send([{ topic, value: 'outside' }])).rejects.toThrow(
+      /sends only inside a transaction; call beginTransaction\(\) first/,
+    );
     producer.beginTransaction();
     await producer.send([
       { topic, value: 'a1' },
