@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { Clock } from '../flow/clock.js';
+import type { BrokerSecurity } from './auth/security.js';
 import type { BrokerConfig } from './config.js';
 import type { ConnectionInfo } from './connection.js';
 import type { BrokerMetrics } from './metrics.js';
@@ -21,8 +22,13 @@ export interface BrokerCore {
   readonly clock: Clock;
   readonly log: Logger;
   readonly registry: HandlerRegistry;
-  /** The host:port clients are told to connect to (the bound port when started on port 0). */
-  advertised(): { host: string; port: number };
+  /** Authentication sessions, credentials, ACLs and the authorizer's decisions. */
+  readonly security: BrokerSecurity;
+  /**
+   * The host:port clients are told to connect to (the bound port when started on port 0): that of the
+   * listener `conn` came in on, or of the first listener.
+   */
+  advertised(conn?: ConnectionInfo): { host: string; port: number };
   /** Topics the broker keeps for itself (e.g. `__consumer_offsets`), flagged `isInternal` in Metadata. */
   isInternalTopic(name: string): boolean;
   /** Creates `name` with the default partition count if auto-creation is on; true if it exists afterwards. */
@@ -43,6 +49,8 @@ export interface RequestContext {
   throttleMs: number;
   /** Set by a handler when the client expects no response (Produce with acks=0). */
   noResponse: boolean;
+  /** Set by a handler to close the connection once its response is written (failed authentication). */
+  closeAfterResponse: boolean;
 }
 
 /** One Kafka API: the versions we serve and how to turn a decoded request into a response body. */

@@ -1,6 +1,16 @@
 import type { Clock } from '../flow/clock.js';
 import { realClock } from '../flow/clock.js';
+import {
+  isLoopback,
+  ListenerConfigError,
+  type ListenerSpec,
+  resolveListeners,
+  usesSasl,
+  usesTls,
+} from './auth/listeners.js';
+import type { SecurityOptions } from './auth/security.js';
 import type { BrokerGroupsOptions } from './groups/config.js';
+import { DEFAULT_FRAME_READ_TIMEOUT_MS, DEFAULT_QUEUED_MAX_REQUEST_BYTES } from './request-memory.js';
 import type { BrokerTransactionsOptions } from './txn/config.js';
 
 export type Durability = 'memory' | 'async' | 'sync';
@@ -30,6 +40,10 @@ export interface BrokerOptions {
   defaultPartitions?: number;
   autoCreateTopics?: boolean;
   maxRequestBytes?: number;
+  /** Request bytes all connections may hold at once (Kafka's queued.max.request.bytes). */
+  queuedMaxRequestBytes?: number;
+  /** A request frame that has started to arrive must be complete within this (slow-loris guard). */
+  frameReadTimeoutMs?: number;
   maxInFlightPerConnection?: number;
   connectionsMaxIdleMs?: number;
   /** How long stop() waits for in-flight answers and peers to close before destroying their sockets. */
@@ -48,6 +62,20 @@ export interface BrokerOptions {
    * logger is passed in `BrokerDeps`.
    */
   logLevel?: LogLevel;
+  /**
+   * Kafka's `listeners`: `PLAINTEXT://127.0.0.1:9092,SASL_SSL://0.0.0.0:9093`. Default: one PLAINTEXT
+   * listener on `host`:`port`. Each protocol at most once.
+   */
+  listeners?: string;
+  /** Kafka's `advertised.listeners`, by protocol; default: each listener's own address. */
+  advertisedListeners?: string;
+  /** TLS files, SASL users and mechanisms, the authorizer (see docs/security.md). */
+  security?: SecurityOptions;
+  /**
+   * Listen on a non-loopback address without authentication (PLAINTEXT, or SSL without required client
+   * certificates). Refused unless set, so that an open broker is a decision, not an accident.
+   */
+  allowInsecure?: boolean;
 }
 
 export interface BrokerConfig {
@@ -60,6 +88,8 @@ export interface BrokerConfig {
   defaultPartitions: number;
   autoCreateTopics: boolean;
   maxRequestBytes: number;
+  queuedMaxRequestBytes: number;
+  frameReadTimeoutMs: number;
   maxInFlightPerConnection: number;
   connectionsMaxIdleMs: number;
   shutdownGraceMs: number;
@@ -69,6 +99,9 @@ export interface BrokerConfig {
   groups: BrokerGroupsOptions;
   transactions: BrokerTransactionsOptions;
   logLevel: LogLevel;
+  listeners: ListenerSpec[];
+  security: SecurityOptions;
+  allowInsecure: boolean;
 }
 
 export class BrokerConfigError extends Error {
@@ -84,6 +117,8 @@ export const BROKER_DEFAULTS = {
   defaultPartitions: 1,
   autoCreateTopics: true,
   maxRequestBytes: 100 * 1024 * 1024,
+  queuedMaxRequestBytes: DEFAULT_QUEUED_MAX_REQUEST_BYTES,
+  frameReadTimeoutMs: DEFAULT_FRAME_READ_TIMEOUT_MS,
   maxInFlightPerConnection: 32,
   connectionsMaxIdleMs: 600_000,
   shutdownGraceMs: 5_000,
@@ -152,9 +187,13 @@ export function resolveBrokerConfig(options: BrokerOptions = {}): BrokerConfig {
           : positive('quotas.bytesPerSecond', q.bytesPerSecond, 'e.g. 1048576 like a Kinesis shard'),
     };
   }
+  const port = integer('port', o.port, 0, 65535, 'use 0 to pick a free port');
+  const security = options.security ?? {};
+  const allowInsecure = options.allowInsecure ?? false;
+  const listeners = resolveListenerConfig(options, host, port, advertisedHost, security, allowInsecure);
   return {
-    host,
-    port: integer('port', o.port, 0, 65535, 'use 0 to pick a free port'),
+    host: listeners[0].host,
+    port: listeners[0].port,
     advertisedHost,
     nodeId: integer('nodeId', o.nodeId, 0, 2 ** 31 - 1, 'a single broker is usually node 0'),
     dataDir: nonEmpty('dataDir', o.dataDir, 'a directory for the partition logs'),
@@ -173,6 +212,20 @@ export function resolveBrokerConfig(options: BrokerOptions = {}): BrokerConfig {
       64,
       2 ** 31 - 1,
       'Kafka calls it socket.request.max.bytes',
+    ),
+    queuedMaxRequestBytes: integer(
+      'queuedMaxRequestBytes',
+      o.queuedMaxRequestBytes,
+      64,
+      2 ** 40,
+      "request bytes held across all connections (Kafka's queued.max.request.bytes)",
+    ),
+    frameReadTimeoutMs: integer(
+      'frameReadTimeoutMs',
+      o.frameReadTimeoutMs,
+      1,
+      2 ** 31 - 1,
+      'how long a request that has started to arrive may take to arrive whole',
     ),
     maxInFlightPerConnection: integer(
       'maxInFlightPerConnection',
@@ -207,7 +260,47 @@ export function resolveBrokerConfig(options: BrokerOptions = {}): BrokerConfig {
     groups: o.groups ?? {},
     transactions: o.transactions ?? {},
     logLevel: logLevel(options.logLevel ?? process.env.SLUICE_LOG_LEVEL ?? 'warn'),
+    listeners,
+    security,
+    allowInsecure,
   };
+}
+
+/** The listeners, checked: TLS ones need certificate files, and none may be open to the network by accident. */
+function resolveListenerConfig(
+  options: BrokerOptions,
+  host: string,
+  port: number,
+  advertisedHost: string,
+  security: SecurityOptions,
+  allowInsecure: boolean,
+): ListenerSpec[] {
+  let listeners: ListenerSpec[];
+  try {
+    listeners = options.listeners
+      ? resolveListeners(options.listeners, options.advertisedListeners)
+      : [{ protocol: 'PLAINTEXT', host, port, advertisedHost, advertisedPort: undefined }];
+  } catch (err) {
+    if (err instanceof ListenerConfigError) throw new BrokerConfigError(err.message);
+    throw err;
+  }
+  for (const l of listeners) {
+    if (usesTls(l.protocol) && !security.tls) {
+      throw new BrokerConfigError(
+        `the ${l.protocol} listener needs a certificate and key: pass --tls-cert and --tls-key (security.tls)`,
+      );
+    }
+    const authenticated =
+      usesSasl(l.protocol) || (l.protocol === 'SSL' && security.tls?.clientAuth === 'required');
+    if (!authenticated && !isLoopback(l.host) && !allowInsecure) {
+      throw new BrokerConfigError(
+        `refusing to listen on ${l.host}:${l.port} (${l.protocol}) without authentication: anyone who reaches it ` +
+          'could read, write and delete every topic. Use a SASL_SSL or SASL_PLAINTEXT listener (or SSL with ' +
+          'required client certificates), bind to 127.0.0.1, or pass --allow-insecure if this is really wanted',
+      );
+    }
+  }
+  return listeners;
 }
 
 function logLevel(value: unknown): LogLevel {

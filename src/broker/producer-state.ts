@@ -1,4 +1,5 @@
 import type { Clock } from '../flow/clock.js';
+import { ErrorCode } from '../protocol/errors.js';
 
 /**
  * The producer-state table (KIP-98), one for idempotence and transactions. Idempotence: each producer
@@ -35,7 +36,6 @@ interface State {
 
 /** Kafka keeps the last five batches per producer and partition for duplicate detection. */
 const RECENT = 5;
-const INVALID_PRODUCER_EPOCH = 47;
 
 /** An aborted transaction in one partition: its producer and the offsets from its first batch to its marker. */
 export interface AbortedTxn {
@@ -50,7 +50,6 @@ interface PartitionTxns {
   /** Aborted transactions, in marker (lastOffset) order. */
   aborted: AbortedTxn[];
 }
-const OUT_OF_ORDER_SEQUENCE_NUMBER = 45;
 
 export class ProducerStates {
   private nextId: bigint;
@@ -75,7 +74,7 @@ export class ProducerStates {
     if (st && batch.producerEpoch < st.epoch) {
       return {
         kind: 'error',
-        errorCode: INVALID_PRODUCER_EPOCH,
+        errorCode: ErrorCode.INVALID_PRODUCER_EPOCH,
         message: `producer ${batch.producerId} epoch ${batch.producerEpoch} is older than ${st.epoch}`,
       };
     }
@@ -85,14 +84,14 @@ export class ProducerStates {
       if (first !== st.lastSeq + 1) {
         return {
           kind: 'error',
-          errorCode: OUT_OF_ORDER_SEQUENCE_NUMBER,
+          errorCode: ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER,
           message: `producer ${batch.producerId} sent sequence ${first}; expected ${st.lastSeq + 1}`,
         };
       }
     } else if (st && first !== 0) {
       return {
         kind: 'error',
-        errorCode: OUT_OF_ORDER_SEQUENCE_NUMBER,
+        errorCode: ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER,
         message: `producer ${batch.producerId} began epoch ${batch.producerEpoch} at sequence ${first}, not 0`,
       };
     }

@@ -1,14 +1,25 @@
 import { type AddressInfo, createServer, type Server, type Socket } from 'node:net';
+import { createServer as createTlsServer, type TlsOptions } from 'node:tls';
 import type { Logger } from 'pino';
 import type { Clock } from '../flow/clock.js';
 import { Connection, type ConnectionLimits, type Dispatcher } from './connection.js';
 import type { BrokerMetrics } from './metrics.js';
+import { RequestMemoryBudget } from './request-memory.js';
 
 interface ServerOptions extends ConnectionLimits {
   host: string;
   port: number;
+  /**
+   * Request bytes all connections may hold at once (see request-memory.ts); unlimited when absent. A
+   * `requestMemory` budget given instead is shared with other servers (the broker's listeners).
+   */
+  queuedMaxRequestBytes?: number;
   /** How long stop() waits for in-flight answers and for peers to close before destroying sockets. */
   shutdownGraceMs?: number;
+  /** Speak TLS on this port (an SSL or SASL_SSL listener). */
+  tls?: TlsOptions;
+  /** Told of every accepted connection with its socket (the security layer attaches its session here). */
+  onAccept?: (conn: Connection, socket: Socket) => void;
 }
 
 /** Long enough for in-flight answers to go out, short enough that a stuck peer cannot hold stop(). */
@@ -22,6 +33,7 @@ export class KafkaServer {
   private readonly sockets = new Set<Socket>();
   private nextId = 1;
   private bound: AddressInfo | undefined;
+  private readonly limits: ConnectionLimits;
 
   constructor(
     private readonly options: ServerOptions,
@@ -29,7 +41,19 @@ export class KafkaServer {
     private readonly clock: Clock,
     private readonly log: Logger,
     private readonly metrics: BrokerMetrics,
-  ) {}
+  ) {
+    const budget = options.queuedMaxRequestBytes;
+    this.limits = {
+      ...options,
+      requestMemory:
+        options.requestMemory ?? (budget === undefined ? undefined : new RequestMemoryBudget(budget)),
+    };
+  }
+
+  /** Request bytes reserved by connections right now (0 without a budget). */
+  get requestMemoryInUse(): number {
+    return this.limits.requestMemory?.inUse ?? 0;
+  }
 
   /** The address actually bound (the real port when asked for port 0). */
   get address(): { host: string; port: number } {
@@ -42,7 +66,20 @@ export class KafkaServer {
   }
 
   listen(): Promise<{ host: string; port: number }> {
-    const server = createServer({ noDelay: true }, (socket) => this.accept(socket));
+    const server: Server = this.options.tls
+      ? createTlsServer(this.options.tls, (socket) => this.accept(socket))
+      : createServer({ noDelay: true }, (socket) => this.accept(socket));
+    // Raw sockets are tracked from the first byte, so a TLS handshake that never ends cannot hold stop().
+    server.on('connection', (socket: Socket) => {
+      this.sockets.add(socket);
+      socket.once('close', () => this.sockets.delete(socket));
+    });
+    server.on('tlsClientError', (err: Error, socket: Socket) => {
+      this.log.warn(
+        { remote: `${socket.remoteAddress}:${socket.remotePort}`, reason: err.message },
+        'closing connection: TLS handshake failed (a plaintext client on a TLS listener?)',
+      );
+    });
     this.server = server;
     return new Promise((resolve, reject) => {
       const onError = (err: Error) => {
@@ -107,13 +144,11 @@ export class KafkaServer {
 
   private accept(socket: Socket): void {
     const id = this.nextId++;
-    this.sockets.add(socket);
-    socket.once('close', () => this.sockets.delete(socket));
     const conn = new Connection(
       id,
       socket,
       this.dispatch,
-      this.options,
+      this.limits,
       this.clock,
       this.log,
       this.metrics,
@@ -122,6 +157,7 @@ export class KafkaServer {
         this.metrics.connections.dec();
       },
     );
+    this.options.onAccept?.(conn, socket);
     this.connections.add(conn);
     this.metrics.connections.inc();
     this.metrics.connectionsOpened.inc();

@@ -1,6 +1,9 @@
 import type { Logger } from 'pino';
+import { ErrorCode } from '../protocol/errors.js';
 import { decodeRecords } from '../protocol/record-batch.js';
 import type { BrokerConfig } from './config.js';
+import { dataDirError, prepareDataDir } from './storage/data-dir.js';
+import { StorageIoError } from './storage/errors.js';
 import {
   isCompacted,
   LogManager,
@@ -18,10 +21,6 @@ import {
   type TopicStore,
   TopicStoreError,
 } from './topic-store.js';
-
-const OFFSET_OUT_OF_RANGE = 1;
-const TOPIC_ALREADY_EXISTS = 36;
-const INVALID_PARTITIONS = 37;
 
 export interface RecoverySummary {
   /** One line for the banner. */
@@ -67,12 +66,7 @@ class LogHandle implements PartitionHandle {
 
   read(fetchOffset: bigint, maxBytes: number): ReadResult {
     const r = this.log.read(fetchOffset, maxBytes);
-    return {
-      records: r.records,
-      highWatermark: r.highWatermark,
-      logStartOffset: r.logStartOffset,
-      errorCode: r.error === 'OFFSET_OUT_OF_RANGE' ? OFFSET_OUT_OF_RANGE : 0,
-    };
+    return { ...r, errorCode: r.errorCode ?? ErrorCode.NONE };
   }
 
   maxTimestampRecord(): Promise<{ offset: bigint; timestamp: bigint } | null> {
@@ -154,9 +148,12 @@ class LogManagerStore implements TopicStore {
       mapError(err);
     }
     if (this.manager.hasTopic(name))
-      throw new TopicStoreError(TOPIC_ALREADY_EXISTS, `topic "${name}" already exists`);
+      throw new TopicStoreError(ErrorCode.TOPIC_ALREADY_EXISTS, `topic "${name}" already exists`);
     if (!Number.isInteger(partitions) || partitions < 1) {
-      throw new TopicStoreError(INVALID_PARTITIONS, `partition count must be at least 1 (got ${partitions})`);
+      throw new TopicStoreError(
+        ErrorCode.INVALID_PARTITIONS,
+        `partition count must be at least 1 (got ${partitions})`,
+      );
     }
   }
 
@@ -220,12 +217,23 @@ export async function openTopicStore(
   config: BrokerConfig,
   log: Logger,
 ): Promise<{ store: TopicStore; manager: LogManager; recovery: RecoverySummary }> {
-  const manager = await LogManager.open({
-    dataDir: config.durability === 'memory' ? undefined : config.dataDir,
-    clock: config.clock,
-    durability: config.durability,
-    defaults: { 'max.message.bytes': config.messageMaxBytes },
-  });
+  const onDisk = config.durability !== 'memory';
+  if (onDisk) prepareDataDir(config.dataDir);
+  let manager: LogManager;
+  try {
+    manager = await LogManager.open({
+      dataDir: onDisk ? config.dataDir : undefined,
+      clock: config.clock,
+      durability: config.durability,
+      defaults: { 'max.message.bytes': config.messageMaxBytes },
+    });
+  } catch (err) {
+    // A write that fails during recovery (a full disk on restart) names the directory and the cause.
+    if (onDisk && ((err as NodeJS.ErrnoException).code || err instanceof StorageIoError)) {
+      throw dataDirError(config.dataDir, err);
+    }
+    throw err;
+  }
   const partitions = [...manager.recovery];
   const repaired = partitions.filter((p) => !p.cleanShutdown);
   const truncated = partitions.reduce((n, p) => n + p.bytesTruncated, 0);
@@ -235,11 +243,23 @@ export async function openTopicStore(
       : repaired.length === 0
         ? `${partitions.length} partition(s) loaded, all shut down cleanly`
         : `${partitions.length} partition(s) loaded, ${repaired.length} scanned after an unclean shutdown, ${truncated} byte(s) truncated`;
+  const damaged = partitions.reduce((n, p) => n + p.damaged.length, 0);
+  for (const p of partitions.filter((q) => q.damaged.length > 0)) {
+    log.error(
+      { topic: p.topic, partition: p.partition, details: p.details, damaged: p.damaged },
+      'DAMAGED DATA: intact batches after the damage were kept, the damaged bytes moved aside',
+    );
+  }
   for (const p of repaired) {
     log.warn(
       { topic: p.topic, partition: p.partition, details: p.details, bytesTruncated: p.bytesTruncated },
       'partition recovered',
     );
   }
-  return { store: new LogManagerStore(manager), manager, recovery: { summary, partitions } };
+  const damage = damaged === 0 ? '' : `; DAMAGE: ${damaged} damaged region(s) moved aside, see the log`;
+  return {
+    store: new LogManagerStore(manager),
+    manager,
+    recovery: { summary: summary + damage, partitions },
+  };
 }

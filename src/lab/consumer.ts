@@ -8,6 +8,8 @@ import { SimulatedSink } from '../consumer/sinks/simulated.js';
 import { StdoutSink } from '../consumer/sinks/stdout.js';
 import type { Sink } from '../consumer/types.js';
 import { type Clock, realClock } from '../flow/clock.js';
+import { fanOut, type RecordTracer } from '../tracing/hooks.js';
+import { RecentTraces } from '../tracing/recent.js';
 import { FailingSink, type FailureKind, type FailureSettings } from './failures.js';
 import { configInt, LabConfigError } from './validate.js';
 
@@ -46,6 +48,8 @@ export interface OrderConsumerOptions {
   sink?: LabSinkKind | Sink;
   /** Orders held at once, fetched and not yet written (default 10: the backlog stays in the broker). */
   maxInFlight?: number;
+  /** Most orders one fetch hands over (Kafka's max.poll.records; default: the free credits). */
+  maxPollRecords?: number;
   /** Share of failing attempts (transient) or orders (poison), 0..1 (default 0). */
   failureRate?: number;
   /** Kind of failure `failureRate` injects (default transient). */
@@ -62,6 +66,8 @@ export interface OrderConsumerOptions {
    */
   gracePeriodMs?: number;
   clock?: Clock;
+  /** An OpenTelemetry tracer for every order (beside the in-memory {@link OrderConsumer.traces}). */
+  tracer?: RecordTracer;
 }
 
 /**
@@ -91,6 +97,8 @@ export class OrderConsumer {
   /** Where exhausted orders go (null when dead letters are off). */
   readonly deadLetterTopic: string | null;
   readonly retry: Required<RetryOptions>;
+  /** The last orders' timelines (broker, in flight, sink), for the dashboard's traces view: always on. */
+  readonly traces = new RecentTraces();
   private readonly simulated: SimulatedSink | null;
   private readonly deadLetters = new Map<string, number>();
   private readonly startedAt: number;
@@ -159,6 +167,7 @@ export class OrderConsumer {
       concurrency: 1,
       ordering: 'partition',
       maxInFlight,
+      maxPollRecords: options.maxPollRecords,
       minFetchRecords: 1,
       commitIntervalMs: 500,
       fetchMaxWaitMs: 200,
@@ -171,6 +180,7 @@ export class OrderConsumer {
       deadLetter: this.deadLetterTopic === null ? false : { topic: this.deadLetterTopic },
       clock: this.clock,
       random,
+      tracer: fanOut(this.traces, options.tracer),
     });
     this.runtime.on('deadLetter', ({ error }: { error: unknown }) => {
       const reason = reasonOf(error);
@@ -290,8 +300,11 @@ export class OrderConsumer {
       processing_time_ms: this.processingTimeMs,
       max_messages_per_second: this.maxPerSecond,
       in_flight: s.inFlightRecords,
+      // Held and not yet handed to the sink: while paused, what resume writes first.
+      held: s.heldRecords,
       in_flight_bytes: s.inFlightBytes,
       max_in_flight: s.maxInFlight,
+      max_poll_records: s.maxPollRecords,
       peak_in_flight: s.peakInFlightRecords,
       credits_free: s.creditsFree.records,
       sink_active: s.concurrency.active,

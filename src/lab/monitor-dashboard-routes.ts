@@ -1,10 +1,12 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { Admin } from '../client/admin.js';
+import { Admin, ResourceType } from '../client/admin.js';
 import type { Cluster } from '../client/cluster.js';
 import { KafkaBrokerError } from '../client/errors.js';
 import { defaultDeadLetterTopic } from '../consumer/dead-letter.js';
 import { type DeadLetter, DeadLetters } from '../consumer/dead-letters.js';
-import { BadRequest, objectBody, stringField } from './validate.js';
+import { ErrorCode } from '../protocol/errors.js';
+import type { OrderTimeline, PartitionTimeShare } from '../tracing/recent.js';
+import { BadRequest, objectBody, show, stringField } from './validate.js';
 
 /**
  * What the dashboard needs beyond the monitor's own API, so the browser talks to :8010 only:
@@ -16,7 +18,9 @@ import { BadRequest, objectBody, stringField } from './validate.js';
  *   a real Kafka cluster too; a broker that refuses a resource leaves those fields empty);
  * - `GET /lab/dead-letters`: the lab topic's dead letters (counts by reason, the latest records) and
  *   `POST /lab/dead-letters/replay {"reason"?: "poison"}`: replays the pending ones once (a POST, so the
- *   lab's token is needed like for every control).
+ *   lab's token is needed like for every control);
+ * - `GET /lab/traces`: the slowest recent orders across every consumer, with their time in the broker, in
+ *   flight and in the sink as bars, and per partition the share of time spent waiting vs working.
  * The service URLs come from the lab's own description, and only the lab's known routes are forwarded.
  */
 
@@ -42,6 +46,11 @@ const CONSUMER_ACTIONS: Record<string, string> = {
   slow: '/slow',
   fast: '/fast',
 };
+/** The table's own entry for a name from the URL: `__proto__` or `toString` are not actions. */
+function ownEntry(table: Record<string, string>, name: string): string | undefined {
+  return Object.hasOwn(table, name) ? table[name] : undefined;
+}
+
 const TOPIC_KEYS = [
   'retention.ms',
   'retention.bytes',
@@ -50,11 +59,14 @@ const TOPIC_KEYS = [
   'min.insync.replicas',
 ];
 const BROKER_KEYS = ['sluice.durability', 'log.flush.interval.messages', 'log.flush.interval.ms'];
-const RESOURCE_TOPIC = 2;
 /** Dead letters the panel lists (newest first). */
 const LATEST_DEAD_LETTERS = 10;
-const UNKNOWN_TOPIC = 3;
-const RESOURCE_BROKER = 4;
+
+interface ConsumerTraces {
+  orders: number;
+  slowest: OrderTimeline[];
+  partitions: PartitionTimeShare[];
+}
 
 interface LabUrls {
   producer: string | null;
@@ -107,7 +119,7 @@ export function dashboardRoutes(app: FastifyInstance, options: DashboardRouteOpt
   const timeoutMs = options.forwardTimeoutMs ?? 60_000;
 
   app.get('/cluster/configs', async () => {
-    const meta = await admin.cluster.describeAll();
+    const meta = await admin.describeCluster();
     const pick = (entries: { name: string; value: string | null }[]) =>
       Object.fromEntries(entries.map((e) => [e.name, e.value]));
     const brokers = await Promise.all(
@@ -115,18 +127,18 @@ export function dashboardRoutes(app: FastifyInstance, options: DashboardRouteOpt
         node_id: b.nodeId,
         configs: pick(
           await admin
-            .describeConfigs({ type: RESOURCE_BROKER, name: String(b.nodeId) }, BROKER_KEYS)
+            .describeConfigs({ type: ResourceType.Broker, name: String(b.nodeId) }, BROKER_KEYS)
             .catch(() => []),
         ),
       })),
     );
     const topics = [];
     for (const t of meta.topics) {
-      if (t.name === null || t.errorCode !== 0) continue;
+      if (t.errorCode !== 0) continue;
       const configs = pick(
-        await admin.describeConfigs({ type: RESOURCE_TOPIC, name: t.name }, TOPIC_KEYS).catch(() => []),
+        await admin.describeConfigs({ type: ResourceType.Topic, name: t.name }, TOPIC_KEYS).catch(() => []),
       );
-      const replication = Math.max(0, ...t.partitions.map((p) => p.replicaNodes?.length ?? 0));
+      const replication = Math.max(0, ...t.partitions.map((p) => p.replicas.length));
       topics.push({ name: t.name, replication_factor: replication, configs });
     }
     topics.sort((a, b) => (a.name < b.name ? -1 : 1));
@@ -151,7 +163,7 @@ export function dashboardRoutes(app: FastifyInstance, options: DashboardRouteOpt
       letters = await deadLetters.read(topic);
     } catch (err) {
       // No dead letter yet, and nothing created the topic.
-      if (err instanceof KafkaBrokerError && err.code === UNKNOWN_TOPIC) return empty;
+      if (err instanceof KafkaBrokerError && err.code === ErrorCode.UNKNOWN_TOPIC_OR_PARTITION) return empty;
       throw err;
     }
     const byReason: Record<string, number> = {};
@@ -224,12 +236,53 @@ export function dashboardRoutes(app: FastifyInstance, options: DashboardRouteOpt
     };
   });
 
+  app.get('/lab/traces', async (req) => {
+    const limit = 10;
+    const consumers = await Promise.all(
+      labUrls(lab.describe()).consumers.map(async (c) => {
+        try {
+          const r = await call(`${c.url}/traces?limit=${limit}`, {
+            method: 'GET',
+            auth: req.headers.authorization,
+            timeoutMs: 2_000,
+          });
+          return r.status === 200 ? { instance: c.instance, ...(r.body as ConsumerTraces) } : null;
+        } catch {
+          return null;
+        }
+      }),
+    );
+    const answered = consumers.filter((c): c is ConsumerTraces & { instance: string } => c !== null);
+    const slowest = answered
+      .flatMap((c) => c.slowest.map((t) => ({ ...t, instance: c.instance })))
+      .sort((a, b) => b.total_ms - a.total_ms)
+      .slice(0, limit);
+    // A partition moves between consumers on a rebalance: its figures are the sum of every owner's.
+    const byPartition = new Map<string, PartitionTimeShare>();
+    for (const p of answered.flatMap((c) => c.partitions)) {
+      const key = `${p.topic}\u0000${p.partition}`;
+      const sum = byPartition.get(key) ?? { ...p, orders: 0, waiting_ms: 0, working_ms: 0 };
+      sum.orders += p.orders;
+      sum.waiting_ms += p.waiting_ms;
+      sum.working_ms += p.working_ms;
+      const all = sum.waiting_ms + sum.working_ms;
+      sum.waiting_share = all > 0 ? sum.waiting_ms / all : null;
+      byPartition.set(key, sum);
+    }
+    return {
+      orders: answered.reduce((n, c) => n + c.orders, 0),
+      consumers: answered.map((c) => c.instance),
+      slowest,
+      partitions: [...byPartition.values()].sort((a, b) => a.partition - b.partition),
+    };
+  });
+
   app.post('/lab/producer/:action', async (req, reply) => {
     const action = (req.params as { action: string }).action;
-    const path = PRODUCER_ACTIONS[action];
+    const path = ownEntry(PRODUCER_ACTIONS, action);
     if (!path) {
       throw new BadRequest(
-        `unknown producer action "${action}"; use one of ${Object.keys(PRODUCER_ACTIONS).join(', ')}`,
+        `unknown producer action ${show(action)}; use one of ${Object.keys(PRODUCER_ACTIONS).join(', ')}`,
       );
     }
     const { producer } = labUrls(lab.describe());
@@ -245,10 +298,10 @@ export function dashboardRoutes(app: FastifyInstance, options: DashboardRouteOpt
 
   app.post('/lab/consumers/:action', async (req, reply) => {
     const action = (req.params as { action: string }).action;
-    const path = CONSUMER_ACTIONS[action];
+    const path = ownEntry(CONSUMER_ACTIONS, action);
     if (!path) {
       throw new BadRequest(
-        `unknown consumer action "${action}"; use one of ${Object.keys(CONSUMER_ACTIONS).join(', ')}`,
+        `unknown consumer action ${show(action)}; use one of ${Object.keys(CONSUMER_ACTIONS).join(', ')}`,
       );
     }
     const instance = ((req.query ?? {}) as Record<string, unknown>).instance;

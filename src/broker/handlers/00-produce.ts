@@ -2,6 +2,7 @@ import type { ProduceRequest, ProduceResponse } from '../../protocol/apis/00-pro
 import { ErrorCode } from '../../protocol/errors.js';
 import { decodeRecords, iterateBatches } from '../../protocol/record-batch.js';
 import type { ApiHandler, RequestContext } from '../api-handler.js';
+import { mayCreateTopic, mayTopic, Op } from '../auth/authorize.js';
 import { scanRecordSet } from '../record-set.js';
 import { type PartitionHandle, TopicStoreError } from '../topic-store.js';
 
@@ -32,6 +33,12 @@ export const produceHandler: ApiHandler<ProduceRequest, ProduceResponse> = {
     const invalidAcks = acks !== 0 && acks !== 1 && acks !== -1;
     const responses = await Promise.all(
       request.topicData.map(async (topic) => {
+        if (!mayTopic(ctx, Op.WRITE, topic.name)) {
+          const partitionResponses = topic.partitionData.map((p) =>
+            failed(p.index, ErrorCode.TOPIC_AUTHORIZATION_FAILED),
+          );
+          return { name: topic.name, partitionResponses };
+        }
         // A request the broker will refuse anyway must not create topics on the way.
         const refused = invalidAcks;
         // Kafka's ReplicaManager refuses client appends to internal topics with InvalidTopicException;
@@ -39,7 +46,10 @@ export const produceHandler: ApiHandler<ProduceRequest, ProduceResponse> = {
         const internal = ctx.broker.isInternalTopic(topic.name);
         const exists =
           ctx.broker.store.partitionCount(topic.name) !== undefined ||
-          (!refused && !internal && (await ctx.broker.autoCreateTopic(topic.name)));
+          (!refused &&
+            !internal &&
+            mayCreateTopic(ctx, topic.name) &&
+            (await ctx.broker.autoCreateTopic(topic.name)));
         const partitionResponses = await Promise.all(
           topic.partitionData.map((p) =>
             invalidAcks

@@ -1,6 +1,7 @@
 import type { ListOffsetsRequest, ListOffsetsResponse } from '../../protocol/apis/02-list-offsets.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import type { ApiHandler } from '../api-handler.js';
+import { mayTopic, Op } from '../auth/authorize.js';
 import type { PartitionHandle } from '../topic-store.js';
 
 type PartitionResult = ListOffsetsResponse['topics'][number]['partitions'][number];
@@ -40,6 +41,9 @@ export const listOffsetsHandler: ApiHandler<ListOffsetsRequest, ListOffsetsRespo
         name: topic.name,
         partitions: await Promise.all(
           topic.partitions.map(async (p): Promise<PartitionResult> => {
+            if (!mayTopic(ctx, Op.DESCRIBE, topic.name)) {
+              return refused(p.partitionIndex, ErrorCode.TOPIC_AUTHORIZATION_FAILED, v0);
+            }
             const log = ctx.broker.store.partition(topic.name, p.partitionIndex);
             if (!log) return refused(p.partitionIndex, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, v0);
             if ((NEWER_SPECIALS.get(p.timestamp) ?? 0) > ctx.apiVersion) {

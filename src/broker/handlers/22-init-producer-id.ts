@@ -4,6 +4,7 @@ import type {
 } from '../../protocol/apis/22-init-producer-id.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import type { ApiHandler } from '../api-handler.js';
+import { mayTransactionalId, mayWriteIdempotently, Op } from '../auth/authorize.js';
 import type { TransactionCoordinator } from '../txn/coordinator.js';
 
 /**
@@ -22,13 +23,23 @@ export function initProducerIdHandler(
     minVersion: 0,
     maxVersion: 5,
     async handle(request, ctx) {
+      const refused = (errorCode: number) => ({
+        throttleTimeMs: 0,
+        errorCode,
+        producerId: -1n,
+        producerEpoch: -1,
+      });
       if (request.transactionalId === null) {
+        if (!mayWriteIdempotently(ctx)) return refused(ErrorCode.CLUSTER_AUTHORIZATION_FAILED);
         return {
           throttleTimeMs: 0,
           errorCode: 0,
           producerId: ctx.broker.producers.allocate(),
           producerEpoch: 0,
         };
+      }
+      if (!mayTransactionalId(ctx, Op.WRITE, request.transactionalId)) {
+        return refused(ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED);
       }
       const expected =
         request.producerId !== undefined && request.producerId >= 0n

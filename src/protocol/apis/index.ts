@@ -55,6 +55,9 @@ import {
   type TxnOffsetCommitRequest,
   type TxnOffsetCommitResponse,
 } from './28-txn-offset-commit.js';
+import { DescribeAclsApi, type DescribeAclsRequest, type DescribeAclsResponse } from './29-describe-acls.js';
+import { CreateAclsApi, type CreateAclsRequest, type CreateAclsResponse } from './30-create-acls.js';
+import { DeleteAclsApi, type DeleteAclsRequest, type DeleteAclsResponse } from './31-delete-acls.js';
 import {
   DescribeConfigsApi,
   type DescribeConfigsRequest,
@@ -66,6 +69,11 @@ import {
   type DescribeLogDirsRequest,
   type DescribeLogDirsResponse,
 } from './35-describe-log-dirs.js';
+import {
+  SaslAuthenticateApi,
+  type SaslAuthenticateRequest,
+  type SaslAuthenticateResponse,
+} from './36-sasl-authenticate.js';
 import {
   CreatePartitionsApi,
   type CreatePartitionsRequest,
@@ -150,6 +158,19 @@ export {
   type TxnOffsetCommitResponse,
 } from './28-txn-offset-commit.js';
 export {
+  type AclBindingFilter,
+  DescribeAclsApi,
+  type DescribeAclsRequest,
+  type DescribeAclsResponse,
+} from './29-describe-acls.js';
+export {
+  type AclCreation,
+  CreateAclsApi,
+  type CreateAclsRequest,
+  type CreateAclsResponse,
+} from './30-create-acls.js';
+export { DeleteAclsApi, type DeleteAclsRequest, type DeleteAclsResponse } from './31-delete-acls.js';
+export {
   DescribeConfigsApi,
   type DescribeConfigsRequest,
   type DescribeConfigsResponse,
@@ -160,6 +181,11 @@ export {
   type DescribeLogDirsRequest,
   type DescribeLogDirsResponse,
 } from './35-describe-log-dirs.js';
+export {
+  SaslAuthenticateApi,
+  type SaslAuthenticateRequest,
+  type SaslAuthenticateResponse,
+} from './36-sasl-authenticate.js';
 export {
   CreatePartitionsApi,
   type CreatePartitionsRequest,
@@ -213,9 +239,13 @@ export interface ApiBodies {
   25: { request: AddOffsetsToTxnRequest; response: AddOffsetsToTxnResponse };
   26: { request: EndTxnRequest; response: EndTxnResponse };
   28: { request: TxnOffsetCommitRequest; response: TxnOffsetCommitResponse };
+  29: { request: DescribeAclsRequest; response: DescribeAclsResponse };
+  30: { request: CreateAclsRequest; response: CreateAclsResponse };
+  31: { request: DeleteAclsRequest; response: DeleteAclsResponse };
   32: { request: DescribeConfigsRequest; response: DescribeConfigsResponse };
   33: { request: AlterConfigsRequest; response: AlterConfigsResponse };
   35: { request: DescribeLogDirsRequest; response: DescribeLogDirsResponse };
+  36: { request: SaslAuthenticateRequest; response: SaslAuthenticateResponse };
   37: { request: CreatePartitionsRequest; response: CreatePartitionsResponse };
   42: { request: DeleteGroupsRequest; response: DeleteGroupsResponse };
   44: { request: IncrementalAlterConfigsRequest; response: IncrementalAlterConfigsResponse };
@@ -253,9 +283,13 @@ export const API_SPECS: Readonly<Record<number, ApiSpec>> = Object.freeze({
   [TxnOffsetCommitApi.key]: TxnOffsetCommitApi,
   [DescribeTransactionsApi.key]: DescribeTransactionsApi,
   [ListTransactionsApi.key]: ListTransactionsApi,
+  [DescribeAclsApi.key]: DescribeAclsApi,
+  [CreateAclsApi.key]: CreateAclsApi,
+  [DeleteAclsApi.key]: DeleteAclsApi,
   [DescribeConfigsApi.key]: DescribeConfigsApi,
   [AlterConfigsApi.key]: AlterConfigsApi,
   [DescribeLogDirsApi.key]: DescribeLogDirsApi,
+  [SaslAuthenticateApi.key]: SaslAuthenticateApi,
   [CreatePartitionsApi.key]: CreatePartitionsApi,
   [DeleteGroupsApi.key]: DeleteGroupsApi,
   [IncrementalAlterConfigsApi.key]: IncrementalAlterConfigsApi,
