@@ -552,6 +552,16 @@ describe('ACLs on the embedded broker', () => {
         [written, E.TRANSACTIONAL_ID_AUTHORIZATION_FAILED],
         [other, E.TRANSACTIONAL_ID_AUTHORIZATION_FAILED],
       ]);
+      // Internal topics never join through AddPartitionsToTxn, not even for a super user (Kafka's rule).
+      const internal = await admin.request(24, 1, {
+        v3AndBelowTransactionalId: txnId,
+        v3AndBelowProducerId: producerId,
+        v3AndBelowProducerEpoch: producerEpoch,
+        v3AndBelowTopics: [{ name: '__consumer_offsets', partitions: [0] }],
+      });
+      expect(internal.resultsByTopicV3AndBelow?.[0].resultsByPartition[0].partitionErrorCode).toBe(
+        E.TOPIC_AUTHORIZATION_FAILED,
+      );
       await grant(TXN_OWNER, Res.TOPIC, written, Op.WRITE);
       expect(await addPartitions(owner)).toEqual([
         [written, 0],
