@@ -10,6 +10,7 @@ import {
   REJECT_REASONS,
 } from '../flow/admission.js';
 import { type Clock, realClock, type Timer } from '../flow/clock.js';
+import type { ProduceTracer, TraceContext } from '../tracing/hooks.js';
 import { POISON_HEADER } from './failures.js';
 import { type Order, OrderGenerator } from './orders.js';
 import { configInt, LabConfigError } from './validate.js';
@@ -46,6 +47,8 @@ export interface OrderProducerOptions {
   admission?: AdmissionOptions;
   clock?: Clock;
   seed?: number;
+  /** Traces every order (a produce span per order, its context in the record's headers). Off by default. */
+  tracer?: ProduceTracer;
 }
 
 export interface ProducerConfigView {
@@ -141,6 +144,7 @@ export class OrderProducer {
       lingerMs: 5,
       strategy: { kind: 'block', maxBlockMs },
       autoCreateTopics: true,
+      tracer: options.tracer,
     });
     this.admission = options.admission;
     if (options.admission) {
@@ -275,13 +279,15 @@ export class OrderProducer {
       set?: Partial<Pick<Order, 'customer' | 'amount'>>;
       /** Mark the orders poison: the lab consumer fails them on every attempt until the fix is on. */
       poison?: boolean;
+      /** The trace the orders continue (the HTTP request's), with a tracer. */
+      context?: TraceContext;
     } = {},
   ): Promise<ProduceResult> {
     const orders: Order[] = [];
     const results = await this.bulk(count, async () => {
       const order = { ...this.orders.next(), ...options.set };
       if (options.returnOrders) orders.push(order);
-      return this.send(order, options.poison ?? false);
+      return this.send(order, options.poison ?? false, options.context);
     });
     return this.summarise(results, options.returnOrders ? orders : undefined);
   }
@@ -348,11 +354,15 @@ export class OrderProducer {
   }
 
   /** `count` orders, one every `delayMs`, like the lab's burst; resolves when all are acknowledged. */
-  async burst(count: number, delayMs: number): Promise<ProduceResult & { duration_ms: number }> {
+  async burst(
+    count: number,
+    delayMs: number,
+    context?: TraceContext,
+  ): Promise<ProduceResult & { duration_ms: number }> {
     const started = this.clock.now();
     const results = await this.bulk(
       count,
-      () => this.send(this.orders.next()),
+      () => this.send(this.orders.next(), false, context),
       async (i) => {
         if (i > 0 && delayMs > 0) await this.clock.sleep(delayMs);
       },
@@ -416,13 +426,18 @@ export class OrderProducer {
     }
   }
 
-  private async send(order: Order, poison = false): Promise<{ partition: number; offset: bigint } | null> {
+  private async send(
+    order: Order,
+    poison = false,
+    context?: TraceContext,
+  ): Promise<{ partition: number; offset: bigint } | null> {
     try {
       const admission = await this.producer.produce({
         topic: this.topic,
         key: order.customer,
         value: JSON.stringify(order),
         headers: { 'content-type': 'application/json', ...(poison && { [POISON_HEADER]: 'true' }) },
+        context,
       });
       if (admission.status !== 'queued') {
         this.counts.dropped++;
