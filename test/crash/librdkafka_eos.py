@@ -4,11 +4,14 @@ input offsets with send_offsets_to_transaction, one transaction per poll batch, 
 committed offset reaches <count>. It rides out broker kills: an abortable error aborts the
 transaction and rewinds to the committed offsets; a fatal one (fenced, or a coordinator that lost
 the transaction) starts a new producer and consumer. Prints "progress <committed>" after each commit
-and "done <committed> <transactions> <aborts> <restarts>" at the end.
-Usage: librdkafka_eos.py <bootstrap> <txn-id> <group> <in-topic> <out-topic> <count>
+and "done <committed> <transactions> <aborts> <restarts>" at the end. With <abort-every> N > 0 it
+also aborts every Nth transaction on purpose (after producing and sending the offsets), so the output
+log holds aborted records that a read_committed reader must never see.
+Usage: librdkafka_eos.py <bootstrap> <txn-id> <group> <in-topic> <out-topic> <count> [abort-every]
 """
 
 import faulthandler
+import os
 import sys
 import time
 
@@ -16,6 +19,7 @@ from confluent_kafka import Consumer, KafkaException, Producer, TopicPartition
 
 bootstrap, txn_id, group, in_topic, out_topic, count = sys.argv[1:7]
 count = int(count)
+abort_every = int(sys.argv[7]) if len(sys.argv) > 7 else 0
 COMMON = {
     "bootstrap.servers": bootstrap,
     "broker.address.family": "v4",
@@ -23,10 +27,18 @@ COMMON = {
     "reconnect.backoff.max.ms": 300,
     "topic.metadata.refresh.interval.ms": 1000,
     "log_level": 0,
+    # When every known broker is down (the one broker was killed), librdkafka >= 2.10 "re-bootstraps":
+    # it decommissions broker 0's handle and learns it again. The group-coordinator cache keeps the
+    # decommissioned handle, so send_offsets_to_transaction waits forever for it to come up, past its
+    # own timeout (librdkafka issues 5511 and 5456, open; fix proposed in PR 5512). With the rebootstrap
+    # off the handle stays and simply reconnects to the restarted broker.
+    "metadata.recovery.strategy": "none",
 }
-# After a broker restart librdkafka 2.16 can leave the group coordinator's connection unopened, so
-# send_offsets_to_transaction waits out its timeout: keep it short and start over (a new producer
-# fences the old epoch and aborts its transaction, which is what exactly-once relies on anyway).
+# SLUICE_RDKAFKA_DEBUG=eos,protocol,broker prints librdkafka's debug log on stderr, for diagnosis.
+if os.environ.get("SLUICE_RDKAFKA_DEBUG"):
+    COMMON.update({"debug": os.environ["SLUICE_RDKAFKA_DEBUG"], "log_level": 7})
+# Bounds each transactional call, so that a call the client cannot finish surfaces as an error the
+# loop handles (abort, or a new producer that fences the old epoch) instead of a stall.
 CALL_TIMEOUT = 10
 
 
@@ -47,7 +59,7 @@ def rewind(c):
 
 def main():
     faulthandler.dump_traceback_later(40, repeat=True)
-    transactions = aborts = restarts = 0
+    transactions = aborts = restarts = attempts = 0
     p, c = start()
     committed = max(rewind(c), 0)
     while committed < count:
@@ -60,6 +72,13 @@ def main():
                 p.produce(out_topic, value=m.value() + b"!", partition=0)
             p.send_offsets_to_transaction([TopicPartition(in_topic, 0, msgs[-1].offset() + 1)],
                                           c.consumer_group_metadata(), CALL_TIMEOUT)
+            attempts += 1
+            if abort_every and attempts % abort_every == 0:
+                p.flush(CALL_TIMEOUT)  # into the log first: an abort would drop records still queued
+                p.abort_transaction(CALL_TIMEOUT)
+                aborts += 1
+                committed = max(rewind(c), 0)
+                continue
             p.commit_transaction(CALL_TIMEOUT)
             transactions += 1
             committed = msgs[-1].offset() + 1

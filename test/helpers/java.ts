@@ -13,7 +13,7 @@ import type { Tool } from './tools.js';
  * a caller asks for several checks per run.
  */
 
-const RUN = join(resolve(dirname(fileURLToPath(import.meta.url)), '../..'), 'test/java/run.sh');
+export const JAVA_RUN = join(resolve(dirname(fileURLToPath(import.meta.url)), '../..'), 'test/java/run.sh');
 
 /** Java, Maven (for the jar cache) and javac (to compile the checks). */
 export function javaChecksTool(): Tool {
@@ -51,7 +51,7 @@ export async function runJavaChecks(
   checks: string[],
 ): Promise<{ results: Map<string, CheckResult>; log: string; ms: number }> {
   const started = Date.now();
-  const out = await run('bash', [RUN, 'Checks', bootstrap, prefix, ...checks], {
+  const out = await run('bash', [JAVA_RUN, 'Checks', bootstrap, prefix, ...checks], {
     timeoutMs: 240_000,
     allowFailure: true,
   });
@@ -95,7 +95,9 @@ export async function runWordCount(
       writeFileSync(file, `${lines.join('\n')}\n`);
       return file;
     });
-    const out = await run('bash', [RUN, 'WordCount', bootstrap, appId, ...files], { timeoutMs: 180_000 });
+    const out = await run('bash', [JAVA_RUN, 'WordCount', bootstrap, appId, ...files], {
+      timeoutMs: 180_000,
+    });
     const line = out.stdout.split('\n').find((l) => l.startsWith('WORDCOUNT '));
     if (!line) throw new Error(`the word count printed no result\n${out.stderr.slice(-4000)}`);
     return {
@@ -119,7 +121,7 @@ export interface KafkaErrorRow {
 export async function kafkaErrorTable(): Promise<KafkaErrorRow[]> {
   const tool = javaChecksTool();
   if (!tool.available) throw new Error(`Kafka's error table needs ${tool.name}: ${tool.detail}`);
-  const out = await run('bash', [RUN, 'ErrorTable'], { timeoutMs: 240_000 });
+  const out = await run('bash', [JAVA_RUN, 'ErrorTable'], { timeoutMs: 240_000 });
   return out.stdout
     .split('\n')
     .filter((line) => /^-?\d+\t/.test(line))

@@ -2,7 +2,7 @@ import type { ProduceRequest, ProduceResponse } from '../../protocol/apis/00-pro
 import { ErrorCode } from '../../protocol/errors.js';
 import { decodeRecords, iterateBatches } from '../../protocol/record-batch.js';
 import type { ApiHandler, RequestContext } from '../api-handler.js';
-import { mayCreateTopic, mayTopic, Op } from '../auth/authorize.js';
+import { mayCreateTopic, mayTopic, mayTransactionalId, Op } from '../auth/authorize.js';
 import { scanRecordSet } from '../record-set.js';
 import { type PartitionHandle, TopicStoreError } from '../topic-store.js';
 
@@ -31,6 +31,15 @@ export const produceHandler: ApiHandler<ProduceRequest, ProduceResponse> = {
     const { acks } = request;
     if (acks === 0) ctx.noResponse = true;
     const invalidAcks = acks !== 0 && acks !== 1 && acks !== -1;
+    if (!mayWriteTransactionally(request, ctx)) {
+      const responses = request.topicData.map((topic) => ({
+        name: topic.name,
+        partitionResponses: topic.partitionData.map((p) =>
+          failed(p.index, ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED),
+        ),
+      }));
+      return { responses, throttleTimeMs: ctx.throttleMs };
+    }
     const responses = await Promise.all(
       request.topicData.map(async (topic) => {
         if (!mayTopic(ctx, Op.WRITE, topic.name)) {
@@ -71,6 +80,22 @@ export const produceHandler: ApiHandler<ProduceRequest, ProduceResponse> = {
     return { responses, throttleTimeMs: ctx.throttleMs };
   },
 };
+
+/**
+ * Kafka refuses a whole request holding a transactional batch unless it names a transactional id the
+ * principal may WRITE, before looking at any topic.
+ */
+function mayWriteTransactionally(request: ProduceRequest, ctx: RequestContext): boolean {
+  const transactional = request.topicData.some((t) =>
+    t.partitionData.some((p) => {
+      const shape = p.records && p.records.length > 0 ? scanRecordSet(p.records) : undefined;
+      return typeof shape === 'object' && shape.transactional;
+    }),
+  );
+  if (!transactional) return true;
+  const id = request.transactionalId ?? null;
+  return id !== null && mayTransactionalId(ctx, Op.WRITE, id);
+}
 
 function failed(index: number, errorCode: number, errorMessage: string | null = null): PartitionResponse {
   return {

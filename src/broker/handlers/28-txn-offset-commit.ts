@@ -4,6 +4,7 @@ import type {
 } from '../../protocol/apis/28-txn-offset-commit.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import type { ApiHandler } from '../api-handler.js';
+import { mayGroup, mayTopic, mayTransactionalId, Op } from '../auth/authorize.js';
 import type { GroupCoordinator } from '../groups/coordinator.js';
 import type { TransactionCoordinator } from '../txn/coordinator.js';
 import { fencedForOldClients } from '../txn/errors.js';
@@ -11,7 +12,9 @@ import { fencedForOldClients } from '../txn/errors.js';
 /**
  * TxnOffsetCommit 0-4: a group's offsets committed inside a transaction (sendOffsetsToTransaction).
  * The producer must have added the group's offsets to its transaction (AddOffsetsToTxn) with its
- * current epoch; the offsets become visible to the group when the transaction commits.
+ * current epoch; the offsets become visible to the group when the transaction commits. As in Kafka:
+ * WRITE on the transactional id and READ on the group, else every partition is refused; READ on each
+ * topic, else its partitions get TOPIC_AUTHORIZATION_FAILED and the other topics are committed.
  */
 export function txnOffsetCommitHandler(
   groups: GroupCoordinator,
@@ -23,6 +26,23 @@ export function txnOffsetCommitHandler(
     minVersion: 0,
     maxVersion: 4,
     async handle(request, ctx) {
+      const answerAll = (topics: TxnOffsetCommitRequest['topics'], errorCode: number) =>
+        topics.map((t) => ({
+          name: t.name,
+          partitions: t.partitions.map((p) => ({ partitionIndex: p.partitionIndex, errorCode })),
+        }));
+      const denied = !mayTransactionalId(ctx, Op.WRITE, request.transactionalId)
+        ? ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED
+        : !mayGroup(ctx, Op.READ, request.groupId)
+          ? ErrorCode.GROUP_AUTHORIZATION_FAILED
+          : undefined;
+      if (denied !== undefined) return { throttleTimeMs: 0, topics: answerAll(request.topics, denied) };
+      const readable = request.topics.filter((t) => mayTopic(ctx, Op.READ, t.name));
+      const unreadable = answerAll(
+        request.topics.filter((t) => !readable.includes(t)),
+        ErrorCode.TOPIC_AUTHORIZATION_FAILED,
+      );
+      if (readable.length === 0) return { throttleTimeMs: 0, topics: unreadable };
       const inTxn = transactions.verifyProduce(
         request.producerId,
         request.producerEpoch,
@@ -31,13 +51,7 @@ export function txnOffsetCommitHandler(
       );
       const refused = inTxn === ErrorCode.NONE ? undefined : fencedForOldClients(inTxn, ctx.apiVersion);
       if (refused !== undefined) {
-        return {
-          throttleTimeMs: 0,
-          topics: request.topics.map((t) => ({
-            name: t.name,
-            partitions: t.partitions.map((p) => ({ partitionIndex: p.partitionIndex, errorCode: refused })),
-          })),
-        };
+        return { throttleTimeMs: 0, topics: [...answerAll(readable, refused), ...unreadable] };
       }
       const result = await groups.txnCommitOffsets({
         groupId: request.groupId,
@@ -46,7 +60,7 @@ export function txnOffsetCommitHandler(
         generationId: request.generationId ?? -1,
         memberId: request.memberId ?? '',
         groupInstanceId: request.groupInstanceId ?? null,
-        topics: request.topics.map((t) => ({
+        topics: readable.map((t) => ({
           name: t.name,
           partitions: t.partitions.map((p) => ({
             partitionIndex: p.partitionIndex,
@@ -56,7 +70,7 @@ export function txnOffsetCommitHandler(
           })),
         })),
       });
-      return { throttleTimeMs: 0, topics: result.topics };
+      return { throttleTimeMs: 0, topics: [...result.topics, ...unreadable] };
     },
   };
 }

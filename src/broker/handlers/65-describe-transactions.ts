@@ -2,10 +2,16 @@ import type {
   DescribeTransactionsRequest,
   DescribeTransactionsResponse,
 } from '../../protocol/apis/65-describe-transactions.js';
-import type { ApiHandler } from '../api-handler.js';
+import { ErrorCode } from '../../protocol/errors.js';
+import type { ApiHandler, RequestContext } from '../api-handler.js';
+import { mayTopic, mayTransactionalId, Op } from '../auth/authorize.js';
 import type { TransactionCoordinator } from '../txn/coordinator.js';
 
-/** DescribeTransactions 0 (kafka-transactions.sh describe): state, producer, partitions of each id. */
+/**
+ * DescribeTransactions 0 (kafka-transactions.sh describe): state, producer, partitions of each id. As
+ * in Kafka, an id the principal may not DESCRIBE is answered TRANSACTIONAL_ID_AUTHORIZATION_FAILED, and
+ * only the topics it may DESCRIBE are listed.
+ */
 export function describeTransactionsHandler(
   transactions: TransactionCoordinator,
 ): ApiHandler<DescribeTransactionsRequest, DescribeTransactionsResponse> {
@@ -14,11 +20,28 @@ export function describeTransactionsHandler(
     name: 'DescribeTransactions',
     minVersion: 0,
     maxVersion: 0,
-    handle(request) {
+    handle(request, ctx) {
       return {
         throttleTimeMs: 0,
-        transactionStates: request.transactionalIds.map((id) => transactions.describe(id)),
+        transactionStates: request.transactionalIds.map((id) => describeIfAllowed(transactions, id, ctx)),
       };
     },
   };
+}
+
+function describeIfAllowed(transactions: TransactionCoordinator, id: string, ctx: RequestContext) {
+  if (!mayTransactionalId(ctx, Op.DESCRIBE, id)) {
+    return {
+      errorCode: ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED,
+      transactionalId: id,
+      transactionState: '',
+      transactionTimeoutMs: 0,
+      transactionStartTimeMs: -1n,
+      producerId: -1n,
+      producerEpoch: -1,
+      topics: [],
+    };
+  }
+  const state = transactions.describe(id);
+  return { ...state, topics: state.topics.filter((t) => mayTopic(ctx, Op.DESCRIBE, t.topic)) };
 }

@@ -4,9 +4,13 @@ import type {
 } from '../../protocol/apis/66-list-transactions.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import type { ApiHandler } from '../api-handler.js';
+import { mayTransactionalId, Op } from '../auth/authorize.js';
 import type { TransactionCoordinator } from '../txn/coordinator.js';
 
-/** ListTransactions 0-1 (kafka-transactions.sh list): ids filtered by state, producer id and, v1, running time. */
+/**
+ * ListTransactions 0-1 (kafka-transactions.sh list): ids filtered by state, producer id and, v1, running
+ * time; as in Kafka, only the ids the principal may DESCRIBE.
+ */
 export function listTransactionsHandler(
   transactions: TransactionCoordinator,
 ): ApiHandler<ListTransactionsRequest, ListTransactionsResponse> {
@@ -15,7 +19,7 @@ export function listTransactionsHandler(
     name: 'ListTransactions',
     minVersion: 0,
     maxVersion: 1,
-    handle(request) {
+    handle(request, ctx) {
       const found = transactions.list(
         request.stateFilters,
         request.producerIdFilters,
@@ -25,7 +29,9 @@ export function listTransactionsHandler(
         throttleTimeMs: 0,
         errorCode: ErrorCode.NONE,
         unknownStateFilters: found.unknownStateFilters,
-        transactionStates: found.transactions,
+        transactionStates: found.transactions.filter((t) =>
+          mayTransactionalId(ctx, Op.DESCRIBE, t.transactionalId),
+        ),
       };
     },
   };

@@ -72,6 +72,9 @@ interface Case {
 }
 
 const topic = (api: string) => `acl-${api}`;
+/** The transactional producer's user, and a user without rights on its transactional id. */
+const TXN_OWNER = 'u-txn-owner';
+const TXN_STRANGER = 'u-txn-stranger';
 const group = (api: string) => `group-${api}`;
 
 describe('ACLs on the embedded broker', () => {
@@ -429,11 +432,7 @@ describe('ACLs on the embedded broker', () => {
 
   beforeAll(async () => {
     dataDir = mkdtempSync(join(tmpdir(), 'sluice-acl-'));
-    broker = await start(
-      dataDir,
-      true,
-      cases.map((c) => userOf(c.api)),
-    );
+    broker = await start(dataDir, true, [...cases.map((c) => userOf(c.api)), TXN_OWNER, TXN_STRANGER]);
     const port = broker.address.port;
     admin = await openAuthenticated(port, 'SCRAM-SHA-256', 'admin', 'admin-secret');
     bob = await openAuthenticated(port, 'SCRAM-SHA-512', 'bob', 'bob-secret');
@@ -445,6 +444,8 @@ describe('ACLs on the embedded broker', () => {
       topic('OffsetDelete'),
       topic('Incremental'),
       topic('Idempotent'),
+      topic('Txn'),
+      topic('TxnOther'),
       'secret',
     ];
     const created = await admin.request(19, 4, {
@@ -512,6 +513,137 @@ describe('ACLs on the embedded broker', () => {
     expect((await admin.request(16, 1, {})).groups.map((g) => g.groupId)).toContain(group('OffsetDelete'));
   });
 
+  it('a transaction needs WRITE on its transactional id and topics, READ on its group and offsets topics; describing it needs DESCRIBE', async () => {
+    const port = broker.address.port;
+    const owner = await openAuthenticated(port, 'SCRAM-SHA-256', TXN_OWNER, 'pw');
+    const stranger = await openAuthenticated(port, 'SCRAM-SHA-256', TXN_STRANGER, 'pw');
+    const grant = (user: string, type: number, name: string, operation: number) =>
+      createAcls([acl(type, name, operation, `User:${user}`)]);
+    const txnId = 'acl-txn';
+    const [written, other] = [topic('Txn'), topic('TxnOther')];
+    try {
+      expect(
+        (await owner.request(22, 1, { transactionalId: txnId, transactionTimeoutMs: 60_000 })).errorCode,
+      ).toBe(E.TRANSACTIONAL_ID_AUTHORIZATION_FAILED);
+      await grant(TXN_OWNER, Res.TRANSACTIONAL_ID, txnId, Op.WRITE);
+      const init = await owner.request(22, 1, { transactionalId: txnId, transactionTimeoutMs: 60_000 });
+      expect(init.errorCode).toBe(0);
+      const { producerId, producerEpoch } = init;
+      const producer = { producerId, producerEpoch };
+
+      const addPartitions = async (c: WireClient) =>
+        (
+          await c.request(24, 1, {
+            v3AndBelowTransactionalId: txnId,
+            v3AndBelowProducerId: producerId,
+            v3AndBelowProducerEpoch: producerEpoch,
+            v3AndBelowTopics: [
+              { name: written, partitions: [0] },
+              { name: other, partitions: [0] },
+            ],
+          })
+        ).resultsByTopicV3AndBelow?.map((t) => [t.name, t.resultsByPartition[0].partitionErrorCode]);
+      await grant(TXN_OWNER, Res.TOPIC, other, Op.WRITE);
+      expect(await addPartitions(owner)).toEqual([
+        [written, E.TOPIC_AUTHORIZATION_FAILED],
+        [other, E.OPERATION_NOT_ATTEMPTED],
+      ]);
+      expect(await addPartitions(stranger)).toEqual([
+        [written, E.TRANSACTIONAL_ID_AUTHORIZATION_FAILED],
+        [other, E.TRANSACTIONAL_ID_AUTHORIZATION_FAILED],
+      ]);
+      // Internal topics never join through AddPartitionsToTxn, not even for a super user (Kafka's rule).
+      const internal = await admin.request(24, 1, {
+        v3AndBelowTransactionalId: txnId,
+        v3AndBelowProducerId: producerId,
+        v3AndBelowProducerEpoch: producerEpoch,
+        v3AndBelowTopics: [{ name: '__consumer_offsets', partitions: [0] }],
+      });
+      expect(internal.resultsByTopicV3AndBelow?.[0].resultsByPartition[0].partitionErrorCode).toBe(
+        E.TOPIC_AUTHORIZATION_FAILED,
+      );
+      await grant(TXN_OWNER, Res.TOPIC, written, Op.WRITE);
+      expect(await addPartitions(owner)).toEqual([
+        [written, 0],
+        [other, 0],
+      ]);
+
+      // WRITE on the topic is not enough for a transactional batch: the transactional id decides.
+      const records = await buildRecordBatch({
+        records: [{ value: 'in-txn', timestamp: Date.now() }],
+        ...producer,
+        baseSequence: 0,
+        transactional: true,
+      });
+      const produce = async (c: WireClient) =>
+        (
+          await c.request(0, 7, {
+            transactionalId: txnId,
+            acks: -1,
+            timeoutMs: 5000,
+            topicData: [{ name: other, partitionData: [{ index: 0, records }] }],
+          })
+        ).responses[0].partitionResponses[0].errorCode;
+      await grant(TXN_STRANGER, Res.TOPIC, other, Op.WRITE);
+      expect(await produce(stranger)).toBe(E.TRANSACTIONAL_ID_AUTHORIZATION_FAILED);
+      expect(await produce(owner)).toBe(0);
+
+      const txnGroup = group('Txn');
+      const addOffsets = async (c: WireClient) =>
+        (await c.request(25, 1, { transactionalId: txnId, ...producer, groupId: txnGroup })).errorCode;
+      const commitOffsets = async (c: WireClient) =>
+        (
+          await c.request(28, 2, {
+            transactionalId: txnId,
+            groupId: txnGroup,
+            ...producer,
+            topics: [
+              {
+                name: written,
+                partitions: [{ partitionIndex: 0, committedOffset: 0n, committedMetadata: null }],
+              },
+            ],
+          })
+        ).topics[0].partitions[0].errorCode;
+      expect(await addOffsets(owner)).toBe(E.GROUP_AUTHORIZATION_FAILED);
+      expect(await commitOffsets(owner)).toBe(E.GROUP_AUTHORIZATION_FAILED);
+      expect(await addOffsets(stranger)).toBe(E.TRANSACTIONAL_ID_AUTHORIZATION_FAILED);
+      await grant(TXN_OWNER, Res.GROUP, txnGroup, Op.READ);
+      expect(await addOffsets(owner)).toBe(0);
+      expect(await commitOffsets(stranger)).toBe(E.TRANSACTIONAL_ID_AUTHORIZATION_FAILED);
+      expect(await commitOffsets(owner)).toBe(E.TOPIC_AUTHORIZATION_FAILED); // WRITE on the topic, not READ
+      await grant(TXN_OWNER, Res.TOPIC, written, Op.READ);
+      expect(await commitOffsets(owner)).toBe(0);
+
+      const describe = async (c: WireClient) =>
+        (await c.request(65, 0, { transactionalIds: [txnId] })).transactionStates[0];
+      const listed = async (c: WireClient) =>
+        (await c.request(66, 0, { stateFilters: [], producerIdFilters: [] })).transactionStates.map(
+          (t) => t.transactionalId,
+        );
+      expect((await describe(stranger)).errorCode).toBe(E.TRANSACTIONAL_ID_AUTHORIZATION_FAILED);
+      expect(await listed(stranger)).not.toContain(txnId);
+      const seenByOwner = await describe(owner);
+      expect(seenByOwner.errorCode).toBe(0);
+      expect(seenByOwner.topics.map((t) => t.topic)).toEqual(expect.arrayContaining([written, other]));
+      expect(await listed(owner)).toContain(txnId);
+      // DESCRIBE on the id shows the transaction, but only the topics the principal may describe.
+      await grant(TXN_STRANGER, Res.TRANSACTIONAL_ID, txnId, Op.DESCRIBE);
+      const seenByStranger = await describe(stranger);
+      expect(seenByStranger.errorCode).toBe(0);
+      expect(seenByStranger.topics.map((t) => t.topic)).toEqual([other]);
+      expect(await listed(stranger)).toContain(txnId);
+
+      const endTxn = async (c: WireClient) =>
+        (await c.request(26, 1, { transactionalId: txnId, ...producer, committed: true })).errorCode;
+      expect(await endTxn(stranger)).toBe(E.TRANSACTIONAL_ID_AUTHORIZATION_FAILED);
+      expect(await endTxn(owner)).toBe(0);
+    } finally {
+      owner.close();
+      stranger.close();
+    }
+  });
+
   it('a DENY beats an ALLOW, and DescribeAcls/DeleteAcls filter as Kafka does', async () => {
     const t = topic('Metadata');
     await createAcls([acl(Res.TOPIC, t, Op.READ), acl(Res.TOPIC, t, Op.DESCRIBE, BOB, Perm.DENY)]);
@@ -560,11 +692,7 @@ describe('ACLs on the embedded broker', () => {
     admin.close();
     bob.close();
     await broker.stop(1_000);
-    broker = await start(
-      dataDir,
-      true,
-      cases.map((c) => userOf(c.api)),
-    );
+    broker = await start(dataDir, true, [...cases.map((c) => userOf(c.api)), TXN_OWNER, TXN_STRANGER]);
     bob = await openAuthenticated(broker.address.port, 'PLAIN', 'bob', 'bob-secret');
     admin = await openAuthenticated(broker.address.port, 'PLAIN', 'admin', 'admin-secret');
     expect(broker.security.acls.size).toBe(before);
