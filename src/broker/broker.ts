@@ -7,6 +7,7 @@ import {
   decodeRequestHeader,
   encodeApiVersionsFallback,
   encodeResponse,
+  encodeResponseChunks,
   ProtocolDecodeError,
   type RequestHeader,
 } from '../protocol/codec.js';
@@ -23,7 +24,7 @@ import { restoreProducerStates } from './producer-recovery.js';
 import { ProducerStates } from './producer-state.js';
 import { ProduceQuotas } from './quotas.js';
 import { KafkaServer } from './server.js';
-import type { LogManager } from './storage/index.js';
+import { type LogManager, ReadBufferPool } from './storage/index.js';
 import type { TopicStore } from './topic-store.js';
 import { TopicStoreError } from './topic-store.js';
 
@@ -43,6 +44,7 @@ export class Broker implements BrokerCore {
   readonly config: BrokerConfig;
   readonly metrics = new BrokerMetrics();
   readonly registry = new HandlerRegistry();
+  readonly readBuffers = new ReadBufferPool();
   readonly quotas: ProduceQuotas | undefined;
   readonly producers: ProducerStates;
   readonly clock: Clock;
@@ -197,9 +199,7 @@ export class Broker implements BrokerCore {
 
   /** The version table handlers serve, in the shape the codec takes. */
   versionTable(): Record<number, SupportedVersionRange> {
-    const table: Record<number, SupportedVersionRange> = {};
-    for (const v of this.registry.versions()) table[v.apiKey] = { min: v.minVersion, max: v.maxVersion };
-    return table;
+    return this.registry.versionTable();
   }
 
   private async dispatch(frame: Buffer, connection: ConnectionInfo): Promise<DispatchOutcome> {
@@ -232,6 +232,7 @@ export class Broker implements BrokerCore {
       if (err instanceof ProtocolDecodeError) throw new CloseConnection(`malformed request: ${err.message}`);
       throw err;
     }
+    const afterSend: Array<() => void> = [];
     const ctx: RequestContext = {
       apiKey,
       apiVersion,
@@ -241,6 +242,7 @@ export class Broker implements BrokerCore {
       broker: this,
       throttleMs: 0,
       noResponse: false,
+      afterSend: (fn) => afterSend.push(fn),
     };
     const started = this.clock.now();
     this.metrics.requests.inc({ api: handler.name, version: String(apiVersion) });
@@ -248,18 +250,27 @@ export class Broker implements BrokerCore {
     this.metrics.requestSeconds.observe({ api: handler.name }, (this.clock.now() - started) / 1000);
     const response = ctx.noResponse
       ? null
-      : encodeResponse(apiKey, apiVersion, correlationId, result as never);
-    if (ctx.throttleMs <= 0) return { response };
+      : handler.detachesRecords
+        ? encodeResponseChunks(apiKey, apiVersion, correlationId, result as never)
+        : encodeResponse(apiKey, apiVersion, correlationId, result as never);
+    // The connection runs `sent` once it has written the response (at once when there is none).
+    const sent =
+      afterSend.length === 0
+        ? undefined
+        : () => {
+            for (const fn of afterSend) fn();
+          };
+    if (ctx.throttleMs <= 0) return { response, sent };
     this.metrics.produceThrottleMs.inc(ctx.throttleMs);
     if (
       response === null ||
       (handler.clientThrottlesFrom !== undefined && apiVersion >= handler.clientThrottlesFrom)
     ) {
       // KIP-219: answer now and stop reading this connection for the throttle time.
-      return { response, muteMs: ctx.throttleMs };
+      return { response, muteMs: ctx.throttleMs, sent };
     }
     // Older versions: the client does not back off itself, so the broker holds the response.
     await this.clock.sleep(ctx.throttleMs, connection.signal).catch(() => undefined);
-    return { response };
+    return { response, sent };
   }
 }

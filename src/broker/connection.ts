@@ -6,10 +6,15 @@ import type { BrokerMetrics } from './metrics.js';
 
 /** What a dispatcher gives back for one request. */
 export interface DispatchOutcome {
-  /** Encoded response including its size prefix, or null when the client expects none (acks=0). */
-  response: Buffer | null;
+  /**
+   * Encoded response including its size prefix, or null when the client expects none (acks=0). An
+   * array is one frame in pieces (encoded fields and record sets by reference), written with one writev.
+   */
+  response: Buffer | Buffer[] | null;
   /** Stop reading this connection for this long after the response is sent (Kafka's KIP-219 muting). */
   muteMs?: number;
+  /** Runs once the response's bytes are written (or the connection is gone): frees pooled buffers. */
+  sent?: () => void;
 }
 
 export interface ConnectionInfo {
@@ -199,14 +204,35 @@ export class Connection implements ConnectionInfo {
     while (this.queue.length > 0 && this.queue[0].done) {
       const { outcome } = this.queue.shift()!;
       if (outcome?.response) {
-        this.metrics.bytesOut.inc(outcome.response.length);
-        if (!this.socket.write(outcome.response)) this.writeBlocked = true;
+        if (!this.write(outcome.response, outcome.sent)) this.writeBlocked = true;
         this.lastActivity = this.clock.now();
-      }
+      } else outcome?.sent?.();
       if (outcome?.muteMs && outcome.muteMs > 0) this.mute(outcome.muteMs);
     }
     this.maybeFinishDrain();
     this.pump();
+  }
+
+  /**
+   * Writes one response frame; a frame in pieces goes out corked, so the socket makes one writev of
+   * them. `sent` runs when the last piece's write completes (successfully or not).
+   */
+  private write(response: Buffer | Buffer[], sent: (() => void) | undefined): boolean {
+    const done = sent ? () => sent() : undefined;
+    if (Buffer.isBuffer(response)) {
+      this.metrics.bytesOut.inc(response.length);
+      return this.socket.write(response, done);
+    }
+    let bytes = 0;
+    let ok = true;
+    this.socket.cork();
+    for (let i = 0; i < response.length; i++) {
+      bytes += response[i].length;
+      ok = this.socket.write(response[i], i === response.length - 1 ? done : undefined);
+    }
+    this.socket.uncork();
+    this.metrics.bytesOut.inc(bytes);
+    return ok;
   }
 
   private isMuted(): boolean {

@@ -1,10 +1,12 @@
 import type { Logger } from 'pino';
 import type { Clock } from '../flow/clock.js';
+import type { SupportedVersionRange } from '../protocol/api-keys.js';
 import type { BrokerConfig } from './config.js';
 import type { ConnectionInfo } from './connection.js';
 import type { BrokerMetrics } from './metrics.js';
 import type { ProducerStates } from './producer-state.js';
 import type { ProduceQuotas } from './quotas.js';
+import type { ReadBufferPool } from './storage/read-buffers.js';
 import type { TopicStore } from './topic-store.js';
 
 /** What handlers may use of the broker: its configuration, storage, quotas, metrics and clock. */
@@ -18,6 +20,8 @@ export interface BrokerCore {
   readonly clock: Clock;
   readonly log: Logger;
   readonly registry: HandlerRegistry;
+  /** Recycled buffers for Fetch's segment reads (handed back once the response is written). */
+  readonly readBuffers: ReadBufferPool;
   /** The host:port clients are told to connect to (the bound port when started on port 0). */
   advertised(): { host: string; port: number };
   /** Topics the broker keeps for itself (e.g. `__consumer_offsets`), flagged `isInternal` in Metadata. */
@@ -40,6 +44,11 @@ export interface RequestContext {
   throttleMs: number;
   /** Set by a handler when the client expects no response (Produce with acks=0). */
   noResponse: boolean;
+  /**
+   * Registers `fn` to run once the response's bytes have been handed to the socket (or the connection
+   * has gone): what the response refers to, such as pooled read buffers, may be reused from then on.
+   */
+  afterSend(fn: () => void): void;
 }
 
 /** One Kafka API: the versions we serve and how to turn a decoded request into a response body. */
@@ -53,16 +62,33 @@ export interface ApiHandler<Req = unknown, Res = unknown> {
    * at once and mutes the connection instead of delaying the response.
    */
   readonly clientThrottlesFrom?: number;
+  /**
+   * The response carries record sets to hand to the socket by reference (Fetch): it is written as the
+   * encoded fields plus the record buffers themselves, never copied into one frame.
+   */
+  readonly detachesRecords?: boolean;
   handle(request: Req, ctx: RequestContext): Promise<Res> | Res;
 }
 
 /** The APIs a broker serves. Later work (consumer groups) adds its handlers with {@link register}. */
 export class HandlerRegistry {
   private readonly handlers = new Map<number, ApiHandler>();
+  private table: Record<number, SupportedVersionRange> | undefined;
 
   register<Req, Res>(handler: ApiHandler<Req, Res>): this {
     this.handlers.set(handler.apiKey, handler as unknown as ApiHandler);
+    this.table = undefined;
     return this;
+  }
+
+  /** The versions served, in the shape the codec takes; built once per change, not per request. */
+  versionTable(): Record<number, SupportedVersionRange> {
+    if (!this.table) {
+      const table: Record<number, SupportedVersionRange> = {};
+      for (const h of this.handlers.values()) table[h.apiKey] = { min: h.minVersion, max: h.maxVersion };
+      this.table = table;
+    }
+    return this.table;
   }
 
   get(apiKey: number): ApiHandler | undefined {

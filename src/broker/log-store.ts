@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import { decodeRecords } from '../protocol/record-batch.js';
 import type { BrokerConfig } from './config.js';
 import {
+  type Allocator,
   isCompacted,
   LogManager,
   type PartitionLog,
@@ -65,8 +66,8 @@ class LogHandle implements PartitionHandle {
     return guarded(() => this.log.append(records));
   }
 
-  read(fetchOffset: bigint, maxBytes: number): ReadResult {
-    const r = this.log.read(fetchOffset, maxBytes);
+  read(fetchOffset: bigint, maxBytes: number, alloc?: Allocator): ReadResult {
+    const r = this.log.read(fetchOffset, maxBytes, alloc);
     return {
       records: r.records,
       highWatermark: r.highWatermark,

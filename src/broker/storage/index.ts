@@ -1,5 +1,5 @@
 // Public surface of the broker's storage: what the server and handlers code against.
-export { newStats, type StorageStats } from './byte-store.js';
+export { type Allocator, newStats, type StorageStats } from './byte-store.js';
 export {
   DEFAULT_LOG_CONFIG,
   DURABILITIES,
@@ -20,3 +20,4 @@ export {
   type PartitionRecovery,
   type ReadResult,
 } from './partition-log.js';
+export { ReadBufferPool, ReadLease } from './read-buffers.js';
