@@ -91,6 +91,7 @@ export class Broker implements BrokerCore {
         maxInFlight: this.config.maxInFlightPerConnection,
         idleMs: this.config.connectionsMaxIdleMs,
         shutdownGraceMs: this.config.shutdownGraceMs,
+        frameBuffers: this.readBuffers,
       },
       (frame, conn) => this.dispatch(frame, conn),
       this.clock,
@@ -260,17 +261,18 @@ export class Broker implements BrokerCore {
         : () => {
             for (const fn of afterSend) fn();
           };
-    if (ctx.throttleMs <= 0) return { response, sent };
+    const requestReleased = handler.releasesRequest === true;
+    if (ctx.throttleMs <= 0) return { response, sent, requestReleased };
     this.metrics.produceThrottleMs.inc(ctx.throttleMs);
     if (
       response === null ||
       (handler.clientThrottlesFrom !== undefined && apiVersion >= handler.clientThrottlesFrom)
     ) {
       // KIP-219: answer now and stop reading this connection for the throttle time.
-      return { response, muteMs: ctx.throttleMs, sent };
+      return { response, muteMs: ctx.throttleMs, sent, requestReleased };
     }
     // Older versions: the client does not back off itself, so the broker holds the response.
     await this.clock.sleep(ctx.throttleMs, connection.signal).catch(() => undefined);
-    return { response, sent };
+    return { response, sent, requestReleased };
   }
 }

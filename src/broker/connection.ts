@@ -1,7 +1,7 @@
 import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
 import type { Clock, Timer } from '../flow/clock.js';
-import { FrameError, FrameReader } from './framing.js';
+import { type FrameBuffers, FrameError, FrameReader } from './framing.js';
 import type { BrokerMetrics } from './metrics.js';
 
 /** What a dispatcher gives back for one request. */
@@ -15,6 +15,8 @@ export interface DispatchOutcome {
   muteMs?: number;
   /** Runs once the response's bytes are written (or the connection is gone): frees pooled buffers. */
   sent?: () => void;
+  /** Nothing refers to the request frame's bytes any more (Produce: its records are stored), so a pooled frame buffer may be reused. */
+  requestReleased?: boolean;
 }
 
 export interface ConnectionInfo {
@@ -35,6 +37,8 @@ export interface ConnectionLimits {
   maxRequestBytes: number;
   maxInFlight: number;
   idleMs: number;
+  /** Recycled buffers for reassembling large request frames (given back when the outcome says so). */
+  frameBuffers?: FrameBuffers & { give(buf: Buffer): void };
 }
 
 /** How long a drained connection waits for the client to close its side before it is destroyed. */
@@ -77,7 +81,7 @@ export class Connection implements ConnectionInfo {
     private readonly onClosed: (conn: Connection) => void,
   ) {
     this.remote = `${socket.remoteAddress}:${socket.remotePort}`;
-    this.reader = new FrameReader(limits.maxRequestBytes);
+    this.reader = new FrameReader(limits.maxRequestBytes, limits.frameBuffers);
     this.lastActivity = clock.now();
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
@@ -152,7 +156,7 @@ export class Connection implements ConnectionInfo {
         return;
       }
       if (!frame) break;
-      this.start(frame);
+      this.start(frame, this.reader.takePooled());
     }
     if (this.closed) return;
     const canRead =
@@ -167,7 +171,7 @@ export class Connection implements ConnectionInfo {
     }
   }
 
-  private start(frame: Buffer): void {
+  private start(frame: Buffer, pooled: Buffer | undefined): void {
     const slot: Slot = { done: false };
     this.queue.push(slot);
     let pending: Promise<DispatchOutcome> | DispatchOutcome;
@@ -179,6 +183,8 @@ export class Connection implements ConnectionInfo {
     }
     Promise.resolve(pending).then(
       (outcome) => {
+        // A failed request may have left work behind that still reads its frame: only a handled one gives it back.
+        if (pooled && outcome.requestReleased) this.limits.frameBuffers?.give(pooled);
         slot.done = true;
         slot.outcome = outcome;
         this.flush();

@@ -67,6 +67,11 @@ export interface ApiHandler<Req = unknown, Res = unknown> {
    * encoded fields plus the record buffers themselves, never copied into one frame.
    */
   readonly detachesRecords?: boolean;
+  /**
+   * Once answered, nothing the handler started refers to the request's bytes (Produce: storage has
+   * copied or written the records before the answer), so a pooled request buffer can be reused.
+   */
+  readonly releasesRequest?: boolean;
   handle(request: Req, ctx: RequestContext): Promise<Res> | Res;
 }
 

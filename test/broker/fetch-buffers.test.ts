@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { ReadBufferPool } from '../../src/broker/storage/read-buffers.js';
 import { decodeResponse } from '../../src/protocol/codec.js';
-import { buildRecordBatch, splitBatches } from '../../src/protocol/record-batch.js';
+import { buildRecordBatch, decodeRecords, splitBatches } from '../../src/protocol/record-batch.js';
 import { startTestBroker, type TestBroker } from '../helpers/broker.js';
 import { WireClient } from '../helpers/wire-client.js';
 
@@ -105,5 +105,50 @@ describe('Fetch from pooled read buffers', () => {
     expect(batches.length).toBeGreaterThan(0);
     expect(records.includes(Buffer.alloc(1024, 'b'))).toBe(false);
     expect(records.includes(Buffer.alloc(1024, 'a'))).toBe(true);
+  }, 60_000);
+});
+
+describe('Produce frames reassembled in pooled buffers', () => {
+  it('stores every pipelined batch intact while their frame buffers are recycled', async () => {
+    const b = await startTestBroker({ durability: 'async' });
+    brokers.push(b);
+    const c = await WireClient.open(b.port);
+    clients.push(c);
+    // 24 requests of ~260 KiB, each its own fill byte, all sent before any answer: frames span many
+    // socket reads, so each is reassembled in a pooled buffer while earlier ones are still being written.
+    const fills = Array.from({ length: 24 }, (_, i) => String.fromCharCode(97 + (i % 26)));
+    const frames = await Promise.all(
+      fills.map(async (f) => {
+        const value = Buffer.alloc(8 * 1024, f);
+        const records = await buildRecordBatch({
+          records: Array.from({ length: 32 }, () => ({ key: f, value })),
+        });
+        return c.frame(0, 7, {
+          transactionalId: null,
+          acks: 1,
+          timeoutMs: 5000,
+          topicData: [{ name: 'pipelined', partitionData: [{ index: 0, records }] }],
+        });
+      }),
+    );
+    await c.send(Buffer.concat(frames.map((f) => f.bytes)));
+    for (const _ of frames) {
+      const res = await c.next(0, 7);
+      expect(res.body.responses[0].partitionResponses[0].errorCode).toBe(0);
+    }
+    expect(b.broker.readBuffers.stats.reused).toBeGreaterThan(0);
+
+    const fetched = await c.request(1, 11, fetchBody('pipelined', FETCH_BYTES));
+    const records = fetched.responses[0].partitions[0].records!;
+    const { batches } = splitBatches(records, { verifyCrc: true });
+    expect(batches).toHaveLength(fills.length);
+    for (const [i, batch] of batches.entries()) {
+      const decoded = await decodeRecords(records.subarray(batch.position, batch.position + batch.size));
+      expect(decoded).toHaveLength(32);
+      for (const r of decoded) {
+        expect(r.key?.toString()).toBe(fills[i]);
+        expect(r.value?.equals(Buffer.alloc(8 * 1024, fills[i]))).toBe(true);
+      }
+    }
   }, 60_000);
 });
