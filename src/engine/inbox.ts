@@ -30,6 +30,12 @@ export class Inbox {
   /** Slots freed but not yet granted back: credit returns in small batches, as Flink's does per buffer. */
   private ungranted = 0;
   private readonly grantBatch: number;
+  /**
+   * Bytes queued, counted here when only the count is bounded: the channel then measures nothing
+   * (measuring meant a second ring of sizes pushed and shifted for every item).
+   */
+  private unboundedBytes = 0;
+  private readonly bytesBounded: boolean;
   /** Called after every change of depth (for watermarks and the strategies). */
   onLevel: (inbox: Inbox) => void = () => {};
 
@@ -38,12 +44,12 @@ export class Inbox {
     readonly capacity: number,
     readonly maxBytes: number,
   ) {
+    this.bytesBounded = Number.isFinite(maxBytes);
     this.channel = new Channel<Envelope>({
       name: id,
       capacity,
-      maxBytes: Number.isFinite(maxBytes) ? maxBytes : undefined,
-      // Always measured, so queued bytes are reported even when only the count is bounded.
-      sizeOf: (e) => e.bytes,
+      maxBytes: this.bytesBounded ? maxBytes : undefined,
+      sizeOf: this.bytesBounded ? (e) => e.bytes : undefined,
       policy: 'block',
     });
     this.credits = new Credits({ initial: capacity, max: capacity, name: id });
@@ -55,7 +61,7 @@ export class Inbox {
   }
 
   get bytes(): number {
-    return this.channel.bytes;
+    return this.bytesBounded ? this.channel.bytes : this.unboundedBytes;
   }
 
   get maxDepth(): number {
@@ -90,6 +96,7 @@ export class Inbox {
       this.credits.grant(1);
       return false;
     }
+    this.unboundedBytes += env.bytes;
     this.onLevel(this);
     return true;
   }
@@ -97,13 +104,15 @@ export class Inbox {
   /** Moves an item, waiting for credit (and for bytes to free up) as long as it takes. */
   async offer(env: Envelope, signal: AbortSignal): Promise<void> {
     await this.credits.acquire(1, signal);
+    // Counted before the send settles: the receiver may take it before this continuation runs.
+    this.unboundedBytes += env.bytes;
     await this.channel.send(env, signal);
     this.onLevel(this);
   }
 
   tryTake(): Envelope | undefined {
     const env = this.channel.tryReceive();
-    if (env !== undefined) this.taken();
+    if (env !== undefined) this.taken(env);
     return env;
   }
 
@@ -113,7 +122,7 @@ export class Inbox {
     this.flushCredits();
     try {
       const env = await this.channel.receive(signal);
-      this.taken();
+      this.taken(env);
       return env;
     } catch (err) {
       if (err instanceof ChannelClosedError) return CLOSED;
@@ -127,7 +136,8 @@ export class Inbox {
     this.channel.close();
   }
 
-  private taken(): void {
+  private taken(env: Envelope): void {
+    this.unboundedBytes -= env.bytes;
     // A blocked sender gets its credit at once; otherwise credit goes back in batches.
     if (++this.ungranted >= this.grantBatch || this.credits.waiting > 0) this.flushCredits();
     this.onLevel(this);

@@ -54,7 +54,9 @@ interface Route {
 
 interface Slot {
   state: SlotState;
+  /** What the current item emitted: out[0..outCount) (reused, so a hop allocates no array). */
   out: unknown[];
+  outCount: number;
   ctx: OperatorContext<unknown>;
 }
 
@@ -81,6 +83,12 @@ export class Instance {
   private sinceYield = 0;
   private sinceClockRead = 0;
   private lastNow = 0;
+  /**
+   * The run's and the sources' abort signals as plain flags: `signal.aborted` is a getter with a
+   * receiver check, which cost more than the rest of a hop's bookkeeping when read for every item.
+   */
+  private stopped = false;
+  private sourceStopped = false;
   private readonly sizeOf: (item: unknown) => number;
   readonly finished: Promise<void>;
   private finish!: () => void;
@@ -134,6 +142,12 @@ export class Instance {
 
   /** Starts the instance's loops; `finished` resolves when they are all done. */
   start(): void {
+    const { signal, sourceSignal } = this.run;
+    this.stopped = signal.aborted;
+    this.sourceStopped = sourceSignal.aborted;
+    if (!this.stopped) signal.addEventListener('abort', () => (this.stopped = true), { once: true });
+    if (!this.sourceStopped)
+      sourceSignal.addEventListener('abort', () => (this.sourceStopped = true), { once: true });
     const body = this.def.kind === 'source' ? this.runSource() : this.runProcessor();
     body
       .catch((err) => {
@@ -165,31 +179,47 @@ export class Instance {
     try {
       for (;;) {
         if (this.pausedBy.size > 0) await this.waitWhilePaused(slot);
-        if (src.aborted || this.run.signal.aborted) return;
+        if (this.sourceStopped || this.stopped) return;
         let step: IteratorResult<{ value: unknown; at?: number }>;
+        let awaited = false;
         try {
           const r = iterator.next();
-          step = r instanceof Promise ? await r : r;
+          if (r instanceof Promise) {
+            step = await r;
+            awaited = true;
+          } else step = r;
         } catch (err) {
-          if (src.aborted || this.run.signal.aborted) return;
+          if (this.sourceStopped || this.stopped) return;
           throw err;
         }
         if (step.done) return;
         // The read may have been under way (waiting for the event to arrive) when a pause came.
         if (this.pausedBy.size > 0) await this.waitWhilePaused(slot);
-        if (this.run.signal.aborted) return;
+        if (this.stopped) return;
         this.processed++;
         const arrival = step.value;
+        // As in the sink: within a synchronous burst of reads the clock barely moves, so it is read
+        // after every wait and every 32 items rather than once per item.
+        if (
+          arrival.at === undefined &&
+          (awaited || (++this.sinceClockRead & 31) === 0 || this.processed === 1)
+        ) {
+          this.lastNow = this.run.clock.now();
+        }
         const env: Envelope = {
           value: arrival.value,
-          born: arrival.at ?? this.run.clock.now(),
+          born: arrival.at ?? this.lastNow,
           bytes: this.sizeOf(arrival.value),
         };
         const p = this.emit(env, slot);
-        if (p) await p;
+        if (p) {
+          await p;
+          this.sinceClockRead = 31;
+        }
         if (this.run.yieldEvery > 0 && ++this.sinceYield >= this.run.yieldEvery) {
           this.sinceYield = 0;
           await yieldToEventLoop();
+          this.sinceClockRead = 31;
         }
       }
     } finally {
@@ -215,7 +245,7 @@ export class Instance {
     const isSink = this.def.kind === 'sink';
     for (;;) {
       if (this.pausedBy.size > 0) await this.waitWhilePaused(slot);
-      if (signal.aborted) return;
+      if (this.stopped) return;
       let awaited = false;
       let env = inbox.tryTake();
       if (env === undefined) {
@@ -243,14 +273,25 @@ export class Instance {
         // the time barely moves, so it is re-read after every wait and every 32 items.
         if (awaited || (++this.sinceClockRead & 31) === 0) this.lastNow = clock.now();
         this.run.recordLatency(this.lastNow - env.born);
-      } else if (slot.out.length > 0) {
+      } else if (slot.outCount > 0) {
         const outs = slot.out;
-        for (let i = 0; i < outs.length; i++) {
+        const n = slot.outCount;
+        const born = env.born;
+        slot.outCount = 0;
+        for (let i = 0; i < n; i++) {
           const value = outs[i];
-          const p = this.emit({ value, born: env.born, bytes: this.sizeOf(value) }, slot);
+          outs[i] = undefined; // no reference kept past the hop
+          // The input's envelope is this instance's alone once taken (emit copies it for a second
+          // receiver), so the first output travels in it: a 1:1 hop allocates nothing.
+          let out: Envelope;
+          if (i === 0) {
+            out = env;
+            out.value = value;
+            out.bytes = this.sizeOf(value);
+          } else out = { value, born, bytes: this.sizeOf(value) };
+          const p = this.emit(out, slot);
           if (p) await p;
         }
-        outs.length = 0;
       }
       if (this.run.yieldEvery > 0 && ++this.sinceYield >= this.run.yieldEvery) {
         this.sinceYield = 0;
@@ -265,10 +306,11 @@ export class Instance {
     const slot: Slot = {
       state: 'idle',
       out: [],
+      outCount: 0,
       ctx: {
         info: this.info,
         emit: (item: unknown) => {
-          slot.out.push(item);
+          slot.out[slot.outCount++] = item;
         },
         now: () => this.run.clock.now(),
       },
@@ -291,15 +333,21 @@ export class Instance {
     this.setState(slot, before);
   }
 
-  /** Sends an item along every outgoing edge; returns a promise only when something had to wait. */
+  /**
+   * Sends an item along every outgoing edge; returns a promise only when something had to wait. Each
+   * receiver gets an envelope of its own (the first the original, the others copies), so a receiver
+   * may reuse the one it took.
+   */
   private emit(env: Envelope, slot: Slot): Promise<void> | undefined {
     let pending: Promise<void>[] | undefined;
+    let sent = 0;
     for (const route of this.routes) {
       const g = route.grouping;
       const targets = route.targets;
       if (g.kind === 'all') {
         for (const t of targets) {
-          const p = this.deliver(route.edge, t, env, slot);
+          const own = sent++ === 0 ? env : { value: env.value, born: env.born, bytes: env.bytes };
+          const p = this.deliver(route.edge, t, own, slot);
           if (p) (pending ??= []).push(p);
         }
         continue;
@@ -308,7 +356,8 @@ export class Instance {
       if (targets.length === 1 || g.kind === 'global') target = targets[0];
       else if (g.kind === 'key') target = targets[hashKey(g.key(env.value)) % targets.length];
       else target = targets[route.next++ % targets.length];
-      const p = this.deliver(route.edge, target, env, slot);
+      const own = sent++ === 0 ? env : { value: env.value, born: env.born, bytes: env.bytes };
+      const p = this.deliver(route.edge, target, own, slot);
       if (p) (pending ??= []).push(p);
     }
     if (!pending) return undefined;

@@ -54,6 +54,28 @@ describe('groupings', () => {
   });
 });
 
+describe('envelopes between instances', () => {
+  it('gives every receiver of a broadcast its own item, though an operator passes its input envelope on', async () => {
+    // Two instances of `tag` receive the same source items (toAll) and each re-emits its own value in
+    // the envelope it took: were that envelope shared, one instance would see the other's output.
+    const got: number[] = [];
+    const job = new Job('broadcast');
+    const src = job.source(
+      'src',
+      iterableSource(() => Array.from({ length: 200 }, (_, i) => i)),
+    );
+    const tag = job.operator<number, number>('tag', {
+      parallelism: 2,
+      create: (info) => ({ process: (x, ctx) => ctx.emit(x * 1000 + info.index) }),
+    });
+    const sink = job.sink<number>('sink', { write: (x) => void got.push(x) });
+    job.connect(src, tag, { grouping: toAll() }).connect(tag, sink);
+    await runJob(job.build(), { clock: new VirtualClock(), queue: { capacity: 8 } }).done;
+    const expected = Array.from({ length: 200 }, (_, i) => [i * 1000, i * 1000 + 1]).flat();
+    expect(got.sort((a, b) => a - b)).toEqual(expected.sort((a, b) => a - b));
+  });
+});
+
 describe('run lifecycle', () => {
   it('drains on a VirtualClock without the caller advancing it: stop moves time until the sinks have everything', async () => {
     const clock = new VirtualClock();
