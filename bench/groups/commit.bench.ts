@@ -20,7 +20,7 @@ import pino from 'pino';
 import { Broker } from '../../src/broker/broker.js';
 import type { Durability } from '../../src/broker/config.js';
 import { FrameReader } from '../../src/broker/framing.js';
-import { decodeResponse, encodeRequest } from '../../src/protocol/codec.js';
+import { decodeResponse, encodeRequest } from '../../src/protocol/messages.js';
 
 const COMMITS = Number(process.env.BENCH_COMMITS ?? 5000);
 const IN_FLIGHT = Number(process.env.BENCH_IN_FLIGHT ?? 8);

@@ -4,7 +4,7 @@
 // Plain JavaScript on the compiled package (dist/, which `npm run bench:monitor` builds first): what
 // `sluice monitor` runs, without a TypeScript loader in the process's memory (tsx adds ~28 MB).
 import { Admin } from '../../dist/client/admin.js';
-import { KafkaLagSource } from '../../dist/monitor/kafka-source.js';
+import { KafkaLagSource } from '../../dist/monitor/kafka-lag-source.js';
 import { LagMonitor } from '../../dist/monitor/monitor.js';
 
 const [bootstrap, cyclesArg, timeLag] = process.argv.slice(2);

@@ -15,7 +15,7 @@ import {
   encodeRequest,
   encodeResponse,
   encodeResponseChunks,
-} from '../../src/protocol/codec.js';
+} from '../../src/protocol/messages.js';
 
 const require = createRequire(import.meta.url);
 const Encoder = require('kafkajs/src/protocol/encoder.js');

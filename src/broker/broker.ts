@@ -10,21 +10,21 @@ import {
   encodeResponseChunks,
   ProtocolDecodeError,
   type RequestHeader,
-} from '../protocol/codec.js';
+} from '../protocol/messages.js';
+import { type BrokerCore, HandlerRegistry, type RequestContext } from './api-handler.js';
 import { type BrokerConfig, type BrokerOptions, resolveBrokerConfig } from './config.js';
 import { CloseConnection, type ConnectionInfo, type DispatchOutcome } from './connection.js';
 import { startBrokerGroups } from './groups/broker-groups.js';
 import type { GroupCoordinator } from './groups/coordinator.js';
-import { type BrokerCore, HandlerRegistry, type RequestContext } from './handler.js';
-import { coreHandlers } from './handlers/index.js';
-import { createLogger } from './log.js';
-import { openLogStore, type RecoverySummary } from './log-store.js';
+import { coreHandlers, groupHandlers } from './handlers/index.js';
+import { createLogger } from './logger.js';
 import { BrokerMetrics } from './metrics.js';
 import { restoreProducerStates } from './producer-recovery.js';
 import { ProducerStates } from './producer-state.js';
 import { ProduceQuotas } from './quotas.js';
 import { KafkaServer } from './server.js';
 import { type LogManager, ReadBufferPool } from './storage/index.js';
+import { openTopicStore, type RecoverySummary } from './storage-topic-store.js';
 import type { TopicStore } from './topic-store.js';
 import { TopicStoreError } from './topic-store.js';
 
@@ -69,7 +69,7 @@ export class Broker implements BrokerCore {
   /** Opens the logs and listens. Resolves with the bound address (the real port when started on 0). */
   async start(): Promise<{ host: string; port: number }> {
     if (this.server) throw new Error('broker already started');
-    const { store, manager, recovery } = await openLogStore(this.config, this.log);
+    const { store, manager, recovery } = await openTopicStore(this.config, this.log);
     this.topicStore = store;
     this.manager = manager;
     this.recoverySummary = recovery;
@@ -77,6 +77,7 @@ export class Broker implements BrokerCore {
     if (restored > 0) this.log.info({ batches: restored }, 'idempotent producer state rebuilt from the log');
     try {
       this.groupCoordinator = await startBrokerGroups(this, store, this.config.groups);
+      for (const h of groupHandlers(this.groupCoordinator)) this.registry.register(h);
     } catch (err) {
       await store.close();
       this.topicStore = undefined;

@@ -1,6 +1,6 @@
 import type { Clock } from '../flow/clock.js';
 import { realClock } from '../flow/clock.js';
-import type { BrokerGroupsOptions } from './groups/broker-groups.js';
+import type { BrokerGroupsOptions } from './groups/config.js';
 
 export type Durability = 'memory' | 'async' | 'sync';
 export type QuotaMode = 'throttle' | 'reject';

@@ -2,6 +2,9 @@
 // Sluice's declarations use Node's types (Buffer, streams, events): the directive keeps them resolvable in
 // projects whose tsconfig lists no `types` (the default from TypeScript 6 on).
 // Public surface of the embedded broker.
+
+export type { ApiHandler, BrokerCore, RequestContext } from './api-handler.js';
+export { HandlerRegistry } from './api-handler.js';
 export { Broker, type BrokerDeps } from './broker.js';
 export {
   BROKER_DEFAULTS,
@@ -14,7 +17,12 @@ export {
   type QuotaMode,
   resolveBrokerConfig,
 } from './config.js';
-export { type BrokerGroupsOptions, OFFSETS_TOPIC } from './groups/broker-groups.js';
+export { OFFSETS_TOPIC } from './groups/broker-groups.js';
+export {
+  type BrokerGroupsOptions,
+  defaultGroupCoordinatorConfig,
+  type GroupCoordinatorConfig,
+} from './groups/config.js';
 export {
   type ConsumerAssignment,
   type ConsumerSubscription,
@@ -23,15 +31,8 @@ export {
   encodeConsumerAssignment,
   type TopicPartitions,
 } from './groups/consumer-protocol.js';
-export {
-  defaultGroupCoordinatorConfig,
-  GroupCoordinator,
-  type GroupCoordinatorConfig,
-  type MemberAssignment,
-} from './groups/coordinator.js';
+export { GroupCoordinator, type MemberAssignment } from './groups/coordinator.js';
 export type { GroupState } from './groups/group.js';
-export type { ApiHandler, BrokerCore, RequestContext } from './handler.js';
-export { HandlerRegistry } from './handler.js';
 export { BrokerMetrics } from './metrics.js';
 export { ProduceQuotas, type QuotaDecision } from './quotas.js';
 export type { PartitionHandle, TopicStore } from './topic-store.js';

@@ -7,12 +7,12 @@ import type { Clock } from '../flow/clock.js';
  * a restart the first batch of a producer is accepted whatever its sequence, as Kafka does for a
  * producer whose state it no longer has.
  */
-export type SequenceDecision =
+type SequenceDecision =
   | { kind: 'append'; commit(baseOffset: bigint): void; abort(): void }
   | { kind: 'duplicate'; baseOffset: Promise<bigint> }
   | { kind: 'error'; errorCode: number; message: string };
 
-export interface ProducerBatch {
+interface ProducerBatch {
   producerId: bigint;
   producerEpoch: number;
   baseSequence: number;

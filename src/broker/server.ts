@@ -4,7 +4,7 @@ import type { Clock } from '../flow/clock.js';
 import { Connection, type ConnectionLimits, type Dispatcher } from './connection.js';
 import type { BrokerMetrics } from './metrics.js';
 
-export interface ServerOptions extends ConnectionLimits {
+interface ServerOptions extends ConnectionLimits {
   host: string;
   port: number;
   /** How long stop() waits for in-flight answers and for peers to close before destroying sockets. */
@@ -12,7 +12,7 @@ export interface ServerOptions extends ConnectionLimits {
 }
 
 /** Long enough for in-flight answers to go out, short enough that a stuck peer cannot hold stop(). */
-export const DEFAULT_SHUTDOWN_GRACE_MS = 5_000;
+const DEFAULT_SHUTDOWN_GRACE_MS = 5_000;
 
 /** The TCP side of the broker: accepts connections and hands each a {@link Connection}. */
 export class KafkaServer {

@@ -1,6 +1,6 @@
 /**
  * The view of storage the handlers are written against. It is the small surface the Kafka APIs need
- * (topics, partitions, configs, append/read/offset lookups, waiting for data); `log-store.ts` maps it
+ * (topics, partitions, configs, append/read/offset lookups, waiting for data); `storage-topic-store.ts` maps it
  * onto the storage layer's LogManager so handlers do not depend on storage internals.
  */
 export interface AppendResult {

@@ -1,7 +1,7 @@
 import type { Clock } from '../flow/clock.js';
 import { ApiKey, apiName } from '../protocol/api-keys.js';
 import type { KnownApiKey } from '../protocol/apis/index.js';
-import { decodeResponse, encodeRequest, type RequestBody, type ResponseBody } from '../protocol/codec.js';
+import { decodeResponse, encodeRequest, type RequestBody, type ResponseBody } from '../protocol/messages.js';
 import { Connection, type ConnectionOptions, type ConnectionStats } from './connection.js';
 import { brokerError } from './errors.js';
 import { type BrokerVersions, chooseVersion } from './versions.js';

@@ -1,5 +1,5 @@
 import { ApiKey, apiName } from '../protocol/api-keys.js';
-import { describedVersions, isFlexibleVersion } from '../protocol/codec.js';
+import { describedVersions, isFlexibleVersion } from '../protocol/messages.js';
 import { KafkaClientError } from './errors.js';
 
 /**

@@ -1,6 +1,6 @@
 import type { ConsumerRuntimeOptions, DeadLetterOptions } from './config.js';
 import { KafkaDeadLetter } from './dead-letter.js';
-import { KafkaSource, type KafkaSourceOptions } from './kafka-source.js';
+import { KafkaSource, type KafkaSourceOptions } from './kafka-record-source.js';
 import { ConsumerRuntime } from './runtime.js';
 
 export interface KafkaConsumerOptions

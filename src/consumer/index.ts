@@ -10,7 +10,7 @@ export * from './create.js';
 export * from './dead-letter.js';
 export * from './dead-letters.js';
 export * from './fixed-limit.js';
-export * from './kafka-source.js';
+export * from './kafka-record-source.js';
 export * from './memory-source.js';
 export * from './offset-tracker.js';
 export * from './runtime.js';

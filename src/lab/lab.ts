@@ -1,5 +1,5 @@
 import { Broker } from '../broker/broker.js';
-import { createLogger } from '../broker/log.js';
+import { createLogger } from '../broker/logger.js';
 import type { Sink } from '../consumer/types.js';
 import { type Clock, realClock } from '../flow/clock.js';
 import type { LagReport } from '../monitor/reports.js';

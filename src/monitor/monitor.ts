@@ -4,7 +4,7 @@ import type { Clock, Timer } from '../flow/clock.js';
 import { adviseGroup, type Recommendation } from './advice.js';
 import { AlertBook, type AlertCondition, type AlertEvent } from './alerts.js';
 import { groupWatched, type MonitorConfig, type MonitorOptions, resolveMonitorConfig } from './config.js';
-import { KafkaLagSource } from './kafka-source.js';
+import { KafkaLagSource } from './kafka-lag-source.js';
 import { MonitorMetrics } from './metrics.js';
 import type { ClusterObservation, Observation } from './observation.js';
 import {

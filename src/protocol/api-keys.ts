@@ -67,8 +67,8 @@ export const ApiKey = {
   DescribeTopicPartitions: 75,
 } as const;
 
-export type ApiKeyName = keyof typeof ApiKey;
-export type ApiKeyValue = (typeof ApiKey)[ApiKeyName];
+type ApiKeyName = keyof typeof ApiKey;
+type ApiKeyValue = (typeof ApiKey)[ApiKeyName];
 
 const API_NAMES: ReadonlyMap<number, string> = new Map(
   Object.entries(ApiKey).map(([name, key]) => [key as number, name]),

@@ -7,7 +7,7 @@
  */
 
 /** Builds the error for a blob that ends before `needed` more bytes at `offset` (of `length`). */
-export type TruncatedError = (needed: number, offset: number, length: number) => Error;
+type TruncatedError = (needed: number, offset: number, length: number) => Error;
 
 export class BlobReader {
   private pos = 0;

@@ -29,8 +29,8 @@ export const CompressionCodec = {
   zstd: 4,
 } as const;
 
-export type CompressionName = keyof typeof CompressionCodec;
-export type CompressionCode = (typeof CompressionCodec)[CompressionName];
+type CompressionName = keyof typeof CompressionCodec;
+type CompressionCode = (typeof CompressionCodec)[CompressionName];
 
 // The slices of the native codec packages used here (their own typings stay out of our declarations).
 interface SnappyModule {
@@ -57,7 +57,7 @@ const zstdBinding = () => loadOptional<ZstdBinding>('zstd-napi/binding', 'zstd-n
 const NAMES: CompressionName[] = ['none', 'gzip', 'snappy', 'lz4', 'zstd'];
 
 /** Default ceiling on one batch's decompressed size (records inside are bounded by the fetch anyway). */
-export const DEFAULT_MAX_DECOMPRESSED_BYTES = 256 * 1024 * 1024;
+const DEFAULT_MAX_DECOMPRESSED_BYTES = 256 * 1024 * 1024;
 
 export class UnknownCompressionError extends Error {
   override name = 'UnknownCompressionError';

@@ -135,7 +135,7 @@ export const ErrorCode = {
   INVALID_REGULAR_EXPRESSION: 128,
 } as const;
 
-export type ErrorCodeName = keyof typeof ErrorCode;
+type ErrorCodeName = keyof typeof ErrorCode;
 export type ErrorCodeValue = (typeof ErrorCode)[ErrorCodeName];
 
 const RETRIABLE: ReadonlySet<number> = new Set<number>([

@@ -17,7 +17,7 @@ import { readVarint, readVarlong, varintSize, varlongSize, writeVarint, writeVar
 export const BATCH_HEADER_SIZE = 61;
 /** baseOffset + batchLength: the bytes not counted by batchLength. */
 export const LOG_OVERHEAD = 12;
-export const CURRENT_MAGIC = 2;
+const CURRENT_MAGIC = 2;
 
 const OFF_BASE_OFFSET = 0;
 const OFF_LENGTH = 8;
@@ -38,7 +38,7 @@ const ATTR_TIMESTAMP_TYPE = 0x08;
 const ATTR_TRANSACTIONAL = 0x10;
 const ATTR_CONTROL = 0x20;
 
-export type TimestampType = 'CreateTime' | 'LogAppendTime';
+type TimestampType = 'CreateTime' | 'LogAppendTime';
 
 /** Kafka error code and name a batch problem maps to, so the Produce handler can answer with it. */
 export class RecordBatchError extends Error {
@@ -81,14 +81,14 @@ export class InvalidRecordError extends RecordBatchError {
   }
 }
 
-export interface BatchAttributes {
+interface BatchAttributes {
   compression: number;
   timestampType: TimestampType;
   transactional: boolean;
   control: boolean;
 }
 
-export interface BatchHeader {
+interface BatchHeader {
   baseOffset: bigint;
   batchLength: number;
   partitionLeaderEpoch: number;
@@ -105,7 +105,7 @@ export interface BatchHeader {
   recordCount: number;
 }
 
-export function parseAttributes(raw: number): BatchAttributes {
+function parseAttributes(raw: number): BatchAttributes {
   return {
     compression: raw & ATTR_COMPRESSION_MASK,
     timestampType: raw & ATTR_TIMESTAMP_TYPE ? 'LogAppendTime' : 'CreateTime',
@@ -115,7 +115,7 @@ export function parseAttributes(raw: number): BatchAttributes {
 }
 
 /** Total bytes of the batch starting at `at` (header included), read from its length field. */
-export function batchSizeAt(buf: Buffer, at: number): number {
+function batchSizeAt(buf: Buffer, at: number): number {
   return LOG_OVERHEAD + buf.readInt32BE(at + OFF_LENGTH);
 }
 
@@ -166,7 +166,7 @@ export function verifyBatchCrc(buf: Buffer, offset = 0): boolean {
 }
 
 /** Rewrites the CRC after the broker changed covered fields (attributes, maxTimestamp). */
-export function rewriteBatchCrc(buf: Buffer, offset = 0): void {
+function rewriteBatchCrc(buf: Buffer, offset = 0): void {
   buf.writeUInt32BE(computeBatchCrc(buf, offset), offset + OFF_CRC);
 }
 
@@ -186,7 +186,7 @@ export function setLogAppendTime(buf: Buffer, at: number, timestampMs: bigint): 
   rewriteBatchCrc(buf, at);
 }
 
-export interface BatchSlice {
+interface BatchSlice {
   /** Position of the batch in the record set. */
   position: number;
   /** Total size, header included. */
@@ -194,7 +194,7 @@ export interface BatchSlice {
   header: BatchHeader;
 }
 
-export interface SplitResult {
+interface SplitResult {
   batches: BatchSlice[];
   /**
    * Bytes at the end that do not form a whole batch. Fetch responses may legally end with a partial
@@ -203,7 +203,7 @@ export interface SplitResult {
   partialBytes: number;
 }
 
-export interface SplitOptions {
+interface SplitOptions {
   /** Check every batch's CRC (a CorruptRecordError names the first bad one). */
   verifyCrc?: boolean;
 }
@@ -244,7 +244,7 @@ export function* iterateBatches(buf: Buffer): Generator<{ buf: Buffer; header: B
   }
 }
 
-export interface RecordHeader {
+interface RecordHeader {
   key: string;
   value: Buffer | null;
 }
@@ -323,7 +323,7 @@ function readBytes(buf: Buffer, at: number): { value: Buffer | null; next: numbe
   return { value: buf.subarray(len.next, end), next: end };
 }
 
-export interface RecordInput {
+interface RecordInput {
   key?: Buffer | string | null;
   value?: Buffer | string | null;
   headers?: Array<{ key: string; value: Buffer | string | null }>;

@@ -1,11 +1,11 @@
 /**
  * The vocabulary the API descriptions in `apis/` are written in. Each API is a plain data structure
  * (fields, types, the versions each field exists in, nullable/flexible/tagged versions, defaults); the
- * generic codec in `codec.ts` compiles it once per (API, version, direction) and interprets it.
+ * generic codec in `messages.ts` compiles it once per (API, version, direction) and interprets it.
  */
 
 /** Scalar wire types. `records` is a record set kept as raw bytes, never decoded by the codec. */
-export type PrimitiveType =
+type PrimitiveType =
   | 'int8'
   | 'int16'
   | 'uint16'
@@ -19,12 +19,12 @@ export type PrimitiveType =
   | 'uuid'
   | 'records';
 
-export type FieldType = PrimitiveType | `[]${PrimitiveType}` | 'struct' | '[]struct';
+type FieldType = PrimitiveType | `[]${PrimitiveType}` | 'struct' | '[]struct';
 
 /**
  * A version range as Kafka writes it: `"3"`, `"0-4"`, `"9+"` or `"none"`.
  */
-export type VersionRange = string;
+type VersionRange = string;
 
 export interface FieldSpec {
   /** Kafka's field name in lowerCamelCase: the property name in our objects. */
@@ -70,7 +70,7 @@ export function f(
   return { name, type, versions, ...options };
 }
 
-export interface ParsedRange {
+interface ParsedRange {
   min: number;
   /** Inclusive; `Infinity` for open ranges such as `"9+"`. */
   max: number;

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { ReadBufferPool } from '../../src/broker/storage/read-buffers.js';
-import { decodeResponse } from '../../src/protocol/codec.js';
+import { decodeResponse } from '../../src/protocol/messages.js';
 import { buildRecordBatch, decodeRecords, splitBatches } from '../../src/protocol/record-batch.js';
 import { startTestBroker, type TestBroker } from '../helpers/broker.js';
 import { WireClient } from '../helpers/wire-client.js';

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { API_SPECS } from '../../src/protocol/apis/index.js';
-import { encodeRequest, isFlexibleVersion } from '../../src/protocol/codec.js';
+import { encodeRequest, isFlexibleVersion } from '../../src/protocol/messages.js';
 import { startTestBroker, type TestBroker } from '../helpers/broker.js';
 import { RawClient } from '../helpers/raw-client.js';
 import { WireClient } from '../helpers/wire-client.js';

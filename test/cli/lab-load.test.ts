@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { humanLine } from '../../src/broker/log.js';
+import { humanLine } from '../../src/broker/logger.js';
 import { Lab } from '../../src/lab/lab.js';
 import { freePort } from '../helpers/burrow.js';
 import { killChildren, runSluice } from '../helpers/run.js';

@@ -2,6 +2,12 @@ import { createServer, type Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestBroker, type TestBroker } from '../helpers/broker.js';
 import { killChildren, runSluice } from '../helpers/run.js';
+import { onEmbeddedBroker } from '../helpers/targets.js';
+import { lagCliSuite } from '../suites/lag-cli.js';
+
+// `sluice lag` and the figures compared with kafka-consumer-groups: test/suites/lag-cli.ts, run on the
+// Kafka cluster by test/kafka/lag-cli.test.ts.
+onEmbeddedBroker('sluice lag', lagCliSuite);
 
 /** `sluice lag` pointed at the wrong thing, or filtered to nothing, says so instead of printing a blank. */
 

@@ -34,7 +34,7 @@ import {
   describedVersions,
   encodeRequest,
   encodeResponse,
-} from '../../src/protocol/codec.js';
+} from '../../src/protocol/messages.js';
 import { decodeRecords, splitBatches } from '../../src/protocol/record-batch.js';
 import { startTestBroker, type TestBroker } from '../helpers/broker.js';
 

@@ -12,7 +12,7 @@ import { ConsumerClient } from '../../src/client/consumer-client.js';
 import { fetchRecords } from '../../src/client/fetcher.js';
 import { Producer } from '../../src/client/producer.js';
 import { ApiKey } from '../../src/protocol/api-keys.js';
-import { decodeRequest, decodeResponse } from '../../src/protocol/codec.js';
+import { decodeRequest, decodeResponse } from '../../src/protocol/messages.js';
 import { decodeRecords, splitBatches } from '../../src/protocol/record-batch.js';
 import { startTestBroker, type TestBroker } from '../helpers/broker.js';
 

@@ -1,7 +1,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import { Producer } from '../../src/client/producer.js';
 import { createKafkaConsumer } from '../../src/consumer/create.js';
-import type { KafkaSource } from '../../src/consumer/kafka-source.js';
+import type { KafkaSource } from '../../src/consumer/kafka-record-source.js';
 import type { VirtualClock } from '../../src/flow/clock.js';
 import { startTestBroker } from '../helpers/broker.js';
 import { waitFor } from '../helpers/burrow.js';

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, describe, expect, it } from 'vitest';
-import { decodeResponse, encodeRequest } from '../../src/protocol/codec.js';
+import { decodeResponse, encodeRequest } from '../../src/protocol/messages.js';
 import { RawClient } from '../helpers/raw-client.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));

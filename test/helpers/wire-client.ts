@@ -3,7 +3,7 @@ import {
   encodeRequest,
   type RequestBody,
   type ResponseBody,
-} from '../../src/protocol/codec.js';
+} from '../../src/protocol/messages.js';
 import { RawClient } from './raw-client.js';
 
 /**

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ApiKey, COMPAT_NOTES_VERSIONS } from '../../src/protocol/api-keys.js';
+import { ErrorCode } from '../../src/protocol/errors.js';
 import {
   decodeRequest,
   decodeRequestBody,
@@ -11,8 +12,7 @@ import {
   encodeResponseChunks,
   ProtocolDecodeError,
   requestBody,
-} from '../../src/protocol/codec.js';
-import { ErrorCode } from '../../src/protocol/errors.js';
+} from '../../src/protocol/messages.js';
 
 const hex = (s: string) => Buffer.from(s.replace(/\s+/g, ''), 'hex');
 

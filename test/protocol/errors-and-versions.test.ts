@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { ApiKey, apiName, apiVersionsList, COMPAT_NOTES_VERSIONS } from '../../src/protocol/api-keys.js';
-import { describedVersions, isFlexibleVersion } from '../../src/protocol/codec.js';
 import { ErrorCode, errorName, isRetriable, KafkaProtocolError } from '../../src/protocol/errors.js';
+import { describedVersions, isFlexibleVersion } from '../../src/protocol/messages.js';
 import { advertisedVersions } from '../helpers/broker.js';
 
 // The one source of truth: what the broker's handler registry serves (group APIs included).

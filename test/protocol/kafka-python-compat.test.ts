@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { ApiKey } from '../../src/protocol/api-keys.js';
-import { decodeRequest, encodeRequest, encodeResponse } from '../../src/protocol/codec.js';
+import { decodeRequest, encodeRequest, encodeResponse } from '../../src/protocol/messages.js';
 
 const PYTHON = '/usr/bin/python3';
 const RECORDS_HEX = '0000000000000000000000390000000002a0b1c2d3';

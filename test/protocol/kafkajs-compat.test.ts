@@ -3,7 +3,12 @@
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
 import { ApiKey } from '../../src/protocol/api-keys.js';
-import { decodeRequest, describedVersions, encodeRequest, encodeResponse } from '../../src/protocol/codec.js';
+import {
+  decodeRequest,
+  describedVersions,
+  encodeRequest,
+  encodeResponse,
+} from '../../src/protocol/messages.js';
 
 const ANY_DESCRIBED = {
   versions: Object.fromEntries(

@@ -9,7 +9,7 @@ import {
   encodeResponse,
   isFlexibleVersion,
   ProtocolDecodeError,
-} from '../../src/protocol/codec.js';
+} from '../../src/protocol/messages.js';
 import { advertisedVersions } from '../helpers/broker.js';
 import { sampleStruct } from './sample.js';
 

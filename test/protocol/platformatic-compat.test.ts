@@ -15,7 +15,12 @@ import {
 } from '@platformatic/kafka';
 import { describe, expect, it } from 'vitest';
 import { ApiKey } from '../../src/protocol/api-keys.js';
-import { decodeRequest, describedVersions, encodeRequest, encodeResponse } from '../../src/protocol/codec.js';
+import {
+  decodeRequest,
+  describedVersions,
+  encodeRequest,
+  encodeResponse,
+} from '../../src/protocol/messages.js';
 
 type PlatformaticApi = {
   createRequest: (...args: unknown[]) => Writer;

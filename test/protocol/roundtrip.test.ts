@@ -7,7 +7,7 @@ import {
   encodeRequest,
   encodeResponse,
   isFlexibleVersion,
-} from '../../src/protocol/codec.js';
+} from '../../src/protocol/messages.js';
 import { sampleStruct, type Variant } from './sample.js';
 
 const ALL_VERSIONS = Object.fromEntries(

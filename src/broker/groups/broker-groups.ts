@@ -2,35 +2,12 @@ import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { Clock } from '../../flow/clock.js';
 import { buildRecordBatch, decodeRecords, iterateBatches } from '../../protocol/record-batch.js';
-import type { ApiHandler } from '../handler.js';
-import { offsetCommitHandler } from '../handlers/08-offset-commit.js';
-import { offsetFetchHandler } from '../handlers/09-offset-fetch.js';
-import { findCoordinatorHandler } from '../handlers/10-find-coordinator.js';
-import { joinGroupHandler } from '../handlers/11-join-group.js';
-import { heartbeatHandler } from '../handlers/12-heartbeat.js';
-import { leaveGroupHandler } from '../handlers/13-leave-group.js';
-import { syncGroupHandler } from '../handlers/14-sync-group.js';
-import { describeGroupsHandler } from '../handlers/15-describe-groups.js';
-import { listGroupsHandler } from '../handlers/16-list-groups.js';
-import { deleteGroupsHandler } from '../handlers/42-delete-groups.js';
-import { offsetDeleteHandler } from '../handlers/47-offset-delete.js';
 import type { PartitionHandle, TopicStore } from '../topic-store.js';
-import { GroupCoordinator, type GroupCoordinatorConfig } from './coordinator.js';
-import type { OffsetsTopicLog, OffsetsTopicRecord, StoredOffsetsTopicRecord } from './offsets-topic-log.js';
+import type { BrokerGroupsOptions } from './config.js';
+import { GroupCoordinator } from './coordinator.js';
+import type { OffsetsTopicLog, OffsetsTopicRecord, StoredOffsetsTopicRecord } from './offsets-topic.js';
 
 export const OFFSETS_TOPIC = '__consumer_offsets';
-
-/** Broker options for consumer groups (`BrokerOptions.groups`). */
-export interface BrokerGroupsOptions extends Partial<GroupCoordinatorConfig> {
-  /** Partitions of `__consumer_offsets` when the broker creates it (Kafka's default is 50; ours 1). */
-  offsetsTopicPartitions?: number;
-  /**
-   * `segment.bytes` of `__consumer_offsets` when the broker creates it (Kafka's
-   * offsets.topic.segment.bytes, 100 MiB). Only closed segments are compacted, so this bounds how much
-   * superseded history replay may still read.
-   */
-  offsetsTopicSegmentBytes?: number;
-}
 
 /**
  * `__consumer_offsets` is compacted, as in Kafka: storage keeps the newest record per key (commits and
@@ -53,7 +30,7 @@ function offsetsTopicConfigs(segmentBytes: number): Record<string, string> {
 const READ_CHUNK_BYTES = 1 << 20;
 
 /** `__consumer_offsets` as the coordinator sees it, on top of the broker's partition logs. */
-export class TopicStoreOffsetsLog implements OffsetsTopicLog {
+class TopicStoreOffsetsLog implements OffsetsTopicLog {
   constructor(
     private readonly store: TopicStore,
     readonly partitions: number,
@@ -93,17 +70,16 @@ export class TopicStoreOffsetsLog implements OffsetsTopicLog {
   }
 }
 
-export interface BrokerGroupsHost {
+interface BrokerGroupsHost {
   readonly clock: Clock;
   readonly log: Logger;
-  readonly registry: { register<Req, Res>(handler: ApiHandler<Req, Res>): unknown };
   readonly metrics: { registry: Registry };
   registerInternalTopic(name: string): void;
 }
 
 /**
- * Creates `__consumer_offsets` if needed, replays it into a coordinator and registers the group APIs.
- * Called by the broker once its logs are open and before it listens.
+ * Creates `__consumer_offsets` if needed and replays it into a coordinator. Called by the broker once
+ * its logs are open and before it listens; the broker then registers the group APIs (`groupHandlers`).
  */
 export async function startBrokerGroups(
   host: BrokerGroupsHost,
@@ -141,22 +117,5 @@ export async function startBrokerGroups(
     },
   });
   await coordinator.start();
-  for (const handler of groupHandlers(coordinator)) host.registry.register(handler);
   return coordinator;
-}
-
-export function groupHandlers(coordinator: GroupCoordinator): ApiHandler<never, unknown>[] {
-  return [
-    offsetCommitHandler(coordinator),
-    offsetFetchHandler(coordinator),
-    findCoordinatorHandler,
-    joinGroupHandler(coordinator),
-    heartbeatHandler(coordinator),
-    leaveGroupHandler(coordinator),
-    syncGroupHandler(coordinator),
-    describeGroupsHandler(coordinator),
-    listGroupsHandler(coordinator),
-    deleteGroupsHandler(coordinator),
-    offsetDeleteHandler(coordinator),
-  ] as ApiHandler<never, unknown>[];
 }

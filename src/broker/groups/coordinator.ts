@@ -3,6 +3,8 @@ import { type Logger, pino } from 'pino';
 import type { Registry } from 'prom-client';
 import type { Clock, Timer } from '../../flow/clock.js';
 import { ErrorCode, type ErrorCodeValue } from '../../protocol/errors.js';
+import { type CommittedOffset, CommittedOffsets } from './committed-offsets.js';
+import { defaultGroupCoordinatorConfig, type GroupCoordinatorConfig } from './config.js';
 import {
   decodeConsumerAssignment,
   decodeConsumerSubscription,
@@ -10,7 +12,7 @@ import {
 } from './consumer-protocol.js';
 import { Group, type GroupState, type JoinResult, Member, type SyncResult } from './group.js';
 import { GroupMetrics } from './metrics.js';
-import { type CommittedOffset, OffsetStore } from './offset-store.js';
+import type { OffsetsTopicLog, OffsetsTopicRecord } from './offsets-topic.js';
 import {
   decodeGroupMetadataValue,
   decodeOffsetCommitValue,
@@ -22,37 +24,9 @@ import {
   type GroupMetadataValue,
   offsetsPartitionFor,
 } from './offsets-topic-format.js';
-import type { OffsetsTopicLog, OffsetsTopicRecord } from './offsets-topic-log.js';
 import { type ProtocolChoice, protocolsFit } from './protocol-selection.js';
 
-export interface GroupCoordinatorConfig {
-  /** Smallest session timeout a member may ask for (Kafka `group.min.session.timeout.ms`). */
-  minSessionTimeoutMs: number;
-  /** Largest session timeout a member may ask for (Kafka `group.max.session.timeout.ms`). */
-  maxSessionTimeoutMs: number;
-  /** How long a new group waits for more members before its first generation (0 in the lab). */
-  initialRebalanceDelayMs: number;
-  /** How long offsets of a group that stays empty are kept (Kafka `offsets.retention.minutes`). */
-  offsetsRetentionMs: number;
-  /** How often expired offsets are looked for. */
-  offsetsRetentionCheckIntervalMs: number;
-  /** Longest metadata string a commit may carry. */
-  maxOffsetMetadataBytes: number;
-  /** Answer a JoinGroup v4+ without member id with MEMBER_ID_REQUIRED, as Kafka does. */
-  requireMemberIdOnJoin: boolean;
-}
-
-export const defaultGroupCoordinatorConfig: GroupCoordinatorConfig = {
-  minSessionTimeoutMs: 6_000,
-  maxSessionTimeoutMs: 1_800_000,
-  initialRebalanceDelayMs: 0,
-  offsetsRetentionMs: 7 * 24 * 3600_000,
-  offsetsRetentionCheckIntervalMs: 600_000,
-  maxOffsetMetadataBytes: 4096,
-  requireMemberIdOnJoin: true,
-};
-
-export interface GroupCoordinatorOptions {
+interface GroupCoordinatorOptions {
   clock: Clock;
   log: OffsetsTopicLog;
   config?: Partial<GroupCoordinatorConfig>;
@@ -79,7 +53,7 @@ export interface JoinGroupInput {
   apiVersion: number;
 }
 
-export interface SyncGroupInput {
+interface SyncGroupInput {
   groupId: string;
   generationId: number;
   memberId: string;
@@ -89,24 +63,24 @@ export interface SyncGroupInput {
   assignments: { memberId: string; assignment: Buffer }[];
 }
 
-export interface HeartbeatInput {
+interface HeartbeatInput {
   groupId: string;
   generationId: number;
   memberId: string;
   groupInstanceId?: string | null;
 }
 
-export interface LeaveGroupInput {
+interface LeaveGroupInput {
   groupId: string;
   members: { memberId: string; groupInstanceId?: string | null }[];
 }
 
-export interface LeaveGroupResult {
+interface LeaveGroupResult {
   errorCode: ErrorCodeValue;
   members: { memberId: string; groupInstanceId: string | null; errorCode: ErrorCodeValue }[];
 }
 
-export interface CommitPartitionInput {
+interface CommitPartitionInput {
   partitionIndex: number;
   committedOffset: number;
   committedLeaderEpoch?: number;
@@ -115,7 +89,7 @@ export interface CommitPartitionInput {
   commitTimestamp?: number;
 }
 
-export interface OffsetCommitInput {
+interface OffsetCommitInput {
   groupId: string;
   /** -1 for a simple (standalone) consumer that does not use group membership. */
   generationId: number;
@@ -126,17 +100,17 @@ export interface OffsetCommitInput {
   topics: { name: string; partitions: CommitPartitionInput[] }[];
 }
 
-export interface OffsetCommitResult {
+interface OffsetCommitResult {
   topics: { name: string; partitions: { partitionIndex: number; errorCode: ErrorCodeValue }[] }[];
 }
 
-export interface OffsetFetchInput {
+interface OffsetFetchInput {
   groupId: string;
   /** null asks for every partition the group has committed. */
   topics: { name: string; partitionIndexes: number[] }[] | null;
 }
 
-export interface FetchedOffset {
+interface FetchedOffset {
   partitionIndex: number;
   committedOffset: number;
   committedLeaderEpoch: number;
@@ -144,7 +118,7 @@ export interface FetchedOffset {
   errorCode: ErrorCodeValue;
 }
 
-export interface OffsetFetchResult {
+interface OffsetFetchResult {
   errorCode: ErrorCodeValue;
   topics: { name: string; partitions: FetchedOffset[] }[];
 }
@@ -155,7 +129,7 @@ export interface GroupListing {
   groupState: GroupState;
 }
 
-export interface DescribedGroup {
+interface DescribedGroup {
   errorCode: ErrorCodeValue;
   groupId: string;
   groupState: GroupState;
@@ -194,7 +168,7 @@ export class GroupCoordinator {
   private readonly partitionExists: (topic: string, partition: number) => boolean;
   private readonly newMemberId: (clientId: string) => string;
   private readonly groups = new Map<string, Group>();
-  private readonly offsets = new OffsetStore();
+  private readonly offsets = new CommittedOffsets();
   private loading = false;
   private expiryTimer?: Timer;
   private closed = false;

@@ -63,7 +63,7 @@ export class Member {
   }
 }
 
-/** Membership and rebalance state of one group (offsets live in the OffsetStore). */
+/** Membership and rebalance state of one group (offsets live in the CommittedOffsets). */
 export class Group {
   state: GroupState = 'Empty';
   generationId = 0;

@@ -1,7 +1,7 @@
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { GroupState } from './group.js';
 
-export interface GroupSnapshot {
+interface GroupSnapshot {
   groupId: string;
   state: GroupState;
   members: number;

@@ -11,19 +11,19 @@
 
 import { BlobReader, BlobWriter } from '../../protocol/blob.js';
 
-export interface OffsetCommitKey {
+interface OffsetCommitKey {
   kind: 'offset';
   group: string;
   topic: string;
   partition: number;
 }
 
-export interface GroupMetadataKey {
+interface GroupMetadataKey {
   kind: 'group';
   group: string;
 }
 
-export type OffsetsTopicKey = OffsetCommitKey | GroupMetadataKey;
+type OffsetsTopicKey = OffsetCommitKey | GroupMetadataKey;
 
 export interface OffsetCommitValue {
   offset: number;
@@ -35,7 +35,7 @@ export interface OffsetCommitValue {
   expireTimestamp: number;
 }
 
-export interface GroupMemberRecord {
+interface GroupMemberRecord {
   memberId: string;
   groupInstanceId: string | null;
   clientId: string;

@@ -8,13 +8,13 @@ export interface ProtocolChoice {
   metadata: Buffer;
 }
 
-export interface ProtocolVoter {
+interface ProtocolVoter {
   /** In the member's order of preference. */
   protocols: readonly ProtocolChoice[];
 }
 
 /** Protocol names every voter supports, in the first voter's order of preference. */
-export function commonProtocols(voters: readonly ProtocolVoter[]): string[] {
+function commonProtocols(voters: readonly ProtocolVoter[]): string[] {
   if (voters.length === 0) return [];
   const [first, ...rest] = voters;
   return first.protocols

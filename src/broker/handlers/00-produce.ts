@@ -1,7 +1,7 @@
 import type { ProduceRequest, ProduceResponse } from '../../protocol/apis/00-produce.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import { decodeRecords, iterateBatches } from '../../protocol/record-batch.js';
-import type { ApiHandler, RequestContext } from '../handler.js';
+import type { ApiHandler, RequestContext } from '../api-handler.js';
 import { scanRecordSet } from '../record-set.js';
 import { type PartitionHandle, TopicStoreError } from '../topic-store.js';
 

@@ -1,6 +1,6 @@
 import type { FetchRequest, FetchResponse } from '../../protocol/apis/01-fetch.js';
 import { ErrorCode } from '../../protocol/errors.js';
-import type { ApiHandler, RequestContext } from '../handler.js';
+import type { ApiHandler, RequestContext } from '../api-handler.js';
 import type { PartitionHandle } from '../topic-store.js';
 
 type PartitionData = FetchResponse['responses'][number]['partitions'][number];

@@ -1,6 +1,6 @@
 import type { ListOffsetsRequest, ListOffsetsResponse } from '../../protocol/apis/02-list-offsets.js';
 import { ErrorCode } from '../../protocol/errors.js';
-import type { ApiHandler } from '../handler.js';
+import type { ApiHandler } from '../api-handler.js';
 import type { PartitionHandle } from '../topic-store.js';
 
 type PartitionResult = ListOffsetsResponse['topics'][number]['partitions'][number];

@@ -1,6 +1,6 @@
 import type { MetadataRequest, MetadataResponse } from '../../protocol/apis/03-metadata.js';
 import { ErrorCode } from '../../protocol/errors.js';
-import type { ApiHandler, RequestContext } from '../handler.js';
+import type { ApiHandler, RequestContext } from '../api-handler.js';
 import { topicNameProblem } from '../topic-names.js';
 
 type TopicMetadata = MetadataResponse['topics'][number];

@@ -1,6 +1,6 @@
 import type { OffsetCommitRequest, OffsetCommitResponse } from '../../protocol/apis/08-offset-commit.js';
+import type { ApiHandler } from '../api-handler.js';
 import type { GroupCoordinator } from '../groups/coordinator.js';
-import type { ApiHandler } from '../handler.js';
 
 /**
  * OffsetCommit 0-9 (flexible from 8; v9's member epoch is a classic group's generation). Group members commit with their generation and member id; standalone consumers

@@ -1,7 +1,7 @@
 import type { OffsetFetchRequest, OffsetFetchResponse } from '../../protocol/apis/09-offset-fetch.js';
 import { ErrorCode } from '../../protocol/errors.js';
+import type { ApiHandler } from '../api-handler.js';
 import type { GroupCoordinator } from '../groups/coordinator.js';
-import type { ApiHandler } from '../handler.js';
 
 type Topics = Array<{ name: string; partitionIndexes: number[] }> | null;
 

@@ -3,7 +3,7 @@ import type {
   FindCoordinatorResponse,
 } from '../../protocol/apis/10-find-coordinator.js';
 import { ErrorCode } from '../../protocol/errors.js';
-import type { ApiHandler } from '../handler.js';
+import type { ApiHandler } from '../api-handler.js';
 
 const GROUP_KEY = 0;
 const NO_TXN = 'Sluice has no transaction coordinator; only group coordinators (key type 0) exist';

@@ -1,7 +1,7 @@
 import type { JoinGroupRequest, JoinGroupResponse } from '../../protocol/apis/11-join-group.js';
+import type { ApiHandler } from '../api-handler.js';
 import { clientHostOf } from '../groups/client-host.js';
 import type { GroupCoordinator } from '../groups/coordinator.js';
-import type { ApiHandler } from '../handler.js';
 
 /**
  * JoinGroup 0-9 (flexible from 6). The answer waits until the rebalance completes (every member rejoined, or the

@@ -1,6 +1,6 @@
 import type { HeartbeatRequest, HeartbeatResponse } from '../../protocol/apis/12-heartbeat.js';
+import type { ApiHandler } from '../api-handler.js';
 import type { GroupCoordinator } from '../groups/coordinator.js';
-import type { ApiHandler } from '../handler.js';
 
 /** Heartbeat 0-4: keeps the member's session alive; REBALANCE_IN_PROGRESS tells it to rejoin. */
 export function heartbeatHandler(groups: GroupCoordinator): ApiHandler<HeartbeatRequest, HeartbeatResponse> {

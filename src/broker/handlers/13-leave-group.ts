@@ -1,6 +1,6 @@
 import type { LeaveGroupRequest, LeaveGroupResponse } from '../../protocol/apis/13-leave-group.js';
+import type { ApiHandler } from '../api-handler.js';
 import type { GroupCoordinator } from '../groups/coordinator.js';
-import type { ApiHandler } from '../handler.js';
 
 /** LeaveGroup 0-5: v0-2 name one member and report its error at the top; v3+ take a batch. */
 export function leaveGroupHandler(

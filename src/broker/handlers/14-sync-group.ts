@@ -1,6 +1,6 @@
 import type { SyncGroupRequest, SyncGroupResponse } from '../../protocol/apis/14-sync-group.js';
+import type { ApiHandler } from '../api-handler.js';
 import type { GroupCoordinator } from '../groups/coordinator.js';
-import type { ApiHandler } from '../handler.js';
 
 /**
  * SyncGroup 0-5 (v5 checks the protocol type and name). The leader brings every member's assignment; followers wait for theirs, which

@@ -2,8 +2,8 @@ import type {
   DescribeGroupsRequest,
   DescribeGroupsResponse,
 } from '../../protocol/apis/15-describe-groups.js';
+import type { ApiHandler } from '../api-handler.js';
 import type { GroupCoordinator } from '../groups/coordinator.js';
-import type { ApiHandler } from '../handler.js';
 
 /** Kafka's "authorized operations not requested" marker (INT32_MIN). */
 const OPS_NOT_REQUESTED = -2147483648;

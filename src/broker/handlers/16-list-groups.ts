@@ -1,6 +1,6 @@
 import type { ListGroupsRequest, ListGroupsResponse } from '../../protocol/apis/16-list-groups.js';
+import type { ApiHandler } from '../api-handler.js';
 import type { GroupCoordinator } from '../groups/coordinator.js';
-import type { ApiHandler } from '../handler.js';
 
 /** ListGroups 0-5: every group this coordinator knows, Dead ones excluded; v4 filters by state, v5 by type. */
 export function listGroupsHandler(

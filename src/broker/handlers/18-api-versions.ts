@@ -1,5 +1,5 @@
 import type { ApiVersionsRequest, ApiVersionsResponse } from '../../protocol/apis/18-api-versions.js';
-import type { ApiHandler } from '../handler.js';
+import type { ApiHandler } from '../api-handler.js';
 
 /**
  * ApiVersions 0-3: the table every client negotiates against. The table is whatever the registry

@@ -1,7 +1,7 @@
 import type { CreateTopicsRequest, CreateTopicsResponse } from '../../protocol/apis/19-create-topics.js';
-import { ZERO_UUID } from '../../protocol/codec.js';
 import { ErrorCode } from '../../protocol/errors.js';
-import type { ApiHandler, RequestContext } from '../handler.js';
+import { ZERO_UUID } from '../../protocol/messages.js';
+import type { ApiHandler, RequestContext } from '../api-handler.js';
 import { topicNameProblem } from '../topic-names.js';
 import { TopicStoreError } from '../topic-store.js';
 import { configSource } from './32-describe-configs.js';

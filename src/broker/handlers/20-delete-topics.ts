@@ -1,7 +1,7 @@
 import type { DeleteTopicsRequest, DeleteTopicsResponse } from '../../protocol/apis/20-delete-topics.js';
-import { ZERO_UUID } from '../../protocol/codec.js';
 import { ErrorCode } from '../../protocol/errors.js';
-import type { ApiHandler, RequestContext } from '../handler.js';
+import { ZERO_UUID } from '../../protocol/messages.js';
+import type { ApiHandler, RequestContext } from '../api-handler.js';
 import { TopicStoreError } from '../topic-store.js';
 
 type Result = DeleteTopicsResponse['responses'][number];

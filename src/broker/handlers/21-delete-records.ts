@@ -1,6 +1,6 @@
 import type { DeleteRecordsRequest, DeleteRecordsResponse } from '../../protocol/apis/21-delete-records.js';
 import { ErrorCode } from '../../protocol/errors.js';
-import type { ApiHandler, RequestContext } from '../handler.js';
+import type { ApiHandler, RequestContext } from '../api-handler.js';
 import { TopicStoreError } from '../topic-store.js';
 
 type PartitionResult = DeleteRecordsResponse['topics'][number]['partitions'][number];

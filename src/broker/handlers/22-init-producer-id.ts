@@ -3,7 +3,7 @@ import type {
   InitProducerIdResponse,
 } from '../../protocol/apis/22-init-producer-id.js';
 import { ErrorCode } from '../../protocol/errors.js';
-import type { ApiHandler } from '../handler.js';
+import type { ApiHandler } from '../api-handler.js';
 
 /**
  * InitProducerId 0-1 for idempotent producers (kafkajs `idempotent: true`, librdkafka

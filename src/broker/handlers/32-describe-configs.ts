@@ -3,7 +3,7 @@ import type {
   DescribeConfigsResponse,
 } from '../../protocol/apis/32-describe-configs.js';
 import { ErrorCode } from '../../protocol/errors.js';
-import type { ApiHandler, RequestContext } from '../handler.js';
+import type { ApiHandler, RequestContext } from '../api-handler.js';
 import type { BrokerConfigScope, ConfigEntry, ConfigOrigin } from '../topic-store.js';
 
 type Result = DescribeConfigsResponse['results'][number];

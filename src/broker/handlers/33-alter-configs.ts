@@ -1,6 +1,6 @@
 import type { AlterConfigsRequest, AlterConfigsResponse } from '../../protocol/apis/33-alter-configs.js';
 import { ErrorCode } from '../../protocol/errors.js';
-import type { ApiHandler } from '../handler.js';
+import type { ApiHandler } from '../api-handler.js';
 import { TopicStoreError } from '../topic-store.js';
 import { RESOURCE_TOPIC } from './32-describe-configs.js';
 

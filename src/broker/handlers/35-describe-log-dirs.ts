@@ -3,7 +3,7 @@ import type {
   DescribeLogDirsRequest,
   DescribeLogDirsResponse,
 } from '../../protocol/apis/35-describe-log-dirs.js';
-import type { ApiHandler, RequestContext } from '../handler.js';
+import type { ApiHandler, RequestContext } from '../api-handler.js';
 
 type TopicResult = DescribeLogDirsResponse['results'][number]['topics'][number];
 

@@ -3,7 +3,7 @@ import type {
   CreatePartitionsResponse,
 } from '../../protocol/apis/37-create-partitions.js';
 import { ErrorCode } from '../../protocol/errors.js';
-import type { ApiHandler } from '../handler.js';
+import type { ApiHandler } from '../api-handler.js';
 import { TopicStoreError } from '../topic-store.js';
 
 /** Same ceiling as storage applies at creation, so a typo cannot ask for a billion partition logs. */

@@ -1,6 +1,6 @@
 import type { DeleteGroupsRequest, DeleteGroupsResponse } from '../../protocol/apis/42-delete-groups.js';
+import type { ApiHandler } from '../api-handler.js';
 import type { GroupCoordinator } from '../groups/coordinator.js';
-import type { ApiHandler } from '../handler.js';
 
 /** DeleteGroups 0-2: removes empty groups with their offsets (tombstones in `__consumer_offsets`). */
 export function deleteGroupsHandler(

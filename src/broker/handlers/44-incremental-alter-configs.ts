@@ -3,7 +3,7 @@ import type {
   IncrementalAlterConfigsResponse,
 } from '../../protocol/apis/44-incremental-alter-configs.js';
 import { ErrorCode } from '../../protocol/errors.js';
-import type { ApiHandler, RequestContext } from '../handler.js';
+import type { ApiHandler, RequestContext } from '../api-handler.js';
 import { type ConfigEntry, TopicStoreError } from '../topic-store.js';
 import { RESOURCE_BROKER, RESOURCE_TOPIC } from './32-describe-configs.js';
 

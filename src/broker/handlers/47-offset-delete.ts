@@ -1,7 +1,7 @@
 import type { OffsetDeleteRequest, OffsetDeleteResponse } from '../../protocol/apis/47-offset-delete.js';
 import { ErrorCode } from '../../protocol/errors.js';
+import type { ApiHandler } from '../api-handler.js';
 import type { GroupCoordinator } from '../groups/coordinator.js';
-import type { ApiHandler } from '../handler.js';
 
 /**
  * OffsetDelete 0 (kafka-consumer-groups --delete-offsets): drops a group's committed offsets for the

@@ -3,7 +3,7 @@ import type {
   DescribeClusterResponse,
 } from '../../protocol/apis/60-describe-cluster.js';
 import { ErrorCode } from '../../protocol/errors.js';
-import type { ApiHandler } from '../handler.js';
+import type { ApiHandler } from '../api-handler.js';
 import { CLUSTER_ID, OPS_NOT_REQUESTED } from './03-metadata.js';
 
 /** Kafka's EndpointType: 1 = brokers, 2 = controllers (KIP-919, for clients bootstrapping to controllers). */

@@ -1,8 +1,18 @@
-import type { ApiHandler } from '../handler.js';
+import type { ApiHandler } from '../api-handler.js';
+import type { GroupCoordinator } from '../groups/coordinator.js';
 import { produceHandler } from './00-produce.js';
 import { fetchHandler } from './01-fetch.js';
 import { listOffsetsHandler } from './02-list-offsets.js';
 import { metadataHandler } from './03-metadata.js';
+import { offsetCommitHandler } from './08-offset-commit.js';
+import { offsetFetchHandler } from './09-offset-fetch.js';
+import { findCoordinatorHandler } from './10-find-coordinator.js';
+import { joinGroupHandler } from './11-join-group.js';
+import { heartbeatHandler } from './12-heartbeat.js';
+import { leaveGroupHandler } from './13-leave-group.js';
+import { syncGroupHandler } from './14-sync-group.js';
+import { describeGroupsHandler } from './15-describe-groups.js';
+import { listGroupsHandler } from './16-list-groups.js';
 import { apiVersionsHandler } from './18-api-versions.js';
 import { createTopicsHandler } from './19-create-topics.js';
 import { deleteTopicsHandler } from './20-delete-topics.js';
@@ -12,10 +22,12 @@ import { describeConfigsHandler } from './32-describe-configs.js';
 import { alterConfigsHandler } from './33-alter-configs.js';
 import { describeLogDirsHandler } from './35-describe-log-dirs.js';
 import { createPartitionsHandler } from './37-create-partitions.js';
+import { deleteGroupsHandler } from './42-delete-groups.js';
 import { incrementalAlterConfigsHandler } from './44-incremental-alter-configs.js';
+import { offsetDeleteHandler } from './47-offset-delete.js';
 import { describeClusterHandler } from './60-describe-cluster.js';
 
-/** The APIs the core broker serves; consumer-group APIs are registered by the groups module. */
+/** The APIs the core broker serves; the consumer-group APIs ({@link groupHandlers}) need a coordinator. */
 export const coreHandlers: ApiHandler<never, unknown>[] = [
   produceHandler,
   fetchHandler,
@@ -33,3 +45,20 @@ export const coreHandlers: ApiHandler<never, unknown>[] = [
   incrementalAlterConfigsHandler,
   describeLogDirsHandler,
 ];
+
+/** The consumer-group APIs, answered by `coordinator`. */
+export function groupHandlers(coordinator: GroupCoordinator): ApiHandler<never, unknown>[] {
+  return [
+    offsetCommitHandler(coordinator),
+    offsetFetchHandler(coordinator),
+    findCoordinatorHandler,
+    joinGroupHandler(coordinator),
+    heartbeatHandler(coordinator),
+    leaveGroupHandler(coordinator),
+    syncGroupHandler(coordinator),
+    describeGroupsHandler(coordinator),
+    listGroupsHandler(coordinator),
+    deleteGroupsHandler(coordinator),
+    offsetDeleteHandler(coordinator),
+  ] as ApiHandler<never, unknown>[];
+}

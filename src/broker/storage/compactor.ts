@@ -6,8 +6,8 @@
  * survive `delete.retention.ms` past their timestamp, long enough for readers to see the delete, then
  * go too. Records without a key cannot be compacted (Kafka refuses them on such topics) and are dropped.
  *
- * This module only decides what a segment becomes; `PartitionLog.compact` swaps the result in with
- * the crash-safe file protocol below.
+ * This module decides what a segment becomes and swaps the result in (`writeCleanedSegment`) with the
+ * crash-safe file protocol below; `PartitionLog.compact` chooses the segments and runs it.
  *
  * On disk a rewrite goes `<base>.log.cleaned` (written, fsynced) → renamed `<base>.log.swap` (the
  * commit point: the cleaned bytes are complete) → the old indexes removed → renamed over `<base>.log`.
@@ -25,13 +25,16 @@ import {
   LOG_OVERHEAD,
   readBatchHeader,
 } from '../../protocol/record-batch.js';
-import type { BatchFacts, Segment } from './segment.js';
+import { type ByteStore, FileStore, MemoryStore, type StorageStats, syncDirSync } from './byte-store.js';
+import { type BatchFacts, Segment } from './segment.js';
 
-export const CLEANED_SUFFIX = '.log.cleaned';
-export const SWAP_SUFFIX = '.log.swap';
+const CLEANED_SUFFIX = '.log.cleaned';
+const SWAP_SUFFIX = '.log.swap';
+/** First offset the cleaner has not seen yet (as Kafka's cleaner-offset-checkpoint). */
+export const CLEANER_CHECKPOINT_FILE = 'cleaner-offset-checkpoint';
 
 /** Newest offset of every key in the segments (keys as latin1 strings: one char per byte). */
-export type OffsetMap = Map<string, number>;
+type OffsetMap = Map<string, number>;
 
 /** Batches of a segment in file order, each with its header read. */
 function* segmentBatches(seg: Segment): Generator<{ buf: Buffer; position: number }> {
@@ -65,7 +68,7 @@ export async function buildOffsetMap(segments: Segment[]): Promise<OffsetMap> {
   return map;
 }
 
-export interface CleanOptions {
+interface CleanOptions {
   map: OffsetMap;
   now: number;
   deleteRetentionMs: number;
@@ -73,7 +76,7 @@ export interface CleanOptions {
   keepBatchAt?: number;
 }
 
-export interface CleanedSegment {
+interface CleanedSegment {
   /** The new segment's batches, in order. */
   batches: Buffer[];
   /** Facts for the new segment's indexes (positions in the new file). */
@@ -179,4 +182,69 @@ export function settleInterruptedSwaps(dir: string): string[] {
     }
   }
   return done;
+}
+
+/** What the file protocol needs of the log whose segment it replaces. */
+interface CleanedSwap {
+  stats: StorageStats;
+  indexIntervalBytes: number;
+  /** False once the log closed or dropped the segment: the cleaned bytes are then thrown away. */
+  stillLive(): boolean;
+  /** Puts the replacement in the log's segment list; called synchronously right after the swap. */
+  swapIn(replacement: Segment): void;
+}
+
+/**
+ * Writes the cleaned bytes beside `seg` and swaps them in with the file protocol described at the top.
+ * Returns the new segment, already swapped in, or undefined when the log changed meanwhile.
+ */
+export async function writeCleanedSegment(
+  seg: Segment,
+  batches: Buffer[],
+  log: CleanedSwap,
+): Promise<Segment | undefined> {
+  let store: ByteStore;
+  const prefix = seg.pathPrefix;
+  if (prefix) {
+    const cleanedPath = prefix + CLEANED_SUFFIX;
+    fs.rmSync(cleanedPath, { force: true });
+    const cleaned = FileStore.open(cleanedPath, log.stats);
+    try {
+      let at = 0;
+      for (const b of batches) {
+        await cleaned.write(b, at);
+        at += b.length;
+      }
+      await cleaned.sync();
+    } finally {
+      await cleaned.close();
+    }
+    // Synchronous from here on: no read or append can see the segment half swapped.
+    if (!log.stillLive()) {
+      fs.rmSync(cleanedPath, { force: true });
+      return undefined;
+    }
+    const dir = path.dirname(prefix);
+    fs.renameSync(cleanedPath, prefix + SWAP_SUFFIX);
+    syncDirSync(dir, log.stats);
+    fs.rmSync(`${prefix}.index`, { force: true });
+    fs.rmSync(`${prefix}.timeindex`, { force: true });
+    fs.renameSync(prefix + SWAP_SUFFIX, `${prefix}.log`);
+    syncDirSync(dir, log.stats);
+    store = FileStore.open(`${prefix}.log`, log.stats);
+  } else {
+    store = new MemoryStore();
+    let at = 0;
+    for (const b of batches) {
+      await store.write(b, at);
+      at += b.length;
+    }
+    if (!log.stillLive()) return undefined;
+  }
+  const replacement = new Segment(seg.baseOffset, store, prefix, seg.createdAtMs, log.indexIntervalBytes);
+  replacement.resetIndexes();
+  log.swapIn(replacement);
+  // The old descriptor may only close now that no read can reach it.
+  await seg.store.close();
+  return replacement;
 }

@@ -180,7 +180,7 @@ export function validateTopicConfigs(configs: Record<string, string | number>): 
  * Kafka's broker-wide names for the topic configs a broker may set as defaults at run time
  * (`kafka-configs --alter --entity-type brokers …`): the broker name, and the topic config it defaults.
  */
-export const BROKER_CONFIG_SYNONYMS: Readonly<Record<string, string>> = {
+const BROKER_CONFIG_SYNONYMS: Readonly<Record<string, string>> = {
   'log.retention.ms': 'retention.ms',
   'log.retention.bytes': 'retention.bytes',
   'log.segment.bytes': 'segment.bytes',
@@ -230,7 +230,7 @@ export function describeDefault(base: LogConfig, name: string): string | undefin
   return def ? def.render(base[def.key]) : undefined;
 }
 
-export const MAX_TOPIC_NAME_LENGTH = 249;
+const MAX_TOPIC_NAME_LENGTH = 249;
 
 /** Kafka's rules: [a-zA-Z0-9._-], 1..249 chars, not "." or "..". */
 export function validateTopicName(name: string): void {

@@ -67,19 +67,6 @@ export class RecordTooLargeError extends StorageError {
   }
 }
 
-/** A CreateTime batch stamped too far ahead of the broker's clock: INVALID_TIMESTAMP (32). */
-export class InvalidTimestampError extends StorageError {
-  override name = 'InvalidTimestampError';
-  constructor(timestamp: bigint, now: number, afterMaxMs: number) {
-    super(
-      `record timestamp ${timestamp} is ${Number(timestamp) - now} ms ahead of the broker's clock; ` +
-        `message.timestamp.after.max.ms allows ${afterMaxMs}`,
-      32,
-      'INVALID_TIMESTAMP',
-    );
-  }
-}
-
 export class OffsetOutOfRangeError extends StorageError {
   override name = 'OffsetOutOfRangeError';
   constructor(message: string) {

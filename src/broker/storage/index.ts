@@ -17,7 +17,7 @@ export {
   type AppendResult,
   PartitionLog,
   type PartitionLogOptions,
-  type PartitionRecovery,
   type ReadResult,
 } from './partition-log.js';
-export { ReadBufferPool, ReadLease } from './read-buffers.js';
+export { ReadBufferPool } from './read-buffers.js';
+export type { PartitionRecovery } from './recovery.js';

@@ -23,7 +23,8 @@ import {
   validateTopicName,
 } from './config.js';
 import { InvalidConfigError, InvalidPartitionsError, TopicExistsError, UnknownTopicError } from './errors.js';
-import { PartitionLog, type PartitionRecovery } from './partition-log.js';
+import { PartitionLog } from './partition-log.js';
+import type { PartitionRecovery } from './recovery.js';
 
 export interface LogManagerOptions {
   /** Where data lives; omit for a broker that keeps everything in memory. */

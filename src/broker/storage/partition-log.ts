@@ -41,16 +41,16 @@ import {
   syncDirSync,
   writeFileAtomicSync,
 } from './byte-store.js';
-import {
-  buildOffsetMap,
-  CLEANED_SUFFIX,
-  cleanSegment,
-  SWAP_SUFFIX,
-  settleInterruptedSwaps,
-} from './compactor.js';
+import { buildOffsetMap, CLEANER_CHECKPOINT_FILE, cleanSegment, writeCleanedSegment } from './compactor.js';
 import { deletesByRetention, isCompacted, type LogConfig } from './config.js';
 import { InvalidConfigError, LogClosedError, OffsetOutOfRangeError, RecordTooLargeError } from './errors.js';
-import { scanSegment } from './recovery.js';
+import {
+  CLEAN_SHUTDOWN,
+  emptyRecovery,
+  LOG_START_FILE,
+  type PartitionRecovery,
+  recoverPartitionDir,
+} from './recovery.js';
 import { Segment, segmentFileName } from './segment.js';
 
 export interface AppendOptions {
@@ -75,25 +75,7 @@ export interface ReadResult {
   error?: 'OFFSET_OUT_OF_RANGE';
 }
 
-export interface PartitionRecovery {
-  topic: string;
-  partition: number;
-  /** True when the previous run closed the log cleanly (nothing was scanned). */
-  cleanShutdown: boolean;
-  segments: number;
-  segmentsScanned: number;
-  bytesTruncated: number;
-  batchesDropped: number;
-  /** Segment files (by base offset) whose indexes were missing or corrupt and were rebuilt. */
-  indexesRebuilt: number[];
-  /** Segments deleted because an earlier segment was cut short. */
-  segmentsDeleted: number[];
-  details: string[];
-  highWatermark: bigint;
-  logStartOffset: bigint;
-}
-
-export interface CompactionResult {
+interface CompactionResult {
   /** Base offsets of the segments rewritten. */
   segmentsCleaned: bigint[];
   recordsKept: number;
@@ -124,10 +106,6 @@ interface PendingAppend {
   reject: (e: Error) => void;
 }
 
-const CLEAN_SHUTDOWN = '.clean-shutdown';
-const LOG_START_FILE = 'log-start-offset';
-/** First offset the cleaner has not seen yet (as Kafka's cleaner-offset-checkpoint). */
-const CLEANER_CHECKPOINT_FILE = 'cleaner-offset-checkpoint';
 const DEFAULT_COMPACTION_CHECK_INTERVAL_MS = 15_000;
 /** Sealed segments whose indexes stay in memory (most recently used); the rest reload on demand. */
 const RESIDENT_SEALED_SEGMENTS = 4;
@@ -782,7 +760,15 @@ export class PartitionLog {
       if (this.closed || !this.segments.includes(seg)) break;
       result.recordsRemoved += cleaned.recordsRemoved;
       result.bytesBefore += seg.size;
-      const replacement = await this.writeCleaned(seg, cleaned.batches);
+      const replacement = await writeCleanedSegment(seg, cleaned.batches, {
+        stats: this.stats,
+        indexIntervalBytes: this.config.indexIntervalBytes,
+        stillLive: () => !this.closed && this.segments.includes(seg),
+        swapIn: (next) => {
+          this.segments[this.segments.indexOf(seg)] = next;
+          this.forget(seg);
+        },
+      });
       if (!replacement) break;
       for (const f of cleaned.facts) replacement.noteBatch(f);
       replacement.sealed = true;
@@ -800,64 +786,6 @@ export class PartitionLog {
       fs.renameSync(`${file}.tmp`, file);
     }
     return result;
-  }
-
-  /**
-   * Writes the cleaned bytes beside `seg` and swaps them in (see compactor.ts for the file protocol).
-   * Returns the new segment, already in the list, or undefined when the log changed meanwhile.
-   */
-  private async writeCleaned(seg: Segment, batches: Buffer[]): Promise<Segment | undefined> {
-    let store: ByteStore;
-    const prefix = seg.pathPrefix;
-    if (prefix) {
-      const cleanedPath = prefix + CLEANED_SUFFIX;
-      fs.rmSync(cleanedPath, { force: true });
-      const cleaned = FileStore.open(cleanedPath, this.stats);
-      try {
-        let at = 0;
-        for (const b of batches) {
-          await cleaned.write(b, at);
-          at += b.length;
-        }
-        await cleaned.sync();
-      } finally {
-        await cleaned.close();
-      }
-      // Synchronous from here on: no read or append can see the segment half swapped.
-      if (this.closed || !this.segments.includes(seg)) {
-        fs.rmSync(cleanedPath, { force: true });
-        return undefined;
-      }
-      const dir = path.dirname(prefix);
-      fs.renameSync(cleanedPath, prefix + SWAP_SUFFIX);
-      syncDirSync(dir, this.stats);
-      fs.rmSync(`${prefix}.index`, { force: true });
-      fs.rmSync(`${prefix}.timeindex`, { force: true });
-      fs.renameSync(prefix + SWAP_SUFFIX, `${prefix}.log`);
-      syncDirSync(dir, this.stats);
-      store = FileStore.open(`${prefix}.log`, this.stats);
-    } else {
-      store = new MemoryStore();
-      let at = 0;
-      for (const b of batches) {
-        await store.write(b, at);
-        at += b.length;
-      }
-      if (this.closed || !this.segments.includes(seg)) return undefined;
-    }
-    const replacement = new Segment(
-      seg.baseOffset,
-      store,
-      prefix,
-      seg.createdAtMs,
-      this.config.indexIntervalBytes,
-    );
-    replacement.resetIndexes();
-    this.segments[this.segments.indexOf(seg)] = replacement;
-    this.forget(seg);
-    // The old descriptor may only close now that no read can reach it.
-    await seg.store.close();
-    return replacement;
   }
 
   // --- flush and close ----------------------------------------------------------------------------
@@ -921,125 +849,29 @@ export class PartitionLog {
     if (this.dir) await fs.promises.rm(this.dir, { recursive: true, force: true });
   }
 
-  // --- load and recovery --------------------------------------------------------------------------
+  // --- load (the recovery protocol itself is in recovery.ts) -------------------------------------
 
   private async load(): Promise<PartitionRecovery> {
-    const report: PartitionRecovery = {
-      topic: this.topic,
-      partition: this.partition,
-      cleanShutdown: true,
-      segments: 0,
-      segmentsScanned: 0,
-      bytesTruncated: 0,
-      batchesDropped: 0,
-      indexesRebuilt: [],
-      segmentsDeleted: [],
-      details: [],
-      highWatermark: 0n,
-      logStartOffset: 0n,
-    };
     const now = this.clock.now();
     if (!this.dir) {
       this.segments.push(this.createSegment(0, now));
-      return report;
+      return emptyRecovery(this.topic, this.partition);
     }
-    fs.mkdirSync(this.dir, { recursive: true });
-    const cleanMarker = path.join(this.dir, CLEAN_SHUTDOWN);
-    const clean = fs.existsSync(cleanMarker);
-    report.details.push(...settleInterruptedSwaps(this.dir));
-    const names = fs.readdirSync(this.dir);
-    const bases = names
-      .filter((n) => /^\d{20}\.log$/.test(n))
-      .map((n) => Number(n.slice(0, 20)))
-      .sort((a, b) => a - b);
-    for (const n of names) if (n.endsWith('.tmp')) fs.rmSync(path.join(this.dir, n), { force: true });
-    report.cleanShutdown = clean || bases.length === 0;
-    const maxBatch = Math.max(this.config.maxMessageBytes, 64 * 1024 * 1024);
-    let cutAt = -1;
-    for (let i = 0; i < bases.length; i++) {
-      const seg = this.createSegment(bases[i], now);
-      const isLast = i === bases.length - 1;
-      // Sealed segments were fsynced with their indexes at roll time, and a clean shutdown persisted
-      // everything: trust indexes that check out. The last segment after a crash is always scanned.
-      const loaded = (clean || !isLast) && seg.loadIndexes() && seg.restoreTailFromIndex();
-      if (!loaded) seg.resetIndexes();
-      const needScan = !loaded;
-      if (needScan) {
-        const scan = scanSegment(seg, maxBatch);
-        report.segmentsScanned++;
-        const cut = seg.store.size - scan.validBytes;
-        if (cut > 0) {
-          report.bytesTruncated += cut;
-          report.batchesDropped += scan.droppedBatches;
-          report.details.push(
-            `${segmentFileName(seg.baseOffset)}.log: ${scan.stopReason}; kept ${scan.batches} batches ` +
-              `(${scan.validBytes} bytes), truncated ${cut} bytes`,
-          );
-          await seg.store.truncate(scan.validBytes);
-          seg.size = scan.validBytes;
-          seg.truncateIndexesTo(scan.validBytes);
-          if (!isLast) cutAt = i;
-        }
-        seg.visibleEnd = seg.size;
-        report.indexesRebuilt.push(seg.baseOffset);
-        await seg.persistIndexes(true);
-      }
-      if (i > 0) this.segments[i - 1].sealed = true;
-      this.segments.push(seg);
-      if (cutAt >= 0) break;
-    }
-    if (cutAt >= 0) {
-      // A segment before the last was cut short: later segments no longer follow it.
-      for (const b of bases.slice(cutAt + 1)) {
-        const prefix = path.join(this.dir, segmentFileName(b));
-        for (const ext of ['.log', '.index', '.timeindex']) fs.rmSync(prefix + ext, { force: true });
-        report.segmentsDeleted.push(b);
-      }
-    }
-    // Drop empty trailing segments that follow a non-empty one (e.g. created just before a crash),
-    // except keep at least one.
-    if (this.segments.length === 0) {
-      this.segments.push(this.createSegment(0, now));
-      this.dirNeedsSync = true;
-    }
-    const first = this.segments[0];
-    const last = this.segments[this.segments.length - 1];
-    last.sealed = false;
-    for (let i = 1; i < this.segments.length; i++) {
-      const prev = this.segments[i - 1];
-      // A compacted segment ends where its newest survivor does; gaps before the next one are normal.
-      if (prev.nextOffset !== this.segments[i].baseOffset && !isCompacted(this.config)) {
-        // Possible after a power loss in async mode; fetches skip the gap like a compacted topic's.
-        report.details.push(
-          `offsets ${prev.nextOffset}..${this.segments[i].baseOffset - 1} are missing between segments ` +
-            `${segmentFileName(prev.baseOffset)} and ${segmentFileName(this.segments[i].baseOffset)}`,
-        );
-      }
-    }
-    // Indexes of sealed segments reload from their files when a read needs them.
-    for (const s of this.segments) s.release();
-    this.nextOffset = last.nextOffset;
-    this.hw = this.nextOffset;
-    let lso = first.baseOffset;
-    try {
-      const saved = Number(fs.readFileSync(path.join(this.dir, LOG_START_FILE), 'utf8').trim());
-      if (Number.isSafeInteger(saved) && saved > lso && saved <= this.hw) lso = saved;
-    } catch {
-      // No DeleteRecords ever ran.
-    }
-    this.lso = lso;
-    try {
-      const saved = Number(fs.readFileSync(path.join(this.dir, CLEANER_CHECKPOINT_FILE), 'utf8').trim());
-      if (Number.isSafeInteger(saved) && saved >= 0) this.cleanedThrough = Math.min(saved, this.hw);
-    } catch {
-      // Never compacted.
-    }
-    report.segments = this.segments.length;
-    report.highWatermark = BigInt(this.hw);
-    report.logStartOffset = BigInt(this.lso);
-    if (clean) fs.rmSync(cleanMarker, { force: true });
-    if (this.config.durability !== 'memory') syncDirSync(this.dir, this.stats);
-    return report;
+    const recovered = await recoverPartitionDir({
+      topic: this.topic,
+      partition: this.partition,
+      dir: this.dir,
+      config: this.config,
+      stats: this.stats,
+      newSegment: (baseOffset) => this.createSegment(baseOffset, now),
+    });
+    this.segments = recovered.segments;
+    this.nextOffset = recovered.nextOffset;
+    this.hw = recovered.nextOffset;
+    this.lso = recovered.logStartOffset;
+    this.cleanedThrough = recovered.cleanedThrough;
+    if (recovered.dirNeedsSync) this.dirNeedsSync = true;
+    return recovered.report;
   }
 }
 

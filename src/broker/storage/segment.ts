@@ -13,8 +13,8 @@ import fs from 'node:fs';
 import { BATCH_HEADER_SIZE, LOG_OVERHEAD } from '../../protocol/record-batch.js';
 import type { ByteStore } from './byte-store.js';
 
-export const OFFSET_INDEX_ENTRY = 8;
-export const TIME_INDEX_ENTRY = 12;
+const OFFSET_INDEX_ENTRY = 8;
+const TIME_INDEX_ENTRY = 12;
 
 export function segmentFileName(baseOffset: number): string {
   return String(baseOffset).padStart(20, '0');

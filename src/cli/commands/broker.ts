@@ -7,7 +7,8 @@ import {
   type LogLevel,
   type QuotaMode,
 } from '../../broker/config.js';
-import { gracePeriodOption, untilSignal } from './shutdown.js';
+import { gracePeriodOption } from '../options.js';
+import { untilSignal } from './shutdown.js';
 
 function integer(label: string) {
   return (value: string): number => {

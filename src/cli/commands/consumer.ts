@@ -1,8 +1,8 @@
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { startConsumerService } from '../../lab/consumer-service.js';
 import { FAILURE_KINDS, type FailureKind } from '../../lab/failures.js';
-import { brokerList, integer, tokenOption } from './lab.js';
-import { gracePeriodOption, untilSignal } from './shutdown.js';
+import { brokerList, gracePeriodOption, integer, tokenOption } from '../options.js';
+import { untilSignal } from './shutdown.js';
 
 interface ConsumerFlags {
   port: number;

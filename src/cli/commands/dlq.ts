@@ -7,7 +7,7 @@ import {
   replayGroupOf,
   type Selection,
 } from '../../consumer/dead-letters.js';
-import { brokerList, integer } from './lab.js';
+import { brokerList, integer } from '../options.js';
 
 /**
  * `sluice dlq list|show|replay`: dead-letter topics on any cluster (`--brokers`), over

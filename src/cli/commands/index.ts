@@ -4,8 +4,9 @@ import { register as consumer } from './consumer.js';
 import { register as dlq } from './dlq.js';
 import { register as engine } from './engine.js';
 import { register as lab } from './lab.js';
+import { register as lag } from './lag.js';
+import { register as load } from './load.js';
 import { register as monitor } from './monitor.js';
-import { register as lag } from './monitor-lag.js';
 import { register as producer } from './producer.js';
 import { register as simulate } from './simulate.js';
 
@@ -16,7 +17,8 @@ export const commands: RegisterCommand[] = [
   broker, // sluice broker (src/broker)
   simulate, // sluice simulate (src/flow/simulation)
   engine, // sluice engine (src/engine)
-  lab, // sluice lab, sluice load (src/lab)
+  lab, // sluice lab, sluice lab scale (src/lab)
+  load, // sluice load (src/lab/load.ts)
   producer, // sluice producer (src/lab)
   consumer, // sluice consumer (src/lab)
   monitor, // sluice monitor (src/lab)

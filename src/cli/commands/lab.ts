@@ -1,65 +1,8 @@
-import { Argument, type Command, InvalidArgumentError, Option } from 'commander';
-import { TOKEN_ENV } from '../../lab/http.js';
+import { type Command, InvalidArgumentError, Option } from 'commander';
 import { DEFAULT_PORTS, Lab, MAX_CONSUMERS } from '../../lab/lab.js';
-import {
-  checkProducer,
-  failureCause,
-  type LoadProgress,
-  type LoadScenario,
-  runLoad,
-} from '../../lab/load.js';
-import { gracePeriodOption, untilSignal } from './shutdown.js';
-
-/** Shared by the lab's commands: numeric flags that say what was wrong. */
-export function integer(label: string, min = 0, max = Number.MAX_SAFE_INTEGER) {
-  return (value: string): number => {
-    if (!/^\d+$/.test(value) || Number(value) < min || Number(value) > max) {
-      throw new InvalidArgumentError(
-        `${label} must be a whole number from ${min} to ${max} (got "${value}")`,
-      );
-    }
-    return Number(value);
-  };
-}
-
-export function brokerList(value: string): string[] {
-  const list = value
-    .split(',')
-    .map((s) => s.trim())
-    .filter(Boolean);
-  for (const b of list) {
-    if (!/^[^:\s]+:\d{1,5}$/.test(b))
-      throw new InvalidArgumentError(`--brokers wants host:port[,host:port] (got "${b}")`);
-  }
-  if (list.length === 0) throw new InvalidArgumentError('--brokers wants at least one host:port');
-  return list;
-}
-
-/**
- * A lab service's address: a URL, or host:port (http assumed), so `--url 127.0.0.1:38000` works as
- * `--url http://127.0.0.1:38000` does.
- */
-export function serviceUrl(flag: string) {
-  return (value: string): string => {
-    const withScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(value) ? value : `http://${value}`;
-    let url: URL;
-    try {
-      url = new URL(withScheme);
-    } catch {
-      throw new InvalidArgumentError(`${flag} wants http://host:port or host:port (got "${value}")`);
-    }
-    if (url.protocol !== 'http:' && url.protocol !== 'https:')
-      throw new InvalidArgumentError(`${flag} wants an http:// or https:// address (got "${value}")`);
-    return withScheme.replace(/\/+$/, '');
-  };
-}
-
-export function tokenOption(): Option {
-  return new Option(
-    '--token <secret>',
-    'bearer token required on mutating requests (needed for a non-loopback --host)',
-  ).env(TOKEN_ENV);
-}
+import { failureCause } from '../../lab/load.js';
+import { brokerList, gracePeriodOption, integer, serviceUrl, tokenOption } from '../options.js';
+import { untilSignal } from './shutdown.js';
 
 interface LabFlags {
   memory?: boolean;
@@ -137,7 +80,7 @@ function moreConsumers(lab: Lab): string {
 const DEFAULT_MONITOR_URL = `http://127.0.0.1:${DEFAULT_PORTS.monitor}`;
 
 /** Where `lab scale` finds the running lab: --monitor-url, else --monitor-port, else --base-port + 10. */
-export function scaleMonitorUrl(flags: Pick<LabFlags, 'monitorUrl' | 'monitorPort' | 'basePort'>): string {
+function scaleMonitorUrl(flags: Pick<LabFlags, 'monitorUrl' | 'monitorPort' | 'basePort'>): string {
   if (flags.monitorUrl) return flags.monitorUrl;
   if (flags.monitorPort) return `http://127.0.0.1:${flags.monitorPort}`;
   if (flags.basePort !== undefined) return `http://127.0.0.1:${flags.basePort + 10}`;
@@ -145,8 +88,19 @@ export function scaleMonitorUrl(flags: Pick<LabFlags, 'monitorUrl' | 'monitorPor
 }
 
 export function register(program: Command): void {
-  program
-    .command('lab')
+  labOptions(program.command('lab')).action(
+    async (action: string | undefined, count: string | undefined, flags: LabFlags) => {
+      if (action === undefined) return startLab(flags);
+      if (action !== 'scale')
+        throw new InvalidArgumentError(`unknown lab action "${action}"; did you mean "sluice lab scale 3"?`);
+      await scaleLab(integer('count', 1, MAX_CONSUMERS)(count ?? ''), flags);
+    },
+  );
+}
+
+/** The flags of `sluice lab` (start) and `sluice lab scale` (reach the running lab). */
+function labOptions(command: Command): Command {
+  return command
     .description(
       'the consumer-lag lab in one command: embedded broker, topic "orders", producer :8000, consumer :8001, lag monitor :8010',
     )
@@ -215,173 +169,65 @@ export function register(program: Command): void {
       `with "scale": the running lab's monitor (default: from --monitor-port or --base-port, else ${DEFAULT_MONITOR_URL})`,
       serviceUrl('--monitor-url'),
     )
-    .addOption(gracePeriodOption())
-    .action(async (action: string | undefined, count: string | undefined, flags: LabFlags) => {
-      if (action !== undefined) {
-        if (action !== 'scale')
-          throw new InvalidArgumentError(
-            `unknown lab action "${action}"; did you mean "sluice lab scale 3"?`,
-          );
-        const n = integer('count', 1, MAX_CONSUMERS)(count ?? '');
-        const headers: Record<string, string> = { 'content-type': 'application/json' };
-        if (flags.token) headers.authorization = `Bearer ${flags.token}`;
-        const monitorUrl = scaleMonitorUrl(flags);
-        const res = await fetch(`${monitorUrl}/lab/scale`, {
-          method: 'POST',
-          headers,
-          body: JSON.stringify({ consumers: n }),
-        }).catch((err: unknown) => {
-          throw new Error(
-            `no lab answered at ${monitorUrl} (${failureCause(err)}); is "sluice lab" running? ` +
-              'For a lab on other ports give the same --base-port (or SLUICE_LAB_BASE_PORT), or its monitor with --monitor-url http://host:port',
-          );
-        });
-        const body = await res.text();
-        if (!res.ok) throw new Error(`scale refused (${res.status}): ${body}`);
-        process.stdout.write(`${body}\n`);
-        return;
-      }
-      const base = flags.basePort;
-      const lab = await Lab.start({
-        brokers: flags.brokers,
-        memory: flags.memory,
-        dataDir: flags.dataDir,
-        host: flags.host,
-        token: flags.token,
-        consumers: flags.consumers,
-        ports: {
-          broker: flags.brokerPort,
-          producer: flags.producerPort ?? (base !== undefined ? base : undefined),
-          consumer: flags.consumerPort ?? (base !== undefined ? base + 1 : undefined),
-          monitor: flags.monitorPort ?? (base !== undefined ? base + 10 : undefined),
-        },
-        partitions: flags.partitions,
-        topic: flags.topic,
-        groupId: flags.group,
-        processingTimeMs: flags.processingTimeMs,
-        sink: flags.sink,
-        monitorIntervalMs: flags.monitorIntervalMs,
-        gracePeriodMs: flags.gracePeriod * 1000,
-        admission:
-          flags.freshnessBudgetMs !== undefined || flags.maxLag !== undefined
-            ? { freshnessBudgetMs: flags.freshnessBudgetMs, maxLag: flags.maxLag }
-            : undefined,
-      });
-      untilSignal(
-        'sluice lab',
-        async () => {
-          const { gaveUp } = await lab.stop();
-          if (gaveUp.length > 0) return { gaveUp: gaveUp.join('; ') };
-        },
-        flags.gracePeriod,
-      );
-      // Printed once the signal handlers are in: a script that signals on the banner is never too early.
-      process.stdout.write(`${banner(lab)}\n`);
-    });
+    .addOption(gracePeriodOption());
+}
 
-  program
-    .command('load')
-    .description(
-      "the lab's k6 exercise: steady or burst load on the producer API, with progress every second",
-    )
-    .addArgument(new Argument('<scenario>', 'steady | burst').choices(['steady', 'burst']))
-    .option(
-      '--rate <n>',
-      'orders per second (burst: the base rate; the middle half sends 10x)',
-      integer('--rate', 1, 1_000_000),
-      20,
-    )
-    .option('--duration <s>', 'seconds to run', integer('--duration', 1, 86_400), 30)
-    .option(
-      '--url <url>',
-      'producer service (URL or host:port)',
-      serviceUrl('--url'),
-      'http://127.0.0.1:8000',
-    )
-    .option(
-      '--monitor-url <url>',
-      'lag monitor to show lag beside the progress (URL or host:port)',
-      serviceUrl('--monitor-url'),
-      'http://127.0.0.1:8010',
-    )
-    .addOption(tokenOption())
-    .option('--json', 'print the final report as JSON on stdout (progress goes to stderr)')
-    .addOption(gracePeriodOption())
-    .action(
-      async (
-        scenario: LoadScenario,
-        flags: {
-          rate: number;
-          duration: number;
-          url: string;
-          monitorUrl: string;
-          token?: string;
-          json?: boolean;
-          gracePeriod: number;
-        },
-      ) => {
-        // With --json, stdout carries the report alone (`sluice load … --json | jq .`); what a person
-        // watches goes to stderr.
-        const say = (line: string) => (flags.json ? process.stderr : process.stdout).write(`${line}\n`);
-        const lagOf = async (): Promise<string> => {
-          try {
-            const r = await fetch(`${flags.monitorUrl.replace(/\/$/, '')}/status`, {
-              signal: AbortSignal.timeout(500),
-            });
-            const s = (await r.json()) as { total_lag: number; status: string };
-            return ` lag=${s.total_lag} (${s.status})`;
-          } catch {
-            return '';
-          }
-        };
-        await checkProducer(flags.url);
-        const abort = new AbortController();
-        // The first signal ends the run early and prints the report of what was sent; a second one,
-        // or a run still ending after the grace period, exits at once.
-        const onSignal = (signal: string) => {
-          if (abort.signal.aborted) {
-            say(`sluice load: second ${signal}, exiting at once`);
-            process.exit(130);
-          }
-          abort.abort();
-          setTimeout(() => {
-            say(`sluice load: gave up: requests still out after ${flags.gracePeriod} s, exiting`);
-            process.exit(1);
-          }, flags.gracePeriod * 1000).unref();
-        };
-        process.on('SIGINT', () => onSignal('SIGINT'));
-        process.on('SIGTERM', () => onSignal('SIGTERM'));
-        say(`sluice load ${scenario}: ${flags.rate} orders/s for ${flags.duration} s against ${flags.url}`);
-        const onProgress = (p: LoadProgress) => {
-          void lagOf().then((lag) =>
-            say(
-              `t=${Math.round(p.elapsed_ms / 1000)}s target=${p.target_rate}/s acked=${p.accepted} (${p.rate}/s) 429=${p.rejected_429} errors=${p.errors} behind=${p.behind}${lag}`,
-            ),
-          );
-        };
-        const report = await runLoad({
-          url: flags.url,
-          scenario,
-          rate: flags.rate,
-          durationMs: flags.duration * 1000,
-          token: flags.token,
-          onProgress,
-          signal: abort.signal,
-        });
-        if (flags.json) process.stdout.write(`${JSON.stringify(report)}\n`);
-        else
-          say(
-            `done: ${report.accepted} orders acknowledged of ${report.sent} sent in ${report.requests} requests; ` +
-              `429s ${report.rejected_429}, errors ${report.errors}; latency p50 ${report.latency_ms.p50} ms, p99 ${report.latency_ms.p99} ms`,
-          );
-        if (report.error_samples.length > 0) say(`error samples:\n  ${report.error_samples.join('\n  ')}`);
-        // A run stopped by a signal ends its requests itself: those are not failures of the producer.
-        if (report.requests > 0 && report.errors === report.requests && !abort.signal.aborted) {
-          process.stderr.write(
-            `sluice load: every one of the ${report.requests} requests failed (first: ${report.error_samples[0]})\n`,
-          );
-          process.exitCode = 1;
-        }
-      },
+/** `sluice lab scale N`: asks the running lab's monitor service for N consumers. */
+async function scaleLab(n: number, flags: LabFlags): Promise<void> {
+  const headers: Record<string, string> = { 'content-type': 'application/json' };
+  if (flags.token) headers.authorization = `Bearer ${flags.token}`;
+  const monitorUrl = scaleMonitorUrl(flags);
+  const res = await fetch(`${monitorUrl}/lab/scale`, {
+    method: 'POST',
+    headers,
+    body: JSON.stringify({ consumers: n }),
+  }).catch((err: unknown) => {
+    throw new Error(
+      `no lab answered at ${monitorUrl} (${failureCause(err)}); is "sluice lab" running? ` +
+        'For a lab on other ports give the same --base-port (or SLUICE_LAB_BASE_PORT), or its monitor with --monitor-url http://host:port',
     );
+  });
+  const body = await res.text();
+  if (!res.ok) throw new Error(`scale refused (${res.status}): ${body}`);
+  process.stdout.write(`${body}\n`);
+}
+
+/** `sluice lab`: starts every service, prints the banner, and runs until a signal. */
+async function startLab(flags: LabFlags): Promise<void> {
+  const base = flags.basePort;
+  const lab = await Lab.start({
+    brokers: flags.brokers,
+    memory: flags.memory,
+    dataDir: flags.dataDir,
+    host: flags.host,
+    token: flags.token,
+    consumers: flags.consumers,
+    ports: {
+      broker: flags.brokerPort,
+      producer: flags.producerPort ?? (base !== undefined ? base : undefined),
+      consumer: flags.consumerPort ?? (base !== undefined ? base + 1 : undefined),
+      monitor: flags.monitorPort ?? (base !== undefined ? base + 10 : undefined),
+    },
+    partitions: flags.partitions,
+    topic: flags.topic,
+    groupId: flags.group,
+    processingTimeMs: flags.processingTimeMs,
+    sink: flags.sink,
+    monitorIntervalMs: flags.monitorIntervalMs,
+    gracePeriodMs: flags.gracePeriod * 1000,
+    admission:
+      flags.freshnessBudgetMs !== undefined || flags.maxLag !== undefined
+        ? { freshnessBudgetMs: flags.freshnessBudgetMs, maxLag: flags.maxLag }
+        : undefined,
+  });
+  untilSignal(
+    'sluice lab',
+    async () => {
+      const { gaveUp } = await lab.stop();
+      if (gaveUp.length > 0) return { gaveUp: gaveUp.join('; ') };
+    },
+    flags.gracePeriod,
+  );
+  // Printed once the signal handlers are in: a script that signals on the banner is never too early.
+  process.stdout.write(`${banner(lab)}\n`);
 }

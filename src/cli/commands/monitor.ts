@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { startMonitorService } from '../../lab/monitor-service.js';
-import { brokerList, integer, tokenOption } from './lab.js';
-import { gracePeriodOption, stepTimeoutMs, untilSignal } from './shutdown.js';
+import { brokerList, gracePeriodOption, integer, tokenOption } from '../options.js';
+import { stepTimeoutMs, untilSignal } from './shutdown.js';
 
 interface MonitorFlags {
   port: number;

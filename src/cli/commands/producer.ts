@@ -2,8 +2,8 @@ import type { Command } from 'commander';
 import { groupSignals } from '../../lab/lab.js';
 import { startProducerService } from '../../lab/producer-service.js';
 import { LagMonitor } from '../../monitor/monitor.js';
-import { brokerList, integer, tokenOption } from './lab.js';
-import { gracePeriodOption, stepTimeoutMs, untilSignal } from './shutdown.js';
+import { brokerList, gracePeriodOption, integer, tokenOption } from '../options.js';
+import { stepTimeoutMs, untilSignal } from './shutdown.js';
 
 interface ProducerFlags {
   port: number;

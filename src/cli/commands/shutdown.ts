@@ -1,20 +1,4 @@
-import { Option } from 'commander';
-import { integer } from './lab.js';
-
-/**
- * Below the 30 s after which Kubernetes and systemd follow SIGTERM with SIGKILL, so a command that
- * gives up still gets to say so, and what it left undone, before it is killed.
- */
-export const DEFAULT_GRACE_PERIOD_S = 20;
-
-export function gracePeriodOption(): Option {
-  return new Option(
-    '--grace-period <s>',
-    'seconds to stop within after SIGTERM/SIGINT: drain, final commit, leave, close; then exit anyway',
-  )
-    .argParser(integer('--grace-period', 1, 3600))
-    .default(DEFAULT_GRACE_PERIOD_S);
-}
+import { DEFAULT_GRACE_PERIOD_S } from '../options.js';
 
 /** The bound each step of a stop may take (a flush, a final commit, a last request) within a grace period. */
 export function stepTimeoutMs(gracePeriodS: number): number {
@@ -25,7 +9,7 @@ export function stepTimeoutMs(gracePeriodS: number): number {
  * What a command's close reports: nothing when it finished everything, `gaveUp` (one line) when a
  * step could not finish in time, `note` for a clean stop worth a remark.
  */
-export interface CloseOutcome {
+interface CloseOutcome {
   gaveUp?: string;
   note?: string;
 }

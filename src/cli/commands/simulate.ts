@@ -47,9 +47,7 @@ interface Flags {
 }
 
 /** Maps the command line onto the simulation's options (validation of values happens in the model). */
-export function toSimulationOptions(
-  f: Flags & { produce: number; policy: SimulationPolicy },
-): SimulationOptions {
+function toSimulationOptions(f: Flags & { produce: number; policy: SimulationPolicy }): SimulationOptions {
   const burstFlags = [f.burstRate, f.burstSeconds, f.burstEvery];
   const burstGiven = burstFlags.filter((v) => v !== undefined).length;
   if (burstGiven > 0 && burstGiven < 3) {

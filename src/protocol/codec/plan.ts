@@ -150,7 +150,7 @@ export function defaultValue(spec: FieldSpec): unknown {
   }
 }
 
-export interface VersionPlan {
+interface VersionPlan {
   readonly spec: ApiSpec;
   readonly version: number;
   readonly flexible: boolean;

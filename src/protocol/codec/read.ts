@@ -184,7 +184,7 @@ function readValue(r: Reader, kind: Kind, p: FieldPlan, flexible: boolean): unkn
   }
 }
 
-export const MIN_ELEMENT_SIZE: Record<number, number> = {
+const MIN_ELEMENT_SIZE: Record<number, number> = {
   [Kind.Int8]: 1,
   [Kind.Int16]: 2,
   [Kind.Uint16]: 2,

@@ -36,7 +36,7 @@ export function endDetaching(): void {
   detachedBytes = 0;
 }
 
-export function uvarintSize(value: number): number {
+function uvarintSize(value: number): number {
   if (value < 0x80) return 1;
   if (value < 0x4000) return 2;
   if (value < 0x200000) return 3;

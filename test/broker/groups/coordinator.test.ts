@@ -6,22 +6,19 @@ import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import { resolveBrokerConfig } from '../../../src/broker/config.js';
 import { startBrokerGroups } from '../../../src/broker/groups/broker-groups.js';
-import {
-  GroupCoordinator,
-  type GroupCoordinatorConfig,
-  type JoinGroupInput,
-} from '../../../src/broker/groups/coordinator.js';
+import type { GroupCoordinatorConfig } from '../../../src/broker/groups/config.js';
+import { GroupCoordinator, type JoinGroupInput } from '../../../src/broker/groups/coordinator.js';
 import type { JoinResult } from '../../../src/broker/groups/group.js';
-import {
-  decodeOffsetCommitValue,
-  decodeOffsetsTopicKey,
-} from '../../../src/broker/groups/offsets-topic-format.js';
 import {
   MemoryOffsetsTopicLog,
   type OffsetsTopicLog,
   type OffsetsTopicRecord,
-} from '../../../src/broker/groups/offsets-topic-log.js';
-import { openLogStore } from '../../../src/broker/log-store.js';
+} from '../../../src/broker/groups/offsets-topic.js';
+import {
+  decodeOffsetCommitValue,
+  decodeOffsetsTopicKey,
+} from '../../../src/broker/groups/offsets-topic-format.js';
+import { openTopicStore } from '../../../src/broker/storage-topic-store.js';
 import { VirtualClock } from '../../../src/flow/clock.js';
 import { ErrorCode } from '../../../src/protocol/errors.js';
 
@@ -635,7 +632,7 @@ describe('GroupCoordinator replay', () => {
     const dataDir = mkdtempSync(path.join(tmpdir(), 'sluice-groups-compact-'));
     const clock = new VirtualClock(START);
     const open = async () => {
-      const { store, manager } = await openLogStore(
+      const { store, manager } = await openTopicStore(
         resolveBrokerConfig({ dataDir, clock, durability: 'async' }),
         pino({ level: 'silent' }),
       );
@@ -643,7 +640,6 @@ describe('GroupCoordinator replay', () => {
         {
           clock,
           log: pino({ level: 'silent' }),
-          registry: { register: () => undefined },
           metrics: { registry: new Registry() },
           registerInternalTopic: () => undefined,
         },

@@ -1,4 +1,4 @@
-import { ZERO_UUID } from '../../../src/protocol/codec.js';
+import { ZERO_UUID } from '../../../src/protocol/messages.js';
 import { decodeRecords, iterateBatches } from '../../../src/protocol/record-batch.js';
 import type { RunContext, Transcript } from './runner.js';
 

@@ -1,5 +1,5 @@
 import { apiName } from '../../../src/protocol/api-keys.js';
-import { decodeResponse, encodeRequest } from '../../../src/protocol/codec.js';
+import { decodeResponse, encodeRequest } from '../../../src/protocol/messages.js';
 import { buildRecordBatch } from '../../../src/protocol/record-batch.js';
 import { unsignedVarintSize, writeUnsignedVarint } from '../../../src/protocol/varint.js';
 import { frame, RawClient } from '../../helpers/raw-client.js';

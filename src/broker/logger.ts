@@ -6,8 +6,8 @@ import pino, { type Logger } from 'pino';
  * lines for a log shipper when SLUICE_LOG_FORMAT=json.
  */
 
-export const LOG_FORMAT_ENV = 'SLUICE_LOG_FORMAT';
-export const LOG_LEVEL_ENV = 'SLUICE_LOG_LEVEL';
+const LOG_FORMAT_ENV = 'SLUICE_LOG_FORMAT';
+const LOG_LEVEL_ENV = 'SLUICE_LOG_LEVEL';
 
 const LEVEL_NAMES: Record<number, string> = {
   10: 'TRACE',

@@ -1,12 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { LagMonitor } from '../../src/monitor/monitor.js';
 import { freePort } from '../helpers/burrow.js';
-import { onEmbeddedBroker } from '../helpers/targets.js';
-import { lagCliSuite } from '../suites/lag-cli.js';
-
-// `sluice lag` and the figures compared with kafka-consumer-groups: test/suites/lag-cli.ts, run on the
-// Kafka cluster by test/kafka/lag-cli.test.ts.
-onEmbeddedBroker('sluice lag', lagCliSuite);
 
 describe('collection failures', () => {
   it('keeps running when the cluster is unreachable and says so in status()', async () => {

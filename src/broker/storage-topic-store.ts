@@ -217,7 +217,7 @@ class LogManagerStore implements TopicStore {
 }
 
 /** Opens (and recovers) the logs for a broker configuration. */
-export async function openLogStore(
+export async function openTopicStore(
   config: BrokerConfig,
   log: Logger,
 ): Promise<{ store: TopicStore; manager: LogManager; recovery: RecoverySummary }> {

@@ -88,7 +88,7 @@ export function decodeRequestHeader(frame: Buffer): RequestHeader {
 
 const EMPTY_STRUCT: StructPlan = compileStruct([], 0, true);
 
-export interface DecodeRequestOptions {
+interface DecodeRequestOptions {
   /**
    * Versions accepted. Default: every version the codec describes. The broker passes its own table
    * (its handler registry), so a version it does not serve is refused before decoding.
@@ -99,7 +99,7 @@ export interface DecodeRequestOptions {
 export type RequestBody<K extends number> = K extends KnownApiKey ? ApiBodies[K]['request'] : unknown;
 export type ResponseBody<K extends number> = K extends KnownApiKey ? ApiBodies[K]['response'] : unknown;
 
-export interface DecodedRequest {
+interface DecodedRequest {
   header: RequestHeader;
   body: Record<string, unknown>;
 }

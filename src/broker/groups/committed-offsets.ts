@@ -9,7 +9,7 @@ export interface CommittedOffset extends OffsetCommitValue {
  * The committed offsets of every group, in memory. It is a cache of `__consumer_offsets`: the coordinator
  * changes it only after the matching record is durable, and rebuilds it from that topic on start.
  */
-export class OffsetStore {
+export class CommittedOffsets {
   private readonly byGroup = new Map<string, Map<string, CommittedOffset>>();
 
   get(group: string, topic: string, partition: number): CommittedOffset | undefined {
