@@ -77,6 +77,8 @@ export class Instance {
   /** Incoming edges by strategy, for the watermark actions. */
   readonly incoming: EdgeRuntime[] = [];
   private readonly routes: Route[] = [];
+  /** Set when everything this instance emits goes to one blocking inbox: emit's fast path. */
+  private sole: { edge: EdgeRuntime; inbox: Inbox } | undefined;
   processed = 0;
   private readonly pausedBy = new Set<string>();
   private resumeWaiters: Array<() => void> = [];
@@ -122,6 +124,9 @@ export class Instance {
 
   addRoute(edge: EdgeRuntime): void {
     this.routes.push({ edge, grouping: edge.def.grouping, targets: edge.targets, next: 0 });
+    const only = this.routes.length === 1 && edge.targets.length === 1;
+    const blocking = edge.strategy !== 'drop' && edge.strategy !== 'sample';
+    this.sole = only && blocking ? { edge, inbox: edge.targets[0].inbox! } : undefined;
     for (const t of edge.targets) {
       t.inbox!.addSender();
       t.upstream.add(this);
@@ -339,6 +344,11 @@ export class Instance {
    * may reuse the one it took.
    */
   private emit(env: Envelope, slot: Slot): Promise<void> | undefined {
+    const sole = this.sole;
+    if (sole !== undefined) {
+      sole.edge.sent++;
+      return sole.inbox.tryOffer(env) ? undefined : this.deliverBlocked(sole.inbox, env, slot);
+    }
     let pending: Promise<void>[] | undefined;
     let sent = 0;
     for (const route of this.routes) {
