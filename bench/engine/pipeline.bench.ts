@@ -29,11 +29,9 @@ async function engine(parallelism: number): Promise<Result> {
   const job = new Job('bench');
   const src = job.source(
     'src',
-    iterableSource((info) => {
-      // Each source instance reads its share of 0..ITEMS-1.
-      const out: number[] = [];
-      for (let i = info.index; i < ITEMS; i += info.parallelism) out.push(i);
-      return out;
+    iterableSource(function* (info) {
+      // Each source instance reads its share of 0..ITEMS-1, generated as Node's Readable.from does.
+      for (let i = info.index; i < ITEMS; i += info.parallelism) yield i;
     }, parallelism),
   );
   const m = job.operator<number, number>('map', { parallelism, process: (x, ctx) => ctx.emit(double(x)) });
