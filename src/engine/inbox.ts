@@ -101,6 +101,23 @@ export class Inbox {
     return true;
   }
 
+  /**
+   * Moves as many of `envs` (from the first) as credit and room allow now, with one credit request and
+   * one level check; returns how many moved. Never waits.
+   */
+  tryOfferMany(envs: Envelope[]): number {
+    if (this.ungranted > 0 && this.credits.available < envs.length) this.flushCredits();
+    const n = this.credits.tryAcquireUpTo(envs.length);
+    let moved = 0;
+    while (moved < n && this.channel.trySend(envs[moved])) {
+      this.unboundedBytes += envs[moved].bytes;
+      moved++;
+    }
+    if (moved < n) this.credits.grant(n - moved);
+    if (moved > 0) this.onLevel(this);
+    return moved;
+  }
+
   /** Moves an item, waiting for credit (and for bytes to free up) as long as it takes. */
   async offer(env: Envelope, signal: AbortSignal): Promise<void> {
     await this.credits.acquire(1, signal);

@@ -79,6 +79,12 @@ export class Instance {
   private readonly routes: Route[] = [];
   /** Set when everything this instance emits goes to one blocking inbox: emit's fast path. */
   private sole: { edge: EdgeRuntime; inbox: Inbox } | undefined;
+  /**
+   * Items for `sole` not yet moved: with one slot they travel in groups (one credit request and one
+   * level check per group), moved when the group is full and before the instance waits for anything.
+   */
+  private readonly staged: Envelope[] = [];
+  private staging = false;
   processed = 0;
   private readonly pausedBy = new Set<string>();
   private resumeWaiters: Array<() => void> = [];
@@ -127,6 +133,7 @@ export class Instance {
     const only = this.routes.length === 1 && edge.targets.length === 1;
     const blocking = edge.strategy !== 'drop' && edge.strategy !== 'sample';
     this.sole = only && blocking ? { edge, inbox: edge.targets[0].inbox! } : undefined;
+    this.staging = this.sole !== undefined && this.def.concurrency === 1;
     for (const t of edge.targets) {
       t.inbox!.addSender();
       t.upstream.add(this);
@@ -183,23 +190,35 @@ export class Instance {
         : (iterable as Iterable<{ value: unknown; at?: number }>)[Symbol.iterator]();
     try {
       for (;;) {
-        if (this.pausedBy.size > 0) await this.waitWhilePaused(slot);
-        if (this.sourceStopped || this.stopped) return;
+        if (this.pausedBy.size > 0) await this.drainStagedThenWaitWhilePaused(slot);
+        if (this.stopped) return;
+        if (this.sourceStopped) {
+          await this.drainStaged(slot); // read items still go downstream on a draining stop
+          return;
+        }
         let step: IteratorResult<{ value: unknown; at?: number }>;
         let awaited = false;
         try {
           const r = iterator.next();
           if (r instanceof Promise) {
+            if (this.staged.length > 0) await this.drainStaged(slot);
             step = await r;
             awaited = true;
           } else step = r;
         } catch (err) {
-          if (this.sourceStopped || this.stopped) return;
+          if (this.stopped) return;
+          if (this.sourceStopped) {
+            await this.drainStaged(slot);
+            return;
+          }
           throw err;
         }
-        if (step.done) return;
+        if (step.done) {
+          await this.drainStaged(slot);
+          return;
+        }
         // The read may have been under way (waiting for the event to arrive) when a pause came.
-        if (this.pausedBy.size > 0) await this.waitWhilePaused(slot);
+        if (this.pausedBy.size > 0) await this.drainStagedThenWaitWhilePaused(slot);
         if (this.stopped) return;
         this.processed++;
         const arrival = step.value;
@@ -223,6 +242,7 @@ export class Instance {
         }
         if (this.run.yieldEvery > 0 && ++this.sinceYield >= this.run.yieldEvery) {
           this.sinceYield = 0;
+          await this.drainStaged(slot);
           await yieldToEventLoop();
           this.sinceClockRead = 31;
         }
@@ -249,11 +269,12 @@ export class Instance {
     const cost = this.def.cost;
     const isSink = this.def.kind === 'sink';
     for (;;) {
-      if (this.pausedBy.size > 0) await this.waitWhilePaused(slot);
+      if (this.pausedBy.size > 0) await this.drainStagedThenWaitWhilePaused(slot);
       if (this.stopped) return;
       let awaited = false;
       let env = inbox.tryTake();
       if (env === undefined) {
+        if (this.staged.length > 0) await this.drainStaged(slot);
         // Only waiting counts as idle: back-to-back items keep the slot busy without a clock read each.
         this.setState(slot, 'idle');
         const next = await inbox.take(signal);
@@ -265,11 +286,13 @@ export class Instance {
       this.processed++;
       const ms = cost === undefined ? 0 : typeof cost === 'number' ? cost : cost(env.value, this.index);
       if (ms > 0) {
+        if (this.staged.length > 0) await this.drainStaged(slot);
         await clock.sleep(ms, signal);
         awaited = true;
       }
       const r = processor.process(env.value, slot.ctx);
       if (r !== undefined && typeof (r as Promise<void>).then === 'function') {
+        if (this.staged.length > 0) await this.drainStaged(slot);
         await r;
         awaited = true;
       }
@@ -300,6 +323,7 @@ export class Instance {
       }
       if (this.run.yieldEvery > 0 && ++this.sinceYield >= this.run.yieldEvery) {
         this.sinceYield = 0;
+        await this.drainStaged(slot);
         this.setState(slot, 'idle');
         await yieldToEventLoop();
         this.sinceClockRead = 31; // others ran meanwhile: read the clock for the next item
@@ -329,6 +353,11 @@ export class Instance {
     slot.state = state;
   }
 
+  private async drainStagedThenWaitWhilePaused(slot: Slot): Promise<void> {
+    await this.drainStaged(slot);
+    await this.waitWhilePaused(slot);
+  }
+
   private async waitWhilePaused(slot: Slot): Promise<void> {
     const before = slot.state;
     this.setState(slot, 'backpressured');
@@ -347,7 +376,10 @@ export class Instance {
     const sole = this.sole;
     if (sole !== undefined) {
       sole.edge.sent++;
-      return sole.inbox.tryOffer(env) ? undefined : this.deliverBlocked(sole.inbox, env, slot);
+      if (!this.staging)
+        return sole.inbox.tryOffer(env) ? undefined : this.deliverBlocked(sole.inbox, env, slot);
+      if (this.staged.push(env) < STAGE_SIZE) return undefined;
+      return this.flushStaged(slot);
     }
     let pending: Promise<void>[] | undefined;
     let sent = 0;
@@ -391,6 +423,29 @@ export class Instance {
     return this.deliverBlocked(inbox, env, slot);
   }
 
+  /** Moves the staged items; returns a promise only when some had to wait for room. */
+  private flushStaged(slot: Slot): Promise<void> | undefined {
+    const staged = this.staged;
+    if (staged.length === 0) return undefined;
+    const inbox = this.sole!.inbox;
+    const moved = inbox.tryOfferMany(staged);
+    if (moved === staged.length) {
+      staged.length = 0;
+      return undefined;
+    }
+    const rest = staged.splice(moved);
+    staged.length = 0;
+    return (async () => {
+      for (const env of rest) await this.deliverBlocked(inbox, env, slot);
+    })();
+  }
+
+  /** Before any wait: nothing may sit in the stage while this instance is not running. */
+  private async drainStaged(slot: Slot): Promise<void> {
+    const p = this.flushStaged(slot);
+    if (p) await p;
+  }
+
   private async deliverBlocked(inbox: Inbox, env: Envelope, slot: Slot): Promise<void> {
     const before = slot.state;
     this.setState(slot, 'backpressured');
@@ -413,6 +468,9 @@ export function hashKey(key: string | number): number {
   }
   return h >>> 0;
 }
+
+/** How many items a single-slot instance moves to its one downstream inbox at a time. */
+const STAGE_SIZE = 32;
 
 function yieldToEventLoop(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));

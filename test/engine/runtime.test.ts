@@ -76,6 +76,23 @@ describe('envelopes between instances', () => {
   });
 });
 
+describe('items moved in groups between single-slot instances', () => {
+  it('keeps every item, in order, when the receiving queue is smaller than a group', async () => {
+    // Capacity 3 < the 32 items an instance stages: most groups only partly fit and the rest waits.
+    const got: number[] = [];
+    const job = new Job('order');
+    const src = job.source(
+      'src',
+      iterableSource(() => Array.from({ length: 1000 }, (_, i) => i)),
+    );
+    const inc = job.operator<number, number>('inc', { process: (x, ctx) => ctx.emit(x + 1) });
+    const sink = job.sink<number>('sink', { write: (x) => void got.push(x) });
+    job.connect(src, inc).connect(inc, sink);
+    await runJob(job.build(), { clock: new VirtualClock(), queue: { capacity: 3 } }).done;
+    expect(got).toEqual(Array.from({ length: 1000 }, (_, i) => i + 1));
+  });
+});
+
 describe('run lifecycle', () => {
   it('drains on a VirtualClock without the caller advancing it: stop moves time until the sinks have everything', async () => {
     const clock = new VirtualClock();
