@@ -7,6 +7,7 @@ export * as broker from './broker/index.js';
 export * as client from './client/index.js';
 export * as consumer from './consumer/index.js';
 export * from './engine/index.js';
+export * as engineKafka from './engine/kafka/index.js';
 export * from './flow/index.js';
 export * as lab from './lab/index.js';
 export * as monitor from './monitor/index.js';

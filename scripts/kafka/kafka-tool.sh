@@ -27,6 +27,8 @@ case "$tool" in
   kafka-get-offsets) main=org.apache.kafka.tools.GetOffsetShell ;;
   kafka-broker-api-versions) main=org.apache.kafka.tools.BrokerApiVersionsCommand ;;
   kafka-metadata-quorum) main=org.apache.kafka.tools.MetadataQuorumCommand ;;
+  kafka-transactions) main=org.apache.kafka.tools.TransactionsCommand ;;
+  kafka-acls) main=org.apache.kafka.tools.AclCommand ;;
   kafka-run-class) main="$1"; shift ;;
   *) echo "kafka-tool.sh: unknown tool '$tool'; run it without arguments for the list" >&2; exit 2 ;;
 esac

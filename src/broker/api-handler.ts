@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { Clock } from '../flow/clock.js';
 import type { SupportedVersionRange } from '../protocol/api-keys.js';
+import type { BrokerSecurity } from './auth/security.js';
 import type { BrokerConfig } from './config.js';
 import type { ConnectionInfo } from './connection.js';
 import type { BrokerMetrics } from './metrics.js';
@@ -8,6 +9,7 @@ import type { ProducerStates } from './producer-state.js';
 import type { ProduceQuotas } from './quotas.js';
 import type { ReadBufferPool } from './storage/read-buffers.js';
 import type { TopicStore } from './topic-store.js';
+import type { TransactionCoordinator } from './txn/coordinator.js';
 
 /** What handlers may use of the broker: its configuration, storage, quotas, metrics and clock. */
 export interface BrokerCore {
@@ -15,15 +17,22 @@ export interface BrokerCore {
   readonly store: TopicStore;
   readonly metrics: BrokerMetrics;
   readonly quotas: ProduceQuotas | undefined;
-  /** Idempotent producers' ids and sequence numbers. */
+  /** Producer state: idempotent producers' sequence numbers, open and aborted transactions per partition. */
   readonly producers: ProducerStates;
+  /** Transactional ids and their transactions (verifies transactional Produce batches). */
+  readonly transactions: TransactionCoordinator;
   readonly clock: Clock;
   readonly log: Logger;
   readonly registry: HandlerRegistry;
   /** Recycled buffers for Fetch's segment reads (handed back once the response is written). */
   readonly readBuffers: ReadBufferPool;
-  /** The host:port clients are told to connect to (the bound port when started on port 0). */
-  advertised(): { host: string; port: number };
+  /** Authentication sessions, credentials, ACLs and the authorizer's decisions. */
+  readonly security: BrokerSecurity;
+  /**
+   * The host:port clients are told to connect to (the bound port when started on port 0): that of the
+   * listener `conn` came in on, or of the first listener.
+   */
+  advertised(conn?: ConnectionInfo): { host: string; port: number };
   /** Topics the broker keeps for itself (e.g. `__consumer_offsets`), flagged `isInternal` in Metadata. */
   isInternalTopic(name: string): boolean;
   /** Creates `name` with the default partition count if auto-creation is on; true if it exists afterwards. */
@@ -49,6 +58,8 @@ export interface RequestContext {
    * has gone): what the response refers to, such as pooled read buffers, may be reused from then on.
    */
   afterSend(fn: () => void): void;
+  /** Set by a handler to close the connection once its response is written (failed authentication). */
+  closeAfterResponse: boolean;
 }
 
 /** One Kafka API: the versions we serve and how to turn a decoded request into a response body. */

@@ -12,11 +12,14 @@ import {
   type RequestHeader,
 } from '../protocol/messages.js';
 import { type BrokerCore, HandlerRegistry, type RequestContext } from './api-handler.js';
+import type { ListenerSpec } from './auth/listeners.js';
+import { usesTls } from './auth/listeners.js';
+import { BrokerSecurity, tlsServerOptions } from './auth/security.js';
 import { type BrokerConfig, type BrokerOptions, resolveBrokerConfig } from './config.js';
 import { CloseConnection, type ConnectionInfo, type DispatchOutcome } from './connection.js';
 import { startBrokerGroups } from './groups/broker-groups.js';
 import type { GroupCoordinator } from './groups/coordinator.js';
-import { coreHandlers, groupHandlers } from './handlers/index.js';
+import { coreHandlers, groupHandlers, transactionHandlers } from './handlers/index.js';
 import { createLogger } from './logger.js';
 import { BrokerMetrics } from './metrics.js';
 import { restoreProducerStates } from './producer-recovery.js';
@@ -27,6 +30,8 @@ import { type LogManager, ReadBufferPool } from './storage/index.js';
 import { openTopicStore, type RecoverySummary } from './storage-topic-store.js';
 import type { TopicStore } from './topic-store.js';
 import { TopicStoreError } from './topic-store.js';
+import { startBrokerTransactions } from './txn/broker-transactions.js';
+import type { TransactionCoordinator } from './txn/coordinator.js';
 
 const API_VERSIONS = 18;
 
@@ -52,10 +57,14 @@ export class Broker implements BrokerCore {
   private topicStore: TopicStore | undefined;
   private manager: LogManager | undefined;
   private server: KafkaServer | undefined;
+  /** One server per listener, in the configured order (the first is `address`). */
+  private listenerServers: Array<{ listener: ListenerSpec; server: KafkaServer }> = [];
+  private securityLayer: BrokerSecurity | undefined;
   private readonly internalTopics = new Set<string>();
   private readonly creating = new Map<string, Promise<boolean>>();
   private recoverySummary: RecoverySummary | undefined;
   private groupCoordinator: GroupCoordinator | undefined;
+  private transactionCoordinator: TransactionCoordinator | undefined;
 
   constructor(options: BrokerOptions = {}, deps: BrokerDeps = {}) {
     this.config = resolveBrokerConfig(options);
@@ -73,35 +82,23 @@ export class Broker implements BrokerCore {
     this.topicStore = store;
     this.manager = manager;
     this.recoverySummary = recovery;
-    const restored = restoreProducerStates(store, this.producers);
-    if (restored > 0) this.log.info({ batches: restored }, 'idempotent producer state rebuilt from the log');
     try {
+      const restored = await restoreProducerStates(store, this.producers);
+      if (restored.batches > 0)
+        this.log.info(restored, 'idempotent and transactional producer state rebuilt from the log');
       this.groupCoordinator = await startBrokerGroups(this, store, this.config.groups);
       for (const h of groupHandlers(this.groupCoordinator)) this.registry.register(h);
+      this.transactionCoordinator = await startBrokerTransactions(
+        this,
+        store,
+        this.groupCoordinator,
+        this.config.transactions,
+      );
+      for (const h of transactionHandlers(this.transactionCoordinator, this.groupCoordinator))
+        this.registry.register(h);
     } catch (err) {
-      await store.close();
-      this.topicStore = undefined;
-      this.manager = undefined;
-      throw err;
-    }
-    const server = new KafkaServer(
-      {
-        host: this.config.host,
-        port: this.config.port,
-        maxRequestBytes: this.config.maxRequestBytes,
-        maxInFlight: this.config.maxInFlightPerConnection,
-        idleMs: this.config.connectionsMaxIdleMs,
-        shutdownGraceMs: this.config.shutdownGraceMs,
-        frameBuffers: this.readBuffers,
-      },
-      (frame, conn) => this.dispatch(frame, conn),
-      this.clock,
-      this.log,
-      this.metrics,
-    );
-    try {
-      await server.listen();
-    } catch (err) {
+      this.transactionCoordinator?.close();
+      this.transactionCoordinator = undefined;
       this.groupCoordinator?.close();
       this.groupCoordinator = undefined;
       await store.close();
@@ -109,7 +106,27 @@ export class Broker implements BrokerCore {
       this.manager = undefined;
       throw err;
     }
-    this.server = server;
+    try {
+      this.securityLayer = await BrokerSecurity.open(
+        this.config.security,
+        this.config.durability === 'memory' ? undefined : this.config.dataDir,
+        this.clock,
+        this.log,
+      );
+      await this.listen();
+    } catch (err) {
+      await Promise.all(this.listenerServers.map((l) => l.server.stop(0)));
+      this.listenerServers = [];
+      this.transactionCoordinator?.close();
+      this.transactionCoordinator = undefined;
+      this.groupCoordinator?.close();
+      this.groupCoordinator = undefined;
+      await store.close();
+      this.topicStore = undefined;
+      this.manager = undefined;
+      throw err;
+    }
+    this.server = this.listenerServers[0].server;
     this.log.info(
       { address: this.address, dataDir: this.config.dataDir, durability: this.config.durability },
       'broker listening',
@@ -117,17 +134,84 @@ export class Broker implements BrokerCore {
     return this.address;
   }
 
+  /** Opens one server per listener; TLS listeners get the configured certificate. */
+  private async listen(): Promise<void> {
+    const tls = this.config.listeners.some((l) => usesTls(l.protocol))
+      ? tlsServerOptions(this.config.security.tls!)
+      : undefined;
+    for (const listener of this.config.listeners) {
+      const server = new KafkaServer(
+        {
+          host: listener.host,
+          port: listener.port,
+          maxRequestBytes: this.config.maxRequestBytes,
+          maxInFlight: this.config.maxInFlightPerConnection,
+          idleMs: this.config.connectionsMaxIdleMs,
+          shutdownGraceMs: this.config.shutdownGraceMs,
+          frameBuffers: this.readBuffers,
+          tls: usesTls(listener.protocol) ? tls : undefined,
+          onAccept: (conn, socket) => this.security.attach(conn, listener, socket),
+        },
+        (frame, conn) => this.dispatch(frame, conn),
+        this.clock,
+        this.log,
+        this.metrics,
+      );
+      await server.listen();
+      this.listenerServers.push({ listener, server });
+      const { host, port } = server.address;
+      if (
+        listener.protocol === 'PLAINTEXT' ||
+        (listener.protocol === 'SSL' && tls?.rejectUnauthorized !== true)
+      ) {
+        if (this.config.allowInsecure && !['127.0.0.1', '::1'].includes(host)) {
+          this.log.warn(
+            { listener: listener.protocol, host, port },
+            'listening without authentication on a non-loopback address (--allow-insecure): anyone who reaches it can read, write and delete every topic',
+          );
+        }
+      }
+      this.log.info({ listener: listener.protocol, host, port }, 'listener open');
+    }
+  }
+
+  /** Every listener with its protocol and bound address. */
+  get listenerAddresses(): Array<{ protocol: string; host: string; port: number }> {
+    return this.listenerServers.map(({ listener, server }) => ({
+      protocol: listener.protocol,
+      ...server.address,
+    }));
+  }
+
+  /** The bound address of the listener speaking `protocol`. */
+  listenerAddress(protocol: string): { host: string; port: number } {
+    const found = this.listenerServers.find((l) => l.listener.protocol === protocol);
+    if (!found)
+      throw new Error(
+        `no ${protocol} listener; configured: ${this.config.listeners.map((l) => l.protocol).join(', ')}`,
+      );
+    return found.server.address;
+  }
+
+  get security(): BrokerSecurity {
+    if (!this.securityLayer) throw new Error('broker is not running; call start() first');
+    return this.securityLayer;
+  }
+
   /**
    * Stops accepting, lets in-flight requests finish and peers close (up to `graceMs`, default the
    * `shutdownGraceMs` option; then the sockets are destroyed), flushes and closes the logs.
    */
   async stop(graceMs = this.config.shutdownGraceMs): Promise<void> {
-    const server = this.server;
+    const servers = this.listenerServers;
+    this.listenerServers = [];
     this.server = undefined;
     // Members waiting in JoinGroup/SyncGroup are answered now, so the drain below does not wait out a rebalance.
     this.groupCoordinator?.close();
-    if (server) await server.stop(graceMs);
+    this.transactionCoordinator?.close();
+    await Promise.all(servers.map(({ server }) => server.stop(graceMs)));
     this.groupCoordinator = undefined;
+    this.transactionCoordinator = undefined;
     const store = this.topicStore;
     this.topicStore = undefined;
     this.manager = undefined;
@@ -150,6 +234,12 @@ export class Broker implements BrokerCore {
     return this.groupCoordinator;
   }
 
+  /** The transaction coordinator (transactional ids, their transactions, `__transaction_state`). */
+  get transactions(): TransactionCoordinator {
+    if (!this.transactionCoordinator) throw new Error('broker is not running; call start() first');
+    return this.transactionCoordinator;
+  }
+
   /** Storage itself (partition logs, retention, stats), for callers that need more than the handlers' view. */
   get logManager(): LogManager {
     if (!this.manager) throw new Error('broker is not running; call start() first');
@@ -162,11 +252,13 @@ export class Broker implements BrokerCore {
   }
 
   get connectionCount(): number {
-    return this.server?.connectionCount ?? 0;
+    return this.listenerServers.reduce((n, l) => n + l.server.connectionCount, 0);
   }
 
-  advertised(): { host: string; port: number } {
-    return { host: this.config.advertisedHost, port: this.address.port };
+  advertised(conn?: ConnectionInfo): { host: string; port: number } {
+    const listener = conn ? this.security.session(conn).listener : this.config.listeners[0];
+    const bound = this.listenerServers.find((l) => l.listener === listener)?.server.address ?? this.address;
+    return { host: listener.advertisedHost, port: listener.advertisedPort ?? bound.port };
   }
 
   isInternalTopic(name: string): boolean {
@@ -205,6 +297,8 @@ export class Broker implements BrokerCore {
   }
 
   private async dispatch(frame: Buffer, connection: ConnectionInfo): Promise<DispatchOutcome> {
+    // After SaslHandshake v0 the client sends bare SASL tokens, not requests (kafka-python 2.0).
+    if (this.security.expectsBareToken(connection)) return this.security.bareToken(connection, frame);
     let header: RequestHeader;
     try {
       header = decodeRequestHeader(frame);
@@ -212,6 +306,7 @@ export class Broker implements BrokerCore {
       throw new CloseConnection(`undecodable request header: ${(err as Error).message}`);
     }
     const { apiKey, apiVersion, correlationId } = header;
+    this.security.admit(connection, apiKey);
     const handler = this.registry.get(apiKey);
     if (!handler) {
       throw new CloseConnection(
@@ -245,6 +340,7 @@ export class Broker implements BrokerCore {
       throttleMs: 0,
       noResponse: false,
       afterSend: (fn) => afterSend.push(fn),
+      closeAfterResponse: false,
     };
     const started = this.clock.now();
     this.metrics.requests.inc({ api: handler.name, version: String(apiVersion) });
@@ -263,6 +359,7 @@ export class Broker implements BrokerCore {
             for (const fn of afterSend) fn();
           };
     const requestReleased = handler.releasesRequest === true;
+    if (ctx.closeAfterResponse) return { response, closeAfter: 'authentication_failed', sent };
     if (ctx.throttleMs <= 0) return { response, sent, requestReleased };
     this.metrics.produceThrottleMs.inc(ctx.throttleMs);
     if (

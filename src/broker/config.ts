@@ -1,6 +1,16 @@
 import type { Clock } from '../flow/clock.js';
 import { realClock } from '../flow/clock.js';
+import {
+  isLoopback,
+  ListenerConfigError,
+  type ListenerSpec,
+  resolveListeners,
+  usesSasl,
+  usesTls,
+} from './auth/listeners.js';
+import type { SecurityOptions } from './auth/security.js';
 import type { BrokerGroupsOptions } from './groups/config.js';
+import type { BrokerTransactionsOptions } from './txn/config.js';
 
 export type Durability = 'memory' | 'async' | 'sync';
 export type QuotaMode = 'throttle' | 'reject';
@@ -39,12 +49,28 @@ export interface BrokerOptions {
   clock?: Clock;
   /** Consumer group coordinator settings (session bounds, initial rebalance delay, offsets retention). */
   groups?: BrokerGroupsOptions;
+  /** The transaction coordinator: timeouts and `__transaction_state` partitions. */
+  transactions?: BrokerTransactionsOptions;
   /**
    * What the broker logs (pino JSON on stderr). Default: `SLUICE_LOG_LEVEL` when set, else 'warn', so a
    * broker embedded in a program or a test stays quiet; `sluice broker` passes 'info'. Ignored when a
    * logger is passed in `BrokerDeps`.
    */
   logLevel?: LogLevel;
+  /**
+   * Kafka's `listeners`: `PLAINTEXT://127.0.0.1:9092,SASL_SSL://0.0.0.0:9093`. Default: one PLAINTEXT
+   * listener on `host`:`port`. Each protocol at most once.
+   */
+  listeners?: string;
+  /** Kafka's `advertised.listeners`, by protocol; default: each listener's own address. */
+  advertisedListeners?: string;
+  /** TLS files, SASL users and mechanisms, the authorizer (see docs/security.md). */
+  security?: SecurityOptions;
+  /**
+   * Listen on a non-loopback address without authentication (PLAINTEXT, or SSL without required client
+   * certificates). Refused unless set, so that an open broker is a decision, not an accident.
+   */
+  allowInsecure?: boolean;
 }
 
 export interface BrokerConfig {
@@ -64,7 +90,11 @@ export interface BrokerConfig {
   quotas: ProduceQuotaConfig | undefined;
   clock: Clock;
   groups: BrokerGroupsOptions;
+  transactions: BrokerTransactionsOptions;
   logLevel: LogLevel;
+  listeners: ListenerSpec[];
+  security: SecurityOptions;
+  allowInsecure: boolean;
 }
 
 export class BrokerConfigError extends Error {
@@ -148,9 +178,13 @@ export function resolveBrokerConfig(options: BrokerOptions = {}): BrokerConfig {
           : positive('quotas.bytesPerSecond', q.bytesPerSecond, 'e.g. 1048576 like a Kinesis shard'),
     };
   }
+  const port = integer('port', o.port, 0, 65535, 'use 0 to pick a free port');
+  const security = options.security ?? {};
+  const allowInsecure = options.allowInsecure ?? false;
+  const listeners = resolveListenerConfig(options, host, port, advertisedHost, security, allowInsecure);
   return {
-    host,
-    port: integer('port', o.port, 0, 65535, 'use 0 to pick a free port'),
+    host: listeners[0].host,
+    port: listeners[0].port,
     advertisedHost,
     nodeId: integer('nodeId', o.nodeId, 0, 2 ** 31 - 1, 'a single broker is usually node 0'),
     dataDir: nonEmpty('dataDir', o.dataDir, 'a directory for the partition logs'),
@@ -201,8 +235,49 @@ export function resolveBrokerConfig(options: BrokerOptions = {}): BrokerConfig {
     quotas,
     clock: o.clock ?? realClock,
     groups: o.groups ?? {},
+    transactions: o.transactions ?? {},
     logLevel: logLevel(options.logLevel ?? process.env.SLUICE_LOG_LEVEL ?? 'warn'),
+    listeners,
+    security,
+    allowInsecure,
   };
+}
+
+/** The listeners, checked: TLS ones need certificate files, and none may be open to the network by accident. */
+function resolveListenerConfig(
+  options: BrokerOptions,
+  host: string,
+  port: number,
+  advertisedHost: string,
+  security: SecurityOptions,
+  allowInsecure: boolean,
+): ListenerSpec[] {
+  let listeners: ListenerSpec[];
+  try {
+    listeners = options.listeners
+      ? resolveListeners(options.listeners, options.advertisedListeners)
+      : [{ protocol: 'PLAINTEXT', host, port, advertisedHost, advertisedPort: undefined }];
+  } catch (err) {
+    if (err instanceof ListenerConfigError) throw new BrokerConfigError(err.message);
+    throw err;
+  }
+  for (const l of listeners) {
+    if (usesTls(l.protocol) && !security.tls) {
+      throw new BrokerConfigError(
+        `the ${l.protocol} listener needs a certificate and key: pass --tls-cert and --tls-key (security.tls)`,
+      );
+    }
+    const authenticated =
+      usesSasl(l.protocol) || (l.protocol === 'SSL' && security.tls?.clientAuth === 'required');
+    if (!authenticated && !isLoopback(l.host) && !allowInsecure) {
+      throw new BrokerConfigError(
+        `refusing to listen on ${l.host}:${l.port} (${l.protocol}) without authentication: anyone who reaches it ` +
+          'could read, write and delete every topic. Use a SASL_SSL or SASL_PLAINTEXT listener (or SSL with ' +
+          'required client certificates), bind to 127.0.0.1, or pass --allow-insecure if this is really wanted',
+      );
+    }
+  }
+  return listeners;
 }
 
 function logLevel(value: unknown): LogLevel {

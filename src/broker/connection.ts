@@ -17,6 +17,8 @@ export interface DispatchOutcome {
   sent?: () => void;
   /** Nothing refers to the request frame's bytes any more (Produce: its records are stored), so a pooled frame buffer may be reused. */
   requestReleased?: boolean;
+  /** Close the connection once this response is written (failed SASL authentication), with this reason. */
+  closeAfter?: string;
 }
 
 export interface ConnectionInfo {
@@ -214,6 +216,11 @@ export class Connection implements ConnectionInfo {
         this.lastActivity = this.clock.now();
       } else outcome?.sent?.();
       if (outcome?.muteMs && outcome.muteMs > 0) this.mute(outcome.muteMs);
+      if (outcome?.closeAfter) {
+        this.metrics.connectionsClosed.inc({ reason: outcome.closeAfter });
+        this.endAfterWrites();
+        return;
+      }
     }
     this.maybeFinishDrain();
     this.pump();
@@ -261,11 +268,16 @@ export class Connection implements ConnectionInfo {
     // Half-close after the last response. Keep reading (and discarding) so unread input cannot turn the
     // close into a reset that would destroy those responses, and give a client that never closes
     // its side a moment before the socket is destroyed.
+    this.metrics.connectionsClosed.inc({ reason: 'shutdown' });
+    this.endAfterWrites();
+  }
+
+  /** Half-closes once written responses are out, and destroys the socket if the client lingers. */
+  private endAfterWrites(): void {
     this.socket.resume();
     this.socket.end();
     const linger = this.clock.setTimeout(() => this.socket.destroy(), SHUTDOWN_LINGER_MS);
     this.socket.once('close', () => linger.cancel());
-    this.metrics.connectionsClosed.inc({ reason: 'shutdown' });
     this.finish();
   }
 

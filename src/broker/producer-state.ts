@@ -1,11 +1,14 @@
 import type { Clock } from '../flow/clock.js';
+import { ErrorCode } from '../protocol/errors.js';
 
 /**
- * Idempotent producers (KIP-98 without transactions): each producer id writes batches with
- * consecutive sequence numbers per partition, so a batch retried after a lost response is recognised
- * and answered with its original offset instead of being written twice. State lives in memory: after
- * a restart the first batch of a producer is accepted whatever its sequence, as Kafka does for a
- * producer whose state it no longer has.
+ * The producer-state table (KIP-98), one for idempotence and transactions. Idempotence: each producer
+ * id writes batches with consecutive sequence numbers per partition, so a batch retried after a lost
+ * response is recognised and answered with its original offset instead of being written twice.
+ * Transactions: per partition, the first offset of every producer's open transaction (the last stable
+ * offset is the smallest of them) and the transactions that were aborted, with the offset range each
+ * spans, which read_committed fetches hand to clients so they drop those records. State lives in
+ * memory and is rebuilt from the log at start-up (producer-recovery.ts).
  */
 type SequenceDecision =
   | { kind: 'append'; commit(baseOffset: bigint): void; abort(): void }
@@ -33,12 +36,25 @@ interface State {
 
 /** Kafka keeps the last five batches per producer and partition for duplicate detection. */
 const RECENT = 5;
-const INVALID_PRODUCER_EPOCH = 47;
-const OUT_OF_ORDER_SEQUENCE_NUMBER = 45;
+
+/** An aborted transaction in one partition: its producer and the offsets from its first batch to its marker. */
+export interface AbortedTxn {
+  producerId: bigint;
+  firstOffset: bigint;
+  lastOffset: bigint;
+}
+
+interface PartitionTxns {
+  /** Producer id -> first offset of its open transaction in this partition. */
+  open: Map<bigint, bigint>;
+  /** Aborted transactions, in marker (lastOffset) order. */
+  aborted: AbortedTxn[];
+}
 
 export class ProducerStates {
   private nextId: bigint;
   private readonly states = new Map<string, State>();
+  private readonly txns = new Map<string, PartitionTxns>();
 
   constructor(clock: Clock) {
     // Ids grow with wall time so a restarted broker never hands out an id it gave before.
@@ -58,7 +74,7 @@ export class ProducerStates {
     if (st && batch.producerEpoch < st.epoch) {
       return {
         kind: 'error',
-        errorCode: INVALID_PRODUCER_EPOCH,
+        errorCode: ErrorCode.INVALID_PRODUCER_EPOCH,
         message: `producer ${batch.producerId} epoch ${batch.producerEpoch} is older than ${st.epoch}`,
       };
     }
@@ -68,14 +84,14 @@ export class ProducerStates {
       if (first !== st.lastSeq + 1) {
         return {
           kind: 'error',
-          errorCode: OUT_OF_ORDER_SEQUENCE_NUMBER,
+          errorCode: ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER,
           message: `producer ${batch.producerId} sent sequence ${first}; expected ${st.lastSeq + 1}`,
         };
       }
     } else if (st && first !== 0) {
       return {
         kind: 'error',
-        errorCode: OUT_OF_ORDER_SEQUENCE_NUMBER,
+        errorCode: ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER,
         message: `producer ${batch.producerId} began epoch ${batch.producerEpoch} at sequence ${first}, not 0`,
       };
     }
@@ -129,5 +145,89 @@ export class ProducerStates {
 
   forgetTopic(topic: string): void {
     for (const key of this.states.keys()) if (key.startsWith(`${topic}\u0000`)) this.states.delete(key);
+    for (const key of this.txns.keys()) if (key.startsWith(`${topic}\u0000`)) this.txns.delete(key);
+  }
+
+  // ------------------------------------------------------------------ transactions
+
+  private partitionTxns(topic: string, partition: number): PartitionTxns {
+    const key = `${topic}\u0000${partition}`;
+    let t = this.txns.get(key);
+    if (!t) this.txns.set(key, (t = { open: new Map(), aborted: [] }));
+    return t;
+  }
+
+  /**
+   * A transactional batch of `producerId` is at `offset` (or, before its append resolves, at no lower
+   * offset): the first one opens the producer's transaction in the partition. Marking before the append
+   * with the high watermark as a lower bound keeps the last stable offset from ever passing it.
+   */
+  noteTransactionalBatch(topic: string, partition: number, producerId: bigint, offset: bigint): void {
+    const t = this.partitionTxns(topic, partition);
+    const first = t.open.get(producerId);
+    if (first === undefined || offset < first) t.open.set(producerId, offset);
+  }
+
+  /** Corrects a provisional first offset once the append gave the real one (never below the provisional). */
+  settleTransactionalBatch(
+    topic: string,
+    partition: number,
+    producerId: bigint,
+    provisional: bigint,
+    actual: bigint | undefined,
+  ): void {
+    const t = this.partitionTxns(topic, partition);
+    if (t.open.get(producerId) !== provisional) return;
+    if (actual === undefined) t.open.delete(producerId);
+    else t.open.set(producerId, actual);
+  }
+
+  /** Whether `producerId` has an open transaction in the partition (it wrote there since its last marker). */
+  hasOpenTransaction(topic: string, partition: number, producerId: bigint): boolean {
+    return this.txns.get(`${topic}\u0000${partition}`)?.open.has(producerId) ?? false;
+  }
+
+  /**
+   * The marker at `markerOffset` ended the producer's transaction in the partition: it is no longer
+   * open and, if aborted, its range is remembered for read_committed readers. The marker's epoch also
+   * becomes the producer's epoch here, so a zombie with an older one is refused (INVALID_PRODUCER_EPOCH).
+   */
+  endTransaction(
+    topic: string,
+    partition: number,
+    producerId: bigint,
+    producerEpoch: number,
+    markerOffset: bigint,
+    commit: boolean,
+  ): void {
+    const t = this.partitionTxns(topic, partition);
+    const first = t.open.get(producerId);
+    t.open.delete(producerId);
+    if (!commit && first !== undefined)
+      t.aborted.push({ producerId, firstOffset: first, lastOffset: markerOffset });
+    const key = `${topic}\u0000${partition}\u0000${producerId}`;
+    const st = this.states.get(key);
+    if (!st || producerEpoch > st.epoch)
+      this.states.set(key, { epoch: producerEpoch, lastSeq: -1, recent: [] });
+  }
+
+  /** The last stable offset: the first offset of the oldest open transaction, or the high watermark. */
+  lastStableOffset(topic: string, partition: number, highWatermark: bigint): bigint {
+    let lso = highWatermark;
+    for (const first of this.txns.get(`${topic}\u0000${partition}`)?.open.values() ?? [])
+      if (first < lso) lso = first;
+    return lso;
+  }
+
+  /** Aborted transactions that overlap the offsets [from, to), oldest first, for a read_committed fetch. */
+  abortedTransactions(topic: string, partition: number, from: bigint, to: bigint): AbortedTxn[] {
+    const aborted = this.txns.get(`${topic}\u0000${partition}`)?.aborted ?? [];
+    return aborted.filter((a) => a.lastOffset >= from && a.firstOffset < to);
+  }
+
+  /** Drops aborted ranges wholly below the log start (retention or DeleteRecords removed their records). */
+  trimAborted(topic: string, partition: number, logStartOffset: bigint): void {
+    const t = this.txns.get(`${topic}\u0000${partition}`);
+    if (t) t.aborted = t.aborted.filter((a) => a.lastOffset >= logStartOffset);
   }
 }

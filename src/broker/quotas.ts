@@ -1,43 +1,6 @@
 import type { Clock } from '../flow/clock.js';
+import { TokenBucket } from '../flow/token-bucket.js';
 import type { ProduceQuotaConfig } from './config.js';
-
-/** A refill-on-read token bucket that may run into debt (negative tokens) when a caller forces a take. */
-class Bucket {
-  private tokens: number;
-  private last: number;
-
-  constructor(
-    private readonly ratePerSecond: number,
-    private readonly capacity: number,
-    now: number,
-  ) {
-    this.tokens = capacity;
-    this.last = now;
-  }
-
-  refill(now: number): void {
-    const elapsed = Math.max(0, now - this.last);
-    this.last = now;
-    this.tokens = Math.min(this.capacity, this.tokens + (elapsed * this.ratePerSecond) / 1000);
-  }
-
-  get available(): number {
-    return this.tokens;
-  }
-
-  get full(): boolean {
-    return this.tokens >= this.capacity;
-  }
-
-  take(n: number): void {
-    this.tokens -= n;
-  }
-
-  /** Milliseconds until the debt (if any) is paid back. */
-  debtMs(): number {
-    return this.tokens >= 0 ? 0 : Math.ceil((-this.tokens * 1000) / this.ratePerSecond);
-  }
-}
 
 export interface QuotaDecision {
   /** False only in reject mode: the write must not be appended. */
@@ -57,7 +20,7 @@ export interface QuotaDecision {
  *   full (and repaid as debt), or it could never be written at all.
  */
 export class ProduceQuotas {
-  private readonly partitions = new Map<string, { records?: Bucket; bytes?: Bucket }>();
+  private readonly partitions = new Map<string, { records?: TokenBucket; bytes?: TokenBucket }>();
 
   constructor(
     readonly config: ProduceQuotaConfig,
@@ -69,21 +32,19 @@ export class ProduceQuotas {
   }
 
   check(topic: string, partition: number, records: number, bytes: number): QuotaDecision {
-    const now = this.clock.now();
-    const buckets = this.bucketsFor(topic, partition, now);
+    const buckets = this.bucketsFor(topic, partition);
     const all = [
       [buckets.records, records],
       [buckets.bytes, bytes],
-    ].filter((e): e is [Bucket, number] => e[0] !== undefined);
-    for (const [b] of all) b.refill(now);
+    ].filter((e): e is [TokenBucket, number] => e[0] !== undefined);
     if (this.config.mode === 'reject') {
-      const fits = all.every(([b, n]) => b.available >= n || b.full);
+      const fits = all.every(([b, n]) => b.available >= n || b.available >= b.burst);
       if (!fits) return { admitted: false, throttleMs: 0 };
       for (const [b, n] of all) b.take(n);
       return { admitted: true, throttleMs: 0 };
     }
-    for (const [b, n] of all) b.take(n);
-    return { admitted: true, throttleMs: Math.max(0, ...all.map(([b]) => b.debtMs())) };
+    // take() runs the bucket into debt and answers how long until it is repaid: the throttle time.
+    return { admitted: true, throttleMs: Math.max(0, ...all.map(([b, n]) => b.take(n))) };
   }
 
   /** Forgets a partition's buckets (topic deleted). */
@@ -92,17 +53,22 @@ export class ProduceQuotas {
       if (key.startsWith(`${topic}\u0000`)) this.partitions.delete(key);
   }
 
-  private bucketsFor(topic: string, partition: number, now: number) {
+  private bucketsFor(topic: string, partition: number) {
     const key = `${topic}\u0000${partition}`;
     let b = this.partitions.get(key);
     if (!b) {
       const { recordsPerSecond: r, bytesPerSecond: y } = this.config;
       b = {
-        records: r === undefined ? undefined : new Bucket(r, r, now),
-        bytes: y === undefined ? undefined : new Bucket(y, y, now),
+        records: r === undefined ? undefined : this.bucket(r),
+        bytes: y === undefined ? undefined : this.bucket(y),
       };
       this.partitions.set(key, b);
     }
     return b;
+  }
+
+  /** One second of allowance; at least one unit, so a rate below 1/s still admits a single write. */
+  private bucket(perSecond: number): TokenBucket {
+    return new TokenBucket({ ratePerSec: perSecond, burst: Math.max(1, perSecond), clock: this.clock });
   }
 }

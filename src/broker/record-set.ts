@@ -13,9 +13,12 @@ interface RecordSetShape {
   producerId: bigint;
   producerEpoch: number;
   baseSequence: number;
+  /** The first batch is part of a transaction (attributes bit 4). */
+  transactional: boolean;
 }
 
 const BATCH_HEADER = 61;
+const ATTR_TRANSACTIONAL = 0x10;
 
 /** The shape of `records`, or a string saying why it is not a sequence of v2 record batches. */
 export function scanRecordSet(records: Buffer): RecordSetShape | string {
@@ -29,6 +32,7 @@ export function scanRecordSet(records: Buffer): RecordSetShape | string {
     producerId: records.length >= BATCH_HEADER ? records.readBigInt64BE(43) : -1n,
     producerEpoch: records.length >= BATCH_HEADER ? records.readInt16BE(51) : -1,
     baseSequence: records.length >= BATCH_HEADER ? records.readInt32BE(53) : -1,
+    transactional: records.length >= BATCH_HEADER && (records.readInt16BE(21) & ATTR_TRANSACTIONAL) !== 0,
   };
   while (pos < records.length) {
     if (records.length - pos < BATCH_HEADER) return `truncated batch header at byte ${pos}`;

@@ -1,4 +1,5 @@
 import { type AddressInfo, createServer, type Server, type Socket } from 'node:net';
+import { createServer as createTlsServer, type TlsOptions } from 'node:tls';
 import type { Logger } from 'pino';
 import type { Clock } from '../flow/clock.js';
 import { Connection, type ConnectionLimits, type Dispatcher } from './connection.js';
@@ -9,6 +10,10 @@ interface ServerOptions extends ConnectionLimits {
   port: number;
   /** How long stop() waits for in-flight answers and for peers to close before destroying sockets. */
   shutdownGraceMs?: number;
+  /** Speak TLS on this port (an SSL or SASL_SSL listener). */
+  tls?: TlsOptions;
+  /** Told of every accepted connection with its socket (the security layer attaches its session here). */
+  onAccept?: (conn: Connection, socket: Socket) => void;
 }
 
 /** Long enough for in-flight answers to go out, short enough that a stuck peer cannot hold stop(). */
@@ -42,7 +47,20 @@ export class KafkaServer {
   }
 
   listen(): Promise<{ host: string; port: number }> {
-    const server = createServer({ noDelay: true }, (socket) => this.accept(socket));
+    const server: Server = this.options.tls
+      ? createTlsServer(this.options.tls, (socket) => this.accept(socket))
+      : createServer({ noDelay: true }, (socket) => this.accept(socket));
+    // Raw sockets are tracked from the first byte, so a TLS handshake that never ends cannot hold stop().
+    server.on('connection', (socket: Socket) => {
+      this.sockets.add(socket);
+      socket.once('close', () => this.sockets.delete(socket));
+    });
+    server.on('tlsClientError', (err: Error, socket: Socket) => {
+      this.log.warn(
+        { remote: `${socket.remoteAddress}:${socket.remotePort}`, reason: err.message },
+        'closing connection: TLS handshake failed (a plaintext client on a TLS listener?)',
+      );
+    });
     this.server = server;
     return new Promise((resolve, reject) => {
       const onError = (err: Error) => {
@@ -107,8 +125,6 @@ export class KafkaServer {
 
   private accept(socket: Socket): void {
     const id = this.nextId++;
-    this.sockets.add(socket);
-    socket.once('close', () => this.sockets.delete(socket));
     const conn = new Connection(
       id,
       socket,
@@ -122,6 +138,7 @@ export class KafkaServer {
         this.metrics.connections.dec();
       },
     );
+    this.options.onAccept?.(conn, socket);
     this.connections.add(conn);
     this.metrics.connections.inc();
     this.metrics.connectionsOpened.inc();

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { ErrorCode } from '../protocol/errors.js';
 import { decodeRecords } from '../protocol/record-batch.js';
 import type { BrokerConfig } from './config.js';
 import {
@@ -19,10 +20,6 @@ import {
   type TopicStore,
   TopicStoreError,
 } from './topic-store.js';
-
-const OFFSET_OUT_OF_RANGE = 1;
-const TOPIC_ALREADY_EXISTS = 36;
-const INVALID_PARTITIONS = 37;
 
 export interface RecoverySummary {
   /** One line for the banner. */
@@ -68,12 +65,7 @@ class LogHandle implements PartitionHandle {
 
   read(fetchOffset: bigint, maxBytes: number, alloc?: Allocator): ReadResult {
     const r = this.log.read(fetchOffset, maxBytes, alloc);
-    return {
-      records: r.records,
-      highWatermark: r.highWatermark,
-      logStartOffset: r.logStartOffset,
-      errorCode: r.error === 'OFFSET_OUT_OF_RANGE' ? OFFSET_OUT_OF_RANGE : 0,
-    };
+    return { ...r, errorCode: r.errorCode ?? ErrorCode.NONE };
   }
 
   maxTimestampRecord(): Promise<{ offset: bigint; timestamp: bigint } | null> {
@@ -155,9 +147,12 @@ class LogManagerStore implements TopicStore {
       mapError(err);
     }
     if (this.manager.hasTopic(name))
-      throw new TopicStoreError(TOPIC_ALREADY_EXISTS, `topic "${name}" already exists`);
+      throw new TopicStoreError(ErrorCode.TOPIC_ALREADY_EXISTS, `topic "${name}" already exists`);
     if (!Number.isInteger(partitions) || partitions < 1) {
-      throw new TopicStoreError(INVALID_PARTITIONS, `partition count must be at least 1 (got ${partitions})`);
+      throw new TopicStoreError(
+        ErrorCode.INVALID_PARTITIONS,
+        `partition count must be at least 1 (got ${partitions})`,
+      );
     }
   }
 

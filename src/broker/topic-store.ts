@@ -3,21 +3,9 @@
  * (topics, partitions, configs, append/read/offset lookups, waiting for data); `storage-topic-store.ts` maps it
  * onto the storage layer's LogManager so handlers do not depend on storage internals.
  */
-export interface AppendResult {
-  baseOffset: bigint;
-  lastOffset: bigint;
-  logAppendTimeMs: bigint;
-  recordCount: number;
-}
+import type { AppendResult, ReadResult } from './storage/index.js';
 
-export interface ReadResult {
-  /** Whole record batches starting at or before the fetch offset; empty when there is nothing yet. */
-  records: Buffer;
-  highWatermark: bigint;
-  logStartOffset: bigint;
-  /** Kafka error code, e.g. OFFSET_OUT_OF_RANGE; 0 or undefined when fine. */
-  errorCode?: number;
-}
+export type { AppendResult, ReadResult };
 
 export interface PartitionHandle {
   readonly highWatermark: bigint;

@@ -4,6 +4,14 @@
  * the same way everywhere.
  */
 import { InvalidArgumentError, Option } from 'commander';
+import {
+  type ClientSecurity,
+  ClientSecurityError,
+  merge,
+  readProperties,
+  resolveClientSecurity,
+  SECURITY_ENV,
+} from '../client/security.js';
 import { TOKEN_ENV } from '../lab/http.js';
 
 /** A whole-number flag in [min, max], with a message that says what was wrong. */
@@ -72,4 +80,81 @@ export function gracePeriodOption(): Option {
   )
     .argParser(integer('--grace-period', 1, 3600))
     .default(DEFAULT_GRACE_PERIOD_S);
+}
+
+/** The flags of {@link clientSecurityOptions}, as commander hands them over. */
+export interface ClientSecurityFlags {
+  securityProtocol?: string;
+  saslMechanism?: string;
+  saslUsername?: string;
+  saslPassword?: string;
+  tlsCa?: string;
+  tlsCert?: string;
+  tlsKey?: string;
+  clientProperties?: string;
+}
+
+/**
+ * TLS and SASL flags for commands that connect to brokers (librdkafka's names in the help). The password
+ * is best given as SLUICE_SASL_PASSWORD or in the properties file, which stay out of `ps` and the history.
+ */
+export function clientSecurityOptions(): Option[] {
+  return [
+    new Option(
+      '--security-protocol <p>',
+      'PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL (security.protocol)',
+    ).env(SECURITY_ENV.protocol),
+    new Option('--sasl-mechanism <m>', 'PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512 (sasl.mechanism)').env(
+      SECURITY_ENV.mechanism,
+    ),
+    new Option('--sasl-username <user>', 'SASL user (sasl.username)').env(SECURITY_ENV.username),
+    new Option('--sasl-password <password>', `SASL password; prefer ${SECURITY_ENV.password}`).env(
+      SECURITY_ENV.password,
+    ),
+    new Option('--tls-ca <file>', "PEM CA bundle for the brokers' certificates (ssl.ca.location)").env(
+      SECURITY_ENV.caFile,
+    ),
+    new Option('--tls-cert <file>', 'PEM client certificate (ssl.certificate.location)').env(
+      SECURITY_ENV.certFile,
+    ),
+    new Option('--tls-key <file>', 'PEM client key (ssl.key.location)').env(SECURITY_ENV.keyFile),
+    new Option('--client-properties <file>', 'librdkafka-style properties file with the settings above').env(
+      SECURITY_ENV.properties,
+    ),
+  ];
+}
+
+/** The security settings of a command: properties file first, then flags and environment. */
+export function clientSecurity(flags: ClientSecurityFlags): ClientSecurity | undefined {
+  try {
+    const s = resolveClientSecurity(
+      merge(flags.clientProperties ? readProperties(flags.clientProperties) : {}, {
+        protocol: flags.securityProtocol,
+        mechanism: flags.saslMechanism,
+        username: flags.saslUsername,
+        password: flags.saslPassword,
+        caFile: flags.tlsCa,
+        certFile: flags.tlsCert,
+        keyFile: flags.tlsKey,
+      }),
+    );
+    return s.protocol === 'PLAINTEXT' ? undefined : s;
+  } catch (err) {
+    if (err instanceof ClientSecurityError) throw new InvalidArgumentError(err.message);
+    throw err;
+  }
+}
+
+/** `--processing-time-ms`: how long a lab consumer spends per order (500 = 2 msg/s). */
+export function processingTimeOption(description: string): Option {
+  return new Option('--processing-time-ms <n>', description)
+    .argParser(integer('--processing-time-ms', 0, 600_000))
+    .default(500);
+}
+
+/** `--sink`: where a lab consumer's orders go. */
+export function sinkOption(): Option {
+  return new Option('--sink <kind>', 'where consumed orders go')
+    .choices(['simulated', 'stdout'])
+    .default('simulated');
 }

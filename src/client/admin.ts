@@ -1,6 +1,8 @@
 import { ApiKey } from '../protocol/api-keys.js';
+import { ConfigResourceType } from '../protocol/apis/32-describe-configs.js';
+import { ErrorCode } from '../protocol/errors.js';
 import type { BrokerConnection } from './broker-connection.js';
-import { Cluster, type ClusterOptions } from './cluster.js';
+import { type Cluster, type ClusterOptions, clusterFrom } from './cluster.js';
 import { brokerError, type KafkaBrokerError, KafkaClientError } from './errors.js';
 
 /**
@@ -54,7 +56,40 @@ export interface GroupDescription {
   }[];
 }
 
-export const ResourceType = { Topic: 2, Broker: 4 } as const;
+/** One topic as Metadata lists it. */
+export interface TopicDescription {
+  name: string;
+  /** Non-zero when the broker could not describe the topic fully (e.g. LEADER_NOT_AVAILABLE). */
+  errorCode: number;
+  internal: boolean;
+  partitions: { partition: number; leader: number; replicas: number[] }[];
+}
+
+/** The brokers and every topic of the cluster, from one Metadata request. */
+export interface ClusterDescription {
+  brokers: { nodeId: number; host: string; port: number }[];
+  topics: TopicDescription[];
+}
+
+/** A partition's offsets: log start (earliest) and log end (latest, the high watermark). */
+export interface OffsetRange {
+  topic: string;
+  partition: number;
+  start: bigint;
+  end: bigint;
+}
+
+/**
+ * What a batched call got: the answers that came, and one line per request, group or partition that
+ * failed (the call itself does not throw for those, so one broker down does not hide the others).
+ */
+export interface BatchResult<T> {
+  results: T;
+  failures: string[];
+}
+
+/** What a config request names: a topic or a broker (Kafka's ConfigResource.Type). */
+export const ResourceType = ConfigResourceType;
 
 export interface ConfigEntry {
   name: string;
@@ -69,13 +104,7 @@ export class Admin {
   private readonly ownsCluster: boolean;
 
   constructor(options: ClusterOptions | { cluster: Cluster }) {
-    if ('cluster' in options) {
-      this.cluster = options.cluster;
-      this.ownsCluster = false;
-    } else {
-      this.cluster = new Cluster(options);
-      this.ownsCluster = true;
-    }
+    ({ cluster: this.cluster, owned: this.ownsCluster } = clusterFrom(options));
   }
 
   async connect(): Promise<void> {
@@ -170,6 +199,35 @@ export class Admin {
     throwFirst(res.responses.map((r) => [r.errorCode, `AlterConfigs "${r.resourceName}"`, r.errorMessage]));
   }
 
+  /**
+   * Sets (or, with a null value, deletes back to the default) only the configs given, leaving the
+   * resource's others as they are (IncrementalAlterConfigs; AlterConfigs would reset them).
+   */
+  async incrementalAlterConfigs(
+    resource: { type: number; name: string },
+    configs: Record<string, string | null>,
+  ): Promise<void> {
+    const conn = await this.cluster.anyConnection();
+    const res = await conn.request(ApiKey.IncrementalAlterConfigs, {
+      resources: [
+        {
+          resourceType: resource.type,
+          resourceName: resource.name,
+          // Kafka's operations: 0 SET, 1 DELETE.
+          configs: Object.entries(configs).map(([name, value]) => ({
+            name,
+            configOperation: value === null ? 1 : 0,
+            value,
+          })),
+        },
+      ],
+      validateOnly: false,
+    });
+    throwFirst(
+      res.responses.map((r) => [r.errorCode, `IncrementalAlterConfigs "${r.resourceName}"`, r.errorMessage]),
+    );
+  }
+
   /** Offsets per partition: earliest, latest (high watermark) or the first at/after a timestamp. */
   async listOffsets(
     topic: string,
@@ -178,7 +236,7 @@ export class Admin {
   ): Promise<PartitionOffset[]> {
     const meta = await this.cluster.topic(topic);
     const wanted = partitions ?? meta.partitions.map((p) => p.partition);
-    const timestamp = spec === 'latest' ? -1n : spec === 'earliest' ? -2n : BigInt(spec.timestamp);
+    const timestamp = spec === 'latest' ? LATEST : spec === 'earliest' ? EARLIEST : BigInt(spec.timestamp);
     const byLeader = new Map<number, number[]>();
     for (const p of wanted) {
       const leader = meta.partitions.find((x) => x.partition === p)?.leader ?? -1;
@@ -207,7 +265,7 @@ export class Admin {
             return {
               topic: t.name,
               partition: p.partitionIndex,
-              offset: p.offset ?? p.oldStyleOffsets?.[0] ?? -1n,
+              offset: listedOffset(p, -1n),
               timestamp: Number(p.timestamp ?? -1n),
             };
           }),
@@ -277,20 +335,7 @@ export class Admin {
           return r;
         }),
     );
-    const g = res.groups[0];
-    return {
-      groupId: g.groupId,
-      state: g.groupState,
-      protocolType: g.protocolType,
-      protocol: g.protocolData,
-      members: g.members.map((m) => ({
-        memberId: m.memberId,
-        clientId: m.clientId,
-        clientHost: m.clientHost,
-        metadata: m.memberMetadata,
-        assignment: m.memberAssignment,
-      })),
-    };
+    return groupDescription(res.groups[0]);
   }
 
   /** Committed offsets of a group (all its partitions when `topics` is omitted). */
@@ -299,6 +344,173 @@ export class Admin {
     topics?: { topic: string; partitions: number[] }[],
   ): Promise<CommittedOffset[]> {
     return this.cluster.withCoordinator(groupId, (conn) => fetchCommitted(conn, groupId, topics ?? null));
+  }
+
+  /** The brokers and every topic with its partitions, leaders and replicas (one Metadata request). */
+  async describeCluster(): Promise<ClusterDescription> {
+    const meta = await this.cluster.describeAll();
+    const topics: TopicDescription[] = [];
+    for (const t of meta.topics) {
+      if (t.name === null) continue;
+      topics.push({
+        name: t.name,
+        errorCode: t.errorCode,
+        internal: t.isInternal ?? false,
+        partitions: t.partitions.map((p) => ({
+          partition: p.partitionIndex,
+          leader: p.leaderId,
+          replicas: p.replicaNodes ?? [],
+        })),
+      });
+    }
+    return {
+      brokers: meta.brokers.map((b) => ({ nodeId: b.nodeId, host: b.host, port: b.port })),
+      topics,
+    };
+  }
+
+  /**
+   * Describes many groups with one DescribeGroups per coordinator. A group whose coordinator cannot be
+   * found, or that answers with an error, is a failure (a coordinator that moved is forgotten, so the
+   * next call finds the new one); the other groups are described.
+   */
+  async describeGroups(groupIds: string[]): Promise<BatchResult<Map<string, GroupDescription>>> {
+    const failures: string[] = [];
+    const byCoordinator = await this.groupsByCoordinator(groupIds, failures);
+    const results = new Map<string, GroupDescription>();
+    await Promise.all(
+      [...byCoordinator.entries()].map(async ([nodeId, ids]) => {
+        try {
+          const res = await this.cluster
+            .broker(nodeId)
+            .request(ApiKey.DescribeGroups, { groups: ids, includeAuthorizedOperations: false });
+          for (const g of res.groups) {
+            if (g.errorCode === 0) results.set(g.groupId, groupDescription(g));
+            else {
+              if (coordinatorMoved(g.errorCode)) this.cluster.forgetCoordinator(g.groupId);
+              failures.push(`DescribeGroups "${g.groupId}": ${brokerError(g.errorCode, g.groupId).message}`);
+            }
+          }
+        } catch (err) {
+          failures.push(`DescribeGroups on broker ${nodeId}: ${(err as Error).message}`);
+        }
+      }),
+    );
+    return { results, failures };
+  }
+
+  private async groupsByCoordinator(groupIds: string[], failures: string[]): Promise<Map<number, string[]>> {
+    const byCoordinator = new Map<number, string[]>();
+    await Promise.all(
+      groupIds.map(async (g) => {
+        try {
+          const conn = await this.cluster.coordinator(g);
+          const list = byCoordinator.get(conn.nodeId);
+          if (list) list.push(g);
+          else byCoordinator.set(conn.nodeId, [g]);
+        } catch (err) {
+          failures.push(`group "${g}": no coordinator (${(err as Error).message})`);
+        }
+      }),
+    );
+    return byCoordinator;
+  }
+
+  /**
+   * Log start and end of many partitions of many topics: per partition leader one ListOffsets for the
+   * earliest and one for the latest offsets (a request may name a partition once only). Leaders come
+   * from the metadata cache; a topic whose leader is unknown or answers with an error is invalidated, so
+   * the next call asks for fresh metadata.
+   */
+  async listOffsetRanges(wanted: Map<string, Iterable<number>>): Promise<BatchResult<OffsetRange[]>> {
+    const failures: string[] = [];
+    const stale = [...wanted.keys()].filter((t) => !this.cluster.cachedTopic(t));
+    if (stale.length > 0) {
+      await this.cluster.refreshMetadata(stale).catch((err) => {
+        failures.push(`metadata: ${(err as Error).message}`);
+      });
+    }
+    const byLeader = await this.partitionsByLeader(wanted, failures);
+    const ranges = await Promise.all(
+      [...byLeader.entries()].map(async ([leader, topics]) => {
+        try {
+          return await this.rangesOnLeader(leader, topics, failures);
+        } catch (err) {
+          failures.push(`ListOffsets on broker ${leader}: ${(err as Error).message}`);
+          for (const t of topics.keys()) this.cluster.invalidate(t);
+          return [];
+        }
+      }),
+    );
+    return { results: ranges.flat(), failures };
+  }
+
+  private async partitionsByLeader(
+    wanted: Map<string, Iterable<number>>,
+    failures: string[],
+  ): Promise<Map<number, Map<string, number[]>>> {
+    const byLeader = new Map<number, Map<string, number[]>>();
+    for (const [topic, parts] of wanted) {
+      let leaders: Map<number, number>;
+      try {
+        // From the cache unless stale or invalidated (a leader moved, partitions were added).
+        leaders = new Map((await this.cluster.topic(topic)).partitions.map((p) => [p.partition, p.leader]));
+      } catch (err) {
+        failures.push(`topic "${topic}": ${(err as Error).message}`);
+        continue;
+      }
+      for (const p of parts) {
+        const leader = leaders.get(p) ?? -1;
+        if (leader < 0) {
+          failures.push(`${topic}/${p}: no leader known`);
+          this.cluster.invalidate(topic);
+          continue;
+        }
+        let topics = byLeader.get(leader);
+        if (!topics) byLeader.set(leader, (topics = new Map()));
+        const list = topics.get(topic);
+        if (list) list.push(p);
+        else topics.set(topic, [p]);
+      }
+    }
+    return byLeader;
+  }
+
+  private async rangesOnLeader(
+    leader: number,
+    topics: Map<string, number[]>,
+    failures: string[],
+  ): Promise<OffsetRange[]> {
+    const conn = this.cluster.broker(leader);
+    const ask = (timestamp: bigint) =>
+      conn.request(ApiKey.ListOffsets, {
+        replicaId: -1,
+        isolationLevel: 0,
+        topics: [...topics.entries()].map(([name, parts]) => ({
+          name,
+          partitions: parts.map((partitionIndex) => ({ partitionIndex, timestamp, maxNumOffsets: 1 })),
+        })),
+      });
+    const [earliest, latest] = await Promise.all([ask(EARLIEST), ask(LATEST)]);
+    const starts = new Map<string, bigint>();
+    for (const t of earliest.topics)
+      for (const p of t.partitions)
+        if (p.errorCode === 0) starts.set(`${t.name}\u0000${p.partitionIndex}`, listedOffset(p, 0n));
+    const out: OffsetRange[] = [];
+    for (const t of latest.topics) {
+      for (const p of t.partitions) {
+        if (p.errorCode !== 0) {
+          failures.push(
+            `ListOffsets ${t.name}/${p.partitionIndex}: ${brokerError(p.errorCode, t.name).message}`,
+          );
+          this.cluster.invalidate(t.name);
+          continue;
+        }
+        const start = starts.get(`${t.name}\u0000${p.partitionIndex}`) ?? 0n;
+        out.push({ topic: t.name, partition: p.partitionIndex, start, end: listedOffset(p, -1n) });
+      }
+    }
+    return out;
   }
 
   /** Closes the connections when this admin created them (not a shared cluster's); resolves once they are closed. */
@@ -340,4 +552,49 @@ function withMessage(code: number, context: string, message: string | null | und
 
 function throwFirst(results: [number, string, string | null | undefined][]): void {
   for (const [code, context, message] of results) if (code !== 0) throw withMessage(code, context, message);
+}
+
+/** ListOffsets' "timestamps" that ask for the log start and the log end. */
+const EARLIEST = -2n;
+const LATEST = -1n;
+
+/** The offset a ListOffsets partition answer carries (v0 lists it in `oldStyleOffsets`). */
+function listedOffset(p: { offset?: bigint; oldStyleOffsets?: bigint[] }, fallback: bigint): bigint {
+  return p.offset ?? p.oldStyleOffsets?.[0] ?? fallback;
+}
+
+function coordinatorMoved(code: number): boolean {
+  return (
+    code === ErrorCode.NOT_COORDINATOR ||
+    code === ErrorCode.COORDINATOR_LOAD_IN_PROGRESS ||
+    code === ErrorCode.COORDINATOR_NOT_AVAILABLE
+  );
+}
+
+function groupDescription(g: {
+  groupId: string;
+  groupState: string;
+  protocolType: string;
+  protocolData: string;
+  members: {
+    memberId: string;
+    clientId: string;
+    clientHost: string;
+    memberMetadata: Buffer;
+    memberAssignment: Buffer;
+  }[];
+}): GroupDescription {
+  return {
+    groupId: g.groupId,
+    state: g.groupState,
+    protocolType: g.protocolType,
+    protocol: g.protocolData,
+    members: g.members.map((m) => ({
+      memberId: m.memberId,
+      clientId: m.clientId,
+      clientHost: m.clientHost,
+      metadata: m.memberMetadata,
+      assignment: m.memberAssignment,
+    })),
+  };
 }

@@ -4,6 +4,7 @@ import type { KnownApiKey } from '../protocol/apis/index.js';
 import { decodeResponse, encodeRequest, type RequestBody, type ResponseBody } from '../protocol/messages.js';
 import { Connection, type ConnectionOptions, type ConnectionStats } from './connection.js';
 import { brokerError } from './errors.js';
+import { authenticateSasl } from './sasl.js';
 import { type BrokerVersions, chooseVersion } from './versions.js';
 
 /**
@@ -153,8 +154,38 @@ export class BrokerConnection {
     }
     const map = new Map<number, { min: number; max: number }>();
     for (const k of body.apiKeys) map.set(k.apiKey, { min: k.minVersion, max: k.maxVersion });
+    const sasl = this.connection.security?.sasl;
+    if (sasl) await this.authenticate(sasl, map);
     this.versions = map;
     this.chosen = [];
     return map;
+  }
+
+  /** SASL on this TCP connection, right after ApiVersions (as Kafka's clients do). */
+  private async authenticate(
+    sasl: NonNullable<NonNullable<ConnectionOptions['security']>['sasl']>,
+    versions: BrokerVersions,
+  ): Promise<void> {
+    const authVersion = Math.min(1, versions.get(ApiKey.SaslAuthenticate)?.max ?? 0);
+    const send = <K extends KnownApiKey>(key: K, version: number, body: RequestBody<K>) =>
+      this.connection
+        .send((correlationId) => encodeRequest(key, version, correlationId, this.clientId, body), {
+          what: `${apiName(key)} v${version}`,
+        })
+        .then((frame) => decodeResponse(key, version, frame).body);
+    try {
+      await authenticateSasl(
+        sasl,
+        {
+          handshake: (mechanism) => send(ApiKey.SaslHandshake, 1, { mechanism }),
+          exchange: (authBytes) => send(ApiKey.SaslAuthenticate, authVersion, { authBytes }),
+        },
+        this.address,
+      );
+    } catch (err) {
+      // The broker closes a failed connection; closing it here too keeps it from being reused half-done.
+      this.connection.emit('disconnect');
+      throw err;
+    }
   }
 }

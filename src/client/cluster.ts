@@ -12,6 +12,7 @@ import {
 } from './errors.js';
 import type { PartitionInfo } from './partitioner.js';
 import { type RetryOptions, RetryPolicy } from './retry.js';
+import type { ClientSecurity } from './security.js';
 
 /**
  * What every part of the client shares: the bootstrap list, one connection per broker, the metadata
@@ -33,6 +34,8 @@ export interface ClusterOptions {
   metadataMaxAgeMs?: number;
   /** Sees every frame on every connection (debugging, wire-format tests). */
   tap?: FrameTap;
+  /** TLS and SASL for every broker connection (see src/client/security.ts). */
+  security?: ClientSecurity;
 }
 
 export interface TopicMetadata {
@@ -328,6 +331,7 @@ export class Cluster {
       requestTimeoutMs: this.options.requestTimeoutMs,
       maxInFlight: this.options.maxInFlight,
       tap: this.options.tap,
+      security: this.options.security,
     });
   }
 }
@@ -339,4 +343,16 @@ export function parseHostPort(s: string): { host: string; port: number } {
     throw new ConfigError(`broker address "${s}" is not "host:port" (e.g. "127.0.0.1:9092")`);
   }
   return { host: m[1], port };
+}
+
+/**
+ * The cluster a client part works on: the one it was given (shared, not closed by it), or a new one it
+ * owns and closes.
+ */
+export function clusterFrom(
+  options: ClusterOptions | { cluster: Cluster },
+  defaults: Partial<ClusterOptions> = {},
+): { cluster: Cluster; owned: boolean } {
+  if ('cluster' in options) return { cluster: options.cluster, owned: false };
+  return { cluster: new Cluster({ ...defaults, ...options }), owned: true };
 }

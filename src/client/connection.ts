@@ -1,7 +1,9 @@
 import { EventEmitter } from 'node:events';
 import net from 'node:net';
+import tls from 'node:tls';
 import type { Clock, Timer } from '../flow/clock.js';
 import { ClientClosedError, ConnectionError, KafkaClientError, RequestTimeoutError } from './errors.js';
+import { type ClientSecurity, tlsConnectOptions } from './security.js';
 
 /**
  * One TCP connection to one broker: Kafka framing (int32 size prefix), correlation ids, a cap on the
@@ -32,6 +34,8 @@ export interface ConnectionOptions {
   reconnectBackoffMs?: number;
   /** ...up to this (default 2 s). */
   reconnectBackoffMaxMs?: number;
+  /** TLS and SASL settings (src/client/security.ts); TLS is applied here, SASL by BrokerConnection. */
+  security?: ClientSecurity;
 }
 
 export interface FrameTap {
@@ -85,6 +89,7 @@ export class Connection extends EventEmitter {
   private readonly tap: FrameTap | undefined;
   private readonly reconnectBackoffMs: number;
   private readonly reconnectBackoffMaxMs: number;
+  readonly security: ClientSecurity | undefined;
   private connectFailures = 0;
   private lastConnectFailureAt = 0;
   private socket: net.Socket | null = null;
@@ -110,6 +115,7 @@ export class Connection extends EventEmitter {
     this.tap = options.tap;
     this.reconnectBackoffMs = options.reconnectBackoffMs ?? 50;
     this.reconnectBackoffMaxMs = options.reconnectBackoffMaxMs ?? 2000;
+    this.security = options.security;
   }
 
   get address(): string {
@@ -166,8 +172,16 @@ export class Connection extends EventEmitter {
 
   private openSocket(): Promise<void> {
     return new Promise<void>((resolve, reject) => {
-      const socket = net.connect({ host: this.host, port: this.port });
+      const useTls = this.security?.tls !== undefined;
+      const socket = useTls
+        ? tls.connect(tlsConnectOptions(this.security!, this.host, this.port))
+        : net.connect({ host: this.host, port: this.port });
       socket.setNoDelay(true);
+      // An error after TCP connected but before 'secureConnect' is the TLS handshake failing.
+      let tcpUp = false;
+      socket.once('connect', () => {
+        tcpUp = true;
+      });
       const timer = this.clock.setTimeout(() => {
         socket.destroy();
         reject(
@@ -178,11 +192,20 @@ export class Connection extends EventEmitter {
       }, this.connectTimeoutMs);
       socket.once('error', (err) => {
         timer.cancel();
+        const tlsFailure = useTls && tcpUp;
         reject(
-          new ConnectionError(`cannot connect to ${this.address}: ${err.message}; is the broker up?`, err),
+          tlsFailure
+            ? new KafkaClientError(
+                `TLS handshake with ${this.address} failed: ${err.message}; check the CA (--tls-ca) and that this port is an SSL/SASL_SSL listener`,
+                { retriable: false, cause: err },
+              )
+            : new ConnectionError(
+                `cannot connect to ${this.address}: ${err.message}; is the broker up?`,
+                err,
+              ),
         );
       });
-      socket.once('connect', () => {
+      socket.once(useTls ? 'secureConnect' : 'connect', () => {
         timer.cancel();
         socket.removeAllListeners('error');
         if (this.closed) {

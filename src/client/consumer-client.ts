@@ -1,4 +1,5 @@
 import { ApiKey } from '../protocol/api-keys.js';
+import { ErrorCode } from '../protocol/errors.js';
 import { fetchCommitted } from './admin.js';
 import { Cluster, type ClusterOptions } from './cluster.js';
 import { brokerError, ConfigError, KafkaBrokerError } from './errors.js';
@@ -150,7 +151,8 @@ export class ConsumerClient {
     for (const fp of result.partitions) {
       const pos = this.positions.get(key(fp.topic, fp.partition));
       if (!pos) continue;
-      if (fp.error instanceof KafkaBrokerError && fp.error.code === 1) pos.offset = null;
+      if (fp.error instanceof KafkaBrokerError && fp.error.code === ErrorCode.OFFSET_OUT_OF_RANGE)
+        pos.offset = null;
       else if (!fp.error) pos.offset = fp.nextOffset;
       if (fp.bytes > 0) this.lastServed.set(key(fp.topic, fp.partition), this.polls);
     }

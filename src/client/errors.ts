@@ -1,4 +1,4 @@
-import { errorName, isRetriable as isRetriableCode } from '../protocol/errors.js';
+import { type ErrorCodeName, errorInfo, errorName, isRetriable } from '../protocol/errors.js';
 
 /**
  * Errors the client raises. Each says what happened and what to do about it; `retriable` tells the
@@ -109,9 +109,8 @@ export class ConfigError extends KafkaClientError {
   override name = 'ConfigError';
 }
 
-interface CodeInfo {
-  name: string;
-  retriable: boolean;
+/** What the client does about an error code beyond Kafka's own facts (name, retriable: protocol/errors.ts). */
+interface ClientAdvice {
   /** Sets metadata stale: the partition moved or the topic changed. */
   refreshMetadata?: boolean;
   /** The group coordinator moved: find it again. */
@@ -120,212 +119,120 @@ interface CodeInfo {
 }
 
 /**
- * What the client does about the error codes it meets. Codes not listed get a generic message with
- * the number (look it up in Kafka's Errors.java).
+ * The client's advice for the error codes it meets, keyed by Kafka's name. Codes not listed get
+ * Kafka's own message for the code.
  */
-const CODES: Record<number, CodeInfo> = {
-  1: {
-    name: 'OFFSET_OUT_OF_RANGE',
-    retriable: false,
+const ADVICE: Partial<Record<ErrorCodeName, ClientAdvice>> = {
+  OFFSET_OUT_OF_RANGE: {
     advice: 'The offset is before the log start or past the end; seek to earliest or latest.',
   },
-  2: {
-    name: 'CORRUPT_MESSAGE',
-    retriable: true,
-    advice: 'A record batch failed its CRC check; it will be resent.',
-  },
-  3: {
-    name: 'UNKNOWN_TOPIC_OR_PARTITION',
-    retriable: true,
+  CORRUPT_MESSAGE: { advice: 'A record batch failed its CRC check; it will be resent.' },
+  UNKNOWN_TOPIC_OR_PARTITION: {
     refreshMetadata: true,
     advice: 'The topic or partition does not exist (yet): create it, or check the name and partition count.',
   },
-  5: {
-    name: 'LEADER_NOT_AVAILABLE',
-    retriable: true,
+  LEADER_NOT_AVAILABLE: {
     refreshMetadata: true,
     advice: 'The partition is electing a leader; retrying after a metadata refresh.',
   },
-  6: {
-    name: 'NOT_LEADER_OR_FOLLOWER',
-    retriable: true,
+  NOT_LEADER_OR_FOLLOWER: {
     refreshMetadata: true,
     advice: 'This broker no longer leads the partition; retrying on the new leader.',
   },
-  7: {
-    name: 'REQUEST_TIMED_OUT',
-    retriable: true,
-    advice: 'The broker timed out (e.g. waiting for acks=-1 replicas); retrying.',
-  },
-  10: {
-    name: 'MESSAGE_TOO_LARGE',
-    retriable: false,
+  REQUEST_TIMED_OUT: { advice: 'The broker timed out (e.g. waiting for acks=-1 replicas); retrying.' },
+  MESSAGE_TOO_LARGE: {
     advice:
       "The batch is larger than the topic's max.message.bytes; lower batchBytes or raise the topic limit.",
   },
-  13: { name: 'NETWORK_EXCEPTION', retriable: true, advice: 'The broker lost a connection; retrying.' },
-  14: {
-    name: 'COORDINATOR_LOAD_IN_PROGRESS',
-    retriable: true,
-    advice: 'The coordinator is loading its state; retrying shortly.',
-  },
-  15: {
-    name: 'COORDINATOR_NOT_AVAILABLE',
-    retriable: true,
+  NETWORK_EXCEPTION: { advice: 'The broker lost a connection; retrying.' },
+  COORDINATOR_LOAD_IN_PROGRESS: { advice: 'The coordinator is loading its state; retrying shortly.' },
+  COORDINATOR_NOT_AVAILABLE: {
     findCoordinator: true,
     advice: 'The group coordinator is unavailable; finding it again.',
   },
-  16: {
-    name: 'NOT_COORDINATOR',
-    retriable: true,
+  NOT_COORDINATOR: {
     findCoordinator: true,
     advice: 'This broker is not the coordinator for the group; finding the right one.',
   },
-  17: {
-    name: 'INVALID_TOPIC_EXCEPTION',
-    retriable: false,
-    advice: 'Topic names use [a-zA-Z0-9._-], max 249.',
-  },
-  18: {
-    name: 'RECORD_LIST_TOO_LARGE',
-    retriable: false,
+  INVALID_TOPIC_EXCEPTION: { advice: 'Topic names use [a-zA-Z0-9._-], max 249.' },
+  RECORD_LIST_TOO_LARGE: {
     advice: 'The produce request is larger than the broker accepts; lower batchBytes.',
   },
-  19: { name: 'NOT_ENOUGH_REPLICAS', retriable: true, advice: 'Too few in-sync replicas for acks=-1.' },
-  22: {
-    name: 'ILLEGAL_GENERATION',
-    retriable: false,
-    advice: 'The group rebalanced; this member must rejoin before committing.',
-  },
-  23: {
-    name: 'INCONSISTENT_GROUP_PROTOCOL',
-    retriable: false,
+  NOT_ENOUGH_REPLICAS: { advice: 'Too few in-sync replicas for acks=-1.' },
+  ILLEGAL_GENERATION: { advice: 'The group rebalanced; this member must rejoin before committing.' },
+  INCONSISTENT_GROUP_PROTOCOL: {
     advice: 'Members of this group use different assignors or protocol types; use the same assignor names.',
   },
-  25: {
-    name: 'UNKNOWN_MEMBER_ID',
-    retriable: false,
+  UNKNOWN_MEMBER_ID: {
     advice: 'The coordinator forgot this member (session expired); it must rejoin with an empty member id.',
   },
-  26: {
-    name: 'INVALID_SESSION_TIMEOUT',
-    retriable: false,
+  INVALID_SESSION_TIMEOUT: {
     advice: "sessionTimeoutMs is outside the broker's group.min/max.session.timeout.ms.",
   },
-  27: { name: 'REBALANCE_IN_PROGRESS', retriable: false, advice: 'The group is rebalancing; rejoin.' },
-  29: {
-    name: 'TOPIC_AUTHORIZATION_FAILED',
-    retriable: false,
-    advice: 'This client may not access the topic; check ACLs.',
-  },
-  35: {
-    name: 'UNSUPPORTED_VERSION',
-    retriable: false,
+  REBALANCE_IN_PROGRESS: { advice: 'The group is rebalancing; rejoin.' },
+  TOPIC_AUTHORIZATION_FAILED: { advice: 'This client may not access the topic; check ACLs.' },
+  UNSUPPORTED_VERSION: {
     advice: 'The broker does not support this request version; it may be too old for this client.',
   },
-  36: {
-    name: 'TOPIC_ALREADY_EXISTS',
-    retriable: false,
-    advice: 'Pick another name or delete the topic first.',
-  },
-  37: { name: 'INVALID_PARTITIONS', retriable: false, advice: 'The partition count must be at least 1.' },
-  38: {
-    name: 'INVALID_REPLICATION_FACTOR',
-    retriable: false,
-    advice: 'The replication factor exceeds the broker count.',
-  },
-  40: { name: 'INVALID_CONFIG', retriable: false, advice: 'A topic config name or value is invalid.' },
-  41: {
-    name: 'NOT_CONTROLLER',
-    retriable: true,
-    refreshMetadata: true,
-    advice: 'Retrying on the controller.',
-  },
-  42: { name: 'INVALID_REQUEST', retriable: false, advice: 'The broker rejected the request as malformed.' },
-  45: {
-    name: 'OUT_OF_ORDER_SEQUENCE_NUMBER',
-    retriable: false,
+  TOPIC_ALREADY_EXISTS: { advice: 'Pick another name or delete the topic first.' },
+  INVALID_PARTITIONS: { advice: 'The partition count must be at least 1.' },
+  INVALID_REPLICATION_FACTOR: { advice: 'The replication factor exceeds the broker count.' },
+  INVALID_CONFIG: { advice: 'A topic config name or value is invalid.' },
+  NOT_CONTROLLER: { refreshMetadata: true, advice: 'Retrying on the controller.' },
+  INVALID_REQUEST: { advice: 'The broker rejected the request as malformed.' },
+  OUT_OF_ORDER_SEQUENCE_NUMBER: {
     advice: 'The idempotent producer lost track of its sequence; recreate the producer.',
   },
-  46: {
-    name: 'DUPLICATE_SEQUENCE_NUMBER',
-    retriable: false,
+  DUPLICATE_SEQUENCE_NUMBER: {
     advice: 'The broker already has this batch (a retry of a batch that was written).',
   },
-  47: {
-    name: 'INVALID_PRODUCER_EPOCH',
-    retriable: false,
-    advice: 'Another producer with the same id fenced this one.',
-  },
-  51: { name: 'CONCURRENT_TRANSACTIONS', retriable: true, advice: 'Retrying.' },
-  54: {
-    name: 'UNKNOWN_PRODUCER_ID',
-    retriable: false,
-    advice: 'The broker expired this producer id; recreate the producer.',
-  },
-  69: { name: 'GROUP_ID_NOT_FOUND', retriable: false, advice: 'No such consumer group.' },
-  72: {
-    name: 'LISTENER_NOT_FOUND',
-    retriable: true,
+  INVALID_PRODUCER_EPOCH: { advice: 'Another producer with the same id fenced this one.' },
+  CONCURRENT_TRANSACTIONS: { advice: 'Retrying.' },
+  UNKNOWN_PRODUCER_ID: { advice: 'The broker expired this producer id; recreate the producer.' },
+  GROUP_ID_NOT_FOUND: { advice: 'No such consumer group.' },
+  LISTENER_NOT_FOUND: {
     refreshMetadata: true,
     advice: 'The leader has no listener for this connection; retrying after a metadata refresh.',
   },
-  74: {
-    name: 'FENCED_LEADER_EPOCH',
-    retriable: true,
-    refreshMetadata: true,
-    advice: 'Retrying after refresh.',
-  },
-  75: {
-    name: 'UNKNOWN_LEADER_EPOCH',
-    retriable: true,
-    refreshMetadata: true,
-    advice: 'Retrying after refresh.',
-  },
-  76: {
-    name: 'UNSUPPORTED_COMPRESSION_TYPE',
-    retriable: false,
-    advice: 'The broker cannot read this compression; choose gzip or none.',
-  },
-  79: {
-    name: 'MEMBER_ID_REQUIRED',
-    retriable: true,
-    advice: 'The coordinator assigned a member id; rejoining with it.',
-  },
-  89: {
-    name: 'THROTTLING_QUOTA_EXCEEDED',
-    retriable: true,
+  FENCED_LEADER_EPOCH: { refreshMetadata: true, advice: 'Retrying after refresh.' },
+  UNKNOWN_LEADER_EPOCH: { refreshMetadata: true, advice: 'Retrying after refresh.' },
+  UNSUPPORTED_COMPRESSION_TYPE: { advice: 'The broker cannot read this compression; choose gzip or none.' },
+  MEMBER_ID_REQUIRED: { advice: 'The coordinator assigned a member id; rejoining with it.' },
+  FENCED_INSTANCE_ID: { advice: 'Another member uses the same group instance id.' },
+  THROTTLING_QUOTA_EXCEEDED: {
     advice:
       "The broker's quota for this partition is used up; backing off and retrying. Lower the send rate.",
   },
-  82: {
-    name: 'FENCED_INSTANCE_ID',
-    retriable: false,
-    advice: 'Another member uses the same group instance id.',
-  },
 };
 
+export interface CodeInfo {
+  name: string;
+  retriable: boolean;
+  advice: string;
+}
+
+function adviceFor(code: number): ClientAdvice | undefined {
+  return ADVICE[errorName(code) as ErrorCodeName];
+}
+
 export function errorCodeInfo(code: number): CodeInfo {
-  return (
-    CODES[code] ?? {
-      name: errorName(code),
-      retriable: isRetriableCode(code),
-      advice: "See Kafka's protocol error codes for this number.",
-    }
-  );
+  const advice =
+    adviceFor(code)?.advice ??
+    errorInfo(code)?.message ??
+    "See Kafka's protocol error codes for this number.";
+  return { name: errorName(code), retriable: isRetriable(code), advice };
 }
 
 /** Builds the error for a non-zero code; `context` says which request and which topic/partition/group. */
 export function brokerError(code: number, context: string): KafkaBrokerError {
   const info = errorCodeInfo(code);
-  const err = new KafkaBrokerError(code, info.name, context, info.advice, info.retriable);
-  return err;
+  return new KafkaBrokerError(code, info.name, context, info.advice, info.retriable);
 }
 
 export function needsMetadataRefresh(code: number): boolean {
-  return CODES[code]?.refreshMetadata === true;
+  return adviceFor(code)?.refreshMetadata === true;
 }
 
 export function needsCoordinator(code: number): boolean {
-  return CODES[code]?.findCoordinator === true;
+  return adviceFor(code)?.findCoordinator === true;
 }

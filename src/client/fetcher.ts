@@ -28,7 +28,10 @@ export interface FetchOptions {
   minBytes?: number;
   /** Longest the broker may wait for minBytes (default 500 ms). */
   maxWaitMs?: number;
-  /** 0 read_uncommitted (default: Sluice writes no transactions), 1 read_committed. */
+  /**
+   * 0 read_uncommitted (default), 1 read_committed: the broker answers up to the last stable offset and
+   * names the aborted transactions in range, whose batches are dropped here.
+   */
   isolationLevel?: 0 | 1;
   /** Verify each batch's CRC-32C before decoding it (default true, as the Java client does). */
   checkCrcs?: boolean;
@@ -196,7 +199,13 @@ async function fetchFromBroker(
         );
         if (needsMetadataRefresh(p.errorCode)) cluster.invalidate(topic);
       } else if (p.records && p.records.length > 0) {
-        await decodeRecordSet(fetched, p.records, req.offset, options.checkCrcs ?? true);
+        await decodeRecordSet(
+          fetched,
+          p.records,
+          req.offset,
+          options.checkCrcs ?? true,
+          p.abortedTransactions ?? [],
+        );
       }
       out.push(fetched);
     }
@@ -206,14 +215,19 @@ async function fetchFromBroker(
 
 /**
  * Decodes the whole batches of a partition's record set into `target` (records from `from` on), moving
- * `target.nextOffset` past them; a trailing partial batch is left for the next fetch.
+ * `target.nextOffset` past them; a trailing partial batch is left for the next fetch. `aborted` (a
+ * read_committed answer's aborted transactions) drops each listed producer's transactional batches from
+ * its first offset until its abort marker, as Kafka's consumers do.
  */
 export async function decodeRecordSet(
   target: FetchedPartition,
   records: Buffer,
   from: bigint,
   checkCrcs = true,
+  aborted: ReadonlyArray<{ producerId: bigint; firstOffset: bigint }> = [],
 ): Promise<void> {
+  const pending = [...aborted].sort((a, b) => (a.firstOffset < b.firstOffset ? -1 : 1));
+  const abortedNow = new Set<bigint>();
   let pos = 0;
   let whole = 0;
   while (records.length - pos >= BATCH_HEADER_SIZE) {
@@ -232,9 +246,18 @@ export async function decodeRecordSet(
           'CRC-32C check: the data was damaged on the way or on disk; fetch it again or inspect the broker',
       );
     }
-    const lastOffset = records.readBigInt64BE(pos) + BigInt(records.readInt32BE(pos + 23));
-    const control = (records.readInt16BE(pos + 21) & 0x20) !== 0;
-    if (lastOffset >= from && !control) {
+    const baseOffset = records.readBigInt64BE(pos);
+    const lastOffset = baseOffset + BigInt(records.readInt32BE(pos + 23));
+    const attributes = records.readInt16BE(pos + 21);
+    const control = (attributes & 0x20) !== 0;
+    const producerId = records.readBigInt64BE(pos + 43);
+    while (pending.length > 0 && pending[0].firstOffset <= lastOffset) {
+      abortedNow.add(pending.shift()!.producerId);
+    }
+    const dropped = (attributes & 0x10) !== 0 && abortedNow.has(producerId);
+    // The marker ends the producer's aborted transaction: its later batches are read again.
+    if (control && dropped) abortedNow.delete(producerId);
+    if (lastOffset >= from && !control && !dropped) {
       target.batches = (target.batches ?? 0) + 1;
       await readBatchInto(
         target.records,

@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type { Timer } from '../flow/clock.js';
 import { ApiKey } from '../protocol/api-keys.js';
+import { ErrorCode } from '../protocol/errors.js';
 import { type Assignor, rangeAssignor, roundRobinAssignor } from './assignors.js';
 import type { Cluster } from './cluster.js';
 import {
@@ -340,8 +341,8 @@ export class GroupMember extends EventEmitter {
       },
       { timeoutMs: this.rebalanceTimeoutMs + 5000 },
     );
-    if (join.errorCode === 79) {
-      // MEMBER_ID_REQUIRED: the coordinator handed us an id to join with.
+    if (join.errorCode === ErrorCode.MEMBER_ID_REQUIRED) {
+      // The coordinator handed us an id to join with.
       this.memberId = join.memberId;
       return false;
     }

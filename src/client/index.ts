@@ -9,6 +9,7 @@ export * from './admin.js';
 export * from './assignors.js';
 export * from './broker-connection.js';
 export * from './cluster.js';
+export * from './cluster-for.js';
 export * from './connection.js';
 export * from './consumer-client.js';
 export * from './consumer-protocol.js';

@@ -1,5 +1,6 @@
 import type { Clock } from '../flow/clock.js';
-import { Cluster, type ClusterOptions } from './cluster.js';
+import type { Cluster, ClusterOptions } from './cluster.js';
+import { clusterFor } from './cluster-for.js';
 import { ConsumerClient } from './consumer-client.js';
 import { ConfigError } from './errors.js';
 import type { FetchedPartition, FetchedRecord } from './fetcher.js';
@@ -78,19 +79,9 @@ export class MessageConsumer {
     if (!options.topics?.length)
       throw new ConfigError('MessageConsumer: topics must name at least one topic');
     this.options = options;
-    if (options.cluster) {
-      this.cluster = options.cluster;
-      this.ownsCluster = false;
-    } else {
-      if (!options.brokers) throw new ConfigError('MessageConsumer: give `brokers` or a shared `cluster`');
-      this.cluster = new Cluster({
-        ...options.clusterOptions,
-        brokers: options.brokers,
-        clientId: options.clientId ?? 'sluice-consumer',
-        clock: options.clock,
-      });
-      this.ownsCluster = true;
-    }
+    const { cluster, owned } = clusterFor(options, 'MessageConsumer', 'sluice-consumer');
+    this.cluster = cluster;
+    this.ownsCluster = owned;
     this.client = new ConsumerClient({
       cluster: this.cluster,
       groupId: options.groupId,

@@ -29,6 +29,7 @@ export const CLIENT_VERSIONS: Readonly<Record<number, { min: number; max: number
   [ApiKey.InitProducerId]: { min: 0, max: 1 },
   [ApiKey.DescribeConfigs]: { min: 0, max: 2 },
   [ApiKey.AlterConfigs]: { min: 0, max: 1 },
+  [ApiKey.IncrementalAlterConfigs]: { min: 0, max: 1 },
   [ApiKey.CreatePartitions]: { min: 0, max: 1 },
   [ApiKey.DeleteGroups]: { min: 0, max: 1 },
 };

@@ -93,6 +93,11 @@ export interface ConsumerRuntimeOptions {
   fetchMaxBytes?: number;
   /** Do not fetch for fewer free record credits than this (default max(1, maxInFlight / 10)). */
   minFetchRecords?: number;
+  /**
+   * Most records one fetch hands to the runtime (Kafka's max.poll.records; default: the free credits).
+   * The lesson's loop: `poll(max_records=min(available, 500))`.
+   */
+  maxPollRecords?: number;
   /** Record size assumed before any was seen, to turn record credits into bytes (default 1024). */
   initialRecordBytes?: number;
   clock?: Clock;
@@ -115,6 +120,7 @@ export interface ResolvedConfig {
   fetchMaxWaitMs: number;
   fetchMaxBytes: number;
   minFetchRecords: number;
+  maxPollRecords: number;
   initialRecordBytes: number;
   clock: Clock;
   random: () => number;
@@ -230,6 +236,7 @@ export function resolveConfig(o: ConsumerRuntimeOptions): ResolvedConfig {
         'fetching for fewer free credits is wasteful',
       ),
     ),
+    maxPollRecords: int('maxPollRecords', o.maxPollRecords, maxInFlight, 1, 'e.g. 500'),
     initialRecordBytes: int('initialRecordBytes', o.initialRecordBytes, 1024, 1, 'in bytes'),
     clock: o.clock ?? realClock,
     random: o.random ?? Math.random,

@@ -1,5 +1,5 @@
 import { Admin } from '../client/admin.js';
-import { Cluster, type ClusterOptions } from '../client/cluster.js';
+import { type Cluster, type ClusterOptions, clusterFrom } from '../client/cluster.js';
 import { ConsumerClient } from '../client/consumer-client.js';
 import { KafkaClientError } from '../client/errors.js';
 import type { FetchedRecord } from '../client/fetcher.js';
@@ -27,15 +27,8 @@ export const REPLAY_HEADER = 'sluice.dlq.replay.of';
 /** Offset-commit metadata beyond this is refused by Kafka's default offset.metadata.max.bytes (4096). */
 const MAX_METADATA = 4000;
 
-export interface DeadLetter {
-  topic: string;
-  partition: number;
-  offset: bigint;
-  timestamp: number;
-  key: Buffer | null;
-  value: Buffer | null;
-  /** The record's own headers (the `sluice.dlq.*` ones removed). */
-  headers: { key: string; value: Buffer | null }[];
+/** A record of a dead-letter topic; its `headers` are the record's own (the `sluice.dlq.*` ones removed). */
+export interface DeadLetter extends FetchedRecord {
   reason: string;
   error: string;
   attempts: number | null;
@@ -187,13 +180,7 @@ export class DeadLetters {
   private readonly ownsCluster: boolean;
 
   constructor(options: ClusterOptions | { cluster: Cluster }) {
-    if ('cluster' in options) {
-      this.cluster = options.cluster;
-      this.ownsCluster = false;
-    } else {
-      this.cluster = new Cluster({ clientId: 'sluice-dlq', ...options });
-      this.ownsCluster = true;
-    }
+    ({ cluster: this.cluster, owned: this.ownsCluster } = clusterFrom(options, { clientId: 'sluice-dlq' }));
     this.admin = new Admin({ cluster: this.cluster });
   }
 

@@ -1,5 +1,6 @@
 import type { Assignor } from '../client/assignors.js';
-import { Cluster, type ClusterOptions } from '../client/cluster.js';
+import type { Cluster, ClusterOptions } from '../client/cluster.js';
+import { clusterFor } from '../client/cluster-for.js';
 import { ConsumerClient } from '../client/consumer-client.js';
 import type { FetchedPartition } from '../client/fetcher.js';
 import { GroupMember, type OffsetToCommit } from '../client/group.js';
@@ -50,21 +51,12 @@ export class KafkaSource implements RecordSource {
       throw new ConsumerConfigError('kafka source: give either `topics` or `assignment`, not both');
     }
     this.options = options;
-    if (options.cluster) {
-      this.cluster = options.cluster;
-      this.ownsCluster = false;
-    } else {
-      if (!options.brokers?.length) {
-        throw new ConsumerConfigError('kafka source: give `brokers` (["host:port"]) or a shared `cluster`');
-      }
-      this.cluster = new Cluster({
-        ...options.clusterOptions,
-        brokers: options.brokers,
-        clientId: options.clientId ?? 'sluice-consumer',
-        clock: options.clock,
-      });
-      this.ownsCluster = true;
+    if (!options.cluster && !options.brokers?.length) {
+      throw new ConsumerConfigError('kafka source: give `brokers` (["host:port"]) or a shared `cluster`');
     }
+    const { cluster, owned } = clusterFor(options, 'kafka source', 'sluice-consumer');
+    this.cluster = cluster;
+    this.ownsCluster = owned;
     this.client = new ConsumerClient({
       cluster: this.cluster,
       groupId: options.groupId,

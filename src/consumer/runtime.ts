@@ -54,9 +54,16 @@ export interface ConsumerStats {
   state: 'created' | 'running' | 'stopping' | 'stopped';
   fetchState: FetchState;
   inFlightRecords: number;
+  /**
+   * Records held but not handed to the sink (queued behind their lane, or waiting out a pause by hand):
+   * while paused, what resume hands to the sink first.
+   */
+  heldRecords: number;
   inFlightBytes: number;
   maxInFlight: number;
   maxInFlightBytes: number;
+  /** Most records one fetch hands over. */
+  maxPollRecords: number;
   creditsFree: { records: number; bytes: number };
   /** Most records / bytes ever held at once. */
   peakInFlightRecords: number;
@@ -123,6 +130,11 @@ class PartitionState {
   /** The tracker's `released` count the last successful commit covered. */
   releasedAtCommit = 0;
   consumed = 0;
+  /**
+   * Records the broker held past our fetch position at the last answer for this partition (its high
+   * watermark minus where we read next): how the runtime knows which partitions wait for a turn.
+   */
+  backlog = 0;
   readonly drained = new Wakeup();
 
   constructor(
@@ -136,6 +148,8 @@ class PartitionState {
 const tpKey = (topic: string, partition: number) => `${topic}\u0000${partition}`;
 /** What a record costs against the byte credits: its payloads plus per-record overhead in memory. */
 export const RECORD_OVERHEAD_BYTES = 64;
+/** How long one partition's records may keep the others' out of the sink before the window is shared. */
+export const TURN_BUDGET_MS = 1000;
 const recordBytes = (r: ConsumerRecord): number => {
   let n = RECORD_OVERHEAD_BYTES + (r.key?.length ?? 0) + (r.value?.length ?? 0);
   for (const h of r.headers) n += h.key.length + (h.value?.length ?? 0);
@@ -200,6 +214,8 @@ export class ConsumerRuntime extends EventEmitter<ConsumerRuntimeEvents> {
   private readonly health: SinkHealth;
   private readonly parts = new Map<string, PartitionState>();
   private readonly ready = new RingBuffer<Lane>(64);
+  /** Lanes of partitions paused by hand, set aside in dispatch order until resumed. */
+  private parked: Lane[] = [];
   private readonly wake = new Wakeup();
   private state: ConsumerStats['state'] = 'created';
   private fetchState: FetchState = 'idle';
@@ -391,7 +407,11 @@ export class ConsumerRuntime extends EventEmitter<ConsumerRuntimeEvents> {
     return n;
   }
 
-  /** Stops fetching (all partitions, or the ones given); records already held still finish. */
+  /**
+   * Stops fetching (all partitions, or the ones given) and stops handing their records to the sink at
+   * the next record boundary: a write under way finishes, the records held stay held (and uncommitted)
+   * and go to the sink first on resume.
+   */
   pause(partitions?: TopicPartition[]): void {
     if (!partitions) this.pausedByHand = true;
     else for (const p of partitions) this.partOf(p).pausedByHand = true;
@@ -404,6 +424,8 @@ export class ConsumerRuntime extends EventEmitter<ConsumerRuntimeEvents> {
       for (const p of this.parts.values()) p.pausedByHand = false;
     } else for (const p of partitions) this.partOf(p).pausedByHand = false;
     this.emit('resumed', { by: 'hand', partitions: partitions ?? null });
+    this.unpark();
+    this.dispatch();
     this.wake.notify();
   }
 
@@ -476,9 +498,11 @@ export class ConsumerRuntime extends EventEmitter<ConsumerRuntimeEvents> {
       state: this.state,
       fetchState: this.fetchState,
       inFlightRecords: this.heldRecords,
+      heldRecords: this.notStarted(),
       inFlightBytes: this.heldBytes,
       maxInFlight: this.cfg.maxInFlight,
       maxInFlightBytes: this.cfg.maxInFlightBytes,
+      maxPollRecords: this.cfg.maxPollRecords,
       creditsFree: { records: this.recordCredits.available, bytes: this.byteCredits.available },
       ...this.counters,
       ratePerSec: this.rate(now),
@@ -523,6 +547,7 @@ export class ConsumerRuntime extends EventEmitter<ConsumerRuntimeEvents> {
       await this.commitNow().catch(() => {});
     }
     for (const p of revoked) this.parts.delete(p.key);
+    this.parked = this.parked.filter((lane) => !revoked.includes(lane.part));
     this.emit('revoked', { partitions });
   }
 
@@ -566,8 +591,27 @@ export class ConsumerRuntime extends EventEmitter<ConsumerRuntimeEvents> {
    */
   private fetchThreshold(): number {
     if (this.heldRecords === 0) return 1;
-    const batch = Math.min(Math.ceil(this.avgBatchRecords), this.cfg.maxInFlight);
+    const batch = Math.min(Math.ceil(this.avgBatchRecords), this.fairShare());
     return Math.max(this.cfg.minFetchRecords, batch);
+  }
+
+  /**
+   * The records one partition may hold while others wait: the window split evenly over the partitions
+   * with records in the broker or in flight (the whole window when only one has any). Without it, one
+   * partition's batch larger than the window fills every credit, and the others wait until it is drained
+   * (at 500 ms a record and a window of 10, five seconds per partition). Splitting costs re-fetching the
+   * rest of each batch, so it applies only when a full window takes the sink longer than
+   * {@link TURN_BUDGET_MS} to work through (or before its latency is known).
+   */
+  private fairShare(): number {
+    const sink = this.health.snapshot();
+    const windowMs = (sink.meanLatencyMs * this.cfg.maxInFlight) / Math.max(1, this.limiter.limit);
+    if (sink.samples > 0 && windowMs <= TURN_BUDGET_MS) return this.cfg.maxInFlight;
+    let competing = 0;
+    for (const p of this.parts.values()) {
+      if (!p.revoking && !p.pausedByHand && (p.backlog > 0 || p.works.size > 0)) competing++;
+    }
+    return Math.max(1, Math.ceil(this.cfg.maxInFlight / Math.max(1, competing)));
   }
 
   /**
@@ -577,14 +621,15 @@ export class ConsumerRuntime extends EventEmitter<ConsumerRuntimeEvents> {
    */
   private fetchTurn(list: TopicPartition[]): TopicPartition[] {
     // Before a batch was seen, all of them are asked with a 1-byte limit (the probe, see fetchLoop).
-    if (this.avgBatchRecords === 0 || list.length <= 1 || this.askAll) {
+    if (this.avgBatchRecords === 0 || list.length <= 1) return list;
+    if (this.askAll) {
+      // Every partition, but not always from the first: the broker serves the first one with data whole.
       this.askAll = false;
-      return list;
+      return rotated(list, this.fetchCursor++);
     }
     const take = Math.floor(this.recordCredits.available / this.avgBatchRecords);
     const count = Math.min(list.length, Math.max(1, take));
-    const start = this.fetchCursor++ % list.length;
-    return Array.from({ length: count }, (_, i) => list[(start + i) % list.length]);
+    return rotated(list, this.fetchCursor++).slice(0, count);
   }
 
   private eligible(): { list: TopicPartition[]; reason: FetchState | null } {
@@ -624,7 +669,8 @@ export class ConsumerRuntime extends EventEmitter<ConsumerRuntimeEvents> {
       // the free byte credits: the response itself must fit what we may hold.
       // Until a batch was seen the record size is a guess; ask for 1 byte, which the broker answers with
       // one whole batch (of the first partition that has one), and size the next fetches from it.
-      const wanted = this.avgBatchRecords === 0 ? 1 : Math.ceil(recordsFree * this.avgRecordBytes * 1.1);
+      const pollable = Math.min(recordsFree, this.cfg.maxPollRecords);
+      const wanted = this.avgBatchRecords === 0 ? 1 : Math.ceil(pollable * this.avgRecordBytes * 1.1);
       const maxBytes = Math.max(1, Math.min(bytesFree, this.cfg.fetchMaxBytes, wanted));
       const partitionMaxBytes = Math.max(1, Math.ceil(maxBytes / turn.length));
       let fetched: FetchedPartition[];
@@ -670,6 +716,14 @@ export class ConsumerRuntime extends EventEmitter<ConsumerRuntimeEvents> {
     const start = this.rotate++ % fetched.length;
     // Paused while the fetch was out: hand its records back rather than take them in.
     const pausedAll = this.pausedByHand || this.health.pausedByPolicy;
+    for (const fp of fetched) {
+      const part = this.parts.get(tpKey(fp.topic, fp.partition));
+      if (part && !fp.error)
+        part.backlog = Number(fp.highWatermark - (fp.records[0]?.offset ?? fp.nextOffset));
+    }
+    const share = this.fairShare();
+    // A poll hands over at most maxPollRecords, whatever the credits (Kafka's max.poll.records).
+    let pollLeft = this.cfg.maxPollRecords;
     let full = false;
     for (let i = 0; i < fetched.length; i++) {
       const fp = fetched[(start + i) % fetched.length];
@@ -705,12 +759,16 @@ export class ConsumerRuntime extends EventEmitter<ConsumerRuntimeEvents> {
         const size = recordBytes(record);
         const fits =
           !full &&
+          pollLeft > 0 &&
           this.recordCredits.available >= 1 &&
           (this.byteCredits.available >= size || (this.heldRecords === 0 && taken === 0));
-        if (!fits) {
-          full = true;
+        // Its fair share taken, this partition leaves the rest of the credits to the others.
+        const overShare = part.works.size >= share && this.heldRecords > 0;
+        if (!fits || overShare) {
+          if (!fits) full = true;
           this.source.seek(fp.topic, fp.partition, record.offset);
           part.tracker.advanceTo(record.offset);
+          part.backlog = Number(fp.highWatermark - record.offset);
           this.counters.rewound += fp.records.length - taken;
           break;
         }
@@ -722,9 +780,13 @@ export class ConsumerRuntime extends EventEmitter<ConsumerRuntimeEvents> {
         this.heldBytes += charge;
         this.avgRecordBytes = this.avgRecordBytes * 0.95 + size * 0.05;
         this.enqueue(part, record, charge);
+        pollLeft--;
         taken++;
       }
-      if (taken === fp.records.length) part.tracker.advanceTo(fp.nextOffset);
+      if (taken === fp.records.length) {
+        part.tracker.advanceTo(fp.nextOffset);
+        part.backlog = Number(fp.highWatermark - fp.nextOffset);
+      }
     }
     if (this.heldRecords > this.counters.peakInFlightRecords)
       this.counters.peakInFlightRecords = this.heldRecords;
@@ -770,11 +832,15 @@ export class ConsumerRuntime extends EventEmitter<ConsumerRuntimeEvents> {
   }
 
   private dispatch(): void {
-    if (this.state === 'stopped') return;
+    if (this.state === 'stopped' || this.pausedByHand) return;
     while (this.ready.length > 0) {
       const lane = this.ready.peek()!;
       if (lane.active !== null || lane.queue.length === 0 || lane.part.revoking) {
         this.ready.shift();
+        continue;
+      }
+      if (lane.part.pausedByHand) {
+        this.parked.push(this.ready.shift()!);
         continue;
       }
       const slot = this.limiter.tryAcquire();
@@ -784,6 +850,20 @@ export class ConsumerRuntime extends EventEmitter<ConsumerRuntimeEvents> {
       lane.active = work;
       void this.run(work, slot);
     }
+  }
+
+  /** Parked lanes whose partition is no longer paused go back to the front of the queue, in order. */
+  private unpark(): void {
+    const back = this.parked.filter((l) => !l.part.pausedByHand);
+    this.parked = this.parked.filter((l) => l.part.pausedByHand);
+    for (let i = back.length - 1; i >= 0; i--) this.ready.pushFront(back[i]);
+  }
+
+  /** Records held that the sink has not started on. */
+  private notStarted(): number {
+    let n = 0;
+    for (const p of this.parts.values()) for (const w of p.works) if (w.state === 'queued') n++;
+    return n;
   }
 
   private async run(work: Work, slot: LimiterRelease): Promise<void> {
@@ -944,6 +1024,12 @@ function isPermanent(error: unknown): boolean {
 
 async function waitDrained(p: PartitionState, signal: AbortSignal): Promise<void> {
   while (p.works.size > 0 && !signal.aborted) await p.drained.waitSignal(signal);
+}
+
+/** The list starting at `start` (modulo its length), wrapping round. */
+function rotated<T>(list: T[], start: number): T[] {
+  const at = start % list.length;
+  return [...list.slice(at), ...list.slice(0, at)];
 }
 
 /** A fetch in which every partition came back with an error (and none with records). */

@@ -1,6 +1,7 @@
 import { Channel } from '../flow/channel.js';
 import { Credits } from '../flow/credits.js';
 import { ChannelClosedError } from '../flow/errors.js';
+import type { Lineage } from './lineage.js';
 
 /** An item in flight, with what the engine needs to know about it. */
 export interface Envelope {
@@ -9,6 +10,8 @@ export interface Envelope {
   born: number;
   /** Estimated size, counted against byte-bounded queues. */
   bytes: number;
+  /** The source item it derives from, when that source wants to hear when it is fully handled. */
+  lineage?: Lineage;
 }
 
 export const CLOSED: unique symbol = Symbol('closed');

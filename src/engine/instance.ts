@@ -2,8 +2,9 @@ import type { Clock } from '../flow/clock.js';
 import { type SlotState, TimeAccounting } from './accounting.js';
 import { CLOSED, type Envelope, Inbox } from './inbox.js';
 import type { ComponentDef, EdgeDef } from './job.js';
+import { Lineage } from './lineage.js';
 import { estimateBytes } from './size.js';
-import type { Grouping, InstanceInfo, OperatorContext, Processor, Strategy } from './types.js';
+import type { Arrival, Grouping, InstanceInfo, OperatorContext, Processor, Strategy } from './types.js';
 
 /** Run-wide settings and hooks an instance needs. */
 export interface RunContext {
@@ -186,8 +187,8 @@ export class Instance {
     const iterable = spec.read(this.info, src);
     const iterator =
       Symbol.asyncIterator in iterable
-        ? (iterable as AsyncIterable<{ value: unknown; at?: number }>)[Symbol.asyncIterator]()
-        : (iterable as Iterable<{ value: unknown; at?: number }>)[Symbol.iterator]();
+        ? (iterable as AsyncIterable<Arrival<unknown>>)[Symbol.asyncIterator]()
+        : (iterable as Iterable<Arrival<unknown>>)[Symbol.iterator]();
     try {
       for (;;) {
         if (this.pausedBy.size > 0) await this.drainStagedThenWaitWhilePaused(slot);
@@ -196,7 +197,7 @@ export class Instance {
           await this.drainStaged(slot); // read items still go downstream on a draining stop
           return;
         }
-        let step: IteratorResult<{ value: unknown; at?: number }>;
+        let step: IteratorResult<Arrival<unknown>>;
         let awaited = false;
         try {
           const r = iterator.next();
@@ -234,12 +235,16 @@ export class Instance {
           value: arrival.value,
           born: arrival.at ?? this.lastNow,
           bytes: this.sizeOf(arrival.value),
+          // The source holds the first reference until the item is in every queue it goes to.
+          lineage: arrival.receipt ? new Lineage(arrival.receipt) : undefined,
         };
+        const lineage = env.lineage; // env itself may be reused downstream once queued
         const p = this.emit(env, slot);
         if (p) {
           await p;
           this.sinceClockRead = 31;
         }
+        lineage?.release();
         if (this.run.yieldEvery > 0 && ++this.sinceYield >= this.run.yieldEvery) {
           this.sinceYield = 0;
           await this.drainStaged(slot);
@@ -284,6 +289,8 @@ export class Instance {
       }
       this.setState(slot, 'busy');
       this.processed++;
+      // The envelope may travel on as this instance's first output: what it came with is noted first.
+      const inLineage = env.lineage;
       const ms = cost === undefined ? 0 : typeof cost === 'number' ? cost : cost(env.value, this.index);
       if (ms > 0) {
         if (this.staged.length > 0) await this.drainStaged(slot);
@@ -316,11 +323,13 @@ export class Instance {
             out = env;
             out.value = value;
             out.bytes = this.sizeOf(value);
-          } else out = { value, born, bytes: this.sizeOf(value) };
+          } else out = { value, born, bytes: this.sizeOf(value), lineage: inLineage };
           const p = this.emit(out, slot);
           if (p) await p;
         }
       }
+      // Released only after the outputs are queued, so the lineage cannot close while they are on the way.
+      inLineage?.release();
       if (this.run.yieldEvery > 0 && ++this.sinceYield >= this.run.yieldEvery) {
         this.sinceYield = 0;
         await this.drainStaged(slot);
@@ -376,10 +385,14 @@ export class Instance {
     const sole = this.sole;
     if (sole !== undefined) {
       sole.edge.sent++;
-      if (!this.staging)
-        return sole.inbox.tryOffer(env) ? undefined : this.deliverBlocked(sole.inbox, env, slot);
-      if (this.staged.push(env) < STAGE_SIZE) return undefined;
-      return this.flushStaged(slot);
+      // An item with a lineage must be in the queue before its sender lets go of it: never staged.
+      if (this.staging && env.lineage === undefined) {
+        if (this.staged.push(env) < STAGE_SIZE) return undefined;
+        return this.flushStaged(slot);
+      }
+      const before = this.flushStaged(slot);
+      if (before) return before.then(() => this.offerOne(sole.inbox, env, slot));
+      return this.offerOne(sole.inbox, env, slot);
     }
     let pending: Promise<void>[] | undefined;
     let sent = 0;
@@ -388,7 +401,8 @@ export class Instance {
       const targets = route.targets;
       if (g.kind === 'all') {
         for (const t of targets) {
-          const own = sent++ === 0 ? env : { value: env.value, born: env.born, bytes: env.bytes };
+          const own =
+            sent++ === 0 ? env : { value: env.value, born: env.born, bytes: env.bytes, lineage: env.lineage };
           const p = this.deliver(route.edge, t, own, slot);
           if (p) (pending ??= []).push(p);
         }
@@ -398,7 +412,8 @@ export class Instance {
       if (targets.length === 1 || g.kind === 'global') target = targets[0];
       else if (g.kind === 'key') target = targets[hashKey(g.key(env.value)) % targets.length];
       else target = targets[route.next++ % targets.length];
-      const own = sent++ === 0 ? env : { value: env.value, born: env.born, bytes: env.bytes };
+      const own =
+        sent++ === 0 ? env : { value: env.value, born: env.born, bytes: env.bytes, lineage: env.lineage };
       const p = this.deliver(route.edge, target, own, slot);
       if (p) (pending ??= []).push(p);
     }
@@ -414,16 +429,28 @@ export class Instance {
         edge.lose(target, true);
         return undefined;
       }
-      if (inbox.tryOffer(env)) edge.sent++;
-      else edge.lose(target, false);
+      // A discarded copy is handled on purpose (counted), so it takes no reference on the lineage.
+      if (inbox.tryOffer(env)) {
+        edge.sent++;
+        env.lineage?.hold();
+      } else edge.lose(target, false);
       return undefined;
     }
     edge.sent++;
-    if (inbox.tryOffer(env)) return undefined;
+    if (inbox.tryOffer(env)) {
+      env.lineage?.hold();
+      return undefined;
+    }
     return this.deliverBlocked(inbox, env, slot);
   }
 
-  /** Moves the staged items; returns a promise only when some had to wait for room. */
+  private offerOne(inbox: Inbox, env: Envelope, slot: Slot): Promise<void> | undefined {
+    if (!inbox.tryOffer(env)) return this.deliverBlocked(inbox, env, slot);
+    env.lineage?.hold();
+    return undefined;
+  }
+
+  /** Moves the staged items (none has a lineage); returns a promise only when some had to wait for room. */
   private flushStaged(slot: Slot): Promise<void> | undefined {
     const staged = this.staged;
     if (staged.length === 0) return undefined;
@@ -451,6 +478,7 @@ export class Instance {
     this.setState(slot, 'backpressured');
     try {
       await inbox.offer(env, this.run.signal);
+      env.lineage?.hold();
     } finally {
       this.setState(slot, before);
     }

@@ -36,6 +36,8 @@ export interface ComponentDef {
   kind: ComponentKind;
   parallelism: number;
   source?: SourceSpec<unknown>;
+  /** The sink's spec as given (a Kafka sink's stats are read through it). */
+  sink?: SinkSpec<unknown>;
   create?: (info: InstanceInfo) => Processor<unknown, unknown>;
   cost?: number | ((item: unknown, instance: number) => number);
   concurrency: number;
@@ -124,6 +126,7 @@ export class Job {
       name,
       kind: 'sink',
       parallelism: spec.parallelism ?? 1,
+      sink: spec as SinkSpec<unknown>,
       create,
       cost: spec.cost as ComponentDef['cost'],
       concurrency: spec.concurrency ?? 1,

@@ -65,6 +65,17 @@ export interface Arrival<T> {
   value: T;
   /** When the event came into existence; defaults to the moment the source read it. */
   at?: number;
+  /**
+   * Settled once everything derived from this item is finished: written by the sinks (a sink's `write`
+   * resolved) or dropped/sampled out by a strategy (counted). A Kafka source commits an offset only
+   * after this. Not settled for items still in flight when the run halts or an instance fails.
+   */
+  receipt?: Receipt;
+}
+
+/** A source's handle on one item, settled by the engine when the item is fully handled. */
+export interface Receipt {
+  settle(): void;
 }
 
 export interface SourceSpec<O> {

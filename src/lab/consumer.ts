@@ -46,6 +46,8 @@ export interface OrderConsumerOptions {
   sink?: LabSinkKind | Sink;
   /** Orders held at once, fetched and not yet written (default 10: the backlog stays in the broker). */
   maxInFlight?: number;
+  /** Most orders one fetch hands over (Kafka's max.poll.records; default: the free credits). */
+  maxPollRecords?: number;
   /** Share of failing attempts (transient) or orders (poison), 0..1 (default 0). */
   failureRate?: number;
   /** Kind of failure `failureRate` injects (default transient). */
@@ -159,6 +161,7 @@ export class OrderConsumer {
       concurrency: 1,
       ordering: 'partition',
       maxInFlight,
+      maxPollRecords: options.maxPollRecords,
       minFetchRecords: 1,
       commitIntervalMs: 500,
       fetchMaxWaitMs: 200,
@@ -290,8 +293,11 @@ export class OrderConsumer {
       processing_time_ms: this.processingTimeMs,
       max_messages_per_second: this.maxPerSecond,
       in_flight: s.inFlightRecords,
+      // Held and not yet handed to the sink: while paused, what resume writes first.
+      held: s.heldRecords,
       in_flight_bytes: s.inFlightBytes,
       max_in_flight: s.maxInFlight,
+      max_poll_records: s.maxPollRecords,
       peak_in_flight: s.peakInFlightRecords,
       credits_free: s.creditsFree.records,
       sink_active: s.concurrency.active,

@@ -1,7 +1,7 @@
 import { Broker } from '../broker/broker.js';
-import { createLogger } from '../broker/logger.js';
 import type { Sink } from '../consumer/types.js';
 import { type Clock, realClock } from '../flow/clock.js';
+import type { GroupContext } from '../monitor/advice.js';
 import type { LagReport } from '../monitor/reports.js';
 import type { LabSinkKind } from './consumer.js';
 import { type RunningConsumer, startConsumerService } from './consumer-service.js';
@@ -126,6 +126,7 @@ export class Lab {
         includeGroups: [`^${escapeRegExp(groupId)}$`],
         http: lab.http(ports.monitor),
         lab: { describe: () => lab.describe(), scale: (n) => lab.scale(n) },
+        groupContext: (g) => (g === groupId ? lab.groupContext() : undefined),
       });
       const monitor = lab.monitor.monitor;
       lab.producer = await startProducerService({
@@ -173,11 +174,26 @@ export class Lab {
     };
   }
 
-  /** Adds or removes consumer instances (highest ports first) until `count` run. */
+  /** What the lab knows about its consumers that offsets do not show: the monitor's advice uses it. */
+  groupContext(): GroupContext {
+    const running = this.consumers.map((c) => c.consumer);
+    const times = new Set(running.map((c) => c.processingTimeMs));
+    return {
+      pausedConsumers: running.filter((c) => c.paused).map((c) => c.instance),
+      processingTimeMs: times.size === 1 ? [...times][0] : null,
+    };
+  }
+
+  /**
+   * Adds or removes consumer instances (highest ports first) until `count` run. New ones take the
+   * running consumers' current settings (processing time, injected failures), not the lab's start-up
+   * ones: `sluice lab scale 3` after `/fast?time_ms=100` adds consumers at 100 ms.
+   */
   scale(count: number): Promise<unknown> {
     const n = configInt('consumers', count, { min: 1, max: MAX_CONSUMERS });
     const run = this.scaling.then(async () => {
       const before = this.consumers.length;
+      const current = this.consumers[0]?.consumer;
       while (this.consumers.length < n) {
         const i = this.consumers.length + 1;
         const port = this.ports.consumer === 0 ? 0 : this.ports.consumer + i - 1;
@@ -188,7 +204,10 @@ export class Lab {
             groupId: this.options.groupId,
             partitions: this.options.partitions,
             instance: `consumer-${i}`,
-            processingTimeMs: this.options.processingTimeMs,
+            processingTimeMs: current?.processingTimeMs ?? this.options.processingTimeMs,
+            failureRate: current?.sink.settings.rate,
+            maxInFlight: current?.runtime.stats().maxInFlight,
+            failure: current?.sink.settings.kind,
             sink: this.options.sink,
             gracePeriodMs: this.gracePeriodMs / 2,
             clock: this.options.clock,

@@ -1,9 +1,10 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { Admin } from '../client/admin.js';
+import { Admin, ResourceType } from '../client/admin.js';
 import type { Cluster } from '../client/cluster.js';
 import { KafkaBrokerError } from '../client/errors.js';
 import { defaultDeadLetterTopic } from '../consumer/dead-letter.js';
 import { type DeadLetter, DeadLetters } from '../consumer/dead-letters.js';
+import { ErrorCode } from '../protocol/errors.js';
 import { BadRequest, objectBody, stringField } from './validate.js';
 
 /**
@@ -50,11 +51,8 @@ const TOPIC_KEYS = [
   'min.insync.replicas',
 ];
 const BROKER_KEYS = ['sluice.durability', 'log.flush.interval.messages', 'log.flush.interval.ms'];
-const RESOURCE_TOPIC = 2;
 /** Dead letters the panel lists (newest first). */
 const LATEST_DEAD_LETTERS = 10;
-const UNKNOWN_TOPIC = 3;
-const RESOURCE_BROKER = 4;
 
 interface LabUrls {
   producer: string | null;
@@ -107,7 +105,7 @@ export function dashboardRoutes(app: FastifyInstance, options: DashboardRouteOpt
   const timeoutMs = options.forwardTimeoutMs ?? 60_000;
 
   app.get('/cluster/configs', async () => {
-    const meta = await admin.cluster.describeAll();
+    const meta = await admin.describeCluster();
     const pick = (entries: { name: string; value: string | null }[]) =>
       Object.fromEntries(entries.map((e) => [e.name, e.value]));
     const brokers = await Promise.all(
@@ -115,18 +113,18 @@ export function dashboardRoutes(app: FastifyInstance, options: DashboardRouteOpt
         node_id: b.nodeId,
         configs: pick(
           await admin
-            .describeConfigs({ type: RESOURCE_BROKER, name: String(b.nodeId) }, BROKER_KEYS)
+            .describeConfigs({ type: ResourceType.Broker, name: String(b.nodeId) }, BROKER_KEYS)
             .catch(() => []),
         ),
       })),
     );
     const topics = [];
     for (const t of meta.topics) {
-      if (t.name === null || t.errorCode !== 0) continue;
+      if (t.errorCode !== 0) continue;
       const configs = pick(
-        await admin.describeConfigs({ type: RESOURCE_TOPIC, name: t.name }, TOPIC_KEYS).catch(() => []),
+        await admin.describeConfigs({ type: ResourceType.Topic, name: t.name }, TOPIC_KEYS).catch(() => []),
       );
-      const replication = Math.max(0, ...t.partitions.map((p) => p.replicaNodes?.length ?? 0));
+      const replication = Math.max(0, ...t.partitions.map((p) => p.replicas.length));
       topics.push({ name: t.name, replication_factor: replication, configs });
     }
     topics.sort((a, b) => (a.name < b.name ? -1 : 1));
@@ -151,7 +149,7 @@ export function dashboardRoutes(app: FastifyInstance, options: DashboardRouteOpt
       letters = await deadLetters.read(topic);
     } catch (err) {
       // No dead letter yet, and nothing created the topic.
-      if (err instanceof KafkaBrokerError && err.code === UNKNOWN_TOPIC) return empty;
+      if (err instanceof KafkaBrokerError && err.code === ErrorCode.UNKNOWN_TOPIC_OR_PARTITION) return empty;
       throw err;
     }
     const byReason: Record<string, number> = {};

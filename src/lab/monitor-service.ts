@@ -139,32 +139,37 @@ export function monitorRoutes(
   });
 
   app.get('/cluster/topics', async () => {
-    const meta = await admin.cluster.describeAll();
-    const topics = [];
-    for (const t of meta.topics) {
-      if (t.name === null || t.errorCode !== 0) continue;
-      const led = t.partitions.filter((p) => p.leaderId >= 0).map((p) => p.partitionIndex);
-      const offsets = await readOffsets(admin, t.name, led);
+    const meta = await admin.describeCluster();
+    const described = meta.topics.filter((t) => t.errorCode === 0);
+    // One batched ListOffsets pair per leader for every led partition; a leader that fails leaves its
+    // partitions' offsets null until the next view refresh (its topics' metadata is refreshed then).
+    const led = new Map(
+      described.map((t) => [t.name, t.partitions.filter((p) => p.leader >= 0).map((p) => p.partition)]),
+    );
+    const ranges = (await admin.listOffsetRanges(led)).results;
+    const topics = described.map((t) => {
       const partitions = t.partitions
         .map((p) => {
-          const o = offsets.get(p.partitionIndex);
+          const o = ranges.find((r) => r.topic === t.name && r.partition === p.partition);
+          const start = o ? Number(o.start) : null;
+          const end = o ? Number(o.end) : null;
           return {
-            partition: p.partitionIndex,
-            leader: p.leaderId,
-            log_start_offset: o ? o.start : null,
-            log_end_offset: o ? o.end : null,
-            messages: o ? o.end - o.start : null,
+            partition: p.partition,
+            leader: p.leader,
+            log_start_offset: start,
+            log_end_offset: end,
+            messages: start !== null && end !== null ? end - start : null,
           };
         })
         .sort((a, b) => a.partition - b.partition);
-      topics.push({
+      return {
         name: t.name,
-        internal: t.isInternal ?? false,
+        internal: t.internal,
         partitions: partitions.length,
         messages: partitions.reduce((s, p) => s + (p.messages ?? 0), 0),
         partition_details: partitions,
-      });
-    }
+      };
+    });
     topics.sort((a, b) => (a.name < b.name ? -1 : 1));
     return { brokers: brokerView(meta.brokers, monitor.lag().cluster), topics };
   });
@@ -221,29 +226,6 @@ export function monitorRoutes(
  * held their only replica) and partitions whose leader cannot be reached right now are left out, so the
  * cluster view still answers during an outage, with those offsets unknown.
  */
-async function readOffsets(
-  admin: Admin,
-  topic: string,
-  partitions: number[],
-): Promise<Map<number, { start: number; end: number }>> {
-  const out = new Map<number, { start: number; end: number }>();
-  if (partitions.length === 0) return out;
-  try {
-    const [earliest, latest] = await Promise.all([
-      admin.listOffsets(topic, 'earliest', partitions),
-      admin.listOffsets(topic, 'latest', partitions),
-    ]);
-    for (const l of latest) {
-      const start = earliest.find((e) => e.partition === l.partition)?.offset ?? 0n;
-      out.set(l.partition, { start: Number(start), end: Number(l.offset) });
-    }
-  } catch {
-    // The cached leaders were stale (a leader died or moved): ask again on the next view refresh.
-    admin.cluster.invalidate(topic);
-  }
-  return out;
-}
-
 /**
  * The brokers the metadata lists now, plus those the monitor saw earlier and no longer finds (a killed
  * Kafka broker leaves the metadata once fenced): each with the monitor's status word.
@@ -317,7 +299,12 @@ export async function startMonitorService(options: MonitorServiceOptions): Promi
   // One client for collection and the cluster view; the service owns it unless one was passed in.
   const owned = options.cluster
     ? null
-    : new Cluster({ brokers: options.brokers ?? [], clientId: 'sluice-lag-monitor', clock: options.clock });
+    : new Cluster({
+        brokers: options.brokers ?? [],
+        clientId: 'sluice-lag-monitor',
+        clock: options.clock,
+        security: options.security,
+      });
   const cluster = options.cluster ?? owned!;
   const monitor = new LagMonitor({ ...options, brokers: undefined, cluster });
   const app = createHttp('lag-monitor', options.http);

@@ -23,6 +23,16 @@ export interface GroupFigures {
   idleAdviceAfterSeconds: number;
   /** Samples behind the rates; rates from fewer than 2 are 0. */
   samples: number;
+  /** What the group's runner knows that offsets do not show (the lab passes its consumers'). */
+  context?: GroupContext;
+}
+
+/** What a runner of the consumers (the lab) knows about them: advice uses it instead of guessing. */
+export interface GroupContext {
+  /** Consumers paused by hand (instance names). */
+  pausedConsumers: string[];
+  /** Per-order processing time the consumers are set to, when they share one (ms). */
+  processingTimeMs: number | null;
 }
 
 export interface Recommendation {
@@ -42,6 +52,8 @@ export interface Recommendation {
 }
 
 const r1 = (x: number) => Math.round(x * 10) / 10;
+/** Two significant figures: the rates behind advice are estimates, and "625.8 ms" claims more than they know. */
+export const approx = (x: number): number => (Number.isFinite(x) ? Number(x.toPrecision(2)) : x);
 
 export function adviseGroup(f: GroupFigures): Recommendation[] {
   const out: Recommendation[] = [];
@@ -72,14 +84,19 @@ export function adviseGroup(f: GroupFigures): Recommendation[] {
       figures: { idle_seconds: idle(stopped), partitions: stopped.length, total_lag: f.totalLag },
     });
   }
+  const paused = f.context?.pausedConsumers ?? [];
   if (stalled.length > 0) {
+    const cause =
+      paused.length > 0
+        ? `${paused.join(', ')} ${paused.length === 1 ? 'is' : 'are'} paused: resume ${paused.length === 1 ? 'it' : 'them'} (POST /resume) if that was not on purpose`
+        : f.context
+          ? 'no consumer is paused, so look for a record that fails every time or a stuck sink'
+          : 'look for a record that fails every time, a stuck sink, or a consumer paused on purpose (the monitor cannot tell which)';
     out.push({
       ...base,
       severity: 'critical',
       kind: 'consumer_stalled',
-      message:
-        `consumer stalled: members own ${stalled.length} partition(s) but their committed offsets have not moved for ${idle(stalled)} s; ` +
-        'look for a record that fails every time, a stuck sink, or a consumer paused on purpose (the monitor cannot tell which)',
+      message: `consumer stalled: members own ${stalled.length} partition(s) but their committed offsets have not moved for ${idle(stalled)} s; ${cause}`,
       figures: { idle_seconds: idle(stalled), partitions: stalled.length },
     });
   }
@@ -93,21 +110,37 @@ export function adviseGroup(f: GroupFigures): Recommendation[] {
     });
   }
   const growing = f.rateOfChange > 0 && f.productionRate > f.consumptionRate && f.totalLag > 0;
-  if (growing && f.consumptionRate > 0 && f.consumers > 0) {
-    const perConsumer = f.consumptionRate / f.consumers;
+  if (growing && paused.length > 0) {
+    out.push({
+      ...base,
+      severity: f.rateOfChange > f.warningRate || f.totalLag > f.criticalLag ? 'critical' : 'warning',
+      kind: 'scale_out',
+      message:
+        `lag grows ${approx(f.rateOfChange)} msg/s while ${paused.join(', ')} ${paused.length === 1 ? 'is' : 'are'} paused: ` +
+        'resume before judging capacity (a paused consumer looks slower than it is)',
+      figures: { rate_of_change: r1(f.rateOfChange), paused_consumers: paused.length },
+    });
+  } else if (growing && f.consumptionRate > 0 && f.consumers > 0) {
+    // The lab knows each consumer's processing time; otherwise it is inferred from what they consumed.
+    const knownMs = f.context?.processingTimeMs ?? null;
+    const perConsumer = knownMs !== null && knownMs > 0 ? 1000 / knownMs : f.consumptionRate / f.consumers;
     const needed = Math.ceil(f.productionRate / perConsumer);
-    const add = Math.max(1, needed - f.consumers);
+    // More consumers than partitions sit idle: the advice never counts past the partitions.
+    const add = Math.max(1, Math.min(needed, f.partitions) - f.consumers);
     const targetMs = 1000 / (f.productionRate / f.consumers);
     const currentMs = 1000 / perConsumer;
+    const basis = knownMs !== null ? 'set to' : 'about';
     let message =
-      `lag grows ${r1(f.rateOfChange)} msg/s: consumers process ${r1(f.consumptionRate)} msg/s against ${r1(f.productionRate)} produced; ` +
-      `add ${add} consumer(s) or cut processing time to ${r1(targetMs)} ms per message ` +
-      `(now about ${r1(currentMs)} ms; 1000 ms / processing_time_ms = max msg/s per consumer)`;
+      `lag grows ${approx(f.rateOfChange)} msg/s: consumers process about ${approx(f.consumptionRate)} msg/s against ${approx(f.productionRate)} produced; ` +
+      (f.consumers + add <= f.partitions ? `add ${add} consumer(s) or ` : '') +
+      `cut processing time to about ${approx(targetMs)} ms per message ` +
+      `(now ${basis} ${approx(currentMs)} ms; 1000 ms / processing_time_ms = max msg/s per consumer)`;
     if (needed > f.partitions) {
-      message += `; the group reads ${f.partitions} partition(s), so more than ${f.partitions} consumer(s) would sit idle: add partitions too`;
+      message += `; ${needed > 3 * f.partitions ? 'many more' : needed} consumers would be needed but the group reads ${f.partitions} partition(s), so more than ${f.partitions} would sit idle: add partitions too`;
     }
-    message +=
-      '. Assumes the consumers were busy all the time; a paused or throttled consumer looks slower than it is';
+    if (knownMs === null)
+      message +=
+        '. Assumes the consumers were busy all the time; a paused or throttled consumer looks slower than it is';
     out.push({
       ...base,
       severity: f.rateOfChange > f.warningRate || f.totalLag > f.criticalLag ? 'critical' : 'warning',

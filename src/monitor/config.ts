@@ -32,6 +32,8 @@ export interface MonitorOptions {
   intervalMs?: number;
   /** Samples the status rules and the rate regression look at (Burrow's `intervals`; default 10). */
   windowSize?: number;
+  /** Newest samples `rate_of_change` is computed over (default 3); the whole window gives the trend. */
+  rateSamples?: number;
   /** Samples needed before the window rules judge a partition (default 5); before that: OK. */
   minSamples?: number;
   /** Samples kept per partition for time-lag interpolation and history (default 60). */
@@ -61,6 +63,7 @@ export interface MonitorOptions {
 export interface MonitorConfig {
   intervalMs: number;
   windowSize: number;
+  rateSamples: number;
   minSamples: number;
   historySize: number;
   snapshotHistory: number;
@@ -82,6 +85,7 @@ export class MonitorConfigError extends Error {
 export const MONITOR_DEFAULTS = {
   intervalMs: 2000,
   windowSize: 10,
+  rateSamples: 3,
   minSamples: 5,
   historySize: 60,
   snapshotHistory: 300,
@@ -189,6 +193,12 @@ export function resolveMonitorConfig(o: MonitorOptions = {}): MonitorConfig {
   return {
     intervalMs: integer('intervalMs', o.intervalMs ?? d.intervalMs, 1, 'e.g. 2000 for every two seconds'),
     windowSize,
+    rateSamples: integer(
+      'rateSamples',
+      o.rateSamples ?? Math.min(d.rateSamples, windowSize),
+      2,
+      'a rate needs two samples at least; e.g. 3',
+    ),
     minSamples,
     historySize,
     snapshotHistory: integer('snapshotHistory', o.snapshotHistory ?? d.snapshotHistory, 1, 'e.g. 300'),

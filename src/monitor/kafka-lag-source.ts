@@ -118,18 +118,17 @@ export class KafkaLagSource {
   private async observeCluster(errors: string[]): Promise<ClusterObservation | undefined> {
     await this.cluster.refreshMetadata([]);
     try {
-      const meta = await this.cluster.describeAll();
+      const meta = await this.admin.describeCluster();
       const leaderless: ClusterObservation['leaderless'] = [];
       for (const t of meta.topics) {
-        if (t.name === null) continue;
         for (const p of t.partitions)
-          if (p.leaderId < 0) leaderless.push({ topic: t.name, partition: p.partitionIndex });
+          if (p.leader < 0) leaderless.push({ topic: t.name, partition: p.partition });
       }
       leaderless.sort((a, b) =>
         a.topic === b.topic ? a.partition - b.partition : a.topic < b.topic ? -1 : 1,
       );
       return {
-        brokers: meta.brokers.map((b) => ({ nodeId: b.nodeId, host: b.host, port: b.port })),
+        brokers: meta.brokers,
         unreachable: [],
         leaderless,
       };
@@ -172,48 +171,20 @@ export class KafkaLagSource {
     groupIds: string[],
     errors: string[],
   ): Promise<Map<string, { state: string; members: MemberObservation[] }>> {
-    const byCoordinator = new Map<number, string[]>();
-    await Promise.all(
-      groupIds.map(async (g) => {
-        try {
-          const conn = await this.cluster.coordinator(g);
-          const list = byCoordinator.get(conn.nodeId);
-          if (list) list.push(g);
-          else byCoordinator.set(conn.nodeId, [g]);
-        } catch (err) {
-          errors.push(`group "${g}": no coordinator (${(err as Error).message})`);
-        }
-      }),
-    );
+    const described = await this.admin.describeGroups(groupIds);
+    errors.push(...described.failures);
     const out = new Map<string, { state: string; members: MemberObservation[] }>();
-    await Promise.all(
-      [...byCoordinator.entries()].map(async ([nodeId, ids]) => {
-        try {
-          const res = await this.cluster
-            .broker(nodeId)
-            .request(ApiKey.DescribeGroups, { groups: ids, includeAuthorizedOperations: false });
-          for (const g of res.groups) {
-            if (g.errorCode !== 0) {
-              if (g.errorCode === 16 || g.errorCode === 14 || g.errorCode === 15)
-                this.cluster.forgetCoordinator(g.groupId);
-              errors.push(`DescribeGroups "${g.groupId}": ${brokerError(g.errorCode, g.groupId).message}`);
-              continue;
-            }
-            out.set(g.groupId, {
-              state: g.groupState,
-              members: g.members.map((m) => ({
-                memberId: m.memberId,
-                clientId: m.clientId,
-                host: m.clientHost,
-                assignment: assignmentOf(m.memberAssignment, g.protocolType),
-              })),
-            });
-          }
-        } catch (err) {
-          errors.push(`DescribeGroups on broker ${nodeId}: ${(err as Error).message}`);
-        }
-      }),
-    );
+    for (const [groupId, g] of described.results) {
+      out.set(groupId, {
+        state: g.state,
+        members: g.members.map((m) => ({
+          memberId: m.memberId,
+          clientId: m.clientId,
+          host: m.clientHost,
+          assignment: assignmentOf(m.assignment, g.protocolType),
+        })),
+      });
+    }
     return out;
   }
 
@@ -246,79 +217,14 @@ export class KafkaLagSource {
     wanted: Map<string, Set<number>>,
     errors: string[],
   ): Promise<Map<Tp, { start: number; end: number }>> {
-    const stale = [...wanted.keys()].filter((t) => !this.cluster.cachedTopic(t));
-    if (stale.length > 0) {
-      await this.cluster.refreshMetadata(stale).catch((err) => {
-        errors.push(`metadata: ${(err as Error).message}`);
-      });
-    }
-    const byLeader = new Map<number, Map<string, number[]>>();
-    for (const [topic, parts] of wanted) {
-      // From the cache unless stale or invalidated (a leader moved, partitions were added).
-      let meta: Awaited<ReturnType<Cluster['topic']>>;
-      try {
-        meta = await this.cluster.topic(topic);
-      } catch (err) {
-        errors.push(`topic "${topic}": ${(err as Error).message}`);
-        continue;
-      }
-      const leaders = new Map(meta.partitions.map((p) => [p.partition, p.leader]));
-      for (const p of parts) {
-        const leader = leaders.get(p) ?? -1;
-        if (leader < 0) {
-          errors.push(`${topic}/${p}: no leader known`);
-          this.cluster.invalidate(topic);
-          continue;
-        }
-        let topics = byLeader.get(leader);
-        if (!topics) byLeader.set(leader, (topics = new Map()));
-        const list = topics.get(topic);
-        if (list) list.push(p);
-        else topics.set(topic, [p]);
-      }
-    }
-    const out = new Map<Tp, { start: number; end: number }>();
-    await Promise.all(
-      [...byLeader.entries()].map(async ([leader, topics]) => {
-        try {
-          const conn = this.cluster.broker(leader);
-          const ask = (timestamp: bigint) =>
-            conn.request(ApiKey.ListOffsets, {
-              replicaId: -1,
-              isolationLevel: 0,
-              topics: [...topics.entries()].map(([name, parts]) => ({
-                name,
-                partitions: parts.map((partitionIndex) => ({ partitionIndex, timestamp, maxNumOffsets: 1 })),
-              })),
-            });
-          // A request may name a partition once only, so earliest and latest are two requests.
-          const [earliest, latest] = await Promise.all([ask(-2n), ask(-1n)]);
-          const starts = new Map<Tp, number>();
-          for (const t of earliest.topics)
-            for (const p of t.partitions)
-              if (p.errorCode === 0)
-                starts.set(tpKey(t.name, p.partitionIndex), Number(p.offset ?? p.oldStyleOffsets?.[0] ?? 0n));
-          for (const t of latest.topics) {
-            for (const p of t.partitions) {
-              if (p.errorCode !== 0) {
-                errors.push(
-                  `ListOffsets ${t.name}/${p.partitionIndex}: ${brokerError(p.errorCode, t.name).message}`,
-                );
-                this.cluster.invalidate(t.name);
-                continue;
-              }
-              const key = tpKey(t.name, p.partitionIndex);
-              const end = Number(p.offset ?? p.oldStyleOffsets?.[0] ?? -1n);
-              out.set(key, { start: starts.get(key) ?? 0, end });
-            }
-          }
-        } catch (err) {
-          errors.push(`ListOffsets on broker ${leader}: ${(err as Error).message}`);
-          for (const t of topics.keys()) this.cluster.invalidate(t);
-        }
-      }),
+    const listed = await this.admin.listOffsetRanges(wanted);
+    errors.push(...listed.failures);
+    return new Map(
+      listed.results.map((r) => [
+        tpKey(r.topic, r.partition),
+        { start: Number(r.start), end: Number(r.end) },
+      ]),
     );
-    return out;
   }
 
   /**

@@ -1,12 +1,24 @@
 import { Admin } from '../client/admin.js';
 import type { Cluster } from '../client/cluster.js';
+import type { ClientSecurity } from '../client/security.js';
 import type { Clock, Timer } from '../flow/clock.js';
-import { adviseGroup, type Recommendation } from './advice.js';
+import { adviseGroup, type GroupContext, type Recommendation } from './advice.js';
 import { AlertBook, type AlertCondition, type AlertEvent } from './alerts.js';
-import { groupWatched, type MonitorConfig, type MonitorOptions, resolveMonitorConfig } from './config.js';
+import {
+  groupWatched,
+  type MonitorConfig,
+  type MonitorOptions,
+  type MonitorThresholds,
+  resolveMonitorConfig,
+} from './config.js';
 import { KafkaLagSource } from './kafka-lag-source.js';
 import { MonitorMetrics } from './metrics.js';
-import type { ClusterObservation, Observation } from './observation.js';
+import type {
+  ClusterObservation,
+  GroupObservation,
+  Observation,
+  PartitionObservation,
+} from './observation.js';
 import {
   type ClusterReport,
   type GroupReport,
@@ -37,10 +49,14 @@ export interface LagSource {
 export interface LagMonitorOptions extends MonitorOptions {
   /** Bootstrap brokers (the monitor opens and owns its own client). */
   brokers?: string[];
+  /** TLS and SASL for `brokers` (src/client/security.ts). */
+  security?: ClientSecurity;
   /** Or a shared client cluster. */
   cluster?: Cluster;
   /** Or any other source of observations. */
   source?: LagSource;
+  /** What the consumers' runner knows about a group (paused consumers, processing time), for advice. */
+  groupContext?: (groupId: string) => GroupContext | undefined;
 }
 
 interface PartitionTrack {
@@ -52,6 +68,10 @@ interface PartitionTrack {
 
 interface GroupTrack {
   zeroSince: number | null;
+  /** Total lag at the previous cycle (null before the first). */
+  lastTotalLag: number | null;
+  /** The total lag fell since the previous cycle. */
+  fellNow: boolean;
   seenInCycle: number;
 }
 
@@ -67,6 +87,7 @@ export class LagMonitor {
   readonly webhook: WebhookNotifier | null;
   private readonly clock: Clock;
   private readonly source: LagSource;
+  private readonly groupContext: LagMonitorOptions['groupContext'];
   private readonly admin: Admin | null = null;
   private readonly tracks = new Map<string, PartitionTrack>();
   private readonly groupTracks = new Map<string, GroupTrack>();
@@ -84,6 +105,7 @@ export class LagMonitor {
 
   constructor(options: LagMonitorOptions) {
     this.config = resolveMonitorConfig(options);
+    this.groupContext = options.groupContext;
     this.clock = this.config.clock;
     if (options.source) {
       this.source = options.source;
@@ -95,7 +117,12 @@ export class LagMonitor {
       }
       const admin = options.cluster
         ? new Admin({ cluster: options.cluster })
-        : new Admin({ brokers: options.brokers ?? [], clientId: 'sluice-monitor', clock: this.clock });
+        : new Admin({
+            brokers: options.brokers ?? [],
+            clientId: 'sluice-monitor',
+            clock: this.clock,
+            security: options.security,
+          });
       this.admin = admin;
       this.source = new KafkaLagSource(admin, {
         watch: (g) => groupWatched(this.config, g),
@@ -186,237 +213,191 @@ export class LagMonitor {
 
   /** Evaluates one observation (the collector's, or a scripted one) and updates every output. */
   ingest(obs: Observation): LagReport {
-    const cfg = this.config;
-    const now = obs.at;
     const cycle = ++this.cycles;
-    const groups: GroupReport[] = [];
-    const partitions: PartitionReport[] = [];
-    const conditions: AlertCondition[] = [];
-    const advice: Recommendation[] = [];
-    const producedByTp = new Map<string, number>();
+    const evaluated = obs.groups.map((g) => this.evaluateGroup(g, obs.at, cycle));
+    this.forgetUnseen(cycle);
+    const report = this.rollUp(obs, evaluated, cycle);
+    this.publish(
+      report,
+      evaluated.flatMap((e) => e.conditions),
+      evaluated.flatMap((e) => e.advice),
+    );
+    return report;
+  }
 
-    for (const g of obs.groups) {
-      const owners = new Map<string, PartitionReport['owner']>();
-      for (const m of g.members)
-        for (const a of m.assignment)
-          for (const p of a.partitions)
-            owners.set(`${a.topic}\u0000${p}`, {
-              member_id: m.memberId,
-              client_id: m.clientId,
-              host: m.host,
-            });
-      const consumers = g.members.filter((m) => m.assignment.some((a) => a.partitions.length > 0)).length;
-      let totalLag = 0;
-      let rate = 0;
-      let production = 0;
-      let consumption = 0;
-      let samples = Number.POSITIVE_INFINITY;
-      let maxLagSeconds: number | null = null;
-      let maxMethod: TimeLagMethod = 'exact';
-      const statuses: { status: PartitionReport['status']; idleSeconds: number | null }[] = [];
-      const groupPartitions: PartitionReport[] = [];
-      for (const p of g.partitions) {
-        const tpKey = `${p.topic}\u0000${p.partition}`;
-        const key = `${g.groupId}\u0000${tpKey}`;
-        let track = this.tracks.get(key);
-        if (!track) {
-          track = {
-            ring: new SampleRing(cfg.historySize),
-            lastCommitted: null,
-            lastChangeAt: null,
-            seenInCycle: cycle,
-          };
-          this.tracks.set(key, track);
-        }
-        track.seenInCycle = cycle;
-        track.ring.push(now, p.logEnd, p.committed);
-        if (p.committed !== null && p.committed !== track.lastCommitted) {
-          track.lastCommitted = p.committed;
-          track.lastChangeAt = now;
-        }
-        const w = track.ring.window(cfg.windowSize);
-        // Samples from before the first commit say nothing about the consumer.
-        let from = 0;
-        while (from < w.committed.length && Number.isNaN(w.committed[from])) from++;
-        const wEnd = from === 0 ? w.end : w.end.slice(from);
-        const wCommitted = from === 0 ? w.committed : w.committed.slice(from);
-        const wT = from === 0 ? w.t : w.t.slice(from);
-        const lagSeries = wCommitted.map((c, i) => Math.max(0, wEnd[i] - c));
-        const owner = owners.get(tpKey) ?? null;
-        const verdict = evaluateWindow({
-          end: wEnd,
-          committed: wCommitted,
-          lag: lagSeries,
-          owned: owner !== null,
-          allowedLag: cfg.thresholds.allowedLag,
-          minSamples: cfg.minSamples,
-        });
-        const lag = p.committed === null ? null : Math.max(0, p.logEnd - p.committed);
-        const pRate = p.committed === null ? 0 : slopePerSecond(wT, lagSeries);
-        const pProd = slopePerSecond(w.t, w.end);
-        const pCons = p.committed === null ? 0 : slopePerSecond(wT, wCommitted);
-        producedByTp.set(tpKey, pProd);
-        const tl = timeLag(now, p.committed, p.logEnd, p.committedRecordTimestamp, track.ring);
-        const idleSeconds = track.lastChangeAt === null ? null : (now - track.lastChangeAt) / 1000;
-        const report: PartitionReport = {
-          group: g.groupId,
-          topic: p.topic,
-          partition: p.partition,
-          log_start_offset: p.logStart,
-          log_end_offset: p.logEnd,
-          committed_offset: p.committed,
-          lag,
-          lag_seconds: tl.seconds === null ? null : round(tl.seconds),
-          lag_seconds_method: tl.method,
-          lag_seconds_at_least: tl.atLeastSeconds === undefined ? null : round(tl.atLeastSeconds),
-          status: verdict.status,
-          status_code: statusCode(verdict.status),
-          reason: verdict.reason,
-          rate_of_change: round(pRate),
-          production_rate: round(pProd),
-          consumption_rate: round(pCons),
-          seconds_since_progress: idleSeconds === null ? null : round(idleSeconds),
-          owner,
-        };
-        groupPartitions.push(report);
-        statuses.push({ status: verdict.status, idleSeconds });
-        if (lag !== null) {
-          totalLag += lag;
-          rate += pRate;
-          consumption += pCons;
-          samples = Math.min(samples, wCommitted.length);
-        }
-        production += pProd;
-        if (lag !== null && lag > 0) {
-          if (tl.seconds === null) maxMethod = 'unknown';
-          else if (maxLagSeconds === null || tl.seconds > maxLagSeconds) {
-            maxLagSeconds = tl.seconds;
-            if (maxMethod !== 'unknown') maxMethod = tl.method;
-          }
-        }
-      }
-      if (!Number.isFinite(samples)) samples = 0;
-      if (groupPartitions.every((p) => p.lag === null || p.lag === 0))
-        maxLagSeconds = groupPartitions.some((p) => p.lag === 0) ? 0 : null;
+  /** One group: its partitions judged, the group's status, the alert conditions and the advice. */
+  private evaluateGroup(g: GroupObservation, now: number, cycle: number): EvaluatedGroup {
+    const owners = partitionOwners(g);
+    const parts = g.partitions.map((p) => this.evaluatePartition(g.groupId, p, owners, now, cycle));
+    markWaitingTurns(parts);
+    const partitions = parts.map((p) => p.report);
+    const totals = groupTotals(parts);
+    const gt = this.groupTrack(g.groupId, totals.totalLag, now, cycle);
+    const t = this.config.thresholds;
+    // A burst already being worked off is not growing lag, whatever the last samples' slope says.
+    const growth = gt.fellNow ? Math.min(0, totals.rate) : totals.rate;
+    const { code, reasons } = groupStatus(partitions, totals.totalLag, growth, t);
+    const draining = totals.totalLag > 0 && totals.rate < 0;
+    const ttd = totals.totalLag === 0 ? 0 : draining ? totals.totalLag / -totals.rate : null;
+    const consumers = g.members.filter((m) => m.assignment.some((a) => a.partitions.length > 0)).length;
+    const zeroLagSeconds = gt.zeroSince === null ? null : (now - gt.zeroSince) / 1000;
+    const report: GroupReport = {
+      group: g.groupId,
+      state: g.state,
+      members: g.members.length,
+      consumers,
+      partitions: partitions.length,
+      total_lag: totals.totalLag,
+      status: STATUS_WORDS[code],
+      status_code: code,
+      window_status: burrowGroupStatus(partitions.map((p) => p.status)),
+      reasons,
+      rate_of_change: round(totals.rate),
+      rate_of_change_trend: round(totals.trend),
+      production_rate: round(totals.production),
+      consumption_rate: round(totals.consumption),
+      time_to_drain_seconds: ttd === null ? null : round(ttd, 1),
+      draining,
+      max_lag_seconds: totals.maxLagSeconds,
+      max_lag_seconds_method: totals.maxMethod,
+      zero_lag_seconds: zeroLagSeconds === null ? null : round(zeroLagSeconds),
+      samples: totals.samples,
+    };
+    const advice = adviseGroup({
+      group: g.groupId,
+      totalLag: totals.totalLag,
+      productionRate: totals.production,
+      consumptionRate: totals.consumption,
+      rateOfChange: totals.rate,
+      timeToDrainSeconds: ttd,
+      consumers,
+      partitions: partitions.length,
+      statuses: parts.map((p) => ({ status: p.report.status, idleSeconds: p.idleSeconds })),
+      zeroLagSeconds,
+      criticalLag: t.criticalLag,
+      warningRate: t.warningRate,
+      idleAdviceAfterSeconds: this.config.idleAdviceAfterMs / 1000,
+      samples: totals.samples,
+      context: this.groupContext?.(g.groupId),
+    });
+    return { report, partitions, conditions: groupConditions(report, partitions, growth, t), advice };
+  }
 
-      let gt = this.groupTracks.get(g.groupId);
-      if (!gt) {
-        gt = { zeroSince: null, seenInCycle: cycle };
-        this.groupTracks.set(g.groupId, gt);
-      }
-      gt.seenInCycle = cycle;
-      if (totalLag === 0) gt.zeroSince ??= now;
-      else gt.zeroSince = null;
+  /** One partition: its sample pushed, the window judged, lag in records and seconds, and its rates. */
+  private evaluatePartition(
+    groupId: string,
+    p: PartitionObservation,
+    owners: Map<string, PartitionReport['owner']>,
+    now: number,
+    cycle: number,
+  ): EvaluatedPartition {
+    const cfg = this.config;
+    const tpKey = `${p.topic}\u0000${p.partition}`;
+    const track = this.partitionTrack(`${groupId}\u0000${tpKey}`, p, now, cycle);
+    const w = committedWindow(track.ring, cfg.windowSize);
+    const owner = owners.get(tpKey) ?? null;
+    const verdict = evaluateWindow({
+      end: w.end,
+      committed: w.committed,
+      lag: w.lag,
+      owned: owner !== null,
+      allowedLag: cfg.thresholds.allowedLag,
+      minSamples: cfg.minSamples,
+    });
+    const lag = p.committed === null ? null : Math.max(0, p.logEnd - p.committed);
+    const recent = -Math.min(cfg.rateSamples, w.t.length);
+    const rate = p.committed === null ? 0 : slopePerSecond(w.t.slice(recent), w.lag.slice(recent));
+    const trend = p.committed === null ? 0 : slopePerSecond(w.t, w.lag);
+    const production = slopePerSecond(w.tAll, w.endAll);
+    const consumption = p.committed === null ? 0 : slopePerSecond(w.t, w.committed);
+    const tl = timeLag(now, p.committed, p.logEnd, p.committedRecordTimestamp, track.ring);
+    const idleSeconds = track.lastChangeAt === null ? null : (now - track.lastChangeAt) / 1000;
+    const report: PartitionReport = {
+      group: groupId,
+      topic: p.topic,
+      partition: p.partition,
+      log_start_offset: p.logStart,
+      log_end_offset: p.logEnd,
+      committed_offset: p.committed,
+      lag,
+      lag_seconds: tl.seconds === null ? null : round(tl.seconds),
+      lag_seconds_method: tl.method,
+      lag_seconds_at_least: tl.atLeastSeconds === undefined ? null : round(tl.atLeastSeconds),
+      status: verdict.status,
+      status_code: statusCode(verdict.status),
+      reason: verdict.reason,
+      rate_of_change: round(rate),
+      rate_of_change_trend: round(trend),
+      production_rate: round(production),
+      consumption_rate: round(consumption),
+      seconds_since_progress: idleSeconds === null ? null : round(idleSeconds),
+      owner,
+    };
+    const movedInWindow = w.committed.length > 1 && w.committed[w.committed.length - 1] > w.committed[0];
+    return {
+      report,
+      rate,
+      trend,
+      production,
+      consumption,
+      timeLag: tl,
+      idleSeconds,
+      movedInWindow,
+      samples: w.committed.length,
+    };
+  }
 
-      const reasons: string[] = [];
-      let code: 0 | 1 | 2 = 0;
-      const raise = (c: 0 | 1 | 2, why: string) => {
-        if (c > code) code = c;
-        reasons.push(why);
+  /** The partition's sample ring with this cycle's sample pushed, and when its commit last moved. */
+  private partitionTrack(key: string, p: PartitionObservation, now: number, cycle: number): PartitionTrack {
+    let track = this.tracks.get(key);
+    if (!track) {
+      track = {
+        ring: new SampleRing(this.config.historySize),
+        lastCommitted: null,
+        lastChangeAt: null,
+        seenInCycle: cycle,
       };
-      const t = cfg.thresholds;
-      if (totalLag > t.criticalLag) raise(2, `total lag ${totalLag} > ${t.criticalLag}`);
-      if (rate > t.warningRate) raise(1, `lag grows ${round(rate, 1)}/s > ${t.warningRate}/s`);
-      for (const s of ['STOP', 'STALL', 'REWIND', 'WARN'] as const) {
-        const hit = groupPartitions.filter((p) => p.status === s);
-        if (hit.length > 0)
-          raise(
-            statusCode(s),
-            `${hit.length} partition(s) ${s}: ${hit[0].topic}/${hit[0].partition} ${hit[0].reason}`,
-          );
-      }
-      const draining = totalLag > 0 && rate < 0;
-      const ttd = totalLag === 0 ? 0 : draining ? totalLag / -rate : null;
-      const report: GroupReport = {
-        group: g.groupId,
-        state: g.state,
-        members: g.members.length,
-        consumers,
-        partitions: groupPartitions.length,
-        total_lag: totalLag,
-        status: STATUS_WORDS[code],
-        status_code: code,
-        window_status: burrowGroupStatus(groupPartitions.map((p) => p.status)),
-        reasons,
-        rate_of_change: round(rate),
-        production_rate: round(production),
-        consumption_rate: round(consumption),
-        time_to_drain_seconds: ttd === null ? null : round(ttd, 1),
-        draining,
-        max_lag_seconds: maxLagSeconds === null || maxMethod === 'unknown' ? null : round(maxLagSeconds),
-        max_lag_seconds_method: maxMethod,
-        zero_lag_seconds: gt.zeroSince === null ? null : round((now - gt.zeroSince) / 1000),
-        samples,
-      };
-      groups.push(report);
-      partitions.push(...groupPartitions);
-
-      if (totalLag > t.criticalLag)
-        conditions.push({
-          kind: 'lag_critical',
-          group: g.groupId,
-          severity: 'critical',
-          value: totalLag,
-          threshold: t.criticalLag,
-          message: `group ${g.groupId}: total lag ${totalLag} > ${t.criticalLag}`,
-        });
-      if (rate > t.warningRate)
-        conditions.push({
-          kind: 'lag_growing',
-          group: g.groupId,
-          severity: 'warning',
-          value: round(rate),
-          threshold: t.warningRate,
-          message: `group ${g.groupId}: lag grows ${round(rate, 1)}/s > ${t.warningRate}/s`,
-        });
-      const byStatus = (s: string) => groupPartitions.filter((p) => p.status === s);
-      const kinds = [
-        ['STOP', 'consumer_stopped', 'critical'],
-        ['STALL', 'consumer_stalled', 'critical'],
-        ['REWIND', 'offset_rewind', 'warning'],
-        ['WARN', 'lag_not_decreasing', 'warning'],
-      ] as const;
-      for (const [s, kind, severity] of kinds) {
-        const hit = byStatus(s);
-        if (hit.length > 0)
-          conditions.push({
-            kind,
-            group: g.groupId,
-            severity,
-            value: hit.length,
-            message: `group ${g.groupId}: ${hit.length} partition(s) ${s} (${hit
-              .map((p) => `${p.topic}/${p.partition}`)
-              .slice(0, 5)
-              .join(', ')}): ${hit[0].reason}`,
-          });
-      }
-      advice.push(
-        ...adviseGroup({
-          group: g.groupId,
-          totalLag,
-          productionRate: production,
-          consumptionRate: consumption,
-          rateOfChange: rate,
-          timeToDrainSeconds: ttd,
-          consumers,
-          partitions: groupPartitions.length,
-          statuses,
-          zeroLagSeconds: gt.zeroSince === null ? null : (now - gt.zeroSince) / 1000,
-          criticalLag: t.criticalLag,
-          warningRate: t.warningRate,
-          idleAdviceAfterSeconds: cfg.idleAdviceAfterMs / 1000,
-          samples,
-        }),
-      );
+      this.tracks.set(key, track);
     }
+    track.seenInCycle = cycle;
+    track.ring.push(now, p.logEnd, p.committed);
+    if (p.committed !== null && p.committed !== track.lastCommitted) {
+      track.lastCommitted = p.committed;
+      track.lastChangeAt = now;
+    }
+    return track;
+  }
+
+  /** The group's record of how long it has had no lag. */
+  private groupTrack(groupId: string, totalLag: number, now: number, cycle: number): GroupTrack {
+    let gt = this.groupTracks.get(groupId);
+    if (!gt) {
+      gt = { zeroSince: null, lastTotalLag: null, fellNow: false, seenInCycle: cycle };
+      this.groupTracks.set(groupId, gt);
+    }
+    gt.seenInCycle = cycle;
+    if (totalLag === 0) gt.zeroSince ??= now;
+    else gt.zeroSince = null;
+    gt.fellNow = gt.lastTotalLag !== null && totalLag < gt.lastTotalLag;
+    gt.lastTotalLag = totalLag;
+    return gt;
+  }
+
+  /** Partitions and groups that were not in this cycle's observation are gone: their history goes too. */
+  private forgetUnseen(cycle: number): void {
     for (const [k, tr] of this.tracks) if (tr.seenInCycle !== cycle) this.tracks.delete(k);
     for (const [k, tr] of this.groupTracks) if (tr.seenInCycle !== cycle) this.groupTracks.delete(k);
+  }
 
+  /** The whole cluster's report from its groups'. */
+  private rollUp(obs: Observation, evaluated: EvaluatedGroup[], cycle: number): LagReport {
+    const groups = evaluated.map((e) => e.report);
+    const partitions = evaluated.flatMap((e) => e.partitions);
+    // A topic read by two groups is produced to once: production counts each partition once.
+    const producedByTp = new Map<string, number>();
+    for (const p of partitions) producedByTp.set(`${p.topic}\u0000${p.partition}`, p.production_rate);
     const totalLag = groups.reduce((s, g) => s + g.total_lag, 0);
     const code = groups.reduce<number>((c, g) => Math.max(c, g.status_code), 0) as 0 | 1 | 2;
-    const rate = groups.reduce((s, g) => s + g.rate_of_change, 0);
-    const production = [...producedByTp.values()].reduce((s, x) => s + x, 0);
-    const consumption = groups.reduce((s, g) => s + g.consumption_rate, 0);
     const lagging = groups.filter((g) => g.total_lag > 0);
     const ttd =
       lagging.length === 0
@@ -425,14 +406,15 @@ export class LagMonitor {
           ? Math.max(...lagging.map((g) => g.time_to_drain_seconds ?? 0))
           : null;
     const known = groups.filter((g) => g.max_lag_seconds !== null).map((g) => g.max_lag_seconds ?? 0);
-    const report: LagReport = {
-      timestamp: new Date(now).toISOString(),
+    return {
+      timestamp: new Date(obs.at).toISOString(),
       total_lag: totalLag,
       status: STATUS_WORDS[code],
       status_code: code,
-      rate_of_change: round(rate),
-      production_rate: round(production),
-      consumption_rate: round(consumption),
+      rate_of_change: round(groups.reduce((s, g) => s + g.rate_of_change, 0)),
+      rate_of_change_trend: round(groups.reduce((s, g) => s + g.rate_of_change_trend, 0)),
+      production_rate: round([...producedByTp.values()].reduce((s, x) => s + x, 0)),
+      consumption_rate: round(groups.reduce((s, g) => s + g.consumption_rate, 0)),
       time_to_drain_seconds: ttd,
       draining: lagging.length > 0 && lagging.every((g) => g.draining),
       max_lag_seconds: known.length > 0 ? Math.max(...known) : null,
@@ -440,19 +422,23 @@ export class LagMonitor {
       topics: topicTotals(partitions),
       partitions,
       collection: { duration_ms: obs.durationMs, errors: obs.errors, cycles: cycle },
-      cluster: obs.cluster ? this.clusterReport(obs.cluster, now) : null,
+      cluster: obs.cluster ? this.clusterReport(obs.cluster, obs.at) : null,
     };
+  }
+
+  /** Keeps the report, its snapshot and advice; updates alerts and metrics; tells the listeners. */
+  private publish(report: LagReport, conditions: AlertCondition[], advice: Recommendation[]): void {
     this.latest = report;
     this.latestAdvice = advice;
     this.snapshots.push({
       timestamp: report.timestamp,
-      total_lag: totalLag,
-      status_code: code,
+      total_lag: report.total_lag,
+      status_code: report.status_code,
       rate_of_change: report.rate_of_change,
       production_rate: report.production_rate,
       consumption_rate: report.consumption_rate,
       max_lag_seconds: report.max_lag_seconds,
-      groups: groups.map((g) => ({
+      groups: report.groups.map((g) => ({
         group: g.group,
         total_lag: g.total_lag,
         status_code: g.status_code,
@@ -460,18 +446,21 @@ export class LagMonitor {
         max_lag_seconds: g.max_lag_seconds,
       })),
     });
-    if (this.snapshots.length > cfg.snapshotHistory)
-      this.snapshots.splice(0, this.snapshots.length - cfg.snapshotHistory);
+    const keep = this.config.snapshotHistory;
+    if (this.snapshots.length > keep) this.snapshots.splice(0, this.snapshots.length - keep);
     this.alertBook.update(conditions);
     this.metrics.update({
-      groups,
-      partitions,
-      overall: { total_lag: totalLag, status_code: code, rate_of_change: report.rate_of_change },
-      collectionSeconds: obs.durationMs / 1000,
+      groups: report.groups,
+      partitions: report.partitions,
+      overall: {
+        total_lag: report.total_lag,
+        status_code: report.status_code,
+        rate_of_change: report.rate_of_change,
+      },
+      collectionSeconds: report.collection.duration_ms / 1000,
       cluster: report.cluster,
     });
     for (const fn of this.listeners) fn(report);
-    return report;
   }
 
   /** The latest lag report (the lab's GET /lag); an empty, OK report before the first cycle. */
@@ -483,6 +472,7 @@ export class LagMonitor {
         status: 'ok',
         status_code: 0,
         rate_of_change: 0,
+        rate_of_change_trend: 0,
         production_rate: 0,
         consumption_rate: 0,
         time_to_drain_seconds: null,
@@ -578,6 +568,203 @@ export class LagMonitor {
       recommendations: [...this.latestAdvice].sort((a, b) => rank[a.severity] - rank[b.severity]),
     };
   }
+}
+
+interface EvaluatedPartition {
+  report: PartitionReport;
+  /** Lag growth over the last few samples (records/s), and over the whole window. */
+  rate: number;
+  trend: number;
+  production: number;
+  consumption: number;
+  timeLag: ReturnType<typeof timeLag>;
+  idleSeconds: number | null;
+  /** The committed offset moved within the window. */
+  movedInWindow: boolean;
+  /** Samples in the window since the first commit. */
+  samples: number;
+}
+
+interface EvaluatedGroup {
+  report: GroupReport;
+  partitions: PartitionReport[];
+  conditions: AlertCondition[];
+  advice: Recommendation[];
+}
+
+/**
+ * The partition statuses that raise the group's status and open an alert: one table for both, so the
+ * reason a group is critical and the alert it opens cannot disagree.
+ */
+const STATUS_ALERTS = [
+  { status: 'STOP', kind: 'consumer_stopped', severity: 'critical' },
+  { status: 'STALL', kind: 'consumer_stalled', severity: 'critical' },
+  { status: 'REWIND', kind: 'offset_rewind', severity: 'warning' },
+  { status: 'WARN', kind: 'lag_not_decreasing', severity: 'warning' },
+] as const;
+
+/**
+ * How long a partition may wait for its turn while the member that owns it commits on its other
+ * partitions before it counts as stalled after all: past this, one record failing every time (or a
+ * consumer that serves its partitions one after another) is the likelier story.
+ */
+export const MAX_TURN_WAIT_MS = 60_000;
+
+/** Who owns each partition ("topic\0partition" → member). */
+function partitionOwners(g: GroupObservation): Map<string, PartitionReport['owner']> {
+  const owners = new Map<string, PartitionReport['owner']>();
+  for (const m of g.members)
+    for (const a of m.assignment)
+      for (const p of a.partitions)
+        owners.set(`${a.topic}\u0000${p}`, { member_id: m.memberId, client_id: m.clientId, host: m.host });
+  return owners;
+}
+
+/** The window's samples from the first commit on (before it they say nothing about the consumer). */
+function committedWindow(ring: SampleRing, size: number) {
+  const w = ring.window(size);
+  let from = 0;
+  while (from < w.committed.length && Number.isNaN(w.committed[from])) from++;
+  const end = w.end.slice(from);
+  const committed = w.committed.slice(from);
+  return {
+    t: w.t.slice(from),
+    end,
+    committed,
+    lag: committed.map((c, i) => Math.max(0, end[i] - c)),
+    tAll: w.t,
+    endAll: w.end,
+  };
+}
+
+/**
+ * A STALL whose owner committed on its other partitions within the window is a partition waiting for
+ * its turn behind a busy member, not a stuck one: OK, saying so, until it has waited {@link MAX_TURN_WAIT_MS}.
+ */
+function markWaitingTurns(parts: EvaluatedPartition[]): void {
+  const busy = new Map<string, PartitionReport>();
+  for (const p of parts) {
+    const owner = p.report.owner?.member_id;
+    if (owner !== undefined && p.movedInWindow) busy.set(owner, p.report);
+  }
+  for (const p of parts) {
+    const r = p.report;
+    const elsewhere = r.owner ? busy.get(r.owner.member_id) : undefined;
+    if (r.status !== 'STALL' || !elsewhere) continue;
+    const waitedMs = (p.idleSeconds ?? 0) * 1000;
+    if (waitedMs > MAX_TURN_WAIT_MS) {
+      r.reason += `; its owner commits on ${elsewhere.topic}/${elsewhere.partition} but not here for ${Math.round(waitedMs / 1000)} s`;
+      continue;
+    }
+    r.status = 'OK';
+    r.status_code = 0;
+    r.reason = `waiting its turn: its owner ${r.owner?.client_id ?? ''} is committing on ${elsewhere.topic}/${elsewhere.partition}`;
+  }
+}
+
+/** Sums over a group's partitions, and its largest lag in seconds. */
+function groupTotals(parts: EvaluatedPartition[]) {
+  let totalLag = 0;
+  let rate = 0;
+  let trend = 0;
+  let production = 0;
+  let consumption = 0;
+  let samples = Number.POSITIVE_INFINITY;
+  let maxLagSeconds: number | null = null;
+  let maxMethod: TimeLagMethod = 'exact';
+  for (const p of parts) {
+    const { lag } = p.report;
+    production += p.production;
+    if (lag === null) continue;
+    totalLag += lag;
+    rate += p.rate;
+    trend += p.trend;
+    consumption += p.consumption;
+    samples = Math.min(samples, p.samples);
+    if (lag > 0) {
+      if (p.timeLag.seconds === null) maxMethod = 'unknown';
+      else if (maxLagSeconds === null || p.timeLag.seconds > maxLagSeconds) {
+        maxLagSeconds = p.timeLag.seconds;
+        if (maxMethod !== 'unknown') maxMethod = p.timeLag.method;
+      }
+    }
+  }
+  if (parts.every((p) => p.report.lag === null || p.report.lag === 0))
+    maxLagSeconds = parts.some((p) => p.report.lag === 0) ? 0 : null;
+  return {
+    totalLag,
+    rate,
+    trend,
+    production,
+    consumption,
+    samples: Number.isFinite(samples) ? samples : 0,
+    maxLagSeconds: maxLagSeconds === null || maxMethod === 'unknown' ? null : round(maxLagSeconds),
+    maxMethod,
+  };
+}
+
+/** The group's status from the lab thresholds and its partitions' window statuses; the worse wins. */
+function groupStatus(partitions: PartitionReport[], totalLag: number, rate: number, t: MonitorThresholds) {
+  const reasons: string[] = [];
+  let code: 0 | 1 | 2 = 0;
+  const raise = (c: 0 | 1 | 2, why: string) => {
+    if (c > code) code = c;
+    reasons.push(why);
+  };
+  if (totalLag > t.criticalLag) raise(2, `total lag ${totalLag} > ${t.criticalLag}`);
+  if (rate > t.warningRate) raise(1, `lag grows ${round(rate, 1)}/s > ${t.warningRate}/s`);
+  for (const { status } of STATUS_ALERTS) {
+    const hit = partitions.filter((p) => p.status === status);
+    if (hit.length > 0)
+      raise(
+        statusCode(status),
+        `${hit.length} partition(s) ${status}: ${hit[0].topic}/${hit[0].partition} ${hit[0].reason}`,
+      );
+  }
+  return { code, reasons };
+}
+
+/** The alert conditions a group's report raises (the AlertBook opens and resolves alerts from them). */
+function groupConditions(
+  g: GroupReport,
+  partitions: PartitionReport[],
+  growth: number,
+  t: MonitorThresholds,
+): AlertCondition[] {
+  const conditions: AlertCondition[] = [];
+  if (g.total_lag > t.criticalLag)
+    conditions.push({
+      kind: 'lag_critical',
+      group: g.group,
+      severity: 'critical',
+      value: g.total_lag,
+      threshold: t.criticalLag,
+      message: `group ${g.group}: total lag ${g.total_lag} > ${t.criticalLag}`,
+    });
+  if (growth > t.warningRate)
+    conditions.push({
+      kind: 'lag_growing',
+      group: g.group,
+      severity: 'warning',
+      value: g.rate_of_change,
+      threshold: t.warningRate,
+      message: `group ${g.group}: lag grows ${round(g.rate_of_change, 1)}/s > ${t.warningRate}/s`,
+    });
+  for (const { status, kind, severity } of STATUS_ALERTS) {
+    const hit = partitions.filter((p) => p.status === status);
+    if (hit.length > 0)
+      conditions.push({
+        kind,
+        group: g.group,
+        severity,
+        value: hit.length,
+        message: `group ${g.group}: ${hit.length} partition(s) ${status} (${hit
+          .map((p) => `${p.topic}/${p.partition}`)
+          .slice(0, 5)
+          .join(', ')}): ${hit[0].reason}`,
+      });
+  }
+  return conditions;
 }
 
 function topicTotals(partitions: PartitionReport[]): TopicReport[] {

@@ -21,7 +21,10 @@ export interface PartitionReport {
   status: PartitionStatus;
   status_code: 0 | 1 | 2;
   reason: string;
+  /** Lag growth (records/s) over the last few samples (`rateSamples`): what the lag does now. */
   rate_of_change: number;
+  /** Lag growth over the whole window (`windowSize` samples): the longer trend. */
+  rate_of_change_trend: number;
   production_rate: number;
   consumption_rate: number;
   /** Seconds since the committed offset last moved (as sampled); null before the first commit. */
@@ -42,7 +45,10 @@ export interface GroupReport {
   /** Burrow's roll-up of the window statuses (OK | WARN | ERR). */
   window_status: 'OK' | 'WARN' | 'ERR';
   reasons: string[];
+  /** Lag growth (records/s) over the last few samples (`rateSamples`): what the lag does now. */
   rate_of_change: number;
+  /** Lag growth over the whole window (`windowSize` samples): the longer trend. */
+  rate_of_change_trend: number;
   production_rate: number;
   consumption_rate: number;
   time_to_drain_seconds: number | null;
@@ -91,7 +97,10 @@ export interface LagReport {
   total_lag: number;
   status: StatusWord;
   status_code: 0 | 1 | 2;
+  /** Lag growth (records/s) over the last few samples (`rateSamples`): what the lag does now. */
   rate_of_change: number;
+  /** Lag growth over the whole window (`windowSize` samples): the longer trend. */
+  rate_of_change_trend: number;
   production_rate: number;
   consumption_rate: number;
   time_to_drain_seconds: number | null;

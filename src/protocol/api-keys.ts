@@ -67,9 +67,6 @@ export const ApiKey = {
   DescribeTopicPartitions: 75,
 } as const;
 
-type ApiKeyName = keyof typeof ApiKey;
-type ApiKeyValue = (typeof ApiKey)[ApiKeyName];
-
 const API_NAMES: ReadonlyMap<number, string> = new Map(
   Object.entries(ApiKey).map(([name, key]) => [key as number, name]),
 );

@@ -27,6 +27,13 @@ export class BlobReader {
     if (n < 0 || this.pos + n > this.buf.length) throw this.truncated(n, this.pos, this.buf.length);
   }
 
+  int8(): number {
+    this.need(1);
+    const v = this.buf.readInt8(this.pos);
+    this.pos += 1;
+    return v;
+  }
+
   int16(): number {
     this.need(2);
     const v = this.buf.readInt16BE(this.pos);
@@ -91,6 +98,13 @@ export class BlobWriter {
 
   /** `tooLong` names the error for a string longer than an int16 length allows. */
   constructor(private readonly tooLong: (bytes: number) => Error = blobStringTooLong) {}
+
+  int8(v: number): this {
+    const b = Buffer.allocUnsafe(1);
+    b.writeInt8(v);
+    this.parts.push(b);
+    return this;
+  }
 
   int16(v: number): this {
     const b = Buffer.allocUnsafe(2);

@@ -324,8 +324,10 @@ describe('idempotent producers', () => {
     expect(await send(await idem(['new epoch'], pid, 1, 0))).toMatchObject({ errorCode: 0, baseOffset: 3n });
     expect((await send(await idem(['stale'], pid, 0, 3))).errorCode).toBe(ErrorCode.INVALID_PRODUCER_EPOCH);
     expect(b.broker.store.partition('idem', 0)!.highWatermark).toBe(4n);
+    // A transactional id goes to the transaction coordinator: an id and epoch of its own.
     const txn = await c.request(22, 1, { transactionalId: 'tx-1', transactionTimeoutMs: 60_000 });
-    expect(txn.errorCode).toBe(ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED);
+    expect(txn).toMatchObject({ errorCode: 0, producerEpoch: 0 });
+    expect(txn.producerId).not.toBe(pid);
   });
 
   it('gives a rejected batch’s sequence back, so the producer’s retry is accepted', async () => {
@@ -559,6 +561,32 @@ describe('Fetch', () => {
       { error: 0, bytes: big.length, hw: 1n },
       skipped,
     ]);
+  });
+
+  it('serves the partitions in turn across fetches of one connection, as Kafka fetch sessions do', async () => {
+    const b = await broker();
+    await b.broker.store.createTopic('turns', 3, {});
+    const c = await client(b);
+    const big = await batch(['x'.repeat(300)]);
+    for (const p of [0, 1, 2]) await c.request(0, 7, produceBody('turns', p, big));
+    const servedBy = async () => {
+      const res = await c.request(
+        1,
+        11,
+        fetchBody(
+          'turns',
+          [0, 1, 2].map((partition) => ({ partition, offset: 0n, max: 10 })),
+        ),
+      );
+      // Answers stay in request order whichever partition was read first.
+      expect(res.responses[0].partitions.map((p) => p.partitionIndex)).toEqual([0, 1, 2]);
+      return res.responses[0].partitions
+        .filter((p) => (p.records?.length ?? 0) > 0)
+        .map((p) => p.partitionIndex);
+    };
+    const turns = [];
+    for (let i = 0; i < 4; i++) turns.push(await servedBy());
+    expect(turns).toEqual([[0], [1], [2], [0]]);
   });
 });
 

@@ -89,7 +89,7 @@ describe('sluice broker (CLI)', () => {
     const port = await run(process.execPath, ['bin/sluice.js', 'broker', '--port', 'abc'], {
       allowFailure: true,
     });
-    expect(port.stderr).toMatch(/--port must be a non-negative integer/);
+    expect(port.stderr).toMatch(/--port must be a whole number from 0 to \d+ \(got "abc"\)/);
     const range = await run(process.execPath, ['bin/sluice.js', 'broker', '--port', '99999'], {
       allowFailure: true,
     });

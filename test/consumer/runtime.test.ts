@@ -53,6 +53,34 @@ describe('credit loop', () => {
     expect(runtime.stats().inFlightRecords).toBe(0);
   });
 
+  it("the lesson's loop: 2,000 in flight, polls of at most 500 (maxPollRecords)", async () => {
+    const { clock, source, runtime } = setup(1, {
+      sink: (c) => new ScriptedSink(c, () => 60_000),
+      maxInFlight: 2000,
+      maxInFlightBytes: 16 * 1024 * 1024,
+      maxPollRecords: 500,
+      concurrency: 1,
+      ordering: 'none',
+    });
+    source.append(T, 0, records(5000, { bytes: 100 }));
+    // Held records before each fetch: the steps between them are what each poll handed over.
+    const heldAtFetch: number[] = [];
+    const fetch = source.fetch.bind(source);
+    source.fetch = (partitions, limits) => {
+      heldAtFetch.push(runtime.stats().inFlightRecords);
+      return fetch(partitions, limits);
+    };
+    await runtime.start();
+    for (let i = 0; i < 20; i++) await clock.advance(10);
+    const s = runtime.stats();
+    expect(s.inFlightRecords).toBe(2000);
+    expect(s.maxPollRecords).toBe(500);
+    const polls = heldAtFetch.slice(1).map((h, i) => h - heldAtFetch[i]);
+    expect(Math.max(...polls)).toBeLessThanOrEqual(500);
+    expect(polls.filter((n) => n > 0).length).toBeGreaterThanOrEqual(4);
+    await stopOn(clock, runtime, 10_000);
+  });
+
   it('byte credits bind when records are large; a record larger than all of them still goes through, alone', async () => {
     const { clock, source, runtime } = setup(1, {
       sink: (c) => new ScriptedSink(c, () => 20),

@@ -106,3 +106,25 @@ export async function runWordCount(
     rmSync(dir, { recursive: true, force: true });
   }
 }
+
+/** One row of Kafka's own error table, as ErrorTable.java prints it from the pinned kafka-clients jar. */
+export interface KafkaErrorRow {
+  code: number;
+  name: string;
+  retriable: boolean;
+  message: string;
+}
+
+/** Kafka's `Errors` enum read from the rig's Kafka jars (one JVM, a few seconds once compiled). */
+export async function kafkaErrorTable(): Promise<KafkaErrorRow[]> {
+  const tool = javaChecksTool();
+  if (!tool.available) throw new Error(`Kafka's error table needs ${tool.name}: ${tool.detail}`);
+  const out = await run('bash', [RUN, 'ErrorTable'], { timeoutMs: 240_000 });
+  return out.stdout
+    .split('\n')
+    .filter((line) => /^-?\d+\t/.test(line))
+    .map((line) => {
+      const [code, name, retriable, message] = line.split('\t');
+      return { code: Number(code), name, retriable: retriable === 'true', message };
+    });
+}

@@ -149,7 +149,7 @@ describe('recommendations', () => {
     );
     expect(r.kind).toBe('scale_out');
     expect(r.message).toMatch(
-      /^lag grows 48 msg\/s: consumers process 2 msg\/s against 50 produced; add 24 consumer\(s\) or cut processing time to 20 ms/,
+      /^lag grows 48 msg\/s: consumers process about 2 msg\/s against 50 produced; add 24 consumer\(s\) or cut processing time to about 20 ms/,
     );
     expect(r.message).toMatch(/now about 500 ms/);
     expect(r.figures).toMatchObject({
@@ -158,6 +158,25 @@ describe('recommendations', () => {
       target_processing_time_ms: 20,
     });
     expect(r.severity).toBe('critical');
+  });
+
+  it('rounds to what the rates can support, and counts no consumer past the partitions', () => {
+    const [r] = adviseGroup(
+      figures({
+        totalLag: 400,
+        productionRate: 98.3,
+        consumptionRate: 1.6,
+        rateOfChange: 96.7,
+        consumers: 1,
+        partitions: 6,
+      }),
+    );
+    expect(r.message).toMatch(
+      /lag grows 97 msg\/s: consumers process about 1\.6 msg\/s against 98 produced; add 5 consumer\(s\)/,
+    );
+    expect(r.message).toMatch(/now about 630 ms/);
+    expect(r.message).toMatch(/many more consumers would be needed but the group reads 6 partition\(s\)/);
+    expect(r.figures).toMatchObject({ add_consumers: 5 });
   });
 
   it('says when more consumers than partitions would not help', () => {
@@ -196,6 +215,16 @@ describe('recommendations', () => {
     expect(stopped[0].message).toMatch(/^consumer stopped: no commit progress for 60 s/);
     const stalled = adviseGroup(figures({ totalLag: 120, statuses: [{ status: 'STALL', idleSeconds: 30 }] }));
     expect(stalled[0].message).toMatch(/cannot tell which/);
+    // With what the lab knows (a paused consumer) the advice names it instead of guessing.
+    const paused = adviseGroup(
+      figures({
+        totalLag: 120,
+        statuses: [{ status: 'STALL', idleSeconds: 30 }],
+        context: { pausedConsumers: ['consumer-1'], processingTimeMs: 500 },
+      }),
+    );
+    expect(paused[0].message).toMatch(/consumer-1 is paused: resume it \(POST \/resume\)/);
+    expect(paused[0].message).not.toMatch(/cannot tell/);
     const draining = adviseGroup(
       figures({
         totalLag: 200,

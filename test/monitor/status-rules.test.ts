@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { VirtualClock } from '../../src/flow/clock.js';
-import { LagMonitor, type LagMonitorOptions } from '../../src/monitor/monitor.js';
+import { LagMonitor, type LagMonitorOptions, MAX_TURN_WAIT_MS } from '../../src/monitor/monitor.js';
 import type { LagReport } from '../../src/monitor/reports.js';
 import { ScriptedSource } from './scripted.js';
 
@@ -111,6 +111,62 @@ describe('status rules on scripted offset histories (Burrow window rules + lab t
     expect(partitionStatus(r)).toBe('STALL');
     expect(r.partitions[0].owner?.member_id).toBe('m-1');
     expect(r.groups[0].status_code).toBe(2);
+  });
+
+  it('waiting its turn, not STALL: the owner commits on its other partitions and the lag falls', async () => {
+    // One member, two partitions, a burst on both: it works through p0 while p1 waits (a consumer that
+    // serves its partitions one after another). A healthy, draining consumer must not look broken.
+    const { source, cycle } = setup();
+    const g = source.group('turns', 'orders', 2);
+    g.join();
+    g.produce(0, 60);
+    g.produce(1, 60);
+    g.commit(1, 0);
+    let p0 = 0;
+    const r = await cycle(() => {
+      p0 += 5;
+      g.commit(0, p0);
+    }, 10);
+    const p1 = r.partitions.find((p) => p.partition === 1);
+    expect(p1?.status).toBe('OK');
+    expect(p1?.reason).toMatch(/waiting its turn.*orders\/0/);
+    expect(r.groups[0].status).toBe('ok');
+  });
+
+  it('STALL after all once a partition has waited its turn longer than MAX_TURN_WAIT_MS', async () => {
+    const { source, cycle } = setup();
+    const g = source.group('starved', 'orders', 2);
+    g.join();
+    g.produce(0, 10_000);
+    g.produce(1, 100);
+    g.commit(1, 0);
+    let p0 = 0;
+    const r = await cycle(
+      () => {
+        p0 += 5;
+        g.commit(0, p0);
+      },
+      MAX_TURN_WAIT_MS / 1000 + 5,
+    );
+    const p1 = r.partitions.find((p) => p.partition === 1);
+    expect(p1?.status).toBe('STALL');
+    expect(p1?.reason).toMatch(/its owner commits on orders\/0 but not here/);
+    expect(r.groups[0].status).toBe('critical');
+  });
+
+  it('rate_of_change follows the last few samples; rate_of_change_trend keeps the window', async () => {
+    // Exercise 2's shape: lag flat for a while, then growing 98/s. The window regression lags behind;
+    // the short rate reads the growth as it is.
+    const { source, cycle } = setup();
+    const g = source.group('burst', 'orders');
+    g.join();
+    g.produce(0, 10);
+    g.commit(0, 0);
+    await cycle(() => {}, 7);
+    const r = await cycle(() => g.produce(0, 98), 3);
+    expect(r.groups[0].rate_of_change).toBeCloseTo(98, 6);
+    expect(r.groups[0].rate_of_change_trend).toBeLessThan(60);
+    expect(r.rate_of_change).toBeCloseTo(98, 6);
   });
 
   it('REWIND: the committed offset goes back while lag stays non-zero', async () => {

@@ -493,6 +493,45 @@ export function adminSuite(target: Target): void {
     expect(byTime[0]).toMatchObject({ offset: 3n, timestamp: 1_003_000 });
   });
 
+  it('describes the cluster and lists offset ranges of several topics in one batched call', async () => {
+    const { admin, cluster, name } = fx();
+    const [a, b] = [name('ranges-a'), name('ranges-b')];
+    await admin.createTopics([
+      { topic: a, numPartitions: 2 },
+      { topic: b, numPartitions: 1 },
+    ]);
+    const producer = new Producer({ cluster, lingerMs: 0 });
+    for (let i = 0; i < 3; i++) await producer.send([{ topic: a, partition: 1, value: `a${i}` }]);
+    await producer.send([{ topic: b, partition: 0, value: 'b0' }]);
+    await producer.close();
+    await admin.deleteRecords(a, [{ partition: 1, offset: 1n }]);
+    await settled(target, 'both topics in the cluster description', async () => {
+      const described = await admin.describeCluster();
+      expect(described.brokers).toHaveLength(target().brokers);
+      const names = described.topics.filter((t) => t.errorCode === 0).map((t) => t.name);
+      expect(names).toEqual(expect.arrayContaining([a, b]));
+      const ta = described.topics.find((t) => t.name === a);
+      expect(ta?.partitions.map((p) => p.partition).sort()).toEqual([0, 1]);
+    });
+    const listed = await admin.listOffsetRanges(
+      new Map([
+        [a, [0, 1]],
+        [b, [0]],
+        [name('no-such-topic'), [0]],
+      ]),
+    );
+    const sorted = listed.results.sort((x, y) =>
+      x.topic === y.topic ? x.partition - y.partition : x.topic < y.topic ? -1 : 1,
+    );
+    expect(sorted).toEqual([
+      { topic: a, partition: 0, start: 0n, end: 0n },
+      { topic: a, partition: 1, start: 1n, end: 3n },
+      { topic: b, partition: 0, start: 0n, end: 1n },
+    ]);
+    // The unknown topic is a failure line, not an exception that hides the answers that came.
+    expect(listed.failures.join('\n')).toMatch(/no-such-topic/);
+  });
+
   it('deletes records before an offset: the log start moves there, fetching below it is out of range', async () => {
     const { admin, cluster, name } = fx();
     const topic = name('purge');

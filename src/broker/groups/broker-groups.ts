@@ -3,9 +3,15 @@ import type { Registry } from 'prom-client';
 import type { Clock } from '../../flow/clock.js';
 import { buildRecordBatch, decodeRecords, iterateBatches } from '../../protocol/record-batch.js';
 import type { PartitionHandle, TopicStore } from '../topic-store.js';
+import { controlRecordCommits } from '../txn/transaction-log-format.js';
 import type { BrokerGroupsOptions } from './config.js';
 import { GroupCoordinator } from './coordinator.js';
-import type { OffsetsTopicLog, OffsetsTopicRecord, StoredOffsetsTopicRecord } from './offsets-topic.js';
+import type {
+  OffsetsTopicLog,
+  OffsetsTopicRecord,
+  StoredOffsetsTopicRecord,
+  TransactionalWriter,
+} from './offsets-topic.js';
 
 export const OFFSETS_TOPIC = '__consumer_offsets';
 
@@ -43,10 +49,16 @@ class TopicStoreOffsetsLog implements OffsetsTopicLog {
     return handle;
   }
 
-  async append(partition: number, records: OffsetsTopicRecord[], timestamp: number): Promise<number> {
+  async append(
+    partition: number,
+    records: OffsetsTopicRecord[],
+    timestamp: number,
+    txn?: TransactionalWriter,
+  ): Promise<number> {
     const batch = await buildRecordBatch({
       records: records.map((r) => ({ key: r.key, value: r.value, timestamp: r.timestamp ?? timestamp })),
       timestamp,
+      ...(txn ? { producerId: txn.producerId, producerEpoch: txn.producerEpoch, transactional: true } : {}),
     });
     const { baseOffset } = await this.handle(partition).append(batch, { durable: true });
     return Number(baseOffset);
@@ -60,9 +72,19 @@ class TopicStoreOffsetsLog implements OffsetsTopicLog {
       const { records } = handle.read(next, READ_CHUNK_BYTES);
       if (records.length === 0) break;
       for (const { buf, header } of iterateBatches(records)) {
+        const { transactional, control } = header.attributes;
         for (const r of await decodeRecords(buf)) {
           if (r.offset < next || r.key === null) continue;
-          yield { key: r.key, value: r.value, timestamp: Number(r.timestamp) };
+          const timestamp = Number(r.timestamp);
+          if (control) {
+            const commit = controlRecordCommits(r.key);
+            if (commit !== undefined)
+              yield { key: r.key, value: null, timestamp, producerId: header.producerId, commit };
+          } else if (transactional) {
+            yield { key: r.key, value: r.value, timestamp, producerId: header.producerId };
+          } else {
+            yield { key: r.key, value: r.value, timestamp };
+          }
         }
         next = header.baseOffset + BigInt(header.lastOffsetDelta) + 1n;
       }

@@ -12,7 +12,7 @@ import {
 } from './consumer-protocol.js';
 import { Group, type GroupState, type JoinResult, Member, type SyncResult } from './group.js';
 import { GroupMetrics } from './metrics.js';
-import type { OffsetsTopicLog, OffsetsTopicRecord } from './offsets-topic.js';
+import type { OffsetsTopicLog, OffsetsTopicRecord, TransactionalWriter } from './offsets-topic.js';
 import {
   decodeGroupMetadataValue,
   decodeOffsetCommitValue,
@@ -100,6 +100,12 @@ interface OffsetCommitInput {
   topics: { name: string; partitions: CommitPartitionInput[] }[];
 }
 
+/** TxnOffsetCommit: offsets committed by a transactional producer, visible once its transaction commits. */
+export interface TxnOffsetCommitInput extends OffsetCommitInput {
+  producerId: bigint;
+  producerEpoch: number;
+}
+
 interface OffsetCommitResult {
   topics: { name: string; partitions: { partitionIndex: number; errorCode: ErrorCodeValue }[] }[];
 }
@@ -169,6 +175,8 @@ export class GroupCoordinator {
   private readonly newMemberId: (clientId: string) => string;
   private readonly groups = new Map<string, Group>();
   private readonly offsets = new CommittedOffsets();
+  /** Offsets of open transactions, by producer id: applied or dropped when the marker comes. */
+  private readonly pendingTxnOffsets = new Map<bigint, { group: string; committed: CommittedOffset }[]>();
   private loading = false;
   private expiryTimer?: Timer;
   private closed = false;
@@ -707,6 +715,47 @@ export class GroupCoordinator {
   // ---------------------------------------------------------------- offsets
 
   async commitOffsets(req: OffsetCommitInput): Promise<OffsetCommitResult> {
+    const checked = this.checkCommit(req, false);
+    return 'topics' in checked ? checked : this.writeOffsets(checked, req);
+  }
+
+  /**
+   * TxnOffsetCommit: the offsets are written to `__consumer_offsets` inside the producer's transaction
+   * and kept aside; the group sees them only when the transaction commits (its marker reaches that
+   * partition), never if it aborts. A member's generation is checked as for OffsetCommit; a producer
+   * without one (generation -1) commits as a standalone consumer does.
+   */
+  async txnCommitOffsets(req: TxnOffsetCommitInput): Promise<OffsetCommitResult> {
+    const checked = this.checkCommit(req, true);
+    return 'topics' in checked ? checked : this.writeOffsets(checked, req, req);
+  }
+
+  /** The transaction of `producerId` ended in `partition` of `__consumer_offsets`. */
+  completeTransaction(partition: number, producerId: bigint, commit: boolean): void {
+    const pending = this.pendingTxnOffsets.get(producerId);
+    if (!pending) return;
+    const rest = pending.filter((p) => this.partitionFor(p.group) !== partition);
+    if (commit) {
+      for (const p of pending)
+        if (this.partitionFor(p.group) === partition) this.offsets.put(p.group, p.committed);
+    }
+    if (rest.length === 0) this.pendingTxnOffsets.delete(producerId);
+    else this.pendingTxnOffsets.set(producerId, rest);
+  }
+
+  /** Whether an open transaction holds offsets for the partition (OffsetFetch's require_stable). */
+  hasPendingOffsets(groupId: string, topic: string, partition: number): boolean {
+    for (const pending of this.pendingTxnOffsets.values())
+      if (
+        pending.some(
+          (p) => p.group === groupId && p.committed.topic === topic && p.committed.partition === partition,
+        )
+      )
+        return true;
+    return false;
+  }
+
+  private checkCommit(req: OffsetCommitInput, transactional: boolean): Group | OffsetCommitResult {
     const all = (code: ErrorCodeValue): OffsetCommitResult => ({
       topics: req.topics.map((t) => ({
         name: t.name,
@@ -719,11 +768,13 @@ export class GroupCoordinator {
     let group = this.groups.get(req.groupId);
     if (!group) {
       // A generation means the committer was a member; its group is gone, so its generation is stale.
-      if (req.generationId >= 0) return all(ErrorCode.ILLEGAL_GENERATION);
+      if (req.generationId >= 0 && !transactional) return all(ErrorCode.ILLEGAL_GENERATION);
       group = new Group(req.groupId, this.clock.now());
       this.groups.set(req.groupId, group);
     }
     if (group.is('Dead')) return all(ErrorCode.COORDINATOR_NOT_AVAILABLE);
+    // A transactional producer that names no member (generation -1) is not checked against the group.
+    if (transactional && req.generationId < 0) return group;
     if (!(req.generationId < 0 && group.is('Empty'))) {
       if (this.fenced(group, req.memberId, req.groupInstanceId)) return all(ErrorCode.FENCED_INSTANCE_ID);
       if (group.is('CompletingRebalance')) return all(ErrorCode.REBALANCE_IN_PROGRESS);
@@ -732,10 +783,14 @@ export class GroupCoordinator {
       if (req.generationId !== group.generationId) return all(ErrorCode.ILLEGAL_GENERATION);
       this.scheduleSession(group, member);
     }
-    return this.writeOffsets(group, req);
+    return group;
   }
 
-  private async writeOffsets(group: Group, req: OffsetCommitInput): Promise<OffsetCommitResult> {
+  private async writeOffsets(
+    group: Group,
+    req: OffsetCommitInput,
+    txn?: { producerId: bigint; producerEpoch: number },
+  ): Promise<OffsetCommitResult> {
     const now = this.clock.now();
     const retention = req.retentionTimeMs ?? -1;
     const result: OffsetCommitResult = { topics: [] };
@@ -776,10 +831,18 @@ export class GroupCoordinator {
     }
     if (records.length === 0) return result;
     try {
-      await this.append(this.partitionFor(group.groupId), records, now);
+      await this.append(this.partitionFor(group.groupId), records, now, txn);
     } catch (err) {
       this.logger.error({ err, group: group.groupId }, 'offset commit not written to __consumer_offsets');
       for (const a of accepted) a.code.errorCode = ErrorCode.COORDINATOR_NOT_AVAILABLE;
+      return result;
+    }
+    if (txn) {
+      this.addPending(
+        txn.producerId,
+        group.groupId,
+        accepted.map((a) => a.committed),
+      );
       return result;
     }
     for (const a of accepted) this.offsets.put(group.groupId, a.committed);
@@ -1047,12 +1110,31 @@ export class GroupCoordinator {
    * Every append to `__consumer_offsets` goes through here. The partition is a `cleanup.policy=compact`
    * topic: storage's log compaction keeps the newest record per key, so replay stays short.
    */
-  private append(partition: number, records: OffsetsTopicRecord[], timestamp: number): Promise<number> {
-    return this.log.append(partition, records, timestamp);
+  private append(
+    partition: number,
+    records: OffsetsTopicRecord[],
+    timestamp: number,
+    txn?: TransactionalWriter,
+  ): Promise<number> {
+    return this.log.append(partition, records, timestamp, txn);
+  }
+
+  private addPending(producerId: bigint, group: string, committed: CommittedOffset[]): void {
+    let pending = this.pendingTxnOffsets.get(producerId);
+    if (!pending) this.pendingTxnOffsets.set(producerId, (pending = []));
+    for (const c of committed) pending.push({ group, committed: c });
   }
 
   private async replayPartition(partition: number): Promise<void> {
     for await (const record of this.log.replay(partition)) {
+      if (record.producerId !== undefined && record.commit !== undefined) {
+        this.completeTransaction(partition, record.producerId, record.commit);
+        continue;
+      }
+      if (record.producerId !== undefined) {
+        this.replayPendingOffset(record.producerId, record.key, record.value);
+        continue;
+      }
       try {
         const key = decodeOffsetsTopicKey(record.key);
         if (key.kind === 'offset') {
@@ -1079,6 +1161,19 @@ export class GroupCoordinator {
     // Offset tombstones may have emptied a group that only existed through its offsets.
     for (const [id, group] of this.groups) {
       if (group.is('Empty') && !group.protocolType && !this.offsets.has(id)) this.groups.delete(id);
+    }
+  }
+
+  /** An offset commit inside a transaction, read back on start: pending until its marker is read. */
+  private replayPendingOffset(producerId: bigint, key: Buffer, value: Buffer | null): void {
+    try {
+      const k = decodeOffsetsTopicKey(key);
+      if (k.kind !== 'offset' || value === null || value.length === 0) return;
+      const v = decodeOffsetCommitValue(value);
+      if (!this.groups.has(k.group)) this.groups.set(k.group, new Group(k.group, v.commitTimestamp));
+      this.addPending(producerId, k.group, [{ ...v, topic: k.topic, partition: k.partition }]);
+    } catch (err) {
+      this.logger.warn({ err }, 'skipping an unreadable transactional __consumer_offsets record');
     }
   }
 

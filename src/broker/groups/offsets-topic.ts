@@ -14,6 +14,16 @@ export interface OffsetsTopicRecord {
 export interface StoredOffsetsTopicRecord extends OffsetsTopicRecord {
   /** Milliseconds since the epoch at which the record was appended. */
   timestamp: number;
+  /** Set for an offset commit written inside a transaction (TxnOffsetCommit): pending until its marker. */
+  producerId?: bigint;
+  /** Set for a transaction marker: true commits the producer's pending records, false drops them. */
+  commit?: boolean;
+}
+
+/** The producer of a transactional append (TxnOffsetCommit). */
+export interface TransactionalWriter {
+  producerId: bigint;
+  producerEpoch: number;
 }
 
 export interface OffsetsTopicLog {
@@ -23,8 +33,13 @@ export interface OffsetsTopicLog {
    * batch's base offset once it is as durable as the broker promises (an OffsetCommit is acknowledged
    * only after this resolves).
    */
-  append(partition: number, records: OffsetsTopicRecord[], timestamp: number): Promise<number>;
-  /** Every record of the partition from its log start, oldest first. */
+  append(
+    partition: number,
+    records: OffsetsTopicRecord[],
+    timestamp: number,
+    txn?: TransactionalWriter,
+  ): Promise<number>;
+  /** Every record of the partition from its log start, oldest first, transaction markers included. */
   replay(partition: number): AsyncIterable<StoredOffsetsTopicRecord>;
 }
 
@@ -36,12 +51,28 @@ export class MemoryOffsetsTopicLog implements OffsetsTopicLog {
     this.data = Array.from({ length: partitions }, () => []);
   }
 
-  async append(partition: number, records: OffsetsTopicRecord[], timestamp: number): Promise<number> {
+  async append(
+    partition: number,
+    records: OffsetsTopicRecord[],
+    timestamp: number,
+    txn?: TransactionalWriter,
+  ): Promise<number> {
     const log = this.data[partition];
     if (!log) throw new RangeError(`__consumer_offsets has no partition ${partition}`);
     const base = log.length;
-    for (const r of records) log.push({ key: r.key, value: r.value, timestamp: r.timestamp ?? timestamp });
+    for (const r of records)
+      log.push({
+        key: r.key,
+        value: r.value,
+        timestamp: r.timestamp ?? timestamp,
+        ...(txn ? { producerId: txn.producerId } : {}),
+      });
     return base;
+  }
+
+  /** Appends a transaction marker, as the transaction coordinator does in a broker. */
+  mark(partition: number, producerId: bigint, commit: boolean, timestamp: number): void {
+    this.data[partition]?.push({ key: Buffer.alloc(4), value: null, timestamp, producerId, commit });
   }
 
   async *replay(partition: number): AsyncIterable<StoredOffsetsTopicRecord> {

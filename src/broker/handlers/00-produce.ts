@@ -2,6 +2,7 @@ import type { ProduceRequest, ProduceResponse } from '../../protocol/apis/00-pro
 import { ErrorCode } from '../../protocol/errors.js';
 import { decodeRecords, iterateBatches } from '../../protocol/record-batch.js';
 import type { ApiHandler, RequestContext } from '../api-handler.js';
+import { mayCreateTopic, mayTopic, Op } from '../auth/authorize.js';
 import { scanRecordSet } from '../record-set.js';
 import { type PartitionHandle, TopicStoreError } from '../topic-store.js';
 
@@ -12,7 +13,10 @@ type PartitionResponse = ProduceResponse['responses'][number]['partitionResponse
  * enables gzip, snappy and lz4 only if the broker's Produce range includes v0 (its compression check
  * asks for overlap with [0, 0]), so a 3-11 table silently turns kcat's -z gzip into uncompressed
  * writes. librdkafka, kafkajs and kafka-python send v7, Kafka's Java producer v11 (flexible from v9,
- * record_errors from v8; v12 and v13 are for the new transaction protocol and topic ids); a legacy magic 0/1 message set is refused by storage with
+ * record_errors from v8; v12 and v13 are for the new transaction protocol and topic ids). A
+ * transactional batch must come from its transactional id's current epoch into a partition added to
+ * the open transaction (else INVALID_PRODUCER_EPOCH / INVALID_TXN_STATE); it opens the producer's
+ * transaction in the partition, which holds the last stable offset back until the marker. A legacy magic 0/1 message set is refused by storage with
  * UNSUPPORTED_FOR_MESSAGE_FORMAT. acks=0 gets no response; acks=1 is answered once the batch is
  * appended; acks=-1 once the broker's durability level is met (fsync for `sync`). Quotas apply per
  * partition: throttle (accept, report throttle_time_ms) or reject (THROTTLING_QUOTA_EXCEEDED).
@@ -28,34 +32,38 @@ export const produceHandler: ApiHandler<ProduceRequest, ProduceResponse> = {
     const { acks } = request;
     if (acks === 0) ctx.noResponse = true;
     const invalidAcks = acks !== 0 && acks !== 1 && acks !== -1;
-    if (request.transactionalId) {
-      ctx.broker.log.warn({ client: ctx.clientId }, 'transactional produce is not supported');
-    }
     const responses = await Promise.all(
       request.topicData.map(async (topic) => {
+        if (!mayTopic(ctx, Op.WRITE, topic.name)) {
+          const partitionResponses = topic.partitionData.map((p) =>
+            failed(p.index, ErrorCode.TOPIC_AUTHORIZATION_FAILED),
+          );
+          return { name: topic.name, partitionResponses };
+        }
         // A request the broker will refuse anyway must not create topics on the way.
-        const refused = invalidAcks || Boolean(request.transactionalId);
+        const refused = invalidAcks;
         // Kafka's ReplicaManager refuses client appends to internal topics with InvalidTopicException;
         // the group coordinator writes __consumer_offsets through storage, never through this handler.
         const internal = ctx.broker.isInternalTopic(topic.name);
         const exists =
           ctx.broker.store.partitionCount(topic.name) !== undefined ||
-          (!refused && !internal && (await ctx.broker.autoCreateTopic(topic.name)));
+          (!refused &&
+            !internal &&
+            mayCreateTopic(ctx, topic.name) &&
+            (await ctx.broker.autoCreateTopic(topic.name)));
         const partitionResponses = await Promise.all(
           topic.partitionData.map((p) =>
             invalidAcks
               ? failed(p.index, ErrorCode.INVALID_REQUIRED_ACKS)
-              : request.transactionalId
-                ? failed(p.index, ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED)
-                : internal
-                  ? failed(
-                      p.index,
-                      ErrorCode.INVALID_TOPIC_EXCEPTION,
-                      `cannot append to internal topic ${topic.name}`,
-                    )
-                  : exists
-                    ? appendPartition(topic.name, p.index, p.records, acks, ctx)
-                    : failed(p.index, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION),
+              : internal
+                ? failed(
+                    p.index,
+                    ErrorCode.INVALID_TOPIC_EXCEPTION,
+                    `cannot append to internal topic ${topic.name}`,
+                  )
+                : exists
+                  ? appendPartition(topic.name, p.index, p.records, acks, ctx)
+                  : failed(p.index, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION),
           ),
         );
         return { name: topic.name, partitionResponses };
@@ -106,6 +114,19 @@ async function appendPartition(
     return { ...failed(index, ErrorCode.INVALID_TIMESTAMP, tooNew), logStartOffset: log.logStartOffset };
   const keyless = await keylessOnCompacted(topic, index, records, ctx);
   if (keyless) return { ...keyless, logStartOffset: log.logStartOffset };
+  if (shape.transactional) {
+    const code = broker.transactions.verifyProduce(shape.producerId, shape.producerEpoch, topic, index);
+    if (code !== ErrorCode.NONE) {
+      return {
+        ...failed(
+          index,
+          code,
+          `producer ${shape.producerId} epoch ${shape.producerEpoch} may not write to ${topic}-${index} now`,
+        ),
+        logStartOffset: log.logStartOffset,
+      };
+    }
+  }
   // Idempotent producer: a retried batch is answered with its first offset, not written twice.
   const sequence =
     shape.producerId >= 0n
@@ -147,7 +168,15 @@ async function appendPartition(
       ctx.throttleMs = Math.max(ctx.throttleMs, decision.throttleMs);
     }
   }
+  // The high watermark is no later than this batch's offset: the last stable offset stays behind it.
+  const provisional = log.highWatermark;
+  if (shape.transactional)
+    broker.producers.noteTransactionalBatch(topic, index, shape.producerId, provisional);
   const response = await append(log, topic, index, records, acks, ctx);
+  if (shape.transactional) {
+    const actual = response.errorCode === 0 ? response.baseOffset : undefined;
+    broker.producers.settleTransactionalBatch(topic, index, shape.producerId, provisional, actual);
+  }
   if (sequence) {
     if (response.errorCode === 0) sequence.commit(response.baseOffset);
     else sequence.abort();

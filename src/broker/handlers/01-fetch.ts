@@ -1,7 +1,9 @@
 import type { FetchRequest, FetchResponse } from '../../protocol/apis/01-fetch.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import type { ApiHandler, RequestContext } from '../api-handler.js';
+import { mayTopic, Op } from '../auth/authorize.js';
 import type { PartitionHandle } from '../topic-store.js';
+import { isolatedRead } from '../txn/read-committed.js';
 
 type PartitionData = FetchResponse['responses'][number]['partitions'][number];
 type TopicRequest = FetchRequest['topics'][number];
@@ -10,13 +12,19 @@ const EMPTY = Buffer.alloc(0);
 
 /**
  * Fetch 4-12 (v12, flexible, because @platformatic/kafka 1.x implements only Fetch 12+), sessionless
- * (session_id 0), no transactions (last_stable_offset = high watermark; aborted_transactions empty under
- * read_committed and null under read_uncommitted, as Kafka answers; empty for an unknown partition).
+ * (session_id 0). Transactions: every answer carries the last stable offset; read_committed reads stop
+ * there and list the aborted transactions in the range (null under read_uncommitted, as Kafka answers;
+ * empty for an unknown partition); `isolatedRead` in txn/read-committed.ts computes both.
  * A refused partition carries -1 for its offsets, as in Kafka, not the log's current ones. Long-polls:
  * if fewer than min_bytes are available it waits, up to max_wait_ms, for an append to any requested
  * partition, then reads again. Record bytes are served as stored: read from the segment into pooled
  * buffers and written to the socket by reference (no copy into the frame, no decoding), the buffers
  * going back to the pool once the socket has them.
+ *
+ * Partitions are read starting after the one that last got data on this connection (answers stay in
+ * request order): as Kafka's fetch sessions move the partitions that returned data to the end, so a
+ * consumer asking for many partitions with a small max_bytes is served each in turn, not the first
+ * one with data every time.
  */
 export const fetchHandler: ApiHandler<FetchRequest, FetchResponse> = {
   apiKey: 1,
@@ -52,22 +60,31 @@ function readAll(request: FetchRequest, ctx: RequestContext, alloc: (size: numbe
     highWatermark: bigint,
     logStartOffset: bigint,
     records: Buffer,
+    isolated?: ReturnType<typeof isolatedRead>,
   ): PartitionData => ({
     partitionIndex,
     errorCode,
     highWatermark,
-    lastStableOffset: highWatermark,
+    lastStableOffset: isolated?.lastStableOffset ?? highWatermark,
     logStartOffset,
-    abortedTransactions: aborted,
+    abortedTransactions: isolated ? isolated.abortedTransactions : aborted,
     preferredReadReplica: -1,
     records,
   });
   let bytes = 0;
   let errors = false;
   const waits: Array<{ log: PartitionHandle; offset: bigint }> = [];
-  const responses = request.topics.map((topic: TopicRequest) => {
+  const responses = inTurn(request.topics, ctx).map((topic: TopicRequest) => {
     const name = topic.topic ?? '';
+    const readable = mayTopic(ctx, Op.READ, name);
     const partitions = topic.partitions.map((p): PartitionData => {
+      if (!readable) {
+        errors = true;
+        return {
+          ...partitionData(p.partition, ErrorCode.TOPIC_AUTHORIZATION_FAILED, -1n, -1n, EMPTY),
+          abortedTransactions: [],
+        };
+      }
       const log = ctx.broker.store.partition(name, p.partition);
       if (!log) {
         errors = true;
@@ -86,24 +103,67 @@ function readAll(request: FetchRequest, ctx: RequestContext, alloc: (size: numbe
         return partitionData(p.partition, 0, log.highWatermark, log.logStartOffset, EMPTY);
       }
       // Storage always hands back at least one whole batch, whatever the limit.
-      const read = log.read(p.fetchOffset, limit, alloc);
+      const raw = log.read(p.fetchOffset, limit, alloc);
+      const isolated = isolatedRead(
+        ctx.broker.producers,
+        name,
+        p.partition,
+        p.fetchOffset,
+        raw,
+        request.isolationLevel,
+      );
+      const read = { ...raw, records: isolated.records };
       if (read.errorCode) {
         errors = true;
         return partitionData(p.partition, read.errorCode, -1n, -1n, EMPTY);
       }
       if (!first && read.records.length > limit) {
         waits.push({ log, offset: read.highWatermark });
-        return partitionData(p.partition, 0, read.highWatermark, read.logStartOffset, EMPTY);
+        return partitionData(p.partition, 0, read.highWatermark, read.logStartOffset, EMPTY, {
+          ...isolated,
+          abortedTransactions: aborted,
+        });
       }
       bytes += read.records.length;
       budget -= read.records.length;
       // Wake on data beyond what this read saw (never on data already there, or the loop would spin).
       waits.push({ log, offset: read.highWatermark });
-      return partitionData(p.partition, 0, read.highWatermark, read.logStartOffset, read.records);
+      return partitionData(p.partition, 0, read.highWatermark, read.logStartOffset, read.records, isolated);
     });
     return { topic: name, partitions };
   });
-  return { responses, bytes, errors, waits };
+  return { responses: inRequestOrder(request.topics, responses, ctx), bytes, errors, waits };
+}
+
+type TopicResponse = FetchResponse['responses'][number];
+/** Per connection, the partition that last got data: the next fetch reads from the one after it. */
+const servedLast = new WeakMap<RequestContext['connection'], string>();
+const keyOf = (topic: string | null | undefined, partition: number) => `${topic ?? ''}\u0000${partition}`;
+
+/** The requested partitions in reading order: from the one after the partition last served, wrapping. */
+function inTurn(topics: TopicRequest[], ctx: RequestContext): TopicRequest[] {
+  const flat = topics.flatMap((t) => t.partitions.map((p) => ({ t, p })));
+  const last = servedLast.get(ctx.connection);
+  const at = flat.findIndex(({ t, p }) => keyOf(t.topic, p.partition) === last) + 1;
+  if (at === 0 || at === flat.length) return topics;
+  const order = [...flat.slice(at), ...flat.slice(0, at)];
+  return order.map(({ t, p }) => ({ ...t, partitions: [p] }));
+}
+
+/** Puts the answers back in the request's order, noting the last partition (in reading order) that got data. */
+function inRequestOrder(topics: TopicRequest[], read: TopicResponse[], ctx: RequestContext): TopicResponse[] {
+  const answers = new Map<string, TopicResponse['partitions'][number]>();
+  for (const t of read) {
+    for (const p of t.partitions) {
+      const key = keyOf(t.topic, p.partitionIndex);
+      answers.set(key, p);
+      if (p.records && p.records.length > 0) servedLast.set(ctx.connection, key);
+    }
+  }
+  return topics.map((t) => ({
+    topic: t.topic ?? '',
+    partitions: t.partitions.map((p) => answers.get(keyOf(t.topic, p.partition))!),
+  }));
 }
 
 /** Resolves when any partition gets data past its wait offset, on timeout, or on abort. */

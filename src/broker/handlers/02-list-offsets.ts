@@ -1,6 +1,7 @@
 import type { ListOffsetsRequest, ListOffsetsResponse } from '../../protocol/apis/02-list-offsets.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import type { ApiHandler } from '../api-handler.js';
+import { mayTopic, Op } from '../auth/authorize.js';
 import type { PartitionHandle } from '../topic-store.js';
 
 type PartitionResult = ListOffsetsResponse['topics'][number]['partitions'][number];
@@ -22,8 +23,8 @@ const NEWER_SPECIALS: ReadonlyMap<bigint, number> = new Map([
 ]);
 
 /**
- * ListOffsets 0-7: latest (-1) is the high watermark (which is also the last stable offset: there are
- * no transactions), earliest (-2) the log start offset, max timestamp (-3, v7, kafka-get-offsets --time
+ * ListOffsets 0-7: latest (-1) is the high watermark, or the last stable offset for read_committed
+ * (isolation level 1, v2+), earliest (-2) the log start offset, max timestamp (-3, v7, kafka-get-offsets --time
  * max-timestamp) the first record with the largest timestamp, otherwise the first offset whose timestamp is at
  * or after the one asked for (-1 when none, with leader epoch -1 as in Kafka). v0 answers with a list of offsets (Burrow and sarama need
  * exactly one entry for max_num_offsets 1).
@@ -40,12 +41,19 @@ export const listOffsetsHandler: ApiHandler<ListOffsetsRequest, ListOffsetsRespo
         name: topic.name,
         partitions: await Promise.all(
           topic.partitions.map(async (p): Promise<PartitionResult> => {
+            if (!mayTopic(ctx, Op.DESCRIBE, topic.name)) {
+              return refused(p.partitionIndex, ErrorCode.TOPIC_AUTHORIZATION_FAILED, v0);
+            }
             const log = ctx.broker.store.partition(topic.name, p.partitionIndex);
             if (!log) return refused(p.partitionIndex, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, v0);
             if ((NEWER_SPECIALS.get(p.timestamp) ?? 0) > ctx.apiVersion) {
               return refused(p.partitionIndex, ErrorCode.UNSUPPORTED_VERSION, v0);
             }
-            const found = await lookup(log, p.timestamp);
+            const latest =
+              request.isolationLevel === 1
+                ? ctx.broker.producers.lastStableOffset(topic.name, p.partitionIndex, log.highWatermark)
+                : log.highWatermark;
+            const found = await lookup(log, p.timestamp, latest);
             if (v0) {
               return {
                 partitionIndex: p.partitionIndex,
@@ -77,8 +85,9 @@ function refused(partitionIndex: number, errorCode: number, v0: boolean): Partit
 async function lookup(
   log: PartitionHandle,
   timestamp: bigint,
+  latest: bigint,
 ): Promise<{ offset: bigint; timestamp: bigint }> {
-  if (timestamp === LATEST) return { offset: log.highWatermark, timestamp: -1n };
+  if (timestamp === LATEST) return { offset: latest, timestamp: -1n };
   if (timestamp === EARLIEST) return { offset: log.logStartOffset, timestamp: -1n };
   if (timestamp === MAX_TIMESTAMP) return (await log.maxTimestampRecord()) ?? { offset: -1n, timestamp: -1n };
   return (await log.offsetForTimestamp(timestamp)) ?? { offset: -1n, timestamp: -1n };

@@ -1,6 +1,7 @@
 import type { MetadataRequest, MetadataResponse } from '../../protocol/apis/03-metadata.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import type { ApiHandler, RequestContext } from '../api-handler.js';
+import { mayCreateTopic, mayTopic, Op } from '../auth/authorize.js';
 import { topicNameProblem } from '../topic-names.js';
 
 type TopicMetadata = MetadataResponse['topics'][number];
@@ -26,12 +27,18 @@ export const metadataHandler: ApiHandler<MetadataRequest, MetadataResponse> = {
     const { nodeId } = broker.config;
     const requested = request.topics;
     const all = requested === null || (apiVersion === 0 && requested.length === 0);
-    const names = all ? broker.store.topicNames().sort() : requested.map((t) => t.name ?? '');
+    // Listing every topic shows only those the principal may describe, as Kafka does.
+    const names = all
+      ? broker.store
+          .topicNames()
+          .sort()
+          .filter((name) => mayTopic(ctx, Op.DESCRIBE, name))
+      : requested.map((t) => t.name ?? '');
     const mayCreate =
       broker.config.autoCreateTopics && (apiVersion < 4 || request.allowAutoTopicCreation !== false);
     const topics: TopicMetadata[] = [];
     for (const name of names) topics.push(await describeTopic(name, !all && mayCreate, ctx));
-    const { host, port } = broker.advertised();
+    const { host, port } = broker.advertised(ctx.connection);
     return {
       throttleTimeMs: 0,
       brokers: [{ nodeId, host, port, rack: null }],
@@ -50,11 +57,14 @@ async function describeTopic(name: string, mayCreate: boolean, ctx: RequestConte
     isInternal: broker.isInternalTopic(name),
     topicAuthorizedOperations: OPS_NOT_REQUESTED,
   };
+  if (!mayTopic(ctx, Op.DESCRIBE, name)) {
+    return { ...base, isInternal: false, errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED, partitions: [] };
+  }
   if (topicNameProblem(name) !== null) {
     return { ...base, errorCode: ErrorCode.INVALID_TOPIC_EXCEPTION, partitions: [] };
   }
   let count = broker.store.partitionCount(name);
-  if (count === undefined && mayCreate && (await broker.autoCreateTopic(name))) {
+  if (count === undefined && mayCreate && mayCreateTopic(ctx, name) && (await broker.autoCreateTopic(name))) {
     count = broker.store.partitionCount(name);
   }
   if (count === undefined)

@@ -1,5 +1,7 @@
 import type { OffsetCommitRequest, OffsetCommitResponse } from '../../protocol/apis/08-offset-commit.js';
+import { ErrorCode, type ErrorCodeValue } from '../../protocol/errors.js';
 import type { ApiHandler } from '../api-handler.js';
+import { mayGroup, mayTopic, Op } from '../auth/authorize.js';
 import type { GroupCoordinator } from '../groups/coordinator.js';
 
 /**
@@ -15,7 +17,23 @@ export function offsetCommitHandler(
     name: 'OffsetCommit',
     minVersion: 0,
     maxVersion: 9,
-    async handle(request) {
+    async handle(request, ctx) {
+      // Kafka: READ on the group, else every partition is refused; READ on each topic, else its partitions.
+      const refuse = (
+        name: string,
+        partitions: Array<{ partitionIndex: number }>,
+        errorCode: ErrorCodeValue,
+      ) => ({
+        name,
+        partitions: partitions.map((p) => ({ partitionIndex: p.partitionIndex, errorCode })),
+      });
+      if (!mayGroup(ctx, Op.READ, request.groupId)) {
+        const topics = request.topics.map((t) =>
+          refuse(t.name, t.partitions, ErrorCode.GROUP_AUTHORIZATION_FAILED),
+        );
+        return { throttleTimeMs: 0, topics };
+      }
+      const denied = request.topics.filter((t) => !mayTopic(ctx, Op.READ, t.name));
       const retention = request.retentionTimeMs === undefined ? -1 : Number(request.retentionTimeMs);
       const result = await groups.commitOffsets({
         groupId: request.groupId,
@@ -23,18 +41,21 @@ export function offsetCommitHandler(
         memberId: request.memberId ?? '',
         groupInstanceId: request.groupInstanceId ?? null,
         retentionTimeMs: retention,
-        topics: request.topics.map((t) => ({
-          name: t.name,
-          partitions: t.partitions.map((p) => ({
-            partitionIndex: p.partitionIndex,
-            committedOffset: Number(p.committedOffset),
-            committedLeaderEpoch: p.committedLeaderEpoch ?? -1,
-            committedMetadata: p.committedMetadata,
-            commitTimestamp: p.commitTimestamp === undefined ? -1 : Number(p.commitTimestamp),
+        topics: request.topics
+          .filter((t) => !denied.includes(t))
+          .map((t) => ({
+            name: t.name,
+            partitions: t.partitions.map((p) => ({
+              partitionIndex: p.partitionIndex,
+              committedOffset: Number(p.committedOffset),
+              committedLeaderEpoch: p.committedLeaderEpoch ?? -1,
+              committedMetadata: p.committedMetadata,
+              commitTimestamp: p.commitTimestamp === undefined ? -1 : Number(p.commitTimestamp),
+            })),
           })),
-        })),
       });
-      return { throttleTimeMs: 0, topics: result.topics };
+      const refused = denied.map((t) => refuse(t.name, t.partitions, ErrorCode.TOPIC_AUTHORIZATION_FAILED));
+      return { throttleTimeMs: 0, topics: [...result.topics, ...refused] };
     },
   };
 }

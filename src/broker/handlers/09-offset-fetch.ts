@@ -1,7 +1,10 @@
 import type { OffsetFetchRequest, OffsetFetchResponse } from '../../protocol/apis/09-offset-fetch.js';
-import { ErrorCode } from '../../protocol/errors.js';
-import type { ApiHandler } from '../api-handler.js';
+import { ErrorCode, type ErrorCodeValue } from '../../protocol/errors.js';
+import type { ApiHandler, RequestContext } from '../api-handler.js';
+import { mayGroup, mayTopic, Op } from '../auth/authorize.js';
 import type { GroupCoordinator } from '../groups/coordinator.js';
+
+type OffsetFetchResult = ReturnType<GroupCoordinator['fetchOffsets']>;
 
 type Topics = Array<{ name: string; partitionIndexes: number[] }> | null;
 
@@ -13,8 +16,8 @@ type Topics = Array<{ name: string; partitionIndexes: number[] }> | null;
 export function offsetFetchHandler(
   groups: GroupCoordinator,
 ): ApiHandler<OffsetFetchRequest, OffsetFetchResponse> {
-  function fetch(groupId: string, topics: Topics, perPartitionErrors: boolean) {
-    const result = groups.fetchOffsets({ groupId, topics });
+  function fetch(groupId: string, topics: Topics, perPartitionErrors: boolean, ctx: RequestContext) {
+    const result = authorizedFetch(groupId, topics, ctx);
     const failed = result.errorCode !== ErrorCode.NONE;
     const source =
       failed && topics !== null
@@ -44,6 +47,35 @@ export function offsetFetchHandler(
     };
   }
 
+  /**
+   * Kafka: DESCRIBE on the group, else GROUP_AUTHORIZATION_FAILED; topics the principal may not describe
+   * are TOPIC_AUTHORIZATION_FAILED when named, and left out when all committed offsets are asked for.
+   */
+  function authorizedFetch(groupId: string, topics: Topics, ctx: RequestContext): OffsetFetchResult {
+    if (!mayGroup(ctx, Op.DESCRIBE, groupId))
+      return { errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED, topics: [] };
+    const visible = (name: string) => mayTopic(ctx, Op.DESCRIBE, name);
+    const asked = topics === null ? null : topics.filter((t) => visible(t.name));
+    const result = groups.fetchOffsets({ groupId, topics: asked });
+    if (result.errorCode !== ErrorCode.NONE) return result;
+    const refused = (topics ?? [])
+      .filter((t) => !visible(t.name))
+      .map((t) => ({
+        name: t.name,
+        partitions: t.partitionIndexes.map((partitionIndex) => ({
+          partitionIndex,
+          committedOffset: -1,
+          committedLeaderEpoch: -1,
+          metadata: '',
+          errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED as ErrorCodeValue,
+        })),
+      }));
+    return {
+      errorCode: result.errorCode,
+      topics: [...result.topics.filter((t) => visible(t.name)), ...refused],
+    };
+  }
+
   return {
     apiKey: 9,
     name: 'OffsetFetch',
@@ -55,12 +87,12 @@ export function offsetFetchHandler(
           throttleTimeMs: 0,
           groups: (request.groups ?? []).map((g) => ({
             groupId: g.groupId,
-            ...fetch(g.groupId, g.topics, false),
+            ...fetch(g.groupId, g.topics, false, ctx),
           })),
         };
       }
       const topics = request.topics === undefined ? [] : request.topics;
-      return { throttleTimeMs: 0, ...fetch(request.groupId ?? '', topics, ctx.apiVersion < 2) };
+      return { throttleTimeMs: 0, ...fetch(request.groupId ?? '', topics, ctx.apiVersion < 2, ctx) };
     },
   };
 }

@@ -1,5 +1,7 @@
 import type { JoinGroupRequest, JoinGroupResponse } from '../../protocol/apis/11-join-group.js';
+import { ErrorCode } from '../../protocol/errors.js';
 import type { ApiHandler } from '../api-handler.js';
+import { mayGroup, Op } from '../auth/authorize.js';
 import { clientHostOf } from '../groups/client-host.js';
 import type { GroupCoordinator } from '../groups/coordinator.js';
 
@@ -14,21 +16,23 @@ export function joinGroupHandler(groups: GroupCoordinator): ApiHandler<JoinGroup
     minVersion: 0,
     maxVersion: 9,
     async handle(request, ctx) {
-      const r = await groups.joinGroup({
-        groupId: request.groupId,
-        memberId: request.memberId,
-        groupInstanceId: request.groupInstanceId ?? null,
-        sessionTimeoutMs: request.sessionTimeoutMs,
-        rebalanceTimeoutMs:
-          request.rebalanceTimeoutMs !== undefined && request.rebalanceTimeoutMs >= 0
-            ? request.rebalanceTimeoutMs
-            : undefined,
-        protocolType: request.protocolType,
-        protocols: request.protocols,
-        clientId: ctx.clientId ?? '',
-        clientHost: clientHostOf(ctx.connection.remote),
-        apiVersion: ctx.apiVersion,
-      });
+      const r = mayGroup(ctx, Op.READ, request.groupId)
+        ? await groups.joinGroup({
+            groupId: request.groupId,
+            memberId: request.memberId,
+            groupInstanceId: request.groupInstanceId ?? null,
+            sessionTimeoutMs: request.sessionTimeoutMs,
+            rebalanceTimeoutMs:
+              request.rebalanceTimeoutMs !== undefined && request.rebalanceTimeoutMs >= 0
+                ? request.rebalanceTimeoutMs
+                : undefined,
+            protocolType: request.protocolType,
+            protocols: request.protocols,
+            clientId: ctx.clientId ?? '',
+            clientHost: clientHostOf(ctx.connection.remote),
+            apiVersion: ctx.apiVersion,
+          })
+        : refusedJoin(request.memberId);
       return {
         throttleTimeMs: 0,
         errorCode: r.errorCode,
@@ -42,5 +46,18 @@ export function joinGroupHandler(groups: GroupCoordinator): ApiHandler<JoinGroup
         members: r.members,
       };
     },
+  };
+}
+
+/** Kafka's JoinGroup answer for a principal without READ on the group. */
+function refusedJoin(memberId: string) {
+  return {
+    errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED,
+    generationId: -1,
+    protocolType: null,
+    protocolName: null,
+    leader: '',
+    memberId,
+    members: [],
   };
 }

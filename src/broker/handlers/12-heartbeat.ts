@@ -1,5 +1,7 @@
 import type { HeartbeatRequest, HeartbeatResponse } from '../../protocol/apis/12-heartbeat.js';
+import { ErrorCode } from '../../protocol/errors.js';
 import type { ApiHandler } from '../api-handler.js';
+import { mayGroup, Op } from '../auth/authorize.js';
 import type { GroupCoordinator } from '../groups/coordinator.js';
 
 /** Heartbeat 0-4: keeps the member's session alive; REBALANCE_IN_PROGRESS tells it to rejoin. */
@@ -9,7 +11,10 @@ export function heartbeatHandler(groups: GroupCoordinator): ApiHandler<Heartbeat
     name: 'Heartbeat',
     minVersion: 0,
     maxVersion: 4,
-    handle(request) {
+    handle(request, ctx) {
+      if (!mayGroup(ctx, Op.READ, request.groupId)) {
+        return { throttleTimeMs: 0, errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED };
+      }
       const errorCode = groups.heartbeat({
         groupId: request.groupId,
         generationId: request.generationId,

@@ -1,5 +1,7 @@
 import type { SyncGroupRequest, SyncGroupResponse } from '../../protocol/apis/14-sync-group.js';
+import { ErrorCode } from '../../protocol/errors.js';
 import type { ApiHandler } from '../api-handler.js';
+import { mayGroup, Op } from '../auth/authorize.js';
 import type { GroupCoordinator } from '../groups/coordinator.js';
 
 /**
@@ -12,7 +14,17 @@ export function syncGroupHandler(groups: GroupCoordinator): ApiHandler<SyncGroup
     name: 'SyncGroup',
     minVersion: 0,
     maxVersion: 5,
-    async handle(request) {
+    async handle(request, ctx) {
+      if (!mayGroup(ctx, Op.READ, request.groupId)) {
+        const errorCode = ErrorCode.GROUP_AUTHORIZATION_FAILED;
+        return {
+          throttleTimeMs: 0,
+          errorCode,
+          protocolType: null,
+          protocolName: null,
+          assignment: Buffer.alloc(0),
+        };
+      }
       const r = await groups.syncGroup({
         groupId: request.groupId,
         generationId: request.generationId,

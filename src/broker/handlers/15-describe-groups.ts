@@ -2,7 +2,9 @@ import type {
   DescribeGroupsRequest,
   DescribeGroupsResponse,
 } from '../../protocol/apis/15-describe-groups.js';
+import { ErrorCode } from '../../protocol/errors.js';
 import type { ApiHandler } from '../api-handler.js';
+import { mayGroup, Op } from '../auth/authorize.js';
 import type { GroupCoordinator } from '../groups/coordinator.js';
 
 /** Kafka's "authorized operations not requested" marker (INT32_MIN). */
@@ -20,14 +22,19 @@ export function describeGroupsHandler(
     name: 'DescribeGroups',
     minVersion: 0,
     maxVersion: 5,
-    handle(request) {
+    handle(request, ctx) {
       return {
         throttleTimeMs: 0,
         groups: request.groups.map((id) => ({
-          ...groups.describeGroup(id),
+          ...(mayGroup(ctx, Op.DESCRIBE, id) ? groups.describeGroup(id) : refusedGroup(id)),
           authorizedOperations: OPS_NOT_REQUESTED,
         })),
       };
     },
   };
+}
+
+function refusedGroup(groupId: string) {
+  const errorCode = ErrorCode.GROUP_AUTHORIZATION_FAILED;
+  return { errorCode, groupId, groupState: '', protocolType: '', protocolData: '', members: [] };
 }

@@ -1,5 +1,6 @@
 import type { ListGroupsRequest, ListGroupsResponse } from '../../protocol/apis/16-list-groups.js';
 import type { ApiHandler } from '../api-handler.js';
+import { mayCluster, mayGroup, Op } from '../auth/authorize.js';
 import type { GroupCoordinator } from '../groups/coordinator.js';
 
 /** ListGroups 0-5: every group this coordinator knows, Dead ones excluded; v4 filters by state, v5 by type. */
@@ -11,7 +12,7 @@ export function listGroupsHandler(
     name: 'ListGroups',
     minVersion: 0,
     maxVersion: 5,
-    handle(request) {
+    handle(request, ctx) {
       // Every group here is a classic group.
       const types = (request.typesFilter ?? []).map((t) => t.toLowerCase());
       const listed =
@@ -19,7 +20,10 @@ export function listGroupsHandler(
       return {
         throttleTimeMs: 0,
         errorCode: 0,
-        groups: listed.map((g) => ({ ...g, groupType: 'classic' })),
+        // Without DESCRIBE on the cluster, only the groups the principal may describe (Kafka's rule).
+        groups: listed
+          .filter((g) => mayCluster(ctx, Op.DESCRIBE) || mayGroup(ctx, Op.DESCRIBE, g.groupId))
+          .map((g) => ({ ...g, groupType: 'classic' })),
       };
     },
   };

@@ -2,6 +2,7 @@ import type { CreateTopicsRequest, CreateTopicsResponse } from '../../protocol/a
 import { ErrorCode } from '../../protocol/errors.js';
 import { ZERO_UUID } from '../../protocol/messages.js';
 import type { ApiHandler, RequestContext } from '../api-handler.js';
+import { mayCreateTopic } from '../auth/authorize.js';
 import { topicNameProblem } from '../topic-names.js';
 import { TopicStoreError } from '../topic-store.js';
 import { configSource } from './32-describe-configs.js';
@@ -38,6 +39,10 @@ export const createTopicsHandler: ApiHandler<CreateTopicsRequest, CreateTopicsRe
             `topic "${t.name}" appears more than once in the request`,
           ),
         );
+        continue;
+      }
+      if (!mayCreateTopic(ctx, t.name)) {
+        topics.push(failed(t.name, ErrorCode.TOPIC_AUTHORIZATION_FAILED, 'Authorization failed.'));
         continue;
       }
       topics.push(await createOne(t, request.validateOnly === true, ctx));

@@ -2,6 +2,7 @@ import type { DeleteTopicsRequest, DeleteTopicsResponse } from '../../protocol/a
 import { ErrorCode } from '../../protocol/errors.js';
 import { ZERO_UUID } from '../../protocol/messages.js';
 import type { ApiHandler, RequestContext } from '../api-handler.js';
+import { mayTopic, Op } from '../auth/authorize.js';
 import { TopicStoreError } from '../topic-store.js';
 
 type Result = DeleteTopicsResponse['responses'][number];
@@ -37,6 +38,8 @@ async function deleteOne(byName: string | null, byId: string, ctx: RequestContex
     errorMessage,
   });
   if (name === null) return answer(ErrorCode.UNKNOWN_TOPIC_ID, `no topic with id ${byId}`);
+  if (!mayTopic(ctx, Op.DELETE, name))
+    return answer(ErrorCode.TOPIC_AUTHORIZATION_FAILED, 'Authorization failed.');
   // Same code as a client append to an internal topic (Kafka's InvalidTopicException): deleting
   // __consumer_offsets would lose every group's committed offsets.
   if (broker.isInternalTopic(name))

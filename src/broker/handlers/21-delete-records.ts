@@ -1,6 +1,7 @@
 import type { DeleteRecordsRequest, DeleteRecordsResponse } from '../../protocol/apis/21-delete-records.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import type { ApiHandler, RequestContext } from '../api-handler.js';
+import { mayTopic, Op } from '../auth/authorize.js';
 import { TopicStoreError } from '../topic-store.js';
 
 type PartitionResult = DeleteRecordsResponse['topics'][number]['partitions'][number];
@@ -39,6 +40,7 @@ async function deleteBefore(
   const failed = (errorCode: number) => ({ partitionIndex, lowWatermark: -1n, errorCode });
   // Kafka's ReplicaManager refuses internal topics (InvalidTopicException): the coordinator replays
   // __consumer_offsets from its start, so trimming it would lose committed offsets.
+  if (!mayTopic(ctx, Op.DELETE, topic)) return failed(ErrorCode.TOPIC_AUTHORIZATION_FAILED);
   if (ctx.broker.isInternalTopic(topic)) return failed(ErrorCode.INVALID_TOPIC_EXCEPTION);
   const log = ctx.broker.store.partition(topic, partitionIndex);
   if (!log) return failed(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);

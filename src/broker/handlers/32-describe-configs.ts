@@ -2,15 +2,15 @@ import type {
   DescribeConfigsRequest,
   DescribeConfigsResponse,
 } from '../../protocol/apis/32-describe-configs.js';
+import { ConfigResourceType } from '../../protocol/apis/32-describe-configs.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import type { ApiHandler, RequestContext } from '../api-handler.js';
+import { configDenied, Op } from '../auth/authorize.js';
 import type { BrokerConfigScope, ConfigEntry, ConfigOrigin } from '../topic-store.js';
 
 type Result = DescribeConfigsResponse['results'][number];
 type Config = Result['configs'][number];
 
-export const RESOURCE_TOPIC = 2;
-export const RESOURCE_BROKER = 4;
 /** Kafka's ConfigSource values, as DescribeConfigs and CreateTopics report them. */
 const SOURCES: Record<ConfigOrigin, number> = {
   topic: 1,
@@ -41,9 +41,12 @@ export const describeConfigsHandler: ApiHandler<DescribeConfigsRequest, Describe
   handle(request, ctx) {
     const results = request.resources.map((r): Result => {
       const base = { resourceType: r.resourceType, resourceName: r.resourceName };
+      const denied = configDenied(ctx, Op.DESCRIBE_CONFIGS, r.resourceType, r.resourceName);
+      if (denied !== null)
+        return { ...base, errorCode: denied, errorMessage: 'Authorization failed.', configs: [] };
       const entries = resourceConfigs(ctx, r.resourceType, r.resourceName);
       if (typeof entries === 'number') {
-        const what = r.resourceType === RESOURCE_TOPIC ? 'topic' : `resource ${r.resourceType}`;
+        const what = r.resourceType === ConfigResourceType.Topic ? 'topic' : `resource ${r.resourceType}`;
         return { ...base, errorCode: entries, errorMessage: `no ${what} "${r.resourceName}"`, configs: [] };
       }
       const wanted = r.configurationKeys ? new Set(r.configurationKeys) : null;
@@ -58,11 +61,11 @@ export const describeConfigsHandler: ApiHandler<DescribeConfigsRequest, Describe
 
 /** The entries of one resource, or the error code when there is no such resource. */
 function resourceConfigs(ctx: RequestContext, type: number, name: string): ConfigEntry[] | number {
-  if (type === RESOURCE_TOPIC) {
+  if (type === ConfigResourceType.Topic) {
     if (ctx.broker.store.partitionCount(name) === undefined) return ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
     return ctx.broker.store.describeConfigs(name);
   }
-  if (type !== RESOURCE_BROKER) return ErrorCode.INVALID_REQUEST;
+  if (type !== ConfigResourceType.Broker) return ErrorCode.INVALID_REQUEST;
   if (name === '') return dynamicEntries(ctx, 'default');
   if (name !== String(ctx.broker.config.nodeId)) return ErrorCode.INVALID_REQUEST;
   return [...staticBrokerConfigs(ctx), ...layeredDynamicEntries(ctx)];

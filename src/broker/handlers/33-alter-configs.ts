@@ -1,8 +1,9 @@
+import { ConfigResourceType } from '../../protocol/apis/32-describe-configs.js';
 import type { AlterConfigsRequest, AlterConfigsResponse } from '../../protocol/apis/33-alter-configs.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import type { ApiHandler } from '../api-handler.js';
+import { configDenied, Op } from '../auth/authorize.js';
 import { TopicStoreError } from '../topic-store.js';
-import { RESOURCE_TOPIC } from './32-describe-configs.js';
 
 /**
  * AlterConfigs 0-2 (v2 flexible, what @platformatic/kafka 1.x sends) for topics, e.g. raising retention.ms at run time (the module's Kinesis
@@ -18,7 +19,12 @@ export const alterConfigsHandler: ApiHandler<AlterConfigsRequest, AlterConfigsRe
     const responses: AlterConfigsResponse['responses'] = [];
     for (const r of request.resources) {
       const base = { resourceType: r.resourceType, resourceName: r.resourceName };
-      if (r.resourceType !== RESOURCE_TOPIC) {
+      const denied = configDenied(ctx, Op.ALTER_CONFIGS, r.resourceType, r.resourceName);
+      if (denied !== null) {
+        responses.push({ ...base, errorCode: denied, errorMessage: 'Authorization failed.' });
+        continue;
+      }
+      if (r.resourceType !== ConfigResourceType.Topic) {
         responses.push({
           ...base,
           errorCode: ErrorCode.INVALID_REQUEST,

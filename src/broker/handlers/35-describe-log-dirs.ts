@@ -3,7 +3,9 @@ import type {
   DescribeLogDirsRequest,
   DescribeLogDirsResponse,
 } from '../../protocol/apis/35-describe-log-dirs.js';
+import { ErrorCode } from '../../protocol/errors.js';
 import type { ApiHandler, RequestContext } from '../api-handler.js';
+import { mayCluster, Op } from '../auth/authorize.js';
 
 type TopicResult = DescribeLogDirsResponse['results'][number]['topics'][number];
 
@@ -19,6 +21,9 @@ export const describeLogDirsHandler: ApiHandler<DescribeLogDirsRequest, Describe
   minVersion: 1,
   maxVersion: 4,
   handle(request, ctx) {
+    if (!mayCluster(ctx, Op.DESCRIBE)) {
+      return { throttleTimeMs: 0, errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED, results: [] };
+    }
     const { dataDir, durability } = ctx.broker.config;
     const disk = durability === 'memory' ? undefined : diskBytes(dataDir);
     return {

@@ -4,6 +4,7 @@ import type {
 } from '../../protocol/apis/37-create-partitions.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import type { ApiHandler } from '../api-handler.js';
+import { mayTopic, Op } from '../auth/authorize.js';
 import { TopicStoreError } from '../topic-store.js';
 
 /** Same ceiling as storage applies at creation, so a typo cannot ask for a billion partition logs. */
@@ -20,7 +21,13 @@ export const createPartitionsHandler: ApiHandler<CreatePartitionsRequest, Create
     const results: CreatePartitionsResponse['results'] = [];
     for (const t of request.topics) {
       const current = broker.store.partitionCount(t.name);
-      if (broker.isInternalTopic(t.name)) {
+      if (!mayTopic(ctx, Op.ALTER, t.name)) {
+        results.push({
+          name: t.name,
+          errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED,
+          errorMessage: 'Authorization failed.',
+        });
+      } else if (broker.isInternalTopic(t.name)) {
         // The coordinator maps groups to __consumer_offsets partitions by count, so growing it would
         // orphan every group's records; refused as CreateTopics refuses internal topics (INVALID_REQUEST).
         results.push({

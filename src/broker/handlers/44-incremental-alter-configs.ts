@@ -1,11 +1,12 @@
+import { ConfigResourceType } from '../../protocol/apis/32-describe-configs.js';
 import type {
   IncrementalAlterConfigsRequest,
   IncrementalAlterConfigsResponse,
 } from '../../protocol/apis/44-incremental-alter-configs.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import type { ApiHandler, RequestContext } from '../api-handler.js';
+import { configDenied, Op } from '../auth/authorize.js';
 import { type ConfigEntry, TopicStoreError } from '../topic-store.js';
-import { RESOURCE_BROKER, RESOURCE_TOPIC } from './32-describe-configs.js';
 
 type Resource = IncrementalAlterConfigsRequest['resources'][number];
 type Answer = IncrementalAlterConfigsResponse['responses'][number];
@@ -32,7 +33,15 @@ export const incrementalAlterConfigsHandler: ApiHandler<
   maxVersion: 1,
   async handle(request, ctx) {
     const responses: Answer[] = [];
-    for (const r of request.resources) responses.push(await alterResource(ctx, r, request.validateOnly));
+    for (const r of request.resources) {
+      const denied = configDenied(ctx, Op.ALTER_CONFIGS, r.resourceType, r.resourceName);
+      const base = { resourceType: r.resourceType, resourceName: r.resourceName };
+      responses.push(
+        denied !== null
+          ? { ...base, errorCode: denied, errorMessage: 'Authorization failed.' }
+          : await alterResource(ctx, r, request.validateOnly),
+      );
+    }
     return { throttleTimeMs: 0, responses };
   },
 };
@@ -41,7 +50,7 @@ async function alterResource(ctx: RequestContext, r: Resource, validateOnly: boo
   const base = { resourceType: r.resourceType, resourceName: r.resourceName };
   const fail = (errorCode: number, errorMessage: string) => ({ ...base, errorCode, errorMessage });
   const { store, config } = ctx.broker;
-  const isTopic = r.resourceType === RESOURCE_TOPIC;
+  const isTopic = r.resourceType === ConfigResourceType.Topic;
   if (isTopic && store.partitionCount(r.resourceName) === undefined)
     return fail(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `no topic "${r.resourceName}"`);
   if (isTopic && ctx.broker.isInternalTopic(r.resourceName))
@@ -51,7 +60,7 @@ async function alterResource(ctx: RequestContext, r: Resource, validateOnly: boo
     );
   const brokerScope =
     r.resourceName === '' ? 'default' : r.resourceName === String(config.nodeId) ? 'broker' : undefined;
-  if (!isTopic && (r.resourceType !== RESOURCE_BROKER || brokerScope === undefined))
+  if (!isTopic && (r.resourceType !== ConfigResourceType.Broker || brokerScope === undefined))
     return fail(ErrorCode.INVALID_REQUEST, `unsupported resource ${r.resourceType}/${r.resourceName}`);
   const current = isTopic ? store.describeConfigs(r.resourceName) : [];
   const changes = changesFor(r.configs, current);

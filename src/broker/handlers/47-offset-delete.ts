@@ -1,6 +1,7 @@
 import type { OffsetDeleteRequest, OffsetDeleteResponse } from '../../protocol/apis/47-offset-delete.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import type { ApiHandler } from '../api-handler.js';
+import { mayGroup, mayTopic, Op } from '../auth/authorize.js';
 import type { GroupCoordinator } from '../groups/coordinator.js';
 
 /**
@@ -17,8 +18,14 @@ export function offsetDeleteHandler(
     minVersion: 0,
     maxVersion: 0,
     async handle(request, ctx) {
+      if (!mayGroup(ctx, Op.DELETE, request.groupId)) {
+        return { errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED, throttleTimeMs: 0, topics: [] };
+      }
+      const readable = (name: string) => mayTopic(ctx, Op.READ, name);
       // As Kafka: unknown topics are answered first, and only the rest reach the coordinator.
-      const known = request.topics.filter((t) => ctx.broker.store.partitionCount(t.name) !== undefined);
+      const known = request.topics.filter(
+        (t) => readable(t.name) && ctx.broker.store.partitionCount(t.name) !== undefined,
+      );
       const asked = known.flatMap((t) =>
         t.partitions.map((p) => ({ topic: t.name, partition: p.partitionIndex })),
       );
@@ -32,7 +39,9 @@ export function offsetDeleteHandler(
               .map((r) => ({ partitionIndex: r.partition, errorCode: r.errorCode }))
           : t.partitions.map((p) => ({
               partitionIndex: p.partitionIndex,
-              errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+              errorCode: readable(t.name)
+                ? ErrorCode.UNKNOWN_TOPIC_OR_PARTITION
+                : ErrorCode.TOPIC_AUTHORIZATION_FAILED,
             })),
       }));
       return { errorCode, throttleTimeMs: 0, topics };

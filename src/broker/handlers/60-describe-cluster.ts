@@ -25,7 +25,7 @@ export const describeClusterHandler: ApiHandler<DescribeClusterRequest, Describe
     const endpointType = request.endpointType ?? ENDPOINT_BROKERS;
     if (endpointType !== ENDPOINT_BROKERS) return refused(endpointType);
     const { nodeId } = ctx.broker.config;
-    const { host, port } = ctx.broker.advertised();
+    const { host, port } = ctx.broker.advertised(ctx.connection);
     return {
       throttleTimeMs: 0,
       errorCode: 0,

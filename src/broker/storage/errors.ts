@@ -1,29 +1,32 @@
+import { ErrorCode, type ErrorCodeName } from '../../protocol/errors.js';
+
 /**
  * Storage errors. Each carries the Kafka error code and name the broker answers with, so handlers map
  * them without string matching.
  */
 export class StorageError extends Error {
   override name = 'StorageError';
+  readonly errorCode: number;
   constructor(
     message: string,
-    readonly errorCode: number,
-    readonly errorName: string,
+    readonly errorName: ErrorCodeName,
   ) {
     super(message);
+    this.errorCode = ErrorCode[errorName];
   }
 }
 
 export class InvalidTopicError extends StorageError {
   override name = 'InvalidTopicError';
   constructor(message: string) {
-    super(message, 17, 'INVALID_TOPIC_EXCEPTION');
+    super(message, 'INVALID_TOPIC_EXCEPTION');
   }
 }
 
 export class TopicExistsError extends StorageError {
   override name = 'TopicExistsError';
   constructor(topic: string) {
-    super(`topic "${topic}" already exists`, 36, 'TOPIC_ALREADY_EXISTS');
+    super(`topic "${topic}" already exists`, 'TOPIC_ALREADY_EXISTS');
   }
 }
 
@@ -34,7 +37,6 @@ export class UnknownTopicError extends StorageError {
       partition === undefined
         ? `topic "${topic}" does not exist`
         : `topic "${topic}" has no partition ${partition}`,
-      3,
       'UNKNOWN_TOPIC_OR_PARTITION',
     );
   }
@@ -43,14 +45,14 @@ export class UnknownTopicError extends StorageError {
 export class InvalidConfigError extends StorageError {
   override name = 'InvalidConfigError';
   constructor(message: string) {
-    super(message, 40, 'INVALID_CONFIG');
+    super(message, 'INVALID_CONFIG');
   }
 }
 
 export class InvalidPartitionsError extends StorageError {
   override name = 'InvalidPartitionsError';
   constructor(message: string) {
-    super(message, 37, 'INVALID_PARTITIONS');
+    super(message, 'INVALID_PARTITIONS');
   }
 }
 
@@ -61,7 +63,6 @@ export class RecordTooLargeError extends StorageError {
     super(
       `record batch of ${size} bytes exceeds the topic's max.message.bytes (${limit}); ` +
         'send smaller batches or raise max.message.bytes',
-      10,
       'MESSAGE_TOO_LARGE',
     );
   }
@@ -70,7 +71,7 @@ export class RecordTooLargeError extends StorageError {
 export class OffsetOutOfRangeError extends StorageError {
   override name = 'OffsetOutOfRangeError';
   constructor(message: string) {
-    super(message, 1, 'OFFSET_OUT_OF_RANGE');
+    super(message, 'OFFSET_OUT_OF_RANGE');
   }
 }
 
@@ -78,7 +79,7 @@ export class OffsetOutOfRangeError extends StorageError {
 export class LogClosedError extends StorageError {
   override name = 'LogClosedError';
   constructor(what: string) {
-    super(`${what} is closed`, 6, 'NOT_LEADER_OR_FOLLOWER');
+    super(`${what} is closed`, 'NOT_LEADER_OR_FOLLOWER');
   }
 }
 
@@ -86,6 +87,6 @@ export class LogClosedError extends StorageError {
 export class StorageIoError extends StorageError {
   override name = 'StorageIoError';
   constructor(what: string, cause: Error) {
-    super(`${what}: ${cause.message}`, 56, 'KAFKA_STORAGE_ERROR');
+    super(`${what}: ${cause.message}`, 'KAFKA_STORAGE_ERROR');
   }
 }

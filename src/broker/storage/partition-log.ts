@@ -19,6 +19,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Clock } from '../../flow/clock.js';
+import { ErrorCode } from '../../protocol/errors.js';
 import {
   BATCH_HEADER_SIZE,
   CorruptRecordError,
@@ -69,10 +70,12 @@ export interface AppendResult {
 }
 
 export interface ReadResult {
+  /** Whole record batches starting at or before the fetch offset; empty when there is nothing yet. */
   records: Buffer;
   highWatermark: bigint;
   logStartOffset: bigint;
-  error?: 'OFFSET_OUT_OF_RANGE';
+  /** OFFSET_OUT_OF_RANGE when the fetch offset is outside the log; absent when fine. */
+  errorCode?: number;
 }
 
 interface CompactionResult {
@@ -495,7 +498,7 @@ export class PartitionLog {
     const logStartOffset = BigInt(this.lso);
     const empty = Buffer.alloc(0);
     if (fetchOffset < logStartOffset || fetchOffset > highWatermark) {
-      return { records: empty, highWatermark, logStartOffset, error: 'OFFSET_OUT_OF_RANGE' };
+      return { records: empty, highWatermark, logStartOffset, errorCode: ErrorCode.OFFSET_OUT_OF_RANGE };
     }
     if (fetchOffset === highWatermark) return { records: empty, highWatermark, logStartOffset };
     const offset = Number(fetchOffset);

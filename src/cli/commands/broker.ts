@@ -7,18 +7,16 @@ import {
   type LogLevel,
   type QuotaMode,
 } from '../../broker/config.js';
-import { gracePeriodOption } from '../options.js';
+import { gracePeriodOption, integer } from '../options.js';
+import {
+  addSecurityOptions,
+  type BrokerSecurityFlags,
+  registerUsers,
+  securityOptions,
+} from './broker-security.js';
 import { untilSignal } from './shutdown.js';
 
-function integer(label: string) {
-  return (value: string): number => {
-    if (!/^\d+$/.test(value))
-      throw new InvalidArgumentError(`${label} must be a non-negative integer (got "${value}")`);
-    return Number(value);
-  };
-}
-
-interface BrokerFlags {
+interface BrokerFlags extends BrokerSecurityFlags {
   port: number;
   host: string;
   advertisedHost?: string;
@@ -34,7 +32,7 @@ interface BrokerFlags {
 
 /** `sluice broker`: runs the embedded Kafka-compatible broker until SIGINT/SIGTERM. */
 export function register(program: Command): void {
-  program
+  const command = program
     .command('broker')
     .description(
       'run the embedded Kafka-compatible broker (kcat, kafkajs, librdkafka and kafka-python clients work against it)',
@@ -85,41 +83,44 @@ export function register(program: Command): void {
         .choices(['throttle', 'reject'])
         .default('throttle'),
     )
-    .addOption(gracePeriodOption())
-    .action(async (flags: BrokerFlags, command: Command) => {
-      const options: BrokerOptions = {
-        port: flags.port,
-        host: flags.host,
-        advertisedHost: flags.advertisedHost,
-        dataDir: flags.dataDir,
-        durability: flags.durability,
-        defaultPartitions: flags.partitions,
-        autoCreateTopics: flags.autoCreate,
-        // The command's log is its output: info unless SLUICE_LOG_LEVEL says otherwise.
-        logLevel: (process.env.SLUICE_LOG_LEVEL as LogLevel | undefined) ?? 'info',
-      };
-      if (flags.quotaRecords === undefined && flags.quotaBytes === undefined) {
-        if (command.getOptionValueSource('quotaMode') === 'cli') {
-          throw new InvalidArgumentError(
-            '--quota-mode needs a limit: add --quota-records and/or --quota-bytes',
-          );
-        }
-      } else {
-        options.quotas = {
-          recordsPerSecond: flags.quotaRecords,
-          bytesPerSecond: flags.quotaBytes,
-          mode: flags.quotaMode,
-        };
+    .addOption(gracePeriodOption());
+  addSecurityOptions(command);
+  registerUsers(command, BROKER_DEFAULTS.dataDir);
+  command.action(async (flags: BrokerFlags, command: Command) => {
+    const options: BrokerOptions = {
+      port: flags.port,
+      host: flags.host,
+      advertisedHost: flags.advertisedHost,
+      dataDir: flags.dataDir,
+      durability: flags.durability,
+      defaultPartitions: flags.partitions,
+      autoCreateTopics: flags.autoCreate,
+      // The command's log is its output: info unless SLUICE_LOG_LEVEL says otherwise.
+      logLevel: (process.env.SLUICE_LOG_LEVEL as LogLevel | undefined) ?? 'info',
+      ...securityOptions(flags),
+    };
+    if (flags.quotaRecords === undefined && flags.quotaBytes === undefined) {
+      if (command.getOptionValueSource('quotaMode') === 'cli') {
+        throw new InvalidArgumentError(
+          '--quota-mode needs a limit: add --quota-records and/or --quota-bytes',
+        );
       }
-      const broker = new Broker(options);
-      await broker.start();
-      // Requests in flight get half the grace period (at most the configured drain); the rest is for
-      // flushing the logs, so a client that stops reading cannot hold the broker past it.
-      const drainMs = Math.min(broker.config.shutdownGraceMs, (flags.gracePeriod * 1000) / 2);
-      untilSignal('sluice broker', () => broker.stop(drainMs), flags.gracePeriod);
-      // Printed once the signal handlers are in: a script that signals on the banner is never too early.
-      process.stdout.write(`${banner(broker)}\n`);
-    });
+    } else {
+      options.quotas = {
+        recordsPerSecond: flags.quotaRecords,
+        bytesPerSecond: flags.quotaBytes,
+        mode: flags.quotaMode,
+      };
+    }
+    const broker = new Broker(options);
+    await broker.start();
+    // Requests in flight get half the grace period (at most the configured drain); the rest is for
+    // flushing the logs, so a client that stops reading cannot hold the broker past it.
+    const drainMs = Math.min(broker.config.shutdownGraceMs, (flags.gracePeriod * 1000) / 2);
+    untilSignal('sluice broker', () => broker.stop(drainMs), flags.gracePeriod);
+    // Printed once the signal handlers are in: a script that signals on the banner is never too early.
+    process.stdout.write(`${banner(broker)}\n`);
+  });
 }
 
 /** The startup banner; its first line carries the bound address for scripts (`--port 0`). */
@@ -128,7 +129,8 @@ export function banner(broker: Broker): string {
   const c = broker.config;
   const topics = broker.store.topicNames().sort();
   const lines = [
-    `sluice broker listening on ${host}:${port} (node ${c.nodeId}, advertised as ${c.advertisedHost}:${port})`,
+    `sluice broker listening on ${host}:${port} (node ${c.nodeId}, advertised as ${broker.advertised().host}:${broker.advertised().port})`,
+    ...broker.listenerAddresses.slice(1).map((l) => `  listener     ${l.protocol} ${l.host}:${l.port}`),
     `  data dir     ${c.durability === 'memory' ? '(none: durability memory keeps nothing on disk)' : c.dataDir}`,
     `  durability   ${c.durability}`,
     `  topics       ${
@@ -139,6 +141,10 @@ export function banner(broker: Broker): string {
     `  auto-create  ${c.autoCreateTopics ? `on, ${c.defaultPartitions} partition(s)` : 'off'}`,
     `  recovery     ${broker.recovery?.summary ?? 'n/a'}`,
   ];
+  if (c.listeners.length > 1 || c.listeners[0].protocol !== 'PLAINTEXT') {
+    lines.splice(1, 0, `  first        ${c.listeners[0].protocol}`);
+  }
+  if (c.security.authorizer) lines.push(`  authorizer   on (${broker.security.acls.size} ACLs)`);
   if (c.quotas) {
     const limits = [
       c.quotas.recordsPerSecond !== undefined ? `${c.quotas.recordsPerSecond} records/s` : undefined,

@@ -1,7 +1,14 @@
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { startConsumerService } from '../../lab/consumer-service.js';
 import { FAILURE_KINDS, type FailureKind } from '../../lab/failures.js';
-import { brokerList, gracePeriodOption, integer, tokenOption } from '../options.js';
+import {
+  brokerList,
+  gracePeriodOption,
+  integer,
+  processingTimeOption,
+  sinkOption,
+  tokenOption,
+} from '../options.js';
 import { untilSignal } from './shutdown.js';
 
 interface ConsumerFlags {
@@ -17,6 +24,8 @@ interface ConsumerFlags {
   failureRate: number;
   failure: FailureKind;
   gracePeriod: number;
+  maxInFlight: number;
+  maxPollRecords?: number;
 }
 
 function fraction(value: string): number {
@@ -44,17 +53,8 @@ export function register(program: Command): void {
     .option('--topic <name>', 'topic to consume', 'orders')
     .option('--group <id>', 'consumer group', 'order-processors')
     .option('--instance <name>', 'name in /stats and metrics (default consumer-N for port 800N)')
-    .option(
-      '--processing-time-ms <n>',
-      'time spent per order (500 = 2 msg/s)',
-      integer('--processing-time-ms', 0, 600_000),
-      500,
-    )
-    .addOption(
-      new Option('--sink <kind>', 'where consumed orders go')
-        .choices(['simulated', 'stdout'])
-        .default('simulated'),
-    )
+    .addOption(processingTimeOption('time spent per order (500 = 2 msg/s)'))
+    .addOption(sinkOption())
     .option(
       '--failure-rate <0..1>',
       'share of attempts (transient) or orders (poison) that fail; POST /config changes it',
@@ -65,6 +65,17 @@ export function register(program: Command): void {
       new Option('--failure <kind>', 'what --failure-rate injects')
         .choices([...FAILURE_KINDS])
         .default('transient'),
+    )
+    .option(
+      '--max-in-flight <n>',
+      'orders held at once, fetched and not yet written (the credit window)',
+      integer('--max-in-flight', 1, 100_000),
+      10,
+    )
+    .option(
+      '--max-poll-records <n>',
+      'most orders one fetch hands over (default: the free credits)',
+      integer('--max-poll-records', 1, 100_000),
     )
     .addOption(gracePeriodOption())
     .action(async (flags: ConsumerFlags) => {
@@ -80,6 +91,8 @@ export function register(program: Command): void {
         sink: flags.sink,
         failureRate: flags.failureRate,
         failure: flags.failure,
+        maxInFlight: flags.maxInFlight,
+        maxPollRecords: flags.maxPollRecords,
         gracePeriodMs: flags.gracePeriod * 1000,
         http: { host: flags.host, port: flags.port, token: flags.token },
       });

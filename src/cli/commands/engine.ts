@@ -1,8 +1,12 @@
 import type { Command } from 'commander';
 import { AGGREGATOR, compareStrategies } from '../../engine/examples/fraud-detection.js';
 import { formatQueueCharts, outcomeRow, outcomeTableHead } from '../../engine/examples/report.js';
+import { loadJobModule, resolveJob } from '../../engine/job-module.js';
+import { EngineProcess, formatStatus } from '../../engine/kafka/process.js';
 import { STRATEGIES, type Strategy } from '../../engine/types.js';
 import { RealClock } from '../../flow/clock.js';
+import { brokerList, gracePeriodOption, integer } from '../options.js';
+import { untilSignal } from './shutdown.js';
 
 function positive(name: string) {
   return (value: string): number => {
@@ -10,6 +14,16 @@ function positive(name: string) {
     if (!(n > 0) || !Number.isFinite(n)) throw new Error(`--${name} ${value}: give a number > 0`);
     return n;
   };
+}
+
+function param(value: string, previous: Record<string, string>): Record<string, string> {
+  const at = value.indexOf('=');
+  if (at <= 0) throw new Error(`--param ${value}: give key=value`);
+  return { ...previous, [value.slice(0, at)]: value.slice(at + 1) };
+}
+
+function strategy(value: string): Strategy {
+  return strategies(value)[0];
 }
 
 function strategies(value: string): Strategy[] {
@@ -79,6 +93,69 @@ export function register(program: Command): void {
         },
       });
       process.stdout.write(`${formatQueueCharts(outcomes, slow)}\n`);
+    });
+  engine
+    .command('run')
+    .argument('<module>', 'a job module (.js, or .ts through tsx) whose default export builds the job')
+    .description(
+      'run a job on Kafka in this process; run it in more processes with the same --group to scale out',
+    )
+    .requiredOption('--brokers <list>', 'Kafka bootstrap servers (host:port[,host:port])', brokerList)
+    .requiredOption('--group <id>', "the job's consumer group (every process of the job uses the same)")
+    .option(
+      '--strategy <name>',
+      `backpressure strategy: ${STRATEGIES.join(', ')} (default: the job's, else propagate)`,
+      strategy,
+    )
+    .option('--param <key=value>', 'a setting for the job module (repeatable)', param, {})
+    .option(
+      '--metrics-port <port>',
+      'serve /metrics and /status on this port (0: any free port)',
+      integer('--metrics-port', 0, 65535),
+      0,
+    )
+    .option(
+      '--report-interval <s>',
+      'print the per-instance view every s seconds (0: never)',
+      integer('--report-interval', 0, 3600),
+      5,
+    )
+    .addOption(gracePeriodOption())
+    .action(async (module: string, opts) => {
+      const factory = await loadJobModule(module);
+      const { graph, run } = await resolveJob(factory, {
+        brokers: opts.brokers,
+        groupId: opts.group,
+        params: opts.param,
+      });
+      const proc = await EngineProcess.start({
+        graph,
+        run: { ...run, strategy: opts.strategy ?? run.strategy },
+        metricsPort: opts.metricsPort,
+      });
+      process.stdout.write(
+        `sluice engine: job "${graph.name}" (${proc.run.strategy}), group "${opts.group}" on ${opts.brokers.join(',')}; ` +
+          `metrics at ${proc.address}/metrics, status at ${proc.address}/status\n`,
+      );
+      const report =
+        opts.reportInterval > 0
+          ? setInterval(
+              () => process.stdout.write(`${formatStatus(proc.status())}\n`),
+              opts.reportInterval * 1000,
+            )
+          : undefined;
+      proc.run.done.catch((err: unknown) => {
+        process.stderr.write(`sluice engine: ${(err as Error).message}\n`);
+        process.exit(1);
+      });
+      untilSignal(
+        'sluice engine',
+        async () => {
+          clearInterval(report);
+          await proc.stop({ drain: true });
+        },
+        opts.gracePeriod,
+      );
     });
 }
 

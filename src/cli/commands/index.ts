@@ -8,7 +8,9 @@ import { register as lag } from './lag.js';
 import { register as load } from './load.js';
 import { register as monitor } from './monitor.js';
 import { register as producer } from './producer.js';
+import { register as scenario } from './scenario.js';
 import { register as simulate } from './simulate.js';
+import { register as topic } from './topic.js';
 
 /** Each command module exports a `register(program)`; one line here per command keeps main.ts stable. */
 export type RegisterCommand = (program: Command) => void;
@@ -24,4 +26,6 @@ export const commands: RegisterCommand[] = [
   monitor, // sluice monitor (src/lab)
   lag, // sluice lag (src/monitor)
   dlq, // sluice dlq list|show|replay (src/consumer/dead-letters.ts)
+  scenario, // sluice scenario list|run|all (src/lab/scenarios.ts)
+  topic, // sluice topic describe|alter (src/client/admin.ts)
 ];

@@ -1,7 +1,15 @@
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { DEFAULT_PORTS, Lab, MAX_CONSUMERS } from '../../lab/lab.js';
 import { failureCause } from '../../lab/load.js';
-import { brokerList, gracePeriodOption, integer, serviceUrl, tokenOption } from '../options.js';
+import {
+  brokerList,
+  gracePeriodOption,
+  integer,
+  processingTimeOption,
+  serviceUrl,
+  sinkOption,
+  tokenOption,
+} from '../options.js';
 import { untilSignal } from './shutdown.js';
 
 interface LabFlags {
@@ -137,17 +145,8 @@ function labOptions(command: Command): Command {
     .option('--partitions <n>', 'partitions of the topic', integer('--partitions', 1, 1000), 6)
     .option('--topic <name>', 'topic the orders go to', 'orders')
     .option('--group <id>', 'consumer group', 'order-processors')
-    .option(
-      '--processing-time-ms <n>',
-      'time each consumer spends per order (500 = 2 msg/s)',
-      integer('--processing-time-ms', 0, 600_000),
-      500,
-    )
-    .addOption(
-      new Option('--sink <kind>', 'where consumed orders go')
-        .choices(['simulated', 'stdout'])
-        .default('simulated'),
-    )
+    .addOption(processingTimeOption('time each consumer spends per order (500 = 2 msg/s)'))
+    .addOption(sinkOption())
     .option(
       '--monitor-interval-ms <n>',
       'how often the monitor collects lag',

@@ -1,17 +1,10 @@
-import { type Command, InvalidArgumentError } from 'commander';
+import type { Command } from 'commander';
 import { realClock } from '../../flow/clock.js';
 import { LagMonitor } from '../../monitor/monitor.js';
 import type { LagReport } from '../../monitor/reports.js';
+import { type ClientSecurityFlags, clientSecurity, clientSecurityOptions, integer } from '../options.js';
 
-function positive(label: string) {
-  return (value: string): number => {
-    if (!/^\d+$/.test(value) || Number(value) < 1)
-      throw new InvalidArgumentError(`${label} must be a positive integer (got "${value}")`);
-    return Number(value);
-  };
-}
-
-interface LagFlags {
+interface LagFlags extends ClientSecurityFlags {
   brokers: string;
   samples: number;
   interval: number;
@@ -27,18 +20,23 @@ interface LagFlags {
  * service runs it continuously).
  */
 export function register(program: Command): void {
-  program
+  const command = program
     .command('lag')
     .description('consumer lag of every group: records, seconds, trend, status and advice')
     .option('--brokers <list>', 'bootstrap brokers, comma-separated host:port', '127.0.0.1:9092')
-    .option('--samples <n>', 'collection cycles (trends need at least 2)', positive('--samples'), 3)
-    .option('--interval <ms>', 'time between cycles', positive('--interval'), 1000)
+    .option('--samples <n>', 'collection cycles (trends need at least 2)', integer('--samples', 1), 3)
+    .option('--interval <ms>', 'time between cycles', integer('--interval', 1), 1000)
     .option('--group <regex...>', 'only groups matching (repeatable)')
-    .option('--critical-lag <n>', 'group lag above which status is critical', positive('--critical-lag'), 500)
+    .option(
+      '--critical-lag <n>',
+      'group lag above which status is critical',
+      integer('--critical-lag', 1),
+      500,
+    )
     .option(
       '--warning-rate <n>',
       'lag growth per second above which status is a warning',
-      positive('--warning-rate'),
+      integer('--warning-rate', 1),
       10,
     )
     .option('--json', 'print the lag report and recommendations as JSON', false)
@@ -49,6 +47,7 @@ export function register(program: Command): void {
     )
     .action(async (flags: LagFlags) => {
       const monitor = new LagMonitor({
+        security: clientSecurity(flags),
         brokers: flags.brokers
           .split(',')
           .map((s) => s.trim())
@@ -83,6 +82,7 @@ export function register(program: Command): void {
         await monitor.stop();
       }
     });
+  for (const o of clientSecurityOptions()) command.addOption(o);
 }
 
 function render(r: LagReport, advice: { group: string; severity: string; message: string }[]): string {

@@ -1,9 +1,17 @@
 import type { Command } from 'commander';
 import { startMonitorService } from '../../lab/monitor-service.js';
-import { brokerList, gracePeriodOption, integer, tokenOption } from '../options.js';
+import {
+  brokerList,
+  type ClientSecurityFlags,
+  clientSecurity,
+  clientSecurityOptions,
+  gracePeriodOption,
+  integer,
+  tokenOption,
+} from '../options.js';
 import { stepTimeoutMs, untilSignal } from './shutdown.js';
 
-interface MonitorFlags {
+interface MonitorFlags extends ClientSecurityFlags {
   port: number;
   host: string;
   token?: string;
@@ -17,7 +25,7 @@ interface MonitorFlags {
 
 /** `sluice monitor`: the lab's lag monitor service alone (JSON API, Prometheus metrics, events, dashboard). */
 export function register(program: Command): void {
-  program
+  const command = program
     .command('monitor')
     .description(
       'the lag monitor service (GET /lag, /lag/history, /alerts, /status, /recommendations, /metrics, /events)',
@@ -44,6 +52,7 @@ export function register(program: Command): void {
     .action(async (flags: MonitorFlags) => {
       const service = await startMonitorService({
         brokers: flags.brokers,
+        security: clientSecurity(flags),
         intervalMs: flags.intervalMs,
         thresholds: { criticalLag: flags.criticalLag, warningRate: flags.warningRate },
         includeGroups: flags.group,
@@ -63,4 +72,5 @@ export function register(program: Command): void {
       // Printed once the signal handlers are in: a script that signals on the banner is never too early.
       process.stdout.write(`sluice monitor: ${service.url} watching ${flags.brokers.join(',')}\n`);
     });
+  for (const o of clientSecurityOptions()) command.addOption(o);
 }

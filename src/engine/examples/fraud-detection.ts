@@ -6,7 +6,7 @@
 import { type Clock, VirtualClock } from '../../flow/clock.js';
 import { seededRandom } from '../../flow/random.js';
 import { runJob } from '../engine.js';
-import { Job, type JobGraph } from '../job.js';
+import { Job, type JobGraph, type Node } from '../job.js';
 import { rateSource } from '../sources.js';
 import { byKey, type InstanceInfo, type Strategy } from '../types.js';
 
@@ -58,38 +58,54 @@ export const AGGREGATOR = 'score-aggregator';
 
 export function buildFraudJob(options: FraudJobOptions = {}, stats: FraudStats = newStats()): JobGraph {
   const rate = options.ratePerSource ?? 150;
-  const slowCost = options.slowCostMs ?? 5;
-  const aggCost = options.aggregatorCostMs ?? 1.5;
-  const slow = options.slowInstance ?? 1;
   const cards = options.cards ?? 500;
   const queue = { capacity: options.queueCapacity ?? 200 };
   const job = new Job('fraud-detection');
 
-  const randoms = new Map<number, () => number>();
+  const makers = new Map<number, (seq: number, at: number) => Transaction>();
   const transactions = job.source(
     'transactions',
     rateSource<Transaction>({
       rate,
       parallelism: 2,
       make: (seq, info: InstanceInfo, at) => {
-        let random = randoms.get(info.index);
-        if (!random) randoms.set(info.index, (random = seededRandom(42 + info.index)));
-        const card = Math.floor(random() * cards);
-        // Most tickets are ordinary; a few are large, and a few come from far away.
-        const amount = random() < 0.02 ? 2000 + random() * 8000 : 5 + random() * 120;
-        const far = random() < 0.01;
-        return {
-          id: `t${info.index}-${seq}`,
-          card,
-          amount,
-          lat: 48 + (far ? 20 : 0) + random() * 0.5,
-          lon: 2 + (far ? 40 : 0) + random() * 0.5,
-          at,
-        };
+        let make = makers.get(info.index);
+        if (!make)
+          makers.set(info.index, (make = transactionMaker(42 + info.index, cards, `t${info.index}-`)));
+        return make(seq, at);
       },
     }),
   );
 
+  const aggregator = addScoring(job, transactions, options, stats);
+
+  const decisions = job.sink<Decision>('decisions', {
+    write: (d) => {
+      stats.decided++;
+      if (d.fraud) stats.fraud++;
+    },
+    queue,
+  });
+
+  job.connect(aggregator, decisions);
+  return job.build();
+}
+
+/**
+ * The scoring part of the job, shared by the simulated example and the Kafka job: `transactions` fan out
+ * by card to the three analyzers, whose scores fan in by transaction to the aggregator. Returns the
+ * aggregator, whose decisions the caller sends to its sink.
+ */
+export function addScoring(
+  job: Job,
+  transactions: Node<never, Transaction>,
+  options: FraudJobOptions,
+  stats: FraudStats,
+): Node<Score, Decision> {
+  const slowCost = options.slowCostMs ?? 5;
+  const aggCost = options.aggregatorCostMs ?? 1.5;
+  const slow = options.slowInstance ?? 1;
+  const queue = { capacity: options.queueCapacity ?? 200 };
   const avgTicket = job.operator<Transaction, Score>('avg-ticket', {
     parallelism: 2,
     cost: 1,
@@ -190,14 +206,6 @@ export function buildFraudJob(options: FraudJobOptions = {}, stats: FraudStats =
     },
   });
 
-  const decisions = job.sink<Decision>('decisions', {
-    write: (d) => {
-      stats.decided++;
-      if (d.fraud) stats.fraud++;
-    },
-    queue,
-  });
-
   const byCard = byKey<Transaction>((tx) => tx.card);
   const byTx = byKey<Score>((s) => s.txId);
   job
@@ -206,9 +214,33 @@ export function buildFraudJob(options: FraudJobOptions = {}, stats: FraudStats =
     .connect(transactions, txnCount, { grouping: byCard })
     .connect(avgTicket, aggregator, { grouping: byTx })
     .connect(proximity, aggregator, { grouping: byTx })
-    .connect(txnCount, aggregator, { grouping: byTx })
-    .connect(aggregator, decisions);
-  return job.build();
+    .connect(txnCount, aggregator, { grouping: byTx });
+  return aggregator;
+}
+
+/**
+ * Deterministic transactions over `cards` cards from `seed`: most tickets ordinary, a few large, a few
+ * from far away. Ids are `prefix` + seq.
+ */
+export function transactionMaker(
+  seed: number,
+  cards: number,
+  prefix: string,
+): (seq: number, at: number) => Transaction {
+  const random = seededRandom(seed);
+  return (seq, at) => {
+    const card = Math.floor(random() * cards);
+    const amount = random() < 0.02 ? 2000 + random() * 8000 : 5 + random() * 120;
+    const far = random() < 0.01;
+    return {
+      id: `${prefix}${seq}`,
+      card,
+      amount,
+      lat: 48 + (far ? 20 : 0) + random() * 0.5,
+      lon: 2 + (far ? 40 : 0) + random() * 0.5,
+      at,
+    };
+  };
 }
 
 export function newStats(): FraudStats {

@@ -2,6 +2,9 @@
 // Described from Kafka's DescribeConfigsRequest/DescribeConfigsResponse message definitions.
 import { defineApi, f } from '../schema.js';
 
+/** Kafka's ConfigResource.Type: what a DescribeConfigs / AlterConfigs resource names. */
+export const ConfigResourceType = { Topic: 2, Broker: 4 } as const;
+
 export interface DescribeConfigsRequest {
   resources: Array<{ resourceType: number; resourceName: string; configurationKeys: string[] | null }>;
   includeSynonyms?: boolean;

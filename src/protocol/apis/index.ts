@@ -40,6 +40,25 @@ import {
   type InitProducerIdResponse,
 } from './22-init-producer-id.js';
 import {
+  AddPartitionsToTxnApi,
+  type AddPartitionsToTxnRequest,
+  type AddPartitionsToTxnResponse,
+} from './24-add-partitions-to-txn.js';
+import {
+  AddOffsetsToTxnApi,
+  type AddOffsetsToTxnRequest,
+  type AddOffsetsToTxnResponse,
+} from './25-add-offsets-to-txn.js';
+import { EndTxnApi, type EndTxnRequest, type EndTxnResponse } from './26-end-txn.js';
+import {
+  TxnOffsetCommitApi,
+  type TxnOffsetCommitRequest,
+  type TxnOffsetCommitResponse,
+} from './28-txn-offset-commit.js';
+import { DescribeAclsApi, type DescribeAclsRequest, type DescribeAclsResponse } from './29-describe-acls.js';
+import { CreateAclsApi, type CreateAclsRequest, type CreateAclsResponse } from './30-create-acls.js';
+import { DeleteAclsApi, type DeleteAclsRequest, type DeleteAclsResponse } from './31-delete-acls.js';
+import {
   DescribeConfigsApi,
   type DescribeConfigsRequest,
   type DescribeConfigsResponse,
@@ -50,6 +69,11 @@ import {
   type DescribeLogDirsRequest,
   type DescribeLogDirsResponse,
 } from './35-describe-log-dirs.js';
+import {
+  SaslAuthenticateApi,
+  type SaslAuthenticateRequest,
+  type SaslAuthenticateResponse,
+} from './36-sasl-authenticate.js';
 import {
   CreatePartitionsApi,
   type CreatePartitionsRequest,
@@ -67,6 +91,16 @@ import {
   type DescribeClusterRequest,
   type DescribeClusterResponse,
 } from './60-describe-cluster.js';
+import {
+  DescribeTransactionsApi,
+  type DescribeTransactionsRequest,
+  type DescribeTransactionsResponse,
+} from './65-describe-transactions.js';
+import {
+  ListTransactionsApi,
+  type ListTransactionsRequest,
+  type ListTransactionsResponse,
+} from './66-list-transactions.js';
 
 export { ProduceApi, type ProduceRequest, type ProduceResponse } from './00-produce.js';
 export { FetchApi, type FetchRequest, type FetchResponse } from './01-fetch.js';
@@ -108,6 +142,35 @@ export {
   type InitProducerIdResponse,
 } from './22-init-producer-id.js';
 export {
+  AddPartitionsToTxnApi,
+  type AddPartitionsToTxnRequest,
+  type AddPartitionsToTxnResponse,
+} from './24-add-partitions-to-txn.js';
+export {
+  AddOffsetsToTxnApi,
+  type AddOffsetsToTxnRequest,
+  type AddOffsetsToTxnResponse,
+} from './25-add-offsets-to-txn.js';
+export { EndTxnApi, type EndTxnRequest, type EndTxnResponse } from './26-end-txn.js';
+export {
+  TxnOffsetCommitApi,
+  type TxnOffsetCommitRequest,
+  type TxnOffsetCommitResponse,
+} from './28-txn-offset-commit.js';
+export {
+  type AclBindingFilter,
+  DescribeAclsApi,
+  type DescribeAclsRequest,
+  type DescribeAclsResponse,
+} from './29-describe-acls.js';
+export {
+  type AclCreation,
+  CreateAclsApi,
+  type CreateAclsRequest,
+  type CreateAclsResponse,
+} from './30-create-acls.js';
+export { DeleteAclsApi, type DeleteAclsRequest, type DeleteAclsResponse } from './31-delete-acls.js';
+export {
   DescribeConfigsApi,
   type DescribeConfigsRequest,
   type DescribeConfigsResponse,
@@ -118,6 +181,11 @@ export {
   type DescribeLogDirsRequest,
   type DescribeLogDirsResponse,
 } from './35-describe-log-dirs.js';
+export {
+  SaslAuthenticateApi,
+  type SaslAuthenticateRequest,
+  type SaslAuthenticateResponse,
+} from './36-sasl-authenticate.js';
 export {
   CreatePartitionsApi,
   type CreatePartitionsRequest,
@@ -135,6 +203,16 @@ export {
   type DescribeClusterRequest,
   type DescribeClusterResponse,
 } from './60-describe-cluster.js';
+export {
+  DescribeTransactionsApi,
+  type DescribeTransactionsRequest,
+  type DescribeTransactionsResponse,
+} from './65-describe-transactions.js';
+export {
+  ListTransactionsApi,
+  type ListTransactionsRequest,
+  type ListTransactionsResponse,
+} from './66-list-transactions.js';
 
 /** Request and response body types by API key (drives the typed codec functions). */
 export interface ApiBodies {
@@ -157,14 +235,24 @@ export interface ApiBodies {
   20: { request: DeleteTopicsRequest; response: DeleteTopicsResponse };
   21: { request: DeleteRecordsRequest; response: DeleteRecordsResponse };
   22: { request: InitProducerIdRequest; response: InitProducerIdResponse };
+  24: { request: AddPartitionsToTxnRequest; response: AddPartitionsToTxnResponse };
+  25: { request: AddOffsetsToTxnRequest; response: AddOffsetsToTxnResponse };
+  26: { request: EndTxnRequest; response: EndTxnResponse };
+  28: { request: TxnOffsetCommitRequest; response: TxnOffsetCommitResponse };
+  29: { request: DescribeAclsRequest; response: DescribeAclsResponse };
+  30: { request: CreateAclsRequest; response: CreateAclsResponse };
+  31: { request: DeleteAclsRequest; response: DeleteAclsResponse };
   32: { request: DescribeConfigsRequest; response: DescribeConfigsResponse };
   33: { request: AlterConfigsRequest; response: AlterConfigsResponse };
   35: { request: DescribeLogDirsRequest; response: DescribeLogDirsResponse };
+  36: { request: SaslAuthenticateRequest; response: SaslAuthenticateResponse };
   37: { request: CreatePartitionsRequest; response: CreatePartitionsResponse };
   42: { request: DeleteGroupsRequest; response: DeleteGroupsResponse };
   44: { request: IncrementalAlterConfigsRequest; response: IncrementalAlterConfigsResponse };
   47: { request: OffsetDeleteRequest; response: OffsetDeleteResponse };
   60: { request: DescribeClusterRequest; response: DescribeClusterResponse };
+  65: { request: DescribeTransactionsRequest; response: DescribeTransactionsResponse };
+  66: { request: ListTransactionsRequest; response: ListTransactionsResponse };
 }
 
 export type KnownApiKey = keyof ApiBodies;
@@ -189,9 +277,19 @@ export const API_SPECS: Readonly<Record<number, ApiSpec>> = Object.freeze({
   [DeleteTopicsApi.key]: DeleteTopicsApi,
   [DeleteRecordsApi.key]: DeleteRecordsApi,
   [InitProducerIdApi.key]: InitProducerIdApi,
+  [AddPartitionsToTxnApi.key]: AddPartitionsToTxnApi,
+  [AddOffsetsToTxnApi.key]: AddOffsetsToTxnApi,
+  [EndTxnApi.key]: EndTxnApi,
+  [TxnOffsetCommitApi.key]: TxnOffsetCommitApi,
+  [DescribeTransactionsApi.key]: DescribeTransactionsApi,
+  [ListTransactionsApi.key]: ListTransactionsApi,
+  [DescribeAclsApi.key]: DescribeAclsApi,
+  [CreateAclsApi.key]: CreateAclsApi,
+  [DeleteAclsApi.key]: DeleteAclsApi,
   [DescribeConfigsApi.key]: DescribeConfigsApi,
   [AlterConfigsApi.key]: AlterConfigsApi,
   [DescribeLogDirsApi.key]: DescribeLogDirsApi,
+  [SaslAuthenticateApi.key]: SaslAuthenticateApi,
   [CreatePartitionsApi.key]: CreatePartitionsApi,
   [DeleteGroupsApi.key]: DeleteGroupsApi,
   [IncrementalAlterConfigsApi.key]: IncrementalAlterConfigsApi,

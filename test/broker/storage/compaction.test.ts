@@ -71,7 +71,7 @@ async function readAll(log: PartitionLog, from = 0n): Promise<Seen[]> {
   let at = from;
   while (at < log.highWatermark) {
     const r = log.read(at, 300);
-    expect(r.error).toBeUndefined();
+    expect(r.errorCode).toBeUndefined();
     const { batches, partialBytes } = splitBatches(r.records, { verifyCrc: true });
     expect(partialBytes).toBe(0);
     expect(batches.length).toBeGreaterThan(0);
@@ -156,7 +156,7 @@ describe.each(['memory', 'async'] as const)('log compaction (%s)', (durability) 
     const kept = (await readAll(log)).map((s) => s.offset);
     for (let o = 0; o < Number(log.highWatermark); o++) {
       const r = log.read(BigInt(o), 1);
-      expect(r.error).toBeUndefined();
+      expect(r.errorCode).toBeUndefined();
       const first = splitBatches(r.records).batches[0];
       const records = await decodeRecords(r.records.subarray(first.position, first.position + first.size));
       const next = kept.find((k) => k >= o);
@@ -211,7 +211,7 @@ describe.each(['memory', 'async'] as const)('log compaction (%s)', (durability) 
     expect(after.find((s) => s.key === 'gone')).toBeUndefined();
     expect(after.find((s) => s.key === 'stay')?.offset).toBe(2);
     expect(log.logStartOffset).toBe(0n);
-    expect(log.read(0n, 1).error).toBeUndefined();
+    expect(log.read(0n, 1).errorCode).toBeUndefined();
   });
 
   it('compacts in the background on the Clock once the dirty ratio reaches min.cleanable.dirty.ratio', async () => {

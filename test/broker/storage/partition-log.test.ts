@@ -5,6 +5,7 @@ import { DEFAULT_LOG_CONFIG, type Durability, type LogConfig } from '../../../sr
 import { RecordTooLargeError } from '../../../src/broker/storage/errors.js';
 import { PartitionLog } from '../../../src/broker/storage/partition-log.js';
 import { VirtualClock } from '../../../src/flow/clock.js';
+import { ErrorCode } from '../../../src/protocol/errors.js';
 import {
   buildRecordBatch,
   CorruptRecordError,
@@ -46,7 +47,7 @@ async function readAllOffsets(log: PartitionLog, from = 0n, maxBytes = 1000): Pr
   let at = from;
   while (at < log.highWatermark) {
     const r = log.read(at, maxBytes);
-    expect(r.error).toBeUndefined();
+    expect(r.errorCode).toBeUndefined();
     const { batches, partialBytes } = splitBatches(r.records, { verifyCrc: true });
     expect(partialBytes).toBe(0);
     expect(batches.length).toBeGreaterThan(0);
@@ -134,8 +135,8 @@ for (const durability of ['memory', 'async', 'sync'] as const) {
       await log.append(await batch(2));
       expect(log.read(2n, 100)).toMatchObject({ highWatermark: 2n, logStartOffset: 0n });
       expect(log.read(2n, 100).records.length).toBe(0);
-      expect(log.read(2n, 100).error).toBeUndefined();
-      expect(log.read(3n, 100).error).toBe('OFFSET_OUT_OF_RANGE');
+      expect(log.read(2n, 100).errorCode).toBeUndefined();
+      expect(log.read(3n, 100).errorCode).toBe(ErrorCode.OFFSET_OUT_OF_RANGE);
     });
 
     it('finds offsets by timestamp through the time index', async () => {
@@ -234,7 +235,7 @@ for (const durability of ['memory', 'async', 'sync'] as const) {
       expect(log.size).toBeLessThan(before);
       expect(log.size).toBeGreaterThanOrEqual(3000 - 1000);
       expect(log.logStartOffset).toBe(log.segmentBaseOffsets()[0]);
-      expect(log.read(0n, 100).error).toBe('OFFSET_OUT_OF_RANGE');
+      expect(log.read(0n, 100).errorCode).toBe(ErrorCode.OFFSET_OUT_OF_RANGE);
       expect((await readAllOffsets(log, log.logStartOffset)).at(-1)).toBe(59n);
 
       // Age: everything is older than retention.ms once the clock moves on.
@@ -257,7 +258,7 @@ for (const durability of ['memory', 'async', 'sync'] as const) {
       expect(await log.deleteRecordsBefore(25n)).toBe(25n);
       expect(log.logStartOffset).toBe(25n);
       expect(log.segmentCount).toBeLessThan(segs);
-      expect(log.read(24n, 10).error).toBe('OFFSET_OUT_OF_RANGE');
+      expect(log.read(24n, 10).errorCode).toBe(ErrorCode.OFFSET_OUT_OF_RANGE);
       expect(readBatchHeader(log.read(25n, 10).records).baseOffset).toBe(24n);
       await expect(log.deleteRecordsBefore(41n)).rejects.toThrow(/high watermark/);
     });

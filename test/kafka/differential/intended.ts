@@ -26,12 +26,6 @@ export const INTENDED: readonly IntendedDifference[] = [
       "Kafka answers a retried (duplicate) batch with the original batch's max timestamp as log_append_time even on a CreateTime topic; Sluice answers -1, as it did for the original append.",
   },
   {
-    case: 'transactional-producer',
-    paths: ['find the transaction coordinator/**', 'init transactional producer id/**'],
-    reason:
-      'Transactions are not implemented yet (issue #15): there is no transaction coordinator, and a transactional id gets TRANSACTIONAL_ID_AUTHORIZATION_FAILED.',
-  },
-  {
     case: 'create-partitions',
     paths: ['unknown topic/response.results.0.errorMessage'],
     reason: 'Sluice names the unknown topic in error_message where Kafka leaves it empty.',

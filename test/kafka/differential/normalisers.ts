@@ -86,7 +86,7 @@ export const NORMALISERS: readonly Normaliser[] = [
   },
   {
     name: 'append-time',
-    why: 'a log append time is the broker clock at the write; checked to lie between T0 and now, -1 stays',
+    why: "a log append time (and a transaction marker's timestamp) is the broker clock at the write; checked to lie between T0 and now, -1 stays",
     apply: (key, value, s) =>
       key === 'logAppendTimeMs' && typeof value === 'bigint' && value !== -1n
         ? appendTime(value, s)
@@ -122,20 +122,20 @@ function appendTime(value: bigint, s: NormaliseState): string {
 /**
  * A record set as the fields a client reads: each batch's offsets, timestamps and attributes, and each
  * record. Byte-level fields that only restate others (CRC, lengths) are left out; a LogAppendTime batch's
- * broker-set timestamp goes through the append-time rule.
+ * broker-set timestamp, and a transaction marker's (the coordinator stamps it), go through the append-time rule.
  */
 async function decodeRecordSet(bytes: Buffer, s: NormaliseState): Promise<unknown> {
   const batches: unknown[] = [];
   for (const { buf, header } of iterateBatches(bytes)) {
-    const logAppend = header.attributes.timestampType === 'LogAppendTime';
-    const time = (t: bigint) => (logAppend ? appendTime(t, s) : t);
+    const brokerTime = header.attributes.timestampType === 'LogAppendTime' || header.attributes.control;
+    const time = (t: bigint) => (brokerTime ? appendTime(t, s) : t);
     const records = await decodeRecords(buf);
     batches.push({
       baseOffset: header.baseOffset,
       lastOffsetDelta: header.lastOffsetDelta,
       partitionLeaderEpoch: header.partitionLeaderEpoch,
       attributes: header.rawAttributes,
-      baseTimestamp: header.baseTimestamp,
+      baseTimestamp: header.attributes.control ? time(header.baseTimestamp) : header.baseTimestamp,
       maxTimestamp: time(header.maxTimestamp),
       producerId:
         header.producerId >= 0n ? alias(s, 'producer', header.producerId.toString()) : header.producerId,

@@ -1,17 +1,7 @@
 import { ApiKey } from '../../../../src/protocol/api-keys.js';
 import { ErrorCode } from '../../../../src/protocol/errors.js';
 import type { DiffCase, Step } from '../script.js';
-import {
-  COORDINATOR_NOT_READY,
-  fetch,
-  findCoordinator,
-  listOffsets,
-  metadata,
-  newTopic,
-  produce,
-  type RecordSpec,
-  V,
-} from './steps.js';
+import { fetch, listOffsets, metadata, newTopic, produce, type RecordSpec, V } from './steps.js';
 
 const three: RecordSpec[] = [
   { key: 'k0', value: 'v0', timestamp: '{{t:1000}}', headers: [{ key: 'h', value: 'x' }] },
@@ -237,28 +227,6 @@ export const logStartCases: DiffCase[] = [
       deleteRecords('DeleteRecords -1 (up to the high watermark)', -1n),
       deleteRecords('DeleteRecords on an unknown partition', 0n, 7),
       listOffsets('earliest after -1', -2n),
-    ],
-  },
-];
-
-export const transactionCases: DiffCase[] = [
-  {
-    name: 'transactional-producer',
-    title: 'a transactional id: Kafka hands out a producer id, Sluice refuses (transactions are issue #15)',
-    steps: [
-      {
-        ...findCoordinator('find the transaction coordinator', '{{instance:txn}}'),
-        body: { key: '{{instance:txn}}', keyType: 1 },
-        // Kafka creates __transaction_state on this first request; Sluice never has a coordinator.
-        retryWhile: { path: 'errorCode', in: [ErrorCode.COORDINATOR_NOT_AVAILABLE], timeoutMs: 3_000 },
-      },
-      {
-        name: 'init transactional producer id',
-        apiKey: ApiKey.InitProducerId,
-        version: V.initProducerId,
-        body: { transactionalId: '{{instance:txn}}', transactionTimeoutMs: 60_000 },
-        retryWhile: { path: 'errorCode', in: COORDINATOR_NOT_READY, timeoutMs: 30_000 },
-      },
     ],
   },
 ];

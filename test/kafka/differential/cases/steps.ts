@@ -24,6 +24,10 @@ export const V = {
   createTopics: 4,
   deleteTopics: 4,
   initProducerId: 1,
+  addPartitionsToTxn: 3,
+  addOffsetsToTxn: 3,
+  endTxn: 3,
+  txnOffsetCommit: 3,
   describeConfigs: 1,
   alterConfigs: 1,
   createPartitions: 1,
@@ -178,7 +182,7 @@ export function fetch(name: string, offset: number | string, opts: FetchOptions 
 export function listOffsets(
   name: string,
   timestamp: bigint | string,
-  opts: { topic?: string; partition?: number; version?: number } = {},
+  opts: { topic?: string; partition?: number; version?: number; isolationLevel?: number } = {},
 ): Step {
   return {
     name,
@@ -186,7 +190,7 @@ export function listOffsets(
     version: opts.version ?? V.listOffsets,
     body: {
       replicaId: -1,
-      isolationLevel: 0,
+      isolationLevel: opts.isolationLevel ?? 0,
       topics: [
         {
           name: opts.topic ?? '{{topic}}',

@@ -1,0 +1,19 @@
+import type { SaslHandshakeRequest, SaslHandshakeResponse } from '../../protocol/apis/17-sasl-handshake.js';
+import type { ApiHandler } from '../api-handler.js';
+
+/**
+ * SaslHandshake 0-1: picks the mechanism. v1 is followed by SaslAuthenticate requests; v0 by bare SASL
+ * tokens (the pre-KIP-152 flow kafka-python 2.0 still uses). On a listener without SASL the answer is
+ * ILLEGAL_SASL_STATE, as Kafka gives.
+ */
+export const saslHandshakeHandler: ApiHandler<SaslHandshakeRequest, SaslHandshakeResponse> = {
+  apiKey: 17,
+  name: 'SaslHandshake',
+  minVersion: 0,
+  maxVersion: 1,
+  handle(request, ctx) {
+    const security = ctx.broker.security;
+    const errorCode = security.handshake(ctx.connection, request.mechanism, ctx.apiVersion);
+    return { errorCode, mechanisms: [...security.mechanisms] };
+  },
+};

@@ -1,0 +1,62 @@
+import type {
+  TxnOffsetCommitRequest,
+  TxnOffsetCommitResponse,
+} from '../../protocol/apis/28-txn-offset-commit.js';
+import { ErrorCode } from '../../protocol/errors.js';
+import type { ApiHandler } from '../api-handler.js';
+import type { GroupCoordinator } from '../groups/coordinator.js';
+import type { TransactionCoordinator } from '../txn/coordinator.js';
+import { fencedForOldClients } from '../txn/errors.js';
+
+/**
+ * TxnOffsetCommit 0-4: a group's offsets committed inside a transaction (sendOffsetsToTransaction).
+ * The producer must have added the group's offsets to its transaction (AddOffsetsToTxn) with its
+ * current epoch; the offsets become visible to the group when the transaction commits.
+ */
+export function txnOffsetCommitHandler(
+  groups: GroupCoordinator,
+  transactions: TransactionCoordinator,
+): ApiHandler<TxnOffsetCommitRequest, TxnOffsetCommitResponse> {
+  return {
+    apiKey: 28,
+    name: 'TxnOffsetCommit',
+    minVersion: 0,
+    maxVersion: 4,
+    async handle(request, ctx) {
+      const inTxn = transactions.verifyProduce(
+        request.producerId,
+        request.producerEpoch,
+        '__consumer_offsets',
+        groups.partitionFor(request.groupId),
+      );
+      const refused = inTxn === ErrorCode.NONE ? undefined : fencedForOldClients(inTxn, ctx.apiVersion);
+      if (refused !== undefined) {
+        return {
+          throttleTimeMs: 0,
+          topics: request.topics.map((t) => ({
+            name: t.name,
+            partitions: t.partitions.map((p) => ({ partitionIndex: p.partitionIndex, errorCode: refused })),
+          })),
+        };
+      }
+      const result = await groups.txnCommitOffsets({
+        groupId: request.groupId,
+        producerId: request.producerId,
+        producerEpoch: request.producerEpoch,
+        generationId: request.generationId ?? -1,
+        memberId: request.memberId ?? '',
+        groupInstanceId: request.groupInstanceId ?? null,
+        topics: request.topics.map((t) => ({
+          name: t.name,
+          partitions: t.partitions.map((p) => ({
+            partitionIndex: p.partitionIndex,
+            committedOffset: Number(p.committedOffset),
+            committedLeaderEpoch: p.committedLeaderEpoch ?? -1,
+            committedMetadata: p.committedMetadata,
+          })),
+        })),
+      });
+      return { throttleTimeMs: 0, topics: result.topics };
+    },
+  };
+}

@@ -1,0 +1,58 @@
+import type { DescribeAclsRequest, DescribeAclsResponse } from '../../protocol/apis/29-describe-acls.js';
+import { ErrorCode } from '../../protocol/errors.js';
+import type { ApiHandler } from '../api-handler.js';
+import { type AclBinding, AclOperation, CLUSTER_RESOURCE, ResourceType } from '../auth/acl.js';
+
+/** The answer Kafka gives to an ACL request when no authorizer is configured. */
+export const NO_AUTHORIZER = 'No Authorizer is configured on the broker';
+
+/** DescribeAcls 1-3: the bindings matching the filter, grouped by resource; needs DESCRIBE on the cluster. */
+export const describeAclsHandler: ApiHandler<DescribeAclsRequest, DescribeAclsResponse> = {
+  apiKey: 29,
+  name: 'DescribeAcls',
+  minVersion: 1,
+  maxVersion: 3,
+  handle(request, ctx) {
+    const security = ctx.broker.security;
+    const refuse = (errorCode: number, errorMessage: string) => ({
+      throttleTimeMs: 0,
+      errorCode,
+      errorMessage,
+      resources: [],
+    });
+    if (!security.authorizerEnabled) return refuse(ErrorCode.SECURITY_DISABLED, NO_AUTHORIZER);
+    if (!security.authorize(ctx.connection, AclOperation.DESCRIBE, ResourceType.CLUSTER, CLUSTER_RESOURCE)) {
+      return refuse(ErrorCode.CLUSTER_AUTHORIZATION_FAILED, 'Cluster authorization failed.');
+    }
+    return {
+      throttleTimeMs: 0,
+      errorCode: 0,
+      errorMessage: null,
+      resources: groupByResource(security.acls.describe(request)),
+    };
+  },
+};
+
+function groupByResource(bindings: AclBinding[]): DescribeAclsResponse['resources'] {
+  const out = new Map<string, DescribeAclsResponse['resources'][number]>();
+  for (const b of bindings) {
+    const key = `${b.resourceType}\u0000${b.patternType}\u0000${b.resourceName}`;
+    let r = out.get(key);
+    if (!r) {
+      r = {
+        resourceType: b.resourceType,
+        resourceName: b.resourceName,
+        patternType: b.patternType,
+        acls: [],
+      };
+      out.set(key, r);
+    }
+    r.acls.push({
+      principal: b.principal,
+      host: b.host,
+      operation: b.operation,
+      permissionType: b.permissionType,
+    });
+  }
+  return [...out.values()];
+}

@@ -1,0 +1,193 @@
+/**
+ * The transaction coordinator and the transactional state of partitions, through the wire protocol:
+ * the last stable offset an open transaction holds back, the aborted transactions a read_committed
+ * fetch lists, fencing in Produce, the abort of a transaction whose producer went away (timeout), and
+ * all of it found again after a restart (rebuilt from `__transaction_state` and the partition logs).
+ * The same behaviour with real clients, compared with Kafka, is in test/suites/transactions.ts.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { BrokerOptions } from '../../src/broker/config.js';
+import { ErrorCode } from '../../src/protocol/errors.js';
+import { buildRecordBatch } from '../../src/protocol/record-batch.js';
+import { startTestBroker, type TestBroker } from '../helpers/broker.js';
+import { waitFor } from '../helpers/burrow.js';
+import { WireClient } from '../helpers/wire-client.js';
+
+const dirs: string[] = [];
+const open: Array<TestBroker | WireClient> = [];
+afterAll(async () => {
+  for (const o of open.splice(0)) await (o instanceof WireClient ? o.close() : o.stop());
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+const TOPIC = 'txn';
+
+async function connect(dataDir: string, options: BrokerOptions = {}) {
+  const b = await startTestBroker({ dataDir, durability: 'sync', ...options });
+  const c = await WireClient.open(b.port);
+  open.push(c, b);
+  const produce = async (records: Buffer, transactionalId: string | null) =>
+    (
+      await c.request(0, 7, {
+        transactionalId,
+        acks: -1,
+        timeoutMs: 5000,
+        topicData: [{ name: TOPIC, partitionData: [{ index: 0, records }] }],
+      })
+    ).responses[0].partitionResponses[0];
+  const fetch = async (isolationLevel: number) =>
+    (
+      await c.request(1, 11, {
+        replicaId: -1,
+        maxWaitMs: 0,
+        minBytes: 0,
+        maxBytes: 1 << 20,
+        isolationLevel,
+        sessionId: 0,
+        sessionEpoch: -1,
+        topics: [
+          {
+            topic: TOPIC,
+            partitions: [{ partition: 0, fetchOffset: 0n, logStartOffset: -1n, partitionMaxBytes: 1 << 20 }],
+          },
+        ],
+        forgottenTopicsData: [],
+        rackId: '',
+      })
+    ).responses[0].partitions[0];
+  const init = async (transactionalId: string, transactionTimeoutMs = 60_000) =>
+    c.request(22, 1, { transactionalId, transactionTimeoutMs });
+  const addPartition = async (transactionalId: string, producerId: bigint, producerEpoch: number) =>
+    (
+      await c.request(24, 1, {
+        v3AndBelowTransactionalId: transactionalId,
+        v3AndBelowProducerId: producerId,
+        v3AndBelowProducerEpoch: producerEpoch,
+        v3AndBelowTopics: [{ name: TOPIC, partitions: [0] }],
+      })
+    ).resultsByTopicV3AndBelow?.[0]?.resultsByPartition[0]?.partitionErrorCode;
+  const endTxn = async (
+    transactionalId: string,
+    producerId: bigint,
+    producerEpoch: number,
+    committed: boolean,
+  ) => (await c.request(26, 1, { transactionalId, producerId, producerEpoch, committed })).errorCode;
+  return { b, c, produce, fetch, init, addPartition, endTxn };
+}
+
+const batch = (
+  values: string[],
+  producerId: bigint,
+  producerEpoch: number,
+  baseSequence: number,
+  transactional = true,
+) =>
+  buildRecordBatch({
+    records: values.map((value) => ({ value, timestamp: 1 })),
+    producerId,
+    producerEpoch,
+    baseSequence,
+    transactional,
+  });
+
+function tempDir(): string {
+  const d = mkdtempSync(path.join(tmpdir(), 'sluice-txn-'));
+  dirs.push(d);
+  return d;
+}
+
+describe('transactions in the broker', () => {
+  it('holds the last stable offset at an open transaction and lists aborted ones, across restarts', async () => {
+    const dataDir = tempDir();
+    const first = await connect(dataDir);
+    await first.produce(await batch(['plain'], -1n, -1, -1, false), null);
+    const { producerId, producerEpoch } = await first.init('t-open');
+    expect(await first.addPartition('t-open', producerId, producerEpoch)).toBe(0);
+    expect(
+      await first.produce(await batch(['a1', 'a2'], producerId, producerEpoch, 0), 't-open'),
+    ).toMatchObject({
+      errorCode: 0,
+      baseOffset: 1n,
+    });
+    expect(await first.fetch(1)).toMatchObject({
+      highWatermark: 3n,
+      lastStableOffset: 1n,
+      abortedTransactions: [],
+    });
+    expect(await first.endTxn('t-open', producerId, producerEpoch, false)).toBe(0);
+    // The abort marker is at offset 3: read_committed readers are told to drop the producer's batches from 1.
+    expect(await first.fetch(1)).toMatchObject({
+      highWatermark: 4n,
+      lastStableOffset: 4n,
+      abortedTransactions: [{ producerId, firstOffset: 1n }],
+    });
+    expect((await first.fetch(0)).abortedTransactions).toBeNull();
+    // A second transaction stays open across the restart.
+    expect(await first.addPartition('t-open', producerId, producerEpoch)).toBe(0);
+    expect(
+      (await first.produce(await batch(['b1'], producerId, producerEpoch, 2), 't-open')).baseOffset,
+    ).toBe(4n);
+    await first.c.close();
+    await first.b.stop();
+
+    const second = await connect(dataDir, { transactions: { abortCheckIntervalMs: 50 } });
+    expect(await second.fetch(1)).toMatchObject({
+      highWatermark: 5n,
+      lastStableOffset: 4n,
+      abortedTransactions: [{ producerId, firstOffset: 1n }],
+    });
+    // The coordinator found the open transaction again: the producer commits it after the restart.
+    expect(await second.endTxn('t-open', producerId, producerEpoch, true)).toBe(0);
+    expect(await second.fetch(1)).toMatchObject({ highWatermark: 6n, lastStableOffset: 6n });
+  });
+
+  it('fences an older epoch and refuses writes to partitions not added to the transaction', async () => {
+    const t = await connect(tempDir());
+    const older = await t.init('t-fence');
+    expect(
+      (await t.produce(await batch(['x'], older.producerId, older.producerEpoch, 0), 't-fence')).errorCode,
+    ).toBe(ErrorCode.INVALID_TXN_STATE);
+    const newer = await t.init('t-fence');
+    expect(newer).toMatchObject({ producerId: older.producerId, producerEpoch: older.producerEpoch + 1 });
+    expect(await t.addPartition('t-fence', older.producerId, older.producerEpoch)).toBe(
+      ErrorCode.INVALID_PRODUCER_EPOCH,
+    );
+    expect(await t.addPartition('t-fence', newer.producerId, newer.producerEpoch)).toBe(0);
+    expect(
+      (await t.produce(await batch(['zombie'], older.producerId, older.producerEpoch, 0), 't-fence'))
+        .errorCode,
+    ).toBe(ErrorCode.INVALID_PRODUCER_EPOCH);
+    expect(await t.endTxn('t-fence', older.producerId, older.producerEpoch, true)).toBe(
+      ErrorCode.INVALID_PRODUCER_EPOCH,
+    );
+  });
+
+  it('aborts a transaction whose producer went away once its timeout passed, fencing that producer', async () => {
+    const t = await connect(tempDir(), { transactions: { abortCheckIntervalMs: 50 } });
+    await t.produce(await batch(['plain'], -1n, -1, -1, false), null);
+    const { producerId, producerEpoch } = await t.init('t-timeout', 300);
+    expect(await t.addPartition('t-timeout', producerId, producerEpoch)).toBe(0);
+    expect(
+      (await t.produce(await batch(['late'], producerId, producerEpoch, 0), 't-timeout')).errorCode,
+    ).toBe(0);
+    await waitFor(
+      'the timed-out transaction to be aborted',
+      async () => {
+        const f = await t.fetch(1);
+        return f.lastStableOffset === f.highWatermark && f.highWatermark === 3n ? f : undefined;
+      },
+      10_000,
+    );
+    expect((await t.fetch(1)).abortedTransactions).toEqual([{ producerId, firstOffset: 1n }]);
+    expect(t.b.broker.transactions.describe('t-timeout')).toMatchObject({
+      transactionState: 'CompleteAbort',
+      producerEpoch: producerEpoch + 1,
+    });
+    expect(await t.endTxn('t-timeout', producerId, producerEpoch, true)).toBe(
+      ErrorCode.INVALID_PRODUCER_EPOCH,
+    );
+  });
+});
