@@ -25,6 +25,7 @@ import { BrokerMetrics } from './metrics.js';
 import { restoreProducerStates } from './producer-recovery.js';
 import { ProducerStates } from './producer-state.js';
 import { ProduceQuotas } from './quotas.js';
+import { RequestMemoryBudget } from './request-memory.js';
 import { KafkaServer } from './server.js';
 import { type LogManager, ReadBufferPool } from './storage/index.js';
 import { openTopicStore, type RecoverySummary } from './storage-topic-store.js';
@@ -65,6 +66,8 @@ export class Broker implements BrokerCore {
   private recoverySummary: RecoverySummary | undefined;
   private groupCoordinator: GroupCoordinator | undefined;
   private transactionCoordinator: TransactionCoordinator | undefined;
+  /** One budget of request bytes for every listener (Kafka's queued.max.request.bytes is per broker). */
+  private requestMemory: RequestMemoryBudget | undefined;
 
   constructor(options: BrokerOptions = {}, deps: BrokerDeps = {}) {
     this.config = resolveBrokerConfig(options);
@@ -136,6 +139,8 @@ export class Broker implements BrokerCore {
 
   /** Opens one server per listener; TLS listeners get the configured certificate. */
   private async listen(): Promise<void> {
+    const budget = this.config.queuedMaxRequestBytes;
+    this.requestMemory = budget === undefined ? undefined : new RequestMemoryBudget(budget);
     const tls = this.config.listeners.some((l) => usesTls(l.protocol))
       ? tlsServerOptions(this.config.security.tls!)
       : undefined;
@@ -145,6 +150,8 @@ export class Broker implements BrokerCore {
           host: listener.host,
           port: listener.port,
           maxRequestBytes: this.config.maxRequestBytes,
+          requestMemory: this.requestMemory,
+          frameReadTimeoutMs: this.config.frameReadTimeoutMs,
           maxInFlight: this.config.maxInFlightPerConnection,
           idleMs: this.config.connectionsMaxIdleMs,
           shutdownGraceMs: this.config.shutdownGraceMs,
@@ -253,6 +260,11 @@ export class Broker implements BrokerCore {
 
   get connectionCount(): number {
     return this.listenerServers.reduce((n, l) => n + l.server.connectionCount, 0);
+  }
+
+  /** Request bytes connections hold right now, against --queued-max-request-bytes (shared by all listeners). */
+  get requestMemoryInUse(): number {
+    return this.requestMemory?.inUse ?? 0;
   }
 
   advertised(conn?: ConnectionInfo): { host: string; port: number } {

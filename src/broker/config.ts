@@ -10,6 +10,7 @@ import {
 } from './auth/listeners.js';
 import type { SecurityOptions } from './auth/security.js';
 import type { BrokerGroupsOptions } from './groups/config.js';
+import { DEFAULT_FRAME_READ_TIMEOUT_MS, DEFAULT_QUEUED_MAX_REQUEST_BYTES } from './request-memory.js';
 import type { BrokerTransactionsOptions } from './txn/config.js';
 
 export type Durability = 'memory' | 'async' | 'sync';
@@ -39,6 +40,10 @@ export interface BrokerOptions {
   defaultPartitions?: number;
   autoCreateTopics?: boolean;
   maxRequestBytes?: number;
+  /** Request bytes all connections may hold at once (Kafka's queued.max.request.bytes). */
+  queuedMaxRequestBytes?: number;
+  /** A request frame that has started to arrive must be complete within this (slow-loris guard). */
+  frameReadTimeoutMs?: number;
   maxInFlightPerConnection?: number;
   connectionsMaxIdleMs?: number;
   /** How long stop() waits for in-flight answers and peers to close before destroying their sockets. */
@@ -83,6 +88,8 @@ export interface BrokerConfig {
   defaultPartitions: number;
   autoCreateTopics: boolean;
   maxRequestBytes: number;
+  queuedMaxRequestBytes: number;
+  frameReadTimeoutMs: number;
   maxInFlightPerConnection: number;
   connectionsMaxIdleMs: number;
   shutdownGraceMs: number;
@@ -110,6 +117,8 @@ export const BROKER_DEFAULTS = {
   defaultPartitions: 1,
   autoCreateTopics: true,
   maxRequestBytes: 100 * 1024 * 1024,
+  queuedMaxRequestBytes: DEFAULT_QUEUED_MAX_REQUEST_BYTES,
+  frameReadTimeoutMs: DEFAULT_FRAME_READ_TIMEOUT_MS,
   maxInFlightPerConnection: 32,
   connectionsMaxIdleMs: 600_000,
   shutdownGraceMs: 5_000,
@@ -203,6 +212,20 @@ export function resolveBrokerConfig(options: BrokerOptions = {}): BrokerConfig {
       64,
       2 ** 31 - 1,
       'Kafka calls it socket.request.max.bytes',
+    ),
+    queuedMaxRequestBytes: integer(
+      'queuedMaxRequestBytes',
+      o.queuedMaxRequestBytes,
+      64,
+      2 ** 40,
+      "request bytes held across all connections (Kafka's queued.max.request.bytes)",
+    ),
+    frameReadTimeoutMs: integer(
+      'frameReadTimeoutMs',
+      o.frameReadTimeoutMs,
+      1,
+      2 ** 31 - 1,
+      'how long a request that has started to arrive may take to arrive whole',
     ),
     maxInFlightPerConnection: integer(
       'maxInFlightPerConnection',

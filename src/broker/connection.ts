@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { Clock, Timer } from '../flow/clock.js';
 import { type FrameBuffers, FrameError, FrameReader } from './framing.js';
 import type { BrokerMetrics } from './metrics.js';
+import type { RequestMemoryBudget } from './request-memory.js';
 
 /** What a dispatcher gives back for one request. */
 export interface DispatchOutcome {
@@ -41,6 +42,10 @@ export interface ConnectionLimits {
   idleMs: number;
   /** Recycled buffers for reassembling large request frames (given back when the outcome says so). */
   frameBuffers?: FrameBuffers & { give(buf: Buffer): void };
+  /** A frame that has started to arrive must be complete within this (while the broker is reading). */
+  frameReadTimeoutMs?: number;
+  /** Shared by every connection: request bytes held at once (see request-memory.ts). */
+  requestMemory?: RequestMemoryBudget;
 }
 
 /** How long a drained connection waits for the client to close its side before it is destroyed. */
@@ -49,6 +54,8 @@ const SHUTDOWN_LINGER_MS = 1_000;
 interface Slot {
   done: boolean;
   outcome?: DispatchOutcome;
+  /** Reserved from the request memory budget until the response is written. */
+  reservedBytes: number;
 }
 
 /**
@@ -71,6 +78,16 @@ export class Connection implements ConnectionInfo {
   private lastActivity: number;
   private idleTimer: Timer | undefined;
   private drainWaiters: Array<() => void> = [];
+  /** Reserved for the frame at the head of the reader, before its body has arrived. */
+  private reservedForNext = 0;
+  private waitingForMemory = false;
+  private readonly wakeOnMemory = () => {
+    this.waitingForMemory = false;
+    this.pump();
+  };
+  /** When the partial frame in the reader began to arrive (or reading resumed), for the frame deadline. */
+  private partialSince = 0;
+  private frameTimer: Timer | undefined;
 
   constructor(
     readonly id: number,
@@ -138,6 +155,7 @@ export class Connection implements ConnectionInfo {
     this.metrics.bytesIn.inc(chunk.length);
     if (this.closed) return; // shutting down: input after the drain is discarded
     this.lastActivity = this.clock.now();
+    if (this.reader.buffered === 0) this.partialSince = this.lastActivity;
     this.reader.push(chunk);
     this.pump();
   }
@@ -147,6 +165,7 @@ export class Connection implements ConnectionInfo {
     while (!this.closed && !this.draining && this.queue.length < this.limits.maxInFlight && !this.isMuted()) {
       let frame: Buffer | null;
       try {
+        if (!this.reserveNextFrame()) break;
         frame = this.reader.next();
       } catch (err) {
         const message = err instanceof FrameError ? err.message : String(err);
@@ -158,23 +177,74 @@ export class Connection implements ConnectionInfo {
         return;
       }
       if (!frame) break;
-      this.start(frame, this.reader.takePooled());
+      const reserved = this.reservedForNext;
+      this.reservedForNext = 0;
+      if (this.reader.buffered > 0) this.partialSince = this.clock.now();
+      this.start(frame, reserved, this.reader.takePooled());
     }
     if (this.closed) return;
     const canRead =
-      !this.draining && this.queue.length < this.limits.maxInFlight && !this.isMuted() && !this.writeBlocked;
+      !this.draining &&
+      this.queue.length < this.limits.maxInFlight &&
+      !this.isMuted() &&
+      !this.writeBlocked &&
+      !this.waitingForMemory;
     if (canRead && this.paused) {
       this.paused = false;
+      this.partialSince = this.clock.now(); // the deadline counts only time the broker was reading
       this.socket.resume();
     } else if (!canRead && !this.paused) {
       this.paused = true;
       this.metrics.connectionPauses.inc();
       this.socket.pause();
     }
+    this.armFrameTimer();
   }
 
-  private start(frame: Buffer, pooled: Buffer | undefined): void {
-    const slot: Slot = { done: false };
+  /**
+   * Reserves the head frame's size from the shared budget once its prefix is readable; false (and the
+   * connection waits to be woken) when the budget is spent. Throws a FrameError for an invalid size.
+   */
+  private reserveNextFrame(): boolean {
+    const budget = this.limits.requestMemory;
+    if (!budget || this.reservedForNext > 0) return true;
+    const size = this.reader.nextSize();
+    if (size === null) return true;
+    if (!budget.tryReserve(4 + size, this.wakeOnMemory)) {
+      if (!this.waitingForMemory) {
+        this.metrics.requestMemoryWaits.inc();
+        this.log.debug({ conn: this.id, inUse: budget.inUse }, 'request memory budget spent; not reading');
+      }
+      this.waitingForMemory = true;
+      return false;
+    }
+    this.reservedForNext = 4 + size;
+    return true;
+  }
+
+  /** Closes a connection whose partial frame has not completed in time while the broker was reading. */
+  private armFrameTimer(): void {
+    const timeoutMs = this.limits.frameReadTimeoutMs;
+    // Not while paused: the broker is not reading then, and resuming re-arms from that moment.
+    if (!timeoutMs || this.frameTimer || this.closed || this.paused || this.reader.buffered === 0) return;
+    const wait = Math.max(1, this.partialSince + timeoutMs - this.clock.now());
+    this.frameTimer = this.clock.setTimeout(() => {
+      this.frameTimer = undefined;
+      if (this.closed || this.reader.buffered === 0) return;
+      if (!this.paused && this.clock.now() - this.partialSince >= timeoutMs) {
+        this.log.warn(
+          { conn: this.id, remote: this.remote, bufferedBytes: this.reader.buffered, timeoutMs },
+          'closing connection: a request frame did not complete in time (--frame-read-timeout-ms)',
+        );
+        this.close('frame_timeout');
+        return;
+      }
+      this.armFrameTimer();
+    }, wait);
+  }
+
+  private start(frame: Buffer, reservedBytes: number, pooled: Buffer | undefined): void {
+    const slot: Slot = { done: false, reservedBytes };
     this.queue.push(slot);
     let pending: Promise<DispatchOutcome> | DispatchOutcome;
     try {
@@ -210,7 +280,8 @@ export class Connection implements ConnectionInfo {
   private flush(): void {
     if (this.closed) return;
     while (this.queue.length > 0 && this.queue[0].done) {
-      const { outcome } = this.queue.shift()!;
+      const { outcome, reservedBytes } = this.queue.shift()!;
+      this.limits.requestMemory?.release(reservedBytes);
       if (outcome?.response) {
         if (!this.write(outcome.response, outcome.sent)) this.writeBlocked = true;
         this.lastActivity = this.clock.now();
@@ -297,10 +368,26 @@ export class Connection implements ConnectionInfo {
     this.armIdleTimer(this.queue.length > 0 ? this.limits.idleMs : this.limits.idleMs - idleFor);
   }
 
+  /** A closed connection gives back its partial frame's reservation and those of unanswered requests. */
+  private releaseMemory(): void {
+    const budget = this.limits.requestMemory;
+    if (!budget) return;
+    budget.forget(this.wakeOnMemory);
+    let held = this.reservedForNext;
+    this.reservedForNext = 0;
+    for (const slot of this.queue) {
+      held += slot.reservedBytes;
+      slot.reservedBytes = 0;
+    }
+    budget.release(held);
+  }
+
   private finish(): void {
     if (this.closed) return;
     this.closed = true;
     this.idleTimer?.cancel();
+    this.frameTimer?.cancel();
+    this.releaseMemory();
     this.muteTimer?.cancel();
     if (!this.abort.signal.aborted) this.abort.abort(new Error('connection closed'));
     for (const w of this.drainWaiters.splice(0)) w();

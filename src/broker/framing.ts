@@ -49,17 +49,26 @@ export class FrameReader {
    */
   next(): Buffer | null {
     this.pooled = undefined;
+    const size = this.nextSize();
+    if (size === null || this.length < 4 + size) return null;
+    return this.take(4 + size).subarray(4);
+  }
+
+  /**
+   * The size of the frame at the head (without its prefix) once the prefix is readable, else null; throws
+   * a FrameError when it is invalid. Lets the caller reserve memory before the body arrives.
+   */
+  nextSize(): number | null {
     if (this.length < 4) return null;
     const size = this.peekSize();
     if (size < 0 || size > this.maxFrameBytes) {
       throw new FrameError(
         size < 0
           ? `frame size ${size} is negative`
-          : `frame of ${size} bytes exceeds the limit of ${this.maxFrameBytes} (socket.request.max.bytes)`,
+          : `frame of ${size} bytes exceeds the limit of ${this.maxFrameBytes} (--max-request-bytes, Kafka's socket.request.max.bytes)`,
       );
     }
-    if (this.length < 4 + size) return null;
-    return this.take(4 + size).subarray(4);
+    return size;
   }
 
   private peekSize(): number {

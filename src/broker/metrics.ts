@@ -73,4 +73,9 @@ export class BrokerMetrics {
     help: 'Times a connection stopped reading because its in-flight limit, a throttle or its write buffer was full',
     registers: [this.registry],
   });
+  readonly requestMemoryWaits = new Counter({
+    name: 'sluice_broker_request_memory_waits_total',
+    help: 'Times a connection stopped reading because the request memory budget (--queued-max-request-bytes) was spent',
+    registers: [this.registry],
+  });
 }

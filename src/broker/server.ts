@@ -4,10 +4,16 @@ import type { Logger } from 'pino';
 import type { Clock } from '../flow/clock.js';
 import { Connection, type ConnectionLimits, type Dispatcher } from './connection.js';
 import type { BrokerMetrics } from './metrics.js';
+import { RequestMemoryBudget } from './request-memory.js';
 
 interface ServerOptions extends ConnectionLimits {
   host: string;
   port: number;
+  /**
+   * Request bytes all connections may hold at once (see request-memory.ts); unlimited when absent. A
+   * `requestMemory` budget given instead is shared with other servers (the broker's listeners).
+   */
+  queuedMaxRequestBytes?: number;
   /** How long stop() waits for in-flight answers and for peers to close before destroying sockets. */
   shutdownGraceMs?: number;
   /** Speak TLS on this port (an SSL or SASL_SSL listener). */
@@ -27,6 +33,7 @@ export class KafkaServer {
   private readonly sockets = new Set<Socket>();
   private nextId = 1;
   private bound: AddressInfo | undefined;
+  private readonly limits: ConnectionLimits;
 
   constructor(
     private readonly options: ServerOptions,
@@ -34,7 +41,19 @@ export class KafkaServer {
     private readonly clock: Clock,
     private readonly log: Logger,
     private readonly metrics: BrokerMetrics,
-  ) {}
+  ) {
+    const budget = options.queuedMaxRequestBytes;
+    this.limits = {
+      ...options,
+      requestMemory:
+        options.requestMemory ?? (budget === undefined ? undefined : new RequestMemoryBudget(budget)),
+    };
+  }
+
+  /** Request bytes reserved by connections right now (0 without a budget). */
+  get requestMemoryInUse(): number {
+    return this.limits.requestMemory?.inUse ?? 0;
+  }
 
   /** The address actually bound (the real port when asked for port 0). */
   get address(): { host: string; port: number } {
@@ -129,7 +148,7 @@ export class KafkaServer {
       id,
       socket,
       this.dispatch,
-      this.options,
+      this.limits,
       this.clock,
       this.log,
       this.metrics,

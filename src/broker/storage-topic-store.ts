@@ -2,6 +2,8 @@ import type { Logger } from 'pino';
 import { ErrorCode } from '../protocol/errors.js';
 import { decodeRecords } from '../protocol/record-batch.js';
 import type { BrokerConfig } from './config.js';
+import { dataDirError, prepareDataDir } from './storage/data-dir.js';
+import { StorageIoError } from './storage/errors.js';
 import {
   type Allocator,
   isCompacted,
@@ -216,12 +218,23 @@ export async function openTopicStore(
   config: BrokerConfig,
   log: Logger,
 ): Promise<{ store: TopicStore; manager: LogManager; recovery: RecoverySummary }> {
-  const manager = await LogManager.open({
-    dataDir: config.durability === 'memory' ? undefined : config.dataDir,
-    clock: config.clock,
-    durability: config.durability,
-    defaults: { 'max.message.bytes': config.messageMaxBytes },
-  });
+  const onDisk = config.durability !== 'memory';
+  if (onDisk) prepareDataDir(config.dataDir);
+  let manager: LogManager;
+  try {
+    manager = await LogManager.open({
+      dataDir: onDisk ? config.dataDir : undefined,
+      clock: config.clock,
+      durability: config.durability,
+      defaults: { 'max.message.bytes': config.messageMaxBytes },
+    });
+  } catch (err) {
+    // A write that fails during recovery (a full disk on restart) names the directory and the cause.
+    if (onDisk && ((err as NodeJS.ErrnoException).code || err instanceof StorageIoError)) {
+      throw dataDirError(config.dataDir, err);
+    }
+    throw err;
+  }
   const partitions = [...manager.recovery];
   const repaired = partitions.filter((p) => !p.cleanShutdown);
   const truncated = partitions.reduce((n, p) => n + p.bytesTruncated, 0);
@@ -231,11 +244,23 @@ export async function openTopicStore(
       : repaired.length === 0
         ? `${partitions.length} partition(s) loaded, all shut down cleanly`
         : `${partitions.length} partition(s) loaded, ${repaired.length} scanned after an unclean shutdown, ${truncated} byte(s) truncated`;
+  const damaged = partitions.reduce((n, p) => n + p.damaged.length, 0);
+  for (const p of partitions.filter((q) => q.damaged.length > 0)) {
+    log.error(
+      { topic: p.topic, partition: p.partition, details: p.details, damaged: p.damaged },
+      'DAMAGED DATA: intact batches after the damage were kept, the damaged bytes moved aside',
+    );
+  }
   for (const p of repaired) {
     log.warn(
       { topic: p.topic, partition: p.partition, details: p.details, bytesTruncated: p.bytesTruncated },
       'partition recovered',
     );
   }
-  return { store: new LogManagerStore(manager), manager, recovery: { summary, partitions } };
+  const damage = damaged === 0 ? '' : `; DAMAGE: ${damaged} damaged region(s) moved aside, see the log`;
+  return {
+    store: new LogManagerStore(manager),
+    manager,
+    recovery: { summary: summary + damage, partitions },
+  };
 }

@@ -158,3 +158,52 @@ export function sinkOption(): Option {
     .choices(['simulated', 'stdout'])
     .default('simulated');
 }
+
+/** The tracing flags of the lab and its services: `--otlp-endpoint` turns OpenTelemetry export on. */
+export interface TracingFlags {
+  otlpEndpoint?: string;
+  traceSample: number;
+}
+
+export function otlpEndpointOption(): Option {
+  return new Option(
+    '--otlp-endpoint <url>',
+    'trace every order with OpenTelemetry and export over OTLP/HTTP to this collector (e.g. http://127.0.0.1:4318; Jaeger takes it)',
+  ).argParser((value: string) => {
+    let url: URL | null = null;
+    try {
+      url = new URL(value);
+    } catch {
+      url = null;
+    }
+    if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:')) {
+      throw new InvalidArgumentError(
+        `--otlp-endpoint wants an OTLP/HTTP collector URL such as http://127.0.0.1:4318 (got "${value}")`,
+      );
+    }
+    return value;
+  });
+}
+
+export function traceSampleOption(): Option {
+  return new Option('--trace-sample <ratio>', 'share of new traces kept, 0..1 (when tracing)')
+    .argParser((value: string) => {
+      const n = Number(value);
+      if (value.trim() === '' || !(n >= 0 && n <= 1)) {
+        throw new InvalidArgumentError(
+          `--trace-sample must be a number from 0 to 1, e.g. 0.01 for one trace in a hundred (got "${value}")`,
+        );
+      }
+      return n;
+    })
+    .default(1);
+}
+
+/** The services' tracing options from the flags: none without an endpoint to export to. */
+export function tracingFrom(
+  flags: TracingFlags,
+  otlpEndpoint = flags.otlpEndpoint,
+): { otlpEndpoint: string; sampleRatio: number } | undefined {
+  if (!otlpEndpoint) return undefined;
+  return { otlpEndpoint, sampleRatio: flags.traceSample };
+}

@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import { ApiKey } from '../protocol/api-keys.js';
 import type { ProduceResponse } from '../protocol/apis/00-produce.js';
 import { codecCode } from '../protocol/compression.js';
+import { type ProduceTrace, type ProduceTracer, TRACE_HEADERS, type TraceContext } from '../tracing/hooks.js';
 import {
   type AccumulatorOptions,
   type AccumulatorStats,
@@ -43,6 +44,11 @@ export interface Message {
   partition?: number;
   /** Milliseconds since the epoch (default: the clock's now). */
   timestamp?: number;
+  /**
+   * The trace this record continues (an OpenTelemetry `Context`), for a producer with a `tracer`: its
+   * produce span becomes a child of it, and `traceparent`/`tracestate` headers carry it to the consumer.
+   */
+  context?: TraceContext;
 }
 
 export type Compression = 'none' | 'gzip' | 'snappy' | 'lz4' | 'zstd';
@@ -68,6 +74,11 @@ export interface ProducerOptions extends AccumulatorOptions {
   /** Upper bound of one Produce request's record bytes (default 1 MiB). */
   maxRequestBytes?: number;
   maxInFlightPerPartition?: number;
+  /**
+   * Traces every record (a produce span, continuing `message.context` when given) and writes the trace
+   * context into its headers: `startTracing().produceTracer()` from sluice/tracing. Off by default.
+   */
+  tracer?: ProduceTracer;
   /**
    * How long produce() waits for metadata that lists an explicit partition beyond the cached count
    * (default 60 s, Kafka's max.block.ms), refreshing it with the retry backoff. With `policy: 'block'`
@@ -115,6 +126,7 @@ export class Producer extends EventEmitter<ProducerEvents> {
   private readonly maxRequestBytes: number;
   private readonly maxInFlightPerPartition: number;
   private readonly maxBlockMs: number;
+  private readonly tracer: ProduceTracer | undefined;
   private readonly inFlight = new Map<Key, number>();
   private readonly encoded = new WeakMap<Batch, Buffer>();
   private readonly sequences = new Map<Key, number>();
@@ -158,6 +170,7 @@ export class Producer extends EventEmitter<ProducerEvents> {
     this.maxRequestBytes = options.maxRequestBytes ?? 1024 * 1024;
     this.maxInFlightPerPartition = Math.max(1, options.maxInFlightPerPartition ?? 1);
     this.maxBlockMs = options.maxBlockMs ?? 60_000;
+    this.tracer = options.tracer;
     if (!(this.maxBlockMs >= 0)) throw new ConfigError(`maxBlockMs must be >= 0, got ${options.maxBlockMs}`);
     this.accumulator = new RecordAccumulator(this.cluster.clock, options);
     for (const event of OVERFLOW_EVENTS) this.forward(event);
@@ -198,7 +211,7 @@ export class Producer extends EventEmitter<ProducerEvents> {
     else await this.connected;
     const key = toBuffer(message.key);
     const value = toBuffer(message.value);
-    const headers = normalizeHeaders(message.headers);
+    let headers = normalizeHeaders(message.headers);
     let partition = message.partition;
     if (partition !== undefined && !(Number.isInteger(partition) && partition >= 0)) {
       throw new ConfigError(
@@ -220,6 +233,9 @@ export class Producer extends EventEmitter<ProducerEvents> {
         partitions: meta.partitions,
       });
     }
+    // Started once nothing before the buffer can throw, so every started span is ended.
+    const trace = this.tracer?.produceStarted(message.topic, message.context);
+    if (trace) headers = withTraceHeaders(headers, trace);
     const record = {
       topic: message.topic,
       partition,
@@ -235,7 +251,8 @@ export class Producer extends EventEmitter<ProducerEvents> {
     if (this.accumulator.strategy.kind !== 'block' && this.accumulator.wouldOverflow(record)) {
       await new Promise<void>((resolve) => setImmediate(resolve));
     }
-    return this.accumulator.append(record);
+    if (!trace) return this.accumulator.append(record);
+    return followed(this.accumulator.append(record), trace);
   }
 
   /**
@@ -566,6 +583,36 @@ export class Producer extends EventEmitter<ProducerEvents> {
 function toBuffer(v: Buffer | string | null | undefined): Buffer | null {
   if (v === null || v === undefined) return null;
   return typeof v === 'string' ? Buffer.from(v) : v;
+}
+
+/** The record's headers with the trace's in place of any trace headers the caller set. */
+function withTraceHeaders(
+  headers: { key: string; value: Buffer | null }[] | undefined,
+  trace: ProduceTrace,
+): { key: string; value: Buffer | null }[] {
+  const kept = (headers ?? []).filter((h) => h.key !== TRACE_HEADERS.parent && h.key !== TRACE_HEADERS.state);
+  return [...kept, ...trace.headers];
+}
+
+/** Ends the produce span with the record's fate: acknowledged, refused by the policy, or failed. */
+async function followed(appended: Promise<Admission>, trace: ProduceTrace): Promise<Admission> {
+  let admission: Admission;
+  try {
+    admission = await appended;
+  } catch (error) {
+    trace.ended({ error });
+    throw error;
+  }
+  if (admission.status === 'queued') {
+    admission.delivery.then(
+      (d) =>
+        trace.ended(
+          d.status === 'delivered' ? { partition: d.partition, offset: d.offset } : { dropped: d.status },
+        ),
+      (error: unknown) => trace.ended({ error }),
+    );
+  } else trace.ended({ dropped: admission.status === 'dropped' ? admission.reason : admission.status });
+  return admission;
 }
 
 function normalizeHeaders(h: Message['headers']): { key: string; value: Buffer | null }[] | undefined {

@@ -1,5 +1,6 @@
 import type { Clock } from '../flow/clock.js';
 import { realClock } from '../flow/clock.js';
+import type { RecordTracer } from '../tracing/hooks.js';
 import type { DeadLetterPublisher, OrderingMode, RecordSource, Sink } from './types.js';
 
 export class ConsumerConfigError extends Error {
@@ -103,6 +104,12 @@ export interface ConsumerRuntimeOptions {
   clock?: Clock;
   /** Randomness for jitter (default Math.random); tests pass a seeded one. */
   random?: () => number;
+  /**
+   * Follows every record through the runtime (taken in, sink attempts, dead letter, done): an
+   * OpenTelemetry tracer from `startTracing()` (sluice/tracing), the lab's recent-traces store, or both
+   * through `fanOut`. Off by default, and then nothing is measured.
+   */
+  tracer?: RecordTracer;
 }
 
 export interface ResolvedConfig {

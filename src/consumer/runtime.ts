@@ -12,6 +12,7 @@ import {
 import { Credits } from '../flow/credits.js';
 import { RingBuffer } from '../flow/ring-buffer.js';
 import type { ThrashingReport } from '../flow/thrashing.js';
+import type { RecordOutcome, RecordTrace, RecordTracer } from '../tracing/hooks.js';
 import { backoffMs } from './backoff.js';
 import { type ConsumerRuntimeOptions, type ResolvedConfig, resolveConfig } from './config.js';
 import { FixedLimit } from './fixed-limit.js';
@@ -117,6 +118,8 @@ interface Work {
   state: WorkState;
   timer: Timer | null;
   abort: AbortController | null;
+  /** The tracer's handle on this record (undefined when tracing is off or the record is not sampled). */
+  trace: RecordTrace | undefined;
 }
 
 class PartitionState {
@@ -207,6 +210,7 @@ export class ConsumerRuntime extends EventEmitter<ConsumerRuntimeEvents> {
   readonly sink: Sink;
   private readonly cfg: ResolvedConfig;
   private readonly deadLetter: DeadLetterPublisher | undefined;
+  private readonly tracer: RecordTracer | undefined;
   private readonly recordCredits: Credits;
   private readonly byteCredits: Credits;
   private readonly limiter: Limiter;
@@ -257,6 +261,7 @@ export class ConsumerRuntime extends EventEmitter<ConsumerRuntimeEvents> {
     this.source = options.source;
     this.sink = options.sink;
     this.deadLetter = options.deadLetter;
+    this.tracer = options.tracer;
     this.recordCredits = new Credits({
       initial: this.cfg.maxInFlight,
       max: this.cfg.maxInFlight,
@@ -825,6 +830,7 @@ export class ConsumerRuntime extends EventEmitter<ConsumerRuntimeEvents> {
       state: 'queued',
       timer: null,
       abort: null,
+      trace: this.tracer?.taken(record, this.cfg.clock.now()),
     };
     part.works.add(work);
     lane.queue.push(work);
@@ -872,6 +878,7 @@ export class ConsumerRuntime extends EventEmitter<ConsumerRuntimeEvents> {
     work.abort = new AbortController();
     const clock = this.cfg.clock;
     const started = clock.now();
+    work.trace?.attemptStarted(work.attempts, started);
     let error: unknown;
     let ok = false;
     try {
@@ -881,6 +888,7 @@ export class ConsumerRuntime extends EventEmitter<ConsumerRuntimeEvents> {
       error = err ?? new Error('sink write failed');
     }
     this.health.record(clock.now() - started, ok);
+    work.trace?.attemptEnded(work.attempts, clock.now(), ok ? undefined : error);
     if (ok) slot.success();
     else slot.dropped();
     if (work.state !== 'running') {
@@ -919,10 +927,11 @@ export class ConsumerRuntime extends EventEmitter<ConsumerRuntimeEvents> {
     if (!this.deadLetter) {
       this.counters.skipped++;
       this.emit('skipped', { record: work.record, ...info });
-      this.complete(work);
+      this.complete(work, 'skipped', error);
       return;
     }
     work.state = 'dead-lettering';
+    work.trace?.deadLetterStarted(this.cfg.clock.now());
     this.dispatch();
     for (let attempt = 1; ; attempt++) {
       try {
@@ -939,11 +948,12 @@ export class ConsumerRuntime extends EventEmitter<ConsumerRuntimeEvents> {
     if (work.state !== 'dead-lettering') return;
     this.counters.deadLettered++;
     this.emit('deadLetter', { record: work.record, ...info });
-    this.complete(work);
+    this.complete(work, 'dead-lettered', error);
   }
 
-  private complete(work: Work): void {
+  private complete(work: Work, outcome: RecordOutcome = 'done', error?: unknown): void {
     work.state = 'done';
+    work.trace?.finished(outcome, this.cfg.clock.now(), error);
     work.part.tracker.complete(work.entry);
     work.part.consumed++;
     this.counters.consumed++;
@@ -957,6 +967,7 @@ export class ConsumerRuntime extends EventEmitter<ConsumerRuntimeEvents> {
     if (work.state === 'done' || work.state === 'abandoned') return;
     const wasActive = work.lane.active === work;
     work.state = 'abandoned';
+    work.trace?.finished('abandoned', this.cfg.clock.now());
     work.timer?.cancel();
     work.abort?.abort(new Error('consumer gave up on this record (partition revoked or shutting down)'));
     if (counted) this.counters.abandoned++;

@@ -1,10 +1,12 @@
 import type { FastifyInstance } from 'fastify';
 import type { ShutdownReport } from '../consumer/runtime.js';
+import type { TracingOptions } from '../tracing/options.js';
 import { OrderConsumer, type OrderConsumerOptions, PROCESSING_TIME_RANGE } from './consumer.js';
 import { FAILURE_KINDS, type FailureKind } from './failures.js';
 import { createHttp, type HttpOptions, listen, urlOf } from './http.js';
 import type { RunningService } from './producer-service.js';
 import { commitStartOffsets, ensureTopic } from './setup.js';
+import { type ServiceTracing, startServiceTracing } from './tracing.js';
 import {
   BadRequest,
   boolField,
@@ -21,6 +23,12 @@ export interface ConsumerServiceOptions extends OrderConsumerOptions {
   http: HttpOptions;
   /** Partitions to create the topic with when it does not exist yet (default 6, the lab's). */
   partitions?: number;
+  /**
+   * Trace every order with OpenTelemetry (service name `sluice-consumer`), continuing the trace in its
+   * headers, exported over OTLP/HTTP when `otlpEndpoint` is given. Off by default; GET /traces (the
+   * in-memory timelines) works either way.
+   */
+  tracing?: TracingOptions;
 }
 
 export interface RunningConsumer extends Omit<RunningService, 'close'> {
@@ -43,6 +51,10 @@ export function consumerRoutes(app: FastifyInstance, consumer: OrderConsumer): v
   }));
   app.get('/config', async () => consumer.config());
   app.get('/stats', async () => consumer.stats());
+  app.get('/traces', async (req) => {
+    const limit = queryInt(req.query, 'limit', { min: 1, max: 100 }, 10);
+    return { instance: consumer.instance, ...consumer.traces.snapshot(limit) };
+  });
   app.get('/metrics', async (_req, reply) => {
     reply.header('content-type', consumer.metrics.contentType);
     return consumer.metrics.metrics();
@@ -91,7 +103,16 @@ export function consumerRoutes(app: FastifyInstance, consumer: OrderConsumer): v
 }
 
 export async function startConsumerService(options: ConsumerServiceOptions): Promise<RunningConsumer> {
-  const consumer = new OrderConsumer(options);
+  const tracing: ServiceTracing | null = options.tracing
+    ? await startServiceTracing('sluice-consumer', options.tracing)
+    : null;
+  const consumer = new OrderConsumer({
+    ...options,
+    tracer: tracing?.tracing.recordTracer({
+      groupId: options.groupId ?? 'order-processors',
+      sinkName: typeof options.sink === 'object' ? options.sink.name : (options.sink ?? 'simulated'),
+    }),
+  });
   const app = createHttp('consumer', options.http);
   consumerRoutes(app, consumer);
   try {
@@ -114,12 +135,14 @@ export async function startConsumerService(options: ConsumerServiceOptions): Pro
         // The consumer first: its stop is bounded, and /stats stays readable while it drains.
         const report = await consumer.stop();
         await app.close();
+        await tracing?.close();
         return report;
       },
     };
   } catch (err) {
     await app.close().catch(() => {});
     await consumer.stop().catch(() => {});
+    await tracing?.close();
     throw err;
   }
 }

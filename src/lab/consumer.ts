@@ -8,6 +8,8 @@ import { SimulatedSink } from '../consumer/sinks/simulated.js';
 import { StdoutSink } from '../consumer/sinks/stdout.js';
 import type { Sink } from '../consumer/types.js';
 import { type Clock, realClock } from '../flow/clock.js';
+import { fanOut, type RecordTracer } from '../tracing/hooks.js';
+import { RecentTraces } from '../tracing/recent.js';
 import { FailingSink, type FailureKind, type FailureSettings } from './failures.js';
 import { configInt, LabConfigError } from './validate.js';
 
@@ -64,6 +66,8 @@ export interface OrderConsumerOptions {
    */
   gracePeriodMs?: number;
   clock?: Clock;
+  /** An OpenTelemetry tracer for every order (beside the in-memory {@link OrderConsumer.traces}). */
+  tracer?: RecordTracer;
 }
 
 /**
@@ -93,6 +97,8 @@ export class OrderConsumer {
   /** Where exhausted orders go (null when dead letters are off). */
   readonly deadLetterTopic: string | null;
   readonly retry: Required<RetryOptions>;
+  /** The last orders' timelines (broker, in flight, sink), for the dashboard's traces view: always on. */
+  readonly traces = new RecentTraces();
   private readonly simulated: SimulatedSink | null;
   private readonly deadLetters = new Map<string, number>();
   private readonly startedAt: number;
@@ -174,6 +180,7 @@ export class OrderConsumer {
       deadLetter: this.deadLetterTopic === null ? false : { topic: this.deadLetterTopic },
       clock: this.clock,
       random,
+      tracer: fanOut(this.traces, options.tracer),
     });
     this.runtime.on('deadLetter', ({ error }: { error: unknown }) => {
       const reason = reasonOf(error);

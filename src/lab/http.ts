@@ -1,6 +1,6 @@
 import { timingSafeEqual } from 'node:crypto';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
-import { BadRequest, LabConfigError } from './validate.js';
+import { BadRequest, LabConfigError, show } from './validate.js';
 
 /**
  * The HTTP shell every lab service shares: Fastify on 127.0.0.1 by default, JSON bodies that may be
@@ -44,6 +44,53 @@ function tokenMatches(expected: string, header: string | undefined): boolean {
   return given.length === want.length && timingSafeEqual(given, want);
 }
 
+/** The host part of a Host header or an origin's host (`[::1]:8000` -> `::1`, `localhost:8000` -> `localhost`). */
+function hostnameOf(hostHeader: string): string {
+  const bracketed = /^\[([^\]]+)\]/.exec(hostHeader);
+  if (bracketed) return bracketed[1];
+  return hostHeader.replace(/:\d*$/, '');
+}
+
+function loopbackOrigin(origin: string): boolean {
+  try {
+    const url = new URL(origin);
+    return url.protocol === 'http:' && isLoopback(url.hostname.replace(/^\[|\]$/g, ''));
+  } catch {
+    return false; // "null" (a sandboxed frame, a file: page) and garbage are foreign
+  }
+}
+
+/**
+ * A lab on loopback has no token, so the browser is the attacker's way in: a page on another site can
+ * POST to 127.0.0.1 (Origin says where it came from), and DNS rebinding makes a foreign name resolve to
+ * 127.0.0.1 (Host still carries that name). Only loopback names and loopback origins are served: the
+ * lab's own pages (the dashboard on :8010) and curl, which sends no Origin.
+ */
+function foreignPageGuard(service: string) {
+  return async (req: FastifyRequest, reply: FastifyReply) => {
+    const host = req.headers.host;
+    if (host !== undefined && !isLoopback(hostnameOf(host))) {
+      reply.code(403).send({
+        error: 'forbidden_host',
+        message:
+          `the ${service} listens on loopback and answers only requests addressed to localhost, 127.0.0.1 ` +
+          `or [::1] (got Host ${show(host)}); to serve other names, bind an address with --host and --token`,
+      });
+      return reply;
+    }
+    const origin = req.headers.origin;
+    if (origin !== undefined && !loopbackOrigin(origin)) {
+      reply.code(403).send({
+        error: 'forbidden_origin',
+        message:
+          `the ${service} answers only its own pages, not a page from ${show(origin)}; ` +
+          'open the dashboard from the lab (http://127.0.0.1:8010) or call it from curl',
+      });
+      return reply;
+    }
+  };
+}
+
 export function createHttp(service: string, options: HttpOptions): FastifyInstance {
   checkBind(service, options);
   const app = Fastify({ logger: false, bodyLimit: 1024 * 1024 });
@@ -57,11 +104,12 @@ export function createHttp(service: string, options: HttpOptions): FastifyInstan
       );
     }
   };
-  app.removeContentTypeParser('application/json');
+  // JSON only, and only when the request says so: text/plain and form bodies are what a foreign web page
+  // can POST without a CORS preflight, so parsing them as JSON would let any page drive the lab.
+  // Every other content type is a 415 (see the error handler).
+  app.removeAllContentTypeParsers();
   app.addContentTypeParser('application/json', { parseAs: 'string' }, parseJson);
-  // `curl -d '{...}'` without -H sends form encoding; the lab's bodies are JSON either way.
-  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, parseJson);
-  app.addContentTypeParser('text/plain', { parseAs: 'string' }, parseJson);
+  if (isLoopback(options.host)) app.addHook('onRequest', foreignPageGuard(service));
 
   if (options.token) {
     const token = options.token;
@@ -80,8 +128,17 @@ export function createHttp(service: string, options: HttpOptions): FastifyInstan
     });
   }
 
-  app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, _req, reply) => {
+  app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, req, reply) => {
     const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 600 ? err.statusCode : 500;
+    if (status === 415) {
+      reply.code(415).send({
+        error: 'unsupported_media_type',
+        message:
+          `the lab reads JSON bodies only (got Content-Type ${show(req.headers['content-type'] ?? 'none')}); ` +
+          `send -H 'Content-Type: application/json'`,
+      });
+      return;
+    }
     if (status >= 500) {
       reply.code(status).send({ error: 'internal', message: err.message });
       return;

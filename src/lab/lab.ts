@@ -3,6 +3,7 @@ import type { Sink } from '../consumer/types.js';
 import { type Clock, realClock } from '../flow/clock.js';
 import type { GroupContext } from '../monitor/advice.js';
 import type { LagReport } from '../monitor/reports.js';
+import type { TracingOptions } from '../tracing/options.js';
 import type { LabSinkKind } from './consumer.js';
 import { type RunningConsumer, startConsumerService } from './consumer-service.js';
 import { checkBind, type HttpOptions } from './http.js';
@@ -53,6 +54,11 @@ export interface LabOptions {
    */
   gracePeriodMs?: number;
   clock?: Clock;
+  /**
+   * OpenTelemetry tracing on the producer and every consumer (export with `otlpEndpoint`). Off by
+   * default; the dashboard's traces view (the consumers' GET /traces) needs none of it.
+   */
+  tracing?: TracingOptions;
 }
 
 export const MAX_CONSUMERS = 9;
@@ -135,6 +141,7 @@ export class Lab {
         partitions,
         clock,
         http: lab.http(ports.producer),
+        tracing: options.tracing,
         admission: options.admission
           ? {
               ...options.admission,
@@ -211,6 +218,7 @@ export class Lab {
             sink: this.options.sink,
             gracePeriodMs: this.gracePeriodMs / 2,
             clock: this.options.clock,
+            tracing: this.options.tracing,
             http: this.http(port),
           }),
         );

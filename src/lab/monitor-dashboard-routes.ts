@@ -5,7 +5,8 @@ import { KafkaBrokerError } from '../client/errors.js';
 import { defaultDeadLetterTopic } from '../consumer/dead-letter.js';
 import { type DeadLetter, DeadLetters } from '../consumer/dead-letters.js';
 import { ErrorCode } from '../protocol/errors.js';
-import { BadRequest, objectBody, stringField } from './validate.js';
+import type { OrderTimeline, PartitionTimeShare } from '../tracing/recent.js';
+import { BadRequest, objectBody, show, stringField } from './validate.js';
 
 /**
  * What the dashboard needs beyond the monitor's own API, so the browser talks to :8010 only:
@@ -17,7 +18,9 @@ import { BadRequest, objectBody, stringField } from './validate.js';
  *   a real Kafka cluster too; a broker that refuses a resource leaves those fields empty);
  * - `GET /lab/dead-letters`: the lab topic's dead letters (counts by reason, the latest records) and
  *   `POST /lab/dead-letters/replay {"reason"?: "poison"}`: replays the pending ones once (a POST, so the
- *   lab's token is needed like for every control).
+ *   lab's token is needed like for every control);
+ * - `GET /lab/traces`: the slowest recent orders across every consumer, with their time in the broker, in
+ *   flight and in the sink as bars, and per partition the share of time spent waiting vs working.
  * The service URLs come from the lab's own description, and only the lab's known routes are forwarded.
  */
 
@@ -43,6 +46,11 @@ const CONSUMER_ACTIONS: Record<string, string> = {
   slow: '/slow',
   fast: '/fast',
 };
+/** The table's own entry for a name from the URL: `__proto__` or `toString` are not actions. */
+function ownEntry(table: Record<string, string>, name: string): string | undefined {
+  return Object.hasOwn(table, name) ? table[name] : undefined;
+}
+
 const TOPIC_KEYS = [
   'retention.ms',
   'retention.bytes',
@@ -53,6 +61,12 @@ const TOPIC_KEYS = [
 const BROKER_KEYS = ['sluice.durability', 'log.flush.interval.messages', 'log.flush.interval.ms'];
 /** Dead letters the panel lists (newest first). */
 const LATEST_DEAD_LETTERS = 10;
+
+interface ConsumerTraces {
+  orders: number;
+  slowest: OrderTimeline[];
+  partitions: PartitionTimeShare[];
+}
 
 interface LabUrls {
   producer: string | null;
@@ -222,12 +236,53 @@ export function dashboardRoutes(app: FastifyInstance, options: DashboardRouteOpt
     };
   });
 
+  app.get('/lab/traces', async (req) => {
+    const limit = 10;
+    const consumers = await Promise.all(
+      labUrls(lab.describe()).consumers.map(async (c) => {
+        try {
+          const r = await call(`${c.url}/traces?limit=${limit}`, {
+            method: 'GET',
+            auth: req.headers.authorization,
+            timeoutMs: 2_000,
+          });
+          return r.status === 200 ? { instance: c.instance, ...(r.body as ConsumerTraces) } : null;
+        } catch {
+          return null;
+        }
+      }),
+    );
+    const answered = consumers.filter((c): c is ConsumerTraces & { instance: string } => c !== null);
+    const slowest = answered
+      .flatMap((c) => c.slowest.map((t) => ({ ...t, instance: c.instance })))
+      .sort((a, b) => b.total_ms - a.total_ms)
+      .slice(0, limit);
+    // A partition moves between consumers on a rebalance: its figures are the sum of every owner's.
+    const byPartition = new Map<string, PartitionTimeShare>();
+    for (const p of answered.flatMap((c) => c.partitions)) {
+      const key = `${p.topic}\u0000${p.partition}`;
+      const sum = byPartition.get(key) ?? { ...p, orders: 0, waiting_ms: 0, working_ms: 0 };
+      sum.orders += p.orders;
+      sum.waiting_ms += p.waiting_ms;
+      sum.working_ms += p.working_ms;
+      const all = sum.waiting_ms + sum.working_ms;
+      sum.waiting_share = all > 0 ? sum.waiting_ms / all : null;
+      byPartition.set(key, sum);
+    }
+    return {
+      orders: answered.reduce((n, c) => n + c.orders, 0),
+      consumers: answered.map((c) => c.instance),
+      slowest,
+      partitions: [...byPartition.values()].sort((a, b) => a.partition - b.partition),
+    };
+  });
+
   app.post('/lab/producer/:action', async (req, reply) => {
     const action = (req.params as { action: string }).action;
-    const path = PRODUCER_ACTIONS[action];
+    const path = ownEntry(PRODUCER_ACTIONS, action);
     if (!path) {
       throw new BadRequest(
-        `unknown producer action "${action}"; use one of ${Object.keys(PRODUCER_ACTIONS).join(', ')}`,
+        `unknown producer action ${show(action)}; use one of ${Object.keys(PRODUCER_ACTIONS).join(', ')}`,
       );
     }
     const { producer } = labUrls(lab.describe());
@@ -243,10 +298,10 @@ export function dashboardRoutes(app: FastifyInstance, options: DashboardRouteOpt
 
   app.post('/lab/consumers/:action', async (req, reply) => {
     const action = (req.params as { action: string }).action;
-    const path = CONSUMER_ACTIONS[action];
+    const path = ownEntry(CONSUMER_ACTIONS, action);
     if (!path) {
       throw new BadRequest(
-        `unknown consumer action "${action}"; use one of ${Object.keys(CONSUMER_ACTIONS).join(', ')}`,
+        `unknown consumer action ${show(action)}; use one of ${Object.keys(CONSUMER_ACTIONS).join(', ')}`,
       );
     }
     const instance = ((req.query ?? {}) as Record<string, unknown>).instance;

@@ -1,15 +1,19 @@
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Priority } from '../flow/admission.js';
+import type { RequestTrace, RequestTracer, TraceContext } from '../tracing/hooks.js';
+import type { TracingOptions } from '../tracing/options.js';
 import { createHttp, type HttpOptions, listen, tooManyRequests, urlOf } from './http.js';
 import {
   BATCH_SIZE_RANGE,
   isBufferFull,
+  LabBusyError,
   MAX_AUTO_RATE,
   OrderProducer,
   type OrderProducerOptions,
   RATE_MS_RANGE,
 } from './producer.js';
 import { ensureTopic } from './setup.js';
+import { type ServiceTracing, startServiceTracing } from './tracing.js';
 import {
   BadRequest,
   boolField,
@@ -17,6 +21,7 @@ import {
   numberField,
   objectBody,
   queryInt,
+  show,
   stringField,
 } from './validate.js';
 
@@ -32,6 +37,12 @@ export interface ProducerServiceOptions extends OrderProducerOptions {
   http: HttpOptions;
   /** Partitions to create the topic with when it does not exist yet (default 6, the lab's). */
   partitions?: number;
+  /**
+   * Trace every request and order with OpenTelemetry (service name `sluice-producer`): a server span per
+   * request continuing its `traceparent`, admission and a produce span per order, exported over OTLP/HTTP
+   * when `otlpEndpoint` is given. Off by default.
+   */
+  tracing?: TracingOptions;
 }
 
 export interface RunningService {
@@ -51,14 +62,29 @@ function priorityOf(query: unknown): Priority {
   const p = ((query ?? {}) as Record<string, unknown>).priority;
   if (p === undefined) return 'normal';
   if (p === 'critical' || p === 'normal' || p === 'optional') return p;
-  throw new BadRequest(
-    `query parameter "priority" must be critical, normal or optional (got ${JSON.stringify(p)})`,
-  );
+  throw new BadRequest(`query parameter "priority" must be critical, normal or optional (got ${show(p)})`);
 }
 
-export function producerRoutes(app: FastifyInstance, producer: OrderProducer): void {
-  const refused = (reply: FastifyReply, priority: Priority): boolean => {
+/** Server spans for the POST routes, when the service traces; `contextOf` is what the orders continue. */
+function traceRequests(app: FastifyInstance, tracer: RequestTracer | undefined) {
+  const traces = new WeakMap<FastifyRequest, RequestTrace>();
+  if (tracer) {
+    app.addHook('onRequest', async (req) => {
+      if (req.method !== 'POST') return;
+      traces.set(req, tracer.requestStarted(req.method, req.url.split('?')[0], req.headers));
+    });
+    app.addHook('onResponse', async (req, reply) => traces.get(req)?.ended(reply.statusCode));
+  }
+  return (req: FastifyRequest) => traces.get(req);
+}
+
+export function producerRoutes(app: FastifyInstance, producer: OrderProducer, tracer?: RequestTracer): void {
+  const traceOf = traceRequests(app, tracer);
+  const contextOf = (req: FastifyRequest): TraceContext | undefined => traceOf(req)?.context;
+  const refused = (req: FastifyRequest, reply: FastifyReply, priority: Priority): boolean => {
+    const startedAt = Date.now();
     const r = producer.admit(priority);
+    traceOf(req)?.admission(startedAt, r ? r.decision.reason : null);
     if (!r) return false;
     tooManyRequests(reply, r.decision.retryAfterMs, {
       reason: r.decision.reason,
@@ -68,6 +94,9 @@ export function producerRoutes(app: FastifyInstance, producer: OrderProducer): v
     return true;
   };
   const failed = (reply: FastifyReply, err: unknown) => {
+    if (err instanceof LabBusyError) {
+      return tooManyRequests(reply, 1000, { reason: err.reason, message: err.message });
+    }
     if (isBufferFull(err)) {
       return reply
         .code(503)
@@ -99,10 +128,10 @@ export function producerRoutes(app: FastifyInstance, producer: OrderProducer): v
     const amount = numberField(body, 'amount', { min: 0, max: 1_000_000 });
     const poison = boolField(body, 'poison') ?? false;
     const priority = priorityOf(req.query);
-    if (refused(reply, priority)) return reply;
+    if (refused(req, reply, priority)) return reply;
     try {
       const set = { ...(customer !== undefined && { customer }), ...(amount !== undefined && { amount }) };
-      const r = await producer.produce(1, { returnOrders: true, set, poison });
+      const r = await producer.produce(1, { returnOrders: true, set, poison, context: contextOf(req) });
       const order = r.orders?.[0];
       return {
         status: 'produced',
@@ -120,9 +149,9 @@ export function producerRoutes(app: FastifyInstance, producer: OrderProducer): v
     objectBody(req.body, [], '{}');
     const count = queryInt(req.query, 'count', { min: 1, max: MAX_BATCH }, 10);
     const priority = priorityOf(req.query);
-    if (refused(reply, priority)) return reply;
+    if (refused(req, reply, priority)) return reply;
     try {
-      const r = await producer.produce(count);
+      const r = await producer.produce(count, { context: contextOf(req) });
       return { status: 'produced', count, ...r };
     } catch (err) {
       return failed(reply, err);
@@ -134,9 +163,9 @@ export function producerRoutes(app: FastifyInstance, producer: OrderProducer): v
     const count = intField(body, 'count', { min: 1, max: MAX_BURST }) ?? 100;
     const delayMs = intField(body, 'delay_ms', { min: 0, max: 60_000 }) ?? 10;
     const priority = priorityOf(req.query);
-    if (refused(reply, priority)) return reply;
+    if (refused(req, reply, priority)) return reply;
     try {
-      const r = await producer.burst(count, delayMs);
+      const r = await producer.burst(count, delayMs, contextOf(req));
       return { status: 'burst complete', count, delay_ms: delayMs, ...r };
     } catch (err) {
       return failed(reply, err);
@@ -182,9 +211,12 @@ export function producerRoutes(app: FastifyInstance, producer: OrderProducer): v
 }
 
 export async function startProducerService(options: ProducerServiceOptions): Promise<RunningProducer> {
-  const producer = new OrderProducer(options);
+  const tracing: ServiceTracing | null = options.tracing
+    ? await startServiceTracing('sluice-producer', options.tracing)
+    : null;
+  const producer = new OrderProducer({ ...options, tracer: tracing?.tracing.produceTracer() });
   const app = createHttp('producer', options.http);
-  producerRoutes(app, producer);
+  producerRoutes(app, producer, tracing?.tracing.requestTracer());
   try {
     if (options.brokers)
       await ensureTopic(options.brokers, producer.topic, options.partitions ?? 6, options.clock);
@@ -199,12 +231,14 @@ export async function startProducerService(options: ProducerServiceOptions): Pro
         // The producer first: its close is bounded, while the server waits for requests that wait on it.
         const closed = await producer.close(timeoutMs);
         await app.close();
+        await tracing?.close();
         return closed;
       },
     };
   } catch (err) {
     await app.close().catch(() => {});
     await producer.close().catch(() => {});
+    await tracing?.close();
     throw err;
   }
 }

@@ -17,7 +17,31 @@ export interface IntRange {
   max: number;
 }
 
-const show = (v: unknown): string => (v === undefined ? 'nothing' : JSON.stringify(v));
+/** How much of a bad value a message quotes: enough to recognise it, never a 200 KB field echoed whole. */
+export const QUOTED_CHARS = 80;
+
+/** `s` cut to `max` characters, saying how long it was, so a refusal stays one short line. */
+export function clip(s: string, max = QUOTED_CHARS): string {
+  return s.length <= max ? s : `${s.slice(0, max)}… (${s.length.toLocaleString('en-US')} characters)`;
+}
+
+/** True when `v` nests objects/arrays no deeper than `depth`; stops early, so a 100,000-deep body is cheap. */
+function shallow(v: unknown, depth: number): boolean {
+  if (v === null || typeof v !== 'object') return true;
+  if (depth === 0) return false;
+  for (const child of Object.values(v)) if (!shallow(child, depth - 1)) return false;
+  return true;
+}
+
+/**
+ * A value as a refusal quotes it. Deeply nested JSON is only described: JSON.stringify recurses, and a
+ * 100,000-deep body would overflow the stack and turn a 400 into a 500.
+ */
+export function show(v: unknown): string {
+  if (v === undefined) return 'nothing';
+  if (!shallow(v, 3)) return Array.isArray(v) ? 'a deeply nested array' : 'a deeply nested object';
+  return clip(JSON.stringify(v));
+}
 
 /** A JSON body that must be an object (a missing body counts as `{}`), with only the known fields. */
 export function objectBody(
@@ -32,7 +56,9 @@ export function objectBody(
   const obj = body as Record<string, unknown>;
   for (const key of Object.keys(obj)) {
     if (!known.includes(key)) {
-      throw new BadRequest(`unknown field "${key}"; accepted fields: ${known.join(', ')} (e.g. ${example})`);
+      throw new BadRequest(
+        `unknown field ${show(key)}; accepted fields: ${known.join(', ')} (e.g. ${example})`,
+      );
     }
   }
   return obj;

@@ -3,8 +3,9 @@
  * not idempotent: one resolved send = one record the broker acknowledged at one offset) produces into
  * it. After every restart a second real client (kcat, librdkafka) reads each partition back from the
  * beginning. Under `sync`: every acknowledged record is there at the offset the ack named, offsets are
- * contiguous from 0, nothing acknowledged is missing. Under `async`: the same readback, but the number
- * of acknowledged records a kill cost is measured and printed, not asserted.
+ * contiguous from 0, nothing acknowledged is missing. Under `async`: the bound docs/operations.md states
+ * for a process kill (the page cache survives it, so nothing acknowledged is lost; only an OS crash can
+ * cost the flush window), and the banner reports the unclean shutdown it recovered from.
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -19,6 +20,8 @@ import { type BrokerProcess, killBrokers, startBrokerProcess } from './broker-pr
 const TOPIC = 'crash';
 const PARTITIONS = 2;
 const LANES = 16;
+/** kill -9 cycles of the librdkafka run: 3 in CI, SLUICE_KILL_CYCLES (npm run crash:loop: 100) opt-in. */
+const KILL_CYCLES = Number(process.env.SLUICE_KILL_CYCLES ?? 3);
 
 const dirs: string[] = [];
 afterAll(() => {
@@ -268,7 +271,7 @@ describeWithTools('broker under kill -9 with a real client producing', [tools.kc
     expect(broker.child.exitCode).toBe(0);
   }, 120_000);
 
-  it('async: measures how many acknowledged records a kill -9 costs (printed, not asserted)', async () => {
+  it('async: a kill -9 loses no acknowledged record (the page cache survives it), and recovery is reported', async () => {
     const dataDir = tempDir('sluice-broker-crash-async-');
     const acked: Acked = new Map();
     let broker = await startBrokerProcess(dataDir, 'async');
@@ -280,6 +283,9 @@ describeWithTools('broker under kill -9 with a real client producing', [tools.kc
       const { acks } = await produceThenKill(broker, round, 300, acked);
       total += acks;
       broker = await startBrokerProcess(dataDir, 'async');
+      expect(broker.output()).toMatch(
+        /recovery\s+\d+ partition\(s\) loaded, \d+ scanned after an unclean shutdown/,
+      );
       const { missing, stored } = check(await readBack(broker), acked);
       const lostNow = missing.filter((m) => !before.has(`${m.partition}:${m.offset}`)).length;
       lost += lostNow;
@@ -290,11 +296,10 @@ describeWithTools('broker under kill -9 with a real client producing', [tools.kc
       // Whatever was lost is re-filled by later rounds with other keys; drop it from the books.
       for (const m of missing) acked.get(m.partition)?.delete(m.offset);
     }
-    console.log(
-      `[broker crash async] ${lost} of ${total} acknowledged records lost over 3 kill -9s. async acknowledges ` +
-        'once the bytes are in the page cache, which a process kill leaves intact; an OS crash or power loss ' +
-        'can cost up to sluice.flush.interval.ms of acknowledged writes.',
-    );
+    console.log(`[broker crash async] ${lost} of ${total} acknowledged records lost over 3 kill -9s`);
+    // docs/operations.md: under async a kill -9 of the broker loses nothing acknowledged.
+    expect(total).toBeGreaterThan(0);
+    expect(lost).toBe(0);
     await broker.stop();
   }, 120_000);
 });
@@ -303,23 +308,41 @@ describeWithTools(
   'broker under kill -9 with librdkafka producing batches',
   [tools.kcat(), tools.confluentKafka()],
   () => {
-    it('sync: every record acknowledged with acks=all survives 3 kills, at its offset, offsets contiguous', async () => {
-      const dataDir = tempDir('sluice-broker-crash-rdkafka-');
-      const acked: Acked = new Map();
-      let broker = await startBrokerProcess(dataDir, 'sync');
-      await createTopic(broker);
-      for (let round = 1; round <= 3; round++) {
-        const { acks } = await produceWithLibrdkafkaThenKill(broker, round, 2_000 * round, acked);
-        broker = await startBrokerProcess(dataDir, 'sync');
-        const { missing, stored } = check(await readBack(broker), acked);
+    it(
+      `sync: every record acknowledged with acks=all survives ${KILL_CYCLES} kills, at its offset, offsets contiguous, no duplicate`,
+      async () => {
+        const dataDir = tempDir('sluice-broker-crash-rdkafka-');
+        const acked: Acked = new Map();
+        let broker = await startBrokerProcess(dataDir, 'sync');
+        await createTopic(broker);
+        let lost = 0;
+        let duplicated = 0;
+        for (let round = 1; round <= KILL_CYCLES; round++) {
+          // CI: three growing rounds; the opt-in loop (npm run crash:loop): many short ones.
+          const minAcks = KILL_CYCLES > 3 ? 300 : 2_000 * round;
+          const { acks } = await produceWithLibrdkafkaThenKill(broker, round, minAcks, acked);
+          broker = await startBrokerProcess(dataDir, 'sync');
+          const read = await readBack(broker);
+          const { missing, stored } = check(read, acked);
+          const keys = [...read.values()].flat().map((r) => r.key);
+          const dupes = keys.length - new Set(keys).size;
+          lost += missing.length;
+          duplicated += dupes;
+          const total = [...acked.values()].reduce((n, m) => n + m.size, 0);
+          console.log(
+            `[broker crash sync librdkafka round ${round}] ${acks} acks this round; ${total} acknowledged in all, ` +
+              `${stored} stored after restart, ${missing.length} acknowledged missing, ${dupes} duplicated`,
+          );
+          expect(missing).toEqual([]);
+          expect(dupes).toBe(0);
+        }
         const total = [...acked.values()].reduce((n, m) => n + m.size, 0);
         console.log(
-          `[broker crash sync librdkafka round ${round}] ${acks} acks this round; ${total} acknowledged in all, ` +
-            `${stored} stored after restart, ${missing.length} acknowledged missing`,
+          `[broker kill loop] cycles ${KILL_CYCLES}, acknowledged ${total}, lost ${lost}, duplicated ${duplicated}`,
         );
-        expect(missing).toEqual([]);
-      }
-      await broker.stop();
-    }, 120_000);
+        await broker.stop();
+      },
+      60_000 + KILL_CYCLES * 20_000,
+    );
   },
 );

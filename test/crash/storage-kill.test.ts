@@ -1,7 +1,8 @@
 /**
  * Kill -9 a process appending to the log, again and again. Under `sync` durability every append
  * whose promise resolved before the kill must be readable after recovery, at the offsets it was
- * given, with offsets contiguous. Under `async` we measure how many acknowledged records a kill cost.
+ * given, with offsets contiguous. Under `async` the bound docs/operations.md states for a process kill:
+ * nothing acknowledged is lost (the page cache survives it), and recovery reports the unclean shutdown.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import path from 'node:path';
@@ -112,7 +113,7 @@ describe('storage under SIGKILL', () => {
     }
   }, 120_000);
 
-  it('async: measures how many acknowledged records a kill costs', async () => {
+  it('async: a kill loses no acknowledged append, offsets stay contiguous, recovery reports', async () => {
     const dataDir = tempDir('sluice-crash-async-');
     dirs.push(dataDir);
     const allAcked = new Map<bigint, string>();
@@ -121,6 +122,8 @@ describe('storage under SIGKILL', () => {
       const { acked } = await runAndKill(dataDir, 'async', round, 300);
       for (const [k, v] of acked) allAcked.set(k, v);
       const { records, hw, report } = await recoverAndReadAll(dataDir);
+      expect(report!.cleanShutdown).toBe(false);
+      expect(report!.segmentsScanned).toBeGreaterThanOrEqual(1);
       const missing = [...acked].filter(([o, v]) => records.get(o) !== v).length;
       lost += missing;
       console.log(
@@ -129,10 +132,12 @@ describe('storage under SIGKILL', () => {
       );
       // Whatever survived is a contiguous, readable log.
       expect(records.size).toBe(Number(hw));
+      for (let o = 0n; o < hw; o++) expect(records.has(o)).toBe(true);
     }
-    console.log(
-      `[crash async] ${lost} acknowledged records lost over 3 kills. A process kill leaves the page cache ` +
-        'intact, so async loses data only on an OS crash or power loss (up to sluice.flush.interval.ms of writes).',
-    );
+    console.log(`[crash async] ${lost} acknowledged records lost over 3 kills`);
+    // docs/operations.md: a process kill leaves the page cache intact, so async loses nothing acknowledged
+    // (its loss window, up to sluice.flush.interval.ms, is an OS crash or power loss).
+    expect(allAcked.size).toBeGreaterThan(0);
+    expect(lost).toBe(0);
   }, 120_000);
 });

@@ -84,27 +84,61 @@ describe('recovery of a torn tail', () => {
     await again.log.close();
   });
 
-  it('cuts at a corrupted batch in the middle of the last segment, dropping what follows', async () => {
+  it('keeps every intact batch after a flipped byte in the middle, moves the damaged one aside, reuses no offset', async () => {
     const { dir, lastSegment } = await writeLog(30);
     const bytes = fs.readFileSync(lastSegment);
-    // Walk to the third batch of the last segment and flip a byte inside its records.
-    let pos = 0;
-    const starts: number[] = [];
-    while (pos < bytes.length) {
-      starts.push(pos);
-      pos += 12 + bytes.readInt32BE(pos + 8);
-    }
+    const starts = batchStarts(bytes);
     expect(starts.length).toBeGreaterThan(3);
-    const firstOffset = bytes.readBigInt64BE(starts[2]);
+    const damagedFirst = bytes.readBigInt64BE(starts[2]);
+    const damagedSize = starts[3] - starts[2];
+    const damagedBytes = Buffer.from(bytes.subarray(starts[2], starts[3]));
+    damagedBytes[70] ^= 0xff;
     bytes[starts[2] + 70] ^= 0xff;
     fs.writeFileSync(lastSegment, bytes);
 
     const { log, recovery } = await reopen(dir);
-    expect(recovery.details.join('\n')).toMatch(/CRC/);
-    expect(recovery.bytesTruncated).toBe(bytes.length - starts[2]);
-    expect(recovery.batchesDropped).toBe(starts.length - 2);
-    expect(log.highWatermark).toBe(firstOffset);
-    expect((await decodeAll(log)).length).toBe(Number(firstOffset));
+    // Nothing acknowledged after the damage is lost: the high watermark stays where it was.
+    expect(log.highWatermark).toBe(90n);
+    expect(recovery.bytesTruncated).toBe(0);
+    expect(recovery.damaged).toHaveLength(1);
+    const region = recovery.damaged[0];
+    expect(region).toMatchObject({
+      from: starts[2],
+      to: starts[3],
+      problem: 'CRC-32C mismatch',
+      lostOffsets: { from: Number(damagedFirst), to: Number(damagedFirst) + 2 },
+    });
+    // The damaged bytes are kept for inspection, byte for byte.
+    expect(fs.readFileSync(region.movedTo!)).toEqual(damagedBytes);
+    expect(fs.statSync(lastSegment).size).toBe(bytes.length - damagedSize);
+    expect(recovery.details.join('\n')).toMatch(/DAMAGED bytes .* moved to .*damaged-at-.*sluice log check/s);
+    const offsets = (await decodeAll(log)).map((r) => r.offset);
+    const lost = [damagedFirst, damagedFirst + 1n, damagedFirst + 2n];
+    expect(offsets).toEqual(Array.from({ length: 90 }, (_, i) => BigInt(i)).filter((o) => !lost.includes(o)));
+    // The damaged batch's offsets are never given to new records.
+    expect((await log.append(await batch(1, { tag: 'after' }))).baseOffset).toBe(90n);
+    await log.close();
+    const again = await reopen(dir);
+    expect(again.recovery).toMatchObject({ cleanShutdown: true, bytesTruncated: 0, damaged: [] });
+    expect(again.log.highWatermark).toBe(91n);
+    await again.log.close();
+  });
+
+  it('damage in a sealed segment keeps the later segments', async () => {
+    const { dir, bases } = await writeLog(30);
+    expect(bases.length).toBeGreaterThan(1);
+    const first = path.join(dir, `${String(bases[0]).padStart(20, '0')}.log`);
+    const bytes = fs.readFileSync(first);
+    const starts = batchStarts(bytes);
+    // Damage the last batch of the first segment, and lose its index so recovery scans it.
+    bytes[starts.at(-1)! + 40] ^= 0x55;
+    fs.writeFileSync(first, bytes);
+    fs.rmSync(first.replace(/\.log$/, '.index'));
+    const { log, recovery } = await reopen(dir);
+    expect(recovery.segmentsDeleted).toEqual([]);
+    expect(recovery.damaged).toHaveLength(1);
+    expect(log.highWatermark).toBe(90n);
+    expect((await decodeAll(log)).length).toBe(87);
     await log.close();
   });
 
@@ -123,6 +157,13 @@ describe('recovery of a torn tail', () => {
     await log.close();
   });
 });
+
+/** Positions of the batches in a segment file's bytes. */
+function batchStarts(bytes: Buffer): number[] {
+  const starts: number[] = [];
+  for (let pos = 0; pos < bytes.length; pos += 12 + bytes.readInt32BE(pos + 8)) starts.push(pos);
+  return starts;
+}
 
 async function decodeAll(log: PartitionLog) {
   const out: Awaited<ReturnType<typeof decodeRecords>> = [];

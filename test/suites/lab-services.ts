@@ -118,11 +118,17 @@ export function labServicesSuite(target: Target): void {
       });
       expect(chosen.body.order).toMatchObject({ customer: 'cust-0042', amount: 12.5 });
       expect(chosen.body.partition).toBeGreaterThanOrEqual(0);
-      const form = await http('POST', `${P}/burst`, {
-        raw: '{"count": 3, "delay_ms": 0}',
-        headers: { ...auth, 'content-type': 'application/x-www-form-urlencoded' },
-      });
-      expect(form.body).toMatchObject({ produced: 3 });
+      // A form or text/plain body is what a foreign page can send without a preflight: never read as JSON.
+      for (const type of ['application/x-www-form-urlencoded', 'text/plain']) {
+        const refused = await http('POST', `${P}/burst`, {
+          raw: '{"count": 3, "delay_ms": 0}',
+          headers: { ...auth, 'content-type': type },
+        });
+        expect(refused.status, JSON.stringify(refused.body)).toBe(415);
+        expect(refused.body.message).toMatch(/Content-Type: application\/json/);
+      }
+      const burst = await http('POST', `${P}/burst`, { json: { count: 3, delay_ms: 0 }, headers: auth });
+      expect(burst.body).toMatchObject({ produced: 3 });
       const cfg = await http('POST', `${P}/config`, {
         json: { rate_ms: 50, batch_size: 2, running: false },
         headers: auth,

@@ -7,6 +7,7 @@ import { reflectFailures, startDeadLetters } from './dead-letters.js';
 import { duration, esc, num, rate, signedRate } from './format.js';
 import { renderPath, stages } from './path.js';
 import { Store } from './store.js';
+import { startTraces } from './traces.js';
 import type { Flow, HistoryEntry, LabInfo, Snapshot } from './types.js';
 
 /**
@@ -276,6 +277,7 @@ async function main(): Promise<void> {
   lab = await get<LabInfo>('lab').catch(() => null);
   renderControls($('controls'), lab, () => void refreshFlow());
   startDeadLetters($('dead-letters'), lab !== null);
+  startTraces($('traces'), lab !== null);
   try {
     store.addHistory((await get<{ samples: HistoryEntry[] }>('lag/history?limit=300')).samples);
   } catch {

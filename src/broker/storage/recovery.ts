@@ -4,7 +4,9 @@
  * unclean stop its tail may hold a torn batch (the process died mid-write) or garbage. We walk the
  * segment batch by batch (`scanSegment`), checking length, magic, CRC-32C and that offsets increase (a
  * compacted segment has gaps), keep the valid prefix, and truncate the rest; indexes are rebuilt from
- * the same walk. Interrupted compaction swaps are settled first (compactor.ts owns that protocol).
+ * the same walk. When intact batches follow the bad bytes it is damage, not a torn tail: damage.ts moves
+ * the damaged bytes aside and keeps the rest before the walk. Interrupted compaction swaps are settled
+ * first (compactor.ts owns that protocol).
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -12,6 +14,7 @@ import { BATCH_HEADER_SIZE, computeBatchCrc, LOG_OVERHEAD } from '../../protocol
 import { type StorageStats, syncDirSync } from './byte-store.js';
 import { CLEANER_CHECKPOINT_FILE, settleInterruptedSwaps } from './compactor.js';
 import { isCompacted, type LogConfig } from './config.js';
+import { type DamagedRegion, describeSalvage, salvageSegment } from './damage.js';
 import { type Segment, segmentFileName } from './segment.js';
 
 /** Written by a clean close; its presence lets the next open trust every index. */
@@ -32,6 +35,8 @@ export interface PartitionRecovery {
   indexesRebuilt: number[];
   /** Segments deleted because an earlier segment was cut short. */
   segmentsDeleted: number[];
+  /** Damage with intact batches after it, moved out of the segments (see damage.ts). */
+  damaged: DamagedRegion[];
   details: string[];
   highWatermark: bigint;
   logStartOffset: bigint;
@@ -162,6 +167,7 @@ export function emptyRecovery(topic: string, partition: number): PartitionRecove
     batchesDropped: 0,
     indexesRebuilt: [],
     segmentsDeleted: [],
+    damaged: [],
     details: [],
     highWatermark: 0n,
     logStartOffset: 0n,
@@ -193,7 +199,7 @@ export async function recoverPartitionDir(opts: RecoverOptions): Promise<Recover
   const maxBatch = Math.max(opts.config.maxMessageBytes, 64 * 1024 * 1024);
   let cutAt = -1;
   for (let i = 0; i < bases.length; i++) {
-    const seg = opts.newSegment(bases[i]);
+    let seg = opts.newSegment(bases[i]);
     const isLast = i === bases.length - 1;
     // Sealed segments were fsynced with their indexes at roll time, and a clean shutdown persisted
     // everything: trust indexes that check out. The last segment after a crash is always scanned.
@@ -201,7 +207,19 @@ export async function recoverPartitionDir(opts: RecoverOptions): Promise<Recover
     if (!loaded) seg.resetIndexes();
     const needScan = !loaded;
     if (needScan) {
-      const scan = scanSegment(seg, maxBatch);
+      let scan = scanSegment(seg, maxBatch);
+      if (scan.validBytes < seg.store.size) {
+        // Damage in the middle keeps what follows it; only a torn tail is truncated below.
+        const salvage = salvageSegment(`${seg.pathPrefix}.log`, seg.baseOffset, maxBatch, !isLast);
+        if (salvage) {
+          report.damaged.push(...salvage.regions);
+          report.details.push(...describeSalvage(salvage));
+          await seg.store.close();
+          seg = opts.newSegment(bases[i]);
+          seg.resetIndexes();
+          scan = scanSegment(seg, maxBatch);
+        }
+      }
       report.segmentsScanned++;
       const cut = seg.store.size - scan.validBytes;
       if (cut > 0) {

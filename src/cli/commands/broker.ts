@@ -28,6 +28,9 @@ interface BrokerFlags extends BrokerSecurityFlags {
   quotaBytes?: number;
   quotaMode: QuotaMode;
   gracePeriod: number;
+  maxRequestBytes: number;
+  queuedMaxRequestBytes: number;
+  frameReadTimeoutMs: number;
 }
 
 /** `sluice broker`: runs the embedded Kafka-compatible broker until SIGINT/SIGTERM. */
@@ -83,6 +86,24 @@ export function register(program: Command): void {
         .choices(['throttle', 'reject'])
         .default('throttle'),
     )
+    .option(
+      '--max-request-bytes <n>',
+      "largest request frame accepted; a bigger one closes the connection (Kafka's socket.request.max.bytes)",
+      integer('--max-request-bytes'),
+      BROKER_DEFAULTS.maxRequestBytes,
+    )
+    .option(
+      '--queued-max-request-bytes <n>',
+      "request bytes all connections may hold at once; beyond it the broker stops reading sockets (Kafka's queued.max.request.bytes)",
+      integer('--queued-max-request-bytes'),
+      BROKER_DEFAULTS.queuedMaxRequestBytes,
+    )
+    .option(
+      '--frame-read-timeout-ms <n>',
+      'a request that has started to arrive must be whole within this, or the connection is closed (slow-loris guard)',
+      integer('--frame-read-timeout-ms'),
+      BROKER_DEFAULTS.frameReadTimeoutMs,
+    )
     .addOption(gracePeriodOption());
   addSecurityOptions(command);
   registerUsers(command, BROKER_DEFAULTS.dataDir);
@@ -95,6 +116,9 @@ export function register(program: Command): void {
       durability: flags.durability,
       defaultPartitions: flags.partitions,
       autoCreateTopics: flags.autoCreate,
+      maxRequestBytes: flags.maxRequestBytes,
+      queuedMaxRequestBytes: flags.queuedMaxRequestBytes,
+      frameReadTimeoutMs: flags.frameReadTimeoutMs,
       // The command's log is its output: info unless SLUICE_LOG_LEVEL says otherwise.
       logLevel: (process.env.SLUICE_LOG_LEVEL as LogLevel | undefined) ?? 'info',
       ...securityOptions(flags),

@@ -5,9 +5,13 @@ import {
   brokerList,
   gracePeriodOption,
   integer,
+  otlpEndpointOption,
   processingTimeOption,
   sinkOption,
+  type TracingFlags,
   tokenOption,
+  traceSampleOption,
+  tracingFrom,
 } from '../options.js';
 import { untilSignal } from './shutdown.js';
 
@@ -78,7 +82,9 @@ export function register(program: Command): void {
       integer('--max-poll-records', 1, 100_000),
     )
     .addOption(gracePeriodOption())
-    .action(async (flags: ConsumerFlags) => {
+    .addOption(otlpEndpointOption())
+    .addOption(traceSampleOption())
+    .action(async (flags: ConsumerFlags & TracingFlags) => {
       const instance =
         flags.instance ??
         (flags.port > 8000 && flags.port < 8010 ? `consumer-${flags.port - 8000}` : `consumer-${flags.port}`);
@@ -95,6 +101,7 @@ export function register(program: Command): void {
         maxPollRecords: flags.maxPollRecords,
         gracePeriodMs: flags.gracePeriod * 1000,
         http: { host: flags.host, port: flags.port, token: flags.token },
+        tracing: tracingFrom(flags),
       });
       // stdout carries the orders with --sink stdout; the banner goes to stderr then.
       const out = flags.sink === 'stdout' ? process.stderr : process.stdout;

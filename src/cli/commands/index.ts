@@ -6,6 +6,7 @@ import { register as engine } from './engine.js';
 import { register as lab } from './lab.js';
 import { register as lag } from './lag.js';
 import { register as load } from './load.js';
+import { register as log } from './log.js';
 import { register as monitor } from './monitor.js';
 import { register as producer } from './producer.js';
 import { register as scenario } from './scenario.js';
@@ -28,4 +29,5 @@ export const commands: RegisterCommand[] = [
   dlq, // sluice dlq list|show|replay (src/consumer/dead-letters.ts)
   scenario, // sluice scenario list|run|all (src/lab/scenarios.ts)
   topic, // sluice topic describe|alter (src/client/admin.ts)
+  log, // sluice log check (src/broker/storage/log-check.ts)
 ];

@@ -1,14 +1,19 @@
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { DEFAULT_PORTS, Lab, MAX_CONSUMERS } from '../../lab/lab.js';
 import { failureCause } from '../../lab/load.js';
+import { type RunningJaeger, startJaeger } from '../../tracing/jaeger.js';
 import {
   brokerList,
   gracePeriodOption,
   integer,
+  otlpEndpointOption,
   processingTimeOption,
   serviceUrl,
   sinkOption,
+  type TracingFlags,
   tokenOption,
+  traceSampleOption,
+  tracingFrom,
 } from '../options.js';
 import { untilSignal } from './shutdown.js';
 
@@ -34,9 +39,10 @@ interface LabFlags {
   maxLag?: number;
   monitorUrl?: string;
   gracePeriod: number;
+  jaeger?: boolean;
 }
 
-export function banner(lab: Lab): string {
+export function banner(lab: Lab, jaeger: RunningJaeger | null = null): string {
   const u = lab.urls;
   const mon = u.monitor ?? '';
   const prod = u.producer ?? '';
@@ -48,6 +54,11 @@ export function banner(lab: Lab): string {
     `  producer      ${prod}`,
     ...u.consumers.map((c, i) => `  consumer-${i + 1}    ${c}`),
     `  lag monitor   ${mon}   (dashboard at / when built; /metrics for Prometheus)`,
+    ...(jaeger
+      ? [
+          `  jaeger UI     ${jaeger.uiUrl}   (services sluice-producer, sluice-consumer; OTLP at ${jaeger.otlpEndpoint})`,
+        ]
+      : []),
     '',
     `  topic "${lab.options.topic}" (${lab.options.partitions} partitions), group "${lab.options.groupId}", ${lab.options.processingTimeMs} ms per order = ${lab.options.processingTimeMs > 0 ? Math.round((1000 / lab.options.processingTimeMs) * 100) / 100 : 'unlimited'} msg/s per consumer`,
     '',
@@ -97,7 +108,7 @@ function scaleMonitorUrl(flags: Pick<LabFlags, 'monitorUrl' | 'monitorPort' | 'b
 
 export function register(program: Command): void {
   labOptions(program.command('lab')).action(
-    async (action: string | undefined, count: string | undefined, flags: LabFlags) => {
+    async (action: string | undefined, count: string | undefined, flags: LabFlags & TracingFlags) => {
       if (action === undefined) return startLab(flags);
       if (action !== 'scale')
         throw new InvalidArgumentError(`unknown lab action "${action}"; did you mean "sluice lab scale 3"?`);
@@ -168,7 +179,13 @@ function labOptions(command: Command): Command {
       `with "scale": the running lab's monitor (default: from --monitor-port or --base-port, else ${DEFAULT_MONITOR_URL})`,
       serviceUrl('--monitor-url'),
     )
-    .addOption(gracePeriodOption());
+    .addOption(gracePeriodOption())
+    .addOption(otlpEndpointOption())
+    .addOption(traceSampleOption())
+    .option(
+      '--jaeger',
+      'start a Jaeger beside the lab (UI on :16686, OTLP on :4318; any free ports with --base-port) and trace every order into it',
+    );
 }
 
 /** `sluice lab scale N`: asks the running lab's monitor service for N consumers. */
@@ -192,9 +209,14 @@ async function scaleLab(n: number, flags: LabFlags): Promise<void> {
 }
 
 /** `sluice lab`: starts every service, prints the banner, and runs until a signal. */
-async function startLab(flags: LabFlags): Promise<void> {
+async function startLab(flags: LabFlags & TracingFlags): Promise<void> {
   const base = flags.basePort;
-  const lab = await Lab.start({
+  let jaeger: RunningJaeger | null = null;
+  if (flags.jaeger) {
+    if (flags.otlpEndpoint) throw new InvalidArgumentError('give --jaeger or --otlp-endpoint, not both');
+    jaeger = await startJaeger(base === undefined ? { uiPort: 16686, otlpPort: 4318 } : {});
+  }
+  const started = Lab.start({
     brokers: flags.brokers,
     memory: flags.memory,
     dataDir: flags.dataDir,
@@ -218,15 +240,21 @@ async function startLab(flags: LabFlags): Promise<void> {
       flags.freshnessBudgetMs !== undefined || flags.maxLag !== undefined
         ? { freshnessBudgetMs: flags.freshnessBudgetMs, maxLag: flags.maxLag }
         : undefined,
+    tracing: tracingFrom(flags, jaeger?.otlpEndpoint ?? flags.otlpEndpoint),
+  });
+  const lab = await started.catch(async (err: unknown) => {
+    await jaeger?.stop();
+    throw err;
   });
   untilSignal(
     'sluice lab',
     async () => {
       const { gaveUp } = await lab.stop();
+      await jaeger?.stop();
       if (gaveUp.length > 0) return { gaveUp: gaveUp.join('; ') };
     },
     flags.gracePeriod,
   );
   // Printed once the signal handlers are in: a script that signals on the banner is never too early.
-  process.stdout.write(`${banner(lab)}\n`);
+  process.stdout.write(`${banner(lab, jaeger)}\n`);
 }

@@ -2,7 +2,16 @@ import type { Command } from 'commander';
 import { groupSignals } from '../../lab/lab.js';
 import { startProducerService } from '../../lab/producer-service.js';
 import { LagMonitor } from '../../monitor/monitor.js';
-import { brokerList, gracePeriodOption, integer, tokenOption } from '../options.js';
+import {
+  brokerList,
+  gracePeriodOption,
+  integer,
+  otlpEndpointOption,
+  type TracingFlags,
+  tokenOption,
+  traceSampleOption,
+  tracingFrom,
+} from '../options.js';
 import { stepTimeoutMs, untilSignal } from './shutdown.js';
 
 interface ProducerFlags {
@@ -45,7 +54,9 @@ export function register(program: Command): void {
     )
     .option('--group <id>', 'consumer group whose lag admission control watches', 'order-processors')
     .addOption(gracePeriodOption())
-    .action(async (flags: ProducerFlags) => {
+    .addOption(otlpEndpointOption())
+    .addOption(traceSampleOption())
+    .action(async (flags: ProducerFlags & TracingFlags) => {
       let monitor: LagMonitor | null = null;
       if (flags.freshnessBudgetMs !== undefined || flags.maxLag !== undefined) {
         // The producer watches the group itself, so admission control needs no other service.
@@ -63,6 +74,7 @@ export function register(program: Command): void {
         rateMs: flags.rateMs,
         batchSize: flags.batchSize,
         http: { host: flags.host, port: flags.port, token: flags.token },
+        tracing: tracingFrom(flags),
         admission: m
           ? {
               freshnessBudgetMs: flags.freshnessBudgetMs,
