@@ -17,7 +17,9 @@ const EMPTY = Buffer.alloc(0);
  * empty for an unknown partition); `isolatedRead` in txn/read-committed.ts computes both.
  * A refused partition carries -1 for its offsets, as in Kafka, not the log's current ones. Long-polls:
  * if fewer than min_bytes are available it waits, up to max_wait_ms, for an append to any requested
- * partition, then reads again. Record bytes are served as stored.
+ * partition, then reads again. Record bytes are served as stored: read from the segment into pooled
+ * buffers and written to the socket by reference (no copy into the frame, no decoding), the buffers
+ * going back to the pool once the socket has them.
  *
  * Partitions are read in request order, as Kafka reads a sessionless fetch: fairness across partitions
  * is the client's job, as in Kafka's clients (ours puts the partitions served longest ago first, see
@@ -28,22 +30,26 @@ export const fetchHandler: ApiHandler<FetchRequest, FetchResponse> = {
   name: 'Fetch',
   minVersion: 4,
   maxVersion: 12,
+  detachesRecords: true,
   async handle(request, ctx) {
     const { clock } = ctx.broker;
     const deadline = clock.now() + Math.max(0, request.maxWaitMs);
     for (;;) {
-      const { responses, bytes, errors, waits } = readAll(request, ctx);
+      const lease = ctx.broker.readBuffers.lease();
+      const { responses, bytes, errors, waits } = readAll(request, ctx, lease.alloc);
       const remaining = deadline - clock.now();
       // min_bytes 0 means "answer at once", as in Kafka.
       if (bytes >= request.minBytes || errors || remaining <= 0 || ctx.connection.signal.aborted) {
+        ctx.afterSend(() => lease.release());
         return { throttleTimeMs: 0, errorCode: 0, sessionId: 0, responses };
       }
+      lease.release(); // nothing refers to this read's buffers: it is not answered
       await waitForAny(waits, remaining, ctx);
     }
   },
 };
 
-function readAll(request: FetchRequest, ctx: RequestContext) {
+function readAll(request: FetchRequest, ctx: RequestContext, alloc: (size: number) => Buffer) {
   let budget = request.maxBytes ?? 2147483647;
   // Kafka lists aborted transactions only for read_committed (isolation level 1); otherwise null.
   const aborted = request.isolationLevel === 1 ? [] : null;
@@ -96,7 +102,7 @@ function readAll(request: FetchRequest, ctx: RequestContext) {
         return partitionData(p.partition, 0, log.highWatermark, log.logStartOffset, EMPTY);
       }
       // Storage always hands back at least one whole batch, whatever the limit.
-      const raw = log.read(p.fetchOffset, limit);
+      const raw = log.read(p.fetchOffset, limit, alloc);
       const isolated = isolatedRead(
         ctx.broker.producers,
         name,
