@@ -90,6 +90,17 @@ describe('client security flags', () => {
     lab = null;
   }, 90_000);
 
+  it('sluice topic describe and sluice dlq list take the same settings (the lab above made the topics)', async () => {
+    const creds = [...saslFlags, '--sasl-username', 'alice'];
+    const env = { SLUICE_SASL_PASSWORD: PASSWORD };
+    const topic = await runSluice(['topic', 'describe', 'orders', '--brokers', bootstrap, ...creds], { env });
+    expect(topic.stderr).toBe('');
+    expect(topic.stdout).toMatch(/^retention\.ms=/m);
+    const dlq = await runSluice(['dlq', 'list', '--json', '--brokers', bootstrap, ...creds], { env });
+    expect(dlq.stderr).toBe('');
+    expect(dlq.stdout).toContain('orders.dlq');
+  }, 40_000);
+
   it('a wrong password stops sluice producer with the mechanism and user named, not the password', async () => {
     const r = await runSluice(
       ['producer', '--brokers', bootstrap, ...saslFlags, '--sasl-username', 'alice', '--port', '0'],
