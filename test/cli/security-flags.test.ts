@@ -1,6 +1,11 @@
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Broker } from '../../src/broker/broker.js';
+import { Admin } from '../../src/client/admin.js';
+import { Producer } from '../../src/client/producer.js';
+import { resolveClientSecurity } from '../../src/client/security.js';
+import { transactionMaker } from '../../src/engine/examples/fraud-detection.js';
+import type { EngineStatus } from '../../src/engine/kafka/process.js';
 import { waitFor } from '../helpers/burrow.js';
 import { killChildren, runSluice } from '../helpers/run.js';
 import { freeBasePort, http, type LabProcess, spawnSluice } from '../lab/helpers.js';
@@ -100,6 +105,62 @@ describe('client security flags', () => {
     expect(dlq.stderr).toBe('');
     expect(dlq.stdout).toContain('orders.dlq');
   }, 40_000);
+
+  it('sluice engine run hands the settings to the job: the fraud example reads and writes over SASL', async () => {
+    const security = resolveClientSecurity({
+      protocol: 'SASL_PLAINTEXT',
+      mechanism: 'SCRAM-SHA-256',
+      username: 'alice',
+      password: PASSWORD,
+    });
+    const admin = new Admin({ brokers: [bootstrap], security });
+    await admin.createTopics([
+      { topic: 'tx-sec', numPartitions: 1 },
+      { topic: 'decisions-sec', numPartitions: 1 },
+    ]);
+    await admin.close();
+    const producer = new Producer({ brokers: [bootstrap], clusterOptions: { security } });
+    const tx = transactionMaker(7, 200, 'sec')(0, Date.now());
+    await producer.send([{ topic: 'tx-sec', key: String(tx.card), value: JSON.stringify(tx) }]);
+    await producer.close();
+    const engine = await spawnSluice(
+      [
+        'engine',
+        'run',
+        'dist/engine/examples/fraud-kafka.js',
+        '--brokers',
+        bootstrap,
+        '--group',
+        'fraud-sec',
+        '--report-interval',
+        '0',
+        ...saslFlags,
+        '--sasl-username',
+        'alice',
+        '--param',
+        'input=tx-sec',
+        '--param',
+        'output=decisions-sec',
+      ],
+      { env: { SLUICE_SASL_PASSWORD: PASSWORD }, ready: /status at http:\/\/\S+\/status/ },
+    );
+    try {
+      const url = /status at (http:\/\/\S+)\/status/.exec(engine.output())?.[1];
+      await waitFor(
+        'the decision written over SASL',
+        async () => {
+          const st = (await (await fetch(`${url}/status`)).json()) as EngineStatus;
+          const written = Object.values(st.kafkaSinks).reduce((n, k) => n + k.written, 0);
+          return written >= 1 ? true : undefined;
+        },
+        30_000,
+        engine.output,
+      );
+    } finally {
+      await engine.stop();
+    }
+    expect(engine.output()).not.toContain(PASSWORD);
+  }, 60_000);
 
   it('a wrong password stops sluice producer with the mechanism and user named, not the password', async () => {
     const r = await runSluice(
