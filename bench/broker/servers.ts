@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { startKafka } from '../../test/helpers/kafka.js';
 
 export interface Server {
   name: string;
@@ -134,6 +135,14 @@ function server(
 
 const SLUICE_BIN = path.join(import.meta.dirname, '..', '..', 'bin', 'sluice.js');
 
+/**
+ * Extra node flags for the broker process, e.g. BENCH_BROKER_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof"
+ * to profile it (node refuses --cpu-prof in NODE_OPTIONS).
+ */
+function brokerNodeArgs(): string[] {
+  return (process.env.BENCH_BROKER_NODE_ARGS ?? '').split(' ').filter((a) => a.length > 0);
+}
+
 /** `node bin/sluice.js broker` (the compiled CLI: what users run, without tsx in its memory). */
 export async function startSluice(
   durability: 'async' | 'sync',
@@ -142,11 +151,62 @@ export async function startSluice(
   const started = await spawnServer(
     'sluice broker',
     process.execPath,
-    [SLUICE_BIN, 'broker', '--port', '0', '--data-dir', dir, '--durability', durability],
+    [...brokerNodeArgs(), SLUICE_BIN, 'broker', '--port', '0', '--data-dir', dir, '--durability', durability],
     /listening on [\d.]+:(\d+)/,
     { ...process.env, SLUICE_LOG_LEVEL: 'warn' },
   );
   return server(`sluice (${durability})`, started, Number(started.match[1]), dir);
+}
+
+/**
+ * Apache Kafka, one KRaft node from the test rig (test/helpers/kafka.ts), with Kafka's own default heap
+ * (kafka-server-start.sh's -Xmx1G -Xms1G) and `config` on top of the rig's properties.
+ */
+export async function startKafkaServer(label: string, config: Record<string, string> = {}): Promise<Server> {
+  const cluster = await startKafka({ brokers: 1, config, heap: '-Xmx1G -Xms1G' });
+  const node = cluster.nodes[0];
+  const child = node.process!;
+  live.add(child);
+  return {
+    name: `kafka (${label})`,
+    port: node.port,
+    pid: child.pid!,
+    dir: node.dataDir,
+    output: () => cluster.logTail(node.id),
+    async kill9() {
+      await cluster.kill(node.id);
+    },
+    async stop() {
+      live.delete(child);
+      await cluster.stop();
+    },
+  };
+}
+
+/** The `fs.read` + `socket.write` floor (floor-server.ts) serving `files` to each client that connects. */
+export async function startFloor(files: string[]): Promise<Server> {
+  const script = path.join(import.meta.dirname, 'floor-server.ts');
+  const started = await spawnServer(
+    'floor server',
+    process.execPath,
+    ['--import', 'tsx', script, ...files],
+    /listening on (\d+)/,
+  );
+  return server('fs.read + socket.write', started, Number(started.match[1]), tempDir('sluice-bench-floor-'));
+}
+
+/** Connects, reads until the server ends the connection, and returns how many bytes came and how long it took. */
+export function drain(port: number): Promise<{ bytes: number; ms: number }> {
+  return new Promise((resolve, reject) => {
+    const start = performance.now();
+    let bytes = 0;
+    const socket = net.connect({ port, host: '127.0.0.1' });
+    socket.on('data', (d: Buffer) => {
+      bytes += d.length;
+    });
+    socket.on('error', reject);
+    socket.on('end', () => resolve({ bytes, ms: performance.now() - start }));
+  });
 }
 
 /** redis-server with no persistence (`acks=1`-like) or an fsync-always append-only file (`sync`). */
@@ -208,20 +268,33 @@ export interface ProcResult {
 export function runTimed(
   cmd: string,
   args: string[],
-  opts: { stdout?: 'collect' | 'count-lines'; stdin?: string } = {},
-): Promise<ProcResult & { lines: number }> {
+  opts: { stdout?: 'collect' | 'count-lines' | 'sum-lines'; stdin?: string; env?: NodeJS.ProcessEnv } = {},
+): Promise<ProcResult & { lines: number; sum: number }> {
   return new Promise((resolve, reject) => {
     const start = performance.now();
     const child = spawn(cmd, args, {
       stdio: [opts.stdin ? fs.openSync(opts.stdin, 'r') : 'ignore', 'pipe', 'pipe'],
+      env: opts.env ?? process.env,
     });
     live.add(child);
     let stdout = '';
     let stderr = '';
     let lines = 0;
+    let sum = 0;
+    let current = 0;
     child.stdout!.on('data', (d: Buffer) => {
       if (opts.stdout === 'count-lines') {
         for (let i = d.indexOf(10); i >= 0; i = d.indexOf(10, i + 1)) lines++;
+      } else if (opts.stdout === 'sum-lines') {
+        // One decimal number per line (kcat -f '%S\n': each record's value size).
+        for (let i = 0; i < d.length; i++) {
+          const c = d[i];
+          if (c === 10) {
+            lines++;
+            sum += current;
+            current = 0;
+          } else current = current * 10 + (c - 48);
+        }
       } else stdout += d.toString('utf8');
     });
     child.stderr!.on('data', (d: Buffer) => (stderr += d.toString('utf8')));
@@ -230,7 +303,7 @@ export function runTimed(
       live.delete(child);
       const ms = performance.now() - start;
       if (code !== 0) reject(new Error(`${cmd} ${args.join(' ')} exited ${code}\n${stdout}\n${stderr}`));
-      else resolve({ code, stdout, stderr, ms, lines });
+      else resolve({ code, stdout, stderr, ms, lines, sum });
     });
   });
 }

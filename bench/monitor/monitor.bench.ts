@@ -11,6 +11,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Admin } from '../../src/client/admin.js';
@@ -26,8 +27,12 @@ const here = dirname(fileURLToPath(import.meta.url));
 const children: ChildProcess[] = [];
 const cleanup: (() => Promise<void>)[] = [];
 
-function child(script: string, args: string[]): ChildProcess {
-  const c = spawn(process.execPath, ['--expose-gc', '--import', 'tsx', join(here, script), ...args], {
+/** A young generation of 1 MiB semi-spaces (V8's default grows them to 16 MiB): see the RSS rows. */
+const SMALL_YOUNG_GEN = '--max-semi-space-size=1';
+
+function child(script: string, args: string[], nodeFlags: string[] = []): ChildProcess {
+  const loader = script.endsWith('.ts') ? ['--import', 'tsx'] : [];
+  const c = spawn(process.execPath, ['--expose-gc', ...nodeFlags, ...loader, join(here, script), ...args], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   children.push(c);
@@ -117,8 +122,8 @@ try {
     errors: string[];
     metricsBytes: number;
   }
-  const runOurs = async (mode: string) => {
-    const c = child('monitor-child.ts', [bootstrap, '6', mode]);
+  const runOurs = async (mode: string, nodeFlags: string[] = []) => {
+    const c = child('monitor-child.mjs', [bootstrap, '6', mode], nodeFlags);
     const r = await firstJson<OursResult>(c);
     if (r.groups !== groups.length || r.partitions !== TOPICS * PARTITIONS || r.totalLag !== expectedLag) {
       throw new Error(
@@ -127,13 +132,20 @@ try {
     }
     return r;
   };
-  const baseline = await firstJson<OursResult>(child('monitor-child.ts', [bootstrap, '0', 'off']));
+  const loadBefore = loadavg()[0];
+  const baseline = await firstJson<OursResult>(child('monitor-child.mjs', [bootstrap, '0', 'off']));
   const exact = await runOurs('exact');
+  if (process.env.MONITOR_MEM_TRACE)
+    console.log((exact as unknown as { memTrace: string[] }).memTrace.join('\n'));
+  const exactSmallYoung = await runOurs('exact', [SMALL_YOUNG_GEN]);
   const interpolated = await runOurs('interpolated');
+  const loadAfterOurs = loadavg()[0];
 
   let burrowLine: { rss: number; reportMs: number; sweepMs: number } | null = null;
   const missing = burrowTools().filter((t) => !t.available);
-  if (missing.length > 0) {
+  if (process.env.MONITOR_BENCH_BURROW === '0') {
+    console.log('Burrow left out (MONITOR_BENCH_BURROW=0)');
+  } else if (missing.length > 0) {
     console.log(`!! Burrow not measured: ${missing.map((t) => t.detail).join('; ')}`);
   } else {
     const burrow = await startBurrow({ bootstrap, intervals: 10, minDistance: 0, offsetRefresh: 2 });
@@ -190,37 +202,42 @@ try {
   const ratio = (a: number, b: number) =>
     Number.isFinite(a) && Number.isFinite(b) && b > 0 ? `${(a / b).toFixed(1)}×` : 'n/a';
   const warm = (r: OursResult) => median(r.cycles.slice(1));
-  console.log('');
+  const ours = [exact, exactSmallYoung, interpolated];
+  const row = (name: string, cell: (r: OursResult) => string, burrow = '', vsBurrow = '') =>
+    console.log(`| ${name} | ${ours.map(cell).join(' | ')} | ${burrow} | ${vsBurrow} |`);
   console.log(
-    `| ${TOPICS * PARTITIONS} partitions, ${groups.length} groups | Sluice monitor (exact time lag) | Sluice monitor (interpolated) | Burrow 1.2.1 | Burrow ÷ Sluice (exact) |`,
-  );
-  console.log('|---|---|---|---|---|');
-  console.log(
-    `| first full report (ms) | ${fmt(exact.firstFullReportMs)} | ${fmt(interpolated.firstFullReportMs)} | ${fmt(burrowLine?.reportMs ?? Number.NaN)} | ${ratio(burrowLine?.reportMs ?? Number.NaN, exact.firstFullReportMs)} |`,
-  );
-  console.log(
-    `| cycle, warm (ms, median of 5) | ${fmt(warm(exact))} | ${fmt(warm(interpolated))} | ${fmt(burrowLine?.sweepMs ?? Number.NaN)} (HTTP sweep of all groups) | ${ratio(burrowLine?.sweepMs ?? Number.NaN, warm(exact))} |`,
+    `\n${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC, Node ${process.version}, load average (1 min) ` +
+      `${loadBefore.toFixed(2)} at the start, ${loadAfterOurs.toFixed(2)} after our runs; the monitor runs compiled (dist/)\n`,
   );
   console.log(
-    `| of which reading the cluster (ms) | ${fmt(median(exact.observeMs.slice(1)))} | ${fmt(median(interpolated.observeMs.slice(1)))} | | |`,
+    `| ${TOPICS * PARTITIONS} partitions, ${groups.length} groups | Sluice monitor (exact time lag) | Sluice monitor (exact, node ${SMALL_YOUNG_GEN}) | Sluice monitor (interpolated) | Burrow 1.2.1 | Burrow ÷ Sluice (exact) |`,
   );
+  console.log('|---|---|---|---|---|---|');
+  const b = (x: number | undefined) => x ?? Number.NaN;
+  row(
+    'first full report (ms)',
+    (r) => fmt(r.firstFullReportMs),
+    fmt(b(burrowLine?.reportMs)),
+    ratio(b(burrowLine?.reportMs), exact.firstFullReportMs),
+  );
+  row(
+    'cycle, warm (ms, median of 5)',
+    (r) => fmt(warm(r)),
+    `${fmt(b(burrowLine?.sweepMs))} (HTTP sweep of all groups)`,
+    ratio(b(burrowLine?.sweepMs), warm(exact)),
+  );
+  row('of which reading the cluster (ms)', (r) => fmt(median(r.observeMs.slice(1))));
+  row('of which evaluation (ms)', (r) => fmt(median(r.evaluateMs.slice(1))));
+  row('one /metrics scrape (ms, 30,000 series)', (r) => fmt(r.scrapeMs));
+  row('RSS (MB)', (r) => fmt(r.rssMb), fmt(b(burrowLine?.rss)), ratio(b(burrowLine?.rss), exact.rssMb));
+  row('RSS above an idle process with the monitor loaded (MB)', (r) => fmt(r.rssMb - baseline.rssMb));
+  row('JS heap after GC (MB)', (r) => fmt(r.heapMb), 'n/a (Go)');
+  row('partitions with exact lag in seconds', (r) => String(r.exact), 'none (Burrow has no time lag)');
+  row('/metrics size (bytes)', (r) => String(r.metricsBytes), 'n/a');
   console.log(
-    `| of which evaluation (ms) | ${fmt(median(exact.evaluateMs.slice(1)))} | ${fmt(median(interpolated.evaluateMs.slice(1)))} | | |`,
+    `\ngoal: RSS <= 100 MB with exact time lag and a warm cycle < 200 ms: default flags ${fmt(exact.rssMb)} MB / ${fmt(warm(exact))} ms, ` +
+      `${SMALL_YOUNG_GEN} ${fmt(exactSmallYoung.rssMb)} MB / ${fmt(warm(exactSmallYoung))} ms`,
   );
-  console.log(
-    `| one /metrics scrape (ms, 30,000 series) | ${fmt(exact.scrapeMs)} | ${fmt(interpolated.scrapeMs)} | | |`,
-  );
-  console.log(
-    `| RSS (MB) | ${fmt(exact.rssMb)} | ${fmt(interpolated.rssMb)} | ${fmt(burrowLine?.rss ?? Number.NaN)} | ${ratio(burrowLine?.rss ?? Number.NaN, exact.rssMb)} |`,
-  );
-  console.log(
-    `| RSS above an idle process with the monitor loaded (MB) | ${fmt(exact.rssMb - baseline.rssMb)} | ${fmt(interpolated.rssMb - baseline.rssMb)} | | |`,
-  );
-  console.log(`| JS heap after GC (MB) | ${fmt(exact.heapMb)} | ${fmt(interpolated.heapMb)} | n/a (Go) | |`);
-  console.log(
-    `| partitions with exact lag in seconds | ${exact.exact} | ${interpolated.exact} (caught up only) | none (Burrow has no time lag) | |`,
-  );
-  console.log(`| /metrics size (bytes) | ${exact.metricsBytes} | ${interpolated.metricsBytes} | n/a | |`);
 } finally {
   for (const c of cleanup) await c().catch(() => undefined);
   for (const c of children) c.kill('SIGTERM');

@@ -81,6 +81,12 @@ async function timeAppends(
   await Promise.all(Array.from({ length: IN_FLIGHT }, (_, l) => lane(l)));
   const ms = performance.now() - start;
   const bytes = batches[0].length * totalBatches;
+  // Checked before the rate counts: every record appended, none twice.
+  if (log.highWatermark !== BigInt(totalBatches * RECORDS_PER_BATCH)) {
+    throw new Error(
+      `log ends at ${log.highWatermark} after ${totalBatches * RECORDS_PER_BATCH} records appended`,
+    );
+  }
   return { rate: rate(next * RECORDS_PER_BATCH, bytes, ms), log, fsyncs: log.stats.fsyncs - fsyncs0 };
 }
 
@@ -154,6 +160,7 @@ function timeRead(log: PartitionLog) {
   const start = performance.now();
   let at = log.logStartOffset;
   let bytes = 0;
+  let records = 0;
   while (at < log.highWatermark) {
     const r = log.read(at, 1024 * 1024);
     bytes += r.records.length;
@@ -164,12 +171,17 @@ function timeRead(log: PartitionLog) {
     while (pos < r.records.length) {
       lastBase = r.records.readBigInt64BE(pos);
       lastDelta = r.records.readInt32BE(pos + 23);
+      records += r.records.readInt32BE(pos + 57);
       pos += 12 + r.records.readInt32BE(pos + 8);
     }
     at = lastBase + BigInt(lastDelta) + 1n;
   }
   const ms = performance.now() - start;
-  return rate(Number(log.highWatermark - log.logStartOffset), bytes, ms);
+  const expected = Number(log.highWatermark - log.logStartOffset);
+  if (records !== expected || bytes !== log.size) {
+    throw new Error(`read ${records} of ${expected} records (${bytes} of ${log.size} bytes)`);
+  }
+  return rate(expected, bytes, ms);
 }
 
 function timePlainRead(file: string, records: number) {
@@ -179,10 +191,13 @@ function timePlainRead(file: string, records: number) {
   let pos = 0;
   while (pos < size) {
     const buf = Buffer.allocUnsafe(Math.min(1024 * 1024, size - pos));
-    pos += fs.readSync(fd, buf, 0, buf.length, pos);
+    const n = fs.readSync(fd, buf, 0, buf.length, pos);
+    if (n === 0) break;
+    pos += n;
   }
   const ms = performance.now() - start;
   fs.closeSync(fd);
+  if (pos !== size) throw new Error(`plain read got ${pos} of ${size} bytes`);
   return rate(records, size, ms);
 }
 

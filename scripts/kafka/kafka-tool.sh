@@ -6,6 +6,7 @@
 # kafka-server-start runs a broker in the foreground (the test rig's helper uses it).
 #   KAFKA_HEAP_OPTS   JVM heap flags (default: -Xmx256m for tools, -Xmx768m for the server)
 #   KAFKA_LOG_FILE    the server's log file (default: kafka.log in the current folder)
+#   KAFKA_TOOL_JVM_OPTS  JVM flags for tools (default: C1 only and the serial GC, for a quick start)
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 tool="${1:-}"
@@ -39,8 +40,10 @@ if [ "$tool" = kafka-server-start ]; then
 else
   heap="${KAFKA_HEAP_OPTS:--Xmx256m}"
   log=(-Dlog4j2.configurationFile="$here/tools-log4j2.yaml")
-  # Tools are short-lived: the C1 compiler alone starts them about a second sooner.
-  jvm=(-XX:TieredStopAtLevel=1 -XX:+UseSerialGC)
+  # Tools are short-lived: the C1 compiler alone starts them about a second sooner. The perf-test tools
+  # in bench/broker run long enough to want the full JIT: they set KAFKA_TOOL_JVM_OPTS.
+  # shellcheck disable=SC2206
+  jvm=(${KAFKA_TOOL_JVM_OPTS:--XX:TieredStopAtLevel=1 -XX:+UseSerialGC})
 fi
 # shellcheck disable=SC2086
 exec java $heap "${jvm[@]}" -Djava.awt.headless=true "${log[@]}" -cp "$cache/libs/*" "$main" "$@"

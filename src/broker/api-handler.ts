@@ -1,11 +1,13 @@
 import type { Logger } from 'pino';
 import type { Clock } from '../flow/clock.js';
+import type { SupportedVersionRange } from '../protocol/api-keys.js';
 import type { BrokerSecurity } from './auth/security.js';
 import type { BrokerConfig } from './config.js';
 import type { ConnectionInfo } from './connection.js';
 import type { BrokerMetrics } from './metrics.js';
 import type { ProducerStates } from './producer-state.js';
 import type { ProduceQuotas } from './quotas.js';
+import type { ReadBufferPool } from './storage/read-buffers.js';
 import type { TopicStore } from './topic-store.js';
 import type { TransactionCoordinator } from './txn/coordinator.js';
 
@@ -22,6 +24,8 @@ export interface BrokerCore {
   readonly clock: Clock;
   readonly log: Logger;
   readonly registry: HandlerRegistry;
+  /** Recycled buffers for Fetch's segment reads (handed back once the response is written). */
+  readonly readBuffers: ReadBufferPool;
   /** Authentication sessions, credentials, ACLs and the authorizer's decisions. */
   readonly security: BrokerSecurity;
   /**
@@ -49,6 +53,11 @@ export interface RequestContext {
   throttleMs: number;
   /** Set by a handler when the client expects no response (Produce with acks=0). */
   noResponse: boolean;
+  /**
+   * Registers `fn` to run once the response's bytes have been handed to the socket (or the connection
+   * has gone): what the response refers to, such as pooled read buffers, may be reused from then on.
+   */
+  afterSend(fn: () => void): void;
   /** Set by a handler to close the connection once its response is written (failed authentication). */
   closeAfterResponse: boolean;
 }
@@ -64,16 +73,38 @@ export interface ApiHandler<Req = unknown, Res = unknown> {
    * at once and mutes the connection instead of delaying the response.
    */
   readonly clientThrottlesFrom?: number;
+  /**
+   * The response carries record sets to hand to the socket by reference (Fetch): it is written as the
+   * encoded fields plus the record buffers themselves, never copied into one frame.
+   */
+  readonly detachesRecords?: boolean;
+  /**
+   * Once answered, nothing the handler started refers to the request's bytes (Produce: storage has
+   * copied or written the records before the answer), so a pooled request buffer can be reused.
+   */
+  readonly releasesRequest?: boolean;
   handle(request: Req, ctx: RequestContext): Promise<Res> | Res;
 }
 
 /** The APIs a broker serves. Later work (consumer groups) adds its handlers with {@link register}. */
 export class HandlerRegistry {
   private readonly handlers = new Map<number, ApiHandler>();
+  private table: Record<number, SupportedVersionRange> | undefined;
 
   register<Req, Res>(handler: ApiHandler<Req, Res>): this {
     this.handlers.set(handler.apiKey, handler as unknown as ApiHandler);
+    this.table = undefined;
     return this;
+  }
+
+  /** The versions served, in the shape the codec takes; built once per change, not per request. */
+  versionTable(): Record<number, SupportedVersionRange> {
+    if (!this.table) {
+      const table: Record<number, SupportedVersionRange> = {};
+      for (const h of this.handlers.values()) table[h.apiKey] = { min: h.minVersion, max: h.maxVersion };
+      this.table = table;
+    }
+    return this.table;
   }
 
   get(apiKey: number): ApiHandler | undefined {

@@ -7,6 +7,7 @@ import {
   decodeRequestHeader,
   encodeApiVersionsFallback,
   encodeResponse,
+  encodeResponseChunks,
   ProtocolDecodeError,
   type RequestHeader,
 } from '../protocol/messages.js';
@@ -26,7 +27,7 @@ import { ProducerStates } from './producer-state.js';
 import { ProduceQuotas } from './quotas.js';
 import { RequestMemoryBudget } from './request-memory.js';
 import { KafkaServer } from './server.js';
-import type { LogManager } from './storage/index.js';
+import { type LogManager, ReadBufferPool } from './storage/index.js';
 import { openTopicStore, type RecoverySummary } from './storage-topic-store.js';
 import type { TopicStore } from './topic-store.js';
 import { TopicStoreError } from './topic-store.js';
@@ -49,6 +50,7 @@ export class Broker implements BrokerCore {
   readonly config: BrokerConfig;
   readonly metrics = new BrokerMetrics();
   readonly registry = new HandlerRegistry();
+  readonly readBuffers = new ReadBufferPool();
   readonly quotas: ProduceQuotas | undefined;
   readonly producers: ProducerStates;
   readonly clock: Clock;
@@ -153,6 +155,7 @@ export class Broker implements BrokerCore {
           maxInFlight: this.config.maxInFlightPerConnection,
           idleMs: this.config.connectionsMaxIdleMs,
           shutdownGraceMs: this.config.shutdownGraceMs,
+          frameBuffers: this.readBuffers,
           tls: usesTls(listener.protocol) ? tls : undefined,
           onAccept: (conn, socket) => this.security.attach(conn, listener, socket),
         },
@@ -302,9 +305,7 @@ export class Broker implements BrokerCore {
 
   /** The version table handlers serve, in the shape the codec takes. */
   versionTable(): Record<number, SupportedVersionRange> {
-    const table: Record<number, SupportedVersionRange> = {};
-    for (const v of this.registry.versions()) table[v.apiKey] = { min: v.minVersion, max: v.maxVersion };
-    return table;
+    return this.registry.versionTable();
   }
 
   private async dispatch(frame: Buffer, connection: ConnectionInfo): Promise<DispatchOutcome> {
@@ -340,6 +341,7 @@ export class Broker implements BrokerCore {
       if (err instanceof ProtocolDecodeError) throw new CloseConnection(`malformed request: ${err.message}`);
       throw err;
     }
+    const afterSend: Array<() => void> = [];
     const ctx: RequestContext = {
       apiKey,
       apiVersion,
@@ -349,6 +351,7 @@ export class Broker implements BrokerCore {
       broker: this,
       throttleMs: 0,
       noResponse: false,
+      afterSend: (fn) => afterSend.push(fn),
       closeAfterResponse: false,
     };
     const started = this.clock.now();
@@ -357,19 +360,29 @@ export class Broker implements BrokerCore {
     this.metrics.requestSeconds.observe({ api: handler.name }, (this.clock.now() - started) / 1000);
     const response = ctx.noResponse
       ? null
-      : encodeResponse(apiKey, apiVersion, correlationId, result as never);
-    if (ctx.closeAfterResponse) return { response, closeAfter: 'authentication_failed' };
-    if (ctx.throttleMs <= 0) return { response };
+      : handler.detachesRecords
+        ? encodeResponseChunks(apiKey, apiVersion, correlationId, result as never)
+        : encodeResponse(apiKey, apiVersion, correlationId, result as never);
+    // The connection runs `sent` once it has written the response (at once when there is none).
+    const sent =
+      afterSend.length === 0
+        ? undefined
+        : () => {
+            for (const fn of afterSend) fn();
+          };
+    const requestReleased = handler.releasesRequest === true;
+    if (ctx.closeAfterResponse) return { response, closeAfter: 'authentication_failed', sent };
+    if (ctx.throttleMs <= 0) return { response, sent, requestReleased };
     this.metrics.produceThrottleMs.inc(ctx.throttleMs);
     if (
       response === null ||
       (handler.clientThrottlesFrom !== undefined && apiVersion >= handler.clientThrottlesFrom)
     ) {
       // KIP-219: answer now and stop reading this connection for the throttle time.
-      return { response, muteMs: ctx.throttleMs };
+      return { response, muteMs: ctx.throttleMs, sent, requestReleased };
     }
     // Older versions: the client does not back off itself, so the broker holds the response.
     await this.clock.sleep(ctx.throttleMs, connection.signal).catch(() => undefined);
-    return { response };
+    return { response, sent, requestReleased };
   }
 }

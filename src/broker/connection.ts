@@ -1,16 +1,23 @@
 import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
 import type { Clock, Timer } from '../flow/clock.js';
-import { FrameError, FrameReader } from './framing.js';
+import { type FrameBuffers, FrameError, FrameReader } from './framing.js';
 import type { BrokerMetrics } from './metrics.js';
 import type { RequestMemoryBudget } from './request-memory.js';
 
 /** What a dispatcher gives back for one request. */
 export interface DispatchOutcome {
-  /** Encoded response including its size prefix, or null when the client expects none (acks=0). */
-  response: Buffer | null;
+  /**
+   * Encoded response including its size prefix, or null when the client expects none (acks=0). An
+   * array is one frame in pieces (encoded fields and record sets by reference), written with one writev.
+   */
+  response: Buffer | Buffer[] | null;
   /** Stop reading this connection for this long after the response is sent (Kafka's KIP-219 muting). */
   muteMs?: number;
+  /** Runs once the response's bytes are written (or the connection is gone): frees pooled buffers. */
+  sent?: () => void;
+  /** Nothing refers to the request frame's bytes any more (Produce: its records are stored), so a pooled frame buffer may be reused. */
+  requestReleased?: boolean;
   /** Close the connection once this response is written (failed SASL authentication), with this reason. */
   closeAfter?: string;
 }
@@ -33,6 +40,8 @@ export interface ConnectionLimits {
   maxRequestBytes: number;
   maxInFlight: number;
   idleMs: number;
+  /** Recycled buffers for reassembling large request frames (given back when the outcome says so). */
+  frameBuffers?: FrameBuffers & { give(buf: Buffer): void };
   /** A frame that has started to arrive must be complete within this (while the broker is reading). */
   frameReadTimeoutMs?: number;
   /** Shared by every connection: request bytes held at once (see request-memory.ts). */
@@ -91,7 +100,7 @@ export class Connection implements ConnectionInfo {
     private readonly onClosed: (conn: Connection) => void,
   ) {
     this.remote = `${socket.remoteAddress}:${socket.remotePort}`;
-    this.reader = new FrameReader(limits.maxRequestBytes);
+    this.reader = new FrameReader(limits.maxRequestBytes, limits.frameBuffers);
     this.lastActivity = clock.now();
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
@@ -171,7 +180,7 @@ export class Connection implements ConnectionInfo {
       const reserved = this.reservedForNext;
       this.reservedForNext = 0;
       if (this.reader.buffered > 0) this.partialSince = this.clock.now();
-      this.start(frame, reserved);
+      this.start(frame, reserved, this.reader.takePooled());
     }
     if (this.closed) return;
     const canRead =
@@ -234,7 +243,7 @@ export class Connection implements ConnectionInfo {
     }, wait);
   }
 
-  private start(frame: Buffer, reservedBytes: number): void {
+  private start(frame: Buffer, reservedBytes: number, pooled: Buffer | undefined): void {
     const slot: Slot = { done: false, reservedBytes };
     this.queue.push(slot);
     let pending: Promise<DispatchOutcome> | DispatchOutcome;
@@ -246,6 +255,8 @@ export class Connection implements ConnectionInfo {
     }
     Promise.resolve(pending).then(
       (outcome) => {
+        // A failed request may have left work behind that still reads its frame: only a handled one gives it back.
+        if (pooled && outcome.requestReleased) this.limits.frameBuffers?.give(pooled);
         slot.done = true;
         slot.outcome = outcome;
         this.flush();
@@ -272,10 +283,9 @@ export class Connection implements ConnectionInfo {
       const { outcome, reservedBytes } = this.queue.shift()!;
       this.limits.requestMemory?.release(reservedBytes);
       if (outcome?.response) {
-        this.metrics.bytesOut.inc(outcome.response.length);
-        if (!this.socket.write(outcome.response)) this.writeBlocked = true;
+        if (!this.write(outcome.response, outcome.sent)) this.writeBlocked = true;
         this.lastActivity = this.clock.now();
-      }
+      } else outcome?.sent?.();
       if (outcome?.muteMs && outcome.muteMs > 0) this.mute(outcome.muteMs);
       if (outcome?.closeAfter) {
         this.metrics.connectionsClosed.inc({ reason: outcome.closeAfter });
@@ -285,6 +295,28 @@ export class Connection implements ConnectionInfo {
     }
     this.maybeFinishDrain();
     this.pump();
+  }
+
+  /**
+   * Writes one response frame; a frame in pieces goes out corked, so the socket makes one writev of
+   * them. `sent` runs when the last piece's write completes (successfully or not).
+   */
+  private write(response: Buffer | Buffer[], sent: (() => void) | undefined): boolean {
+    const done = sent ? () => sent() : undefined;
+    if (Buffer.isBuffer(response)) {
+      this.metrics.bytesOut.inc(response.length);
+      return this.socket.write(response, done);
+    }
+    let bytes = 0;
+    let ok = true;
+    this.socket.cork();
+    for (let i = 0; i < response.length; i++) {
+      bytes += response[i].length;
+      ok = this.socket.write(response[i], i === response.length - 1 ? done : undefined);
+    }
+    this.socket.uncork();
+    this.metrics.bytesOut.inc(bytes);
+    return ok;
   }
 
   private isMuted(): boolean {

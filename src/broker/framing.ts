@@ -6,11 +6,31 @@ export class FrameError extends Error {
   override name = 'FrameError';
 }
 
+/** Where a frame that spans chunks is reassembled: a recycling pool (see storage/read-buffers.ts). */
+export interface FrameBuffers {
+  /** A buffer of at least `size` bytes. */
+  take(size: number): Buffer;
+}
+
 export class FrameReader {
   private chunks: Buffer[] = [];
   private length = 0;
+  private pooled: Buffer | undefined;
 
-  constructor(private readonly maxFrameBytes: number) {}
+  constructor(
+    private readonly maxFrameBytes: number,
+    private readonly buffers?: FrameBuffers,
+  ) {}
+
+  /**
+   * The pooled buffer the frame last returned by {@link next} was reassembled in (undefined when it
+   * is a view of a received chunk). Its owner may give it back once nothing refers to the frame.
+   */
+  takePooled(): Buffer | undefined {
+    const b = this.pooled;
+    this.pooled = undefined;
+    return b;
+  }
 
   /** Bytes received but not yet returned as frames. */
   get buffered(): number {
@@ -28,6 +48,7 @@ export class FrameReader {
    * FrameError as soon as the size prefix is readable and invalid, before the body arrives.
    */
   next(): Buffer | null {
+    this.pooled = undefined;
     const size = this.nextSize();
     if (size === null || this.length < 4 + size) return null;
     return this.take(4 + size).subarray(4);
@@ -75,7 +96,13 @@ export class FrameReader {
       this.chunks.shift();
       return first;
     }
-    const out = Buffer.allocUnsafe(n);
+    // A large frame spans many 64 KiB reads: reassembling it in a fresh allocation costs page faults
+    // and GC pressure for every produce request, so a pooled buffer is used when one is offered.
+    let out: Buffer;
+    if (this.buffers) {
+      this.pooled = this.buffers.take(n);
+      out = this.pooled.subarray(0, n);
+    } else out = Buffer.allocUnsafe(n);
     let filled = 0;
     while (filled < n) {
       const c = this.chunks[0];

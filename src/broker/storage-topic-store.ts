@@ -5,6 +5,7 @@ import type { BrokerConfig } from './config.js';
 import { dataDirError, prepareDataDir } from './storage/data-dir.js';
 import { StorageIoError } from './storage/errors.js';
 import {
+  type Allocator,
   isCompacted,
   LogManager,
   type PartitionLog,
@@ -64,8 +65,8 @@ class LogHandle implements PartitionHandle {
     return guarded(() => this.log.append(records));
   }
 
-  read(fetchOffset: bigint, maxBytes: number): ReadResult {
-    const r = this.log.read(fetchOffset, maxBytes);
+  read(fetchOffset: bigint, maxBytes: number, alloc?: Allocator): ReadResult {
+    const r = this.log.read(fetchOffset, maxBytes, alloc);
     return { ...r, errorCode: r.errorCode ?? ErrorCode.NONE };
   }
 

@@ -17,7 +17,8 @@ export interface PartitionHandle {
    * durability level is met (fsync under `sync`), as acks=-1 asks; otherwise once appended.
    */
   append(records: Buffer, options: { durable: boolean }): Promise<AppendResult>;
-  read(fetchOffset: bigint, maxBytes: number): ReadResult;
+  /** `alloc` supplies the buffer a file read fills (a pooled one: see storage/read-buffers.ts). */
+  read(fetchOffset: bigint, maxBytes: number, alloc?: (size: number) => Buffer): ReadResult;
   /** The first record with the log's largest timestamp (KIP-734), or null when empty. */
   maxTimestampRecord(): Promise<{ offset: bigint; timestamp: bigint } | null>;
   /** First offset whose timestamp is >= `timestampMs`, or null if none. */

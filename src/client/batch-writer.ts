@@ -1,6 +1,6 @@
 import { compress } from '../protocol/compression.js';
 import { crc32c } from '../protocol/crc32c.js';
-import { BATCH_HEADER_SIZE, LOG_OVERHEAD } from '../protocol/record-batch.js';
+import { ATTR_TRANSACTIONAL, BATCH_HEADER_SIZE, LOG_OVERHEAD } from '../protocol/record-batch.js';
 import { varintSize, varlongSize, writeVarint, writeVarlong } from '../protocol/varint.js';
 import type { ProducerRecord } from './accumulator.js';
 
@@ -18,6 +18,8 @@ export interface BatchWriterOptions {
   producerEpoch: number;
   baseSequence: number;
   partitionLeaderEpoch: number;
+  /** Sets the batch's transactional attribute bit: the records belong to the producer's open transaction. */
+  transactional?: boolean;
 }
 
 type Rec = Pick<ProducerRecord, 'key' | 'value' | 'headers' | 'timestamp'>;
@@ -127,7 +129,7 @@ export async function writeRecordBatch(
   buf.writeInt32BE(buf.length - LOG_OVERHEAD, 8);
   buf.writeInt32BE(options.partitionLeaderEpoch, 12);
   buf.writeInt8(2, 16);
-  buf.writeInt16BE(options.compression & 0x07, 21);
+  buf.writeInt16BE((options.compression & 0x07) | (options.transactional ? ATTR_TRANSACTIONAL : 0), 21);
   buf.writeInt32BE(n - 1, 23);
   buf.writeBigInt64BE(BigInt(base), 27);
   buf.writeBigInt64BE(BigInt(max), 35);

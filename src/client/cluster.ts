@@ -252,40 +252,49 @@ export class Cluster {
     return this.controllerId >= 0 ? this.broker(this.controllerId) : this.anyConnection();
   }
 
-  /** The group's coordinator, looked up with FindCoordinator and cached until forgotten. */
-  async coordinator(groupId: string): Promise<BrokerConnection> {
-    const cached = this.coordinators.get(groupId);
+  /**
+   * The coordinator of a group (keyType 0) or of a transactional id (keyType 1), looked up with
+   * FindCoordinator and cached until forgotten.
+   */
+  async coordinator(key: string, keyType: CoordinatorType = 0): Promise<BrokerConnection> {
+    const cached = this.coordinators.get(coordinatorKey(key, keyType));
     if (cached !== undefined && this.brokers.has(cached)) return this.broker(cached);
+    const what = keyType === 0 ? `group "${key}"` : `transactional id "${key}"`;
     return this.retry.run(this.clock, async () => {
       const conn = await this.anyConnection();
-      const res = await conn.request(ApiKey.FindCoordinator, { key: groupId, keyType: 0 });
+      const res = await conn.request(ApiKey.FindCoordinator, { key, keyType });
       const code = res.errorCode ?? 0;
-      if (code !== 0) throw brokerError(code, `FindCoordinator for group "${groupId}"`);
+      if (code !== 0) throw brokerError(code, `FindCoordinator for ${what}`);
       const nodeId = res.nodeId ?? -1;
       if (!this.brokers.has(nodeId) && res.host !== undefined && res.port !== undefined) {
         this.brokers.set(nodeId, { host: res.host, port: res.port });
       }
-      this.coordinators.set(groupId, nodeId);
+      this.coordinators.set(coordinatorKey(key, keyType), nodeId);
       return this.broker(nodeId);
     });
   }
 
   /** Forgets the coordinator after NOT_COORDINATOR / COORDINATOR_NOT_AVAILABLE. */
-  forgetCoordinator(groupId: string): void {
-    this.coordinators.delete(groupId);
+  forgetCoordinator(key: string, keyType: CoordinatorType = 0): void {
+    this.coordinators.delete(coordinatorKey(key, keyType));
   }
 
   /**
    * Runs a coordinator request with retries, finding the coordinator again when it moved. `check`
    * throws for error codes in the response.
    */
-  async withCoordinator<T>(groupId: string, fn: (conn: BrokerConnection) => Promise<T>): Promise<T> {
+  async withCoordinator<T>(
+    key: string,
+    fn: (conn: BrokerConnection) => Promise<T>,
+    keyType: CoordinatorType = 0,
+  ): Promise<T> {
     return this.retry.run(
       this.clock,
-      async () => fn(await this.coordinator(groupId)),
+      async () => fn(await this.coordinator(key, keyType)),
       (err) => {
-        if (err instanceof KafkaBrokerError && needsCoordinator(err.code)) this.forgetCoordinator(groupId);
-        else if (!(err instanceof KafkaBrokerError)) this.forgetCoordinator(groupId);
+        if (err instanceof KafkaBrokerError && needsCoordinator(err.code))
+          this.forgetCoordinator(key, keyType);
+        else if (!(err instanceof KafkaBrokerError)) this.forgetCoordinator(key, keyType);
       },
     );
   }
@@ -344,6 +353,11 @@ export function parseHostPort(s: string): { host: string; port: number } {
   }
   return { host: m[1], port };
 }
+
+/** FindCoordinator's key types: 0 a consumer group, 1 a transactional id. */
+export type CoordinatorType = 0 | 1;
+
+const coordinatorKey = (key: string, keyType: CoordinatorType): string => `${keyType}\u0000${key}`;
 
 /**
  * The cluster a client part works on: the one it was given (shared, not closed by it), or a new one it

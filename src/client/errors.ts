@@ -109,6 +109,31 @@ export class ConfigError extends KafkaClientError {
   override name = 'ConfigError';
 }
 
+/**
+ * Another producer with the same transactional id called initTransactions after this one and took
+ * over (the coordinator bumped the epoch): this producer can no longer send, commit or abort. Close it;
+ * the newer producer carries on, and this one's open transaction was aborted by the coordinator.
+ */
+export class ProducerFencedError extends KafkaClientError {
+  override name = 'ProducerFencedError';
+  constructor(
+    readonly transactionalId: string,
+    readonly code: number,
+    context: string,
+  ) {
+    super(
+      `${context}: another producer with the same transactional id "${transactionalId}" took over ` +
+        `(${errorName(code)}, error ${code}); this producer is fenced and cannot send, commit or abort. ` +
+        'Close it; if this process should be the one writing, start a new producer and call initTransactions().',
+    );
+  }
+}
+
+/** A transactional method was called in a state that does not allow it (e.g. send before beginTransaction). */
+export class TransactionStateError extends KafkaClientError {
+  override name = 'TransactionStateError';
+}
+
 /** What the client does about an error code beyond Kafka's own facts (name, retriable: protocol/errors.ts). */
 interface ClientAdvice {
   /** Sets metadata stale: the partition moved or the topic changed. */

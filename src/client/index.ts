@@ -20,4 +20,5 @@ export * from './message-consumer.js';
 export * from './partitioner.js';
 export * from './producer.js';
 export * from './retry.js';
+export type { TransactionOffset, TransactionState } from './transactions.js';
 export * from './versions.js';

@@ -23,9 +23,11 @@ import {
   KafkaBrokerError,
   KafkaClientError,
   needsMetadataRefresh,
+  TransactionStateError,
 } from './errors.js';
 import { createDefaultPartitioner, type Partitioner } from './partitioner.js';
 import { isRetriable, type RetryOptions, RetryPolicy } from './retry.js';
+import { TransactionManager, type TransactionOffset } from './transactions.js';
 
 /**
  * The producer: records go through the bounded accumulator (where the overflow strategy applies),
@@ -66,6 +68,14 @@ export interface ProducerOptions extends AccumulatorOptions {
   compression?: Compression;
   /** Uses InitProducerId and sequence numbers so retries never duplicate a batch. */
   idempotent?: boolean;
+  /**
+   * Makes the producer transactional (and idempotent): call initTransactions() once, then send only
+   * between beginTransaction() and commitTransaction()/abortTransaction(). A later producer with the
+   * same id fences this one (ProducerFencedError).
+   */
+  transactionalId?: string;
+  /** How long the coordinator lets a transaction stay open before aborting it (default 60 s). */
+  transactionTimeoutMs?: number;
   /** Retries of a batch after retriable errors (default 5, backoff 100 ms doubling to 1 s). */
   retry?: RetryOptions;
   partitioner?: Partitioner;
@@ -120,6 +130,7 @@ export class Producer extends EventEmitter<ProducerEvents> {
   private readonly ackTimeoutMs: number;
   private readonly compression: number;
   private readonly idempotent: boolean;
+  private readonly txn: TransactionManager | null;
   private readonly retry: RetryPolicy;
   private readonly partitioner: Partitioner;
   private readonly autoCreate: boolean;
@@ -160,7 +171,13 @@ export class Producer extends EventEmitter<ProducerEvents> {
       throw new ConfigError(`acks must be 0, 1 or -1, got ${options.acks}`);
     this.ackTimeoutMs = options.ackTimeoutMs ?? 30_000;
     this.compression = codecCode(options.compression ?? 'none');
-    this.idempotent = options.idempotent ?? false;
+    this.txn = transactionManager(this.cluster, options);
+    this.idempotent = options.idempotent ?? this.txn !== null;
+    if (this.txn && !this.idempotent) {
+      throw new ConfigError(
+        'a transactional producer is idempotent: drop `idempotent: false` or the transactionalId',
+      );
+    }
     if (this.idempotent && this.acks !== -1) {
       throw new ConfigError('idempotent producers need acks=-1 (Kafka refuses idempotence with weaker acks)');
     }
@@ -192,7 +209,8 @@ export class Producer extends EventEmitter<ProducerEvents> {
   connect(): Promise<void> {
     this.connected ??= (async () => {
       await this.cluster.connect();
-      if (this.idempotent) await this.initProducerId();
+      // A transactional producer gets its id from initTransactions(), at the transaction coordinator.
+      if (this.idempotent && !this.txn) await this.initProducerId();
     })();
     this.connected.catch(() => {
       this.connected = null;
@@ -232,6 +250,10 @@ export class Producer extends EventEmitter<ProducerEvents> {
         sizeBytes: 21 + (key?.length ?? 0) + (value?.length ?? 0),
         partitions: meta.partitions,
       });
+    }
+    if (this.txn) {
+      this.txn.assertCanSend('produce');
+      await this.txn.addPartition(message.topic, partition);
     }
     // Started once nothing before the buffer can throw, so every started span is ended.
     const trace = this.tracer?.produceStarted(message.topic, message.context);
@@ -298,6 +320,70 @@ export class Producer extends EventEmitter<ProducerEvents> {
           : { status: 'sampled-out', topic: m.topic, partition: m.partition ?? -1 };
       }),
     );
+  }
+
+  /**
+   * Registers the transactional id with its coordinator and gets a new producer epoch, which fences any
+   * older producer with the same id (its open transaction is aborted). Call once before the first
+   * beginTransaction().
+   */
+  async initTransactions(): Promise<void> {
+    const txn = this.transactional('initTransactions');
+    await this.connect();
+    await txn.init();
+    this.producerId = txn.producerId;
+    this.producerEpoch = txn.producerEpoch;
+    this.sequences.clear();
+  }
+
+  beginTransaction(): void {
+    this.transactional('beginTransaction').begin();
+  }
+
+  /**
+   * Commits consumed offsets as part of the open transaction: the group sees them only if the
+   * transaction commits. `offsets` are the next offsets to read, as with a normal commit.
+   */
+  async sendOffsetsToTransaction(offsets: TransactionOffset[], groupId: string): Promise<void> {
+    await this.transactional('sendOffsetsToTransaction').sendOffsets(groupId, offsets);
+  }
+
+  /**
+   * Sends what is buffered, then commits: read_committed readers see the transaction's records and the
+   * group its offsets. If any record of the transaction failed it throws instead; abort then.
+   */
+  async commitTransaction(): Promise<void> {
+    const txn = this.transactional('commitTransaction');
+    txn.assertCommittable();
+    await this.flush();
+    txn.assertCommittable();
+    await txn.end(true);
+  }
+
+  /**
+   * Aborts the open transaction: its records stay in the log but read_committed readers skip them, and
+   * its offsets never reach the group. After a failed transaction the producer takes a new epoch, so its
+   * sequence numbers start afresh.
+   */
+  async abortTransaction(): Promise<void> {
+    const txn = this.transactional('abortTransaction');
+    const failed = txn.hasFailed();
+    await this.flush();
+    await txn.end(false);
+    if (failed) await this.initTransactions();
+  }
+
+  /** The producer's transaction state (`null` for a producer without a transactionalId). */
+  get transactionState(): TransactionManager['state'] | null {
+    return this.txn?.state ?? null;
+  }
+
+  private transactional(what: string): TransactionManager {
+    if (this.closed) throw new ClientClosedError(what);
+    if (!this.txn) {
+      throw new TransactionStateError(`${what}: this producer has no transactionalId; create it with one`);
+    }
+    return this.txn;
   }
 
   /** Sends everything buffered now, ignoring linger, and waits until the buffer is empty. */
@@ -465,6 +551,7 @@ export class Producer extends EventEmitter<ProducerEvents> {
         // The broker stamps its own epoch on append; 0 is what kafkajs writes (Java writes -1), and
         // matching kafkajs keeps our Produce requests byte-identical to a widely deployed client.
         partitionLeaderEpoch: 0,
+        transactional: this.txn !== null,
       },
     );
     this.encoded.set(b, buf);
@@ -488,7 +575,7 @@ export class Producer extends EventEmitter<ProducerEvents> {
       res = await conn.request(
         ApiKey.Produce,
         {
-          transactionalId: null,
+          transactionalId: this.txn?.transactionalId ?? null,
           acks: this.acks,
           timeoutMs: this.ackTimeoutMs,
           topicData: [...topics.entries()].map(([name, partitionData]) => ({ name, partitionData })),
@@ -544,6 +631,10 @@ export class Producer extends EventEmitter<ProducerEvents> {
     }
     this.markBusy(b, -1);
     this.encoded.delete(b);
+    if (this.txn) {
+      err = this.txn.recordError(err);
+      this.txn.fail(err);
+    }
     this.accumulator.fail(b, err);
     this.schedule();
     this.checkFlushed();
@@ -578,6 +669,21 @@ export class Producer extends EventEmitter<ProducerEvents> {
       for (const w of this.flushWaiters.splice(0)) w();
     }
   }
+}
+
+function transactionManager(cluster: Cluster, options: ProducerOptions): TransactionManager | null {
+  const id = options.transactionalId;
+  if (id === undefined) return null;
+  if (typeof id !== 'string' || id.length === 0) {
+    throw new ConfigError(`transactionalId must be a non-empty string, got ${JSON.stringify(id)}`);
+  }
+  const timeoutMs = options.transactionTimeoutMs ?? 60_000;
+  if (!(Number.isInteger(timeoutMs) && timeoutMs > 0)) {
+    throw new ConfigError(
+      `transactionTimeoutMs must be a positive integer, got ${options.transactionTimeoutMs}`,
+    );
+  }
+  return new TransactionManager(cluster, id, timeoutMs);
 }
 
 function toBuffer(v: Buffer | string | null | undefined): Buffer | null {

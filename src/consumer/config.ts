@@ -1,7 +1,7 @@
 import type { Clock } from '../flow/clock.js';
 import { realClock } from '../flow/clock.js';
 import type { RecordTracer } from '../tracing/hooks.js';
-import type { DeadLetterPublisher, OrderingMode, RecordSource, Sink } from './types.js';
+import type { DeadLetterPublisher, OrderingMode, RecordSource, Sink, TransactionCommitter } from './types.js';
 
 export class ConsumerConfigError extends Error {
   override readonly name = 'ConsumerConfigError';
@@ -60,6 +60,11 @@ export interface DeadLetterOptions {
 export interface ConsumerRuntimeOptions {
   source: RecordSource;
   sink: Sink;
+  /**
+   * Exactly-once mode: offsets are committed in a transaction with the sink's outputs, one transaction
+   * per commit interval (createExactlyOnceJob builds this). Without it: at-least-once.
+   */
+  transactions?: TransactionCommitter;
   /** Most records held at once: fetched and not yet completed (default 1000). */
   maxInFlight?: number;
   /** Most bytes of records held at once (default 16 MiB). */

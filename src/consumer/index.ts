@@ -9,6 +9,7 @@ export * from './config.js';
 export * from './create.js';
 export * from './dead-letter.js';
 export * from './dead-letters.js';
+export * from './exactly-once.js';
 export * from './fixed-limit.js';
 export * from './kafka-record-source.js';
 export * from './memory-source.js';

@@ -20,6 +20,8 @@ export interface KafkaSourceOptions {
   /** Or take these partitions directly (no group membership; offsets still committed to `groupId`). */
   assignment?: TopicPartition[];
   autoOffsetReset?: 'earliest' | 'latest';
+  /** 1: read_committed (stop at the last stable offset, skip aborted transactions); default 0. */
+  isolationLevel?: 0 | 1;
   sessionTimeoutMs?: number;
   rebalanceTimeoutMs?: number;
   heartbeatIntervalMs?: number;
@@ -61,6 +63,7 @@ export class KafkaSource implements RecordSource {
       cluster: this.cluster,
       groupId: options.groupId,
       autoOffsetReset: options.autoOffsetReset ?? 'earliest',
+      isolationLevel: options.isolationLevel,
     });
   }
 

@@ -18,7 +18,14 @@ import { type ConsumerRuntimeOptions, type ResolvedConfig, resolveConfig } from 
 import { FixedLimit } from './fixed-limit.js';
 import { OffsetTracker, type TrackedOffset } from './offset-tracker.js';
 import { type PauseReason, SinkHealth, type SinkHealthSnapshot } from './sink-health.js';
-import type { ConsumerRecord, DeadLetterPublisher, RecordSource, Sink, TopicPartition } from './types.js';
+import type {
+  ConsumerRecord,
+  DeadLetterPublisher,
+  RecordSource,
+  Sink,
+  TopicPartition,
+  TransactionCommitter,
+} from './types.js';
 import { Wakeup } from './wakeup.js';
 
 /** Why the fetch loop is not fetching right now ('fetching' when it is). */
@@ -30,6 +37,8 @@ export type FetchState =
   | 'paused-by-policy'
   | 'no-partitions'
   | 'deferred-cap'
+  /** Exactly-once: waiting for the records in flight to finish so the transaction can end. */
+  | 'ending-transaction'
   | 'stopped';
 
 export interface PartitionStats {
@@ -79,6 +88,8 @@ export interface ConsumerStats {
   rewound: number;
   commits: number;
   commitErrors: number;
+  /** Exactly-once: transactions aborted (after a failed write or commit); their records were read again. */
+  aborts: number;
   retries: number;
   deadLettered: number;
   deadLetterErrors: number;
@@ -124,7 +135,7 @@ interface Work {
 
 class PartitionState {
   readonly key: string;
-  readonly tracker = new OffsetTracker();
+  readonly tracker: OffsetTracker;
   readonly works = new Set<Work>();
   readonly lanes = new Map<string, Lane>();
   revoking = false;
@@ -133,6 +144,8 @@ class PartitionState {
   /** The tracker's `released` count the last successful commit covered. */
   releasedAtCommit = 0;
   consumed = 0;
+  /** The first offset this runtime took from the partition: where an abort rewinds to before any commit. */
+  firstTaken: bigint | null = null;
   /**
    * Records the broker held past our fetch position at the last answer for this partition (its high
    * watermark minus where we read next): how the runtime knows which partitions wait for a turn.
@@ -143,8 +156,10 @@ class PartitionState {
   constructor(
     readonly topic: string,
     readonly partition: number,
+    start: bigint | null = null,
   ) {
     this.key = tpKey(topic, partition);
+    this.tracker = new OffsetTracker(start);
   }
 }
 
@@ -193,6 +208,8 @@ export interface ConsumerRuntimeEvents {
   resumed: [{ by: 'hand'; partitions: TopicPartition[] | null } | { by: 'policy'; sink: SinkHealthSnapshot }];
   commit: [{ offsets: OffsetToCommit[] }];
   commitError: [unknown];
+  /** Exactly-once: the open transaction was aborted after `error`; its records are read again. */
+  abort: [{ error: unknown }];
   assigned: [{ partitions: TopicPartition[] }];
   revoking: [{ partitions: TopicPartition[] }];
   revoked: [{ partitions: TopicPartition[] }];
@@ -232,6 +249,17 @@ export class ConsumerRuntime extends EventEmitter<ConsumerRuntimeEvents> {
   private commitTimer: Timer | null = null;
   private healthTimer: Timer | null = null;
   private committing: Promise<void> | null = null;
+  private readonly transactions: TransactionCommitter | undefined;
+  /** Exactly-once: fetching stops while the records in flight finish and the transaction ends. */
+  private ending = false;
+  /** Exactly-once: the records in flight finished; nothing more is dispatched until the transaction ends. */
+  private sealed = false;
+  /** Woken whenever a record is released (finished or given up on). */
+  private readonly settled = new Wakeup();
+  /** Exactly-once: why the open transaction must abort (a failed write, a record given up on mid-write). */
+  private txnFailure: unknown = null;
+  /** Exactly-once: failed attempts per record across aborts (the record is re-read after each abort). */
+  private readonly txnAttempts = new Map<string, number>();
   private rotate = 0;
   private fetchCursor = 0;
   private askAll = false;
@@ -245,6 +273,7 @@ export class ConsumerRuntime extends EventEmitter<ConsumerRuntimeEvents> {
     rewound: 0,
     commits: 0,
     commitErrors: 0,
+    aborts: 0,
     retries: 0,
     deadLettered: 0,
     deadLetterErrors: 0,
@@ -261,6 +290,7 @@ export class ConsumerRuntime extends EventEmitter<ConsumerRuntimeEvents> {
     this.source = options.source;
     this.sink = options.sink;
     this.deadLetter = options.deadLetter;
+    this.transactions = options.transactions;
     this.tracer = options.tracer;
     this.recordCredits = new Credits({
       initial: this.cfg.maxInFlight,
@@ -298,8 +328,10 @@ export class ConsumerRuntime extends EventEmitter<ConsumerRuntimeEvents> {
   /** Joins (through the source), then fetches, dispatches and commits until `stop()`. */
   async start(): Promise<void> {
     if (this.state !== 'created') throw new Error(`consumer runtime: start() called when ${this.state}`);
-    this.state = 'running';
     const clock = this.cfg.clock;
+    // Exactly-once: the producer's epoch first, which fences an older instance of the same job.
+    if (this.transactions) await this.transactions.init();
+    this.state = 'running';
     this.commitTimer = clock.setInterval(
       () => void this.commitNow().catch(() => {}),
       this.cfg.commitIntervalMs,
@@ -441,6 +473,7 @@ export class ConsumerRuntime extends EventEmitter<ConsumerRuntimeEvents> {
   /** Commits every partition whose contiguous completed offset moved; one commit at a time. */
   commitNow(): Promise<void> {
     if (this.committing) return this.committing.then(() => this.commitNow());
+    if (this.transactions) return this.endTransaction(this.transactions);
     const offsets: OffsetToCommit[] = [];
     const targets: [PartitionState, bigint, number][] = [];
     for (const p of this.parts.values()) {
@@ -468,6 +501,115 @@ export class ConsumerRuntime extends EventEmitter<ConsumerRuntimeEvents> {
       }
     })();
     return this.committing;
+  }
+
+  /**
+   * Exactly-once: stops fetching, lets every record taken finish (so the transaction holds the outputs of
+   * exactly the records below the offsets it commits), then commits those offsets with the outputs in
+   * one transaction, or aborts it after a failure and rewinds every partition to its last committed
+   * offset so the records are read and transformed again.
+   */
+  private endTransaction(txn: TransactionCommitter): Promise<void> {
+    this.ending = true;
+    this.committing = (async () => {
+      try {
+        await this.quiesce();
+        this.sealed = true;
+        const failure = this.txnFailure;
+        if (failure !== null) {
+          for (const p of this.parts.values()) for (const w of [...p.works]) this.abandon(w, false);
+          await txn.abort();
+          this.rewindAll();
+          this.txnFailure = null;
+          this.counters.aborts++;
+          this.emit('abort', { error: failure });
+          return;
+        }
+        const offsets: OffsetToCommit[] = [];
+        const targets: [PartitionState, bigint, number][] = [];
+        for (const p of this.parts.values()) {
+          const at = p.tracker.committable;
+          if (at === null || (p.committed !== null && at <= p.committed)) continue;
+          offsets.push({ topic: p.topic, partition: p.partition, offset: at });
+          targets.push([p, at, p.tracker.released]);
+        }
+        if (offsets.length === 0) return;
+        await txn.commit(offsets);
+        for (const [p, at, released] of targets) {
+          p.committed = at;
+          p.releasedAtCommit = released;
+        }
+        this.txnAttempts.clear();
+        this.counters.commits++;
+        this.emit('commit', { offsets });
+      } catch (err) {
+        // The transaction's fate is unknown: abort it on the next round, which rewinds the partitions.
+        this.txnFailure ??= err;
+        this.counters.commitErrors++;
+        this.emit('commitError', err);
+        throw err;
+      } finally {
+        this.committing = null;
+        this.ending = false;
+        this.sealed = false;
+        this.wake.notify();
+        this.dispatch();
+      }
+    })();
+    return this.committing;
+  }
+
+  /**
+   * Waits until no record is being written: every record taken has finished, or (after a failure, when
+   * nothing more is dispatched) the ones left are still queued, never started.
+   */
+  private async quiesce(): Promise<void> {
+    // Queued records are not dispatched after a failure or while paused by hand: only started ones count then.
+    const busy = (w: Work) => (this.txnFailure === null && !this.pausedByHand ? true : w.state !== 'queued');
+    while ([...this.parts.values()].some((p) => [...p.works].some(busy))) {
+      await this.settled.wait(this.cfg.clock, 100);
+    }
+    // Outputs of records finished behind one that has not run are in the transaction, but their offsets
+    // cannot be committed: committing would write them twice after a restart, so abort instead.
+    if ([...this.parts.values()].some((p) => p.tracker.deferred > 0)) {
+      this.txnFailure ??= new Error(
+        'records finished behind one not yet run (paused?); their outputs cannot commit',
+      );
+    }
+  }
+
+  /** After an abort: every partition reads again from its last committed offset (or where it started). */
+  private rewindAll(): void {
+    for (const [key, p] of this.parts) {
+      const from = p.committed ?? p.firstTaken;
+      if (from === null) continue;
+      this.source.seek(p.topic, p.partition, from);
+      const fresh = new PartitionState(p.topic, p.partition, from);
+      fresh.committed = p.committed;
+      fresh.firstTaken = p.firstTaken;
+      fresh.pausedByHand = p.pausedByHand;
+      this.parts.set(key, fresh);
+    }
+  }
+
+  /** Exactly-once: a write failed, so the open transaction aborts and the records are re-read. */
+  private failTransaction(work: Work, error: unknown): boolean {
+    const key = `${work.part.key}\u0000${work.record.offset}`;
+    const attempts = (this.txnAttempts.get(key) ?? 0) + 1;
+    this.txnAttempts.set(key, attempts);
+    if (attempts >= this.cfg.retry.maxAttempts || isPermanent(error)) return false;
+    this.txnFailure ??= error;
+    this.emit('retry', { record: work.record, attempt: attempts, delayMs: 0, error });
+    this.counters.retries++;
+    this.abandon(work, false);
+    // Whatever else is queued would be thrown away by the abort: give it up now.
+    for (const p of this.parts.values()) {
+      for (const lane of p.lanes.values()) {
+        for (let w = lane.queue.shift(); w; w = lane.queue.shift()) this.abandon(w, false);
+      }
+    }
+    void this.commitNow().catch(() => {});
+    return true;
   }
 
   stats(): ConsumerStats {
@@ -580,6 +722,7 @@ export class ConsumerRuntime extends EventEmitter<ConsumerRuntimeEvents> {
 
   private blockedBy(): FetchState | null {
     if (this.state !== 'running') return 'stopped';
+    if (this.ending) return 'ending-transaction';
     if (this.pausedByHand) return 'paused-by-hand';
     if (this.health.pausedByPolicy) return 'paused-by-policy';
     if (this.recordCredits.available < this.fetchThreshold()) return 'no-credits';
@@ -820,6 +963,7 @@ export class ConsumerRuntime extends EventEmitter<ConsumerRuntimeEvents> {
       lane = { queue: new RingBuffer<Work>(4), active: null, part, id: id ?? `#${record.offset}` };
       part.lanes.set(lane.id, lane);
     }
+    part.firstTaken ??= record.offset;
     const work: Work = {
       record,
       part,
@@ -839,6 +983,8 @@ export class ConsumerRuntime extends EventEmitter<ConsumerRuntimeEvents> {
 
   private dispatch(): void {
     if (this.state === 'stopped' || this.pausedByHand) return;
+    // Exactly-once after a failure: nothing more goes into a transaction that will abort.
+    if (this.txnFailure !== null || this.sealed) return;
     while (this.ready.length > 0) {
       const lane = this.ready.peek()!;
       if (lane.active !== null || lane.queue.length === 0 || lane.part.revoking) {
@@ -901,6 +1047,7 @@ export class ConsumerRuntime extends EventEmitter<ConsumerRuntimeEvents> {
       return;
     }
     this.counters.sinkErrors++;
+    if (this.transactions && this.failTransaction(work, error)) return;
     if (work.attempts < this.cfg.retry.maxAttempts && !isPermanent(error)) {
       this.counters.retries++;
       const delay = backoffMs(work.attempts, this.cfg.retry, this.cfg.random);
@@ -966,6 +1113,10 @@ export class ConsumerRuntime extends EventEmitter<ConsumerRuntimeEvents> {
   private abandon(work: Work, counted: boolean): void {
     if (work.state === 'done' || work.state === 'abandoned') return;
     const wasActive = work.lane.active === work;
+    // Exactly-once: a write given up on while it ran may still land in the transaction, without its offset.
+    if (this.transactions && (work.state === 'running' || work.state === 'dead-lettering')) {
+      this.txnFailure ??= new Error('a record was given up on while its write was in flight');
+    }
     work.state = 'abandoned';
     work.trace?.finished('abandoned', this.cfg.clock.now());
     work.timer?.cancel();
@@ -989,6 +1140,7 @@ export class ConsumerRuntime extends EventEmitter<ConsumerRuntimeEvents> {
       } else part.lanes.delete(lane.id);
     }
     if (part.works.size === 0) part.drained.notify();
+    this.settled.notify();
   }
 
   // ---- housekeeping -------------------------------------------------------------------------------

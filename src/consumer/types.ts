@@ -75,3 +75,15 @@ export interface DeadLetterPublisher {
 }
 
 export type OrderingMode = 'partition' | 'key' | 'none';
+
+/**
+ * Exactly-once: the runtime ends a transaction per commit interval through this instead of committing
+ * offsets to the source. `commit` writes the input offsets into the open transaction (whose outputs the
+ * sink produced) and commits it; `abort` throws the open transaction away. See src/consumer/exactly-once.ts.
+ */
+export interface TransactionCommitter {
+  /** Before the first fetch (InitProducerId: fences an older instance with the same transactional id). */
+  init(): Promise<void>;
+  commit(offsets: OffsetToCommit[]): Promise<void>;
+  abort(): Promise<void>;
+}

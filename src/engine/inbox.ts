@@ -33,6 +33,12 @@ export class Inbox {
   /** Slots freed but not yet granted back: credit returns in small batches, as Flink's does per buffer. */
   private ungranted = 0;
   private readonly grantBatch: number;
+  /**
+   * Bytes queued, counted here when only the count is bounded: the channel then measures nothing
+   * (measuring meant a second ring of sizes pushed and shifted for every item).
+   */
+  private unboundedBytes = 0;
+  private readonly bytesBounded: boolean;
   /** Called after every change of depth (for watermarks and the strategies). */
   onLevel: (inbox: Inbox) => void = () => {};
 
@@ -41,12 +47,12 @@ export class Inbox {
     readonly capacity: number,
     readonly maxBytes: number,
   ) {
+    this.bytesBounded = Number.isFinite(maxBytes);
     this.channel = new Channel<Envelope>({
       name: id,
       capacity,
-      maxBytes: Number.isFinite(maxBytes) ? maxBytes : undefined,
-      // Always measured, so queued bytes are reported even when only the count is bounded.
-      sizeOf: (e) => e.bytes,
+      maxBytes: this.bytesBounded ? maxBytes : undefined,
+      sizeOf: this.bytesBounded ? (e) => e.bytes : undefined,
       policy: 'block',
     });
     this.credits = new Credits({ initial: capacity, max: capacity, name: id });
@@ -58,7 +64,7 @@ export class Inbox {
   }
 
   get bytes(): number {
-    return this.channel.bytes;
+    return this.bytesBounded ? this.channel.bytes : this.unboundedBytes;
   }
 
   get maxDepth(): number {
@@ -93,20 +99,40 @@ export class Inbox {
       this.credits.grant(1);
       return false;
     }
+    this.unboundedBytes += env.bytes;
     this.onLevel(this);
     return true;
+  }
+
+  /**
+   * Moves as many of `envs` (from the first) as credit and room allow now, with one credit request and
+   * one level check; returns how many moved. Never waits.
+   */
+  tryOfferMany(envs: Envelope[]): number {
+    if (this.ungranted > 0 && this.credits.available < envs.length) this.flushCredits();
+    const n = this.credits.tryAcquireUpTo(envs.length);
+    let moved = 0;
+    while (moved < n && this.channel.trySend(envs[moved])) {
+      this.unboundedBytes += envs[moved].bytes;
+      moved++;
+    }
+    if (moved < n) this.credits.grant(n - moved);
+    if (moved > 0) this.onLevel(this);
+    return moved;
   }
 
   /** Moves an item, waiting for credit (and for bytes to free up) as long as it takes. */
   async offer(env: Envelope, signal: AbortSignal): Promise<void> {
     await this.credits.acquire(1, signal);
+    // Counted before the send settles: the receiver may take it before this continuation runs.
+    this.unboundedBytes += env.bytes;
     await this.channel.send(env, signal);
     this.onLevel(this);
   }
 
   tryTake(): Envelope | undefined {
     const env = this.channel.tryReceive();
-    if (env !== undefined) this.taken();
+    if (env !== undefined) this.taken(env);
     return env;
   }
 
@@ -116,7 +142,7 @@ export class Inbox {
     this.flushCredits();
     try {
       const env = await this.channel.receive(signal);
-      this.taken();
+      this.taken(env);
       return env;
     } catch (err) {
       if (err instanceof ChannelClosedError) return CLOSED;
@@ -130,7 +156,8 @@ export class Inbox {
     this.channel.close();
   }
 
-  private taken(): void {
+  private taken(env: Envelope): void {
+    this.unboundedBytes -= env.bytes;
     // A blocked sender gets its credit at once; otherwise credit goes back in batches.
     if (++this.ungranted >= this.grantBatch || this.credits.waiting > 0) this.flushCredits();
     this.onLevel(this);

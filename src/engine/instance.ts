@@ -55,7 +55,9 @@ interface Route {
 
 interface Slot {
   state: SlotState;
+  /** What the current item emitted: out[0..outCount) (reused, so a hop allocates no array). */
   out: unknown[];
+  outCount: number;
   ctx: OperatorContext<unknown>;
 }
 
@@ -76,12 +78,26 @@ export class Instance {
   /** Incoming edges by strategy, for the watermark actions. */
   readonly incoming: EdgeRuntime[] = [];
   private readonly routes: Route[] = [];
+  /** Set when everything this instance emits goes to one blocking inbox: emit's fast path. */
+  private sole: { edge: EdgeRuntime; inbox: Inbox } | undefined;
+  /**
+   * Items for `sole` not yet moved: with one slot they travel in groups (one credit request and one
+   * level check per group), moved when the group is full and before the instance waits for anything.
+   */
+  private readonly staged: Envelope[] = [];
+  private staging = false;
   processed = 0;
   private readonly pausedBy = new Set<string>();
   private resumeWaiters: Array<() => void> = [];
   private sinceYield = 0;
   private sinceClockRead = 0;
   private lastNow = 0;
+  /**
+   * The run's and the sources' abort signals as plain flags: `signal.aborted` is a getter with a
+   * receiver check, which cost more than the rest of a hop's bookkeeping when read for every item.
+   */
+  private stopped = false;
+  private sourceStopped = false;
   private readonly sizeOf: (item: unknown) => number;
   readonly finished: Promise<void>;
   private finish!: () => void;
@@ -115,6 +131,10 @@ export class Instance {
 
   addRoute(edge: EdgeRuntime): void {
     this.routes.push({ edge, grouping: edge.def.grouping, targets: edge.targets, next: 0 });
+    const only = this.routes.length === 1 && edge.targets.length === 1;
+    const blocking = edge.strategy !== 'drop' && edge.strategy !== 'sample';
+    this.sole = only && blocking ? { edge, inbox: edge.targets[0].inbox! } : undefined;
+    this.staging = this.sole !== undefined && this.def.concurrency === 1;
     for (const t of edge.targets) {
       t.inbox!.addSender();
       t.upstream.add(this);
@@ -135,6 +155,12 @@ export class Instance {
 
   /** Starts the instance's loops; `finished` resolves when they are all done. */
   start(): void {
+    const { signal, sourceSignal } = this.run;
+    this.stopped = signal.aborted;
+    this.sourceStopped = sourceSignal.aborted;
+    if (!this.stopped) signal.addEventListener('abort', () => (this.stopped = true), { once: true });
+    if (!this.sourceStopped)
+      sourceSignal.addEventListener('abort', () => (this.sourceStopped = true), { once: true });
     const body = this.def.kind === 'source' ? this.runSource() : this.runProcessor();
     body
       .catch((err) => {
@@ -165,35 +191,65 @@ export class Instance {
         : (iterable as Iterable<Arrival<unknown>>)[Symbol.iterator]();
     try {
       for (;;) {
-        if (this.pausedBy.size > 0) await this.waitWhilePaused(slot);
-        if (src.aborted || this.run.signal.aborted) return;
+        if (this.pausedBy.size > 0) await this.drainStagedThenWaitWhilePaused(slot);
+        if (this.stopped) return;
+        if (this.sourceStopped) {
+          await this.drainStaged(slot); // read items still go downstream on a draining stop
+          return;
+        }
         let step: IteratorResult<Arrival<unknown>>;
+        let awaited = false;
         try {
           const r = iterator.next();
-          step = r instanceof Promise ? await r : r;
+          if (r instanceof Promise) {
+            if (this.staged.length > 0) await this.drainStaged(slot);
+            step = await r;
+            awaited = true;
+          } else step = r;
         } catch (err) {
-          if (src.aborted || this.run.signal.aborted) return;
+          if (this.stopped) return;
+          if (this.sourceStopped) {
+            await this.drainStaged(slot);
+            return;
+          }
           throw err;
         }
-        if (step.done) return;
+        if (step.done) {
+          await this.drainStaged(slot);
+          return;
+        }
         // The read may have been under way (waiting for the event to arrive) when a pause came.
-        if (this.pausedBy.size > 0) await this.waitWhilePaused(slot);
-        if (this.run.signal.aborted) return;
+        if (this.pausedBy.size > 0) await this.drainStagedThenWaitWhilePaused(slot);
+        if (this.stopped) return;
         this.processed++;
         const arrival = step.value;
+        // As in the sink: within a synchronous burst of reads the clock barely moves, so it is read
+        // after every wait and every 32 items rather than once per item.
+        if (
+          arrival.at === undefined &&
+          (awaited || (++this.sinceClockRead & 31) === 0 || this.processed === 1)
+        ) {
+          this.lastNow = this.run.clock.now();
+        }
         const env: Envelope = {
           value: arrival.value,
-          born: arrival.at ?? this.run.clock.now(),
+          born: arrival.at ?? this.lastNow,
           bytes: this.sizeOf(arrival.value),
           // The source holds the first reference until the item is in every queue it goes to.
           lineage: arrival.receipt ? new Lineage(arrival.receipt) : undefined,
         };
+        const lineage = env.lineage; // env itself may be reused downstream once queued
         const p = this.emit(env, slot);
-        if (p) await p;
-        env.lineage?.release();
+        if (p) {
+          await p;
+          this.sinceClockRead = 31;
+        }
+        lineage?.release();
         if (this.run.yieldEvery > 0 && ++this.sinceYield >= this.run.yieldEvery) {
           this.sinceYield = 0;
+          await this.drainStaged(slot);
           await yieldToEventLoop();
+          this.sinceClockRead = 31;
         }
       }
     } finally {
@@ -218,11 +274,12 @@ export class Instance {
     const cost = this.def.cost;
     const isSink = this.def.kind === 'sink';
     for (;;) {
-      if (this.pausedBy.size > 0) await this.waitWhilePaused(slot);
-      if (signal.aborted) return;
+      if (this.pausedBy.size > 0) await this.drainStagedThenWaitWhilePaused(slot);
+      if (this.stopped) return;
       let awaited = false;
       let env = inbox.tryTake();
       if (env === undefined) {
+        if (this.staged.length > 0) await this.drainStaged(slot);
         // Only waiting counts as idle: back-to-back items keep the slot busy without a clock read each.
         this.setState(slot, 'idle');
         const next = await inbox.take(signal);
@@ -232,13 +289,17 @@ export class Instance {
       }
       this.setState(slot, 'busy');
       this.processed++;
+      // The envelope may travel on as this instance's first output: what it came with is noted first.
+      const inLineage = env.lineage;
       const ms = cost === undefined ? 0 : typeof cost === 'number' ? cost : cost(env.value, this.index);
       if (ms > 0) {
+        if (this.staged.length > 0) await this.drainStaged(slot);
         await clock.sleep(ms, signal);
         awaited = true;
       }
       const r = processor.process(env.value, slot.ctx);
       if (r !== undefined && typeof (r as Promise<void>).then === 'function') {
+        if (this.staged.length > 0) await this.drainStaged(slot);
         await r;
         awaited = true;
       }
@@ -247,20 +308,31 @@ export class Instance {
         // the time barely moves, so it is re-read after every wait and every 32 items.
         if (awaited || (++this.sinceClockRead & 31) === 0) this.lastNow = clock.now();
         this.run.recordLatency(this.lastNow - env.born);
-      } else if (slot.out.length > 0) {
+      } else if (slot.outCount > 0) {
         const outs = slot.out;
-        const lineage = env.lineage;
-        for (let i = 0; i < outs.length; i++) {
+        const n = slot.outCount;
+        const born = env.born;
+        slot.outCount = 0;
+        for (let i = 0; i < n; i++) {
           const value = outs[i];
-          const p = this.emit({ value, born: env.born, bytes: this.sizeOf(value), lineage }, slot);
+          outs[i] = undefined; // no reference kept past the hop
+          // The input's envelope is this instance's alone once taken (emit copies it for a second
+          // receiver), so the first output travels in it: a 1:1 hop allocates nothing.
+          let out: Envelope;
+          if (i === 0) {
+            out = env;
+            out.value = value;
+            out.bytes = this.sizeOf(value);
+          } else out = { value, born, bytes: this.sizeOf(value), lineage: inLineage };
+          const p = this.emit(out, slot);
           if (p) await p;
         }
-        outs.length = 0;
       }
       // Released only after the outputs are queued, so the lineage cannot close while they are on the way.
-      env.lineage?.release();
+      inLineage?.release();
       if (this.run.yieldEvery > 0 && ++this.sinceYield >= this.run.yieldEvery) {
         this.sinceYield = 0;
+        await this.drainStaged(slot);
         this.setState(slot, 'idle');
         await yieldToEventLoop();
         this.sinceClockRead = 31; // others ran meanwhile: read the clock for the next item
@@ -272,10 +344,11 @@ export class Instance {
     const slot: Slot = {
       state: 'idle',
       out: [],
+      outCount: 0,
       ctx: {
         info: this.info,
         emit: (item: unknown) => {
-          slot.out.push(item);
+          slot.out[slot.outCount++] = item;
         },
         now: () => this.run.clock.now(),
       },
@@ -289,6 +362,11 @@ export class Instance {
     slot.state = state;
   }
 
+  private async drainStagedThenWaitWhilePaused(slot: Slot): Promise<void> {
+    await this.drainStaged(slot);
+    await this.waitWhilePaused(slot);
+  }
+
   private async waitWhilePaused(slot: Slot): Promise<void> {
     const before = slot.state;
     this.setState(slot, 'backpressured');
@@ -298,15 +376,34 @@ export class Instance {
     this.setState(slot, before);
   }
 
-  /** Sends an item along every outgoing edge; returns a promise only when something had to wait. */
+  /**
+   * Sends an item along every outgoing edge; returns a promise only when something had to wait. Each
+   * receiver gets an envelope of its own (the first the original, the others copies), so a receiver
+   * may reuse the one it took.
+   */
   private emit(env: Envelope, slot: Slot): Promise<void> | undefined {
+    const sole = this.sole;
+    if (sole !== undefined) {
+      sole.edge.sent++;
+      // An item with a lineage must be in the queue before its sender lets go of it: never staged.
+      if (this.staging && env.lineage === undefined) {
+        if (this.staged.push(env) < STAGE_SIZE) return undefined;
+        return this.flushStaged(slot);
+      }
+      const before = this.flushStaged(slot);
+      if (before) return before.then(() => this.offerOne(sole.inbox, env, slot));
+      return this.offerOne(sole.inbox, env, slot);
+    }
     let pending: Promise<void>[] | undefined;
+    let sent = 0;
     for (const route of this.routes) {
       const g = route.grouping;
       const targets = route.targets;
       if (g.kind === 'all') {
         for (const t of targets) {
-          const p = this.deliver(route.edge, t, env, slot);
+          const own =
+            sent++ === 0 ? env : { value: env.value, born: env.born, bytes: env.bytes, lineage: env.lineage };
+          const p = this.deliver(route.edge, t, own, slot);
           if (p) (pending ??= []).push(p);
         }
         continue;
@@ -315,7 +412,9 @@ export class Instance {
       if (targets.length === 1 || g.kind === 'global') target = targets[0];
       else if (g.kind === 'key') target = targets[hashKey(g.key(env.value)) % targets.length];
       else target = targets[route.next++ % targets.length];
-      const p = this.deliver(route.edge, target, env, slot);
+      const own =
+        sent++ === 0 ? env : { value: env.value, born: env.born, bytes: env.bytes, lineage: env.lineage };
+      const p = this.deliver(route.edge, target, own, slot);
       if (p) (pending ??= []).push(p);
     }
     if (!pending) return undefined;
@@ -345,6 +444,35 @@ export class Instance {
     return this.deliverBlocked(inbox, env, slot);
   }
 
+  private offerOne(inbox: Inbox, env: Envelope, slot: Slot): Promise<void> | undefined {
+    if (!inbox.tryOffer(env)) return this.deliverBlocked(inbox, env, slot);
+    env.lineage?.hold();
+    return undefined;
+  }
+
+  /** Moves the staged items (none has a lineage); returns a promise only when some had to wait for room. */
+  private flushStaged(slot: Slot): Promise<void> | undefined {
+    const staged = this.staged;
+    if (staged.length === 0) return undefined;
+    const inbox = this.sole!.inbox;
+    const moved = inbox.tryOfferMany(staged);
+    if (moved === staged.length) {
+      staged.length = 0;
+      return undefined;
+    }
+    const rest = staged.splice(moved);
+    staged.length = 0;
+    return (async () => {
+      for (const env of rest) await this.deliverBlocked(inbox, env, slot);
+    })();
+  }
+
+  /** Before any wait: nothing may sit in the stage while this instance is not running. */
+  private async drainStaged(slot: Slot): Promise<void> {
+    const p = this.flushStaged(slot);
+    if (p) await p;
+  }
+
   private async deliverBlocked(inbox: Inbox, env: Envelope, slot: Slot): Promise<void> {
     const before = slot.state;
     this.setState(slot, 'backpressured');
@@ -368,6 +496,9 @@ export function hashKey(key: string | number): number {
   }
   return h >>> 0;
 }
+
+/** How many items a single-slot instance moves to its one downstream inbox at a time. */
+const STAGE_SIZE = 32;
 
 function yieldToEventLoop(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));

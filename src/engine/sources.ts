@@ -48,8 +48,28 @@ export function iterableSource<O>(
 ): SourceSpec<O> {
   return {
     parallelism,
-    *read(info) {
-      for (const value of items(info)) yield { value };
+    read(info): Iterable<Arrival<O>> {
+      // The engine copies what it needs out of each arrival before it asks for the next one, so one
+      // arrival and one iterator result serve every item: a generator would allocate both per item.
+      return {
+        [Symbol.iterator]() {
+          const inner = items(info)[Symbol.iterator]();
+          const arrival: Arrival<O> = { value: undefined as O };
+          const step = { done: false as const, value: arrival };
+          return {
+            next(): IteratorResult<Arrival<O>> {
+              const r = inner.next();
+              if (r.done) return { done: true, value: undefined };
+              arrival.value = r.value;
+              return step;
+            },
+            return(): IteratorResult<Arrival<O>> {
+              inner.return?.();
+              return { done: true, value: undefined };
+            },
+          };
+        },
+      };
     },
   };
 }

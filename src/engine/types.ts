@@ -83,7 +83,8 @@ export interface SourceSpec<O> {
   /**
    * The items of one source instance. The engine pulls the next item only when it may send it (it
    * holds credit and the source is not paused), so a slow job leaves the backlog outside the engine,
-   * the way a Kafka source leaves lag in the broker.
+   * the way a Kafka source leaves lag in the broker. The engine is done with an arrival before it asks
+   * for the next, so a source may hand out the same arrival object again with new contents.
    */
   read(info: InstanceInfo, signal: AbortSignal): AsyncIterable<Arrival<O>> | Iterable<Arrival<O>>;
   /** Estimated bytes of an output item (for byte-bounded queues); default: a shallow estimate. */

@@ -35,7 +35,7 @@ const OFF_RECORD_COUNT = 57;
 
 const ATTR_COMPRESSION_MASK = 0x07;
 const ATTR_TIMESTAMP_TYPE = 0x08;
-const ATTR_TRANSACTIONAL = 0x10;
+export const ATTR_TRANSACTIONAL = 0x10;
 const ATTR_CONTROL = 0x20;
 
 type TimestampType = 'CreateTime' | 'LogAppendTime';

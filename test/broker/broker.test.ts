@@ -562,32 +562,6 @@ describe('Fetch', () => {
       skipped,
     ]);
   });
-
-  it('serves the partitions in turn across fetches of one connection, as Kafka fetch sessions do', async () => {
-    const b = await broker();
-    await b.broker.store.createTopic('turns', 3, {});
-    const c = await client(b);
-    const big = await batch(['x'.repeat(300)]);
-    for (const p of [0, 1, 2]) await c.request(0, 7, produceBody('turns', p, big));
-    const servedBy = async () => {
-      const res = await c.request(
-        1,
-        11,
-        fetchBody(
-          'turns',
-          [0, 1, 2].map((partition) => ({ partition, offset: 0n, max: 10 })),
-        ),
-      );
-      // Answers stay in request order whichever partition was read first.
-      expect(res.responses[0].partitions.map((p) => p.partitionIndex)).toEqual([0, 1, 2]);
-      return res.responses[0].partitions
-        .filter((p) => (p.records?.length ?? 0) > 0)
-        .map((p) => p.partitionIndex);
-    };
-    const turns = [];
-    for (let i = 0; i < 4; i++) turns.push(await servedBy());
-    expect(turns).toEqual([[0], [1], [2], [0]]);
-  });
 });
 
 describe('ListOffsets', () => {

@@ -54,6 +54,45 @@ describe('groupings', () => {
   });
 });
 
+describe('envelopes between instances', () => {
+  it('gives every receiver of a broadcast its own item, though an operator passes its input envelope on', async () => {
+    // Two instances of `tag` receive the same source items (toAll) and each re-emits its own value in
+    // the envelope it took: were that envelope shared, one instance would see the other's output.
+    const got: number[] = [];
+    const job = new Job('broadcast');
+    const src = job.source(
+      'src',
+      iterableSource(() => Array.from({ length: 200 }, (_, i) => i)),
+    );
+    const tag = job.operator<number, number>('tag', {
+      parallelism: 2,
+      create: (info) => ({ process: (x, ctx) => ctx.emit(x * 1000 + info.index) }),
+    });
+    const sink = job.sink<number>('sink', { write: (x) => void got.push(x) });
+    job.connect(src, tag, { grouping: toAll() }).connect(tag, sink);
+    await runJob(job.build(), { clock: new VirtualClock(), queue: { capacity: 8 } }).done;
+    const expected = Array.from({ length: 200 }, (_, i) => [i * 1000, i * 1000 + 1]).flat();
+    expect(got.sort((a, b) => a - b)).toEqual(expected.sort((a, b) => a - b));
+  });
+});
+
+describe('items moved in groups between single-slot instances', () => {
+  it('keeps every item, in order, when the receiving queue is smaller than a group', async () => {
+    // Capacity 3 < the 32 items an instance stages: most groups only partly fit and the rest waits.
+    const got: number[] = [];
+    const job = new Job('order');
+    const src = job.source(
+      'src',
+      iterableSource(() => Array.from({ length: 1000 }, (_, i) => i)),
+    );
+    const inc = job.operator<number, number>('inc', { process: (x, ctx) => ctx.emit(x + 1) });
+    const sink = job.sink<number>('sink', { write: (x) => void got.push(x) });
+    job.connect(src, inc).connect(inc, sink);
+    await runJob(job.build(), { clock: new VirtualClock(), queue: { capacity: 3 } }).done;
+    expect(got).toEqual(Array.from({ length: 1000 }, (_, i) => i + 1));
+  });
+});
+
 describe('run lifecycle', () => {
   it('drains on a VirtualClock without the caller advancing it: stop moves time until the sinks have everything', async () => {
     const clock = new VirtualClock();

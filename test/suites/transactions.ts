@@ -1,12 +1,17 @@
 import { fileURLToPath } from 'node:url';
 import { Kafka, type Producer as KafkaJsProducer, logLevel } from 'kafkajs';
 import { afterAll, expect, it } from 'vitest';
+import { Cluster } from '../../src/client/cluster.js';
+import { ProducerFencedError } from '../../src/client/errors.js';
+import { fetchRecords } from '../../src/client/fetcher.js';
+import { Producer } from '../../src/client/producer.js';
+import { createExactlyOnceJob } from '../../src/consumer/exactly-once.js';
 import { kafkaCli } from '../helpers/kafka.js';
 import { killChildren, run } from '../helpers/run.js';
 import type { Target } from '../helpers/targets.js';
 import { uniqueName } from '../helpers/targets.js';
 import { describeWithTools, pythonRuntimes } from '../helpers/tools.js';
-import { until } from './common.js';
+import { brokersOf, until } from './common.js';
 
 const SCRIPT = fileURLToPath(new URL('../compat/python/transactions.py', import.meta.url));
 
@@ -19,6 +24,8 @@ const SCRIPT = fileURLToPath(new URL('../compat/python/transactions.py', import.
 export function transactionsSuite(target: Target): void {
   librdkafkaTransactions(target);
   kafkajsTransactions(target);
+  ourClientTransactions(target);
+  exactlyOnceJob(target);
   transactionTools(target);
 }
 
@@ -117,27 +124,8 @@ function kafkajsTransactions(target: Target): void {
     await producer.connect();
     return producer;
   };
-  const readAll = async (topic: string, readUncommitted: boolean, expected: number): Promise<string[]> => {
-    const consumer = kafka().consumer({
-      groupId: uniqueName('kjs-reader'),
-      readUncommitted,
-      maxWaitTimeInMs: 200,
-    });
-    const seen: string[] = [];
-    try {
-      await consumer.connect();
-      await consumer.subscribe({ topic, fromBeginning: true });
-      await consumer.run({
-        eachMessage: async ({ message }) => {
-          seen.push(message.value?.toString() ?? '');
-        },
-      });
-      await until(`${expected} records of ${topic}`, () => seen.length >= expected, 30_000);
-    } finally {
-      await consumer.disconnect();
-    }
-    return seen;
-  };
+  const readAll = (topic: string, readUncommitted: boolean, expected: number) =>
+    readWithKafkajs(target, topic, readUncommitted, expected);
 
   it('kafkajs: aborted records stay invisible to read_committed, and transactional offsets appear only at commit', async () => {
     const topic = uniqueName('txn-kjs');
@@ -202,4 +190,212 @@ function kafkajsTransactions(target: Target): void {
       await newer.disconnect();
     }
   }, 60_000);
+}
+
+/** Every value of `topic` as a kafkajs consumer sees it, read_committed unless `readUncommitted`. */
+async function readWithKafkajs(
+  target: Target,
+  topic: string,
+  readUncommitted: boolean,
+  expected: number,
+): Promise<string[]> {
+  const kafka = new Kafka({ brokers: target().bootstrap.split(','), logLevel: logLevel.NOTHING });
+  const consumer = kafka.consumer({
+    groupId: uniqueName('kjs-reader'),
+    readUncommitted,
+    maxWaitTimeInMs: 200,
+  });
+  const seen: string[] = [];
+  try {
+    await consumer.connect();
+    await consumer.subscribe({ topic, fromBeginning: true });
+    await consumer.run({
+      eachMessage: async ({ message }) => {
+        seen.push(message.value?.toString() ?? '');
+      },
+    });
+    await until(`${expected} records of ${topic}`, () => seen.length >= expected, 30_000);
+  } finally {
+    await consumer.disconnect();
+  }
+  return seen;
+}
+
+function ourClientTransactions(target: Target): void {
+  const producers: Producer[] = [];
+  afterAll(async () => {
+    await Promise.all(producers.map((p) => p.close({ flush: false })));
+  });
+  const transactional = async (transactionalId: string): Promise<Producer> => {
+    const producer = new Producer({ brokers: brokersOf(target()), transactionalId, lingerMs: 0 });
+    producers.push(producer);
+    await producer.initTransactions();
+    return producer;
+  };
+  const kafkajsAdmin = async () => {
+    const admin = new Kafka({ brokers: target().bootstrap.split(','), logLevel: logLevel.NOTHING }).admin();
+    await admin.connect();
+    return admin;
+  };
+
+  it('our producer: a committed transaction is visible to read_committed, an aborted one is not', async () => {
+    const topic = uniqueName('txn-ours');
+    const admin = await kafkajsAdmin();
+    try {
+      await admin.createTopics({ topics: [{ topic, numPartitions: 1 }] });
+    } finally {
+      await admin.disconnect();
+    }
+    const producer = await transactional(uniqueName('ours-producer'));
+    await expect(producer.send([{ topic, value: 'outside' }])).rejects.toThrow(
+      /sends only inside a transaction; call beginTransaction\(\) first/,
+    );
+    producer.beginTransaction();
+    await producer.send([
+      { topic, value: 'a1' },
+      { topic, value: 'a2' },
+    ]);
+    await producer.abortTransaction();
+    producer.beginTransaction();
+    await producer.send([
+      { topic, value: 'c1' },
+      { topic, value: 'c2' },
+    ]);
+    await producer.commitTransaction();
+    expect(await readWithKafkajs(target, topic, false, 2)).toEqual(['c1', 'c2']);
+    expect(await readWithKafkajs(target, topic, true, 4)).toEqual(['a1', 'a2', 'c1', 'c2']);
+  }, 60_000);
+
+  it("our producer: offsets sent to a transaction become the group's only when it commits", async () => {
+    const topic = uniqueName('txn-ours-out');
+    const source = uniqueName('txn-ours-src');
+    const group = uniqueName('ours-group');
+    const admin = await kafkajsAdmin();
+    try {
+      await admin.createTopics({ topics: [{ topic }, { topic: source }] });
+      const committedOffset = async () =>
+        (await admin.fetchOffsets({ groupId: group, topics: [source] }))[0]?.partitions[0]?.offset;
+      const producer = await transactional(uniqueName('ours-pipe'));
+      producer.beginTransaction();
+      await producer.send([{ topic, value: 'aborted' }]);
+      await producer.sendOffsetsToTransaction([{ topic: source, partition: 0, offset: 3n }], group);
+      await producer.abortTransaction();
+      producer.beginTransaction();
+      await producer.send([{ topic, value: 'committed' }]);
+      await producer.sendOffsetsToTransaction([{ topic: source, partition: 0, offset: 7n }], group);
+      expect(await committedOffset()).toBe('-1');
+      await producer.commitTransaction();
+      // Kafka writes the markers (and so the offsets) just after answering EndTxn; see the kafkajs test.
+      await until(
+        "the transaction's offsets to become the group's",
+        async () => (await committedOffset()) === '7',
+      );
+      expect(await readWithKafkajs(target, topic, false, 1)).toEqual(['committed']);
+    } finally {
+      await admin.disconnect();
+    }
+  }, 60_000);
+
+  it('our producer: a newer producer with the same transactional id fences the older one with ProducerFencedError', async () => {
+    const id = uniqueName('ours-zombie');
+    const topic = uniqueName('txn-ours-fence');
+    const older = await transactional(id);
+    older.beginTransaction();
+    await older.send([{ topic, value: 'first' }]);
+    await older.commitTransaction();
+    await transactional(id);
+    older.beginTransaction();
+    const zombie = await older.send([{ topic, value: 'zombie' }]).catch((err: unknown) => err);
+    expect(zombie).toBeInstanceOf(ProducerFencedError);
+    expect(String(zombie)).toMatch(
+      new RegExp(`another producer with the same transactional id "${id}" took over`),
+    );
+    expect(older.transactionState).toBe('fenced');
+    await expect(older.commitTransaction()).rejects.toBeInstanceOf(ProducerFencedError);
+    expect(await readWithKafkajs(target, topic, false, 1)).toEqual(['first']);
+  }, 60_000);
+}
+
+function exactlyOnceJob(target: Target): void {
+  /** Every value of a one-partition topic a read_committed fetch from offset 0 returns. */
+  const committedValues = async (topic: string): Promise<string[]> => {
+    const cluster = new Cluster({ brokers: brokersOf(target()), clientId: 'eos-reader' });
+    try {
+      const res = await fetchRecords(cluster, {
+        partitions: [{ topic, partition: 0, offset: 0n, maxBytes: 1 << 20 }],
+        maxBytes: 1 << 20,
+        maxWaitMs: 0,
+        minBytes: 0,
+        isolationLevel: 1,
+      });
+      return (res.partitions[0]?.records ?? []).map((r) => r.value?.toString() ?? '');
+    } finally {
+      cluster.close();
+    }
+  };
+
+  it('exactly-once job: a transform that throws once aborts a transaction, and each input still has one output', async () => {
+    const input = uniqueName('eos-in');
+    const output = uniqueName('eos-out');
+    const admin = new Kafka({ brokers: brokersOf(target()), logLevel: logLevel.NOTHING }).admin();
+    await admin.connect();
+    try {
+      await admin.createTopics({
+        topics: [
+          { topic: input, numPartitions: 2 },
+          { topic: output, numPartitions: 1 },
+        ],
+      });
+    } finally {
+      await admin.disconnect();
+    }
+    const inputs = Array.from({ length: 60 }, (_, i) => `v${i}`);
+    const seed = new Producer({ brokers: brokersOf(target()), lingerMs: 0 });
+    await seed.send(inputs.map((value, i) => ({ topic: input, key: `k${i % 7}`, value })));
+    await seed.close();
+
+    let thrown = false;
+    let transformed = 0;
+    const job = createExactlyOnceJob({
+      brokers: brokersOf(target()),
+      groupId: uniqueName('eos-group'),
+      topics: [input],
+      transactionalId: uniqueName('eos-job'),
+      commitIntervalMs: 100,
+      maxInFlight: 8,
+      sessionTimeoutMs: 10_000,
+      transform: (record) => {
+        const value = record.value?.toString() ?? '';
+        transformed++;
+        // Once, well into the run: the open transaction holds other records' outputs by then.
+        if (value === 'v41' && !thrown) {
+          thrown = true;
+          throw new Error('transform failed once');
+        }
+        return [{ topic: output, key: record.key, value: `${value}!` }];
+      },
+    });
+    const aborts: unknown[] = [];
+    job.on('abort', ({ error }) => aborts.push(error));
+    await job.start();
+    try {
+      const committed = () => job.stats().partitions.reduce((sum, p) => sum + Number(p.committed ?? 0), 0);
+      await until('the job to commit every input offset', () => committed() === inputs.length, 60_000);
+    } finally {
+      await job.stop();
+    }
+    expect(thrown).toBe(true);
+    expect(aborts.map(String)).toEqual(['Error: transform failed once']);
+    expect(job.stats().aborts).toBe(1);
+    // The abort threw work away, which was done again: more transforms than inputs…
+    expect(transformed).toBeGreaterThan(inputs.length);
+    // …and still each input's output exactly once for read_committed readers. Kafka writes the last
+    // commit's markers just after answering EndTxn, so wait for them to reach the output.
+    let values: string[] = [];
+    await until('every committed output', async () => {
+      values = await committedValues(output);
+      return values.length >= inputs.length;
+    });
+    expect([...values].sort()).toEqual(inputs.map((v) => `${v}!`).sort());
+  }, 90_000);
 }

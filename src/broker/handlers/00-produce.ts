@@ -26,6 +26,7 @@ export const produceHandler: ApiHandler<ProduceRequest, ProduceResponse> = {
   name: 'Produce',
   minVersion: 0,
   maxVersion: 11,
+  releasesRequest: true,
   clientThrottlesFrom: 6,
   async handle(request, ctx) {
     const { acks } = request;

@@ -20,13 +20,20 @@ export function newStats(): StorageStats {
   return { fsyncs: 0, dirFsyncs: 0, writes: 0, bytesWritten: 0 };
 }
 
+/** Returns a buffer of at least `size` bytes for a read to fill. */
+export type Allocator = (size: number) => Buffer;
+
 export interface ByteStore {
   /** Bytes written so far. */
   readonly size: number;
   /** Writes `buf` at `position`. */
   write(buf: Buffer, position: number): Promise<void>;
-  /** Reads up to `length` bytes at `position` (fewer at the end). */
-  readSync(position: number, length: number): Buffer;
+  /**
+   * Reads up to `length` bytes at `position` (fewer at the end). `alloc`, when given, supplies the
+   * buffer to read into (a pooled one, see read-buffers.ts); a store that can answer with a view of
+   * bytes it already holds does so instead.
+   */
+  readSync(position: number, length: number, alloc?: Allocator): Buffer;
   /** Makes written bytes durable (fsync); a no-op in memory. */
   sync(): Promise<void>;
   truncate(size: number): Promise<void>;
@@ -66,7 +73,7 @@ export class MemoryStore implements ByteStore {
     return Promise.resolve();
   }
 
-  readSync(position: number, length: number): Buffer {
+  readSync(position: number, length: number, alloc?: Allocator): Buffer {
     const end = Math.min(this.size, position + length);
     if (position >= end) return Buffer.alloc(0);
     let lo = 0;
@@ -80,15 +87,17 @@ export class MemoryStore implements ByteStore {
     if (startIn + (end - position) <= this.used[lo]) {
       return this.arenas[lo].subarray(startIn, startIn + (end - position));
     }
-    const parts: Buffer[] = [];
+    const out = alloc
+      ? alloc(end - position).subarray(0, end - position)
+      : Buffer.allocUnsafe(end - position);
     let at = position;
     for (let i = lo; i < this.arenas.length && at < end; i++) {
       const from = at - this.starts[i];
       const take = Math.min(this.used[i] - from, end - at);
-      parts.push(this.arenas[i].subarray(from, from + take));
+      this.arenas[i].copy(out, at - position, from, from + take);
       at += take;
     }
-    return Buffer.concat(parts, end - position);
+    return out;
   }
 
   sync(): Promise<void> {
@@ -157,9 +166,9 @@ export class FileStore implements ByteStore {
     });
   }
 
-  readSync(position: number, length: number): Buffer {
+  readSync(position: number, length: number, alloc?: Allocator): Buffer {
     const want = Math.max(0, Math.min(length, this.size - position));
-    const buf = Buffer.allocUnsafe(want);
+    const buf = alloc ? alloc(want).subarray(0, want) : Buffer.allocUnsafe(want);
     let got = 0;
     while (got < want) {
       const n = fs.readSync(this.fd, buf, got, want - got, position + got);

@@ -1,5 +1,5 @@
 // Public surface of the broker's storage: what the server and handlers code against.
-export { newStats, type StorageStats } from './byte-store.js';
+export { type Allocator, newStats, type StorageStats } from './byte-store.js';
 export {
   DEFAULT_LOG_CONFIG,
   DURABILITIES,
@@ -19,4 +19,5 @@ export {
   type PartitionLogOptions,
   type ReadResult,
 } from './partition-log.js';
+export { ReadBufferPool } from './read-buffers.js';
 export type { PartitionRecovery } from './recovery.js';

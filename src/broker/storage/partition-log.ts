@@ -33,6 +33,7 @@ import {
   splitBatches,
 } from '../../protocol/record-batch.js';
 import {
+  type Allocator,
   type ByteStore,
   FileStore,
   MemoryStore,
@@ -491,7 +492,8 @@ export class PartitionLog {
 
   // --- read ---------------------------------------------------------------------------------------
 
-  read(fetchOffset: bigint, maxBytes: number): ReadResult {
+  /** `alloc` supplies the buffer a file read fills (pooled by the Fetch path); see ByteStore.readSync. */
+  read(fetchOffset: bigint, maxBytes: number, alloc?: Allocator): ReadResult {
     const highWatermark = BigInt(this.hw);
     const logStartOffset = BigInt(this.lso);
     const empty = Buffer.alloc(0);
@@ -506,7 +508,7 @@ export class PartitionLog {
       const found = seg.findBatch(offset);
       if (!found) continue;
       const want = Math.min(seg.visibleEnd - found.position, Math.max(maxBytes, found.size));
-      const buf = seg.store.readSync(found.position, want);
+      const buf = seg.store.readSync(found.position, want, alloc);
       return { records: buf.subarray(0, wholeBatchesLength(buf, found.size)), highWatermark, logStartOffset };
     }
     return { records: empty, highWatermark, logStartOffset };

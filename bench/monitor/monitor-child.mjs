@@ -1,14 +1,15 @@
 // Our lag monitor alone in a process (so its RSS compares with Burrow's): runs N collection cycles
 // against the broker named on the command line and prints their timings (collection over the wire and
 // evaluation apart) and its memory as JSON. cycles = 0: a baseline, the monitor loaded, nothing collected.
-import { Admin } from '../../src/client/admin.js';
-import { KafkaLagSource } from '../../src/monitor/kafka-lag-source.js';
-import { LagMonitor } from '../../src/monitor/monitor.js';
-import type { Observation } from '../../src/monitor/observation.js';
+// Plain JavaScript on the compiled package (dist/, which `npm run bench:monitor` builds first): what
+// `sluice monitor` runs, without a TypeScript loader in the process's memory (tsx adds ~28 MB).
+import { Admin } from '../../dist/client/admin.js';
+import { KafkaLagSource } from '../../dist/monitor/kafka-lag-source.js';
+import { LagMonitor } from '../../dist/monitor/monitor.js';
 
 const [bootstrap, cyclesArg, timeLag] = process.argv.slice(2);
 const cycles = Number(cyclesArg ?? 5);
-const mode = (timeLag as 'exact' | 'interpolated' | 'off' | undefined) ?? 'exact';
+const mode = timeLag ?? 'exact';
 const admin = new Admin({ brokers: [bootstrap], clientId: 'sluice-monitor' });
 const source = new KafkaLagSource(admin, {
   watch: () => true,
@@ -16,15 +17,25 @@ const source = new KafkaLagSource(admin, {
   maxTimestampFetches: 20_000,
 });
 const monitor = new LagMonitor({ source, timeLag: mode });
-const times: number[] = [];
-const observeMs: number[] = [];
-const evaluateMs: number[] = [];
+const times = [];
+const observeMs = [];
+const evaluateMs = [];
+const mb = (n) => Math.round(n / 2 ** 20);
+const memTrace = [];
+const trace = (at) => {
+  const m = process.memoryUsage();
+  memTrace.push(
+    `${at}: rss ${mb(m.rss)} heapTotal ${mb(m.heapTotal)} heapUsed ${mb(m.heapUsed)} external ${mb(m.external)} ab ${mb(m.arrayBuffers)}`,
+  );
+};
 let report = monitor.lag();
 for (let i = 0; i < cycles; i++) {
   const t0 = performance.now();
-  const obs: Observation = await source.observe();
+  const obs = await source.observe();
   const t1 = performance.now();
+  if (process.env.MONITOR_MEM_TRACE) trace(`cycle ${i} observed`);
   report = monitor.ingest(obs);
+  if (process.env.MONITOR_MEM_TRACE) trace(`cycle ${i} ingested`);
   const t2 = performance.now();
   times.push(t2 - t0);
   observeMs.push(t1 - t0);
@@ -33,6 +44,7 @@ for (let i = 0; i < cycles; i++) {
 const t3 = performance.now();
 const metricsBytes = (await monitor.metrics.registry.metrics()).length;
 const scrapeMs = performance.now() - t3;
+if (process.env.MONITOR_MEM_TRACE) trace('scraped');
 global.gc?.();
 const mem = process.memoryUsage();
 process.stdout.write(
@@ -50,6 +62,7 @@ process.stdout.write(
     exact: report.partitions.filter((p) => p.lag_seconds_method === 'exact').length,
     errors: report.collection.errors.slice(0, 3),
     metricsBytes,
+    memTrace,
   })}\n`,
 );
 admin.close();
