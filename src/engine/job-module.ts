@@ -1,5 +1,6 @@
 import { isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import type { ClientSecurity } from '../client/security.js';
 import type { RunOptions } from './engine.js';
 import { Job, type JobGraph } from './job.js';
 
@@ -7,6 +8,11 @@ import { Job, type JobGraph } from './job.js';
 export interface EngineJobContext {
   /** Bootstrap brokers from --brokers. */
   brokers: string[];
+  /**
+   * TLS/SASL settings from the security flags, properties file or SLUICE_* environment (undefined for
+   * PLAINTEXT): hand them to every Kafka source and sink as `clusterOptions: { security }`.
+   */
+  security?: ClientSecurity;
   /** The job's consumer group from --group: every Kafka source of the job joins it. */
   groupId: string;
   /** `--param key=value` pairs, for the job's own settings (topics, costs...). */

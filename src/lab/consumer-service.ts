@@ -119,11 +119,23 @@ export async function startConsumerService(options: ConsumerServiceOptions): Pro
     // Listen first: a port already taken fails before the instance joins (and rebalances) the group.
     const address = await listen(app, options.http);
     if (options.brokers) {
-      await ensureTopic(options.brokers, consumer.topic, options.partitions ?? 6, options.clock);
+      await ensureTopic(
+        options.brokers,
+        consumer.topic,
+        options.partitions ?? 6,
+        options.clock,
+        options.security,
+      );
       // One partition: dead letters are few, and one log keeps them in the order they failed.
       if (consumer.deadLetterTopic)
-        await ensureTopic(options.brokers, consumer.deadLetterTopic, 1, options.clock);
-      await commitStartOffsets(options.brokers, consumer.topic, consumer.groupId, options.clock);
+        await ensureTopic(options.brokers, consumer.deadLetterTopic, 1, options.clock, options.security);
+      await commitStartOffsets(
+        options.brokers,
+        consumer.topic,
+        consumer.groupId,
+        options.clock,
+        options.security,
+      );
     }
     await consumer.start();
     return {

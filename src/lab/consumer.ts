@@ -1,5 +1,6 @@
 import { Counter, Gauge, Registry } from 'prom-client';
 import type { Cluster } from '../client/cluster.js';
+import type { ClientSecurity } from '../client/security.js';
 import type { RetryOptions } from '../consumer/config.js';
 import { createKafkaConsumer } from '../consumer/create.js';
 import { defaultDeadLetterTopic, reasonOf } from '../consumer/dead-letter.js';
@@ -37,6 +38,8 @@ export type LabSinkKind = 'simulated' | 'stdout';
 
 export interface OrderConsumerOptions {
   brokers?: string[];
+  /** TLS/SASL settings for `brokers` (not used with a shared `cluster`). */
+  security?: ClientSecurity;
   cluster?: Cluster;
   topic?: string;
   groupId?: string;
@@ -159,6 +162,7 @@ export class OrderConsumer {
     this.runtime = createKafkaConsumer({
       brokers: options.brokers,
       cluster: options.cluster,
+      clusterOptions: { security: options.security },
       clientId: `sluice-lab-${this.instance}`,
       groupId: this.groupId,
       topics: [this.topic],

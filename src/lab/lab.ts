@@ -1,4 +1,5 @@
 import { Broker } from '../broker/broker.js';
+import type { ClientSecurity } from '../client/security.js';
 import type { Sink } from '../consumer/types.js';
 import { type Clock, realClock } from '../flow/clock.js';
 import type { GroupContext } from '../monitor/advice.js';
@@ -31,6 +32,8 @@ export const DEFAULT_PORTS: LabPorts = { broker: 9092, producer: 8000, consumer:
 export interface LabOptions {
   /** A real Kafka cluster instead of the embedded broker. */
   brokers?: string[];
+  /** TLS/SASL settings for `brokers` (the embedded broker needs none). */
+  security?: ClientSecurity;
   /** Keep nothing on disk (embedded broker only). */
   memory?: boolean;
   dataDir?: string;
@@ -123,10 +126,12 @@ export class Lab {
       broker,
     );
     try {
-      await ensureTopic(brokers, topic, partitions, clock);
-      await commitStartOffsets(brokers, topic, groupId, clock);
+      const security = options.security;
+      await ensureTopic(brokers, topic, partitions, clock, security);
+      await commitStartOffsets(brokers, topic, groupId, clock, security);
       lab.monitor = await startMonitorService({
         brokers,
+        security,
         clock,
         intervalMs: options.monitorIntervalMs ?? 2000,
         includeGroups: [`^${escapeRegExp(groupId)}$`],
@@ -137,6 +142,7 @@ export class Lab {
       const monitor = lab.monitor.monitor;
       lab.producer = await startProducerService({
         brokers,
+        security,
         topic,
         partitions,
         clock,
@@ -207,6 +213,7 @@ export class Lab {
         this.consumers.push(
           await startConsumerService({
             brokers: this.brokers,
+            security: this.options.security,
             topic: this.options.topic,
             groupId: this.options.groupId,
             partitions: this.options.partitions,

@@ -219,7 +219,13 @@ export async function startProducerService(options: ProducerServiceOptions): Pro
   producerRoutes(app, producer, tracing?.tracing.requestTracer());
   try {
     if (options.brokers)
-      await ensureTopic(options.brokers, producer.topic, options.partitions ?? 6, options.clock);
+      await ensureTopic(
+        options.brokers,
+        producer.topic,
+        options.partitions ?? 6,
+        options.clock,
+        options.security,
+      );
     await producer.connect();
     const address = await listen(app, options.http);
     return {

@@ -2,6 +2,7 @@ import { Counter, Gauge, Registry } from 'prom-client';
 import type { Cluster } from '../client/cluster.js';
 import { BufferFullTimeoutError, BufferOverflowError } from '../client/errors.js';
 import { Producer } from '../client/producer.js';
+import type { ClientSecurity } from '../client/security.js';
 import {
   type AdmissionDecision,
   AdmissionGate,
@@ -33,6 +34,8 @@ export interface AdmissionOptions {
 
 export interface OrderProducerOptions {
   brokers?: string[];
+  /** TLS/SASL settings for `brokers` (not used with a shared `cluster`). */
+  security?: ClientSecurity;
   cluster?: Cluster;
   topic?: string;
   clientId?: string;
@@ -138,7 +141,7 @@ export class OrderProducer {
       brokers: options.brokers,
       cluster: options.cluster,
       clientId: options.clientId ?? 'sluice-lab-producer',
-      clusterOptions: { clock: this.clock },
+      clusterOptions: { clock: this.clock, security: options.security },
       acks: -1,
       bufferBytes,
       lingerMs: 5,

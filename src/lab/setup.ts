@@ -1,6 +1,7 @@
 import { Admin } from '../client/admin.js';
 import { ConsumerClient } from '../client/consumer-client.js';
 import { KafkaBrokerError } from '../client/errors.js';
+import type { ClientSecurity } from '../client/security.js';
 import type { Clock } from '../flow/clock.js';
 
 /**
@@ -17,8 +18,9 @@ export async function ensureTopic(
   topic: string,
   partitions: number,
   clock?: Clock,
+  security?: ClientSecurity,
 ): Promise<void> {
-  const admin = new Admin({ brokers, clientId: 'sluice-lab-admin', clock });
+  const admin = new Admin({ brokers, clientId: 'sluice-lab-admin', clock, security });
   try {
     await admin.createTopics([{ topic, numPartitions: partitions }]);
   } catch (err) {
@@ -40,8 +42,9 @@ export async function commitStartOffsets(
   topic: string,
   groupId: string,
   clock?: Clock,
+  security?: ClientSecurity,
 ): Promise<void> {
-  const admin = new Admin({ brokers, clientId: 'sluice-lab-admin', clock });
+  const admin = new Admin({ brokers, clientId: 'sluice-lab-admin', clock, security });
   const client = new ConsumerClient({ cluster: admin.cluster, groupId });
   try {
     const meta = await admin.cluster.topic(topic);

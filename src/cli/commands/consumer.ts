@@ -3,6 +3,9 @@ import { startConsumerService } from '../../lab/consumer-service.js';
 import { FAILURE_KINDS, type FailureKind } from '../../lab/failures.js';
 import {
   brokerList,
+  type ClientSecurityFlags,
+  clientSecurity,
+  clientSecurityOptions,
   gracePeriodOption,
   integer,
   otlpEndpointOption,
@@ -15,7 +18,7 @@ import {
 } from '../options.js';
 import { untilSignal } from './shutdown.js';
 
-interface ConsumerFlags {
+interface ConsumerFlags extends ClientSecurityFlags {
   port: number;
   host: string;
   token?: string;
@@ -42,7 +45,7 @@ function fraction(value: string): number {
 
 /** `sluice consumer`: one consumer instance of the lab's group; start more on 8002, 8003 to scale out. */
 export function register(program: Command): void {
-  program
+  const command = program
     .command('consumer')
     .description("the lab's consumer service (POST /pause, /resume, /slow, /fast, /config; GET /stats)")
     .option(
@@ -90,6 +93,7 @@ export function register(program: Command): void {
         (flags.port > 8000 && flags.port < 8010 ? `consumer-${flags.port - 8000}` : `consumer-${flags.port}`);
       const service = await startConsumerService({
         brokers: flags.brokers,
+        security: clientSecurity(flags),
         topic: flags.topic,
         groupId: flags.group,
         instance,
@@ -122,4 +126,5 @@ export function register(program: Command): void {
         `sluice consumer: ${instance} at ${service.url}, group "${flags.group}" on ${flags.brokers.join(',')}\n`,
       );
     });
+  for (const o of clientSecurityOptions()) command.addOption(o);
 }

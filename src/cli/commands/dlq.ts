@@ -7,7 +7,13 @@ import {
   replayGroupOf,
   type Selection,
 } from '../../consumer/dead-letters.js';
-import { brokerList, integer } from '../options.js';
+import {
+  brokerList,
+  type ClientSecurityFlags,
+  clientSecurity,
+  clientSecurityOptions,
+  integer,
+} from '../options.js';
 
 /**
  * `sluice dlq list|show|replay`: dead-letter topics on any cluster (`--brokers`), over
@@ -15,7 +21,7 @@ import { brokerList, integer } from '../options.js';
  * `sluice-dlq-replay.<topic>` (see src/consumer/dead-letters.ts for why there).
  */
 
-interface CommonFlags {
+interface CommonFlags extends ClientSecurityFlags {
   brokers: string[];
   json: boolean;
 }
@@ -45,7 +51,7 @@ function selection(flags: SelectFlags): Selection {
 }
 
 async function withTools<T>(flags: CommonFlags, fn: (tools: DeadLetters) => Promise<T>): Promise<T> {
-  const tools = new DeadLetters({ brokers: flags.brokers });
+  const tools = new DeadLetters({ brokers: flags.brokers, security: clientSecurity(flags) });
   try {
     return await fn(tools);
   } finally {
@@ -54,11 +60,13 @@ async function withTools<T>(flags: CommonFlags, fn: (tools: DeadLetters) => Prom
 }
 
 function addCommon(cmd: Command): Command {
-  return cmd
+  cmd
     .option('--brokers <list>', 'bootstrap brokers, comma-separated host:port', brokerList, [
       '127.0.0.1:9092',
     ])
     .option('--json', 'print JSON', false);
+  for (const o of clientSecurityOptions()) cmd.addOption(o);
+  return cmd;
 }
 
 function addSelection(cmd: Command): Command {

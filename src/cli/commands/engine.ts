@@ -5,7 +5,7 @@ import { loadJobModule, resolveJob } from '../../engine/job-module.js';
 import { EngineProcess, formatStatus } from '../../engine/kafka/process.js';
 import { STRATEGIES, type Strategy } from '../../engine/types.js';
 import { RealClock } from '../../flow/clock.js';
-import { brokerList, gracePeriodOption, integer } from '../options.js';
+import { brokerList, clientSecurity, clientSecurityOptions, gracePeriodOption, integer } from '../options.js';
 import { untilSignal } from './shutdown.js';
 
 function positive(name: string) {
@@ -94,7 +94,7 @@ export function register(program: Command): void {
       });
       process.stdout.write(`${formatQueueCharts(outcomes, slow)}\n`);
     });
-  engine
+  const runCommand = engine
     .command('run')
     .argument('<module>', 'a job module (.js, or .ts through tsx) whose default export builds the job')
     .description(
@@ -125,6 +125,7 @@ export function register(program: Command): void {
       const factory = await loadJobModule(module);
       const { graph, run } = await resolveJob(factory, {
         brokers: opts.brokers,
+        security: clientSecurity(opts),
         groupId: opts.group,
         params: opts.param,
       });
@@ -157,6 +158,7 @@ export function register(program: Command): void {
         opts.gracePeriod,
       );
     });
+  for (const o of clientSecurityOptions()) runCommand.addOption(o);
 }
 
 /**

@@ -4,6 +4,9 @@ import { failureCause } from '../../lab/load.js';
 import { type RunningJaeger, startJaeger } from '../../tracing/jaeger.js';
 import {
   brokerList,
+  type ClientSecurityFlags,
+  clientSecurity,
+  clientSecurityOptions,
   gracePeriodOption,
   integer,
   otlpEndpointOption,
@@ -17,7 +20,7 @@ import {
 } from '../options.js';
 import { untilSignal } from './shutdown.js';
 
-interface LabFlags {
+interface LabFlags extends ClientSecurityFlags {
   memory?: boolean;
   dataDir?: string;
   brokers?: string[];
@@ -119,7 +122,7 @@ export function register(program: Command): void {
 
 /** The flags of `sluice lab` (start) and `sluice lab scale` (reach the running lab). */
 function labOptions(command: Command): Command {
-  return command
+  command
     .description(
       'the consumer-lag lab in one command: embedded broker, topic "orders", producer :8000, consumer :8001, lag monitor :8010',
     )
@@ -186,6 +189,8 @@ function labOptions(command: Command): Command {
       '--jaeger',
       'start a Jaeger beside the lab (UI on :16686, OTLP on :4318; any free ports with --base-port) and trace every order into it',
     );
+  for (const o of clientSecurityOptions()) command.addOption(o);
+  return command;
 }
 
 /** `sluice lab scale N`: asks the running lab's monitor service for N consumers. */
@@ -216,8 +221,15 @@ async function startLab(flags: LabFlags & TracingFlags): Promise<void> {
     if (flags.otlpEndpoint) throw new InvalidArgumentError('give --jaeger or --otlp-endpoint, not both');
     jaeger = await startJaeger(base === undefined ? { uiPort: 16686, otlpPort: 4318 } : {});
   }
+  const security = clientSecurity(flags);
+  if (security && !flags.brokers) {
+    throw new InvalidArgumentError(
+      'TLS/SASL settings are for a real cluster: give --brokers too (the embedded broker needs none)',
+    );
+  }
   const started = Lab.start({
     brokers: flags.brokers,
+    security,
     memory: flags.memory,
     dataDir: flags.dataDir,
     host: flags.host,

@@ -4,6 +4,9 @@ import { startProducerService } from '../../lab/producer-service.js';
 import { LagMonitor } from '../../monitor/monitor.js';
 import {
   brokerList,
+  type ClientSecurityFlags,
+  clientSecurity,
+  clientSecurityOptions,
   gracePeriodOption,
   integer,
   otlpEndpointOption,
@@ -14,7 +17,7 @@ import {
 } from '../options.js';
 import { stepTimeoutMs, untilSignal } from './shutdown.js';
 
-interface ProducerFlags {
+interface ProducerFlags extends ClientSecurityFlags {
   port: number;
   host: string;
   token?: string;
@@ -31,7 +34,7 @@ interface ProducerFlags {
 
 /** `sluice producer`: the lab's producer service alone, against any broker. */
 export function register(program: Command): void {
-  program
+  const command = program
     .command('producer')
     .description("the lab's producer service (POST /produce, /produce/batch, /burst, /start, /stop, /config)")
     .option('--port <n>', 'HTTP port', integer('--port', 0, 65535), 8000)
@@ -57,11 +60,13 @@ export function register(program: Command): void {
     .addOption(otlpEndpointOption())
     .addOption(traceSampleOption())
     .action(async (flags: ProducerFlags & TracingFlags) => {
+      const security = clientSecurity(flags);
       let monitor: LagMonitor | null = null;
       if (flags.freshnessBudgetMs !== undefined || flags.maxLag !== undefined) {
         // The producer watches the group itself, so admission control needs no other service.
         monitor = new LagMonitor({
           brokers: flags.brokers,
+          security,
           intervalMs: 1000,
           includeGroups: [`^${flags.group}$`],
         });
@@ -70,6 +75,7 @@ export function register(program: Command): void {
       const m = monitor;
       const service = await startProducerService({
         brokers: flags.brokers,
+        security,
         topic: flags.topic,
         rateMs: flags.rateMs,
         batchSize: flags.batchSize,
@@ -103,4 +109,5 @@ export function register(program: Command): void {
           `${m ? ` (admission control on group "${flags.group}")` : ''}\n`,
       );
     });
+  for (const o of clientSecurityOptions()) command.addOption(o);
 }

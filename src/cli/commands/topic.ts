@@ -1,6 +1,6 @@
 import { type Command, InvalidArgumentError } from 'commander';
 import { Admin } from '../../client/admin.js';
-import { brokerList } from '../options.js';
+import { brokerList, type ClientSecurityFlags, clientSecurity, clientSecurityOptions } from '../options.js';
 
 /** Kafka's resource type for a topic in DescribeConfigs / IncrementalAlterConfigs. */
 const TOPIC_RESOURCE = 2;
@@ -26,7 +26,7 @@ function keyValue(raw: string, previous: Record<string, string> = {}): Record<st
   return { ...previous, [raw.slice(0, at)]: raw.slice(at + 1) };
 }
 
-interface AlterFlags {
+interface AlterFlags extends ClientSecurityFlags {
   brokers: string[];
   retention?: number;
   retentionBytes?: number;
@@ -39,12 +39,12 @@ export function register(program: Command): void {
   const cmd = program
     .command('topic')
     .description("a topic's settings (retention and the other topic configs)");
-  cmd
+  const describe = cmd
     .command('describe <topic>')
     .description("the topic's configs, those set on it first")
     .option('--brokers <list>', 'Kafka bootstrap servers', brokerList, ['127.0.0.1:9092'])
-    .action(async (topic: string, flags: { brokers: string[] }) => {
-      const admin = new Admin({ brokers: flags.brokers });
+    .action(async (topic: string, flags: { brokers: string[] } & ClientSecurityFlags) => {
+      const admin = new Admin({ brokers: flags.brokers, security: clientSecurity(flags) });
       try {
         const configs = await admin.describeConfigs({ type: TOPIC_RESOURCE, name: topic });
         configs.sort((a, b) => Number(a.isDefault) - Number(b.isDefault) || a.name.localeCompare(b.name));
@@ -53,7 +53,8 @@ export function register(program: Command): void {
         await admin.close();
       }
     });
-  cmd
+  for (const o of clientSecurityOptions()) describe.addOption(o);
+  const alter = cmd
     .command('alter <topic>')
     .description('changes only the settings given (IncrementalAlterConfigs); the others stay as they are')
     .option('--brokers <list>', 'Kafka bootstrap servers', brokerList, ['127.0.0.1:9092'])
@@ -71,7 +72,7 @@ export function register(program: Command): void {
           'nothing to change: give --retention, --retention-bytes, --cleanup-policy or --config name=value',
         );
       }
-      const admin = new Admin({ brokers: flags.brokers });
+      const admin = new Admin({ brokers: flags.brokers, security: clientSecurity(flags) });
       try {
         await admin.incrementalAlterConfigs({ type: TOPIC_RESOURCE, name: topic }, changes);
         const now = await admin.describeConfigs({ type: TOPIC_RESOURCE, name: topic }, Object.keys(changes));
@@ -80,4 +81,5 @@ export function register(program: Command): void {
         await admin.close();
       }
     });
+  for (const o of clientSecurityOptions()) alter.addOption(o);
 }

@@ -51,6 +51,7 @@ export default function fraudKafkaJob(ctx: EngineJobContext): EngineJobDefinitio
     'transactions',
     kafkaSource<Transaction>({
       brokers: ctx.brokers,
+      clusterOptions: { security: ctx.security },
       groupId: ctx.groupId,
       topics: [p.input],
       parallelism: num('sources'),
@@ -74,6 +75,7 @@ export default function fraudKafkaJob(ctx: EngineJobContext): EngineJobDefinitio
     'decisions',
     kafkaSink<Decision>({
       brokers: ctx.brokers,
+      clusterOptions: { security: ctx.security },
       topic: p.output,
       policy: p.policy as ProducerOverflowPolicy,
       encode: (d) => ({ key: d.txId, value: JSON.stringify(d) }),
