@@ -2,8 +2,8 @@
 // enrich -> format -> Kafka sink (three operators), two instances each, keyed by the record's key.
 
 import { Job } from '../../src/engine/job.js';
-import type { EngineJobContext } from '../../src/engine/job-module.js';
 import { kafkaSink, kafkaSource } from '../../src/engine/kafka/io.js';
+import type { EngineJobContext } from '../../src/engine/kafka/job-module.js';
 import { byKey } from '../../src/engine/types.js';
 
 interface Event {

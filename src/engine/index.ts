@@ -7,7 +7,6 @@ export * from './engine.js';
 export * from './histogram.js';
 export { CLOSED, type Envelope, Inbox } from './inbox.js';
 export * from './job.js';
-export * from './job-module.js';
 export * from './lineage.js';
 export * from './metrics.js';
 export * from './pressure.js';

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { AGGREGATOR, compareStrategies } from '../../engine/examples/fraud-detection.js';
 import { formatQueueCharts, outcomeRow, outcomeTableHead } from '../../engine/examples/report.js';
-import { loadJobModule, resolveJob } from '../../engine/job-module.js';
+import { loadJobModule, resolveJob } from '../../engine/kafka/job-module.js';
 import { EngineProcess, formatStatus } from '../../engine/kafka/process.js';
 import { STRATEGIES, type Strategy } from '../../engine/types.js';
 import { RealClock } from '../../flow/clock.js';

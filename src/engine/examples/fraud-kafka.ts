@@ -10,8 +10,8 @@
 
 import type { ProducerOverflowPolicy } from '../../client/accumulator.js';
 import { Job } from '../job.js';
-import type { EngineJobContext, EngineJobDefinition } from '../job-module.js';
 import { kafkaSink, kafkaSource } from '../kafka/io.js';
+import type { EngineJobContext, EngineJobDefinition } from '../kafka/job-module.js';
 import { addScoring, type Decision, newStats, type Transaction } from './fraud-detection.js';
 
 /** `--param` names the job understands, with their defaults. */

@@ -3,4 +3,5 @@
 // Kept out of `sluice/engine`, which loads nothing outside Node; this entry adds the Kafka client and
 // prom-client.
 export * from './io.js';
+export * from './job-module.js';
 export * from './process.js';

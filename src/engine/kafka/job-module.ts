@@ -1,8 +1,8 @@
 import { isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { ClientSecurity } from '../client/security.js';
-import type { RunOptions } from './engine.js';
-import { Job, type JobGraph } from './job.js';
+import type { ClientSecurity } from '../../client/security.js';
+import type { RunOptions } from '../engine.js';
+import { Job, type JobGraph } from '../job.js';
 
 /** What `sluice engine run` hands the job module's factory. */
 export interface EngineJobContext {
