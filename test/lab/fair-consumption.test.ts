@@ -21,8 +21,15 @@ afterEach(async () => {
   running = null;
 });
 
+/**
+ * All six partitions move within about 5 s on an idle machine; a shared CI worker once took over 10 s. The
+ * unfair order this guards against (p0's 27 orders, then p1's 21, at 500 ms each) needs over 24 s before p2
+ * moves, so 20 s still tells the two apart.
+ */
+const FAIR_WITHIN_MS = 20_000;
+
 describe('fair consumption in the lab', () => {
-  it('120 orders, one consumer: every partition commits within 10 s and the status stays ok while lag falls', async () => {
+  it('120 orders, one consumer: every partition commits within 20 s and the status stays ok while lag falls', async () => {
     const { lab, producer } = await freshLab();
     running = lab;
     const monitor = lab.monitor!.monitor;
@@ -37,10 +44,10 @@ describe('fair consumption in the lab', () => {
     await waitFor(
       'all six partitions to commit',
       async () => (moved().length === 6 ? true : undefined),
-      10_000,
+      FAIR_WITHIN_MS,
       () => JSON.stringify(runtime.stats().partitions.map((p) => [p.partition, p.committed, p.inFlight])),
     );
-    expect(Date.now() - producedAt).toBeLessThan(10_000);
+    expect(Date.now() - producedAt).toBeLessThan(FAIR_WITHIN_MS);
     // Let the monitor see a few more cycles of draining.
     const seen = reports.length;
     await waitFor(
@@ -59,5 +66,5 @@ describe('fair consumption in the lab', () => {
       });
       expect(r.partitions.filter((p) => p.status !== 'OK')).toEqual([]);
     }
-  });
+  }, 45_000);
 });
