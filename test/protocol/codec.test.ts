@@ -67,6 +67,32 @@ describe('response framing', () => {
     );
   });
 
+  it('leaves out a tagged struct that holds its default, as Kafka does (Produce v10 current_leader)', () => {
+    const partition = { index: 0, errorCode: 0, baseOffset: 5n, logAppendTimeMs: -1n, logStartOffset: 0n };
+    const body = (extra: object) => ({
+      responses: [
+        { name: 't', partitionResponses: [{ ...partition, recordErrors: [], errorMessage: null, ...extra }] },
+      ],
+      throttleTimeMs: 0,
+    });
+    const without = encodeResponse(ApiKey.Produce, 10, 1, body({}) as never);
+    const withDefault = encodeResponse(
+      ApiKey.Produce,
+      10,
+      1,
+      body({ currentLeader: { leaderId: -1, leaderEpoch: -1 } }) as never,
+    );
+    // Kafka 4.1 answers exactly `without` (test/fixtures/golden: confluent-kafka Produce v10).
+    expect(withDefault.toString('hex')).toBe(without.toString('hex'));
+    const set = encodeResponse(
+      ApiKey.Produce,
+      10,
+      1,
+      body({ currentLeader: { leaderId: 1, leaderEpoch: -1 } }) as never,
+    );
+    expect(set.length).toBeGreaterThan(without.length);
+  });
+
   it('writes response header v1 (tag buffer) for flexible versions of other APIs', () => {
     const out = encodeResponse(ApiKey.Heartbeat, 4, 5, { throttleTimeMs: 0, errorCode: 27 });
     expect(out.toString('hex')).toBe('0000000c' + '00000005' + '00' + '00000000' + '001b' + '00');

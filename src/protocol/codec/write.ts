@@ -2,6 +2,8 @@
  * Encoding: an exact size pass, then a write pass into one buffer allocated at that size; both generated
  * per struct from the plans. Large record sets can be detached for zero-copy output.
  */
+
+import type { FieldSpec } from '../schema.js';
 import {
   defaultSource,
   defaultValue,
@@ -122,16 +124,32 @@ function sizeTagged(plan: StructPlan, o: Record<string, unknown>): number {
   return size + uvarintSize(count);
 }
 
-/** Tagged fields are written only when they differ from their default. */
+/**
+ * Tagged fields are written only when they differ from their default, as Kafka's generated code does: a
+ * tagged struct whose every field holds its default (Produce's current_leader of -1/-1) is left out too.
+ */
 function taggedPresent(p: FieldPlan, v: unknown): boolean {
   if (v === undefined) return false;
   if (p.kind === Kind.Array)
     return v === null ? p.spec.default !== null && p.nullable : (v as unknown[]).length > 0;
-  if (p.kind === Kind.Struct) return v !== null;
+  if (p.kind === Kind.Struct) return v !== null && !holdsDefault(p.spec, v);
   if (p.kind === Kind.Bytes || p.kind === Kind.Records)
     return v === null ? false : (v as Uint8Array).length > 0;
   const def = defaultValue(p.spec);
   return v !== def;
+}
+
+/** Whether a value equals its field's default (a struct: every field of it, recursively). */
+function holdsDefault(spec: FieldSpec, v: unknown): boolean {
+  if (v === undefined) return true;
+  if (spec.type.startsWith('[]')) return v === null ? spec.default === null : (v as unknown[]).length === 0;
+  if (spec.type === 'struct') {
+    if (v === null) return false;
+    const o = v as Record<string, unknown>;
+    return (spec.fields ?? []).every((f) => holdsDefault(f, o[f.name]));
+  }
+  if (spec.type === 'bytes') return v !== null && (v as Uint8Array).length === 0;
+  return v === defaultValue(spec);
 }
 
 export class Writer {
