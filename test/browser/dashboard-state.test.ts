@@ -2,9 +2,12 @@ import type { Page, Request } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeWithTools } from '../helpers/tools.js';
 import {
-  freeBasePort,
+  ANY_FREE_PORTS,
   get,
+  LAB_READY,
   type LabProcess,
+  type LabUrls,
+  labUrls,
   post,
   requireBuild,
   spawnSluice,
@@ -22,7 +25,7 @@ import { type Browser, chromiumTool, launch } from './chromium.js';
 let lab: LabProcess | undefined;
 let browser: Browser | undefined;
 let page: Page;
-let base: number;
+let urls: LabUrls;
 let monitor: string;
 let producer: string;
 const producerPosts: string[] = [];
@@ -38,21 +41,23 @@ interface DashboardWindow {
 describeWithTools('dashboard state and input in Chromium', [chromiumTool()], () => {
   beforeAll(async () => {
     requireBuild();
-    base = await freeBasePort();
-    lab = await spawnSluice([
-      'lab',
-      '--memory',
-      '--base-port',
-      String(base),
-      '--broker-port',
-      '0',
-      '--processing-time-ms',
-      '10',
-      '--monitor-interval-ms',
-      '500',
-    ]);
-    monitor = `http://127.0.0.1:${base + 10}`;
-    producer = `http://127.0.0.1:${base}`;
+    lab = await spawnSluice(
+      [
+        'lab',
+        '--memory',
+        ...ANY_FREE_PORTS,
+        '--broker-port',
+        '0',
+        '--processing-time-ms',
+        '10',
+        '--monitor-interval-ms',
+        '500',
+      ],
+      { ready: LAB_READY },
+    );
+    urls = labUrls(lab.output());
+    monitor = urls.monitor;
+    producer = urls.producer;
     browser = await launch();
     page = browser.context.pages()[0] ?? (await browser.context.newPage());
     page.on('request', (r: Request) => {
@@ -142,11 +147,11 @@ describeWithTools('dashboard state and input in Chromium', [chromiumTool()], () 
 
   it('counts running and paused consumers so that they add up', async () => {
     await post(`${monitor}/lab/scale`, { consumers: 2 });
-    await post(`http://127.0.0.1:${base + 1}/pause`);
+    await post(`${urls.consumers[0]}/pause`);
     await expect
       .poll(() => page.textContent('#ctl-consumer-state'), { timeout: 15_000 })
       .toBe('1 running, 1 paused');
-    await post(`http://127.0.0.1:${base + 1}/resume`);
+    await post(`${urls.consumers[0]}/resume`);
     await post(`${monitor}/lab/scale`, { consumers: 1 });
     await expect.poll(() => page.textContent('#ctl-consumer-state'), { timeout: 15_000 }).toBe('1 running');
   }, 30_000);

@@ -4,9 +4,11 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeWithTools } from '../helpers/tools.js';
 import {
-  freeBasePort,
+  ANY_FREE_PORTS,
   get,
+  LAB_READY,
   type LabProcess,
+  labUrls,
   ROOT,
   requireBuild,
   spawnSluice,
@@ -55,22 +57,24 @@ describeWithTools('dashboard in Chromium', [chromiumTool()], () => {
     if (!existsSync(join(ROOT, 'web', 'dist', 'index.html'))) {
       throw new Error('web/dist is missing: run `npm run build` (it runs build:web) first');
     }
-    const base = await freeBasePort();
-    lab = await spawnSluice([
-      'lab',
-      '--memory',
-      '--base-port',
-      String(base),
-      '--broker-port',
-      '0',
-      '--processing-time-ms',
-      '10',
-      '--monitor-interval-ms',
-      '500',
-    ]);
-    monitor = `http://127.0.0.1:${base + 10}`;
-    consumer = `http://127.0.0.1:${base + 1}`;
-    producer = `http://127.0.0.1:${base}`;
+    lab = await spawnSluice(
+      [
+        'lab',
+        '--memory',
+        ...ANY_FREE_PORTS,
+        '--broker-port',
+        '0',
+        '--processing-time-ms',
+        '10',
+        '--monitor-interval-ms',
+        '500',
+      ],
+      { ready: LAB_READY },
+    );
+    const urls = labUrls(lab.output());
+    monitor = urls.monitor;
+    consumer = urls.consumers[0];
+    producer = urls.producer;
     browser = await launch();
     page = browser.context.pages()[0] ?? (await browser.context.newPage());
     page.on('console', (m) => {

@@ -4,9 +4,11 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeWithTools } from '../helpers/tools.js';
 import {
-  freeBasePort,
+  ANY_FREE_PORTS,
   get,
+  LAB_READY,
   type LabProcess,
+  labUrls,
   ROOT,
   requireBuild,
   spawnSluice,
@@ -49,23 +51,25 @@ describeWithTools('dead-letters panel in Chromium', [chromiumTool()], () => {
     if (!existsSync(join(ROOT, 'web', 'dist', 'index.html'))) {
       throw new Error('web/dist is missing: run `npm run build` (it runs build:web) first');
     }
-    const base = await freeBasePort();
-    lab = await spawnSluice([
-      'lab',
-      '--memory',
-      '--token',
-      TOKEN,
-      '--base-port',
-      String(base),
-      '--broker-port',
-      '0',
-      '--processing-time-ms',
-      '10',
-      '--monitor-interval-ms',
-      '500',
-    ]);
-    monitor = `http://127.0.0.1:${base + 10}`;
-    consumer = `http://127.0.0.1:${base + 1}`;
+    lab = await spawnSluice(
+      [
+        'lab',
+        '--memory',
+        '--token',
+        TOKEN,
+        ...ANY_FREE_PORTS,
+        '--broker-port',
+        '0',
+        '--processing-time-ms',
+        '10',
+        '--monitor-interval-ms',
+        '500',
+      ],
+      { ready: LAB_READY },
+    );
+    const urls = labUrls(lab.output());
+    monitor = urls.monitor;
+    consumer = urls.consumers[0];
     browser = await launch();
     page = browser.context.pages()[0] ?? (await browser.context.newPage());
     page.on('dialog', (d) => {

@@ -3,7 +3,16 @@ import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeWithTools } from '../helpers/tools.js';
-import { freeBasePort, type LabProcess, post, ROOT, requireBuild, spawnSluice } from '../lab/helpers.js';
+import {
+  ANY_FREE_PORTS,
+  LAB_READY,
+  type LabProcess,
+  labUrls,
+  post,
+  ROOT,
+  requireBuild,
+  spawnSluice,
+} from '../lab/helpers.js';
 import { type Browser, chromiumTool, launch } from './chromium.js';
 
 /**
@@ -30,22 +39,24 @@ describeWithTools('traces panel in Chromium', [chromiumTool()], () => {
     if (!existsSync(join(ROOT, 'web', 'dist', 'index.html'))) {
       throw new Error('web/dist is missing: run `npm run build` (it runs build:web) first');
     }
-    const base = await freeBasePort();
-    lab = await spawnSluice([
-      'lab',
-      '--memory',
-      '--base-port',
-      String(base),
-      '--broker-port',
-      '0',
-      '--partitions',
-      '3',
-      '--processing-time-ms',
-      String(PROCESSING_MS),
-      '--monitor-interval-ms',
-      '500',
-    ]);
-    monitor = `http://127.0.0.1:${base + 10}`;
+    lab = await spawnSluice(
+      [
+        'lab',
+        '--memory',
+        ...ANY_FREE_PORTS,
+        '--broker-port',
+        '0',
+        '--partitions',
+        '3',
+        '--processing-time-ms',
+        String(PROCESSING_MS),
+        '--monitor-interval-ms',
+        '500',
+      ],
+      { ready: LAB_READY },
+    );
+    const urls = labUrls(lab.output());
+    monitor = urls.monitor;
     browser = await launch();
     page = browser.context.pages()[0] ?? (await browser.context.newPage());
     await page.setViewportSize({ width: 1280, height: 900 });

@@ -4,7 +4,7 @@ import { OrderProducer } from '../../src/lab/producer.js';
 import { ensureTopic } from '../../src/lab/setup.js';
 import { startTestBroker, type TestBroker } from '../helpers/broker.js';
 import { killChildren, run } from '../helpers/run.js';
-import { BIN, freeBasePort, get, requireBuild, spawnSluice, until } from '../lab/helpers.js';
+import { BIN, get, requireBuild, spawnSluice, until } from '../lab/helpers.js';
 
 /**
  * `sluice dlq` (the built CLI) against an embedded broker that a lab consumer dead-letters poison
@@ -118,12 +118,11 @@ describe('sluice dlq', () => {
   });
 
   it('sluice consumer starts with failures given on the command line', async () => {
-    const port = (await freeBasePort()) + 2;
     const proc = await spawnSluice(
       [
         'consumer',
         '--port',
-        String(port),
+        '0',
         '--brokers',
         broker.bootstrap,
         '--topic',
@@ -135,10 +134,12 @@ describe('sluice dlq', () => {
         '--failure',
         'poison',
       ],
-      { ready: /sluice consumer: /, timeoutMs: 30_000 },
+      { ready: /sluice consumer: .* at http:\/\/\S+,/, timeoutMs: 30_000 },
     );
+    // Port 0: the system picked one, and the ready line names it.
+    const url = /at (http:\/\/\S+),/.exec(proc.output())![1];
     try {
-      expect((await get(`http://127.0.0.1:${port}/config`)).body).toMatchObject({
+      expect((await get(`${url}/config`)).body).toMatchObject({
         failure_rate: 0.25,
         failure: 'poison',
         poison_fixed: false,

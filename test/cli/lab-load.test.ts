@@ -4,7 +4,7 @@ import { humanLine } from '../../src/broker/logger.js';
 import { Lab } from '../../src/lab/lab.js';
 import { freePort } from '../helpers/burrow.js';
 import { killChildren, runSluice } from '../helpers/run.js';
-import { freeBasePort } from '../lab/helpers.js';
+import { startOnSomeBasePort } from '../lab/helpers.js';
 
 /**
  * What a newcomer meets first with `sluice load` and `sluice lab`, run as commands (from the sources)
@@ -31,13 +31,15 @@ async function fakeProducer(produce: (res: import('node:http').ServerResponse) =
 }
 
 beforeAll(async () => {
-  base = await freeBasePort();
-  lab = await Lab.start({
-    memory: true,
-    ports: { broker: 0, producer: base, consumer: base + 1, monitor: base + 10 },
-    processingTimeMs: 1,
-    monitorIntervalMs: 500,
-  });
+  // A fixed base port: these tests are about --base-port and the hints it leads to.
+  ({ base, started: lab } = await startOnSomeBasePort((b) =>
+    Lab.start({
+      memory: true,
+      ports: { broker: 0, producer: b, consumer: b + 1, monitor: b + 10 },
+      processingTimeMs: 1,
+      monitorIntervalMs: 500,
+    }),
+  ));
 }, 60_000);
 
 afterAll(async () => {
@@ -135,10 +137,11 @@ describe('sluice lab on a base port', () => {
   }, 30_000);
 
   it('scale without a lab names where it looked and how to point it elsewhere', async () => {
-    const other = await freeBasePort();
-    const r = await runSluice(['lab', 'scale', '2', '--base-port', String(other)]);
+    // A port just bound and released: nothing listens there (the base is ten below it).
+    const closed = await freePort();
+    const r = await runSluice(['lab', 'scale', '2', '--base-port', String(closed - 10)]);
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain(`no lab answered at http://127.0.0.1:${other + 10}`);
+    expect(r.stderr).toContain(`no lab answered at http://127.0.0.1:${closed}`);
     expect(r.stderr).toContain('--monitor-url');
   });
 

@@ -8,7 +8,7 @@ import { transactionMaker } from '../../src/engine/examples/fraud-detection.js';
 import type { EngineStatus } from '../../src/engine/kafka/process.js';
 import { waitFor } from '../helpers/burrow.js';
 import { killChildren, runSluice } from '../helpers/run.js';
-import { freeBasePort, http, type LabProcess, spawnSluice } from '../lab/helpers.js';
+import { ANY_FREE_PORTS, http, LAB_READY, type LabProcess, labUrls, spawnSluice } from '../lab/helpers.js';
 
 /**
  * The client security flags on the commands that connect to brokers: `sluice lab --brokers` against a
@@ -47,7 +47,6 @@ afterAll(async () => {
 
 describe('client security flags', () => {
   it('sluice lab --brokers with SCRAM credentials: an order goes from producer to consumer, the password shows nowhere', async () => {
-    const base = await freeBasePort();
     lab = await spawnSluice(
       [
         'lab',
@@ -56,8 +55,7 @@ describe('client security flags', () => {
         ...saslFlags,
         '--sasl-username',
         'alice',
-        '--base-port',
-        String(base),
+        ...ANY_FREE_PORTS,
         '--processing-time-ms',
         '1',
         '--monitor-interval-ms',
@@ -65,11 +63,12 @@ describe('client security flags', () => {
         '--partitions',
         '1',
       ],
-      { env: { SLUICE_SASL_PASSWORD: PASSWORD }, timeoutMs: 45_000 },
+      { env: { SLUICE_SASL_PASSWORD: PASSWORD }, timeoutMs: 45_000, ready: LAB_READY },
     );
-    const producer = `http://127.0.0.1:${base}`;
-    const consumer = `http://127.0.0.1:${base + 1}`;
-    const monitor = `http://127.0.0.1:${base + 10}`;
+    const urls = labUrls(lab.output());
+    const producer = urls.producer;
+    const consumer = urls.consumers[0];
+    const monitor = urls.monitor;
     const sent = await http('POST', `${producer}/produce`, { json: {} });
     expect(sent.status).toBeLessThan(300);
     await waitFor(

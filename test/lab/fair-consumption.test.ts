@@ -2,17 +2,16 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { Lab } from '../../src/lab/lab.js';
 import type { LagReport } from '../../src/monitor/reports.js';
 import { waitFor } from '../helpers/burrow.js';
-import { freeBasePort } from './helpers.js';
+import { ANY_FREE_LAB_PORTS } from './helpers.js';
 
 /** A fresh in-process lab (embedded broker in memory, one consumer at the lab's 500 ms per order). */
 async function freshLab(): Promise<{ lab: Lab; producer: string }> {
-  const base = await freeBasePort();
   const lab = await Lab.start({
     memory: true,
-    ports: { broker: 0, producer: base, consumer: base + 1, monitor: base + 10 },
+    ports: ANY_FREE_LAB_PORTS,
     monitorIntervalMs: 1000,
   });
-  return { lab, producer: `http://127.0.0.1:${base}` };
+  return { lab, producer: lab.urls.producer! };
 }
 
 let running: Lab | null = null;

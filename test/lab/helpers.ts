@@ -1,6 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -13,24 +12,57 @@ export function requireBuild(): void {
   }
 }
 
-function portFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.once('error', () => resolve(false));
-    s.listen({ host: '127.0.0.1', port }, () => s.close(() => resolve(true)));
-  });
+/**
+ * `sluice lab` flags that put every service on a port the system picks when it binds (no guess that
+ * another process can take first); read the ports with {@link labUrls}. The embedded broker's is
+ * `--broker-port 0`, given where the lab runs one.
+ */
+export const ANY_FREE_PORTS = ['--producer-port', '0', '--consumer-port', '0', '--monitor-port', '0'];
+
+/** Lab ports for Lab.start that the system picks at bind time; read them from `lab.urls`. */
+export const ANY_FREE_LAB_PORTS = { broker: 0, producer: 0, consumer: 0, monitor: 0 } as const;
+
+export interface LabUrls {
+  broker: string;
+  producer: string;
+  consumers: string[];
+  monitor: string;
 }
 
-/** A base port B with B..B+3 and B+10 free (producer, three consumers, monitor), as `--base-port` lays them out. */
-export async function freeBasePort(): Promise<number> {
-  for (let attempt = 0; attempt < 50; attempt++) {
+/** Waits for this line of the banner: the last address it prints, so the others are there too. */
+export const LAB_READY = /^ {2}lag monitor +http:\/\/\S+/m;
+
+/** The addresses a started `sluice lab` printed in its banner: the ports it bound, 0 included. */
+export function labUrls(output: string): LabUrls {
+  const one = (label: string): string => {
+    const m = new RegExp(`^ {2}${label} +(\\S+)`, 'm').exec(output);
+    if (!m) throw new Error(`no "${label}" address in the lab's banner:\n${output}`);
+    return m[1];
+  };
+  const consumers = [...output.matchAll(/^ {2}consumer-\d+ +(\S+)/gm)].map((m) => m[1]);
+  return { broker: one('broker'), producer: one('producer'), consumers, monitor: one('lag monitor') };
+}
+
+/**
+ * For tests of `--base-port` itself, which needs a fixed port: starts on a random base (producer B,
+ * consumers B+1.., monitor B+10) and, when one of those ports turns out taken, tries another base.
+ * Nothing is checked and used later, so another process taking a port in between costs a retry, not a
+ * failed test.
+ */
+export async function startOnSomeBasePort<T>(
+  start: (base: number) => Promise<T>,
+): Promise<{ base: number; started: T }> {
+  let last: unknown;
+  for (let attempt = 0; attempt < 20; attempt++) {
     const base = 20_000 + Math.floor(Math.random() * 40_000);
-    const wanted = [base, base + 1, base + 2, base + 3, base + 10];
-    let ok = true;
-    for (const p of wanted) if (!(await portFree(p))) ok = false;
-    if (ok) return base;
+    try {
+      return { base, started: await start(base) };
+    } catch (err) {
+      if (!/already listens|EADDRINUSE/.test(String((err as Error).message))) throw err;
+      last = err;
+    }
   }
-  throw new Error('no free port range found');
+  throw new Error(`20 base ports were all taken; last: ${(last as Error).message}`);
 }
 
 export interface LabProcess {

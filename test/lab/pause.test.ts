@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { Sink } from '../../src/consumer/types.js';
 import { Lab } from '../../src/lab/lab.js';
 import { waitFor } from '../helpers/burrow.js';
-import { freeBasePort } from './helpers.js';
+import { ANY_FREE_LAB_PORTS } from './helpers.js';
 
 const PROCESSING_MS = 150;
 
@@ -32,19 +32,18 @@ afterEach(async () => {
 describe('pause in the lab', () => {
   it('stops the sink at the next record boundary, holds what it has, and resumes with it first', async () => {
     const writes: Write[] = [];
-    const base = await freeBasePort();
     const lab = await Lab.start({
       memory: true,
-      ports: { broker: 0, producer: base, consumer: base + 1, monitor: base + 10 },
+      ports: ANY_FREE_LAB_PORTS,
       processingTimeMs: PROCESSING_MS,
       sink: recordingSink(writes),
     });
     running = lab;
-    const consumerUrl = `http://127.0.0.1:${base + 1}`;
+    const consumerUrl = lab.urls.consumers[0];
     const stats = async () => (await fetch(`${consumerUrl}/stats`)).json();
     const orders = 30;
     expect(
-      (await fetch(`http://127.0.0.1:${base}/produce/batch?count=${orders}`, { method: 'POST' })).status,
+      (await fetch(`${lab.urls.producer}/produce/batch?count=${orders}`, { method: 'POST' })).status,
     ).toBe(200);
     await waitFor(
       'a few orders written and more held',

@@ -1,13 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { Lab } from '../../src/lab/lab.js';
-import { freeBasePort } from './helpers.js';
+import { ANY_FREE_LAB_PORTS } from './helpers.js';
 
 describe('lab scale', () => {
   it("new consumers take the running ones' settings, and the monitor's advice knows who is paused", async () => {
-    const base = await freeBasePort();
     const lab = await Lab.start({
       memory: true,
-      ports: { broker: 0, producer: base, consumer: base + 1, monitor: base + 10 },
+      ports: ANY_FREE_LAB_PORTS,
     });
     try {
       const first = lab.consumers[0].consumer;

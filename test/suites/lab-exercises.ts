@@ -1,10 +1,12 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { type Target, uniqueName } from '../helpers/targets.js';
 import {
-  freeBasePort,
+  ANY_FREE_PORTS,
   get,
   http,
+  LAB_READY,
   type LabProcess,
+  labUrls,
   post,
   requireBuild,
   sleep,
@@ -86,27 +88,26 @@ export function labExercisesSuite(target: Target, only?: ReadonlySet<number>): v
 
   beforeAll(async () => {
     requireBuild();
-    const base = await freeBasePort();
     // On Sluice the lab starts its own embedded broker, as `sluice lab` does out of the box (the
     // target's broker stands by unused); on Kafka it is given the cluster with --brokers, the scale-out
     // path. Either way the topic and group names are fresh, as the cluster is shared.
     const broker =
       target().kind === 'sluice' ? ['--memory', '--broker-port', '0'] : ['--brokers', target().bootstrap];
-    lab = await spawnSluice([
-      'lab',
-      ...broker,
-      '--topic',
-      uniqueName('orders'),
-      '--group',
-      uniqueName('order-processors'),
-      '--base-port',
-      String(base),
-      '--monitor-interval-ms',
-      String(INTERVAL_MS),
-    ]);
-    P = `http://127.0.0.1:${base}`;
-    C = [1, 2, 3].map((i) => `http://127.0.0.1:${base + i}`);
-    M = `http://127.0.0.1:${base + 10}`;
+    lab = await spawnSluice(
+      [
+        'lab',
+        ...broker,
+        '--topic',
+        uniqueName('orders'),
+        '--group',
+        uniqueName('order-processors'),
+        ...ANY_FREE_PORTS,
+        '--monitor-interval-ms',
+        String(INTERVAL_MS),
+      ],
+      { ready: LAB_READY },
+    );
+    ({ producer: P, consumers: C, monitor: M } = labUrls(lab.output()));
     for (const url of [P, C[0], M]) expect((await get(`${url}/health`)).body.status).toBe('healthy');
     await until('the consumer to join its group', async () =>
       (await get(`${C[0]}/stats`)).body.assigned_partitions.length === 6 ? true : undefined,
@@ -255,6 +256,9 @@ export function labExercisesSuite(target: Target, only?: ReadonlySet<number>): v
       const scaled = await post(`${M}/lab/scale`, { consumers: 3 });
       expect(scaled.status).toBe(200);
       expect(scaled.body.consumers).toBe(3);
+      // The new instances bound ports of their own: the lab's description lists them.
+      C = (await get(`${M}/lab`)).body.consumers;
+      expect(C).toHaveLength(3);
       const assignments = await until('three members to share the six partitions', async () => {
         const parts = await Promise.all(
           C.map(async (u) => (await get(`${u}/stats`)).body.assigned_partitions as number[]),
@@ -364,6 +368,7 @@ export function labExercisesSuite(target: Target, only?: ReadonlySet<number>): v
       const rec = (await get(`${M}/recommendations`)).body.recommendations;
       expect(rec.some((r: { kind: string }) => r.kind === 'scale_out')).toBe(true);
       expect((await post(`${M}/lab/scale`, { consumers: 3 })).body.consumers).toBe(3);
+      C = (await get(`${M}/lab`)).body.consumers; // new instances, new ports
       for (const u of C)
         await until(`${u} to answer`, async () =>
           (await get(`${u}/health`)).status === 200 ? true : undefined,

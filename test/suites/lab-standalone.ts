@@ -1,5 +1,4 @@
 import { afterAll, expect, it } from 'vitest';
-import { freePort } from '../helpers/burrow.js';
 import { type Target, uniqueName } from '../helpers/targets.js';
 import { get, http, type LabProcess, requireBuild, spawnSluice, until } from '../lab/helpers.js';
 
@@ -32,40 +31,39 @@ export function labStandaloneSuite(target: Target): void {
     const bootstrap = await bootstrapAddress();
     const topic = uniqueName('orders');
     const group = uniqueName('order-processors');
-    const [c1, c2, m, p] = [await freePort(), await freePort(), await freePort(), await freePort()];
+    // Every service on a port the system picks (--port 0); each names its address when it is ready.
     const common = ['--brokers', bootstrap, '--topic', topic];
-    for (const port of [c1, c2]) {
-      procs.push(
-        await spawnSluice(
-          ['consumer', '--port', String(port), '--processing-time-ms', '20', '--group', group, ...common],
-          { ready: /sluice consumer:/ },
-        ),
-      );
-    }
-    procs.push(
-      await spawnSluice(
+    const C: string[] = [];
+    for (const instance of ['consumer-a', 'consumer-b']) {
+      const proc = await spawnSluice(
         [
-          'monitor',
+          'consumer',
           '--port',
-          String(m),
-          '--interval-ms',
-          '250',
+          '0',
+          '--instance',
+          instance,
+          '--processing-time-ms',
+          '20',
           '--group',
-          `^${group}$`,
-          '--brokers',
-          bootstrap,
+          group,
+          ...common,
         ],
-        { ready: /sluice monitor:/ },
-      ),
+        { ready: /sluice consumer: .* at http:\/\/\S+,/ },
+      );
+      procs.push(proc);
+      C.push(/ at (http:\/\/\S+),/.exec(proc.output())![1]);
+    }
+    const monitor = await spawnSluice(
+      ['monitor', '--port', '0', '--interval-ms', '250', '--group', `^${group}$`, '--brokers', bootstrap],
+      { ready: /sluice monitor: http:\/\/\S+/ },
     );
-    procs.push(
-      await spawnSluice(['producer', '--port', String(p), '--group', group, ...common], {
-        ready: /sluice producer:/,
-      }),
-    );
-    const C = [c1, c2].map((port) => `http://127.0.0.1:${port}`);
-    const M = `http://127.0.0.1:${m}`;
-    const P = `http://127.0.0.1:${p}`;
+    procs.push(monitor);
+    const producer = await spawnSluice(['producer', '--port', '0', '--group', group, ...common], {
+      ready: /sluice producer: http:\/\/\S+/,
+    });
+    procs.push(producer);
+    const M = /sluice monitor: (http:\/\/\S+)/.exec(monitor.output())![1];
+    const P = /sluice producer: (http:\/\/\S+)/.exec(producer.output())![1];
 
     const parts = await until('two members with three partitions each', async () => {
       const a = await Promise.all(
@@ -74,7 +72,7 @@ export function labStandaloneSuite(target: Target): void {
       return a.every((x) => x.length === 3) ? a : undefined;
     });
     expect(parts.flat().sort()).toEqual([0, 1, 2, 3, 4, 5]);
-    expect((await get(`${C[1]}/stats`)).body.instance).toBe(`consumer-${c2}`);
+    expect((await get(`${C[1]}/stats`)).body.instance).toBe('consumer-b');
 
     for (const u of C) await http('POST', `${u}/pause`);
     const produced = await http('POST', `${P}/produce/batch?count=60`);
