@@ -15,7 +15,6 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, expect, it } from 'vitest';
-import { freePort } from '../helpers/burrow.js';
 import { killChildren, run } from '../helpers/run.js';
 import { describeWithTools, pythonRuntimes } from '../helpers/tools.js';
 import { type BrokerProcess, killBrokers, startBrokerProcess } from './broker-process.js';
@@ -48,8 +47,9 @@ describeWithTools(
         const python = pypi?.python ?? 'python3';
         const dataDir = mkdtempSync(path.join(tmpdir(), 'sluice-txn-crash-'));
         dirs.push(dataDir);
-        const port = await freePort();
-        let broker: BrokerProcess = await startBrokerProcess(dataDir, 'sync', { port });
+        // Port 0 first; each restart comes back on the port it was given, as clients expect.
+        let broker: BrokerProcess = await startBrokerProcess(dataDir, 'sync');
+        const port = broker.port;
         await run(python, [CLIENT, 'produce', broker.bootstrap, 'source', 'in', `commit:${RECORDS}`], {
           timeoutMs: 60_000,
         });
