@@ -462,7 +462,7 @@ async function main(): Promise<void> {
         }));
       const file = join(OUT, `${client.id}.json`);
       const doc = { client: await client.describe(), capturedBy: 'scripts/golden/capture.ts', frames };
-      writeFileSync(file, `${JSON.stringify(doc, null, 1)}\n`);
+      writeFileSync(file, `${JSON.stringify(doc, null, 2)}\n`);
       process.stdout.write(`${client.id}: ${frames.length} API versions -> ${file}\n`);
     }
   } finally {

@@ -88,7 +88,7 @@ async function main(): Promise<void> {
     capturedBy: 'scripts/golden/fill-gaps.ts',
     frames,
   };
-  writeFileSync(join(GOLDEN_DIR, `${KAFKA_CODEC_ID}.json`), `${JSON.stringify(doc, null, 1)}\n`);
+  writeFileSync(join(GOLDEN_DIR, `${KAFKA_CODEC_ID}.json`), `${JSON.stringify(doc, null, 2)}\n`);
   process.stdout.write(
     `${KAFKA_CODEC_ID}: ${frames.length} API versions filled; none for: ${left.join(', ') || 'nothing'}\n`,
   );
