@@ -5,7 +5,6 @@
 // implementations: a field in the wrong place, a wrong type or a wrong version range fails to decode,
 // decodes to nonsense, or re-encodes to different bytes.
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
   coverageSummary,
@@ -18,7 +17,6 @@ import { errorName } from '../../src/protocol/errors.js';
 import { decodeRequest, decodeResponse, encodeRequest, encodeResponse } from '../../src/protocol/messages.js';
 import { splitBatches } from '../../src/protocol/record-batch.js';
 import { advertisedVersions } from '../helpers/broker.js';
-import { ROOT } from '../lab/helpers.js';
 
 const FILES = readGoldenFiles();
 const SERVED = await advertisedVersions();
@@ -134,7 +132,7 @@ describe('golden bytes from real clients', () => {
   });
 
   it('docs/compatibility.md shows the coverage these fixtures give, per API and version', () => {
-    const doc = readFileSync(join(ROOT, 'docs', 'compatibility.md'), 'utf8');
+    const doc = readFileSync(new URL('../../docs/compatibility.md', import.meta.url), 'utf8');
     const coverage = coverageTable(FILES, SERVED);
     // Regenerate with `npx tsx scripts/golden/coverage.ts` after a capture.
     expect(doc).toContain(coverage.table);
