@@ -77,7 +77,7 @@ export function f<
 }
 
 // Body types derived from the field lists. A field is required when it exists in every version of its
-// struct (its range is the struct's own, or "N+" where N is the struct's first version) and is not
+// struct (its range is the struct's own, "0+", or "N+" where N is the struct's first version) and is not
 // tagged; any other field may be missing from a decoded or hand-built object (the codec fills its
 // default). A field with a `nullable` range may be null.
 
@@ -116,7 +116,7 @@ type BaseValue<F> = F extends {
 
 type FieldValue<F> = F extends { nullable: string } ? BaseValue<F> | null : BaseValue<F>;
 
-type IsRequired<F, Range extends string> = F extends { versions: Range | `${FirstVersion<Range>}+` }
+type IsRequired<F, Range extends string> = F extends { versions: Range | `${FirstVersion<Range>}+` | '0+' }
   ? F extends { tagged: string }
     ? false
     : true
