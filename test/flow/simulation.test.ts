@@ -115,6 +115,7 @@ describe('simulate: a 50% failure rate with retries', () => {
       consumeRate: 100,
       policy: 'buffer',
       failureRate: 0.5,
+      failurePattern: 'even',
       durationSec: 3600,
     });
     expect(r.effectiveConsumeRate).toBe(50);
@@ -153,12 +154,13 @@ describe('simulate: a 50% failure rate with retries', () => {
       consumeRate: 100,
       policy: 'buffer',
       failureRate: 0.5,
+      failurePattern: 'even',
       maxRetries: 0,
       durationSec: 60,
     });
     expect(r.totals.consumed).toBeGreaterThan(1000);
     expect(Math.abs(r.totals.deadLettered - r.totals.consumed)).toBeLessThanOrEqual(1);
-    expect(r.verdict).toMatch(/events given up after 0 retries/);
+    expect(r.verdict).toMatch(/events \(50% of those handled\) given up after 0 retries/);
     expect(r.growthPerSec).toBe(-50); // 100 attempts/s, each event leaves after one: the backlog drains
     expect(r.totals.maxQueued).toBeLessThanOrEqual(1);
     expectConservation(r);
