@@ -33,7 +33,11 @@ export function renderScenario(r: ScenarioResult): string {
       const v = figureVerdict(f);
       const right =
         v === 'seed arithmetic wrong' ? ` (the seed's own inputs give ${fmt(f.fromSeedInputs ?? 0)})` : '';
-      lines.push(`  ${f.what}: seed ${fmt(f.seed)}, Sluice ${fmt(f.sluice)} → ${v}${right}`);
+      const seed =
+        f.bound === undefined
+          ? fmt(f.seed)
+          : `${f.bound === 'above' ? 'more than' : 'less than'} ${fmt(f.seed)}`;
+      lines.push(`  ${f.what}: seed ${seed}, Sluice ${fmt(f.sluice)} → ${v}${right}`);
     }
     if (outcome.note) lines.push(`  ${outcome.note}`);
   }
