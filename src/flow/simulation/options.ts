@@ -266,7 +266,8 @@ export function resolveSimulation(o: SimulationOptions): ResolvedSimulation {
   if (!Number.isInteger(chartWidth) || chartWidth < 10 || chartWidth > 400) {
     throw new SimulationOptionsError(`chart width must be a whole number from 10 to 400, got ${chartWidth}`);
   }
-  const events = durationSec * (peakRate + consumeRate);
+  // Events simulated: what the producer sends (at most the count) and what the consumer attempts.
+  const events = Math.min(count, durationSec * peakRate) + durationSec * consumeRate;
   if (events > MAX_SIMULATED_EVENTS) {
     throw new SimulationOptionsError(
       `this run would simulate about ${Math.round(events).toLocaleString('en-US')} events (limit ${MAX_SIMULATED_EVENTS.toLocaleString('en-US')}); shorten --duration or lower the rates`,
