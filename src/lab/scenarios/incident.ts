@@ -64,11 +64,11 @@ const tableRates: Scenario = {
           seed: 10_000,
           sluice: simulate({ produceRate: 5_000, consumeRate: 500, policy: 'buffer', durationSec: 0.001 })
             .totals.produced,
-          fromSeedInputs: 0,
+          fromSeedInputs: 5_000 * 0.001,
           tolerance: 0,
         },
       ],
-      note: 'Rows T=10s to T=50s follow 5,000 msg/s in and 500 msg/s out (the observation’s consumer); the T=0 row’s 10,000 produced fits no rate: nothing is produced in no time.',
+      note: 'Rows T=10s to T=50s follow 5,000 msg/s in and 500 msg/s out (the observation’s consumer); the T=0 row’s 10,000 produced fits no rate: at the table’s own 5,000 msg/s the first millisecond holds 5.',
     };
   },
 };
