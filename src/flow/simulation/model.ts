@@ -69,7 +69,7 @@ export interface SimulationTotals {
   thrashing: boolean;
   /** Time the consumer spent on events, attempts and retry backoffs included (ms). */
   consumerBusyMs: number;
-  /** Time the consumer had nothing to do (ms): the run minus its busy time. */
+  /** Time the consumer had nothing to do once the first event had arrived (ms). */
   consumerIdleMs: number;
   /** With a count: when the last event was handled (s), if everything was by the end. */
   allHandledAtSec: number | undefined;
@@ -178,6 +178,7 @@ class SimulationRun {
   private readonly producer: ProducerState;
   private readonly consumer: ConsumerState;
   private pressureDeclaredAt: number | undefined;
+  private firstProducedAt: number | undefined;
   private thrashingSeen = false;
   private fullAt: number | undefined;
   private crashedAt: number | undefined;
@@ -373,6 +374,7 @@ class SimulationRun {
       this.queue.trySend(item);
     }
     p.produced++;
+    if (this.firstProducedAt === undefined) this.firstProducedAt = now;
     if (o.policy === 'buffer' && this.memoryNow() > o.memoryLimitBytes) {
       this.noteFull(now);
       this.crash(now);
@@ -518,7 +520,7 @@ class SimulationRun {
       maxMemoryBytes: this.maxMemory,
       blockedMs,
       consumerBusyMs: busyMs,
-      consumerIdleMs: endedAt - busyMs,
+      consumerIdleMs: this.firstProducedAt === undefined ? 0 : endedAt - this.firstProducedAt - busyMs,
       fullAtSec: secOrUndefined(this.fullAt),
       crashedAtSec: secOrUndefined(this.crashedAt),
       lostInCrash: this.lostInCrash,
