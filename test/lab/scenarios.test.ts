@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import {
   countsAsReproduced,
@@ -146,6 +147,13 @@ describe('sluice scenario', () => {
     expect(figureVerdict({ ...base, sluice: 150, bound: 'above' })).toBe('reproduced');
     expect(figureVerdict({ ...base, sluice: 100, bound: 'above' })).toBe('differs');
     expect(figureVerdict({ ...base, sluice: 99, bound: 'below' })).toBe('reproduced');
+  });
+
+  it('docs/lab.md lists every scenario and today’s count', async () => {
+    await runAll();
+    const docs = readFileSync(new URL('../../docs/lab.md', import.meta.url), 'utf8');
+    for (const s of SCENARIOS) expect(docs, s.name).toContain(`\`${s.name}\``);
+    expect(docs).toContain(renderSummary([...results.values()]));
   });
 
   it('run <name> names a missing scenario and lists the real ones', async () => {

@@ -51,6 +51,6 @@ export function renderSummary(results: ScenarioResult[]): string {
   const by = (v: Verdict) => results.filter((r) => r.verdict === v).length;
   return (
     `${reproduced} of ${results.length} scenarios reproduced (${by('seed arithmetic wrong')} of them correcting the seed's arithmetic); ` +
-    `${by('differs')} differ, ${by('not runnable')} not runnable yet`
+    `${by('differs')} ${by('differs') === 1 ? 'differs' : 'differ'}, ${by('not runnable')} not runnable yet`
   );
 }
