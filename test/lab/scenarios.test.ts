@@ -36,8 +36,13 @@ vi.mock('../../src/flow/simulation/index.js', async (importOriginal) => {
 const CLI = new URL('../../src/cli/main.ts', import.meta.url).pathname;
 afterAll(killChildren);
 
-/** Scenarios that do not run the simulator: the flow primitives' credit traces and the broker's configs. */
-const NOT_SIMULATED = new Set(['incident-credits', 'lesson-poll-limit', 'module-retention']);
+/** Scenarios that do not run the simulator: credit traces (flow primitives, the consumer runtime), the broker's configs. */
+const NOT_SIMULATED = new Set([
+  'incident-credits',
+  'lesson-poll-limit',
+  'lesson-runtime-loop',
+  'module-retention',
+]);
 
 const results = new Map<string, ScenarioResult>();
 async function runAll(): Promise<Map<string, ScenarioResult>> {
