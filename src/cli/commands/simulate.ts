@@ -216,6 +216,7 @@ function toJson(result: SimulationResult) {
       ...options,
       capacity: jsonNumber(options.capacity),
       maxRetries: jsonNumber(options.maxRetries),
+      count: jsonNumber(options.count),
       memoryLimitBytes: jsonNumber(options.memoryLimitBytes),
     },
     ...rest,
