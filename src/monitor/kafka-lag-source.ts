@@ -89,9 +89,14 @@ export class KafkaLagSource {
         for (const a of m.assignment)
           for (const p of a.partitions) tps.set(tpKey(a.topic, p), { topic: a.topic, partition: p });
       const partitions: PartitionObservation[] = [];
+      // Offsets not read this cycle (reported in errors) make the group's lag unknown there, never 0.
+      let unreadPartitions = committed.has(g) ? 0 : tps.size;
       for (const [key, { topic, partition }] of tps) {
         const off = ends.get(key);
-        if (!off) continue; // topic deleted or its leader unknown: reported in errors
+        if (!off) {
+          if (committed.has(g)) unreadPartitions++;
+          continue;
+        }
         const c = commits.get(key);
         partitions.push({
           topic,
@@ -104,7 +109,13 @@ export class KafkaLagSource {
       partitions.sort((a, b) =>
         a.topic === b.topic ? a.partition - b.partition : a.topic < b.topic ? -1 : 1,
       );
-      groups.push({ groupId: g, state: d?.state ?? 'Unknown', members: d?.members ?? [], partitions });
+      groups.push({
+        groupId: g,
+        state: d?.state ?? 'Unknown',
+        members: d?.members ?? [],
+        partitions,
+        unreadPartitions,
+      });
     }
     if (this.options.fetchTimestamps) await this.readTimestamps(groups, errors);
     return { at: clock.now(), groups, durationMs: clock.now() - started, errors, cluster };

@@ -240,7 +240,9 @@ export class LagMonitor {
     const draining = totals.totalLag > 0 && totals.rate < 0;
     const ttd = totals.totalLag === 0 ? 0 : draining ? totals.totalLag / -totals.rate : null;
     const consumers = g.members.filter((m) => m.assignment.some((a) => a.partitions.length > 0)).length;
-    const zeroLagSeconds = gt.zeroSince === null ? null : (now - gt.zeroSince) / 1000;
+    const unread = g.unreadPartitions ?? 0;
+    // A total that leaves out partitions it could not read is no proof of zero lag.
+    const zeroLagSeconds = gt.zeroSince === null || unread > 0 ? null : (now - gt.zeroSince) / 1000;
     const report: GroupReport = {
       group: g.groupId,
       state: g.state,
@@ -248,6 +250,7 @@ export class LagMonitor {
       consumers,
       partitions: partitions.length,
       total_lag: totals.totalLag,
+      unread_partitions: unread,
       status: STATUS_WORDS[code],
       status_code: code,
       window_status: burrowGroupStatus(partitions.map((p) => p.status)),

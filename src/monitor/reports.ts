@@ -39,7 +39,13 @@ export interface GroupReport {
   /** Members with at least one partition assigned. */
   consumers: number;
   partitions: number;
+  /** Sum of the partitions' lag; a lower bound while `unread_partitions` is above 0. */
   total_lag: number;
+  /**
+   * Partitions whose offsets could not be read this cycle (the reasons are in `collection.errors`):
+   * their lag is unknown and not in `total_lag`. A total of 0 means caught up only when this is 0.
+   */
+  unread_partitions: number;
   status: StatusWord;
   status_code: 0 | 1 | 2;
   /** Burrow's roll-up of the window statuses (OK | WARN | ERR). */
