@@ -84,6 +84,12 @@ export interface KafkaCluster {
  * none changing what a client sees on the wire: __consumer_offsets has 10 partitions instead of 50 (it is
  * created with replication factor 3 on first use), and a new group's first rebalance is not delayed 3 s.
  */
+/**
+ * The rig's group.min.session.timeout.ms (Kafka's default is 6 s): tests of session expiry and of
+ * heartbeats outliving a session wait a few session timeouts, so a short one saves them seconds.
+ */
+export const KAFKA_MIN_SESSION_TIMEOUT_MS = 2000;
+
 function nodeProperties(
   node: KafkaNode,
   voters: string,
@@ -112,6 +118,7 @@ function nodeProperties(
     'share.coordinator.state.topic.replication.factor': rf,
     'share.coordinator.state.topic.min.isr': minIsr,
     'group.initial.rebalance.delay.ms': '0',
+    'group.min.session.timeout.ms': String(KAFKA_MIN_SESSION_TIMEOUT_MS),
     ...extra,
   };
 }
