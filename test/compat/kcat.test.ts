@@ -1,42 +1,13 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { codecId, startTestBroker, storedCodecs, type TestBroker } from '../helpers/broker.js';
+import { kcatConsume, kcat as kcatRun } from '../helpers/kcat.js';
 import { killChildren, run } from '../helpers/run.js';
 import { describeWithTools, tools } from '../helpers/tools.js';
 
-interface KcatMessage {
-  topic: string;
-  partition: number;
-  offset: number;
-  tstype: string;
-  ts: number;
-  broker: number;
-  headers: string[] | null;
-  key: string | null;
-  payload: string | null;
-}
-
 describeWithTools('kcat (librdkafka 2.0.2) against the broker', [tools.kcat()], () => {
   let b: TestBroker;
-  const kcat = (args: string[], input?: string) =>
-    run('kcat', ['-b', b.bootstrap, '-X', 'broker.address.family=v4', ...args], { input, timeoutMs: 20_000 });
-  const consume = async (topic: string, partition: number) => {
-    const { stdout } = await kcat([
-      '-C',
-      '-t',
-      topic,
-      '-p',
-      String(partition),
-      '-o',
-      'beginning',
-      '-e',
-      '-J',
-      '-q',
-    ]);
-    return stdout
-      .split('\n')
-      .filter((l) => l.startsWith('{'))
-      .map((l) => JSON.parse(l) as KcatMessage);
-  };
+  const kcat = (args: string[], input?: string) => kcatRun(b.bootstrap, args, input);
+  const consume = (topic: string, partition: number) => kcatConsume(b.bootstrap, topic, partition);
 
   beforeAll(async () => {
     b = await startTestBroker({ defaultPartitions: 1 });
