@@ -80,16 +80,17 @@ export interface KafkaCluster {
 }
 
 /**
- * The server.properties of one node. Departures from Kafka's defaults, each for test speed on two cores,
- * none changing what a client sees on the wire: __consumer_offsets has 10 partitions instead of 50 (it is
- * created with replication factor 3 on first use), and a new group's first rebalance is not delayed 3 s.
- */
-/**
  * The rig's group.min.session.timeout.ms (Kafka's default is 6 s): tests of session expiry and of
  * heartbeats outliving a session wait a few session timeouts, so a short one saves them seconds.
  */
 export const KAFKA_MIN_SESSION_TIMEOUT_MS = 2000;
 
+/**
+ * The server.properties of one node. Departures from Kafka's defaults, each for test speed on two cores,
+ * none changing what a client sees on the wire: __consumer_offsets has 10 partitions instead of 50 (it is
+ * created with replication factor 3 on first use), a new group's first rebalance is not delayed 3 s, and
+ * sessions may be as short as {@link KAFKA_MIN_SESSION_TIMEOUT_MS}.
+ */
 function nodeProperties(
   node: KafkaNode,
   voters: string,
