@@ -240,9 +240,9 @@ export class LagMonitor {
     const draining = totals.totalLag > 0 && totals.rate < 0;
     const ttd = totals.totalLag === 0 ? 0 : draining ? totals.totalLag / -totals.rate : null;
     const consumers = g.members.filter((m) => m.assignment.some((a) => a.partitions.length > 0)).length;
-    const unread = g.unreadPartitions ?? 0;
-    // A total that leaves out partitions it could not read is no proof of zero lag.
-    const zeroLagSeconds = gt.zeroSince === null || unread > 0 ? null : (now - gt.zeroSince) / 1000;
+    const unknownLag = unknownLagPartitions(g);
+    // A total that leaves partitions out is no proof of zero lag.
+    const zeroLagSeconds = gt.zeroSince === null || unknownLag > 0 ? null : (now - gt.zeroSince) / 1000;
     const report: GroupReport = {
       group: g.groupId,
       state: g.state,
@@ -250,7 +250,7 @@ export class LagMonitor {
       consumers,
       partitions: partitions.length,
       total_lag: totals.totalLag,
-      unread_partitions: unread,
+      unknown_lag_partitions: unknownLag,
       status: STATUS_WORDS[code],
       status_code: code,
       window_status: burrowGroupStatus(partitions.map((p) => p.status)),
@@ -663,6 +663,15 @@ function markWaitingTurns(parts: EvaluatedPartition[]): void {
     r.status_code = 0;
     r.reason = `waiting its turn: its owner ${r.owner?.client_id ?? ''} is committing on ${elsewhere.topic}/${elsewhere.partition}`;
   }
+}
+
+/**
+ * Partitions left out of the group's total: those whose offsets this cycle could not read, and those
+ * holding records where the group never committed (how far behind it is depends on its reset policy).
+ */
+function unknownLagPartitions(g: GroupObservation): number {
+  const neverCommitted = g.partitions.filter((p) => p.committed === null && p.logEnd > p.logStart).length;
+  return (g.unreadPartitions ?? 0) + neverCommitted;
 }
 
 /** Sums over a group's partitions, and its largest lag in seconds. */

@@ -4,11 +4,13 @@ import type { BrokerConnection } from '../../src/client/broker-connection.js';
 import { Cluster } from '../../src/client/cluster.js';
 import { ConsumerClient } from '../../src/client/consumer-client.js';
 import { Producer } from '../../src/client/producer.js';
+import { VirtualClock } from '../../src/flow/clock.js';
 import { LagMonitor } from '../../src/monitor/monitor.js';
 import { ApiKey } from '../../src/protocol/api-keys.js';
 import { ErrorCode } from '../../src/protocol/errors.js';
 import { startTestBroker, type TestBroker } from '../helpers/broker.js';
 import { freePort } from '../helpers/burrow.js';
+import { ScriptedSource } from './scripted.js';
 
 describe('collection failures', () => {
   it('keeps running when the cluster is unreachable and says so in status()', async () => {
@@ -27,14 +29,14 @@ describe('collection failures', () => {
   }, 30_000);
 });
 
-describe('a partition whose offsets cannot be listed', () => {
+describe('partitions whose lag is unknown', () => {
   let tb: TestBroker;
   beforeAll(async () => {
     tb = await startTestBroker();
   });
   afterAll(() => tb?.stop());
 
-  it('leaves the group lag unknown there (counted as unread), never a total of 0', async () => {
+  it('a partition whose offsets cannot be listed is counted as unknown, never as lag 0', async () => {
     const topic = 'unread-orders';
     const group = 'unread-billing';
     const setup = new Cluster({ brokers: [tb.bootstrap], clientId: 'setup' });
@@ -61,13 +63,36 @@ describe('a partition whose offsets cannot be listed', () => {
     const report = await monitor.collect().finally(() => monitor.stop());
 
     const g = report.groups.find((x) => x.group === group);
-    expect(g?.unread_partitions).toBe(1);
+    expect(g?.unknown_lag_partitions).toBe(1);
     expect(g?.total_lag).toBe(0); // partition 0 only: a lower bound, flagged above
     expect(g?.zero_lag_seconds).toBeNull();
     expect(report.collection.errors.join('\n')).toMatch(
       new RegExp(`ListOffsets ${topic}/1: .*high watermark`),
     );
     cluster.close();
+  });
+});
+
+describe('a partition with records where the group never committed', () => {
+  it('is counted as unknown, and the group is not reported caught up', async () => {
+    const clock = new VirtualClock();
+    const source = new ScriptedSource(clock);
+    const g = source.group('fresh-group', 'orders', 3);
+    g.join(); // a live member owns all three partitions
+    g.produce(0, 10);
+    g.produce(1, 10); // partition 2 stays empty
+    g.commit(0, 10); // caught up on partition 0; nothing committed on 1 (10 records) nor on 2
+    const monitor = new LagMonitor({ source, clock, intervalMs: 1000 });
+    const report = await monitor.collect();
+    const group = report.groups[0];
+    expect(group.total_lag).toBe(0);
+    expect(group.unknown_lag_partitions).toBe(1);
+    expect(group.zero_lag_seconds).toBeNull();
+    g.commit(1, 10);
+    g.commit(2, 0);
+    const caughtUp = (await monitor.collect()).groups[0];
+    expect(caughtUp.unknown_lag_partitions).toBe(0);
+    expect(caughtUp.zero_lag_seconds).toBe(0);
   });
 });
 

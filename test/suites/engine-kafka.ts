@@ -159,8 +159,9 @@ export function engineKafkaSuite(target: Target): void {
     const monitor = new LagMonitor({ brokers: brokersOf(target()), includeGroups: [`^${group}$`] });
     const report = await monitor.collect().finally(() => monitor.stop());
     const g = report.groups.find((x) => x.group === group);
-    // -1 (unknown) while some partition's offsets could not be read: its total leaves them out.
-    return g && g.unread_partitions === 0 ? g.total_lag : -1;
+    // -1 (unknown) while some partition's lag is unknown (offsets not read, or records and no commit yet):
+    // the total leaves those out.
+    return g && g.unknown_lag_partitions === 0 ? g.total_lag : -1;
   }
 
   /** p99 latency of the stop-sources run's survivor: what a backlog left in the broker costs. */
