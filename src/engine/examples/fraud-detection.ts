@@ -302,9 +302,9 @@ export interface StrategyOutcome {
   slowInstance: string;
   /** The chapter's capacity, utilisation and headroom of every instance, and the job's. */
   capacity: CapacityReport;
-  /** The result's error: share of the transactions read that never got a decision (after draining). */
+  /** Share of the transactions read that never got a decision (after draining). */
   lostShare: number;
-  /** Share of the scores sent to the aggregator that were discarded at its queues. */
+  /** The chapter's error: share of the scores sent to the aggregator that were discarded at its queues. */
   droppedShare: number;
 }
 

@@ -163,10 +163,14 @@ export function formatCapacity(strategy: string, c: CapacityReport): string {
   ].join('\n');
 }
 
-/** The result's error under a strategy: transactions left undecided and scores discarded. */
+/**
+ * The error under a strategy, as the chapter counts it: the share of events (scores) discarded. In this
+ * job a transaction needs all three of its scores, so one discarded score leaves it undecided: the
+ * undecided share is printed beside it.
+ */
 export function formatError(o: StrategyOutcome): string {
   return (
-    `error under ${o.strategy}: ${pct(o.lostShare, 2)} of transactions undecided (${o.lost} of ${o.read}); ` +
-    `${pct(o.droppedShare, 2)} of the scores sent to the aggregator discarded`
+    `error under ${o.strategy}: ${pct(o.droppedShare, 2)} of the scores sent to the aggregator discarded; ` +
+    `${pct(o.lostShare, 2)} of transactions undecided (${o.lost} of ${o.read}: a discarded score loses its transaction)`
   );
 }
