@@ -373,14 +373,14 @@ describe('produce quotas through the broker', () => {
     });
   });
 
-  it('reject mode refuses a batch over the burst as MESSAGE_TOO_LARGE instead of storing it whole', async () => {
+  it('reject mode refuses a batch over the burst as RECORD_LIST_TOO_LARGE instead of storing it whole', async () => {
     const clock = new VirtualClock(1_700_000_000_000);
     const b = await broker({ clock, quotas: { mode: 'reject', recordsPerSecond: 10 } });
     const c = await client(b);
     const fifty = await batch(Array.from({ length: 50 }, (_, i) => `v${i}`));
     const res = await c.request(0, 8, produceBody('burst', 0, fifty));
     expect(res.responses[0].partitionResponses[0]).toMatchObject({
-      errorCode: ErrorCode.MESSAGE_TOO_LARGE,
+      errorCode: ErrorCode.RECORD_LIST_TOO_LARGE,
       errorMessage:
         'partition write quota: a batch of 50 records is over the 10 records/s the partition takes at once; send smaller batches',
     });

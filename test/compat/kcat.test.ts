@@ -179,7 +179,9 @@ describeWithTools('kcat (librdkafka 2.0.2) against the broker', [tools.kcat()], 
       const burst = await produce('burst', 500, 1000);
       const failures = burst.stderr.split('\n').filter((l) => l.includes('Delivery failed'));
       expect(failures).toHaveLength(500);
-      expect(failures.every((l) => /Broker: Message size too large/.test(l))).toBe(true);
+      expect(
+        failures.every((l) => /Broker: Message batch larger than configured server segment size/.test(l)),
+      ).toBe(true);
       expect(limited.broker.store.partition('burst', 0)?.highWatermark ?? 0n).toBe(0n);
     } finally {
       await limited.stop();

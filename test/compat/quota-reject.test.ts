@@ -2,13 +2,14 @@ import { fileURLToPath } from 'node:url';
 import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, afterEach, expect, it } from 'vitest';
 import { startTestBroker, type TestBroker } from '../helpers/broker.js';
+import { kafkaCli, kafkaTool } from '../helpers/kafka.js';
 import { killChildren, run } from '../helpers/run.js';
 import { describeWithTools, pythonRuntimes } from '../helpers/tools.js';
 
 /**
  * A reject-mode produce quota (Kinesis' way) as real clients see it: a batch the partition's bucket
  * cannot cover now is refused with REQUEST_TIMED_OUT, which every client retries; a batch over the
- * bucket's burst (one second of allowance) is refused with MESSAGE_TOO_LARGE. docs/compatibility.md
+ * bucket's burst (one second of allowance) is refused with RECORD_LIST_TOO_LARGE. docs/compatibility.md
  * lists what each client shows.
  */
 const SCRIPT = fileURLToPath(new URL('./python/quota.py', import.meta.url));
@@ -64,7 +65,7 @@ describeWithTools('kafkajs 2.2.4 against a reject-mode quota', [], () => {
           topic: 'burst',
           messages: Array.from({ length: 500 }, (_, j) => ({ partition: 0, value: `${j}` })),
         }),
-      ).rejects.toThrow(/larger than the max message size/);
+      ).rejects.toThrow(/message batch larger than the configured segment size/);
       expect(stored(b, 'burst')).toBe(0);
     } finally {
       await producer.disconnect();
@@ -99,19 +100,54 @@ for (const rt of pythonRuntimes()) {
       expect(stored(b, 'shard')).toBe(RECORDS);
       const burst = await produce(b, 'burst', 500, 1000);
       if (rt.kafkaPython3) {
-        // kafka-python 3 reads the broker's message (Produce v8+) and, like the Java producer, splits a
-        // batch refused as too large and sends the halves, which the quota then paces.
+        // kafka-python 3 speaks Produce v8+ and logs the broker's message with the retry; a batch refused
+        // as too large it splits in halves and sends again, which the quota then paces.
         expect(r.retry_sample[0]).toMatch(/partition write quota exceeded \(reject mode\)/);
-        expect(burst.retry_sample[0]).toMatch(
-          /MessageSizeTooLargeError .* with 500 records, splitting batch/,
-        );
+        expect(burst.retry_sample[0]).toMatch(/RecordListTooLargeError .* with 500 records, splitting batch/);
         expect(burst.delivered).toBe(500);
         expect(stored(b, 'burst')).toBe(500);
       } else {
-        // kafka-python 2.0.2 (Produce v7, no message): a permanent MessageSizeTooLargeError per record.
-        expect(burst).toMatchObject({ delivered: 0, failed: 500, errors: ['MessageSizeTooLargeError'] });
+        // kafka-python 2.0.2 (Produce v7, no message): a permanent RecordListTooLargeError per record.
+        expect(burst).toMatchObject({ delivered: 0, failed: 500, errors: ['RecordListTooLargeError'] });
         expect(stored(b, 'burst')).toBe(0);
       }
     });
   });
 }
+
+describeWithTools(
+  "Kafka's Java producer (kafka-console-producer 4.1) against a reject-mode quota",
+  [kafkaTool()],
+  () => {
+    const consoleProducer = (b: TestBroker, topic: string, count: number, batchBytes: number) =>
+      kafkaCli(
+        'kafka-console-producer',
+        [
+          '--bootstrap-server',
+          b.bootstrap,
+          '--topic',
+          topic,
+          '--producer-property',
+          `batch.size=${batchBytes}`,
+          '--producer-property',
+          'linger.ms=20',
+        ],
+        { input: `${Array.from({ length: count }, (_, i) => `e${i}`).join('\n')}\n`, timeoutMs: 60_000 },
+      );
+
+    it('retries refused batches (REQUEST_TIMED_OUT with the reason) until all are stored; a batch over the burst fails', async () => {
+      const b = await limitedBroker();
+      const small = await consoleProducer(b, 'shard', RECORDS, 300);
+      expect(small.stderr).toMatch(
+        /retrying \(\d+ attempts left\)\. Error: REQUEST_TIMED_OUT\. Error Message: partition write quota exceeded \(reject mode\)/,
+      );
+      expect(stored(b, 'shard')).toBe(RECORDS);
+      const burst = await consoleProducer(b, 'burst', 300, 1_000_000);
+      expect(burst.stderr).toMatch(
+        /RecordBatchTooLargeException: partition write quota: a batch of 300 records is over the 100 records\/s/,
+      );
+      expect(burst.stderr).not.toMatch(/splitting and retrying/);
+      expect(stored(b, 'burst')).toBe(0);
+    });
+  },
+);

@@ -20,7 +20,7 @@ type PartitionResponse = ProduceResponse['responses'][number]['partitionResponse
  * transaction in the partition, which holds the last stable offset back until the marker. A legacy magic 0/1 message set is refused by storage with
  * UNSUPPORTED_FOR_MESSAGE_FORMAT. acks=0 gets no response; acks=1 is answered once the batch is
  * appended; acks=-1 once the broker's durability level is met (fsync for `sync`). Quotas apply per
- * partition: throttle (accept, report throttle_time_ms) or reject (REQUEST_TIMED_OUT, or MESSAGE_TOO_LARGE
+ * partition: throttle (accept, report throttle_time_ms) or reject (REQUEST_TIMED_OUT, or RECORD_LIST_TOO_LARGE
  * for a batch over the burst; see quotaRefusal).
  */
 export const produceHandler: ApiHandler<ProduceRequest, ProduceResponse> = {
@@ -118,9 +118,11 @@ function failed(index: number, errorCode: number, errorMessage: string | null = 
  * the code is the one every client knows and retries: REQUEST_TIMED_OUT, with the reason and the wait
  * in the message (Produce v8+). throttle_time_ms stays 0: with it, the muted connection and the clients'
  * own KIP-219 pauses stack up over pipelined batches (kcat took 20 s for what it sends in 2 s without
- * it); the clients' retry backoff spaces the retries well enough. A batch over the burst can never fit: retrying it
- * cannot help, so it is MESSAGE_TOO_LARGE (the Java producer splits such a batch and sends the halves).
- * docs/compatibility.md lists what each client shows.
+ * it); the clients' retry backoff spaces the retries well enough. A batch over the burst can never fit,
+ * so retrying cannot help: RECORD_LIST_TOO_LARGE, final for every client but kafka-python 3 (which
+ * splits the batch in halves until they fit). Not MESSAGE_TOO_LARGE: the Java producer splits a batch
+ * refused so by its batch.size, which leaves a batch over a record count whole, and resends it without
+ * end. docs/compatibility.md lists what each client shows.
  */
 function quotaRefusal(
   index: number,
@@ -129,7 +131,7 @@ function quotaRefusal(
   if (decision.reason === 'over-burst') {
     return failed(
       index,
-      ErrorCode.MESSAGE_TOO_LARGE,
+      ErrorCode.RECORD_LIST_TOO_LARGE,
       `partition write quota: a batch of ${decision.size} ${decision.limit} is over the ${decision.burst} ${decision.limit}/s the partition takes at once; send smaller batches`,
     );
   }
@@ -160,7 +162,7 @@ async function appendPartition(
   if (shape.largestBatch > limit) {
     return failed(
       index,
-      ErrorCode.MESSAGE_TOO_LARGE,
+      ErrorCode.RECORD_LIST_TOO_LARGE,
       `batch of ${shape.largestBatch} bytes exceeds ${limit}`,
     );
   }
