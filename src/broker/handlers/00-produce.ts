@@ -162,7 +162,7 @@ async function appendPartition(
   if (shape.largestBatch > limit) {
     return failed(
       index,
-      ErrorCode.RECORD_LIST_TOO_LARGE,
+      ErrorCode.MESSAGE_TOO_LARGE,
       `batch of ${shape.largestBatch} bytes exceeds ${limit}`,
     );
   }
