@@ -89,7 +89,11 @@ export class LagMonitor {
   private readonly source: LagSource;
   private readonly groupContext: LagMonitorOptions['groupContext'];
   private readonly admin: Admin | null = null;
-  private readonly tracks = new Map<string, PartitionTrack>();
+  /**
+   * Each partition's track by group, topic, then partition: nested maps rather than one map keyed by
+   * "group\0topic\0partition", a string built for every partition of every cycle.
+   */
+  private readonly tracks = new Map<string, Map<string, Map<number, PartitionTrack>>>();
   private readonly window: WindowScratch;
   private readonly groupTracks = new Map<string, GroupTrack>();
   private readonly snapshots: HistoryEntry[] = [];
@@ -294,12 +298,11 @@ export class LagMonitor {
     cycle: number,
   ): EvaluatedPartition {
     const cfg = this.config;
-    const tpKey = `${p.topic}\u0000${p.partition}`;
-    const track = this.partitionTrack(`${groupId}\u0000${tpKey}`, p, now, cycle);
+    const track = this.partitionTrack(groupId, p, now, cycle);
     const w = this.window;
     w.fill(track.ring);
     const m = w.committedCount;
-    const owner = owners.get(tpKey) ?? null;
+    const owner = owners.size === 0 ? null : (owners.get(`${p.topic}\u0000${p.partition}`) ?? null);
     const verdict = evaluateWindow({
       end: w.end,
       committed: w.committed,
@@ -353,8 +356,17 @@ export class LagMonitor {
   }
 
   /** The partition's sample ring with this cycle's sample pushed, and when its commit last moved. */
-  private partitionTrack(key: string, p: PartitionObservation, now: number, cycle: number): PartitionTrack {
-    let track = this.tracks.get(key);
+  private partitionTrack(
+    groupId: string,
+    p: PartitionObservation,
+    now: number,
+    cycle: number,
+  ): PartitionTrack {
+    let byTopic = this.tracks.get(groupId);
+    if (!byTopic) this.tracks.set(groupId, (byTopic = new Map()));
+    let byPartition = byTopic.get(p.topic);
+    if (!byPartition) byTopic.set(p.topic, (byPartition = new Map()));
+    let track = byPartition.get(p.partition);
     if (!track) {
       track = {
         ring: new SampleRing(this.config.historySize),
@@ -362,7 +374,7 @@ export class LagMonitor {
         lastChangeAt: null,
         seenInCycle: cycle,
       };
-      this.tracks.set(key, track);
+      byPartition.set(p.partition, track);
     }
     track.seenInCycle = cycle;
     track.ring.push(now, p.logEnd, p.committed);
@@ -391,8 +403,14 @@ export class LagMonitor {
   /** Partitions and groups that were not in this cycle's observation are gone: their history goes too. */
   private forgetUnseen(cycle: number): void {
     // forEach rather than for-of over entries: no [key, value] array per partition per cycle.
-    this.tracks.forEach((tr, k) => {
-      if (tr.seenInCycle !== cycle) this.tracks.delete(k);
+    this.tracks.forEach((byTopic, group) => {
+      byTopic.forEach((byPartition, topic) => {
+        byPartition.forEach((tr, partition) => {
+          if (tr.seenInCycle !== cycle) byPartition.delete(partition);
+        });
+        if (byPartition.size === 0) byTopic.delete(topic);
+      });
+      if (byTopic.size === 0) this.tracks.delete(group);
     });
     this.groupTracks.forEach((tr, k) => {
       if (tr.seenInCycle !== cycle) this.groupTracks.delete(k);
