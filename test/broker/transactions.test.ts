@@ -118,6 +118,8 @@ describe('transactions in the broker', () => {
       abortedTransactions: [],
     });
     expect(await first.endTxn('t-open', producerId, producerEpoch, false)).toBe(0);
+    // EndTxn answers once the abort is prepared; the marker follows (see the last test).
+    await first.b.broker.transactions.settled();
     // The abort marker is at offset 3: read_committed readers are told to drop the producer's batches from 1.
     expect(await first.fetch(1)).toMatchObject({
       highWatermark: 4n,
@@ -141,6 +143,7 @@ describe('transactions in the broker', () => {
     });
     // The coordinator found the open transaction again: the producer commits it after the restart.
     expect(await second.endTxn('t-open', producerId, producerEpoch, true)).toBe(0);
+    await second.b.broker.transactions.settled();
     expect(await second.fetch(1)).toMatchObject({ highWatermark: 6n, lastStableOffset: 6n });
   });
 
@@ -189,5 +192,44 @@ describe('transactions in the broker', () => {
     expect(await t.endTxn('t-timeout', producerId, producerEpoch, true)).toBe(
       ErrorCode.INVALID_PRODUCER_EPOCH,
     );
+  });
+
+  it('answers EndTxn once the outcome is prepared; the next request gets CONCURRENT_TRANSACTIONS until the markers are in', async () => {
+    const t = await connect(tempDir());
+    await t.produce(await batch(['plain'], -1n, -1, -1, false), null);
+    const { producerId, producerEpoch } = await t.init('t-prepare');
+    expect(await t.addPartition('t-prepare', producerId, producerEpoch)).toBe(0);
+    await t.produce(await batch(['c1'], producerId, producerEpoch, 0), 't-prepare');
+    // Hold the marker's append back, as a slow disk (or, in Kafka, the WriteTxnMarkers round trip) would.
+    const store = t.b.broker.store;
+    const partition = store.partition.bind(store);
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    store.partition = (topic, index) => {
+      const log = partition(topic, index);
+      if (!log || topic !== TOPIC) return log;
+      return Object.assign(Object.create(log), {
+        append: async (...args: Parameters<typeof log.append>) => {
+          await gate;
+          return log.append(...args);
+        },
+      });
+    };
+    expect(await t.endTxn('t-prepare', producerId, producerEpoch, true)).toBe(0);
+    expect(t.b.broker.transactions.describe('t-prepare').transactionState).toBe('PrepareCommit');
+    expect(await t.fetch(1)).toMatchObject({ highWatermark: 2n, lastStableOffset: 1n });
+    expect(await t.addPartition('t-prepare', producerId, producerEpoch)).toBe(
+      ErrorCode.CONCURRENT_TRANSACTIONS,
+    );
+    expect(await t.endTxn('t-prepare', producerId, producerEpoch, true)).toBe(
+      ErrorCode.CONCURRENT_TRANSACTIONS,
+    );
+    expect((await t.init('t-prepare')).errorCode).toBe(ErrorCode.CONCURRENT_TRANSACTIONS);
+    release();
+    await t.b.broker.transactions.settled();
+    store.partition = partition;
+    expect(t.b.broker.transactions.describe('t-prepare').transactionState).toBe('CompleteCommit');
+    expect(await t.fetch(1)).toMatchObject({ highWatermark: 3n, lastStableOffset: 3n });
+    expect(await t.addPartition('t-prepare', producerId, producerEpoch)).toBe(0);
   });
 });

@@ -85,6 +85,8 @@ export class TransactionCoordinator {
   readonly config: TransactionCoordinatorConfig;
   private readonly txns = new Map<string, TxnMetadata>();
   private readonly byProducerId = new Map<bigint, TxnMetadata>();
+  /** Transactions answered by EndTxn whose markers are still being written. */
+  private readonly completing = new Set<Promise<void>>();
   private timer: Timer | undefined;
   private readonly clock: Clock;
   private readonly store: TopicStore;
@@ -116,6 +118,7 @@ export class TransactionCoordinator {
       }
     }
     this.timer = this.clock.setInterval(() => {
+      this.completeStuckPrepares();
       this.abortTimedOut().catch((err) =>
         this.logger.error({ err }, 'aborting timed-out transactions failed'),
       );
@@ -175,7 +178,7 @@ export class TransactionCoordinator {
         // The previous holder left a transaction open: fence it with a new epoch and abort it, as Kafka
         // does (Kafka then answers CONCURRENT_TRANSACTIONS and bumps again on the retry; one call does both here).
         this.bumpEpoch(txn);
-        await this.writeMarkersAndComplete(txn, false);
+        await this.prepareMarkAndComplete(txn, false);
       }
       this.bumpEpoch(txn);
       txn.timeoutMs = timeoutMs;
@@ -300,7 +303,13 @@ export class TransactionCoordinator {
     }
   }
 
-  /** EndTxn: commit or abort the open transaction; a retry of a finished one is answered NONE. */
+  /**
+   * EndTxn, as Kafka's coordinator answers it: the prepare record is made durable, then the producer
+   * gets NONE while the markers are written behind the answer. Until the complete record follows,
+   * the transactional id's next request (InitProducerId, AddPartitionsToTxn, AddOffsetsToTxn, an EndTxn
+   * retry) gets CONCURRENT_TRANSACTIONS and is retried by the client. A retry of a finished
+   * transaction is answered NONE.
+   */
   async endTransaction(
     transactionalId: string,
     producerId: bigint,
@@ -314,14 +323,41 @@ export class TransactionCoordinator {
     if (txn.status !== TxnStatus.Ongoing) return ErrorCode.INVALID_TXN_STATE;
     txn.busy = true;
     try {
-      await this.writeMarkersAndComplete(txn, commit);
-      return ErrorCode.NONE;
+      await this.prepare(txn, commit);
     } catch (err) {
-      this.logger.error({ err, transactionalId }, 'ending the transaction failed');
-      return ErrorCode.COORDINATOR_NOT_AVAILABLE;
-    } finally {
+      txn.status = TxnStatus.Ongoing;
       txn.busy = false;
+      this.logger.error({ err, transactionalId }, 'EndTxn: the prepare record was not written');
+      return ErrorCode.COORDINATOR_NOT_AVAILABLE;
     }
+    this.completeInBackground(txn, commit);
+    return ErrorCode.NONE;
+  }
+
+  /**
+   * Writes the markers and the complete record of a prepared transaction without holding up the
+   * caller; the transactional id stays busy until then. A failure leaves the prepare in place, which
+   * the periodic check (or the next start) completes.
+   */
+  private completeInBackground(txn: TxnMetadata, commit: boolean): void {
+    const done = this.writeMarkersAndComplete(txn, commit)
+      .catch((err) => {
+        if (!this.closed)
+          this.logger.error(
+            { err, transactionalId: txn.transactionalId },
+            'writing the transaction markers failed; retried by the periodic check',
+          );
+      })
+      .finally(() => {
+        txn.busy = false;
+        this.completing.delete(done);
+      });
+    this.completing.add(done);
+  }
+
+  /** Resolves once every transaction answered by EndTxn has its markers and complete record written. */
+  async settled(): Promise<void> {
+    while (this.completing.size > 0) await Promise.all(this.completing);
   }
 
   /**
@@ -343,9 +379,18 @@ export class TransactionCoordinator {
    * A crash between the two state records leaves a prepare that `start()` finishes: markers written
    * twice are harmless, as the second finds no open transaction.
    */
-  private async writeMarkersAndComplete(txn: TxnMetadata, commit: boolean): Promise<void> {
+  private async prepareMarkAndComplete(txn: TxnMetadata, commit: boolean): Promise<void> {
+    await this.prepare(txn, commit);
+    await this.writeMarkersAndComplete(txn, commit);
+  }
+
+  /** The durable decision: once the prepare record is written the transaction ends this way, crash or not. */
+  private async prepare(txn: TxnMetadata, commit: boolean): Promise<void> {
     txn.status = commit ? TxnStatus.PrepareCommit : TxnStatus.PrepareAbort;
     await this.persist(txn);
+  }
+
+  private async writeMarkersAndComplete(txn: TxnMetadata, commit: boolean): Promise<void> {
     const timestamp = this.clock.now();
     for (const [topic, partitions] of txn.partitions) {
       for (const partition of partitions) {
@@ -384,6 +429,16 @@ export class TransactionCoordinator {
       this.offsets.completeTransaction(partition, txn.producerId, commit);
   }
 
+  /** Prepared transactions whose markers failed to be written (a disk error) are tried again. */
+  private completeStuckPrepares(): void {
+    for (const txn of this.txns.values()) {
+      const prepared = txn.status === TxnStatus.PrepareCommit || txn.status === TxnStatus.PrepareAbort;
+      if (!prepared || txn.busy) continue;
+      txn.busy = true;
+      this.completeInBackground(txn, txn.status === TxnStatus.PrepareCommit);
+    }
+  }
+
   /** Aborts, with a fencing epoch bump, every open transaction older than its timeout. */
   async abortTimedOut(): Promise<number> {
     const now = this.clock.now();
@@ -394,7 +449,7 @@ export class TransactionCoordinator {
       txn.busy = true;
       try {
         this.bumpEpoch(txn);
-        await this.writeMarkersAndComplete(txn, false);
+        await this.prepareMarkAndComplete(txn, false);
         aborted++;
         this.logger.info(
           { transactionalId: txn.transactionalId, timeoutMs: txn.timeoutMs },
