@@ -424,7 +424,15 @@ export class TransactionCoordinator {
       timestamp,
     });
     const { baseOffset } = await log.append(marker, { durable: true });
-    this.producers.endTransaction(topic, partition, txn.producerId, txn.producerEpoch, baseOffset, commit);
+    const aborted = this.producers.endTransaction(
+      topic,
+      partition,
+      txn.producerId,
+      txn.producerEpoch,
+      baseOffset,
+      commit,
+    );
+    if (aborted) await log.recordAbortedTransaction(aborted);
     if (topic === this.offsets.offsetsTopic)
       this.offsets.completeTransaction(partition, txn.producerId, commit);
   }
