@@ -241,6 +241,42 @@ describe('transactions in the broker', () => {
     expect(await t.fetch(1)).toMatchObject({ highWatermark: 3n, lastStableOffset: 3n });
     expect(await t.addPartition('t-prepare', producerId, producerEpoch)).toBe(0);
   });
+
+  it('a prepared transaction whose markers failed is completed by the periodic check; InitProducerId waits for it', async () => {
+    const t = await connect(tempDir(), { transactions: { abortCheckIntervalMs: 50 } });
+    await t.produce(await batch(['plain'], -1n, -1, -1, false), null);
+    const { producerId, producerEpoch } = await t.init('t-stuck');
+    expect(await t.addPartition('t-stuck', producerId, producerEpoch)).toBe(0);
+    await t.produce(await batch(['s1'], producerId, producerEpoch, 0), 't-stuck');
+    // The partition refuses appends for a while, as a full disk would.
+    const store = t.b.broker.store;
+    const partition = store.partition.bind(store);
+    store.partition = (topic, index) => {
+      const log = partition(topic, index);
+      if (!log || topic !== TOPIC) return log;
+      return Object.assign(Object.create(log), {
+        append: () => Promise.reject(new Error('no space left on device')),
+      });
+    };
+    expect(await t.endTxn('t-stuck', producerId, producerEpoch, true)).toBe(0);
+    await t.b.broker.transactions.settled();
+    expect(t.b.broker.transactions.describe('t-stuck').transactionState).toBe('PrepareCommit');
+    // The decision stands: a new instance is not handed the id before the commit is complete.
+    expect((await t.init('t-stuck')).errorCode).toBe(ErrorCode.CONCURRENT_TRANSACTIONS);
+    store.partition = partition;
+    await waitFor(
+      'the periodic check to complete the commit',
+      async () =>
+        t.b.broker.transactions.describe('t-stuck').transactionState === 'CompleteCommit' ? true : undefined,
+      10_000,
+    );
+    expect(await t.fetch(1)).toMatchObject({
+      highWatermark: 3n,
+      lastStableOffset: 3n,
+      abortedTransactions: [],
+    });
+    expect(await t.init('t-stuck')).toMatchObject({ errorCode: 0, producerEpoch: producerEpoch + 1 });
+  });
 });
 
 describe('the aborted-transactions index (.txnindex) per segment', () => {

@@ -68,6 +68,9 @@ export interface DescribedTransaction {
   topics: Array<{ topic: string; partitions: number[] }>;
 }
 
+const isPrepared = (txn: TxnMetadata) =>
+  txn.status === TxnStatus.PrepareCommit || txn.status === TxnStatus.PrepareAbort;
+
 /** Kafka bumps to a new producer id before the int16 epoch runs out (Short.MaxValue - 1). */
 const MAX_EPOCH = 32766;
 const READ_CHUNK_BYTES = 1 << 20;
@@ -113,7 +116,7 @@ export class TransactionCoordinator {
     const partitions = this.store.partitionCount(TRANSACTION_STATE_TOPIC) ?? 0;
     for (let p = 0; p < partitions; p++) await this.replay(p);
     for (const txn of this.txns.values()) {
-      if (txn.status === TxnStatus.PrepareCommit || txn.status === TxnStatus.PrepareAbort) {
+      if (isPrepared(txn)) {
         await this.writeMarkersAndComplete(txn, txn.status === TxnStatus.PrepareCommit);
       }
     }
@@ -165,7 +168,8 @@ export class TransactionCoordinator {
       };
       this.remember(txn);
     }
-    if (txn.busy) return fail(ErrorCode.CONCURRENT_TRANSACTIONS);
+    // A prepared transaction must end as decided first (its markers are being written, or will be by the periodic check).
+    if (txn.busy || isPrepared(txn)) return fail(ErrorCode.CONCURRENT_TRANSACTIONS);
     if (expected && txn.producerEpoch >= 0) {
       // KIP-360: a producer re-initialising names its id and epoch; anyone else's is a zombie's.
       const sameProducer =
@@ -222,8 +226,7 @@ export class TransactionCoordinator {
     const txn = this.txns.get(transactionalId);
     if (!txn || txn.producerId !== producerId) return ErrorCode.INVALID_PRODUCER_ID_MAPPING;
     if (txn.producerEpoch !== producerEpoch) return ErrorCode.PRODUCER_FENCED;
-    if (txn.busy || txn.status === TxnStatus.PrepareCommit || txn.status === TxnStatus.PrepareAbort)
-      return ErrorCode.CONCURRENT_TRANSACTIONS;
+    if (txn.busy || isPrepared(txn)) return ErrorCode.CONCURRENT_TRANSACTIONS;
     return txn;
   }
 
@@ -440,8 +443,7 @@ export class TransactionCoordinator {
   /** Prepared transactions whose markers failed to be written (a disk error) are tried again. */
   private completeStuckPrepares(): void {
     for (const txn of this.txns.values()) {
-      const prepared = txn.status === TxnStatus.PrepareCommit || txn.status === TxnStatus.PrepareAbort;
-      if (!prepared || txn.busy) continue;
+      if (!isPrepared(txn) || txn.busy) continue;
       txn.busy = true;
       this.completeInBackground(txn, txn.status === TxnStatus.PrepareCommit);
     }
