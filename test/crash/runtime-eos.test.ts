@@ -47,6 +47,7 @@ async function readAll(bootstrap: string, isolationLevel: 0 | 1): Promise<string
   const values: string[] = [];
   try {
     let offset = 0n;
+    const deadline = Date.now() + 30_000;
     for (;;) {
       const res = await fetchRecords(cluster, {
         partitions: [{ topic: OUTPUT, partition: 0, offset, maxBytes: 1 << 20 }],
@@ -61,7 +62,13 @@ async function readAll(bootstrap: string, isolationLevel: 0 | 1): Promise<string
       offset = p.nextOffset;
       if (offset >= p.highWatermark) return values;
       // read_committed stops at the last stable offset: the last commit's markers are on their way.
-      if (offset >= p.lastStableOffset) await sleep(50);
+      if (offset >= p.lastStableOffset) {
+        if (Date.now() > deadline)
+          throw new Error(
+            `${OUTPUT}: the last stable offset stayed at ${p.lastStableOffset} below ${p.highWatermark}`,
+          );
+        await sleep(50);
+      }
     }
   } finally {
     cluster.close();
