@@ -277,6 +277,35 @@ describe('transactions in the broker', () => {
     });
     expect(await t.init('t-stuck')).toMatchObject({ errorCode: 0, producerEpoch: producerEpoch + 1 });
   });
+
+  it("InitProducerId over an open transaction: CONCURRENT_TRANSACTIONS while it is aborted, then the epoch after the abort's", async () => {
+    const t = await connect(tempDir());
+    await t.produce(await batch(['plain'], -1n, -1, -1, false), null);
+    const older = await t.init('t-takeover');
+    expect(await t.addPartition('t-takeover', older.producerId, older.producerEpoch)).toBe(0);
+    await t.produce(await batch(['left open'], older.producerId, older.producerEpoch, 0), 't-takeover');
+    // As Kafka: the first call fences the holder and starts the abort; the client retries.
+    expect((await t.init('t-takeover')).errorCode).toBe(ErrorCode.CONCURRENT_TRANSACTIONS);
+    const newer = await waitFor(
+      'InitProducerId accepted',
+      async () => {
+        const r = await t.init('t-takeover');
+        return r.errorCode === 0 ? r : undefined;
+      },
+      10_000,
+    );
+    expect(newer.producerId).toBe(older.producerId);
+    // One bump fenced the holder for the abort, the next is the new producer's.
+    expect(newer.producerEpoch).toBe(older.producerEpoch + 2);
+    expect(await t.fetch(1)).toMatchObject({
+      highWatermark: 3n,
+      lastStableOffset: 3n,
+      abortedTransactions: [{ producerId: older.producerId, firstOffset: 1n }],
+    });
+    expect(await t.endTxn('t-takeover', older.producerId, older.producerEpoch, true)).toBe(
+      ErrorCode.INVALID_PRODUCER_EPOCH,
+    );
+  });
 });
 
 describe('the aborted-transactions index (.txnindex) per segment', () => {

@@ -176,14 +176,11 @@ export class TransactionCoordinator {
         expected.producerId === txn.producerId && expected.producerEpoch === txn.producerEpoch;
       if (!sameProducer) return fail(ErrorCode.PRODUCER_FENCED);
     }
+    if (txn.status === TxnStatus.Ongoing) {
+      return { ...(await this.abortForNewProducer(txn)), producerId: -1n, producerEpoch: -1 };
+    }
     txn.busy = true;
     try {
-      if (txn.status === TxnStatus.Ongoing) {
-        // The previous holder left a transaction open: fence it with a new epoch and abort it, as Kafka
-        // does (Kafka then answers CONCURRENT_TRANSACTIONS and bumps again on the retry; one call does both here).
-        this.bumpEpoch(txn);
-        await this.prepareMarkAndComplete(txn, false);
-      }
       this.bumpEpoch(txn);
       txn.timeoutMs = timeoutMs;
       txn.status = TxnStatus.Empty;
@@ -201,6 +198,30 @@ export class TransactionCoordinator {
     } finally {
       txn.busy = false;
     }
+  }
+
+  /**
+   * InitProducerId while the previous holder's transaction is open, as Kafka answers it: the epoch is
+   * bumped (fencing that holder), the abort is prepared and the markers written behind the answer,
+   * CONCURRENT_TRANSACTIONS. The client's retry, once the abort is complete, bumps the epoch again and
+   * gets it.
+   */
+  private async abortForNewProducer(txn: TxnMetadata): Promise<{ errorCode: ErrorCodeValue }> {
+    txn.busy = true;
+    this.bumpEpoch(txn);
+    try {
+      await this.prepare(txn, false);
+    } catch (err) {
+      txn.status = TxnStatus.Ongoing;
+      txn.busy = false;
+      this.logger.error(
+        { err, transactionalId: txn.transactionalId },
+        'InitProducerId: the abort was not prepared',
+      );
+      return { errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE };
+    }
+    this.completeInBackground(txn, false);
+    return { errorCode: ErrorCode.CONCURRENT_TRANSACTIONS };
   }
 
   private bumpEpoch(txn: TxnMetadata): void {
