@@ -728,8 +728,9 @@ function markWaitingTurns(parts: EvaluatedPartition[]): void {
  * holding records where the group never committed (how far behind it is depends on its reset policy).
  */
 function unknownLagPartitions(g: GroupObservation): number {
-  const neverCommitted = g.partitions.filter((p) => p.committed === null && p.logEnd > p.logStart).length;
-  return (g.unreadPartitions ?? 0) + neverCommitted;
+  let unknown = g.unreadPartitions ?? 0;
+  for (const p of g.partitions) if (p.committed === null && p.logEnd > p.logStart) unknown++;
+  return unknown;
 }
 
 /** Sums over a group's partitions, and its largest lag in seconds. */
