@@ -1,16 +1,19 @@
-import type { Clock } from '../flow/clock.js';
+import type { Clock, Timer } from '../flow/clock.js';
 import { ApiKey, apiName } from '../protocol/api-keys.js';
 import type { KnownApiKey } from '../protocol/apis/index.js';
 import { decodeResponse, encodeRequest, type RequestBody, type ResponseBody } from '../protocol/messages.js';
 import { Connection, type ConnectionOptions, type ConnectionStats } from './connection.js';
 import { brokerError } from './errors.js';
-import { authenticateSasl } from './sasl.js';
+import { authenticateSasl, reauthenticationDelayMs, type SaslTransport } from './sasl.js';
+import type { ClientSecurity } from './security.js';
 import { type BrokerVersions, chooseVersion } from './versions.js';
 
 /**
  * A Connection that speaks Kafka: it negotiates versions with ApiVersions once per TCP connection,
  * encodes and decodes with the shared protocol codec, and honours `throttle_time_ms` by holding
  * further requests to that broker until the throttle has passed (KIP-219), counting the time held.
+ * With SASL it authenticates each TCP connection after ApiVersions and, when the broker gives the
+ * session a lifetime (KIP-368), re-authenticates on the same connection before it runs out.
  */
 
 export interface BrokerConnectionOptions extends ConnectionOptions {
@@ -28,6 +31,8 @@ export interface BrokerConnectionStats extends ConnectionStats {
   nodeId: number;
   address: string;
   throttledMs: number;
+  /** SASL re-authentications done on live connections (KIP-368). */
+  reauthentications: number;
 }
 
 type Body<K extends KnownApiKey> = RequestBody<K> | ((version: number) => RequestBody<K>);
@@ -43,6 +48,8 @@ export class BrokerConnection {
   private negotiating: Promise<BrokerVersions> | null = null;
   private throttledUntil = 0;
   private throttledMs = 0;
+  private reauthTimer: Timer | null = null;
+  private reauthentications = 0;
 
   constructor(options: BrokerConnectionOptions) {
     this.nodeId = options.nodeId;
@@ -53,6 +60,7 @@ export class BrokerConnection {
     this.connection.on('disconnect', () => {
       this.versions = null;
       this.chosen = [];
+      this.cancelReauthentication();
     });
   }
 
@@ -122,11 +130,13 @@ export class BrokerConnection {
       nodeId: this.nodeId,
       address: this.address,
       throttledMs: this.throttledMs,
+      reauthentications: this.reauthentications,
       ...this.connection.stats(),
     };
   }
 
   close(): Promise<void> {
+    this.cancelReauthentication();
     return this.connection.close();
   }
 
@@ -162,11 +172,7 @@ export class BrokerConnection {
   }
 
   /** SASL on this TCP connection, right after ApiVersions (as Kafka's clients do). */
-  private async authenticate(
-    sasl: NonNullable<NonNullable<ConnectionOptions['security']>['sasl']>,
-    versions: BrokerVersions,
-  ): Promise<void> {
-    const authVersion = Math.min(1, versions.get(ApiKey.SaslAuthenticate)?.max ?? 0);
+  private async authenticate(sasl: SaslSettings, versions: BrokerVersions): Promise<void> {
     const send = <K extends KnownApiKey>(key: K, version: number, body: RequestBody<K>) =>
       this.connection
         .send((correlationId) => encodeRequest(key, version, correlationId, this.clientId, body), {
@@ -174,18 +180,65 @@ export class BrokerConnection {
         })
         .then((frame) => decodeResponse(key, version, frame).body);
     try {
-      await authenticateSasl(
-        sasl,
-        {
-          handshake: (mechanism) => send(ApiKey.SaslHandshake, 1, { mechanism }),
-          exchange: (authBytes) => send(ApiKey.SaslAuthenticate, authVersion, { authBytes }),
-        },
-        this.address,
-      );
+      const session = await authenticateSasl(sasl, this.saslTransport(send, versions), this.address);
+      this.scheduleReauthentication(sasl, versions, session.lifetimeMs);
     } catch (err) {
       // The broker closes a failed connection; closing it here too keeps it from being reused half-done.
       this.connection.emit('disconnect');
       throw err;
     }
   }
+
+  /** SaslHandshake v1 and SaslAuthenticate (v1 when offered, for the session lifetime) over `send`. */
+  private saslTransport(send: SaslSend, versions: BrokerVersions): SaslTransport {
+    const authVersion = Math.min(1, versions.get(ApiKey.SaslAuthenticate)?.max ?? 0);
+    return {
+      handshake: (mechanism) => send(ApiKey.SaslHandshake, 1, { mechanism }),
+      exchange: (authBytes) => send(ApiKey.SaslAuthenticate, authVersion, { authBytes }),
+    };
+  }
+
+  private scheduleReauthentication(sasl: SaslSettings, versions: BrokerVersions, lifetimeMs: number): void {
+    this.cancelReauthentication();
+    if (lifetimeMs <= 0) return;
+    this.reauthTimer = this.clock.setTimeout(() => {
+      this.reauthTimer = null;
+      void this.reauthenticate(sasl, versions);
+    }, reauthenticationDelayMs(lifetimeMs));
+  }
+
+  private cancelReauthentication(): void {
+    this.reauthTimer?.cancel();
+    this.reauthTimer = null;
+  }
+
+  /**
+   * KIP-368: the same SASL exchange again on the live connection, with the connection to itself (other
+   * requests wait, since the broker reads the frames after SaslHandshake as SASL tokens). If it fails
+   * the socket is dropped: the next request reconnects and authenticates afresh, and says why if that
+   * fails too.
+   */
+  private async reauthenticate(sasl: SaslSettings, versions: BrokerVersions): Promise<void> {
+    if (!this.connection.isConnected()) return;
+    try {
+      const session = await this.connection.exclusive((sendNow) => {
+        const send = <K extends KnownApiKey>(key: K, version: number, body: RequestBody<K>) =>
+          sendNow((correlationId) => encodeRequest(key, version, correlationId, this.clientId, body), {
+            what: `${apiName(key)} v${version} (re-authentication)`,
+          }).then((frame) => decodeResponse(key, version, frame).body);
+        return authenticateSasl(sasl, this.saslTransport(send, versions), this.address);
+      });
+      this.reauthentications++;
+      this.scheduleReauthentication(sasl, versions, session.lifetimeMs);
+    } catch (err) {
+      this.connection.drop(err);
+    }
+  }
 }
+
+type SaslSettings = NonNullable<ClientSecurity['sasl']>;
+type SaslSend = <K extends KnownApiKey>(
+  key: K,
+  version: number,
+  body: RequestBody<K>,
+) => Promise<ResponseBody<K>>;

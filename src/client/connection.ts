@@ -98,6 +98,8 @@ export class Connection extends EventEmitter {
   private readonly waiting: Queued[] = [];
   private nextCorrelationId = 1;
   private closed = false;
+  /** Open exclusive() exchanges: while above 0, queued requests stay unsent. */
+  private held = 0;
   private chunks: Buffer[] = [];
   private buffered = 0;
   private expected = -1;
@@ -227,13 +229,50 @@ export class Connection extends EventEmitter {
     if (this.closed) return Promise.reject(new ClientClosedError(options.what));
     return new Promise<Buffer>((resolve, reject) => {
       const q: Queued = { build, options, resolve, reject };
-      if (this.inFlight.size < this.maxInFlight && this.waiting.length === 0 && this.isConnected()) {
+      if (
+        this.inFlight.size < this.maxInFlight &&
+        this.waiting.length === 0 &&
+        this.isConnected() &&
+        this.held === 0
+      ) {
         this.write(q);
       } else {
         this.waiting.push(q);
         this.pump();
       }
     });
+  }
+
+  /**
+   * Runs `exchange` with the socket to itself: what `send` is given meanwhile waits unsent until it ends,
+   * and `exchange` sends through its own argument, past the in-flight cap. KIP-368's re-authentication
+   * needs this, since the broker reads the frames after a SaslHandshake as the SASL exchange. Requests
+   * already in flight are answered before it, as a broker answers in order.
+   */
+  async exclusive<T>(exchange: (send: Connection['send']) => Promise<T>): Promise<T> {
+    this.held++;
+    try {
+      return await exchange((build, options) => this.sendNow(build, options));
+    } finally {
+      this.held--;
+      this.pump();
+    }
+  }
+
+  private sendNow(build: (correlationId: number) => Buffer, options: SendOptions): Promise<Buffer> {
+    if (this.closed) return Promise.reject(new ClientClosedError(options.what));
+    if (!this.isConnected()) {
+      return Promise.reject(new ConnectionError(`${options.what}: the connection to ${this.address} closed`));
+    }
+    return new Promise<Buffer>((resolve, reject) => this.write({ build, options, resolve, reject }));
+  }
+
+  /**
+   * Closes the current socket but not the Connection: what is in flight fails with `reason`, what is
+   * queued goes out on a new socket.
+   */
+  drop(reason: unknown): void {
+    this.teardown(reason);
   }
 
   stats(): ConnectionStats {
@@ -264,7 +303,7 @@ export class Connection extends EventEmitter {
   }
 
   private pump(): void {
-    if (this.waiting.length === 0) return;
+    if (this.waiting.length === 0 || this.held > 0) return;
     if (!this.isConnected()) {
       this.connect().then(
         () => this.pump(),

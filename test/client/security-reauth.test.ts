@@ -1,0 +1,102 @@
+import pino from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Broker } from '../../src/broker/broker.js';
+import { BrokerConnection } from '../../src/client/broker-connection.js';
+import { reauthenticationDelayMs } from '../../src/client/sasl.js';
+import { resolveClientSecurity } from '../../src/client/security.js';
+import { realClock } from '../../src/flow/clock.js';
+import { ApiKey } from '../../src/protocol/api-keys.js';
+import { waitFor } from '../helpers/burrow.js';
+
+/**
+ * KIP-368 on our client: when SaslAuthenticate gives the session a lifetime (the broker's
+ * connections.max.reauth.ms, `--reauth-ms` on sluice broker), the client re-authenticates on the same
+ * connection before it runs out, while requests keep flowing, instead of being cut off and reconnecting.
+ * The broker closes a connection whose session expired (test/broker/auth/sasl.test.ts shows that), so a
+ * client that did not renew would lose its socket here.
+ */
+
+const REAUTH_MS = 800;
+const PASSWORD = 'alice-secret-pw';
+
+describe('SASL re-authentication (KIP-368) against sluice broker', () => {
+  let broker: Broker;
+  let port: number;
+  const logs: string[] = [];
+
+  beforeAll(async () => {
+    broker = new Broker(
+      {
+        durability: 'memory',
+        listeners: 'SASL_PLAINTEXT://127.0.0.1:0',
+        security: { users: { alice: PASSWORD }, failedAuthDelayMs: 10, reauthMs: REAUTH_MS },
+      },
+      { logger: pino({ level: 'info' }, { write: (line: string) => logs.push(line) }) },
+    );
+    await broker.start();
+    port = broker.listenerAddress('SASL_PLAINTEXT').port;
+  });
+  afterAll(async () => {
+    await broker?.stop(1_000);
+  });
+
+  it('renews at 85-95% of the lifetime, as Kafka clients do', () => {
+    expect(reauthenticationDelayMs(10_000, 0)).toBe(8_500);
+    expect(reauthenticationDelayMs(10_000, 0.999)).toBe(9_499);
+  });
+
+  for (const mechanism of ['SCRAM-SHA-512', 'PLAIN'] as const) {
+    it(`re-authenticates with ${mechanism} on the same connection while requests keep flowing`, async () => {
+      const conn = new BrokerConnection({
+        nodeId: -1,
+        clientId: 'reauth-test',
+        host: '127.0.0.1',
+        port,
+        clock: realClock,
+        security: resolveClientSecurity({
+          protocol: 'SASL_PLAINTEXT',
+          mechanism,
+          username: 'alice',
+          password: PASSWORD,
+        }),
+      });
+      let disconnects = 0;
+      const countDisconnect = () => disconnects++;
+      conn.connection.on('disconnect', countDisconnect);
+      let answered = 0;
+      let failure: unknown;
+      let running = true;
+      // Three requesters at once, so some requests are in flight or queued when a renewal starts.
+      const requester = async () => {
+        while (running) {
+          try {
+            await conn.request(ApiKey.Metadata, { topics: [] });
+            answered++;
+          } catch (err) {
+            failure ??= err;
+            return;
+          }
+        }
+      };
+      const requesters = [requester(), requester(), requester()];
+      try {
+        // Three renewals span well over two lifetimes: without them the broker closes the connection.
+        await waitFor(
+          'three re-authentications',
+          async () => (failure ? true : conn.stats().reauthentications >= 3 ? true : undefined),
+          10 * REAUTH_MS,
+        );
+      } finally {
+        running = false;
+        await Promise.all(requesters);
+        // close() ends the connection too; only losses before it count.
+        conn.connection.off('disconnect', countDisconnect);
+        await conn.close();
+      }
+      expect(failure).toBeUndefined();
+      expect(disconnects).toBe(0);
+      expect(answered).toBeGreaterThan(10);
+      expect(logs.some((l) => l.includes('expired without re-authentication'))).toBe(false);
+    });
+  }
+});
