@@ -5,8 +5,7 @@ import { BrokerConnection } from '../../src/client/broker-connection.js';
 import { reauthenticationDelayMs } from '../../src/client/sasl.js';
 import { resolveClientSecurity } from '../../src/client/security.js';
 import { realClock } from '../../src/flow/clock.js';
-import { ApiKey } from '../../src/protocol/api-keys.js';
-import { waitFor } from '../helpers/burrow.js';
+import { requestThroughRenewals } from '../helpers/reauth.js';
 
 /**
  * KIP-368 on our client: when SaslAuthenticate gives the session a lifetime (the broker's
@@ -60,42 +59,11 @@ describe('SASL re-authentication (KIP-368) against sluice broker', () => {
           password: PASSWORD,
         }),
       });
-      let disconnects = 0;
-      const countDisconnect = () => disconnects++;
-      conn.connection.on('disconnect', countDisconnect);
-      let answered = 0;
-      let failure: unknown;
-      let running = true;
-      // Three requesters at once, so some requests are in flight or queued when a renewal starts.
-      const requester = async () => {
-        while (running) {
-          try {
-            await conn.request(ApiKey.Metadata, { topics: [] });
-            answered++;
-          } catch (err) {
-            failure ??= err;
-            return;
-          }
-        }
-      };
-      const requesters = [requester(), requester(), requester()];
-      try {
-        // Three renewals span well over two lifetimes: without them the broker closes the connection.
-        await waitFor(
-          'three re-authentications',
-          async () => (failure ? true : conn.stats().reauthentications >= 3 ? true : undefined),
-          10 * REAUTH_MS,
-        );
-      } finally {
-        running = false;
-        await Promise.all(requesters);
-        // close() ends the connection too; only losses before it count.
-        conn.connection.off('disconnect', countDisconnect);
-        await conn.close();
-      }
-      expect(failure).toBeUndefined();
-      expect(disconnects).toBe(0);
-      expect(answered).toBeGreaterThan(10);
+      // Three renewals span well over two lifetimes: without them the broker closes the connection.
+      const run = await requestThroughRenewals(conn, 3, 10 * REAUTH_MS);
+      expect(run.failure).toBeUndefined();
+      expect(run.disconnects).toBe(0);
+      expect(run.answered).toBeGreaterThan(10);
       expect(logs.some((l) => l.includes('expired without re-authentication'))).toBe(false);
     });
   }

@@ -1,15 +1,18 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { BrokerConnection } from '../../src/client/broker-connection.js';
 import { type ClientSecurity, resolveClientSecurity } from '../../src/client/security.js';
 import { createKafkaConsumer } from '../../src/consumer/create.js';
 import { SimulatedSink } from '../../src/consumer/sinks/simulated.js';
+import { realClock } from '../../src/flow/clock.js';
 import { Lab } from '../../src/lab/lab.js';
 import type { LagReport } from '../../src/monitor/reports.js';
 import { ErrorCode } from '../../src/protocol/errors.js';
 import { waitFor } from '../helpers/burrow.js';
 import { makeTestCerts, type TestCerts } from '../helpers/certs.js';
 import { type KafkaCluster, startKafka } from '../helpers/kafka.js';
+import { requestThroughRenewals } from '../helpers/reauth.js';
 import { runSluice } from '../helpers/run.js';
 import { describeWithKafka } from '../helpers/targets.js';
 import { WireClient } from '../helpers/wire-client.js';
@@ -24,6 +27,7 @@ import { get, http } from '../lab/helpers.js';
  * ever pointed at the SASL_SSL port.
  *
  * Users: alice may do everything on topics and groups named `sec-…`; bob authenticates but has no ACL.
+ * Sessions expire after 5 s (connections.max.reauth.ms), so the client renews them (KIP-368) as it goes.
  */
 
 const PASSWORDS = { admin: 'admin-secret-pw', alice: 'alice-secret-pw', bob: 'bob-secret-pw' };
@@ -31,6 +35,7 @@ const WRONG = 'not-alices-pw-42';
 const TOPIC = 'sec-orders';
 const GROUP = 'sec-processors';
 const PREFIX = 'sec-';
+const REAUTH_MS = 5_000;
 
 // Kafka's enums as CreateAcls carries them.
 const RESOURCE = { TOPIC: 2, GROUP: 3 } as const;
@@ -124,6 +129,8 @@ describeWithKafka('Sluice against Kafka with SASL_SSL and ACLs', () => {
         'authorizer.class.name': 'org.apache.kafka.metadata.authorizer.StandardAuthorizer',
         'super.users': 'User:ANONYMOUS;User:admin',
         'allow.everyone.if.no.acl.found': 'false',
+        // Sessions last 5 s (KIP-368): every Sluice connection below must renew them to keep working.
+        'connections.max.reauth.ms': String(REAUTH_MS),
       },
     });
     bootstrap = kafka.listenerBootstrap('SASL_SSL');
@@ -248,4 +255,19 @@ describeWithKafka('Sluice against Kafka with SASL_SSL and ACLs', () => {
     expect(refused).toBeInstanceOf(Error);
     expect((refused as Error).message).toMatch(/GROUP_AUTHORIZATION_FAILED/);
   }, 60_000);
+
+  it('renews SASL sessions on the same connection before Kafka expires them (KIP-368)', async () => {
+    const conn = new BrokerConnection({
+      nodeId: -1,
+      clientId: 'reauth-on-kafka',
+      host: '127.0.0.1',
+      port: kafka.nodes[0].listenerPorts.SASL_SSL,
+      clock: realClock,
+      security: security('alice', PASSWORDS.alice),
+    });
+    const run = await requestThroughRenewals(conn, 1, 2 * REAUTH_MS);
+    expect(run.failure).toBeUndefined();
+    expect(run.disconnects).toBe(0);
+    expect(run.answered).toBeGreaterThan(10);
+  }, 30_000);
 });
