@@ -5,6 +5,7 @@ import { BrokerConnection } from '../../src/client/broker-connection.js';
 import { reauthenticationDelayMs } from '../../src/client/sasl.js';
 import { resolveClientSecurity } from '../../src/client/security.js';
 import { realClock } from '../../src/flow/clock.js';
+import { ApiKey } from '../../src/protocol/api-keys.js';
 import { requestThroughRenewals } from '../helpers/reauth.js';
 
 /**
@@ -67,4 +68,33 @@ describe('SASL re-authentication (KIP-368) against sluice broker', () => {
       expect(logs.some((l) => l.includes('expired without re-authentication'))).toBe(false);
     });
   }
+
+  it('a renewal that fails (the password changed) drops the socket; the next request says why', async () => {
+    await broker.security.credentials.set('carol', 'carol-old-pw', undefined, { persist: false });
+    const conn = new BrokerConnection({
+      nodeId: -1,
+      clientId: 'reauth-fail-test',
+      host: '127.0.0.1',
+      port,
+      clock: realClock,
+      security: resolveClientSecurity({
+        protocol: 'SASL_PLAINTEXT',
+        mechanism: 'SCRAM-SHA-256',
+        username: 'carol',
+        password: 'carol-old-pw',
+      }),
+    });
+    try {
+      await conn.request(ApiKey.Metadata, { topics: [] });
+      const dropped = new Promise<unknown>((resolve) => conn.connection.once('disconnect', resolve));
+      await broker.security.credentials.set('carol', 'carol-new-pw', undefined, { persist: false });
+      expect(String(await dropped)).toMatch(/SCRAM-SHA-256 authentication of user "carol".*failed/);
+      expect(conn.stats().reauthentications).toBe(0);
+      const err = await conn.request(ApiKey.Metadata, { topics: [] }).catch((e: unknown) => e);
+      expect(String(err)).toMatch(/authentication of user "carol".*failed.*check the user name and password/);
+      expect(String(err)).not.toContain('carol-old-pw');
+    } finally {
+      await conn.close();
+    }
+  });
 });
