@@ -5,7 +5,7 @@ import {
   figureVerdict,
   SCENARIOS,
   type Verdict,
-} from '../../src/lab/scenarios.js';
+} from '../../src/lab/scenarios/index.js';
 import { killChildren, run } from '../helpers/run.js';
 
 const CLI = new URL('../../src/cli/main.ts', import.meta.url).pathname;

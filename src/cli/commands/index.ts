@@ -27,7 +27,7 @@ export const commands: RegisterCommand[] = [
   monitor, // sluice monitor (src/lab)
   lag, // sluice lag (src/monitor)
   dlq, // sluice dlq list|show|replay (src/consumer/dead-letters.ts)
-  scenario, // sluice scenario list|run|all (src/lab/scenarios.ts)
+  scenario, // sluice scenario list|run|all (src/lab/scenarios/)
   topic, // sluice topic describe|alter (src/client/admin.ts)
   log, // sluice log check (src/broker/storage/log-check.ts)
 ];

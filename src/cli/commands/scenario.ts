@@ -7,7 +7,7 @@ import {
   runScenario,
   SCENARIOS,
   type ScenarioResult,
-} from '../../lab/scenarios.js';
+} from '../../lab/scenarios/index.js';
 
 /** `sluice scenario list | run <name> | all`: the seeds' numeric examples, each beside Sluice's figure. */
 export function register(program: Command): void {
