@@ -45,7 +45,6 @@ export class BrokerConnection {
   private versions: BrokerVersions | null = null;
   /** Chosen version per API key for the current TCP connection. */
   private chosen: number[] = [];
-  private negotiating: Promise<BrokerVersions> | null = null;
   private throttledUntil = 0;
   private throttledMs = 0;
   private reauthTimer: Timer | null = null;
@@ -55,7 +54,8 @@ export class BrokerConnection {
     this.nodeId = options.nodeId;
     this.clientId = options.clientId;
     this.clock = options.clock;
-    this.connection = new Connection(options);
+    // Every new socket negotiates (and authenticates) before any request queued for it goes out.
+    this.connection = new Connection({ ...options, onSocket: (send) => this.negotiate(send) });
     // A reconnect may reach an upgraded broker: negotiate again.
     this.connection.on('disconnect', () => {
       this.versions = null;
@@ -68,15 +68,14 @@ export class BrokerConnection {
     return this.connection.address;
   }
 
-  /** Connects and negotiates versions (once per TCP connection). */
+  /** Connects, which negotiates versions (and authenticates) once per TCP connection. */
   async ready(): Promise<BrokerVersions> {
-    if (this.versions && this.connection.isConnected()) return this.versions;
-    if (!this.negotiating) {
-      this.negotiating = this.negotiate().finally(() => {
-        this.negotiating = null;
-      });
+    for (;;) {
+      if (this.versions && this.connection.isConnected()) return this.versions;
+      await this.connection.connect();
+      // A socket lost right after connecting is connected (and negotiated) again by the next turn.
+      if (this.versions) return this.versions;
     }
-    return this.negotiating;
   }
 
   /** The version this connection uses for `apiKey` (after `ready()`). */
@@ -144,11 +143,11 @@ export class BrokerConnection {
     return this.nodeId >= 0 ? `${this.nodeId} (${this.address})` : this.address;
   }
 
-  private async negotiate(): Promise<BrokerVersions> {
-    await this.connection.connect();
+  /** ApiVersions, then SASL when configured: the opening of every TCP connection. */
+  private async negotiate(sendNow: Connection['send']): Promise<void> {
     // v2 first (non-flexible); a broker without it answers in the v0 layout with UNSUPPORTED_VERSION
     // and its list, which is all we need.
-    const frame = await this.connection.send(
+    const frame = await sendNow(
       (correlationId) => encodeRequest(ApiKey.ApiVersions, 2, correlationId, this.clientId, {}),
       { what: 'ApiVersions v2' },
     );
@@ -165,28 +164,28 @@ export class BrokerConnection {
     const map = new Map<number, { min: number; max: number }>();
     for (const k of body.apiKeys) map.set(k.apiKey, { min: k.minVersion, max: k.maxVersion });
     const sasl = this.connection.security?.sasl;
-    if (sasl) await this.authenticate(sasl, map);
+    // A failure here closes the socket (Connection's onSocket), so it is never reused half-done.
+    if (sasl) await this.authenticate(sasl, map, sendNow, '');
     this.versions = map;
     this.chosen = [];
-    return map;
   }
 
-  /** SASL on this TCP connection, right after ApiVersions (as Kafka's clients do). */
-  private async authenticate(sasl: SaslSettings, versions: BrokerVersions): Promise<void> {
+  /**
+   * SASL on this TCP connection: right after ApiVersions (as Kafka's clients do), and again for a
+   * re-authentication (`what` says so in errors).
+   */
+  private async authenticate(
+    sasl: SaslSettings,
+    versions: BrokerVersions,
+    sendNow: Connection['send'],
+    what: string,
+  ): Promise<void> {
     const send = <K extends KnownApiKey>(key: K, version: number, body: RequestBody<K>) =>
-      this.connection
-        .send((correlationId) => encodeRequest(key, version, correlationId, this.clientId, body), {
-          what: `${apiName(key)} v${version}`,
-        })
-        .then((frame) => decodeResponse(key, version, frame).body);
-    try {
-      const session = await authenticateSasl(sasl, this.saslTransport(send, versions), this.address);
-      this.scheduleReauthentication(sasl, versions, session.lifetimeMs);
-    } catch (err) {
-      // The broker closes a failed connection; closing it here too keeps it from being reused half-done.
-      this.connection.emit('disconnect');
-      throw err;
-    }
+      sendNow((correlationId) => encodeRequest(key, version, correlationId, this.clientId, body), {
+        what: `${apiName(key)} v${version}${what}`,
+      }).then((frame) => decodeResponse(key, version, frame).body);
+    const session = await authenticateSasl(sasl, this.saslTransport(send, versions), this.address);
+    this.scheduleReauthentication(sasl, versions, session.lifetimeMs);
   }
 
   /** SaslHandshake v1 and SaslAuthenticate (v1 when offered, for the session lifetime) over `send`. */
@@ -221,15 +220,10 @@ export class BrokerConnection {
   private async reauthenticate(sasl: SaslSettings, versions: BrokerVersions): Promise<void> {
     if (!this.connection.isConnected()) return;
     try {
-      const session = await this.connection.exclusive((sendNow) => {
-        const send = <K extends KnownApiKey>(key: K, version: number, body: RequestBody<K>) =>
-          sendNow((correlationId) => encodeRequest(key, version, correlationId, this.clientId, body), {
-            what: `${apiName(key)} v${version} (re-authentication)`,
-          }).then((frame) => decodeResponse(key, version, frame).body);
-        return authenticateSasl(sasl, this.saslTransport(send, versions), this.address);
-      });
+      await this.connection.exclusive((sendNow) =>
+        this.authenticate(sasl, versions, sendNow, ' (re-authentication)'),
+      );
       this.reauthentications++;
-      this.scheduleReauthentication(sasl, versions, session.lifetimeMs);
     } catch (err) {
       this.connection.drop(err);
     }

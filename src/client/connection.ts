@@ -36,6 +36,13 @@ export interface ConnectionOptions {
   reconnectBackoffMaxMs?: number;
   /** TLS and SASL settings (src/client/security.ts); TLS is applied here, SASL by BrokerConnection. */
   security?: ClientSecurity;
+  /**
+   * Runs on every new socket before anything queued is written, with the socket to itself (as in
+   * `exclusive`); connect() resolves once it has. BrokerConnection negotiates versions and authenticates
+   * here, so requests queued across a reconnect never reach a broker that has not heard who is asking.
+   * If it throws, the socket is closed and the attempt fails with that error.
+   */
+  onSocket?: (send: Connection['send']) => Promise<void>;
 }
 
 export interface FrameTap {
@@ -90,6 +97,7 @@ export class Connection extends EventEmitter {
   private readonly reconnectBackoffMs: number;
   private readonly reconnectBackoffMaxMs: number;
   readonly security: ClientSecurity | undefined;
+  private readonly onSocket: ConnectionOptions['onSocket'];
   private connectFailures = 0;
   private lastConnectFailureAt = 0;
   private socket: net.Socket | null = null;
@@ -118,6 +126,7 @@ export class Connection extends EventEmitter {
     this.reconnectBackoffMs = options.reconnectBackoffMs ?? 50;
     this.reconnectBackoffMaxMs = options.reconnectBackoffMaxMs ?? 2000;
     this.security = options.security;
+    this.onSocket = options.onSocket;
   }
 
   get address(): string {
@@ -134,14 +143,16 @@ export class Connection extends EventEmitter {
    */
   connect(): Promise<void> {
     if (this.closed) return Promise.reject(new ClientClosedError(`connection to ${this.address}`));
-    if (this.isConnected()) return Promise.resolve();
+    // While onSocket runs the socket is up but not ready: callers wait for the attempt.
     if (this.connecting) return this.connecting;
+    if (this.isConnected()) return Promise.resolve();
     const attempt = async () => {
       const wait = this.backoffRemaining();
       if (wait > 0) await this.clock.sleep(wait);
       if (this.closed) throw new ClientClosedError(`connection to ${this.address}`);
       try {
         await this.openSocket();
+        if (this.onSocket) await this.prepareSocket(this.onSocket);
         this.connectFailures = 0;
       } catch (err) {
         this.connectFailures++;
@@ -160,6 +171,17 @@ export class Connection extends EventEmitter {
       },
     );
     return p;
+  }
+
+  private async prepareSocket(prepare: (send: Connection['send']) => Promise<void>): Promise<void> {
+    const socket = this.socket;
+    try {
+      // exclusive() pumps the queue when it ends; the caller's pump after connect() finds it done.
+      await this.exclusive(prepare);
+    } catch (err) {
+      if (this.socket === socket) this.teardown(err);
+      throw err;
+    }
   }
 
   /** Milliseconds until the next connection attempt is allowed. */
