@@ -3,6 +3,16 @@
 // projects whose tsconfig lists no `types` (the default from TypeScript 6 on).
 // Public surface of the embedded broker.
 
+export {
+  type Assignment,
+  ConsumerProtocolError,
+  decodeAssignment,
+  decodeSubscription,
+  encodeAssignment,
+  encodeSubscription,
+  type Subscription,
+  type TopicPartitions,
+} from '../protocol/consumer-protocol.js';
 export type { ApiHandler, BrokerCore, RequestContext } from './api-handler.js';
 export { HandlerRegistry } from './api-handler.js';
 export { Broker, type BrokerDeps } from './broker.js';
@@ -23,14 +33,6 @@ export {
   defaultGroupCoordinatorConfig,
   type GroupCoordinatorConfig,
 } from './groups/config.js';
-export {
-  type ConsumerAssignment,
-  type ConsumerSubscription,
-  decodeConsumerAssignment,
-  decodeConsumerSubscription,
-  encodeConsumerAssignment,
-  type TopicPartitions,
-} from './groups/consumer-protocol.js';
 export { GroupCoordinator, type MemberAssignment } from './groups/coordinator.js';
 export type { GroupState } from './groups/group.js';
 export { BrokerMetrics } from './metrics.js';

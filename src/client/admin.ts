@@ -2,7 +2,8 @@ import { ApiKey } from '../protocol/api-keys.js';
 import { ConfigResourceType } from '../protocol/apis/32-describe-configs.js';
 import { ErrorCode } from '../protocol/errors.js';
 import type { BrokerConnection } from './broker-connection.js';
-import { type Cluster, type ClusterOptions, clusterFrom } from './cluster.js';
+import type { Cluster, ClusterOptions } from './cluster.js';
+import { clusterChoice, clusterFor } from './cluster-for.js';
 import { brokerError, type KafkaBrokerError, KafkaClientError } from './errors.js';
 
 /**
@@ -104,7 +105,11 @@ export class Admin {
   private readonly ownsCluster: boolean;
 
   constructor(options: ClusterOptions | { cluster: Cluster }) {
-    ({ cluster: this.cluster, owned: this.ownsCluster } = clusterFrom(options));
+    ({ cluster: this.cluster, owned: this.ownsCluster } = clusterFor(
+      clusterChoice(options),
+      'Admin',
+      'sluice',
+    ));
   }
 
   async connect(): Promise<void> {

@@ -1,4 +1,4 @@
-import type { Subscription, TopicPartitions } from './consumer-protocol.js';
+import type { Subscription, TopicPartitions } from '../protocol/consumer-protocol.js';
 
 /**
  * Partition assignors, computed by the group leader. Both follow the Java client's algorithms, so a

@@ -32,3 +32,10 @@ export function clusterFor(
   });
   return { cluster, owned: true };
 }
+
+/** The choice of a component whose options are the cluster's own (Admin, DeadLetters). */
+export function clusterChoice(options: ClusterOptions | { cluster: Cluster }): ClusterChoice {
+  if ('cluster' in options) return { cluster: options.cluster };
+  const { brokers, clientId, clock, ...clusterOptions } = options;
+  return { brokers, clientId, clock, clusterOptions };
+}

@@ -358,15 +358,3 @@ export function parseHostPort(s: string): { host: string; port: number } {
 export type CoordinatorType = 0 | 1;
 
 const coordinatorKey = (key: string, keyType: CoordinatorType): string => `${keyType}\u0000${key}`;
-
-/**
- * The cluster a client part works on: the one it was given (shared, not closed by it), or a new one it
- * owns and closes.
- */
-export function clusterFrom(
-  options: ClusterOptions | { cluster: Cluster },
-  defaults: Partial<ClusterOptions> = {},
-): { cluster: Cluster; owned: boolean } {
-  if ('cluster' in options) return { cluster: options.cluster, owned: false };
-  return { cluster: new Cluster({ ...defaults, ...options }), owned: true };
-}

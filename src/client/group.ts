@@ -1,16 +1,16 @@
 import { EventEmitter } from 'node:events';
 import type { Timer } from '../flow/clock.js';
 import { ApiKey } from '../protocol/api-keys.js';
-import { ErrorCode } from '../protocol/errors.js';
-import { type Assignor, rangeAssignor, roundRobinAssignor } from './assignors.js';
-import type { Cluster } from './cluster.js';
 import {
   decodeAssignment,
   decodeSubscription,
   encodeAssignment,
   encodeSubscription,
   type TopicPartitions,
-} from './consumer-protocol.js';
+} from '../protocol/consumer-protocol.js';
+import { ErrorCode } from '../protocol/errors.js';
+import { type Assignor, rangeAssignor, roundRobinAssignor } from './assignors.js';
+import type { Cluster } from './cluster.js';
 import {
   brokerError,
   ClientClosedError,

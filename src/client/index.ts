@@ -3,6 +3,7 @@
 // projects whose tsconfig lists no `types` (the default from TypeScript 6 on).
 // Sluice's Kafka client: bounded, visible buffers; fetches sized by the caller.
 
+export * from '../protocol/consumer-protocol.js';
 export { MissingOptionalDependencyError } from '../protocol/optional-module.js';
 export * from './accumulator.js';
 export * from './admin.js';
@@ -12,7 +13,6 @@ export * from './cluster.js';
 export * from './cluster-for.js';
 export * from './connection.js';
 export * from './consumer-client.js';
-export * from './consumer-protocol.js';
 export * from './errors.js';
 export * from './fetcher.js';
 export * from './group.js';

@@ -1,5 +1,6 @@
 import { Admin } from '../client/admin.js';
-import { type Cluster, type ClusterOptions, clusterFrom } from '../client/cluster.js';
+import type { Cluster, ClusterOptions } from '../client/cluster.js';
+import { clusterChoice, clusterFor } from '../client/cluster-for.js';
 import { ConsumerClient } from '../client/consumer-client.js';
 import { KafkaClientError } from '../client/errors.js';
 import type { FetchedRecord } from '../client/fetcher.js';
@@ -180,7 +181,11 @@ export class DeadLetters {
   private readonly ownsCluster: boolean;
 
   constructor(options: ClusterOptions | { cluster: Cluster }) {
-    ({ cluster: this.cluster, owned: this.ownsCluster } = clusterFrom(options, { clientId: 'sluice-dlq' }));
+    ({ cluster: this.cluster, owned: this.ownsCluster } = clusterFor(
+      clusterChoice(options),
+      'DeadLetters',
+      'sluice-dlq',
+    ));
     this.admin = new Admin({ cluster: this.cluster });
   }
 

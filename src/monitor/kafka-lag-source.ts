@@ -1,9 +1,9 @@
 import type { Admin } from '../client/admin.js';
 import type { Cluster } from '../client/cluster.js';
-import { decodeAssignment } from '../client/consumer-protocol.js';
 import { brokerError, KafkaBrokerError } from '../client/errors.js';
 import { fetchRecords } from '../client/fetcher.js';
 import { ApiKey } from '../protocol/api-keys.js';
+import { decodeAssignment } from '../protocol/consumer-protocol.js';
 import type {
   ClusterObservation,
   GroupObservation,

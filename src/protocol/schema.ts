@@ -26,12 +26,8 @@ type FieldType = PrimitiveType | `[]${PrimitiveType}` | 'struct' | '[]struct';
  */
 type VersionRange = string;
 
-export interface FieldSpec {
-  /** Kafka's field name in lowerCamelCase: the property name in our objects. */
-  name: string;
-  type: FieldType;
-  /** Versions in which the field exists (tagged fields: versions in which it may appear). */
-  versions: VersionRange;
+/** What a field may say beyond its name, type and versions. */
+export interface FieldOptions {
   /** Versions in which the value may be null (strings, bytes, records, arrays, structs). */
   nullable?: VersionRange;
   /** Tag number of a tagged field (only written in flexible versions, in the struct's tag buffer). */
@@ -41,35 +37,102 @@ export interface FieldSpec {
   /** Value used when the field is absent in a version (or absent from an object being encoded). */
   default?: unknown;
   /** Members of a struct or of each element of an array of structs. */
-  fields?: FieldSpec[];
+  fields?: readonly FieldSpec[];
 }
 
-export interface ApiSpec<Req = unknown, Res = unknown> {
+export interface FieldSpec extends FieldOptions {
+  /** Kafka's field name in lowerCamelCase: the property name in our objects. */
+  name: string;
+  type: FieldType;
+  /** Versions in which the field exists (tagged fields: versions in which it may appear). */
+  versions: VersionRange;
+}
+
+export interface ApiSpec {
   key: number;
   name: string;
   /** Versions the description covers (the broker advertises fewer: its handler registry). */
   versions: VersionRange;
   /** Versions using compact strings/arrays/bytes and tagged fields (request header v2, response header v1). */
   flexible: VersionRange;
-  request: FieldSpec[];
-  response: FieldSpec[];
-  /** Phantom: carries the request/response body types for the typed helpers. Never set at runtime. */
-  readonly __types?: { request: Req; response: Res };
+  request: readonly FieldSpec[];
+  response: readonly FieldSpec[];
 }
 
-export function defineApi<Req, Res>(spec: ApiSpec<Req, Res>): ApiSpec<Req, Res> {
+/**
+ * Declares an API. The field lists are kept as literal types, so `RequestOf`/`ResponseOf` derive the
+ * TypeScript body types from them: the description is the only place an API's fields are written.
+ */
+export function defineApi<const S extends ApiSpec>(spec: S): S {
   return spec;
 }
 
-export function f(
-  name: string,
-  type: FieldType,
-  versions: VersionRange,
-  options: Omit<FieldSpec, 'name' | 'type' | 'versions'> = {},
-): FieldSpec {
+export function f<
+  const N extends string,
+  const T extends FieldType,
+  const V extends VersionRange,
+  const O extends FieldOptions = Record<never, never>,
+>(name: N, type: T, versions: V, options: O = {} as O): { name: N; type: T; versions: V } & O {
   return { name, type, versions, ...options };
 }
 
+// Body types derived from the field lists. A field is required when it exists in every version of its
+// struct (its range is the struct's own, "0+", or "N+" where N is the struct's first version) and is not
+// tagged; any other field may be missing from a decoded or hand-built object (the codec fills its
+// default). A field with a `nullable` range may be null.
+
+type ScalarValue<T> = T extends 'int64'
+  ? bigint
+  : T extends 'bool'
+    ? boolean
+    : T extends 'string' | 'uuid'
+      ? string
+      : T extends 'bytes' | 'records'
+        ? Buffer
+        : number;
+
+/** The first version of a range: "3" of "3+", "3-7" or "3". */
+type FirstVersion<R> = R extends `${infer N}+`
+  ? N
+  : R extends `${infer N}-${string}`
+    ? N
+    : R extends string
+      ? R
+      : never;
+
+type BaseValue<F> = F extends {
+  type: '[]struct';
+  versions: infer R;
+  fields: infer Sub extends readonly FieldSpec[];
+}
+  ? Array<StructOf<Sub, R & string>>
+  : F extends { type: 'struct'; versions: infer R; fields: infer Sub extends readonly FieldSpec[] }
+    ? StructOf<Sub, R & string>
+    : F extends { type: `[]${infer E}` }
+      ? Array<ScalarValue<E>>
+      : F extends { type: infer T }
+        ? ScalarValue<T>
+        : never;
+
+type FieldValue<F> = F extends { nullable: string } ? BaseValue<F> | null : BaseValue<F>;
+
+type IsRequired<F, Range extends string> = F extends { versions: Range | `${FirstVersion<Range>}+` | '0+' }
+  ? F extends { tagged: string }
+    ? false
+    : true
+  : false;
+
+type Simplify<T> = { [K in keyof T]: T[K] } & {};
+
+/** The object type of a struct described by `Fs` that exists in the versions `Range`. */
+export type StructOf<Fs extends readonly FieldSpec[], Range extends string = '0+'> = Simplify<
+  { [F in Fs[number] as IsRequired<F, Range> extends true ? F['name'] : never]: FieldValue<F> } & {
+    [F in Fs[number] as IsRequired<F, Range> extends true ? never : F['name']]?: FieldValue<F>;
+  }
+>;
+
+export type RequestOf<A extends ApiSpec> = StructOf<A['request'], A['versions']>;
+export type ResponseOf<A extends ApiSpec> = StructOf<A['response'], A['versions']>;
 interface ParsedRange {
   min: number;
   /** Inclusive; `Infinity` for open ranges such as `"9+"`. */

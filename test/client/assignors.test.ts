@@ -6,7 +6,7 @@ import {
   decodeSubscription,
   encodeAssignment,
   encodeSubscription,
-} from '../../src/client/consumer-protocol.js';
+} from '../../src/protocol/consumer-protocol.js';
 
 const require = createRequire(import.meta.url);
 const { MemberMetadata, MemberAssignment } = require('kafkajs/src/consumer/assignerProtocol.js');

@@ -104,14 +104,16 @@ export function filterMatches(filter: AclBindingFilter, b: AclBinding): boolean 
   if (filter.operation !== AclOperation.ANY && filter.operation !== b.operation) return false;
   if (filter.permissionType !== AclPermission.ANY && filter.permissionType !== b.permissionType) return false;
   const name = filter.resourceNameFilter;
-  switch (filter.patternTypeFilter) {
+  // DescribeAcls/DeleteAcls v0 have no pattern type: their filters match literal resource names.
+  const patternType = filter.patternTypeFilter ?? PatternType.LITERAL;
+  switch (patternType) {
     case PatternType.ANY:
       return name === null || name === b.resourceName;
     case PatternType.MATCH:
       // Every binding that would apply to the named resource.
       return name === null || resourceMatches(b, name);
     default:
-      return filter.patternTypeFilter === b.patternType && (name === null || name === b.resourceName);
+      return patternType === b.patternType && (name === null || name === b.resourceName);
   }
 }
 

@@ -2,14 +2,14 @@ import { randomUUID } from 'node:crypto';
 import { type Logger, pino } from 'pino';
 import type { Registry } from 'prom-client';
 import type { Clock, Timer } from '../../flow/clock.js';
+import {
+  decodeAssignment,
+  decodeSubscription,
+  type TopicPartitions,
+} from '../../protocol/consumer-protocol.js';
 import { ErrorCode, type ErrorCodeValue } from '../../protocol/errors.js';
 import { type CommittedOffset, CommittedOffsets } from './committed-offsets.js';
 import { defaultGroupCoordinatorConfig, type GroupCoordinatorConfig } from './config.js';
-import {
-  decodeConsumerAssignment,
-  decodeConsumerSubscription,
-  type TopicPartitions,
-} from './consumer-protocol.js';
 import { Group, type GroupState, type JoinResult, Member, type SyncResult } from './group.js';
 import { GroupMetrics } from './metrics.js';
 import type { OffsetsTopicLog, OffsetsTopicRecord, TransactionalWriter } from './offsets-topic.js';
@@ -1037,8 +1037,7 @@ export class GroupCoordinator {
     if (group.protocolType !== 'consumer' || group.is('Empty')) return topics;
     for (const m of group.members.values()) {
       try {
-        for (const t of decodeConsumerSubscription(m.metadataFor(group.protocolName ?? '')).topics)
-          topics.add(t);
+        for (const t of decodeSubscription(m.metadataFor(group.protocolName ?? '')).topics) topics.add(t);
       } catch {
         // An unreadable subscription protects nothing; Kafka would not have accepted it either.
       }
@@ -1058,7 +1057,7 @@ export class GroupCoordinator {
       let assigned: TopicPartitions[] | null = null;
       if (group.protocolType === 'consumer') {
         try {
-          assigned = decodeConsumerAssignment(m.assignment).assigned;
+          assigned = decodeAssignment(m.assignment).assignedPartitions;
         } catch {
           assigned = null;
         }

@@ -9,7 +9,70 @@
  * non-flexible version (0-3) so a topic written by another writer still replays.
  */
 
-import { BlobReader, BlobWriter } from '../../protocol/blob.js';
+import { definePayload } from '../../protocol/payload.js';
+import { f } from '../../protocol/schema.js';
+
+export class OffsetsTopicFormatError extends Error {
+  override name = 'OffsetsTopicFormatError';
+}
+
+const format = { error: (message: string) => new OffsetsTopicFormatError(message) };
+
+const OffsetCommitKey = definePayload(
+  {
+    name: 'offset commit key',
+    versions: '0-1',
+    fields: [f('group', 'string', '0+'), f('topic', 'string', '0+'), f('partition', 'int32', '0+')],
+  },
+  format,
+);
+
+const GroupMetadataKey = definePayload(
+  { name: 'group metadata key', versions: '2', fields: [f('group', 'string', '2')] },
+  format,
+);
+
+const OffsetCommitValueFormat = definePayload(
+  {
+    name: 'offset commit value',
+    versions: '0-3',
+    fields: [
+      f('offset', 'int64', '0+'),
+      f('leaderEpoch', 'int32', '3+', { default: -1 }),
+      f('metadata', 'string', '0+'),
+      f('commitTimestamp', 'int64', '0+'),
+      f('expireTimestamp', 'int64', '1', { default: -1n }),
+    ],
+  },
+  format,
+);
+
+const GroupMetadataValueFormat = definePayload(
+  {
+    name: 'group metadata value',
+    versions: '0-3',
+    fields: [
+      f('protocolType', 'string', '0+'),
+      f('generation', 'int32', '0+'),
+      f('protocol', 'string', '0+', { nullable: '0+' }),
+      f('leader', 'string', '0+', { nullable: '0+' }),
+      f('currentStateTimestamp', 'int64', '2+', { default: -1n }),
+      f('members', '[]struct', '0+', {
+        fields: [
+          f('memberId', 'string', '0+'),
+          f('groupInstanceId', 'string', '3+', { nullable: '3+', default: null }),
+          f('clientId', 'string', '0+'),
+          f('clientHost', 'string', '0+'),
+          f('rebalanceTimeout', 'int32', '1+', { default: -1 }),
+          f('sessionTimeout', 'int32', '0+'),
+          f('subscription', 'bytes', '0+', { nullable: '0+' }),
+          f('assignment', 'bytes', '0+', { nullable: '0+' }),
+        ],
+      }),
+    ],
+  },
+  format,
+);
 
 interface OffsetCommitKey {
   kind: 'offset';
@@ -56,148 +119,94 @@ export interface GroupMetadataValue {
   members: GroupMemberRecord[];
 }
 
-export class OffsetsTopicFormatError extends Error {
-  override name = 'OffsetsTopicFormatError';
-}
-
 const OFFSET_KEY_VERSION = 1;
 const GROUP_KEY_VERSION = 2;
 const GROUP_VALUE_VERSION = 1;
 
 export function encodeOffsetCommitKey(group: string, topic: string, partition: number): Buffer {
-  const w = writer();
-  w.int16(OFFSET_KEY_VERSION).string(group).string(topic).int32(partition);
-  return w.done();
+  return OffsetCommitKey.encode(OFFSET_KEY_VERSION, { group, topic, partition });
 }
 
 export function encodeGroupMetadataKey(group: string): Buffer {
-  return writer().int16(GROUP_KEY_VERSION).string(group).done();
+  return GroupMetadataKey.encode(GROUP_KEY_VERSION, { group });
 }
 
 /** Value v3 normally; v1 when an explicit expiry must be kept (v3 has no field for it). */
 export function encodeOffsetCommitValue(value: OffsetCommitValue): Buffer {
-  const w = writer();
-  if (value.expireTimestamp >= 0) {
-    w.int16(1)
-      .int64(value.offset)
-      .string(value.metadata)
-      .int64(value.commitTimestamp)
-      .int64(value.expireTimestamp);
-  } else {
-    w.int16(3)
-      .int64(value.offset)
-      .int32(value.leaderEpoch)
-      .string(value.metadata)
-      .int64(value.commitTimestamp);
-  }
-  return w.done();
+  return OffsetCommitValueFormat.encode(value.expireTimestamp >= 0 ? 1 : 3, {
+    offset: BigInt(value.offset),
+    leaderEpoch: value.leaderEpoch,
+    metadata: value.metadata,
+    commitTimestamp: BigInt(value.commitTimestamp),
+    expireTimestamp: BigInt(value.expireTimestamp),
+  });
 }
 
 export function encodeGroupMetadataValue(value: GroupMetadataValue): Buffer {
-  const w = writer();
-  w.int16(GROUP_VALUE_VERSION)
-    .string(value.protocolType)
-    .int32(value.generation)
-    .string(value.protocol)
-    .string(value.leader)
-    .int32(value.members.length);
-  for (const m of value.members) {
-    w.string(m.memberId)
-      .string(m.clientId)
-      .string(m.clientHost)
-      .int32(m.rebalanceTimeoutMs)
-      .int32(m.sessionTimeoutMs)
-      .bytes(m.subscription)
-      .bytes(m.assignment);
-  }
-  return w.done();
+  return GroupMetadataValueFormat.encode(GROUP_VALUE_VERSION, {
+    protocolType: value.protocolType,
+    generation: value.generation,
+    protocol: value.protocol,
+    leader: value.leader,
+    members: value.members.map((m) => ({
+      memberId: m.memberId,
+      clientId: m.clientId,
+      clientHost: m.clientHost,
+      rebalanceTimeout: m.rebalanceTimeoutMs,
+      sessionTimeout: m.sessionTimeoutMs,
+      subscription: m.subscription,
+      assignment: m.assignment,
+    })),
+  });
 }
 
 export function decodeOffsetsTopicKey(buf: Buffer): OffsetsTopicKey {
-  const r = reader(buf, 'key');
-  const version = r.int16();
+  const version = buf.length >= 2 ? buf.readInt16BE(0) : -1;
   if (version === 0 || version === 1) {
-    return { kind: 'offset', group: r.string(), topic: r.string(), partition: r.int32() };
+    const { group, topic, partition } = OffsetCommitKey.decode(buf);
+    return { kind: 'offset', group, topic, partition };
   }
-  if (version === 2) return { kind: 'group', group: r.string() };
+  if (version === 2) return { kind: 'group', group: GroupMetadataKey.decode(buf).group };
   throw new OffsetsTopicFormatError(
     `__consumer_offsets key has schema version ${version}; only 0-1 (offset commit) and 2 (group metadata) exist`,
   );
 }
 
 export function decodeOffsetCommitValue(buf: Buffer): OffsetCommitValue {
-  const r = reader(buf, 'offset commit value');
-  const version = r.int16();
-  switch (version) {
-    case 0:
-    case 2:
-      return {
-        offset: Number(r.int64()),
-        leaderEpoch: -1,
-        metadata: r.string(),
-        commitTimestamp: Number(r.int64()),
-        expireTimestamp: -1,
-      };
-    case 1:
-      return {
-        offset: Number(r.int64()),
-        leaderEpoch: -1,
-        metadata: r.string(),
-        commitTimestamp: Number(r.int64()),
-        expireTimestamp: Number(r.int64()),
-      };
-    case 3:
-      return {
-        offset: Number(r.int64()),
-        leaderEpoch: r.int32(),
-        metadata: r.string(),
-        commitTimestamp: Number(r.int64()),
-        expireTimestamp: -1,
-      };
-    default:
-      throw new OffsetsTopicFormatError(
-        `offset commit value has schema version ${version}; Sluice reads versions 0-3`,
-      );
-  }
+  const v = OffsetCommitValueFormat.decode(buf);
+  return {
+    offset: Number(v.offset),
+    leaderEpoch: v.leaderEpoch,
+    metadata: v.metadata,
+    commitTimestamp: Number(v.commitTimestamp),
+    expireTimestamp: Number(v.expireTimestamp),
+  };
 }
 
 export function decodeGroupMetadataValue(buf: Buffer): GroupMetadataValue {
-  const r = reader(buf, 'group metadata value');
-  const version = r.int16();
-  if (version < 0 || version > 3) {
-    throw new OffsetsTopicFormatError(
-      `group metadata value has schema version ${version}; Sluice reads versions 0-3`,
-    );
-  }
-  const protocolType = r.string();
-  const generation = r.int32();
-  const protocol = r.nullableString();
-  const leader = r.nullableString();
-  const currentStateTimestamp = version >= 2 ? Number(r.int64()) : -1;
-  const count = r.int32();
-  if (count < 0) throw new OffsetsTopicFormatError('group metadata value has a negative member count');
-  const members: GroupMemberRecord[] = [];
-  for (let i = 0; i < count; i++) {
-    const memberId = r.string();
-    const groupInstanceId = version >= 3 ? r.nullableString() : null;
-    const clientId = r.string();
-    const clientHost = r.string();
-    const sessionOrRebalance = r.int32();
-    const rebalanceTimeoutMs = version >= 1 ? sessionOrRebalance : -1;
-    const sessionTimeoutMs = version >= 1 ? r.int32() : sessionOrRebalance;
-    members.push({
-      memberId,
-      groupInstanceId,
-      clientId,
-      clientHost,
-      rebalanceTimeoutMs: rebalanceTimeoutMs < 0 ? sessionTimeoutMs : rebalanceTimeoutMs,
-      sessionTimeoutMs,
-      subscription: r.nullableBytes(true) ?? Buffer.alloc(0),
-      assignment: r.nullableBytes(true) ?? Buffer.alloc(0),
-    });
-  }
-  return { protocolType, generation, protocol, leader, currentStateTimestamp, members };
+  const v = GroupMetadataValueFormat.decode(buf);
+  return {
+    protocolType: v.protocolType,
+    generation: v.generation,
+    protocol: v.protocol,
+    leader: v.leader,
+    currentStateTimestamp: Number(v.currentStateTimestamp),
+    members: v.members.map((m) => ({
+      memberId: m.memberId,
+      groupInstanceId: m.groupInstanceId ?? null,
+      clientId: m.clientId,
+      clientHost: m.clientHost,
+      // v0 has only a session timeout, which then serves as the rebalance timeout too.
+      rebalanceTimeoutMs: (m.rebalanceTimeout ?? -1) < 0 ? m.sessionTimeout : (m.rebalanceTimeout ?? -1),
+      sessionTimeoutMs: m.sessionTimeout,
+      // Copied: the coordinator keeps them, and the log's read buffers are reused.
+      subscription: Buffer.from(m.subscription ?? EMPTY),
+      assignment: Buffer.from(m.assignment ?? EMPTY),
+    })),
+  };
 }
+
+const EMPTY = Buffer.alloc(0);
 
 /** Kafka's partition choice for a group: `abs(groupId.hashCode) % partitions` with Java's String hash. */
 export function offsetsPartitionFor(groupId: string, partitions: number): number {
@@ -205,18 +214,4 @@ export function offsetsPartitionFor(groupId: string, partitions: number): number
   for (let i = 0; i < groupId.length; i++) hash = (Math.imul(hash, 31) + groupId.charCodeAt(i)) | 0;
   // Kafka's Utils.abs maps Integer.MIN_VALUE to 0 by masking the sign bit.
   return (hash & 0x7fffffff) % partitions;
-}
-
-function writer(): BlobWriter {
-  return new BlobWriter((bytes) => new OffsetsTopicFormatError(`string of ${bytes} bytes exceeds 32767`));
-}
-
-function reader(buf: Buffer, what: string): BlobReader {
-  return new BlobReader(
-    buf,
-    (needed, offset, length) =>
-      new OffsetsTopicFormatError(
-        `${what} is truncated: needs ${needed} more bytes at offset ${offset} of ${length}`,
-      ),
-  );
 }

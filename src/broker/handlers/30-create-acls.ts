@@ -6,6 +6,7 @@ import {
   AclOperation,
   bindingProblem,
   CLUSTER_RESOURCE,
+  PatternType,
   ResourceType,
 } from '../auth/acl.js';
 import { NO_AUTHORIZER } from './29-describe-acls.js';
@@ -31,7 +32,7 @@ export const createAclsHandler: ApiHandler<CreateAclsRequest, CreateAclsResponse
       const binding: AclBinding = {
         resourceType: c.resourceType,
         resourceName: c.resourceName,
-        patternType: c.resourcePatternType,
+        patternType: c.resourcePatternType ?? PatternType.LITERAL,
         principal: c.principal,
         host: c.host,
         operation: c.operation,

@@ -4,8 +4,9 @@
  * `TransactionLogValue` v0, non-flexible) and the control records (commit and abort markers) that end a
  * transaction in every partition it wrote to (`ControlRecordType`, `EndTransactionMarker`).
  */
-import { BlobReader, BlobWriter } from '../../protocol/blob.js';
+import { definePayload } from '../../protocol/payload.js';
 import { buildRecordBatch } from '../../protocol/record-batch.js';
+import { f } from '../../protocol/schema.js';
 
 /** Kafka's TransactionState ids, as stored in TransactionLogValue.TransactionStatus. */
 export const TxnStatus = {
@@ -47,59 +48,74 @@ export class TransactionLogFormatError extends Error {
   override name = 'TransactionLogFormatError';
 }
 
-const KEY_VERSION = 0;
-const VALUE_VERSION = 0;
+const format = { error: (message: string) => new TransactionLogFormatError(message) };
+
+const TransactionLogKey = definePayload(
+  { name: '__transaction_state key', versions: '0', fields: [f('transactionalId', 'string', '0')] },
+  format,
+);
+
+/** Value v0; v1 (flexible, written by Kafka 4 with transaction version 2) is refused by name. */
+const TransactionLogValueFormat = definePayload(
+  {
+    name: '__transaction_state value',
+    versions: '0',
+    fields: [
+      f('producerId', 'int64', '0'),
+      f('producerEpoch', 'int16', '0'),
+      f('transactionTimeoutMs', 'int32', '0'),
+      f('status', 'int8', '0'),
+      f('partitions', '[]struct', '0', {
+        nullable: '0',
+        fields: [f('topic', 'string', '0'), f('partitionIds', '[]int32', '0')],
+      }),
+      f('lastUpdateTimestampMs', 'int64', '0'),
+      f('startTimestampMs', 'int64', '0'),
+    ],
+  },
+  format,
+);
 
 export function encodeTransactionLogKey(transactionalId: string): Buffer {
-  return writer().int16(KEY_VERSION).string(transactionalId).done();
+  return TransactionLogKey.encode(0, { transactionalId });
 }
 
 export function decodeTransactionLogKey(buf: Buffer): string {
-  const r = reader(buf, '__transaction_state key');
-  const version = r.int16();
-  if (version !== KEY_VERSION)
-    throw new TransactionLogFormatError(`__transaction_state key has version ${version}; only 0 exists`);
-  return r.string();
+  return TransactionLogKey.decode(buf).transactionalId;
 }
 
 export function encodeTransactionLogValue(v: TransactionLogValue): Buffer {
-  const w = writer()
-    .int16(VALUE_VERSION)
-    .int64(v.producerId)
-    .int16(v.producerEpoch)
-    .int32(v.transactionTimeoutMs)
-    .int8(v.status);
-  w.array(v.partitions, (p) => {
-    w.string(p.topic).array(p.partitionIds, (id) => w.int32(id));
+  return TransactionLogValueFormat.encode(0, {
+    ...v,
+    lastUpdateTimestampMs: BigInt(v.lastUpdateTimestampMs),
+    startTimestampMs: BigInt(v.startTimestampMs),
   });
-  return w.int64(v.lastUpdateTimestampMs).int64(v.startTimestampMs).done();
 }
 
-/** Reads value v0; v1 (flexible, written by Kafka 4 with transaction version 2) is refused by name. */
 export function decodeTransactionLogValue(buf: Buffer): TransactionLogValue {
-  const r = reader(buf, '__transaction_state value');
-  const version = r.int16();
-  if (version !== VALUE_VERSION)
-    throw new TransactionLogFormatError(`__transaction_state value has version ${version}; Sluice reads 0`);
-  const producerId = r.int64();
-  const producerEpoch = r.int16();
-  const transactionTimeoutMs = r.int32();
-  const status = r.int8() as TxnStatusValue;
-  const partitions = r.array(() => ({ topic: r.string(), partitionIds: r.array(() => r.int32(), 4) }), 6);
+  const v = TransactionLogValueFormat.decode(buf);
   return {
-    producerId,
-    producerEpoch,
-    transactionTimeoutMs,
-    status,
-    partitions,
-    lastUpdateTimestampMs: Number(r.int64()),
-    startTimestampMs: Number(r.int64()),
+    producerId: v.producerId,
+    producerEpoch: v.producerEpoch,
+    transactionTimeoutMs: v.transactionTimeoutMs,
+    status: v.status as TxnStatusValue,
+    partitions: v.partitions ?? [],
+    lastUpdateTimestampMs: Number(v.lastUpdateTimestampMs),
+    startTimestampMs: Number(v.startTimestampMs),
   };
 }
 
 /** ControlRecordType: the key of a control record is int16 version (0) then int16 type. */
 const CONTROL_ABORT = 0;
 const CONTROL_COMMIT = 1;
+const ControlRecordKey = definePayload(
+  { name: 'control record key', versions: '0', fields: [f('type', 'int16', '0')] },
+  format,
+);
+const EndTransactionMarker = definePayload(
+  { name: 'EndTransactionMarker', versions: '0', fields: [f('coordinatorEpoch', 'int32', '0')] },
+  format,
+);
 
 /**
  * The commit or abort marker for one producer's transaction in one partition: a control batch
@@ -113,11 +129,8 @@ export function buildTransactionMarker(opts: {
   coordinatorEpoch: number;
   timestamp: number;
 }): Promise<Buffer> {
-  const key = writer()
-    .int16(0)
-    .int16(opts.commit ? CONTROL_COMMIT : CONTROL_ABORT)
-    .done();
-  const value = writer().int16(0).int32(opts.coordinatorEpoch).done();
+  const key = ControlRecordKey.encode(0, { type: opts.commit ? CONTROL_COMMIT : CONTROL_ABORT });
+  const value = EndTransactionMarker.encode(0, { coordinatorEpoch: opts.coordinatorEpoch });
   return buildRecordBatch({
     records: [{ key, value, timestamp: opts.timestamp }],
     producerId: opts.producerId,
@@ -134,18 +147,4 @@ export function controlRecordCommits(key: Buffer | null): boolean | undefined {
   if (!key || key.length < 4) return undefined;
   const type = key.readInt16BE(2);
   return type === CONTROL_COMMIT ? true : type === CONTROL_ABORT ? false : undefined;
-}
-
-function writer(): BlobWriter {
-  return new BlobWriter((bytes) => new TransactionLogFormatError(`string of ${bytes} bytes exceeds 32767`));
-}
-
-function reader(buf: Buffer, what: string): BlobReader {
-  return new BlobReader(
-    buf,
-    (needed, offset, length) =>
-      new TransactionLogFormatError(
-        `${what} is truncated: needs ${needed} more bytes at offset ${offset} of ${length}`,
-      ),
-  );
 }

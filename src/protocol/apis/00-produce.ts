@@ -1,34 +1,9 @@
 // Produce (API key 0): write record batches to partitions.
 // Described from Kafka's ProduceRequest/ProduceResponse message definitions.
 // Records stay raw bytes (a record batch v2 as the producer sent it); the codec never looks inside.
-import { defineApi, f } from '../schema.js';
+import { defineApi, f, type RequestOf, type ResponseOf } from '../schema.js';
 
-export interface ProduceRequest {
-  transactionalId?: string | null;
-  acks: number;
-  timeoutMs: number;
-  topicData: Array<{ name: string; partitionData: Array<{ index: number; records: Buffer | null }> }>;
-}
-
-export interface ProduceResponse {
-  responses: Array<{
-    name: string;
-    partitionResponses: Array<{
-      index: number;
-      errorCode: number;
-      baseOffset: bigint;
-      logAppendTimeMs?: bigint;
-      logStartOffset?: bigint;
-      recordErrors?: Array<{ batchIndex: number; batchIndexErrorMessage: string | null }>;
-      errorMessage?: string | null;
-      currentLeader?: { leaderId: number; leaderEpoch: number };
-    }>;
-  }>;
-  throttleTimeMs?: number;
-  nodeEndpoints?: Array<{ nodeId: number; host: string; port: number; rack: string | null }>;
-}
-
-export const ProduceApi = defineApi<ProduceRequest, ProduceResponse>({
+export const ProduceApi = defineApi({
   key: 0,
   name: 'Produce',
   versions: '0-11',
@@ -89,3 +64,6 @@ export const ProduceApi = defineApi<ProduceRequest, ProduceResponse>({
     }),
   ],
 });
+
+export type ProduceRequest = RequestOf<typeof ProduceApi>;
+export type ProduceResponse = ResponseOf<typeof ProduceApi>;

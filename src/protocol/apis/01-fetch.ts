@@ -3,60 +3,9 @@
 // Broker notes: answer lastStableOffset = highWatermark when there are no transactions (clients default to
 // read_committed), sessionId 0 (no fetch sessions), preferredReadReplica -1, abortedTransactions [] and an
 // empty record set as a zero-length buffer, never null (sarama rejects a -1 length).
-import { defineApi, f } from '../schema.js';
+import { defineApi, f, type RequestOf, type ResponseOf } from '../schema.js';
 
-export interface FetchRequest {
-  clusterId?: string | null;
-  replicaId?: number;
-  replicaState?: { replicaId: number; replicaEpoch: bigint };
-  maxWaitMs: number;
-  minBytes: number;
-  maxBytes?: number;
-  isolationLevel?: number;
-  sessionId?: number;
-  sessionEpoch?: number;
-  topics: Array<{
-    topic?: string;
-    topicId?: string;
-    partitions: Array<{
-      partition: number;
-      currentLeaderEpoch?: number;
-      fetchOffset: bigint;
-      lastFetchedEpoch?: number;
-      logStartOffset?: bigint;
-      partitionMaxBytes: number;
-      replicaDirectoryId?: string;
-    }>;
-  }>;
-  forgottenTopicsData?: Array<{ topic?: string; topicId?: string; partitions: number[] }>;
-  rackId?: string;
-}
-
-export interface FetchResponse {
-  throttleTimeMs?: number;
-  errorCode?: number;
-  sessionId?: number;
-  responses: Array<{
-    topic?: string;
-    topicId?: string;
-    partitions: Array<{
-      partitionIndex: number;
-      errorCode: number;
-      highWatermark: bigint;
-      lastStableOffset?: bigint;
-      logStartOffset?: bigint;
-      divergingEpoch?: { epoch: number; endOffset: bigint };
-      currentLeader?: { leaderId: number; leaderEpoch: number };
-      snapshotId?: { endOffset: bigint; epoch: number };
-      abortedTransactions?: Array<{ producerId: bigint; firstOffset: bigint }> | null;
-      preferredReadReplica?: number;
-      records: Buffer | null;
-    }>;
-  }>;
-  nodeEndpoints?: Array<{ nodeId: number; host: string; port: number; rack: string | null }>;
-}
-
-export const FetchApi = defineApi<FetchRequest, FetchResponse>({
+export const FetchApi = defineApi({
   key: 1,
   name: 'Fetch',
   versions: '0-17',
@@ -161,3 +110,6 @@ export const FetchApi = defineApi<FetchRequest, FetchResponse>({
     }),
   ],
 });
+
+export type FetchRequest = RequestOf<typeof FetchApi>;
+export type FetchResponse = ResponseOf<typeof FetchApi>;

@@ -2,39 +2,9 @@
 // Described from Kafka's ListOffsetsRequest/ListOffsetsResponse message definitions.
 // Broker notes: timestamp -1 = latest (high watermark), -2 = earliest (log start). v0 answers with
 // oldStyleOffsets, which must hold exactly maxNumOffsets entries (sarama/Burrow asks for 1).
-import { defineApi, f } from '../schema.js';
+import { defineApi, f, type RequestOf, type ResponseOf } from '../schema.js';
 
-export interface ListOffsetsRequest {
-  replicaId: number;
-  isolationLevel?: number;
-  topics: Array<{
-    name: string;
-    partitions: Array<{
-      partitionIndex: number;
-      currentLeaderEpoch?: number;
-      timestamp: bigint;
-      maxNumOffsets?: number;
-    }>;
-  }>;
-  timeoutMs?: number;
-}
-
-export interface ListOffsetsResponse {
-  throttleTimeMs?: number;
-  topics: Array<{
-    name: string;
-    partitions: Array<{
-      partitionIndex: number;
-      errorCode: number;
-      oldStyleOffsets?: bigint[];
-      timestamp?: bigint;
-      offset?: bigint;
-      leaderEpoch?: number;
-    }>;
-  }>;
-}
-
-export const ListOffsetsApi = defineApi<ListOffsetsRequest, ListOffsetsResponse>({
+export const ListOffsetsApi = defineApi({
   key: 2,
   name: 'ListOffsets',
   versions: '0-10',
@@ -76,3 +46,6 @@ export const ListOffsetsApi = defineApi<ListOffsetsRequest, ListOffsetsResponse>
     }),
   ],
 });
+
+export type ListOffsetsRequest = RequestOf<typeof ListOffsetsApi>;
+export type ListOffsetsResponse = ResponseOf<typeof ListOffsetsApi>;

@@ -2,40 +2,9 @@
 // Described from Kafka's MetadataRequest/MetadataResponse message definitions.
 // Broker notes: in v0 an empty topic list means "all topics"; from v1 null means all and [] means none.
 // controllerId (v1+) must be our node id: admin clients send CreateTopics/DeleteTopics to the controller.
-import { defineApi, f } from '../schema.js';
+import { defineApi, f, type RequestOf, type ResponseOf } from '../schema.js';
 
-export interface MetadataRequest {
-  topics: Array<{ topicId?: string; name: string | null }> | null;
-  allowAutoTopicCreation?: boolean;
-  includeClusterAuthorizedOperations?: boolean;
-  includeTopicAuthorizedOperations?: boolean;
-}
-
-export interface MetadataResponse {
-  throttleTimeMs?: number;
-  brokers: Array<{ nodeId: number; host: string; port: number; rack?: string | null }>;
-  clusterId?: string | null;
-  controllerId?: number;
-  topics: Array<{
-    errorCode: number;
-    name: string | null;
-    topicId?: string;
-    isInternal?: boolean;
-    partitions: Array<{
-      errorCode: number;
-      partitionIndex: number;
-      leaderId: number;
-      leaderEpoch?: number;
-      replicaNodes: number[];
-      isrNodes: number[];
-      offlineReplicas?: number[];
-    }>;
-    topicAuthorizedOperations?: number;
-  }>;
-  clusterAuthorizedOperations?: number;
-}
-
-export const MetadataApi = defineApi<MetadataRequest, MetadataResponse>({
+export const MetadataApi = defineApi({
   key: 3,
   name: 'Metadata',
   versions: '0-12',
@@ -84,3 +53,6 @@ export const MetadataApi = defineApi<MetadataRequest, MetadataResponse>({
     f('clusterAuthorizedOperations', 'int32', '8-10', { default: -2147483648 }),
   ],
 });
+
+export type MetadataRequest = RequestOf<typeof MetadataApi>;
+export type MetadataResponse = ResponseOf<typeof MetadataApi>;

@@ -1,31 +1,24 @@
 // OffsetCommit (API key 8): store a consumer group's committed offsets.
 // Described from Kafka's OffsetCommitRequest/OffsetCommitResponse message definitions.
-import { defineApi, f } from '../schema.js';
+import { defineApi, f, type RequestOf, type ResponseOf } from '../schema.js';
 
-export interface OffsetCommitRequest {
-  groupId: string;
-  generationIdOrMemberEpoch?: number;
-  memberId?: string;
-  groupInstanceId?: string | null;
-  retentionTimeMs?: bigint;
-  topics: Array<{
-    name: string;
-    partitions: Array<{
-      partitionIndex: number;
-      committedOffset: bigint;
-      committedLeaderEpoch?: number;
-      commitTimestamp?: bigint;
-      committedMetadata: string | null;
-    }>;
-  }>;
-}
+// The partition fields and results OffsetCommit shares with TxnOffsetCommit (28), which adds the leader
+// epoch at its own v2 and never had a commit timestamp.
+export const committedPartition = [
+  f('partitionIndex', 'int32', '0+'),
+  f('committedOffset', 'int64', '0+'),
+] as const;
+export const committedMetadata = f('committedMetadata', 'string', '0+', { nullable: '0+' });
+export const commitResults = f('topics', '[]struct', '0+', {
+  fields: [
+    f('name', 'string', '0+'),
+    f('partitions', '[]struct', '0+', {
+      fields: [f('partitionIndex', 'int32', '0+'), f('errorCode', 'int16', '0+')],
+    }),
+  ],
+});
 
-export interface OffsetCommitResponse {
-  throttleTimeMs?: number;
-  topics: Array<{ name: string; partitions: Array<{ partitionIndex: number; errorCode: number }> }>;
-}
-
-export const OffsetCommitApi = defineApi<OffsetCommitRequest, OffsetCommitResponse>({
+export const OffsetCommitApi = defineApi({
   key: 8,
   name: 'OffsetCommit',
   versions: '0-9',
@@ -41,25 +34,17 @@ export const OffsetCommitApi = defineApi<OffsetCommitRequest, OffsetCommitRespon
         f('name', 'string', '0+'),
         f('partitions', '[]struct', '0+', {
           fields: [
-            f('partitionIndex', 'int32', '0+'),
-            f('committedOffset', 'int64', '0+'),
+            ...committedPartition,
             f('committedLeaderEpoch', 'int32', '6+', { default: -1 }),
             f('commitTimestamp', 'int64', '1', { default: -1n }),
-            f('committedMetadata', 'string', '0+', { nullable: '0+' }),
+            committedMetadata,
           ],
         }),
       ],
     }),
   ],
-  response: [
-    f('throttleTimeMs', 'int32', '3+'),
-    f('topics', '[]struct', '0+', {
-      fields: [
-        f('name', 'string', '0+'),
-        f('partitions', '[]struct', '0+', {
-          fields: [f('partitionIndex', 'int32', '0+'), f('errorCode', 'int16', '0+')],
-        }),
-      ],
-    }),
-  ],
+  response: [f('throttleTimeMs', 'int32', '3+'), commitResults],
 });
+
+export type OffsetCommitRequest = RequestOf<typeof OffsetCommitApi>;
+export type OffsetCommitResponse = ResponseOf<typeof OffsetCommitApi>;

@@ -1,49 +1,8 @@
 // OffsetFetch (API key 9): read a consumer group's committed offsets.
 // Described from Kafka's OffsetFetchRequest/OffsetFetchResponse message definitions.
-import { defineApi, f } from '../schema.js';
+import { defineApi, f, type RequestOf, type ResponseOf } from '../schema.js';
 
-export interface OffsetFetchRequest {
-  groupId?: string;
-  topics?: Array<{ name: string; partitionIndexes: number[] }> | null;
-  groups?: Array<{
-    groupId: string;
-    memberId?: string | null;
-    memberEpoch?: number;
-    topics: Array<{ name: string; partitionIndexes: number[] }> | null;
-  }>;
-  requireStable?: boolean;
-}
-
-export interface OffsetFetchResponse {
-  throttleTimeMs?: number;
-  topics?: Array<{
-    name: string;
-    partitions: Array<{
-      partitionIndex: number;
-      committedOffset: bigint;
-      committedLeaderEpoch?: number;
-      metadata: string | null;
-      errorCode: number;
-    }>;
-  }>;
-  errorCode?: number;
-  groups?: Array<{
-    groupId: string;
-    topics: Array<{
-      name: string;
-      partitions: Array<{
-        partitionIndex: number;
-        committedOffset: bigint;
-        committedLeaderEpoch: number;
-        metadata: string | null;
-        errorCode: number;
-      }>;
-    }>;
-    errorCode: number;
-  }>;
-}
-
-export const OffsetFetchApi = defineApi<OffsetFetchRequest, OffsetFetchResponse>({
+export const OffsetFetchApi = defineApi({
   key: 9,
   name: 'OffsetFetch',
   versions: '0-9',
@@ -106,3 +65,6 @@ export const OffsetFetchApi = defineApi<OffsetFetchRequest, OffsetFetchResponse>
     }),
   ],
 });
+
+export type OffsetFetchRequest = RequestOf<typeof OffsetFetchApi>;
+export type OffsetFetchResponse = ResponseOf<typeof OffsetFetchApi>;

@@ -1,31 +1,8 @@
 // FindCoordinator (API key 10): which broker coordinates a group or transaction.
 // Described from Kafka's FindCoordinatorRequest/FindCoordinatorResponse message definitions.
-import { defineApi, f } from '../schema.js';
+import { defineApi, f, type RequestOf, type ResponseOf } from '../schema.js';
 
-export interface FindCoordinatorRequest {
-  key?: string;
-  keyType?: number;
-  coordinatorKeys?: string[];
-}
-
-export interface FindCoordinatorResponse {
-  throttleTimeMs?: number;
-  errorCode?: number;
-  errorMessage?: string | null;
-  nodeId?: number;
-  host?: string;
-  port?: number;
-  coordinators?: Array<{
-    key: string;
-    nodeId: number;
-    host: string;
-    port: number;
-    errorCode: number;
-    errorMessage: string | null;
-  }>;
-}
-
-export const FindCoordinatorApi = defineApi<FindCoordinatorRequest, FindCoordinatorResponse>({
+export const FindCoordinatorApi = defineApi({
   key: 10,
   name: 'FindCoordinator',
   versions: '0-6',
@@ -54,3 +31,6 @@ export const FindCoordinatorApi = defineApi<FindCoordinatorRequest, FindCoordina
     }),
   ],
 });
+
+export type FindCoordinatorRequest = RequestOf<typeof FindCoordinatorApi>;
+export type FindCoordinatorResponse = ResponseOf<typeof FindCoordinatorApi>;

@@ -1,31 +1,8 @@
 // JoinGroup (API key 11): join a consumer group (classic protocol).
 // Described from Kafka's JoinGroupRequest/JoinGroupResponse message definitions.
-import { defineApi, f } from '../schema.js';
+import { defineApi, f, type RequestOf, type ResponseOf } from '../schema.js';
 
-export interface JoinGroupRequest {
-  groupId: string;
-  sessionTimeoutMs: number;
-  rebalanceTimeoutMs?: number;
-  memberId: string;
-  groupInstanceId?: string | null;
-  protocolType: string;
-  protocols: Array<{ name: string; metadata: Buffer }>;
-  reason?: string | null;
-}
-
-export interface JoinGroupResponse {
-  throttleTimeMs?: number;
-  errorCode: number;
-  generationId: number;
-  protocolType?: string | null;
-  protocolName: string | null;
-  leader: string;
-  skipAssignment?: boolean;
-  memberId: string;
-  members: Array<{ memberId: string; groupInstanceId?: string | null; metadata: Buffer }>;
-}
-
-export const JoinGroupApi = defineApi<JoinGroupRequest, JoinGroupResponse>({
+export const JoinGroupApi = defineApi({
   key: 11,
   name: 'JoinGroup',
   versions: '0-9',
@@ -58,3 +35,6 @@ export const JoinGroupApi = defineApi<JoinGroupRequest, JoinGroupResponse>({
     }),
   ],
 });
+
+export type JoinGroupRequest = RequestOf<typeof JoinGroupApi>;
+export type JoinGroupResponse = ResponseOf<typeof JoinGroupApi>;

@@ -1,20 +1,8 @@
 // Heartbeat (API key 12): keep a group membership alive.
 // Described from Kafka's HeartbeatRequest/HeartbeatResponse message definitions.
-import { defineApi, f } from '../schema.js';
+import { defineApi, f, type RequestOf, type ResponseOf } from '../schema.js';
 
-export interface HeartbeatRequest {
-  groupId: string;
-  generationId: number;
-  memberId: string;
-  groupInstanceId?: string | null;
-}
-
-export interface HeartbeatResponse {
-  throttleTimeMs?: number;
-  errorCode: number;
-}
-
-export const HeartbeatApi = defineApi<HeartbeatRequest, HeartbeatResponse>({
+export const HeartbeatApi = defineApi({
   key: 12,
   name: 'Heartbeat',
   versions: '0-4',
@@ -27,3 +15,6 @@ export const HeartbeatApi = defineApi<HeartbeatRequest, HeartbeatResponse>({
   ],
   response: [f('throttleTimeMs', 'int32', '1+'), f('errorCode', 'int16', '0+')],
 });
+
+export type HeartbeatRequest = RequestOf<typeof HeartbeatApi>;
+export type HeartbeatResponse = ResponseOf<typeof HeartbeatApi>;

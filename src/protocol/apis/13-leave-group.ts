@@ -1,20 +1,8 @@
 // LeaveGroup (API key 13): leave a consumer group.
 // Described from Kafka's LeaveGroupRequest/LeaveGroupResponse message definitions.
-import { defineApi, f } from '../schema.js';
+import { defineApi, f, type RequestOf, type ResponseOf } from '../schema.js';
 
-export interface LeaveGroupRequest {
-  groupId: string;
-  memberId?: string;
-  members?: Array<{ memberId: string; groupInstanceId: string | null; reason?: string | null }>;
-}
-
-export interface LeaveGroupResponse {
-  throttleTimeMs?: number;
-  errorCode: number;
-  members?: Array<{ memberId: string; groupInstanceId: string | null; errorCode: number }>;
-}
-
-export const LeaveGroupApi = defineApi<LeaveGroupRequest, LeaveGroupResponse>({
+export const LeaveGroupApi = defineApi({
   key: 13,
   name: 'LeaveGroup',
   versions: '0-5',
@@ -42,3 +30,6 @@ export const LeaveGroupApi = defineApi<LeaveGroupRequest, LeaveGroupResponse>({
     }),
   ],
 });
+
+export type LeaveGroupRequest = RequestOf<typeof LeaveGroupApi>;
+export type LeaveGroupResponse = ResponseOf<typeof LeaveGroupApi>;

@@ -1,26 +1,8 @@
 // SyncGroup (API key 14): distribute the leader's partition assignment.
 // Described from Kafka's SyncGroupRequest/SyncGroupResponse message definitions.
-import { defineApi, f } from '../schema.js';
+import { defineApi, f, type RequestOf, type ResponseOf } from '../schema.js';
 
-export interface SyncGroupRequest {
-  groupId: string;
-  generationId: number;
-  memberId: string;
-  groupInstanceId?: string | null;
-  protocolType?: string | null;
-  protocolName?: string | null;
-  assignments: Array<{ memberId: string; assignment: Buffer }>;
-}
-
-export interface SyncGroupResponse {
-  throttleTimeMs?: number;
-  errorCode: number;
-  protocolType?: string | null;
-  protocolName?: string | null;
-  assignment: Buffer;
-}
-
-export const SyncGroupApi = defineApi<SyncGroupRequest, SyncGroupResponse>({
+export const SyncGroupApi = defineApi({
   key: 14,
   name: 'SyncGroup',
   versions: '0-5',
@@ -44,3 +26,6 @@ export const SyncGroupApi = defineApi<SyncGroupRequest, SyncGroupResponse>({
     f('assignment', 'bytes', '0+'),
   ],
 });
+
+export type SyncGroupRequest = RequestOf<typeof SyncGroupApi>;
+export type SyncGroupResponse = ResponseOf<typeof SyncGroupApi>;

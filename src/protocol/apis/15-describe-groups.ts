@@ -1,33 +1,8 @@
 // DescribeGroups (API key 15): state and members of groups.
 // Described from Kafka's DescribeGroupsRequest/DescribeGroupsResponse message definitions.
-import { defineApi, f } from '../schema.js';
+import { defineApi, f, type RequestOf, type ResponseOf } from '../schema.js';
 
-export interface DescribeGroupsRequest {
-  groups: string[];
-  includeAuthorizedOperations?: boolean;
-}
-
-export interface DescribeGroupsResponse {
-  throttleTimeMs?: number;
-  groups: Array<{
-    errorCode: number;
-    groupId: string;
-    groupState: string;
-    protocolType: string;
-    protocolData: string;
-    members: Array<{
-      memberId: string;
-      groupInstanceId?: string | null;
-      clientId: string;
-      clientHost: string;
-      memberMetadata: Buffer;
-      memberAssignment: Buffer;
-    }>;
-    authorizedOperations?: number;
-  }>;
-}
-
-export const DescribeGroupsApi = defineApi<DescribeGroupsRequest, DescribeGroupsResponse>({
+export const DescribeGroupsApi = defineApi({
   key: 15,
   name: 'DescribeGroups',
   versions: '0-5',
@@ -57,3 +32,6 @@ export const DescribeGroupsApi = defineApi<DescribeGroupsRequest, DescribeGroups
     }),
   ],
 });
+
+export type DescribeGroupsRequest = RequestOf<typeof DescribeGroupsApi>;
+export type DescribeGroupsResponse = ResponseOf<typeof DescribeGroupsApi>;

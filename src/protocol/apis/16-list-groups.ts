@@ -1,19 +1,8 @@
 // ListGroups (API key 16): groups known to a broker.
 // Described from Kafka's ListGroupsRequest/ListGroupsResponse message definitions.
-import { defineApi, f } from '../schema.js';
+import { defineApi, f, type RequestOf, type ResponseOf } from '../schema.js';
 
-export interface ListGroupsRequest {
-  statesFilter?: string[];
-  typesFilter?: string[];
-}
-
-export interface ListGroupsResponse {
-  throttleTimeMs?: number;
-  errorCode: number;
-  groups: Array<{ groupId: string; protocolType: string; groupState?: string; groupType?: string }>;
-}
-
-export const ListGroupsApi = defineApi<ListGroupsRequest, ListGroupsResponse>({
+export const ListGroupsApi = defineApi({
   key: 16,
   name: 'ListGroups',
   versions: '0-5',
@@ -32,3 +21,6 @@ export const ListGroupsApi = defineApi<ListGroupsRequest, ListGroupsResponse>({
     }),
   ],
 });
+
+export type ListGroupsRequest = RequestOf<typeof ListGroupsApi>;
+export type ListGroupsResponse = ResponseOf<typeof ListGroupsApi>;

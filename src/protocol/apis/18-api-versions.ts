@@ -2,24 +2,9 @@
 // Described from Kafka's ApiVersionsRequest/ApiVersionsResponse message definitions.
 // Framing notes: the response always uses response header v0 (no tag buffer), even for flexible v3+, and an
 // unsupported request version is answered in v0 layout with error 35 (see encodeApiVersionsFallback).
-import { defineApi, f } from '../schema.js';
+import { defineApi, f, type RequestOf, type ResponseOf } from '../schema.js';
 
-export interface ApiVersionsRequest {
-  clientSoftwareName?: string;
-  clientSoftwareVersion?: string;
-}
-
-export interface ApiVersionsResponse {
-  errorCode: number;
-  apiKeys: Array<{ apiKey: number; minVersion: number; maxVersion: number }>;
-  throttleTimeMs?: number;
-  supportedFeatures?: Array<{ name: string; minVersion: number; maxVersion: number }>;
-  finalizedFeaturesEpoch?: bigint;
-  finalizedFeatures?: Array<{ name: string; maxVersionLevel: number; minVersionLevel: number }>;
-  zkMigrationReady?: boolean;
-}
-
-export const ApiVersionsApi = defineApi<ApiVersionsRequest, ApiVersionsResponse>({
+export const ApiVersionsApi = defineApi({
   key: 18,
   name: 'ApiVersions',
   versions: '0-4',
@@ -49,3 +34,6 @@ export const ApiVersionsApi = defineApi<ApiVersionsRequest, ApiVersionsResponse>
     f('zkMigrationReady', 'bool', '3+', { tag: 3, tagged: '3+', default: false }),
   ],
 });
+
+export type ApiVersionsRequest = RequestOf<typeof ApiVersionsApi>;
+export type ApiVersionsResponse = ResponseOf<typeof ApiVersionsApi>;

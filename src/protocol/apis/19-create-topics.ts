@@ -1,40 +1,8 @@
 // CreateTopics (API key 19): create topics.
 // Described from Kafka's CreateTopicsRequest/CreateTopicsResponse message definitions.
-import { defineApi, f } from '../schema.js';
+import { defineApi, f, type RequestOf, type ResponseOf } from '../schema.js';
 
-export interface CreateTopicsRequest {
-  topics: Array<{
-    name: string;
-    numPartitions: number;
-    replicationFactor: number;
-    assignments: Array<{ partitionIndex: number; brokerIds: number[] }>;
-    configs: Array<{ name: string; value: string | null }>;
-  }>;
-  timeoutMs: number;
-  validateOnly?: boolean;
-}
-
-export interface CreateTopicsResponse {
-  throttleTimeMs?: number;
-  topics: Array<{
-    name: string;
-    topicId?: string;
-    errorCode: number;
-    errorMessage?: string | null;
-    topicConfigErrorCode?: number;
-    numPartitions?: number;
-    replicationFactor?: number;
-    configs?: Array<{
-      name: string;
-      value: string | null;
-      readOnly: boolean;
-      configSource: number;
-      isSensitive: boolean;
-    }> | null;
-  }>;
-}
-
-export const CreateTopicsApi = defineApi<CreateTopicsRequest, CreateTopicsResponse>({
+export const CreateTopicsApi = defineApi({
   key: 19,
   name: 'CreateTopics',
   versions: '0-7',
@@ -81,3 +49,6 @@ export const CreateTopicsApi = defineApi<CreateTopicsRequest, CreateTopicsRespon
     }),
   ],
 });
+
+export type CreateTopicsRequest = RequestOf<typeof CreateTopicsApi>;
+export type CreateTopicsResponse = ResponseOf<typeof CreateTopicsApi>;

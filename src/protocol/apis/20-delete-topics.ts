@@ -1,24 +1,8 @@
 // DeleteTopics (API key 20): delete topics.
 // Described from Kafka's DeleteTopicsRequest/DeleteTopicsResponse message definitions.
-import { defineApi, f } from '../schema.js';
+import { defineApi, f, type RequestOf, type ResponseOf } from '../schema.js';
 
-export interface DeleteTopicsRequest {
-  topics?: Array<{ name: string | null; topicId: string }>;
-  topicNames?: string[];
-  timeoutMs: number;
-}
-
-export interface DeleteTopicsResponse {
-  throttleTimeMs?: number;
-  responses: Array<{
-    name: string | null;
-    topicId?: string;
-    errorCode: number;
-    errorMessage?: string | null;
-  }>;
-}
-
-export const DeleteTopicsApi = defineApi<DeleteTopicsRequest, DeleteTopicsResponse>({
+export const DeleteTopicsApi = defineApi({
   key: 20,
   name: 'DeleteTopics',
   versions: '0-6',
@@ -42,3 +26,6 @@ export const DeleteTopicsApi = defineApi<DeleteTopicsRequest, DeleteTopicsRespon
     }),
   ],
 });
+
+export type DeleteTopicsRequest = RequestOf<typeof DeleteTopicsApi>;
+export type DeleteTopicsResponse = ResponseOf<typeof DeleteTopicsApi>;

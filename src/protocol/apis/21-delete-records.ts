@@ -1,21 +1,8 @@
 // DeleteRecords (API key 21): move partitions' log start offsets forward.
 // Described from Kafka's DeleteRecordsRequest/DeleteRecordsResponse message definitions.
-import { defineApi, f } from '../schema.js';
+import { defineApi, f, type RequestOf, type ResponseOf } from '../schema.js';
 
-export interface DeleteRecordsRequest {
-  topics: Array<{ name: string; partitions: Array<{ partitionIndex: number; offset: bigint }> }>;
-  timeoutMs: number;
-}
-
-export interface DeleteRecordsResponse {
-  throttleTimeMs: number;
-  topics: Array<{
-    name: string;
-    partitions: Array<{ partitionIndex: number; lowWatermark: bigint; errorCode: number }>;
-  }>;
-}
-
-export const DeleteRecordsApi = defineApi<DeleteRecordsRequest, DeleteRecordsResponse>({
+export const DeleteRecordsApi = defineApi({
   key: 21,
   name: 'DeleteRecords',
   versions: '0-2',
@@ -47,3 +34,6 @@ export const DeleteRecordsApi = defineApi<DeleteRecordsRequest, DeleteRecordsRes
     }),
   ],
 });
+
+export type DeleteRecordsRequest = RequestOf<typeof DeleteRecordsApi>;
+export type DeleteRecordsResponse = ResponseOf<typeof DeleteRecordsApi>;

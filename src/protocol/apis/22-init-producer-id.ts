@@ -1,22 +1,8 @@
 // InitProducerId (API key 22): producer id and epoch for idempotent/transactional producers.
 // Described from Kafka's InitProducerIdRequest/InitProducerIdResponse message definitions.
-import { defineApi, f } from '../schema.js';
+import { defineApi, f, type RequestOf, type ResponseOf } from '../schema.js';
 
-export interface InitProducerIdRequest {
-  transactionalId: string | null;
-  transactionTimeoutMs: number;
-  producerId?: bigint;
-  producerEpoch?: number;
-}
-
-export interface InitProducerIdResponse {
-  throttleTimeMs: number;
-  errorCode: number;
-  producerId: bigint;
-  producerEpoch: number;
-}
-
-export const InitProducerIdApi = defineApi<InitProducerIdRequest, InitProducerIdResponse>({
+export const InitProducerIdApi = defineApi({
   key: 22,
   name: 'InitProducerId',
   versions: '0-5',
@@ -34,3 +20,6 @@ export const InitProducerIdApi = defineApi<InitProducerIdRequest, InitProducerId
     f('producerEpoch', 'int16', '0+'),
   ],
 });
+
+export type InitProducerIdRequest = RequestOf<typeof InitProducerIdApi>;
+export type InitProducerIdResponse = ResponseOf<typeof InitProducerIdApi>;

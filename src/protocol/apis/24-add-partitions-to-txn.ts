@@ -1,38 +1,7 @@
 // AddPartitionsToTxn (API key 24): partitions a transactional producer is about to write to.
 // Described from Kafka's AddPartitionsToTxnRequest/AddPartitionsToTxnResponse message definitions
 // (v4+ batch several transactions and are sent broker to broker).
-import { defineApi, f } from '../schema.js';
-
-interface TopicPartitions {
-  name: string;
-  partitions: number[];
-}
-
-interface TopicResult {
-  name: string;
-  resultsByPartition: Array<{ partitionIndex: number; partitionErrorCode: number }>;
-}
-
-export interface AddPartitionsToTxnRequest {
-  transactions?: Array<{
-    transactionalId: string;
-    producerId: bigint;
-    producerEpoch: number;
-    verifyOnly: boolean;
-    topics: TopicPartitions[];
-  }>;
-  v3AndBelowTransactionalId?: string;
-  v3AndBelowProducerId?: bigint;
-  v3AndBelowProducerEpoch?: number;
-  v3AndBelowTopics?: TopicPartitions[];
-}
-
-export interface AddPartitionsToTxnResponse {
-  throttleTimeMs: number;
-  errorCode?: number;
-  resultsByTransaction?: Array<{ transactionalId: string; topicResults: TopicResult[] }>;
-  resultsByTopicV3AndBelow?: TopicResult[];
-}
+import { defineApi, f, type RequestOf, type ResponseOf } from '../schema.js';
 
 const topicFields = [f('name', 'string', '0+'), f('partitions', '[]int32', '0+')];
 const topicResultFields = [
@@ -42,7 +11,7 @@ const topicResultFields = [
   }),
 ];
 
-export const AddPartitionsToTxnApi = defineApi<AddPartitionsToTxnRequest, AddPartitionsToTxnResponse>({
+export const AddPartitionsToTxnApi = defineApi({
   key: 24,
   name: 'AddPartitionsToTxn',
   versions: '0-5',
@@ -74,3 +43,6 @@ export const AddPartitionsToTxnApi = defineApi<AddPartitionsToTxnRequest, AddPar
     f('resultsByTopicV3AndBelow', '[]struct', '0-3', { fields: topicResultFields }),
   ],
 });
+
+export type AddPartitionsToTxnRequest = RequestOf<typeof AddPartitionsToTxnApi>;
+export type AddPartitionsToTxnResponse = ResponseOf<typeof AddPartitionsToTxnApi>;

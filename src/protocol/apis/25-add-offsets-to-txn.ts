@@ -1,20 +1,8 @@
 // AddOffsetsToTxn (API key 25): a transaction will commit offsets for a consumer group.
 // Described from Kafka's AddOffsetsToTxnRequest/AddOffsetsToTxnResponse message definitions.
-import { defineApi, f } from '../schema.js';
+import { defineApi, f, type RequestOf, type ResponseOf } from '../schema.js';
 
-export interface AddOffsetsToTxnRequest {
-  transactionalId: string;
-  producerId: bigint;
-  producerEpoch: number;
-  groupId: string;
-}
-
-export interface AddOffsetsToTxnResponse {
-  throttleTimeMs: number;
-  errorCode: number;
-}
-
-export const AddOffsetsToTxnApi = defineApi<AddOffsetsToTxnRequest, AddOffsetsToTxnResponse>({
+export const AddOffsetsToTxnApi = defineApi({
   key: 25,
   name: 'AddOffsetsToTxn',
   versions: '0-4',
@@ -27,3 +15,6 @@ export const AddOffsetsToTxnApi = defineApi<AddOffsetsToTxnRequest, AddOffsetsTo
   ],
   response: [f('throttleTimeMs', 'int32', '0+'), f('errorCode', 'int16', '0+')],
 });
+
+export type AddOffsetsToTxnRequest = RequestOf<typeof AddOffsetsToTxnApi>;
+export type AddOffsetsToTxnResponse = ResponseOf<typeof AddOffsetsToTxnApi>;

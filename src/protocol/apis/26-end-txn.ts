@@ -1,22 +1,8 @@
 // EndTxn (API key 26): commit or abort a transaction.
 // Described from Kafka's EndTxnRequest/EndTxnResponse message definitions.
-import { defineApi, f } from '../schema.js';
+import { defineApi, f, type RequestOf, type ResponseOf } from '../schema.js';
 
-export interface EndTxnRequest {
-  transactionalId: string;
-  producerId: bigint;
-  producerEpoch: number;
-  committed: boolean;
-}
-
-export interface EndTxnResponse {
-  throttleTimeMs: number;
-  errorCode: number;
-  producerId?: bigint;
-  producerEpoch?: number;
-}
-
-export const EndTxnApi = defineApi<EndTxnRequest, EndTxnResponse>({
+export const EndTxnApi = defineApi({
   key: 26,
   name: 'EndTxn',
   versions: '0-5',
@@ -34,3 +20,6 @@ export const EndTxnApi = defineApi<EndTxnRequest, EndTxnResponse>({
     f('producerEpoch', 'int16', '5+', { default: -1 }),
   ],
 });
+
+export type EndTxnRequest = RequestOf<typeof EndTxnApi>;
+export type EndTxnResponse = ResponseOf<typeof EndTxnApi>;

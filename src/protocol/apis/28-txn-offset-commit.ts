@@ -1,32 +1,9 @@
 // TxnOffsetCommit (API key 28): a transactional producer commits a group's offsets in its transaction.
 // Described from Kafka's TxnOffsetCommitRequest/TxnOffsetCommitResponse message definitions.
-import { defineApi, f } from '../schema.js';
+import { defineApi, f, type RequestOf, type ResponseOf } from '../schema.js';
+import { commitResults, committedMetadata, committedPartition } from './08-offset-commit.js';
 
-export interface TxnOffsetCommitRequest {
-  transactionalId: string;
-  groupId: string;
-  producerId: bigint;
-  producerEpoch: number;
-  generationId?: number;
-  memberId?: string;
-  groupInstanceId?: string | null;
-  topics: Array<{
-    name: string;
-    partitions: Array<{
-      partitionIndex: number;
-      committedOffset: bigint;
-      committedLeaderEpoch?: number;
-      committedMetadata: string | null;
-    }>;
-  }>;
-}
-
-export interface TxnOffsetCommitResponse {
-  throttleTimeMs: number;
-  topics: Array<{ name: string; partitions: Array<{ partitionIndex: number; errorCode: number }> }>;
-}
-
-export const TxnOffsetCommitApi = defineApi<TxnOffsetCommitRequest, TxnOffsetCommitResponse>({
+export const TxnOffsetCommitApi = defineApi({
   key: 28,
   name: 'TxnOffsetCommit',
   versions: '0-4',
@@ -44,24 +21,16 @@ export const TxnOffsetCommitApi = defineApi<TxnOffsetCommitRequest, TxnOffsetCom
         f('name', 'string', '0+'),
         f('partitions', '[]struct', '0+', {
           fields: [
-            f('partitionIndex', 'int32', '0+'),
-            f('committedOffset', 'int64', '0+'),
+            ...committedPartition,
             f('committedLeaderEpoch', 'int32', '2+', { default: -1 }),
-            f('committedMetadata', 'string', '0+', { nullable: '0+' }),
+            committedMetadata,
           ],
         }),
       ],
     }),
   ],
-  response: [
-    f('throttleTimeMs', 'int32', '0+'),
-    f('topics', '[]struct', '0+', {
-      fields: [
-        f('name', 'string', '0+'),
-        f('partitions', '[]struct', '0+', {
-          fields: [f('partitionIndex', 'int32', '0+'), f('errorCode', 'int16', '0+')],
-        }),
-      ],
-    }),
-  ],
+  response: [f('throttleTimeMs', 'int32', '0+'), commitResults],
 });
+
+export type TxnOffsetCommitRequest = RequestOf<typeof TxnOffsetCommitApi>;
+export type TxnOffsetCommitResponse = ResponseOf<typeof TxnOffsetCommitApi>;

@@ -1,31 +1,6 @@
 // DescribeAcls (API key 29): list the ACLs matching a filter.
 // Described from Kafka's DescribeAclsRequest/DescribeAclsResponse message definitions.
-import { defineApi, f } from '../schema.js';
-
-/** A filter over ACL bindings; null strings and the ANY codes match everything. */
-export interface AclBindingFilter {
-  resourceTypeFilter: number;
-  resourceNameFilter: string | null;
-  patternTypeFilter: number;
-  principalFilter: string | null;
-  hostFilter: string | null;
-  operation: number;
-  permissionType: number;
-}
-
-export type DescribeAclsRequest = AclBindingFilter;
-
-export interface DescribeAclsResponse {
-  throttleTimeMs: number;
-  errorCode: number;
-  errorMessage: string | null;
-  resources: Array<{
-    resourceType: number;
-    resourceName: string;
-    patternType: number;
-    acls: Array<{ principal: string; host: string; operation: number; permissionType: number }>;
-  }>;
-}
+import { defineApi, f, type RequestOf, type ResponseOf, type StructOf } from '../schema.js';
 
 /** The filter fields, shared with DeleteAcls' filters. */
 export const aclFilterFields = [
@@ -38,7 +13,7 @@ export const aclFilterFields = [
   f('permissionType', 'int8', '0+'),
 ];
 
-export const DescribeAclsApi = defineApi<DescribeAclsRequest, DescribeAclsResponse>({
+export const DescribeAclsApi = defineApi({
   key: 29,
   name: 'DescribeAcls',
   versions: '0-3',
@@ -65,3 +40,9 @@ export const DescribeAclsApi = defineApi<DescribeAclsRequest, DescribeAclsRespon
     }),
   ],
 });
+
+export type DescribeAclsRequest = RequestOf<typeof DescribeAclsApi>;
+export type DescribeAclsResponse = ResponseOf<typeof DescribeAclsApi>;
+
+/** A filter over ACL bindings; null strings and the ANY codes match everything (v0 filters are LITERAL). */
+export type AclBindingFilter = StructOf<typeof aclFilterFields>;

@@ -1,27 +1,8 @@
 // CreateAcls (API key 30): add ACL bindings.
 // Described from Kafka's CreateAclsRequest/CreateAclsResponse message definitions.
-import { defineApi, f } from '../schema.js';
+import { defineApi, f, type RequestOf, type ResponseOf } from '../schema.js';
 
-export interface AclCreation {
-  resourceType: number;
-  resourceName: string;
-  resourcePatternType: number;
-  principal: string;
-  host: string;
-  operation: number;
-  permissionType: number;
-}
-
-export interface CreateAclsRequest {
-  creations: AclCreation[];
-}
-
-export interface CreateAclsResponse {
-  throttleTimeMs: number;
-  results: Array<{ errorCode: number; errorMessage: string | null }>;
-}
-
-export const CreateAclsApi = defineApi<CreateAclsRequest, CreateAclsResponse>({
+export const CreateAclsApi = defineApi({
   key: 30,
   name: 'CreateAcls',
   versions: '0-3',
@@ -46,3 +27,7 @@ export const CreateAclsApi = defineApi<CreateAclsRequest, CreateAclsResponse>({
     }),
   ],
 });
+
+export type CreateAclsRequest = RequestOf<typeof CreateAclsApi>;
+export type CreateAclsResponse = ResponseOf<typeof CreateAclsApi>;
+export type AclCreation = CreateAclsRequest['creations'][number];

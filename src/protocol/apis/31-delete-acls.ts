@@ -1,34 +1,9 @@
 // DeleteAcls (API key 31): remove the ACL bindings matching each filter.
 // Described from Kafka's DeleteAclsRequest/DeleteAclsResponse message definitions.
-import { defineApi, f } from '../schema.js';
-import { type AclBindingFilter, aclFilterFields } from './29-describe-acls.js';
+import { defineApi, f, type RequestOf, type ResponseOf } from '../schema.js';
+import { aclFilterFields } from './29-describe-acls.js';
 
-export interface DeleteAclsRequest {
-  filters: AclBindingFilter[];
-}
-
-export interface DeleteAclsMatchingAcl {
-  errorCode: number;
-  errorMessage: string | null;
-  resourceType: number;
-  resourceName: string;
-  patternType: number;
-  principal: string;
-  host: string;
-  operation: number;
-  permissionType: number;
-}
-
-export interface DeleteAclsResponse {
-  throttleTimeMs: number;
-  filterResults: Array<{
-    errorCode: number;
-    errorMessage: string | null;
-    matchingAcls: DeleteAclsMatchingAcl[];
-  }>;
-}
-
-export const DeleteAclsApi = defineApi<DeleteAclsRequest, DeleteAclsResponse>({
+export const DeleteAclsApi = defineApi({
   key: 31,
   name: 'DeleteAcls',
   versions: '0-3',
@@ -57,3 +32,7 @@ export const DeleteAclsApi = defineApi<DeleteAclsRequest, DeleteAclsResponse>({
     }),
   ],
 });
+
+export type DeleteAclsRequest = RequestOf<typeof DeleteAclsApi>;
+export type DeleteAclsResponse = ResponseOf<typeof DeleteAclsApi>;
+export type DeleteAclsMatchingAcl = DeleteAclsResponse['filterResults'][number]['matchingAcls'][number];

@@ -1,38 +1,11 @@
 // DescribeConfigs (API key 32): read topic and broker configs.
 // Described from Kafka's DescribeConfigsRequest/DescribeConfigsResponse message definitions.
-import { defineApi, f } from '../schema.js';
+import { defineApi, f, type RequestOf, type ResponseOf } from '../schema.js';
 
 /** Kafka's ConfigResource.Type: what a DescribeConfigs / AlterConfigs resource names. */
 export const ConfigResourceType = { Topic: 2, Broker: 4 } as const;
 
-export interface DescribeConfigsRequest {
-  resources: Array<{ resourceType: number; resourceName: string; configurationKeys: string[] | null }>;
-  includeSynonyms?: boolean;
-  includeDocumentation?: boolean;
-}
-
-export interface DescribeConfigsResponse {
-  throttleTimeMs: number;
-  results: Array<{
-    errorCode: number;
-    errorMessage: string | null;
-    resourceType: number;
-    resourceName: string;
-    configs: Array<{
-      name: string;
-      value: string | null;
-      readOnly: boolean;
-      isDefault?: boolean;
-      configSource?: number;
-      isSensitive: boolean;
-      synonyms?: Array<{ name: string; value: string | null; source: number }>;
-      configType?: number;
-      documentation?: string | null;
-    }>;
-  }>;
-}
-
-export const DescribeConfigsApi = defineApi<DescribeConfigsRequest, DescribeConfigsResponse>({
+export const DescribeConfigsApi = defineApi({
   key: 32,
   name: 'DescribeConfigs',
   versions: '0-4',
@@ -79,3 +52,6 @@ export const DescribeConfigsApi = defineApi<DescribeConfigsRequest, DescribeConf
     }),
   ],
 });
+
+export type DescribeConfigsRequest = RequestOf<typeof DescribeConfigsApi>;
+export type DescribeConfigsResponse = ResponseOf<typeof DescribeConfigsApi>;

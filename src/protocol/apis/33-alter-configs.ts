@@ -1,27 +1,8 @@
 // AlterConfigs (API key 33): replace topic and broker configs.
 // Described from Kafka's AlterConfigsRequest/AlterConfigsResponse message definitions.
-import { defineApi, f } from '../schema.js';
+import { defineApi, f, type RequestOf, type ResponseOf } from '../schema.js';
 
-export interface AlterConfigsRequest {
-  resources: Array<{
-    resourceType: number;
-    resourceName: string;
-    configs: Array<{ name: string; value: string | null }>;
-  }>;
-  validateOnly: boolean;
-}
-
-export interface AlterConfigsResponse {
-  throttleTimeMs: number;
-  responses: Array<{
-    errorCode: number;
-    errorMessage: string | null;
-    resourceType: number;
-    resourceName: string;
-  }>;
-}
-
-export const AlterConfigsApi = defineApi<AlterConfigsRequest, AlterConfigsResponse>({
+export const AlterConfigsApi = defineApi({
   key: 33,
   name: 'AlterConfigs',
   versions: '0-2',
@@ -50,3 +31,6 @@ export const AlterConfigsApi = defineApi<AlterConfigsRequest, AlterConfigsRespon
     }),
   ],
 });
+
+export type AlterConfigsRequest = RequestOf<typeof AlterConfigsApi>;
+export type AlterConfigsResponse = ResponseOf<typeof AlterConfigsApi>;

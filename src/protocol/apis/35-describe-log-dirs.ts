@@ -1,32 +1,8 @@
 // DescribeLogDirs (API key 35): the log directories of a broker and the size of each partition in them.
 // Described from Kafka's DescribeLogDirsRequest/DescribeLogDirsResponse message definitions.
-import { defineApi, f } from '../schema.js';
+import { defineApi, f, type RequestOf, type ResponseOf } from '../schema.js';
 
-export interface DescribeLogDirsRequest {
-  topics: Array<{ topic: string; partitions: number[] }> | null;
-}
-
-export interface DescribeLogDirsResponse {
-  throttleTimeMs: number;
-  errorCode?: number;
-  results: Array<{
-    errorCode: number;
-    logDir: string;
-    topics: Array<{
-      name: string;
-      partitions: Array<{
-        partitionIndex: number;
-        partitionSize: bigint;
-        offsetLag: bigint;
-        isFutureKey: boolean;
-      }>;
-    }>;
-    totalBytes?: bigint;
-    usableBytes?: bigint;
-  }>;
-}
-
-export const DescribeLogDirsApi = defineApi<DescribeLogDirsRequest, DescribeLogDirsResponse>({
+export const DescribeLogDirsApi = defineApi({
   key: 35,
   name: 'DescribeLogDirs',
   versions: '0-4',
@@ -63,3 +39,6 @@ export const DescribeLogDirsApi = defineApi<DescribeLogDirsRequest, DescribeLogD
     }),
   ],
 });
+
+export type DescribeLogDirsRequest = RequestOf<typeof DescribeLogDirsApi>;
+export type DescribeLogDirsResponse = ResponseOf<typeof DescribeLogDirsApi>;

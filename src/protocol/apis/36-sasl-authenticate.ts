@@ -1,20 +1,8 @@
 // SaslAuthenticate (API key 36): one SASL token each way, framed as a Kafka request (KIP-152).
 // Described from Kafka's SaslAuthenticateRequest/SaslAuthenticateResponse message definitions.
-import { defineApi, f } from '../schema.js';
+import { defineApi, f, type RequestOf, type ResponseOf } from '../schema.js';
 
-export interface SaslAuthenticateRequest {
-  authBytes: Buffer;
-}
-
-export interface SaslAuthenticateResponse {
-  errorCode: number;
-  errorMessage: string | null;
-  authBytes: Buffer;
-  /** KIP-368: how long the session lasts before the client must re-authenticate (0 = no limit). */
-  sessionLifetimeMs?: bigint;
-}
-
-export const SaslAuthenticateApi = defineApi<SaslAuthenticateRequest, SaslAuthenticateResponse>({
+export const SaslAuthenticateApi = defineApi({
   key: 36,
   name: 'SaslAuthenticate',
   versions: '0-2',
@@ -27,3 +15,6 @@ export const SaslAuthenticateApi = defineApi<SaslAuthenticateRequest, SaslAuthen
     f('sessionLifetimeMs', 'int64', '1+', { default: 0n }),
   ],
 });
+
+export type SaslAuthenticateRequest = RequestOf<typeof SaslAuthenticateApi>;
+export type SaslAuthenticateResponse = ResponseOf<typeof SaslAuthenticateApi>;

@@ -1,19 +1,8 @@
 // CreatePartitions (API key 37): add partitions to topics.
 // Described from Kafka's CreatePartitionsRequest/CreatePartitionsResponse message definitions.
-import { defineApi, f } from '../schema.js';
+import { defineApi, f, type RequestOf, type ResponseOf } from '../schema.js';
 
-export interface CreatePartitionsRequest {
-  topics: Array<{ name: string; count: number; assignments: Array<{ brokerIds: number[] }> | null }>;
-  timeoutMs: number;
-  validateOnly: boolean;
-}
-
-export interface CreatePartitionsResponse {
-  throttleTimeMs: number;
-  results: Array<{ name: string; errorCode: number; errorMessage: string | null }>;
-}
-
-export const CreatePartitionsApi = defineApi<CreatePartitionsRequest, CreatePartitionsResponse>({
+export const CreatePartitionsApi = defineApi({
   key: 37,
   name: 'CreatePartitions',
   versions: '0-3',
@@ -40,3 +29,6 @@ export const CreatePartitionsApi = defineApi<CreatePartitionsRequest, CreatePart
     }),
   ],
 });
+
+export type CreatePartitionsRequest = RequestOf<typeof CreatePartitionsApi>;
+export type CreatePartitionsResponse = ResponseOf<typeof CreatePartitionsApi>;

@@ -1,17 +1,8 @@
 // DeleteGroups (API key 42): delete consumer groups.
 // Described from Kafka's DeleteGroupsRequest/DeleteGroupsResponse message definitions.
-import { defineApi, f } from '../schema.js';
+import { defineApi, f, type RequestOf, type ResponseOf } from '../schema.js';
 
-export interface DeleteGroupsRequest {
-  groupsNames: string[];
-}
-
-export interface DeleteGroupsResponse {
-  throttleTimeMs: number;
-  results: Array<{ groupId: string; errorCode: number }>;
-}
-
-export const DeleteGroupsApi = defineApi<DeleteGroupsRequest, DeleteGroupsResponse>({
+export const DeleteGroupsApi = defineApi({
   key: 42,
   name: 'DeleteGroups',
   versions: '0-2',
@@ -22,3 +13,6 @@ export const DeleteGroupsApi = defineApi<DeleteGroupsRequest, DeleteGroupsRespon
     f('results', '[]struct', '0+', { fields: [f('groupId', 'string', '0+'), f('errorCode', 'int16', '0+')] }),
   ],
 });
+
+export type DeleteGroupsRequest = RequestOf<typeof DeleteGroupsApi>;
+export type DeleteGroupsResponse = ResponseOf<typeof DeleteGroupsApi>;

@@ -1,30 +1,8 @@
 // IncrementalAlterConfigs (API key 44): set, delete, append to or subtract from single configs.
 // Described from Kafka's IncrementalAlterConfigsRequest/IncrementalAlterConfigsResponse message definitions.
-import { defineApi, f } from '../schema.js';
+import { defineApi, f, type RequestOf, type ResponseOf } from '../schema.js';
 
-export interface IncrementalAlterConfigsRequest {
-  resources: Array<{
-    resourceType: number;
-    resourceName: string;
-    configs: Array<{ name: string; configOperation: number; value: string | null }>;
-  }>;
-  validateOnly: boolean;
-}
-
-export interface IncrementalAlterConfigsResponse {
-  throttleTimeMs: number;
-  responses: Array<{
-    errorCode: number;
-    errorMessage: string | null;
-    resourceType: number;
-    resourceName: string;
-  }>;
-}
-
-export const IncrementalAlterConfigsApi = defineApi<
-  IncrementalAlterConfigsRequest,
-  IncrementalAlterConfigsResponse
->({
+export const IncrementalAlterConfigsApi = defineApi({
   key: 44,
   name: 'IncrementalAlterConfigs',
   versions: '0-1',
@@ -57,3 +35,6 @@ export const IncrementalAlterConfigsApi = defineApi<
     }),
   ],
 });
+
+export type IncrementalAlterConfigsRequest = RequestOf<typeof IncrementalAlterConfigsApi>;
+export type IncrementalAlterConfigsResponse = ResponseOf<typeof IncrementalAlterConfigsApi>;

@@ -1,19 +1,8 @@
 // OffsetDelete (API key 47): delete a group's committed offsets for some partitions.
 // Described from Kafka's OffsetDeleteRequest/OffsetDeleteResponse message definitions.
-import { defineApi, f } from '../schema.js';
+import { defineApi, f, type RequestOf, type ResponseOf } from '../schema.js';
 
-export interface OffsetDeleteRequest {
-  groupId: string;
-  topics: Array<{ name: string; partitions: Array<{ partitionIndex: number }> }>;
-}
-
-export interface OffsetDeleteResponse {
-  errorCode: number;
-  throttleTimeMs: number;
-  topics: Array<{ name: string; partitions: Array<{ partitionIndex: number; errorCode: number }> }>;
-}
-
-export const OffsetDeleteApi = defineApi<OffsetDeleteRequest, OffsetDeleteResponse>({
+export const OffsetDeleteApi = defineApi({
   key: 47,
   name: 'OffsetDelete',
   versions: '0',
@@ -40,3 +29,6 @@ export const OffsetDeleteApi = defineApi<OffsetDeleteRequest, OffsetDeleteRespon
     }),
   ],
 });
+
+export type OffsetDeleteRequest = RequestOf<typeof OffsetDeleteApi>;
+export type OffsetDeleteResponse = ResponseOf<typeof OffsetDeleteApi>;

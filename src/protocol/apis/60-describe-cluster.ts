@@ -1,25 +1,8 @@
 // DescribeCluster (API key 60): the cluster id, the controller and the brokers, for admin clients.
 // Described from Kafka's DescribeClusterRequest/DescribeClusterResponse message definitions.
-import { defineApi, f } from '../schema.js';
+import { defineApi, f, type RequestOf, type ResponseOf } from '../schema.js';
 
-export interface DescribeClusterRequest {
-  includeClusterAuthorizedOperations: boolean;
-  endpointType?: number;
-  includeFencedBrokers?: boolean;
-}
-
-export interface DescribeClusterResponse {
-  throttleTimeMs: number;
-  errorCode: number;
-  errorMessage: string | null;
-  endpointType?: number;
-  clusterId: string;
-  controllerId: number;
-  brokers: Array<{ brokerId: number; host: string; port: number; rack: string | null; isFenced?: boolean }>;
-  clusterAuthorizedOperations: number;
-}
-
-export const DescribeClusterApi = defineApi<DescribeClusterRequest, DescribeClusterResponse>({
+export const DescribeClusterApi = defineApi({
   key: 60,
   name: 'DescribeCluster',
   versions: '0-2',
@@ -48,3 +31,6 @@ export const DescribeClusterApi = defineApi<DescribeClusterRequest, DescribeClus
     f('clusterAuthorizedOperations', 'int32', '0+', { default: -2147483648 }),
   ],
 });
+
+export type DescribeClusterRequest = RequestOf<typeof DescribeClusterApi>;
+export type DescribeClusterResponse = ResponseOf<typeof DescribeClusterApi>;

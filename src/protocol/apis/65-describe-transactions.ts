@@ -1,26 +1,8 @@
 // DescribeTransactions (API key 65): the state of transactional ids (kafka-transactions.sh describe).
 // Described from Kafka's DescribeTransactionsRequest/DescribeTransactionsResponse message definitions.
-import { defineApi, f } from '../schema.js';
+import { defineApi, f, type RequestOf, type ResponseOf } from '../schema.js';
 
-export interface DescribeTransactionsRequest {
-  transactionalIds: string[];
-}
-
-export interface DescribeTransactionsResponse {
-  throttleTimeMs: number;
-  transactionStates: Array<{
-    errorCode: number;
-    transactionalId: string;
-    transactionState: string;
-    transactionTimeoutMs: number;
-    transactionStartTimeMs: bigint;
-    producerId: bigint;
-    producerEpoch: number;
-    topics: Array<{ topic: string; partitions: number[] }>;
-  }>;
-}
-
-export const DescribeTransactionsApi = defineApi<DescribeTransactionsRequest, DescribeTransactionsResponse>({
+export const DescribeTransactionsApi = defineApi({
   key: 65,
   name: 'DescribeTransactions',
   versions: '0',
@@ -44,3 +26,6 @@ export const DescribeTransactionsApi = defineApi<DescribeTransactionsRequest, De
     }),
   ],
 });
+
+export type DescribeTransactionsRequest = RequestOf<typeof DescribeTransactionsApi>;
+export type DescribeTransactionsResponse = ResponseOf<typeof DescribeTransactionsApi>;

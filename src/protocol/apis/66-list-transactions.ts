@@ -1,21 +1,8 @@
 // ListTransactions (API key 66): transactional ids known to the coordinator (kafka-transactions.sh list).
 // Described from Kafka's ListTransactionsRequest/ListTransactionsResponse message definitions.
-import { defineApi, f } from '../schema.js';
+import { defineApi, f, type RequestOf, type ResponseOf } from '../schema.js';
 
-export interface ListTransactionsRequest {
-  stateFilters: string[];
-  producerIdFilters: bigint[];
-  durationFilter?: bigint;
-}
-
-export interface ListTransactionsResponse {
-  throttleTimeMs: number;
-  errorCode: number;
-  unknownStateFilters: string[];
-  transactionStates: Array<{ transactionalId: string; producerId: bigint; transactionState: string }>;
-}
-
-export const ListTransactionsApi = defineApi<ListTransactionsRequest, ListTransactionsResponse>({
+export const ListTransactionsApi = defineApi({
   key: 66,
   name: 'ListTransactions',
   versions: '0-1',
@@ -38,3 +25,6 @@ export const ListTransactionsApi = defineApi<ListTransactionsRequest, ListTransa
     }),
   ],
 });
+
+export type ListTransactionsRequest = RequestOf<typeof ListTransactionsApi>;
+export type ListTransactionsResponse = ResponseOf<typeof ListTransactionsApi>;
