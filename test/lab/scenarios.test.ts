@@ -36,11 +36,13 @@ vi.mock('../../src/flow/simulation/index.js', async (importOriginal) => {
 const CLI = new URL('../../src/cli/main.ts', import.meta.url).pathname;
 afterAll(killChildren);
 
-/** Scenarios that do not run the simulator: credit traces (flow primitives, the consumer runtime), the broker's configs. */
+/** Scenarios that do not run the simulator: credit traces (flow primitives, the consumer runtime), the broker (configs, quotas), the engine. */
 const NOT_SIMULATED = new Set([
+  'chapter-slow-instance',
   'incident-credits',
   'lesson-poll-limit',
   'lesson-runtime-loop',
+  'module-quota-reject',
   'module-retention',
 ]);
 

@@ -1,6 +1,17 @@
 import type { Command } from 'commander';
-import { AGGREGATOR, compareStrategies } from '../../engine/examples/fraud-detection.js';
-import { formatQueueCharts, outcomeRow, outcomeTableHead } from '../../engine/examples/report.js';
+import {
+  AGGREGATOR,
+  compareStrategies,
+  firstSlowInstance,
+  slowSet,
+} from '../../engine/examples/fraud-detection.js';
+import {
+  formatCapacity,
+  formatError,
+  formatQueueCharts,
+  outcomeRow,
+  outcomeTableHead,
+} from '../../engine/examples/report.js';
 import { loadJobModule, resolveJob } from '../../engine/kafka/job-module.js';
 import { EngineProcess, formatStatus } from '../../engine/kafka/process.js';
 import { STRATEGIES, type Strategy } from '../../engine/types.js';
@@ -35,6 +46,13 @@ function strategies(value: string): Strategy[] {
   return list;
 }
 
+function slowLabel(count: number, first: string): string {
+  if (count === 0) return 'none slow';
+  return count === 1
+    ? `${first.slice(first.indexOf('#'))} slow`
+    : `${count} slow from ${first.slice(first.indexOf('#'))}`;
+}
+
 export function register(program: Command): void {
   const engine = program
     .command('engine')
@@ -59,18 +77,34 @@ export function register(program: Command): void {
       positive('slow-cost'),
       5,
     )
+    .option(
+      '--parallelism <n>',
+      `instances of the ${AGGREGATOR} (the component with the slow ones)`,
+      integer('--parallelism', 1, 10_000),
+      3,
+    )
+    .option(
+      '--slow-instances <k>',
+      `how many ${AGGREGATOR} instances are slow (from #1 on)`,
+      integer('--slow-instances', 0, 10_000),
+      1,
+    )
     .option('--live', 'run on the real clock instead of a virtual one (takes --duration per strategy)')
     .option('--json', 'print the outcomes as JSON')
     .action(async (name: string, opts) => {
       if (name !== 'fraud') throw new Error(`unknown example '${name}'; available: fraud`);
-      const slow = `${AGGREGATOR}#1`;
       const options = {
         strategies: opts.strategies as Strategy[],
         durationMs: opts.duration * 1000,
         ratePerSource: opts.rate,
         slowCostMs: opts.slowCost,
+        aggregatorParallelism: opts.parallelism,
+        slowInstances: opts.slowInstances,
         clock: opts.live ? () => new RealClock() : undefined,
       };
+      // Checked before anything runs: K slow instances out of N.
+      slowSet(options);
+      const slow = `${AGGREGATOR}#${firstSlowInstance(options)}`;
       if (opts.json) {
         const outcomes = await compareStrategies({ ...options, onProgress: progressBar() });
         process.stdout.write(`${JSON.stringify(outcomes, null, 2)}\n`);
@@ -80,7 +114,7 @@ export function register(program: Command): void {
       const offered = 2 * opts.rate;
       process.stdout.write(
         `fraud detection: ${offered} transactions/s -> avg-ticket, proximity, txn-count (2 each) -> ` +
-          `${AGGREGATOR} (3, #1 slow: ${opts.slowCost} ms/score) -> decisions; ` +
+          `${AGGREGATOR} (${opts.parallelism}, ${slowLabel(opts.slowInstances, slow)}: ${opts.slowCost} ms/score) -> decisions; ` +
           `${opts.duration} s ${opts.live ? 'live' : 'virtual'} per strategy\n\n${outcomeTableHead()}\n`,
       );
       const bar = progressBar();
@@ -93,6 +127,9 @@ export function register(program: Command): void {
         },
       });
       process.stdout.write(`${formatQueueCharts(outcomes, slow)}\n`);
+      for (const o of outcomes) {
+        process.stdout.write(`\n${formatCapacity(o.strategy, o.capacity)}\n${formatError(o)}\n`);
+      }
     });
   const runCommand = engine
     .command('run')
