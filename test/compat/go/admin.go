@@ -86,8 +86,14 @@ func admin(ctx context.Context, o options) (*AdminReport, error) {
 	if err != nil {
 		return nil, fmt.Errorf("alter configs: %w", err)
 	}
-	if r.RetentionAltered, err = topicConfig(ctx, adm, own, "retention.ms"); err != nil {
-		return nil, err
+	// A cluster's brokers apply a config change a moment after the controller accepts it, and describe may
+	// ask another broker: wait for the new value.
+	err = waitFor(ctx, "the altered retention in the described configs", func() (bool, error) {
+		r.RetentionAltered, err = topicConfig(ctx, adm, own, "retention.ms")
+		return r.RetentionAltered == twoHours, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("%w (last read %q)", err, r.RetentionAltered)
 	}
 	configs, err := adm.DescribeTopicConfigs(ctx, "no-such-topic-"+own)
 	if err == nil && len(configs) == 1 {
