@@ -1,5 +1,6 @@
 import type { Clock } from '../flow/clock.js';
 import { realClock } from '../flow/clock.js';
+import { checkNumber } from '../flow/validate.js';
 import {
   isLoopback,
   ListenerConfigError,
@@ -126,19 +127,11 @@ export const BROKER_DEFAULTS = {
 };
 
 function integer(name: string, value: unknown, min: number, max: number, hint: string): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    throw new BrokerConfigError(
-      `${name} must be an integer from ${min} to ${max} (got ${JSON.stringify(value)}); ${hint}`,
-    );
-  }
-  return value;
+  return checkNumber(name, value, { integer: true, min, max }, (m) => new BrokerConfigError(`${m}; ${hint}`));
 }
 
 function positive(name: string, value: unknown, hint: string): number {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
-    throw new BrokerConfigError(`${name} must be a positive number (got ${JSON.stringify(value)}); ${hint}`);
-  }
-  return value;
+  return checkNumber(name, value, { positive: true }, (m) => new BrokerConfigError(`${m}; ${hint}`));
 }
 
 function nonEmpty(name: string, value: unknown, hint: string): string {
