@@ -1,4 +1,5 @@
 import { type Clock, realClock } from '../flow/clock.js';
+import { checkNumber } from '../flow/validate.js';
 import { LabConfigError } from './validate.js';
 
 /**
@@ -99,10 +100,9 @@ export function targetRate(
 
 export async function runLoad(options: LoadOptions): Promise<LoadReport> {
   const clock = options.clock ?? realClock;
-  if (!(options.rate > 0 && options.rate <= 1_000_000))
-    throw new LabConfigError(`rate must be from 1 to 1000000 orders/s (got ${options.rate})`);
-  if (!(options.durationMs > 0))
-    throw new LabConfigError(`duration must be positive (got ${options.durationMs} ms)`);
+  const labError = (message: string) => new LabConfigError(message);
+  checkNumber('rate (orders/s)', options.rate, { positive: true, max: 1_000_000 }, labError);
+  checkNumber('duration (ms)', options.durationMs, { positive: true }, labError);
   const rps = options.requestsPerSecond ?? 10;
   const maxInFlight = options.maxInFlight ?? 16;
   const base = options.url.replace(/\/$/, '');
