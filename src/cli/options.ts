@@ -27,6 +27,17 @@ export function integer(label: string, min = 0, max = Number.POSITIVE_INFINITY) 
   };
 }
 
+/** A number flag above 0 (a duration, a rate). */
+export function positiveNumber(label: string) {
+  const rule = { positive: true };
+  return (value: string): number => {
+    const n = value.trim() === '' ? Number.NaN : Number(value);
+    if (!meetsRule(n, rule))
+      throw new InvalidArgumentError(`${label} ${describeRule(rule)} (got "${value}")`);
+    return n;
+  };
+}
+
 /** `--brokers host:port[,host:port]`. */
 export function brokerList(value: string): string[] {
   const list = value

@@ -108,12 +108,7 @@ function integer(name: string, value: unknown, min: number, hint: string): numbe
 }
 
 function nonNegative(name: string, value: unknown, hint: string): number {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
-    throw new MonitorConfigError(
-      `monitor ${name} must be a number >= 0 (got ${JSON.stringify(value)}); ${hint}`,
-    );
-  }
-  return value;
+  return checkNumber(`monitor ${name}`, value, { min: 0 }, (m) => new MonitorConfigError(`${m}; ${hint}`));
 }
 
 function patterns(name: string, list: unknown): RegExp[] {
