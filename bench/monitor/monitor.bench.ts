@@ -8,11 +8,14 @@
  * cycles. Burrow: its RSS, the time from the last commit until its HTTP API reports every group with
  * all partitions (it evaluates from __consumer_offsets on its own schedule, so that is its "cycle"),
  * and the time to read all 100 groups' /lag once (a client's sweep). Ratios are Burrow ÷ ours.
+ *
+ * MONITOR_BENCH_BEFORE=<dir>: also runs the monitor of another checkout (its dist/ built), taking turns
+ * with ours MONITOR_BENCH_REPS times (default 5), and prints the medians side by side (before/after).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Admin } from '../../src/client/admin.js';
 import { Cluster } from '../../src/client/cluster.js';
@@ -32,9 +35,13 @@ const SMALL_YOUNG_GEN = '--max-semi-space-size=1';
 
 function child(script: string, args: string[], nodeFlags: string[] = []): ChildProcess {
   const loader = script.endsWith('.ts') ? ['--import', 'tsx'] : [];
-  const c = spawn(process.execPath, ['--expose-gc', ...nodeFlags, ...loader, join(here, script), ...args], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  const c = spawn(
+    process.execPath,
+    ['--expose-gc', ...nodeFlags, ...loader, resolve(here, script), ...args],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
   children.push(c);
   return c;
 }
@@ -198,6 +205,29 @@ try {
   }
   cluster.close();
 
+  // Before/after: MONITOR_BENCH_BEFORE names another checkout with its dist/ built (e.g. the commit
+  // before a change, from `git archive`); its monitor-child.mjs and ours take turns, exact time lag.
+  const beforeDir = process.env.MONITOR_BENCH_BEFORE;
+  const beforeAfter: { before: OursResult[]; after: OursResult[] } = { before: [], after: [] };
+  if (beforeDir) {
+    const reps = Number(process.env.MONITOR_BENCH_REPS ?? 5);
+    for (let i = 0; i < reps; i++) {
+      for (const who of ['before', 'after'] as const) {
+        const script =
+          who === 'before' ? join(beforeDir, 'bench/monitor/monitor-child.mjs') : 'monitor-child.mjs';
+        const c = child(script, [bootstrap, '6', 'exact']);
+        const r = await firstJson<OursResult>(c);
+        if (
+          r.partitions !== TOPICS * PARTITIONS ||
+          r.totalLag !== expectedLag ||
+          r.exact !== TOPICS * PARTITIONS
+        )
+          throw new Error(`${who}: saw ${r.partitions} partitions, lag ${r.totalLag}, ${r.exact} exact`);
+        beforeAfter[who].push(r);
+      }
+    }
+  }
+
   const fmt = (x: number, d = 0) => (Number.isFinite(x) ? x.toFixed(d) : 'n/a');
   const ratio = (a: number, b: number) =>
     Number.isFinite(a) && Number.isFinite(b) && b > 0 ? `${(a / b).toFixed(1)}×` : 'n/a';
@@ -238,6 +268,25 @@ try {
     `\ngoal: RSS <= 100 MB with exact time lag and a warm cycle < 200 ms: default flags ${fmt(exact.rssMb)} MB / ${fmt(warm(exact))} ms, ` +
       `${SMALL_YOUNG_GEN} ${fmt(exactSmallYoung.rssMb)} MB / ${fmt(warm(exactSmallYoung))} ms`,
   );
+  if (beforeDir) {
+    const med = (rs: OursResult[], f: (r: OursResult) => number) => fmt(median(rs.map(f)), 1);
+    const load = loadavg()[0].toFixed(2);
+    console.log(
+      `\nbefore/after, exact time lag, ${beforeAfter.after.length} runs each taken in turns, medians; before = ${beforeDir}; load average (1 min) at the end ${load}\n`,
+    );
+    console.log('| 10000 partitions, 100 groups | before | after |');
+    console.log('|---|---|---|');
+    const line = (name: string, f: (r: OursResult) => number) =>
+      console.log(`| ${name} | ${med(beforeAfter.before, f)} | ${med(beforeAfter.after, f)} |`);
+    line('RSS (MB)', (r) => r.rssMb);
+    line('JS heap after GC (MB)', (r) => r.heapMb);
+    line('cycle, warm (ms)', (r) => warm(r));
+    line('of which evaluation (ms)', (r) => median(r.evaluateMs.slice(1)));
+    line('one /metrics scrape (ms)', (r) => r.scrapeMs);
+    console.log(
+      `RSS per run: before ${beforeAfter.before.map((r) => fmt(r.rssMb)).join(', ')}; after ${beforeAfter.after.map((r) => fmt(r.rssMb)).join(', ')}`,
+    );
+  }
 } finally {
   for (const c of cleanup) await c().catch(() => undefined);
   for (const c of children) c.kill('SIGTERM');

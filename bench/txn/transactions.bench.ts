@@ -4,7 +4,7 @@
  * time, first idempotent without transactions, then transactional with a commit every 1 s and every
  * 100 ms. Prints records/s and the ratio to the idempotent run, after checking that a read_committed
  * count of the topic matches what the producer had acknowledged. Then the same three runs with our
- * client's Producer (idempotent, then transactional), checked the same way.
+ * client's Producer: one loop over the two producers (ProducerAdapter).
  *   SLUICE_TXN_BENCH_SECONDS (default 5) per run.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -25,66 +25,72 @@ if (!pypi?.confluentKafka.available) {
   process.exit(1);
 }
 const python = pypi.python;
+
+type Mode = 'idempotent' | '1000' | '100';
+const MODES: Mode[] = ['idempotent', '1000', '100'];
+interface Run {
+  records: number;
+  seconds: number;
+  transactions: number;
+}
+/** A producer under test: writes 100-byte records to `topic` for `seconds`, idempotent or committing every `mode` ms. */
+interface ProducerAdapter {
+  title: string;
+  rate(bootstrap: string, topic: string, seconds: number, mode: Mode): Promise<Run>;
+}
+
+const librdkafka: ProducerAdapter = {
+  title: 'librdkafka 2.16 producer',
+  async rate(bootstrap, topic, seconds, mode) {
+    const { stdout } = await run(python, [RATE, bootstrap, topic, String(seconds), mode], {
+      timeoutMs: (seconds + 60) * 1000,
+    });
+    return JSON.parse(stdout.trim().split('\n').pop() ?? '{}') as Run;
+  },
+};
+const ours: ProducerAdapter = { title: "Sluice's Producer", rate: ourRate };
+
 const dataDir = mkdtempSync(path.join(tmpdir(), 'sluice-bench-txn-'));
 const broker = await startBrokerProcess(dataDir, 'async');
 try {
-  // A first run against a cold broker (JIT, topic creation) would be slower for reasons of its own.
-  await run(python, [RATE, broker.bootstrap, 'bench-txn-warm-up', '2', 'idempotent'], { timeoutMs: 60_000 });
-  const rows: Array<{ mode: string; rate: number; transactions: number }> = [];
-  for (const mode of ['idempotent', '1000', '100']) {
-    const topic = `bench-txn-${mode}`;
-    const { stdout } = await run(python, [RATE, broker.bootstrap, topic, String(SECONDS), mode], {
-      timeoutMs: (SECONDS + 60) * 1000,
-    });
-    const r = JSON.parse(stdout.trim().split('\n').pop() ?? '{}') as {
-      records: number;
-      seconds: number;
-      transactions: number;
-    };
-    if (mode !== 'idempotent') {
-      // The rate counts only what a read_committed reader gets: check before reporting.
-      const { stdout: read } = await run(
-        python,
-        [CLIENT, 'consume', broker.bootstrap, topic, 'read_committed', String(r.records), '0'],
-        { timeoutMs: 120_000 },
-      );
-      const seen = (JSON.parse(read.trim().split('\n').pop() ?? '{}') as { values: string[] }).values.length;
-      if (seen !== r.records) throw new Error(`${topic}: ${r.records} acknowledged, ${seen} read_committed`);
+  let librdkafkaBase: number | undefined;
+  for (const [i, adapter] of [librdkafka, ours].entries()) {
+    // A first run against a cold broker (JIT, topic creation) would be slower for reasons of its own.
+    await adapter.rate(broker.bootstrap, `bench-txn-${i}-warm-up`, 2, 'idempotent');
+    const rows: Array<{ mode: string; rate: number; transactions: number }> = [];
+    for (const mode of MODES) {
+      const topic = `bench-txn-${i}-${mode}`;
+      const r = await adapter.rate(broker.bootstrap, topic, SECONDS, mode);
+      await checkReadCommitted(topic, r.records);
+      rows.push({
+        mode:
+          mode === 'idempotent' ? 'idempotent, no transactions' : `transactional, commit every ${mode} ms`,
+        rate: r.records / r.seconds,
+        transactions: r.transactions,
+      });
     }
-    rows.push({
-      mode: mode === 'idempotent' ? 'idempotent, no transactions' : `transactional, commit every ${mode} ms`,
-      rate: r.records / r.seconds,
-      transactions: r.transactions,
-    });
+    printRows(
+      `${adapter.title}, 100-byte records, ${SECONDS} s per run, embedded broker (async)`,
+      rows,
+      librdkafkaBase,
+    );
+    librdkafkaBase ??= rows[0].rate;
   }
-  printRows(
-    `librdkafka 2.16 producer, 100-byte records, ${SECONDS} s per run, embedded broker (async)`,
-    rows,
-  );
-  await ourRate(broker.bootstrap, 'bench-txn-ours-warm-up', 2, 'idempotent');
-  const ours: typeof rows = [];
-  for (const mode of ['idempotent', '1000', '100'] as const) {
-    const topic = `bench-txn-ours-${mode}`;
-    const r = await ourRate(broker.bootstrap, topic, SECONDS, mode);
-    if (mode !== 'idempotent') {
-      const { stdout: read } = await run(
-        python,
-        [CLIENT, 'consume', broker.bootstrap, topic, 'read_committed', String(r.records), '0'],
-        { timeoutMs: 120_000 },
-      );
-      const seen = (JSON.parse(read.trim().split('\n').pop() ?? '{}') as { values: string[] }).values.length;
-      if (seen !== r.records) throw new Error(`${topic}: ${r.records} acknowledged, ${seen} read_committed`);
-    }
-    ours.push({
-      mode: mode === 'idempotent' ? 'idempotent, no transactions' : `transactional, commit every ${mode} ms`,
-      rate: r.records / r.seconds,
-      transactions: r.transactions,
-    });
-  }
-  printRows(`Sluice's Producer, 100-byte records, ${SECONDS} s per run, same broker`, ours, rows[0].rate);
 } finally {
   await broker.stop();
   rmSync(dataDir, { recursive: true, force: true });
+}
+
+/** The rate counts only what a read_committed reader gets: checked before reporting. */
+async function checkReadCommitted(topic: string, acknowledged: number): Promise<void> {
+  const { stdout } = await run(
+    python,
+    [CLIENT, 'consume', broker.bootstrap, topic, 'read_committed', String(acknowledged), '0'],
+    { timeoutMs: 120_000 },
+  );
+  const seen = (JSON.parse(stdout.trim().split('\n').pop() ?? '{}') as { values: string[] }).values.length;
+  if (seen !== acknowledged)
+    throw new Error(`${topic}: ${acknowledged} acknowledged, ${seen} read_committed`);
 }
 
 function printRows(
@@ -109,12 +115,7 @@ function printRows(
  * Our Producer writing 100-byte records for `seconds`: idempotent, or transactional with a commit every
  * `mode` ms (the last, partial transaction is committed too). Records are what the broker acknowledged.
  */
-async function ourRate(
-  bootstrap: string,
-  topic: string,
-  seconds: number,
-  mode: 'idempotent' | '1000' | '100',
-): Promise<{ records: number; seconds: number; transactions: number }> {
+async function ourRate(bootstrap: string, topic: string, seconds: number, mode: Mode): Promise<Run> {
   const transactional = mode !== 'idempotent';
   const producer = new Producer({
     brokers: [bootstrap],

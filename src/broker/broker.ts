@@ -217,6 +217,8 @@ export class Broker implements BrokerCore {
     this.groupCoordinator?.close();
     this.transactionCoordinator?.close();
     await Promise.all(servers.map(({ server }) => server.stop(graceMs)));
+    // Markers of transactions already answered by EndTxn are written before the logs close.
+    await this.transactionCoordinator?.settled();
     this.groupCoordinator = undefined;
     this.transactionCoordinator = undefined;
     const store = this.topicStore;

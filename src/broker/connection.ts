@@ -27,6 +27,12 @@ export interface ConnectionInfo {
   readonly remote: string;
   /** Aborted when the connection closes or the broker drains: long-polls stop waiting. */
   readonly signal: AbortSignal;
+  /**
+   * Caps the size of the request frames read from now on (`source` says why, in the log line of a
+   * refused one); undefined restores --max-request-bytes. The security layer caps frames before SASL
+   * authentication, as Kafka does.
+   */
+  limitFrames?(maxBytes: number | undefined, source?: string): void;
 }
 
 export type Dispatcher = (frame: Buffer, conn: ConnectionInfo) => Promise<DispatchOutcome> | DispatchOutcome;
@@ -129,6 +135,10 @@ export class Connection implements ConnectionInfo {
 
   get isReading(): boolean {
     return !this.paused;
+  }
+
+  limitFrames(maxBytes: number | undefined, source?: string): void {
+    this.reader.limit(maxBytes, source);
   }
 
   /** Stops reading new requests, answers those in flight, then ends the connection. */

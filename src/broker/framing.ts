@@ -16,11 +16,25 @@ export class FrameReader {
   private chunks: Buffer[] = [];
   private length = 0;
   private pooled: Buffer | undefined;
+  private maxFrameBytes: number;
+  /** What sets the limit in force, for the error message. */
+  private limitSource = "--max-request-bytes, Kafka's socket.request.max.bytes";
 
   constructor(
-    private readonly maxFrameBytes: number,
+    private readonly defaultMaxFrameBytes: number,
     private readonly buffers?: FrameBuffers,
-  ) {}
+  ) {
+    this.maxFrameBytes = defaultMaxFrameBytes;
+  }
+
+  /**
+   * A tighter limit for a while (`source` says why, in the error), e.g. before SASL authentication;
+   * undefined restores the configured one.
+   */
+  limit(maxFrameBytes: number | undefined, source?: string): void {
+    this.maxFrameBytes = maxFrameBytes ?? this.defaultMaxFrameBytes;
+    this.limitSource = source ?? "--max-request-bytes, Kafka's socket.request.max.bytes";
+  }
 
   /**
    * The pooled buffer the frame last returned by {@link next} was reassembled in (undefined when it
@@ -65,7 +79,7 @@ export class FrameReader {
       throw new FrameError(
         size < 0
           ? `frame size ${size} is negative`
-          : `frame of ${size} bytes exceeds the limit of ${this.maxFrameBytes} (--max-request-bytes, Kafka's socket.request.max.bytes)`,
+          : `frame of ${size} bytes exceeds the limit of ${this.maxFrameBytes} (${this.limitSource})`,
       );
     }
     return size;

@@ -12,6 +12,8 @@ export interface ProducerRecovery {
   batches: number;
   /** Transaction markers replayed. */
   markers: number;
+  /** `.txnindex` files rewritten because they did not match the log (after a crash), as topic/partition@base. */
+  txnIndexesRebuilt: string[];
 }
 
 /**
@@ -22,17 +24,23 @@ export interface ProducerRecovery {
  * transactions still open at the crash hold the last stable offset back again (the coordinator then
  * finishes them); and the aborted transactions are known again to read_committed fetches. This is
  * Kafka's rebuild of producer state from the log, without its snapshots: start-up reads every
- * partition's bytes once.
+ * partition's bytes once. The aborted transactions found are checked against the segments'
+ * `.txnindex` files, and files a crash left short, torn or missing are rewritten.
  */
 export async function restoreProducerStates(
   store: TopicStore,
   producers: ProducerStates,
 ): Promise<ProducerRecovery> {
-  const summary: ProducerRecovery = { batches: 0, markers: 0 };
+  const summary: ProducerRecovery = { batches: 0, markers: 0, txnIndexesRebuilt: [] };
   for (const topic of store.topicNames()) {
     const partitions = store.partitionCount(topic) ?? 0;
     for (let partition = 0; partition < partitions; partition++) {
       await restorePartition(store, topic, partition, producers, summary);
+      // The walk found every aborted transaction: the segments' .txnindex files must say the same.
+      const rebuilt = await store
+        .partition(topic, partition)
+        ?.rebuildTxnIndexes(producers.allAborted(topic, partition));
+      for (const base of rebuilt ?? []) summary.txnIndexesRebuilt.push(`${topic}/${partition}@${base}`);
     }
   }
   return summary;

@@ -1,5 +1,6 @@
 import type { Clock } from '../flow/clock.js';
 import { ErrorCode } from '../protocol/errors.js';
+import type { AbortedTxnEntry } from './storage/txn-index.js';
 
 /**
  * The producer-state table (KIP-98), one for idempotence and transactions. Idempotence: each producer
@@ -8,7 +9,8 @@ import { ErrorCode } from '../protocol/errors.js';
  * Transactions: per partition, the first offset of every producer's open transaction (the last stable
  * offset is the smallest of them) and the transactions that were aborted, with the offset range each
  * spans, which read_committed fetches hand to clients so they drop those records. State lives in
- * memory and is rebuilt from the log at start-up (producer-recovery.ts).
+ * memory and is rebuilt from the log at start-up (producer-recovery.ts); the aborted transactions are
+ * also kept on disk per segment, in Kafka's `.txnindex` files (storage/txn-index.ts).
  */
 type SequenceDecision =
   | { kind: 'append'; commit(baseOffset: bigint): void; abort(): void }
@@ -37,12 +39,11 @@ interface State {
 /** Kafka keeps the last five batches per producer and partition for duplicate detection. */
 const RECENT = 5;
 
-/** An aborted transaction in one partition: its producer and the offsets from its first batch to its marker. */
-export interface AbortedTxn {
-  producerId: bigint;
-  firstOffset: bigint;
-  lastOffset: bigint;
-}
+/**
+ * An aborted transaction in one partition: its producer, the offsets from its first batch to its
+ * marker, and the last stable offset once the marker was written (the `.txnindex` entry, txn-index.ts).
+ */
+export type AbortedTxn = AbortedTxnEntry;
 
 interface PartitionTxns {
   /** Producer id -> first offset of its open transaction in this partition. */
@@ -191,6 +192,7 @@ export class ProducerStates {
    * The marker at `markerOffset` ended the producer's transaction in the partition: it is no longer
    * open and, if aborted, its range is remembered for read_committed readers. The marker's epoch also
    * becomes the producer's epoch here, so a zombie with an older one is refused (INVALID_PRODUCER_EPOCH).
+   * Returns the aborted transaction's entry, if it was one, for the segment's `.txnindex`.
    */
   endTransaction(
     topic: string,
@@ -199,16 +201,22 @@ export class ProducerStates {
     producerEpoch: number,
     markerOffset: bigint,
     commit: boolean,
-  ): void {
+  ): AbortedTxn | undefined {
     const t = this.partitionTxns(topic, partition);
     const first = t.open.get(producerId);
     t.open.delete(producerId);
-    if (!commit && first !== undefined)
-      t.aborted.push({ producerId, firstOffset: first, lastOffset: markerOffset });
+    let aborted: AbortedTxn | undefined;
+    if (!commit && first !== undefined) {
+      // The LSO as of the marker: transactions opened after it do not count, so a rebuild from the log agrees.
+      const lastStableOffset = this.lastStableOffset(topic, partition, markerOffset + 1n);
+      aborted = { producerId, firstOffset: first, lastOffset: markerOffset, lastStableOffset };
+      t.aborted.push(aborted);
+    }
     const key = `${topic}\u0000${partition}\u0000${producerId}`;
     const st = this.states.get(key);
     if (!st || producerEpoch > st.epoch)
       this.states.set(key, { epoch: producerEpoch, lastSeq: -1, recent: [] });
+    return aborted;
   }
 
   /** The last stable offset: the first offset of the oldest open transaction, or the high watermark. */
@@ -223,6 +231,11 @@ export class ProducerStates {
   abortedTransactions(topic: string, partition: number, from: bigint, to: bigint): AbortedTxn[] {
     const aborted = this.txns.get(`${topic}\u0000${partition}`)?.aborted ?? [];
     return aborted.filter((a) => a.lastOffset >= from && a.firstOffset < to);
+  }
+
+  /** Every aborted transaction still known in the partition, in marker order (the `.txnindex` rebuild). */
+  allAborted(topic: string, partition: number): readonly AbortedTxn[] {
+    return this.txns.get(`${topic}\u0000${partition}`)?.aborted ?? [];
   }
 
   /** Drops aborted ranges wholly below the log start (retention or DeleteRecords removed their records). */

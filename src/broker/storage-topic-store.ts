@@ -13,6 +13,7 @@ import {
   validateTopicConfigs,
   validateTopicName,
 } from './storage/index.js';
+import type { AbortedTxnEntry } from './storage/txn-index.js';
 import {
   type AppendResult,
   type BrokerConfigScope,
@@ -100,6 +101,14 @@ class LogHandle implements PartitionHandle {
 
   async waitForData(offset: bigint, timeoutMs: number, signal: AbortSignal): Promise<void> {
     await this.log.waitForData(offset, timeoutMs, signal);
+  }
+
+  recordAbortedTransaction(entry: AbortedTxnEntry): Promise<void> {
+    return guarded(() => this.log.recordAbortedTransaction(entry));
+  }
+
+  rebuildTxnIndexes(entries: readonly AbortedTxnEntry[]): Promise<bigint[]> {
+    return guarded(() => this.log.rebuildTxnIndexes(entries));
   }
 }
 

@@ -4,6 +4,7 @@
  * onto the storage layer's LogManager so handlers do not depend on storage internals.
  */
 import type { AppendResult, ReadResult } from './storage/index.js';
+import type { AbortedTxnEntry } from './storage/txn-index.js';
 
 export type { AppendResult, ReadResult };
 
@@ -27,6 +28,10 @@ export interface PartitionHandle {
   deleteRecordsBefore(offset: bigint): Promise<bigint>;
   /** Resolves once the high watermark passes `offset`, after `timeoutMs`, or when `signal` aborts. */
   waitForData(offset: bigint, timeoutMs: number, signal: AbortSignal): Promise<void>;
+  /** An abort marker was written: its transaction joins the segment's aborted-transactions index. */
+  recordAbortedTransaction(entry: AbortedTxnEntry): Promise<void>;
+  /** Start-up: rewrites the index files that differ from `entries`; the base offsets of those rewritten. */
+  rebuildTxnIndexes(entries: readonly AbortedTxnEntry[]): Promise<bigint[]>;
 }
 
 /** Where a config value comes from, most specific first (Kafka's ConfigSource, see DescribeConfigs). */

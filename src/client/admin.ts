@@ -497,21 +497,27 @@ export class Admin {
         })),
       });
     const [earliest, latest] = await Promise.all([ask(EARLIEST), ask(LATEST)]);
+    // A partition either side failed for is left out with its reason in failures, never given a made-up
+    // offset: a caller summing lag must know the figure is missing.
+    const failed = (topic: string, partition: number, errorCode: number) => {
+      failures.push(`ListOffsets ${topic}/${partition}: ${brokerError(errorCode, topic).message}`);
+      this.cluster.invalidate(topic);
+    };
     const starts = new Map<string, bigint>();
     for (const t of earliest.topics)
-      for (const p of t.partitions)
+      for (const p of t.partitions) {
         if (p.errorCode === 0) starts.set(`${t.name}\u0000${p.partitionIndex}`, listedOffset(p, 0n));
+        else failed(t.name, p.partitionIndex, p.errorCode);
+      }
     const out: OffsetRange[] = [];
     for (const t of latest.topics) {
       for (const p of t.partitions) {
         if (p.errorCode !== 0) {
-          failures.push(
-            `ListOffsets ${t.name}/${p.partitionIndex}: ${brokerError(p.errorCode, t.name).message}`,
-          );
-          this.cluster.invalidate(t.name);
+          failed(t.name, p.partitionIndex, p.errorCode);
           continue;
         }
-        const start = starts.get(`${t.name}\u0000${p.partitionIndex}`) ?? 0n;
+        const start = starts.get(`${t.name}\u0000${p.partitionIndex}`);
+        if (start === undefined) continue;
         out.push({ topic: t.name, partition: p.partitionIndex, start, end: listedOffset(p, -1n) });
       }
     }

@@ -1,16 +1,19 @@
-import type { Clock } from '../flow/clock.js';
+import type { Clock, Timer } from '../flow/clock.js';
 import { ApiKey, apiName } from '../protocol/api-keys.js';
 import type { KnownApiKey } from '../protocol/apis/index.js';
 import { decodeResponse, encodeRequest, type RequestBody, type ResponseBody } from '../protocol/messages.js';
 import { Connection, type ConnectionOptions, type ConnectionStats } from './connection.js';
 import { brokerError } from './errors.js';
-import { authenticateSasl } from './sasl.js';
+import { authenticateSasl, reauthenticationDelayMs, type SaslTransport } from './sasl.js';
+import type { ClientSecurity } from './security.js';
 import { type BrokerVersions, chooseVersion } from './versions.js';
 
 /**
  * A Connection that speaks Kafka: it negotiates versions with ApiVersions once per TCP connection,
  * encodes and decodes with the shared protocol codec, and honours `throttle_time_ms` by holding
  * further requests to that broker until the throttle has passed (KIP-219), counting the time held.
+ * With SASL it authenticates each TCP connection after ApiVersions and, when the broker gives the
+ * session a lifetime (KIP-368), re-authenticates on the same connection before it runs out.
  */
 
 export interface BrokerConnectionOptions extends ConnectionOptions {
@@ -28,6 +31,8 @@ export interface BrokerConnectionStats extends ConnectionStats {
   nodeId: number;
   address: string;
   throttledMs: number;
+  /** SASL re-authentications done on live connections (KIP-368). */
+  reauthentications: number;
 }
 
 type Body<K extends KnownApiKey> = RequestBody<K> | ((version: number) => RequestBody<K>);
@@ -40,19 +45,22 @@ export class BrokerConnection {
   private versions: BrokerVersions | null = null;
   /** Chosen version per API key for the current TCP connection. */
   private chosen: number[] = [];
-  private negotiating: Promise<BrokerVersions> | null = null;
   private throttledUntil = 0;
   private throttledMs = 0;
+  private reauthTimer: Timer | null = null;
+  private reauthentications = 0;
 
   constructor(options: BrokerConnectionOptions) {
     this.nodeId = options.nodeId;
     this.clientId = options.clientId;
     this.clock = options.clock;
-    this.connection = new Connection(options);
+    // Every new socket negotiates (and authenticates) before any request queued for it goes out.
+    this.connection = new Connection({ ...options, onSocket: (send) => this.negotiate(send) });
     // A reconnect may reach an upgraded broker: negotiate again.
     this.connection.on('disconnect', () => {
       this.versions = null;
       this.chosen = [];
+      this.cancelReauthentication();
     });
   }
 
@@ -60,15 +68,14 @@ export class BrokerConnection {
     return this.connection.address;
   }
 
-  /** Connects and negotiates versions (once per TCP connection). */
+  /** Connects, which negotiates versions (and authenticates) once per TCP connection. */
   async ready(): Promise<BrokerVersions> {
-    if (this.versions && this.connection.isConnected()) return this.versions;
-    if (!this.negotiating) {
-      this.negotiating = this.negotiate().finally(() => {
-        this.negotiating = null;
-      });
+    for (;;) {
+      if (this.versions && this.connection.isConnected()) return this.versions;
+      await this.connection.connect();
+      // A socket lost right after connecting is connected (and negotiated) again by the next turn.
+      if (this.versions) return this.versions;
     }
-    return this.negotiating;
   }
 
   /** The version this connection uses for `apiKey` (after `ready()`). */
@@ -122,11 +129,13 @@ export class BrokerConnection {
       nodeId: this.nodeId,
       address: this.address,
       throttledMs: this.throttledMs,
+      reauthentications: this.reauthentications,
       ...this.connection.stats(),
     };
   }
 
   close(): Promise<void> {
+    this.cancelReauthentication();
     return this.connection.close();
   }
 
@@ -134,11 +143,11 @@ export class BrokerConnection {
     return this.nodeId >= 0 ? `${this.nodeId} (${this.address})` : this.address;
   }
 
-  private async negotiate(): Promise<BrokerVersions> {
-    await this.connection.connect();
+  /** ApiVersions, then SASL when configured: the opening of every TCP connection. */
+  private async negotiate(sendNow: Connection['send']): Promise<void> {
     // v2 first (non-flexible); a broker without it answers in the v0 layout with UNSUPPORTED_VERSION
     // and its list, which is all we need.
-    const frame = await this.connection.send(
+    const frame = await sendNow(
       (correlationId) => encodeRequest(ApiKey.ApiVersions, 2, correlationId, this.clientId, {}),
       { what: 'ApiVersions v2' },
     );
@@ -155,37 +164,75 @@ export class BrokerConnection {
     const map = new Map<number, { min: number; max: number }>();
     for (const k of body.apiKeys) map.set(k.apiKey, { min: k.minVersion, max: k.maxVersion });
     const sasl = this.connection.security?.sasl;
-    if (sasl) await this.authenticate(sasl, map);
+    // A failure here closes the socket (Connection's onSocket), so it is never reused half-done.
+    if (sasl) await this.authenticate(sasl, map, sendNow, '');
     this.versions = map;
     this.chosen = [];
-    return map;
   }
 
-  /** SASL on this TCP connection, right after ApiVersions (as Kafka's clients do). */
+  /**
+   * SASL on this TCP connection: right after ApiVersions (as Kafka's clients do), and again for a
+   * re-authentication (`what` says so in errors).
+   */
   private async authenticate(
-    sasl: NonNullable<NonNullable<ConnectionOptions['security']>['sasl']>,
+    sasl: SaslSettings,
     versions: BrokerVersions,
+    sendNow: Connection['send'],
+    what: string,
   ): Promise<void> {
-    const authVersion = Math.min(1, versions.get(ApiKey.SaslAuthenticate)?.max ?? 0);
     const send = <K extends KnownApiKey>(key: K, version: number, body: RequestBody<K>) =>
-      this.connection
-        .send((correlationId) => encodeRequest(key, version, correlationId, this.clientId, body), {
-          what: `${apiName(key)} v${version}`,
-        })
-        .then((frame) => decodeResponse(key, version, frame).body);
+      sendNow((correlationId) => encodeRequest(key, version, correlationId, this.clientId, body), {
+        what: `${apiName(key)} v${version}${what}`,
+      }).then((frame) => decodeResponse(key, version, frame).body);
+    const session = await authenticateSasl(sasl, this.saslTransport(send, versions), this.address);
+    this.scheduleReauthentication(sasl, versions, session.lifetimeMs);
+  }
+
+  /** SaslHandshake v1 and SaslAuthenticate (v1 when offered, for the session lifetime) over `send`. */
+  private saslTransport(send: SaslSend, versions: BrokerVersions): SaslTransport {
+    const authVersion = Math.min(1, versions.get(ApiKey.SaslAuthenticate)?.max ?? 0);
+    return {
+      handshake: (mechanism) => send(ApiKey.SaslHandshake, 1, { mechanism }),
+      exchange: (authBytes) => send(ApiKey.SaslAuthenticate, authVersion, { authBytes }),
+    };
+  }
+
+  private scheduleReauthentication(sasl: SaslSettings, versions: BrokerVersions, lifetimeMs: number): void {
+    this.cancelReauthentication();
+    if (lifetimeMs <= 0) return;
+    this.reauthTimer = this.clock.setTimeout(() => {
+      this.reauthTimer = null;
+      void this.reauthenticate(sasl, versions);
+    }, reauthenticationDelayMs(lifetimeMs));
+  }
+
+  private cancelReauthentication(): void {
+    this.reauthTimer?.cancel();
+    this.reauthTimer = null;
+  }
+
+  /**
+   * KIP-368: the same SASL exchange again on the live connection, with the connection to itself (other
+   * requests wait, since the broker reads the frames after SaslHandshake as SASL tokens). If it fails
+   * the socket is dropped: the next request reconnects and authenticates afresh, and says why if that
+   * fails too.
+   */
+  private async reauthenticate(sasl: SaslSettings, versions: BrokerVersions): Promise<void> {
+    if (!this.connection.isConnected()) return;
     try {
-      await authenticateSasl(
-        sasl,
-        {
-          handshake: (mechanism) => send(ApiKey.SaslHandshake, 1, { mechanism }),
-          exchange: (authBytes) => send(ApiKey.SaslAuthenticate, authVersion, { authBytes }),
-        },
-        this.address,
+      await this.connection.exclusive((sendNow) =>
+        this.authenticate(sasl, versions, sendNow, ' (re-authentication)'),
       );
+      this.reauthentications++;
     } catch (err) {
-      // The broker closes a failed connection; closing it here too keeps it from being reused half-done.
-      this.connection.emit('disconnect');
-      throw err;
+      this.connection.drop(err);
     }
   }
 }
+
+type SaslSettings = NonNullable<ClientSecurity['sasl']>;
+type SaslSend = <K extends KnownApiKey>(
+  key: K,
+  version: number,
+  body: RequestBody<K>,
+) => Promise<ResponseBody<K>>;

@@ -36,6 +36,13 @@ export interface ConnectionOptions {
   reconnectBackoffMaxMs?: number;
   /** TLS and SASL settings (src/client/security.ts); TLS is applied here, SASL by BrokerConnection. */
   security?: ClientSecurity;
+  /**
+   * Runs on every new socket before anything queued is written, with the socket to itself (as in
+   * `exclusive`); connect() resolves once it has. BrokerConnection negotiates versions and authenticates
+   * here, so requests queued across a reconnect never reach a broker that has not heard who is asking.
+   * If it throws, the socket is closed and the attempt fails with that error.
+   */
+  onSocket?: (send: Connection['send']) => Promise<void>;
 }
 
 export interface FrameTap {
@@ -90,6 +97,7 @@ export class Connection extends EventEmitter {
   private readonly reconnectBackoffMs: number;
   private readonly reconnectBackoffMaxMs: number;
   readonly security: ClientSecurity | undefined;
+  private readonly onSocket: ConnectionOptions['onSocket'];
   private connectFailures = 0;
   private lastConnectFailureAt = 0;
   private socket: net.Socket | null = null;
@@ -98,6 +106,8 @@ export class Connection extends EventEmitter {
   private readonly waiting: Queued[] = [];
   private nextCorrelationId = 1;
   private closed = false;
+  /** Open exclusive() exchanges: while above 0, queued requests stay unsent. */
+  private held = 0;
   private chunks: Buffer[] = [];
   private buffered = 0;
   private expected = -1;
@@ -116,6 +126,7 @@ export class Connection extends EventEmitter {
     this.reconnectBackoffMs = options.reconnectBackoffMs ?? 50;
     this.reconnectBackoffMaxMs = options.reconnectBackoffMaxMs ?? 2000;
     this.security = options.security;
+    this.onSocket = options.onSocket;
   }
 
   get address(): string {
@@ -132,14 +143,16 @@ export class Connection extends EventEmitter {
    */
   connect(): Promise<void> {
     if (this.closed) return Promise.reject(new ClientClosedError(`connection to ${this.address}`));
-    if (this.isConnected()) return Promise.resolve();
+    // While onSocket runs the socket is up but not ready: callers wait for the attempt.
     if (this.connecting) return this.connecting;
+    if (this.isConnected()) return Promise.resolve();
     const attempt = async () => {
       const wait = this.backoffRemaining();
       if (wait > 0) await this.clock.sleep(wait);
       if (this.closed) throw new ClientClosedError(`connection to ${this.address}`);
       try {
         await this.openSocket();
+        if (this.onSocket) await this.prepareSocket(this.onSocket);
         this.connectFailures = 0;
       } catch (err) {
         this.connectFailures++;
@@ -158,6 +171,17 @@ export class Connection extends EventEmitter {
       },
     );
     return p;
+  }
+
+  private async prepareSocket(prepare: (send: Connection['send']) => Promise<void>): Promise<void> {
+    const socket = this.socket;
+    try {
+      // exclusive() pumps the queue when it ends; the caller's pump after connect() finds it done.
+      await this.exclusive(prepare);
+    } catch (err) {
+      if (this.socket === socket) this.teardown(err);
+      throw err;
+    }
   }
 
   /** Milliseconds until the next connection attempt is allowed. */
@@ -227,13 +251,50 @@ export class Connection extends EventEmitter {
     if (this.closed) return Promise.reject(new ClientClosedError(options.what));
     return new Promise<Buffer>((resolve, reject) => {
       const q: Queued = { build, options, resolve, reject };
-      if (this.inFlight.size < this.maxInFlight && this.waiting.length === 0 && this.isConnected()) {
+      if (
+        this.inFlight.size < this.maxInFlight &&
+        this.waiting.length === 0 &&
+        this.isConnected() &&
+        this.held === 0
+      ) {
         this.write(q);
       } else {
         this.waiting.push(q);
         this.pump();
       }
     });
+  }
+
+  /**
+   * Runs `exchange` with the socket to itself: what `send` is given meanwhile waits unsent until it ends,
+   * and `exchange` sends through its own argument, past the in-flight cap. KIP-368's re-authentication
+   * needs this, since the broker reads the frames after a SaslHandshake as the SASL exchange. Requests
+   * already in flight are answered before it, as a broker answers in order.
+   */
+  async exclusive<T>(exchange: (send: Connection['send']) => Promise<T>): Promise<T> {
+    this.held++;
+    try {
+      return await exchange((build, options) => this.sendNow(build, options));
+    } finally {
+      this.held--;
+      this.pump();
+    }
+  }
+
+  private sendNow(build: (correlationId: number) => Buffer, options: SendOptions): Promise<Buffer> {
+    if (this.closed) return Promise.reject(new ClientClosedError(options.what));
+    if (!this.isConnected()) {
+      return Promise.reject(new ConnectionError(`${options.what}: the connection to ${this.address} closed`));
+    }
+    return new Promise<Buffer>((resolve, reject) => this.write({ build, options, resolve, reject }));
+  }
+
+  /**
+   * Closes the current socket but not the Connection: what is in flight fails with `reason`, what is
+   * queued goes out on a new socket.
+   */
+  drop(reason: unknown): void {
+    this.teardown(reason);
   }
 
   stats(): ConnectionStats {
@@ -264,7 +325,7 @@ export class Connection extends EventEmitter {
   }
 
   private pump(): void {
-    if (this.waiting.length === 0) return;
+    if (this.waiting.length === 0 || this.held > 0) return;
     if (!this.isConnected()) {
       this.connect().then(
         () => this.pump(),

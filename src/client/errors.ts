@@ -164,7 +164,10 @@ const ADVICE: Partial<Record<ErrorCodeName, ClientAdvice>> = {
     refreshMetadata: true,
     advice: 'This broker no longer leads the partition; retrying on the new leader.',
   },
-  REQUEST_TIMED_OUT: { advice: 'The broker timed out (e.g. waiting for acks=-1 replicas); retrying.' },
+  REQUEST_TIMED_OUT: {
+    advice:
+      'The broker timed out (e.g. waiting for acks=-1 replicas) or a reject-mode quota refused the batch for now (the message says which); retrying.',
+  },
   MESSAGE_TOO_LARGE: {
     advice:
       "The batch is larger than the topic's max.message.bytes; lower batchBytes or raise the topic limit.",
@@ -226,7 +229,7 @@ const ADVICE: Partial<Record<ErrorCodeName, ClientAdvice>> = {
   FENCED_INSTANCE_ID: { advice: 'Another member uses the same group instance id.' },
   THROTTLING_QUOTA_EXCEEDED: {
     advice:
-      "The broker's quota for this partition is used up; backing off and retrying. Lower the send rate.",
+      "The cluster's quota on creating and deleting topics and partitions (KIP-599) is used up; back off and retry, or create fewer at a time.",
   },
 };
 

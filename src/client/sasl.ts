@@ -7,7 +7,8 @@ import type { ClientSecurity } from './security.js';
 /**
  * The client side of SASL PLAIN and SCRAM-SHA-256/512 (RFC 5802) over SaslHandshake v1 and
  * SaslAuthenticate. `exchange` sends one token and returns the broker's answer; failures become an
- * AuthenticationError that names the broker, the mechanism and the user, never the password.
+ * AuthenticationError that names the broker, the mechanism and the user, never the password. The same
+ * exchange, run again on an authenticated connection, is KIP-368's re-authentication.
  */
 
 export class AuthenticationError extends KafkaClientError {
@@ -19,7 +20,28 @@ export class AuthenticationError extends KafkaClientError {
 
 export interface SaslTransport {
   handshake(mechanism: string): Promise<{ errorCode: number; mechanisms: string[] }>;
-  exchange(token: Buffer): Promise<{ errorCode: number; errorMessage: string | null; authBytes: Buffer }>;
+  exchange(token: Buffer): Promise<{
+    errorCode: number;
+    errorMessage: string | null;
+    authBytes: Buffer;
+    /** SaslAuthenticate v1+: how long the session lasts before the client must re-authenticate (0 = forever). */
+    sessionLifetimeMs?: bigint;
+  }>;
+}
+
+/** What a successful authentication tells the client. */
+export interface SaslSession {
+  /** The broker's session lifetime in ms (connections.max.reauth.ms); 0 when sessions never expire. */
+  lifetimeMs: number;
+}
+
+/**
+ * When to re-authenticate a session of `lifetimeMs`: at a random point between 85% and 95% of it, as
+ * Kafka's Java client does, so that many connections made together do not all renew at once and a busy
+ * event loop still has a tenth of the lifetime in hand.
+ */
+export function reauthenticationDelayMs(lifetimeMs: number, random: number = Math.random()): number {
+  return Math.floor(lifetimeMs * (0.85 + 0.1 * random));
 }
 
 const pbkdf2Async = promisify(pbkdf2);
@@ -28,7 +50,7 @@ export async function authenticateSasl(
   sasl: NonNullable<ClientSecurity['sasl']>,
   transport: SaslTransport,
   address: string,
-): Promise<void> {
+): Promise<SaslSession> {
   const who = `SASL ${sasl.mechanism} authentication of user "${sasl.username}" to ${address}`;
   const hs = await transport.handshake(sasl.mechanism);
   if (hs.errorCode === ErrorCode.UNSUPPORTED_SASL_MECHANISM) {
@@ -42,6 +64,8 @@ export async function authenticateSasl(
     );
   }
   if (hs.errorCode !== 0) throw new AuthenticationError(`${who} failed: SaslHandshake error ${hs.errorCode}`);
+  // The broker gives the lifetime with its last answer.
+  let lifetimeMs = 0;
   const step = async (token: Buffer): Promise<Buffer> => {
     const r = await transport.exchange(token);
     if (r.errorCode !== 0) {
@@ -49,11 +73,12 @@ export async function authenticateSasl(
         `${who} failed: ${r.errorMessage ?? `error ${r.errorCode}`}; check the user name and password`,
       );
     }
+    lifetimeMs = Number(r.sessionLifetimeMs ?? 0n);
     return r.authBytes;
   };
   if (sasl.mechanism === 'PLAIN') {
     await step(Buffer.from(`\u0000${sasl.username}\u0000${sasl.password}`, 'utf8'));
-    return;
+    return { lifetimeMs };
   }
   const hash = sasl.mechanism === 'SCRAM-SHA-256' ? 'sha256' : 'sha512';
   const nonce = randomBytes(24).toString('base64');
@@ -91,4 +116,5 @@ export async function authenticateSasl(
       `${who}: the broker's SCRAM signature does not verify; it may not hold this user's credentials`,
     );
   }
+  return { lifetimeMs };
 }

@@ -146,11 +146,6 @@ class PartitionState {
   consumed = 0;
   /** The first offset this runtime took from the partition: where an abort rewinds to before any commit. */
   firstTaken: bigint | null = null;
-  /**
-   * Records the broker held past our fetch position at the last answer for this partition (its high
-   * watermark minus where we read next): how the runtime knows which partitions wait for a turn.
-   */
-  backlog = 0;
   readonly drained = new Wakeup();
 
   constructor(
@@ -745,21 +740,25 @@ export class ConsumerRuntime extends EventEmitter<ConsumerRuntimeEvents> {
 
   /**
    * The records one partition may hold while others wait: the window split evenly over the partitions
-   * with records in the broker or in flight (the whole window when only one has any). Without it, one
-   * partition's batch larger than the window fills every credit, and the others wait until it is drained
-   * (at 500 ms a record and a window of 10, five seconds per partition). Splitting costs re-fetching the
-   * rest of each batch, so it applies only when a full window takes the sink longer than
-   * {@link TURN_BUDGET_MS} to work through (or before its latency is known).
+   * this member may fetch from. Without it, one partition's batch larger than the window fills every
+   * credit, and the others wait until it is drained (at 500 ms a record and a window of 10, five seconds
+   * per partition). The split counts every fetchable partition, not only those seen with records: what
+   * the runtime knows of another partition's backlog comes from the last fetch that asked for it, and a
+   * partition seen empty before its records arrived would otherwise leave its share to the first ones
+   * fetched (a window of 10 shared by two of six partitions: the fourth waited over 10 s for its turn).
+   * It never goes below what keeps the sink busy on one partition (the concurrency limit, plus one
+   * queued), so a lone busy partition still fills the sink. Splitting costs re-fetching the rest of each
+   * batch, so it applies only when a full window takes the sink longer than {@link TURN_BUDGET_MS} to
+   * work through (or before its latency is known).
    */
   private fairShare(): number {
     const sink = this.health.snapshot();
     const windowMs = (sink.meanLatencyMs * this.cfg.maxInFlight) / Math.max(1, this.limiter.limit);
     if (sink.samples > 0 && windowMs <= TURN_BUDGET_MS) return this.cfg.maxInFlight;
-    let competing = 0;
-    for (const p of this.parts.values()) {
-      if (!p.revoking && !p.pausedByHand && (p.backlog > 0 || p.works.size > 0)) competing++;
-    }
-    return Math.max(1, Math.ceil(this.cfg.maxInFlight / Math.max(1, competing)));
+    let fetchable = 0;
+    for (const p of this.parts.values()) if (!p.revoking && !p.pausedByHand) fetchable++;
+    const even = Math.ceil(this.cfg.maxInFlight / Math.max(1, fetchable));
+    return Math.min(this.cfg.maxInFlight, Math.max(even, this.limiter.limit + 1));
   }
 
   /**
@@ -864,11 +863,6 @@ export class ConsumerRuntime extends EventEmitter<ConsumerRuntimeEvents> {
     const start = this.rotate++ % fetched.length;
     // Paused while the fetch was out: hand its records back rather than take them in.
     const pausedAll = this.pausedByHand || this.health.pausedByPolicy;
-    for (const fp of fetched) {
-      const part = this.parts.get(tpKey(fp.topic, fp.partition));
-      if (part && !fp.error)
-        part.backlog = Number(fp.highWatermark - (fp.records[0]?.offset ?? fp.nextOffset));
-    }
     const share = this.fairShare();
     // A poll hands over at most maxPollRecords, whatever the credits (Kafka's max.poll.records).
     let pollLeft = this.cfg.maxPollRecords;
@@ -916,7 +910,6 @@ export class ConsumerRuntime extends EventEmitter<ConsumerRuntimeEvents> {
           if (!fits) full = true;
           this.source.seek(fp.topic, fp.partition, record.offset);
           part.tracker.advanceTo(record.offset);
-          part.backlog = Number(fp.highWatermark - record.offset);
           this.counters.rewound += fp.records.length - taken;
           break;
         }
@@ -933,7 +926,6 @@ export class ConsumerRuntime extends EventEmitter<ConsumerRuntimeEvents> {
       }
       if (taken === fp.records.length) {
         part.tracker.advanceTo(fp.nextOffset);
-        part.backlog = Number(fp.highWatermark - fp.nextOffset);
       }
     }
     if (this.heldRecords > this.counters.peakInFlightRecords)

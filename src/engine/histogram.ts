@@ -4,15 +4,26 @@
  */
 export class LatencyHistogram {
   private static readonly GROWTH = 1.05;
+  private static readonly PER_LOG_GROWTH = 1 / Math.log(LatencyHistogram.GROWTH);
   private readonly buckets = new Float64Array(600);
   private countValue = 0;
   private sumValue = 0;
   private maxValue = 0;
   private minValue = Number.POSITIVE_INFINITY;
+  /**
+   * The last value's bucket: the engine's sink reads the clock every 32 items and sources stamp items
+   * in bursts, so runs of equal latencies are the rule and skip the logarithm.
+   */
+  private lastValue = Number.NaN;
+  private lastBucket = 0;
 
   record(ms: number): void {
     const v = Math.max(0, ms);
-    this.buckets[this.bucketOf(v)]++;
+    if (v !== this.lastValue) {
+      this.lastValue = v;
+      this.lastBucket = this.bucketOf(v);
+    }
+    this.buckets[this.lastBucket]++;
     this.countValue++;
     this.sumValue += v;
     if (v > this.maxValue) this.maxValue = v;
@@ -45,7 +56,7 @@ export class LatencyHistogram {
 
   private bucketOf(v: number): number {
     if (v < 1) return 0;
-    const i = 1 + Math.floor(Math.log(v) / Math.log(LatencyHistogram.GROWTH));
+    const i = 1 + Math.floor(Math.log(v) * LatencyHistogram.PER_LOG_GROWTH);
     return Math.min(this.buckets.length - 1, i);
   }
 

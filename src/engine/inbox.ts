@@ -105,12 +105,12 @@ export class Inbox {
   }
 
   /**
-   * Moves as many of `envs` (from the first) as credit and room allow now, with one credit request and
-   * one level check; returns how many moved. Never waits.
+   * Moves as many of the first `count` of `envs` as credit and room allow now, with one credit request
+   * and one level check; returns how many moved. Never waits.
    */
-  tryOfferMany(envs: Envelope[]): number {
-    if (this.ungranted > 0 && this.credits.available < envs.length) this.flushCredits();
-    const n = this.credits.tryAcquireUpTo(envs.length);
+  tryOfferMany(envs: Envelope[], count = envs.length): number {
+    if (this.ungranted > 0 && this.credits.available < count) this.flushCredits();
+    const n = this.credits.tryAcquireUpTo(count);
     let moved = 0;
     while (moved < n && this.channel.trySend(envs[moved])) {
       this.unboundedBytes += envs[moved].bytes;

@@ -110,7 +110,7 @@ export class Credits {
    * (0 when none are free or others are queued). E.g. a fetch sized to what the sink can take now.
    */
   tryAcquireUpTo(max: number): number {
-    requireNumber(`credits "${this.name}": tryAcquireUpTo`, max, { min: 0 });
+    this.checkCount('tryAcquireUpTo', max, 0);
     if (this.closedWith) throw this.closedWith;
     if (this.waiterCount > 0) return 0;
     const n = Math.min(max, Math.floor(this.banked));
@@ -130,7 +130,7 @@ export class Credits {
 
   /** The receiver hands out `n` more credits; waiters are served oldest first. */
   grant(n: number): void {
-    requireNumber(`credits "${this.name}": grant`, n, { min: 0 });
+    this.checkCount('grant', n, 0);
     this.granted += n;
     this.banked = Math.min(this.max, this.banked + n);
     this.wake();
@@ -156,8 +156,17 @@ export class Credits {
     }
   }
 
+  /**
+   * requireNumber's check of a count, its message built only when the count is wrong: these run for
+   * every hand-off in the engine, where the message string and options object were per-call garbage.
+   */
+  private checkCount(what: string, n: number, min: number): void {
+    if (typeof n === 'number' && Number.isFinite(n) && n >= min) return;
+    requireNumber(`credits "${this.name}": ${what}`, n, { min });
+  }
+
   private checkRequest(n: number): void {
-    requireNumber(`credits "${this.name}": acquire`, n, { min: 0 });
+    this.checkCount('acquire', n, 0);
     if (n > this.max) {
       throw new RangeError(
         `credits "${this.name}": cannot acquire ${n}, more than the most ever banked (${this.max})`,

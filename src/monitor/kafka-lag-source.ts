@@ -82,29 +82,49 @@ export class KafkaLagSource {
     const groups: GroupObservation[] = [];
     for (const g of groupIds) {
       const d = described.get(g);
-      const commits = new Map((committed.get(g) ?? []).map((c) => [tpKey(c.topic, c.partition), c.offset]));
-      const tps = new Map<Tp, { topic: string; partition: number }>();
-      for (const c of committed.get(g) ?? []) tps.set(tpKey(c.topic, c.partition), c);
+      // Committed offset by topic, then partition (undefined: assigned, nothing committed). Nested maps
+      // rather than "topic\0partition" keys: at 10,000 partitions those strings were much of a cycle's garbage.
+      const commits = new Map<string, Map<number, number | undefined>>();
+      const partitionsOf = (topic: string) => {
+        let m = commits.get(topic);
+        if (!m) commits.set(topic, (m = new Map()));
+        return m;
+      };
+      for (const c of committed.get(g) ?? []) partitionsOf(c.topic).set(c.partition, c.offset);
       for (const m of d?.members ?? [])
-        for (const a of m.assignment)
-          for (const p of a.partitions) tps.set(tpKey(a.topic, p), { topic: a.topic, partition: p });
+        for (const a of m.assignment) {
+          const byPartition = partitionsOf(a.topic);
+          for (const p of a.partitions) if (!byPartition.has(p)) byPartition.set(p, undefined);
+        }
       const partitions: PartitionObservation[] = [];
-      for (const [key, { topic, partition }] of tps) {
-        const off = ends.get(key);
-        if (!off) continue; // topic deleted or its leader unknown: reported in errors
-        const c = commits.get(key);
-        partitions.push({
-          topic,
-          partition,
-          logStart: off.start,
-          logEnd: off.end,
-          committed: c === undefined || c < 0 ? null : c,
+      // Offsets not read this cycle (reported in errors) make the group's lag unknown there, never 0.
+      const committedRead = committed.has(g);
+      let unreadPartitions = 0;
+      commits.forEach((byPartition, topic) => {
+        const topicEnds = ends.get(topic);
+        byPartition.forEach((c, partition) => {
+          const off = topicEnds?.get(partition);
+          if (!off || !committedRead) unreadPartitions++;
+          if (!off) return; // topic deleted or its leader unknown: reported in errors
+          partitions.push({
+            topic,
+            partition,
+            logStart: off.start,
+            logEnd: off.end,
+            committed: c === undefined || c < 0 ? null : c,
+          });
         });
-      }
+      });
       partitions.sort((a, b) =>
         a.topic === b.topic ? a.partition - b.partition : a.topic < b.topic ? -1 : 1,
       );
-      groups.push({ groupId: g, state: d?.state ?? 'Unknown', members: d?.members ?? [], partitions });
+      groups.push({
+        groupId: g,
+        state: d?.state ?? 'Unknown',
+        members: d?.members ?? [],
+        partitions,
+        unreadPartitions,
+      });
     }
     if (this.options.fetchTimestamps) await this.readTimestamps(groups, errors);
     return { at: clock.now(), groups, durationMs: clock.now() - started, errors, cluster };
@@ -216,15 +236,16 @@ export class KafkaLagSource {
   private async listOffsets(
     wanted: Map<string, Set<number>>,
     errors: string[],
-  ): Promise<Map<Tp, { start: number; end: number }>> {
+  ): Promise<Map<string, Map<number, { start: number; end: number }>>> {
     const listed = await this.admin.listOffsetRanges(wanted);
     errors.push(...listed.failures);
-    return new Map(
-      listed.results.map((r) => [
-        tpKey(r.topic, r.partition),
-        { start: Number(r.start), end: Number(r.end) },
-      ]),
-    );
+    const out = new Map<string, Map<number, { start: number; end: number }>>();
+    for (const r of listed.results) {
+      let byPartition = out.get(r.topic);
+      if (!byPartition) out.set(r.topic, (byPartition = new Map()));
+      byPartition.set(r.partition, { start: Number(r.start), end: Number(r.end) });
+    }
+    return out;
   }
 
   /**

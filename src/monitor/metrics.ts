@@ -1,13 +1,16 @@
-import { Gauge, Histogram, Registry } from 'prom-client';
 import type { ClusterReport } from './reports.js';
 
 /**
- * The monitor's Prometheus metrics in a Registry of its own (the service exposes it at /metrics). Names:
- * the lab's (kafka_consumer_group_lag_total, kafka_consumer_group_lag, kafka_lag_status,
- * kafka_lag_rate_of_change), kafka-lag-exporter's for lag in seconds, and Sluice's for the rest.
- * Series are rebuilt from the latest cycle when Prometheus scrapes (not on every cycle: label hashing
- * for 10,000 partitions costs more than the evaluation itself), so a deleted group or partition
- * disappears instead of freezing at its last value.
+ * The monitor's Prometheus metrics (the service exposes them at /metrics). Names: the lab's
+ * (kafka_consumer_group_lag_total, kafka_consumer_group_lag, kafka_lag_status, kafka_lag_rate_of_change),
+ * kafka-lag-exporter's for lag in seconds, and Sluice's for the rest.
+ *
+ * The text is written straight from the latest cycle when Prometheus scrapes, in the exposition format
+ * prom-client writes (same order, escaping and number formatting; test/monitor/metrics-text.test.ts
+ * holds the two together). prom-client is not used here: at 10,000 partitions its per-series objects
+ * (label objects and hash strings for 30,000 series) and the module itself were ~25 MB of the monitor's
+ * resident memory. A deleted group or partition disappears from the next scrape instead of freezing
+ * at its last value.
  */
 
 export interface MetricsInput {
@@ -33,153 +36,210 @@ export interface MetricsInput {
   cluster?: ClusterReport | null;
 }
 
+/** One metric's declaration: what `getSingleMetric` answers and the HELP/TYPE lines are made of. */
+export interface MetricDeclaration {
+  name: string;
+  help: string;
+  type: 'gauge' | 'histogram';
+  labelNames: string[];
+}
+
+/** The slice of prom-client's Registry the monitor's callers use (the lab service, tests). */
+export interface MetricsRegistry {
+  readonly contentType: string;
+  /** The whole exposition text. */
+  metrics(): Promise<string>;
+  getSingleMetric(name: string): MetricDeclaration | undefined;
+}
+
+const gauge = (name: string, help: string, labelNames: string[] = []): MetricDeclaration => ({
+  name,
+  help,
+  type: 'gauge',
+  labelNames,
+});
+
+/** In exposition order (prom-client's order: registration order). */
+const DECLARATIONS = {
+  lagTotal: gauge(
+    'kafka_consumer_group_lag_total',
+    'Messages behind, summed over the partitions of a consumer group (group="" sums all groups)',
+    ['group'],
+  ),
+  lag: gauge(
+    'kafka_consumer_group_lag',
+    'Messages behind per partition: log end offset minus committed offset',
+    ['group', 'topic', 'partition'],
+  ),
+  status: gauge('kafka_lag_status', 'Lag status: 0=ok, 1=warning, 2=critical (group="" is the worst group)', [
+    'group',
+  ]),
+  rate: gauge(
+    'kafka_lag_rate_of_change',
+    'Lag growth in messages per second (negative: shrinking), least-squares over the window',
+    ['group'],
+  ),
+  lagSeconds: gauge(
+    'kafka_consumergroup_group_lag_seconds',
+    'Age of the oldest unconsumed record per partition (seconds); absent when unknown',
+    ['group', 'topic', 'partition'],
+  ),
+  maxLagSeconds: gauge(
+    'kafka_consumergroup_group_max_lag_seconds',
+    'Largest lag in seconds over the partitions of a group',
+    ['group'],
+  ),
+  drain: gauge(
+    'kafka_consumer_group_time_to_drain_seconds',
+    'Lag divided by the net drain rate; absent when lag is not draining',
+    ['group'],
+  ),
+  partitionStatus: gauge(
+    'kafka_consumer_group_partition_status',
+    'Per-partition window status: 0=OK, 1=WARN, 2=STOP/STALL/REWIND',
+    ['group', 'topic', 'partition'],
+  ),
+  duration: {
+    name: 'sluice_monitor_collection_duration_seconds',
+    help: 'Time one collection cycle took',
+    type: 'histogram',
+    labelNames: [],
+  } as MetricDeclaration,
+  lastDuration: gauge(
+    'sluice_monitor_last_collection_duration_seconds',
+    'Time the last collection cycle took',
+  ),
+  brokerUp: gauge(
+    'sluice_monitor_broker_up',
+    '1 while a broker seen by the monitor is listed and answers; 0 when unreachable or missing from metadata',
+    ['broker'],
+  ),
+  leaderless: gauge(
+    'sluice_monitor_partition_without_leader',
+    '1 for each partition whose metadata names no leader (absent otherwise)',
+    ['topic', 'partition'],
+  ),
+  leaderlessTotal: gauge(
+    'sluice_monitor_partitions_without_leader',
+    'Partitions whose metadata names no leader',
+  ),
+};
+
+export const COLLECTION_DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+/** prom-client's `escapeString` (HELP text and label values) and its label-value quote escaping. */
+const escapeString = (s: string) => s.replace(/\\/g, '\\\\').replace(/\n/g, '\\n');
+const escapeLabel = (s: string) => escapeString(s).replace(/"/g, '\\"');
+
+/** prom-client's number formatting ("Nan" is its spelling). */
+function formatValue(v: number): string {
+  if (Number.isNaN(v)) return 'Nan';
+  if (!Number.isFinite(v)) return v < 0 ? '-Inf' : '+Inf';
+  return `${v}`;
+}
+
 export class MonitorMetrics {
-  readonly registry = new Registry();
-  private readonly lagTotal: Gauge;
-  private readonly lag: Gauge;
-  private readonly status: Gauge;
-  private readonly rate: Gauge;
-  private readonly lagSeconds: Gauge;
-  private readonly maxLagSeconds: Gauge;
-  private readonly drain: Gauge;
-  private readonly partitionStatus: Gauge;
-  private readonly duration: Histogram;
-  private readonly lastDuration: Gauge;
-  private readonly brokerUp: Gauge;
-  private readonly leaderless: Gauge;
-  private readonly leaderlessTotal: Gauge;
-  private pending: MetricsInput | null = null;
+  readonly registry: MetricsRegistry;
+  private latest: MetricsInput | null = null;
+  private lastDurationSeconds = 0;
+  /** The histogram's cumulative state: per-bucket counts (not cumulative), sum and count. */
+  private readonly bucketCounts = new Array<number>(COLLECTION_DURATION_BUCKETS.length).fill(0);
+  private durationSum = 0;
+  private durationCount = 0;
 
   constructor() {
-    const r = [this.registry];
-    // Whichever gauge a scrape reads first applies the pending cycle to all of them.
-    const lazy = { registers: r, collect: () => this.flush() };
-    this.lagTotal = new Gauge({
-      name: 'kafka_consumer_group_lag_total',
-      help: 'Messages behind, summed over the partitions of a consumer group (group="" sums all groups)',
-      labelNames: ['group'],
-      ...lazy,
-    });
-    this.lag = new Gauge({
-      name: 'kafka_consumer_group_lag',
-      help: 'Messages behind per partition: log end offset minus committed offset',
-      labelNames: ['group', 'topic', 'partition'],
-      ...lazy,
-    });
-    this.status = new Gauge({
-      name: 'kafka_lag_status',
-      help: 'Lag status: 0=ok, 1=warning, 2=critical (group="" is the worst group)',
-      labelNames: ['group'],
-      ...lazy,
-    });
-    this.rate = new Gauge({
-      name: 'kafka_lag_rate_of_change',
-      help: 'Lag growth in messages per second (negative: shrinking), least-squares over the window',
-      labelNames: ['group'],
-      ...lazy,
-    });
-    this.lagSeconds = new Gauge({
-      name: 'kafka_consumergroup_group_lag_seconds',
-      help: 'Age of the oldest unconsumed record per partition (seconds); absent when unknown',
-      labelNames: ['group', 'topic', 'partition'],
-      ...lazy,
-    });
-    this.maxLagSeconds = new Gauge({
-      name: 'kafka_consumergroup_group_max_lag_seconds',
-      help: 'Largest lag in seconds over the partitions of a group',
-      labelNames: ['group'],
-      ...lazy,
-    });
-    this.drain = new Gauge({
-      name: 'kafka_consumer_group_time_to_drain_seconds',
-      help: 'Lag divided by the net drain rate; absent when lag is not draining',
-      labelNames: ['group'],
-      ...lazy,
-    });
-    this.partitionStatus = new Gauge({
-      name: 'kafka_consumer_group_partition_status',
-      help: 'Per-partition window status: 0=OK, 1=WARN, 2=STOP/STALL/REWIND',
-      labelNames: ['group', 'topic', 'partition'],
-      ...lazy,
-    });
-    this.duration = new Histogram({
-      name: 'sluice_monitor_collection_duration_seconds',
-      help: 'Time one collection cycle took',
-      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
-      registers: r,
-    });
-    this.lastDuration = new Gauge({
-      name: 'sluice_monitor_last_collection_duration_seconds',
-      help: 'Time the last collection cycle took',
-      ...lazy,
-    });
-    this.brokerUp = new Gauge({
-      name: 'sluice_monitor_broker_up',
-      help: '1 while a broker seen by the monitor is listed and answers; 0 when unreachable or missing from metadata',
-      labelNames: ['broker'],
-      ...lazy,
-    });
-    this.leaderless = new Gauge({
-      name: 'sluice_monitor_partition_without_leader',
-      help: '1 for each partition whose metadata names no leader (absent otherwise)',
-      labelNames: ['topic', 'partition'],
-      ...lazy,
-    });
-    this.leaderlessTotal = new Gauge({
-      name: 'sluice_monitor_partitions_without_leader',
-      help: 'Partitions whose metadata names no leader',
-      ...lazy,
-    });
+    const byName = new Map(Object.values(DECLARATIONS).map((d) => [d.name, d]));
+    this.registry = {
+      contentType: 'text/plain; version=0.0.4; charset=utf-8',
+      metrics: async () => this.text(),
+      getSingleMetric: (name) => {
+        const d = byName.get(name);
+        return d && { ...d, labelNames: [...d.labelNames] };
+      },
+    };
   }
 
-  /** Records a cycle's figures; the gauges take them at the next scrape. */
+  /** Records a cycle's figures; the series are written from them at the next scrape. */
   update(m: MetricsInput): void {
-    this.pending = m;
-    this.duration.observe(m.collectionSeconds);
-    this.lastDuration.set(m.collectionSeconds);
+    this.latest = m;
+    const s = m.collectionSeconds;
+    const i = COLLECTION_DURATION_BUCKETS.findIndex((b) => s <= b);
+    if (i >= 0) this.bucketCounts[i]++;
+    this.durationSum += s;
+    this.durationCount++;
+    this.lastDurationSeconds = s;
   }
 
-  private flush(): void {
-    const m = this.pending;
-    if (!m) return;
-    this.pending = null;
-    for (const g of [
-      this.lagTotal,
-      this.lag,
-      this.status,
-      this.rate,
-      this.lagSeconds,
-      this.maxLagSeconds,
-      this.drain,
-      this.partitionStatus,
-      this.brokerUp,
-      this.leaderless,
-      this.leaderlessTotal,
-    ]) {
-      g.reset();
-    }
-    if (m.cluster) {
-      for (const b of m.cluster.brokers)
-        this.brokerUp.set({ broker: String(b.node_id) }, b.status === 'up' ? 1 : 0);
-      for (const p of m.cluster.leaderless_partitions)
-        this.leaderless.set({ topic: p.topic, partition: String(p.partition) }, 1);
-      this.leaderlessTotal.set(m.cluster.leaderless_partitions.length);
-    }
-    this.lagTotal.set({ group: '' }, m.overall.total_lag);
-    this.status.set({ group: '' }, m.overall.status_code);
-    this.rate.set({ group: '' }, m.overall.rate_of_change);
-    for (const g of m.groups) {
-      this.lagTotal.set({ group: g.group }, g.total_lag);
-      this.status.set({ group: g.group }, g.status_code);
-      this.rate.set({ group: g.group }, g.rate_of_change);
-      if (g.time_to_drain_seconds !== null) this.drain.set({ group: g.group }, g.time_to_drain_seconds);
-      if (g.max_lag_seconds !== null) this.maxLagSeconds.set({ group: g.group }, g.max_lag_seconds);
-    }
-    for (const p of m.partitions) {
-      const labels = { group: p.group, topic: p.topic, partition: String(p.partition) };
-      if (p.lag !== null) this.lag.set(labels, p.lag);
-      if (p.lag_seconds !== null) this.lagSeconds.set(labels, p.lag_seconds);
-      this.partitionStatus.set(labels, p.status_code);
-    }
+  /** The exposition text: each metric's HELP and TYPE lines and series, metrics apart by a blank line. */
+  private text(): string {
+    const m = this.latest;
+    const D = DECLARATIONS;
+    const out: string[] = [];
+    const block = (d: MetricDeclaration, fill: (line: (labels: string, value: number) => void) => void) => {
+      const name = escapeString(d.name);
+      let s = `# HELP ${name} ${escapeString(d.help)}\n# TYPE ${name} ${d.type}`;
+      fill((labels, value) => {
+        s += `\n${name}${labels} ${formatValue(value)}`;
+      });
+      out.push(s);
+    };
+    const g = (group: string) => `{group="${escapeLabel(group)}"}`;
+    const gtp = (group: string, topic: string, partition: number) =>
+      `{group="${escapeLabel(group)}",topic="${escapeLabel(topic)}",partition="${partition}"}`;
+    block(D.lagTotal, (line) => {
+      if (!m) return;
+      line(g(''), m.overall.total_lag);
+      for (const x of m.groups) line(g(x.group), x.total_lag);
+    });
+    block(D.lag, (line) => {
+      for (const p of m?.partitions ?? [])
+        if (p.lag !== null) line(gtp(p.group, p.topic, p.partition), p.lag);
+    });
+    block(D.status, (line) => {
+      if (!m) return;
+      line(g(''), m.overall.status_code);
+      for (const x of m.groups) line(g(x.group), x.status_code);
+    });
+    block(D.rate, (line) => {
+      if (!m) return;
+      line(g(''), m.overall.rate_of_change);
+      for (const x of m.groups) line(g(x.group), x.rate_of_change);
+    });
+    block(D.lagSeconds, (line) => {
+      for (const p of m?.partitions ?? [])
+        if (p.lag_seconds !== null) line(gtp(p.group, p.topic, p.partition), p.lag_seconds);
+    });
+    block(D.maxLagSeconds, (line) => {
+      for (const x of m?.groups ?? []) if (x.max_lag_seconds !== null) line(g(x.group), x.max_lag_seconds);
+    });
+    block(D.drain, (line) => {
+      for (const x of m?.groups ?? [])
+        if (x.time_to_drain_seconds !== null) line(g(x.group), x.time_to_drain_seconds);
+    });
+    block(D.partitionStatus, (line) => {
+      for (const p of m?.partitions ?? []) line(gtp(p.group, p.topic, p.partition), p.status_code);
+    });
+    block(D.duration, (line) => {
+      // The suffixes ride in the labels argument: `name` + `_bucket{le="…"}`.
+      let cumulative = 0;
+      COLLECTION_DURATION_BUCKETS.forEach((b, i) => {
+        cumulative += this.bucketCounts[i];
+        line(`_bucket{le="${b}"}`, cumulative);
+      });
+      line('_bucket{le="+Inf"}', this.durationCount);
+      line('_sum', this.durationSum);
+      line('_count', this.durationCount);
+    });
+    block(D.lastDuration, (line) => line('', this.lastDurationSeconds));
+    block(D.brokerUp, (line) => {
+      for (const b of m?.cluster?.brokers ?? [])
+        line(`{broker="${escapeLabel(String(b.node_id))}"}`, b.status === 'up' ? 1 : 0);
+    });
+    block(D.leaderless, (line) => {
+      for (const p of m?.cluster?.leaderless_partitions ?? [])
+        line(`{topic="${escapeLabel(p.topic)}",partition="${p.partition}"}`, 1);
+    });
+    block(D.leaderlessTotal, (line) => line('', m?.cluster?.leaderless_partitions.length ?? 0));
+    return `${out.join('\n\n')}\n`;
   }
 }

@@ -89,7 +89,12 @@ export class LagMonitor {
   private readonly source: LagSource;
   private readonly groupContext: LagMonitorOptions['groupContext'];
   private readonly admin: Admin | null = null;
-  private readonly tracks = new Map<string, PartitionTrack>();
+  /**
+   * Each partition's track by group, topic, then partition: nested maps rather than one map keyed by
+   * "group\0topic\0partition", a string built for every partition of every cycle.
+   */
+  private readonly tracks = new Map<string, Map<string, Map<number, PartitionTrack>>>();
+  private readonly window: WindowScratch;
   private readonly groupTracks = new Map<string, GroupTrack>();
   private readonly snapshots: HistoryEntry[] = [];
   private readonly listeners: ((r: LagReport) => void)[] = [];
@@ -105,6 +110,7 @@ export class LagMonitor {
 
   constructor(options: LagMonitorOptions) {
     this.config = resolveMonitorConfig(options);
+    this.window = new WindowScratch(this.config.windowSize);
     this.groupContext = options.groupContext;
     this.clock = this.config.clock;
     if (options.source) {
@@ -240,7 +246,9 @@ export class LagMonitor {
     const draining = totals.totalLag > 0 && totals.rate < 0;
     const ttd = totals.totalLag === 0 ? 0 : draining ? totals.totalLag / -totals.rate : null;
     const consumers = g.members.filter((m) => m.assignment.some((a) => a.partitions.length > 0)).length;
-    const zeroLagSeconds = gt.zeroSince === null ? null : (now - gt.zeroSince) / 1000;
+    const unknownLag = unknownLagPartitions(g);
+    // A total that leaves partitions out is no proof of zero lag.
+    const zeroLagSeconds = gt.zeroSince === null || unknownLag > 0 ? null : (now - gt.zeroSince) / 1000;
     const report: GroupReport = {
       group: g.groupId,
       state: g.state,
@@ -248,6 +256,7 @@ export class LagMonitor {
       consumers,
       partitions: partitions.length,
       total_lag: totals.totalLag,
+      unknown_lag_partitions: unknownLag,
       status: STATUS_WORDS[code],
       status_code: code,
       window_status: burrowGroupStatus(partitions.map((p) => p.status)),
@@ -292,24 +301,26 @@ export class LagMonitor {
     cycle: number,
   ): EvaluatedPartition {
     const cfg = this.config;
-    const tpKey = `${p.topic}\u0000${p.partition}`;
-    const track = this.partitionTrack(`${groupId}\u0000${tpKey}`, p, now, cycle);
-    const w = committedWindow(track.ring, cfg.windowSize);
-    const owner = owners.get(tpKey) ?? null;
+    const track = this.partitionTrack(groupId, p, now, cycle);
+    const w = this.window;
+    w.fill(track.ring);
+    const m = w.committedCount;
+    const owner = owners.size === 0 ? null : (owners.get(`${p.topic}\u0000${p.partition}`) ?? null);
     const verdict = evaluateWindow({
       end: w.end,
       committed: w.committed,
       lag: w.lag,
+      count: m,
       owned: owner !== null,
       allowedLag: cfg.thresholds.allowedLag,
       minSamples: cfg.minSamples,
     });
     const lag = p.committed === null ? null : Math.max(0, p.logEnd - p.committed);
-    const recent = -Math.min(cfg.rateSamples, w.t.length);
-    const rate = p.committed === null ? 0 : slopePerSecond(w.t.slice(recent), w.lag.slice(recent));
-    const trend = p.committed === null ? 0 : slopePerSecond(w.t, w.lag);
-    const production = slopePerSecond(w.tAll, w.endAll);
-    const consumption = p.committed === null ? 0 : slopePerSecond(w.t, w.committed);
+    const recent = m - Math.min(cfg.rateSamples, m);
+    const rate = p.committed === null ? 0 : slopePerSecond(w.t, w.lag, recent, m);
+    const trend = p.committed === null ? 0 : slopePerSecond(w.t, w.lag, 0, m);
+    const production = slopePerSecond(w.tAll, w.endAll, 0, w.count);
+    const consumption = p.committed === null ? 0 : slopePerSecond(w.t, w.committed, 0, m);
     const tl = timeLag(now, p.committed, p.logEnd, p.committedRecordTimestamp, track.ring);
     const idleSeconds = track.lastChangeAt === null ? null : (now - track.lastChangeAt) / 1000;
     const report: PartitionReport = {
@@ -333,7 +344,7 @@ export class LagMonitor {
       seconds_since_progress: idleSeconds === null ? null : round(idleSeconds),
       owner,
     };
-    const movedInWindow = w.committed.length > 1 && w.committed[w.committed.length - 1] > w.committed[0];
+    const movedInWindow = m > 1 && w.committed[m - 1] > w.committed[0];
     return {
       report,
       rate,
@@ -343,13 +354,22 @@ export class LagMonitor {
       timeLag: tl,
       idleSeconds,
       movedInWindow,
-      samples: w.committed.length,
+      samples: m,
     };
   }
 
   /** The partition's sample ring with this cycle's sample pushed, and when its commit last moved. */
-  private partitionTrack(key: string, p: PartitionObservation, now: number, cycle: number): PartitionTrack {
-    let track = this.tracks.get(key);
+  private partitionTrack(
+    groupId: string,
+    p: PartitionObservation,
+    now: number,
+    cycle: number,
+  ): PartitionTrack {
+    let byTopic = this.tracks.get(groupId);
+    if (!byTopic) this.tracks.set(groupId, (byTopic = new Map()));
+    let byPartition = byTopic.get(p.topic);
+    if (!byPartition) byTopic.set(p.topic, (byPartition = new Map()));
+    let track = byPartition.get(p.partition);
     if (!track) {
       track = {
         ring: new SampleRing(this.config.historySize),
@@ -357,7 +377,7 @@ export class LagMonitor {
         lastChangeAt: null,
         seenInCycle: cycle,
       };
-      this.tracks.set(key, track);
+      byPartition.set(p.partition, track);
     }
     track.seenInCycle = cycle;
     track.ring.push(now, p.logEnd, p.committed);
@@ -385,8 +405,19 @@ export class LagMonitor {
 
   /** Partitions and groups that were not in this cycle's observation are gone: their history goes too. */
   private forgetUnseen(cycle: number): void {
-    for (const [k, tr] of this.tracks) if (tr.seenInCycle !== cycle) this.tracks.delete(k);
-    for (const [k, tr] of this.groupTracks) if (tr.seenInCycle !== cycle) this.groupTracks.delete(k);
+    // forEach rather than for-of over entries: no [key, value] array per partition per cycle.
+    this.tracks.forEach((byTopic, group) => {
+      byTopic.forEach((byPartition, topic) => {
+        byPartition.forEach((tr, partition) => {
+          if (tr.seenInCycle !== cycle) byPartition.delete(partition);
+        });
+        if (byPartition.size === 0) byTopic.delete(topic);
+      });
+      if (byTopic.size === 0) this.tracks.delete(group);
+    });
+    this.groupTracks.forEach((tr, k) => {
+      if (tr.seenInCycle !== cycle) this.groupTracks.delete(k);
+    });
   }
 
   /** The whole cluster's report from its groups'. */
@@ -394,8 +425,15 @@ export class LagMonitor {
     const groups = evaluated.map((e) => e.report);
     const partitions = evaluated.flatMap((e) => e.partitions);
     // A topic read by two groups is produced to once: production counts each partition once.
-    const producedByTp = new Map<string, number>();
-    for (const p of partitions) producedByTp.set(`${p.topic}\u0000${p.partition}`, p.production_rate);
+    // Keyed topic, then partition: no "topic\0partition" string per partition per cycle.
+    const producedByTp = new Map<string, Map<number, number>>();
+    for (const p of partitions) {
+      let byPartition = producedByTp.get(p.topic);
+      if (!byPartition) producedByTp.set(p.topic, (byPartition = new Map()));
+      byPartition.set(p.partition, p.production_rate);
+    }
+    let production = 0;
+    for (const byPartition of producedByTp.values()) for (const x of byPartition.values()) production += x;
     const totalLag = groups.reduce((s, g) => s + g.total_lag, 0);
     const code = groups.reduce<number>((c, g) => Math.max(c, g.status_code), 0) as 0 | 1 | 2;
     const lagging = groups.filter((g) => g.total_lag > 0);
@@ -413,7 +451,7 @@ export class LagMonitor {
       status_code: code,
       rate_of_change: round(groups.reduce((s, g) => s + g.rate_of_change, 0)),
       rate_of_change_trend: round(groups.reduce((s, g) => s + g.rate_of_change_trend, 0)),
-      production_rate: round([...producedByTp.values()].reduce((s, x) => s + x, 0)),
+      production_rate: round(production),
       consumption_rate: round(groups.reduce((s, g) => s + g.consumption_rate, 0)),
       time_to_drain_seconds: ttd,
       draining: lagging.length > 0 && lagging.every((g) => g.draining),
@@ -620,21 +658,44 @@ function partitionOwners(g: GroupObservation): Map<string, PartitionReport['owne
   return owners;
 }
 
-/** The window's samples from the first commit on (before it they say nothing about the consumer). */
-function committedWindow(ring: SampleRing, size: number) {
-  const w = ring.window(size);
-  let from = 0;
-  while (from < w.committed.length && Number.isNaN(w.committed[from])) from++;
-  const end = w.end.slice(from);
-  const committed = w.committed.slice(from);
-  return {
-    t: w.t.slice(from),
-    end,
-    committed,
-    lag: committed.map((c, i) => Math.max(0, end[i] - c)),
-    tAll: w.t,
-    endAll: w.end,
-  };
+/**
+ * One partition's window at a time, in arrays reused for every partition of every cycle (at 10,000
+ * partitions, fresh arrays per window were a third of a cycle's garbage): the newest `size` samples
+ * (`tAll`, `endAll`: `count` of them) and those from the first commit on (`t`, `end`, `committed`,
+ * `lag`: `committedCount`; before the first commit the samples say nothing about the consumer).
+ */
+class WindowScratch {
+  readonly tAll: Float64Array;
+  readonly endAll: Float64Array;
+  private readonly committedAll: Float64Array;
+  readonly t: Float64Array;
+  readonly end: Float64Array;
+  readonly committed: Float64Array;
+  readonly lag: Float64Array;
+  count = 0;
+  committedCount = 0;
+
+  constructor(private readonly size: number) {
+    [this.tAll, this.endAll, this.committedAll, this.t, this.end, this.committed, this.lag] = Array.from(
+      { length: 7 },
+      () => new Float64Array(size),
+    );
+  }
+
+  fill(ring: SampleRing): void {
+    const k = ring.windowInto(this.size, this.tAll, this.endAll, this.committedAll);
+    let from = 0;
+    while (from < k && Number.isNaN(this.committedAll[from])) from++;
+    for (let i = from; i < k; i++) {
+      const j = i - from;
+      this.t[j] = this.tAll[i];
+      this.end[j] = this.endAll[i];
+      this.committed[j] = this.committedAll[i];
+      this.lag[j] = Math.max(0, this.endAll[i] - this.committedAll[i]);
+    }
+    this.count = k;
+    this.committedCount = k - from;
+  }
 }
 
 /**
@@ -660,6 +721,16 @@ function markWaitingTurns(parts: EvaluatedPartition[]): void {
     r.status_code = 0;
     r.reason = `waiting its turn: its owner ${r.owner?.client_id ?? ''} is committing on ${elsewhere.topic}/${elsewhere.partition}`;
   }
+}
+
+/**
+ * Partitions left out of the group's total: those whose offsets this cycle could not read, and those
+ * holding records where the group never committed (how far behind it is depends on its reset policy).
+ */
+function unknownLagPartitions(g: GroupObservation): number {
+  let unknown = g.unreadPartitions ?? 0;
+  for (const p of g.partitions) if (p.committed === null && p.logEnd > p.logStart) unknown++;
+  return unknown;
 }
 
 /** Sums over a group's partitions, and its largest lag in seconds. */
@@ -768,10 +839,13 @@ function groupConditions(
 }
 
 function topicTotals(partitions: PartitionReport[]): TopicReport[] {
-  const out = new Map<string, TopicReport>();
+  const out: TopicReport[] = [];
+  // Keyed group, then topic: no "group\0topic" string per partition per cycle.
+  const byGroup = new Map<string, Map<string, TopicReport>>();
   for (const p of partitions) {
-    const key = `${p.group}\u0000${p.topic}`;
-    let t = out.get(key);
+    let byTopic = byGroup.get(p.group);
+    if (!byTopic) byGroup.set(p.group, (byTopic = new Map()));
+    let t = byTopic.get(p.topic);
     if (!t) {
       t = {
         group: p.group,
@@ -783,7 +857,8 @@ function topicTotals(partitions: PartitionReport[]): TopicReport[] {
         consumption_rate: 0,
         max_lag_seconds: null,
       };
-      out.set(key, t);
+      byTopic.set(p.topic, t);
+      out.push(t);
     }
     t.partitions++;
     t.total_lag += p.lag ?? 0;
@@ -793,5 +868,5 @@ function topicTotals(partitions: PartitionReport[]): TopicReport[] {
     if (p.lag_seconds !== null && (t.max_lag_seconds === null || p.lag_seconds > t.max_lag_seconds))
       t.max_lag_seconds = p.lag_seconds;
   }
-  return [...out.values()];
+  return out;
 }

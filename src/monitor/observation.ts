@@ -33,6 +33,11 @@ export interface GroupObservation {
   state: string;
   members: MemberObservation[];
   partitions: PartitionObservation[];
+  /**
+   * Partitions of the group whose log offsets or committed offset could not be read this cycle (the
+   * reasons are in `errors`): their lag is unknown, so the group's total is a lower bound. Absent: 0.
+   */
+  unreadPartitions?: number;
 }
 
 /** The cluster itself, as its metadata showed it in this cycle. */

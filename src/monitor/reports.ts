@@ -39,7 +39,14 @@ export interface GroupReport {
   /** Members with at least one partition assigned. */
   consumers: number;
   partitions: number;
+  /** Sum of the partitions' known lag; a lower bound while `unknown_lag_partitions` is above 0. */
   total_lag: number;
+  /**
+   * Partitions whose lag is unknown this cycle and so not in `total_lag`: their offsets could not be read
+   * (the reasons are in `collection.errors`), or they hold records where the group never committed. A
+   * total of 0 means caught up only when this is 0.
+   */
+  unknown_lag_partitions: number;
   status: StatusWord;
   status_code: 0 | 1 | 2;
   /** Burrow's roll-up of the window statuses (OK | WARN | ERR). */

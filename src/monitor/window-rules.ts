@@ -11,10 +11,12 @@ export type PartitionStatus = 'OK' | 'WARN' | 'STOP' | 'STALL' | 'REWIND';
 
 export interface WindowInput {
   /** Newest last. */
-  end: number[];
-  committed: number[];
+  end: ArrayLike<number>;
+  committed: ArrayLike<number>;
   /** max(0, end - committed) per sample, when the caller has it already. */
-  lag?: number[];
+  lag?: ArrayLike<number>;
+  /** How many samples to read from index 0 (default: all of `committed`): for reused arrays. */
+  count?: number;
   /** Whether a live group member has this partition assigned. */
   owned: boolean;
   allowedLag: number;
@@ -22,32 +24,37 @@ export interface WindowInput {
 }
 
 export function evaluateWindow(w: WindowInput): { status: PartitionStatus; reason: string } {
-  const n = w.committed.length;
-  const lag = w.lag ?? w.committed.map((c, i) => Math.max(0, w.end[i] - c));
+  const n = w.count ?? w.committed.length;
+  const committed = w.committed;
+  const lag = w.lag ?? Array.from({ length: n }, (_, i) => Math.max(0, w.end[i] - committed[i]));
   const current = lag[n - 1];
   if (n === 0 || Number.isNaN(current)) return { status: 'OK', reason: 'no commit yet' };
   if (current <= w.allowedLag) return { status: 'OK', reason: 'caught up' };
   if (n < w.minSamples) return { status: 'OK', reason: `only ${n} of ${w.minSamples} samples yet` };
   // Caught up at some point in the window: a consumer that has simply not been sent anything lately
   // (Burrow: a stopped consumer on an idle topic is not STOP).
-  if (lag.some((l) => l <= w.allowedLag)) return { status: 'OK', reason: 'caught up within the window' };
+  for (let i = 0; i < n; i++) {
+    if (lag[i] <= w.allowedLag) return { status: 'OK', reason: 'caught up within the window' };
+  }
   for (let i = 1; i < n; i++) {
-    if (w.committed[i] < w.committed[i - 1]) {
+    if (committed[i] < committed[i - 1]) {
       return {
         status: 'REWIND',
-        reason: `committed offset went back from ${w.committed[i - 1]} to ${w.committed[i]}`,
+        reason: `committed offset went back from ${committed[i - 1]} to ${committed[i]}`,
       };
     }
   }
-  if (w.committed.every((c) => c === w.committed[0])) {
+  let unmoved = true;
+  for (let i = 1; i < n && unmoved; i++) unmoved = committed[i] === committed[0];
+  if (unmoved) {
     return w.owned
       ? {
           status: 'STALL',
-          reason: `a member owns it but the committed offset stayed at ${w.committed[0]} with lag ${current}`,
+          reason: `a member owns it but the committed offset stayed at ${committed[0]} with lag ${current}`,
         }
       : {
           status: 'STOP',
-          reason: `no consumer and the committed offset stayed at ${w.committed[0]} with lag ${current}`,
+          reason: `no consumer and the committed offset stayed at ${committed[0]} with lag ${current}`,
         };
   }
   let falls = false;

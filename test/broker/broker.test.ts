@@ -338,14 +338,14 @@ describe('idempotent producers', () => {
     const send = async (records: Buffer) =>
       (await c.request(0, 7, produceBody('idq', 0, records))).responses[0].partitionResponses[0];
     expect((await send(await idem(['a', 'b'], pid, 0, 0))).errorCode).toBe(0);
-    expect((await send(await idem(['c'], pid, 0, 2))).errorCode).toBe(ErrorCode.THROTTLING_QUOTA_EXCEEDED);
+    expect((await send(await idem(['c'], pid, 0, 2))).errorCode).toBe(ErrorCode.REQUEST_TIMED_OUT);
     await clock.advance(1000);
     expect(await send(await idem(['c'], pid, 0, 2))).toMatchObject({ errorCode: 0, baseOffset: 2n });
   });
 });
 
 describe('produce quotas through the broker', () => {
-  it('reject mode (Kinesis): over-quota writes fail with THROTTLING_QUOTA_EXCEEDED, are not stored, and are counted', async () => {
+  it('reject mode (Kinesis): over-quota writes fail with a retriable REQUEST_TIMED_OUT saying why and when to retry, are not stored, and are counted', async () => {
     const clock = new VirtualClock(1_700_000_000_000);
     const b = await broker({ clock, quotas: { mode: 'reject', recordsPerSecond: 10 } });
     const c = await client(b);
@@ -353,8 +353,14 @@ describe('produce quotas through the broker', () => {
     expect(
       (await c.request(0, 7, produceBody('q', 0, ten))).responses[0].partitionResponses[0].errorCode,
     ).toBe(0);
-    const over = await c.request(0, 7, produceBody('q', 0, await batch(['one more'])));
-    expect(over.responses[0].partitionResponses[0].errorCode).toBe(ErrorCode.THROTTLING_QUOTA_EXCEEDED);
+    const over = await c.request(0, 8, produceBody('q', 0, await batch(['one more'])));
+    // Kafka's produce quotas never refuse (THROTTLING_QUOTA_EXCEEDED is for CreateTopics and friends): the
+    // refusal is a code every client retries, with the reason and the wait in the message.
+    expect(over.responses[0].partitionResponses[0]).toMatchObject({
+      errorCode: ErrorCode.REQUEST_TIMED_OUT,
+      errorMessage: 'partition write quota exceeded (reject mode): nothing written, retry in 100 ms',
+    });
+    expect(over.throttleTimeMs).toBe(0);
     expect(b.broker.store.partition('q', 0)!.highWatermark).toBe(10n);
     await clock.advance(1000);
     expect(
@@ -365,6 +371,25 @@ describe('produce quotas through the broker', () => {
       labels: { topic: 'q' },
       value: 1,
     });
+  });
+
+  it('reject mode refuses a batch over the burst as RECORD_LIST_TOO_LARGE instead of storing it whole', async () => {
+    const clock = new VirtualClock(1_700_000_000_000);
+    const b = await broker({ clock, quotas: { mode: 'reject', recordsPerSecond: 10 } });
+    const c = await client(b);
+    const fifty = await batch(Array.from({ length: 50 }, (_, i) => `v${i}`));
+    const res = await c.request(0, 8, produceBody('burst', 0, fifty));
+    expect(res.responses[0].partitionResponses[0]).toMatchObject({
+      errorCode: ErrorCode.RECORD_LIST_TOO_LARGE,
+      errorMessage:
+        'partition write quota: a batch of 50 records is over the 10 records/s the partition takes at once; send smaller batches',
+    });
+    expect(b.broker.store.partition('burst', 0)?.highWatermark ?? 0n).toBe(0n);
+    // The full bucket was not charged for it.
+    const ten = await batch(Array.from({ length: 10 }, (_, i) => `w${i}`));
+    expect(
+      (await c.request(0, 7, produceBody('burst', 0, ten))).responses[0].partitionResponses[0].errorCode,
+    ).toBe(0);
   });
 
   it('throttle mode (Kafka): accepts, reports throttle_time_ms, and mutes the connection for that long (v6+)', async () => {

@@ -35,14 +35,33 @@ describe('produce quotas (Kinesis shard style: per partition, records/s and byte
     expect(q.check('t', 0, 1, 300).admitted).toBe(false);
   });
 
-  it('reject mode lets a batch larger than a whole second through when the buckets are full', async () => {
+  it('reject mode refuses a batch larger than a whole second of allowance, even into full buckets', () => {
+    const clock = new VirtualClock(0);
+    const q = new ProduceQuotas({ mode: 'reject', recordsPerSecond: 1000, bytesPerSecond: 100_000 }, clock);
+    // The issue's burst: 5,000 records in one batch into a full 1,000 records/s bucket.
+    expect(q.check('t', 0, 5000, 50_000)).toEqual({
+      admitted: false,
+      reason: 'over-burst',
+      limit: 'records',
+      burst: 1000,
+      size: 5000,
+    });
+    expect(q.check('t', 0, 10, 200_000)).toMatchObject({
+      admitted: false,
+      reason: 'over-burst',
+      limit: 'bytes',
+    });
+    // Refusing it charged nothing: a whole second's allowance still fits.
+    expect(q.check('t', 0, 1000, 1000)).toEqual({ admitted: true, throttleMs: 0 });
+  });
+
+  it('reject mode says when the buckets will hold a refused batch', async () => {
     const clock = new VirtualClock(0);
     const q = new ProduceQuotas({ mode: 'reject', recordsPerSecond: 100 }, clock);
-    expect(q.check('t', 0, 250, 1).admitted).toBe(true); // 150 records of debt
-    await clock.advance(1000);
-    expect(q.check('t', 0, 1, 1).admitted).toBe(false); // still repaying: -150 + 100
-    await clock.advance(1500);
     expect(q.check('t', 0, 100, 1).admitted).toBe(true);
+    expect(q.check('t', 0, 50, 1)).toEqual({ admitted: false, reason: 'over-quota', retryAfterMs: 500 });
+    await clock.advance(500);
+    expect(q.check('t', 0, 50, 1).admitted).toBe(true);
   });
 
   it('sustained load in throttle mode is held to the configured rate', async () => {
@@ -51,7 +70,8 @@ describe('produce quotas (Kinesis shard style: per partition, records/s and byte
     // A producer that obeys throttle_time_ms: sends 100 records, waits what it is told (at least 10 ms).
     let sent = 0;
     while (clock.now() < 10_000) {
-      const { throttleMs } = q.check('t', 0, 100, 1);
+      const decision = q.check('t', 0, 100, 1);
+      const throttleMs = decision.admitted ? decision.throttleMs : 0;
       sent += 100;
       await clock.advance(Math.max(10, throttleMs));
     }

@@ -1,16 +1,9 @@
 import type { Page, Request } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { type LabDashboard, openLabDashboard } from '../helpers/dashboard.js';
 import { describeWithTools } from '../helpers/tools.js';
-import {
-  freeBasePort,
-  get,
-  type LabProcess,
-  post,
-  requireBuild,
-  spawnSluice,
-  until,
-} from '../lab/helpers.js';
-import { type Browser, chromiumTool, launch } from './chromium.js';
+import { get, type LabProcess, post, until } from '../lab/helpers.js';
+import { chromiumTool } from './chromium.js';
 
 /**
  * The dashboard tells the truth about its inputs and its state (Chromium against `sluice lab --memory`,
@@ -19,10 +12,8 @@ import { type Browser, chromiumTool, launch } from './chromium.js';
  * that do not collide, and a stopped lab is shown as unreachable, polled less and less often.
  */
 
-let lab: LabProcess | undefined;
-let browser: Browser | undefined;
+let lab: LabProcess;
 let page: Page;
-let base: number;
 let monitor: string;
 let producer: string;
 const producerPosts: string[] = [];
@@ -36,25 +27,11 @@ interface DashboardWindow {
 }
 
 describeWithTools('dashboard state and input in Chromium', [chromiumTool()], () => {
+  let dash: LabDashboard;
   beforeAll(async () => {
-    requireBuild();
-    base = await freeBasePort();
-    lab = await spawnSluice([
-      'lab',
-      '--memory',
-      '--base-port',
-      String(base),
-      '--broker-port',
-      '0',
-      '--processing-time-ms',
-      '10',
-      '--monitor-interval-ms',
-      '500',
-    ]);
-    monitor = `http://127.0.0.1:${base + 10}`;
-    producer = `http://127.0.0.1:${base}`;
-    browser = await launch();
-    page = browser.context.pages()[0] ?? (await browser.context.newPage());
+    dash = await openLabDashboard();
+    ({ page, lab } = dash);
+    ({ monitor, producer } = dash.urls);
     page.on('request', (r: Request) => {
       if (r.method() === 'POST' && r.url().includes('/lab/producer/')) producerPosts.push(r.url());
     });
@@ -65,10 +42,7 @@ describeWithTools('dashboard state and input in Chromium', [chromiumTool()], () 
     });
   }, 90_000);
 
-  afterAll(async () => {
-    await browser?.close();
-    await lab?.stop();
-  });
+  afterAll(() => dash?.close());
 
   it('says "no backlog" while nothing waits', async () => {
     await page.waitForFunction(
@@ -142,11 +116,11 @@ describeWithTools('dashboard state and input in Chromium', [chromiumTool()], () 
 
   it('counts running and paused consumers so that they add up', async () => {
     await post(`${monitor}/lab/scale`, { consumers: 2 });
-    await post(`http://127.0.0.1:${base + 1}/pause`);
+    await post(`${dash.urls.consumer}/pause`);
     await expect
       .poll(() => page.textContent('#ctl-consumer-state'), { timeout: 15_000 })
       .toBe('1 running, 1 paused');
-    await post(`http://127.0.0.1:${base + 1}/resume`);
+    await post(`${dash.urls.consumer}/resume`);
     await post(`${monitor}/lab/scale`, { consumers: 1 });
     await expect.poll(() => page.textContent('#ctl-consumer-state'), { timeout: 15_000 }).toBe('1 running');
   }, 30_000);
@@ -174,7 +148,7 @@ describeWithTools('dashboard state and input in Chromium', [chromiumTool()], () 
 
   it('spans the last minute on charts with no data yet, not 1970..2020', async () => {
     // A second page that gets no data at all.
-    const empty = await browser!.context.newPage();
+    const empty = await dash.browser.context.newPage();
     try {
       // An empty history (a fresh monitor); the event stream and the flow figures never answer.
       await empty.route('**/lag/history*', (r) => r.fulfill({ json: { samples: [] } }));
@@ -202,7 +176,7 @@ describeWithTools('dashboard state and input in Chromium', [chromiumTool()], () 
     page.on('request', (r) => {
       if (r.url().endsWith('/lab/flow')) flowRequests.push(Date.now());
     });
-    expect(await lab!.stop()).toBe(0);
+    expect(await lab.stop()).toBe(0);
     await page.waitForFunction(() => !(window as unknown as DashboardWindow).__sluice.reachable, undefined, {
       timeout: 15_000,
     });

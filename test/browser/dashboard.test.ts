@@ -1,18 +1,9 @@
-import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
-import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { type LabDashboard, openLabDashboard, saveScreenshot } from '../helpers/dashboard.js';
 import { describeWithTools } from '../helpers/tools.js';
-import {
-  freeBasePort,
-  get,
-  type LabProcess,
-  ROOT,
-  requireBuild,
-  spawnSluice,
-  until,
-} from '../lab/helpers.js';
-import { type Browser, chromiumTool, launch } from './chromium.js';
+import { get, type LabProcess, until } from '../lab/helpers.js';
+import { chromiumTool } from './chromium.js';
 
 /**
  * The dashboard in Debian's Chromium against `sluice lab --memory` (the built package, web/dist served
@@ -22,16 +13,12 @@ import { type Browser, chromiumTool, launch } from './chromium.js';
  * SLUICE_UPDATE_DOCS_IMAGES=1 they are also copied to docs/images/ for the README.
  */
 
-const ARTIFACTS = join(ROOT, 'test-artifacts');
-const DOC_IMAGES = join(ROOT, 'docs', 'images');
-
-let lab: LabProcess | undefined;
-let browser: Browser | undefined;
+let lab: LabProcess;
 let page: Page;
 let monitor: string;
 let consumer: string;
 let producer: string;
-const problems: string[] = [];
+let problems: string[];
 
 interface Series {
   t: number[];
@@ -39,44 +26,14 @@ interface Series {
 }
 const series = () => page.evaluate(() => window.__sluice.series() as Series);
 
-async function shot(name: string): Promise<void> {
-  mkdirSync(ARTIFACTS, { recursive: true });
-  const file = join(ARTIFACTS, name);
-  await page.screenshot({ path: file, fullPage: true });
-  if (process.env.SLUICE_UPDATE_DOCS_IMAGES === '1') {
-    mkdirSync(DOC_IMAGES, { recursive: true });
-    copyFileSync(file, join(DOC_IMAGES, name));
-  }
-}
+const shot = (name: string) => saveScreenshot(page, name, { fullPage: true, docsImage: true });
 
 describeWithTools('dashboard in Chromium', [chromiumTool()], () => {
+  let dash: LabDashboard;
   beforeAll(async () => {
-    requireBuild();
-    if (!existsSync(join(ROOT, 'web', 'dist', 'index.html'))) {
-      throw new Error('web/dist is missing: run `npm run build` (it runs build:web) first');
-    }
-    const base = await freeBasePort();
-    lab = await spawnSluice([
-      'lab',
-      '--memory',
-      '--base-port',
-      String(base),
-      '--broker-port',
-      '0',
-      '--processing-time-ms',
-      '10',
-      '--monitor-interval-ms',
-      '500',
-    ]);
-    monitor = `http://127.0.0.1:${base + 10}`;
-    consumer = `http://127.0.0.1:${base + 1}`;
-    producer = `http://127.0.0.1:${base}`;
-    browser = await launch();
-    page = browser.context.pages()[0] ?? (await browser.context.newPage());
-    page.on('console', (m) => {
-      if (m.type() === 'error') problems.push(`console error: ${m.text()}`);
-    });
-    page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+    dash = await openLabDashboard();
+    ({ page, lab, problems } = dash);
+    ({ monitor, consumer, producer } = dash.urls);
     page.on('requestfailed', (r) => {
       // The event stream is cut when the page closes; anything else failing is a bug.
       if (!r.url().endsWith('/events')) problems.push(`request failed: ${r.url()} ${r.failure()?.errorText}`);
@@ -87,10 +44,7 @@ describeWithTools('dashboard in Chromium', [chromiumTool()], () => {
     });
   }, 90_000);
 
-  afterAll(async () => {
-    await browser?.close();
-    await lab?.stop();
-  });
+  afterAll(() => dash?.close());
 
   it('loads with live data and no console errors', async () => {
     await page.goto(`${monitor}/`);
@@ -182,13 +136,13 @@ describeWithTools('dashboard in Chromium', [chromiumTool()], () => {
     await page.waitForTimeout(500);
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
     expect(overflow).toBeLessThanOrEqual(0);
-    await page.screenshot({ path: join(ARTIFACTS, 'dashboard-phone.png') });
+    await saveScreenshot(page, 'dashboard-phone.png');
   });
 
   it('lets the lab stop cleanly while the page holds its event stream open', async () => {
     await page.waitForFunction(() => window.__sluice.connected);
     // SIGTERM: the lab exits 0 by itself; a server waiting on the open stream would be SIGKILLed (exit null).
-    expect(await lab!.stop()).toBe(0);
+    expect(await lab.stop()).toBe(0);
     await page.waitForFunction(() => !window.__sluice.connected, undefined, { timeout: 10_000 });
     await page.waitForFunction(
       () => document.querySelector('#conn')?.textContent === 'unreachable',

@@ -1,18 +1,9 @@
-import { existsSync, mkdirSync } from 'node:fs';
-import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { type LabDashboard, openLabDashboard, saveScreenshot } from '../helpers/dashboard.js';
 import { describeWithTools } from '../helpers/tools.js';
-import {
-  freeBasePort,
-  get,
-  type LabProcess,
-  ROOT,
-  requireBuild,
-  spawnSluice,
-  until,
-} from '../lab/helpers.js';
-import { type Browser, chromiumTool, launch } from './chromium.js';
+import { get, until } from '../lab/helpers.js';
+import { chromiumTool } from './chromium.js';
 
 /**
  * The dashboard's dead-letters panel in Chromium against `sluice lab --memory --token …`: its buttons
@@ -23,14 +14,10 @@ import { type Browser, chromiumTool, launch } from './chromium.js';
  */
 
 const TOKEN = 'panel-secret-1';
-const ARTIFACTS = join(ROOT, 'test-artifacts');
-
-let lab: LabProcess | undefined;
-let browser: Browser | undefined;
 let page: Page;
 let monitor: string;
 let consumer: string;
-const problems: string[] = [];
+let problems: string[];
 let prompts = 0;
 
 const panel = (attr: string) => page.getAttribute('#dead-letters', `data-${attr}`).then(Number);
@@ -44,45 +31,19 @@ const press = async (selector: string, expected: RegExp) => {
 };
 
 describeWithTools('dead-letters panel in Chromium', [chromiumTool()], () => {
+  let dash: LabDashboard;
   beforeAll(async () => {
-    requireBuild();
-    if (!existsSync(join(ROOT, 'web', 'dist', 'index.html'))) {
-      throw new Error('web/dist is missing: run `npm run build` (it runs build:web) first');
-    }
-    const base = await freeBasePort();
-    lab = await spawnSluice([
-      'lab',
-      '--memory',
-      '--token',
-      TOKEN,
-      '--base-port',
-      String(base),
-      '--broker-port',
-      '0',
-      '--processing-time-ms',
-      '10',
-      '--monitor-interval-ms',
-      '500',
-    ]);
-    monitor = `http://127.0.0.1:${base + 10}`;
-    consumer = `http://127.0.0.1:${base + 1}`;
-    browser = await launch();
-    page = browser.context.pages()[0] ?? (await browser.context.newPage());
+    // The first press without a token is refused on purpose; Chromium logs that 401.
+    dash = await openLabDashboard({ labArgs: ['--token', TOKEN], expectedConsoleErrors: /401/ });
+    ({ page, problems } = dash);
+    ({ monitor, consumer } = dash.urls);
     page.on('dialog', (d) => {
       prompts++;
       void d.accept(TOKEN);
     });
-    page.on('console', (m) => {
-      // The first press without a token is refused on purpose; Chromium logs that 401.
-      if (m.type() === 'error' && !m.text().includes('401')) problems.push(`console error: ${m.text()}`);
-    });
-    page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
   }, 90_000);
 
-  afterAll(async () => {
-    await browser?.close();
-    await lab?.stop();
-  });
+  afterAll(() => dash?.close());
 
   it('asks for the token on the first press, then sends poison orders that land in the panel by reason', async () => {
     await page.goto(`${monitor}/`);
@@ -147,8 +108,7 @@ describeWithTools('dead-letters panel in Chromium', [chromiumTool()], () => {
       document.querySelector('[data-dl="rate"][data-rate="0.5"]')?.classList.contains('on'),
     );
     expect(await page.textContent('#dl-failure-state')).toContain('50% transient · expect 51.6/s of 100/s');
-    mkdirSync(ARTIFACTS, { recursive: true });
-    await page.locator('#dead-letters').screenshot({ path: join(ARTIFACTS, 'dashboard-dead-letters.png') });
+    await saveScreenshot(page.locator('#dead-letters'), 'dashboard-dead-letters.png');
     expect(await result()).toMatch(/50% failing/);
     expect(problems).toEqual([]);
   }, 30_000);

@@ -1,10 +1,9 @@
-import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
-import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { type LabDashboard, openLabDashboard, saveScreenshot } from '../helpers/dashboard.js';
 import { describeWithTools } from '../helpers/tools.js';
-import { freeBasePort, type LabProcess, post, ROOT, requireBuild, spawnSluice } from '../lab/helpers.js';
-import { type Browser, chromiumTool, launch } from './chromium.js';
+import { post } from '../lab/helpers.js';
+import { chromiumTool } from './chromium.js';
 
 /**
  * The dashboard's traces panel in Chromium against `sluice lab --memory` (no Jaeger): a burst into a slow
@@ -13,52 +12,23 @@ import { type Browser, chromiumTool, launch } from './chromium.js';
  * says so. Checked through the panel's data attributes and the bars' geometry, not pixels.
  */
 
-const ARTIFACTS = join(ROOT, 'test-artifacts');
-const DOC_IMAGES = join(ROOT, 'docs', 'images');
 const ORDERS = 30;
 const PROCESSING_MS = 40;
 
-let lab: LabProcess | undefined;
-let browser: Browser | undefined;
 let page: Page;
 let monitor: string;
-const problems: string[] = [];
+let problems: string[];
 
 describeWithTools('traces panel in Chromium', [chromiumTool()], () => {
+  let dash: LabDashboard;
   beforeAll(async () => {
-    requireBuild();
-    if (!existsSync(join(ROOT, 'web', 'dist', 'index.html'))) {
-      throw new Error('web/dist is missing: run `npm run build` (it runs build:web) first');
-    }
-    const base = await freeBasePort();
-    lab = await spawnSluice([
-      'lab',
-      '--memory',
-      '--base-port',
-      String(base),
-      '--broker-port',
-      '0',
-      '--partitions',
-      '3',
-      '--processing-time-ms',
-      String(PROCESSING_MS),
-      '--monitor-interval-ms',
-      '500',
-    ]);
-    monitor = `http://127.0.0.1:${base + 10}`;
-    browser = await launch();
-    page = browser.context.pages()[0] ?? (await browser.context.newPage());
+    dash = await openLabDashboard({ processingTimeMs: PROCESSING_MS, labArgs: ['--partitions', '3'] });
+    ({ page, problems } = dash);
+    monitor = dash.urls.monitor;
     await page.setViewportSize({ width: 1280, height: 900 });
-    page.on('console', (m) => {
-      if (m.type() === 'error') problems.push(`console error: ${m.text()}`);
-    });
-    page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
   }, 90_000);
 
-  afterAll(async () => {
-    await browser?.close();
-    await lab?.stop();
-  });
+  afterAll(() => dash?.close());
 
   it('shows the slowest orders of a burst as bars, waiting in the broker far longer than working', async () => {
     await page.goto(`${monitor}/`);
@@ -98,11 +68,7 @@ describeWithTools('traces panel in Chromium', [chromiumTool()], () => {
     );
     for (const share of shares) expect(share).toBeGreaterThan(0.5);
 
-    mkdirSync(ARTIFACTS, { recursive: true });
-    const file = join(ARTIFACTS, 'dashboard-traces.png');
-    await page.locator('#traces').screenshot({ path: file });
-    if (process.env.SLUICE_UPDATE_DOCS_IMAGES === '1')
-      copyFileSync(file, join(DOC_IMAGES, 'dashboard-traces.png'));
+    await saveScreenshot(page.locator('#traces'), 'dashboard-traces.png', { docsImage: true });
     expect(problems).toEqual([]);
   }, 60_000);
 });

@@ -210,56 +210,52 @@ describe('sluice consumer shutdown', () => {
  * connections stay open, nothing answers): only their bounds end the wait, and they must say so.
  */
 describe('sluice producer and monitor shutdown, broker hung', () => {
-  it('producer: one SIGTERM exits within the grace period, saying how many orders it could not deliver', async () => {
+  /**
+   * Starts `sluice <command>` against a broker, lets it work, freezes the broker (SIGSTOP), lets the
+   * service send into it, then SIGTERMs the service: it must exit 1 within the grace period, saying why.
+   */
+  async function stopWhileBrokerHung(command: string, args: string[], gaveUp: RegExp): Promise<void> {
     const broker = await startBroker();
-    const producer = await startService(
+    const service = await startService(
       [
-        'producer',
-        ...['--brokers', broker.bootstrap, '--port', '0', '--rate-ms', '100', '--running'],
-        ...['--grace-period', String(GRACE_S)],
+        command,
+        ...['--brokers', broker.bootstrap, '--port', '0'],
+        ...args,
+        '--grace-period',
+        String(GRACE_S),
       ],
-      /sluice producer: (http:\/\/[\d.:]+)/,
+      new RegExp(`sluice ${command}: (http:\\/\\/[\\d.:]+)`),
     );
     await new Promise((r) => setTimeout(r, 500));
     broker.child.kill('SIGSTOP');
-    // The auto-producer keeps sending into the frozen broker: records wait for acknowledgements.
+    // Requests go out to the frozen broker and wait for answers that never come.
     await new Promise((r) => setTimeout(r, 500));
 
-    const { code, tookMs } = await producer.sigterm();
+    const { code, tookMs } = await service.sigterm();
 
-    console.log(`producer, broker hung: exited ${code} in ${tookMs} ms`);
+    console.log(`${command}, broker hung: exited ${code} in ${tookMs} ms`);
     expect(tookMs).toBeLessThan(GRACE_S * 1000 + SLACK_MS);
-    expect(producer.output()).toMatch(
+    expect(service.output()).toMatch(gaveUp);
+    expect(code).toBe(1);
+    expect(service.output()).not.toMatch(/still stopping after/);
+  }
+
+  it('producer: one SIGTERM exits within the grace period, saying how many orders it could not deliver', async () => {
+    // The auto-producer keeps sending into the frozen broker: records wait for acknowledgements.
+    await stopWhileBrokerHung(
+      'producer',
+      ['--rate-ms', '100', '--running'],
       /sluice producer: gave up: [1-9]\d* orders not acknowledged by the broker within 2000 ms were not delivered/,
     );
-    expect(code).toBe(1);
-    expect(producer.output()).not.toMatch(/still stopping after/);
   }, 90_000);
 
   it('monitor: one SIGTERM exits within the grace period, saying it gave up on the last collection', async () => {
-    const broker = await startBroker();
-    const monitor = await startService(
-      [
-        'monitor',
-        ...['--brokers', broker.bootstrap, '--port', '0', '--interval-ms', '200'],
-        ...['--grace-period', String(GRACE_S)],
-      ],
-      /sluice monitor: (http:\/\/[\d.:]+)/,
-    );
-    await new Promise((r) => setTimeout(r, 500));
-    broker.child.kill('SIGSTOP');
-    // Let a collection cycle go out to the frozen broker.
-    await new Promise((r) => setTimeout(r, 500));
-
-    const { code, tookMs } = await monitor.sigterm();
-
-    console.log(`monitor, broker hung: exited ${code} in ${tookMs} ms`);
-    expect(tookMs).toBeLessThan(GRACE_S * 1000 + SLACK_MS);
-    expect(monitor.output()).toMatch(
+    // A collection cycle goes out to the frozen broker.
+    await stopWhileBrokerHung(
+      'monitor',
+      ['--interval-ms', '200'],
       /sluice monitor: gave up: the last lag collection did not finish within 2000 ms/,
     );
-    expect(code).toBe(1);
-    expect(monitor.output()).not.toMatch(/still stopping after/);
   }, 90_000);
 });
 

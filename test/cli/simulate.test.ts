@@ -57,6 +57,8 @@ describe.skipIf(!built)('sluice simulate (built CLI)', () => {
       '100',
       '--failure-rate',
       '50%',
+      '--failures',
+      'even',
       '--policy',
       'buffer',
       '--duration',
@@ -74,6 +76,34 @@ describe.skipIf(!built)('sluice simulate (built CLI)', () => {
     });
     expect(result.growthPerSec).toBe(50);
     expect(result.verdict).toMatch(/180,000 behind/);
+  });
+
+  it('one retry at 50% (random failures from the default seed): ~120,000 behind, ~25% given up, the same twice', () => {
+    const args = ['--produce', '100', '--consume', '100', '--failure-rate', '50%', '--max-retries', '1'];
+    const first = run([...args, '--policy', 'buffer', '--duration', '3600', '--json']);
+    expect(first.code).toBe(0);
+    const a = JSON.parse(first.out);
+    expect(
+      JSON.parse(run([...args, '--policy', 'buffer', '--duration', '3600', '--json']).out).totals,
+    ).toEqual(a.totals);
+    expect(Math.abs(a.totals.lag - 120_000) / 120_000).toBeLessThan(0.02);
+    const givenUp = a.totals.deadLettered / (a.totals.deadLettered + a.totals.consumed);
+    expect(Math.abs(givenUp - 0.25)).toBeLessThan(0.01);
+    const text = run([...args, '--policy', 'buffer', '--duration', '3600', '--retry-backoff', '10']).out;
+    expect(text).toMatch(/each retry after a 10 ms backoff/);
+    expect(text).toMatch(/queue depth \(events\) over 3,600 s/);
+  });
+
+  it('--count and --resume-delay', () => {
+    const count = run(['--produce', '2', '--processing-ms', '2000', '--count', '20', '--policy', 'buffer']);
+    expect(count.code).toBe(0);
+    expect(count.out).toMatch(/^sluice simulate: 20 events at 2 ev\/s/);
+    expect(count.out).toMatch(/all 20 events handled by 40\.5 s/);
+    const stop = run([
+      ...['--produce', '150', '--consume', '100', '--policy', 'stop', '--capacity', '1000'],
+      ...['--low', '0', '--resume-delay', '2000', '--duration', '120'],
+    ]);
+    expect(stop.out).toMatch(/each restart of the source takes 2,000 ms: the consumer sat idle [1-9]/);
   });
 
   it('--policy all prints the four strategies side by side', () => {

@@ -114,7 +114,9 @@ describe('client resilience against the embedded broker', () => {
     expect(deliveries.every((d) => d.status === 'delivered')).toBe(true);
     expect(producer.stats().retries).toBeGreaterThan(0);
     expect(retries).toHaveLength(producer.stats().retries);
-    expect(String((retries[0] as { err: Error }).err)).toMatch(/THROTTLING_QUOTA_EXCEEDED/);
+    expect(String((retries[0] as { err: Error }).err)).toMatch(
+      /REQUEST_TIMED_OUT \(error 7\).*reject-mode quota/,
+    );
     expect(await count(cluster, 'rejecting')).toBe(450);
   });
 

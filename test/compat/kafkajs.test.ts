@@ -2,6 +2,7 @@ import { createRequire } from 'node:module';
 import { CompressionTypes, ConfigResourceTypes, Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startTestBroker, type TestBroker } from '../helpers/broker.js';
+import { kcatConsume } from '../helpers/kcat.js';
 import { killChildren, run } from '../helpers/run.js';
 import { describeWithTools, tools } from '../helpers/tools.js';
 
@@ -164,32 +165,7 @@ describeWithTools('kafkajs 2.2.4 against the broker', [tools.kcat()], () => {
     expect(first).toMatchObject([{ topicName: topic, partition: 0, errorCode: 0, baseOffset: '0' }]);
     expect(second).toMatchObject([{ topicName: topic, partition: 0, errorCode: 0, baseOffset: '10' }]);
 
-    const { stdout } = await run(
-      'kcat',
-      [
-        '-b',
-        b.bootstrap,
-        '-X',
-        'broker.address.family=v4',
-        '-C',
-        '-t',
-        topic,
-        '-p',
-        '0',
-        '-o',
-        'beginning',
-        '-e',
-        '-J',
-        '-q',
-      ],
-      {
-        timeoutMs: 20_000,
-      },
-    );
-    const got = stdout
-      .split('\n')
-      .filter((l) => l.startsWith('{'))
-      .map((l) => JSON.parse(l));
+    const got = await kcatConsume(b.bootstrap, topic, 0);
     expect(got).toHaveLength(30);
     got.forEach((m, i) => {
       expect(m.offset).toBe(i);

@@ -1,42 +1,13 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { codecId, startTestBroker, storedCodecs, type TestBroker } from '../helpers/broker.js';
+import { kcatConsume, kcat as kcatRun } from '../helpers/kcat.js';
 import { killChildren, run } from '../helpers/run.js';
 import { describeWithTools, tools } from '../helpers/tools.js';
 
-interface KcatMessage {
-  topic: string;
-  partition: number;
-  offset: number;
-  tstype: string;
-  ts: number;
-  broker: number;
-  headers: string[] | null;
-  key: string | null;
-  payload: string | null;
-}
-
 describeWithTools('kcat (librdkafka 2.0.2) against the broker', [tools.kcat()], () => {
   let b: TestBroker;
-  const kcat = (args: string[], input?: string) =>
-    run('kcat', ['-b', b.bootstrap, '-X', 'broker.address.family=v4', ...args], { input, timeoutMs: 20_000 });
-  const consume = async (topic: string, partition: number) => {
-    const { stdout } = await kcat([
-      '-C',
-      '-t',
-      topic,
-      '-p',
-      String(partition),
-      '-o',
-      'beginning',
-      '-e',
-      '-J',
-      '-q',
-    ]);
-    return stdout
-      .split('\n')
-      .filter((l) => l.startsWith('{'))
-      .map((l) => JSON.parse(l) as KcatMessage);
-  };
+  const kcat = (args: string[], input?: string) => kcatRun(b.bootstrap, args, input);
+  const consume = (topic: string, partition: number) => kcatConsume(b.bootstrap, topic, partition);
 
   beforeAll(async () => {
     b = await startTestBroker({ defaultPartitions: 1 });
@@ -134,41 +105,55 @@ describeWithTools('kcat (librdkafka 2.0.2) against the broker', [tools.kcat()], 
     }
   });
 
-  it('sees Kinesis-style throttling errors when a reject-mode quota is exceeded (the module’s step 4)', async () => {
+  it('retries what a reject-mode quota refuses until all is stored, and fails a batch over the burst for good (the module’s step 4)', async () => {
     const limited = await startTestBroker({
       durability: 'memory',
       quotas: { mode: 'reject', recordsPerSecond: 100 },
     });
     try {
-      const input = `${Array.from({ length: 300 }, (_, i) => `event-${i}`).join('\n')}\n`;
-      const res = await run(
-        'kcat',
-        [
-          '-b',
-          limited.bootstrap,
-          '-X',
-          'broker.address.family=v4',
-          '-P',
-          '-t',
-          'shard',
-          '-p',
-          '0',
-          '-X',
-          'batch.num.messages=10',
-          '-X',
-          'message.timeout.ms=10000',
-        ],
-        { input, allowFailure: true, timeoutMs: 20_000 },
-      );
-      const failures = res.stderr.split('\n').filter((l) => l.includes('Delivery failed'));
-      expect(failures.length).toBeGreaterThan(0);
-      expect(failures.every((l) => /Throttling quota has been exceeded/.test(l))).toBe(true);
-      const stored = Number(limited.broker.store.partition('shard', 0)!.highWatermark);
-      // Everything either landed or was refused: nothing lost silently, nothing duplicated.
-      expect(stored + failures.length).toBe(300);
-      expect(stored).toBeGreaterThanOrEqual(100);
-      const rejected = (await limited.broker.metrics.produceRejected.get()).values[0].value;
-      expect(rejected).toBeGreaterThan(0);
+      const produce = (topic: string, count: number, batch: number) =>
+        run(
+          'kcat',
+          [
+            '-b',
+            limited.bootstrap,
+            '-X',
+            'broker.address.family=v4',
+            '-P',
+            '-t',
+            topic,
+            '-p',
+            '0',
+            '-X',
+            `batch.num.messages=${batch}`,
+            '-X',
+            'linger.ms=50',
+            '-X',
+            'message.timeout.ms=20000',
+            '-X',
+            'debug=msg',
+          ],
+          {
+            input: `${Array.from({ length: count }, (_, i) => `event-${i}`).join('\n')}\n`,
+            allowFailure: true,
+            timeoutMs: 30_000,
+          },
+        );
+      // 300 events at 100/s: refused batches (REQUEST_TIMED_OUT) are retried by librdkafka until stored.
+      const res = await produce('shard', 300, 10);
+      expect(res.stderr).not.toMatch(/Delivery failed/);
+      // With debug=msg librdkafka shows the refusal and what it does about it.
+      expect(res.stderr).toMatch(/encountered error: Broker: Request timed out \(actions Retry/);
+      expect(Number(limited.broker.store.partition('shard', 0)!.highWatermark)).toBe(300);
+      expect((await limited.broker.metrics.produceRejected.get()).values[0].value).toBeGreaterThan(0);
+      // One batch of 500 into a 100/s bucket can never fit: a permanent failure, nothing stored.
+      const burst = await produce('burst', 500, 1000);
+      const failures = burst.stderr.split('\n').filter((l) => l.includes('Delivery failed'));
+      expect(failures).toHaveLength(500);
+      expect(
+        failures.every((l) => /Broker: Message batch larger than configured server segment size/.test(l)),
+      ).toBe(true);
+      expect(limited.broker.store.partition('burst', 0)?.highWatermark ?? 0n).toBe(0n);
     } finally {
       await limited.stop();
     }

@@ -1,6 +1,7 @@
 import { Admin, ConfigResourceTypes, Consumer, Producer, stringSerializers } from '@platformatic/kafka';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startTestBroker, type TestBroker } from '../helpers/broker.js';
+import { kcatConsume } from '../helpers/kcat.js';
 import { killChildren, run } from '../helpers/run.js';
 import { describeWithTools, tools } from '../helpers/tools.js';
 
@@ -118,30 +119,7 @@ describeWithTools('@platformatic/kafka 1.x against the broker', [tools.kcat()], 
       })),
     );
 
-    const { stdout } = await run(
-      'kcat',
-      [
-        '-b',
-        b.bootstrap,
-        '-X',
-        'broker.address.family=v4',
-        '-C',
-        '-t',
-        topic,
-        '-p',
-        '0',
-        '-o',
-        'beginning',
-        '-e',
-        '-J',
-        '-q',
-      ],
-      { timeoutMs: 20_000 },
-    );
-    const viaKcat = stdout
-      .split('\n')
-      .filter((l) => l.startsWith('{'))
-      .map((l) => JSON.parse(l));
+    const viaKcat = await kcatConsume(b.bootstrap, topic, 0);
     expect(viaKcat.map((m) => [m.offset, m.key, m.payload, m.ts])).toEqual(
       messages.map((m, i) => [i, m.key, m.value, Number(m.timestamp)]),
     );

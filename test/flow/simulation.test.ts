@@ -115,6 +115,7 @@ describe('simulate: a 50% failure rate with retries', () => {
       consumeRate: 100,
       policy: 'buffer',
       failureRate: 0.5,
+      failurePattern: 'even',
       durationSec: 3600,
     });
     expect(r.effectiveConsumeRate).toBe(50);
@@ -153,12 +154,13 @@ describe('simulate: a 50% failure rate with retries', () => {
       consumeRate: 100,
       policy: 'buffer',
       failureRate: 0.5,
+      failurePattern: 'even',
       maxRetries: 0,
       durationSec: 60,
     });
     expect(r.totals.consumed).toBeGreaterThan(1000);
     expect(Math.abs(r.totals.deadLettered - r.totals.consumed)).toBeLessThanOrEqual(1);
-    expect(r.verdict).toMatch(/events given up after 0 retries/);
+    expect(r.verdict).toMatch(/events \(50% of those handled\) given up after 0 retries/);
     expect(r.growthPerSec).toBe(-50); // 100 attempts/s, each event leaves after one: the backlog drains
     expect(r.totals.maxQueued).toBeLessThanOrEqual(1);
     expectConservation(r);
@@ -308,5 +310,102 @@ describe('simulate: other shapes', () => {
     expect(text).toMatch(
       /^sample\s+5,999\s+44,000 .* 1 in 10 of the overflow kept in place of older events, 73% discarded$/m,
     );
+  });
+});
+
+describe('simulate: seeded failures and what retries cost', () => {
+  const retryRun = (extra: Partial<SimulationOptions> = {}) =>
+    simulate({
+      produceRate: 100,
+      consumeRate: 100,
+      policy: 'buffer',
+      failureRate: 0.5,
+      maxRetries: 1,
+      durationSec: 3600,
+      ...extra,
+    });
+
+  it('failures are random by default, from a fixed seed: one retry gives ~120,000 behind and ~25% given up', () => {
+    const r = retryRun();
+    expect(r.options.failurePattern).toBe('random');
+    expect(retryRun().totals).toEqual(r.totals); // the same command, the same numbers
+    expect(retryRun({ seed: 7 }).totals.failures).not.toBe(r.totals.failures);
+    // Each event takes 1.5 attempts on average (fails twice with chance 1/4): 66.7 leave per second.
+    expect(r.growthPerSec).toBeCloseTo(100 - 100 / 1.5, 6);
+    expect(Math.abs(r.totals.lag - 120_000) / 120_000).toBeLessThan(0.02);
+    const givenUp = r.totals.deadLettered / (r.totals.deadLettered + r.totals.consumed);
+    expect(givenUp).toBeGreaterThan(0.24);
+    expect(givenUp).toBeLessThan(0.26);
+    expect(r.verdict).toMatch(/\(at random, seed 1\)/);
+    expectConservation(r);
+  });
+
+  it('evenly spread failures never fail one event twice at 50%: nothing is given up', () => {
+    const r = retryRun({ failurePattern: 'even' });
+    expect(r.totals.deadLettered).toBe(0);
+    expect(last(r).lag).toBe(180_000);
+  });
+
+  it('a retry backoff takes consumer time: the lag curve is steeper than with free retries', () => {
+    const free = retryRun({ maxRetries: undefined, durationSec: 600 });
+    const costly = retryRun({ maxRetries: undefined, durationSec: 600, retryBackoffMs: 10 });
+    // 2 attempts of 10 ms and one 10 ms backoff per event: 33.3 ev/s instead of 50.
+    expect(free.growthPerSec).toBeCloseTo(50, 6);
+    expect(costly.growthPerSec).toBeCloseTo(100 - 1000 / 30, 6);
+    expect(costly.effectiveConsumeRate).toBeCloseTo(1000 / 30, 6);
+    for (let i = 0; i < free.rows.length; i++) {
+      expect(costly.rows[i].lag).toBeGreaterThan(free.rows[i].lag);
+    }
+    expect(costly.verdict).toMatch(/each retry after a 10 ms backoff/);
+    expect(costly.totals.consumerIdleMs).toBeLessThan(100); // busy nearly all the time
+    expectConservation(costly);
+  });
+});
+
+describe('simulate: fixed counts and the stop policy’s resume delay', () => {
+  it('--count 20 at 2 ev/s: sent within 10 s, and the run lasts until every event is handled', () => {
+    const r = simulate({ produceRate: 2, processingMs: 2000, policy: 'buffer', count: 20 });
+    expect(r.totals.produced).toBe(20);
+    const sentBy10 = r.rows.find((row) => row.timeSec === 10);
+    expect(sentBy10?.produced).toBe(20);
+    expect(r.totals.consumed).toBe(20);
+    // The first event arrives at 0.5 s; twenty of 2 s each end at 40.5 s.
+    expect(r.totals.allHandledAtSec).toBe(40.5);
+    expect(r.totals.lastLatencySec).toBe(30.5);
+    expect(r.verdict).toMatch(/all 20 events handled by 40\.5 s/);
+    expectConservation(r);
+  });
+
+  it('a low watermark of 0 with a resume delay leaves the consumer idle while the source restarts; a higher one does not', () => {
+    const run = (lowWatermark: number) =>
+      simulate({
+        produceRate: 150,
+        consumeRate: 100,
+        policy: 'stop',
+        capacity: 1000,
+        lowWatermark,
+        resumeDelayMs: 2000,
+        durationSec: 120,
+      });
+    const atZero = run(0);
+    const atHalf = run(0.5);
+    expect(atZero.totals.pressureDeclarations).toBeGreaterThan(1);
+    // Relieved at an empty queue, the consumer finishes its last event and waits out the restart.
+    expect(atZero.totals.consumerIdleMs).toBeGreaterThan(
+      (atZero.totals.pressureDeclarations - 1) * (2000 - 10) - 1,
+    );
+    expect(atHalf.totals.consumerIdleMs).toBeLessThan(atZero.totals.consumerIdleMs / 10);
+    expect(atHalf.totals.consumed).toBeGreaterThan(atZero.totals.consumed);
+    expect(atZero.verdict).toMatch(/each restart of the source takes 2,000 ms: the consumer sat idle/);
+    expectConservation(atZero);
+  });
+
+  it('rejects a count or delay that makes no sense, and a run with neither duration nor count', () => {
+    const base = { produceRate: 10, consumeRate: 10, policy: 'block' as const };
+    expect(() => simulate({ ...base, count: 2.5 })).toThrow(/count must be a whole number >= 1/);
+    expect(() => simulate({ ...base, durationSec: 10, retryBackoffMs: -1 })).toThrow(
+      /retry backoff must be a number of 0 or more/,
+    );
+    expect(() => simulate(base)).toThrow(/--duration <s>\) or how many events to send \(--count <n>\)/);
   });
 });

@@ -50,6 +50,15 @@ export interface KafkaClusterOptions {
   config?: Record<string, string>;
   /** JVM heap per node (default -Xmx512m). */
   heap?: string;
+  /**
+   * Listeners beside PLAINTEXT, listener name → security protocol (e.g. `{ SASL_SSL: 'SASL_SSL' }`), each
+   * on its own free port (`node.listenerPorts`, `cluster.listenerBootstrap(name)`). PLAINTEXT stays: it
+   * carries inter-broker traffic and the rig's readiness check. The security settings themselves
+   * (keystore, JAAS, mechanisms, authorizer) go in `config`.
+   */
+  listeners?: Record<string, 'SSL' | 'SASL_PLAINTEXT' | 'SASL_SSL'>;
+  /** SCRAM credentials written when the storage is formatted (kafka-storage format --add-scram). */
+  scramUsers?: { mechanism: 'SCRAM-SHA-256' | 'SCRAM-SHA-512'; name: string; password: string }[];
 }
 
 export interface KafkaNode {
@@ -58,6 +67,8 @@ export interface KafkaNode {
   controllerPort: number;
   dataDir: string;
   logFile: string;
+  /** The port of each extra listener (KafkaClusterOptions.listeners), by name. */
+  listenerPorts: Record<string, number>;
   /** The running JVM, or undefined after kill()/stop(). */
   process: ChildProcess | undefined;
 }
@@ -66,6 +77,8 @@ export interface KafkaCluster {
   brokers: 1 | 3;
   /** Every node's listener, comma-separated, for clients. */
   bootstrap: string;
+  /** Every node's port of one extra listener (KafkaClusterOptions.listeners), comma-separated. */
+  listenerBootstrap(name: string): string;
   clusterId: string;
   nodes: KafkaNode[];
   /** kill -9 one node. */
@@ -80,27 +93,44 @@ export interface KafkaCluster {
 }
 
 /**
+ * The rig's group.min.session.timeout.ms (Kafka's default is 6 s): tests of session expiry and of
+ * heartbeats outliving a session wait a few session timeouts, so a short one saves them seconds.
+ */
+export const KAFKA_MIN_SESSION_TIMEOUT_MS = 2000;
+
+/**
  * The server.properties of one node. Departures from Kafka's defaults, each for test speed on two cores,
  * none changing what a client sees on the wire: __consumer_offsets has 10 partitions instead of 50 (it is
- * created with replication factor 3 on first use), and a new group's first rebalance is not delayed 3 s.
+ * created with replication factor 3 on first use), a new group's first rebalance is not delayed 3 s, and
+ * sessions may be as short as {@link KAFKA_MIN_SESSION_TIMEOUT_MS}.
  */
 function nodeProperties(
   node: KafkaNode,
   voters: string,
   size: number,
   extra: Record<string, string>,
+  listenerProtocols: Record<string, string>,
 ): Record<string, string> {
   const rf = String(size);
   const minIsr = size === 3 ? '2' : '1';
+  const named = Object.entries(listenerProtocols);
+  const advertised = [
+    `PLAINTEXT://127.0.0.1:${node.port}`,
+    ...named.map(([name]) => `${name}://127.0.0.1:${node.listenerPorts[name]}`),
+  ];
   return {
     'process.roles': 'broker,controller',
     'node.id': String(node.id),
     'controller.quorum.voters': voters,
-    listeners: `PLAINTEXT://127.0.0.1:${node.port},CONTROLLER://127.0.0.1:${node.controllerPort}`,
-    'advertised.listeners': `PLAINTEXT://127.0.0.1:${node.port}`,
+    listeners: [...advertised, `CONTROLLER://127.0.0.1:${node.controllerPort}`].join(','),
+    'advertised.listeners': advertised.join(','),
     'controller.listener.names': 'CONTROLLER',
     'inter.broker.listener.name': 'PLAINTEXT',
-    'listener.security.protocol.map': 'CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT',
+    'listener.security.protocol.map': [
+      'CONTROLLER:PLAINTEXT',
+      'PLAINTEXT:PLAINTEXT',
+      ...named.map(([name, protocol]) => `${name}:${protocol}`),
+    ].join(','),
     'log.dirs': join(node.dataDir, 'log'),
     'metadata.log.dir': join(node.dataDir, 'metadata'),
     'default.replication.factor': rf,
@@ -112,6 +142,7 @@ function nodeProperties(
     'share.coordinator.state.topic.replication.factor': rf,
     'share.coordinator.state.topic.min.isr': minIsr,
     'group.initial.rebalance.delay.ms': '0',
+    'group.min.session.timeout.ms': String(KAFKA_MIN_SESSION_TIMEOUT_MS),
     ...extra,
   };
 }
@@ -154,12 +185,15 @@ export async function startKafka(options: KafkaClusterOptions): Promise<KafkaClu
   for (let id = 1; id <= size; id++) {
     const dataDir = join(root, `node-${id}`);
     mkdirSync(dataDir, { recursive: true });
+    const listenerPorts: Record<string, number> = {};
+    for (const name of Object.keys(options.listeners ?? {})) listenerPorts[name] = await freePort();
     nodes.push({
       id,
       port: await freePort(),
       controllerPort: await freePort(),
       dataDir,
       logFile: join(dataDir, 'kafka.log'),
+      listenerPorts,
       process: undefined,
     });
   }
@@ -168,8 +202,20 @@ export async function startKafka(options: KafkaClusterOptions): Promise<KafkaClu
   await Promise.all(
     nodes.map(async (n) => {
       const props = join(n.dataDir, 'server.properties');
-      writeProperties(props, nodeProperties(n, voters, size, options.config ?? {}));
-      await kafkaCli('kafka-storage', ['format', '-t', clusterId, '-c', props, '--ignore-formatted']);
+      writeProperties(props, nodeProperties(n, voters, size, options.config ?? {}, options.listeners ?? {}));
+      const scram = (options.scramUsers ?? []).flatMap((u) => [
+        '--add-scram',
+        `${u.mechanism}=[name=${u.name},password=${u.password}]`,
+      ]);
+      await kafkaCli('kafka-storage', [
+        'format',
+        '-t',
+        clusterId,
+        '-c',
+        props,
+        '--ignore-formatted',
+        ...scram,
+      ]);
     }),
   );
 
@@ -225,6 +271,14 @@ export async function startKafka(options: KafkaClusterOptions): Promise<KafkaClu
   const cluster: KafkaCluster = {
     brokers: size,
     bootstrap: nodes.map((n) => `127.0.0.1:${n.port}`).join(','),
+    listenerBootstrap(name) {
+      if (!(name in nodes[0].listenerPorts)) {
+        throw new Error(
+          `no listener ${name}; this cluster was started with ${Object.keys(nodes[0].listenerPorts).join(', ') || 'PLAINTEXT only'}`,
+        );
+      }
+      return nodes.map((n) => `127.0.0.1:${n.listenerPorts[name]}`).join(',');
+    },
     clusterId,
     nodes,
     logTail,

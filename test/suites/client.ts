@@ -17,6 +17,7 @@ import { Producer } from '../../src/client/producer.js';
 import { CLIENT_VERSIONS } from '../../src/client/versions.js';
 import { Credits } from '../../src/flow/credits.js';
 import { ApiKey, apiName } from '../../src/protocol/api-keys.js';
+import { KAFKA_MIN_SESSION_TIMEOUT_MS } from '../helpers/kafka.js';
 import type { Target } from '../helpers/targets.js';
 import { brokersOf, type ClientFixture, clientFixture, settled, sleep, until } from './common.js';
 
@@ -678,8 +679,8 @@ export function groupSuite(target: Target): void {
     const topic = name('slow-handler');
     const groupId = name('slow-group');
     await admin.createTopics([{ topic, numPartitions: 2 }]);
-    const sessionTimeoutMs = onKafka() ? 6000 : 1200;
-    const heartbeatIntervalMs = onKafka() ? 500 : 150;
+    const sessionTimeoutMs = onKafka() ? KAFKA_MIN_SESSION_TIMEOUT_MS : 1200;
+    const heartbeatIntervalMs = onKafka() ? 300 : 150;
     const make = (id: string) =>
       new GroupMember({
         cluster: newCluster(id),
@@ -724,8 +725,8 @@ export function groupSuite(target: Target): void {
         cluster: newCluster(id),
         groupId,
         topics: [topic],
-        sessionTimeoutMs: onKafka() ? 6000 : 600,
-        heartbeatIntervalMs: onKafka() ? 500 : 100,
+        sessionTimeoutMs: onKafka() ? KAFKA_MIN_SESSION_TIMEOUT_MS : 600,
+        heartbeatIntervalMs: onKafka() ? 300 : 100,
       });
     const gone = make('gone');
     const stays = make('stays');

@@ -17,6 +17,7 @@ import { DLQ_HEADERS } from '../../src/consumer/dead-letter.js';
 import type { ConsumerRuntime } from '../../src/consumer/runtime.js';
 import { SimulatedSink } from '../../src/consumer/sinks/simulated.js';
 import type { ConsumerRecord, Sink, SinkContext } from '../../src/consumer/types.js';
+import { KAFKA_MIN_SESSION_TIMEOUT_MS } from '../helpers/kafka.js';
 import type { Target } from '../helpers/targets.js';
 import { brokersOf, clientFixture, sleep, until } from './common.js';
 
@@ -129,6 +130,7 @@ export function consumerRuntimeSuite(target: Target): void {
     }
   });
 
+  const SESSION_MS = KAFKA_MIN_SESSION_TIMEOUT_MS;
   it('stays in the group while it has no credits and fetches nothing for longer than the session timeout', async () => {
     const topic = fx().name('stalled');
     const groupId = fx().name('stalled-group');
@@ -136,16 +138,17 @@ export function consumerRuntimeSuite(target: Target): void {
     const runtime = consumer({
       groupId,
       topics: [topic],
-      // Two records take the sink 8 s each: the credits (2) are gone for longer than the session (6 s).
-      sink: new SimulatedSink({ processingTimeMs: 8000 }),
+      // Two records take the sink 2 s longer than the session each: the credits (2) are gone for longer
+      // than the session (the rig's and the embedded broker's smallest, see consumer-broker.test.ts).
+      sink: new SimulatedSink({ processingTimeMs: SESSION_MS + 2000 }),
       ordering: 'none',
       concurrency: 2,
       maxInFlight: 2,
       minFetchRecords: 1,
-      sessionTimeoutMs: 6000,
-      heartbeatIntervalMs: 500,
+      sessionTimeoutMs: SESSION_MS,
+      heartbeatIntervalMs: 300,
       commitIntervalMs: 200,
-      // The next two 8 s writes are given up at shutdown (not committed: redone by the next owner).
+      // The next two slow writes are given up at shutdown (not committed: redone by the next owner).
       shutdownDrainTimeoutMs: 200,
       deadLetter: false,
     });
@@ -155,7 +158,7 @@ export function consumerRuntimeSuite(target: Target): void {
     await until('two records in flight', () => runtime.stats().inFlightRecords === 2);
     const fetches = runtime.stats().fetches;
     // Past the session timeout with nothing fetched: only the heartbeat timer speaks for the member.
-    await sleep(7000);
+    await sleep(SESSION_MS + 1000);
     expect(runtime.stats().fetchState).toBe('no-credits');
     expect(runtime.stats().fetches).toBe(fetches);
     await until('the two slow writes done', () => runtime.stats().consumed >= 2);

@@ -6,6 +6,8 @@ import { ProducerFencedError } from '../../src/client/errors.js';
 import { fetchRecords } from '../../src/client/fetcher.js';
 import { Producer } from '../../src/client/producer.js';
 import { createExactlyOnceJob } from '../../src/consumer/exactly-once.js';
+import { ApiKey } from '../../src/protocol/api-keys.js';
+import { ErrorCode } from '../../src/protocol/errors.js';
 import { kafkaCli } from '../helpers/kafka.js';
 import { killChildren, run } from '../helpers/run.js';
 import type { Target } from '../helpers/targets.js';
@@ -27,6 +29,83 @@ export function transactionsSuite(target: Target): void {
   ourClientTransactions(target);
   exactlyOnceJob(target);
   transactionTools(target);
+  endTxnBeforeMarkers(target);
+}
+
+/**
+ * Kafka's coordinator answers EndTxn once the PREPARE record is durable and writes the markers after;
+ * until the transaction is complete, the transactional id's next request gets CONCURRENT_TRANSACTIONS
+ * (clients retry it). Both brokers: an AddPartitionsToTxn sent right behind EndTxn, on the same
+ * connection, gets NONE or CONCURRENT_TRANSACTIONS and nothing else, and a retry opens the next
+ * transaction. (test/broker/transactions.test.ts holds the markers back to show the window itself.)
+ */
+function endTxnBeforeMarkers(target: Target): void {
+  it('EndTxn then AddPartitionsToTxn at once: NONE or CONCURRENT_TRANSACTIONS, and the retry opens the next transaction', async () => {
+    const topic = uniqueName('txn-end');
+    const partitions = [0, 1, 2, 3, 4, 5];
+    const admin = new Kafka({ brokers: brokersOf(target()), logLevel: logLevel.NOTHING }).admin();
+    await admin.connect();
+    try {
+      await admin.createTopics({ topics: [{ topic, numPartitions: partitions.length }] });
+    } finally {
+      await admin.disconnect();
+    }
+    const id = uniqueName('txn-end');
+    const cluster = new Cluster({ brokers: brokersOf(target()), clientId: 'txn-end' });
+    try {
+      let conn = await cluster.coordinator(id, 1);
+      let producer = { producerId: -1n, producerEpoch: -1 };
+      await until(
+        'InitProducerId',
+        async () => {
+          conn = await cluster.coordinator(id, 1);
+          const r = await conn.request(ApiKey.InitProducerId, {
+            transactionalId: id,
+            transactionTimeoutMs: 60_000,
+          });
+          producer = { producerId: r.producerId, producerEpoch: r.producerEpoch };
+          return r.errorCode === ErrorCode.NONE;
+        },
+        30_000,
+      );
+      const add = async () => {
+        const r = await conn.request(ApiKey.AddPartitionsToTxn, {
+          v3AndBelowTransactionalId: id,
+          v3AndBelowProducerId: producer.producerId,
+          v3AndBelowProducerEpoch: producer.producerEpoch,
+          v3AndBelowTopics: [{ name: topic, partitions }],
+        });
+        return (r.resultsByTopicV3AndBelow ?? []).flatMap((t) =>
+          t.resultsByPartition.map((p) => p.partitionErrorCode),
+        );
+      };
+      const retryAdd = () =>
+        until('AddPartitionsToTxn to be accepted', async () =>
+          (await add()).every((c) => c === ErrorCode.NONE),
+        );
+      const seen: number[] = [];
+      await retryAdd();
+      for (let round = 0; round < 5; round++) {
+        const ended = conn.request(ApiKey.EndTxn, { transactionalId: id, ...producer, committed: true });
+        const next = add();
+        expect((await ended).errorCode).toBe(ErrorCode.NONE);
+        seen.push(...(await next));
+        await retryAdd();
+      }
+      expect(
+        [...new Set(seen)].filter((c) => c !== ErrorCode.NONE && c !== ErrorCode.CONCURRENT_TRANSACTIONS),
+      ).toEqual([]);
+      const aborted = await conn.request(ApiKey.EndTxn, {
+        transactionalId: id,
+        ...producer,
+        committed: false,
+      });
+      expect(aborted.errorCode).toBe(ErrorCode.NONE);
+      console.log(`[EndTxn before markers, ${target().kind}] next request answered: ${seen.join(',')}`);
+    } finally {
+      cluster.close();
+    }
+  }, 60_000);
 }
 
 function transactionTools(target: Target): void {

@@ -27,6 +27,7 @@ export const ANONYMOUS = 'User:ANONYMOUS';
 export const DEFAULT_FAILED_AUTH_DELAY_MS = 100;
 /** Largest SASL token accepted: Kafka's sasl.server.max.receive.size default (512 KiB). */
 export const MAX_SASL_TOKEN_BYTES = 524_288;
+const UNAUTHENTICATED_FRAME_LIMIT = "before SASL authentication; Kafka's sasl.server.max.receive.size";
 
 const API_SASL_HANDSHAKE = 17;
 const API_VERSIONS = 18;
@@ -194,6 +195,9 @@ export class BrokerSecurity {
     const tlsSocket = socket as TLSSocket;
     const principal = tlsSocket.encrypted ? certificatePrincipal(tlsSocket) : undefined;
     this.sessions.set(conn, new AuthSession(listener, socket.remoteAddress ?? 'unknown', principal));
+    // Until a client has authenticated it may not make the broker hold a large frame (up to
+    // --max-request-bytes, 100 MiB) for it: Kafka caps those frames at sasl.server.max.receive.size.
+    if (usesSasl(listener.protocol)) conn.limitFrames?.(MAX_SASL_TOKEN_BYTES, UNAUTHENTICATED_FRAME_LIMIT);
   }
 
   session(conn: ConnectionInfo): AuthSession {
@@ -220,22 +224,32 @@ export class BrokerSecurity {
     }
   }
 
-  /** SaslHandshake: choose the mechanism; v0 switches the connection to bare tokens. */
-  handshake(conn: ConnectionInfo, mechanism: string, version: number): number {
+  /**
+   * SaslHandshake: choose the mechanism; v0 switches the connection to bare tokens. `close` when the
+   * exchange is broken (a second handshake in the middle of one): Kafka closes such a connection too.
+   */
+  handshake(conn: ConnectionInfo, mechanism: string, version: number): { errorCode: number; close: boolean } {
     const s = this.session(conn);
-    if (!usesSasl(s.listener.protocol) || s.exchange !== undefined) return ErrorCode.ILLEGAL_SASL_STATE;
+    if (!usesSasl(s.listener.protocol)) return { errorCode: ErrorCode.ILLEGAL_SASL_STATE, close: false };
+    if (s.exchange !== undefined) {
+      this.log.warn(
+        { remote: conn.remote, mechanism, listener: s.listener.protocol },
+        'closing connection: SaslHandshake in the middle of a SASL exchange',
+      );
+      return { errorCode: ErrorCode.ILLEGAL_SASL_STATE, close: true };
+    }
     if (!(this.mechanisms as readonly string[]).includes(mechanism)) {
       this.log.warn(
         { remote: s.host, mechanism },
         'SASL handshake asked for a mechanism this broker does not offer',
       );
-      return ErrorCode.UNSUPPORTED_SASL_MECHANISM;
+      return { errorCode: ErrorCode.UNSUPPORTED_SASL_MECHANISM, close: false };
     }
     const m = mechanism as SaslMechanism;
     const lookup = this.credentials.get.bind(this.credentials);
     const exchange = m === 'PLAIN' ? new PlainServer(lookup) : new ScramServer(m, lookup);
     s.beginExchange(m, exchange, version === 0);
-    return ErrorCode.NONE;
+    return { errorCode: ErrorCode.NONE, close: false };
   }
 
   /**
@@ -250,6 +264,10 @@ export class BrokerSecurity {
   > {
     const s = this.session(conn);
     if (!s.exchange) {
+      this.log.warn(
+        { remote: conn.remote, listener: s.listener.protocol },
+        'closing connection: SaslAuthenticate before a SaslHandshake',
+      );
       return {
         ok: false,
         errorCode: ErrorCode.ILLEGAL_SASL_STATE,
@@ -265,6 +283,7 @@ export class BrokerSecurity {
       const { challenge, user } = await s.exchange.evaluate(token);
       if (user !== undefined) {
         s.complete(user, this.reauthMs, this.clock.now());
+        conn.limitFrames?.(undefined);
         this.log.info(
           { remote: s.host, principal: s.principal, mechanism: s.mechanism },
           'client authenticated',

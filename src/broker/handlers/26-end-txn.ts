@@ -1,14 +1,12 @@
 import type { EndTxnRequest, EndTxnResponse } from '../../protocol/apis/26-end-txn.js';
-import { ErrorCode } from '../../protocol/errors.js';
 import type { ApiHandler } from '../api-handler.js';
-import { mayTransactionalId, Op } from '../auth/authorize.js';
 import type { TransactionCoordinator } from '../txn/coordinator.js';
-import { fencedForOldClients } from '../txn/errors.js';
+import { answerTransactional } from '../txn/transactional-request.js';
 
 /**
- * EndTxn 0-4: commits or aborts the transaction. Answered once the markers are in every partition of
- * the transaction, so a read_committed reader sees the outcome as soon as the producer does. Needs
- * WRITE on the transactional id.
+ * EndTxn 0-4: commits or aborts the transaction. Answered, as by Kafka, once the decision (the
+ * prepare record) is durable; the markers follow, and the transactional id's next request gets
+ * CONCURRENT_TRANSACTIONS until they are written. Needs WRITE on the transactional id.
  */
 export function endTxnHandler(
   transactions: TransactionCoordinator,
@@ -18,16 +16,14 @@ export function endTxnHandler(
     name: 'EndTxn',
     minVersion: 0,
     maxVersion: 4,
-    async handle(request, ctx) {
-      if (!mayTransactionalId(ctx, Op.WRITE, request.transactionalId))
-        return { throttleTimeMs: 0, errorCode: ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED };
-      const code = await transactions.endTransaction(
-        request.transactionalId,
-        request.producerId,
-        request.producerEpoch,
-        request.committed,
-      );
-      return { throttleTimeMs: 0, errorCode: fencedForOldClients(code, ctx.apiVersion) };
-    },
+    handle: (request, ctx) =>
+      answerTransactional(ctx, request.transactionalId, () =>
+        transactions.endTransaction(
+          request.transactionalId,
+          request.producerId,
+          request.producerEpoch,
+          request.committed,
+        ),
+      ),
   };
 }

@@ -53,6 +53,13 @@ import {
   recoverPartitionDir,
 } from './recovery.js';
 import { Segment, segmentFileName } from './segment.js';
+import {
+  type AbortedTxnEntry,
+  appendTxnIndex,
+  readTxnIndex,
+  sameEntries,
+  writeTxnIndex,
+} from './txn-index.js';
 
 export interface AppendOptions {
   /** Broker time for LogAppendTime and segment age (defaults to the clock). */
@@ -203,6 +210,47 @@ export class PartitionLog {
   /** Base offsets of the segments, oldest first (for tests and the admin API). */
   segmentBaseOffsets(): bigint[] {
     return this.segments.map((s) => BigInt(s.baseOffset));
+  }
+
+  /**
+   * An aborted transaction's entry goes to the `.txnindex` of the segment holding its marker
+   * (txn-index.ts). Memory logs keep no files: their state dies with the process anyway.
+   */
+  async recordAbortedTransaction(entry: AbortedTxnEntry): Promise<void> {
+    const seg = this.segments[this.segmentIndexFor(Number(entry.lastOffset))];
+    if (seg?.pathPrefix) await appendTxnIndex(seg.pathPrefix, entry);
+  }
+
+  /** Each segment's `.txnindex` entries, by segment base offset (empty for memory logs). */
+  txnIndexes(): Array<{ baseOffset: bigint; entries: AbortedTxnEntry[] }> {
+    return this.segments.flatMap((s) =>
+      s.pathPrefix ? [{ baseOffset: BigInt(s.baseOffset), entries: readTxnIndex(s.pathPrefix) }] : [],
+    );
+  }
+
+  /**
+   * Start-up, after the log was walked: `entries` (every aborted transaction still in the log, in
+   * marker order) are what the `.txnindex` files must hold. Files that differ (a crash lost or tore
+   * their tail, or one went missing) are rewritten; returns the base offsets of those rewritten.
+   */
+  async rebuildTxnIndexes(entries: readonly AbortedTxnEntry[]): Promise<bigint[]> {
+    const bySegment = new Map<Segment, AbortedTxnEntry[]>();
+    for (const e of entries) {
+      const seg = this.segments[this.segmentIndexFor(Number(e.lastOffset))];
+      if (!seg) continue;
+      const list = bySegment.get(seg);
+      if (list) list.push(e);
+      else bySegment.set(seg, [e]);
+    }
+    const rebuilt: bigint[] = [];
+    for (const seg of this.segments) {
+      if (!seg.pathPrefix) continue;
+      const wanted = bySegment.get(seg) ?? [];
+      if (sameEntries(readTxnIndex(seg.pathPrefix), wanted)) continue;
+      await writeTxnIndex(seg.pathPrefix, wanted);
+      rebuilt.push(BigInt(seg.baseOffset));
+    }
+    return rebuilt;
   }
 
   /** How many segments hold their indexes in memory (the active one plus a few recently read). */

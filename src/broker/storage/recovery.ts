@@ -16,6 +16,7 @@ import { CLEANER_CHECKPOINT_FILE, settleInterruptedSwaps } from './compactor.js'
 import { isCompacted, type LogConfig } from './config.js';
 import { type DamagedRegion, describeSalvage, salvageSegment } from './damage.js';
 import { type Segment, segmentFileName } from './segment.js';
+import { TXN_INDEX_SUFFIX } from './txn-index.js';
 
 /** Written by a clean close; its presence lets the next open trust every index. */
 export const CLEAN_SHUTDOWN = '.clean-shutdown';
@@ -246,7 +247,8 @@ export async function recoverPartitionDir(opts: RecoverOptions): Promise<Recover
     // A segment before the last was cut short: later segments no longer follow it.
     for (const b of bases.slice(cutAt + 1)) {
       const prefix = path.join(dir, segmentFileName(b));
-      for (const ext of ['.log', '.index', '.timeindex']) fs.rmSync(prefix + ext, { force: true });
+      for (const ext of ['.log', '.index', '.timeindex', TXN_INDEX_SUFFIX])
+        fs.rmSync(prefix + ext, { force: true });
       report.segmentsDeleted.push(b);
     }
   }

@@ -7,11 +7,13 @@
  *               that the first batch reaching target starts at or after that entry.
  * Both indexes hold the same batches (entry i of one describes the batch of entry i of the other), so
  * the time index finds a position through the offset index. A sparse index costs 8-20 bytes per 4 KiB
- * of log, which is what keeps indexes, and not segments, in the heap.
+ * of log, which is what keeps indexes, and not segments, in the heap. A segment may also have a
+ * `.txnindex` (the aborted transactions whose marker it holds, txn-index.ts), removed with it.
  */
 import fs from 'node:fs';
 import { BATCH_HEADER_SIZE, LOG_OVERHEAD } from '../../protocol/record-batch.js';
 import type { ByteStore } from './byte-store.js';
+import { TXN_INDEX_SUFFIX } from './txn-index.js';
 
 const OFFSET_INDEX_ENTRY = 8;
 const TIME_INDEX_ENTRY = 12;
@@ -360,6 +362,7 @@ export class Segment {
     if (this.pathPrefix) {
       await fs.promises.rm(`${this.pathPrefix}.index`, { force: true });
       await fs.promises.rm(`${this.pathPrefix}.timeindex`, { force: true });
+      await fs.promises.rm(this.pathPrefix + TXN_INDEX_SUFFIX, { force: true });
     }
   }
 }

@@ -68,6 +68,9 @@ export interface DescribedTransaction {
   topics: Array<{ topic: string; partitions: number[] }>;
 }
 
+const isPrepared = (txn: TxnMetadata) =>
+  txn.status === TxnStatus.PrepareCommit || txn.status === TxnStatus.PrepareAbort;
+
 /** Kafka bumps to a new producer id before the int16 epoch runs out (Short.MaxValue - 1). */
 const MAX_EPOCH = 32766;
 const READ_CHUNK_BYTES = 1 << 20;
@@ -85,6 +88,8 @@ export class TransactionCoordinator {
   readonly config: TransactionCoordinatorConfig;
   private readonly txns = new Map<string, TxnMetadata>();
   private readonly byProducerId = new Map<bigint, TxnMetadata>();
+  /** Transactions answered by EndTxn whose markers are still being written. */
+  private readonly completing = new Set<Promise<void>>();
   private timer: Timer | undefined;
   private readonly clock: Clock;
   private readonly store: TopicStore;
@@ -111,11 +116,12 @@ export class TransactionCoordinator {
     const partitions = this.store.partitionCount(TRANSACTION_STATE_TOPIC) ?? 0;
     for (let p = 0; p < partitions; p++) await this.replay(p);
     for (const txn of this.txns.values()) {
-      if (txn.status === TxnStatus.PrepareCommit || txn.status === TxnStatus.PrepareAbort) {
+      if (isPrepared(txn)) {
         await this.writeMarkersAndComplete(txn, txn.status === TxnStatus.PrepareCommit);
       }
     }
     this.timer = this.clock.setInterval(() => {
+      this.completeStuckPrepares();
       this.abortTimedOut().catch((err) =>
         this.logger.error({ err }, 'aborting timed-out transactions failed'),
       );
@@ -162,21 +168,19 @@ export class TransactionCoordinator {
       };
       this.remember(txn);
     }
-    if (txn.busy) return fail(ErrorCode.CONCURRENT_TRANSACTIONS);
+    // A prepared transaction must end as decided first (its markers are being written, or will be by the periodic check).
+    if (txn.busy || isPrepared(txn)) return fail(ErrorCode.CONCURRENT_TRANSACTIONS);
     if (expected && txn.producerEpoch >= 0) {
       // KIP-360: a producer re-initialising names its id and epoch; anyone else's is a zombie's.
       const sameProducer =
         expected.producerId === txn.producerId && expected.producerEpoch === txn.producerEpoch;
       if (!sameProducer) return fail(ErrorCode.PRODUCER_FENCED);
     }
+    if (txn.status === TxnStatus.Ongoing) {
+      return { ...(await this.abortForNewProducer(txn)), producerId: -1n, producerEpoch: -1 };
+    }
     txn.busy = true;
     try {
-      if (txn.status === TxnStatus.Ongoing) {
-        // The previous holder left a transaction open: fence it with a new epoch and abort it, as Kafka
-        // does (Kafka then answers CONCURRENT_TRANSACTIONS and bumps again on the retry; one call does both here).
-        this.bumpEpoch(txn);
-        await this.writeMarkersAndComplete(txn, false);
-      }
       this.bumpEpoch(txn);
       txn.timeoutMs = timeoutMs;
       txn.status = TxnStatus.Empty;
@@ -194,6 +198,30 @@ export class TransactionCoordinator {
     } finally {
       txn.busy = false;
     }
+  }
+
+  /**
+   * InitProducerId while the previous holder's transaction is open, as Kafka answers it: the epoch is
+   * bumped (fencing that holder), the abort is prepared and the markers written behind the answer,
+   * CONCURRENT_TRANSACTIONS. The client's retry, once the abort is complete, bumps the epoch again and
+   * gets it.
+   */
+  private async abortForNewProducer(txn: TxnMetadata): Promise<{ errorCode: ErrorCodeValue }> {
+    txn.busy = true;
+    this.bumpEpoch(txn);
+    try {
+      await this.prepare(txn, false);
+    } catch (err) {
+      txn.status = TxnStatus.Ongoing;
+      txn.busy = false;
+      this.logger.error(
+        { err, transactionalId: txn.transactionalId },
+        'InitProducerId: the abort was not prepared',
+      );
+      return { errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE };
+    }
+    this.completeInBackground(txn, false);
+    return { errorCode: ErrorCode.CONCURRENT_TRANSACTIONS };
   }
 
   private bumpEpoch(txn: TxnMetadata): void {
@@ -219,8 +247,7 @@ export class TransactionCoordinator {
     const txn = this.txns.get(transactionalId);
     if (!txn || txn.producerId !== producerId) return ErrorCode.INVALID_PRODUCER_ID_MAPPING;
     if (txn.producerEpoch !== producerEpoch) return ErrorCode.PRODUCER_FENCED;
-    if (txn.busy || txn.status === TxnStatus.PrepareCommit || txn.status === TxnStatus.PrepareAbort)
-      return ErrorCode.CONCURRENT_TRANSACTIONS;
+    if (txn.busy || isPrepared(txn)) return ErrorCode.CONCURRENT_TRANSACTIONS;
     return txn;
   }
 
@@ -300,7 +327,13 @@ export class TransactionCoordinator {
     }
   }
 
-  /** EndTxn: commit or abort the open transaction; a retry of a finished one is answered NONE. */
+  /**
+   * EndTxn, as Kafka's coordinator answers it: the prepare record is made durable, then the producer
+   * gets NONE while the markers are written behind the answer. Until the complete record follows,
+   * the transactional id's next request (InitProducerId, AddPartitionsToTxn, AddOffsetsToTxn, an EndTxn
+   * retry) gets CONCURRENT_TRANSACTIONS and is retried by the client. A retry of a finished
+   * transaction is answered NONE.
+   */
   async endTransaction(
     transactionalId: string,
     producerId: bigint,
@@ -314,14 +347,41 @@ export class TransactionCoordinator {
     if (txn.status !== TxnStatus.Ongoing) return ErrorCode.INVALID_TXN_STATE;
     txn.busy = true;
     try {
-      await this.writeMarkersAndComplete(txn, commit);
-      return ErrorCode.NONE;
+      await this.prepare(txn, commit);
     } catch (err) {
-      this.logger.error({ err, transactionalId }, 'ending the transaction failed');
-      return ErrorCode.COORDINATOR_NOT_AVAILABLE;
-    } finally {
+      txn.status = TxnStatus.Ongoing;
       txn.busy = false;
+      this.logger.error({ err, transactionalId }, 'EndTxn: the prepare record was not written');
+      return ErrorCode.COORDINATOR_NOT_AVAILABLE;
     }
+    this.completeInBackground(txn, commit);
+    return ErrorCode.NONE;
+  }
+
+  /**
+   * Writes the markers and the complete record of a prepared transaction without holding up the
+   * caller; the transactional id stays busy until then. A failure leaves the prepare in place, which
+   * the periodic check (or the next start) completes.
+   */
+  private completeInBackground(txn: TxnMetadata, commit: boolean): void {
+    const done = this.writeMarkersAndComplete(txn, commit)
+      .catch((err) => {
+        if (!this.closed)
+          this.logger.error(
+            { err, transactionalId: txn.transactionalId },
+            'writing the transaction markers failed; retried by the periodic check',
+          );
+      })
+      .finally(() => {
+        txn.busy = false;
+        this.completing.delete(done);
+      });
+    this.completing.add(done);
+  }
+
+  /** Resolves once every transaction answered by EndTxn has its markers and complete record written. */
+  async settled(): Promise<void> {
+    while (this.completing.size > 0) await Promise.all(this.completing);
   }
 
   /**
@@ -343,9 +403,18 @@ export class TransactionCoordinator {
    * A crash between the two state records leaves a prepare that `start()` finishes: markers written
    * twice are harmless, as the second finds no open transaction.
    */
-  private async writeMarkersAndComplete(txn: TxnMetadata, commit: boolean): Promise<void> {
+  private async prepareMarkAndComplete(txn: TxnMetadata, commit: boolean): Promise<void> {
+    await this.prepare(txn, commit);
+    await this.writeMarkersAndComplete(txn, commit);
+  }
+
+  /** The durable decision: once the prepare record is written the transaction ends this way, crash or not. */
+  private async prepare(txn: TxnMetadata, commit: boolean): Promise<void> {
     txn.status = commit ? TxnStatus.PrepareCommit : TxnStatus.PrepareAbort;
     await this.persist(txn);
+  }
+
+  private async writeMarkersAndComplete(txn: TxnMetadata, commit: boolean): Promise<void> {
     const timestamp = this.clock.now();
     for (const [topic, partitions] of txn.partitions) {
       for (const partition of partitions) {
@@ -379,9 +448,26 @@ export class TransactionCoordinator {
       timestamp,
     });
     const { baseOffset } = await log.append(marker, { durable: true });
-    this.producers.endTransaction(topic, partition, txn.producerId, txn.producerEpoch, baseOffset, commit);
+    const aborted = this.producers.endTransaction(
+      topic,
+      partition,
+      txn.producerId,
+      txn.producerEpoch,
+      baseOffset,
+      commit,
+    );
+    if (aborted) await log.recordAbortedTransaction(aborted);
     if (topic === this.offsets.offsetsTopic)
       this.offsets.completeTransaction(partition, txn.producerId, commit);
+  }
+
+  /** Prepared transactions whose markers failed to be written (a disk error) are tried again. */
+  private completeStuckPrepares(): void {
+    for (const txn of this.txns.values()) {
+      if (!isPrepared(txn) || txn.busy) continue;
+      txn.busy = true;
+      this.completeInBackground(txn, txn.status === TxnStatus.PrepareCommit);
+    }
   }
 
   /** Aborts, with a fencing epoch bump, every open transaction older than its timeout. */
@@ -394,7 +480,7 @@ export class TransactionCoordinator {
       txn.busy = true;
       try {
         this.bumpEpoch(txn);
-        await this.writeMarkersAndComplete(txn, false);
+        await this.prepareMarkAndComplete(txn, false);
         aborted++;
         this.logger.info(
           { transactionalId: txn.transactionalId, timeoutMs: txn.timeoutMs },

@@ -81,7 +81,7 @@ export function register(program: Command): void {
     .addOption(
       new Option(
         '--quota-mode <mode>',
-        'throttle: accept and delay producers (Kafka); reject: refuse with THROTTLING_QUOTA_EXCEEDED (Kinesis)',
+        'throttle: accept and delay producers (Kafka); reject: refuse over-quota batches with the retriable REQUEST_TIMED_OUT, and batches over one second of allowance with RECORD_LIST_TOO_LARGE (Kinesis)',
       )
         .choices(['throttle', 'reject'])
         .default('throttle'),

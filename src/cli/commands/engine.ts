@@ -1,6 +1,17 @@
 import type { Command, OptionValues } from 'commander';
-import { AGGREGATOR, compareStrategies } from '../../engine/examples/fraud-detection.js';
-import { formatQueueCharts, outcomeRow, outcomeTableHead } from '../../engine/examples/report.js';
+import {
+  AGGREGATOR,
+  compareStrategies,
+  firstSlowInstance,
+  slowSet,
+} from '../../engine/examples/fraud-detection.js';
+import {
+  formatCapacity,
+  formatError,
+  formatQueueCharts,
+  outcomeRow,
+  outcomeTableHead,
+} from '../../engine/examples/report.js';
 import { loadJobModule, resolveJob } from '../../engine/kafka/job-module.js';
 import { EngineProcess, formatStatus } from '../../engine/kafka/process.js';
 import { STRATEGIES, type Strategy } from '../../engine/types.js';
@@ -32,6 +43,13 @@ function strategies(value: string): Strategy[] {
       throw new Error(`unknown strategy '${s}'; use any of ${STRATEGIES.join(', ')}`);
   }
   return list;
+}
+
+function slowLabel(count: number, first: string): string {
+  if (count === 0) return 'none slow';
+  return count === 1
+    ? `${first.slice(first.indexOf('#'))} slow`
+    : `${count} slow from ${first.slice(first.indexOf('#'))}`;
 }
 
 export function register(program: Command): void {
@@ -67,6 +85,18 @@ function registerExample(engine: Command): void {
       `processing time of the slow ${AGGREGATOR} instance per score`,
       positiveNumber('--slow-cost'),
       5,
+    )
+    .option(
+      '--parallelism <n>',
+      `instances of the ${AGGREGATOR} (the component with the slow ones)`,
+      integer('--parallelism', 1, 10_000),
+      3,
+    )
+    .option(
+      '--slow-instances <k>',
+      `how many ${AGGREGATOR} instances are slow (from #1 on)`,
+      integer('--slow-instances', 0, 10_000),
+      1,
     )
     .option('--live', 'run on the real clock instead of a virtual one (takes --duration per strategy)')
     .option('--json', 'print the outcomes as JSON')
@@ -108,14 +138,18 @@ function registerRun(engine: Command): void {
 /** `sluice engine example fraud`: the job once per strategy, a row per outcome as each finishes. */
 async function runExample(name: string, opts: OptionValues): Promise<void> {
   if (name !== 'fraud') throw new Error(`unknown example '${name}'; available: fraud`);
-  const slow = `${AGGREGATOR}#1`;
   const options = {
     strategies: opts.strategies as Strategy[],
     durationMs: opts.duration * 1000,
     ratePerSource: opts.rate,
     slowCostMs: opts.slowCost,
+    aggregatorParallelism: opts.parallelism,
+    slowInstances: opts.slowInstances,
     clock: opts.live ? () => new RealClock() : undefined,
   };
+  // Checked before anything runs: K slow instances out of N.
+  slowSet(options);
+  const slow = `${AGGREGATOR}#${firstSlowInstance(options)}`;
   if (opts.json) {
     const outcomes = await compareStrategies({ ...options, onProgress: progressBar() });
     process.stdout.write(`${JSON.stringify(outcomes, null, 2)}\n`);
@@ -125,7 +159,7 @@ async function runExample(name: string, opts: OptionValues): Promise<void> {
   const offered = 2 * opts.rate;
   process.stdout.write(
     `fraud detection: ${offered} transactions/s -> avg-ticket, proximity, txn-count (2 each) -> ` +
-      `${AGGREGATOR} (3, #1 slow: ${opts.slowCost} ms/score) -> decisions; ` +
+      `${AGGREGATOR} (${opts.parallelism}, ${slowLabel(opts.slowInstances, slow)}: ${opts.slowCost} ms/score) -> decisions; ` +
       `${opts.duration} s ${opts.live ? 'live' : 'virtual'} per strategy\n\n${outcomeTableHead()}\n`,
   );
   const bar = progressBar();
@@ -138,6 +172,9 @@ async function runExample(name: string, opts: OptionValues): Promise<void> {
     },
   });
   process.stdout.write(`${formatQueueCharts(outcomes, slow)}\n`);
+  for (const o of outcomes) {
+    process.stdout.write(`\n${formatCapacity(o.strategy, o.capacity)}\n${formatError(o)}\n`);
+  }
 }
 
 /** `sluice engine run <module>`: the job on Kafka in this process until a signal stops it. */

@@ -46,8 +46,9 @@ export function register(program: Command): void {
         'health checks), 1 on an error (no broker reachable, no group matching --group).',
     )
     .action(async (flags: LagFlags) => {
+      const security = clientSecurity(flags);
       const monitor = new LagMonitor({
-        security: clientSecurity(flags),
+        security,
         brokers: flags.brokers
           .split(',')
           .map((s) => s.trim())
@@ -66,8 +67,15 @@ export function register(program: Command): void {
         const r = report as LagReport;
         if (flags.group && r.groups.length === 0) {
           // An empty table would read as "no lag"; a filter that matched nothing is a mistake to say.
+          // On a secured cluster ListGroups leaves out the groups the principal may not describe (as
+          // Kafka does), so an ACL that is missing looks just like a group that is not there.
+          const user = security?.sasl ? ` user "${security.sasl.username}"` : ' this client';
+          const acl =
+            security?.sasl || security?.tls?.certFile
+              ? `, or${user} may not DESCRIBE it (check the ACLs)`
+              : '';
           throw new Error(
-            `no consumer group matches --group ${flags.group.join(' ')} (regular expressions); run without --group to see every group`,
+            `no consumer group matches --group ${flags.group.join(' ')} (regular expressions)${acl}; run without --group to see every group`,
           );
         }
         if (flags.json) {

@@ -1,6 +1,9 @@
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import {
   comparePolicies,
+  DEFAULT_FAILURE_SEED,
+  FAILURE_PATTERNS,
+  type FailurePattern,
   renderComparison,
   renderReport,
   SIMULATION_POLICIES,
@@ -30,10 +33,14 @@ interface Flags {
   processingMs?: number;
   policy: SimulationPolicy | 'all';
   capacity?: number;
-  duration: number;
+  duration?: number;
   failureRate?: number;
   maxRetries?: number;
   seed?: number;
+  failures?: FailurePattern;
+  retryBackoff?: number;
+  count?: number;
+  resumeDelay?: number;
   burstRate?: number;
   burstSeconds?: number;
   burstEvery?: number;
@@ -63,6 +70,10 @@ function toSimulationOptions(f: Flags & { produce: number; policy: SimulationPol
     failureRate: f.failureRate,
     maxRetries: f.maxRetries,
     seed: f.seed,
+    failurePattern: f.failures,
+    retryBackoffMs: f.retryBackoff,
+    count: f.count,
+    resumeDelayMs: f.resumeDelay,
     burst:
       burstGiven === 3
         ? { rate: f.burstRate!, seconds: f.burstSeconds!, everySec: f.burstEvery! }
@@ -100,7 +111,12 @@ export function register(program: Command): void {
         .default('block'),
     )
     .option('--capacity <events>', 'queue bound (default 10000; unbounded for buffer)', number('--capacity'))
-    .option('--duration <s>', 'simulated seconds', number('--duration'), 60)
+    .option(
+      '--duration <s>',
+      'simulated seconds (default 60; with --count, until every event is handled)',
+      number('--duration'),
+    )
+    .option('--count <n>', 'the producer sends this many events and stops', number('--count'))
     .option(
       '--failure-rate <fraction>',
       'share of attempts that fail and are retried, e.g. 0.5 or 50%',
@@ -113,8 +129,24 @@ export function register(program: Command): void {
     )
     .option(
       '--seed <n>',
-      'random failures with this seed (default: failures spread evenly)',
+      `seed of the random failures (default ${DEFAULT_FAILURE_SEED}: the same command prints the same numbers)`,
       number('--seed'),
+    )
+    .addOption(
+      new Option(
+        '--failures <pattern>',
+        'random: each attempt fails with the failure rate as its chance (default); even: exactly that share fails, spread evenly',
+      ).choices([...FAILURE_PATTERNS]),
+    )
+    .option(
+      '--retry-backoff <ms>',
+      'the consumer waits this long before each retry, on top of the retry itself (default 0)',
+      number('--retry-backoff'),
+    )
+    .option(
+      '--resume-delay <ms>',
+      'stop: the source needs this long to start again once the low watermark relieves it (default 0)',
+      number('--resume-delay'),
     )
     .option('--burst-rate <ev/s>', 'producer rate during bursts', number('--burst-rate'))
     .option('--burst-seconds <s>', 'length of each burst', number('--burst-seconds'))
@@ -146,6 +178,9 @@ Examples:
   $ sluice simulate --produce 1000 --consume 100 --policy drop
   $ sluice simulate --produce 1000 --consume 100 --policy all          # the four strategies side by side
   $ sluice simulate --produce 100 --consume 100 --failure-rate 50% --policy buffer --duration 3600
+  $ sluice simulate --produce 100 --consume 100 --failure-rate 50% --max-retries 1 --retry-backoff 10 --policy buffer --duration 3600
+  $ sluice simulate --produce 2 --processing-ms 2000 --count 20 --policy buffer   # 20 events, 0.5 s apart
+  $ sluice simulate --produce 150 --consume 100 --policy stop --capacity 1000 --low 0 --resume-delay 2000
   $ sluice simulate --produce 150 --consume 100 --policy stop --capacity 1000 --low 0.2   # thrashing
   $ sluice simulate --produce 100 --processing-ms 5 --burst-rate 1000 --burst-seconds 5 --burst-every 60 --duration 300`,
     )
@@ -155,6 +190,7 @@ Examples:
           code: 'commander.missingMandatoryOptionValue',
         });
       if (flags.policy === 'all') {
+        if (flags.duration === undefined && flags.count === undefined) flags.duration = 60;
         const results = comparePolicies(
           toSimulationOptions({ ...flags, produce: flags.produce, policy: 'block' }),
         );
@@ -163,6 +199,7 @@ Examples:
         );
         return;
       }
+      if (flags.duration === undefined && flags.count === undefined) flags.duration = 60;
       const result = simulate(
         toSimulationOptions({ ...flags, produce: flags.produce, policy: flags.policy }),
       );
@@ -179,6 +216,7 @@ function toJson(result: SimulationResult) {
       ...options,
       capacity: jsonNumber(options.capacity),
       maxRetries: jsonNumber(options.maxRetries),
+      count: jsonNumber(options.count),
       memoryLimitBytes: jsonNumber(options.memoryLimitBytes),
     },
     ...rest,

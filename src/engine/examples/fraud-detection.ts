@@ -7,6 +7,7 @@ import { type Clock, VirtualClock } from '../../flow/clock.js';
 import { seededRandom } from '../../flow/random.js';
 import { runJob } from '../engine.js';
 import { Job, type JobGraph, type Node } from '../job.js';
+import type { JobMetrics } from '../metrics.js';
 import { rateSource } from '../sources.js';
 import { byKey, type InstanceInfo, type Strategy } from '../types.js';
 
@@ -38,8 +39,12 @@ export interface FraudJobOptions {
   slowCostMs?: number;
   /** Processing time of the other aggregator instances (ms per score). Default 1.5. */
   aggregatorCostMs?: number;
-  /** Which aggregator instance is slow. Default 1. */
+  /** The first slow aggregator instance. Default 1. */
   slowInstance?: number;
+  /** How many aggregator instances are slow, from `slowInstance` on (wrapping round). Default 1. */
+  slowInstances?: number;
+  /** Instances of the score aggregator. Default 3. */
+  aggregatorParallelism?: number;
   /** Queue capacity in front of every instance. Default 200. */
   queueCapacity?: number;
   /** Number of cards the transactions are spread over. Default 500. */
@@ -104,7 +109,7 @@ export function addScoring(
 ): Node<Score, Decision> {
   const slowCost = options.slowCostMs ?? 5;
   const aggCost = options.aggregatorCostMs ?? 1.5;
-  const slow = options.slowInstance ?? 1;
+  const isSlow = slowSet(options);
   const queue = { capacity: options.queueCapacity ?? 200 };
   const avgTicket = job.operator<Transaction, Score>('avg-ticket', {
     parallelism: 2,
@@ -174,8 +179,8 @@ export function addScoring(
   });
 
   const aggregator = job.operator<Score, Decision>(AGGREGATOR, {
-    parallelism: 3,
-    cost: (_score, instance) => (instance === slow ? slowCost : aggCost),
+    parallelism: options.aggregatorParallelism ?? 3,
+    cost: (_score, instance) => (isSlow(instance) ? slowCost : aggCost),
     queue,
     create: () => {
       const pending = new Map<string, { sum: number; n: number; since: number }>();
@@ -216,6 +221,25 @@ export function addScoring(
     .connect(proximity, aggregator, { grouping: byTx })
     .connect(txnCount, aggregator, { grouping: byTx });
   return aggregator;
+}
+
+/** Which aggregator instances are slow, checked at the edge: 0 <= K <= parallelism. */
+export function slowSet(options: FraudJobOptions): (instance: number) => boolean {
+  const n = options.aggregatorParallelism ?? 3;
+  const first = firstSlowInstance(options);
+  const k = options.slowInstances ?? 1;
+  if (!Number.isInteger(n) || n < 1)
+    throw new Error(`aggregator parallelism ${n}: give a whole number of instances >= 1`);
+  if (!Number.isInteger(k) || k < 0 || k > n)
+    throw new Error(`slow instances ${k}: give a whole number from 0 to the parallelism (${n})`);
+  if (!Number.isInteger(first) || first < 0 || first >= n)
+    throw new Error(`slow instance ${first}: give an instance index from 0 to ${n - 1}`);
+  return (instance) => (instance - first + n) % n < k;
+}
+
+/** The first slow aggregator instance: `slowInstance`, else #1 (#0 when there is only one). */
+export function firstSlowInstance(options: FraudJobOptions): number {
+  return options.slowInstance ?? Math.min(1, (options.aggregatorParallelism ?? 3) - 1);
 }
 
 /**
@@ -274,6 +298,42 @@ export interface StrategyOutcome {
   bottleneck: string;
   /** Depth of the slow instance's queue, one point per sample. */
   depthSeries: number[];
+  /** The slow instance the queue figures are of (the first slow one). */
+  slowInstance: string;
+  /** The chapter's capacity, utilisation and headroom of every instance, and the job's. */
+  capacity: CapacityReport;
+  /** Share of the transactions read that never got a decision (after draining). */
+  lostShare: number;
+  /** The chapter's error: share of the scores sent to the aggregator that were discarded at its queues. */
+  droppedShare: number;
+}
+
+/** One instance's figures over the run, in the chapter's terms. */
+export interface InstanceCapacity {
+  id: string;
+  /** Items per second it can process: items processed per second it was busy. */
+  capacityPerSecond: number;
+  /** Share of the run it was busy (0..1). */
+  utilization: number;
+  /** 1 - utilization. */
+  headroom: number;
+  /** Items offered to it (processed, still queued, or dropped at its queue) per transaction read. */
+  itemsPerTransaction: number;
+  /** Transactions per second the job could read before this instance is full: capacity / items per transaction. */
+  jobCapacity: number;
+}
+
+export interface CapacityReport {
+  /** Every operator and sink instance that did work (sources read at the rate they are given). */
+  instances: InstanceCapacity[];
+  /** The job's capacity in transactions per second: the minimum over its instances. */
+  jobCapacity: number;
+  /** The instance that minimum is of. */
+  limitedBy: string;
+  /** The job's headroom: the minimum over its instances (the chapter's definition). */
+  headroom: number;
+  /** Transactions per second the sources offered. */
+  offered: number;
 }
 
 export interface CompareOptions extends FraudJobOptions {
@@ -327,7 +387,7 @@ export async function runStrategy(
     options.onProgress?.(strategy, step / PROGRESS_STEPS);
   }
   const m = run.metrics(Number.POSITIVE_INFINITY);
-  const slowId = `${AGGREGATOR}#${options.slowInstance ?? 1}`;
+  const slowId = `${AGGREGATOR}#${firstSlowInstance(options)}`;
   const slow = m.instances.find((i) => i.id === slowId)!;
   const sources = m.instances.filter((i) => i.kind === 'source');
   const root = m.thrashing.find((t) => t.root) ?? m.thrashing[0];
@@ -349,11 +409,64 @@ export async function runStrategy(
     thrashing: root ? `${root.verdict} (${root.instance})` : 'none',
     bottleneck: m.bottleneck?.instance ?? 'none',
     depthSeries: run.samples(slowId).map((s) => s.depth),
+    slowInstance: slowId,
+    capacity: capacityReport(m, durationMs),
+    lostShare: 0,
+    droppedShare: droppedShare(m),
   };
   // Stops the sources and lets everything in flight reach the sink (on a VirtualClock, stop moves time).
   await run.stop({ drain: true });
-  outcome.lost = run.metrics(Number.POSITIVE_INFINITY).sources.read - stats.decided;
+  const read = run.metrics(Number.POSITIVE_INFINITY).sources.read;
+  outcome.lost = read - stats.decided;
+  outcome.lostShare = read > 0 ? outcome.lost / read : 0;
   return outcome;
+}
+
+/**
+ * Each instance's capacity, utilisation and headroom from the run's metrics, and the job's capacity as
+ * the minimum over them. Instances see different items (transactions, scores) in different shares, so
+ * each capacity is also put in the job's unit: the transactions per second the sources could read
+ * before that instance is full, given the items it was offered per transaction read.
+ */
+export function capacityReport(m: JobMetrics, durationMs: number): CapacityReport {
+  const read = Math.max(1, m.sources.read);
+  const droppedAt = new Map<string, number>();
+  for (const e of m.edges) {
+    for (const [id, n] of Object.entries(e.droppedAt)) droppedAt.set(id, (droppedAt.get(id) ?? 0) + n);
+  }
+  const instances: InstanceCapacity[] = [];
+  for (const i of m.instances) {
+    if (i.kind === 'source' || i.capacityPerSecond === undefined) continue;
+    const offered = i.processedTotal + (i.queue?.depth ?? 0) + (droppedAt.get(i.id) ?? 0);
+    const itemsPerTransaction = offered / read;
+    instances.push({
+      id: i.id,
+      capacityPerSecond: i.capacityPerSecond,
+      utilization: i.utilization,
+      headroom: i.headroom,
+      itemsPerTransaction,
+      jobCapacity: itemsPerTransaction > 0 ? i.capacityPerSecond / itemsPerTransaction : Infinity,
+    });
+  }
+  const limiting = instances.reduce<InstanceCapacity | undefined>(
+    (min, i) => (!min || i.jobCapacity < min.jobCapacity ? i : min),
+    undefined,
+  );
+  return {
+    instances,
+    jobCapacity: limiting?.jobCapacity ?? Infinity,
+    limitedBy: limiting?.id ?? 'none',
+    headroom: m.headroom,
+    offered: (m.sources.read * 1000) / durationMs,
+  };
+}
+
+/** Scores discarded at the aggregator's queues (dropped or sampled out), as a share of those sent to it. */
+function droppedShare(m: JobMetrics): number {
+  const into = m.edges.filter((e) => e.to === AGGREGATOR);
+  const lost = into.reduce((n, e) => n + e.dropped + e.sampledOut, 0);
+  const offered = lost + into.reduce((n, e) => n + e.sent, 0);
+  return offered > 0 ? lost / offered : 0;
 }
 
 async function advance(clock: Clock, ms: number): Promise<void> {

@@ -1,5 +1,5 @@
 import { STRATEGIES } from '../types.js';
-import type { StrategyOutcome } from './fraud-detection.js';
+import type { CapacityReport, StrategyOutcome } from './fraud-detection.js';
 
 /** Left-aligned text table with a header rule. */
 export function table(headers: string[], rows: string[][]): string {
@@ -137,4 +137,40 @@ export function formatQueueCharts(outcomes: readonly StrategyOutcome[], slowInst
     );
   }
   return parts.join('\n');
+}
+
+const pct = (v: number, digits = 0) => `${(v * 100).toFixed(digits)}%`;
+const rate = (v: number) => (Number.isFinite(v) ? v.toFixed(1) : 'unbounded');
+
+/**
+ * The chapter's terms for one run: every instance's capacity (items per busy second), utilisation and
+ * headroom, its capacity in the job's unit (transactions/s), and the job's capacity as the minimum.
+ */
+export function formatCapacity(strategy: string, c: CapacityReport): string {
+  const rows = c.instances.map((i) => [
+    i.id,
+    i.capacityPerSecond.toFixed(1),
+    pct(i.utilization),
+    pct(i.headroom),
+    i.itemsPerTransaction.toFixed(3),
+    rate(i.jobCapacity),
+  ]);
+  return [
+    `capacity under ${strategy}, measured over the run:`,
+    table(['instance', 'capacity/s', 'utilisation', 'headroom', 'items/txn', 'job capacity txn/s'], rows),
+    `job capacity: ${rate(c.jobCapacity)} txn/s, the minimum over its instances (${c.limitedBy}); ` +
+      `offered ${rate(c.offered)} txn/s; job headroom ${pct(c.headroom)} (the minimum over its instances)`,
+  ].join('\n');
+}
+
+/**
+ * The error under a strategy, as the chapter counts it: the share of events (scores) discarded. In this
+ * job a transaction needs all three of its scores, so one discarded score leaves it undecided: the
+ * undecided share is printed beside it.
+ */
+export function formatError(o: StrategyOutcome): string {
+  return (
+    `error under ${o.strategy}: ${pct(o.droppedShare, 2)} of the scores sent to the aggregator discarded; ` +
+    `${pct(o.lostShare, 2)} of transactions undecided (${o.lost} of ${o.read}: a discarded score loses its transaction)`
+  );
 }

@@ -35,14 +35,23 @@ export interface SimulationOptions {
   lowWatermark?: number;
   /** Queue bound (events). Default 10,000 for block, drop and sample; unbounded for buffer. */
   capacity?: number;
-  /** Simulated time (s). */
-  durationSec: number;
+  /** Simulated time (s). Optional with `count`: then long enough for every event to be handled. */
+  durationSec?: number;
+  /** The producer sends this many events and stops (the module's "20 events, 0.5 s apart"). */
+  count?: number;
   /** Fraction of attempts that fail and are retried (0 ≤ f < 1). */
   failureRate?: number;
   /** Retries per event before it is given up (dead-lettered). Default: retry until it succeeds. */
   maxRetries?: number;
-  /** Failures are spread evenly by default (exactly f of attempts); a seed makes them random (reproducibly). */
+  /** Seed of the random failures (default DEFAULT_FAILURE_SEED), so a run is reproducible. */
   seed?: number;
+  /** random (default): each attempt fails with probability f, from the seed; even: exactly f of attempts
+   *  fail, spread evenly (fail, ok, fail, ok at 50%: no event ever fails twice in a row). */
+  failurePattern?: FailurePattern;
+  /** The consumer waits this long before each retry (ms), on top of the retry's own processing time. */
+  retryBackoffMs?: number;
+  /** stop: the source takes this long to start again after the low watermark relieves it (ms). */
+  resumeDelayMs?: number;
   burst?: BurstOptions;
   /** Memory per queued event (bytes), for the memory estimate. Default 1024. */
   eventBytes?: number;
@@ -56,6 +65,11 @@ export interface SimulationOptions {
   chartWidth?: number;
 }
 
+export type FailurePattern = 'random' | 'even';
+export const FAILURE_PATTERNS: readonly FailurePattern[] = ['random', 'even'];
+/** The seed random failures use unless told otherwise: a fixed one, so the same command prints the same numbers. */
+export const DEFAULT_FAILURE_SEED = 1;
+
 /** Options with every default filled in, as the model runs them. */
 export interface ResolvedSimulation {
   produceRate: number;
@@ -63,9 +77,14 @@ export interface ResolvedSimulation {
   policy: SimulationPolicy;
   capacity: number;
   durationSec: number;
+  /** Events the producer sends before it stops (Infinity: it never stops). */
+  count: number;
   failureRate: number;
   maxRetries: number;
-  seed: number | undefined;
+  seed: number;
+  failurePattern: FailurePattern;
+  retryBackoffMs: number;
+  resumeDelayMs: number;
   burst: BurstOptions | undefined;
   eventBytes: number;
   memoryLimitBytes: number;
@@ -88,6 +107,40 @@ function positive(what: string, value: unknown, hint: string): number {
     throw new SimulationOptionsError(`${what} must be a number above 0, got ${String(value)} (${hint})`);
   }
   return value;
+}
+
+function nonNegative(what: string, value: unknown, hint: string): number {
+  if (value === undefined) return 0;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
+    throw new SimulationOptionsError(`${what} must be a number of 0 or more, got ${String(value)} (${hint})`);
+  }
+  return value;
+}
+
+function wholeAtLeast(what: string, value: unknown, min: number, hint: string): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min) {
+    throw new SimulationOptionsError(
+      `${what} must be a whole number >= ${min}, got ${String(value)} (${hint})`,
+    );
+  }
+  return value;
+}
+
+/**
+ * A run long enough for `count` events to be sent and handled: the sending time plus the consumer's
+ * time for all of them one after another (an upper bound), with room for the retries a failure rate
+ * brings (each event takes 1 / (1 − f) attempts on average; four times that covers an unlucky seed).
+ */
+function untilAllHandled(
+  count: number,
+  produceRate: number,
+  consumeRate: number,
+  failureRate: number,
+  retryBackoffMs: number,
+): number {
+  const perEventSec = (1 / consumeRate + (retryBackoffMs / 1000) * failureRate) / (1 - failureRate);
+  const margin = failureRate > 0 ? 4 : 1;
+  return Math.ceil(count / produceRate + count * perEventSec * margin) + 1;
 }
 
 /** Picks a round step (1, 2, 5, 10, 15, 30, 60, ... s) giving at most `maxRows` rows. */
@@ -122,22 +175,50 @@ export function resolveSimulation(o: SimulationOptions): ResolvedSimulation {
       `unknown policy ${JSON.stringify(o.policy)}: use one of ${SIMULATION_POLICIES.join(', ')}`,
     );
   }
-  const durationSec = positive('duration', o.durationSec, 'seconds of simulated time, e.g. --duration 60');
-  let capacity = o.capacity ?? (o.policy === 'buffer' ? Infinity : 10_000);
-  if (capacity !== Infinity && (!Number.isInteger(capacity) || capacity < 1)) {
-    throw new SimulationOptionsError(`capacity must be a whole number of events >= 1, got ${capacity}`);
-  }
-  if (o.capacity === undefined && o.policy === 'buffer') capacity = Infinity;
+  const count =
+    o.count === undefined ? Infinity : wholeAtLeast('count', o.count, 1, 'events to send, e.g. --count 20');
   const failureRate = o.failureRate ?? 0;
   if (typeof failureRate !== 'number' || !(failureRate >= 0 && failureRate < 1)) {
     throw new SimulationOptionsError(
       `failure rate must be a fraction from 0 up to (not including) 1, got ${String(o.failureRate)} (e.g. --failure-rate 0.5 for 50%)`,
     );
   }
+  const retryBackoffMs = nonNegative(
+    'retry backoff',
+    o.retryBackoffMs,
+    'milliseconds before each retry, e.g. --retry-backoff 10',
+  );
+  const resumeDelayMs = nonNegative(
+    'resume delay',
+    o.resumeDelayMs,
+    'milliseconds the stopped source needs to start again, e.g. --resume-delay 2000',
+  );
+  if (o.durationSec === undefined && count === Infinity) {
+    throw new SimulationOptionsError(
+      'say how long to simulate (--duration <s>) or how many events to send (--count <n>)',
+    );
+  }
+  const durationSec =
+    o.durationSec === undefined
+      ? untilAllHandled(count, produceRate, consumeRate, failureRate, retryBackoffMs)
+      : positive('duration', o.durationSec, 'seconds of simulated time, e.g. --duration 60');
+  let capacity = o.capacity ?? (o.policy === 'buffer' ? Infinity : 10_000);
+  if (capacity !== Infinity && (!Number.isInteger(capacity) || capacity < 1)) {
+    throw new SimulationOptionsError(`capacity must be a whole number of events >= 1, got ${capacity}`);
+  }
+  if (o.capacity === undefined && o.policy === 'buffer') capacity = Infinity;
   const maxRetries = o.maxRetries ?? Infinity;
   if (maxRetries !== Infinity && (!Number.isInteger(maxRetries) || maxRetries < 0)) {
     throw new SimulationOptionsError(`max retries must be a whole number >= 0, got ${maxRetries}`);
   }
+  const failurePattern = o.failurePattern ?? 'random';
+  if (!FAILURE_PATTERNS.includes(failurePattern)) {
+    throw new SimulationOptionsError(
+      `unknown failure pattern ${JSON.stringify(failurePattern)}: use random (seeded) or even`,
+    );
+  }
+  const seed = o.seed ?? DEFAULT_FAILURE_SEED;
+  if (!Number.isInteger(seed)) throw new SimulationOptionsError(`seed must be a whole number, got ${seed}`);
   let burst: BurstOptions | undefined;
   if (o.burst) {
     burst = {
@@ -185,7 +266,8 @@ export function resolveSimulation(o: SimulationOptions): ResolvedSimulation {
   if (!Number.isInteger(chartWidth) || chartWidth < 10 || chartWidth > 400) {
     throw new SimulationOptionsError(`chart width must be a whole number from 10 to 400, got ${chartWidth}`);
   }
-  const events = durationSec * (peakRate + consumeRate);
+  // Events simulated: what the producer sends (at most the count) and what the consumer attempts.
+  const events = Math.min(count, durationSec * peakRate) + durationSec * consumeRate;
   if (events > MAX_SIMULATED_EVENTS) {
     throw new SimulationOptionsError(
       `this run would simulate about ${Math.round(events).toLocaleString('en-US')} events (limit ${MAX_SIMULATED_EVENTS.toLocaleString('en-US')}); shorten --duration or lower the rates`,
@@ -197,9 +279,13 @@ export function resolveSimulation(o: SimulationOptions): ResolvedSimulation {
     policy: o.policy,
     capacity,
     durationSec,
+    count,
     failureRate,
     maxRetries,
-    seed: o.seed,
+    seed,
+    failurePattern,
+    retryBackoffMs,
+    resumeDelayMs,
     burst,
     eventBytes,
     memoryLimitBytes,

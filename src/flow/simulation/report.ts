@@ -12,7 +12,8 @@ export function describeScenario(r: SimulationResult): string {
     ? ` (bursts of ${num(o.burst.rate)} ev/s for ${num(o.burst.seconds)} s every ${num(o.burst.everySec)} s)`
     : '';
   const cap = Number.isFinite(o.capacity) ? `capacity ${int(o.capacity)}` : 'unbounded';
-  return `${num(o.produceRate)} ev/s${burst} into a consumer at ${consumer}; policy ${o.policy}, ${cap}; ${num(o.durationSec)} s simulated`;
+  const count = Number.isFinite(o.count) ? `${int(o.count)} events at ` : '';
+  return `${count}${num(o.produceRate)} ev/s${burst} into a consumer at ${consumer}; policy ${o.policy}, ${cap}; ${num(o.durationSec)} s simulated`;
 }
 
 /** The time table, in the spirit of the incident write-up's. */

@@ -12,7 +12,7 @@ export function verdictFor(r: Partial): string {
   const parts: string[] = [];
   if (o.failureRate > 0) {
     parts.push(
-      `${pct(o.failureRate)} of attempts fail and are retried, so the consumer manages ${num(c)} ev/s of its ${num(o.consumeRate)}`,
+      `${pct(o.failureRate)} of attempts fail${o.failurePattern === 'random' ? ` (at random, seed ${o.seed})` : ''} and are retried${o.retryBackoffMs > 0 ? `, each retry after a ${num(o.retryBackoffMs)} ms backoff` : ''}, so the consumer manages ${num(c)} ev/s of its ${num(o.consumeRate)}`,
     );
   }
   if (o.burst) {
@@ -30,7 +30,14 @@ export function verdictFor(r: Partial): string {
       : `${backlog} grows ${num(g)} ev/s`;
   const growsAtAll = growing || (r.burstGrowthPerSec ?? 0) > 0;
 
-  if (t.crashedAtSec !== undefined) {
+  if (Number.isFinite(o.count) && t.allHandledAtSec !== undefined) {
+    // A fixed count that was all handled: the story is how far behind the consumer fell while it came in.
+    parts.push(
+      growing
+        ? `while the producer sends, the ${grows} (up to ${int(t.maxQueued)} queued; the last event waited ${num(t.lastLatencySec)} s from sent to handled)`
+        : `the consumer keeps up (never more than ${int(t.maxQueued)} queued)`,
+    );
+  } else if (t.crashedAtSec !== undefined) {
     const cause = Number.isFinite(o.capacity)
       ? `the buffer is full (${int(o.capacity)} events) after ${num(t.crashedAtSec)} s`
       : `the queue reaches the ${bytes(o.memoryLimitBytes)} memory limit after ${num(t.crashedAtSec)} s`;
@@ -87,7 +94,24 @@ export function verdictFor(r: Partial): string {
         break;
     }
   }
-  if (t.deadLettered > 0) parts.push(`${int(t.deadLettered)} events given up after ${o.maxRetries} retries`);
+  if (t.deadLettered > 0) {
+    const left = t.deadLettered + t.consumed;
+    parts.push(
+      `${int(t.deadLettered)} events (${pct(t.deadLettered / left)} of those handled) given up after ${o.maxRetries} ${o.maxRetries === 1 ? 'retry' : 'retries'}`,
+    );
+  }
+  if (Number.isFinite(o.count)) {
+    parts.push(
+      t.allHandledAtSec !== undefined
+        ? `all ${int(o.count)} events handled by ${num(t.allHandledAtSec)} s`
+        : `${int(t.produced)} of the ${int(o.count)} events sent by the end`,
+    );
+  }
+  if (o.policy === 'stop' && o.resumeDelayMs > 0 && t.pressureDeclarations > 0) {
+    parts.push(
+      `each restart of the source takes ${num(o.resumeDelayMs)} ms: the consumer sat idle ${num(t.consumerIdleMs / 1000)} s of the run`,
+    );
+  }
   if (t.thrashing)
     parts.push('backpressure thrashed (declared and relieved over and over): the consumer cannot keep up');
   return parts.join('; ');

@@ -33,7 +33,11 @@ export function renderScenario(r: ScenarioResult): string {
       const v = figureVerdict(f);
       const right =
         v === 'seed arithmetic wrong' ? ` (the seed's own inputs give ${fmt(f.fromSeedInputs ?? 0)})` : '';
-      lines.push(`  ${f.what}: seed ${fmt(f.seed)}, Sluice ${fmt(f.sluice)} → ${v}${right}`);
+      const seed =
+        f.bound === undefined
+          ? fmt(f.seed)
+          : `${f.bound === 'above' ? 'more than' : 'less than'} ${fmt(f.seed)}`;
+      lines.push(`  ${f.what}: seed ${seed}, Sluice ${fmt(f.sluice)} → ${v}${right}`);
     }
     if (outcome.note) lines.push(`  ${outcome.note}`);
   }
@@ -47,6 +51,6 @@ export function renderSummary(results: ScenarioResult[]): string {
   const by = (v: Verdict) => results.filter((r) => r.verdict === v).length;
   return (
     `${reproduced} of ${results.length} scenarios reproduced (${by('seed arithmetic wrong')} of them correcting the seed's arithmetic); ` +
-    `${by('differs')} differ, ${by('not runnable')} not runnable yet`
+    `${by('differs')} ${by('differs') === 1 ? 'differs' : 'differ'}, ${by('not runnable')} not runnable yet`
   );
 }

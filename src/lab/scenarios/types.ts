@@ -23,6 +23,11 @@ export interface Figure {
   fromSeedInputs?: number;
   /** Relative tolerance (default 2%). */
   tolerance?: number;
+  /**
+   * When the seed states a bound rather than a value ("lag grows faster" than 50/s, "under 1%"): Sluice's
+   * figure reproduces it when it is above (or below) the seed's. Printed as "more than" / "less than".
+   */
+  bound?: 'above' | 'below';
   unit?: string;
 }
 
@@ -62,6 +67,10 @@ const within = (f: Figure) => {
 
 /** One figure's verdict, from the figures alone. */
 export function figureVerdict(f: Figure): Exclude<Verdict, 'not runnable'> {
+  if (f.bound !== undefined) {
+    const holds = f.bound === 'above' ? f.sluice > f.seed : f.sluice < f.seed;
+    return holds ? 'reproduced' : 'differs';
+  }
   const { agree, seedAgrees } = within(f);
   if (seedAgrees) return 'reproduced';
   if (f.fromSeedInputs !== undefined && agree(f.fromSeedInputs, f.sluice)) return 'seed arithmetic wrong';

@@ -116,23 +116,6 @@ describe('SASL on the embedded broker', () => {
     expect(logs.some((l) => l.includes('before SASL authentication'))).toBe(true);
   });
 
-  it('closes on a malformed SCRAM message and on an oversized token, and keeps serving', async () => {
-    const malformed = await WireClient.open(sasl);
-    await malformed.request(17, 1, { mechanism: 'SCRAM-SHA-512' });
-    const bad = await malformed.request(36, 1, { authBytes: Buffer.from('not scram at all') });
-    expect(bad.errorCode).toBe(ErrorCode.SASL_AUTHENTICATION_FAILED);
-    await malformed.raw.closed;
-
-    const big = await WireClient.open(sasl);
-    await big.request(17, 1, { mechanism: 'PLAIN' });
-    const r = await big.request(36, 1, { authBytes: Buffer.alloc(600_000, 1) });
-    expect(r.errorCode).toBe(ErrorCode.SASL_AUTHENTICATION_FAILED);
-    expect(r.errorMessage).toMatch(/exceeds/);
-    await big.raw.closed;
-
-    (await openAuthenticated(sasl, 'SCRAM-SHA-512', 'bob', 'bob-secret')).close();
-  });
-
   it('answers SaslHandshake on a listener without SASL with ILLEGAL_SASL_STATE', async () => {
     const c = await WireClient.open(plaintext);
     expect((await c.request(17, 1, { mechanism: 'PLAIN' })).errorCode).toBe(ErrorCode.ILLEGAL_SASL_STATE);

@@ -71,9 +71,9 @@ function endTxn(name: string, committed: boolean, producer: Record<string, unkno
 }
 
 /**
- * Kafka answers EndTxn once the outcome is prepared and writes the markers after; the embedded broker
- * answers after the markers. A read_committed fetch is repeated while the transaction still holds the
- * last stable offset at `lso`, so both sides are compared once the markers are in.
+ * Both brokers answer EndTxn once the outcome is prepared and write the markers after, so a
+ * read_committed fetch is repeated while the transaction still holds the last stable offset at
+ * `heldAt`: both sides are compared once the markers are in.
  */
 function committedFetch(name: string, heldAt: bigint): Step {
   return {
@@ -98,13 +98,24 @@ export const transactionCases: DiffCase[] = [
       listOffsets('latest, read_uncommitted, while open', -1n),
       endTxn('abort', false),
       committedFetch('read_committed fetch after the abort', 0n),
-      addPartitions('add the partition again'),
+      {
+        // The complete record may still be on its way after the markers: CONCURRENT_TRANSACTIONS until then.
+        ...addPartitions('add the partition again'),
+        retryWhile: {
+          path: 'resultsByTopicV3AndBelow.0.resultsByPartition.0.partitionErrorCode',
+          in: [ErrorCode.CONCURRENT_TRANSACTIONS],
+          timeoutMs: 10_000,
+        },
+      },
       transactionalProduce('produce in the second transaction', second, 2),
       endTxn('commit', true),
       committedFetch('read_committed fetch after the commit', 3n),
       fetch('read_uncommitted fetch after the commit', 0),
       listOffsets('latest, read_committed, after the commit', -1n, { isolationLevel: 1 }),
-      endTxn('commit again (a retry)', true),
+      {
+        ...endTxn('commit again (a retry)', true),
+        retryWhile: { path: 'errorCode', in: [ErrorCode.CONCURRENT_TRANSACTIONS], timeoutMs: 10_000 },
+      },
       endTxn('abort after the commit', false),
     ],
   },
