@@ -1,5 +1,6 @@
 import type { Clock } from '../flow/clock.js';
 import { realClock } from '../flow/clock.js';
+import { checkNumber } from '../flow/validate.js';
 import {
   isLoopback,
   ListenerConfigError,
@@ -126,19 +127,11 @@ export const BROKER_DEFAULTS = {
 };
 
 function integer(name: string, value: unknown, min: number, max: number, hint: string): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    throw new BrokerConfigError(
-      `${name} must be an integer from ${min} to ${max} (got ${JSON.stringify(value)}); ${hint}`,
-    );
-  }
-  return value;
+  return checkNumber(name, value, { integer: true, min, max }, (m) => new BrokerConfigError(`${m}; ${hint}`));
 }
 
 function positive(name: string, value: unknown, hint: string): number {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
-    throw new BrokerConfigError(`${name} must be a positive number (got ${JSON.stringify(value)}); ${hint}`);
-  }
-  return value;
+  return checkNumber(name, value, { positive: true }, (m) => new BrokerConfigError(`${m}; ${hint}`));
 }
 
 function nonEmpty(name: string, value: unknown, hint: string): string {
@@ -164,29 +157,7 @@ export function resolveBrokerConfig(options: BrokerOptions = {}): BrokerConfig {
     options.advertisedHost ?? (wildcard ? '127.0.0.1' : host),
     'clients connect to this address, so it must be reachable',
   );
-  let quotas: ProduceQuotaConfig | undefined;
-  if (options.quotas) {
-    const q = options.quotas;
-    if (q.mode !== 'throttle' && q.mode !== 'reject') {
-      throw new BrokerConfigError(`quotas.mode must be throttle or reject (got ${JSON.stringify(q.mode)})`);
-    }
-    if (q.recordsPerSecond === undefined && q.bytesPerSecond === undefined) {
-      throw new BrokerConfigError(
-        'quotas need recordsPerSecond and/or bytesPerSecond (e.g. 1000 and 1048576)',
-      );
-    }
-    quotas = {
-      mode: q.mode,
-      recordsPerSecond:
-        q.recordsPerSecond === undefined
-          ? undefined
-          : positive('quotas.recordsPerSecond', q.recordsPerSecond, 'e.g. 1000 like a Kinesis shard'),
-      bytesPerSecond:
-        q.bytesPerSecond === undefined
-          ? undefined
-          : positive('quotas.bytesPerSecond', q.bytesPerSecond, 'e.g. 1048576 like a Kinesis shard'),
-    };
-  }
+  const quotas = options.quotas && resolveQuotas(options.quotas);
   const port = integer('port', o.port, 0, 65535, 'use 0 to pick a free port');
   const security = options.security ?? {};
   const allowInsecure = options.allowInsecure ?? false;
@@ -198,6 +169,42 @@ export function resolveBrokerConfig(options: BrokerOptions = {}): BrokerConfig {
     nodeId: integer('nodeId', o.nodeId, 0, 2 ** 31 - 1, 'a single broker is usually node 0'),
     dataDir: nonEmpty('dataDir', o.dataDir, 'a directory for the partition logs'),
     durability,
+    ...resolveLimits(o),
+    quotas,
+    clock: o.clock ?? realClock,
+    groups: o.groups ?? {},
+    transactions: o.transactions ?? {},
+    logLevel: logLevel(options.logLevel ?? process.env.SLUICE_LOG_LEVEL ?? 'warn'),
+    listeners,
+    security,
+    allowInsecure,
+  };
+}
+
+/** Produce quotas: a mode and at least one positive rate. */
+function resolveQuotas(q: NonNullable<BrokerOptions['quotas']>): ProduceQuotaConfig {
+  if (q.mode !== 'throttle' && q.mode !== 'reject') {
+    throw new BrokerConfigError(`quotas.mode must be throttle or reject (got ${JSON.stringify(q.mode)})`);
+  }
+  if (q.recordsPerSecond === undefined && q.bytesPerSecond === undefined) {
+    throw new BrokerConfigError('quotas need recordsPerSecond and/or bytesPerSecond (e.g. 1000 and 1048576)');
+  }
+  return {
+    mode: q.mode,
+    recordsPerSecond:
+      q.recordsPerSecond === undefined
+        ? undefined
+        : positive('quotas.recordsPerSecond', q.recordsPerSecond, 'e.g. 1000 like a Kinesis shard'),
+    bytesPerSecond:
+      q.bytesPerSecond === undefined
+        ? undefined
+        : positive('quotas.bytesPerSecond', q.bytesPerSecond, 'e.g. 1048576 like a Kinesis shard'),
+  };
+}
+
+/** The numeric limits: partitions, request sizes and timeouts, connection and shutdown bounds. */
+function resolveLimits(o: typeof BROKER_DEFAULTS & BrokerOptions) {
+  return {
     defaultPartitions: integer(
       'defaultPartitions',
       o.defaultPartitions,
@@ -255,14 +262,6 @@ export function resolveBrokerConfig(options: BrokerOptions = {}): BrokerConfig {
       2 ** 31 - 1,
       'the largest record batch accepted',
     ),
-    quotas,
-    clock: o.clock ?? realClock,
-    groups: o.groups ?? {},
-    transactions: o.transactions ?? {},
-    logLevel: logLevel(options.logLevel ?? process.env.SLUICE_LOG_LEVEL ?? 'warn'),
-    listeners,
-    security,
-    allowInsecure,
   };
 }
 

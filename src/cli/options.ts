@@ -3,6 +3,7 @@
  * service address, the lab token or a grace period gets it from here, so each is parsed and explained
  * the same way everywhere.
  */
+
 import { InvalidArgumentError, Option } from 'commander';
 import {
   type ClientSecurity,
@@ -12,17 +13,28 @@ import {
   resolveClientSecurity,
   SECURITY_ENV,
 } from '../client/security.js';
+import { describeRule, meetsRule, parseWholeNumber } from '../flow/validate.js';
 import { TOKEN_ENV } from '../lab/http.js';
 
 /** A whole-number flag in [min, max], with a message that says what was wrong. */
-export function integer(label: string, min = 0, max = Number.MAX_SAFE_INTEGER) {
+export function integer(label: string, min = 0, max = Number.POSITIVE_INFINITY) {
+  const rule = { integer: true, min, max };
   return (value: string): number => {
-    if (!/^\d+$/.test(value) || Number(value) < min || Number(value) > max) {
-      throw new InvalidArgumentError(
-        `${label} must be a whole number from ${min} to ${max} (got "${value}")`,
-      );
-    }
-    return Number(value);
+    const n = parseWholeNumber(value);
+    if (!meetsRule(n, rule))
+      throw new InvalidArgumentError(`${label} ${describeRule(rule)} (got "${value}")`);
+    return n;
+  };
+}
+
+/** A number flag above 0 (a duration, a rate). */
+export function positiveNumber(label: string) {
+  const rule = { positive: true };
+  return (value: string): number => {
+    const n = value.trim() === '' ? Number.NaN : Number(value);
+    if (!meetsRule(n, rule))
+      throw new InvalidArgumentError(`${label} ${describeRule(rule)} (got "${value}")`);
+    return n;
   };
 }
 

@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { Clock, Timer } from '../flow/clock.js';
+import { checkNumber } from '../flow/validate.js';
 import {
   BufferFullTimeoutError,
   BufferOverflowError,
@@ -579,23 +580,21 @@ export class RecordAccumulator extends EventEmitter<AccumulatorEvents> {
   }
 }
 
+/** A fraction in (0, 1]. */
+const FRACTION = { positive: true, max: 1 };
+
 function validate(capacity: number, batchBytes: number, lingerMs: number, s: OverflowStrategy): void {
-  const positive = (n: number) => Number.isFinite(n) && n > 0;
-  if (!positive(capacity))
-    throw new ConfigError(`bufferBytes must be a positive number of bytes, got ${capacity}`);
-  if (!positive(batchBytes))
-    throw new ConfigError(`batchBytes must be a positive number of bytes, got ${batchBytes}`);
-  if (!(lingerMs >= 0)) throw new ConfigError(`lingerMs must be >= 0, got ${lingerMs}`);
+  const configError = (message: string) => new ConfigError(message);
+  checkNumber('bufferBytes', capacity, { positive: true }, configError);
+  checkNumber('batchBytes', batchBytes, { positive: true }, configError);
+  checkNumber('lingerMs', lingerMs, { min: 0 }, configError);
   switch (s.kind) {
     case 'block':
-      if (!(s.maxBlockMs >= 0)) throw new ConfigError(`block: maxBlockMs must be >= 0, got ${s.maxBlockMs}`);
+      checkNumber('block: maxBlockMs', s.maxBlockMs, { min: 0 }, configError);
       return;
     case 'buffer':
-      if (!positive(s.spillBytes))
-        throw new ConfigError(`buffer: spillBytes must be > 0, got ${s.spillBytes}`);
-      if (s.highMark !== undefined && !(s.highMark > 0 && s.highMark <= 1)) {
-        throw new ConfigError(`buffer: highMark is a fraction in (0, 1], got ${s.highMark}`);
-      }
+      checkNumber('buffer: spillBytes', s.spillBytes, { positive: true }, configError);
+      if (s.highMark !== undefined) checkNumber('buffer: highMark', s.highMark, FRACTION, configError);
       return;
     case 'drop':
       if (s.which !== 'newest' && s.which !== 'oldest') {
@@ -603,11 +602,8 @@ function validate(capacity: number, batchBytes: number, lingerMs: number, s: Ove
       }
       return;
     case 'sample':
-      if (!(s.rate > 0 && s.rate <= 1))
-        throw new ConfigError(`sample: rate is a fraction in (0, 1], got ${s.rate}`);
-      if (s.above !== undefined && !(s.above >= 0 && s.above <= 1)) {
-        throw new ConfigError(`sample: above is a fraction in [0, 1], got ${s.above}`);
-      }
+      checkNumber('sample: rate', s.rate, FRACTION, configError);
+      if (s.above !== undefined) checkNumber('sample: above', s.above, { min: 0, max: 1 }, configError);
       return;
     default:
       throw new ConfigError(

@@ -1,3 +1,5 @@
+import { checkNumber } from '../flow/validate.js';
+
 /**
  * Choosing a partition for a record.
  *
@@ -49,9 +51,7 @@ export function toPositive(n: number): number {
 
 /** The partition the Java client and kafkajs choose for a keyed record. */
 export function partitionForKey(key: Uint8Array | string, partitionCount: number): number {
-  if (!Number.isInteger(partitionCount) || partitionCount <= 0) {
-    throw new RangeError(`partitionCount must be a positive integer, got ${partitionCount}`);
-  }
+  checkNumber('partitionCount', partitionCount, { integer: true, min: 1 });
   const bytes = typeof key === 'string' ? Buffer.from(key) : key;
   return toPositive(murmur2(bytes)) % partitionCount;
 }

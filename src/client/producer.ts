@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events';
+import { checkNumber } from '../flow/validate.js';
 import { ApiKey } from '../protocol/api-keys.js';
 import type { ProduceResponse } from '../protocol/apis/00-produce.js';
 import { codecCode } from '../protocol/compression.js';
@@ -678,11 +679,7 @@ function transactionManager(cluster: Cluster, options: ProducerOptions): Transac
     throw new ConfigError(`transactionalId must be a non-empty string, got ${JSON.stringify(id)}`);
   }
   const timeoutMs = options.transactionTimeoutMs ?? 60_000;
-  if (!(Number.isInteger(timeoutMs) && timeoutMs > 0)) {
-    throw new ConfigError(
-      `transactionTimeoutMs must be a positive integer, got ${options.transactionTimeoutMs}`,
-    );
-  }
+  checkNumber('transactionTimeoutMs', timeoutMs, { integer: true, min: 1 }, (m) => new ConfigError(m));
   return new TransactionManager(cluster, id, timeoutMs);
 }
 

@@ -1,5 +1,6 @@
 import type { Clock } from '../flow/clock.js';
 import { realClock } from '../flow/clock.js';
+import { checkNumber } from '../flow/validate.js';
 import type { RecordTracer } from '../tracing/hooks.js';
 import type { DeadLetterPublisher, OrderingMode, RecordSource, Sink, TransactionCommitter } from './types.js';
 
@@ -140,12 +141,12 @@ export interface ResolvedConfig {
 
 function int(name: string, value: unknown, fallback: number, min: number, hint: string): number {
   if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min) {
-    throw new ConsumerConfigError(
-      `consumer: ${name} must be a whole number >= ${min}, got ${JSON.stringify(value)}; ${hint}`,
-    );
-  }
-  return value;
+  return checkNumber(
+    `consumer: ${name}`,
+    value,
+    { integer: true, min },
+    (m) => new ConsumerConfigError(`${m}; ${hint}`),
+  );
 }
 
 function num(name: string, value: unknown, fallback: number, min: number, max: number): number {

@@ -1,3 +1,5 @@
+import { checkNumber } from './validate.js';
+
 /** Raised to senders once a channel is closed, and to readers once it is closed and drained. */
 export class ChannelClosedError extends Error {
   override readonly name = 'ChannelClosedError';
@@ -33,23 +35,11 @@ export class FlowClosedError extends Error {
   override readonly name = 'FlowClosedError';
 }
 
-/** Validation helper: every primitive rejects bad options with a message that says what to do. */
+/** Validation helper for the flow primitives' options (the shared rules: `validate.ts`). */
 export function requireNumber(
   what: string,
   value: unknown,
-  {
-    min = -Infinity,
-    integer = false,
-    allowInfinity = false,
-  }: { min?: number; integer?: boolean; allowInfinity?: boolean } = {},
+  rule: { min?: number; integer?: boolean; allowInfinity?: boolean } = {},
 ): number {
-  if (typeof value !== 'number' || Number.isNaN(value)) {
-    throw new TypeError(`${what} must be a number, got ${JSON.stringify(value)}`);
-  }
-  if (value === Infinity && allowInfinity) return value;
-  if (!Number.isFinite(value)) throw new RangeError(`${what} must be finite, got ${value}`);
-  if (integer && !Number.isInteger(value))
-    throw new RangeError(`${what} must be a whole number, got ${value}`);
-  if (value < min) throw new RangeError(`${what} must be at least ${min}, got ${value}`);
-  return value;
+  return checkNumber(what, value, rule);
 }

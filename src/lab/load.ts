@@ -1,4 +1,5 @@
 import { type Clock, realClock } from '../flow/clock.js';
+import { checkNumber } from '../flow/validate.js';
 import { LabConfigError } from './validate.js';
 
 /**
@@ -99,55 +100,27 @@ export function targetRate(
 
 export async function runLoad(options: LoadOptions): Promise<LoadReport> {
   const clock = options.clock ?? realClock;
-  if (!(options.rate > 0 && options.rate <= 1_000_000))
-    throw new LabConfigError(`rate must be from 1 to 1000000 orders/s (got ${options.rate})`);
-  if (!(options.durationMs > 0))
-    throw new LabConfigError(`duration must be positive (got ${options.durationMs} ms)`);
+  const labError = (message: string) => new LabConfigError(message);
+  checkNumber('rate (orders/s)', options.rate, { positive: true, max: 1_000_000 }, labError);
+  checkNumber('duration (ms)', options.durationMs, { positive: true }, labError);
   const rps = options.requestsPerSecond ?? 10;
   const maxInFlight = options.maxInFlight ?? 16;
   const base = options.url.replace(/\/$/, '');
   const headers: Record<string, string> = {};
   if (options.token) headers.authorization = `Bearer ${options.token}`;
   const started = clock.now();
-  const s = { requests: 0, accepted: 0, rejected: 0, errors: 0, behind: 0, inFlight: 0, sent: 0 };
-  const latencies: number[] = [];
-  const errorSamples: string[] = [];
+  const state: LoadState = {
+    counts: { requests: 0, accepted: 0, rejected: 0, errors: 0, behind: 0, inFlight: 0, sent: 0 },
+    latencies: [],
+    errorSamples: [],
+    pausedUntil: 0,
+  };
+  const s = state.counts;
+  const target = { url: `${base}/produce/batch`, headers, options, clock };
   let carry = 0;
-  let pausedUntil = 0;
   let lastProgressAt = started;
   let acceptedAtLastProgress = 0;
   const pending = new Set<Promise<void>>();
-
-  const send = async (count: number) => {
-    s.requests++;
-    s.sent += count;
-    s.inFlight++;
-    const t0 = clock.now();
-    try {
-      const res = await fetch(`${base}/produce/batch?count=${count}`, {
-        method: 'POST',
-        headers,
-        signal: options.signal,
-      });
-      const body = await res.text();
-      latencies.push(clock.now() - t0);
-      if (res.status === 200) s.accepted += count;
-      else if (res.status === 429) {
-        s.rejected++;
-        const after = Number(res.headers.get('retry-after') ?? '1');
-        if (options.honorRetryAfter !== false)
-          pausedUntil = Math.max(pausedUntil, clock.now() + (Number.isFinite(after) ? after : 1) * 1000);
-      } else {
-        s.errors++;
-        if (errorSamples.length < 5) errorSamples.push(`${res.status} ${body.slice(0, 200)}`);
-      }
-    } catch (err) {
-      s.errors++;
-      if (errorSamples.length < 5) errorSamples.push(failureCause(err));
-    } finally {
-      s.inFlight--;
-    }
-  };
 
   const progress = (): LoadProgress => {
     const now = clock.now();
@@ -179,15 +152,15 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
       break;
     carry += targetRate(options.scenario, options.rate, elapsed, options.durationMs) / rps;
     const count = Math.floor(carry);
-    if (count > 0 && now >= pausedUntil) {
+    if (count > 0 && now >= state.pausedUntil) {
       carry -= count;
       if (s.inFlight >= maxInFlight) s.behind++;
       else {
-        const p = send(Math.min(count, 10_000));
+        const p = sendBatch(state, Math.min(count, 10_000), target);
         pending.add(p);
         void p.finally(() => pending.delete(p));
       }
-    } else if (now < pausedUntil) {
+    } else if (now < state.pausedUntil) {
       carry = 0; // Refused work is not saved up for later: that is the point of the 429.
     }
     if (now >= nextProgress) {
@@ -199,16 +172,79 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
   }
   await Promise.all(pending);
   const final = progress();
-  latencies.sort((a, b) => a - b);
-  const pct = (q: number) =>
-    latencies.length === 0 ? 0 : latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))];
   return {
     ...final,
     elapsed_ms: clock.now() - started,
     rate: Math.round((s.accepted * 1000) / Math.max(1, clock.now() - started)),
     scenario: options.scenario,
     sent: s.sent,
-    latency_ms: { p50: pct(0.5), p95: pct(0.95), p99: pct(0.99), max: latencies.at(-1) ?? 0 },
-    error_samples: errorSamples,
+    latency_ms: latencySummary(state.latencies),
+    error_samples: state.errorSamples,
   };
+}
+
+interface LoadState {
+  readonly counts: {
+    requests: number;
+    accepted: number;
+    rejected: number;
+    errors: number;
+    behind: number;
+    inFlight: number;
+    sent: number;
+  };
+  readonly latencies: number[];
+  /** The first few failures, quoted in the report. */
+  readonly errorSamples: string[];
+  /** No request before this time: the producer answered 429 with a Retry-After. */
+  pausedUntil: number;
+}
+
+/** One `POST /produce/batch?count=n`: counts the answer; a 429 pauses sending for its Retry-After. */
+async function sendBatch(
+  state: LoadState,
+  count: number,
+  target: { url: string; headers: Record<string, string>; options: LoadOptions; clock: Clock },
+): Promise<void> {
+  const { counts: s, latencies, errorSamples } = state;
+  const { options, clock } = target;
+  s.requests++;
+  s.sent += count;
+  s.inFlight++;
+  const t0 = clock.now();
+  try {
+    const res = await fetch(`${target.url}?count=${count}`, {
+      method: 'POST',
+      headers: target.headers,
+      signal: options.signal,
+    });
+    const body = await res.text();
+    latencies.push(clock.now() - t0);
+    if (res.status === 200) s.accepted += count;
+    else if (res.status === 429) {
+      s.rejected++;
+      const after = Number(res.headers.get('retry-after') ?? '1');
+      if (options.honorRetryAfter !== false)
+        state.pausedUntil = Math.max(
+          state.pausedUntil,
+          clock.now() + (Number.isFinite(after) ? after : 1) * 1000,
+        );
+    } else {
+      s.errors++;
+      if (errorSamples.length < 5) errorSamples.push(`${res.status} ${body.slice(0, 200)}`);
+    }
+  } catch (err) {
+    s.errors++;
+    if (errorSamples.length < 5) errorSamples.push(failureCause(err));
+  } finally {
+    s.inFlight--;
+  }
+}
+
+/** Percentiles of the request latencies (ms). */
+function latencySummary(latencies: number[]): LoadReport['latency_ms'] {
+  const sorted = [...latencies].sort((a, b) => a - b);
+  const pct = (q: number) =>
+    sorted.length === 0 ? 0 : sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
+  return { p50: pct(0.5), p95: pct(0.95), p99: pct(0.99), max: sorted.at(-1) ?? 0 };
 }

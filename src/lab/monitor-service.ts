@@ -75,16 +75,7 @@ export function monitorRoutes(
 ): void {
   const admin = new Admin({ cluster });
 
-  app.get('/health', async () => {
-    const r = monitor.lag();
-    return {
-      status: r.collection.errors.length > 0 ? 'degraded' : 'healthy',
-      service: 'lag-monitor',
-      cycles: r.collection.cycles,
-      last_collection: r.collection.cycles > 0 ? r.timestamp : null,
-      errors: r.collection.errors,
-    };
-  });
+  app.get('/health', async () => health(monitor));
   app.get('/lag', async () => monitor.lag());
   app.get('/lag/history', async (req) => monitor.history(queryIntOpt(req.query, 'limit', 1, 100_000)));
   app.get('/alerts', async (req) => monitor.alerts(queryIntOpt(req.query, 'limit', 1, 100_000)));
@@ -94,9 +85,30 @@ export function monitorRoutes(
     reply.header('content-type', monitor.metrics.registry.contentType);
     return monitor.metrics.registry.metrics();
   });
+  eventStreamRoute(app, monitor, options.maxEventClients ?? 50);
+  app.get('/cluster/topics', () => clusterTopics(admin, monitor));
+  app.get('/cluster/groups', () => clusterGroups(admin, monitor));
+  if (options.lab) labRoutes(app, options.lab);
+  dashboardRoutes(app, { lab: options.lab, cluster });
 
+  const webRoot = options.webRoot ?? defaultWebRoot();
+  app.get('/*', async (req, reply) => serveStatic(webRoot, req.url, reply));
+}
+
+function health(monitor: LagMonitor) {
+  const r = monitor.lag();
+  return {
+    status: r.collection.errors.length > 0 ? 'degraded' : 'healthy',
+    service: 'lag-monitor',
+    cycles: r.collection.cycles,
+    last_collection: r.collection.cycles > 0 ? r.timestamp : null,
+    errors: r.collection.errors,
+  };
+}
+
+/** `GET /events`: a snapshot on connect and after every collection (server-sent events). */
+function eventStreamRoute(app: FastifyInstance, monitor: LagMonitor, maxClients: number): void {
   const clients = new Set<FastifyReply>();
-  const maxClients = options.maxEventClients ?? 50;
   const unsubscribe = monitor.onReport((report) => {
     if (clients.size === 0) return;
     const frame = `event: snapshot\ndata: ${JSON.stringify(snapshot(monitor, report))}\n\n`;
@@ -137,88 +149,85 @@ export function monitorRoutes(
     clients.add(reply);
     req.raw.on('close', () => clients.delete(reply));
   });
+}
 
-  app.get('/cluster/topics', async () => {
-    const meta = await admin.describeCluster();
-    const described = meta.topics.filter((t) => t.errorCode === 0);
-    // One batched ListOffsets pair per leader for every led partition; a leader that fails leaves its
-    // partitions' offsets null until the next view refresh (its topics' metadata is refreshed then).
-    const led = new Map(
-      described.map((t) => [t.name, t.partitions.filter((p) => p.leader >= 0).map((p) => p.partition)]),
-    );
-    const ranges = (await admin.listOffsetRanges(led)).results;
-    const topics = described.map((t) => {
-      const partitions = t.partitions
-        .map((p) => {
-          const o = ranges.find((r) => r.topic === t.name && r.partition === p.partition);
-          const start = o ? Number(o.start) : null;
-          const end = o ? Number(o.end) : null;
-          return {
-            partition: p.partition,
-            leader: p.leader,
-            log_start_offset: start,
-            log_end_offset: end,
-            messages: start !== null && end !== null ? end - start : null,
-          };
-        })
-        .sort((a, b) => a.partition - b.partition);
-      return {
-        name: t.name,
-        internal: t.internal,
-        partitions: partitions.length,
-        messages: partitions.reduce((s, p) => s + (p.messages ?? 0), 0),
-        partition_details: partitions,
-      };
-    });
-    topics.sort((a, b) => (a.name < b.name ? -1 : 1));
-    return { brokers: brokerView(meta.brokers, monitor.lag().cluster), topics };
+/** Topics with their partitions' leaders and start/end offsets, and the brokers. */
+async function clusterTopics(admin: Admin, monitor: LagMonitor) {
+  const meta = await admin.describeCluster();
+  const described = meta.topics.filter((t) => t.errorCode === 0);
+  // One batched ListOffsets pair per leader for every led partition; a leader that fails leaves its
+  // partitions' offsets null until the next view refresh (its topics' metadata is refreshed then).
+  const led = new Map(
+    described.map((t) => [t.name, t.partitions.filter((p) => p.leader >= 0).map((p) => p.partition)]),
+  );
+  const ranges = (await admin.listOffsetRanges(led)).results;
+  const topics = described.map((t) => {
+    const partitions = t.partitions
+      .map((p) => {
+        const o = ranges.find((r) => r.topic === t.name && r.partition === p.partition);
+        const start = o ? Number(o.start) : null;
+        const end = o ? Number(o.end) : null;
+        return {
+          partition: p.partition,
+          leader: p.leader,
+          log_start_offset: start,
+          log_end_offset: end,
+          messages: start !== null && end !== null ? end - start : null,
+        };
+      })
+      .sort((a, b) => a.partition - b.partition);
+    return {
+      name: t.name,
+      internal: t.internal,
+      partitions: partitions.length,
+      messages: partitions.reduce((s, p) => s + (p.messages ?? 0), 0),
+      partition_details: partitions,
+    };
   });
+  topics.sort((a, b) => (a.name < b.name ? -1 : 1));
+  return { brokers: brokerView(meta.brokers, monitor.lag().cluster), topics };
+}
 
-  app.get('/cluster/groups', async () => {
-    const report = monitor.lag();
-    const listed = await admin.listGroups();
-    const groups = [];
-    for (const g of listed) {
-      const d = await admin.describeGroup(g.groupId);
-      const r = report.groups.find((x) => x.group === g.groupId);
-      groups.push({
-        group: g.groupId,
-        state: d.state,
-        protocol: d.protocol,
-        members: d.members.map((m) => ({
-          member_id: m.memberId,
-          client_id: m.clientId,
-          host: m.clientHost,
-          partitions: report.partitions
-            .filter((p) => p.group === g.groupId && p.owner?.member_id === m.memberId)
-            .map((p) => ({ topic: p.topic, partition: p.partition })),
-        })),
-        total_lag: r?.total_lag ?? null,
-        status: r?.status ?? null,
-      });
-    }
-    return { groups };
-  });
-
-  if (options.lab) {
-    const lab = options.lab;
-    app.get('/lab', async () => lab.describe());
-    app.post('/lab/scale', async (req) => {
-      const body = objectBody(req.body, ['consumers'], '{"consumers": 3}');
-      const fromQuery = (req.query as Record<string, unknown>)?.consumers;
-      const consumers =
-        intField(body, 'consumers', { min: 1, max: 9 }) ??
-        (fromQuery !== undefined ? queryInt(req.query, 'consumers', { min: 1, max: 9 }) : undefined);
-      if (consumers === undefined)
-        throw new BadRequest('give the number of consumers: {"consumers": 3} or ?consumers=3');
-      return lab.scale(consumers);
+/** Every group with its members, the partitions each owns, and its lag and status. */
+async function clusterGroups(admin: Admin, monitor: LagMonitor) {
+  const report = monitor.lag();
+  const listed = await admin.listGroups();
+  const groups = [];
+  for (const g of listed) {
+    const d = await admin.describeGroup(g.groupId);
+    const r = report.groups.find((x) => x.group === g.groupId);
+    groups.push({
+      group: g.groupId,
+      state: d.state,
+      protocol: d.protocol,
+      members: d.members.map((m) => ({
+        member_id: m.memberId,
+        client_id: m.clientId,
+        host: m.clientHost,
+        partitions: report.partitions
+          .filter((p) => p.group === g.groupId && p.owner?.member_id === m.memberId)
+          .map((p) => ({ topic: p.topic, partition: p.partition })),
+      })),
+      total_lag: r?.total_lag ?? null,
+      status: r?.status ?? null,
     });
   }
+  return { groups };
+}
 
-  dashboardRoutes(app, { lab: options.lab, cluster });
-
-  const webRoot = options.webRoot ?? defaultWebRoot();
-  app.get('/*', async (req, reply) => serveStatic(webRoot, req.url, reply));
+/** `GET /lab` and `POST /lab/scale` when the monitor runs inside a lab. */
+function labRoutes(app: FastifyInstance, lab: NonNullable<MonitorServiceOptions['lab']>): void {
+  app.get('/lab', async () => lab.describe());
+  app.post('/lab/scale', async (req) => {
+    const body = objectBody(req.body, ['consumers'], '{"consumers": 3}');
+    const fromQuery = (req.query as Record<string, unknown>)?.consumers;
+    const consumers =
+      intField(body, 'consumers', { min: 1, max: 9 }) ??
+      (fromQuery !== undefined ? queryInt(req.query, 'consumers', { min: 1, max: 9 }) : undefined);
+    if (consumers === undefined)
+      throw new BadRequest('give the number of consumers: {"consumers": 3} or ?consumers=3');
+    return lab.scale(consumers);
+  });
 }
 
 /**

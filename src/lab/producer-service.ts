@@ -93,21 +93,6 @@ export function producerRoutes(app: FastifyInstance, producer: OrderProducer, tr
     });
     return true;
   };
-  const failed = (reply: FastifyReply, err: unknown) => {
-    if (err instanceof LabBusyError) {
-      return tooManyRequests(reply, 1000, { reason: err.reason, message: err.message });
-    }
-    if (isBufferFull(err)) {
-      return reply
-        .code(503)
-        .header('retry-after', '1')
-        .send({
-          error: 'buffer_full',
-          message: `${(err as Error).message}; the broker is not keeping up, retry later`,
-        });
-    }
-    return reply.code(502).send({ error: 'produce_failed', message: (err as Error).message });
-  };
 
   app.get('/health', async () => ({
     status: 'healthy',
@@ -123,25 +108,12 @@ export function producerRoutes(app: FastifyInstance, producer: OrderProducer, tr
   });
 
   app.post('/produce', async (req, reply) => {
-    const body = objectBody(req.body, ['customer', 'amount', 'poison'], '{"customer": "cust-0042"}');
-    const customer = stringField(body, 'customer', 100);
-    const amount = numberField(body, 'amount', { min: 0, max: 1_000_000 });
-    const poison = boolField(body, 'poison') ?? false;
-    const priority = priorityOf(req.query);
-    if (refused(req, reply, priority)) return reply;
+    const order = orderFromBody(req.body);
+    if (refused(req, reply, priorityOf(req.query))) return reply;
     try {
-      const set = { ...(customer !== undefined && { customer }), ...(amount !== undefined && { amount }) };
-      const r = await producer.produce(1, { returnOrders: true, set, poison, context: contextOf(req) });
-      const order = r.orders?.[0];
-      return {
-        status: 'produced',
-        order,
-        ...(poison && { poison: true }),
-        partition: Number(Object.keys(r.partitions)[0] ?? -1),
-        offset: r.offset,
-      };
+      return await produceOrder(producer, order, contextOf(req));
     } catch (err) {
-      return failed(reply, err);
+      return produceFailed(reply, err);
     }
   });
 
@@ -154,7 +126,7 @@ export function producerRoutes(app: FastifyInstance, producer: OrderProducer, tr
       const r = await producer.produce(count, { context: contextOf(req) });
       return { status: 'produced', count, ...r };
     } catch (err) {
-      return failed(reply, err);
+      return produceFailed(reply, err);
     }
   });
 
@@ -168,7 +140,7 @@ export function producerRoutes(app: FastifyInstance, producer: OrderProducer, tr
       const r = await producer.burst(count, delayMs, contextOf(req));
       return { status: 'burst complete', count, delay_ms: delayMs, ...r };
     } catch (err) {
-      return failed(reply, err);
+      return produceFailed(reply, err);
     }
   });
 
@@ -184,30 +156,77 @@ export function producerRoutes(app: FastifyInstance, producer: OrderProducer, tr
       produced: producer.stats().produced,
     };
   });
-  app.post('/config', async (req) => {
-    const body = objectBody(
-      req.body,
-      ['rate_ms', 'batch_size', 'running'],
-      '{"rate_ms": 100, "batch_size": 10, "running": true}',
+  app.post('/config', async (req) => configureFromBody(producer, req.body));
+}
+
+/** `POST /produce`'s body: an order's customer and amount (random when absent) and whether it is poison. */
+function orderFromBody(body: unknown) {
+  const fields = objectBody(body, ['customer', 'amount', 'poison'], '{"customer": "cust-0042"}');
+  const customer = stringField(fields, 'customer', 100);
+  const amount = numberField(fields, 'amount', { min: 0, max: 1_000_000 });
+  const poison = boolField(fields, 'poison') ?? false;
+  return {
+    set: { ...(customer !== undefined && { customer }), ...(amount !== undefined && { amount }) },
+    poison,
+  };
+}
+
+async function produceOrder(
+  producer: OrderProducer,
+  order: ReturnType<typeof orderFromBody>,
+  context: TraceContext | undefined,
+) {
+  const r = await producer.produce(1, { returnOrders: true, set: order.set, poison: order.poison, context });
+  return {
+    status: 'produced',
+    order: r.orders?.[0],
+    ...(order.poison && { poison: true }),
+    partition: Number(Object.keys(r.partitions)[0] ?? -1),
+    offset: r.offset,
+  };
+}
+
+/** Why a produce call failed, as the HTTP answer a client can act on (retry later, or not). */
+function produceFailed(reply: FastifyReply, err: unknown) {
+  if (err instanceof LabBusyError) {
+    return tooManyRequests(reply, 1000, { reason: err.reason, message: err.message });
+  }
+  if (isBufferFull(err)) {
+    return reply
+      .code(503)
+      .header('retry-after', '1')
+      .send({
+        error: 'buffer_full',
+        message: `${(err as Error).message}; the broker is not keeping up, retry later`,
+      });
+  }
+  return reply.code(502).send({ error: 'produce_failed', message: (err as Error).message });
+}
+
+/** `POST /config`: the auto-producer's rate, batch size and running flag, within its rate ceiling. */
+function configureFromBody(producer: OrderProducer, body: unknown) {
+  const fields = objectBody(
+    body,
+    ['rate_ms', 'batch_size', 'running'],
+    '{"rate_ms": 100, "batch_size": 10, "running": true}',
+  );
+  const rateMs = intField(fields, 'rate_ms', RATE_MS_RANGE);
+  const batchSize = intField(fields, 'batch_size', BATCH_SIZE_RANGE);
+  const running = boolField(fields, 'running');
+  const current = producer.config();
+  const perSecond = ((batchSize ?? current.batch_size) * 1000) / (rateMs ?? current.rate_ms);
+  if (perSecond > MAX_AUTO_RATE) {
+    throw new BadRequest(
+      `"batch_size" ${batchSize ?? current.batch_size} every "rate_ms" ${rateMs ?? current.rate_ms} is ${Math.round(perSecond).toLocaleString('en-US')} orders/s; ` +
+        `the auto-producer runs at most ${MAX_AUTO_RATE.toLocaleString('en-US')} orders/s (e.g. {"rate_ms": 100, "batch_size": 1000}); use /burst or sluice load for more`,
     );
-    const rateMs = intField(body, 'rate_ms', RATE_MS_RANGE);
-    const batchSize = intField(body, 'batch_size', BATCH_SIZE_RANGE);
-    const running = boolField(body, 'running');
-    const current = producer.config();
-    const perSecond = ((batchSize ?? current.batch_size) * 1000) / (rateMs ?? current.rate_ms);
-    if (perSecond > MAX_AUTO_RATE) {
-      throw new BadRequest(
-        `"batch_size" ${batchSize ?? current.batch_size} every "rate_ms" ${rateMs ?? current.rate_ms} is ${Math.round(perSecond).toLocaleString('en-US')} orders/s; ` +
-          `the auto-producer runs at most ${MAX_AUTO_RATE.toLocaleString('en-US')} orders/s (e.g. {"rate_ms": 100, "batch_size": 1000}); use /burst or sluice load for more`,
-      );
-    }
-    const cfg = producer.configure({ rateMs, batchSize, running });
-    return {
-      status: 'configured',
-      ...cfg,
-      messages_per_second: Math.round((cfg.batch_size * 1000 * 100) / cfg.rate_ms) / 100,
-    };
-  });
+  }
+  const cfg = producer.configure({ rateMs, batchSize, running });
+  return {
+    status: 'configured',
+    ...cfg,
+    messages_per_second: Math.round((cfg.batch_size * 1000 * 100) / cfg.rate_ms) / 100,
+  };
 }
 
 export async function startProducerService(options: ProducerServiceOptions): Promise<RunningProducer> {

@@ -3,6 +3,8 @@
  * says which field was wrong, what came in and what is accepted, so `curl` users see the fix in the 400.
  */
 
+import { describeRule, meetsRule, type NumberRule, parseWholeNumber } from '../flow/validate.js';
+
 export class BadRequest extends Error {
   override readonly name = 'BadRequest';
   readonly statusCode = 400;
@@ -64,18 +66,17 @@ export function objectBody(
   return obj;
 }
 
+/** The sentence a refusal of a number gives: `"count" must be a whole number from 1 to 10 (got 0)`. */
+function numberRefusal(name: string, v: unknown, rule: NumberRule): string {
+  return `${name} ${describeRule(rule)} (got ${show(v)})`;
+}
+
 /** An integer field of a JSON body, in range; undefined when absent. */
 export function intField(obj: Record<string, unknown>, name: string, range: IntRange): number | undefined {
   const v = obj[name];
   if (v === undefined) return undefined;
-  if (typeof v !== 'number' || !Number.isInteger(v)) {
-    throw new BadRequest(
-      `"${name}" must be a whole number from ${range.min} to ${range.max} (got ${show(v)})`,
-    );
-  }
-  if (v < range.min || v > range.max) {
-    throw new BadRequest(`"${name}" must be from ${range.min} to ${range.max} (got ${v})`);
-  }
+  const rule = { integer: true, ...range };
+  if (!meetsRule(v, rule)) throw new BadRequest(numberRefusal(`"${name}"`, v, rule));
   return v;
 }
 
@@ -104,9 +105,7 @@ export function stringField(
 export function numberField(obj: Record<string, unknown>, name: string, range: IntRange): number | undefined {
   const v = obj[name];
   if (v === undefined) return undefined;
-  if (typeof v !== 'number' || !Number.isFinite(v) || v < range.min || v > range.max) {
-    throw new BadRequest(`"${name}" must be a number from ${range.min} to ${range.max} (got ${show(v)})`);
-  }
+  if (!meetsRule(v, range)) throw new BadRequest(numberRefusal(`"${name}"`, v, range));
   return v;
 }
 
@@ -120,24 +119,15 @@ export function queryInt(query: unknown, name: string, range: IntRange, fallback
     return fallback;
   }
   if (Array.isArray(raw)) throw new BadRequest(`query parameter "${name}" was given more than once`);
-  if (typeof raw !== 'string' || !/^-?\d+$/.test(raw)) {
-    throw new BadRequest(
-      `query parameter "${name}" must be a whole number from ${range.min} to ${range.max} (got ${show(raw)})`,
-    );
-  }
-  const n = Number(raw);
-  if (n < range.min || n > range.max) {
-    throw new BadRequest(`query parameter "${name}" must be from ${range.min} to ${range.max} (got ${n})`);
-  }
+  const rule = { integer: true, ...range };
+  const n = typeof raw === 'string' ? parseWholeNumber(raw) : undefined;
+  if (!meetsRule(n, rule)) throw new BadRequest(numberRefusal(`query parameter "${name}"`, raw, rule));
   return n;
 }
 
 /** Options checks for the services' config objects (start-up errors, not HTTP ones). */
 export function configInt(name: string, v: unknown, range: IntRange): number {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < range.min || v > range.max) {
-    throw new LabConfigError(
-      `${name} must be a whole number from ${range.min} to ${range.max} (got ${show(v)})`,
-    );
-  }
+  const rule = { integer: true, ...range };
+  if (!meetsRule(v, rule)) throw new LabConfigError(numberRefusal(name, v, rule));
   return v;
 }

@@ -1,4 +1,5 @@
 import { type Clock, realClock } from '../flow/clock.js';
+import { checkNumber } from '../flow/validate.js';
 
 /**
  * One config object for the lag monitor, validated here so a bad value fails at start with a message
@@ -98,21 +99,16 @@ export const MONITOR_DEFAULTS = {
 } as const;
 
 function integer(name: string, value: unknown, min: number, hint: string): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min) {
-    throw new MonitorConfigError(
-      `monitor ${name} must be an integer >= ${min} (got ${JSON.stringify(value)}); ${hint}`,
-    );
-  }
-  return value;
+  return checkNumber(
+    `monitor ${name}`,
+    value,
+    { integer: true, min },
+    (m) => new MonitorConfigError(`${m}; ${hint}`),
+  );
 }
 
 function nonNegative(name: string, value: unknown, hint: string): number {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
-    throw new MonitorConfigError(
-      `monitor ${name} must be a number >= 0 (got ${JSON.stringify(value)}); ${hint}`,
-    );
-  }
-  return value;
+  return checkNumber(`monitor ${name}`, value, { min: 0 }, (m) => new MonitorConfigError(`${m}; ${hint}`));
 }
 
 function patterns(name: string, list: unknown): RegExp[] {

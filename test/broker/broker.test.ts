@@ -796,12 +796,14 @@ describe('lifecycle and metrics', () => {
 
   it('refuses bad configuration with a message saying what to fix', async () => {
     const { Broker } = await import('../../src/broker/broker.js');
-    expect(() => new Broker({ port: 70000 })).toThrow(/port must be an integer from 0 to 65535/);
+    expect(() => new Broker({ port: 70000 })).toThrow(/port must be a whole number from 0 to 65535/);
     expect(() => new Broker({ durability: 'eventually' as never })).toThrow(
       /durability must be one of memory, async, sync/,
     );
     expect(() => new Broker({ quotas: { mode: 'reject' } })).toThrow(/recordsPerSecond/);
-    expect(() => new Broker({ shutdownGraceMs: -1 })).toThrow(/shutdownGraceMs must be an integer from 0/);
+    expect(() => new Broker({ shutdownGraceMs: -1 })).toThrow(
+      /shutdownGraceMs must be a whole number from 0/,
+    );
     expect(() => new Broker({ logLevel: 'loud' as never })).toThrow(
       /logLevel must be one of fatal, error, warn/,
     );

@@ -95,7 +95,7 @@ describeWithTools('dashboard state and input in Chromium', [chromiumTool()], () 
     );
     const empty = await post(`${monitor}/lab/producer/burst`, { count: 0, delay_ms: 5 });
     expect(empty.status).toBe(400);
-    expect(empty.body.message).toContain('"count" must be from 1 to 100000');
+    expect(empty.body.message).toContain('"count" must be a whole number from 1 to 100000');
   });
 
   it('shows the rate the producer runs at, set from anywhere, and sends a whole rate as typed', async () => {

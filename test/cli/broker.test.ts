@@ -93,7 +93,7 @@ describe('sluice broker (CLI)', () => {
     const range = await run(process.execPath, ['bin/sluice.js', 'broker', '--port', '99999'], {
       allowFailure: true,
     });
-    expect(range.stderr).toMatch(/port must be an integer from 0 to 65535/);
+    expect(range.stderr).toMatch(/--port must be a whole number from 0 to 65535 \(got "99999"\)/);
     const mode = await run(process.execPath, ['bin/sluice.js', 'broker', '--quota-mode', 'reject'], {
       allowFailure: true,
     });

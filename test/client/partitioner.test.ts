@@ -72,6 +72,6 @@ describe('murmur2 partitioner', () => {
   it('rejects a topic without partitions with a clear message', () => {
     const p = createDefaultPartitioner();
     expect(() => p({ topic: 'x', key: null, sizeBytes: 1, partitions: [] })).toThrow(/no partitions/);
-    expect(() => partitionForKey('k', 0)).toThrow(/positive integer/);
+    expect(() => partitionForKey('k', 0)).toThrow(/partitionCount must be a whole number >= 1 \(got 0\)/);
   });
 });

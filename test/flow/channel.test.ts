@@ -5,7 +5,7 @@ const range = (n: number, from = 0) => Array.from({ length: n }, (_, i) => i + f
 
 describe('Channel: validation', () => {
   it('rejects bad options with a message that says what to do', () => {
-    expect(() => new Channel({ capacity: 0 })).toThrow(/capacity must be at least 1/);
+    expect(() => new Channel({ capacity: 0 })).toThrow(/capacity must be a whole number >= 1/);
     expect(() => new Channel({ capacity: 1.5 })).toThrow(/whole number/);
     expect(() => new Channel({ capacity: 4, policy: 'nope' as never })).toThrow(/use one of block/);
     expect(() => new Channel({ capacity: 4, maxBytes: 10 })).toThrow(/needs sizeOf/);

@@ -241,7 +241,7 @@ describe('recommendations', () => {
 describe('config validation', () => {
   it('rejects bad values with a message naming the field', () => {
     expect(() => resolveMonitorConfig({ intervalMs: 0 })).toThrow(
-      /intervalMs must be an integer >= 1 \(got 0\)/,
+      /intervalMs must be a whole number >= 1 \(got 0\)/,
     );
     expect(() => resolveMonitorConfig({ windowSize: 5, minSamples: 6 })).toThrow(
       /minSamples \(6\) cannot exceed windowSize \(5\)/,

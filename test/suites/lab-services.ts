@@ -62,18 +62,28 @@ export function labServicesSuite(target: Target): void {
         { json: { rate_ms: '100' } },
         /"rate_ms" must be a whole number/,
       );
-      await expect400('POST', `${P}/config`, { json: { rate_ms: 0 } }, /"rate_ms" must be from 1/);
+      await expect400(
+        'POST',
+        `${P}/config`,
+        { json: { rate_ms: 0 } },
+        /"rate_ms" must be a whole number from 1/,
+      );
       await expect400('POST', `${P}/config`, { json: { rate_ms: 1.5 } }, /whole number/);
       await expect400(
         'POST',
         `${P}/config`,
         { json: { batch_size: 10_001 } },
-        /"batch_size" must be from 1 to 10000/,
+        /"batch_size" must be a whole number from 1 to 10000/,
       );
       await expect400('POST', `${P}/config`, { json: { running: 'yes' } }, /"running" must be true or false/);
       await expect400('POST', `${P}/config`, { json: { rate: 100 } }, /unknown field "rate"/);
       await expect400('POST', `${P}/config`, { json: [1, 2] }, /must be a JSON object/);
-      await expect400('POST', `${P}/produce/batch?count=0`, {}, /"count" must be from 1 to 10000/);
+      await expect400(
+        'POST',
+        `${P}/produce/batch?count=0`,
+        {},
+        /"count" must be a whole number from 1 to 10000/,
+      );
       await expect400('POST', `${P}/produce/batch?count=ten`, {}, /"count" must be a whole number/);
       await expect400(
         'POST',
@@ -81,7 +91,7 @@ export function labServicesSuite(target: Target): void {
         {},
         /"priority" must be critical, normal or optional/,
       );
-      await expect400('POST', `${P}/burst`, { json: { count: -1 } }, /"count" must be from 1/);
+      await expect400('POST', `${P}/burst`, { json: { count: -1 } }, /"count" must be a whole number from 1/);
       await expect400(
         'POST',
         `${P}/burst`,
@@ -150,13 +160,18 @@ export function labServicesSuite(target: Target): void {
         'POST',
         `${C}/config`,
         { json: { processing_time_ms: -1 } },
-        /"processing_time_ms" must be from 0 to 600000/,
+        /"processing_time_ms" must be a whole number from 0 to 600000/,
       );
       await expect400('POST', `${C}/config`, { json: { processing_time_ms: '50' } }, /whole number/);
       await expect400('POST', `${C}/config`, { json: { paused: 1 } }, /"paused" must be true or false/);
       await expect400('POST', `${C}/config`, { json: { processing_ms: 5 } }, /unknown field "processing_ms"/);
       await expect400('POST', `${C}/slow?time_ms=abc`, {}, /"time_ms" must be a whole number/);
-      await expect400('POST', `${C}/fast?time_ms=700000`, {}, /"time_ms" must be from 0 to 600000/);
+      await expect400(
+        'POST',
+        `${C}/fast?time_ms=700000`,
+        {},
+        /"time_ms" must be a whole number from 0 to 600000/,
+      );
       await expect400('POST', `${C}/fast?time_ms=1&time_ms=2`, {}, /more than once/);
       await expect400('POST', `${C}/pause`, { json: { all: true } }, /unknown field/);
       expect((await get(`${C}/config`)).body).toMatchObject({ processing_time_ms: 10, paused: false });
@@ -179,13 +194,13 @@ export function labServicesSuite(target: Target): void {
 
   describe('monitor input validation', () => {
     it('refuses bad limits and scale requests', async () => {
-      await expect400('GET', `${M}/lag/history?limit=0`, {}, /"limit" must be from 1/);
+      await expect400('GET', `${M}/lag/history?limit=0`, {}, /"limit" must be a whole number from 1/);
       await expect400('GET', `${M}/alerts?limit=x`, {}, /"limit" must be a whole number/);
       await expect400(
         'POST',
         `${M}/lab/scale`,
         { json: { consumers: 0 } },
-        /"consumers" must be from 1 to 9/,
+        /"consumers" must be a whole number from 1 to 9/,
       );
       await expect400('POST', `${M}/lab/scale`, { json: { consumers: 'three' } }, /whole number/);
       await expect400('POST', `${M}/lab/scale`, {}, /give the number of consumers/);

@@ -136,7 +136,7 @@ export function lagCliSuite(target: Target): void {
   it.skipIf(!built)('sluice lag rejects a bad flag with a reason', async () => {
     const r = await sluiceLag(['--brokers', target().bootstrap, '--samples', 'x']);
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/--samples must be a whole number from 1 to \d+ \(got "x"\)/);
+    expect(r.stderr).toMatch(/--samples must be a whole number >= 1 \(got "x"\)/);
   });
 
   describeWithTools("agreement with Kafka's kafka-consumer-groups --describe", [kafkaTool()], () => {

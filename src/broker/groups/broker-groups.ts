@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { Clock } from '../../flow/clock.js';
+import { checkNumber } from '../../flow/validate.js';
 import { buildRecordBatch, decodeRecords, iterateBatches } from '../../protocol/record-batch.js';
 import type { PartitionHandle, TopicStore } from '../topic-store.js';
 import { controlRecordCommits } from '../txn/transaction-log-format.js';
@@ -113,11 +114,7 @@ export async function startBrokerGroups(
     offsetsTopicSegmentBytes = DEFAULT_OFFSETS_TOPIC_SEGMENT_BYTES,
     ...config
   } = options;
-  if (!Number.isInteger(offsetsTopicPartitions) || offsetsTopicPartitions < 1) {
-    throw new RangeError(
-      `groups.offsetsTopicPartitions must be a positive integer, got ${offsetsTopicPartitions}`,
-    );
-  }
+  checkNumber('groups.offsetsTopicPartitions', offsetsTopicPartitions, { integer: true, min: 1 });
   if (store.partitionCount(OFFSETS_TOPIC) === undefined) {
     await store.createTopic(
       OFFSETS_TOPIC,

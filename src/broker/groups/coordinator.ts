@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { type Logger, pino } from 'pino';
 import type { Registry } from 'prom-client';
 import type { Clock, Timer } from '../../flow/clock.js';
+import { checkNumber } from '../../flow/validate.js';
 import {
   decodeAssignment,
   decodeSubscription,
@@ -1243,9 +1244,7 @@ function fetched(partitionIndex: number, c: CommittedOffset | undefined): Fetche
 
 function validateConfig(config: GroupCoordinatorConfig): GroupCoordinatorConfig {
   for (const [name, value] of Object.entries(config)) {
-    if (typeof value === 'number' && (!Number.isFinite(value) || value < 0)) {
-      throw new RangeError(`group coordinator config ${name} must be a non-negative number, got ${value}`);
-    }
+    if (typeof value === 'number') checkNumber(`group coordinator config ${name}`, value, { min: 0 });
   }
   if (config.minSessionTimeoutMs > config.maxSessionTimeoutMs) {
     throw new RangeError(

@@ -2,6 +2,7 @@ import { type Command, InvalidArgumentError, Option } from 'commander';
 import { CredentialStore } from '../../broker/auth/credentials.js';
 import { SASL_MECHANISMS, type SaslMechanism, type SecurityOptions } from '../../broker/auth/security.js';
 import type { BrokerOptions } from '../../broker/config.js';
+import { integer } from '../options.js';
 
 /** The `sluice broker` flags for listeners, TLS, SASL and ACLs (Kafka's names in the help). */
 export interface BrokerSecurityFlags {
@@ -18,14 +19,6 @@ export interface BrokerSecurityFlags {
   failedAuthDelayMs?: number;
   reauthMs?: number;
   allowInsecure: boolean;
-}
-
-function nonNegative(label: string) {
-  return (value: string): number => {
-    if (!/^\d+$/.test(value))
-      throw new InvalidArgumentError(`${label} must be a non-negative integer (got "${value}")`);
-    return Number(value);
-  };
 }
 
 export function addSecurityOptions(command: Command): Command {
@@ -70,12 +63,12 @@ export function addSecurityOptions(command: Command): Command {
     .option(
       '--failed-auth-delay-ms <ms>',
       'delay before answering a failed authentication (connection.failed.authentication.delay.ms, default 100)',
-      nonNegative('--failed-auth-delay-ms'),
+      integer('--failed-auth-delay-ms'),
     )
     .option(
       '--reauth-ms <ms>',
       'session lifetime after which clients re-authenticate (connections.max.reauth.ms, KIP-368; default none)',
-      nonNegative('--reauth-ms'),
+      integer('--reauth-ms'),
     )
     .option(
       '--allow-insecure',
@@ -145,11 +138,14 @@ export function registerUsers(broker: Command, defaultDataDir: string): void {
   users
     .command('add <name>')
     .description('add or replace a user; the password comes from SLUICE_USER_PASSWORD, or stdin')
-    .option('--iterations <n>', 'SCRAM iteration count (at least 4096)', nonNegative('--iterations'), 4096)
+    .option(
+      '--iterations <n>',
+      'SCRAM iteration count (at least 4096, as in Kafka)',
+      integer('--iterations', 4096),
+      4096,
+    )
     .action(async (name: string, flags: { iterations: number }, cmd: Command) => {
       const dataDir = dataDirOf(cmd, defaultDataDir);
-      if (flags.iterations < 4096)
-        throw new InvalidArgumentError('--iterations must be at least 4096, as in Kafka');
       const password = process.env.SLUICE_USER_PASSWORD ?? (await readPassword());
       if (password === '') {
         throw new InvalidArgumentError('no password: set SLUICE_USER_PASSWORD or pipe it on stdin');

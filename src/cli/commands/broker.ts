@@ -43,7 +43,7 @@ export function register(program: Command): void {
     .option(
       '--port <n>',
       'TCP port (0 = any free port, printed on the banner)',
-      integer('--port'),
+      integer('--port', 0, 65535),
       BROKER_DEFAULTS.port,
     )
     .option('--host <addr>', 'address to listen on', BROKER_DEFAULTS.host)
@@ -107,44 +107,51 @@ export function register(program: Command): void {
     .addOption(gracePeriodOption());
   addSecurityOptions(command);
   registerUsers(command, BROKER_DEFAULTS.dataDir);
-  command.action(async (flags: BrokerFlags, command: Command) => {
-    const options: BrokerOptions = {
-      port: flags.port,
-      host: flags.host,
-      advertisedHost: flags.advertisedHost,
-      dataDir: flags.dataDir,
-      durability: flags.durability,
-      defaultPartitions: flags.partitions,
-      autoCreateTopics: flags.autoCreate,
-      maxRequestBytes: flags.maxRequestBytes,
-      queuedMaxRequestBytes: flags.queuedMaxRequestBytes,
-      frameReadTimeoutMs: flags.frameReadTimeoutMs,
-      // The command's log is its output: info unless SLUICE_LOG_LEVEL says otherwise.
-      logLevel: (process.env.SLUICE_LOG_LEVEL as LogLevel | undefined) ?? 'info',
-      ...securityOptions(flags),
-    };
-    if (flags.quotaRecords === undefined && flags.quotaBytes === undefined) {
-      if (command.getOptionValueSource('quotaMode') === 'cli') {
-        throw new InvalidArgumentError(
-          '--quota-mode needs a limit: add --quota-records and/or --quota-bytes',
-        );
-      }
-    } else {
-      options.quotas = {
-        recordsPerSecond: flags.quotaRecords,
-        bytesPerSecond: flags.quotaBytes,
-        mode: flags.quotaMode,
-      };
+  command.action(runBroker);
+}
+
+/** The broker's options from the command's flags (a quota mode without a limit is refused). */
+function brokerOptions(flags: BrokerFlags, command: Command): BrokerOptions {
+  const options: BrokerOptions = {
+    port: flags.port,
+    host: flags.host,
+    advertisedHost: flags.advertisedHost,
+    dataDir: flags.dataDir,
+    durability: flags.durability,
+    defaultPartitions: flags.partitions,
+    autoCreateTopics: flags.autoCreate,
+    maxRequestBytes: flags.maxRequestBytes,
+    queuedMaxRequestBytes: flags.queuedMaxRequestBytes,
+    frameReadTimeoutMs: flags.frameReadTimeoutMs,
+    // The command's log is its output: info unless SLUICE_LOG_LEVEL says otherwise.
+    logLevel: (process.env.SLUICE_LOG_LEVEL as LogLevel | undefined) ?? 'info',
+    ...securityOptions(flags),
+  };
+  if (flags.quotaRecords === undefined && flags.quotaBytes === undefined) {
+    if (command.getOptionValueSource('quotaMode') === 'cli') {
+      throw new InvalidArgumentError('--quota-mode needs a limit: add --quota-records and/or --quota-bytes');
     }
-    const broker = new Broker(options);
-    await broker.start();
-    // Requests in flight get half the grace period (at most the configured drain); the rest is for
-    // flushing the logs, so a client that stops reading cannot hold the broker past it.
-    const drainMs = Math.min(broker.config.shutdownGraceMs, (flags.gracePeriod * 1000) / 2);
-    untilSignal('sluice broker', () => broker.stop(drainMs), flags.gracePeriod);
-    // Printed once the signal handlers are in: a script that signals on the banner is never too early.
-    process.stdout.write(`${banner(broker)}\n`);
-  });
+  } else {
+    options.quotas = {
+      recordsPerSecond: flags.quotaRecords,
+      bytesPerSecond: flags.quotaBytes,
+      mode: flags.quotaMode,
+    };
+  }
+  return options;
+}
+
+/** `sluice broker`: start, print the banner, stop on a signal within the grace period. */
+async function runBroker(flags: BrokerFlags, command: Command): Promise<void> {
+  const options = brokerOptions(flags, command);
+  const broker = new Broker(options);
+  await broker.start();
+  // Requests in flight get half the grace period (at most the configured drain); the rest is for
+  // flushing the logs, so a client that stops reading cannot hold the broker past it.
+  const drainMs = Math.min(broker.config.shutdownGraceMs, (flags.gracePeriod * 1000) / 2);
+  untilSignal('sluice broker', () => broker.stop(drainMs), flags.gracePeriod);
+  // Printed once the signal handlers are in: a script that signals on the banner is never too early.
+  process.stdout.write(`${banner(broker)}\n`);
 }
 
 /** The startup banner; its first line carries the bound address for scripts (`--port 0`). */

@@ -1,4 +1,4 @@
-import type { Command } from 'commander';
+import type { Command, OptionValues } from 'commander';
 import {
   AGGREGATOR,
   compareStrategies,
@@ -16,16 +16,15 @@ import { loadJobModule, resolveJob } from '../../engine/kafka/job-module.js';
 import { EngineProcess, formatStatus } from '../../engine/kafka/process.js';
 import { STRATEGIES, type Strategy } from '../../engine/types.js';
 import { RealClock } from '../../flow/clock.js';
-import { brokerList, clientSecurity, clientSecurityOptions, gracePeriodOption, integer } from '../options.js';
+import {
+  brokerList,
+  clientSecurity,
+  clientSecurityOptions,
+  gracePeriodOption,
+  integer,
+  positiveNumber,
+} from '../options.js';
 import { untilSignal } from './shutdown.js';
-
-function positive(name: string) {
-  return (value: string): number => {
-    const n = Number(value);
-    if (!(n > 0) || !Number.isFinite(n)) throw new Error(`--${name} ${value}: give a number > 0`);
-    return n;
-  };
-}
 
 function param(value: string, previous: Record<string, string>): Record<string, string> {
   const at = value.indexOf('=');
@@ -57,24 +56,34 @@ export function register(program: Command): void {
   const engine = program
     .command('engine')
     .description('the stream engine: operator graphs over bounded queues');
+  registerExample(engine);
+  registerRun(engine);
+}
+
+function registerExample(engine: Command): void {
   engine
     .command('example')
     .argument('<name>', "the example to run: 'fraud' (the book's fraud-detection job)")
     .description('run an example job once per backpressure strategy and compare the outcomes')
-    .option('--duration <seconds>', 'run time per strategy (virtual unless --live)', positive('duration'), 60)
+    .option(
+      '--duration <seconds>',
+      'run time per strategy (virtual unless --live)',
+      positiveNumber('--duration'),
+      60,
+    )
     .option('--strategies <list>', `comma-separated, from: ${STRATEGIES.join(', ')}`, strategies, [
       ...STRATEGIES,
     ])
     .option(
       '--rate <tps>',
       'transactions per second per source instance (2 instances)',
-      positive('rate'),
+      positiveNumber('--rate'),
       150,
     )
     .option(
       '--slow-cost <ms>',
       `processing time of the slow ${AGGREGATOR} instance per score`,
-      positive('slow-cost'),
+      positiveNumber('--slow-cost'),
       5,
     )
     .option(
@@ -91,46 +100,10 @@ export function register(program: Command): void {
     )
     .option('--live', 'run on the real clock instead of a virtual one (takes --duration per strategy)')
     .option('--json', 'print the outcomes as JSON')
-    .action(async (name: string, opts) => {
-      if (name !== 'fraud') throw new Error(`unknown example '${name}'; available: fraud`);
-      const options = {
-        strategies: opts.strategies as Strategy[],
-        durationMs: opts.duration * 1000,
-        ratePerSource: opts.rate,
-        slowCostMs: opts.slowCost,
-        aggregatorParallelism: opts.parallelism,
-        slowInstances: opts.slowInstances,
-        clock: opts.live ? () => new RealClock() : undefined,
-      };
-      // Checked before anything runs: K slow instances out of N.
-      slowSet(options);
-      const slow = `${AGGREGATOR}#${firstSlowInstance(options)}`;
-      if (opts.json) {
-        const outcomes = await compareStrategies({ ...options, onProgress: progressBar() });
-        process.stdout.write(`${JSON.stringify(outcomes, null, 2)}\n`);
-        return;
-      }
-      // The header at once and each strategy's row as it finishes: a run takes seconds virtual, minutes live.
-      const offered = 2 * opts.rate;
-      process.stdout.write(
-        `fraud detection: ${offered} transactions/s -> avg-ticket, proximity, txn-count (2 each) -> ` +
-          `${AGGREGATOR} (${opts.parallelism}, ${slowLabel(opts.slowInstances, slow)}: ${opts.slowCost} ms/score) -> decisions; ` +
-          `${opts.duration} s ${opts.live ? 'live' : 'virtual'} per strategy\n\n${outcomeTableHead()}\n`,
-      );
-      const bar = progressBar();
-      const outcomes = await compareStrategies({
-        ...options,
-        onProgress: bar,
-        onOutcome: (o) => {
-          bar.clear();
-          process.stdout.write(`${outcomeRow(o)}\n`);
-        },
-      });
-      process.stdout.write(`${formatQueueCharts(outcomes, slow)}\n`);
-      for (const o of outcomes) {
-        process.stdout.write(`\n${formatCapacity(o.strategy, o.capacity)}\n${formatError(o)}\n`);
-      }
-    });
+    .action(runExample);
+}
+
+function registerRun(engine: Command): void {
   const runCommand = engine
     .command('run')
     .argument('<module>', 'a job module (.js, or .ts through tsx) whose default export builds the job')
@@ -158,44 +131,89 @@ export function register(program: Command): void {
       5,
     )
     .addOption(gracePeriodOption())
-    .action(async (module: string, opts) => {
-      const factory = await loadJobModule(module);
-      const { graph, run } = await resolveJob(factory, {
-        brokers: opts.brokers,
-        security: clientSecurity(opts),
-        groupId: opts.group,
-        params: opts.param,
-      });
-      const proc = await EngineProcess.start({
-        graph,
-        run: { ...run, strategy: opts.strategy ?? run.strategy },
-        metricsPort: opts.metricsPort,
-      });
-      process.stdout.write(
-        `sluice engine: job "${graph.name}" (${proc.run.strategy}), group "${opts.group}" on ${opts.brokers.join(',')}; ` +
-          `metrics at ${proc.address}/metrics, status at ${proc.address}/status\n`,
-      );
-      const report =
-        opts.reportInterval > 0
-          ? setInterval(
-              () => process.stdout.write(`${formatStatus(proc.status())}\n`),
-              opts.reportInterval * 1000,
-            )
-          : undefined;
-      proc.run.done.catch((err: unknown) => {
-        process.stderr.write(`sluice engine: ${(err as Error).message}\n`);
-        process.exit(1);
-      });
-      untilSignal(
-        'sluice engine',
-        async () => {
-          clearInterval(report);
-          await proc.stop({ drain: true });
-        },
-        opts.gracePeriod,
-      );
-    });
+    .action(runJob);
   for (const o of clientSecurityOptions()) runCommand.addOption(o);
+}
+
+/** `sluice engine example fraud`: the job once per strategy, a row per outcome as each finishes. */
+async function runExample(name: string, opts: OptionValues): Promise<void> {
+  if (name !== 'fraud') throw new Error(`unknown example '${name}'; available: fraud`);
+  const options = {
+    strategies: opts.strategies as Strategy[],
+    durationMs: opts.duration * 1000,
+    ratePerSource: opts.rate,
+    slowCostMs: opts.slowCost,
+    aggregatorParallelism: opts.parallelism,
+    slowInstances: opts.slowInstances,
+    clock: opts.live ? () => new RealClock() : undefined,
+  };
+  // Checked before anything runs: K slow instances out of N.
+  slowSet(options);
+  const slow = `${AGGREGATOR}#${firstSlowInstance(options)}`;
+  if (opts.json) {
+    const outcomes = await compareStrategies({ ...options, onProgress: progressBar() });
+    process.stdout.write(`${JSON.stringify(outcomes, null, 2)}\n`);
+    return;
+  }
+  // The header at once and each strategy's row as it finishes: a run takes seconds virtual, minutes live.
+  const offered = 2 * opts.rate;
+  process.stdout.write(
+    `fraud detection: ${offered} transactions/s -> avg-ticket, proximity, txn-count (2 each) -> ` +
+      `${AGGREGATOR} (${opts.parallelism}, ${slowLabel(opts.slowInstances, slow)}: ${opts.slowCost} ms/score) -> decisions; ` +
+      `${opts.duration} s ${opts.live ? 'live' : 'virtual'} per strategy\n\n${outcomeTableHead()}\n`,
+  );
+  const bar = progressBar();
+  const outcomes = await compareStrategies({
+    ...options,
+    onProgress: bar,
+    onOutcome: (o) => {
+      bar.clear();
+      process.stdout.write(`${outcomeRow(o)}\n`);
+    },
+  });
+  process.stdout.write(`${formatQueueCharts(outcomes, slow)}\n`);
+  for (const o of outcomes) {
+    process.stdout.write(`\n${formatCapacity(o.strategy, o.capacity)}\n${formatError(o)}\n`);
+  }
+}
+
+/** `sluice engine run <module>`: the job on Kafka in this process until a signal stops it. */
+async function runJob(module: string, opts: OptionValues): Promise<void> {
+  const factory = await loadJobModule(module);
+  const { graph, run } = await resolveJob(factory, {
+    brokers: opts.brokers,
+    security: clientSecurity(opts),
+    groupId: opts.group,
+    params: opts.param,
+  });
+  const proc = await EngineProcess.start({
+    graph,
+    run: { ...run, strategy: opts.strategy ?? run.strategy },
+    metricsPort: opts.metricsPort,
+  });
+  process.stdout.write(
+    `sluice engine: job "${graph.name}" (${proc.run.strategy}), group "${opts.group}" on ${opts.brokers.join(',')}; ` +
+      `metrics at ${proc.address}/metrics, status at ${proc.address}/status\n`,
+  );
+  const report =
+    opts.reportInterval > 0
+      ? setInterval(
+          () => process.stdout.write(`${formatStatus(proc.status())}\n`),
+          opts.reportInterval * 1000,
+        )
+      : undefined;
+  proc.run.done.catch((err: unknown) => {
+    process.stderr.write(`sluice engine: ${(err as Error).message}\n`);
+    process.exit(1);
+  });
+  untilSignal(
+    'sluice engine',
+    async () => {
+      clearInterval(report);
+      await proc.stop({ drain: true });
+    },
+    opts.gracePeriod,
+  );
 }
 
 /**

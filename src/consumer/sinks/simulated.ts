@@ -1,5 +1,6 @@
 import { type Clock, realClock } from '../../flow/clock.js';
 import { TokenBucket } from '../../flow/token-bucket.js';
+import { checkNumber } from '../../flow/validate.js';
 import type { ConsumerRecord, Sink, SinkContext } from '../types.js';
 
 export interface SimulatedSinkOptions {
@@ -38,9 +39,7 @@ export class SimulatedSink implements Sink {
     this.name = options.name ?? 'simulated';
     this.processingTimeMs = checkMs(options.processingTimeMs ?? 500);
     this.failureRate = options.failureRate ?? 0;
-    if (!(this.failureRate >= 0 && this.failureRate <= 1)) {
-      throw new RangeError(`simulated sink: failureRate must be from 0 to 1, got ${options.failureRate}`);
-    }
+    checkNumber('simulated sink: failureRate', this.failureRate, { min: 0, max: 1 });
     this.failWhen = options.failWhen;
     this.clock = options.clock ?? realClock;
     this.random = options.random ?? Math.random;
