@@ -24,10 +24,18 @@ const panel = (attr: string) => page.getAttribute('#dead-letters', `data-${attr}
 const result = () => page.textContent('#dl-result').then((t) => t ?? '');
 const press = async (selector: string, expected: RegExp) => {
   await page.click(selector);
-  await page.waitForFunction(
-    (re) => new RegExp(re).test(document.querySelector('#dl-result')?.textContent ?? ''),
-    expected.source,
-  );
+  await page
+    .waitForFunction(
+      (re) => new RegExp(re).test(document.querySelector('#dl-result')?.textContent ?? ''),
+      expected.source,
+    )
+    .catch(async (err: Error) => {
+      // Say what the panel showed instead (a failed call, or no answer at all) and what the page logged.
+      throw new Error(
+        `${selector}: expected ${expected} in #dl-result, which shows ${JSON.stringify(await result())}; ` +
+          `page problems: ${JSON.stringify(problems)} (${err.message})`,
+      );
+    });
 };
 
 describeWithTools('dead-letters panel in Chromium', [chromiumTool()], () => {
