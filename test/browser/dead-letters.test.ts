@@ -76,7 +76,13 @@ describeWithTools('dead-letters panel in Chromium', [chromiumTool()], () => {
     expect(await page.locator('#dl-latest tbody tr').count()).toBe(2);
     expect(await page.textContent('#dl-latest')).toContain('PoisonOrderFailure');
     expect(await page.textContent('#dl-latest')).toMatch(/orders\/\d@\d+/);
-    expect((await get(`${consumer}/stats`)).body.dead_letters).toEqual({ poison: 2 });
+    // The panel reads the dead-letter topic; the consumer counts a dead letter when the broker's
+    // answer to that write reaches it, which can be a moment after the panel already shows it.
+    const counted = await until('the consumer to count both dead letters', async () => {
+      const byReason = (await get(`${consumer}/stats`)).body.dead_letters as Record<string, number>;
+      return byReason.poison === 2 ? byReason : undefined;
+    });
+    expect(counted).toEqual({ poison: 2 });
   }, 60_000);
 
   it('refuses a replay without the token', async () => {
