@@ -156,16 +156,14 @@ export function resolveSimulation(o: SimulationOptions): ResolvedSimulation {
       : checkOption('count', o.count, { integer: true, min: 1 }, 'events to send, e.g. --count 20');
   const failures = resolveFailures(o);
   const durationSec = resolveDuration(o, count, produceRate, consumeRate, failures);
-  const burst = o.burst && resolveBurst(o.burst);
+  const burst = o.burst ? resolveBurst(o.burst) : undefined;
   const peakRate = Math.max(produceRate, burst?.rate ?? 0);
-  const sampleEvery = checkOption(
-    'sample-every',
-    o.sampleEvery ?? Math.max(2, Math.ceil(peakRate / consumeRate)),
-    {
-      integer: true,
-      min: 1,
-    },
-  );
+  // sample keeps 1 in N of the overflow: by default N is how many times faster than the consumer the peak is.
+  const defaultSampleEvery = Math.max(2, Math.ceil(peakRate / consumeRate));
+  const sampleEvery = checkOption('sample-every', o.sampleEvery ?? defaultSampleEvery, {
+    integer: true,
+    min: 1,
+  });
   const intervalSec = resolveInterval(o, durationSec);
   const chartWidth = checkOption('chart width', o.chartWidth ?? 60, { integer: true, min: 10, max: 400 });
   const queue = resolveQueue(o);
