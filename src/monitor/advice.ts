@@ -58,6 +58,10 @@ export const approx = (x: number): number => (Number.isFinite(x) ? Number(x.toPr
 type Advice = Omit<Recommendation, 'group'>;
 type PartitionFigures = GroupFigures['statuses'];
 
+/**
+ * Every piece of advice that applies to the group, most urgent first: stuck partitions, then the lag's
+ * trend, then over-provisioning; "healthy" when none applies, "collecting" until rates can be computed.
+ */
 export function adviseGroup(f: GroupFigures): Recommendation[] {
   if (f.samples < 2) {
     return [
