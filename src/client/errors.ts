@@ -231,3 +231,8 @@ export function needsMetadataRefresh(code: number): boolean {
 export function needsCoordinator(code: number): boolean {
   return FIND_COORDINATOR.has(errorName(code));
 }
+
+/** Whether `err` is a broker's answer saying the group or transaction coordinator moved: find it again. */
+export function coordinatorMoved(err: unknown): boolean {
+  return err instanceof KafkaBrokerError && needsCoordinator(err.code);
+}
