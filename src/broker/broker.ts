@@ -100,13 +100,7 @@ export class Broker implements BrokerCore {
       for (const h of transactionHandlers(this.transactionCoordinator, this.groupCoordinator))
         this.registry.register(h);
     } catch (err) {
-      this.transactionCoordinator?.close();
-      this.transactionCoordinator = undefined;
-      this.groupCoordinator?.close();
-      this.groupCoordinator = undefined;
-      await store.close();
-      this.topicStore = undefined;
-      this.manager = undefined;
+      await this.undoStart(store);
       throw err;
     }
     try {
@@ -120,13 +114,7 @@ export class Broker implements BrokerCore {
     } catch (err) {
       await Promise.all(this.listenerServers.map((l) => l.server.stop(0)));
       this.listenerServers = [];
-      this.transactionCoordinator?.close();
-      this.transactionCoordinator = undefined;
-      this.groupCoordinator?.close();
-      this.groupCoordinator = undefined;
-      await store.close();
-      this.topicStore = undefined;
-      this.manager = undefined;
+      await this.undoStart(store);
       throw err;
     }
     this.server = this.listenerServers[0].server;
@@ -202,6 +190,17 @@ export class Broker implements BrokerCore {
 
   get security(): BrokerSecurity {
     return whileRunning(this.securityLayer);
+  }
+
+  /** A start() that failed part way: closes the coordinators and the logs it had opened. */
+  private async undoStart(store: TopicStore): Promise<void> {
+    this.transactionCoordinator?.close();
+    this.transactionCoordinator = undefined;
+    this.groupCoordinator?.close();
+    this.groupCoordinator = undefined;
+    await store.close();
+    this.topicStore = undefined;
+    this.manager = undefined;
   }
 
   /**
