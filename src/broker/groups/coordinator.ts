@@ -1216,7 +1216,8 @@ export class GroupCoordinator {
   }
 }
 
-function joinError(errorCode: ErrorCodeValue, memberId: string): JoinResult {
+/** A JoinGroup refused with `errorCode`: every other field at Kafka's default. */
+export function joinError(errorCode: ErrorCodeValue, memberId: string): JoinResult {
   return {
     errorCode,
     generationId: -1,

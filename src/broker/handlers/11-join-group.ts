@@ -3,7 +3,7 @@ import { ErrorCode } from '../../protocol/errors.js';
 import type { ApiHandler } from '../api-handler.js';
 import { mayGroup, Op } from '../auth/authorize.js';
 import { clientHostOf } from '../groups/client-host.js';
-import type { GroupCoordinator } from '../groups/coordinator.js';
+import { type GroupCoordinator, joinError } from '../groups/coordinator.js';
 
 /**
  * JoinGroup 0-9 (flexible from 6). The answer waits until the rebalance completes (every member rejoined, or the
@@ -32,7 +32,7 @@ export function joinGroupHandler(groups: GroupCoordinator): ApiHandler<JoinGroup
             clientHost: clientHostOf(ctx.connection.remote),
             apiVersion: ctx.apiVersion,
           })
-        : refusedJoin(request.memberId);
+        : joinError(ErrorCode.GROUP_AUTHORIZATION_FAILED, request.memberId);
       return {
         throttleTimeMs: 0,
         errorCode: r.errorCode,
@@ -46,18 +46,5 @@ export function joinGroupHandler(groups: GroupCoordinator): ApiHandler<JoinGroup
         members: r.members,
       };
     },
-  };
-}
-
-/** Kafka's JoinGroup answer for a principal without READ on the group. */
-function refusedJoin(memberId: string) {
-  return {
-    errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED,
-    generationId: -1,
-    protocolType: null,
-    protocolName: null,
-    leader: '',
-    memberId,
-    members: [],
   };
 }

@@ -497,18 +497,7 @@ export class TransactionCoordinator {
 
   describe(transactionalId: string): DescribedTransaction {
     const txn = this.txns.get(transactionalId);
-    if (!txn) {
-      return {
-        errorCode: ErrorCode.TRANSACTIONAL_ID_NOT_FOUND,
-        transactionalId,
-        transactionState: '',
-        transactionTimeoutMs: 0,
-        transactionStartTimeMs: -1n,
-        producerId: -1n,
-        producerEpoch: -1,
-        topics: [],
-      };
-    }
+    if (!txn) return undescribedTransaction(transactionalId, ErrorCode.TRANSACTIONAL_ID_NOT_FOUND);
     return {
       errorCode: ErrorCode.NONE,
       transactionalId,
@@ -627,4 +616,21 @@ export class TransactionCoordinator {
       this.logger.warn({ err }, 'skipping an unreadable __transaction_state record');
     }
   }
+}
+
+/** A DescribeTransactions entry that says only why the id is not described: every field at Kafka's default. */
+export function undescribedTransaction(
+  transactionalId: string,
+  errorCode: ErrorCodeValue,
+): DescribedTransaction {
+  return {
+    errorCode,
+    transactionalId,
+    transactionState: '',
+    transactionTimeoutMs: 0,
+    transactionStartTimeMs: -1n,
+    producerId: -1n,
+    producerEpoch: -1,
+    topics: [],
+  };
 }
