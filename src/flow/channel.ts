@@ -13,15 +13,8 @@ import type { Watermarks } from './watermarks.js';
  *   displacing the oldest, the rest are discarded: readers keep seeing a thinned, fresh stream;
  * - 'fail': the sender gets a ChannelOverflowError.
  */
-export type OverflowPolicy = 'block' | 'drop-newest' | 'drop-oldest' | 'sample' | 'fail';
-
-export const OVERFLOW_POLICIES: readonly OverflowPolicy[] = [
-  'block',
-  'drop-newest',
-  'drop-oldest',
-  'sample',
-  'fail',
-];
+export const OVERFLOW_POLICIES = ['block', 'drop-newest', 'drop-oldest', 'sample', 'fail'] as const;
+export type OverflowPolicy = (typeof OVERFLOW_POLICIES)[number];
 
 export interface ChannelOptions<T> {
   /** Maximum number of queued items (a whole number >= 1, or Infinity for an unbounded queue). */
