@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { Clock, Timer } from '../../flow/clock.js';
+import { checkNumber, meetsRule } from '../../flow/validate.js';
 import { ErrorCode, type ErrorCodeValue } from '../../protocol/errors.js';
 import { buildRecordBatch, decodeRecords, iterateBatches } from '../../protocol/record-batch.js';
 import { offsetsPartitionFor } from '../groups/offsets-topic-format.js';
@@ -100,10 +101,9 @@ export class TransactionCoordinator {
 
   constructor(options: TransactionCoordinatorOptions) {
     this.config = { ...defaultTransactionCoordinatorConfig, ...options.config };
-    for (const [name, value] of Object.entries(this.config)) {
-      if (!Number.isInteger(value) || value <= 0)
-        throw new RangeError(`transactions.${name} must be a positive integer of milliseconds, got ${value}`);
-    }
+    // Every setting is a duration in milliseconds.
+    for (const [name, value] of Object.entries(this.config))
+      checkNumber(`transactions.${name} (ms)`, value, { integer: true, positive: true });
     this.clock = options.clock;
     this.store = options.store;
     this.producers = options.producers;
@@ -151,7 +151,7 @@ export class TransactionCoordinator {
     });
     if (this.closed) return fail(ErrorCode.COORDINATOR_NOT_AVAILABLE);
     if (transactionalId === '') return fail(ErrorCode.INVALID_REQUEST);
-    if (timeoutMs <= 0 || timeoutMs > this.config.maxTimeoutMs)
+    if (!meetsRule(timeoutMs, { positive: true, max: this.config.maxTimeoutMs }))
       return fail(ErrorCode.INVALID_TRANSACTION_TIMEOUT);
     let txn = this.txns.get(transactionalId);
     if (!txn) {
