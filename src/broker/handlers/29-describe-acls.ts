@@ -1,5 +1,4 @@
 import type { DescribeAclsRequest, DescribeAclsResponse } from '../../protocol/apis/29-describe-acls.js';
-import { ErrorCode } from '../../protocol/errors.js';
 import type { ApiHandler } from '../api-handler.js';
 import { type AclBinding, AclOperation } from '../auth/acl.js';
 import { aclRequestRefusal } from './refusals.js';
