@@ -7,6 +7,7 @@ import type { FieldSpec } from '../schema.js';
 import {
   defaultSource,
   defaultValue,
+  FIXED_SIZE,
   type FieldPlan,
   Kind,
   type StructPlan,
@@ -409,18 +410,6 @@ function writeTagged(w: Writer, plan: StructPlan, o: Record<string, unknown>): v
     writeField(w, p, v, true);
   }
 }
-
-const FIXED_SIZE: Partial<Record<Kind, number>> = {
-  [Kind.Int8]: 1,
-  [Kind.Bool]: 1,
-  [Kind.Int16]: 2,
-  [Kind.Uint16]: 2,
-  [Kind.Int32]: 4,
-  [Kind.Uint32]: 4,
-  [Kind.Int64]: 8,
-  [Kind.Float64]: 8,
-  [Kind.Uuid]: 16,
-};
 
 function stringSize(v: string | null, compact: boolean): number {
   if (v === null) return compact ? 1 : 2;
