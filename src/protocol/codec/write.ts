@@ -297,35 +297,28 @@ function writeValue(w: Writer, kind: Kind, p: FieldPlan, v: unknown, flexible: b
   const buf = w.buf;
   switch (kind) {
     case Kind.Int8:
-      buf.writeInt8(v as number, w.pos);
-      w.pos += 1;
+      w.pos = buf.writeInt8(v as number, w.pos);
       return;
     case Kind.Bool:
       buf[w.pos++] = v ? 1 : 0;
       return;
     case Kind.Int16:
-      buf.writeInt16BE(v as number, w.pos);
-      w.pos += 2;
+      w.pos = buf.writeInt16BE(v as number, w.pos);
       return;
     case Kind.Uint16:
-      buf.writeUInt16BE(v as number, w.pos);
-      w.pos += 2;
+      w.pos = buf.writeUInt16BE(v as number, w.pos);
       return;
     case Kind.Int32:
-      buf.writeInt32BE(v as number, w.pos);
-      w.pos += 4;
+      w.pos = buf.writeInt32BE(v as number, w.pos);
       return;
     case Kind.Uint32:
-      buf.writeUInt32BE(v as number, w.pos);
-      w.pos += 4;
+      w.pos = buf.writeUInt32BE(v as number, w.pos);
       return;
     case Kind.Int64:
-      buf.writeBigInt64BE(toBigInt(v, p.name), w.pos);
-      w.pos += 8;
+      w.pos = buf.writeBigInt64BE(toBigInt(v, p.name), w.pos);
       return;
     case Kind.Float64:
-      buf.writeDoubleBE(v as number, w.pos);
-      w.pos += 8;
+      w.pos = buf.writeDoubleBE(v as number, w.pos);
       return;
     case Kind.Uuid: {
       const n = buf.write(v as string, w.pos, 16, 'base64url');
