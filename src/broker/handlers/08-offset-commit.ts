@@ -1,6 +1,10 @@
-import type { OffsetCommitRequest, OffsetCommitResponse } from '../../protocol/apis/08-offset-commit.js';
+import {
+  OffsetCommitApi,
+  type OffsetCommitRequest,
+  type OffsetCommitResponse,
+} from '../../protocol/apis/08-offset-commit.js';
 import { ErrorCode } from '../../protocol/errors.js';
-import type { ApiHandler } from '../api-handler.js';
+import { type ApiHandler, serves } from '../api-handler.js';
 import { mayGroup, mayTopic, Op } from '../auth/authorize.js';
 import type { GroupCoordinator } from '../groups/coordinator.js';
 import { refusePartitions } from './refusals.js';
@@ -14,10 +18,7 @@ export function offsetCommitHandler(
   groups: GroupCoordinator,
 ): ApiHandler<OffsetCommitRequest, OffsetCommitResponse> {
   return {
-    apiKey: 8,
-    name: 'OffsetCommit',
-    minVersion: 0,
-    maxVersion: 9,
+    ...serves(OffsetCommitApi, 0, 9),
     async handle(request, ctx) {
       // Kafka: READ on the group, else every partition is refused; READ on each topic, else its partitions.
       if (!mayGroup(ctx, Op.READ, request.groupId)) {

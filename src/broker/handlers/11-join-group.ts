@@ -1,6 +1,10 @@
-import type { JoinGroupRequest, JoinGroupResponse } from '../../protocol/apis/11-join-group.js';
+import {
+  JoinGroupApi,
+  type JoinGroupRequest,
+  type JoinGroupResponse,
+} from '../../protocol/apis/11-join-group.js';
 import { ErrorCode } from '../../protocol/errors.js';
-import type { ApiHandler } from '../api-handler.js';
+import { type ApiHandler, serves } from '../api-handler.js';
 import { mayGroup, Op } from '../auth/authorize.js';
 import { clientHostOf } from '../groups/client-host.js';
 import { type GroupCoordinator, joinError } from '../groups/coordinator.js';
@@ -11,10 +15,7 @@ import { type GroupCoordinator, joinError } from '../groups/coordinator.js';
  */
 export function joinGroupHandler(groups: GroupCoordinator): ApiHandler<JoinGroupRequest, JoinGroupResponse> {
   return {
-    apiKey: 11,
-    name: 'JoinGroup',
-    minVersion: 0,
-    maxVersion: 9,
+    ...serves(JoinGroupApi, 0, 9),
     async handle(request, ctx) {
       const r = mayGroup(ctx, Op.READ, request.groupId)
         ? await groups.joinGroup({

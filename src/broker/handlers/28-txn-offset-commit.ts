@@ -1,9 +1,10 @@
-import type {
-  TxnOffsetCommitRequest,
-  TxnOffsetCommitResponse,
+import {
+  TxnOffsetCommitApi,
+  type TxnOffsetCommitRequest,
+  type TxnOffsetCommitResponse,
 } from '../../protocol/apis/28-txn-offset-commit.js';
 import { ErrorCode } from '../../protocol/errors.js';
-import type { ApiHandler } from '../api-handler.js';
+import { type ApiHandler, serves } from '../api-handler.js';
 import { mayGroup, mayTopic, mayTransactionalId, Op } from '../auth/authorize.js';
 import type { GroupCoordinator } from '../groups/coordinator.js';
 import type { TransactionCoordinator } from '../txn/coordinator.js';
@@ -22,10 +23,7 @@ export function txnOffsetCommitHandler(
   transactions: TransactionCoordinator,
 ): ApiHandler<TxnOffsetCommitRequest, TxnOffsetCommitResponse> {
   return {
-    apiKey: 28,
-    name: 'TxnOffsetCommit',
-    minVersion: 0,
-    maxVersion: 4,
+    ...serves(TxnOffsetCommitApi, 0, 4),
     async handle(request, ctx) {
       const denied = !mayTransactionalId(ctx, Op.WRITE, request.transactionalId)
         ? ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED

@@ -1,14 +1,15 @@
-import type { DescribeAclsRequest, DescribeAclsResponse } from '../../protocol/apis/29-describe-acls.js';
-import type { ApiHandler } from '../api-handler.js';
+import {
+  DescribeAclsApi,
+  type DescribeAclsRequest,
+  type DescribeAclsResponse,
+} from '../../protocol/apis/29-describe-acls.js';
+import { type ApiHandler, serves } from '../api-handler.js';
 import { type AclBinding, AclOperation } from '../auth/acl.js';
 import { aclRequestRefusal } from './refusals.js';
 
 /** DescribeAcls 1-3: the bindings matching the filter, grouped by resource; needs DESCRIBE on the cluster. */
 export const describeAclsHandler: ApiHandler<DescribeAclsRequest, DescribeAclsResponse> = {
-  apiKey: 29,
-  name: 'DescribeAcls',
-  minVersion: 1,
-  maxVersion: 3,
+  ...serves(DescribeAclsApi, 1, 3),
   handle(request, ctx) {
     const security = ctx.broker.security;
     const refused = aclRequestRefusal(ctx, AclOperation.DESCRIBE);

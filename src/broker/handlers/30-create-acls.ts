@@ -1,15 +1,16 @@
-import type { CreateAclsRequest, CreateAclsResponse } from '../../protocol/apis/30-create-acls.js';
+import {
+  CreateAclsApi,
+  type CreateAclsRequest,
+  type CreateAclsResponse,
+} from '../../protocol/apis/30-create-acls.js';
 import { ErrorCode } from '../../protocol/errors.js';
-import type { ApiHandler } from '../api-handler.js';
+import { type ApiHandler, serves } from '../api-handler.js';
 import { type AclBinding, AclOperation, bindingProblem, PatternType } from '../auth/acl.js';
 import { aclRequestRefusal } from './refusals.js';
 
 /** CreateAcls 1-3: stores the bindings (persisted in the data dir); needs ALTER on the cluster. */
 export const createAclsHandler: ApiHandler<CreateAclsRequest, CreateAclsResponse> = {
-  apiKey: 30,
-  name: 'CreateAcls',
-  minVersion: 1,
-  maxVersion: 3,
+  ...serves(CreateAclsApi, 1, 3),
   async handle(request, ctx) {
     const security = ctx.broker.security;
     const refused = aclRequestRefusal(ctx, AclOperation.ALTER);

@@ -1,14 +1,15 @@
-import type { DeleteAclsRequest, DeleteAclsResponse } from '../../protocol/apis/31-delete-acls.js';
-import type { ApiHandler } from '../api-handler.js';
+import {
+  DeleteAclsApi,
+  type DeleteAclsRequest,
+  type DeleteAclsResponse,
+} from '../../protocol/apis/31-delete-acls.js';
+import { type ApiHandler, serves } from '../api-handler.js';
 import { AclOperation } from '../auth/acl.js';
 import { aclRequestRefusal } from './refusals.js';
 
 /** DeleteAcls 1-3: removes what each filter matches and lists it; needs ALTER on the cluster. */
 export const deleteAclsHandler: ApiHandler<DeleteAclsRequest, DeleteAclsResponse> = {
-  apiKey: 31,
-  name: 'DeleteAcls',
-  minVersion: 1,
-  maxVersion: 3,
+  ...serves(DeleteAclsApi, 1, 3),
   async handle(request, ctx) {
     const security = ctx.broker.security;
     const refused = aclRequestRefusal(ctx, AclOperation.ALTER);

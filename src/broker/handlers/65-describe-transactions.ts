@@ -1,9 +1,10 @@
-import type {
-  DescribeTransactionsRequest,
-  DescribeTransactionsResponse,
+import {
+  DescribeTransactionsApi,
+  type DescribeTransactionsRequest,
+  type DescribeTransactionsResponse,
 } from '../../protocol/apis/65-describe-transactions.js';
 import { ErrorCode } from '../../protocol/errors.js';
-import type { ApiHandler, RequestContext } from '../api-handler.js';
+import { type ApiHandler, type RequestContext, serves } from '../api-handler.js';
 import { mayTopic, mayTransactionalId, Op } from '../auth/authorize.js';
 import { type TransactionCoordinator, undescribedTransaction } from '../txn/coordinator.js';
 
@@ -16,10 +17,7 @@ export function describeTransactionsHandler(
   transactions: TransactionCoordinator,
 ): ApiHandler<DescribeTransactionsRequest, DescribeTransactionsResponse> {
   return {
-    apiKey: 65,
-    name: 'DescribeTransactions',
-    minVersion: 0,
-    maxVersion: 0,
+    ...serves(DescribeTransactionsApi, 0, 0),
     handle(request, ctx) {
       return {
         throttleTimeMs: 0,
