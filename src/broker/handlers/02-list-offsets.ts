@@ -1,8 +1,5 @@
-import {
-  ListOffsetsApi,
-  type ListOffsetsRequest,
-  type ListOffsetsResponse,
-} from '../../protocol/apis/02-list-offsets.js';
+import type { ListOffsetsRequest, ListOffsetsResponse } from '../../protocol/apis/02-list-offsets.js';
+import { ListOffsetsApi } from '../../protocol/apis/02-list-offsets.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import { type ApiHandler, serves } from '../api-handler.js';
 import { mayTopic, Op } from '../auth/authorize.js';

@@ -1,8 +1,5 @@
-import {
-  OffsetCommitApi,
-  type OffsetCommitRequest,
-  type OffsetCommitResponse,
-} from '../../protocol/apis/08-offset-commit.js';
+import type { OffsetCommitRequest, OffsetCommitResponse } from '../../protocol/apis/08-offset-commit.js';
+import { OffsetCommitApi } from '../../protocol/apis/08-offset-commit.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import { type ApiHandler, serves } from '../api-handler.js';
 import { mayGroup, mayTopic, Op } from '../auth/authorize.js';

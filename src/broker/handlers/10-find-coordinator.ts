@@ -1,8 +1,8 @@
-import {
-  FindCoordinatorApi,
-  type FindCoordinatorRequest,
-  type FindCoordinatorResponse,
+import type {
+  FindCoordinatorRequest,
+  FindCoordinatorResponse,
 } from '../../protocol/apis/10-find-coordinator.js';
+import { FindCoordinatorApi } from '../../protocol/apis/10-find-coordinator.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import { type ApiHandler, serves } from '../api-handler.js';
 import { mayGroup, mayTransactionalId, Op } from '../auth/authorize.js';

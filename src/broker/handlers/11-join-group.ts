@@ -1,8 +1,5 @@
-import {
-  JoinGroupApi,
-  type JoinGroupRequest,
-  type JoinGroupResponse,
-} from '../../protocol/apis/11-join-group.js';
+import type { JoinGroupRequest, JoinGroupResponse } from '../../protocol/apis/11-join-group.js';
+import { JoinGroupApi } from '../../protocol/apis/11-join-group.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import { type ApiHandler, serves } from '../api-handler.js';
 import { mayGroup, Op } from '../auth/authorize.js';

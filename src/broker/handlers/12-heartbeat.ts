@@ -1,8 +1,5 @@
-import {
-  HeartbeatApi,
-  type HeartbeatRequest,
-  type HeartbeatResponse,
-} from '../../protocol/apis/12-heartbeat.js';
+import type { HeartbeatRequest, HeartbeatResponse } from '../../protocol/apis/12-heartbeat.js';
+import { HeartbeatApi } from '../../protocol/apis/12-heartbeat.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import { type ApiHandler, serves } from '../api-handler.js';
 import { mayGroup, Op } from '../auth/authorize.js';

@@ -1,8 +1,5 @@
-import {
-  LeaveGroupApi,
-  type LeaveGroupRequest,
-  type LeaveGroupResponse,
-} from '../../protocol/apis/13-leave-group.js';
+import type { LeaveGroupRequest, LeaveGroupResponse } from '../../protocol/apis/13-leave-group.js';
+import { LeaveGroupApi } from '../../protocol/apis/13-leave-group.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import { type ApiHandler, serves } from '../api-handler.js';
 import { mayGroup, Op } from '../auth/authorize.js';

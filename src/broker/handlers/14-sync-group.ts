@@ -1,8 +1,5 @@
-import {
-  SyncGroupApi,
-  type SyncGroupRequest,
-  type SyncGroupResponse,
-} from '../../protocol/apis/14-sync-group.js';
+import type { SyncGroupRequest, SyncGroupResponse } from '../../protocol/apis/14-sync-group.js';
+import { SyncGroupApi } from '../../protocol/apis/14-sync-group.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import { type ApiHandler, serves } from '../api-handler.js';
 import { mayGroup, Op } from '../auth/authorize.js';

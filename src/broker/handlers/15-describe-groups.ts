@@ -1,8 +1,8 @@
-import {
-  DescribeGroupsApi,
-  type DescribeGroupsRequest,
-  type DescribeGroupsResponse,
+import type {
+  DescribeGroupsRequest,
+  DescribeGroupsResponse,
 } from '../../protocol/apis/15-describe-groups.js';
+import { DescribeGroupsApi } from '../../protocol/apis/15-describe-groups.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import { type ApiHandler, serves } from '../api-handler.js';
 import { mayGroup, Op } from '../auth/authorize.js';

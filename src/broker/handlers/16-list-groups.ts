@@ -1,8 +1,5 @@
-import {
-  ListGroupsApi,
-  type ListGroupsRequest,
-  type ListGroupsResponse,
-} from '../../protocol/apis/16-list-groups.js';
+import type { ListGroupsRequest, ListGroupsResponse } from '../../protocol/apis/16-list-groups.js';
+import { ListGroupsApi } from '../../protocol/apis/16-list-groups.js';
 import { type ApiHandler, serves } from '../api-handler.js';
 import { mayCluster, mayGroup, Op } from '../auth/authorize.js';
 import type { GroupCoordinator } from '../groups/coordinator.js';

@@ -1,8 +1,5 @@
-import {
-  SaslHandshakeApi,
-  type SaslHandshakeRequest,
-  type SaslHandshakeResponse,
-} from '../../protocol/apis/17-sasl-handshake.js';
+import type { SaslHandshakeRequest, SaslHandshakeResponse } from '../../protocol/apis/17-sasl-handshake.js';
+import { SaslHandshakeApi } from '../../protocol/apis/17-sasl-handshake.js';
 import { type ApiHandler, serves } from '../api-handler.js';
 
 /**

@@ -1,8 +1,5 @@
-import {
-  ApiVersionsApi,
-  type ApiVersionsRequest,
-  type ApiVersionsResponse,
-} from '../../protocol/apis/18-api-versions.js';
+import type { ApiVersionsRequest, ApiVersionsResponse } from '../../protocol/apis/18-api-versions.js';
+import { ApiVersionsApi } from '../../protocol/apis/18-api-versions.js';
 import { type ApiHandler, serves } from '../api-handler.js';
 
 /**

@@ -1,8 +1,5 @@
-import {
-  CreateTopicsApi,
-  type CreateTopicsRequest,
-  type CreateTopicsResponse,
-} from '../../protocol/apis/19-create-topics.js';
+import type { CreateTopicsRequest, CreateTopicsResponse } from '../../protocol/apis/19-create-topics.js';
+import { CreateTopicsApi } from '../../protocol/apis/19-create-topics.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import { ZERO_UUID } from '../../protocol/messages.js';
 import { type ApiHandler, type RequestContext, serves } from '../api-handler.js';

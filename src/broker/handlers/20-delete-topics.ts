@@ -1,8 +1,5 @@
-import {
-  DeleteTopicsApi,
-  type DeleteTopicsRequest,
-  type DeleteTopicsResponse,
-} from '../../protocol/apis/20-delete-topics.js';
+import type { DeleteTopicsRequest, DeleteTopicsResponse } from '../../protocol/apis/20-delete-topics.js';
+import { DeleteTopicsApi } from '../../protocol/apis/20-delete-topics.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import { ZERO_UUID } from '../../protocol/messages.js';
 import { type ApiHandler, type RequestContext, serves } from '../api-handler.js';

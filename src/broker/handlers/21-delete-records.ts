@@ -1,8 +1,5 @@
-import {
-  DeleteRecordsApi,
-  type DeleteRecordsRequest,
-  type DeleteRecordsResponse,
-} from '../../protocol/apis/21-delete-records.js';
+import type { DeleteRecordsRequest, DeleteRecordsResponse } from '../../protocol/apis/21-delete-records.js';
+import { DeleteRecordsApi } from '../../protocol/apis/21-delete-records.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import { type ApiHandler, type RequestContext, serves } from '../api-handler.js';
 import { mayTopic, Op } from '../auth/authorize.js';

@@ -1,8 +1,8 @@
-import {
-  InitProducerIdApi,
-  type InitProducerIdRequest,
-  type InitProducerIdResponse,
+import type {
+  InitProducerIdRequest,
+  InitProducerIdResponse,
 } from '../../protocol/apis/22-init-producer-id.js';
+import { InitProducerIdApi } from '../../protocol/apis/22-init-producer-id.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import { type ApiHandler, serves } from '../api-handler.js';
 import { mayTransactionalId, mayWriteIdempotently, Op } from '../auth/authorize.js';

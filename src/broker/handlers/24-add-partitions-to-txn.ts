@@ -1,8 +1,8 @@
-import {
-  AddPartitionsToTxnApi,
-  type AddPartitionsToTxnRequest,
-  type AddPartitionsToTxnResponse,
+import type {
+  AddPartitionsToTxnRequest,
+  AddPartitionsToTxnResponse,
 } from '../../protocol/apis/24-add-partitions-to-txn.js';
+import { AddPartitionsToTxnApi } from '../../protocol/apis/24-add-partitions-to-txn.js';
 import { ErrorCode, type ErrorCodeValue } from '../../protocol/errors.js';
 import { type ApiHandler, type RequestContext, serves } from '../api-handler.js';
 import { mayTopic, mayTransactionalId, Op } from '../auth/authorize.js';

@@ -1,8 +1,8 @@
-import {
-  AddOffsetsToTxnApi,
-  type AddOffsetsToTxnRequest,
-  type AddOffsetsToTxnResponse,
+import type {
+  AddOffsetsToTxnRequest,
+  AddOffsetsToTxnResponse,
 } from '../../protocol/apis/25-add-offsets-to-txn.js';
+import { AddOffsetsToTxnApi } from '../../protocol/apis/25-add-offsets-to-txn.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import { type ApiHandler, serves } from '../api-handler.js';
 import { mayGroup, Op } from '../auth/authorize.js';

@@ -1,8 +1,8 @@
-import {
-  TxnOffsetCommitApi,
-  type TxnOffsetCommitRequest,
-  type TxnOffsetCommitResponse,
+import type {
+  TxnOffsetCommitRequest,
+  TxnOffsetCommitResponse,
 } from '../../protocol/apis/28-txn-offset-commit.js';
+import { TxnOffsetCommitApi } from '../../protocol/apis/28-txn-offset-commit.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import { type ApiHandler, serves } from '../api-handler.js';
 import { mayGroup, mayTopic, mayTransactionalId, Op } from '../auth/authorize.js';

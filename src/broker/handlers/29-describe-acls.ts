@@ -1,8 +1,5 @@
-import {
-  DescribeAclsApi,
-  type DescribeAclsRequest,
-  type DescribeAclsResponse,
-} from '../../protocol/apis/29-describe-acls.js';
+import type { DescribeAclsRequest, DescribeAclsResponse } from '../../protocol/apis/29-describe-acls.js';
+import { DescribeAclsApi } from '../../protocol/apis/29-describe-acls.js';
 import { type ApiHandler, serves } from '../api-handler.js';
 import { type AclBinding, AclOperation } from '../auth/acl.js';
 import { aclRequestRefusal } from './refusals.js';

@@ -1,8 +1,5 @@
-import {
-  CreateAclsApi,
-  type CreateAclsRequest,
-  type CreateAclsResponse,
-} from '../../protocol/apis/30-create-acls.js';
+import type { CreateAclsRequest, CreateAclsResponse } from '../../protocol/apis/30-create-acls.js';
+import { CreateAclsApi } from '../../protocol/apis/30-create-acls.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import { type ApiHandler, serves } from '../api-handler.js';
 import { type AclBinding, AclOperation, bindingProblem, PatternType } from '../auth/acl.js';

@@ -1,8 +1,5 @@
-import {
-  DeleteAclsApi,
-  type DeleteAclsRequest,
-  type DeleteAclsResponse,
-} from '../../protocol/apis/31-delete-acls.js';
+import type { DeleteAclsRequest, DeleteAclsResponse } from '../../protocol/apis/31-delete-acls.js';
+import { DeleteAclsApi } from '../../protocol/apis/31-delete-acls.js';
 import { type ApiHandler, serves } from '../api-handler.js';
 import { AclOperation } from '../auth/acl.js';
 import { aclRequestRefusal } from './refusals.js';

@@ -1,9 +1,6 @@
 import { ConfigResourceType } from '../../protocol/apis/32-describe-configs.js';
-import {
-  AlterConfigsApi,
-  type AlterConfigsRequest,
-  type AlterConfigsResponse,
-} from '../../protocol/apis/33-alter-configs.js';
+import type { AlterConfigsRequest, AlterConfigsResponse } from '../../protocol/apis/33-alter-configs.js';
+import { AlterConfigsApi } from '../../protocol/apis/33-alter-configs.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import { type ApiHandler, serves } from '../api-handler.js';
 import { configDenied, Op } from '../auth/authorize.js';

@@ -1,9 +1,9 @@
 import { statfsSync } from 'node:fs';
-import {
-  DescribeLogDirsApi,
-  type DescribeLogDirsRequest,
-  type DescribeLogDirsResponse,
+import type {
+  DescribeLogDirsRequest,
+  DescribeLogDirsResponse,
 } from '../../protocol/apis/35-describe-log-dirs.js';
+import { DescribeLogDirsApi } from '../../protocol/apis/35-describe-log-dirs.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import { type ApiHandler, type RequestContext, serves } from '../api-handler.js';
 import { mayCluster, Op } from '../auth/authorize.js';

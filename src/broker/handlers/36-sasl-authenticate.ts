@@ -1,8 +1,8 @@
-import {
-  SaslAuthenticateApi,
-  type SaslAuthenticateRequest,
-  type SaslAuthenticateResponse,
+import type {
+  SaslAuthenticateRequest,
+  SaslAuthenticateResponse,
 } from '../../protocol/apis/36-sasl-authenticate.js';
+import { SaslAuthenticateApi } from '../../protocol/apis/36-sasl-authenticate.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import { type ApiHandler, serves } from '../api-handler.js';
 

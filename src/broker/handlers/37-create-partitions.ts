@@ -1,8 +1,8 @@
-import {
-  CreatePartitionsApi,
-  type CreatePartitionsRequest,
-  type CreatePartitionsResponse,
+import type {
+  CreatePartitionsRequest,
+  CreatePartitionsResponse,
 } from '../../protocol/apis/37-create-partitions.js';
+import { CreatePartitionsApi } from '../../protocol/apis/37-create-partitions.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import { type ApiHandler, serves } from '../api-handler.js';
 import { mayTopic, Op } from '../auth/authorize.js';

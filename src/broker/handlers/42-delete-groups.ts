@@ -1,8 +1,5 @@
-import {
-  DeleteGroupsApi,
-  type DeleteGroupsRequest,
-  type DeleteGroupsResponse,
-} from '../../protocol/apis/42-delete-groups.js';
+import type { DeleteGroupsRequest, DeleteGroupsResponse } from '../../protocol/apis/42-delete-groups.js';
+import { DeleteGroupsApi } from '../../protocol/apis/42-delete-groups.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import { type ApiHandler, serves } from '../api-handler.js';
 import { mayGroup, Op } from '../auth/authorize.js';

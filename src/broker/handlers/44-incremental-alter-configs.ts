@@ -1,9 +1,9 @@
 import { ConfigResourceType } from '../../protocol/apis/32-describe-configs.js';
-import {
-  IncrementalAlterConfigsApi,
-  type IncrementalAlterConfigsRequest,
-  type IncrementalAlterConfigsResponse,
+import type {
+  IncrementalAlterConfigsRequest,
+  IncrementalAlterConfigsResponse,
 } from '../../protocol/apis/44-incremental-alter-configs.js';
+import { IncrementalAlterConfigsApi } from '../../protocol/apis/44-incremental-alter-configs.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import { type ApiHandler, type RequestContext, serves } from '../api-handler.js';
 import { configDenied, Op } from '../auth/authorize.js';

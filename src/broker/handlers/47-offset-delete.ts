@@ -1,8 +1,5 @@
-import {
-  OffsetDeleteApi,
-  type OffsetDeleteRequest,
-  type OffsetDeleteResponse,
-} from '../../protocol/apis/47-offset-delete.js';
+import type { OffsetDeleteRequest, OffsetDeleteResponse } from '../../protocol/apis/47-offset-delete.js';
+import { OffsetDeleteApi } from '../../protocol/apis/47-offset-delete.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import { type ApiHandler, serves } from '../api-handler.js';
 import { mayGroup, mayTopic, Op } from '../auth/authorize.js';

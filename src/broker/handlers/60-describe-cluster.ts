@@ -1,8 +1,8 @@
-import {
-  DescribeClusterApi,
-  type DescribeClusterRequest,
-  type DescribeClusterResponse,
+import type {
+  DescribeClusterRequest,
+  DescribeClusterResponse,
 } from '../../protocol/apis/60-describe-cluster.js';
+import { DescribeClusterApi } from '../../protocol/apis/60-describe-cluster.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import { type ApiHandler, serves } from '../api-handler.js';
 import { CLUSTER_ID, OPS_NOT_REQUESTED } from './03-metadata.js';

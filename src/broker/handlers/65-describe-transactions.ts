@@ -1,8 +1,8 @@
-import {
-  DescribeTransactionsApi,
-  type DescribeTransactionsRequest,
-  type DescribeTransactionsResponse,
+import type {
+  DescribeTransactionsRequest,
+  DescribeTransactionsResponse,
 } from '../../protocol/apis/65-describe-transactions.js';
+import { DescribeTransactionsApi } from '../../protocol/apis/65-describe-transactions.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import { type ApiHandler, type RequestContext, serves } from '../api-handler.js';
 import { mayTopic, mayTransactionalId, Op } from '../auth/authorize.js';

@@ -1,8 +1,8 @@
-import {
-  ListTransactionsApi,
-  type ListTransactionsRequest,
-  type ListTransactionsResponse,
+import type {
+  ListTransactionsRequest,
+  ListTransactionsResponse,
 } from '../../protocol/apis/66-list-transactions.js';
+import { ListTransactionsApi } from '../../protocol/apis/66-list-transactions.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import { type ApiHandler, serves } from '../api-handler.js';
 import { mayTransactionalId, Op } from '../auth/authorize.js';
