@@ -37,10 +37,7 @@ export function offsetCommitHandler(
           .map((t) => ({
             name: t.name,
             partitions: t.partitions.map((p) => ({
-              partitionIndex: p.partitionIndex,
-              committedOffset: Number(p.committedOffset),
-              committedLeaderEpoch: p.committedLeaderEpoch ?? -1,
-              committedMetadata: p.committedMetadata,
+              ...committedPartition(p),
               commitTimestamp: p.commitTimestamp === undefined ? -1 : Number(p.commitTimestamp),
             })),
           })),
@@ -48,5 +45,20 @@ export function offsetCommitHandler(
       const refused = refusePartitions(denied, ErrorCode.TOPIC_AUTHORIZATION_FAILED);
       return { throttleTimeMs: 0, topics: [...result.topics, ...refused] };
     },
+  };
+}
+
+/** A partition of an (Txn)OffsetCommit request as the coordinator takes it: -1 for "no leader epoch". */
+export function committedPartition(p: {
+  partitionIndex: number;
+  committedOffset: bigint;
+  committedLeaderEpoch?: number;
+  committedMetadata: string | null;
+}) {
+  return {
+    partitionIndex: p.partitionIndex,
+    committedOffset: Number(p.committedOffset),
+    committedLeaderEpoch: p.committedLeaderEpoch ?? -1,
+    committedMetadata: p.committedMetadata,
   };
 }

@@ -9,6 +9,7 @@ import { mayGroup, mayTopic, mayTransactionalId, Op } from '../auth/authorize.js
 import type { GroupCoordinator } from '../groups/coordinator.js';
 import type { TransactionCoordinator } from '../txn/coordinator.js';
 import { fencedForOldClients } from '../txn/errors.js';
+import { committedPartition } from './08-offset-commit.js';
 import { refusePartitions } from './refusals.js';
 
 /**
@@ -57,12 +58,7 @@ export function txnOffsetCommitHandler(
         groupInstanceId: request.groupInstanceId ?? null,
         topics: readable.map((t) => ({
           name: t.name,
-          partitions: t.partitions.map((p) => ({
-            partitionIndex: p.partitionIndex,
-            committedOffset: Number(p.committedOffset),
-            committedLeaderEpoch: p.committedLeaderEpoch ?? -1,
-            committedMetadata: p.committedMetadata,
-          })),
+          partitions: t.partitions.map(committedPartition),
         })),
       });
       return { throttleTimeMs: 0, topics: [...result.topics, ...unreadable] };
