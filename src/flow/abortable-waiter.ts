@@ -29,3 +29,19 @@ export function leaveOnAbort(waiter: AbortableWaiter, leave: (reason: unknown) =
 export function disarmAbort(waiter: AbortableWaiter): void {
   if (waiter.onAbort) waiter.signal?.removeEventListener('abort', waiter.onAbort);
 }
+
+/**
+ * Empties `queue` (closing time), skipping waiters already settled (an abort got there first): each one
+ * left is marked settled, loses its abort listener and goes to `settle`, which rejects or resolves it.
+ */
+export function settleAll<W extends AbortableWaiter>(
+  queue: { shift(): W | undefined },
+  settle: (waiter: W) => void,
+): void {
+  for (let w = queue.shift(); w; w = queue.shift()) {
+    if (w.settled) continue;
+    w.settled = true;
+    disarmAbort(w);
+    settle(w);
+  }
+}

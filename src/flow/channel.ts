@@ -1,4 +1,4 @@
-import { type AbortableWaiter, disarmAbort, leaveOnAbort } from './abortable-waiter.js';
+import { type AbortableWaiter, disarmAbort, leaveOnAbort, settleAll } from './abortable-waiter.js';
 import { type Clock, realClock } from './clock.js';
 import { ChannelClosedError, ChannelOverflowError, requireNumber } from './errors.js';
 import { RingBuffer } from './ring-buffer.js';
@@ -614,27 +614,21 @@ export class Channel<T> implements AsyncIterable<T> {
   }
 
   private endWaiters(): void {
-    for (let w = this.senders.shift(); w; w = this.senders.shift()) {
-      if (w.settled) continue;
-      w.settled = true;
+    settleAll(this.senders, (w) => {
       this.waitingSenderCount--;
       this.counters.blockedMs += this.clock.now() - w.since;
       this.counters.cancelled++;
-      disarmAbort(w);
       w.reject(this.senderError());
-    }
+    });
     if (this.buffer.length === 0) this.endReaders(); // otherwise readers drain first
   }
 
   private endReaders(): void {
-    for (let w = this.receivers.shift(); w; w = this.receivers.shift()) {
-      if (w.settled) continue;
-      w.settled = true;
+    settleAll(this.receivers, (w) => {
       this.waitingReceiverCount--;
-      disarmAbort(w);
       if (w.max === ITERATOR && this.state === 'closed') w.resolve({ value: undefined, done: true });
       else w.reject(this.readerError());
-    }
+    });
   }
 
   private senderError(): ChannelClosedError {

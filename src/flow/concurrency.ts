@@ -1,4 +1,4 @@
-import { type AbortableWaiter, disarmAbort, leaveOnAbort } from './abortable-waiter.js';
+import { type AbortableWaiter, disarmAbort, leaveOnAbort, settleAll } from './abortable-waiter.js';
 import { type Clock, realClock } from './clock.js';
 import { FlowClosedError, requireNumber } from './errors.js';
 import { RingBuffer } from './ring-buffer.js';
@@ -309,13 +309,10 @@ export class Limiter {
   /** Rejects every waiter and every later acquire. */
   close(): void {
     this.closed = true;
-    for (let w = this.waiters.shift(); w; w = this.waiters.shift()) {
-      if (w.settled) continue;
-      w.settled = true;
+    settleAll(this.waiters, (w) => {
       this.waiterCount--;
-      disarmAbort(w);
       w.reject(new FlowClosedError('limiter is closed'));
-    }
+    });
   }
 
   private grant(): LimiterRelease {

@@ -1,4 +1,4 @@
-import { type AbortableWaiter, disarmAbort, leaveOnAbort } from './abortable-waiter.js';
+import { type AbortableWaiter, disarmAbort, leaveOnAbort, settleAll } from './abortable-waiter.js';
 import { FlowClosedError, requireNumber } from './errors.js';
 import { RingBuffer } from './ring-buffer.js';
 
@@ -140,13 +140,10 @@ export class Credits {
   close(reason: Error = new FlowClosedError(`credits "${this.name}" were closed`)): void {
     if (this.closedWith) return;
     this.closedWith = reason;
-    for (let w = this.waiters.shift(); w; w = this.waiters.shift()) {
-      if (w.settled) continue;
-      w.settled = true;
+    settleAll(this.waiters, (w) => {
       this.waiterCount--;
-      disarmAbort(w);
       w.reject(reason);
-    }
+    });
   }
 
   /**
