@@ -1,6 +1,7 @@
 import type { OffsetFetchRequest, OffsetFetchResponse } from '../../protocol/apis/09-offset-fetch.js';
+import { OffsetFetchApi } from '../../protocol/apis/09-offset-fetch.js';
 import { ErrorCode, type ErrorCodeValue } from '../../protocol/errors.js';
-import type { ApiHandler, RequestContext } from '../api-handler.js';
+import { type ApiHandler, type RequestContext, serves } from '../api-handler.js';
 import { mayGroup, mayTopic, Op } from '../auth/authorize.js';
 import type { GroupCoordinator } from '../groups/coordinator.js';
 
@@ -17,10 +18,7 @@ export function offsetFetchHandler(
   groups: GroupCoordinator,
 ): ApiHandler<OffsetFetchRequest, OffsetFetchResponse> {
   return {
-    apiKey: 9,
-    name: 'OffsetFetch',
-    minVersion: 0,
-    maxVersion: 9,
+    ...serves(OffsetFetchApi, 0, 9),
     handle(request, ctx) {
       if (ctx.apiVersion >= 8) {
         return {
