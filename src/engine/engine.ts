@@ -97,12 +97,34 @@ export class JobRun {
     if (!(Number.isInteger(sampleEvery) && sampleEvery >= 1)) {
       throw new Error(`sampleEvery ${sampleEvery}: use a whole number >= 1 (keep one item in that many)`);
     }
-    const queueDefaults = { ...DEFAULT_QUEUE, ...options.queue };
     // Every waiting instance listens on these signals; a large job legitimately has many listeners.
     setMaxListeners(0, this.abort.signal, this.sourceStop.signal);
     this.startedAt = this.clock.now();
 
-    const run: RunContext = {
+    const byComponent = this.createInstances(this.runContext(sampleEvery), {
+      ...DEFAULT_QUEUE,
+      ...options.queue,
+    });
+    this.connectEdges(byComponent);
+    this.watchQueues({
+      windowMs: options.thrashing?.windowMs ?? 30_000,
+      maxFlips: options.thrashing?.maxFlips ?? 4,
+    });
+
+    this.sampler = this.clock.setInterval(() => this.sample(), this.sampleIntervalMs);
+    for (const inst of this.instances) inst.start();
+    this.done = Promise.all(this.instances.map((i) => i.finished)).then(() => {
+      this.sampler.cancel();
+      if (this.stoppedAt === undefined) this.stoppedAt = this.clock.now();
+      if (this.failure !== undefined) throw this.failure;
+    });
+    // A failure is reported through `done`; keep an unobserved rejection from crashing the process.
+    this.done.catch(() => {});
+  }
+
+  /** What every instance shares: the clock, the stop signals, and where sinks report and failures go. */
+  private runContext(sampleEvery: number): RunContext {
+    return {
       clock: this.clock,
       signal: this.abort.signal,
       sourceSignal: this.sourceStop.signal,
@@ -114,74 +136,79 @@ export class JobRun {
       },
       fail: (instance, error) => this.fail(instance, error),
     };
+  }
 
+  /** One instance per unit of each component's parallelism, in the graph's order; returns them by component. */
+  private createInstances(run: RunContext, queueDefaults: typeof DEFAULT_QUEUE): Map<string, Instance[]> {
     const byComponent = new Map<string, Instance[]>();
-    for (const def of graph.components) {
+    for (const def of this.graph.components) {
       const list: Instance[] = [];
       for (let i = 0; i < def.parallelism; i++) list.push(new Instance(def, i, run, queueDefaults));
       byComponent.set(def.name, list);
       this.instances.push(...list);
     }
-    for (const def of graph.edges) {
+    return byComponent;
+  }
+
+  /** Gives every sender a route for each outgoing edge, and every receiver its incoming edges. */
+  private connectEdges(byComponent: Map<string, Instance[]>): void {
+    for (const def of this.graph.edges) {
       const edge = new EdgeRuntime(def, def.strategy ?? this.strategy, byComponent.get(def.to)!);
       this.edges.push(edge);
       for (const sender of byComponent.get(def.from)!) sender.addRoute(edge);
       for (const t of edge.targets) t.incoming.push(edge);
     }
+  }
 
+  /** Puts watermarks and a thrashing detector on every inbox, acting on the edges' strategies. */
+  private watchQueues(thrashing: { windowMs: number; maxFlips: number }): void {
     const sources = this.instances.filter((i) => i.kind === 'source');
-    const thrashing = {
-      windowMs: options.thrashing?.windowMs ?? 30_000,
-      maxFlips: options.thrashing?.maxFlips ?? 4,
-    };
     for (const inst of this.instances) {
-      if (!inst.inbox) continue;
+      const inbox = inst.inbox;
+      if (!inbox) continue;
       // Under stop-upstream only the senders on stop-upstream edges are paused.
       const stopUpstreamFrom = new Set(
         inst.incoming.filter((e) => e.strategy === 'stop-upstream').map((e) => e.def.from),
       );
       const watch: QueueWatch = {
         instance: inst,
-        watermarks: new Watermarks({
-          high: inst.high,
-          low: inst.low,
-          clock: this.clock,
-          name: inst.inbox.id,
-        }),
-        thrashing: new ThrashingDetector({ ...thrashing, clock: this.clock, name: inst.inbox.id }),
+        watermarks: new Watermarks({ high: inst.high, low: inst.low, clock: this.clock, name: inbox.id }),
+        thrashing: new ThrashingDetector({ ...thrashing, clock: this.clock, name: inbox.id }),
         stopSources: inst.incoming.some((e) => e.strategy === 'stop-sources'),
         stopUpstream: [...inst.upstream].filter((u) => stopUpstreamFrom.has(u.def.name)),
       };
       this.watches.set(inst.id, watch);
-      const wm = watch.watermarks;
-      // Watermarks (declareAfter = relieveAfter = 1 here) only change state at a crossing; skipping the
-      // other readings keeps the hot path cheap.
-      // With only a count bound, the crossings are whole depths, compared without any division.
-      const countOnly = !Number.isFinite(inst.inbox.maxBytes);
-      const highDepth = Math.ceil(wm.high * inst.inbox.capacity);
-      const lowDepth = Math.floor(wm.low * inst.inbox.capacity);
-      inst.inbox.onLevel = (inbox) => {
-        if (countOnly) {
-          const depth = inbox.depth;
-          if (wm.inPressure ? depth > lowDepth : depth < highDepth) return;
-        }
-        const level = inbox.level;
-        if (wm.inPressure ? level > wm.low : level < wm.high) return;
-        const t = wm.update(level);
-        if (t === 'declared') this.declare(watch, sources);
-        else if (t === 'relieved') this.relieve(watch, sources);
-      };
+      this.actOnCrossings(watch, sources);
     }
+  }
 
-    this.sampler = this.clock.setInterval(() => this.sample(), this.sampleIntervalMs);
-    for (const inst of this.instances) inst.start();
-    this.done = Promise.all(this.instances.map((i) => i.finished)).then(() => {
-      this.sampler.cancel();
-      if (this.stoppedAt === undefined) this.stoppedAt = this.clock.now();
-      if (this.failure !== undefined) throw this.failure;
-    });
-    // A failure is reported through `done`; keep an unobserved rejection from crashing the process.
-    this.done.catch(() => {});
+  /**
+   * Declares and relieves backpressure as the inbox's level crosses its watermarks. The watermarks
+   * (declareAfter = relieveAfter = 1 here) only change state at a crossing, so the inbox is asked to
+   * call only when one is possible: with only a count bound the marks are whole depths, the high one
+   * while clear (reached by an offer) and the low one while declared (reached by a take), and every
+   * other change of depth costs no call. A byte bound can move the level on any change: every one calls.
+   */
+  private actOnCrossings(watch: QueueWatch, sources: Instance[]): void {
+    const inbox = watch.instance.inbox!;
+    const wm = watch.watermarks;
+    const countOnly = !Number.isFinite(inbox.maxBytes);
+    const highDepth = Math.ceil(wm.high * inbox.capacity);
+    const lowDepth = Math.floor(wm.low * inbox.capacity);
+    const aimAtNextCrossing = () => {
+      if (!countOnly) return;
+      inbox.notifyAtOrAbove = wm.inPressure ? Number.POSITIVE_INFINITY : highDepth;
+      inbox.notifyAtOrBelow = wm.inPressure ? lowDepth : -1;
+    };
+    aimAtNextCrossing();
+    inbox.onLevel = (q) => {
+      const level = q.level;
+      if (wm.inPressure ? level > wm.low : level < wm.high) return;
+      const t = wm.update(level);
+      if (t === 'declared') this.declare(watch, sources);
+      else if (t === 'relieved') this.relieve(watch, sources);
+      aimAtNextCrossing();
+    };
   }
 
   /** Instance ids in topological order of their components. */

@@ -39,8 +39,25 @@ export class Inbox {
    */
   private unboundedBytes = 0;
   private readonly bytesBounded: boolean;
-  /** Called after every change of depth (for watermarks and the strategies). */
+  /**
+   * Items moved out of the channel in one copy and not yet taken, hand[handAt..handEnd): still queued
+   * as far as depth, level, credits and watermarks go, so taking in groups changes none of them. Only a
+   * count-bounded inbox uses it (the channel would stop counting the bytes of items moved here).
+   */
+  private readonly hand: Envelope[] = [];
+  private handAt = 0;
+  private handEnd = 0;
+  /** Deepest the queue has been, hand included (the channel alone sees less once items wait in hand). */
+  private deepest = 0;
+  /**
+   * Called after a change of depth (for watermarks and the strategies): after an offer that leaves the
+   * depth at `notifyAtOrAbove` or more, and after a take that leaves it at `notifyAtOrBelow` or less.
+   * By default that is every change; a listener that only cares about crossing a mark sets the bounds
+   * to the mark, so the other changes cost no call.
+   */
   onLevel: (inbox: Inbox) => void = () => {};
+  notifyAtOrAbove = 0;
+  notifyAtOrBelow = Number.POSITIVE_INFINITY;
 
   constructor(
     readonly id: string,
@@ -60,7 +77,7 @@ export class Inbox {
   }
 
   get depth(): number {
-    return this.channel.depth;
+    return this.channel.depth + this.handEnd - this.handAt;
   }
 
   get bytes(): number {
@@ -68,12 +85,12 @@ export class Inbox {
   }
 
   get maxDepth(): number {
-    return this.channel.stats.maxDepth;
+    return this.deepest;
   }
 
   /** Fill level in [0, 1]: the fuller of the count and byte bounds. */
   get level(): number {
-    const byCount = this.channel.depth / this.capacity;
+    const byCount = this.depth / this.capacity;
     if (!Number.isFinite(this.maxBytes)) return byCount;
     return Math.max(byCount, this.channel.bytes / this.maxBytes);
   }
@@ -100,7 +117,7 @@ export class Inbox {
       return false;
     }
     this.unboundedBytes += env.bytes;
-    this.onLevel(this);
+    this.offered();
     return true;
   }
 
@@ -111,13 +128,25 @@ export class Inbox {
   tryOfferMany(envs: Envelope[], count = envs.length): number {
     if (this.ungranted > 0 && this.credits.available < count) this.flushCredits();
     const n = this.credits.tryAcquireUpTo(count);
+    if (n === 0) return 0;
+    const channel = this.channel;
+    // With only a count bound, credit is room (the channel holds as many items as there are credits),
+    // so the group moves into the channel's ring in one copy instead of one send per item.
+    if (!this.bytesBounded && !channel.closed && channel.depth + n <= this.capacity) {
+      void channel.sendMany(n === envs.length ? envs : envs.slice(0, n));
+      for (let i = 0; i < n; i++) this.unboundedBytes += envs[i].bytes;
+      this.offered();
+      return n;
+    }
     let moved = 0;
     while (moved < n && this.channel.trySend(envs[moved])) {
       this.unboundedBytes += envs[moved].bytes;
       moved++;
     }
     if (moved < n) this.credits.grant(n - moved);
-    if (moved > 0) this.onLevel(this);
+    if (moved > 0) {
+      this.offered();
+    }
     return moved;
   }
 
@@ -127,17 +156,29 @@ export class Inbox {
     // Counted before the send settles: the receiver may take it before this continuation runs.
     this.unboundedBytes += env.bytes;
     await this.channel.send(env, signal);
-    this.onLevel(this);
+    this.offered();
   }
 
   tryTake(): Envelope | undefined {
-    const env = this.channel.tryReceive();
-    if (env !== undefined) this.taken(env);
+    if (this.handAt === this.handEnd) {
+      if (this.bytesBounded) {
+        const env = this.channel.tryReceive();
+        if (env !== undefined) this.taken(env);
+        return env;
+      }
+      this.handAt = 0;
+      this.handEnd = this.channel.tryReceiveMany(this.hand, HAND_SIZE);
+      if (this.handEnd === 0) return undefined;
+    }
+    const env = this.hand[this.handAt];
+    this.hand[this.handAt++] = undefined as unknown as Envelope; // no reference kept past the take
+    this.taken(env);
     return env;
   }
 
   /** The next item, or CLOSED once every sender is done and the queue is drained. */
   async take(signal: AbortSignal): Promise<Envelope | typeof CLOSED> {
+    if (this.handAt < this.handEnd) return this.tryTake()!;
     // About to wait on an empty queue: every freed slot must be granted, or the senders never come.
     this.flushCredits();
     try {
@@ -152,6 +193,8 @@ export class Inbox {
 
   /** Shutdown without draining: wakes every waiter. */
   abort(): void {
+    this.hand.fill(undefined as unknown as Envelope);
+    this.handAt = this.handEnd = 0;
     this.credits.close();
     this.channel.close();
   }
@@ -160,7 +203,14 @@ export class Inbox {
     this.unboundedBytes -= env.bytes;
     // A blocked sender gets its credit at once; otherwise credit goes back in batches.
     if (++this.ungranted >= this.grantBatch || this.credits.waiting > 0) this.flushCredits();
-    this.onLevel(this);
+    if (this.depth <= this.notifyAtOrBelow) this.onLevel(this);
+  }
+
+  /** After items were queued: the deepest mark, and the level listener if the depth reached its bound. */
+  private offered(): void {
+    const depth = this.depth;
+    if (depth > this.deepest) this.deepest = depth;
+    if (depth >= this.notifyAtOrAbove) this.onLevel(this);
   }
 
   private flushCredits(): void {
@@ -170,3 +220,6 @@ export class Inbox {
     this.credits.grant(n);
   }
 }
+
+/** How many items a count-bounded inbox moves out of its channel at a time (see `hand`). */
+const HAND_SIZE = 32;
