@@ -129,15 +129,7 @@ export class Inbox {
     if (this.ungranted > 0 && this.credits.available < count) this.flushCredits();
     const n = this.credits.tryAcquireUpTo(count);
     if (n === 0) return 0;
-    const channel = this.channel;
-    // With only a count bound, credit is room (the channel holds as many items as there are credits),
-    // so the group moves into the channel's ring in one copy instead of one send per item.
-    if (!this.bytesBounded && !channel.closed && channel.depth + n <= this.capacity) {
-      void channel.sendMany(n === envs.length ? envs : envs.slice(0, n));
-      for (let i = 0; i < n; i++) this.unboundedBytes += envs[i].bytes;
-      this.offered();
-      return n;
-    }
+    if (this.copyIn(envs, 0, n)) return n;
     let moved = 0;
     while (moved < n && this.channel.trySend(envs[moved])) {
       this.unboundedBytes += envs[moved].bytes;
@@ -148,6 +140,43 @@ export class Inbox {
       this.offered();
     }
     return moved;
+  }
+
+  /**
+   * Moves every one of `envs`, in order, waiting for room as long as it takes. Under a count bound
+   * the sender waits for credit a group at a time (as many as the receiver grants back at once), so a
+   * blocked sender wakes once per group of freed slots instead of once per slot.
+   */
+  async offerAll(envs: Envelope[], signal: AbortSignal): Promise<void> {
+    let at = 0;
+    while (at < envs.length) {
+      const k = this.bytesBounded ? 1 : Math.min(envs.length - at, this.grantBatch);
+      await this.credits.acquire(k, signal);
+      if (this.copyIn(envs, at, k)) {
+        at += k;
+        continue;
+      }
+      for (const end = at + k; at < end; at++) {
+        this.unboundedBytes += envs[at].bytes; // counted before the send settles, as in offer()
+        await this.channel.send(envs[at], signal);
+        this.offered();
+      }
+    }
+  }
+
+  /**
+   * With only a count bound, credit is room (the channel holds as many items as there are credits), so
+   * a group whose credit is held moves into the channel's ring in one copy instead of one send per item.
+   * Returns false (and moves nothing) when that does not apply.
+   */
+  private copyIn(envs: Envelope[], from: number, count: number): boolean {
+    const channel = this.channel;
+    if (this.bytesBounded || channel.closed || channel.depth + count > this.capacity) return false;
+    const whole = from === 0 && count === envs.length;
+    void channel.sendMany(whole ? envs : envs.slice(from, from + count));
+    for (let i = from; i < from + count; i++) this.unboundedBytes += envs[i].bytes;
+    this.offered();
+    return true;
   }
 
   /** Moves an item, waiting for credit (and for bytes to free up) as long as it takes. */
@@ -203,7 +232,8 @@ export class Inbox {
     this.unboundedBytes -= env.bytes;
     // A blocked sender gets its credit at once; otherwise credit goes back in batches.
     if (++this.ungranted >= this.grantBatch || this.credits.waiting > 0) this.flushCredits();
-    if (this.depth <= this.notifyAtOrBelow) this.onLevel(this);
+    // A negative bound means no take can matter: skip even reading the depth.
+    if (this.notifyAtOrBelow >= 0 && this.depth <= this.notifyAtOrBelow) this.onLevel(this);
   }
 
   /** After items were queued: the deepest mark, and the level listener if the depth reached its bound. */

@@ -47,4 +47,25 @@ describe('Inbox: items taken from the channel in groups', () => {
     for (let i = 0; i < 9; i++) inbox.tryTake();
     expect(seen).toEqual([8, 9, 2, 1, 0]);
   });
+
+  it('a blocked sender moves a group per wake-up and never past capacity, in order', async () => {
+    const inbox = new Inbox('t.in', 64, Number.POSITIVE_INFINITY); // grants credit back 2 at a time
+    inbox.tryOfferMany(envs(64), 64);
+    let moved = false;
+    const sending = inbox.offerAll(envs(5, 64), new AbortController().signal).then(() => (moved = true));
+    const taken: number[] = [];
+    const takeOne = async () => {
+      taken.push(inbox.tryTake()!.value as number);
+      for (let i = 0; i < 5; i++) await Promise.resolve(); // let the sender's continuations run
+    };
+    await takeOne();
+    expect(inbox.depth).toBe(63); // one free slot: less than a group, the sender still waits
+    await takeOne();
+    expect(inbox.depth).toBe(64); // two free slots: a group of two moved in at once
+    while (!moved) await takeOne();
+    await sending;
+    expect(inbox.maxDepth).toBe(64);
+    for (let env = inbox.tryTake(); env; env = inbox.tryTake()) taken.push(env.value as number);
+    expect(taken).toEqual(Array.from({ length: 69 }, (_, i) => i));
+  });
 });
