@@ -151,14 +151,14 @@ export class Inbox {
     let at = 0;
     while (at < envs.length) {
       const k = this.bytesBounded ? 1 : Math.min(envs.length - at, this.grantBatch);
-      await this.credits.acquire(k, signal);
+      await this.credits.acquire(k, unlessStopped(signal));
       if (this.copyIn(envs, at, k)) {
         at += k;
         continue;
       }
       for (const end = at + k; at < end; at++) {
         this.unboundedBytes += envs[at].bytes; // counted before the send settles, as in offer()
-        await this.channel.send(envs[at], signal);
+        await this.channel.send(envs[at], unlessStopped(signal));
         this.offered();
       }
     }
@@ -181,10 +181,10 @@ export class Inbox {
 
   /** Moves an item, waiting for credit (and for bytes to free up) as long as it takes. */
   async offer(env: Envelope, signal: AbortSignal): Promise<void> {
-    await this.credits.acquire(1, signal);
+    await this.credits.acquire(1, unlessStopped(signal));
     // Counted before the send settles: the receiver may take it before this continuation runs.
     this.unboundedBytes += env.bytes;
-    await this.channel.send(env, signal);
+    await this.channel.send(env, unlessStopped(signal));
     this.offered();
   }
 
@@ -211,7 +211,7 @@ export class Inbox {
     // About to wait on an empty queue: every freed slot must be granted, or the senders never come.
     this.flushCredits();
     try {
-      const env = await this.channel.receive(signal);
+      const env = await this.channel.receive(unlessStopped(signal));
       this.taken(env);
       return env;
     } catch (err) {
@@ -253,3 +253,14 @@ export class Inbox {
 
 /** How many items a count-bounded inbox moves out of its channel at a time (see `hand`). */
 const HAND_SIZE = 32;
+
+/**
+ * The run's signal is not handed to the waits themselves: a run stops only through `abort()` (which
+ * closes the credits and the channel and so wakes every waiter), and an abort listener added and
+ * removed on every wait cost microseconds each, most of a blocked hand-off. A wait that would start
+ * after the stop fails at once instead.
+ */
+function unlessStopped(signal: AbortSignal): undefined {
+  if (signal.aborted) throw signal.reason;
+  return undefined;
+}

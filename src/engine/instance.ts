@@ -252,7 +252,7 @@ export class Instance {
         lineage?.release();
         if (this.run.yieldEvery > 0 && ++this.sinceYield >= this.run.yieldEvery) {
           this.sinceYield = 0;
-          await this.drainStaged(slot);
+          if (this.stagedCount > 0) await this.drainStaged(slot);
           await yieldToEventLoop();
           this.sinceClockRead = 31;
         }
@@ -337,7 +337,7 @@ export class Instance {
       inLineage?.release();
       if (this.run.yieldEvery > 0 && ++this.sinceYield >= this.run.yieldEvery) {
         this.sinceYield = 0;
-        await this.drainStaged(slot);
+        if (this.stagedCount > 0) await this.drainStaged(slot);
         this.setState(slot, 'idle');
         await yieldToEventLoop();
         this.sinceClockRead = 31; // others ran meanwhile: read the clock for the next item
