@@ -249,7 +249,10 @@ function fixedSize(kind: Kind): number | undefined {
 
 function skipValue(r: Reader, kind: Kind, p: FieldPlan, flexible: boolean): void {
   const size = fixedSize(kind);
-  if (size !== undefined) return r.skip(size, p.name);
+  if (size !== undefined) {
+    r.skip(size, p.name);
+    return;
+  }
   switch (kind) {
     case Kind.String: {
       const n = r.length(flexible, false, `string ${p.name}`, 1);
@@ -264,7 +267,8 @@ function skipValue(r: Reader, kind: Kind, p: FieldPlan, flexible: boolean): void
     }
     case Kind.Struct:
       if (p.nullable && p.kind === Kind.Struct && r.int8() < 0) return;
-      return skipStruct(r, p.struct!);
+      skipStruct(r, p.struct!);
+      return;
     default:
       throw new Error(`unreachable kind ${kind}`);
   }
@@ -272,15 +276,18 @@ function skipValue(r: Reader, kind: Kind, p: FieldPlan, flexible: boolean): void
 
 /** Steps over one field's bytes, as readField would read them. */
 function skipField(r: Reader, p: FieldPlan, flexible: boolean): void {
-  if (p.kind !== Kind.Array) return skipValue(r, p.kind, p, flexible);
+  if (p.kind !== Kind.Array) {
+    skipValue(r, p.kind, p, flexible);
+    return;
+  }
   const n = r.length(flexible, true, `array ${p.name}`, MIN_ELEMENT_SIZE[p.elem] ?? 1);
   if (n < 0) {
     if (!p.nullable) throw invalidNull(p.name);
     return;
   }
   const size = fixedSize(p.elem);
-  if (size !== undefined) return r.skip(n * size, p.name);
-  for (let i = 0; i < n; i++) skipValue(r, p.elem, p, flexible);
+  if (size !== undefined) r.skip(n * size, p.name);
+  else for (let i = 0; i < n; i++) skipValue(r, p.elem, p, flexible);
 }
 
 function skipStruct(r: Reader, plan: StructPlan): void {
