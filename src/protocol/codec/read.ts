@@ -255,13 +255,13 @@ function skipValue(r: Reader, kind: Kind, p: FieldPlan, flexible: boolean): void
   }
   switch (kind) {
     case Kind.String: {
-      const n = r.length(flexible, false, `string ${p.name}`, 1);
+      const n = r.length(flexible, false, p.name, 1);
       if (n > 0) r.skip(n, p.name);
       return;
     }
     case Kind.Bytes:
     case Kind.Records: {
-      const n = r.length(flexible, true, `bytes ${p.name}`, 1);
+      const n = r.length(flexible, true, p.name, 1);
       if (n > 0) r.skip(n, p.name);
       return;
     }
@@ -280,7 +280,8 @@ function skipField(r: Reader, p: FieldPlan, flexible: boolean): void {
     skipValue(r, p.kind, p, flexible);
     return;
   }
-  const n = r.length(flexible, true, `array ${p.name}`, MIN_ELEMENT_SIZE[p.elem] ?? 1);
+  // The field's name alone labels a bad length: a template string here was garbage per skipped field.
+  const n = r.length(flexible, true, p.name, MIN_ELEMENT_SIZE[p.elem] ?? 1);
   if (n < 0) {
     if (!p.nullable) throw invalidNull(p.name);
     return;
