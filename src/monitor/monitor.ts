@@ -29,7 +29,7 @@ import {
   type StatusReport,
   type TopicReport,
 } from './reports.js';
-import { SampleRing, slopePerSecond } from './sample-ring.js';
+import { SampleRing, SampleTimes, slopePerSecond } from './sample-ring.js';
 import { type TimeLagMethod, timeLag } from './time-lag.js';
 import { WebhookNotifier } from './webhook.js';
 import { burrowGroupStatus, evaluateWindow, statusCode } from './window-rules.js';
@@ -95,6 +95,8 @@ export class LagMonitor {
    */
   private readonly tracks = new Map<string, Map<string, Map<number, PartitionTrack>>>();
   private readonly window: WindowScratch;
+  /** One time column for every partition's samples: a cycle samples them all at one instant. */
+  private readonly sampleTimes: SampleTimes;
   private readonly groupTracks = new Map<string, GroupTrack>();
   private readonly snapshots: HistoryEntry[] = [];
   private readonly listeners: ((r: LagReport) => void)[] = [];
@@ -111,6 +113,7 @@ export class LagMonitor {
   constructor(options: LagMonitorOptions) {
     this.config = resolveMonitorConfig(options);
     this.window = new WindowScratch(this.config.windowSize);
+    this.sampleTimes = new SampleTimes(this.config.historySize);
     this.groupContext = options.groupContext;
     this.clock = this.config.clock;
     if (options.source) {
@@ -220,6 +223,7 @@ export class LagMonitor {
   /** Evaluates one observation (the collector's, or a scripted one) and updates every output. */
   ingest(obs: Observation): LagReport {
     const cycle = ++this.cycles;
+    this.sampleTimes.tick(obs.at);
     const evaluated = obs.groups.map((g) => this.evaluateGroup(g, obs.at, cycle));
     this.forgetUnseen(cycle);
     const report = this.rollUp(obs, evaluated, cycle);
@@ -372,7 +376,7 @@ export class LagMonitor {
     let track = byPartition.get(p.partition);
     if (!track) {
       track = {
-        ring: new SampleRing(this.config.historySize),
+        ring: new SampleRing(this.config.historySize, this.sampleTimes),
         lastCommitted: null,
         lastChangeAt: null,
         seenInCycle: cycle,
