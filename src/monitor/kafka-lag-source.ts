@@ -90,7 +90,8 @@ export class KafkaLagSource {
 
     const wanted = new Map<string, Set<number>>();
     for (const g of groupIds) {
-      for (const c of committed.get(g) ?? []) addTp(wanted, c.topic, c.partition);
+      const offsets = committed.get(g) ?? [];
+      for (let i = 0; i < offsets.length; i++) addTp(wanted, offsets[i].topic, offsets[i].partition);
       for (const m of described.get(g)?.members ?? [])
         for (const a of m.assignment) for (const p of a.partitions) addTp(wanted, a.topic, p);
     }
@@ -99,19 +100,24 @@ export class KafkaLagSource {
     const groups: GroupObservation[] = [];
     for (const g of groupIds) {
       const d = described.get(g);
-      // Committed offset by topic, then partition (undefined: assigned, nothing committed). Nested maps
-      // rather than "topic\0partition" keys: at 10,000 partitions those strings were much of a cycle's garbage.
-      const commits = new Map<string, Map<number, number | undefined>>();
+      // Committed offset by topic, then partition (-1: assigned, nothing committed), in arrays indexed by
+      // partition: "topic\0partition" key strings, then a map per topic, were much of a cycle's garbage.
+      const commits = new Map<string, number[]>();
       const partitionsOf = (topic: string) => {
         let m = commits.get(topic);
-        if (!m) commits.set(topic, (m = new Map()));
+        if (!m) commits.set(topic, (m = []));
         return m;
       };
-      for (const c of committed.get(g) ?? []) partitionsOf(c.topic).set(c.partition, Number(c.offset));
+      // Indexed loops in this async function: for-of there allocates an iterator result per element.
+      const offsets = committed.get(g) ?? [];
+      for (let i = 0; i < offsets.length; i++) {
+        const c = offsets[i];
+        partitionsOf(c.topic)[c.partition] = Number(c.offset);
+      }
       for (const m of d?.members ?? [])
         for (const a of m.assignment) {
           const byPartition = partitionsOf(a.topic);
-          for (const p of a.partitions) if (!byPartition.has(p)) byPartition.set(p, undefined);
+          for (const p of a.partitions) byPartition[p] ??= -1;
         }
       const partitions: PartitionObservation[] = [];
       // Offsets not read this cycle (reported in errors) make the group's lag unknown there, never 0.
@@ -119,8 +125,9 @@ export class KafkaLagSource {
       let unreadPartitions = 0;
       commits.forEach((byPartition, topic) => {
         const topicEnds = ends.get(topic);
+        // forEach skips the partitions the group neither committed nor owns (holes).
         byPartition.forEach((c, partition) => {
-          const off = topicEnds?.get(partition);
+          const off = topicEnds?.[partition];
           if (!off || !committedRead) unreadPartitions++;
           if (!off) return; // topic deleted or its leader unknown: reported in errors
           partitions.push({
@@ -128,7 +135,7 @@ export class KafkaLagSource {
             partition,
             logStart: Number(off.start),
             logEnd: Number(off.end),
-            committed: c === undefined || c < 0 ? null : c,
+            committed: c < 0 ? null : c,
           });
         });
       });
@@ -159,8 +166,10 @@ export class KafkaLagSource {
       const leaderless: ClusterObservation['leaderless'] = [];
       for (const t of meta.topics) {
         if (t.name === null) continue;
-        for (const p of t.partitions)
-          if (p.leaderId < 0) leaderless.push({ topic: t.name, partition: p.partitionIndex });
+        const partitions = t.partitions; // indexed: for-of in an async function allocates per element
+        for (let i = 0; i < partitions.length; i++)
+          if (partitions[i].leaderId < 0)
+            leaderless.push({ topic: t.name, partition: partitions[i].partitionIndex });
       }
       leaderless.sort((a, b) =>
         a.topic === b.topic ? a.partition - b.partition : a.topic < b.topic ? -1 : 1,
@@ -250,14 +259,15 @@ export class KafkaLagSource {
   private async listOffsets(
     wanted: Map<string, Set<number>>,
     errors: string[],
-  ): Promise<Map<string, Map<number, OffsetRange>>> {
+  ): Promise<Map<string, OffsetRange[]>> {
     const listed = await this.admin.listOffsetRanges(wanted);
     errors.push(...listed.failures);
-    const out = new Map<string, Map<number, OffsetRange>>();
+    // By topic, then in an array indexed by partition (partitions are small dense numbers).
+    const out = new Map<string, OffsetRange[]>();
     for (const r of listed.results) {
       let byPartition = out.get(r.topic);
-      if (!byPartition) out.set(r.topic, (byPartition = new Map()));
-      byPartition.set(r.partition, r);
+      if (!byPartition) out.set(r.topic, (byPartition = []));
+      byPartition[r.partition] = r;
     }
     return out;
   }
@@ -272,7 +282,8 @@ export class KafkaLagSource {
     let budget = this.options.maxTimestampFetches;
     const cycle = ++this.cycle;
     for (const g of groups) {
-      for (const p of g.partitions) {
+      for (let i = 0; i < g.partitions.length; i++) {
+        const p = g.partitions[i];
         if (p.committed === null || p.committed >= p.logEnd) continue;
         const offset = Math.max(p.committed, p.logStart);
         const cached = this.cachedTimestamp(p.topic, p.partition, offset);

@@ -429,15 +429,19 @@ export class LagMonitor {
     const groups = evaluated.map((e) => e.report);
     const partitions = evaluated.flatMap((e) => e.partitions);
     // A topic read by two groups is produced to once: production counts each partition once.
-    // Keyed topic, then partition: no "topic\0partition" string per partition per cycle.
-    const producedByTp = new Map<string, Map<number, number>>();
-    for (const p of partitions) {
+    // Keyed topic, then an array indexed by partition: no "topic\0partition" string (nor a map per
+    // topic) per cycle. Indexed loops: this runs once a cycle, too rarely for for-of to be optimised.
+    const producedByTp = new Map<string, number[]>();
+    for (let i = 0; i < partitions.length; i++) {
+      const p = partitions[i];
       let byPartition = producedByTp.get(p.topic);
-      if (!byPartition) producedByTp.set(p.topic, (byPartition = new Map()));
-      byPartition.set(p.partition, p.production_rate);
+      if (!byPartition) producedByTp.set(p.topic, (byPartition = []));
+      byPartition[p.partition] = p.production_rate;
     }
     let production = 0;
-    for (const byPartition of producedByTp.values()) for (const x of byPartition.values()) production += x;
+    producedByTp.forEach((byPartition) => {
+      for (let i = 0; i < byPartition.length; i++) production += byPartition[i] ?? 0;
+    });
     const totalLag = groups.reduce((s, g) => s + g.total_lag, 0);
     const code = groups.reduce<number>((c, g) => Math.max(c, g.status_code), 0) as 0 | 1 | 2;
     const lagging = groups.filter((g) => g.total_lag > 0);
@@ -846,7 +850,8 @@ function topicTotals(partitions: PartitionReport[]): TopicReport[] {
   const out: TopicReport[] = [];
   // Keyed group, then topic: no "group\0topic" string per partition per cycle.
   const byGroup = new Map<string, Map<string, TopicReport>>();
-  for (const p of partitions) {
+  for (let i = 0; i < partitions.length; i++) {
+    const p = partitions[i];
     let byTopic = byGroup.get(p.group);
     if (!byTopic) byGroup.set(p.group, (byTopic = new Map()));
     let t = byTopic.get(p.topic);
