@@ -281,6 +281,7 @@ try {
     line('RSS (MB)', (r) => r.rssMb);
     line('JS heap after GC (MB)', (r) => r.heapMb);
     line('cycle, warm (ms)', (r) => warm(r));
+    line('of which reading the cluster (ms)', (r) => median(r.observeMs.slice(1)));
     line('of which evaluation (ms)', (r) => median(r.evaluateMs.slice(1)));
     line('one /metrics scrape (ms)', (r) => r.scrapeMs);
     console.log(
