@@ -3,10 +3,13 @@
 // evaluation apart) and its memory as JSON. cycles = 0: a baseline, the monitor loaded, nothing collected.
 // Plain JavaScript on the compiled package (dist/, which `npm run bench:monitor` builds first): what
 // `sluice monitor` runs, without a TypeScript loader in the process's memory (tsx adds ~28 MB).
+import { setFlagsFromString } from 'node:v8';
 import { Admin } from '../../dist/client/admin.js';
 import { KafkaLagSource } from '../../dist/monitor/kafka-lag-source.js';
 import { LagMonitor } from '../../dist/monitor/monitor.js';
 
+// MONITOR_V8_FLAGS: V8 flags set at run time, before any cycle (heap sizing experiments; see docs/benchmarks.md).
+if (process.env.MONITOR_V8_FLAGS) setFlagsFromString(process.env.MONITOR_V8_FLAGS);
 const [bootstrap, cyclesArg, timeLag] = process.argv.slice(2);
 const cycles = Number(cyclesArg ?? 5);
 const mode = timeLag ?? 'exact';

@@ -9,6 +9,9 @@
  * all partitions (it evaluates from __consumer_offsets on its own schedule, so that is its "cycle"),
  * and the time to read all 100 groups' /lag once (a client's sweep). Ratios are Burrow ÷ ours.
  *
+ * MONITOR_V8_FLAGS=<flags>: V8 flags our monitor processes set at run time (v8.setFlagsFromString), e.g.
+ * --semi-space-growth-factor=1 to keep the young generation at its initial size.
+ *
  * MONITOR_BENCH_BEFORE=<dir>: also runs the monitor of another checkout (its dist/ built), taking turns
  * with ours MONITOR_BENCH_REPS times (default 5), and prints the medians side by side (before/after).
  */
@@ -281,6 +284,7 @@ try {
     line('RSS (MB)', (r) => r.rssMb);
     line('JS heap after GC (MB)', (r) => r.heapMb);
     line('cycle, warm (ms)', (r) => warm(r));
+    line('of which reading the cluster (ms)', (r) => median(r.observeMs.slice(1)));
     line('of which evaluation (ms)', (r) => median(r.evaluateMs.slice(1)));
     line('one /metrics scrape (ms)', (r) => r.scrapeMs);
     console.log(
