@@ -1,6 +1,8 @@
 import { setMaxListeners } from 'node:events';
 import { type Clock, realClock, type Timer, VirtualClock } from '../flow/clock.js';
+import { RingBuffer } from '../flow/ring-buffer.js';
 import { ThrashingDetector } from '../flow/thrashing.js';
+import { checkNumber } from '../flow/validate.js';
 import { Watermarks } from '../flow/watermarks.js';
 import { classifyBackpressure, type TimeTotals } from './accounting.js';
 import { findBottleneck } from './bottleneck.js';
@@ -28,7 +30,12 @@ export interface RunOptions {
   thrashing?: { windowMs?: number; maxFlips?: number };
   /** A queue declared for this long without relief is reported as stuck (ms). Default 10 000. */
   stuckAfterMs?: number;
+  /** Pressure events `pressureEvents()` keeps, the newest. Default {@link PRESSURE_EVENTS_KEPT}. */
+  pressureEventsKept?: number;
 }
+
+/** How many pressure events a run keeps by default (`pressureEvents()`): the newest. */
+export const PRESSURE_EVENTS_KEPT = 10_000;
 
 /** One point of an instance's history. */
 export interface Sample {
@@ -66,7 +73,8 @@ export class JobRun {
   private readonly edges: EdgeRuntime[] = [];
   private readonly watches = new Map<string, QueueWatch>();
   private readonly causes = new Map<string, PressureCause>();
-  private readonly events: PressureEvent[] = [];
+  private readonly events = new RingBuffer<PressureEvent>();
+  private readonly pressureEventsKept: number;
   private declarations = 0;
   private reliefs = 0;
   private readonly history = new Map<string, Sample[]>();
@@ -93,10 +101,18 @@ export class JobRun {
     this.sampleIntervalMs = options.sampleIntervalMs ?? 1000;
     this.historySize = options.historySize ?? 600;
     this.stuckAfterMs = options.stuckAfterMs ?? 10_000;
-    const sampleEvery = options.sampleEvery ?? 10;
-    if (!(Number.isInteger(sampleEvery) && sampleEvery >= 1)) {
-      throw new Error(`sampleEvery ${sampleEvery}: use a whole number >= 1 (keep one item in that many)`);
-    }
+    const sampleEvery = checkNumber('sampleEvery (keep one item in that many)', options.sampleEvery ?? 10, {
+      integer: true,
+      min: 1,
+    });
+    this.pressureEventsKept = checkNumber(
+      'pressureEventsKept',
+      options.pressureEventsKept ?? PRESSURE_EVENTS_KEPT,
+      {
+        integer: true,
+        min: 1,
+      },
+    );
     // Every waiting instance listens on these signals; a large job legitimately has many listeners.
     setMaxListeners(0, this.abort.signal, this.sourceStop.signal);
     this.startedAt = this.clock.now();
@@ -256,9 +272,17 @@ export class JobRun {
     };
   }
 
-  /** Every declaration and relief since the run started, oldest first. */
-  pressureEvents(): readonly PressureEvent[] {
-    return this.events;
+  /**
+   * The newest declarations and reliefs, oldest first: at most `pressureEventsKept`, so a job that
+   * thrashes for days holds a bounded log; `backpressure()` counts every one since the start.
+   */
+  pressureEvents(): PressureEvent[] {
+    return [...this.events];
+  }
+
+  private recordPressure(event: PressureEvent): void {
+    if (this.events.length === this.pressureEventsKept) this.events.shift();
+    this.events.push(event);
   }
 
   /** The sampled history of one instance (by id, e.g. `score#1`). */
@@ -463,7 +487,7 @@ export class JobRun {
       since: at,
     });
     this.declarations++;
-    this.events.push({ at, type: 'declared', instance: inst.id, queue: inst.inbox!.id, level });
+    this.recordPressure({ at, type: 'declared', instance: inst.id, queue: inst.inbox!.id, level });
     watch.thrashing.record('declared', at);
     if (watch.stopSources) for (const s of sources) s.pause(inst.id);
     for (const u of watch.stopUpstream) u.pause(inst.id);
@@ -474,7 +498,7 @@ export class JobRun {
     const at = this.clock.now();
     this.causes.delete(inst.id);
     this.reliefs++;
-    this.events.push({
+    this.recordPressure({
       at,
       type: 'relieved',
       instance: inst.id,
