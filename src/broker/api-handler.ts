@@ -123,3 +123,15 @@ export class HandlerRegistry {
       .map((h) => ({ apiKey: h.apiKey, minVersion: h.minVersion, maxVersion: h.maxVersion }));
   }
 }
+
+/**
+ * The key and name of the API a handler serves, taken from its declarative description (so each is
+ * written once), with the versions this broker serves of it (often fewer than the description covers).
+ */
+export function serves(
+  api: { readonly key: number; readonly name: string },
+  minVersion: number,
+  maxVersion: number,
+): Pick<ApiHandler, 'apiKey' | 'name' | 'minVersion' | 'maxVersion'> {
+  return { apiKey: api.key, name: api.name, minVersion, maxVersion };
+}

@@ -100,13 +100,7 @@ export class Broker implements BrokerCore {
       for (const h of transactionHandlers(this.transactionCoordinator, this.groupCoordinator))
         this.registry.register(h);
     } catch (err) {
-      this.transactionCoordinator?.close();
-      this.transactionCoordinator = undefined;
-      this.groupCoordinator?.close();
-      this.groupCoordinator = undefined;
-      await store.close();
-      this.topicStore = undefined;
-      this.manager = undefined;
+      await this.undoStart(store);
       throw err;
     }
     try {
@@ -120,13 +114,7 @@ export class Broker implements BrokerCore {
     } catch (err) {
       await Promise.all(this.listenerServers.map((l) => l.server.stop(0)));
       this.listenerServers = [];
-      this.transactionCoordinator?.close();
-      this.transactionCoordinator = undefined;
-      this.groupCoordinator?.close();
-      this.groupCoordinator = undefined;
-      await store.close();
-      this.topicStore = undefined;
-      this.manager = undefined;
+      await this.undoStart(store);
       throw err;
     }
     this.server = this.listenerServers[0].server;
@@ -201,8 +189,18 @@ export class Broker implements BrokerCore {
   }
 
   get security(): BrokerSecurity {
-    if (!this.securityLayer) throw new Error('broker is not running; call start() first');
-    return this.securityLayer;
+    return whileRunning(this.securityLayer);
+  }
+
+  /** A start() that failed part way: closes the coordinators and the logs it had opened. */
+  private async undoStart(store: TopicStore): Promise<void> {
+    this.transactionCoordinator?.close();
+    this.transactionCoordinator = undefined;
+    this.groupCoordinator?.close();
+    this.groupCoordinator = undefined;
+    await store.close();
+    this.topicStore = undefined;
+    this.manager = undefined;
   }
 
   /**
@@ -228,31 +226,26 @@ export class Broker implements BrokerCore {
   }
 
   get address(): { host: string; port: number } {
-    if (!this.server) throw new Error('broker is not running; call start() first');
-    return this.server.address;
+    return whileRunning(this.server).address;
   }
 
   get store(): TopicStore {
-    if (!this.topicStore) throw new Error('broker is not running; call start() first');
-    return this.topicStore;
+    return whileRunning(this.topicStore);
   }
 
   /** The consumer group coordinator (membership, rebalances, committed offsets). */
   get groups(): GroupCoordinator {
-    if (!this.groupCoordinator) throw new Error('broker is not running; call start() first');
-    return this.groupCoordinator;
+    return whileRunning(this.groupCoordinator);
   }
 
   /** The transaction coordinator (transactional ids, their transactions, `__transaction_state`). */
   get transactions(): TransactionCoordinator {
-    if (!this.transactionCoordinator) throw new Error('broker is not running; call start() first');
-    return this.transactionCoordinator;
+    return whileRunning(this.transactionCoordinator);
   }
 
   /** Storage itself (partition logs, retention, stats), for callers that need more than the handlers' view. */
   get logManager(): LogManager {
-    if (!this.manager) throw new Error('broker is not running; call start() first');
-    return this.manager;
+    return whileRunning(this.manager);
   }
 
   /** What storage found and repaired when it opened the logs. */
@@ -387,4 +380,10 @@ export class Broker implements BrokerCore {
     await this.clock.sleep(ctx.throttleMs, connection.signal).catch(() => undefined);
     return { response, sent, requestReleased };
   }
+}
+
+/** `part` of a started broker; before start() (or after stop()) an error that says to start it. */
+function whileRunning<T>(part: T | undefined): T {
+  if (part === undefined) throw new Error('broker is not running; call start() first');
+  return part;
 }

@@ -4,7 +4,7 @@
  * the same way everywhere.
  */
 
-import { InvalidArgumentError, Option } from 'commander';
+import { type Command, InvalidArgumentError, Option } from 'commander';
 import {
   type ClientSecurity,
   ClientSecurityError,
@@ -34,6 +34,17 @@ export function positiveNumber(label: string) {
     const n = value.trim() === '' ? Number.NaN : Number(value);
     if (!meetsRule(n, rule))
       throw new InvalidArgumentError(`${label} ${describeRule(rule)} (got "${value}")`);
+    return n;
+  };
+}
+
+/** A share from 0 to 1 (`--trace-sample`, `--failure-rate`); the message shows `example`. */
+export function ratio(label: string, example: string) {
+  const rule = { min: 0, max: 1 };
+  return (value: string): number => {
+    const n = value.trim() === '' ? Number.NaN : Number(value);
+    if (!meetsRule(n, rule))
+      throw new InvalidArgumentError(`${label} ${describeRule(rule)}, e.g. ${example} (got "${value}")`);
     return n;
   };
 }
@@ -79,6 +90,29 @@ export function tokenOption(): Option {
   ).env(TOKEN_ENV);
 }
 
+/** The flags of {@link addServiceOptions}, with the grace period and security every service takes. */
+export interface ServiceFlags extends ClientSecurityFlags {
+  port: number;
+  host: string;
+  token?: string;
+  brokers: string[];
+  gracePeriod: number;
+}
+
+/** A lab service's first options: its HTTP port and address, the bearer token and the brokers. */
+export function addServiceOptions(command: Command, defaultPort: number, portHelp = 'HTTP port'): Command {
+  return command
+    .option('--port <n>', portHelp, integer('--port', 0, 65535), defaultPort)
+    .option('--host <addr>', 'address to listen on', '127.0.0.1')
+    .addOption(tokenOption())
+    .option('--brokers <list>', 'Kafka bootstrap servers', brokerList, ['127.0.0.1:9092']);
+}
+
+/** Where a service's HTTP server listens and the token it asks for, from {@link ServiceFlags}. */
+export function serviceHttp(flags: ServiceFlags): { host: string; port: number; token?: string } {
+  return { host: flags.host, port: flags.port, token: flags.token };
+}
+
 /**
  * Below the 30 s after which Kubernetes and systemd follow SIGTERM with SIGKILL, so a command that
  * gives up still gets to say so, and what it left undone, before it is killed.
@@ -92,6 +126,12 @@ export function gracePeriodOption(): Option {
   )
     .argParser(integer('--grace-period', 1, 3600))
     .default(DEFAULT_GRACE_PERIOD_S);
+}
+
+/** The TLS and SASL flags of {@link clientSecurityOptions}, added last so they close the help. */
+export function addClientSecurityOptions(command: Command): Command {
+  for (const o of clientSecurityOptions()) command.addOption(o);
+  return command;
 }
 
 /** The flags of {@link clientSecurityOptions}, as commander hands them over. */
@@ -199,15 +239,7 @@ export function otlpEndpointOption(): Option {
 
 export function traceSampleOption(): Option {
   return new Option('--trace-sample <ratio>', 'share of new traces kept, 0..1 (when tracing)')
-    .argParser((value: string) => {
-      const n = Number(value);
-      if (value.trim() === '' || !(n >= 0 && n <= 1)) {
-        throw new InvalidArgumentError(
-          `--trace-sample must be a number from 0 to 1, e.g. 0.01 for one trace in a hundred (got "${value}")`,
-        );
-      }
-      return n;
-    })
+    .argParser(ratio('--trace-sample', '0.01 for one trace in a hundred'))
     .default(1);
 }
 

@@ -6,9 +6,9 @@ import {
   brokerError,
   ClientClosedError,
   ConfigError,
+  coordinatorMoved,
   KafkaBrokerError,
   KafkaClientError,
-  needsCoordinator,
 } from './errors.js';
 import type { PartitionInfo } from './partitioner.js';
 import { type RetryOptions, RetryPolicy } from './retry.js';
@@ -292,9 +292,8 @@ export class Cluster {
       this.clock,
       async () => fn(await this.coordinator(key, keyType)),
       (err) => {
-        if (err instanceof KafkaBrokerError && needsCoordinator(err.code))
-          this.forgetCoordinator(key, keyType);
-        else if (!(err instanceof KafkaBrokerError)) this.forgetCoordinator(key, keyType);
+        // A broker error other than "the coordinator moved" is an answer from the right broker.
+        if (coordinatorMoved(err) || !(err instanceof KafkaBrokerError)) this.forgetCoordinator(key, keyType);
       },
     );
   }

@@ -134,104 +134,75 @@ export class TransactionStateError extends KafkaClientError {
   override name = 'TransactionStateError';
 }
 
-/** What the client does about an error code beyond Kafka's own facts (name, retriable: protocol/errors.ts). */
-interface ClientAdvice {
-  /** Sets metadata stale: the partition moved or the topic changed. */
-  refreshMetadata?: boolean;
-  /** The group coordinator moved: find it again. */
-  findCoordinator?: boolean;
-  advice: string;
-}
-
 /**
- * The client's advice for the error codes it meets, keyed by Kafka's name. Codes not listed get
- * Kafka's own message for the code.
+ * The client's advice for the error codes it meets, keyed by Kafka's name (name and retriable are
+ * Kafka's facts, in protocol/errors.ts). Codes not listed get Kafka's own message for the code.
  */
-const ADVICE: Partial<Record<ErrorCodeName, ClientAdvice>> = {
-  OFFSET_OUT_OF_RANGE: {
-    advice: 'The offset is before the log start or past the end; seek to earliest or latest.',
-  },
-  CORRUPT_MESSAGE: { advice: 'A record batch failed its CRC check; it will be resent.' },
-  UNKNOWN_TOPIC_OR_PARTITION: {
-    refreshMetadata: true,
-    advice: 'The topic or partition does not exist (yet): create it, or check the name and partition count.',
-  },
-  LEADER_NOT_AVAILABLE: {
-    refreshMetadata: true,
-    advice: 'The partition is electing a leader; retrying after a metadata refresh.',
-  },
-  NOT_LEADER_OR_FOLLOWER: {
-    refreshMetadata: true,
-    advice: 'This broker no longer leads the partition; retrying on the new leader.',
-  },
-  REQUEST_TIMED_OUT: {
-    advice:
-      'The broker timed out (e.g. waiting for acks=-1 replicas) or a reject-mode quota refused the batch for now (the message says which); retrying.',
-  },
-  MESSAGE_TOO_LARGE: {
-    advice:
-      "The batch is larger than the topic's max.message.bytes; lower batchBytes or raise the topic limit.",
-  },
-  NETWORK_EXCEPTION: { advice: 'The broker lost a connection; retrying.' },
-  COORDINATOR_LOAD_IN_PROGRESS: { advice: 'The coordinator is loading its state; retrying shortly.' },
-  COORDINATOR_NOT_AVAILABLE: {
-    findCoordinator: true,
-    advice: 'The group coordinator is unavailable; finding it again.',
-  },
-  NOT_COORDINATOR: {
-    findCoordinator: true,
-    advice: 'This broker is not the coordinator for the group; finding the right one.',
-  },
-  INVALID_TOPIC_EXCEPTION: { advice: 'Topic names use [a-zA-Z0-9._-], max 249.' },
-  RECORD_LIST_TOO_LARGE: {
-    advice: 'The produce request is larger than the broker accepts; lower batchBytes.',
-  },
-  NOT_ENOUGH_REPLICAS: { advice: 'Too few in-sync replicas for acks=-1.' },
-  ILLEGAL_GENERATION: { advice: 'The group rebalanced; this member must rejoin before committing.' },
-  INCONSISTENT_GROUP_PROTOCOL: {
-    advice: 'Members of this group use different assignors or protocol types; use the same assignor names.',
-  },
-  UNKNOWN_MEMBER_ID: {
-    advice: 'The coordinator forgot this member (session expired); it must rejoin with an empty member id.',
-  },
-  INVALID_SESSION_TIMEOUT: {
-    advice: "sessionTimeoutMs is outside the broker's group.min/max.session.timeout.ms.",
-  },
-  REBALANCE_IN_PROGRESS: { advice: 'The group is rebalancing; rejoin.' },
-  TOPIC_AUTHORIZATION_FAILED: { advice: 'This client may not access the topic; check ACLs.' },
-  UNSUPPORTED_VERSION: {
-    advice: 'The broker does not support this request version; it may be too old for this client.',
-  },
-  TOPIC_ALREADY_EXISTS: { advice: 'Pick another name or delete the topic first.' },
-  INVALID_PARTITIONS: { advice: 'The partition count must be at least 1.' },
-  INVALID_REPLICATION_FACTOR: { advice: 'The replication factor exceeds the broker count.' },
-  INVALID_CONFIG: { advice: 'A topic config name or value is invalid.' },
-  NOT_CONTROLLER: { refreshMetadata: true, advice: 'Retrying on the controller.' },
-  INVALID_REQUEST: { advice: 'The broker rejected the request as malformed.' },
-  OUT_OF_ORDER_SEQUENCE_NUMBER: {
-    advice: 'The idempotent producer lost track of its sequence; recreate the producer.',
-  },
-  DUPLICATE_SEQUENCE_NUMBER: {
-    advice: 'The broker already has this batch (a retry of a batch that was written).',
-  },
-  INVALID_PRODUCER_EPOCH: { advice: 'Another producer with the same id fenced this one.' },
-  CONCURRENT_TRANSACTIONS: { advice: 'Retrying.' },
-  UNKNOWN_PRODUCER_ID: { advice: 'The broker expired this producer id; recreate the producer.' },
-  GROUP_ID_NOT_FOUND: { advice: 'No such consumer group.' },
-  LISTENER_NOT_FOUND: {
-    refreshMetadata: true,
-    advice: 'The leader has no listener for this connection; retrying after a metadata refresh.',
-  },
-  FENCED_LEADER_EPOCH: { refreshMetadata: true, advice: 'Retrying after refresh.' },
-  UNKNOWN_LEADER_EPOCH: { refreshMetadata: true, advice: 'Retrying after refresh.' },
-  UNSUPPORTED_COMPRESSION_TYPE: { advice: 'The broker cannot read this compression; choose gzip or none.' },
-  MEMBER_ID_REQUIRED: { advice: 'The coordinator assigned a member id; rejoining with it.' },
-  FENCED_INSTANCE_ID: { advice: 'Another member uses the same group instance id.' },
-  THROTTLING_QUOTA_EXCEEDED: {
-    advice:
-      "The cluster's quota on creating and deleting topics and partitions (KIP-599) is used up; back off and retry, or create fewer at a time.",
-  },
+const ADVICE: Partial<Record<ErrorCodeName, string>> = {
+  OFFSET_OUT_OF_RANGE: 'The offset is before the log start or past the end; seek to earliest or latest.',
+  CORRUPT_MESSAGE: 'A record batch failed its CRC check; it will be resent.',
+  UNKNOWN_TOPIC_OR_PARTITION:
+    'The topic or partition does not exist (yet): create it, or check the name and partition count.',
+  LEADER_NOT_AVAILABLE: 'The partition is electing a leader; retrying after a metadata refresh.',
+  NOT_LEADER_OR_FOLLOWER: 'This broker no longer leads the partition; retrying on the new leader.',
+  REQUEST_TIMED_OUT:
+    'The broker timed out (e.g. waiting for acks=-1 replicas) or a reject-mode quota refused the batch for now (the message says which); retrying.',
+  MESSAGE_TOO_LARGE:
+    "The batch is larger than the topic's max.message.bytes; lower batchBytes or raise the topic limit.",
+  NETWORK_EXCEPTION: 'The broker lost a connection; retrying.',
+  COORDINATOR_LOAD_IN_PROGRESS: 'The coordinator is loading its state; retrying shortly.',
+  COORDINATOR_NOT_AVAILABLE: 'The group coordinator is unavailable; finding it again.',
+  NOT_COORDINATOR: 'This broker is not the coordinator for the group; finding the right one.',
+  INVALID_TOPIC_EXCEPTION: 'Topic names use [a-zA-Z0-9._-], max 249.',
+  RECORD_LIST_TOO_LARGE: 'The produce request is larger than the broker accepts; lower batchBytes.',
+  NOT_ENOUGH_REPLICAS: 'Too few in-sync replicas for acks=-1.',
+  ILLEGAL_GENERATION: 'The group rebalanced; this member must rejoin before committing.',
+  INCONSISTENT_GROUP_PROTOCOL:
+    'Members of this group use different assignors or protocol types; use the same assignor names.',
+  UNKNOWN_MEMBER_ID:
+    'The coordinator forgot this member (session expired); it must rejoin with an empty member id.',
+  INVALID_SESSION_TIMEOUT: "sessionTimeoutMs is outside the broker's group.min/max.session.timeout.ms.",
+  REBALANCE_IN_PROGRESS: 'The group is rebalancing; rejoin.',
+  TOPIC_AUTHORIZATION_FAILED: 'This client may not access the topic; check ACLs.',
+  UNSUPPORTED_VERSION: 'The broker does not support this request version; it may be too old for this client.',
+  TOPIC_ALREADY_EXISTS: 'Pick another name or delete the topic first.',
+  INVALID_PARTITIONS: 'The partition count must be at least 1.',
+  INVALID_REPLICATION_FACTOR: 'The replication factor exceeds the broker count.',
+  INVALID_CONFIG: 'A topic config name or value is invalid.',
+  NOT_CONTROLLER: 'Retrying on the controller.',
+  INVALID_REQUEST: 'The broker rejected the request as malformed.',
+  OUT_OF_ORDER_SEQUENCE_NUMBER: 'The idempotent producer lost track of its sequence; recreate the producer.',
+  DUPLICATE_SEQUENCE_NUMBER: 'The broker already has this batch (a retry of a batch that was written).',
+  INVALID_PRODUCER_EPOCH: 'Another producer with the same id fenced this one.',
+  CONCURRENT_TRANSACTIONS: 'Retrying.',
+  UNKNOWN_PRODUCER_ID: 'The broker expired this producer id; recreate the producer.',
+  GROUP_ID_NOT_FOUND: 'No such consumer group.',
+  LISTENER_NOT_FOUND: 'The leader has no listener for this connection; retrying after a metadata refresh.',
+  FENCED_LEADER_EPOCH: 'Retrying after refresh.',
+  UNKNOWN_LEADER_EPOCH: 'Retrying after refresh.',
+  UNSUPPORTED_COMPRESSION_TYPE: 'The broker cannot read this compression; choose gzip or none.',
+  MEMBER_ID_REQUIRED: 'The coordinator assigned a member id; rejoining with it.',
+  FENCED_INSTANCE_ID: 'Another member uses the same group instance id.',
+  THROTTLING_QUOTA_EXCEEDED:
+    "The cluster's quota on creating and deleting topics and partitions (KIP-599) is used up; back off and retry, or create fewer at a time.",
 };
+
+/** Codes after which the client marks its metadata stale: the partition moved or the topic changed. */
+const REFRESH_METADATA: ReadonlySet<string> = new Set<ErrorCodeName>([
+  'UNKNOWN_TOPIC_OR_PARTITION',
+  'LEADER_NOT_AVAILABLE',
+  'NOT_LEADER_OR_FOLLOWER',
+  'NOT_CONTROLLER',
+  'LISTENER_NOT_FOUND',
+  'FENCED_LEADER_EPOCH',
+  'UNKNOWN_LEADER_EPOCH',
+]);
+
+/** Codes that mean the group coordinator moved: find it again. */
+const FIND_COORDINATOR: ReadonlySet<string> = new Set<ErrorCodeName>([
+  'COORDINATOR_NOT_AVAILABLE',
+  'NOT_COORDINATOR',
+]);
 
 export interface CodeInfo {
   name: string;
@@ -239,13 +210,9 @@ export interface CodeInfo {
   advice: string;
 }
 
-function adviceFor(code: number): ClientAdvice | undefined {
-  return ADVICE[errorName(code) as ErrorCodeName];
-}
-
 export function errorCodeInfo(code: number): CodeInfo {
   const advice =
-    adviceFor(code)?.advice ??
+    ADVICE[errorName(code) as ErrorCodeName] ??
     errorInfo(code)?.message ??
     "See Kafka's protocol error codes for this number.";
   return { name: errorName(code), retriable: isRetriable(code), advice };
@@ -258,9 +225,14 @@ export function brokerError(code: number, context: string): KafkaBrokerError {
 }
 
 export function needsMetadataRefresh(code: number): boolean {
-  return adviceFor(code)?.refreshMetadata === true;
+  return REFRESH_METADATA.has(errorName(code));
 }
 
 export function needsCoordinator(code: number): boolean {
-  return adviceFor(code)?.findCoordinator === true;
+  return FIND_COORDINATOR.has(errorName(code));
+}
+
+/** Whether `err` is a broker's answer saying the group or transaction coordinator moved: find it again. */
+export function coordinatorMoved(err: unknown): boolean {
+  return err instanceof KafkaBrokerError && needsCoordinator(err.code);
 }

@@ -15,7 +15,7 @@ import {
   brokerError,
   ClientClosedError,
   ConfigError,
-  KafkaBrokerError,
+  coordinatorMoved,
   KafkaClientError,
   needsCoordinator,
 } from './errors.js';
@@ -313,8 +313,7 @@ export class GroupMember extends EventEmitter {
       try {
         if (await this.tryJoinAndSync()) return;
       } catch (err) {
-        if (err instanceof KafkaBrokerError && needsCoordinator(err.code))
-          this.cluster.forgetCoordinator(this.groupId);
+        if (coordinatorMoved(err)) this.cluster.forgetCoordinator(this.groupId);
         else if (!(err instanceof KafkaClientError && err.retriable)) throw err;
         else this.cluster.forgetCoordinator(this.groupId);
         await this.cluster.clock.sleep(this.cluster.retry.backoffMs(++attempt));

@@ -151,12 +151,7 @@ function int(name: string, value: unknown, fallback: number, min: number, hint: 
 
 function num(name: string, value: unknown, fallback: number, min: number, max: number): number {
   if (value === undefined) return fallback;
-  if (typeof value !== 'number' || Number.isNaN(value) || value < min || value > max) {
-    throw new ConsumerConfigError(
-      `consumer: ${name} must be a number from ${min} to ${max}, got ${JSON.stringify(value)}`,
-    );
-  }
-  return value;
+  return checkNumber(`consumer: ${name}`, value, { min, max }, (m) => new ConsumerConfigError(m));
 }
 
 function marks(name: string, m: Marks | undefined): void {
@@ -170,12 +165,7 @@ function marks(name: string, m: Marks | undefined): void {
 }
 
 export function resolveConfig(o: ConsumerRuntimeOptions): ResolvedConfig {
-  if (!o || typeof o !== 'object') throw new ConsumerConfigError('consumer: options object is required');
-  if (!o.source)
-    throw new ConsumerConfigError('consumer: `source` is required (e.g. new KafkaSource({...}))');
-  if (!o.sink || typeof o.sink.write !== 'function') {
-    throw new ConsumerConfigError('consumer: `sink` with a write(record, context) method is required');
-  }
+  requireSourceAndSink(o);
   const maxInFlight = int('maxInFlight', o.maxInFlight, 1000, 1, 'it bounds the records held in memory');
   const maxInFlightBytes = int(
     'maxInFlightBytes',
@@ -184,35 +174,10 @@ export function resolveConfig(o: ConsumerRuntimeOptions): ResolvedConfig {
     1024,
     'it bounds the bytes held in memory',
   );
-  const ordering = o.ordering ?? 'key';
-  if (!['partition', 'key', 'none'].includes(ordering)) {
-    throw new ConsumerConfigError(
-      `consumer: ordering must be 'partition', 'key' or 'none', got ${JSON.stringify(ordering)}`,
-    );
-  }
-  const concurrency = o.concurrency ?? 16;
-  if (typeof concurrency === 'number') {
-    int('concurrency', concurrency, 16, 1, 'it is how many sink writes may run at once');
-  } else if (!concurrency || !['aimd', 'gradient'].includes(concurrency.adaptive)) {
-    throw new ConsumerConfigError(
-      `consumer: concurrency must be a number or { adaptive: 'aimd' | 'gradient', min?, max?, initial? }, got ${JSON.stringify(concurrency)}`,
-    );
-  }
-  const r = o.retry ?? {};
-  const retry: Required<RetryOptions> = {
-    maxAttempts: int('retry.maxAttempts', r.maxAttempts, 5, 1, '1 means no retries'),
-    initialBackoffMs: num('retry.initialBackoffMs', r.initialBackoffMs, 100, 0, 3_600_000),
-    maxBackoffMs: num('retry.maxBackoffMs', r.maxBackoffMs, 10_000, 0, 3_600_000),
-    multiplier: num('retry.multiplier', r.multiplier, 2, 1, 100),
-    jitter: num('retry.jitter', r.jitter, 0.5, 0, 1),
-  };
-  if (o.pausePolicy) {
-    marks('latencyMs', o.pausePolicy.latencyMs);
-    marks('errorRate', o.pausePolicy.errorRate);
-    if (o.pausePolicy.errorRate && o.pausePolicy.errorRate.high > 1) {
-      throw new ConsumerConfigError('consumer: pausePolicy.errorRate marks are fractions from 0 to 1');
-    }
-  }
+  const ordering = resolveOrdering(o.ordering);
+  const concurrency = resolveConcurrency(o.concurrency);
+  const retry = resolveRetry(o.retry ?? {});
+  if (o.pausePolicy) checkPausePolicy(o.pausePolicy);
   return {
     maxInFlight,
     maxInFlightBytes,
@@ -254,4 +219,54 @@ export function resolveConfig(o: ConsumerRuntimeOptions): ResolvedConfig {
     clock: o.clock ?? realClock,
     random: o.random ?? Math.random,
   };
+}
+
+function requireSourceAndSink(o: ConsumerRuntimeOptions): void {
+  if (!o || typeof o !== 'object') throw new ConsumerConfigError('consumer: options object is required');
+  if (!o.source)
+    throw new ConsumerConfigError('consumer: `source` is required (e.g. new KafkaSource({...}))');
+  if (!o.sink || typeof o.sink.write !== 'function') {
+    throw new ConsumerConfigError('consumer: `sink` with a write(record, context) method is required');
+  }
+}
+
+function resolveOrdering(value: ConsumerRuntimeOptions['ordering']): ResolvedConfig['ordering'] {
+  const ordering = value ?? 'key';
+  if (!['partition', 'key', 'none'].includes(ordering)) {
+    throw new ConsumerConfigError(
+      `consumer: ordering must be 'partition', 'key' or 'none', got ${JSON.stringify(ordering)}`,
+    );
+  }
+  return ordering;
+}
+
+/** A fixed number of concurrent sink writes, or an adaptive limit (checked further by the limiter). */
+function resolveConcurrency(value: ConsumerRuntimeOptions['concurrency']): ResolvedConfig['concurrency'] {
+  const concurrency = value ?? 16;
+  if (typeof concurrency === 'number') {
+    int('concurrency', concurrency, 16, 1, 'it is how many sink writes may run at once');
+  } else if (!concurrency || !['aimd', 'gradient'].includes(concurrency.adaptive)) {
+    throw new ConsumerConfigError(
+      `consumer: concurrency must be a number or { adaptive: 'aimd' | 'gradient', min?, max?, initial? }, got ${JSON.stringify(concurrency)}`,
+    );
+  }
+  return concurrency;
+}
+
+function resolveRetry(r: RetryOptions): Required<RetryOptions> {
+  return {
+    maxAttempts: int('retry.maxAttempts', r.maxAttempts, 5, 1, '1 means no retries'),
+    initialBackoffMs: num('retry.initialBackoffMs', r.initialBackoffMs, 100, 0, 3_600_000),
+    maxBackoffMs: num('retry.maxBackoffMs', r.maxBackoffMs, 10_000, 0, 3_600_000),
+    multiplier: num('retry.multiplier', r.multiplier, 2, 1, 100),
+    jitter: num('retry.jitter', r.jitter, 0.5, 0, 1),
+  };
+}
+
+function checkPausePolicy(policy: NonNullable<ConsumerRuntimeOptions['pausePolicy']>): void {
+  marks('latencyMs', policy.latencyMs);
+  marks('errorRate', policy.errorRate);
+  if (policy.errorRate && policy.errorRate.high > 1) {
+    throw new ConsumerConfigError('consumer: pausePolicy.errorRate marks are fractions from 0 to 1');
+  }
 }

@@ -275,63 +275,80 @@ export class DeadLetters {
       ...new Set([...letters.map((d) => d.partition), ...(await this.partitionsOf(topic))]),
     ];
     const state = await this.replayState(topic, partitions);
-    if (todo.length > 0) {
-      const producer = new Producer({
-        cluster: this.cluster,
-        lingerMs: 0,
-        acks: -1,
-        autoCreateTopics: false,
-      });
-      let deliveries: Awaited<ReturnType<Producer['send']>>;
-      try {
-        deliveries = await producer.send(
-          todo.map((d) => ({
-            topic: d.source!.topic,
-            key: d.key,
-            value: d.value,
-            headers: [
-              ...d.headers.filter((h) => h.key !== REPLAY_HEADER),
-              { key: REPLAY_HEADER, value: Buffer.from(`${topic}/${d.partition}@${d.offset}`) },
-            ],
-          })),
-        );
-      } finally {
-        await producer.close();
-      }
-      const failed: string[] = [];
-      deliveries.forEach((delivery, i) => {
-        const d = todo[i];
-        if (delivery.status !== 'delivered') {
-          failed.push(`${topic}/${d.partition}@${d.offset} to ${d.source!.topic} (${delivery.status})`);
-          return;
-        }
-        state.get(d.partition)?.add(d.offset);
-        result.toTopics[d.source!.topic] = (result.toTopics[d.source!.topic] ?? 0) + 1;
-        result.replayed++;
-      });
-      if (failed.length > 0) {
-        // Remember what did go out, so retrying the replay sends only the rest.
-        await this.saveState(topic, state);
-        throw new KafkaClientError(
-          `${failed.length} dead letters were not delivered, e.g. ${failed[0]}; the ${result.replayed} delivered are marked replayed, run the replay again for the rest`,
-        );
-      }
-    }
+    if (todo.length > 0) await this.sendBack(topic, todo, state, result);
     const starts = await this.admin.listOffsets(topic, 'earliest', [...state.keys()]);
     for (const s of starts) state.get(s.partition)?.skipBelow(s.offset);
     await this.saveState(topic, state);
-    if (options.purge) {
-      const purge = starts
-        .map((s) => ({ partition: s.partition, offset: state.get(s.partition)!.next, start: s.offset }))
-        .filter((p) => p.offset > p.start);
-      if (purge.length > 0) {
-        result.purged = await this.admin.deleteRecords(
-          topic,
-          purge.map(({ partition, offset }) => ({ partition, offset })),
-        );
-      }
-    }
+    if (options.purge) result.purged = await this.purgeReplayed(topic, starts, state);
     return result;
+  }
+
+  /**
+   * Produces `todo` to their source topics, marking each delivered one replayed in `state` and counting
+   * it in `result`. When some fail, saves what did go out and throws.
+   */
+  private async sendBack(
+    topic: string,
+    todo: DeadLetter[],
+    state: Map<number, ReplayedOffsets>,
+    result: ReplayResult,
+  ): Promise<void> {
+    const producer = new Producer({
+      cluster: this.cluster,
+      lingerMs: 0,
+      acks: -1,
+      autoCreateTopics: false,
+    });
+    let deliveries: Awaited<ReturnType<Producer['send']>>;
+    try {
+      deliveries = await producer.send(
+        todo.map((d) => ({
+          topic: d.source!.topic,
+          key: d.key,
+          value: d.value,
+          headers: [
+            ...d.headers.filter((h) => h.key !== REPLAY_HEADER),
+            { key: REPLAY_HEADER, value: Buffer.from(`${topic}/${d.partition}@${d.offset}`) },
+          ],
+        })),
+      );
+    } finally {
+      await producer.close();
+    }
+    const failed: string[] = [];
+    deliveries.forEach((delivery, i) => {
+      const d = todo[i];
+      if (delivery.status !== 'delivered') {
+        failed.push(`${topic}/${d.partition}@${d.offset} to ${d.source!.topic} (${delivery.status})`);
+        return;
+      }
+      state.get(d.partition)?.add(d.offset);
+      result.toTopics[d.source!.topic] = (result.toTopics[d.source!.topic] ?? 0) + 1;
+      result.replayed++;
+    });
+    if (failed.length > 0) {
+      // Remember what did go out, so retrying the replay sends only the rest.
+      await this.saveState(topic, state);
+      throw new KafkaClientError(
+        `${failed.length} dead letters were not delivered, e.g. ${failed[0]}; the ${result.replayed} delivered are marked replayed, run the replay again for the rest`,
+      );
+    }
+  }
+
+  /** Deletes each partition's replayed prefix (DeleteRecords), where there is one past the log start. */
+  private async purgeReplayed(
+    topic: string,
+    starts: { partition: number; offset: bigint }[],
+    state: Map<number, ReplayedOffsets>,
+  ): Promise<ReplayResult['purged']> {
+    const purge = starts
+      .map((s) => ({ partition: s.partition, offset: state.get(s.partition)!.next, start: s.offset }))
+      .filter((p) => p.offset > p.start);
+    if (purge.length === 0) return [];
+    return this.admin.deleteRecords(
+      topic,
+      purge.map(({ partition, offset }) => ({ partition, offset })),
+    );
   }
 
   close(): void {

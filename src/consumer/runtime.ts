@@ -469,22 +469,12 @@ export class ConsumerRuntime extends EventEmitter<ConsumerRuntimeEvents> {
   commitNow(): Promise<void> {
     if (this.committing) return this.committing.then(() => this.commitNow());
     if (this.transactions) return this.endTransaction(this.transactions);
-    const offsets: OffsetToCommit[] = [];
-    const targets: [PartitionState, bigint, number][] = [];
-    for (const p of this.parts.values()) {
-      const at = p.tracker.committable;
-      if (at === null || (p.committed !== null && at <= p.committed)) continue;
-      offsets.push({ topic: p.topic, partition: p.partition, offset: at });
-      targets.push([p, at, p.tracker.released]);
-    }
+    const { offsets, targets } = this.commitTargets();
     if (offsets.length === 0) return Promise.resolve();
     this.committing = (async () => {
       try {
         await this.source.commit(offsets);
-        for (const [p, at, released] of targets) {
-          p.committed = at;
-          p.releasedAtCommit = released;
-        }
+        for (const target of targets) markCommitted(target);
         this.counters.commits++;
         this.emit('commit', { offsets });
       } catch (err) {
@@ -496,6 +486,19 @@ export class ConsumerRuntime extends EventEmitter<ConsumerRuntimeEvents> {
       }
     })();
     return this.committing;
+  }
+
+  /** The partitions whose contiguous completed offset moved past their last commit, and where to. */
+  private commitTargets(): { offsets: OffsetToCommit[]; targets: CommitTarget[] } {
+    const offsets: OffsetToCommit[] = [];
+    const targets: CommitTarget[] = [];
+    for (const p of this.parts.values()) {
+      const at = p.tracker.committable;
+      if (at === null || (p.committed !== null && at <= p.committed)) continue;
+      offsets.push({ topic: p.topic, partition: p.partition, offset: at });
+      targets.push({ partition: p, offset: at, released: p.tracker.released });
+    }
+    return { offsets, targets };
   }
 
   /**
@@ -520,20 +523,10 @@ export class ConsumerRuntime extends EventEmitter<ConsumerRuntimeEvents> {
           this.emit('abort', { error: failure });
           return;
         }
-        const offsets: OffsetToCommit[] = [];
-        const targets: [PartitionState, bigint, number][] = [];
-        for (const p of this.parts.values()) {
-          const at = p.tracker.committable;
-          if (at === null || (p.committed !== null && at <= p.committed)) continue;
-          offsets.push({ topic: p.topic, partition: p.partition, offset: at });
-          targets.push([p, at, p.tracker.released]);
-        }
+        const { offsets, targets } = this.commitTargets();
         if (offsets.length === 0) return;
         await txn.commit(offsets);
-        for (const [p, at, released] of targets) {
-          p.committed = at;
-          p.releasedAtCommit = released;
-        }
+        for (const target of targets) markCommitted(target);
         this.txnAttempts.clear();
         this.counters.commits++;
         this.emit('commit', { offsets });
@@ -1230,4 +1223,17 @@ async function within(clock: Clock, work: Promise<unknown>, ms: number): Promise
 
 function errorMessage(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
+}
+
+/** A partition about to be committed: the offset, and how many records it had released by then. */
+interface CommitTarget {
+  partition: PartitionState;
+  offset: bigint;
+  released: number;
+}
+
+/** Records a commit that the broker (or the transaction) accepted. */
+function markCommitted({ partition, offset, released }: CommitTarget): void {
+  partition.committed = offset;
+  partition.releasedAtCommit = released;
 }

@@ -1,3 +1,4 @@
+import { meetsRule, type NumberRule, numberMessage } from '../flow/validate.js';
 import type {
   EdgeOptions,
   Grouping,
@@ -168,12 +169,8 @@ function validate(components: ComponentDef[], edges: EdgeDef[]): string[] {
     else if (byName.has(c.name))
       problems.push(`component name '${c.name}' is used twice; names must be unique`);
     else byName.set(c.name, c);
-    if (!Number.isInteger(c.parallelism) || c.parallelism < 1) {
-      problems.push(`'${c.name}' has parallelism ${c.parallelism}; use a whole number >= 1`);
-    }
-    if (!Number.isInteger(c.concurrency) || c.concurrency < 1) {
-      problems.push(`'${c.name}' has concurrency ${c.concurrency}; use a whole number >= 1`);
-    }
+    problems.push(...numberProblems(`'${c.name}' parallelism`, c.parallelism, WHOLE_AT_LEAST_1));
+    problems.push(...numberProblems(`'${c.name}' concurrency`, c.concurrency, WHOLE_AT_LEAST_1));
     if (c.queue) problems.push(...validateQueue(c.name, c.queue));
   }
   if (components.length === 0) problems.push('the job has no components; add a source, operators and a sink');
@@ -217,17 +214,24 @@ function validate(components: ComponentDef[], edges: EdgeDef[]): string[] {
   return problems;
 }
 
+const WHOLE_AT_LEAST_1: NumberRule = { integer: true, min: 1 };
+
+/** The refusal of `value` against `rule`, as a list of none or one problem. */
+function numberProblems(what: string, value: unknown, rule: NumberRule): string[] {
+  return meetsRule(value, rule) ? [] : [numberMessage(what, value, rule)];
+}
+
 function validateQueue(name: string, q: QueueSpec): string[] {
   const problems: string[] = [];
-  const positiveInt = (v: number | undefined) => v === undefined || (Number.isInteger(v) && v > 0);
-  if (!positiveInt(q.capacity))
-    problems.push(`'${name}' queue capacity ${q.capacity}; use a whole number > 0`);
-  if (!positiveInt(q.maxBytes))
-    problems.push(`'${name}' queue maxBytes ${q.maxBytes}; use a whole number > 0`);
+  if (q.capacity !== undefined)
+    problems.push(...numberProblems(`'${name}' queue capacity`, q.capacity, WHOLE_AT_LEAST_1));
+  if (q.maxBytes !== undefined)
+    problems.push(...numberProblems(`'${name}' queue maxBytes`, q.maxBytes, WHOLE_AT_LEAST_1));
   const high = q.high ?? 0.8;
   const low = q.low ?? 0.3;
-  if (!(high > 0 && high <= 1)) problems.push(`'${name}' high watermark ${high}; use a fraction in (0, 1]`);
-  if (!(low >= 0 && low < high))
+  problems.push(...numberProblems(`'${name}' high watermark`, high, { positive: true, max: 1 }));
+  // The low watermark must stay below the high one, a bound a NumberRule (inclusive) cannot state.
+  if (!(meetsRule(low, { min: 0 }) && low < high))
     problems.push(`'${name}' low watermark ${low}; use a fraction >= 0 below high (${high})`);
   return problems;
 }

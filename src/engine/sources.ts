@@ -1,3 +1,4 @@
+import { checkNumber } from '../flow/validate.js';
 import type { Arrival, InstanceInfo, SourceSpec } from './types.js';
 
 export interface RateSourceOptions<O> {
@@ -18,12 +19,8 @@ export interface RateSourceOptions<O> {
  * moment it was finally read.
  */
 export function rateSource<O>(options: RateSourceOptions<O>): SourceSpec<O> {
-  if (!(options.rate > 0) || !Number.isFinite(options.rate)) {
-    throw new RangeError(`rateSource: rate ${options.rate}; give events per second as a finite number > 0`);
-  }
-  if (options.count !== undefined && !(Number.isInteger(options.count) && options.count >= 0)) {
-    throw new RangeError(`rateSource: count ${options.count}; use a whole number >= 0`);
-  }
+  checkNumber('rateSource: rate (events per second)', options.rate, { positive: true });
+  if (options.count !== undefined) checkNumber('rateSource: count', options.count, { integer: true, min: 0 });
   const interval = 1000 / options.rate;
   return {
     parallelism: options.parallelism,

@@ -12,15 +12,8 @@ import type { Clock } from '../flow/clock.js';
  * - `sample`: above the high watermark keep one item in `sampleEvery`, discard the rest (counted);
  *   at a full queue discard everything.
  */
-export type Strategy = 'propagate' | 'stop-sources' | 'stop-upstream' | 'drop' | 'sample';
-
-export const STRATEGIES: readonly Strategy[] = [
-  'propagate',
-  'stop-sources',
-  'stop-upstream',
-  'drop',
-  'sample',
-];
+export const STRATEGIES = ['propagate', 'stop-sources', 'stop-upstream', 'drop', 'sample'] as const;
+export type Strategy = (typeof STRATEGIES)[number];
 
 /** How a component's output is spread over the instances of the next component. */
 export type Grouping<T> =

@@ -1,3 +1,4 @@
+import { type AbortableWaiter, disarmAbort, leaveOnAbort, settleAll } from './abortable-waiter.js';
 import { type Clock, realClock } from './clock.js';
 import { ChannelClosedError, ChannelOverflowError, requireNumber } from './errors.js';
 import { RingBuffer } from './ring-buffer.js';
@@ -12,15 +13,8 @@ import type { Watermarks } from './watermarks.js';
  *   displacing the oldest, the rest are discarded: readers keep seeing a thinned, fresh stream;
  * - 'fail': the sender gets a ChannelOverflowError.
  */
-export type OverflowPolicy = 'block' | 'drop-newest' | 'drop-oldest' | 'sample' | 'fail';
-
-export const OVERFLOW_POLICIES: readonly OverflowPolicy[] = [
-  'block',
-  'drop-newest',
-  'drop-oldest',
-  'sample',
-  'fail',
-];
+export const OVERFLOW_POLICIES = ['block', 'drop-newest', 'drop-oldest', 'sample', 'fail'] as const;
+export type OverflowPolicy = (typeof OVERFLOW_POLICIES)[number];
 
 export interface ChannelOptions<T> {
   /** Maximum number of queued items (a whole number >= 1, or Infinity for an unbounded queue). */
@@ -86,25 +80,19 @@ export interface ChannelStats {
   state: 'open' | 'closed' | 'failed';
 }
 
-interface SendWaiter<T> {
+interface SendWaiter<T> extends AbortableWaiter {
   item: T;
   size: number;
   since: number;
-  settled: boolean;
   resolve: () => void;
   reject: (reason: unknown) => void;
-  signal: AbortSignal | undefined;
-  onAbort: (() => void) | undefined;
 }
 
-interface ReceiveWaiter<T> {
+interface ReceiveWaiter<T> extends AbortableWaiter {
   /** 0 for receive(), ITERATOR for an iterator's next(), otherwise the most receiveMany() may return. */
   max: number;
-  settled: boolean;
   resolve: (value: T | T[] | IteratorResult<T>) => void;
   reject: (reason: unknown) => void;
-  signal: AbortSignal | undefined;
-  onAbort: (() => void) | undefined;
 }
 
 /** Receive-waiter mode of an async iterator's next(): resolve with an IteratorResult. */
@@ -538,17 +526,12 @@ export class Channel<T> implements AsyncIterable<T> {
         signal,
         onAbort: undefined,
       };
-      if (signal) {
-        waiter.onAbort = () => {
-          if (waiter.settled) return;
-          waiter.settled = true;
-          this.waitingSenderCount--;
-          this.counters.blockedMs += this.clock.now() - waiter.since;
-          this.counters.cancelled++;
-          reject(signal.reason);
-        };
-        signal.addEventListener('abort', waiter.onAbort, { once: true });
-      }
+      leaveOnAbort(waiter, (reason) => {
+        this.waitingSenderCount--;
+        this.counters.blockedMs += this.clock.now() - waiter.since;
+        this.counters.cancelled++;
+        reject(reason);
+      });
       this.senders.push(waiter);
       this.waitingSenderCount++;
       this.counters.blockedSends++;
@@ -585,7 +568,7 @@ export class Channel<T> implements AsyncIterable<T> {
       waiter.settled = true;
       this.waitingSenderCount--;
       this.counters.blockedMs += this.clock.now() - waiter.since;
-      if (waiter.onAbort) waiter.signal!.removeEventListener('abort', waiter.onAbort);
+      disarmAbort(waiter);
       this.accept(waiter.item, waiter.size);
       waiter.resolve();
     }
@@ -606,7 +589,7 @@ export class Channel<T> implements AsyncIterable<T> {
       if (w.settled) continue;
       w.settled = true;
       this.waitingReceiverCount--;
-      if (w.onAbort) w.signal!.removeEventListener('abort', w.onAbort);
+      disarmAbort(w);
       if (w.max === 0) w.resolve(this.take());
       else if (w.max === ITERATOR) w.resolve({ value: this.take(), done: false });
       else w.resolve(this.takeMany(w.max));
@@ -619,15 +602,10 @@ export class Channel<T> implements AsyncIterable<T> {
     if (signal?.aborted) return Promise.reject(signal.reason);
     return new Promise<T | T[] | IteratorResult<T>>((resolve, reject) => {
       const waiter: ReceiveWaiter<T> = { max, settled: false, resolve, reject, signal, onAbort: undefined };
-      if (signal) {
-        waiter.onAbort = () => {
-          if (waiter.settled) return;
-          waiter.settled = true;
-          this.waitingReceiverCount--;
-          reject(signal.reason);
-        };
-        signal.addEventListener('abort', waiter.onAbort, { once: true });
-      }
+      leaveOnAbort(waiter, (reason) => {
+        this.waitingReceiverCount--;
+        reject(reason);
+      });
       this.receivers.push(waiter);
       this.waitingReceiverCount++;
       // Items may be queued while earlier readers wait for their wake-up; make sure one is coming.
@@ -636,27 +614,21 @@ export class Channel<T> implements AsyncIterable<T> {
   }
 
   private endWaiters(): void {
-    for (let w = this.senders.shift(); w; w = this.senders.shift()) {
-      if (w.settled) continue;
-      w.settled = true;
+    settleAll(this.senders, (w) => {
       this.waitingSenderCount--;
       this.counters.blockedMs += this.clock.now() - w.since;
       this.counters.cancelled++;
-      if (w.onAbort) w.signal!.removeEventListener('abort', w.onAbort);
       w.reject(this.senderError());
-    }
+    });
     if (this.buffer.length === 0) this.endReaders(); // otherwise readers drain first
   }
 
   private endReaders(): void {
-    for (let w = this.receivers.shift(); w; w = this.receivers.shift()) {
-      if (w.settled) continue;
-      w.settled = true;
+    settleAll(this.receivers, (w) => {
       this.waitingReceiverCount--;
-      if (w.onAbort) w.signal!.removeEventListener('abort', w.onAbort);
       if (w.max === ITERATOR && this.state === 'closed') w.resolve({ value: undefined, done: true });
       else w.reject(this.readerError());
-    }
+    });
   }
 
   private senderError(): ChannelClosedError {

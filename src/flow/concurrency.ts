@@ -1,3 +1,4 @@
+import { type AbortableWaiter, disarmAbort, leaveOnAbort, settleAll } from './abortable-waiter.js';
 import { type Clock, realClock } from './clock.js';
 import { FlowClosedError, requireNumber } from './errors.js';
 import { RingBuffer } from './ring-buffer.js';
@@ -211,12 +212,9 @@ export class LimitExceededError extends Error {
   override readonly name = 'LimitExceededError';
 }
 
-interface SlotWaiter {
-  settled: boolean;
+interface SlotWaiter extends AbortableWaiter {
   resolve: (release: LimiterRelease) => void;
   reject: (reason: unknown) => void;
-  signal: AbortSignal | undefined;
-  onAbort: (() => void) | undefined;
 }
 
 /**
@@ -284,15 +282,10 @@ export class Limiter {
     if (signal?.aborted) return Promise.reject(signal.reason);
     return new Promise<LimiterRelease>((resolve, reject) => {
       const waiter: SlotWaiter = { settled: false, resolve, reject, signal, onAbort: undefined };
-      if (signal) {
-        waiter.onAbort = () => {
-          if (waiter.settled) return;
-          waiter.settled = true;
-          this.waiterCount--;
-          reject(signal.reason);
-        };
-        signal.addEventListener('abort', waiter.onAbort, { once: true });
-      }
+      leaveOnAbort(waiter, (reason) => {
+        this.waiterCount--;
+        reject(reason);
+      });
       this.waiters.push(waiter);
       this.waiterCount++;
     });
@@ -316,13 +309,10 @@ export class Limiter {
   /** Rejects every waiter and every later acquire. */
   close(): void {
     this.closed = true;
-    for (let w = this.waiters.shift(); w; w = this.waiters.shift()) {
-      if (w.settled) continue;
-      w.settled = true;
+    settleAll(this.waiters, (w) => {
       this.waiterCount--;
-      if (w.onAbort) w.signal!.removeEventListener('abort', w.onAbort);
       w.reject(new FlowClosedError('limiter is closed'));
-    }
+    });
   }
 
   private grant(): LimiterRelease {
@@ -358,7 +348,7 @@ export class Limiter {
       if (w.settled) continue;
       w.settled = true;
       this.waiterCount--;
-      if (w.onAbort) w.signal!.removeEventListener('abort', w.onAbort);
+      disarmAbort(w);
       w.resolve(this.grant());
     }
   }

@@ -1,13 +1,11 @@
+import { type AbortableWaiter, disarmAbort, leaveOnAbort, settleAll } from './abortable-waiter.js';
 import { FlowClosedError, requireNumber } from './errors.js';
 import { RingBuffer } from './ring-buffer.js';
 
-interface CreditWaiter {
+interface CreditWaiter extends AbortableWaiter {
   n: number;
-  settled: boolean;
   resolve: () => void;
   reject: (reason: unknown) => void;
-  signal: AbortSignal | undefined;
-  onAbort: (() => void) | undefined;
 }
 
 export interface CreditsOptions {
@@ -89,17 +87,12 @@ export class Credits {
     if (signal?.aborted) return Promise.reject(signal.reason);
     return new Promise<void>((resolve, reject) => {
       const waiter: CreditWaiter = { n, settled: false, resolve, reject, signal, onAbort: undefined };
-      if (signal) {
-        waiter.onAbort = () => {
-          if (waiter.settled) return;
-          waiter.settled = true;
-          this.waiterCount--;
-          reject(signal.reason);
-          // The aborted waiter may have been the one holding smaller requests back.
-          this.wake();
-        };
-        signal.addEventListener('abort', waiter.onAbort, { once: true });
-      }
+      leaveOnAbort(waiter, (reason) => {
+        this.waiterCount--;
+        reject(reason);
+        // The aborted waiter may have been the one holding smaller requests back.
+        this.wake();
+      });
       this.waiters.push(waiter);
       this.waiterCount++;
     });
@@ -147,13 +140,10 @@ export class Credits {
   close(reason: Error = new FlowClosedError(`credits "${this.name}" were closed`)): void {
     if (this.closedWith) return;
     this.closedWith = reason;
-    for (let w = this.waiters.shift(); w; w = this.waiters.shift()) {
-      if (w.settled) continue;
-      w.settled = true;
+    settleAll(this.waiters, (w) => {
       this.waiterCount--;
-      if (w.onAbort) w.signal!.removeEventListener('abort', w.onAbort);
       w.reject(reason);
-    }
+    });
   }
 
   /**
@@ -187,7 +177,7 @@ export class Credits {
       this.waiterCount--;
       this.banked -= head.n;
       this.spent += head.n;
-      if (head.onAbort) head.signal!.removeEventListener('abort', head.onAbort);
+      disarmAbort(head);
       head.resolve();
     }
   }

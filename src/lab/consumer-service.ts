@@ -3,7 +3,7 @@ import type { ShutdownReport } from '../consumer/runtime.js';
 import type { TracingOptions } from '../tracing/options.js';
 import { OrderConsumer, type OrderConsumerOptions, PROCESSING_TIME_RANGE } from './consumer.js';
 import { FAILURE_KINDS, type FailureKind } from './failures.js';
-import { createHttp, type HttpOptions, listen, urlOf } from './http.js';
+import { createHttp, type HttpOptions, listen, startService } from './http.js';
 import type { RunningService } from './producer-service.js';
 import { commitStartOffsets, ensureTopic } from './setup.js';
 import { type ServiceTracing, startServiceTracing } from './tracing.js';
@@ -115,46 +115,33 @@ export async function startConsumerService(options: ConsumerServiceOptions): Pro
   });
   const app = createHttp('consumer', options.http);
   consumerRoutes(app, consumer);
-  try {
-    // Listen first: a port already taken fails before the instance joins (and rebalances) the group.
-    const address = await listen(app, options.http);
-    if (options.brokers) {
-      await ensureTopic(
-        options.brokers,
-        consumer.topic,
-        options.partitions ?? 6,
-        options.clock,
-        options.security,
-      );
-      // One partition: dead letters are few, and one log keeps them in the order they failed.
-      if (consumer.deadLetterTopic)
-        await ensureTopic(options.brokers, consumer.deadLetterTopic, 1, options.clock, options.security);
-      await commitStartOffsets(
-        options.brokers,
-        consumer.topic,
-        consumer.groupId,
-        options.clock,
-        options.security,
-      );
-    }
-    await consumer.start();
-    return {
-      name: consumer.instance,
-      url: urlOf(address),
-      app,
-      consumer,
-      async close() {
-        // The consumer first: its stop is bounded, and /stats stays readable while it drains.
-        const report = await consumer.stop();
-        await app.close();
-        await tracing?.close();
-        return report;
-      },
-    };
-  } catch (err) {
-    await app.close().catch(() => {});
-    await consumer.stop().catch(() => {});
-    await tracing?.close();
-    throw err;
-  }
+  const service = await startService(
+    { app, stop: () => consumer.stop(), release: () => tracing?.close() },
+    async () => {
+      // Listen first: a port already taken fails before the instance joins (and rebalances) the group.
+      const address = await listen(app, options.http);
+      if (options.brokers) {
+        await ensureTopic(
+          options.brokers,
+          consumer.topic,
+          options.partitions ?? 6,
+          options.clock,
+          options.security,
+        );
+        // One partition: dead letters are few, and one log keeps them in the order they failed.
+        if (consumer.deadLetterTopic)
+          await ensureTopic(options.brokers, consumer.deadLetterTopic, 1, options.clock, options.security);
+        await commitStartOffsets(
+          options.brokers,
+          consumer.topic,
+          consumer.groupId,
+          options.clock,
+          options.security,
+        );
+      }
+      await consumer.start();
+      return address;
+    },
+  );
+  return { name: consumer.instance, app, consumer, ...service };
 }

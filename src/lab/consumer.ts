@@ -123,30 +123,8 @@ export class OrderConsumer {
       PROCESSING_TIME_RANGE,
     );
     const maxInFlight = configInt('maxInFlight', options.maxInFlight ?? 10, { min: 1, max: 100_000 });
-    const kind = options.sink ?? 'simulated';
-    let inner: Sink;
-    if (kind === 'simulated') {
-      this.simulated = new SimulatedSink({ processingTimeMs, clock: this.clock, name: 'simulated' });
-      inner = this.simulated;
-    } else if (kind === 'stdout') {
-      this.simulated = null;
-      this.delayMs = processingTimeMs;
-      const stdout = new StdoutSink();
-      // The printed sink still honours processing_time_ms, so /slow and /fast mean the same everywhere.
-      inner = {
-        name: 'stdout',
-        write: async (record, ctx) => {
-          if (this.delayMs > 0) await this.clock.sleep(this.delayMs, ctx.signal);
-          await stdout.write(record);
-        },
-      };
-    } else if (typeof kind === 'object' && typeof kind.write === 'function') {
-      this.simulated = null;
-      this.delayMs = processingTimeMs;
-      inner = kind;
-    } else {
-      throw new LabConfigError(`sink must be "simulated" or "stdout" (got ${JSON.stringify(kind)})`);
-    }
+    const { inner, simulated } = this.innerSink(options.sink ?? 'simulated', processingTimeMs);
+    this.simulated = simulated;
     const retry = { ...LAB_RETRY, ...options.retry };
     this.retry = retry;
     const random = options.random ?? Math.random;
@@ -159,7 +137,54 @@ export class OrderConsumer {
     });
     this.sink.configure({ rate: options.failureRate ?? 0, kind: options.failure ?? 'transient' });
     this.deadLetterTopic = options.deadLetter === false ? null : defaultDeadLetterTopic(this.topic);
-    this.runtime = createKafkaConsumer({
+    this.runtime = this.createRuntime(options, maxInFlight, random);
+    this.runtime.on('deadLetter', ({ error }: { error: unknown }) => {
+      const reason = reasonOf(error);
+      this.deadLetters.set(reason, (this.deadLetters.get(reason) ?? 0) + 1);
+    });
+    this.startedAt = this.clock.now();
+    this.registerMetrics();
+  }
+
+  /**
+   * The sink the failure injection wraps: the simulated one (which waits processing_time_ms itself), the
+   * printing one, or a library user's own.
+   */
+  private innerSink(
+    kind: NonNullable<OrderConsumerOptions['sink']>,
+    processingTimeMs: number,
+  ): { inner: Sink; simulated: SimulatedSink | null } {
+    if (kind === 'simulated') {
+      const simulated = new SimulatedSink({ processingTimeMs, clock: this.clock, name: 'simulated' });
+      return { inner: simulated, simulated };
+    }
+    if (kind === 'stdout') {
+      this.delayMs = processingTimeMs;
+      const stdout = new StdoutSink();
+      // The printed sink still honours processing_time_ms, so /slow and /fast mean the same everywhere.
+      const inner: Sink = {
+        name: 'stdout',
+        write: async (record, ctx) => {
+          if (this.delayMs > 0) await this.clock.sleep(this.delayMs, ctx.signal);
+          await stdout.write(record);
+        },
+      };
+      return { inner, simulated: null };
+    }
+    if (typeof kind === 'object' && typeof kind.write === 'function') {
+      this.delayMs = processingTimeMs;
+      return { inner: kind, simulated: null };
+    }
+    throw new LabConfigError(`sink must be "simulated" or "stdout" (got ${JSON.stringify(kind)})`);
+  }
+
+  /** The consumer runtime with the lab's settings: one order at a time, commits every 500 ms. */
+  private createRuntime(
+    options: OrderConsumerOptions,
+    maxInFlight: number,
+    random: () => number,
+  ): ConsumerRuntime {
+    return createKafkaConsumer({
       brokers: options.brokers,
       cluster: options.cluster,
       clusterOptions: { security: options.security },
@@ -186,12 +211,6 @@ export class OrderConsumer {
       random,
       tracer: fanOut(this.traces, options.tracer),
     });
-    this.runtime.on('deadLetter', ({ error }: { error: unknown }) => {
-      const reason = reasonOf(error);
-      this.deadLetters.set(reason, (this.deadLetters.get(reason) ?? 0) + 1);
-    });
-    this.startedAt = this.clock.now();
-    this.registerMetrics();
   }
 
   async start(): Promise<void> {
@@ -347,31 +366,9 @@ export class OrderConsumer {
   private registerMetrics(): void {
     const labels = { consumer: this.instance };
     const gauge = (name: string, help: string, read: () => number) =>
-      new Gauge({
-        name,
-        help,
-        labelNames: ['consumer'],
-        registers: [this.metrics],
-        collect() {
-          this.set(labels, read());
-        },
-      });
-    // The runtime and the sink keep their own tallies; each counter catches up with its tally at each scrape, so
-    // Prometheus sees a counter (TYPE counter, as rate() and Grafana expect of a _total) that only ever goes up.
-    const tally = (name: string, help: string, read: () => number) => {
-      let reported = 0;
-      const counter: Counter<'consumer'> = new Counter({
-        name,
-        help,
-        labelNames: ['consumer'],
-        registers: [this.metrics],
-        collect: () => {
-          const now = read();
-          counter.inc(labels, Math.max(0, now - reported));
-          reported = Math.max(reported, now);
-        },
-      });
-    };
+      consumerGauge(this.metrics, labels, name, help, read);
+    const tally = (name: string, help: string, read: () => number) =>
+      consumerTally(this.metrics, labels, name, help, read);
     tally(
       'kafka_messages_consumed_total',
       'Orders written by the sink and committable',
@@ -409,6 +406,16 @@ export class OrderConsumer {
       () => this.sink.counts.succeededAfterRetry,
     );
     gauge('kafka_consumer_failure_rate', 'Injected failure rate (0..1)', () => this.sink.settings.rate);
+    this.registerDeadLetterCounter(labels);
+    gauge(
+      'kafka_consumer_assigned_partitions',
+      'Partitions of the topic assigned to this instance',
+      () => this.runtime.stats().partitions.length,
+    );
+  }
+
+  /** Dead letters by reason, as a counter that catches up with the tally at each scrape (see consumerTally). */
+  private registerDeadLetterCounter(labels: { consumer: string }): void {
     const reportedByReason = new Map<string, number>();
     const deadLetters: Counter<'consumer' | 'reason'> = new Counter({
       name: 'kafka_consumer_dead_letters_total',
@@ -423,10 +430,49 @@ export class OrderConsumer {
         }
       },
     });
-    gauge(
-      'kafka_consumer_assigned_partitions',
-      'Partitions of the topic assigned to this instance',
-      () => this.runtime.stats().partitions.length,
-    );
   }
+}
+
+/** A gauge labelled with the consumer instance, read at scrape time. */
+function consumerGauge(
+  registry: Registry,
+  labels: { consumer: string },
+  name: string,
+  help: string,
+  read: () => number,
+): void {
+  new Gauge({
+    name,
+    help,
+    labelNames: ['consumer'],
+    registers: [registry],
+    collect() {
+      this.set(labels, read());
+    },
+  });
+}
+
+/**
+ * The runtime and the sink keep their own tallies; each counter catches up with its tally at each scrape, so
+ * Prometheus sees a counter (TYPE counter, as rate() and Grafana expect of a _total) that only ever goes up.
+ */
+function consumerTally(
+  registry: Registry,
+  labels: { consumer: string },
+  name: string,
+  help: string,
+  read: () => number,
+): void {
+  let reported = 0;
+  const counter: Counter<'consumer'> = new Counter({
+    name,
+    help,
+    labelNames: ['consumer'],
+    registers: [registry],
+    collect: () => {
+      const now = read();
+      counter.inc(labels, Math.max(0, now - reported));
+      reported = Math.max(reported, now);
+    },
+  });
 }

@@ -192,3 +192,40 @@ export function tooManyRequests(reply: FastifyReply, retryAfterMs: number, body:
     .header('retry-after', String(Math.max(1, Math.ceil(retryAfterMs / 1000))))
     .send({ error: 'too_many_requests', retry_after_ms: retryAfterMs, ...body });
 }
+
+/** What a lab service runs beside its HTTP server, and how it shuts them down. */
+export interface ServiceParts<Stopped> {
+  app: FastifyInstance;
+  /** Stops the service's worker (bounded by `timeoutMs` where it takes one); runs before the server closes. */
+  stop(timeoutMs?: number): Promise<Stopped>;
+  /** Frees what the service owns (tracing, a client), last. */
+  release(): unknown;
+}
+
+/**
+ * Runs `start` (which listens and returns the bound address) and gives the service's URL and its
+ * close(): the worker first (its stop is bounded, and the server stays readable while it drains), then
+ * the server, then what it owns. When `start` fails, the same shutdown runs and the error is rethrown.
+ */
+export async function startService<Stopped>(
+  parts: ServiceParts<Stopped>,
+  start: () => Promise<{ host: string; port: number }>,
+): Promise<{ url: string; close(timeoutMs?: number): Promise<Stopped> }> {
+  try {
+    const address = await start();
+    return {
+      url: urlOf(address),
+      async close(timeoutMs?: number) {
+        const stopped = await parts.stop(timeoutMs);
+        await parts.app.close();
+        await parts.release();
+        return stopped;
+      },
+    };
+  } catch (err) {
+    await parts.app.close().catch(() => {});
+    await parts.stop().catch(() => {});
+    await parts.release();
+    throw err;
+  }
+}

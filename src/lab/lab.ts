@@ -103,21 +103,7 @@ export class Lab {
     let broker: Broker | null = null;
     let brokers = options.brokers ?? [];
     if (brokers.length === 0) {
-      broker = new Broker({
-        // The Kafka port has no authentication: it stays on loopback whatever --host says for HTTP.
-        host: '127.0.0.1',
-        port: ports.broker,
-        // memory durability keeps the logs in RAM and never touches the data directory.
-        dataDir: options.dataDir ?? './.sluice',
-        durability: options.memory ? 'memory' : 'async',
-        defaultPartitions: partitions,
-        clock,
-        groups: { initialRebalanceDelayMs: 0 },
-        // The lab's own banner says what matters; broker chatter only from warnings up unless asked for
-        // (the broker's default level: SLUICE_LOG_LEVEL, else warn).
-      });
-      const addr = await broker.start();
-      brokers = [`${broker.advertised().host}:${addr.port}`];
+      ({ broker, bootstrap: brokers } = await startEmbeddedBroker(options, ports.broker, partitions, clock));
     }
     const lab = new Lab(
       { ...options, topic, partitions, groupId, processingTimeMs, clock },
@@ -126,41 +112,47 @@ export class Lab {
       broker,
     );
     try {
-      const security = options.security;
-      await ensureTopic(brokers, topic, partitions, clock, security);
-      await commitStartOffsets(brokers, topic, groupId, clock, security);
-      lab.monitor = await startMonitorService({
-        brokers,
-        security,
-        clock,
-        intervalMs: options.monitorIntervalMs ?? 2000,
-        includeGroups: [`^${escapeRegExp(groupId)}$`],
-        http: lab.http(ports.monitor),
-        lab: { describe: () => lab.describe(), scale: (n) => lab.scale(n) },
-        groupContext: (g) => (g === groupId ? lab.groupContext() : undefined),
-      });
-      const monitor = lab.monitor.monitor;
-      lab.producer = await startProducerService({
-        brokers,
-        security,
-        topic,
-        partitions,
-        clock,
-        http: lab.http(ports.producer),
-        tracing: options.tracing,
-        admission: options.admission
-          ? {
-              ...options.admission,
-              signals: () => groupSignals(monitor.lag(), groupId),
-            }
-          : undefined,
-      });
-      await lab.scale(consumers);
+      await lab.startServices(consumers, clock);
     } catch (err) {
       await lab.stop().catch(() => {});
       throw err;
     }
     return lab;
+  }
+
+  /** Creates the topic, commits the group's start offsets, then starts the monitor, the producer and the consumers. */
+  private async startServices(consumers: number, clock: Clock): Promise<void> {
+    const { brokers, ports } = this;
+    const { topic, partitions, groupId, security } = this.options;
+    await ensureTopic(brokers, topic, partitions, clock, security);
+    await commitStartOffsets(brokers, topic, groupId, clock, security);
+    this.monitor = await startMonitorService({
+      brokers,
+      security,
+      clock,
+      intervalMs: this.options.monitorIntervalMs ?? 2000,
+      includeGroups: [`^${escapeRegExp(groupId)}$`],
+      http: this.http(ports.monitor),
+      lab: { describe: () => this.describe(), scale: (n) => this.scale(n) },
+      groupContext: (g) => (g === groupId ? this.groupContext() : undefined),
+    });
+    const monitor = this.monitor.monitor;
+    this.producer = await startProducerService({
+      brokers,
+      security,
+      topic,
+      partitions,
+      clock,
+      http: this.http(ports.producer),
+      tracing: this.options.tracing,
+      admission: this.options.admission
+        ? {
+            ...this.options.admission,
+            signals: () => groupSignals(monitor.lag(), groupId),
+          }
+        : undefined,
+    });
+    await this.scale(consumers);
   }
 
   http(port: number): HttpOptions {
@@ -306,4 +298,28 @@ function escapeRegExp(s: string): string {
 
 function stripUndefined<T extends object>(o: T): Partial<T> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+/** Starts the embedded broker the lab runs when no --brokers are given; `bootstrap` is its address. */
+async function startEmbeddedBroker(
+  options: LabOptions,
+  port: number,
+  partitions: number,
+  clock: Clock,
+): Promise<{ broker: Broker; bootstrap: string[] }> {
+  const broker = new Broker({
+    // The Kafka port has no authentication: it stays on loopback whatever --host says for HTTP.
+    host: '127.0.0.1',
+    port,
+    // memory durability keeps the logs in RAM and never touches the data directory.
+    dataDir: options.dataDir ?? './.sluice',
+    durability: options.memory ? 'memory' : 'async',
+    defaultPartitions: partitions,
+    clock,
+    groups: { initialRebalanceDelayMs: 0 },
+    // The lab's own banner says what matters; broker chatter only from warnings up unless asked for
+    // (the broker's default level: SLUICE_LOG_LEVEL, else warn).
+  });
+  const addr = await broker.start();
+  return { broker, bootstrap: [`${broker.advertised().host}:${addr.port}`] };
 }

@@ -118,28 +118,8 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
   const s = state.counts;
   const target = { url: `${base}/produce/batch`, headers, options, clock };
   let carry = 0;
-  let lastProgressAt = started;
-  let acceptedAtLastProgress = 0;
   const pending = new Set<Promise<void>>();
-
-  const progress = (): LoadProgress => {
-    const now = clock.now();
-    const period = Math.max(1, now - lastProgressAt);
-    const p: LoadProgress = {
-      elapsed_ms: now - started,
-      target_rate: targetRate(options.scenario, options.rate, now - started, options.durationMs),
-      requests: s.requests,
-      accepted: s.accepted,
-      rejected_429: s.rejected,
-      errors: s.errors,
-      behind: s.behind,
-      in_flight: s.inFlight,
-      rate: Math.round(((s.accepted - acceptedAtLastProgress) * 1000) / period),
-    };
-    lastProgressAt = now;
-    acceptedAtLastProgress = s.accepted;
-    return p;
-  };
+  const progress = progressReporter(state, options, clock, started);
 
   const tickMs = 1000 / rps;
   let nextProgress = started + 1000;
@@ -180,6 +160,36 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
     sent: s.sent,
     latency_ms: latencySummary(state.latencies),
     error_samples: state.errorSamples,
+  };
+}
+
+/** Takes a progress snapshot each time it is called; its rate covers the time since the previous call. */
+function progressReporter(
+  state: LoadState,
+  options: LoadOptions,
+  clock: Clock,
+  started: number,
+): () => LoadProgress {
+  const s = state.counts;
+  let lastProgressAt = started;
+  let acceptedAtLastProgress = 0;
+  return () => {
+    const now = clock.now();
+    const period = Math.max(1, now - lastProgressAt);
+    const p: LoadProgress = {
+      elapsed_ms: now - started,
+      target_rate: targetRate(options.scenario, options.rate, now - started, options.durationMs),
+      requests: s.requests,
+      accepted: s.accepted,
+      rejected_429: s.rejected,
+      errors: s.errors,
+      behind: s.behind,
+      in_flight: s.inFlight,
+      rate: Math.round(((s.accepted - acceptedAtLastProgress) * 1000) / period),
+    };
+    lastProgressAt = now;
+    acceptedAtLastProgress = s.accepted;
+    return p;
   };
 }
 

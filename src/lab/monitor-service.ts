@@ -7,7 +7,7 @@ import { Admin } from '../client/admin.js';
 import { Cluster } from '../client/cluster.js';
 import { LagMonitor, type LagMonitorOptions } from '../monitor/monitor.js';
 import type { ClusterReport, LagReport } from '../monitor/reports.js';
-import { createHttp, type HttpOptions, listen, urlOf } from './http.js';
+import { createHttp, type HttpOptions, listen, startService } from './http.js';
 import { dashboardRoutes } from './monitor-dashboard-routes.js';
 import type { RunningService } from './producer-service.js';
 import { BadRequest, intField, LabConfigError, objectBody, queryInt } from './validate.js';
@@ -318,25 +318,14 @@ export async function startMonitorService(options: MonitorServiceOptions): Promi
   const monitor = new LagMonitor({ ...options, brokers: undefined, cluster });
   const app = createHttp('lag-monitor', options.http);
   monitorRoutes(app, monitor, cluster, options);
-  try {
-    const address = await listen(app, options.http);
-    monitor.start();
-    return {
-      name: 'lag-monitor',
-      url: urlOf(address),
-      app,
-      monitor,
-      async close(timeoutMs?: number) {
-        const stopped = await monitor.stop(timeoutMs);
-        await app.close();
-        owned?.close();
-        return stopped;
-      },
-    };
-  } catch (err) {
-    await app.close().catch(() => {});
-    await monitor.stop().catch(() => {});
-    owned?.close();
-    throw err;
-  }
+  const service = await startService(
+    // The owned client's close is not awaited: its sockets end on their own.
+    { app, stop: (timeoutMs) => monitor.stop(timeoutMs), release: () => void owned?.close() },
+    async () => {
+      const address = await listen(app, options.http);
+      monitor.start();
+      return address;
+    },
+  );
+  return { name: 'lag-monitor', app, monitor, ...service };
 }

@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Priority } from '../flow/admission.js';
 import type { RequestTrace, RequestTracer, TraceContext } from '../tracing/hooks.js';
 import type { TracingOptions } from '../tracing/options.js';
-import { createHttp, type HttpOptions, listen, tooManyRequests, urlOf } from './http.js';
+import { createHttp, type HttpOptions, listen, startService, tooManyRequests } from './http.js';
 import {
   BATCH_SIZE_RANGE,
   isBufferFull,
@@ -236,34 +236,21 @@ export async function startProducerService(options: ProducerServiceOptions): Pro
   const producer = new OrderProducer({ ...options, tracer: tracing?.tracing.produceTracer() });
   const app = createHttp('producer', options.http);
   producerRoutes(app, producer, tracing?.tracing.requestTracer());
-  try {
-    if (options.brokers)
-      await ensureTopic(
-        options.brokers,
-        producer.topic,
-        options.partitions ?? 6,
-        options.clock,
-        options.security,
-      );
-    await producer.connect();
-    const address = await listen(app, options.http);
-    return {
-      name: 'producer',
-      url: urlOf(address),
-      app,
-      producer,
-      async close(timeoutMs?: number) {
-        // The producer first: its close is bounded, while the server waits for requests that wait on it.
-        const closed = await producer.close(timeoutMs);
-        await app.close();
-        await tracing?.close();
-        return closed;
-      },
-    };
-  } catch (err) {
-    await app.close().catch(() => {});
-    await producer.close().catch(() => {});
-    await tracing?.close();
-    throw err;
-  }
+  // The producer stops first: its close is bounded, while the server waits for requests that wait on it.
+  const service = await startService(
+    { app, stop: (timeoutMs) => producer.close(timeoutMs), release: () => tracing?.close() },
+    async () => {
+      if (options.brokers)
+        await ensureTopic(
+          options.brokers,
+          producer.topic,
+          options.partitions ?? 6,
+          options.clock,
+          options.security,
+        );
+      await producer.connect();
+      return listen(app, options.http);
+    },
+  );
+  return { name: 'producer', app, producer, ...service };
 }

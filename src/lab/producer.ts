@@ -150,22 +150,7 @@ export class OrderProducer {
       tracer: options.tracer,
     });
     this.admission = options.admission;
-    if (options.admission) {
-      const a = options.admission;
-      if (a.freshnessBudgetMs === undefined && a.maxLag === undefined) {
-        throw new LabConfigError('admission control needs a freshness budget (ms) and/or a lag limit');
-      }
-      this.gate = new AdmissionGate({
-        freshnessBudgetMs: a.freshnessBudgetMs,
-        maxLag: a.maxLag,
-        maxQueueDepth: bufferBytes,
-        // Normal requests are refused once a limit is reached, optional ones at half of it.
-        shedAt: { optional: 0.5, normal: 1, critical: 1 },
-        signals: () => ({ ...a.signals(), queueDepth: this.producer.stats().bufferedBytes }),
-      });
-    } else {
-      this.gate = null;
-    }
+    this.gate = options.admission ? this.admissionGate(options.admission, bufferBytes) : null;
     this.orders = new OrderGenerator(() => this.clock.now(), options.seed);
     this.producedCounter = new Counter({
       name: 'kafka_messages_produced_total',
@@ -186,6 +171,26 @@ export class OrderProducer {
     // Every reason at 0 from the start: a labelled series otherwise appears only with its first 429, so
     // rate() has nothing to compare it with and a dashboard panel over it stays empty on a healthy lab.
     for (const reason of REJECT_REASONS) this.rejectedCounter.inc({ reason }, 0);
+    this.registerStateGauges();
+  }
+
+  /** Refuses requests (HTTP 429) once the consumers' freshness or lag, or this producer's buffer, passes a limit. */
+  private admissionGate(a: AdmissionOptions, bufferBytes: number): AdmissionGate {
+    if (a.freshnessBudgetMs === undefined && a.maxLag === undefined) {
+      throw new LabConfigError('admission control needs a freshness budget (ms) and/or a lag limit');
+    }
+    return new AdmissionGate({
+      freshnessBudgetMs: a.freshnessBudgetMs,
+      maxLag: a.maxLag,
+      maxQueueDepth: bufferBytes,
+      // Normal requests are refused once a limit is reached, optional ones at half of it.
+      shedAt: { optional: 0.5, normal: 1, critical: 1 },
+      signals: () => ({ ...a.signals(), queueDepth: this.producer.stats().bufferedBytes }),
+    });
+  }
+
+  /** Gauges read at scrape time: whether the auto-producer runs, its period and batch, the buffered bytes. */
+  private registerStateGauges(): void {
     const self = this;
     new Gauge({
       name: 'kafka_producer_running',

@@ -131,6 +131,45 @@ function patterns(name: string, list: unknown): RegExp[] {
 
 export function resolveMonitorConfig(o: MonitorOptions = {}): MonitorConfig {
   const d = MONITOR_DEFAULTS;
+  const { windowSize, minSamples, historySize } = resolveWindows(o);
+  const timeLag = resolveTimeLag(o.timeLag);
+  const webhook = o.webhook === undefined ? null : resolveWebhook(o.webhook);
+  return {
+    intervalMs: integer('intervalMs', o.intervalMs ?? d.intervalMs, 1, 'e.g. 2000 for every two seconds'),
+    windowSize,
+    rateSamples: integer(
+      'rateSamples',
+      o.rateSamples ?? Math.min(d.rateSamples, windowSize),
+      2,
+      'a rate needs two samples at least; e.g. 3',
+    ),
+    minSamples,
+    historySize,
+    snapshotHistory: integer('snapshotHistory', o.snapshotHistory ?? d.snapshotHistory, 1, 'e.g. 300'),
+    alertHistory: integer('alertHistory', o.alertHistory ?? d.alertHistory, 1, 'e.g. 500'),
+    thresholds: resolveThresholds(o.thresholds ?? {}),
+    includeGroups: patterns('includeGroups', o.includeGroups),
+    excludeGroups: patterns('excludeGroups', o.excludeGroups),
+    timeLag,
+    maxTimestampFetchesPerCycle: integer(
+      'maxTimestampFetchesPerCycle',
+      o.maxTimestampFetchesPerCycle ?? d.maxTimestampFetchesPerCycle,
+      0,
+      'e.g. 5000',
+    ),
+    idleAdviceAfterMs: nonNegative(
+      'idleAdviceAfterMs',
+      o.idleAdviceAfterMs ?? d.idleAdviceAfterMs,
+      'e.g. 600000',
+    ),
+    webhook,
+    clock: o.clock ?? realClock,
+  };
+}
+
+/** The rules' window, the samples a status needs, and the history kept (at least one window). */
+function resolveWindows(o: MonitorOptions): Pick<MonitorConfig, 'windowSize' | 'minSamples' | 'historySize'> {
+  const d = MONITOR_DEFAULTS;
   const windowSize = integer(
     'windowSize',
     o.windowSize ?? d.windowSize,
@@ -159,71 +198,45 @@ export function resolveMonitorConfig(o: MonitorOptions = {}): MonitorConfig {
       `monitor historySize (${historySize}) must be >= windowSize (${windowSize})`,
     );
   }
-  const timeLag = o.timeLag ?? 'exact';
+  return { windowSize, minSamples, historySize };
+}
+
+function resolveTimeLag(value: MonitorOptions['timeLag']): MonitorConfig['timeLag'] {
+  const timeLag = value ?? 'exact';
   if (!['exact', 'interpolated', 'off'].includes(timeLag)) {
     throw new MonitorConfigError(
       `monitor timeLag must be "exact", "interpolated" or "off" (got ${JSON.stringify(timeLag)})`,
     );
   }
-  const t = o.thresholds ?? {};
-  let webhook: MonitorConfig['webhook'] = null;
-  if (o.webhook !== undefined) {
-    let url: URL;
-    try {
-      url = new URL(o.webhook.url);
-    } catch {
-      throw new MonitorConfigError(
-        `monitor webhook.url ${JSON.stringify(o.webhook.url)} is not a URL; give e.g. "http://127.0.0.1:9000/hook"`,
-      );
-    }
-    if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-      throw new MonitorConfigError(`monitor webhook.url must be http(s), got ${url.protocol}`);
-    }
-    webhook = {
-      url: url.toString(),
-      attempts: integer('webhook.attempts', o.webhook.attempts ?? 4, 1, 'e.g. 4'),
-      backoffMs: nonNegative('webhook.backoffMs', o.webhook.backoffMs ?? 500, 'e.g. 500'),
-      timeoutMs: integer('webhook.timeoutMs', o.webhook.timeoutMs ?? 5000, 1, 'e.g. 5000'),
-    };
+  return timeLag;
+}
+
+function resolveWebhook(hook: NonNullable<MonitorOptions['webhook']>): MonitorConfig['webhook'] {
+  let url: URL;
+  try {
+    url = new URL(hook.url);
+  } catch {
+    throw new MonitorConfigError(
+      `monitor webhook.url ${JSON.stringify(hook.url)} is not a URL; give e.g. "http://127.0.0.1:9000/hook"`,
+    );
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new MonitorConfigError(`monitor webhook.url must be http(s), got ${url.protocol}`);
   }
   return {
-    intervalMs: integer('intervalMs', o.intervalMs ?? d.intervalMs, 1, 'e.g. 2000 for every two seconds'),
-    windowSize,
-    rateSamples: integer(
-      'rateSamples',
-      o.rateSamples ?? Math.min(d.rateSamples, windowSize),
-      2,
-      'a rate needs two samples at least; e.g. 3',
-    ),
-    minSamples,
-    historySize,
-    snapshotHistory: integer('snapshotHistory', o.snapshotHistory ?? d.snapshotHistory, 1, 'e.g. 300'),
-    alertHistory: integer('alertHistory', o.alertHistory ?? d.alertHistory, 1, 'e.g. 500'),
-    thresholds: {
-      criticalLag: nonNegative('thresholds.criticalLag', t.criticalLag ?? d.criticalLag, 'records, e.g. 500'),
-      warningRate: nonNegative(
-        'thresholds.warningRate',
-        t.warningRate ?? d.warningRate,
-        'records/s, e.g. 10',
-      ),
-      allowedLag: nonNegative('thresholds.allowedLag', t.allowedLag ?? d.allowedLag, 'records, e.g. 0'),
-    },
-    includeGroups: patterns('includeGroups', o.includeGroups),
-    excludeGroups: patterns('excludeGroups', o.excludeGroups),
-    timeLag,
-    maxTimestampFetchesPerCycle: integer(
-      'maxTimestampFetchesPerCycle',
-      o.maxTimestampFetchesPerCycle ?? d.maxTimestampFetchesPerCycle,
-      0,
-      'e.g. 5000',
-    ),
-    idleAdviceAfterMs: nonNegative(
-      'idleAdviceAfterMs',
-      o.idleAdviceAfterMs ?? d.idleAdviceAfterMs,
-      'e.g. 600000',
-    ),
-    webhook,
-    clock: o.clock ?? realClock,
+    url: url.toString(),
+    attempts: integer('webhook.attempts', hook.attempts ?? 4, 1, 'e.g. 4'),
+    backoffMs: nonNegative('webhook.backoffMs', hook.backoffMs ?? 500, 'e.g. 500'),
+    timeoutMs: integer('webhook.timeoutMs', hook.timeoutMs ?? 5000, 1, 'e.g. 5000'),
+  };
+}
+
+function resolveThresholds(t: NonNullable<MonitorOptions['thresholds']>): MonitorConfig['thresholds'] {
+  const d = MONITOR_DEFAULTS;
+  return {
+    criticalLag: nonNegative('thresholds.criticalLag', t.criticalLag ?? d.criticalLag, 'records, e.g. 500'),
+    warningRate: nonNegative('thresholds.warningRate', t.warningRate ?? d.warningRate, 'records/s, e.g. 10'),
+    allowedLag: nonNegative('thresholds.allowedLag', t.allowedLag ?? d.allowedLag, 'records, e.g. 0'),
   };
 }
 

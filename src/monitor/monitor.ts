@@ -838,6 +838,20 @@ function groupConditions(
   return conditions;
 }
 
+/** A group's totals on a topic before any partition is counted in. */
+function noTopicTotals(group: string, topic: string): TopicReport {
+  return {
+    group,
+    topic,
+    partitions: 0,
+    total_lag: 0,
+    rate_of_change: 0,
+    production_rate: 0,
+    consumption_rate: 0,
+    max_lag_seconds: null,
+  };
+}
+
 function topicTotals(partitions: PartitionReport[]): TopicReport[] {
   const out: TopicReport[] = [];
   // Keyed group, then topic: no "group\0topic" string per partition per cycle.
@@ -847,16 +861,7 @@ function topicTotals(partitions: PartitionReport[]): TopicReport[] {
     if (!byTopic) byGroup.set(p.group, (byTopic = new Map()));
     let t = byTopic.get(p.topic);
     if (!t) {
-      t = {
-        group: p.group,
-        topic: p.topic,
-        partitions: 0,
-        total_lag: 0,
-        rate_of_change: 0,
-        production_rate: 0,
-        consumption_rate: 0,
-        max_lag_seconds: null,
-      };
+      t = noTopicTotals(p.group, p.topic);
       byTopic.set(p.topic, t);
       out.push(t);
     }

@@ -3,10 +3,23 @@ import type { PartitionStatus } from './window-rules.js';
 
 /** JSON-ready shapes of the monitor's outputs (the lab's /lag, /lag/history, /status…). */
 
-export type StatusWord = 'ok' | 'warning' | 'critical';
-export const STATUS_WORDS: readonly StatusWord[] = ['ok', 'warning', 'critical'];
+/** How fast the lag moves, in records/s, and the rates that move it. */
+export interface LagRates {
+  /** Lag growth (records/s) over the last few samples (`rateSamples`): what the lag does now. */
+  rate_of_change: number;
+  /** Lag growth over the whole window (`windowSize` samples): the longer trend. */
+  rate_of_change_trend: number;
+  production_rate: number;
+  consumption_rate: number;
+}
 
-export interface PartitionReport {
+/** When the lag will be gone at the current rates (null: not draining). */
+export interface Draining {
+  time_to_drain_seconds: number | null;
+  draining: boolean;
+}
+
+export interface PartitionReport extends LagRates {
   group: string;
   topic: string;
   partition: number;
@@ -21,18 +34,16 @@ export interface PartitionReport {
   status: PartitionStatus;
   status_code: 0 | 1 | 2;
   reason: string;
-  /** Lag growth (records/s) over the last few samples (`rateSamples`): what the lag does now. */
-  rate_of_change: number;
-  /** Lag growth over the whole window (`windowSize` samples): the longer trend. */
-  rate_of_change_trend: number;
-  production_rate: number;
-  consumption_rate: number;
   /** Seconds since the committed offset last moved (as sampled); null before the first commit. */
   seconds_since_progress: number | null;
   owner: { member_id: string; client_id: string; host: string } | null;
 }
 
-export interface GroupReport {
+/** A group's (and the whole report's) status, by its status_code (0, 1, 2). */
+export const STATUS_WORDS = ['ok', 'warning', 'critical'] as const;
+export type StatusWord = (typeof STATUS_WORDS)[number];
+
+export interface GroupReport extends LagRates, Draining {
   group: string;
   state: string;
   members: number;
@@ -52,14 +63,6 @@ export interface GroupReport {
   /** Burrow's roll-up of the window statuses (OK | WARN | ERR). */
   window_status: 'OK' | 'WARN' | 'ERR';
   reasons: string[];
-  /** Lag growth (records/s) over the last few samples (`rateSamples`): what the lag does now. */
-  rate_of_change: number;
-  /** Lag growth over the whole window (`windowSize` samples): the longer trend. */
-  rate_of_change_trend: number;
-  production_rate: number;
-  consumption_rate: number;
-  time_to_drain_seconds: number | null;
-  draining: boolean;
   max_lag_seconds: number | null;
   max_lag_seconds_method: TimeLagMethod;
   /** Seconds the group has had zero lag without a break; null when it has lag. */
@@ -99,19 +102,11 @@ export interface ClusterReport {
   leaderless_partitions: { topic: string; partition: number; since: string }[];
 }
 
-export interface LagReport {
+export interface LagReport extends LagRates, Draining {
   timestamp: string;
   total_lag: number;
   status: StatusWord;
   status_code: 0 | 1 | 2;
-  /** Lag growth (records/s) over the last few samples (`rateSamples`): what the lag does now. */
-  rate_of_change: number;
-  /** Lag growth over the whole window (`windowSize` samples): the longer trend. */
-  rate_of_change_trend: number;
-  production_rate: number;
-  consumption_rate: number;
-  time_to_drain_seconds: number | null;
-  draining: boolean;
   max_lag_seconds: number | null;
   groups: GroupReport[];
   topics: TopicReport[];

@@ -30,7 +30,6 @@ import {
 } from './codec/write.js';
 import { ErrorCode } from './errors.js';
 
-export type { ProtocolDecodeErrorReason } from './codec/decode-error.js';
 /** The all-zero topic id (Kafka's Uuid.ZERO_UUID) in its textual form: "no id". */
 export { isFlexibleVersion, ProtocolDecodeError, ZERO_UUID };
 

@@ -270,7 +270,10 @@ function failed(span: Span, error: unknown): void {
   span.setStatus({ code: SpanStatusCode.ERROR, message: describe(error) });
 }
 
-/** A provider for `options`, with an OTLP/HTTP exporter when an endpoint is given. */
+/**
+ * A provider for `options`, with an OTLP/HTTP exporter when an endpoint is given.
+ * @public loaded through a dynamic import in tracing/index.ts, which keeps OpenTelemetry optional
+ */
 export function createTracing(options: TracingOptions & { serviceName: string }): Tracing {
   const ratio = options.sampleRatio ?? 1;
   const processors: SpanProcessor[] = [];

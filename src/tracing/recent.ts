@@ -119,17 +119,7 @@ export class RecentTraces implements RecordTracer {
     for (const t of this.finished) {
       const key = `${t.topic}\u0000${t.partition}`;
       let p = byPartition.get(key);
-      if (!p) {
-        p = {
-          topic: t.topic,
-          partition: t.partition,
-          orders: 0,
-          waiting_ms: 0,
-          working_ms: 0,
-          waiting_share: null,
-        };
-        byPartition.set(key, p);
-      }
+      if (!p) byPartition.set(key, (p = noTimeShare(t.topic, t.partition)));
       p.orders++;
       p.waiting_ms += t.waiting_ms;
       p.working_ms += t.working_ms;
@@ -180,4 +170,9 @@ export class RecentTraces implements RecordTracer {
     else this.finished[this.next] = timeline;
     this.next = (this.next + 1) % this.keep;
   }
+}
+
+/** A partition's waiting/working split before any order is counted in. */
+function noTimeShare(topic: string, partition: number): PartitionTimeShare {
+  return { topic, partition, orders: 0, waiting_ms: 0, working_ms: 0, waiting_share: null };
 }

@@ -794,6 +794,23 @@ describe('lifecycle and metrics', () => {
     expect((await (await client(first)).request(18, 0, {})).errorCode).toBe(0);
   });
 
+  it('refuses bad transaction settings at start, worded as every number refusal, and releases the logs', async () => {
+    const { Broker } = await import('../../src/broker/broker.js');
+    const partitions = new Broker({
+      port: 0,
+      durability: 'memory',
+      transactions: { stateTopicPartitions: 0 },
+    });
+    await expect(partitions.start()).rejects.toThrow(
+      'transactions.stateTopicPartitions must be a whole number >= 1 (got 0)',
+    );
+    expect(() => partitions.logManager).toThrow(/not running/);
+    const timeout = new Broker({ port: 0, durability: 'memory', transactions: { maxTimeoutMs: 0 } });
+    await expect(timeout.start()).rejects.toThrow(
+      'transactions.maxTimeoutMs (ms) must be a whole number above 0 (got 0)',
+    );
+  });
+
   it('refuses bad configuration with a message saying what to fix', async () => {
     const { Broker } = await import('../../src/broker/broker.js');
     expect(() => new Broker({ port: 70000 })).toThrow(/port must be a whole number from 0 to 65535/);

@@ -108,6 +108,29 @@ function tempDir(): string {
   return d;
 }
 
+type TransactionalRequests = ReturnType<typeof transactionalRequests>;
+
+/**
+ * Writes a plain record (offset 0), then opens transaction `transactionalId` holding one record `value`
+ * (offset 1) and leaves it open; resolves with the producer id and epoch InitProducerId gave.
+ */
+async function openOneRecordTxn(
+  t: TransactionalRequests,
+  transactionalId: string,
+  value: string,
+  transactionTimeoutMs?: number,
+) {
+  await t.produce(await batch(['plain'], -1n, -1, -1, false), null);
+  const ids = await t.init(transactionalId, transactionTimeoutMs);
+  expect(await t.addPartition(transactionalId, ids.producerId, ids.producerEpoch)).toBe(0);
+  const written = await t.produce(
+    await batch([value], ids.producerId, ids.producerEpoch, 0),
+    transactionalId,
+  );
+  expect(written).toMatchObject({ errorCode: 0, baseOffset: 1n });
+  return ids;
+}
+
 describe('transactions in the broker', () => {
   it('holds the last stable offset at an open transaction and lists aborted ones, across restarts', async () => {
     const dataDir = tempDir();
@@ -179,12 +202,7 @@ describe('transactions in the broker', () => {
 
   it('aborts a transaction whose producer went away once its timeout passed, fencing that producer', async () => {
     const t = await connect(tempDir(), { transactions: { abortCheckIntervalMs: 50 } });
-    await t.produce(await batch(['plain'], -1n, -1, -1, false), null);
-    const { producerId, producerEpoch } = await t.init('t-timeout', 300);
-    expect(await t.addPartition('t-timeout', producerId, producerEpoch)).toBe(0);
-    expect(
-      (await t.produce(await batch(['late'], producerId, producerEpoch, 0), 't-timeout')).errorCode,
-    ).toBe(0);
+    const { producerId, producerEpoch } = await openOneRecordTxn(t, 't-timeout', 'late', 300);
     await waitFor(
       'the timed-out transaction to be aborted',
       async () => {
@@ -205,10 +223,7 @@ describe('transactions in the broker', () => {
 
   it('answers EndTxn once the outcome is prepared; the next request gets CONCURRENT_TRANSACTIONS until the markers are in', async () => {
     const t = await connect(tempDir());
-    await t.produce(await batch(['plain'], -1n, -1, -1, false), null);
-    const { producerId, producerEpoch } = await t.init('t-prepare');
-    expect(await t.addPartition('t-prepare', producerId, producerEpoch)).toBe(0);
-    await t.produce(await batch(['c1'], producerId, producerEpoch, 0), 't-prepare');
+    const { producerId, producerEpoch } = await openOneRecordTxn(t, 't-prepare', 'c1');
     // Hold the marker's append back, as a slow disk (or, in Kafka, the WriteTxnMarkers round trip) would.
     const store = t.b.broker.store;
     const partition = store.partition.bind(store);
@@ -244,10 +259,7 @@ describe('transactions in the broker', () => {
 
   it('a prepared transaction whose markers failed is completed by the periodic check; InitProducerId waits for it', async () => {
     const t = await connect(tempDir(), { transactions: { abortCheckIntervalMs: 50 } });
-    await t.produce(await batch(['plain'], -1n, -1, -1, false), null);
-    const { producerId, producerEpoch } = await t.init('t-stuck');
-    expect(await t.addPartition('t-stuck', producerId, producerEpoch)).toBe(0);
-    await t.produce(await batch(['s1'], producerId, producerEpoch, 0), 't-stuck');
+    const { producerId, producerEpoch } = await openOneRecordTxn(t, 't-stuck', 's1');
     // The partition refuses appends for a while, as a full disk would.
     const store = t.b.broker.store;
     const partition = store.partition.bind(store);
@@ -280,10 +292,7 @@ describe('transactions in the broker', () => {
 
   it("InitProducerId over an open transaction: CONCURRENT_TRANSACTIONS while it is aborted, then the epoch after the abort's", async () => {
     const t = await connect(tempDir());
-    await t.produce(await batch(['plain'], -1n, -1, -1, false), null);
-    const older = await t.init('t-takeover');
-    expect(await t.addPartition('t-takeover', older.producerId, older.producerEpoch)).toBe(0);
-    await t.produce(await batch(['left open'], older.producerId, older.producerEpoch, 0), 't-takeover');
+    const older = await openOneRecordTxn(t, 't-takeover', 'left open');
     // As Kafka: the first call fences the holder and starts the abort; the client retries.
     expect((await t.init('t-takeover')).errorCode).toBe(ErrorCode.CONCURRENT_TRANSACTIONS);
     const newer = await waitFor(

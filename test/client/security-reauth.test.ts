@@ -1,12 +1,9 @@
-import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Broker } from '../../src/broker/broker.js';
-import { BrokerConnection } from '../../src/client/broker-connection.js';
+import type { Broker } from '../../src/broker/broker.js';
 import { reauthenticationDelayMs } from '../../src/client/sasl.js';
-import { resolveClientSecurity } from '../../src/client/security.js';
-import { realClock } from '../../src/flow/clock.js';
 import { ApiKey } from '../../src/protocol/api-keys.js';
 import { requestThroughRenewals } from '../helpers/reauth.js';
+import { saslConnection, startSaslBroker } from '../helpers/sasl-client.js';
 
 /**
  * KIP-368 on our client: when SaslAuthenticate gives the session a lifetime (the broker's
@@ -24,19 +21,10 @@ const PASSWORD = 'alice-secret-pw';
 describe('SASL re-authentication (KIP-368) against sluice broker', () => {
   let broker: Broker;
   let port: number;
-  const logs: string[] = [];
+  let logs: string[];
 
   beforeAll(async () => {
-    broker = new Broker(
-      {
-        durability: 'memory',
-        listeners: 'SASL_PLAINTEXT://127.0.0.1:0',
-        security: { users: { alice: PASSWORD }, failedAuthDelayMs: 10, reauthMs: REAUTH_MS },
-      },
-      { logger: pino({ level: 'info' }, { write: (line: string) => logs.push(line) }) },
-    );
-    await broker.start();
-    port = broker.listenerAddress('SASL_PLAINTEXT').port;
+    ({ broker, port, logs } = await startSaslBroker({ users: { alice: PASSWORD }, reauthMs: REAUTH_MS }));
   });
   afterAll(async () => {
     await broker?.stop(1_000);
@@ -49,19 +37,11 @@ describe('SASL re-authentication (KIP-368) against sluice broker', () => {
 
   for (const mechanism of ['SCRAM-SHA-512', 'PLAIN'] as const) {
     it(`re-authenticates with ${mechanism} on the same connection while requests keep flowing`, async () => {
-      const conn = new BrokerConnection({
-        nodeId: -1,
-        clientId: 'reauth-test',
-        host: '127.0.0.1',
+      const conn = saslConnection(
         port,
-        clock: realClock,
-        security: resolveClientSecurity({
-          protocol: 'SASL_PLAINTEXT',
-          mechanism,
-          username: 'alice',
-          password: PASSWORD,
-        }),
-      });
+        { mechanism, user: 'alice', password: PASSWORD },
+        { clientId: 'reauth-test' },
+      );
       // Two renewals span over one and a half lifetimes: without them the broker closes the connection.
       const run = await requestThroughRenewals(conn, 2, 4 * REAUTH_MS);
       expect(run.failure).toBeUndefined();
@@ -73,19 +53,11 @@ describe('SASL re-authentication (KIP-368) against sluice broker', () => {
 
   it('a renewal that fails (the password changed) drops the socket; the next request says why', async () => {
     await broker.security.credentials.set('carol', 'carol-old-pw', undefined, { persist: false });
-    const conn = new BrokerConnection({
-      nodeId: -1,
-      clientId: 'reauth-fail-test',
-      host: '127.0.0.1',
+    const conn = saslConnection(
       port,
-      clock: realClock,
-      security: resolveClientSecurity({
-        protocol: 'SASL_PLAINTEXT',
-        mechanism: 'SCRAM-SHA-256',
-        username: 'carol',
-        password: 'carol-old-pw',
-      }),
-    });
+      { mechanism: 'SCRAM-SHA-256', user: 'carol', password: 'carol-old-pw' },
+      { clientId: 'reauth-fail-test' },
+    );
     try {
       await conn.request(ApiKey.Metadata, { topics: [] });
       const dropped = new Promise<unknown>((resolve) => conn.connection.once('disconnect', resolve));
@@ -101,20 +73,11 @@ describe('SASL re-authentication (KIP-368) against sluice broker', () => {
   });
 
   it('a socket lost with requests queued: the new one authenticates before they go out', async () => {
-    const conn = new BrokerConnection({
-      nodeId: -1,
-      clientId: 'requeue-test',
-      host: '127.0.0.1',
+    const conn = saslConnection(
       port,
-      clock: realClock,
-      maxInFlight: 1,
-      security: resolveClientSecurity({
-        protocol: 'SASL_PLAINTEXT',
-        mechanism: 'SCRAM-SHA-256',
-        username: 'alice',
-        password: PASSWORD,
-      }),
-    });
+      { mechanism: 'SCRAM-SHA-256', user: 'alice', password: PASSWORD },
+      { clientId: 'requeue-test', maxInFlight: 1 },
+    );
     try {
       await conn.ready();
       // One request in flight, three queued behind the cap; then the socket goes.

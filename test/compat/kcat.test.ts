@@ -105,88 +105,63 @@ describeWithTools('kcat (librdkafka 2.0.2) against the broker', [tools.kcat()], 
     }
   });
 
+  /** A broker of its own whose produce quota is `recordsPerSecond` on every partition, in `mode`. */
+  const quotaBroker = (mode: 'reject' | 'throttle', recordsPerSecond: number) =>
+    startTestBroker({ durability: 'memory', quotas: { mode, recordsPerSecond } });
+
+  /**
+   * kcat produces `count` lines `event-<i>` to partition 0 of `topic` with the librdkafka `settings`
+   * (`name=value`); resolves with kcat's output (a failed delivery does not throw) and the records the
+   * partition then holds.
+   */
+  const produceEvents = async (limited: TestBroker, topic: string, count: number, settings: string[]) => {
+    const input = `${Array.from({ length: count }, (_, i) => `event-${i}`).join('\n')}\n`;
+    const res = await run(
+      'kcat',
+      [
+        ...['-b', limited.bootstrap, '-X', 'broker.address.family=v4', '-P', '-t', topic, '-p', '0'],
+        ...settings.flatMap((setting) => ['-X', setting]),
+      ],
+      { input, allowFailure: true, timeoutMs: 30_000 },
+    );
+    return { ...res, stored: limited.broker.store.partition(topic, 0)?.highWatermark ?? 0n };
+  };
+
   it('retries what a reject-mode quota refuses until all is stored, and fails a batch over the burst for good (the module’s step 4)', async () => {
-    const limited = await startTestBroker({
-      durability: 'memory',
-      quotas: { mode: 'reject', recordsPerSecond: 100 },
-    });
+    const limited = await quotaBroker('reject', 100);
     try {
-      const produce = (topic: string, count: number, batch: number) =>
-        run(
-          'kcat',
-          [
-            '-b',
-            limited.bootstrap,
-            '-X',
-            'broker.address.family=v4',
-            '-P',
-            '-t',
-            topic,
-            '-p',
-            '0',
-            '-X',
-            `batch.num.messages=${batch}`,
-            '-X',
-            'linger.ms=50',
-            '-X',
-            'message.timeout.ms=20000',
-            '-X',
-            'debug=msg',
-          ],
-          {
-            input: `${Array.from({ length: count }, (_, i) => `event-${i}`).join('\n')}\n`,
-            allowFailure: true,
-            timeoutMs: 30_000,
-          },
-        );
+      const settings = (batch: number) => [
+        `batch.num.messages=${batch}`,
+        'linger.ms=50',
+        'message.timeout.ms=20000',
+        'debug=msg',
+      ];
       // 300 events at 100/s: refused batches (REQUEST_TIMED_OUT) are retried by librdkafka until stored.
-      const res = await produce('shard', 300, 10);
+      const res = await produceEvents(limited, 'shard', 300, settings(10));
       expect(res.stderr).not.toMatch(/Delivery failed/);
       // With debug=msg librdkafka shows the refusal and what it does about it.
       expect(res.stderr).toMatch(/encountered error: Broker: Request timed out \(actions Retry/);
-      expect(Number(limited.broker.store.partition('shard', 0)!.highWatermark)).toBe(300);
+      expect(res.stored).toBe(300n);
       expect((await limited.broker.metrics.produceRejected.get()).values[0].value).toBeGreaterThan(0);
       // One batch of 500 into a 100/s bucket can never fit: a permanent failure, nothing stored.
-      const burst = await produce('burst', 500, 1000);
+      const burst = await produceEvents(limited, 'burst', 500, settings(1000));
       const failures = burst.stderr.split('\n').filter((l) => l.includes('Delivery failed'));
       expect(failures).toHaveLength(500);
       expect(
         failures.every((l) => /Broker: Message batch larger than configured server segment size/.test(l)),
       ).toBe(true);
-      expect(limited.broker.store.partition('burst', 0)?.highWatermark ?? 0n).toBe(0n);
+      expect(burst.stored).toBe(0n);
     } finally {
       await limited.stop();
     }
   });
 
   it('delivers everything under a throttle-mode quota, with the broker reporting throttle time', async () => {
-    const limited = await startTestBroker({
-      durability: 'memory',
-      quotas: { mode: 'throttle', recordsPerSecond: 200 },
-    });
+    const limited = await quotaBroker('throttle', 200);
     try {
-      const input = `${Array.from({ length: 300 }, (_, i) => `event-${i}`).join('\n')}\n`;
-      await run(
-        'kcat',
-        [
-          '-b',
-          limited.bootstrap,
-          '-X',
-          'broker.address.family=v4',
-          '-P',
-          '-t',
-          'kafka-way',
-          '-p',
-          '0',
-          '-X',
-          'batch.num.messages=50',
-        ],
-        {
-          input,
-          timeoutMs: 20_000,
-        },
-      );
-      expect(limited.broker.store.partition('kafka-way', 0)!.highWatermark).toBe(300n);
+      const res = await produceEvents(limited, 'kafka-way', 300, ['batch.num.messages=50']);
+      expect(res.code, res.stderr).toBe(0);
+      expect(res.stored).toBe(300n);
       expect((await limited.broker.metrics.produceThrottleMs.get()).values[0].value).toBeGreaterThan(0);
     } finally {
       await limited.stop();

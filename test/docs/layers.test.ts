@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 /**
  * docs/architecture.md states the layers of src/ as a table (floor, room, …); this test reads that table
  * and checks every import in src/ against it, so the document and the import graph cannot drift apart.
+ * It also checks that every file the document names exists, so a rename that forgets the map fails here.
  */
 
 const SRC = resolve('src');
@@ -91,5 +92,35 @@ describe('the layers docs/architecture.md states', () => {
       'client/admin.ts imports broker/config.ts (client -> broker)',
       'engine/engine.ts imports client/producer.ts (engine -> client)',
     ]);
+  });
+});
+
+/** Files of the repository a document may name (source, tests, scripts, docs), as paths from the root. */
+function repositoryFiles(): string[] {
+  const walk = (dir: string): string[] =>
+    readdirSync(dir).flatMap((name) => {
+      const path = join(dir, name);
+      return statSync(path).isDirectory() ? walk(path) : [relative('.', path)];
+    });
+  return ['src', 'test', 'scripts', 'bench', 'docs', 'web/src'].flatMap(walk);
+}
+
+/**
+ * The file names docs/architecture.md mentions (`partition-log.ts`, `groups/coordinator.ts`,
+ * `src/flow/clock.ts`, `engine.md`), except the pattern `NN-name.ts` that stands for the API files.
+ */
+function filesNamedByDoc(): string[] {
+  const doc = readFileSync('docs/architecture.md', 'utf8');
+  const names = doc.match(/[\w./-]+\.(?:ts|md|sh|xml)\b/g) ?? [];
+  return [...new Set(names)].filter((n) => !n.includes('NN-name'));
+}
+
+describe('the files docs/architecture.md names', () => {
+  it('exist: each path is the end of a file path of the repository', () => {
+    const files = repositoryFiles();
+    const named = filesNamedByDoc();
+    expect(named.length).toBeGreaterThan(50);
+    const missing = named.filter((n) => !files.some((f) => f === n || f.endsWith(`/${n}`)));
+    expect(missing).toEqual([]);
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { GraphError, iterableSource, Job } from '../../src/engine/index.js';
+import { GraphError, iterableSource, Job, rateSource } from '../../src/engine/index.js';
 
 const numbers = () => iterableSource(() => [1, 2, 3]);
 
@@ -72,7 +72,7 @@ describe('job graph validation', () => {
     const problems = problemsOf(() => job.build());
     expect(problems).toEqual(
       expect.arrayContaining([
-        "'src' has parallelism 0; use a whole number >= 1",
+        "'src' parallelism must be a whole number >= 1 (got 0)",
         "'op' low watermark 0.5; use a fraction >= 0 below high (0.3)",
         "edge src -> op: unknown strategy 'yolo'; use one of propagate, stop-sources, stop-upstream, drop, sample",
         'the job has no sink',
@@ -80,6 +80,29 @@ describe('job graph validation', () => {
     );
     expect(problemsOf(() => new Job('empty').build())).toContain(
       'the job has no components; add a source, operators and a sink',
+    );
+  });
+
+  it('words bad queue sizes, watermarks and source rates as every number refusal is worded', () => {
+    const job = new Job('queues');
+    const src = job.source('src', numbers());
+    const op = job.operator<number, number>('op', {
+      process: () => {},
+      queue: { capacity: 0, maxBytes: 2.5, high: 1.5 },
+    });
+    job.connect(src, op);
+    expect(problemsOf(() => job.build())).toEqual(
+      expect.arrayContaining([
+        "'op' queue capacity must be a whole number >= 1 (got 0)",
+        "'op' queue maxBytes must be a whole number >= 1 (got 2.5)",
+        "'op' high watermark must be a number above 0, at most 1 (got 1.5)",
+      ]),
+    );
+    expect(() => rateSource({ rate: 0, make: (i) => i })).toThrow(
+      'rateSource: rate (events per second) must be a number above 0 (got 0)',
+    );
+    expect(() => rateSource({ rate: 10, count: -1, make: (i) => i })).toThrow(
+      'rateSource: count must be a whole number >= 0 (got -1)',
     );
   });
 

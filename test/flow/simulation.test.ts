@@ -404,7 +404,7 @@ describe('simulate: fixed counts and the stop policy’s resume delay', () => {
     const base = { produceRate: 10, consumeRate: 10, policy: 'block' as const };
     expect(() => simulate({ ...base, count: 2.5 })).toThrow(/count must be a whole number >= 1/);
     expect(() => simulate({ ...base, durationSec: 10, retryBackoffMs: -1 })).toThrow(
-      /retry backoff must be a number of 0 or more/,
+      /retry backoff must be a number >= 0 \(got -1\); milliseconds before each retry/,
     );
     expect(() => simulate(base)).toThrow(/--duration <s>\) or how many events to send \(--count <n>\)/);
   });

@@ -1,11 +1,68 @@
 import { createHash, createHmac, pbkdf2Sync, randomBytes } from 'node:crypto';
+import pino from 'pino';
+import type { SecurityOptions } from '../../src/broker/auth/security.js';
+import { Broker } from '../../src/broker/broker.js';
+import { BrokerConnection } from '../../src/client/broker-connection.js';
+import { resolveClientSecurity } from '../../src/client/security.js';
+import { realClock } from '../../src/flow/clock.js';
 import { ErrorCode } from '../../src/protocol/errors.js';
 import { WireClient } from './wire-client.js';
 
 /**
- * The client side of SASL over our codec (SaslHandshake v1 + SaslAuthenticate), for broker tests that
- * need an authenticated connection speaking exact requests. Real clients are tested in test/compat.
+ * SASL for broker and client tests: an embedded broker with one SASL_PLAINTEXT listener whose log lines
+ * the test can read, the client side of SASL over our codec (SaslHandshake v1 + SaslAuthenticate) for
+ * tests that speak exact requests, and our client's connection authenticated as a user. Third-party
+ * clients are tested in test/compat.
  */
+
+export interface SaslBroker {
+  broker: Broker;
+  /** The SASL_PLAINTEXT listener's port. */
+  port: number;
+  /** The broker's pino lines (JSON), in order. */
+  logs: string[];
+}
+
+/**
+ * Starts an in-memory broker listening on SASL_PLAINTEXT (127.0.0.1, a free port) with `security` (its
+ * users, mechanisms, lifetimes); failed authentications are delayed 10 ms unless `security` says
+ * otherwise. Stop it with `broker.stop()`.
+ */
+export async function startSaslBroker(security: SecurityOptions): Promise<SaslBroker> {
+  const logs: string[] = [];
+  const broker = new Broker(
+    {
+      durability: 'memory',
+      listeners: 'SASL_PLAINTEXT://127.0.0.1:0',
+      security: { failedAuthDelayMs: 10, ...security },
+    },
+    { logger: pino({ level: 'info' }, { write: (line: string) => logs.push(line) }) },
+  );
+  await broker.start();
+  return { broker, port: broker.listenerAddress('SASL_PLAINTEXT').port, logs };
+}
+
+/** Our client's connection to the SASL_PLAINTEXT listener on `port`, authenticating as `user`. */
+export function saslConnection(
+  port: number,
+  login: { mechanism: Mechanism; user: string; password: string },
+  options: { clientId?: string; maxInFlight?: number } = {},
+): BrokerConnection {
+  return new BrokerConnection({
+    nodeId: -1,
+    clientId: options.clientId ?? 'sasl-test',
+    host: '127.0.0.1',
+    port,
+    clock: realClock,
+    maxInFlight: options.maxInFlight,
+    security: resolveClientSecurity({
+      protocol: 'SASL_PLAINTEXT',
+      mechanism: login.mechanism,
+      username: login.user,
+      password: login.password,
+    }),
+  });
+}
 
 export type Mechanism = 'PLAIN' | 'SCRAM-SHA-256' | 'SCRAM-SHA-512';
 

@@ -13,16 +13,7 @@ import type { OrderProducer, ProducerConfigView } from '../../src/lab/producer.j
 import type { LagMonitor } from '../../src/monitor/monitor.js';
 import type { LagReport, StatusWord } from '../../src/monitor/reports.js';
 
-export type { Recommendation } from '../../src/monitor/advice.js';
-export type { Alert, AlertEvent } from '../../src/monitor/alerts.js';
-export type {
-  GroupReport,
-  HistoryEntry,
-  LagReport,
-  PartitionReport,
-  StatusReport,
-  StatusWord,
-} from '../../src/monitor/reports.js';
+export type { HistoryEntry, LagReport, StatusWord } from '../../src/monitor/reports.js';
 
 /** One server-sent `snapshot` event (monitor-service.ts `snapshot()`). */
 export interface Snapshot {

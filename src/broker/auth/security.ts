@@ -16,7 +16,7 @@ import {
   ScramServer,
 } from './scram.js';
 
-export const SASL_MECHANISMS = ['PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512'] as const;
+export const SASL_MECHANISMS = ['PLAIN', ...SCRAM_MECHANISMS] as const;
 export type SaslMechanism = (typeof SASL_MECHANISMS)[number];
 export type ClientAuth = 'none' | 'requested' | 'required';
 
@@ -341,5 +341,3 @@ export class BrokerSecurity {
     });
   }
 }
-
-export { SCRAM_MECHANISMS };

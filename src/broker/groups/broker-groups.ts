@@ -7,12 +7,7 @@ import type { PartitionHandle, TopicStore } from '../topic-store.js';
 import { controlRecordCommits } from '../txn/transaction-log-format.js';
 import type { BrokerGroupsOptions } from './config.js';
 import { GroupCoordinator } from './coordinator.js';
-import type {
-  OffsetsTopicLog,
-  OffsetsTopicRecord,
-  StoredOffsetsTopicRecord,
-  TransactionalWriter,
-} from './offsets-topic.js';
+import type { AppendToOffsetsTopic, OffsetsTopicLog, StoredOffsetsTopicRecord } from './offsets-topic.js';
 
 export const OFFSETS_TOPIC = '__consumer_offsets';
 
@@ -50,12 +45,7 @@ class TopicStoreOffsetsLog implements OffsetsTopicLog {
     return handle;
   }
 
-  async append(
-    partition: number,
-    records: OffsetsTopicRecord[],
-    timestamp: number,
-    txn?: TransactionalWriter,
-  ): Promise<number> {
+  readonly append: AppendToOffsetsTopic = async (partition, records, timestamp, txn) => {
     const batch = await buildRecordBatch({
       records: records.map((r) => ({ key: r.key, value: r.value, timestamp: r.timestamp ?? timestamp })),
       timestamp,
@@ -63,7 +53,7 @@ class TopicStoreOffsetsLog implements OffsetsTopicLog {
     });
     const { baseOffset } = await this.handle(partition).append(batch, { durable: true });
     return Number(baseOffset);
-  }
+  };
 
   async *replay(partition: number): AsyncIterable<StoredOffsetsTopicRecord> {
     const handle = this.handle(partition);

@@ -13,7 +13,7 @@ import { type CommittedOffset, CommittedOffsets } from './committed-offsets.js';
 import { defaultGroupCoordinatorConfig, type GroupCoordinatorConfig } from './config.js';
 import { Group, type GroupState, type JoinResult, Member, type SyncResult } from './group.js';
 import { GroupMetrics } from './metrics.js';
-import type { OffsetsTopicLog, OffsetsTopicRecord, TransactionalWriter } from './offsets-topic.js';
+import type { AppendToOffsetsTopic, OffsetsTopicLog, OffsetsTopicRecord } from './offsets-topic.js';
 import {
   decodeGroupMetadataValue,
   decodeOffsetCommitValue,
@@ -1110,14 +1110,8 @@ export class GroupCoordinator {
    * Every append to `__consumer_offsets` goes through here. The partition is a `cleanup.policy=compact`
    * topic: storage's log compaction keeps the newest record per key, so replay stays short.
    */
-  private append(
-    partition: number,
-    records: OffsetsTopicRecord[],
-    timestamp: number,
-    txn?: TransactionalWriter,
-  ): Promise<number> {
-    return this.log.append(partition, records, timestamp, txn);
-  }
+  private readonly append: AppendToOffsetsTopic = (partition, records, timestamp, txn) =>
+    this.log.append(partition, records, timestamp, txn);
 
   private addPending(producerId: bigint, group: string, committed: CommittedOffset[]): void {
     let pending = this.pendingTxnOffsets.get(producerId);
@@ -1216,7 +1210,8 @@ export class GroupCoordinator {
   }
 }
 
-function joinError(errorCode: ErrorCodeValue, memberId: string): JoinResult {
+/** A JoinGroup refused with `errorCode`: every other field at Kafka's default. */
+export function joinError(errorCode: ErrorCodeValue, memberId: string): JoinResult {
   return {
     errorCode,
     generationId: -1,

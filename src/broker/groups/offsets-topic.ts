@@ -26,19 +26,21 @@ export interface TransactionalWriter {
   producerEpoch: number;
 }
 
+/**
+ * Appends the records as one batch to `partition`, stamped with `timestamp`. Resolves with the batch's
+ * base offset once it is as durable as the broker promises (an OffsetCommit is acknowledged only after
+ * this resolves).
+ */
+export type AppendToOffsetsTopic = (
+  partition: number,
+  records: OffsetsTopicRecord[],
+  timestamp: number,
+  txn?: TransactionalWriter,
+) => Promise<number>;
+
 export interface OffsetsTopicLog {
   readonly partitions: number;
-  /**
-   * Appends the records as one batch to `partition`, stamped with `timestamp`. Resolves with the
-   * batch's base offset once it is as durable as the broker promises (an OffsetCommit is acknowledged
-   * only after this resolves).
-   */
-  append(
-    partition: number,
-    records: OffsetsTopicRecord[],
-    timestamp: number,
-    txn?: TransactionalWriter,
-  ): Promise<number>;
+  readonly append: AppendToOffsetsTopic;
   /** Every record of the partition from its log start, oldest first, transaction markers included. */
   replay(partition: number): AsyncIterable<StoredOffsetsTopicRecord>;
 }
@@ -51,12 +53,7 @@ export class MemoryOffsetsTopicLog implements OffsetsTopicLog {
     this.data = Array.from({ length: partitions }, () => []);
   }
 
-  async append(
-    partition: number,
-    records: OffsetsTopicRecord[],
-    timestamp: number,
-    txn?: TransactionalWriter,
-  ): Promise<number> {
+  readonly append: AppendToOffsetsTopic = async (partition, records, timestamp, txn) => {
     const log = this.data[partition];
     if (!log) throw new RangeError(`__consumer_offsets has no partition ${partition}`);
     const base = log.length;
@@ -68,7 +65,7 @@ export class MemoryOffsetsTopicLog implements OffsetsTopicLog {
         ...(txn ? { producerId: txn.producerId } : {}),
       });
     return base;
-  }
+  };
 
   /** Appends a transaction marker, as the transaction coordinator does in a broker. */
   mark(partition: number, producerId: bigint, commit: boolean, timestamp: number): void {

@@ -1,6 +1,7 @@
 import type { ListOffsetsRequest, ListOffsetsResponse } from '../../protocol/apis/02-list-offsets.js';
+import { ListOffsetsApi } from '../../protocol/apis/02-list-offsets.js';
 import { ErrorCode } from '../../protocol/errors.js';
-import type { ApiHandler } from '../api-handler.js';
+import { type ApiHandler, serves } from '../api-handler.js';
 import { mayTopic, Op } from '../auth/authorize.js';
 import type { PartitionHandle } from '../topic-store.js';
 
@@ -30,10 +31,7 @@ const NEWER_SPECIALS: ReadonlyMap<bigint, number> = new Map([
  * exactly one entry for max_num_offsets 1).
  */
 export const listOffsetsHandler: ApiHandler<ListOffsetsRequest, ListOffsetsResponse> = {
-  apiKey: 2,
-  name: 'ListOffsets',
-  minVersion: 0,
-  maxVersion: 7,
+  ...serves(ListOffsetsApi, 0, 7),
   async handle(request, ctx) {
     const v0 = ctx.apiVersion === 0;
     const topics = await Promise.all(

@@ -1,6 +1,6 @@
-import type { MetadataRequest, MetadataResponse } from '../../protocol/apis/03-metadata.js';
+import { MetadataApi, type MetadataRequest, type MetadataResponse } from '../../protocol/apis/03-metadata.js';
 import { ErrorCode } from '../../protocol/errors.js';
-import type { ApiHandler, RequestContext } from '../api-handler.js';
+import { type ApiHandler, type RequestContext, serves } from '../api-handler.js';
 import { mayCreateTopic, mayTopic, Op } from '../auth/authorize.js';
 import { topicNameProblem } from '../topic-names.js';
 
@@ -18,10 +18,7 @@ export const OPS_NOT_REQUESTED = -2147483648;
  * Auto-creation follows the broker setting, and from v4 also the client's allow_auto_topic_creation.
  */
 export const metadataHandler: ApiHandler<MetadataRequest, MetadataResponse> = {
-  apiKey: 3,
-  name: 'Metadata',
-  minVersion: 0,
-  maxVersion: 9,
+  ...serves(MetadataApi, 0, 9),
   async handle(request, ctx) {
     const { broker, apiVersion } = ctx;
     const { nodeId } = broker.config;

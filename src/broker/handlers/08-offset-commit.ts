@@ -1,8 +1,10 @@
 import type { OffsetCommitRequest, OffsetCommitResponse } from '../../protocol/apis/08-offset-commit.js';
-import { ErrorCode, type ErrorCodeValue } from '../../protocol/errors.js';
-import type { ApiHandler } from '../api-handler.js';
+import { OffsetCommitApi } from '../../protocol/apis/08-offset-commit.js';
+import { ErrorCode } from '../../protocol/errors.js';
+import { type ApiHandler, serves } from '../api-handler.js';
 import { mayGroup, mayTopic, Op } from '../auth/authorize.js';
 import type { GroupCoordinator } from '../groups/coordinator.js';
+import { refusePartitions } from './refusals.js';
 
 /**
  * OffsetCommit 0-9 (flexible from 8; v9's member epoch is a classic group's generation). Group members commit with their generation and member id; standalone consumers
@@ -13,25 +15,14 @@ export function offsetCommitHandler(
   groups: GroupCoordinator,
 ): ApiHandler<OffsetCommitRequest, OffsetCommitResponse> {
   return {
-    apiKey: 8,
-    name: 'OffsetCommit',
-    minVersion: 0,
-    maxVersion: 9,
+    ...serves(OffsetCommitApi, 0, 9),
     async handle(request, ctx) {
       // Kafka: READ on the group, else every partition is refused; READ on each topic, else its partitions.
-      const refuse = (
-        name: string,
-        partitions: Array<{ partitionIndex: number }>,
-        errorCode: ErrorCodeValue,
-      ) => ({
-        name,
-        partitions: partitions.map((p) => ({ partitionIndex: p.partitionIndex, errorCode })),
-      });
       if (!mayGroup(ctx, Op.READ, request.groupId)) {
-        const topics = request.topics.map((t) =>
-          refuse(t.name, t.partitions, ErrorCode.GROUP_AUTHORIZATION_FAILED),
-        );
-        return { throttleTimeMs: 0, topics };
+        return {
+          throttleTimeMs: 0,
+          topics: refusePartitions(request.topics, ErrorCode.GROUP_AUTHORIZATION_FAILED),
+        };
       }
       const denied = request.topics.filter((t) => !mayTopic(ctx, Op.READ, t.name));
       const retention = request.retentionTimeMs === undefined ? -1 : Number(request.retentionTimeMs);
@@ -46,16 +37,28 @@ export function offsetCommitHandler(
           .map((t) => ({
             name: t.name,
             partitions: t.partitions.map((p) => ({
-              partitionIndex: p.partitionIndex,
-              committedOffset: Number(p.committedOffset),
-              committedLeaderEpoch: p.committedLeaderEpoch ?? -1,
-              committedMetadata: p.committedMetadata,
+              ...committedPartition(p),
               commitTimestamp: p.commitTimestamp === undefined ? -1 : Number(p.commitTimestamp),
             })),
           })),
       });
-      const refused = denied.map((t) => refuse(t.name, t.partitions, ErrorCode.TOPIC_AUTHORIZATION_FAILED));
+      const refused = refusePartitions(denied, ErrorCode.TOPIC_AUTHORIZATION_FAILED);
       return { throttleTimeMs: 0, topics: [...result.topics, ...refused] };
     },
+  };
+}
+
+/** A partition of an (Txn)OffsetCommit request as the coordinator takes it: -1 for "no leader epoch". */
+export function committedPartition(p: {
+  partitionIndex: number;
+  committedOffset: bigint;
+  committedLeaderEpoch?: number;
+  committedMetadata: string | null;
+}) {
+  return {
+    partitionIndex: p.partitionIndex,
+    committedOffset: Number(p.committedOffset),
+    committedLeaderEpoch: p.committedLeaderEpoch ?? -1,
+    committedMetadata: p.committedMetadata,
   };
 }

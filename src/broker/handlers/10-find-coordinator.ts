@@ -2,8 +2,9 @@ import type {
   FindCoordinatorRequest,
   FindCoordinatorResponse,
 } from '../../protocol/apis/10-find-coordinator.js';
+import { FindCoordinatorApi } from '../../protocol/apis/10-find-coordinator.js';
 import { ErrorCode } from '../../protocol/errors.js';
-import type { ApiHandler } from '../api-handler.js';
+import { type ApiHandler, serves } from '../api-handler.js';
 import { mayGroup, mayTransactionalId, Op } from '../auth/authorize.js';
 
 const GROUP_KEY = 0;
@@ -14,10 +15,7 @@ const TRANSACTION_KEY = 1;
  * (key type 1). v4+ ask for several keys at once. Other key types (share groups) get INVALID_REQUEST.
  */
 export const findCoordinatorHandler: ApiHandler<FindCoordinatorRequest, FindCoordinatorResponse> = {
-  apiKey: 10,
-  name: 'FindCoordinator',
-  minVersion: 0,
-  maxVersion: 6,
+  ...serves(FindCoordinatorApi, 0, 6),
   handle(request, ctx) {
     const { host, port } = ctx.broker.advertised(ctx.connection);
     const nodeId = ctx.broker.config.nodeId;

@@ -1,9 +1,10 @@
 import type { JoinGroupRequest, JoinGroupResponse } from '../../protocol/apis/11-join-group.js';
+import { JoinGroupApi } from '../../protocol/apis/11-join-group.js';
 import { ErrorCode } from '../../protocol/errors.js';
-import type { ApiHandler } from '../api-handler.js';
+import { type ApiHandler, serves } from '../api-handler.js';
 import { mayGroup, Op } from '../auth/authorize.js';
 import { clientHostOf } from '../groups/client-host.js';
-import type { GroupCoordinator } from '../groups/coordinator.js';
+import { type GroupCoordinator, joinError } from '../groups/coordinator.js';
 
 /**
  * JoinGroup 0-9 (flexible from 6). The answer waits until the rebalance completes (every member rejoined, or the
@@ -11,10 +12,7 @@ import type { GroupCoordinator } from '../groups/coordinator.js';
  */
 export function joinGroupHandler(groups: GroupCoordinator): ApiHandler<JoinGroupRequest, JoinGroupResponse> {
   return {
-    apiKey: 11,
-    name: 'JoinGroup',
-    minVersion: 0,
-    maxVersion: 9,
+    ...serves(JoinGroupApi, 0, 9),
     async handle(request, ctx) {
       const r = mayGroup(ctx, Op.READ, request.groupId)
         ? await groups.joinGroup({
@@ -32,7 +30,7 @@ export function joinGroupHandler(groups: GroupCoordinator): ApiHandler<JoinGroup
             clientHost: clientHostOf(ctx.connection.remote),
             apiVersion: ctx.apiVersion,
           })
-        : refusedJoin(request.memberId);
+        : joinError(ErrorCode.GROUP_AUTHORIZATION_FAILED, request.memberId);
       return {
         throttleTimeMs: 0,
         errorCode: r.errorCode,
@@ -46,18 +44,5 @@ export function joinGroupHandler(groups: GroupCoordinator): ApiHandler<JoinGroup
         members: r.members,
       };
     },
-  };
-}
-
-/** Kafka's JoinGroup answer for a principal without READ on the group. */
-function refusedJoin(memberId: string) {
-  return {
-    errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED,
-    generationId: -1,
-    protocolType: null,
-    protocolName: null,
-    leader: '',
-    memberId,
-    members: [],
   };
 }

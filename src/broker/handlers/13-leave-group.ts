@@ -1,6 +1,7 @@
 import type { LeaveGroupRequest, LeaveGroupResponse } from '../../protocol/apis/13-leave-group.js';
+import { LeaveGroupApi } from '../../protocol/apis/13-leave-group.js';
 import { ErrorCode } from '../../protocol/errors.js';
-import type { ApiHandler } from '../api-handler.js';
+import { type ApiHandler, serves } from '../api-handler.js';
 import { mayGroup, Op } from '../auth/authorize.js';
 import type { GroupCoordinator } from '../groups/coordinator.js';
 
@@ -9,10 +10,7 @@ export function leaveGroupHandler(
   groups: GroupCoordinator,
 ): ApiHandler<LeaveGroupRequest, LeaveGroupResponse> {
   return {
-    apiKey: 13,
-    name: 'LeaveGroup',
-    minVersion: 0,
-    maxVersion: 5,
+    ...serves(LeaveGroupApi, 0, 5),
     handle(request, ctx) {
       const batched = ctx.apiVersion >= 3;
       if (!mayGroup(ctx, Op.READ, request.groupId)) {

@@ -1,6 +1,7 @@
 import type { SyncGroupRequest, SyncGroupResponse } from '../../protocol/apis/14-sync-group.js';
+import { SyncGroupApi } from '../../protocol/apis/14-sync-group.js';
 import { ErrorCode } from '../../protocol/errors.js';
-import type { ApiHandler } from '../api-handler.js';
+import { type ApiHandler, serves } from '../api-handler.js';
 import { mayGroup, Op } from '../auth/authorize.js';
 import type { GroupCoordinator } from '../groups/coordinator.js';
 
@@ -10,10 +11,7 @@ import type { GroupCoordinator } from '../groups/coordinator.js';
  */
 export function syncGroupHandler(groups: GroupCoordinator): ApiHandler<SyncGroupRequest, SyncGroupResponse> {
   return {
-    apiKey: 14,
-    name: 'SyncGroup',
-    minVersion: 0,
-    maxVersion: 5,
+    ...serves(SyncGroupApi, 0, 5),
     async handle(request, ctx) {
       if (!mayGroup(ctx, Op.READ, request.groupId)) {
         const errorCode = ErrorCode.GROUP_AUTHORIZATION_FAILED;

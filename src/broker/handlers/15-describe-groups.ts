@@ -2,8 +2,9 @@ import type {
   DescribeGroupsRequest,
   DescribeGroupsResponse,
 } from '../../protocol/apis/15-describe-groups.js';
+import { DescribeGroupsApi } from '../../protocol/apis/15-describe-groups.js';
 import { ErrorCode } from '../../protocol/errors.js';
-import type { ApiHandler } from '../api-handler.js';
+import { type ApiHandler, serves } from '../api-handler.js';
 import { mayGroup, Op } from '../auth/authorize.js';
 import type { GroupCoordinator } from '../groups/coordinator.js';
 
@@ -18,10 +19,7 @@ export function describeGroupsHandler(
   groups: GroupCoordinator,
 ): ApiHandler<DescribeGroupsRequest, DescribeGroupsResponse> {
   return {
-    apiKey: 15,
-    name: 'DescribeGroups',
-    minVersion: 0,
-    maxVersion: 5,
+    ...serves(DescribeGroupsApi, 0, 5),
     handle(request, ctx) {
       return {
         throttleTimeMs: 0,

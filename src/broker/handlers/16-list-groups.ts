@@ -1,5 +1,6 @@
 import type { ListGroupsRequest, ListGroupsResponse } from '../../protocol/apis/16-list-groups.js';
-import type { ApiHandler } from '../api-handler.js';
+import { ListGroupsApi } from '../../protocol/apis/16-list-groups.js';
+import { type ApiHandler, serves } from '../api-handler.js';
 import { mayCluster, mayGroup, Op } from '../auth/authorize.js';
 import type { GroupCoordinator } from '../groups/coordinator.js';
 
@@ -8,10 +9,7 @@ export function listGroupsHandler(
   groups: GroupCoordinator,
 ): ApiHandler<ListGroupsRequest, ListGroupsResponse> {
   return {
-    apiKey: 16,
-    name: 'ListGroups',
-    minVersion: 0,
-    maxVersion: 5,
+    ...serves(ListGroupsApi, 0, 5),
     handle(request, ctx) {
       // Every group here is a classic group.
       const types = (request.typesFilter ?? []).map((t) => t.toLowerCase());

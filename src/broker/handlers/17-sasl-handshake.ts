@@ -1,5 +1,6 @@
 import type { SaslHandshakeRequest, SaslHandshakeResponse } from '../../protocol/apis/17-sasl-handshake.js';
-import type { ApiHandler } from '../api-handler.js';
+import { SaslHandshakeApi } from '../../protocol/apis/17-sasl-handshake.js';
+import { type ApiHandler, serves } from '../api-handler.js';
 
 /**
  * SaslHandshake 0-1: picks the mechanism. v1 is followed by SaslAuthenticate requests; v0 by bare SASL
@@ -8,10 +9,7 @@ import type { ApiHandler } from '../api-handler.js';
  * the connection is closed.
  */
 export const saslHandshakeHandler: ApiHandler<SaslHandshakeRequest, SaslHandshakeResponse> = {
-  apiKey: 17,
-  name: 'SaslHandshake',
-  minVersion: 0,
-  maxVersion: 1,
+  ...serves(SaslHandshakeApi, 0, 1),
   handle(request, ctx) {
     const security = ctx.broker.security;
     const { errorCode, close } = security.handshake(ctx.connection, request.mechanism, ctx.apiVersion);

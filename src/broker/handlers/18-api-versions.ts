@@ -1,5 +1,6 @@
 import type { ApiVersionsRequest, ApiVersionsResponse } from '../../protocol/apis/18-api-versions.js';
-import type { ApiHandler } from '../api-handler.js';
+import { ApiVersionsApi } from '../../protocol/apis/18-api-versions.js';
+import { type ApiHandler, serves } from '../api-handler.js';
 
 /**
  * ApiVersions 0-3: the table every client negotiates against. The table is whatever the registry
@@ -7,10 +8,7 @@ import type { ApiHandler } from '../api-handler.js';
  * answers them in the v0 layout with UNSUPPORTED_VERSION, as Kafka does.
  */
 export const apiVersionsHandler: ApiHandler<ApiVersionsRequest, ApiVersionsResponse> = {
-  apiKey: 18,
-  name: 'ApiVersions',
-  minVersion: 0,
-  maxVersion: 3,
+  ...serves(ApiVersionsApi, 0, 3),
   handle(_request, ctx) {
     return { errorCode: 0, apiKeys: ctx.broker.registry.versions(), throttleTimeMs: 0 };
   },

@@ -1,7 +1,8 @@
 import type { CreateTopicsRequest, CreateTopicsResponse } from '../../protocol/apis/19-create-topics.js';
+import { CreateTopicsApi } from '../../protocol/apis/19-create-topics.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import { ZERO_UUID } from '../../protocol/messages.js';
-import type { ApiHandler, RequestContext } from '../api-handler.js';
+import { type ApiHandler, type RequestContext, serves } from '../api-handler.js';
 import { mayCreateTopic } from '../auth/authorize.js';
 import { topicNameProblem } from '../topic-names.js';
 import { TopicStoreError } from '../topic-store.js';
@@ -17,10 +18,7 @@ type TopicResult = CreateTopicsResponse['topics'][number];
  * assignment, or (-1) the broker default.
  */
 export const createTopicsHandler: ApiHandler<CreateTopicsRequest, CreateTopicsResponse> = {
-  apiKey: 19,
-  name: 'CreateTopics',
-  minVersion: 0,
-  maxVersion: 7,
+  ...serves(CreateTopicsApi, 0, 7),
   async handle(request, ctx) {
     // Kafka refuses every entry of a name the request repeats, creating none of them, and answers
     // once per name (the response's topics are keyed by name).

@@ -1,7 +1,8 @@
 import type { DeleteTopicsRequest, DeleteTopicsResponse } from '../../protocol/apis/20-delete-topics.js';
+import { DeleteTopicsApi } from '../../protocol/apis/20-delete-topics.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import { ZERO_UUID } from '../../protocol/messages.js';
-import type { ApiHandler, RequestContext } from '../api-handler.js';
+import { type ApiHandler, type RequestContext, serves } from '../api-handler.js';
 import { mayTopic, Op } from '../auth/authorize.js';
 import { TopicStoreError } from '../topic-store.js';
 
@@ -12,10 +13,7 @@ type Result = DeleteTopicsResponse['responses'][number];
  * v6). Internal topics cannot be deleted.
  */
 export const deleteTopicsHandler: ApiHandler<DeleteTopicsRequest, DeleteTopicsResponse> = {
-  apiKey: 20,
-  name: 'DeleteTopics',
-  minVersion: 0,
-  maxVersion: 6,
+  ...serves(DeleteTopicsApi, 0, 6),
   async handle(request, ctx) {
     const wanted =
       ctx.apiVersion >= 6

@@ -1,6 +1,7 @@
 import type { DeleteRecordsRequest, DeleteRecordsResponse } from '../../protocol/apis/21-delete-records.js';
+import { DeleteRecordsApi } from '../../protocol/apis/21-delete-records.js';
 import { ErrorCode } from '../../protocol/errors.js';
-import type { ApiHandler, RequestContext } from '../api-handler.js';
+import { type ApiHandler, type RequestContext, serves } from '../api-handler.js';
 import { mayTopic, Op } from '../auth/authorize.js';
 import { TopicStoreError } from '../topic-store.js';
 
@@ -15,10 +16,7 @@ const HIGH_WATERMARK = -1n;
  * earliest and Fetch honour it after a restart too. The answer's low watermark is the new log start.
  */
 export const deleteRecordsHandler: ApiHandler<DeleteRecordsRequest, DeleteRecordsResponse> = {
-  apiKey: 21,
-  name: 'DeleteRecords',
-  minVersion: 0,
-  maxVersion: 2,
+  ...serves(DeleteRecordsApi, 0, 2),
   async handle(request, ctx) {
     const topics: DeleteRecordsResponse['topics'] = [];
     for (const t of request.topics) {

@@ -2,8 +2,9 @@ import type {
   InitProducerIdRequest,
   InitProducerIdResponse,
 } from '../../protocol/apis/22-init-producer-id.js';
+import { InitProducerIdApi } from '../../protocol/apis/22-init-producer-id.js';
 import { ErrorCode } from '../../protocol/errors.js';
-import type { ApiHandler } from '../api-handler.js';
+import { type ApiHandler, serves } from '../api-handler.js';
 import { mayTransactionalId, mayWriteIdempotently, Op } from '../auth/authorize.js';
 import type { TransactionCoordinator } from '../txn/coordinator.js';
 
@@ -18,10 +19,7 @@ export function initProducerIdHandler(
   transactions: TransactionCoordinator,
 ): ApiHandler<InitProducerIdRequest, InitProducerIdResponse> {
   return {
-    apiKey: 22,
-    name: 'InitProducerId',
-    minVersion: 0,
-    maxVersion: 5,
+    ...serves(InitProducerIdApi, 0, 5),
     async handle(request, ctx) {
       const refused = (errorCode: number) => ({
         throttleTimeMs: 0,

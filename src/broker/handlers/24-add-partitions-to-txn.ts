@@ -2,8 +2,9 @@ import type {
   AddPartitionsToTxnRequest,
   AddPartitionsToTxnResponse,
 } from '../../protocol/apis/24-add-partitions-to-txn.js';
+import { AddPartitionsToTxnApi } from '../../protocol/apis/24-add-partitions-to-txn.js';
 import { ErrorCode, type ErrorCodeValue } from '../../protocol/errors.js';
-import type { ApiHandler, RequestContext } from '../api-handler.js';
+import { type ApiHandler, type RequestContext, serves } from '../api-handler.js';
 import { mayTopic, mayTransactionalId, Op } from '../auth/authorize.js';
 import type { TransactionCoordinator } from '../txn/coordinator.js';
 import { fencedForOldClients } from '../txn/errors.js';
@@ -22,10 +23,7 @@ export function addPartitionsToTxnHandler(
   transactions: TransactionCoordinator,
 ): ApiHandler<AddPartitionsToTxnRequest, AddPartitionsToTxnResponse> {
   return {
-    apiKey: 24,
-    name: 'AddPartitionsToTxn',
-    minVersion: 0,
-    maxVersion: 3,
+    ...serves(AddPartitionsToTxnApi, 0, 3),
     async handle(request, ctx) {
       const transactionalId = request.v3AndBelowTransactionalId ?? '';
       const topics = request.v3AndBelowTopics ?? [];

@@ -2,8 +2,9 @@ import type {
   AddOffsetsToTxnRequest,
   AddOffsetsToTxnResponse,
 } from '../../protocol/apis/25-add-offsets-to-txn.js';
+import { AddOffsetsToTxnApi } from '../../protocol/apis/25-add-offsets-to-txn.js';
 import { ErrorCode } from '../../protocol/errors.js';
-import type { ApiHandler } from '../api-handler.js';
+import { type ApiHandler, serves } from '../api-handler.js';
 import { mayGroup, Op } from '../auth/authorize.js';
 import type { TransactionCoordinator } from '../txn/coordinator.js';
 import { answerTransactional } from '../txn/transactional-request.js';
@@ -16,10 +17,7 @@ export function addOffsetsToTxnHandler(
   transactions: TransactionCoordinator,
 ): ApiHandler<AddOffsetsToTxnRequest, AddOffsetsToTxnResponse> {
   return {
-    apiKey: 25,
-    name: 'AddOffsetsToTxn',
-    minVersion: 0,
-    maxVersion: 4,
+    ...serves(AddOffsetsToTxnApi, 0, 4),
     handle: (request, ctx) =>
       answerTransactional(
         ctx,

@@ -1,5 +1,5 @@
-import type { EndTxnRequest, EndTxnResponse } from '../../protocol/apis/26-end-txn.js';
-import type { ApiHandler } from '../api-handler.js';
+import { EndTxnApi, type EndTxnRequest, type EndTxnResponse } from '../../protocol/apis/26-end-txn.js';
+import { type ApiHandler, serves } from '../api-handler.js';
 import type { TransactionCoordinator } from '../txn/coordinator.js';
 import { answerTransactional } from '../txn/transactional-request.js';
 
@@ -12,10 +12,7 @@ export function endTxnHandler(
   transactions: TransactionCoordinator,
 ): ApiHandler<EndTxnRequest, EndTxnResponse> {
   return {
-    apiKey: 26,
-    name: 'EndTxn',
-    minVersion: 0,
-    maxVersion: 4,
+    ...serves(EndTxnApi, 0, 4),
     handle: (request, ctx) =>
       answerTransactional(ctx, request.transactionalId, () =>
         transactions.endTransaction(

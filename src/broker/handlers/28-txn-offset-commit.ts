@@ -2,12 +2,15 @@ import type {
   TxnOffsetCommitRequest,
   TxnOffsetCommitResponse,
 } from '../../protocol/apis/28-txn-offset-commit.js';
+import { TxnOffsetCommitApi } from '../../protocol/apis/28-txn-offset-commit.js';
 import { ErrorCode } from '../../protocol/errors.js';
-import type { ApiHandler } from '../api-handler.js';
+import { type ApiHandler, serves } from '../api-handler.js';
 import { mayGroup, mayTopic, mayTransactionalId, Op } from '../auth/authorize.js';
 import type { GroupCoordinator } from '../groups/coordinator.js';
 import type { TransactionCoordinator } from '../txn/coordinator.js';
 import { fencedForOldClients } from '../txn/errors.js';
+import { committedPartition } from './08-offset-commit.js';
+import { refusePartitions } from './refusals.js';
 
 /**
  * TxnOffsetCommit 0-4: a group's offsets committed inside a transaction (sendOffsetsToTransaction).
@@ -21,24 +24,17 @@ export function txnOffsetCommitHandler(
   transactions: TransactionCoordinator,
 ): ApiHandler<TxnOffsetCommitRequest, TxnOffsetCommitResponse> {
   return {
-    apiKey: 28,
-    name: 'TxnOffsetCommit',
-    minVersion: 0,
-    maxVersion: 4,
+    ...serves(TxnOffsetCommitApi, 0, 4),
     async handle(request, ctx) {
-      const answerAll = (topics: TxnOffsetCommitRequest['topics'], errorCode: number) =>
-        topics.map((t) => ({
-          name: t.name,
-          partitions: t.partitions.map((p) => ({ partitionIndex: p.partitionIndex, errorCode })),
-        }));
       const denied = !mayTransactionalId(ctx, Op.WRITE, request.transactionalId)
         ? ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED
         : !mayGroup(ctx, Op.READ, request.groupId)
           ? ErrorCode.GROUP_AUTHORIZATION_FAILED
           : undefined;
-      if (denied !== undefined) return { throttleTimeMs: 0, topics: answerAll(request.topics, denied) };
+      if (denied !== undefined)
+        return { throttleTimeMs: 0, topics: refusePartitions(request.topics, denied) };
       const readable = request.topics.filter((t) => mayTopic(ctx, Op.READ, t.name));
-      const unreadable = answerAll(
+      const unreadable = refusePartitions(
         request.topics.filter((t) => !readable.includes(t)),
         ErrorCode.TOPIC_AUTHORIZATION_FAILED,
       );
@@ -51,7 +47,7 @@ export function txnOffsetCommitHandler(
       );
       const refused = inTxn === ErrorCode.NONE ? undefined : fencedForOldClients(inTxn, ctx.apiVersion);
       if (refused !== undefined) {
-        return { throttleTimeMs: 0, topics: [...answerAll(readable, refused), ...unreadable] };
+        return { throttleTimeMs: 0, topics: [...refusePartitions(readable, refused), ...unreadable] };
       }
       const result = await groups.txnCommitOffsets({
         groupId: request.groupId,
@@ -62,12 +58,7 @@ export function txnOffsetCommitHandler(
         groupInstanceId: request.groupInstanceId ?? null,
         topics: readable.map((t) => ({
           name: t.name,
-          partitions: t.partitions.map((p) => ({
-            partitionIndex: p.partitionIndex,
-            committedOffset: Number(p.committedOffset),
-            committedLeaderEpoch: p.committedLeaderEpoch ?? -1,
-            committedMetadata: p.committedMetadata,
-          })),
+          partitions: t.partitions.map(committedPartition),
         })),
       });
       return { throttleTimeMs: 0, topics: [...result.topics, ...unreadable] };

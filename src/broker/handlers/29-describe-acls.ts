@@ -1,29 +1,16 @@
 import type { DescribeAclsRequest, DescribeAclsResponse } from '../../protocol/apis/29-describe-acls.js';
-import { ErrorCode } from '../../protocol/errors.js';
-import type { ApiHandler } from '../api-handler.js';
-import { type AclBinding, AclOperation, CLUSTER_RESOURCE, ResourceType } from '../auth/acl.js';
-
-/** The answer Kafka gives to an ACL request when no authorizer is configured. */
-export const NO_AUTHORIZER = 'No Authorizer is configured on the broker';
+import { DescribeAclsApi } from '../../protocol/apis/29-describe-acls.js';
+import { type ApiHandler, serves } from '../api-handler.js';
+import { type AclBinding, AclOperation } from '../auth/acl.js';
+import { aclRequestRefusal } from './refusals.js';
 
 /** DescribeAcls 1-3: the bindings matching the filter, grouped by resource; needs DESCRIBE on the cluster. */
 export const describeAclsHandler: ApiHandler<DescribeAclsRequest, DescribeAclsResponse> = {
-  apiKey: 29,
-  name: 'DescribeAcls',
-  minVersion: 1,
-  maxVersion: 3,
+  ...serves(DescribeAclsApi, 1, 3),
   handle(request, ctx) {
     const security = ctx.broker.security;
-    const refuse = (errorCode: number, errorMessage: string) => ({
-      throttleTimeMs: 0,
-      errorCode,
-      errorMessage,
-      resources: [],
-    });
-    if (!security.authorizerEnabled) return refuse(ErrorCode.SECURITY_DISABLED, NO_AUTHORIZER);
-    if (!security.authorize(ctx.connection, AclOperation.DESCRIBE, ResourceType.CLUSTER, CLUSTER_RESOURCE)) {
-      return refuse(ErrorCode.CLUSTER_AUTHORIZATION_FAILED, 'Cluster authorization failed.');
-    }
+    const refused = aclRequestRefusal(ctx, AclOperation.DESCRIBE);
+    if (refused) return { throttleTimeMs: 0, ...refused, resources: [] };
     return {
       throttleTimeMs: 0,
       errorCode: 0,

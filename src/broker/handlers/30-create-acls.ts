@@ -1,32 +1,17 @@
 import type { CreateAclsRequest, CreateAclsResponse } from '../../protocol/apis/30-create-acls.js';
+import { CreateAclsApi } from '../../protocol/apis/30-create-acls.js';
 import { ErrorCode } from '../../protocol/errors.js';
-import type { ApiHandler } from '../api-handler.js';
-import {
-  type AclBinding,
-  AclOperation,
-  bindingProblem,
-  CLUSTER_RESOURCE,
-  PatternType,
-  ResourceType,
-} from '../auth/acl.js';
-import { NO_AUTHORIZER } from './29-describe-acls.js';
+import { type ApiHandler, serves } from '../api-handler.js';
+import { type AclBinding, AclOperation, bindingProblem, PatternType } from '../auth/acl.js';
+import { aclRequestRefusal } from './refusals.js';
 
 /** CreateAcls 1-3: stores the bindings (persisted in the data dir); needs ALTER on the cluster. */
 export const createAclsHandler: ApiHandler<CreateAclsRequest, CreateAclsResponse> = {
-  apiKey: 30,
-  name: 'CreateAcls',
-  minVersion: 1,
-  maxVersion: 3,
+  ...serves(CreateAclsApi, 1, 3),
   async handle(request, ctx) {
     const security = ctx.broker.security;
-    const all = (errorCode: number, errorMessage: string) => ({
-      throttleTimeMs: 0,
-      results: request.creations.map(() => ({ errorCode, errorMessage })),
-    });
-    if (!security.authorizerEnabled) return all(ErrorCode.SECURITY_DISABLED, NO_AUTHORIZER);
-    if (!security.authorize(ctx.connection, AclOperation.ALTER, ResourceType.CLUSTER, CLUSTER_RESOURCE)) {
-      return all(ErrorCode.CLUSTER_AUTHORIZATION_FAILED, 'Cluster authorization failed.');
-    }
+    const refused = aclRequestRefusal(ctx, AclOperation.ALTER);
+    if (refused) return { throttleTimeMs: 0, results: request.creations.map(() => refused) };
     const valid: AclBinding[] = [];
     const results = request.creations.map((c) => {
       const binding: AclBinding = {

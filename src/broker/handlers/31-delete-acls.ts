@@ -1,25 +1,20 @@
 import type { DeleteAclsRequest, DeleteAclsResponse } from '../../protocol/apis/31-delete-acls.js';
-import { ErrorCode } from '../../protocol/errors.js';
-import type { ApiHandler } from '../api-handler.js';
-import { AclOperation, CLUSTER_RESOURCE, ResourceType } from '../auth/acl.js';
-import { NO_AUTHORIZER } from './29-describe-acls.js';
+import { DeleteAclsApi } from '../../protocol/apis/31-delete-acls.js';
+import { type ApiHandler, serves } from '../api-handler.js';
+import { AclOperation } from '../auth/acl.js';
+import { aclRequestRefusal } from './refusals.js';
 
 /** DeleteAcls 1-3: removes what each filter matches and lists it; needs ALTER on the cluster. */
 export const deleteAclsHandler: ApiHandler<DeleteAclsRequest, DeleteAclsResponse> = {
-  apiKey: 31,
-  name: 'DeleteAcls',
-  minVersion: 1,
-  maxVersion: 3,
+  ...serves(DeleteAclsApi, 1, 3),
   async handle(request, ctx) {
     const security = ctx.broker.security;
-    const all = (errorCode: number, errorMessage: string) => ({
-      throttleTimeMs: 0,
-      filterResults: request.filters.map(() => ({ errorCode, errorMessage, matchingAcls: [] })),
-    });
-    if (!security.authorizerEnabled) return all(ErrorCode.SECURITY_DISABLED, NO_AUTHORIZER);
-    if (!security.authorize(ctx.connection, AclOperation.ALTER, ResourceType.CLUSTER, CLUSTER_RESOURCE)) {
-      return all(ErrorCode.CLUSTER_AUTHORIZATION_FAILED, 'Cluster authorization failed.');
-    }
+    const refused = aclRequestRefusal(ctx, AclOperation.ALTER);
+    if (refused)
+      return {
+        throttleTimeMs: 0,
+        filterResults: request.filters.map(() => ({ ...refused, matchingAcls: [] })),
+      };
     const removed = await security.acls.remove(request.filters);
     return {
       throttleTimeMs: 0,

@@ -1,10 +1,11 @@
-import type {
-  DescribeConfigsRequest,
-  DescribeConfigsResponse,
+import {
+  ConfigResourceType,
+  DescribeConfigsApi,
+  type DescribeConfigsRequest,
+  type DescribeConfigsResponse,
 } from '../../protocol/apis/32-describe-configs.js';
-import { ConfigResourceType } from '../../protocol/apis/32-describe-configs.js';
 import { ErrorCode } from '../../protocol/errors.js';
-import type { ApiHandler, RequestContext } from '../api-handler.js';
+import { type ApiHandler, type RequestContext, serves } from '../api-handler.js';
 import { configDenied, Op } from '../auth/authorize.js';
 import type { BrokerConfigScope, ConfigEntry, ConfigOrigin } from '../topic-store.js';
 
@@ -34,10 +35,7 @@ const CONFIG_TYPE_UNKNOWN = 0;
  * fields; with v3 in range it uses its (correct) v3.
  */
 export const describeConfigsHandler: ApiHandler<DescribeConfigsRequest, DescribeConfigsResponse> = {
-  apiKey: 32,
-  name: 'DescribeConfigs',
-  minVersion: 0,
-  maxVersion: 4,
+  ...serves(DescribeConfigsApi, 0, 4),
   handle(request, ctx) {
     const results = request.resources.map((r): Result => {
       const base = { resourceType: r.resourceType, resourceName: r.resourceName };

@@ -1,7 +1,8 @@
 import { ConfigResourceType } from '../../protocol/apis/32-describe-configs.js';
 import type { AlterConfigsRequest, AlterConfigsResponse } from '../../protocol/apis/33-alter-configs.js';
+import { AlterConfigsApi } from '../../protocol/apis/33-alter-configs.js';
 import { ErrorCode } from '../../protocol/errors.js';
-import type { ApiHandler } from '../api-handler.js';
+import { type ApiHandler, serves } from '../api-handler.js';
 import { configDenied, Op } from '../auth/authorize.js';
 import { TopicStoreError } from '../topic-store.js';
 
@@ -10,10 +11,7 @@ import { TopicStoreError } from '../topic-store.js';
  * "increase retention" step). Like Kafka's, it replaces the topic's whole explicit config set.
  */
 export const alterConfigsHandler: ApiHandler<AlterConfigsRequest, AlterConfigsResponse> = {
-  apiKey: 33,
-  name: 'AlterConfigs',
-  minVersion: 0,
-  maxVersion: 2,
+  ...serves(AlterConfigsApi, 0, 2),
   async handle(request, ctx) {
     const { broker } = ctx;
     const responses: AlterConfigsResponse['responses'] = [];

@@ -3,8 +3,9 @@ import type {
   DescribeLogDirsRequest,
   DescribeLogDirsResponse,
 } from '../../protocol/apis/35-describe-log-dirs.js';
+import { DescribeLogDirsApi } from '../../protocol/apis/35-describe-log-dirs.js';
 import { ErrorCode } from '../../protocol/errors.js';
-import type { ApiHandler, RequestContext } from '../api-handler.js';
+import { type ApiHandler, type RequestContext, serves } from '../api-handler.js';
 import { mayCluster, Op } from '../auth/authorize.js';
 
 type TopicResult = DescribeLogDirsResponse['results'][number]['topics'][number];
@@ -16,10 +17,7 @@ type TopicResult = DescribeLogDirsResponse['results'][number]['topics'][number];
  * as Kafka does. A broker in memory reports its data dir name with sizes in memory and no disk figures.
  */
 export const describeLogDirsHandler: ApiHandler<DescribeLogDirsRequest, DescribeLogDirsResponse> = {
-  apiKey: 35,
-  name: 'DescribeLogDirs',
-  minVersion: 1,
-  maxVersion: 4,
+  ...serves(DescribeLogDirsApi, 1, 4),
   handle(request, ctx) {
     if (!mayCluster(ctx, Op.DESCRIBE)) {
       return { throttleTimeMs: 0, errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED, results: [] };

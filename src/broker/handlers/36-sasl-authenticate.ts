@@ -2,8 +2,9 @@ import type {
   SaslAuthenticateRequest,
   SaslAuthenticateResponse,
 } from '../../protocol/apis/36-sasl-authenticate.js';
+import { SaslAuthenticateApi } from '../../protocol/apis/36-sasl-authenticate.js';
 import { ErrorCode } from '../../protocol/errors.js';
-import type { ApiHandler } from '../api-handler.js';
+import { type ApiHandler, serves } from '../api-handler.js';
 
 /**
  * SaslAuthenticate 0-2: one token of the chosen mechanism each way. A failure answers
@@ -11,10 +12,7 @@ import type { ApiHandler } from '../api-handler.js';
  * v1 a success carries the session lifetime after which the client must re-authenticate (KIP-368).
  */
 export const saslAuthenticateHandler: ApiHandler<SaslAuthenticateRequest, SaslAuthenticateResponse> = {
-  apiKey: 36,
-  name: 'SaslAuthenticate',
-  minVersion: 0,
-  maxVersion: 2,
+  ...serves(SaslAuthenticateApi, 0, 2),
   async handle(request, ctx) {
     const result = await ctx.broker.security.authenticate(ctx.connection, request.authBytes);
     if (!result.ok) {

@@ -2,8 +2,9 @@ import type {
   CreatePartitionsRequest,
   CreatePartitionsResponse,
 } from '../../protocol/apis/37-create-partitions.js';
+import { CreatePartitionsApi } from '../../protocol/apis/37-create-partitions.js';
 import { ErrorCode } from '../../protocol/errors.js';
-import type { ApiHandler } from '../api-handler.js';
+import { type ApiHandler, serves } from '../api-handler.js';
 import { mayTopic, Op } from '../auth/authorize.js';
 import { TopicStoreError } from '../topic-store.js';
 
@@ -12,10 +13,7 @@ const MAX_PARTITIONS = 100_000;
 
 /** CreatePartitions 0-1: grows a topic to `count` partitions (never shrinks, as in Kafka). */
 export const createPartitionsHandler: ApiHandler<CreatePartitionsRequest, CreatePartitionsResponse> = {
-  apiKey: 37,
-  name: 'CreatePartitions',
-  minVersion: 0,
-  maxVersion: 1,
+  ...serves(CreatePartitionsApi, 0, 1),
   async handle(request, ctx) {
     const { broker } = ctx;
     const results: CreatePartitionsResponse['results'] = [];

@@ -1,6 +1,7 @@
 import type { DeleteGroupsRequest, DeleteGroupsResponse } from '../../protocol/apis/42-delete-groups.js';
+import { DeleteGroupsApi } from '../../protocol/apis/42-delete-groups.js';
 import { ErrorCode } from '../../protocol/errors.js';
-import type { ApiHandler } from '../api-handler.js';
+import { type ApiHandler, serves } from '../api-handler.js';
 import { mayGroup, Op } from '../auth/authorize.js';
 import type { GroupCoordinator } from '../groups/coordinator.js';
 
@@ -9,10 +10,7 @@ export function deleteGroupsHandler(
   groups: GroupCoordinator,
 ): ApiHandler<DeleteGroupsRequest, DeleteGroupsResponse> {
   return {
-    apiKey: 42,
-    name: 'DeleteGroups',
-    minVersion: 0,
-    maxVersion: 2,
+    ...serves(DeleteGroupsApi, 0, 2),
     async handle(request, ctx) {
       const results = [];
       for (const groupId of request.groupsNames) {

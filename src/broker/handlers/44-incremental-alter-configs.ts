@@ -3,8 +3,9 @@ import type {
   IncrementalAlterConfigsRequest,
   IncrementalAlterConfigsResponse,
 } from '../../protocol/apis/44-incremental-alter-configs.js';
+import { IncrementalAlterConfigsApi } from '../../protocol/apis/44-incremental-alter-configs.js';
 import { ErrorCode } from '../../protocol/errors.js';
-import type { ApiHandler, RequestContext } from '../api-handler.js';
+import { type ApiHandler, type RequestContext, serves } from '../api-handler.js';
 import { configDenied, Op } from '../auth/authorize.js';
 import { type ConfigEntry, TopicStoreError } from '../topic-store.js';
 
@@ -27,10 +28,7 @@ export const incrementalAlterConfigsHandler: ApiHandler<
   IncrementalAlterConfigsRequest,
   IncrementalAlterConfigsResponse
 > = {
-  apiKey: 44,
-  name: 'IncrementalAlterConfigs',
-  minVersion: 0,
-  maxVersion: 1,
+  ...serves(IncrementalAlterConfigsApi, 0, 1),
   async handle(request, ctx) {
     const responses: Answer[] = [];
     for (const r of request.resources) {

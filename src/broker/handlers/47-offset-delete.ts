@@ -1,6 +1,7 @@
 import type { OffsetDeleteRequest, OffsetDeleteResponse } from '../../protocol/apis/47-offset-delete.js';
+import { OffsetDeleteApi } from '../../protocol/apis/47-offset-delete.js';
 import { ErrorCode } from '../../protocol/errors.js';
-import type { ApiHandler } from '../api-handler.js';
+import { type ApiHandler, serves } from '../api-handler.js';
 import { mayGroup, mayTopic, Op } from '../auth/authorize.js';
 import type { GroupCoordinator } from '../groups/coordinator.js';
 
@@ -13,10 +14,7 @@ export function offsetDeleteHandler(
   groups: GroupCoordinator,
 ): ApiHandler<OffsetDeleteRequest, OffsetDeleteResponse> {
   return {
-    apiKey: 47,
-    name: 'OffsetDelete',
-    minVersion: 0,
-    maxVersion: 0,
+    ...serves(OffsetDeleteApi, 0, 0),
     async handle(request, ctx) {
       if (!mayGroup(ctx, Op.DELETE, request.groupId)) {
         return { errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED, throttleTimeMs: 0, topics: [] };

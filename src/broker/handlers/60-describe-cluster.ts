@@ -2,8 +2,9 @@ import type {
   DescribeClusterRequest,
   DescribeClusterResponse,
 } from '../../protocol/apis/60-describe-cluster.js';
+import { DescribeClusterApi } from '../../protocol/apis/60-describe-cluster.js';
 import { ErrorCode } from '../../protocol/errors.js';
-import type { ApiHandler } from '../api-handler.js';
+import { type ApiHandler, serves } from '../api-handler.js';
 import { CLUSTER_ID, OPS_NOT_REQUESTED } from './03-metadata.js';
 
 /** Kafka's EndpointType: 1 = brokers, 2 = controllers (KIP-919, for clients bootstrapping to controllers). */
@@ -17,10 +18,7 @@ const ENDPOINT_CONTROLLERS = 2;
  * UNSUPPORTED_ENDPOINT_TYPE).
  */
 export const describeClusterHandler: ApiHandler<DescribeClusterRequest, DescribeClusterResponse> = {
-  apiKey: 60,
-  name: 'DescribeCluster',
-  minVersion: 0,
-  maxVersion: 2,
+  ...serves(DescribeClusterApi, 0, 2),
   handle(request, ctx) {
     const endpointType = request.endpointType ?? ENDPOINT_BROKERS;
     if (endpointType !== ENDPOINT_BROKERS) return refused(endpointType);

@@ -2,10 +2,11 @@ import type {
   DescribeTransactionsRequest,
   DescribeTransactionsResponse,
 } from '../../protocol/apis/65-describe-transactions.js';
+import { DescribeTransactionsApi } from '../../protocol/apis/65-describe-transactions.js';
 import { ErrorCode } from '../../protocol/errors.js';
-import type { ApiHandler, RequestContext } from '../api-handler.js';
+import { type ApiHandler, type RequestContext, serves } from '../api-handler.js';
 import { mayTopic, mayTransactionalId, Op } from '../auth/authorize.js';
-import type { TransactionCoordinator } from '../txn/coordinator.js';
+import { type TransactionCoordinator, undescribedTransaction } from '../txn/coordinator.js';
 
 /**
  * DescribeTransactions 0 (kafka-transactions.sh describe): state, producer, partitions of each id. As
@@ -16,10 +17,7 @@ export function describeTransactionsHandler(
   transactions: TransactionCoordinator,
 ): ApiHandler<DescribeTransactionsRequest, DescribeTransactionsResponse> {
   return {
-    apiKey: 65,
-    name: 'DescribeTransactions',
-    minVersion: 0,
-    maxVersion: 0,
+    ...serves(DescribeTransactionsApi, 0, 0),
     handle(request, ctx) {
       return {
         throttleTimeMs: 0,
@@ -30,18 +28,8 @@ export function describeTransactionsHandler(
 }
 
 function describeIfAllowed(transactions: TransactionCoordinator, id: string, ctx: RequestContext) {
-  if (!mayTransactionalId(ctx, Op.DESCRIBE, id)) {
-    return {
-      errorCode: ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED,
-      transactionalId: id,
-      transactionState: '',
-      transactionTimeoutMs: 0,
-      transactionStartTimeMs: -1n,
-      producerId: -1n,
-      producerEpoch: -1,
-      topics: [],
-    };
-  }
+  if (!mayTransactionalId(ctx, Op.DESCRIBE, id))
+    return undescribedTransaction(id, ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED);
   const state = transactions.describe(id);
   return { ...state, topics: state.topics.filter((t) => mayTopic(ctx, Op.DESCRIBE, t.topic)) };
 }

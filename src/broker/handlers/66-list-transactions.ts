@@ -2,8 +2,9 @@ import type {
   ListTransactionsRequest,
   ListTransactionsResponse,
 } from '../../protocol/apis/66-list-transactions.js';
+import { ListTransactionsApi } from '../../protocol/apis/66-list-transactions.js';
 import { ErrorCode } from '../../protocol/errors.js';
-import type { ApiHandler } from '../api-handler.js';
+import { type ApiHandler, serves } from '../api-handler.js';
 import { mayTransactionalId, Op } from '../auth/authorize.js';
 import type { TransactionCoordinator } from '../txn/coordinator.js';
 
@@ -15,10 +16,7 @@ export function listTransactionsHandler(
   transactions: TransactionCoordinator,
 ): ApiHandler<ListTransactionsRequest, ListTransactionsResponse> {
   return {
-    apiKey: 66,
-    name: 'ListTransactions',
-    minVersion: 0,
-    maxVersion: 1,
+    ...serves(ListTransactionsApi, 0, 1),
     handle(request, ctx) {
       const found = transactions.list(
         request.stateFilters,

@@ -5,8 +5,8 @@
  */
 import { InvalidConfigError, InvalidTopicError } from './errors.js';
 
-export type Durability = 'memory' | 'async' | 'sync';
-export const DURABILITIES: readonly Durability[] = ['memory', 'async', 'sync'];
+export const DURABILITIES = ['memory', 'async', 'sync'] as const;
+export type Durability = (typeof DURABILITIES)[number];
 
 export interface LogConfig {
   /** Roll the active segment when it would grow past this many bytes. */

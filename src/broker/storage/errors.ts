@@ -16,12 +16,18 @@ export class StorageError extends Error {
   }
 }
 
-export class InvalidTopicError extends StorageError {
-  override name = 'InvalidTopicError';
-  constructor(message: string) {
-    super(message, 'INVALID_TOPIC_EXCEPTION');
-  }
+/** A StorageError class named `name` whose constructor takes only the message. */
+function storageErrorWithMessage(name: string, errorName: ErrorCodeName) {
+  return class extends StorageError {
+    override name = name;
+    constructor(message: string) {
+      super(message, errorName);
+    }
+  };
 }
+
+export const InvalidTopicError = storageErrorWithMessage('InvalidTopicError', 'INVALID_TOPIC_EXCEPTION');
+export type InvalidTopicError = InstanceType<typeof InvalidTopicError>;
 
 export class TopicExistsError extends StorageError {
   override name = 'TopicExistsError';
@@ -42,19 +48,11 @@ export class UnknownTopicError extends StorageError {
   }
 }
 
-export class InvalidConfigError extends StorageError {
-  override name = 'InvalidConfigError';
-  constructor(message: string) {
-    super(message, 'INVALID_CONFIG');
-  }
-}
+export const InvalidConfigError = storageErrorWithMessage('InvalidConfigError', 'INVALID_CONFIG');
+export type InvalidConfigError = InstanceType<typeof InvalidConfigError>;
 
-export class InvalidPartitionsError extends StorageError {
-  override name = 'InvalidPartitionsError';
-  constructor(message: string) {
-    super(message, 'INVALID_PARTITIONS');
-  }
-}
+export const InvalidPartitionsError = storageErrorWithMessage('InvalidPartitionsError', 'INVALID_PARTITIONS');
+export type InvalidPartitionsError = InstanceType<typeof InvalidPartitionsError>;
 
 /** A batch larger than the topic's max.message.bytes: MESSAGE_TOO_LARGE (10). */
 export class RecordTooLargeError extends StorageError {
@@ -68,12 +66,8 @@ export class RecordTooLargeError extends StorageError {
   }
 }
 
-export class OffsetOutOfRangeError extends StorageError {
-  override name = 'OffsetOutOfRangeError';
-  constructor(message: string) {
-    super(message, 'OFFSET_OUT_OF_RANGE');
-  }
-}
+export const OffsetOutOfRangeError = storageErrorWithMessage('OffsetOutOfRangeError', 'OFFSET_OUT_OF_RANGE');
+export type OffsetOutOfRangeError = InstanceType<typeof OffsetOutOfRangeError>;
 
 /** The log was closed (broker shutting down, topic deleted): the client should retry elsewhere/later. */
 export class LogClosedError extends StorageError {

@@ -183,77 +183,14 @@ export function emptyRecovery(topic: string, partition: number): PartitionRecove
 export async function recoverPartitionDir(opts: RecoverOptions): Promise<RecoveredLog> {
   const { dir } = opts;
   const report = emptyRecovery(opts.topic, opts.partition);
-  const segments: Segment[] = [];
-  let dirNeedsSync = false;
-  let cleanedThrough = 0;
   fs.mkdirSync(dir, { recursive: true });
   const cleanMarker = path.join(dir, CLEAN_SHUTDOWN);
   const clean = fs.existsSync(cleanMarker);
   report.details.push(...settleInterruptedSwaps(dir));
-  const names = fs.readdirSync(dir);
-  const bases = names
-    .filter((n) => /^\d{20}\.log$/.test(n))
-    .map((n) => Number(n.slice(0, 20)))
-    .sort((a, b) => a - b);
-  for (const n of names) if (n.endsWith('.tmp')) fs.rmSync(path.join(dir, n), { force: true });
+  const bases = segmentBasesDroppingTemporaries(dir);
   report.cleanShutdown = clean || bases.length === 0;
-  const maxBatch = Math.max(opts.config.maxMessageBytes, 64 * 1024 * 1024);
-  let cutAt = -1;
-  for (let i = 0; i < bases.length; i++) {
-    let seg = opts.newSegment(bases[i]);
-    const isLast = i === bases.length - 1;
-    // Sealed segments were fsynced with their indexes at roll time, and a clean shutdown persisted
-    // everything: trust indexes that check out. The last segment after a crash is always scanned.
-    const loaded = (clean || !isLast) && seg.loadIndexes() && seg.restoreTailFromIndex();
-    if (!loaded) seg.resetIndexes();
-    const needScan = !loaded;
-    if (needScan) {
-      let scan = scanSegment(seg, maxBatch);
-      if (scan.validBytes < seg.store.size) {
-        // Damage in the middle keeps what follows it; only a torn tail is truncated below.
-        const salvage = salvageSegment(`${seg.pathPrefix}.log`, seg.baseOffset, maxBatch, !isLast);
-        if (salvage) {
-          report.damaged.push(...salvage.regions);
-          report.details.push(...describeSalvage(salvage));
-          await seg.store.close();
-          seg = opts.newSegment(bases[i]);
-          seg.resetIndexes();
-          scan = scanSegment(seg, maxBatch);
-        }
-      }
-      report.segmentsScanned++;
-      const cut = seg.store.size - scan.validBytes;
-      if (cut > 0) {
-        report.bytesTruncated += cut;
-        report.batchesDropped += scan.droppedBatches;
-        report.details.push(
-          `${segmentFileName(seg.baseOffset)}.log: ${scan.stopReason}; kept ${scan.batches} batches ` +
-            `(${scan.validBytes} bytes), truncated ${cut} bytes`,
-        );
-        await seg.store.truncate(scan.validBytes);
-        seg.size = scan.validBytes;
-        seg.truncateIndexesTo(scan.validBytes);
-        if (!isLast) cutAt = i;
-      }
-      seg.visibleEnd = seg.size;
-      report.indexesRebuilt.push(seg.baseOffset);
-      await seg.persistIndexes(true);
-    }
-    if (i > 0) segments[i - 1].sealed = true;
-    segments.push(seg);
-    if (cutAt >= 0) break;
-  }
-  if (cutAt >= 0) {
-    // A segment before the last was cut short: later segments no longer follow it.
-    for (const b of bases.slice(cutAt + 1)) {
-      const prefix = path.join(dir, segmentFileName(b));
-      for (const ext of ['.log', '.index', '.timeindex', TXN_INDEX_SUFFIX])
-        fs.rmSync(prefix + ext, { force: true });
-      report.segmentsDeleted.push(b);
-    }
-  }
-  // Drop empty trailing segments that follow a non-empty one (e.g. created just before a crash),
-  // except keep at least one.
+  const segments = await openSegments(opts, bases, clean, report);
+  let dirNeedsSync = false;
   if (segments.length === 0) {
     segments.push(opts.newSegment(0));
     dirNeedsSync = true;
@@ -261,24 +198,144 @@ export async function recoverPartitionDir(opts: RecoverOptions): Promise<Recover
   const first = segments[0];
   const last = segments[segments.length - 1];
   last.sealed = false;
+  reportOffsetGaps(segments, opts.config, report);
+  // Indexes of sealed segments reload from their files when a read needs them.
+  for (const s of segments) s.release();
+  const nextOffset = last.nextOffset;
+  const { logStartOffset, cleanedThrough } = readCheckpoints(dir, first.baseOffset, nextOffset);
+  report.segments = segments.length;
+  report.highWatermark = BigInt(nextOffset);
+  report.logStartOffset = BigInt(logStartOffset);
+  if (clean) fs.rmSync(cleanMarker, { force: true });
+  if (opts.config.durability !== 'memory') syncDirSync(dir, opts.stats);
+  return { segments, nextOffset, logStartOffset, cleanedThrough, dirNeedsSync, report };
+}
+
+/** The base offsets of the directory's segments, oldest first; leftover `.tmp` files are deleted. */
+function segmentBasesDroppingTemporaries(dir: string): number[] {
+  const names = fs.readdirSync(dir);
+  const bases = names
+    .filter((n) => /^\d{20}\.log$/.test(n))
+    .map((n) => Number(n.slice(0, 20)))
+    .sort((a, b) => a - b);
+  for (const n of names) if (n.endsWith('.tmp')) fs.rmSync(path.join(dir, n), { force: true });
+  return bases;
+}
+
+/**
+ * Opens the segments in order. When one before the last had to be cut short, the segments after it no
+ * longer follow it: they are deleted and the log ends with the cut one.
+ */
+async function openSegments(
+  opts: RecoverOptions,
+  bases: number[],
+  clean: boolean,
+  report: PartitionRecovery,
+): Promise<Segment[]> {
+  const maxBatch = Math.max(opts.config.maxMessageBytes, 64 * 1024 * 1024);
+  const segments: Segment[] = [];
+  for (let i = 0; i < bases.length; i++) {
+    const isLast = i === bases.length - 1;
+    let seg = opts.newSegment(bases[i]);
+    // Sealed segments were fsynced with their indexes at roll time, and a clean shutdown persisted
+    // everything: trust indexes that check out. The last segment after a crash is always scanned.
+    const loaded = (clean || !isLast) && seg.loadIndexes() && seg.restoreTailFromIndex();
+    let truncated = false;
+    if (!loaded) {
+      seg.resetIndexes();
+      ({ seg, truncated } = await scanAndTruncate(opts, seg, isLast, maxBatch, report));
+    }
+    if (i > 0) segments[i - 1].sealed = true;
+    segments.push(seg);
+    if (truncated && !isLast) {
+      deleteSegments(opts.dir, bases.slice(i + 1), report);
+      break;
+    }
+  }
+  return segments;
+}
+
+/**
+ * Scans a segment whose indexes cannot be trusted, salvages what follows damage in its middle, truncates
+ * a torn tail and rebuilds its indexes. The segment may be reopened, so the one to keep is returned.
+ */
+async function scanAndTruncate(
+  opts: RecoverOptions,
+  segment: Segment,
+  isLast: boolean,
+  maxBatch: number,
+  report: PartitionRecovery,
+): Promise<{ seg: Segment; truncated: boolean }> {
+  let seg = segment;
+  let scan = scanSegment(seg, maxBatch);
+  if (scan.validBytes < seg.store.size) {
+    // Damage in the middle keeps what follows it; only a torn tail is truncated below.
+    const salvage = salvageSegment(`${seg.pathPrefix}.log`, seg.baseOffset, maxBatch, !isLast);
+    if (salvage) {
+      report.damaged.push(...salvage.regions);
+      report.details.push(...describeSalvage(salvage));
+      await seg.store.close();
+      seg = opts.newSegment(seg.baseOffset);
+      seg.resetIndexes();
+      scan = scanSegment(seg, maxBatch);
+    }
+  }
+  report.segmentsScanned++;
+  const cut = seg.store.size - scan.validBytes;
+  if (cut > 0) {
+    report.bytesTruncated += cut;
+    report.batchesDropped += scan.droppedBatches;
+    report.details.push(
+      `${segmentFileName(seg.baseOffset)}.log: ${scan.stopReason}; kept ${scan.batches} batches ` +
+        `(${scan.validBytes} bytes), truncated ${cut} bytes`,
+    );
+    await seg.store.truncate(scan.validBytes);
+    seg.size = scan.validBytes;
+    seg.truncateIndexesTo(scan.validBytes);
+  }
+  seg.visibleEnd = seg.size;
+  report.indexesRebuilt.push(seg.baseOffset);
+  await seg.persistIndexes(true);
+  return { seg, truncated: cut > 0 };
+}
+
+/** Deletes the files of the segments starting at `bases`. */
+function deleteSegments(dir: string, bases: number[], report: PartitionRecovery): void {
+  for (const b of bases) {
+    const prefix = path.join(dir, segmentFileName(b));
+    for (const ext of ['.log', '.index', '.timeindex', TXN_INDEX_SUFFIX])
+      fs.rmSync(prefix + ext, { force: true });
+    report.segmentsDeleted.push(b);
+  }
+}
+
+/** Notes offsets missing between consecutive segments (possible after a power loss in async mode). */
+function reportOffsetGaps(segments: Segment[], config: LogConfig, report: PartitionRecovery): void {
+  // A compacted segment ends where its newest survivor does; gaps before the next one are normal.
+  if (isCompacted(config)) return;
   for (let i = 1; i < segments.length; i++) {
     const prev = segments[i - 1];
-    // A compacted segment ends where its newest survivor does; gaps before the next one are normal.
-    if (prev.nextOffset !== segments[i].baseOffset && !isCompacted(opts.config)) {
-      // Possible after a power loss in async mode; fetches skip the gap like a compacted topic's.
+    if (prev.nextOffset !== segments[i].baseOffset) {
+      // Fetches skip the gap like a compacted topic's.
       report.details.push(
         `offsets ${prev.nextOffset}..${segments[i].baseOffset - 1} are missing between segments ` +
           `${segmentFileName(prev.baseOffset)} and ${segmentFileName(segments[i].baseOffset)}`,
       );
     }
   }
-  // Indexes of sealed segments reload from their files when a read needs them.
-  for (const s of segments) s.release();
-  const nextOffset = last.nextOffset;
-  let lso = first.baseOffset;
+}
+
+/** The log start offset DeleteRecords saved and the offset the cleaner compacted through, within the log. */
+function readCheckpoints(
+  dir: string,
+  firstBase: number,
+  nextOffset: number,
+): { logStartOffset: number; cleanedThrough: number } {
+  let logStartOffset = firstBase;
+  let cleanedThrough = 0;
   try {
     const saved = Number(fs.readFileSync(path.join(dir, LOG_START_FILE), 'utf8').trim());
-    if (Number.isSafeInteger(saved) && saved > lso && saved <= nextOffset) lso = saved;
+    if (Number.isSafeInteger(saved) && saved > logStartOffset && saved <= nextOffset) logStartOffset = saved;
   } catch {
     // No DeleteRecords ever ran.
   }
@@ -288,10 +345,5 @@ export async function recoverPartitionDir(opts: RecoverOptions): Promise<Recover
   } catch {
     // Never compacted.
   }
-  report.segments = segments.length;
-  report.highWatermark = BigInt(nextOffset);
-  report.logStartOffset = BigInt(lso);
-  if (clean) fs.rmSync(cleanMarker, { force: true });
-  if (opts.config.durability !== 'memory') syncDirSync(dir, opts.stats);
-  return { segments, nextOffset, logStartOffset: lso, cleanedThrough, dirNeedsSync, report };
+  return { logStartOffset, cleanedThrough };
 }

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { Clock } from '../../flow/clock.js';
+import { checkNumber } from '../../flow/validate.js';
 import { OFFSETS_TOPIC } from '../groups/broker-groups.js';
 import type { GroupCoordinator } from '../groups/coordinator.js';
 import type { ProducerStates } from '../producer-state.js';
@@ -27,11 +28,7 @@ export async function startBrokerTransactions(
   options: BrokerTransactionsOptions = {},
 ): Promise<TransactionCoordinator> {
   const { stateTopicPartitions = 1, ...config } = options;
-  if (!Number.isInteger(stateTopicPartitions) || stateTopicPartitions < 1) {
-    throw new RangeError(
-      `transactions.stateTopicPartitions must be a positive integer, got ${stateTopicPartitions}`,
-    );
-  }
+  checkNumber('transactions.stateTopicPartitions', stateTopicPartitions, { integer: true, min: 1 });
   if (store.partitionCount(TRANSACTION_STATE_TOPIC) === undefined) {
     await store.createTopic(TRANSACTION_STATE_TOPIC, stateTopicPartitions, {
       'cleanup.policy': 'compact',

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { Clock, Timer } from '../../flow/clock.js';
+import { checkNumber, meetsRule } from '../../flow/validate.js';
 import { ErrorCode, type ErrorCodeValue } from '../../protocol/errors.js';
 import { buildRecordBatch, decodeRecords, iterateBatches } from '../../protocol/record-batch.js';
 import { offsetsPartitionFor } from '../groups/offsets-topic-format.js';
@@ -100,10 +101,9 @@ export class TransactionCoordinator {
 
   constructor(options: TransactionCoordinatorOptions) {
     this.config = { ...defaultTransactionCoordinatorConfig, ...options.config };
-    for (const [name, value] of Object.entries(this.config)) {
-      if (!Number.isInteger(value) || value <= 0)
-        throw new RangeError(`transactions.${name} must be a positive integer of milliseconds, got ${value}`);
-    }
+    // Every setting is a duration in milliseconds.
+    for (const [name, value] of Object.entries(this.config))
+      checkNumber(`transactions.${name} (ms)`, value, { integer: true, positive: true });
     this.clock = options.clock;
     this.store = options.store;
     this.producers = options.producers;
@@ -151,7 +151,7 @@ export class TransactionCoordinator {
     });
     if (this.closed) return fail(ErrorCode.COORDINATOR_NOT_AVAILABLE);
     if (transactionalId === '') return fail(ErrorCode.INVALID_REQUEST);
-    if (timeoutMs <= 0 || timeoutMs > this.config.maxTimeoutMs)
+    if (!meetsRule(timeoutMs, { positive: true, max: this.config.maxTimeoutMs }))
       return fail(ErrorCode.INVALID_TRANSACTION_TIMEOUT);
     let txn = this.txns.get(transactionalId);
     if (!txn) {
@@ -497,18 +497,7 @@ export class TransactionCoordinator {
 
   describe(transactionalId: string): DescribedTransaction {
     const txn = this.txns.get(transactionalId);
-    if (!txn) {
-      return {
-        errorCode: ErrorCode.TRANSACTIONAL_ID_NOT_FOUND,
-        transactionalId,
-        transactionState: '',
-        transactionTimeoutMs: 0,
-        transactionStartTimeMs: -1n,
-        producerId: -1n,
-        producerEpoch: -1,
-        topics: [],
-      };
-    }
+    if (!txn) return undescribedTransaction(transactionalId, ErrorCode.TRANSACTIONAL_ID_NOT_FOUND);
     return {
       errorCode: ErrorCode.NONE,
       transactionalId,
@@ -627,4 +616,21 @@ export class TransactionCoordinator {
       this.logger.warn({ err }, 'skipping an unreadable __transaction_state record');
     }
   }
+}
+
+/** A DescribeTransactions entry that says only why the id is not described: every field at Kafka's default. */
+export function undescribedTransaction(
+  transactionalId: string,
+  errorCode: ErrorCodeValue,
+): DescribedTransaction {
+  return {
+    errorCode,
+    transactionalId,
+    transactionState: '',
+    transactionTimeoutMs: 0,
+    transactionStartTimeMs: -1n,
+    producerId: -1n,
+    producerEpoch: -1,
+    topics: [],
+  };
 }

@@ -87,44 +87,50 @@ export function register(program: Command): void {
     .addOption(gracePeriodOption())
     .addOption(otlpEndpointOption())
     .addOption(traceSampleOption())
-    .action(async (flags: ConsumerFlags & TracingFlags) => {
-      const instance =
-        flags.instance ??
-        (flags.port > 8000 && flags.port < 8010 ? `consumer-${flags.port - 8000}` : `consumer-${flags.port}`);
-      const service = await startConsumerService({
-        brokers: flags.brokers,
-        security: clientSecurity(flags),
-        topic: flags.topic,
-        groupId: flags.group,
-        instance,
-        processingTimeMs: flags.processingTimeMs,
-        sink: flags.sink,
-        failureRate: flags.failureRate,
-        failure: flags.failure,
-        maxInFlight: flags.maxInFlight,
-        maxPollRecords: flags.maxPollRecords,
-        gracePeriodMs: flags.gracePeriod * 1000,
-        http: { host: flags.host, port: flags.port, token: flags.token },
-        tracing: tracingFrom(flags),
-      });
-      // stdout carries the orders with --sink stdout; the banner goes to stderr then.
-      const out = flags.sink === 'stdout' ? process.stderr : process.stdout;
-      untilSignal(
-        'sluice consumer',
-        async () => {
-          const r = await service.close();
-          const redelivered = `${r.uncommitted} records left uncommitted, to be redelivered to group "${flags.group}"`;
-          if (r.gaveUp.length > 0) return { gaveUp: `${redelivered} (${r.gaveUp.join('; ')})` };
-          return {
-            note: `offsets committed${r.uncommitted > 0 ? `; ${redelivered} (fetched, not started)` : ''}`,
-          };
-        },
-        flags.gracePeriod,
-      );
-      // Printed once the signal handlers are in: a script that signals on the banner is never too early.
-      out.write(
-        `sluice consumer: ${instance} at ${service.url}, group "${flags.group}" on ${flags.brokers.join(',')}\n`,
-      );
-    });
+    .action(runConsumer);
   for (const o of clientSecurityOptions()) command.addOption(o);
+}
+
+/** Starts the service and keeps it until a signal; the banner follows once the handlers are in. */
+async function runConsumer(flags: ConsumerFlags & TracingFlags): Promise<void> {
+  const instance = flags.instance ?? defaultInstanceName(flags.port);
+  const service = await startConsumerService({
+    brokers: flags.brokers,
+    security: clientSecurity(flags),
+    topic: flags.topic,
+    groupId: flags.group,
+    instance,
+    processingTimeMs: flags.processingTimeMs,
+    sink: flags.sink,
+    failureRate: flags.failureRate,
+    failure: flags.failure,
+    maxInFlight: flags.maxInFlight,
+    maxPollRecords: flags.maxPollRecords,
+    gracePeriodMs: flags.gracePeriod * 1000,
+    http: { host: flags.host, port: flags.port, token: flags.token },
+    tracing: tracingFrom(flags),
+  });
+  // stdout carries the orders with --sink stdout; the banner goes to stderr then.
+  const out = flags.sink === 'stdout' ? process.stderr : process.stdout;
+  untilSignal(
+    'sluice consumer',
+    async () => {
+      const r = await service.close();
+      const redelivered = `${r.uncommitted} records left uncommitted, to be redelivered to group "${flags.group}"`;
+      if (r.gaveUp.length > 0) return { gaveUp: `${redelivered} (${r.gaveUp.join('; ')})` };
+      return {
+        note: `offsets committed${r.uncommitted > 0 ? `; ${redelivered} (fetched, not started)` : ''}`,
+      };
+    },
+    flags.gracePeriod,
+  );
+  // Printed once the signal handlers are in: a script that signals on the banner is never too early.
+  out.write(
+    `sluice consumer: ${instance} at ${service.url}, group "${flags.group}" on ${flags.brokers.join(',')}\n`,
+  );
+}
+
+/** consumer-N for port 800N (the lab's 8001..8009), else consumer-<port>. */
+function defaultInstanceName(port: number): string {
+  return port > 8000 && port < 8010 ? `consumer-${port - 8000}` : `consumer-${port}`;
 }

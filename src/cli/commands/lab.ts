@@ -3,10 +3,10 @@ import { DEFAULT_PORTS, Lab, MAX_CONSUMERS } from '../../lab/lab.js';
 import { failureCause } from '../../lab/load.js';
 import { type RunningJaeger, startJaeger } from '../../tracing/jaeger.js';
 import {
+  addClientSecurityOptions,
   brokerList,
   type ClientSecurityFlags,
   clientSecurity,
-  clientSecurityOptions,
   gracePeriodOption,
   integer,
   otlpEndpointOption,
@@ -189,7 +189,7 @@ function labOptions(command: Command): Command {
       '--jaeger',
       'start a Jaeger beside the lab (UI on :16686, OTLP on :4318; any free ports with --base-port) and trace every order into it',
     );
-  for (const o of clientSecurityOptions()) command.addOption(o);
+  addClientSecurityOptions(command);
   return command;
 }
 

@@ -1,26 +1,21 @@
 import type { Command } from 'commander';
 import { startMonitorService } from '../../lab/monitor-service.js';
 import {
-  brokerList,
-  type ClientSecurityFlags,
+  addClientSecurityOptions,
+  addServiceOptions,
   clientSecurity,
-  clientSecurityOptions,
   gracePeriodOption,
   integer,
-  tokenOption,
+  type ServiceFlags,
+  serviceHttp,
 } from '../options.js';
 import { stepTimeoutMs, untilSignal } from './shutdown.js';
 
-interface MonitorFlags extends ClientSecurityFlags {
-  port: number;
-  host: string;
-  token?: string;
-  brokers: string[];
+interface MonitorFlags extends ServiceFlags {
   intervalMs: number;
   criticalLag: number;
   warningRate: number;
   group?: string[];
-  gracePeriod: number;
 }
 
 /** `sluice monitor`: the lab's lag monitor service alone (JSON API, Prometheus metrics, events, dashboard). */
@@ -29,11 +24,8 @@ export function register(program: Command): void {
     .command('monitor')
     .description(
       'the lag monitor service (GET /lag, /lag/history, /alerts, /status, /recommendations, /metrics, /events)',
-    )
-    .option('--port <n>', 'HTTP port', integer('--port', 0, 65535), 8010)
-    .option('--host <addr>', 'address to listen on', '127.0.0.1')
-    .addOption(tokenOption())
-    .option('--brokers <list>', 'Kafka bootstrap servers', brokerList, ['127.0.0.1:9092'])
+    );
+  addServiceOptions(command, 8010)
     .option('--interval-ms <n>', 'collection period', integer('--interval-ms', 50, 600_000), 2000)
     .option(
       '--critical-lag <n>',
@@ -56,7 +48,7 @@ export function register(program: Command): void {
         intervalMs: flags.intervalMs,
         thresholds: { criticalLag: flags.criticalLag, warningRate: flags.warningRate },
         includeGroups: flags.group,
-        http: { host: flags.host, port: flags.port, token: flags.token },
+        http: serviceHttp(flags),
       });
       untilSignal(
         'sluice monitor',
@@ -72,5 +64,5 @@ export function register(program: Command): void {
       // Printed once the signal handlers are in: a script that signals on the banner is never too early.
       process.stdout.write(`sluice monitor: ${service.url} watching ${flags.brokers.join(',')}\n`);
     });
-  for (const o of clientSecurityOptions()) command.addOption(o);
+  addClientSecurityOptions(command);
 }

@@ -3,25 +3,21 @@ import { groupSignals } from '../../lab/lab.js';
 import { startProducerService } from '../../lab/producer-service.js';
 import { LagMonitor } from '../../monitor/monitor.js';
 import {
-  brokerList,
-  type ClientSecurityFlags,
+  addClientSecurityOptions,
+  addServiceOptions,
   clientSecurity,
-  clientSecurityOptions,
   gracePeriodOption,
   integer,
   otlpEndpointOption,
+  type ServiceFlags,
+  serviceHttp,
   type TracingFlags,
-  tokenOption,
   traceSampleOption,
   tracingFrom,
 } from '../options.js';
 import { stepTimeoutMs, untilSignal } from './shutdown.js';
 
-interface ProducerFlags extends ClientSecurityFlags {
-  port: number;
-  host: string;
-  token?: string;
-  brokers: string[];
+interface ProducerFlags extends ServiceFlags {
   topic: string;
   rateMs: number;
   batchSize: number;
@@ -29,18 +25,16 @@ interface ProducerFlags extends ClientSecurityFlags {
   freshnessBudgetMs?: number;
   maxLag?: number;
   group: string;
-  gracePeriod: number;
 }
 
 /** `sluice producer`: the lab's producer service alone, against any broker. */
 export function register(program: Command): void {
   const command = program
     .command('producer')
-    .description("the lab's producer service (POST /produce, /produce/batch, /burst, /start, /stop, /config)")
-    .option('--port <n>', 'HTTP port', integer('--port', 0, 65535), 8000)
-    .option('--host <addr>', 'address to listen on', '127.0.0.1')
-    .addOption(tokenOption())
-    .option('--brokers <list>', 'Kafka bootstrap servers', brokerList, ['127.0.0.1:9092'])
+    .description(
+      "the lab's producer service (POST /produce, /produce/batch, /burst, /start, /stop, /config)",
+    );
+  addServiceOptions(command, 8000)
     .option('--topic <name>', 'topic the orders go to', 'orders')
     .option('--rate-ms <n>', 'auto-producer period', integer('--rate-ms', 1, 3_600_000), 1000)
     .option('--batch-size <n>', 'orders per auto-producer tick', integer('--batch-size', 1, 10_000), 1)
@@ -79,7 +73,7 @@ export function register(program: Command): void {
         topic: flags.topic,
         rateMs: flags.rateMs,
         batchSize: flags.batchSize,
-        http: { host: flags.host, port: flags.port, token: flags.token },
+        http: serviceHttp(flags),
         tracing: tracingFrom(flags),
         admission: m
           ? {
@@ -109,5 +103,5 @@ export function register(program: Command): void {
           `${m ? ` (admission control on group "${flags.group}")` : ''}\n`,
       );
     });
-  for (const o of clientSecurityOptions()) command.addOption(o);
+  addClientSecurityOptions(command);
 }

@@ -87,12 +87,33 @@ function toSimulationOptions(f: Flags & { produce: number; policy: SimulationPol
   };
 }
 
+const EXAMPLES = `
+Examples:
+  $ sluice simulate --produce 1000 --consume 100 --policy block --capacity 10000 --duration 60
+  $ sluice simulate --produce 1000 --consume 100 --policy drop
+  $ sluice simulate --produce 1000 --consume 100 --policy all          # the four strategies side by side
+  $ sluice simulate --produce 100 --consume 100 --failure-rate 50% --policy buffer --duration 3600
+  $ sluice simulate --produce 100 --consume 100 --failure-rate 50% --max-retries 1 --retry-backoff 10 --policy buffer --duration 3600
+  $ sluice simulate --produce 2 --processing-ms 2000 --count 20 --policy buffer   # 20 events, 0.5 s apart
+  $ sluice simulate --produce 150 --consume 100 --policy stop --capacity 1000 --low 0 --resume-delay 2000
+  $ sluice simulate --produce 150 --consume 100 --policy stop --capacity 1000 --low 0.2   # thrashing
+  $ sluice simulate --produce 100 --processing-ms 5 --burst-rate 1000 --burst-seconds 5 --burst-every 60 --duration 300`;
+
 export function register(program: Command): void {
-  program
+  const command = program
     .command('simulate')
     .description(
       'what happens when a producer meets a slower consumer? Simulates producer → bounded queue → consumer on a virtual clock (an hour takes milliseconds) and prints a time table, a verdict and a chart',
-    )
+    );
+  addWorkloadOptions(command);
+  addFailureOptions(command);
+  addBurstAndQueueOptions(command);
+  command.addHelpText('after', EXAMPLES).action(runSimulation);
+}
+
+/** Producer and consumer rates, the policy, the queue bound and how long to run. */
+function addWorkloadOptions(command: Command): void {
+  command
     // Checked in the action, not with requiredOption: commander checks required options before unknown
     // ones, so a typo such as --prodcue would be reported as a missing --produce with no did-you-mean.
     .option('--produce <ev/s>', 'producer rate, events per second (required)', number('--produce'))
@@ -116,7 +137,12 @@ export function register(program: Command): void {
       'simulated seconds (default 60; with --count, until every event is handled)',
       number('--duration'),
     )
-    .option('--count <n>', 'the producer sends this many events and stops', number('--count'))
+    .option('--count <n>', 'the producer sends this many events and stops', number('--count'));
+}
+
+/** Failing attempts, retries and the stopped source's restart time. */
+function addFailureOptions(command: Command): void {
+  command
     .option(
       '--failure-rate <fraction>',
       'share of attempts that fail and are retried, e.g. 0.5 or 50%',
@@ -147,7 +173,12 @@ export function register(program: Command): void {
       '--resume-delay <ms>',
       'stop: the source needs this long to start again once the low watermark relieves it (default 0)',
       number('--resume-delay'),
-    )
+    );
+}
+
+/** Bursts, memory, sampling, watermarks and the report's shape. */
+function addBurstAndQueueOptions(command: Command): void {
+  command
     .option('--burst-rate <ev/s>', 'producer rate during bursts', number('--burst-rate'))
     .option('--burst-seconds <s>', 'length of each burst', number('--burst-seconds'))
     .option('--burst-every <s>', 'time from one burst to the next', number('--burst-every'))
@@ -169,44 +200,26 @@ export function register(program: Command): void {
     .option('--high <fraction>', 'high watermark, a fraction of the queue bound (default 0.8)', fraction)
     .option('--low <fraction>', 'low watermark, a fraction of the queue bound (default 0.5)', fraction)
     .option('--interval <s>', 'seconds between table rows (default: at most 12 rows)', number('--interval'))
-    .option('--json', 'print the result as JSON')
-    .addHelpText(
-      'after',
-      `
-Examples:
-  $ sluice simulate --produce 1000 --consume 100 --policy block --capacity 10000 --duration 60
-  $ sluice simulate --produce 1000 --consume 100 --policy drop
-  $ sluice simulate --produce 1000 --consume 100 --policy all          # the four strategies side by side
-  $ sluice simulate --produce 100 --consume 100 --failure-rate 50% --policy buffer --duration 3600
-  $ sluice simulate --produce 100 --consume 100 --failure-rate 50% --max-retries 1 --retry-backoff 10 --policy buffer --duration 3600
-  $ sluice simulate --produce 2 --processing-ms 2000 --count 20 --policy buffer   # 20 events, 0.5 s apart
-  $ sluice simulate --produce 150 --consume 100 --policy stop --capacity 1000 --low 0 --resume-delay 2000
-  $ sluice simulate --produce 150 --consume 100 --policy stop --capacity 1000 --low 0.2   # thrashing
-  $ sluice simulate --produce 100 --processing-ms 5 --burst-rate 1000 --burst-seconds 5 --burst-every 60 --duration 300`,
-    )
-    .action((flags: Flags, command: Command) => {
-      if (flags.produce === undefined)
-        command.error("error: required option '--produce <ev/s>' not specified", {
-          code: 'commander.missingMandatoryOptionValue',
-        });
-      if (flags.policy === 'all') {
-        if (flags.duration === undefined && flags.count === undefined) flags.duration = 60;
-        const results = comparePolicies(
-          toSimulationOptions({ ...flags, produce: flags.produce, policy: 'block' }),
-        );
-        process.stdout.write(
-          flags.json ? `${JSON.stringify(results.map(toJson), null, 2)}\n` : renderComparison(results),
-        );
-        return;
-      }
-      if (flags.duration === undefined && flags.count === undefined) flags.duration = 60;
-      const result = simulate(
-        toSimulationOptions({ ...flags, produce: flags.produce, policy: flags.policy }),
-      );
-      process.stdout.write(
-        flags.json ? `${JSON.stringify(toJson(result), null, 2)}\n` : renderReport(result),
-      );
+    .option('--json', 'print the result as JSON');
+}
+
+function runSimulation(flags: Flags, command: Command): void {
+  if (flags.produce === undefined)
+    command.error("error: required option '--produce <ev/s>' not specified", {
+      code: 'commander.missingMandatoryOptionValue',
     });
+  if (flags.duration === undefined && flags.count === undefined) flags.duration = 60;
+  if (flags.policy === 'all') {
+    const results = comparePolicies(
+      toSimulationOptions({ ...flags, produce: flags.produce, policy: 'block' }),
+    );
+    process.stdout.write(
+      flags.json ? `${JSON.stringify(results.map(toJson), null, 2)}\n` : renderComparison(results),
+    );
+    return;
+  }
+  const result = simulate(toSimulationOptions({ ...flags, produce: flags.produce, policy: flags.policy }));
+  process.stdout.write(flags.json ? `${JSON.stringify(toJson(result), null, 2)}\n` : renderReport(result));
 }
 
 function toJson(result: SimulationResult) {

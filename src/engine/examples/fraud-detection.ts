@@ -107,11 +107,31 @@ export function addScoring(
   options: FraudJobOptions,
   stats: FraudStats,
 ): Node<Score, Decision> {
-  const slowCost = options.slowCostMs ?? 5;
-  const aggCost = options.aggregatorCostMs ?? 1.5;
   const isSlow = slowSet(options);
   const queue = { capacity: options.queueCapacity ?? 200 };
-  const avgTicket = job.operator<Transaction, Score>('avg-ticket', {
+  const avgTicket = addAvgTicket(job, queue);
+  const proximity = addProximity(job, queue);
+  const txnCount = addTxnCount(job, queue);
+  const aggregator = addAggregator(job, queue, options, isSlow, stats);
+  const byCard = byKey<Transaction>((tx) => tx.card);
+  const byTx = byKey<Score>((s) => s.txId);
+  job
+    .connect(transactions, avgTicket, { grouping: byCard })
+    .connect(transactions, proximity, { grouping: byCard })
+    .connect(transactions, txnCount, { grouping: byCard })
+    .connect(avgTicket, aggregator, { grouping: byTx })
+    .connect(proximity, aggregator, { grouping: byTx })
+    .connect(txnCount, aggregator, { grouping: byTx });
+  return aggregator;
+}
+
+interface QueueBound {
+  capacity: number;
+}
+
+/** How far a transaction's amount is above the card's running average ticket. */
+function addAvgTicket(job: Job, queue: QueueBound): Node<Transaction, Score> {
+  return job.operator<Transaction, Score>('avg-ticket', {
     parallelism: 2,
     cost: 1,
     queue,
@@ -133,9 +153,11 @@ export function addScoring(
       };
     },
   });
+}
 
-  // Windowed proximity: a card used far away from where it was used within the last 10 minutes.
-  const proximity = job.operator<Transaction, Score>('proximity', {
+/** Windowed proximity: a card used far away from where it was used within the last 10 minutes. */
+function addProximity(job: Job, queue: QueueBound): Node<Transaction, Score> {
+  return job.operator<Transaction, Score>('proximity', {
     parallelism: 2,
     cost: 1,
     queue,
@@ -155,9 +177,11 @@ export function addScoring(
       };
     },
   });
+}
 
-  // Windowed count: how many times the card was used in the last 60 seconds (event time).
-  const txnCount = job.operator<Transaction, Score>('txn-count', {
+/** Windowed count: how many times the card was used in the last 60 seconds (event time). */
+function addTxnCount(job: Job, queue: QueueBound): Node<Transaction, Score> {
+  return job.operator<Transaction, Score>('txn-count', {
     parallelism: 2,
     cost: 1,
     queue,
@@ -177,8 +201,19 @@ export function addScoring(
       };
     },
   });
+}
 
-  const aggregator = job.operator<Score, Decision>(AGGREGATOR, {
+/** Averages the three scores of a transaction into a decision; the instances `isSlow` picks cost more. */
+function addAggregator(
+  job: Job,
+  queue: QueueBound,
+  options: FraudJobOptions,
+  isSlow: (instance: number) => boolean,
+  stats: FraudStats,
+): Node<Score, Decision> {
+  const slowCost = options.slowCostMs ?? 5;
+  const aggCost = options.aggregatorCostMs ?? 1.5;
+  return job.operator<Score, Decision>(AGGREGATOR, {
     parallelism: options.aggregatorParallelism ?? 3,
     cost: (_score, instance) => (isSlow(instance) ? slowCost : aggCost),
     queue,
@@ -210,17 +245,6 @@ export function addScoring(
       };
     },
   });
-
-  const byCard = byKey<Transaction>((tx) => tx.card);
-  const byTx = byKey<Score>((s) => s.txId);
-  job
-    .connect(transactions, avgTicket, { grouping: byCard })
-    .connect(transactions, proximity, { grouping: byCard })
-    .connect(transactions, txnCount, { grouping: byCard })
-    .connect(avgTicket, aggregator, { grouping: byTx })
-    .connect(proximity, aggregator, { grouping: byTx })
-    .connect(txnCount, aggregator, { grouping: byTx });
-  return aggregator;
 }
 
 /** Which aggregator instances are slow, checked at the edge: 0 <= K <= parallelism. */

@@ -156,7 +156,15 @@ export class EngineProcess {
   }
 
   private registerMetrics(): void {
+    this.registerInstanceGauges();
+    this.registerRunGauges();
+    this.registerSourceGauges();
+  }
+
+  /** Busy, idle and backpressured time, queue depth and items processed, one series per operator instance. */
+  private registerInstanceGauges(): void {
     const job = this.graph.name;
+    const self = this;
     const perInstance = (
       name: string,
       help: string,
@@ -176,7 +184,6 @@ export class EngineProcess {
         },
       });
     };
-    const self = this;
     perInstance(
       'sluice_engine_busy_ms_per_second',
       'Busy time per second over the window',
@@ -198,6 +205,12 @@ export class EngineProcess {
       'Items the instance processed since it started',
       (i) => i.processedTotal,
     );
+  }
+
+  /** What the strategies dropped and the latency at the sinks, for the whole run. */
+  private registerRunGauges(): void {
+    const job = this.graph.name;
+    const self = this;
     new Gauge({
       name: 'sluice_engine_dropped',
       help: 'Items discarded by the drop and sample strategies since the run started',
@@ -218,6 +231,12 @@ export class EngineProcess {
         this.set({ job, quantile: '0.99' }, l.p99);
       },
     });
+  }
+
+  /** Partitions owned, records read and handled, and commit errors, one series per Kafka source instance. */
+  private registerSourceGauges(): void {
+    const job = this.graph.name;
+    const self = this;
     const perSource = (name: string, help: string, read: (s: KafkaSourceInstanceStats) => number) =>
       new Gauge({
         name,

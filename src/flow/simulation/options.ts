@@ -1,3 +1,5 @@
+import { checkNumber, type NumberRule } from '../validate.js';
+
 /**
  * The four strategies of the course module, as the simulator names them, plus the stream engines'
  * stop-and-resume: the source is stopped at the high watermark and resumed at the low one.
@@ -102,29 +104,12 @@ export class SimulationOptionsError extends Error {
   override readonly name = 'SimulationOptionsError';
 }
 
-function positive(what: string, value: unknown, hint: string): number {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
-    throw new SimulationOptionsError(`${what} must be a number above 0, got ${String(value)} (${hint})`);
-  }
-  return value;
+/** Checks one number option; the error says what was wrong and, after the semicolon, what to give. */
+function checkOption(what: string, value: unknown, rule: NumberRule, hint?: string): number {
+  return checkNumber(what, value, rule, (m) => new SimulationOptionsError(hint ? `${m}; ${hint}` : m));
 }
 
-function nonNegative(what: string, value: unknown, hint: string): number {
-  if (value === undefined) return 0;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
-    throw new SimulationOptionsError(`${what} must be a number of 0 or more, got ${String(value)} (${hint})`);
-  }
-  return value;
-}
-
-function wholeAtLeast(what: string, value: unknown, min: number, hint: string): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min) {
-    throw new SimulationOptionsError(
-      `${what} must be a whole number >= ${min}, got ${String(value)} (${hint})`,
-    );
-  }
-  return value;
-}
+const POSITIVE: NumberRule = { positive: true };
 
 /**
  * A run long enough for `count` events to be sent and handled: the sending time plus the consumer's
@@ -153,63 +138,105 @@ export function niceInterval(durationSec: number, maxRows = 12): number {
 }
 
 export function resolveSimulation(o: SimulationOptions): ResolvedSimulation {
-  const produceRate = positive('produce rate', o.produceRate, 'events per second, e.g. --produce 1000');
-  if (o.consumeRate !== undefined && o.processingMs !== undefined) {
-    throw new SimulationOptionsError(
-      'give the consumer as a rate (--consume) or a time per event (--processing-ms), not both',
-    );
-  }
-  let consumeRate: number;
-  if (o.processingMs !== undefined) {
-    consumeRate =
-      1000 / positive('processing time', o.processingMs, 'milliseconds per event, e.g. --processing-ms 10');
-  } else if (o.consumeRate !== undefined) {
-    consumeRate = positive('consume rate', o.consumeRate, 'events per second, e.g. --consume 100');
-  } else {
-    throw new SimulationOptionsError(
-      'say how fast the consumer is: --consume <events/s> or --processing-ms <ms>',
-    );
-  }
+  const produceRate = checkOption(
+    'produce rate',
+    o.produceRate,
+    POSITIVE,
+    'events per second, e.g. --produce 1000',
+  );
+  const consumeRate = resolveConsumeRate(o);
   if (!SIMULATION_POLICIES.includes(o.policy)) {
     throw new SimulationOptionsError(
       `unknown policy ${JSON.stringify(o.policy)}: use one of ${SIMULATION_POLICIES.join(', ')}`,
     );
   }
   const count =
-    o.count === undefined ? Infinity : wholeAtLeast('count', o.count, 1, 'events to send, e.g. --count 20');
+    o.count === undefined
+      ? Infinity
+      : checkOption('count', o.count, { integer: true, min: 1 }, 'events to send, e.g. --count 20');
+  const failures = resolveFailures(o);
+  const durationSec = resolveDuration(o, count, produceRate, consumeRate, failures);
+  const burst = o.burst ? resolveBurst(o.burst) : undefined;
+  const peakRate = Math.max(produceRate, burst?.rate ?? 0);
+  // sample keeps 1 in N of the overflow: by default N is how many times faster than the consumer the peak is.
+  const defaultSampleEvery = Math.max(2, Math.ceil(peakRate / consumeRate));
+  const sampleEvery = checkOption('sample-every', o.sampleEvery ?? defaultSampleEvery, {
+    integer: true,
+    min: 1,
+  });
+  const intervalSec = resolveInterval(o, durationSec);
+  const chartWidth = checkOption('chart width', o.chartWidth ?? 60, { integer: true, min: 10, max: 400 });
+  const queue = resolveQueue(o);
+  checkRunSize(Math.min(count, durationSec * peakRate) + durationSec * consumeRate);
+  return {
+    produceRate,
+    consumeRate,
+    policy: o.policy,
+    capacity: queue.capacity,
+    durationSec,
+    count,
+    failureRate: failures.failureRate,
+    maxRetries: failures.maxRetries,
+    seed: failures.seed,
+    failurePattern: failures.failurePattern,
+    retryBackoffMs: failures.retryBackoffMs,
+    resumeDelayMs: failures.resumeDelayMs,
+    burst,
+    eventBytes:
+      o.eventBytes === undefined
+        ? 1024
+        : checkOption('event size', o.eventBytes, POSITIVE, 'bytes per queued event'),
+    memoryLimitBytes:
+      o.memoryLimitBytes === undefined
+        ? Infinity
+        : checkOption('memory limit', o.memoryLimitBytes, POSITIVE, 'bytes'),
+    sampleEvery,
+    intervalSec,
+    chartWidth,
+    highWatermark: queue.highWatermark,
+    lowWatermark: queue.lowWatermark,
+  };
+}
+
+/** The consumer's attempts per second, given as a rate or as a time per event (exactly one of them). */
+function resolveConsumeRate(o: SimulationOptions): number {
+  if (o.consumeRate !== undefined && o.processingMs !== undefined) {
+    throw new SimulationOptionsError(
+      'give the consumer as a rate (--consume) or a time per event (--processing-ms), not both',
+    );
+  }
+  if (o.processingMs !== undefined) {
+    return (
+      1000 /
+      checkOption(
+        'processing time',
+        o.processingMs,
+        POSITIVE,
+        'milliseconds per event, e.g. --processing-ms 10',
+      )
+    );
+  }
+  if (o.consumeRate !== undefined) {
+    return checkOption('consume rate', o.consumeRate, POSITIVE, 'events per second, e.g. --consume 100');
+  }
+  throw new SimulationOptionsError(
+    'say how fast the consumer is: --consume <events/s> or --processing-ms <ms>',
+  );
+}
+
+type ResolvedFailures = Pick<
+  ResolvedSimulation,
+  'failureRate' | 'maxRetries' | 'seed' | 'failurePattern' | 'retryBackoffMs' | 'resumeDelayMs'
+>;
+
+/** How attempts fail and are retried, and how long a stopped source takes to resume. */
+function resolveFailures(o: SimulationOptions): ResolvedFailures {
   const failureRate = o.failureRate ?? 0;
+  // A fraction below 1, which a NumberRule (inclusive bounds) cannot say: at 1 no attempt ever succeeds.
   if (typeof failureRate !== 'number' || !(failureRate >= 0 && failureRate < 1)) {
     throw new SimulationOptionsError(
       `failure rate must be a fraction from 0 up to (not including) 1, got ${String(o.failureRate)} (e.g. --failure-rate 0.5 for 50%)`,
     );
-  }
-  const retryBackoffMs = nonNegative(
-    'retry backoff',
-    o.retryBackoffMs,
-    'milliseconds before each retry, e.g. --retry-backoff 10',
-  );
-  const resumeDelayMs = nonNegative(
-    'resume delay',
-    o.resumeDelayMs,
-    'milliseconds the stopped source needs to start again, e.g. --resume-delay 2000',
-  );
-  if (o.durationSec === undefined && count === Infinity) {
-    throw new SimulationOptionsError(
-      'say how long to simulate (--duration <s>) or how many events to send (--count <n>)',
-    );
-  }
-  const durationSec =
-    o.durationSec === undefined
-      ? untilAllHandled(count, produceRate, consumeRate, failureRate, retryBackoffMs)
-      : positive('duration', o.durationSec, 'seconds of simulated time, e.g. --duration 60');
-  let capacity = o.capacity ?? (o.policy === 'buffer' ? Infinity : 10_000);
-  if (capacity !== Infinity && (!Number.isInteger(capacity) || capacity < 1)) {
-    throw new SimulationOptionsError(`capacity must be a whole number of events >= 1, got ${capacity}`);
-  }
-  if (o.capacity === undefined && o.policy === 'buffer') capacity = Infinity;
-  const maxRetries = o.maxRetries ?? Infinity;
-  if (maxRetries !== Infinity && (!Number.isInteger(maxRetries) || maxRetries < 0)) {
-    throw new SimulationOptionsError(`max retries must be a whole number >= 0, got ${maxRetries}`);
   }
   const failurePattern = o.failurePattern ?? 'random';
   if (!FAILURE_PATTERNS.includes(failurePattern)) {
@@ -217,39 +244,72 @@ export function resolveSimulation(o: SimulationOptions): ResolvedSimulation {
       `unknown failure pattern ${JSON.stringify(failurePattern)}: use random (seeded) or even`,
     );
   }
-  const seed = o.seed ?? DEFAULT_FAILURE_SEED;
-  if (!Number.isInteger(seed)) throw new SimulationOptionsError(`seed must be a whole number, got ${seed}`);
-  let burst: BurstOptions | undefined;
-  if (o.burst) {
-    burst = {
-      rate: positive('burst rate', o.burst.rate, 'events per second during a burst'),
-      seconds: positive('burst length', o.burst.seconds, 'seconds each burst lasts'),
-      everySec: positive('burst period', o.burst.everySec, 'seconds from one burst to the next'),
-    };
-    if (burst.seconds > burst.everySec) {
-      throw new SimulationOptionsError(
-        `a burst (${burst.seconds} s) cannot last longer than the period between bursts (${burst.everySec} s)`,
-      );
-    }
+  return {
+    failureRate,
+    maxRetries: checkOption('max retries', o.maxRetries ?? Infinity, {
+      integer: true,
+      min: 0,
+      allowInfinity: true,
+    }),
+    seed: checkOption('seed', o.seed ?? DEFAULT_FAILURE_SEED, { integer: true }),
+    failurePattern,
+    retryBackoffMs: checkOption(
+      'retry backoff',
+      o.retryBackoffMs ?? 0,
+      { min: 0 },
+      'milliseconds before each retry, e.g. --retry-backoff 10',
+    ),
+    resumeDelayMs: checkOption(
+      'resume delay',
+      o.resumeDelayMs ?? 0,
+      { min: 0 },
+      'milliseconds the stopped source needs to start again, e.g. --resume-delay 2000',
+    ),
+  };
+}
+
+/** The simulated time: as given, or (with only a count) long enough for every event to be handled. */
+function resolveDuration(
+  o: SimulationOptions,
+  count: number,
+  produceRate: number,
+  consumeRate: number,
+  failures: ResolvedFailures,
+): number {
+  if (o.durationSec !== undefined) {
+    return checkOption('duration', o.durationSec, POSITIVE, 'seconds of simulated time, e.g. --duration 60');
   }
-  const eventBytes =
-    o.eventBytes === undefined ? 1024 : positive('event size', o.eventBytes, 'bytes per queued event');
-  const memoryLimitBytes =
-    o.memoryLimitBytes === undefined ? Infinity : positive('memory limit', o.memoryLimitBytes, 'bytes');
-  const peakRate = Math.max(produceRate, burst?.rate ?? 0);
-  const sampleEvery = o.sampleEvery ?? Math.max(2, Math.ceil(peakRate / consumeRate));
-  if (!Number.isInteger(sampleEvery) || sampleEvery < 1) {
-    throw new SimulationOptionsError(`sample-every must be a whole number >= 1, got ${sampleEvery}`);
-  }
-  const intervalSec =
-    o.intervalSec === undefined
-      ? niceInterval(durationSec)
-      : positive('interval', o.intervalSec, 'seconds between table rows');
-  if (durationSec / intervalSec > 10_000) {
+  if (count === Infinity) {
     throw new SimulationOptionsError(
-      `interval ${intervalSec} s gives more than 10,000 rows over ${durationSec} s; pick a larger one`,
+      'say how long to simulate (--duration <s>) or how many events to send (--count <n>)',
     );
   }
+  return untilAllHandled(count, produceRate, consumeRate, failures.failureRate, failures.retryBackoffMs);
+}
+
+function resolveBurst(burst: BurstOptions): BurstOptions {
+  const resolved = {
+    rate: checkOption('burst rate', burst.rate, POSITIVE, 'events per second during a burst'),
+    seconds: checkOption('burst length', burst.seconds, POSITIVE, 'seconds each burst lasts'),
+    everySec: checkOption('burst period', burst.everySec, POSITIVE, 'seconds from one burst to the next'),
+  };
+  if (resolved.seconds > resolved.everySec) {
+    throw new SimulationOptionsError(
+      `a burst (${resolved.seconds} s) cannot last longer than the period between bursts (${resolved.everySec} s)`,
+    );
+  }
+  return resolved;
+}
+
+/** The queue bound (unbounded by default only for buffer) and the watermarks, fractions of it. */
+function resolveQueue(
+  o: SimulationOptions,
+): Pick<ResolvedSimulation, 'capacity' | 'highWatermark' | 'lowWatermark'> {
+  const capacity = checkOption('capacity', o.capacity ?? (o.policy === 'buffer' ? Infinity : 10_000), {
+    integer: true,
+    min: 1,
+    allowInfinity: true,
+  });
   const highWatermark = o.highWatermark ?? 0.8;
   const lowWatermark = o.lowWatermark ?? 0.5;
   if (!(highWatermark > 0 && highWatermark <= 1) || !(lowWatermark >= 0 && lowWatermark <= highWatermark)) {
@@ -262,37 +322,26 @@ export function resolveSimulation(o: SimulationOptions): ResolvedSimulation {
       'policy stop needs a bounded queue: its watermarks are fractions of --capacity',
     );
   }
-  const chartWidth = o.chartWidth ?? 60;
-  if (!Number.isInteger(chartWidth) || chartWidth < 10 || chartWidth > 400) {
-    throw new SimulationOptionsError(`chart width must be a whole number from 10 to 400, got ${chartWidth}`);
+  return { capacity, highWatermark, lowWatermark };
+}
+
+/** Seconds between table rows: as given (at most 10,000 rows) or a round step. */
+function resolveInterval(o: SimulationOptions, durationSec: number): number {
+  if (o.intervalSec === undefined) return niceInterval(durationSec);
+  const intervalSec = checkOption('interval', o.intervalSec, POSITIVE, 'seconds between table rows');
+  if (durationSec / intervalSec > 10_000) {
+    throw new SimulationOptionsError(
+      `interval ${intervalSec} s gives more than 10,000 rows over ${durationSec} s; pick a larger one`,
+    );
   }
-  // Events simulated: what the producer sends (at most the count) and what the consumer attempts.
-  const events = Math.min(count, durationSec * peakRate) + durationSec * consumeRate;
+  return intervalSec;
+}
+
+/** Refuses a run that would take minutes: `events` counts what the producer sends and the consumer attempts. */
+function checkRunSize(events: number): void {
   if (events > MAX_SIMULATED_EVENTS) {
     throw new SimulationOptionsError(
       `this run would simulate about ${Math.round(events).toLocaleString('en-US')} events (limit ${MAX_SIMULATED_EVENTS.toLocaleString('en-US')}); shorten --duration or lower the rates`,
     );
   }
-  return {
-    produceRate,
-    consumeRate,
-    policy: o.policy,
-    capacity,
-    durationSec,
-    count,
-    failureRate,
-    maxRetries,
-    seed,
-    failurePattern,
-    retryBackoffMs,
-    resumeDelayMs,
-    burst,
-    eventBytes,
-    memoryLimitBytes,
-    sampleEvery,
-    intervalSec,
-    chartWidth,
-    highWatermark,
-    lowWatermark,
-  };
 }

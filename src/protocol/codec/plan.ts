@@ -25,6 +25,19 @@ export enum Kind {
   Struct,
 }
 
+/** Bytes a value of each fixed-width kind takes on the wire (the rest are length-prefixed). */
+export const FIXED_SIZE: Partial<Record<Kind, number>> = {
+  [Kind.Int8]: 1,
+  [Kind.Bool]: 1,
+  [Kind.Int16]: 2,
+  [Kind.Uint16]: 2,
+  [Kind.Int32]: 4,
+  [Kind.Uint32]: 4,
+  [Kind.Int64]: 8,
+  [Kind.Float64]: 8,
+  [Kind.Uuid]: 16,
+};
+
 const KIND_BY_NAME: Record<string, Kind> = {
   int8: Kind.Int8,
   int16: Kind.Int16,

@@ -2,7 +2,14 @@
  * Decoding: a bounds-checked Reader over a Buffer, and per-struct decoders generated from the plans.
  */
 import { invalid, type ProtocolDecodeError, truncated } from './decode-error.js';
-import { defaultSource, type FieldPlan, Kind, type StructDecoder, type StructPlan } from './plan.js';
+import {
+  defaultSource,
+  FIXED_SIZE,
+  type FieldPlan,
+  Kind,
+  type StructDecoder,
+  type StructPlan,
+} from './plan.js';
 
 /** Node's Buffer has these slicing methods (behind toString); calling them directly skips argument checks. */
 interface FastSlices {
@@ -184,22 +191,10 @@ function readValue(r: Reader, kind: Kind, p: FieldPlan, flexible: boolean): unkn
   }
 }
 
-const MIN_ELEMENT_SIZE: Record<number, number> = {
-  [Kind.Int8]: 1,
-  [Kind.Int16]: 2,
-  [Kind.Uint16]: 2,
-  [Kind.Int32]: 4,
-  [Kind.Uint32]: 4,
-  [Kind.Int64]: 8,
-  [Kind.Float64]: 8,
-  [Kind.Bool]: 1,
-  [Kind.Uuid]: 16,
-};
-
 function readField(r: Reader, p: FieldPlan, flexible: boolean): unknown {
   if (p.kind !== Kind.Array) return readValue(r, p.kind, p, flexible);
   // Every element takes at least one byte (strings two, or one when compact), which bounds the allocation.
-  const n = r.length(flexible, true, `array ${p.name}`, MIN_ELEMENT_SIZE[p.elem] ?? 1);
+  const n = r.length(flexible, true, `array ${p.name}`, FIXED_SIZE[p.elem] ?? 1);
   if (n < 0) {
     if (!p.nullable) throw invalid(`field ${p.name} is null but is not nullable in this version`);
     return null;
@@ -281,7 +276,7 @@ function compileDecoder(plan: StructPlan): StructDecoder {
     }
     const n = `n${temp}`;
     const a = `v${temp++}`;
-    const minSize = MIN_ELEMENT_SIZE[p.elem] ?? 1;
+    const minSize = FIXED_SIZE[p.elem] ?? 1;
     lines.push(`const ${n} = r.length(${flexible}, true, ${JSON.stringify(`array ${p.name}`)}, ${minSize});`);
     lines.push(`let ${a} = null;`);
     lines.push(`if (${n} >= 0) {`);

@@ -7,6 +7,7 @@ import type { FieldSpec } from '../schema.js';
 import {
   defaultSource,
   defaultValue,
+  FIXED_SIZE,
   type FieldPlan,
   Kind,
   type StructPlan,
@@ -296,35 +297,28 @@ function writeValue(w: Writer, kind: Kind, p: FieldPlan, v: unknown, flexible: b
   const buf = w.buf;
   switch (kind) {
     case Kind.Int8:
-      buf.writeInt8(v as number, w.pos);
-      w.pos += 1;
+      w.pos = buf.writeInt8(v as number, w.pos);
       return;
     case Kind.Bool:
       buf[w.pos++] = v ? 1 : 0;
       return;
     case Kind.Int16:
-      buf.writeInt16BE(v as number, w.pos);
-      w.pos += 2;
+      w.pos = buf.writeInt16BE(v as number, w.pos);
       return;
     case Kind.Uint16:
-      buf.writeUInt16BE(v as number, w.pos);
-      w.pos += 2;
+      w.pos = buf.writeUInt16BE(v as number, w.pos);
       return;
     case Kind.Int32:
-      buf.writeInt32BE(v as number, w.pos);
-      w.pos += 4;
+      w.pos = buf.writeInt32BE(v as number, w.pos);
       return;
     case Kind.Uint32:
-      buf.writeUInt32BE(v as number, w.pos);
-      w.pos += 4;
+      w.pos = buf.writeUInt32BE(v as number, w.pos);
       return;
     case Kind.Int64:
-      buf.writeBigInt64BE(toBigInt(v, p.name), w.pos);
-      w.pos += 8;
+      w.pos = buf.writeBigInt64BE(toBigInt(v, p.name), w.pos);
       return;
     case Kind.Float64:
-      buf.writeDoubleBE(v as number, w.pos);
-      w.pos += 8;
+      w.pos = buf.writeDoubleBE(v as number, w.pos);
       return;
     case Kind.Uuid: {
       const n = buf.write(v as string, w.pos, 16, 'base64url');
@@ -409,18 +403,6 @@ function writeTagged(w: Writer, plan: StructPlan, o: Record<string, unknown>): v
     writeField(w, p, v, true);
   }
 }
-
-const FIXED_SIZE: Partial<Record<Kind, number>> = {
-  [Kind.Int8]: 1,
-  [Kind.Bool]: 1,
-  [Kind.Int16]: 2,
-  [Kind.Uint16]: 2,
-  [Kind.Int32]: 4,
-  [Kind.Uint32]: 4,
-  [Kind.Int64]: 8,
-  [Kind.Float64]: 8,
-  [Kind.Uuid]: 16,
-};
 
 function stringSize(v: string | null, compact: boolean): number {
   if (v === null) return compact ? 1 : 2;

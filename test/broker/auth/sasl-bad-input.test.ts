@@ -1,10 +1,9 @@
-import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_SASL_TOKEN_BYTES } from '../../../src/broker/auth/security.js';
-import { Broker } from '../../../src/broker/broker.js';
+import type { Broker } from '../../../src/broker/broker.js';
 import { ErrorCode } from '../../../src/protocol/errors.js';
 import { waitFor } from '../../helpers/burrow.js';
-import { authenticate, openAuthenticated } from '../../helpers/sasl-client.js';
+import { authenticate, openAuthenticated, startSaslBroker } from '../../helpers/sasl-client.js';
 import { WireClient } from '../../helpers/wire-client.js';
 
 /**
@@ -18,19 +17,10 @@ const PASSWORD = 'alice-secret';
 describe('bad SASL input on the embedded broker', () => {
   let broker: Broker;
   let port: number;
-  const logs: string[] = [];
+  let logs: string[];
 
   beforeAll(async () => {
-    broker = new Broker(
-      {
-        durability: 'memory',
-        listeners: 'SASL_PLAINTEXT://127.0.0.1:0',
-        security: { users: { alice: PASSWORD }, failedAuthDelayMs: 10 },
-      },
-      { logger: pino({ level: 'info' }, { write: (line: string) => logs.push(line) }) },
-    );
-    await broker.start();
-    port = broker.listenerAddress('SASL_PLAINTEXT').port;
+    ({ broker, port, logs } = await startSaslBroker({ users: { alice: PASSWORD } }));
   });
   afterAll(async () => {
     await broker?.stop(1_000);
