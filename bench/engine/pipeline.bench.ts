@@ -1,7 +1,8 @@
 /**
  * Items per second through a 3-stage pipeline (source -> map -> filter -> sink) in the Sluice engine
- * (parallelism 1 and 2), beside the same pipeline in Node streams and RxJS, and the engine's per-item
- * bookkeeping cost. Run: npm run bench:engine  (ITEMS=... to change the size).
+ * (parallelism 1 and 2, and with queues small enough that senders block), beside the same pipeline
+ * in Node streams and RxJS, and the engine's per-item bookkeeping cost.
+ * Run: npm run bench:engine  (ITEMS=... to change the size).
  */
 import os from 'node:os';
 import { Readable, Transform, Writable } from 'node:stream';
@@ -26,7 +27,12 @@ interface Result {
   sum: number;
 }
 
-async function engine(parallelism: number): Promise<Result> {
+/**
+ * The pipeline in the engine. `capacity` sets every queue's bound: the default (1000) holds a burst
+ * between two yields to the event loop, so senders rarely wait; 256 makes them block all the time,
+ * which exercises the backpressured hand-off.
+ */
+async function engine(parallelism: number, capacity?: number): Promise<Result> {
   let sum = 0;
   const job = new Job('bench');
   const src = job.source(
@@ -52,8 +58,9 @@ async function engine(parallelism: number): Promise<Result> {
   job.connect(src, m).connect(m, f).connect(f, sink);
   const graph = job.build();
   const t0 = performance.now();
-  await runJob(graph, { clock: new RealClock() }).done;
-  return { name: `sluice engine, parallelism ${parallelism}`, ms: performance.now() - t0, sum };
+  await runJob(graph, { clock: new RealClock(), queue: capacity ? { capacity } : undefined }).done;
+  const name = `sluice engine, parallelism ${parallelism}${capacity ? `, queues of ${capacity} (senders block)` : ''}`;
+  return { name, ms: performance.now() - t0, sum };
 }
 
 async function nodeStreams(): Promise<Result> {
@@ -158,7 +165,14 @@ async function bestInTurns(fns: Array<() => Promise<Result> | Result>): Promise<
 }
 
 const loadBefore = os.loadavg()[0];
-const results = await bestInTurns([() => engine(1), () => engine(2), nodeStreams, rx, bare]);
+const results = await bestInTurns([
+  () => engine(1),
+  () => engine(2),
+  () => engine(1, 256),
+  nodeStreams,
+  rx,
+  bare,
+]);
 const loadAfter = os.loadavg()[0];
 
 const expected = results[results.length - 1].sum;
@@ -194,15 +208,16 @@ console.log(line(widths.map((w) => '-'.repeat(w))));
 for (const r of rows) console.log(line(r));
 
 const hop = hopCost();
-const bareNs = (results[4].ms * 1e6) / ITEMS;
+const [, , , node, , plain] = results;
+const bareNs = (plain.ms * 1e6) / ITEMS;
 const engineNs = (engine1.ms * 1e6) / ITEMS;
 console.log(
   `\nengine bookkeeping: ${(engineNs - bareNs).toFixed(0)} ns/item over the plain loop for 3 hops ` +
     `(${((engineNs - bareNs) / 3).toFixed(0)} ns per hop, including async hand-offs between instances)`,
 );
 const cpuNs = (r: Result) => (r.cpuMs! * 1e6) / ITEMS;
-const engineOver = cpuNs(engine1) - cpuNs(results[4]);
-const nodeOver = cpuNs(results[2]) - cpuNs(results[4]);
+const engineOver = cpuNs(engine1) - cpuNs(plain);
+const nodeOver = cpuNs(node) - cpuNs(plain);
 console.log(
   `per-item CPU overhead over the plain loop: engine p=1 ${engineOver.toFixed(0)} ns, node:stream ` +
     `${nodeOver.toFixed(0)} ns: engine ÷ node:stream = ${(engineOver / nodeOver).toFixed(2)}x (goal: <= 1.00x)`,

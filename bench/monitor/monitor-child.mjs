@@ -3,11 +3,17 @@
 // evaluation apart) and its memory as JSON. cycles = 0: a baseline, the monitor loaded, nothing collected.
 // Plain JavaScript on the compiled package (dist/, which `npm run bench:monitor` builds first): what
 // `sluice monitor` runs, without a TypeScript loader in the process's memory (tsx adds ~28 MB).
+import { setFlagsFromString } from 'node:v8';
 import { Admin } from '../../dist/client/admin.js';
 import { KafkaLagSource } from '../../dist/monitor/kafka-lag-source.js';
 import { LagMonitor } from '../../dist/monitor/monitor.js';
+import { preferSmallHeap } from '../../dist/monitor/small-heap.js';
 
-const [bootstrap, cyclesArg, timeLag] = process.argv.slice(2);
+// MONITOR_V8_FLAGS: V8 flags set at run time, before any cycle (heap sizing experiments; see docs/benchmarks.md).
+if (process.env.MONITOR_V8_FLAGS) setFlagsFromString(process.env.MONITOR_V8_FLAGS);
+const [bootstrap, cyclesArg, timeLag, heap] = process.argv.slice(2);
+// 'small': as `sluice monitor` runs (its default); anything else: V8's defaults, as in a library user's process.
+if (heap === 'small') preferSmallHeap();
 const cycles = Number(cyclesArg ?? 5);
 const mode = timeLag ?? 'exact';
 const admin = new Admin({ brokers: [bootstrap], clientId: 'sluice-monitor' });

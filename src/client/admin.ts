@@ -1,10 +1,12 @@
 import { ApiKey } from '../protocol/api-keys.js';
 import { ConfigResourceType } from '../protocol/apis/32-describe-configs.js';
+import type { SkipFields } from '../protocol/codec/read.js';
 import { ErrorCode } from '../protocol/errors.js';
 import type { BrokerConnection } from './broker-connection.js';
 import type { Cluster, ClusterOptions } from './cluster.js';
 import { clusterChoice, clusterFor } from './cluster-for.js';
 import { brokerError, type KafkaBrokerError, KafkaClientError } from './errors.js';
+import type { PartitionInfo } from './partitioner.js';
 
 /**
  * Admin operations: topics, partitions, configs, offsets and groups. Each throws a KafkaBrokerError
@@ -456,16 +458,16 @@ export class Admin {
   ): Promise<Map<number, Map<string, number[]>>> {
     const byLeader = new Map<number, Map<string, number[]>>();
     for (const [topic, parts] of wanted) {
-      let leaders: Map<number, number>;
+      let partitions: PartitionInfo[];
       try {
         // From the cache unless stale or invalidated (a leader moved, partitions were added).
-        leaders = new Map((await this.cluster.topic(topic)).partitions.map((p) => [p.partition, p.leader]));
+        partitions = (await this.cluster.topic(topic)).partitions;
       } catch (err) {
         failures.push(`topic "${topic}": ${(err as Error).message}`);
         continue;
       }
       for (const p of parts) {
-        const leader = leaders.get(p) ?? -1;
+        const leader = leaderOf(partitions, p);
         if (leader < 0) {
           failures.push(`${topic}/${p}: no leader known`);
           this.cluster.invalidate(topic);
@@ -488,14 +490,18 @@ export class Admin {
   ): Promise<OffsetRange[]> {
     const conn = this.cluster.broker(leader);
     const ask = (timestamp: bigint) =>
-      conn.request(ApiKey.ListOffsets, {
-        replicaId: -1,
-        isolationLevel: 0,
-        topics: [...topics.entries()].map(([name, parts]) => ({
-          name,
-          partitions: parts.map((partitionIndex) => ({ partitionIndex, timestamp, maxNumOffsets: 1 })),
-        })),
-      });
+      conn.request(
+        ApiKey.ListOffsets,
+        {
+          replicaId: -1,
+          isolationLevel: 0,
+          topics: [...topics.entries()].map(([name, parts]) => ({
+            name,
+            partitions: parts.map((partitionIndex) => ({ partitionIndex, timestamp, maxNumOffsets: 1 })),
+          })),
+        },
+        { skipFields: LIST_OFFSETS_UNREAD },
+      );
     const [earliest, latest] = await Promise.all([ask(EARLIEST), ask(LATEST)]);
     // A partition either side failed for is left out with its reason in failures, never given a made-up
     // offset: a caller summing lag must know the figure is missing.
@@ -503,20 +509,26 @@ export class Admin {
       failures.push(`ListOffsets ${topic}/${partition}: ${brokerError(errorCode, topic).message}`);
       this.cluster.invalidate(topic);
     };
-    const starts = new Map<string, bigint>();
-    for (const t of earliest.topics)
+    // Log starts by topic, then in an array indexed by partition: at 10,000 partitions, "topic\0partition"
+    // key strings were much of this call's garbage.
+    const starts = new Map<string, bigint[]>();
+    for (const t of earliest.topics) {
+      const byPartition: bigint[] = [];
+      starts.set(t.name, byPartition);
       for (const p of t.partitions) {
-        if (p.errorCode === 0) starts.set(`${t.name}\u0000${p.partitionIndex}`, listedOffset(p, 0n));
+        if (p.errorCode === 0) byPartition[p.partitionIndex] = listedOffset(p, 0n);
         else failed(t.name, p.partitionIndex, p.errorCode);
       }
+    }
     const out: OffsetRange[] = [];
     for (const t of latest.topics) {
+      const topicStarts = starts.get(t.name);
       for (const p of t.partitions) {
         if (p.errorCode !== 0) {
           failed(t.name, p.partitionIndex, p.errorCode);
           continue;
         }
-        const start = starts.get(`${t.name}\u0000${p.partitionIndex}`);
+        const start = topicStarts?.[p.partitionIndex];
         if (start === undefined) continue;
         out.push({ topic: t.name, partition: p.partitionIndex, start, end: listedOffset(p, -1n) });
       }
@@ -563,6 +575,16 @@ function withMessage(code: number, context: string, message: string | null | und
 
 function throwFirst(results: [number, string, string | null | undefined][]): void {
   for (const [code, context, message] of results) if (code !== 0) throw withMessage(code, context, message);
+}
+
+/** What listOffsetRanges never reads of a ListOffsets answer (the timestamp is one BigInt per partition). */
+const LIST_OFFSETS_UNREAD: SkipFields = new Set(['timestamp']);
+
+/** A partition's leader from cached metadata, -1 when unknown; partitions are usually listed by index. */
+function leaderOf(partitions: PartitionInfo[], partition: number): number {
+  const at = partitions[partition];
+  if (at?.partition === partition) return at.leader;
+  return partitions.find((p) => p.partition === partition)?.leader ?? -1;
 }
 
 /** ListOffsets' "timestamps" that ask for the log start and the log end. */

@@ -1,6 +1,7 @@
 import type { Clock, Timer } from '../flow/clock.js';
 import { ApiKey, apiName } from '../protocol/api-keys.js';
 import type { KnownApiKey } from '../protocol/apis/index.js';
+import type { SkipFields } from '../protocol/codec/read.js';
 import { decodeResponse, encodeRequest, type RequestBody, type ResponseBody } from '../protocol/messages.js';
 import { Connection, type ConnectionOptions, type ConnectionStats } from './connection.js';
 import { brokerError } from './errors.js';
@@ -25,6 +26,11 @@ export interface RequestOptions {
   timeoutMs?: number;
   /** False for Produce acks=0. */
   expectResponse?: boolean;
+  /**
+   * Response fields the caller never reads, stepped over instead of decoded (they come back as their
+   * defaults; see SkipFields in src/protocol/codec/read.ts).
+   */
+  skipFields?: SkipFields;
 }
 
 export interface BrokerConnectionStats extends ConnectionStats {
@@ -115,7 +121,7 @@ export class BrokerConnection {
       },
     );
     if (options.expectResponse === false) return undefined as unknown as ResponseBody<K>;
-    const decoded = decodeResponse(apiKey, version, frame).body;
+    const decoded = decodeResponse(apiKey, version, frame, options.skipFields ?? null).body;
     const throttle = (decoded as { throttleTimeMs?: number }).throttleTimeMs ?? 0;
     if (throttle > 0) {
       this.throttledMs += throttle;

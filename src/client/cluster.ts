@@ -1,5 +1,6 @@
 import { type Clock, realClock } from '../flow/clock.js';
 import { ApiKey } from '../protocol/api-keys.js';
+import type { SkipFields } from '../protocol/codec/read.js';
 import { BrokerConnection, type BrokerConnectionStats } from './broker-connection.js';
 import type { FrameTap } from './connection.js';
 import {
@@ -235,15 +236,20 @@ export class Cluster {
   /**
    * Metadata for every topic, as any reachable broker answers it (brokers, leaders, replicas, ISR), without
    * touching the cache: for views of the whole cluster (the monitor's cluster report, the dashboard).
+   * `skipFields`: fields the caller never reads, stepped over (RequestOptions.skipFields).
    */
-  async describeAll() {
+  async describeAll(skipFields?: SkipFields) {
     const conn = await this.anyConnection();
-    return conn.request(ApiKey.Metadata, {
-      topics: null,
-      allowAutoTopicCreation: false,
-      includeClusterAuthorizedOperations: false,
-      includeTopicAuthorizedOperations: false,
-    });
+    return conn.request(
+      ApiKey.Metadata,
+      {
+        topics: null,
+        allowAutoTopicCreation: false,
+        includeClusterAuthorizedOperations: false,
+        includeTopicAuthorizedOperations: false,
+      },
+      { skipFields },
+    );
   }
 
   /** The controller (for topic creation and deletion); any broker when the metadata names none. */

@@ -1,6 +1,8 @@
 import { setMaxListeners } from 'node:events';
 import { type Clock, realClock, type Timer, VirtualClock } from '../flow/clock.js';
+import { RingBuffer } from '../flow/ring-buffer.js';
 import { ThrashingDetector } from '../flow/thrashing.js';
+import { checkNumber } from '../flow/validate.js';
 import { Watermarks } from '../flow/watermarks.js';
 import { classifyBackpressure, type TimeTotals } from './accounting.js';
 import { findBottleneck } from './bottleneck.js';
@@ -28,7 +30,12 @@ export interface RunOptions {
   thrashing?: { windowMs?: number; maxFlips?: number };
   /** A queue declared for this long without relief is reported as stuck (ms). Default 10 000. */
   stuckAfterMs?: number;
+  /** Pressure events `pressureEvents()` keeps, the newest. Default {@link PRESSURE_EVENTS_KEPT}. */
+  pressureEventsKept?: number;
 }
+
+/** How many pressure events a run keeps by default (`pressureEvents()`): the newest. */
+export const PRESSURE_EVENTS_KEPT = 10_000;
 
 /** One point of an instance's history. */
 export interface Sample {
@@ -66,7 +73,8 @@ export class JobRun {
   private readonly edges: EdgeRuntime[] = [];
   private readonly watches = new Map<string, QueueWatch>();
   private readonly causes = new Map<string, PressureCause>();
-  private readonly events: PressureEvent[] = [];
+  private readonly events = new RingBuffer<PressureEvent>();
+  private readonly pressureEventsKept: number;
   private declarations = 0;
   private reliefs = 0;
   private readonly history = new Map<string, Sample[]>();
@@ -93,16 +101,46 @@ export class JobRun {
     this.sampleIntervalMs = options.sampleIntervalMs ?? 1000;
     this.historySize = options.historySize ?? 600;
     this.stuckAfterMs = options.stuckAfterMs ?? 10_000;
-    const sampleEvery = options.sampleEvery ?? 10;
-    if (!(Number.isInteger(sampleEvery) && sampleEvery >= 1)) {
-      throw new Error(`sampleEvery ${sampleEvery}: use a whole number >= 1 (keep one item in that many)`);
-    }
-    const queueDefaults = { ...DEFAULT_QUEUE, ...options.queue };
+    const sampleEvery = checkNumber('sampleEvery (keep one item in that many)', options.sampleEvery ?? 10, {
+      integer: true,
+      min: 1,
+    });
+    this.pressureEventsKept = checkNumber(
+      'pressureEventsKept',
+      options.pressureEventsKept ?? PRESSURE_EVENTS_KEPT,
+      {
+        integer: true,
+        min: 1,
+      },
+    );
     // Every waiting instance listens on these signals; a large job legitimately has many listeners.
     setMaxListeners(0, this.abort.signal, this.sourceStop.signal);
     this.startedAt = this.clock.now();
 
-    const run: RunContext = {
+    const byComponent = this.createInstances(this.runContext(sampleEvery), {
+      ...DEFAULT_QUEUE,
+      ...options.queue,
+    });
+    this.connectEdges(byComponent);
+    this.watchQueues({
+      windowMs: options.thrashing?.windowMs ?? 30_000,
+      maxFlips: options.thrashing?.maxFlips ?? 4,
+    });
+
+    this.sampler = this.clock.setInterval(() => this.sample(), this.sampleIntervalMs);
+    for (const inst of this.instances) inst.start();
+    this.done = Promise.all(this.instances.map((i) => i.finished)).then(() => {
+      this.sampler.cancel();
+      if (this.stoppedAt === undefined) this.stoppedAt = this.clock.now();
+      if (this.failure !== undefined) throw this.failure;
+    });
+    // A failure is reported through `done`; keep an unobserved rejection from crashing the process.
+    this.done.catch(() => {});
+  }
+
+  /** What every instance shares: the clock, the stop signals, and where sinks report and failures go. */
+  private runContext(sampleEvery: number): RunContext {
+    return {
       clock: this.clock,
       signal: this.abort.signal,
       sourceSignal: this.sourceStop.signal,
@@ -114,74 +152,79 @@ export class JobRun {
       },
       fail: (instance, error) => this.fail(instance, error),
     };
+  }
 
+  /** One instance per unit of each component's parallelism, in the graph's order; returns them by component. */
+  private createInstances(run: RunContext, queueDefaults: typeof DEFAULT_QUEUE): Map<string, Instance[]> {
     const byComponent = new Map<string, Instance[]>();
-    for (const def of graph.components) {
+    for (const def of this.graph.components) {
       const list: Instance[] = [];
       for (let i = 0; i < def.parallelism; i++) list.push(new Instance(def, i, run, queueDefaults));
       byComponent.set(def.name, list);
       this.instances.push(...list);
     }
-    for (const def of graph.edges) {
+    return byComponent;
+  }
+
+  /** Gives every sender a route for each outgoing edge, and every receiver its incoming edges. */
+  private connectEdges(byComponent: Map<string, Instance[]>): void {
+    for (const def of this.graph.edges) {
       const edge = new EdgeRuntime(def, def.strategy ?? this.strategy, byComponent.get(def.to)!);
       this.edges.push(edge);
       for (const sender of byComponent.get(def.from)!) sender.addRoute(edge);
       for (const t of edge.targets) t.incoming.push(edge);
     }
+  }
 
+  /** Puts watermarks and a thrashing detector on every inbox, acting on the edges' strategies. */
+  private watchQueues(thrashing: { windowMs: number; maxFlips: number }): void {
     const sources = this.instances.filter((i) => i.kind === 'source');
-    const thrashing = {
-      windowMs: options.thrashing?.windowMs ?? 30_000,
-      maxFlips: options.thrashing?.maxFlips ?? 4,
-    };
     for (const inst of this.instances) {
-      if (!inst.inbox) continue;
+      const inbox = inst.inbox;
+      if (!inbox) continue;
       // Under stop-upstream only the senders on stop-upstream edges are paused.
       const stopUpstreamFrom = new Set(
         inst.incoming.filter((e) => e.strategy === 'stop-upstream').map((e) => e.def.from),
       );
       const watch: QueueWatch = {
         instance: inst,
-        watermarks: new Watermarks({
-          high: inst.high,
-          low: inst.low,
-          clock: this.clock,
-          name: inst.inbox.id,
-        }),
-        thrashing: new ThrashingDetector({ ...thrashing, clock: this.clock, name: inst.inbox.id }),
+        watermarks: new Watermarks({ high: inst.high, low: inst.low, clock: this.clock, name: inbox.id }),
+        thrashing: new ThrashingDetector({ ...thrashing, clock: this.clock, name: inbox.id }),
         stopSources: inst.incoming.some((e) => e.strategy === 'stop-sources'),
         stopUpstream: [...inst.upstream].filter((u) => stopUpstreamFrom.has(u.def.name)),
       };
       this.watches.set(inst.id, watch);
-      const wm = watch.watermarks;
-      // Watermarks (declareAfter = relieveAfter = 1 here) only change state at a crossing; skipping the
-      // other readings keeps the hot path cheap.
-      // With only a count bound, the crossings are whole depths, compared without any division.
-      const countOnly = !Number.isFinite(inst.inbox.maxBytes);
-      const highDepth = Math.ceil(wm.high * inst.inbox.capacity);
-      const lowDepth = Math.floor(wm.low * inst.inbox.capacity);
-      inst.inbox.onLevel = (inbox) => {
-        if (countOnly) {
-          const depth = inbox.depth;
-          if (wm.inPressure ? depth > lowDepth : depth < highDepth) return;
-        }
-        const level = inbox.level;
-        if (wm.inPressure ? level > wm.low : level < wm.high) return;
-        const t = wm.update(level);
-        if (t === 'declared') this.declare(watch, sources);
-        else if (t === 'relieved') this.relieve(watch, sources);
-      };
+      this.actOnCrossings(watch, sources);
     }
+  }
 
-    this.sampler = this.clock.setInterval(() => this.sample(), this.sampleIntervalMs);
-    for (const inst of this.instances) inst.start();
-    this.done = Promise.all(this.instances.map((i) => i.finished)).then(() => {
-      this.sampler.cancel();
-      if (this.stoppedAt === undefined) this.stoppedAt = this.clock.now();
-      if (this.failure !== undefined) throw this.failure;
-    });
-    // A failure is reported through `done`; keep an unobserved rejection from crashing the process.
-    this.done.catch(() => {});
+  /**
+   * Declares and relieves backpressure as the inbox's level crosses its watermarks. The watermarks
+   * (declareAfter = relieveAfter = 1 here) only change state at a crossing, so the inbox is asked to
+   * call only when one is possible: with only a count bound the marks are whole depths, the high one
+   * while clear (reached by an offer) and the low one while declared (reached by a take), and every
+   * other change of depth costs no call. A byte bound can move the level on any change: every one calls.
+   */
+  private actOnCrossings(watch: QueueWatch, sources: Instance[]): void {
+    const inbox = watch.instance.inbox!;
+    const wm = watch.watermarks;
+    const countOnly = !Number.isFinite(inbox.maxBytes);
+    const highDepth = Math.ceil(wm.high * inbox.capacity);
+    const lowDepth = Math.floor(wm.low * inbox.capacity);
+    const aimAtNextCrossing = () => {
+      if (!countOnly) return;
+      inbox.notifyAtOrAbove = wm.inPressure ? Number.POSITIVE_INFINITY : highDepth;
+      inbox.notifyAtOrBelow = wm.inPressure ? lowDepth : -1;
+    };
+    aimAtNextCrossing();
+    inbox.onLevel = (q) => {
+      const level = q.level;
+      if (wm.inPressure ? level > wm.low : level < wm.high) return;
+      const t = wm.update(level);
+      if (t === 'declared') this.declare(watch, sources);
+      else if (t === 'relieved') this.relieve(watch, sources);
+      aimAtNextCrossing();
+    };
   }
 
   /** Instance ids in topological order of their components. */
@@ -229,9 +272,17 @@ export class JobRun {
     };
   }
 
-  /** Every declaration and relief since the run started, oldest first. */
-  pressureEvents(): readonly PressureEvent[] {
-    return this.events;
+  /**
+   * The newest declarations and reliefs, oldest first: at most `pressureEventsKept`, so a job that
+   * thrashes for days holds a bounded log; `backpressure()` counts every one since the start.
+   */
+  pressureEvents(): PressureEvent[] {
+    return [...this.events];
+  }
+
+  private recordPressure(event: PressureEvent): void {
+    if (this.events.length === this.pressureEventsKept) this.events.shift();
+    this.events.push(event);
   }
 
   /** The sampled history of one instance (by id, e.g. `score#1`). */
@@ -436,7 +487,7 @@ export class JobRun {
       since: at,
     });
     this.declarations++;
-    this.events.push({ at, type: 'declared', instance: inst.id, queue: inst.inbox!.id, level });
+    this.recordPressure({ at, type: 'declared', instance: inst.id, queue: inst.inbox!.id, level });
     watch.thrashing.record('declared', at);
     if (watch.stopSources) for (const s of sources) s.pause(inst.id);
     for (const u of watch.stopUpstream) u.pause(inst.id);
@@ -447,7 +498,7 @@ export class JobRun {
     const at = this.clock.now();
     this.causes.delete(inst.id);
     this.reliefs++;
-    this.events.push({
+    this.recordPressure({
       at,
       type: 'relieved',
       instance: inst.id,

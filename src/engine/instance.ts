@@ -252,7 +252,7 @@ export class Instance {
         lineage?.release();
         if (this.run.yieldEvery > 0 && ++this.sinceYield >= this.run.yieldEvery) {
           this.sinceYield = 0;
-          await this.drainStaged(slot);
+          if (this.stagedCount > 0) await this.drainStaged(slot);
           await yieldToEventLoop();
           this.sinceClockRead = 31;
         }
@@ -292,7 +292,7 @@ export class Instance {
         env = next;
         awaited = true;
       }
-      this.setState(slot, 'busy');
+      if (slot.state !== 'busy') this.setState(slot, 'busy');
       this.processed++;
       // The envelope may travel on as this instance's first output: what it came with is noted first.
       const inLineage = env.lineage;
@@ -337,7 +337,7 @@ export class Instance {
       inLineage?.release();
       if (this.run.yieldEvery > 0 && ++this.sinceYield >= this.run.yieldEvery) {
         this.sinceYield = 0;
-        await this.drainStaged(slot);
+        if (this.stagedCount > 0) await this.drainStaged(slot);
         this.setState(slot, 'idle');
         await yieldToEventLoop();
         this.sinceClockRead = 31; // others ran meanwhile: read the clock for the next item
@@ -468,15 +468,23 @@ export class Instance {
     for (let i = 0; i < count; i++) staged[i] = undefined as unknown as Envelope;
     this.stagedCount = 0;
     if (rest === undefined) return undefined;
-    return (async () => {
-      for (const env of rest) await this.deliverBlocked(inbox, env, slot);
-    })();
+    return this.deliverBlockedGroup(inbox, rest, slot);
   }
 
   /** Before any wait: nothing may sit in the stage while this instance is not running. */
   private async drainStaged(slot: Slot): Promise<void> {
     const p = this.flushStaged(slot);
     if (p) await p;
+  }
+
+  private async deliverBlockedGroup(inbox: Inbox, envs: Envelope[], slot: Slot): Promise<void> {
+    const before = slot.state;
+    this.setState(slot, 'backpressured');
+    try {
+      await inbox.offerAll(envs, this.run.signal);
+    } finally {
+      this.setState(slot, before);
+    }
   }
 
   private async deliverBlocked(inbox: Inbox, env: Envelope, slot: Slot): Promise<void> {

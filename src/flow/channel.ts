@@ -335,6 +335,23 @@ export class Channel<T> implements AsyncIterable<T> {
   }
 
   /**
+   * Takes up to `max` of the oldest items into `into[0..n)` and returns n (0 when there is nothing to
+   * take). Like tryReceive it never waits and never takes items a waiting reader is about to be given;
+   * the group moves in one copy, and `into` can be reused from call to call.
+   */
+  tryReceiveMany(into: T[], max: number): number {
+    if (this.buffer.length === 0 || this.waitingReceiverCount > 0) return 0;
+    let n = 0;
+    if (!this.sizes && !this.watermarks) {
+      n = this.buffer.shiftInto(into, max);
+      this.counters.received += n;
+    }
+    while (n < max && this.buffer.length > 0) into[n++] = this.take();
+    if (this.waitingSenderCount > 0) this.admitBlocked();
+    return n;
+  }
+
+  /**
    * Resolves with the oldest item, waiting for one if needed. Once the channel is closed and drained it
    * rejects with ChannelClosedError; once failed and drained, with the failure's error.
    */

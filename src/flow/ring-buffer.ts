@@ -75,6 +75,23 @@ export class RingBuffer<T> {
     return out;
   }
 
+  /**
+   * Moves the `max` oldest items (at most `length`) into `into[0..n)`, oldest first, and returns n: a
+   * reader that empties the buffer in groups reuses one array instead of allocating one per group.
+   */
+  shiftInto(into: T[], max: number): number {
+    const n = Math.min(max, this.count);
+    let at = this.head;
+    for (let i = 0; i < n; i++) {
+      const slot = at++ & this.mask;
+      into[i] = this.items[slot] as T;
+      this.items[slot] = undefined;
+    }
+    this.head = at & this.mask;
+    this.count -= n;
+    return n;
+  }
+
   /** Removes and returns the oldest item; `undefined` when empty. */
   shift(): T | undefined {
     if (this.count === 0) return undefined;

@@ -11,6 +11,7 @@ export * from './monitor.js';
 export * from './observation.js';
 export * from './reports.js';
 export * from './sample-ring.js';
+export * from './small-heap.js';
 export * from './time-lag.js';
 export * from './webhook.js';
 export * from './window-rules.js';

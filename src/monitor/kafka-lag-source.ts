@@ -1,8 +1,9 @@
-import type { Admin } from '../client/admin.js';
+import type { Admin, CommittedOffset, OffsetRange } from '../client/admin.js';
 import type { Cluster } from '../client/cluster.js';
 import { brokerError, KafkaBrokerError } from '../client/errors.js';
 import { fetchRecords } from '../client/fetcher.js';
 import { ApiKey } from '../protocol/api-keys.js';
+import type { SkipFields } from '../protocol/codec/read.js';
 import { decodeAssignment } from '../protocol/consumer-protocol.js';
 import type {
   ClusterObservation,
@@ -38,6 +39,20 @@ interface TimestampLookup {
   targets: PartitionObservation[];
 }
 
+/**
+ * What a cycle never reads of the Metadata answer for all topics (it wants the brokers and which
+ * partitions have no leader): three replica lists per partition, 30,000 arrays at 10,000 partitions.
+ */
+const METADATA_UNREAD: SkipFields = new Set(['replicaNodes', 'isrNodes', 'offlineReplicas', 'topicId']);
+
+/** The timestamp of the record at one offset of a partition, and the next offset's of the same partition. */
+interface CachedTimestamp {
+  offset: number;
+  timestamp: number;
+  usedInCycle: number;
+  next: CachedTimestamp | null;
+}
+
 /** Bytes asked per timestamp lookup: enough for a typical producer batch, so one round usually does. */
 const TIMESTAMP_LOOKUP_BYTES = 16_384;
 
@@ -47,10 +62,12 @@ const tpKey = (topic: string, partition: number): Tp => `${topic}\u0000${partiti
 export class KafkaLagSource {
   private readonly cluster: Cluster;
   /**
-   * Record timestamp by "partition\0offset", for the committed offsets of the last cycle only: a
-   * record's timestamp never changes, and entries no group sits at any more are dropped.
+   * Record timestamps by topic, then partition (a short chain: one entry per offset a group sits at),
+   * for the committed offsets of the last cycle only: a record's timestamp never changes, and entries no
+   * group sits at any more are dropped. Kept in place across cycles, so a warm cycle allocates nothing here.
    */
-  private timestampCache = new Map<string, number>();
+  private readonly timestamps = new Map<string, Map<number, CachedTimestamp>>();
+  private cycle = 0;
 
   constructor(
     private readonly admin: Admin,
@@ -73,7 +90,8 @@ export class KafkaLagSource {
 
     const wanted = new Map<string, Set<number>>();
     for (const g of groupIds) {
-      for (const c of committed.get(g) ?? []) addTp(wanted, c.topic, c.partition);
+      const offsets = committed.get(g) ?? [];
+      for (let i = 0; i < offsets.length; i++) addTp(wanted, offsets[i].topic, offsets[i].partition);
       for (const m of described.get(g)?.members ?? [])
         for (const a of m.assignment) for (const p of a.partitions) addTp(wanted, a.topic, p);
     }
@@ -82,19 +100,24 @@ export class KafkaLagSource {
     const groups: GroupObservation[] = [];
     for (const g of groupIds) {
       const d = described.get(g);
-      // Committed offset by topic, then partition (undefined: assigned, nothing committed). Nested maps
-      // rather than "topic\0partition" keys: at 10,000 partitions those strings were much of a cycle's garbage.
-      const commits = new Map<string, Map<number, number | undefined>>();
+      // Committed offset by topic, then partition (-1: assigned, nothing committed), in arrays indexed by
+      // partition: "topic\0partition" key strings, then a map per topic, were much of a cycle's garbage.
+      const commits = new Map<string, number[]>();
       const partitionsOf = (topic: string) => {
         let m = commits.get(topic);
-        if (!m) commits.set(topic, (m = new Map()));
+        if (!m) commits.set(topic, (m = []));
         return m;
       };
-      for (const c of committed.get(g) ?? []) partitionsOf(c.topic).set(c.partition, c.offset);
+      // Indexed loops in this async function: for-of there allocates an iterator result per element.
+      const offsets = committed.get(g) ?? [];
+      for (let i = 0; i < offsets.length; i++) {
+        const c = offsets[i];
+        partitionsOf(c.topic)[c.partition] = Number(c.offset);
+      }
       for (const m of d?.members ?? [])
         for (const a of m.assignment) {
           const byPartition = partitionsOf(a.topic);
-          for (const p of a.partitions) if (!byPartition.has(p)) byPartition.set(p, undefined);
+          for (const p of a.partitions) byPartition[p] ??= -1;
         }
       const partitions: PartitionObservation[] = [];
       // Offsets not read this cycle (reported in errors) make the group's lag unknown there, never 0.
@@ -102,16 +125,17 @@ export class KafkaLagSource {
       let unreadPartitions = 0;
       commits.forEach((byPartition, topic) => {
         const topicEnds = ends.get(topic);
+        // forEach skips the partitions the group neither committed nor owns (holes).
         byPartition.forEach((c, partition) => {
-          const off = topicEnds?.get(partition);
+          const off = topicEnds?.[partition];
           if (!off || !committedRead) unreadPartitions++;
           if (!off) return; // topic deleted or its leader unknown: reported in errors
           partitions.push({
             topic,
             partition,
-            logStart: off.start,
-            logEnd: off.end,
-            committed: c === undefined || c < 0 ? null : c,
+            logStart: Number(off.start),
+            logEnd: Number(off.end),
+            committed: c < 0 ? null : c,
           });
         });
       });
@@ -138,17 +162,20 @@ export class KafkaLagSource {
   private async observeCluster(errors: string[]): Promise<ClusterObservation | undefined> {
     await this.cluster.refreshMetadata([]);
     try {
-      const meta = await this.admin.describeCluster();
+      const meta = await this.cluster.describeAll(METADATA_UNREAD);
       const leaderless: ClusterObservation['leaderless'] = [];
       for (const t of meta.topics) {
-        for (const p of t.partitions)
-          if (p.leader < 0) leaderless.push({ topic: t.name, partition: p.partition });
+        if (t.name === null) continue;
+        const partitions = t.partitions; // indexed: for-of in an async function allocates per element
+        for (let i = 0; i < partitions.length; i++)
+          if (partitions[i].leaderId < 0)
+            leaderless.push({ topic: t.name, partition: partitions[i].partitionIndex });
       }
       leaderless.sort((a, b) =>
         a.topic === b.topic ? a.partition - b.partition : a.topic < b.topic ? -1 : 1,
       );
       return {
-        brokers: meta.brokers,
+        brokers: meta.brokers.map((b) => ({ nodeId: b.nodeId, host: b.host, port: b.port })),
         unreachable: [],
         leaderless,
       };
@@ -211,18 +238,14 @@ export class KafkaLagSource {
   private async fetchCommitted(
     groupIds: string[],
     errors: string[],
-  ): Promise<Map<string, { topic: string; partition: number; offset: number }[]>> {
-    const out = new Map<string, { topic: string; partition: number; offset: number }[]>();
+  ): Promise<Map<string, CommittedOffset[]>> {
+    const out = new Map<string, CommittedOffset[]>();
     let next = 0;
     const worker = async () => {
       while (next < groupIds.length) {
         const g = groupIds[next++];
         try {
-          const offsets = await this.admin.fetchOffsets(g);
-          out.set(
-            g,
-            offsets.map((o) => ({ topic: o.topic, partition: o.partition, offset: Number(o.offset) })),
-          );
+          out.set(g, await this.admin.fetchOffsets(g));
         } catch (err) {
           errors.push(`OffsetFetch "${g}": ${(err as Error).message}`);
         }
@@ -236,14 +259,15 @@ export class KafkaLagSource {
   private async listOffsets(
     wanted: Map<string, Set<number>>,
     errors: string[],
-  ): Promise<Map<string, Map<number, { start: number; end: number }>>> {
+  ): Promise<Map<string, OffsetRange[]>> {
     const listed = await this.admin.listOffsetRanges(wanted);
     errors.push(...listed.failures);
-    const out = new Map<string, Map<number, { start: number; end: number }>>();
+    // By topic, then in an array indexed by partition (partitions are small dense numbers).
+    const out = new Map<string, OffsetRange[]>();
     for (const r of listed.results) {
       let byPartition = out.get(r.topic);
-      if (!byPartition) out.set(r.topic, (byPartition = new Map()));
-      byPartition.set(r.partition, { start: Number(r.start), end: Number(r.end) });
+      if (!byPartition) out.set(r.topic, (byPartition = []));
+      byPartition[r.partition] = r;
     }
     return out;
   }
@@ -256,18 +280,19 @@ export class KafkaLagSource {
   private async readTimestamps(groups: GroupObservation[], errors: string[]): Promise<void> {
     const need = new Map<string, TimestampLookup>();
     let budget = this.options.maxTimestampFetches;
-    const kept = new Map<string, number>();
+    const cycle = ++this.cycle;
     for (const g of groups) {
-      for (const p of g.partitions) {
+      for (let i = 0; i < g.partitions.length; i++) {
+        const p = g.partitions[i];
         if (p.committed === null || p.committed >= p.logEnd) continue;
         const offset = Math.max(p.committed, p.logStart);
-        const key = `${tpKey(p.topic, p.partition)}\u0000${offset}`;
-        const cached = this.timestampCache.get(key) ?? kept.get(key);
-        if (cached !== undefined) {
-          p.committedRecordTimestamp = cached;
-          kept.set(key, cached);
+        const cached = this.cachedTimestamp(p.topic, p.partition, offset);
+        if (cached) {
+          p.committedRecordTimestamp = cached.timestamp;
+          cached.usedInCycle = cycle;
           continue;
         }
+        const key = `${tpKey(p.topic, p.partition)}\u0000${offset}`;
         const pending = need.get(key);
         if (pending) pending.targets.push(p);
         else if (budget > 0) {
@@ -276,7 +301,7 @@ export class KafkaLagSource {
         }
       }
     }
-    this.timestampCache = kept;
+    this.forgetTimestampsUnusedSince(cycle);
     if (need.size === 0) return;
     // A Fetch names each partition once: groups at different offsets of one partition go in later rounds.
     const rounds: TimestampLookup[][] = [];
@@ -300,6 +325,35 @@ export class KafkaLagSource {
           pending = missing;
         }
       }
+  }
+
+  private cachedTimestamp(topic: string, partition: number, offset: number): CachedTimestamp | null {
+    let entry = this.timestamps.get(topic)?.get(partition) ?? null;
+    while (entry !== null && entry.offset !== offset) entry = entry.next;
+    return entry;
+  }
+
+  private rememberTimestamp(topic: string, partition: number, offset: number, timestamp: number): void {
+    let byPartition = this.timestamps.get(topic);
+    if (!byPartition) this.timestamps.set(topic, (byPartition = new Map()));
+    const next = byPartition.get(partition) ?? null;
+    byPartition.set(partition, { offset, timestamp, usedInCycle: this.cycle, next });
+  }
+
+  /** Drops the timestamps of offsets no group sat at in `cycle`. */
+  private forgetTimestampsUnusedSince(cycle: number): void {
+    this.timestamps.forEach((byPartition, topic) => {
+      byPartition.forEach((head, partition) => {
+        let first: CachedTimestamp | null = head;
+        while (first !== null && first.usedInCycle !== cycle) first = first.next;
+        for (let e = first; e !== null; e = e.next) {
+          while (e.next !== null && e.next.usedInCycle !== cycle) e.next = e.next.next;
+        }
+        if (first === null) byPartition.delete(partition);
+        else if (first !== head) byPartition.set(partition, first);
+      });
+      if (byPartition.size === 0) this.timestamps.delete(topic);
+    });
   }
 
   /** One Fetch per leader for `part`; returns the lookups that came back without a record or error. */
@@ -329,7 +383,7 @@ export class KafkaLagSource {
           missing.push(p);
           continue;
         }
-        this.timestampCache.set(`${tpKey(p.topic, p.partition)}\u0000${p.offset}`, first.timestamp);
+        this.rememberTimestamp(p.topic, p.partition, p.offset, first.timestamp);
         for (const t of p.targets) t.committedRecordTimestamp = first.timestamp;
       }
     } catch (err) {

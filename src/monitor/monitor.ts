@@ -29,7 +29,7 @@ import {
   type StatusReport,
   type TopicReport,
 } from './reports.js';
-import { SampleRing, slopePerSecond } from './sample-ring.js';
+import { SampleRing, SampleTimes, slopePerSecond } from './sample-ring.js';
 import { type TimeLagMethod, timeLag } from './time-lag.js';
 import { WebhookNotifier } from './webhook.js';
 import { burrowGroupStatus, evaluateWindow, statusCode } from './window-rules.js';
@@ -95,6 +95,8 @@ export class LagMonitor {
    */
   private readonly tracks = new Map<string, Map<string, Map<number, PartitionTrack>>>();
   private readonly window: WindowScratch;
+  /** One time column for every partition's samples: a cycle samples them all at one instant. */
+  private readonly sampleTimes: SampleTimes;
   private readonly groupTracks = new Map<string, GroupTrack>();
   private readonly snapshots: HistoryEntry[] = [];
   private readonly listeners: ((r: LagReport) => void)[] = [];
@@ -111,6 +113,7 @@ export class LagMonitor {
   constructor(options: LagMonitorOptions) {
     this.config = resolveMonitorConfig(options);
     this.window = new WindowScratch(this.config.windowSize);
+    this.sampleTimes = new SampleTimes(this.config.historySize);
     this.groupContext = options.groupContext;
     this.clock = this.config.clock;
     if (options.source) {
@@ -220,6 +223,7 @@ export class LagMonitor {
   /** Evaluates one observation (the collector's, or a scripted one) and updates every output. */
   ingest(obs: Observation): LagReport {
     const cycle = ++this.cycles;
+    this.sampleTimes.tick(obs.at);
     const evaluated = obs.groups.map((g) => this.evaluateGroup(g, obs.at, cycle));
     this.forgetUnseen(cycle);
     const report = this.rollUp(obs, evaluated, cycle);
@@ -372,7 +376,7 @@ export class LagMonitor {
     let track = byPartition.get(p.partition);
     if (!track) {
       track = {
-        ring: new SampleRing(this.config.historySize),
+        ring: new SampleRing(this.config.historySize, this.sampleTimes),
         lastCommitted: null,
         lastChangeAt: null,
         seenInCycle: cycle,
@@ -425,15 +429,19 @@ export class LagMonitor {
     const groups = evaluated.map((e) => e.report);
     const partitions = evaluated.flatMap((e) => e.partitions);
     // A topic read by two groups is produced to once: production counts each partition once.
-    // Keyed topic, then partition: no "topic\0partition" string per partition per cycle.
-    const producedByTp = new Map<string, Map<number, number>>();
-    for (const p of partitions) {
+    // Keyed topic, then an array indexed by partition: no "topic\0partition" string (nor a map per
+    // topic) per cycle. Indexed loops: this runs once a cycle, too rarely for for-of to be optimised.
+    const producedByTp = new Map<string, number[]>();
+    for (let i = 0; i < partitions.length; i++) {
+      const p = partitions[i];
       let byPartition = producedByTp.get(p.topic);
-      if (!byPartition) producedByTp.set(p.topic, (byPartition = new Map()));
-      byPartition.set(p.partition, p.production_rate);
+      if (!byPartition) producedByTp.set(p.topic, (byPartition = []));
+      byPartition[p.partition] = p.production_rate;
     }
     let production = 0;
-    for (const byPartition of producedByTp.values()) for (const x of byPartition.values()) production += x;
+    producedByTp.forEach((byPartition) => {
+      for (let i = 0; i < byPartition.length; i++) production += byPartition[i] ?? 0;
+    });
     const totalLag = groups.reduce((s, g) => s + g.total_lag, 0);
     const code = groups.reduce<number>((c, g) => Math.max(c, g.status_code), 0) as 0 | 1 | 2;
     const lagging = groups.filter((g) => g.total_lag > 0);
@@ -856,7 +864,8 @@ function topicTotals(partitions: PartitionReport[]): TopicReport[] {
   const out: TopicReport[] = [];
   // Keyed group, then topic: no "group\0topic" string per partition per cycle.
   const byGroup = new Map<string, Map<string, TopicReport>>();
-  for (const p of partitions) {
+  for (let i = 0; i < partitions.length; i++) {
+    const p = partitions[i];
     let byTopic = byGroup.get(p.group);
     if (!byTopic) byGroup.set(p.group, (byTopic = new Map()));
     let t = byTopic.get(p.topic);

@@ -19,7 +19,7 @@ import {
   type StructPlan,
   ZERO_UUID,
 } from './codec/plan.js';
-import { Reader, readStruct, readTaggedFields } from './codec/read.js';
+import { Reader, readStruct, readTaggedFields, type SkipFields } from './codec/read.js';
 import {
   beginDetaching,
   detachedSize,
@@ -252,13 +252,14 @@ export function decodeResponse<K extends number>(
   apiKey: K,
   apiVersion: number,
   frame: Buffer,
+  skip: SkipFields | null = null,
 ): { correlationId: number; body: ResponseBody<K> } {
   try {
     const plan = planFor(apiKey, apiVersion);
     const r = new Reader(frame, 0, frame.length);
     const correlationId = r.int32();
     if (responseHeaderVersion(apiKey, apiVersion) === 1) readTaggedFields(r, EMPTY_STRUCT, {});
-    const body = readStruct(r, plan.response) as ResponseBody<K>;
+    const body = readStruct(r, plan.response, skip) as ResponseBody<K>;
     return { correlationId, body };
   } catch (err) {
     throw annotate(err, apiKey, apiVersion);

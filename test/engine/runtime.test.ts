@@ -195,7 +195,12 @@ describe('run lifecycle', () => {
     );
     const graph = job.build();
     expect(() => runJob(graph, { strategy: 'nope' as never })).toThrow(/unknown strategy 'nope'; use one of/);
-    expect(() => runJob(graph, { sampleEvery: 0 })).toThrow(/sampleEvery 0: use a whole number >= 1/);
+    expect(() => runJob(graph, { sampleEvery: 0 })).toThrow(
+      /sampleEvery \(keep one item in that many\) must be a whole number >= 1 \(got 0\)/,
+    );
+    expect(() => runJob(graph, { pressureEventsKept: 0 })).toThrow(
+      /pressureEventsKept must be a whole number >= 1/,
+    );
   });
 });
 

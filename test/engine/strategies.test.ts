@@ -154,6 +154,29 @@ describe('stop-sources', () => {
     expect(m.bottleneck?.from).toContain('src#0');
     await run.stop();
   });
+
+  it('keeps only the newest pressure events of a long thrashing run, and still counts every one', async () => {
+    const thrash = async (pressureEventsKept?: number) => {
+      const { run, clock } = pipeline({
+        rate: 100,
+        sinkCost: 20,
+        queue: { capacity: 100 },
+        strategy: 'stop-sources',
+        run: pressureEventsKept === undefined ? {} : { pressureEventsKept },
+      });
+      await clock.advance(20_000);
+      return run;
+    };
+    const whole = await thrash();
+    const kept = await thrash(3);
+    const all = whole.pressureEvents();
+    expect(all.length).toBeGreaterThan(6);
+    expect(kept.pressureEvents()).toEqual(all.slice(-3));
+    const counted = kept.metrics().backpressure;
+    expect(counted.declarations + counted.reliefs).toBe(all.length);
+    await whole.stop();
+    await kept.stop();
+  });
 });
 
 describe('stop-upstream', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { SampleRing, slopePerSecond } from '../../src/monitor/sample-ring.js';
+import { SampleRing, SampleTimes, slopePerSecond } from '../../src/monitor/sample-ring.js';
 import { producedAt, timeLag } from '../../src/monitor/time-lag.js';
 
 describe('lag in seconds', () => {
@@ -36,5 +36,31 @@ describe('lag in seconds', () => {
     expect(slopePerSecond(t, y)).toBeCloseTo(10, 6);
     expect(slopePerSecond([0], [5])).toBe(0);
     expect(slopePerSecond([0, 1000, 2000], [Number.NaN, 5, 7])).toBeCloseTo(2, 6);
+  });
+});
+
+describe('sample rings on one shared time column', () => {
+  it('each ring keeps only its own samples, wraps with the times, and starts over after a missed tick', () => {
+    const times = new SampleTimes(3);
+    const early = new SampleRing(3, times);
+    const late = new SampleRing(3, times);
+    for (let i = 0; i < 5; i++) {
+      times.tick(i * 1000);
+      early.push(i * 1000, 100 + i * 10, 90 + i);
+      if (i >= 3) late.push(i * 1000, 7 + i, null);
+    }
+    expect(early.window(10)).toEqual({
+      t: [2000, 3000, 4000],
+      end: [120, 130, 140],
+      committed: [92, 93, 94],
+    });
+    expect(late.window(10)).toEqual({ t: [3000, 4000], end: [10, 11], committed: [Number.NaN, Number.NaN] });
+    // Interpolation reads the shared times: record 125 appeared between t=2 s (end 120) and t=3 s (end 130).
+    expect(producedAt(125, early)).toBe(2600);
+    times.tick(5000); // `late` misses this cycle
+    early.push(5000, 150, 95);
+    times.tick(6000);
+    late.push(6000, 20, 3);
+    expect(late.window(10)).toEqual({ t: [6000], end: [20], committed: [3] });
   });
 });

@@ -117,6 +117,17 @@ export function monitorSuite(target: Target): void {
     await monitor.collect();
     expect(requests.get(ApiKey.Fetch)).toBe(fetches);
     expect(requests.get(ApiKey.ListOffsets)).toBe(4 * allLeaders);
+    // A commit past the cached record needs the next record's timestamp (one Fetch on that leader); the
+    // other group's, at another offset of the same partition, still comes from the cache.
+    await commit(billingGroup, topic, [6, 30, 12]);
+    const moved = await monitor.collect();
+    expect(requests.get(ApiKey.Fetch)).toBe(fetches + 1);
+    const at = (group: string, partition: number) =>
+      moved.partitions.find((p) => p.group === group && p.partition === partition);
+    expect(at(billingGroup, 0)?.lag_seconds_method).toBe('exact');
+    // Record 0 (audit) was written 6 s before record 6 (billing), both read at the same instant.
+    expect(at(auditGroup, 0)!.lag_seconds! - at(billingGroup, 0)!.lag_seconds!).toBeCloseTo(6, 2);
+    expect(at(auditGroup, 2)!.lag_seconds! - at(billingGroup, 2)!.lag_seconds!).toBeCloseTo(12, 2);
     await monitor.stop();
   });
 

@@ -76,6 +76,8 @@ export interface StructPlan {
   readonly absent: readonly FieldSpec[];
   /** Specialised decoder, generated on first use (see compileDecoder). */
   decode: StructDecoder | null;
+  /** Decoders that step over some fields (see SkipFields in read.ts), by the caller's set. */
+  skipping: Map<ReadonlySet<string>, StructDecoder> | null;
   /** Specialised size and write functions, generated on first use (see compileEncoder). */
   size: StructSizer | null;
   write: StructWriter | null;
@@ -131,6 +133,7 @@ export function compileStruct(specs: readonly FieldSpec[], version: number, flex
     taggedByTag: new Map(tagged.map((p) => [p.tag, p])),
     absent,
     decode: null,
+    skipping: null,
     size: null,
     write: null,
   };

@@ -210,10 +210,89 @@ function readField(r: Reader, p: FieldPlan, flexible: boolean): unknown {
   return out;
 }
 
-export function readStruct(r: Reader, plan: StructPlan): Record<string, unknown> {
-  let decode = plan.decode;
-  if (decode === null) decode = plan.decode = compileDecoder(plan);
+/**
+ * Names of positional fields, at any depth, that a caller never reads: the decoder steps over their
+ * bytes (still checking lengths) and gives them their default instead (a shared, frozen `[]` for
+ * arrays), so a big answer read for a few fields allocates only those. Pass one set, kept in a
+ * module constant, per call site: a decoder is generated and cached per set.
+ */
+export type SkipFields = ReadonlySet<string>;
+
+export function readStruct(
+  r: Reader,
+  plan: StructPlan,
+  skip: SkipFields | null = null,
+): Record<string, unknown> {
+  if (skip === null) {
+    let decode = plan.decode;
+    if (decode === null) decode = plan.decode = compileDecoder(plan, null);
+    return decode(r);
+  }
+  const cache = (plan.skipping ??= new Map());
+  let decode = cache.get(skip);
+  if (decode === undefined) cache.set(skip, (decode = compileDecoder(plan, skip)));
   return decode(r);
+}
+
+/** Shared default of a skipped array field: frozen, so a caller that did read it fails loudly. */
+const SKIPPED_ARRAY: readonly unknown[] = Object.freeze([]);
+
+function fixedSize(kind: Kind): number | undefined {
+  return FIXED_SIZE[kind];
+}
+
+function skipValue(r: Reader, kind: Kind, p: FieldPlan, flexible: boolean): void {
+  const size = fixedSize(kind);
+  if (size !== undefined) {
+    r.skip(size, p.name);
+    return;
+  }
+  switch (kind) {
+    case Kind.String: {
+      const n = r.length(flexible, false, p.name, 1);
+      if (n > 0) r.skip(n, p.name);
+      return;
+    }
+    case Kind.Bytes:
+    case Kind.Records: {
+      const n = r.length(flexible, true, p.name, 1);
+      if (n > 0) r.skip(n, p.name);
+      return;
+    }
+    case Kind.Struct:
+      if (p.nullable && p.kind === Kind.Struct && r.int8() < 0) return;
+      skipStruct(r, p.struct!);
+      return;
+    default:
+      throw new Error(`unreachable kind ${kind}`);
+  }
+}
+
+/** Steps over one field's bytes, as readField would read them. */
+function skipField(r: Reader, p: FieldPlan, flexible: boolean): void {
+  if (p.kind !== Kind.Array) {
+    skipValue(r, p.kind, p, flexible);
+    return;
+  }
+  // The field's name alone labels a bad length: a template string here was garbage per skipped field.
+  const n = r.length(flexible, true, p.name, FIXED_SIZE[p.elem] ?? 1);
+  if (n < 0) {
+    if (!p.nullable) throw invalidNull(p.name);
+    return;
+  }
+  const size = fixedSize(p.elem);
+  if (size !== undefined) r.skip(n * size, p.name);
+  else for (let i = 0; i < n; i++) skipValue(r, p.elem, p, flexible);
+}
+
+function skipStruct(r: Reader, plan: StructPlan): void {
+  for (const p of plan.fields) skipField(r, p, plan.flexible);
+  if (!plan.flexible) return;
+  const count = r.uvarint();
+  for (let i = 0; i < count; i++) {
+    r.uvarint(); // tag
+    r.skip(r.uvarint(), 'tagged field');
+  }
 }
 
 /**
@@ -221,7 +300,7 @@ export function readStruct(r: Reader, plan: StructPlan): Record<string, unknown>
  * literal (one hidden class per struct, no per-field dispatch). This is the interpreter's plan turned into
  * code once; it reads exactly what readField would. Nested structs get their own decoders.
  */
-function compileDecoder(plan: StructPlan): StructDecoder {
+function compileDecoder(plan: StructPlan, skip: SkipFields | null): StructDecoder {
   const deps: unknown[] = [];
   const dep = (value: unknown): string => {
     deps.push(value);
@@ -257,7 +336,7 @@ function compileDecoder(plan: StructPlan): StructDecoder {
       case Kind.Uuid:
         return 'r.uuid()';
       case Kind.Struct: {
-        const nested = dep((rr: Reader) => readStruct(rr, p.struct!));
+        const nested = dep((rr: Reader) => readStruct(rr, p.struct!, skip));
         if (p.nullable && p.kind === Kind.Struct) return `(r.int8() < 0 ? null : ${nested}(r))`;
         return `${nested}(r)`;
       }
@@ -268,6 +347,11 @@ function compileDecoder(plan: StructPlan): StructDecoder {
   const values: string[] = [];
   for (const p of plan.fields) {
     const key = JSON.stringify(p.name);
+    if (skip?.has(p.name)) {
+      lines.push(`${dep(skipField)}(r, ${dep(p)}, ${flexible});`);
+      values.push(`${key}: ${p.kind === Kind.Array ? dep(SKIPPED_ARRAY) : defaultSource(p.spec, dep)}`);
+      continue;
+    }
     if (p.kind !== Kind.Array) {
       const v = `v${temp++}`;
       lines.push(`const ${v} = ${fieldExpr(p, p.kind, false)};`);
