@@ -1,7 +1,7 @@
-import type { ProduceRequest, ProduceResponse } from '../../protocol/apis/00-produce.js';
+import { ProduceApi, type ProduceRequest, type ProduceResponse } from '../../protocol/apis/00-produce.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import { decodeRecords, iterateBatches } from '../../protocol/record-batch.js';
-import type { ApiHandler, RequestContext } from '../api-handler.js';
+import { type ApiHandler, type RequestContext, serves } from '../api-handler.js';
 import { mayCreateTopic, mayTopic, mayTransactionalId, Op } from '../auth/authorize.js';
 import type { QuotaDecision } from '../quotas.js';
 import { type RecordSetShape, scanRecordSet } from '../record-set.js';
@@ -24,10 +24,7 @@ type PartitionResponse = ProduceResponse['responses'][number]['partitionResponse
  * for a batch over the burst; see quotaRefusal).
  */
 export const produceHandler: ApiHandler<ProduceRequest, ProduceResponse> = {
-  apiKey: 0,
-  name: 'Produce',
-  minVersion: 0,
-  maxVersion: 11,
+  ...serves(ProduceApi, 0, 11),
   releasesRequest: true,
   clientThrottlesFrom: 6,
   async handle(request, ctx) {

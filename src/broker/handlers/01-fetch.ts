@@ -1,6 +1,6 @@
-import type { FetchRequest, FetchResponse } from '../../protocol/apis/01-fetch.js';
+import { FetchApi, type FetchRequest, type FetchResponse } from '../../protocol/apis/01-fetch.js';
 import { ErrorCode } from '../../protocol/errors.js';
-import type { ApiHandler, RequestContext } from '../api-handler.js';
+import { type ApiHandler, type RequestContext, serves } from '../api-handler.js';
 import { mayTopic, Op } from '../auth/authorize.js';
 import type { PartitionHandle } from '../topic-store.js';
 import { isolatedRead } from '../txn/read-committed.js';
@@ -26,10 +26,7 @@ const EMPTY = Buffer.alloc(0);
  * `fetchOrder` in client/consumer-client.ts). The differential suite holds this against Kafka.
  */
 export const fetchHandler: ApiHandler<FetchRequest, FetchResponse> = {
-  apiKey: 1,
-  name: 'Fetch',
-  minVersion: 4,
-  maxVersion: 12,
+  ...serves(FetchApi, 4, 12),
   detachesRecords: true,
   async handle(request, ctx) {
     const { clock } = ctx.broker;
