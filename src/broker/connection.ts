@@ -1,6 +1,7 @@
 import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
 import type { Clock, Timer } from '../flow/clock.js';
+import { readIntoOwnBuffers } from './connection-reads.js';
 import { type FrameBuffers, FrameError, FrameReader } from './framing.js';
 import type { BrokerMetrics } from './metrics.js';
 import type { RequestMemoryBudget } from './request-memory.js';
@@ -47,7 +48,7 @@ export interface ConnectionLimits {
   maxInFlight: number;
   idleMs: number;
   /** Recycled buffers for reassembling large request frames (given back when the outcome says so). */
-  frameBuffers?: FrameBuffers & { give(buf: Buffer): void };
+  frameBuffers?: FrameBuffers;
   /** A frame that has started to arrive must be complete within this (while the broker is reading). */
   frameReadTimeoutMs?: number;
   /** Shared by every connection: request bytes held at once (see request-memory.ts). */
@@ -109,7 +110,14 @@ export class Connection implements ConnectionInfo {
     this.reader = new FrameReader(limits.maxRequestBytes, limits.frameBuffers);
     this.lastActivity = clock.now();
     socket.setNoDelay(true);
-    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    const ownBuffers = readIntoOwnBuffers(
+      socket,
+      () => this.reader.readTarget(),
+      (bytes, buffer) => this.onRead(bytes, buffer),
+    );
+    if (ownBuffers)
+      socket.resume(); // flowing, so the end of input is still noticed
+    else socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('drain', () => {
       this.writeBlocked = false;
       this.pump();
@@ -162,12 +170,25 @@ export class Connection implements ConnectionInfo {
   }
 
   private onData(chunk: Buffer): void {
-    this.metrics.bytesIn.inc(chunk.length);
-    if (this.closed) return; // shutting down: input after the drain is discarded
-    this.lastActivity = this.clock.now();
-    if (this.reader.buffered === 0) this.partialSince = this.lastActivity;
+    if (!this.noteInput(chunk.length)) return;
     this.reader.push(chunk);
     this.pump();
+  }
+
+  /** `bytes` were read into `buffer`, a buffer the reader lent the socket (see connection-reads.ts). */
+  private onRead(bytes: number, buffer: Buffer): void {
+    if (!this.noteInput(bytes)) return;
+    this.reader.received(bytes, buffer);
+    this.pump();
+  }
+
+  /** Counts input and notes the activity; false when the connection is shutting down (input discarded). */
+  private noteInput(bytes: number): boolean {
+    this.metrics.bytesIn.inc(bytes);
+    if (this.closed) return false;
+    this.lastActivity = this.clock.now();
+    if (this.reader.buffered === 0) this.partialSince = this.lastActivity;
+    return true;
   }
 
   /** Starts every buffered request the limits allow, then pauses or resumes the socket accordingly. */
@@ -398,6 +419,7 @@ export class Connection implements ConnectionInfo {
     this.idleTimer?.cancel();
     this.frameTimer?.cancel();
     this.releaseMemory();
+    this.reader.discard();
     this.muteTimer?.cancel();
     if (!this.abort.signal.aborted) this.abort.abort(new Error('connection closed'));
     for (const w of this.drainWaiters.splice(0)) w();

@@ -3,7 +3,7 @@
  * records it holds and how large its largest batch is, for quotas and max.message.bytes. CRCs and
  * everything else are checked by storage on append.
  */
-interface RecordSetShape {
+export interface RecordSetShape {
   batches: number;
   records: number;
   largestBatch: number;

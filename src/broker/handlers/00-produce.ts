@@ -1,10 +1,10 @@
-import type { ProduceRequest, ProduceResponse } from '../../protocol/apis/00-produce.js';
+import { ProduceApi, type ProduceRequest, type ProduceResponse } from '../../protocol/apis/00-produce.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import { decodeRecords, iterateBatches } from '../../protocol/record-batch.js';
-import type { ApiHandler, RequestContext } from '../api-handler.js';
+import { type ApiHandler, type RequestContext, serves } from '../api-handler.js';
 import { mayCreateTopic, mayTopic, mayTransactionalId, Op } from '../auth/authorize.js';
 import type { QuotaDecision } from '../quotas.js';
-import { scanRecordSet } from '../record-set.js';
+import { type RecordSetShape, scanRecordSet } from '../record-set.js';
 import { type PartitionHandle, TopicStoreError } from '../topic-store.js';
 
 type PartitionResponse = ProduceResponse['responses'][number]['partitionResponses'][number];
@@ -24,10 +24,7 @@ type PartitionResponse = ProduceResponse['responses'][number]['partitionResponse
  * for a batch over the burst; see quotaRefusal).
  */
 export const produceHandler: ApiHandler<ProduceRequest, ProduceResponse> = {
-  apiKey: 0,
-  name: 'Produce',
-  minVersion: 0,
-  maxVersion: 11,
+  ...serves(ProduceApi, 0, 11),
   releasesRequest: true,
   clientThrottlesFrom: 6,
   async handle(request, ctx) {
@@ -142,6 +139,7 @@ function quotaRefusal(
   );
 }
 
+/** Checks one partition's batches against everything Kafka checks before an append, then appends them. */
 async function appendPartition(
   topic: string,
   index: number,
@@ -149,8 +147,7 @@ async function appendPartition(
   acks: number,
   ctx: RequestContext,
 ): Promise<PartitionResponse> {
-  const { broker } = ctx;
-  const log = broker.store.partition(topic, index);
+  const log = ctx.broker.store.partition(topic, index);
   if (!log) return failed(index, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
   if (!records || records.length === 0) return failed(index, ErrorCode.CORRUPT_MESSAGE, 'no records');
   const shape = scanRecordSet(records);
@@ -158,6 +155,23 @@ async function appendPartition(
     // Storage's validation names the exact problem (CRC, magic, lengths) and its error code.
     return append(log, topic, index, records, acks, ctx);
   }
+  const refusal = await refuseBatches(topic, index, records, shape, log, ctx);
+  if (refusal) return refusal;
+  return appendInSequence(topic, index, records, shape, acks, log, ctx);
+}
+
+/**
+ * Why the partition's batches must not be stored (size, timestamp, keyless records on a compacted topic,
+ * a transaction that may not write here), or undefined when nothing is wrong with them.
+ */
+async function refuseBatches(
+  topic: string,
+  index: number,
+  records: Buffer,
+  shape: RecordSetShape,
+  log: PartitionHandle,
+  ctx: RequestContext,
+): Promise<PartitionResponse | undefined> {
   const limit = maxMessageBytes(topic, ctx);
   if (shape.largestBatch > limit) {
     return failed(
@@ -171,20 +185,33 @@ async function appendPartition(
     return { ...failed(index, ErrorCode.INVALID_TIMESTAMP, tooNew), logStartOffset: log.logStartOffset };
   const keyless = await keylessOnCompacted(topic, index, records, ctx);
   if (keyless) return { ...keyless, logStartOffset: log.logStartOffset };
-  if (shape.transactional) {
-    const code = broker.transactions.verifyProduce(shape.producerId, shape.producerEpoch, topic, index);
-    if (code !== ErrorCode.NONE) {
-      return {
-        ...failed(
-          index,
-          code,
-          `producer ${shape.producerId} epoch ${shape.producerEpoch} may not write to ${topic}-${index} now`,
-        ),
-        logStartOffset: log.logStartOffset,
-      };
-    }
-  }
-  // Idempotent producer: a retried batch is answered with its first offset, not written twice.
+  if (!shape.transactional) return undefined;
+  const code = ctx.broker.transactions.verifyProduce(shape.producerId, shape.producerEpoch, topic, index);
+  if (code === ErrorCode.NONE) return undefined;
+  return {
+    ...failed(
+      index,
+      code,
+      `producer ${shape.producerId} epoch ${shape.producerEpoch} may not write to ${topic}-${index} now`,
+    ),
+    logStartOffset: log.logStartOffset,
+  };
+}
+
+/**
+ * Appends batches that passed every check, in the producer's sequence (an idempotent producer's retry is
+ * answered with its first offset, not written twice) and within the partition's write quota.
+ */
+async function appendInSequence(
+  topic: string,
+  index: number,
+  records: Buffer,
+  shape: RecordSetShape,
+  acks: number,
+  log: PartitionHandle,
+  ctx: RequestContext,
+): Promise<PartitionResponse> {
+  const { broker } = ctx;
   const sequence =
     shape.producerId >= 0n
       ? broker.producers.check(topic, index, {
@@ -198,28 +225,11 @@ async function appendPartition(
   if (sequence?.kind === 'error') {
     return { ...failed(index, sequence.errorCode, sequence.message), logStartOffset: log.logStartOffset };
   }
-  if (sequence?.kind === 'duplicate') {
-    try {
-      return answered(index, await sequence.baseOffset, -1n, log);
-    } catch {
-      return failed(
-        index,
-        ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER,
-        'the original of this retried batch was not written',
-      );
-    }
-  }
-  if (broker.quotas) {
-    const decision = broker.quotas.check(topic, index, shape.records, records.length);
-    if (!decision.admitted) {
-      sequence?.abort();
-      broker.metrics.produceRejected.inc({ topic });
-      return quotaRefusal(index, decision);
-    }
-    if (decision.throttleMs > 0) {
-      broker.metrics.produceThrottled.inc({ topic });
-      ctx.throttleMs = Math.max(ctx.throttleMs, decision.throttleMs);
-    }
+  if (sequence?.kind === 'duplicate') return answerDuplicate(index, sequence.baseOffset, log);
+  const overQuota = quotaCheck(topic, index, records, shape, ctx);
+  if (overQuota) {
+    sequence?.abort();
+    return overQuota;
   }
   // The high watermark is no later than this batch's offset: the last stable offset stays behind it.
   const provisional = log.highWatermark;
@@ -235,6 +245,45 @@ async function appendPartition(
     else sequence.abort();
   }
   return response;
+}
+
+/** A retried batch gets its original's first offset, once the original is written. */
+async function answerDuplicate(
+  index: number,
+  baseOffset: Promise<bigint>,
+  log: PartitionHandle,
+): Promise<PartitionResponse> {
+  try {
+    return answered(index, await baseOffset, -1n, log);
+  } catch {
+    return failed(
+      index,
+      ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER,
+      'the original of this retried batch was not written',
+    );
+  }
+}
+
+/** The quota's refusal (reject mode), or undefined once admitted (a throttle is noted on the context). */
+function quotaCheck(
+  topic: string,
+  index: number,
+  records: Buffer,
+  shape: RecordSetShape,
+  ctx: RequestContext,
+): PartitionResponse | undefined {
+  const { broker } = ctx;
+  if (!broker.quotas) return undefined;
+  const decision = broker.quotas.check(topic, index, shape.records, records.length);
+  if (!decision.admitted) {
+    broker.metrics.produceRejected.inc({ topic });
+    return quotaRefusal(index, decision);
+  }
+  if (decision.throttleMs > 0) {
+    broker.metrics.produceThrottled.inc({ topic });
+    ctx.throttleMs = Math.max(ctx.throttleMs, decision.throttleMs);
+  }
+  return undefined;
 }
 
 function answered(

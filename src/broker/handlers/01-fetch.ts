@@ -1,6 +1,6 @@
-import type { FetchRequest, FetchResponse } from '../../protocol/apis/01-fetch.js';
+import { FetchApi, type FetchRequest, type FetchResponse } from '../../protocol/apis/01-fetch.js';
 import { ErrorCode } from '../../protocol/errors.js';
-import type { ApiHandler, RequestContext } from '../api-handler.js';
+import { type ApiHandler, type RequestContext, serves } from '../api-handler.js';
 import { mayTopic, Op } from '../auth/authorize.js';
 import type { PartitionHandle } from '../topic-store.js';
 import { isolatedRead } from '../txn/read-committed.js';
@@ -26,10 +26,7 @@ const EMPTY = Buffer.alloc(0);
  * `fetchOrder` in client/consumer-client.ts). The differential suite holds this against Kafka.
  */
 export const fetchHandler: ApiHandler<FetchRequest, FetchResponse> = {
-  apiKey: 1,
-  name: 'Fetch',
-  minVersion: 4,
-  maxVersion: 12,
+  ...serves(FetchApi, 4, 12),
   detachesRecords: true,
   async handle(request, ctx) {
     const { clock } = ctx.broker;
@@ -49,89 +46,111 @@ export const fetchHandler: ApiHandler<FetchRequest, FetchResponse> = {
   },
 };
 
+/** What one pass over the requested partitions has gathered so far. */
+interface FetchPass {
+  /** Response bytes still allowed (the request's max_bytes). */
+  budget: number;
+  /** Record bytes read. */
+  bytes: number;
+  /** Some partition was answered with an error (the fetch is answered at once). */
+  errors: boolean;
+  /** Where a long-poll waits for new data: each partition read, past what this pass saw. */
+  waits: Array<{ log: PartitionHandle; offset: bigint }>;
+  /** Kafka lists aborted transactions only for read_committed (isolation level 1); otherwise null. */
+  aborted: [] | null;
+}
+
 function readAll(request: FetchRequest, ctx: RequestContext, alloc: (size: number) => Buffer) {
-  let budget = request.maxBytes ?? 2147483647;
-  // Kafka lists aborted transactions only for read_committed (isolation level 1); otherwise null.
-  const aborted = request.isolationLevel === 1 ? [] : null;
-  const partitionData = (
-    partitionIndex: number,
-    errorCode: number,
-    highWatermark: bigint,
-    logStartOffset: bigint,
-    records: Buffer,
-    isolated?: ReturnType<typeof isolatedRead>,
-  ): PartitionData => ({
+  const pass: FetchPass = {
+    budget: request.maxBytes ?? 2147483647,
+    bytes: 0,
+    errors: false,
+    waits: [],
+    aborted: request.isolationLevel === 1 ? [] : null,
+  };
+  const responses = request.topics.map((topic: TopicRequest) => {
+    const name = topic.topic ?? '';
+    const readable = mayTopic(ctx, Op.READ, name);
+    const partitions = topic.partitions.map((p) =>
+      readable
+        ? readPartition(name, p, request, ctx, alloc, pass)
+        : refused(pass, p.partition, ErrorCode.TOPIC_AUTHORIZATION_FAILED),
+    );
+    return { topic: name, partitions };
+  });
+  return { responses, bytes: pass.bytes, errors: pass.errors, waits: pass.waits };
+}
+
+function partitionData(
+  pass: FetchPass,
+  partitionIndex: number,
+  errorCode: number,
+  highWatermark: bigint,
+  logStartOffset: bigint,
+  records: Buffer,
+  isolated?: ReturnType<typeof isolatedRead>,
+): PartitionData {
+  return {
     partitionIndex,
     errorCode,
     highWatermark,
     lastStableOffset: isolated?.lastStableOffset ?? highWatermark,
     logStartOffset,
-    abortedTransactions: isolated ? isolated.abortedTransactions : aborted,
+    abortedTransactions: isolated ? isolated.abortedTransactions : pass.aborted,
     preferredReadReplica: -1,
     records,
-  });
-  let bytes = 0;
-  let errors = false;
-  const waits: Array<{ log: PartitionHandle; offset: bigint }> = [];
-  const responses = request.topics.map((topic: TopicRequest) => {
-    const name = topic.topic ?? '';
-    const readable = mayTopic(ctx, Op.READ, name);
-    const partitions = topic.partitions.map((p): PartitionData => {
-      if (!readable) {
-        errors = true;
-        return {
-          ...partitionData(p.partition, ErrorCode.TOPIC_AUTHORIZATION_FAILED, -1n, -1n, EMPTY),
-          abortedTransactions: [],
-        };
-      }
-      const log = ctx.broker.store.partition(name, p.partition);
-      if (!log) {
-        errors = true;
-        // Kafka's answer for a partition it does not host has an empty aborted list whatever the isolation.
-        return {
-          ...partitionData(p.partition, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, -1n, -1n, EMPTY),
-          abortedTransactions: [],
-        };
-      }
-      // KIP-74: only the first partition of the response that has data may exceed its limits (its first
-      // batch comes whole), so a consumer never gets stuck behind one large batch. A later partition whose
-      // first batch does not fit gets no records and no error, and the client asks again.
-      const first = bytes === 0;
-      const limit = Math.min(p.partitionMaxBytes, first ? Math.max(budget, 1) : budget);
-      if (limit <= 0) {
-        return partitionData(p.partition, 0, log.highWatermark, log.logStartOffset, EMPTY);
-      }
-      // Storage always hands back at least one whole batch, whatever the limit.
-      const raw = log.read(p.fetchOffset, limit, alloc);
-      const isolated = isolatedRead(
-        ctx.broker.producers,
-        name,
-        p.partition,
-        p.fetchOffset,
-        raw,
-        request.isolationLevel,
-      );
-      const read = { ...raw, records: isolated.records };
-      if (read.errorCode) {
-        errors = true;
-        return partitionData(p.partition, read.errorCode, -1n, -1n, EMPTY);
-      }
-      if (!first && read.records.length > limit) {
-        waits.push({ log, offset: read.highWatermark });
-        return partitionData(p.partition, 0, read.highWatermark, read.logStartOffset, EMPTY, {
-          ...isolated,
-          abortedTransactions: aborted,
-        });
-      }
-      bytes += read.records.length;
-      budget -= read.records.length;
-      // Wake on data beyond what this read saw (never on data already there, or the loop would spin).
-      waits.push({ log, offset: read.highWatermark });
-      return partitionData(p.partition, 0, read.highWatermark, read.logStartOffset, read.records, isolated);
+  };
+}
+
+/** A partition refused before reading: Kafka's answer has an empty aborted list whatever the isolation. */
+function refused(pass: FetchPass, partitionIndex: number, errorCode: number): PartitionData {
+  pass.errors = true;
+  return { ...partitionData(pass, partitionIndex, errorCode, -1n, -1n, EMPTY), abortedTransactions: [] };
+}
+
+/** Reads one partition within what is left of the budget (stored bytes, by reference) and notes its wait. */
+function readPartition(
+  name: string,
+  p: TopicRequest['partitions'][number],
+  request: FetchRequest,
+  ctx: RequestContext,
+  alloc: (size: number) => Buffer,
+  pass: FetchPass,
+): PartitionData {
+  const log = ctx.broker.store.partition(name, p.partition);
+  if (!log) return refused(pass, p.partition, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+  // KIP-74: only the first partition of the response that has data may exceed its limits (its first
+  // batch comes whole), so a consumer never gets stuck behind one large batch. A later partition whose
+  // first batch does not fit gets no records and no error, and the client asks again.
+  const first = pass.bytes === 0;
+  const limit = Math.min(p.partitionMaxBytes, first ? Math.max(pass.budget, 1) : pass.budget);
+  if (limit <= 0) return partitionData(pass, p.partition, 0, log.highWatermark, log.logStartOffset, EMPTY);
+  // Storage always hands back at least one whole batch, whatever the limit.
+  const raw = log.read(p.fetchOffset, limit, alloc);
+  const isolated = isolatedRead(
+    ctx.broker.producers,
+    name,
+    p.partition,
+    p.fetchOffset,
+    raw,
+    request.isolationLevel,
+  );
+  const records = isolated.records;
+  if (raw.errorCode) {
+    pass.errors = true;
+    return partitionData(pass, p.partition, raw.errorCode, -1n, -1n, EMPTY);
+  }
+  // Wake on data beyond what this read saw (never on data already there, or the loop would spin).
+  pass.waits.push({ log, offset: raw.highWatermark });
+  if (!first && records.length > limit) {
+    return partitionData(pass, p.partition, 0, raw.highWatermark, raw.logStartOffset, EMPTY, {
+      ...isolated,
+      abortedTransactions: pass.aborted,
     });
-    return { topic: name, partitions };
-  });
-  return { responses, bytes, errors, waits };
+  }
+  pass.bytes += records.length;
+  pass.budget -= records.length;
+  return partitionData(pass, p.partition, 0, raw.highWatermark, raw.logStartOffset, records, isolated);
 }
 
 /** Resolves when any partition gets data past its wait offset, on timeout, or on abort. */

@@ -129,9 +129,46 @@ export class MemoryStore implements ByteStore {
   }
 }
 
+interface QueuedWrite {
+  buf: Buffer;
+  position: number;
+  resolve: () => void;
+  reject: (err: Error) => void;
+}
+
+/** Buffers per pwritev (Linux's IOV_MAX). */
+const MAX_IOVECS = 1024;
+
+/** `pwritev` of all of `bufs` at `position`, continuing after short writes. */
+function writevFully(
+  fd: number,
+  bufs: Buffer[],
+  position: number,
+  done: (err: NodeJS.ErrnoException | null) => void,
+): void {
+  const onWritten = (err: NodeJS.ErrnoException | null, written: number) => {
+    if (err) return done(err);
+    let skip = written;
+    let i = 0;
+    while (i < bufs.length && skip >= bufs[i].length) skip -= bufs[i++].length;
+    if (i === bufs.length) return done(null);
+    const rest = [bufs[i].subarray(skip), ...bufs.slice(i + 1)];
+    writevFully(fd, rest, position + written, done);
+  };
+  try {
+    fs.writev(fd, bufs, position, onWritten);
+  } catch (err) {
+    // A closed descriptor throws at once instead of calling back: the queue must still move on.
+    queueMicrotask(() => done(err as NodeJS.ErrnoException));
+  }
+}
+
 export class FileStore implements ByteStore {
   private fd: number;
   size: number;
+  /** Appends waiting for the write in flight (see write). */
+  private queued: QueuedWrite[] = [];
+  private writing = false;
 
   private constructor(
     readonly path: string,
@@ -150,20 +187,47 @@ export class FileStore implements ByteStore {
     return new FileStore(path, fd, size, stats);
   }
 
+  /**
+   * One write in flight per file: appends that arrive meanwhile wait and go out together as one
+   * `pwritev` when it completes. Concurrent pwrites to one file serialise on its inode lock in the
+   * kernel anyway, and the threads of the pool spun on that lock (a fifth of the broker's CPU on 1 KiB
+   * produce, measured with perf); one writer and fewer system calls cost nothing of the throughput.
+   */
   write(buf: Buffer, position: number): Promise<void> {
     if (position + buf.length > this.size) this.size = position + buf.length;
     this.stats.writes++;
     this.stats.bytesWritten += buf.length;
     return new Promise((resolve, reject) => {
-      const writeFrom = (offset: number) => {
-        fs.write(this.fd, buf, offset, buf.length - offset, position + offset, (err, written) => {
-          if (err) return reject(new StorageIoError(`writing ${this.path}`, err));
-          if (offset + written < buf.length) return writeFrom(offset + written);
-          resolve();
-        });
-      };
-      writeFrom(0);
+      this.queued.push({ buf, position, resolve, reject });
+      if (!this.writing) this.writeQueued();
     });
+  }
+
+  /** Writes the queued appends that continue one another from the first, as one pwritev. */
+  private writeQueued(): void {
+    const first = this.queued[0];
+    if (!first) return;
+    let end = first.position + first.buf.length;
+    let count = 1;
+    while (count < this.queued.length && count < MAX_IOVECS && this.queued[count].position === end) {
+      end += this.queued[count].buf.length;
+      count++;
+    }
+    const batch = this.queued.splice(0, count);
+    this.writing = true;
+    writevFully(
+      this.fd,
+      batch.map((w) => w.buf),
+      first.position,
+      (err) => {
+        this.writing = false;
+        for (const w of batch) {
+          if (err) w.reject(new StorageIoError(`writing ${this.path}`, err));
+          else w.resolve();
+        }
+        this.writeQueued();
+      },
+    );
   }
 
   readSync(position: number, length: number, alloc?: Allocator): Buffer {

@@ -49,4 +49,35 @@ describe('byte stores', () => {
     expect(mem.readSync(0, 5).toString()).toBe('hello');
     await expect(mem.write(buf, 3)).rejects.toThrow(/expected 5/);
   });
+
+  it('the file store writes appends issued while a write is in flight together, every byte in place', async () => {
+    const dir = tempDir();
+    dirs.push(dir);
+    const file = FileStore.open(path.join(dir, 'y.log'), newStats());
+    const parts = Array.from({ length: 300 }, () => randomBytes(1 + Math.floor(Math.random() * 20_000)));
+    const writes: Promise<void>[] = [];
+    let at = 0;
+    for (const part of parts) {
+      writes.push(file.write(part, at));
+      at += part.length;
+    }
+    // A write elsewhere (not continuing the queue) is written on its own, after those before it.
+    writes.push(file.write(Buffer.from('gap'), at + 100));
+    await Promise.all(writes);
+    const all = Buffer.concat(parts);
+    expect(file.readSync(0, all.length).equals(all)).toBe(true);
+    expect(file.readSync(at + 100, 3).toString()).toBe('gap');
+    await file.close();
+  });
+
+  it('the file store fails every queued append when the write fails', async () => {
+    const dir = tempDir();
+    dirs.push(dir);
+    const file = FileStore.open(path.join(dir, 'z.log'), newStats());
+    await file.close(); // the descriptor is gone: the write fails (EBADF)
+    const a = file.write(Buffer.from('a'), 0);
+    const b = file.write(Buffer.from('b'), 1);
+    await expect(a).rejects.toThrow(/writing .*z\.log/);
+    await expect(b).rejects.toThrow(/writing .*z\.log/);
+  });
 });
