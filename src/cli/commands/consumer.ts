@@ -1,28 +1,25 @@
-import { type Command, InvalidArgumentError, Option } from 'commander';
+import { type Command, Option } from 'commander';
 import { startConsumerService } from '../../lab/consumer-service.js';
 import { FAILURE_KINDS, type FailureKind } from '../../lab/failures.js';
 import {
-  brokerList,
-  type ClientSecurityFlags,
+  addClientSecurityOptions,
+  addServiceOptions,
   clientSecurity,
-  clientSecurityOptions,
   gracePeriodOption,
   integer,
   otlpEndpointOption,
   processingTimeOption,
+  ratio,
+  type ServiceFlags,
+  serviceHttp,
   sinkOption,
   type TracingFlags,
-  tokenOption,
   traceSampleOption,
   tracingFrom,
 } from '../options.js';
 import { untilSignal } from './shutdown.js';
 
-interface ConsumerFlags extends ClientSecurityFlags {
-  port: number;
-  host: string;
-  token?: string;
-  brokers: string[];
+interface ConsumerFlags extends ServiceFlags {
   topic: string;
   group: string;
   instance?: string;
@@ -30,33 +27,16 @@ interface ConsumerFlags extends ClientSecurityFlags {
   sink: 'simulated' | 'stdout';
   failureRate: number;
   failure: FailureKind;
-  gracePeriod: number;
   maxInFlight: number;
   maxPollRecords?: number;
-}
-
-function fraction(value: string): number {
-  const n = Number(value);
-  if (value.trim() === '' || !(n >= 0 && n <= 1)) {
-    throw new InvalidArgumentError(`--failure-rate must be a number from 0 to 1, e.g. 0.5 (got "${value}")`);
-  }
-  return n;
 }
 
 /** `sluice consumer`: one consumer instance of the lab's group; start more on 8002, 8003 to scale out. */
 export function register(program: Command): void {
   const command = program
     .command('consumer')
-    .description("the lab's consumer service (POST /pause, /resume, /slow, /fast, /config; GET /stats)")
-    .option(
-      '--port <n>',
-      'HTTP port (8001; 8002, 8003 for more instances)',
-      integer('--port', 0, 65535),
-      8001,
-    )
-    .option('--host <addr>', 'address to listen on', '127.0.0.1')
-    .addOption(tokenOption())
-    .option('--brokers <list>', 'Kafka bootstrap servers', brokerList, ['127.0.0.1:9092'])
+    .description("the lab's consumer service (POST /pause, /resume, /slow, /fast, /config; GET /stats)");
+  addServiceOptions(command, 8001, 'HTTP port (8001; 8002, 8003 for more instances)')
     .option('--topic <name>', 'topic to consume', 'orders')
     .option('--group <id>', 'consumer group', 'order-processors')
     .option('--instance <name>', 'name in /stats and metrics (default consumer-N for port 800N)')
@@ -65,7 +45,7 @@ export function register(program: Command): void {
     .option(
       '--failure-rate <0..1>',
       'share of attempts (transient) or orders (poison) that fail; POST /config changes it',
-      fraction,
+      ratio('--failure-rate', '0.5'),
       0,
     )
     .addOption(
@@ -88,7 +68,7 @@ export function register(program: Command): void {
     .addOption(otlpEndpointOption())
     .addOption(traceSampleOption())
     .action(runConsumer);
-  for (const o of clientSecurityOptions()) command.addOption(o);
+  addClientSecurityOptions(command);
 }
 
 /** Starts the service and keeps it until a signal; the banner follows once the handlers are in. */
@@ -107,7 +87,7 @@ async function runConsumer(flags: ConsumerFlags & TracingFlags): Promise<void> {
     maxInFlight: flags.maxInFlight,
     maxPollRecords: flags.maxPollRecords,
     gracePeriodMs: flags.gracePeriod * 1000,
-    http: { host: flags.host, port: flags.port, token: flags.token },
+    http: serviceHttp(flags),
     tracing: tracingFrom(flags),
   });
   // stdout carries the orders with --sink stdout; the banner goes to stderr then.

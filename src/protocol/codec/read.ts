@@ -295,6 +295,50 @@ function skipStruct(r: Reader, plan: StructPlan): void {
   }
 }
 
+/** The generated expression that reads one value of `kind` (a field, or one element of an array field). */
+function readExpression(
+  p: FieldPlan,
+  kind: Kind,
+  elementOfArray: boolean,
+  flexible: boolean,
+  skip: SkipFields | null,
+  dep: (value: unknown) => string,
+): string {
+  const name = JSON.stringify(p.name);
+  switch (kind) {
+    case Kind.Int8:
+      return 'r.int8()';
+    case Kind.Int16:
+      return 'r.int16()';
+    case Kind.Uint16:
+      return 'r.uint16()';
+    case Kind.Int32:
+      return 'r.int32()';
+    case Kind.Uint32:
+      return 'r.uint32()';
+    case Kind.Int64:
+      return 'r.int64()';
+    case Kind.Float64:
+      return 'r.float64()';
+    case Kind.Bool:
+      return '(r.int8() !== 0)';
+    case Kind.String:
+      return `r.string(${flexible}, ${p.nullable && !elementOfArray}, ${name})`;
+    case Kind.Bytes:
+    case Kind.Records:
+      return `r.bytes(${flexible}, ${p.nullable && !elementOfArray}, ${name})`;
+    case Kind.Uuid:
+      return 'r.uuid()';
+    case Kind.Struct: {
+      const nested = dep((rr: Reader) => readStruct(rr, p.struct!, skip));
+      if (p.nullable && p.kind === Kind.Struct) return `(r.int8() < 0 ? null : ${nested}(r))`;
+      return `${nested}(r)`;
+    }
+    default:
+      throw new Error(`unreachable kind ${kind}`);
+  }
+}
+
 /**
  * Generates a decoder specialised for one struct of one version: straight-line reads into a single object
  * literal (one hidden class per struct, no per-field dispatch). This is the interpreter's plan turned into
@@ -309,41 +353,8 @@ function compileDecoder(plan: StructPlan, skip: SkipFields | null): StructDecode
   const lines: string[] = [];
   let temp = 0;
   const flexible = plan.flexible;
-  const fieldExpr = (p: FieldPlan, kind: Kind, elementOfArray: boolean): string => {
-    const name = JSON.stringify(p.name);
-    switch (kind) {
-      case Kind.Int8:
-        return 'r.int8()';
-      case Kind.Int16:
-        return 'r.int16()';
-      case Kind.Uint16:
-        return 'r.uint16()';
-      case Kind.Int32:
-        return 'r.int32()';
-      case Kind.Uint32:
-        return 'r.uint32()';
-      case Kind.Int64:
-        return 'r.int64()';
-      case Kind.Float64:
-        return 'r.float64()';
-      case Kind.Bool:
-        return '(r.int8() !== 0)';
-      case Kind.String:
-        return `r.string(${flexible}, ${p.nullable && !elementOfArray}, ${name})`;
-      case Kind.Bytes:
-      case Kind.Records:
-        return `r.bytes(${flexible}, ${p.nullable && !elementOfArray}, ${name})`;
-      case Kind.Uuid:
-        return 'r.uuid()';
-      case Kind.Struct: {
-        const nested = dep((rr: Reader) => readStruct(rr, p.struct!, skip));
-        if (p.nullable && p.kind === Kind.Struct) return `(r.int8() < 0 ? null : ${nested}(r))`;
-        return `${nested}(r)`;
-      }
-      default:
-        throw new Error(`unreachable kind ${kind}`);
-    }
-  };
+  const fieldExpr = (p: FieldPlan, kind: Kind, elementOfArray: boolean): string =>
+    readExpression(p, kind, elementOfArray, flexible, skip, dep);
   const values: string[] = [];
   for (const p of plan.fields) {
     const key = JSON.stringify(p.name);
