@@ -366,9 +366,9 @@ export class OrderConsumer {
   private registerMetrics(): void {
     const labels = { consumer: this.instance };
     const gauge = (name: string, help: string, read: () => number) =>
-      consumerGauge(this.metrics, labels, name, help, read);
+      consumerGauge(this.metrics, labels, { name, help, read });
     const tally = (name: string, help: string, read: () => number) =>
-      consumerTally(this.metrics, labels, name, help, read);
+      consumerTally(this.metrics, labels, { name, help, read });
     tally(
       'kafka_messages_consumed_total',
       'Orders written by the sink and committable',
@@ -433,21 +433,24 @@ export class OrderConsumer {
   }
 }
 
+/** A metric of one consumer instance: its name and help, and where its value is read at scrape time. */
+interface ScrapedMetric {
+  name: string;
+  help: string;
+  read: () => number;
+}
+
+/** What every consumer metric shares: its name, its help, the `consumer` label and the registry. */
+function consumerMetric(registry: Registry, { name, help }: ScrapedMetric) {
+  return { name, help, labelNames: ['consumer'] as const, registers: [registry] };
+}
+
 /** A gauge labelled with the consumer instance, read at scrape time. */
-function consumerGauge(
-  registry: Registry,
-  labels: { consumer: string },
-  name: string,
-  help: string,
-  read: () => number,
-): void {
+function consumerGauge(registry: Registry, labels: { consumer: string }, metric: ScrapedMetric): void {
   new Gauge({
-    name,
-    help,
-    labelNames: ['consumer'],
-    registers: [registry],
+    ...consumerMetric(registry, metric),
     collect() {
-      this.set(labels, read());
+      this.set(labels, metric.read());
     },
   });
 }
@@ -456,21 +459,12 @@ function consumerGauge(
  * The runtime and the sink keep their own tallies; each counter catches up with its tally at each scrape, so
  * Prometheus sees a counter (TYPE counter, as rate() and Grafana expect of a _total) that only ever goes up.
  */
-function consumerTally(
-  registry: Registry,
-  labels: { consumer: string },
-  name: string,
-  help: string,
-  read: () => number,
-): void {
+function consumerTally(registry: Registry, labels: { consumer: string }, metric: ScrapedMetric): void {
   let reported = 0;
   const counter: Counter<'consumer'> = new Counter({
-    name,
-    help,
-    labelNames: ['consumer'],
-    registers: [registry],
+    ...consumerMetric(registry, metric),
     collect: () => {
-      const now = read();
+      const now = metric.read();
       counter.inc(labels, Math.max(0, now - reported));
       reported = Math.max(reported, now);
     },
