@@ -2,13 +2,15 @@
  * `npm run bench`: runs every `bench:*` script of package.json one after another (never in parallel:
  * benchmarks sharing two cores would measure each other), prints a header before each so progress is
  * visible, and ends with a summary of what ran, how it ended and how long it took. A failing bench does
- * not stop the others; the exit code says whether all passed.
+ * not stop the others; the exit code says whether all passed. Each header and each ending line carries the
+ * UTC time and the load average, so every table in docs/benchmarks.md can say when and how quiet its run was.
  *
  *   npm run bench                      every bench:* script
  *   npm run bench -- flow storage      only bench:flow and bench:storage
  */
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -51,10 +53,19 @@ const outcomes: Outcome[] = [];
 const began = performance.now();
 for (const [i, script] of scripts.entries()) {
   const rule = '='.repeat(72);
-  console.log(`\n${rule}\n[${i + 1}/${scripts.length}] ${script}: ${pkg.scripts?.[script]}\n${rule}`);
+  console.log(`\n${rule}\n[${i + 1}/${scripts.length}] ${script}: ${pkg.scripts?.[script]}`);
+  console.log(`started ${when()}\n${rule}`);
   const outcome = await run(script);
   outcomes.push(outcome);
-  console.log(`--- ${script} ${status(outcome)} in ${outcome.seconds.toFixed(1)} s`);
+  console.log(`--- ${script} ${status(outcome)} in ${outcome.seconds.toFixed(1)} s, ended ${when()}`);
+}
+
+/** "2026-12-04 14:21 UTC, load average 2.69 1.81 0.86" (1, 5 and 15 minutes). */
+function when(): string {
+  const utc = new Date().toISOString().slice(0, 16).replace('T', ' ');
+  return `${utc} UTC, load average ${loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ')}`;
 }
 
 function status(o: Outcome): string {

@@ -95,8 +95,9 @@ async function main(): Promise<void> {
           topic,
           '-p',
           '0',
+          // Offset 0, not "beginning": see kcatConsume in broker.bench.ts (librdkafka's late lookup).
           '-o',
-          'beginning',
+          '0',
           '-c',
           String(RECORDS),
           '-e',

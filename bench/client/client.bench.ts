@@ -7,7 +7,9 @@
  * Consume: a topic written in batches of N is read from the beginning; the clock starts at the first
  * fetch (for kafkajs: when its group join completes, so join time is not counted) and stops at the
  * last record. Every client is warmed up on the same shape first, and each cell is the best of two
- * interleaved runs, because the machine is shared and noisy.
+ * interleaved runs, because the machine is shared and noisy. Before a rate is kept, the bench checks
+ * it: after a produce, the partition's end offset must equal the records sent; a consumer must have
+ * read exactly the records written, with the bytes of their values adding up.
  */
 import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
@@ -56,6 +58,23 @@ async function freshTopic(): Promise<string> {
   const topic = `bench-${process.pid}-${topicSeq++}`;
   await admin.createTopics([{ topic, numPartitions: 1 }]);
   return topic;
+}
+
+/** Throws unless the topic's only partition ends at `expected` (the warm-up send included). */
+async function checkStored(topic: string, expected: number, who: string): Promise<void> {
+  const [end] = await admin.listOffsets(topic, 'latest');
+  if (end?.offset !== BigInt(expected)) {
+    throw new Error(`${who} produce: ${topic} ends at ${end?.offset}, expected ${expected} records`);
+  }
+}
+
+/** Throws unless a consumer read exactly `total` records of `size` bytes each. */
+function checkRead(who: string, seen: number, bytes: number, total: number, size: number): void {
+  if (seen !== total || bytes !== total * size) {
+    throw new Error(
+      `${who} consume: read ${seen} records / ${bytes} bytes, expected ${total} / ${total * size}`,
+    );
+  }
 }
 
 async function produceSluice(topic: string, size: number, batch: number, total: number): Promise<number> {
@@ -107,6 +126,23 @@ async function producePlatformatic(
   return (total / elapsed) * 1000;
 }
 
+type Produce = (topic: string, size: number, batch: number, total: number) => Promise<number>;
+
+/** One produce run on a fresh topic, its rate kept only once the topic holds every record sent. */
+async function producedAndStored(
+  produce: Produce,
+  who: string,
+  size: number,
+  batch: number,
+  total: number,
+): Promise<number> {
+  const topic = await freshTopic();
+  const rate = await produce(topic, size, batch, total);
+  // Each produce function sends one unmeasured warm-up batch, then whole batches until `total` is reached.
+  await checkStored(topic, Math.ceil(total / batch) * batch + batch, who);
+  return rate;
+}
+
 async function fill(topic: string, size: number, batch: number, total: number): Promise<void> {
   const producer = new Producer({
     brokers: [bootstrap],
@@ -125,21 +161,26 @@ async function fill(topic: string, size: number, batch: number, total: number): 
   await producer.close();
 }
 
-async function consumeSluice(topic: string, total: number): Promise<number> {
+async function consumeSluice(topic: string, total: number, size: number): Promise<number> {
   const consumer = new ConsumerClient({ brokers: [bootstrap], clientId: 'bench-sluice-c' });
   consumer.assign([{ topic, partition: 0, offset: 0n }]);
   let seen = 0;
+  let bytes = 0;
   const start = now();
   while (seen < total) {
     const got = await consumer.poll({ maxBytes: 4 << 20, maxWaitMs: 100 });
-    for (const p of got) seen += p.records.length;
+    for (const p of got) {
+      seen += p.records.length;
+      for (const r of p.records) bytes += r.value?.length ?? 0;
+    }
   }
   const elapsed = now() - start;
   consumer.close();
+  checkRead('sluice', seen, bytes, total, size);
   return (total / elapsed) * 1000;
 }
 
-async function consumeKafkajs(topic: string, total: number): Promise<number> {
+async function consumeKafkajs(topic: string, total: number, size: number): Promise<number> {
   const kafka = new Kafka({ brokers: [bootstrap], clientId: 'bench-kafkajs-c', logLevel: logLevel.NOTHING });
   const consumer = kafka.consumer({
     groupId: `kjs-${topic}`,
@@ -149,6 +190,7 @@ async function consumeKafkajs(topic: string, total: number): Promise<number> {
   await consumer.connect();
   await consumer.subscribe({ topics: [topic], fromBeginning: true });
   let seen = 0;
+  let bytes = 0;
   let start = 0;
   let end = 0;
   // The clock starts when the group join completes, just before kafkajs's first fetch.
@@ -158,8 +200,9 @@ async function consumeKafkajs(topic: string, total: number): Promise<number> {
   await new Promise<void>((resolve) => {
     consumer.run({
       autoCommit: false,
-      eachBatch: async ({ batch }: { batch: { messages: unknown[] } }) => {
+      eachBatch: async ({ batch }: { batch: { messages: { value: Buffer | null }[] } }) => {
         seen += batch.messages.length;
+        for (const m of batch.messages) bytes += m.value?.length ?? 0;
         if (seen >= total) {
           end = now();
           resolve();
@@ -168,10 +211,11 @@ async function consumeKafkajs(topic: string, total: number): Promise<number> {
     });
   });
   await consumer.disconnect();
+  checkRead('kafkajs', seen, bytes, total, size);
   return (total / (end - start)) * 1000;
 }
 
-async function consumePlatformatic(topic: string, total: number): Promise<number> {
+async function consumePlatformatic(topic: string, total: number, size: number): Promise<number> {
   const consumer = new plt.Consumer({
     groupId: `plt-${topic}-${topicSeq++}`,
     clientId: 'bench-plt-c',
@@ -187,11 +231,13 @@ async function consumePlatformatic(topic: string, total: number): Promise<number
     throw err;
   }
   let seen = 0;
+  let bytes = 0;
   let start = 0;
   let end = 0;
   await new Promise<void>((resolve) => {
-    stream.on('data', () => {
+    stream.on('data', (message: { value?: Buffer | null }) => {
       if (start === 0) start = now();
+      bytes += message.value?.length ?? 0;
       if (++seen === total) {
         end = now();
         resolve();
@@ -200,6 +246,7 @@ async function consumePlatformatic(topic: string, total: number): Promise<number
   });
   await stream.close();
   await consumer.close();
+  checkRead('platformatic', seen, bytes, total, size);
   return (total / (end - start)) * 1000;
 }
 
@@ -237,10 +284,10 @@ try {
       for (let round = 0; round < ROUNDS; round++) {
         // Round 0 is the warm-up: same shape, a tenth of the records, not counted.
         const n = round === 0 ? Math.max(batch * 10, total / 10) : total;
-        const s = await produceSluice(await freshTopic(), size, batch, n);
-        const k = await produceKafkajs(await freshTopic(), size, batch, n);
+        const s = await producedAndStored(produceSluice, 'sluice', size, batch, n);
+        const k = await producedAndStored(produceKafkajs, 'kafkajs', size, batch, n);
         const p = await attempt(
-          async () => producePlatformatic(await freshTopic(), size, batch, n),
+          () => producedAndStored(producePlatformatic, 'platformatic', size, batch, n),
           'platformatic producer',
         );
         if (round === 0) continue;
@@ -259,9 +306,9 @@ try {
       const c: Cell = { sluice: 0, kafkajs: 0, platformatic: 0 };
       for (let round = 0; round < ROUNDS; round++) {
         // Every client reads the same topic from the start; round 0 warms up and is not counted.
-        const s = await consumeSluice(topic, total);
-        const k = await consumeKafkajs(topic, total);
-        const p = await attempt(() => consumePlatformatic(topic, total), 'platformatic consumer');
+        const s = await consumeSluice(topic, total, size);
+        const k = await consumeKafkajs(topic, total, size);
+        const p = await attempt(() => consumePlatformatic(topic, total, size), 'platformatic consumer');
         if (round === 0) continue;
         c.sluice = Math.max(c.sluice, s);
         c.kafkajs = Math.max(c.kafkajs, k);

@@ -2,6 +2,7 @@
  * How much the consumer runtime fetches and hands back ("rewound") for what it consumes, in the issue's
  * setting: 4 partitions, 5,000 records, a 5 ms sink, maxInFlight 100, on the embedded broker. Prints, at
  * 1.5 s and at the end, consumed, rewound and their ratio, and when each partition got its first record.
+ * It first checks that the sink saw every record exactly once.
  *
  *   npx tsx bench/consumer/rewound.bench.ts [--min-fetch-records 1] [--max-in-flight 100] [--records 5000]
  */
@@ -35,6 +36,8 @@ await producer.close();
 
 const started = performance.now();
 const firstAt = new Map<number, number>();
+const written = new Set<string>();
+let writes = 0;
 const runtime = createKafkaConsumer({
   brokers,
   groupId: 'rw',
@@ -47,6 +50,8 @@ const runtime = createKafkaConsumer({
     name: 'slow',
     async write(record) {
       if (!firstAt.has(record.partition)) firstAt.set(record.partition, performance.now() - started);
+      writes++;
+      written.add(`${record.partition}:${record.offset}`);
       await new Promise((r) => setTimeout(r, 5));
     },
   },
@@ -59,6 +64,11 @@ const line = (label: string) => {
 await new Promise((r) => setTimeout(r, 1500));
 console.log(line('at 1.5 s'));
 while (runtime.stats().consumed < RECORDS) await new Promise((r) => setTimeout(r, 20));
+if (written.size !== RECORDS || writes !== RECORDS) {
+  throw new Error(
+    `the sink wrote ${writes} records, ${written.size} distinct, expected ${RECORDS} once each`,
+  );
+}
 console.log(line(`all ${RECORDS} in ${Math.round(performance.now() - started)} ms`));
 console.log(
   `first record per partition (ms): ${[...Array(PARTITIONS).keys()].map((p) => `${p}:${Math.round(firstAt.get(p) ?? -1)}`).join(' ')}`,

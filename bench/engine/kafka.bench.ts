@@ -6,12 +6,16 @@
  *
  * Each figure is the rate of records handled (for the engine: written to the output topic and committable)
  * between the first and the last progress reading, so process start-up and group joins are not counted.
+ * Before a rate is printed the bench checks the work: the runtime's sink saw every input once, and the
+ * engine's output topic holds a result for every input id (a rebalance between two processes may repeat
+ * some, which is counted, never one missing).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Admin } from '../../src/client/admin.js';
 import { Cluster } from '../../src/client/cluster.js';
+import { ConsumerClient } from '../../src/client/consumer-client.js';
 import { Producer } from '../../src/client/producer.js';
 import { createKafkaConsumer } from '../../src/consumer/create.js';
 import type { EngineStatus } from '../../src/engine/kafka/process.js';
@@ -66,22 +70,63 @@ async function rate(progress: () => Promise<number>): Promise<number> {
   }
 }
 
+/** Every input id in the output topic, read to its end: the repeats, or an error naming the first missing id. */
+async function checkOutput(topic: string): Promise<number> {
+  const ends = await admin.listOffsets(topic, 'latest');
+  const consumer = new ConsumerClient({ cluster, clientId: 'bench-check' });
+  consumer.assign(ends.map((e) => ({ topic, partition: e.partition, offset: 0n })));
+  const seen = new Uint8Array(RECORDS);
+  let read = 0;
+  const total = ends.reduce((s, e) => s + Number(e.offset), 0);
+  try {
+    while (read < total) {
+      for (const p of await consumer.poll({ maxBytes: 4 << 20, maxWaitMs: 100 })) {
+        for (const r of p.records) {
+          read++;
+          seen[(JSON.parse(String(r.value)) as { id: number }).id] = 1;
+        }
+      }
+    }
+  } finally {
+    consumer.close();
+  }
+  const missing = seen.indexOf(0);
+  if (missing >= 0) throw new Error(`${topic} holds ${read} results, none for input id ${missing}`);
+  return read - RECORDS;
+}
+
 async function consumerRuntime(): Promise<number> {
+  // A count and a sum of offsets, cheap enough to leave the no-op sink a no-op, tell a repeat or a gap.
+  let writes = 0;
+  let offsetSum = 0;
   const runtime = createKafkaConsumer({
     brokers: [bootstrap],
     groupId: 'bench-runtime',
     topics: ['events'],
     autoOffsetReset: 'earliest',
     deadLetter: false,
-    sink: { name: 'noop', write: async () => {} },
+    sink: {
+      name: 'noop',
+      write: async (record) => {
+        writes++;
+        offsetSum += Number(record.offset);
+      },
+    },
   });
   await runtime.start();
   const r = await rate(async () => runtime.stats().consumed);
   await runtime.stop();
+  const ends = await admin.listOffsets('events', 'latest');
+  const expectedSum = ends.reduce((s, e) => s + (Number(e.offset) * (Number(e.offset) - 1)) / 2, 0);
+  if (writes !== RECORDS || offsetSum !== expectedSum) {
+    throw new Error(
+      `the runtime's sink wrote ${writes} records (offset sum ${offsetSum}), expected ${RECORDS} (${expectedSum})`,
+    );
+  }
   return r;
 }
 
-async function engine(processes: number): Promise<number> {
+async function engine(processes: number): Promise<{ rate: number; repeated: number }> {
   const group = `bench-engine-${processes}`;
   const runs = Array.from({ length: processes }, () =>
     start([
@@ -120,14 +165,18 @@ async function engine(processes: number): Promise<number> {
         }),
     ),
   );
-  return r;
+  return { rate: r, repeated: await checkOutput(`out-${processes}`) };
 }
 
 try {
   const rows: [string, number][] = [];
   rows.push(['consumer runtime alone (no-op sink)', await consumerRuntime()]);
-  rows.push(['engine job, 1 process', await engine(1)]);
-  rows.push(['engine job, 2 processes', await engine(2)]);
+  const repeats: string[] = [];
+  for (const processes of [1, 2]) {
+    const { rate: r, repeated } = await engine(processes);
+    rows.push([`engine job, ${processes} process${processes === 1 ? '' : 'es'}`, r]);
+    repeats.push(`${processes}: ${repeated}`);
+  }
   const base = rows[0][1];
   console.log(
     `${RECORDS} records of ~45 bytes, ${PARTITIONS} partitions, embedded broker in a child process\n`,
@@ -139,6 +188,9 @@ try {
       `| ${label.padEnd(35)} | ${Math.round(r).toString().padStart(9)} | ${(r / base).toFixed(2).padStart(18)}x |`,
     );
   }
+  console.log(
+    `\nchecked: every input has a result; results repeated by a rebalance (processes: count) ${repeats.join(', ')}`,
+  );
 } finally {
   cluster.close();
   for (const c of children) if (c.exitCode === null) c.kill('SIGTERM');

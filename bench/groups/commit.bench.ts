@@ -8,8 +8,11 @@
  * Ours: one connection, OffsetCommit v2 pipelined, acknowledged after the append at the broker's
  * durability level (memory, async, sync = fsync before the answer). Peers: PostgreSQL upsert on
  * 127.0.0.1:5432 (synchronous_commit on: durable like `sync`; BENCH_IN_FLIGHT connections) and Redis
- * HSET on 127.0.0.1:6379 (pipelined on one connection; durable only as its appendfsync allows). A peer
- * that is not running is reported as missing. Ratios are ours / peer (higher is better).
+ * HSET on a private redis-server the bench starts (no persistence; pipelined on one connection). A peer
+ * that cannot be reached or started is reported as missing. Ratios are ours / peer (higher is better). Before a rate
+ * is printed, the stored offsets are read back: OffsetFetch and HGETALL must give each partition its last
+ * commit (one connection each, answered in order); PostgreSQL's pool may finish a partition's last
+ * commits out of order, so there each partition must hold one of its commits still in flight at the end.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createConnection, type Socket } from 'node:net';
@@ -21,12 +24,29 @@ import { Broker } from '../../src/broker/broker.js';
 import type { Durability } from '../../src/broker/config.js';
 import { FrameReader } from '../../src/broker/framing.js';
 import { decodeResponse, encodeRequest } from '../../src/protocol/messages.js';
+import { cleanupAll, startRedis } from '../broker/servers.js';
 
 const COMMITS = Number(process.env.BENCH_COMMITS ?? 5000);
 const IN_FLIGHT = Number(process.env.BENCH_IN_FLIGHT ?? 8);
 const PARTITIONS = 6;
 
 /** Runs `total` operations with `inFlight` outstanding; returns operations per second. */
+/** The offset each partition was given last, when commits 0..COMMITS-1 go to partition i % PARTITIONS. */
+function lastCommitOf(partition: number): number {
+  return COMMITS - 1 - ((COMMITS - 1 - partition) % PARTITIONS);
+}
+
+/** Throws unless `stored` maps every partition to its last commit (or, with `slack`, one within it). */
+function checkStored(who: string, stored: Map<number, number>, slack = 0): void {
+  for (let p = 0; p < PARTITIONS; p++) {
+    const got = stored.get(p);
+    const last = lastCommitOf(p);
+    if (got === undefined || got > last || got < last - slack * PARTITIONS) {
+      throw new Error(`${who}: partition ${p} holds offset ${got}, expected ${slack ? 'about ' : ''}${last}`);
+    }
+  }
+}
+
 async function pipelined(total: number, inFlight: number, op: (i: number) => Promise<void>): Promise<number> {
   let next = 0;
   const started = performance.now();
@@ -103,6 +123,18 @@ async function sluice(durability: Durability): Promise<number> {
       const code = decodeResponse(8, 2, frame).body.topics[0].partitions[0].errorCode;
       if (code !== 0) throw new Error(`OffsetCommit failed with error ${code}`);
     });
+    const fetched = await client.request(
+      COMMITS,
+      encodeRequest(9, 2, COMMITS, 'bench', {
+        groupId: 'bench-group',
+        topics: [{ name: 'bench', partitionIndexes: [...Array(PARTITIONS).keys()] }],
+      }),
+    );
+    const partitions = decodeResponse(9, 2, fetched).body.topics?.[0]?.partitions ?? [];
+    checkStored(
+      `Sluice (${durability})`,
+      new Map(partitions.map((p) => [p.partitionIndex, Number(p.committedOffset)])),
+    );
     client.close();
     return rate;
   } finally {
@@ -129,6 +161,10 @@ async function postgres(): Promise<number | string> {
         ['bench-group', 'bench', i % PARTITIONS, i],
       );
     });
+    const { rows } = await pool.query<{ part: number; off: string }>(
+      "SELECT part, off FROM sluice_bench_offsets WHERE grp = 'bench-group'",
+    );
+    checkStored('PostgreSQL', new Map(rows.map((r) => [r.part, Number(r.off)])), IN_FLIGHT);
     await pool.query('DROP TABLE sluice_bench_offsets');
     return rate;
   } catch (err) {
@@ -138,12 +174,13 @@ async function postgres(): Promise<number | string> {
   }
 }
 
-/** Redis over raw RESP: HSET key field value, replies matched in order. */
+/** Redis over raw RESP on a private redis-server: HSET key field value, replies matched in order. */
 async function redis(): Promise<number | string> {
   let socket: Socket;
   try {
+    const { port } = await startRedis('memory');
     socket = await new Promise<Socket>((resolve, reject) => {
-      const s = createConnection({ port: 6379, host: '127.0.0.1' }, () => resolve(s));
+      const s = createConnection({ port, host: '127.0.0.1' }, () => resolve(s));
       s.once('error', reject);
     });
   } catch (err) {
@@ -151,6 +188,9 @@ async function redis(): Promise<number | string> {
   }
   const replies: Array<() => void> = [];
   let buffered = '';
+  // Every reply line counts as one reply, except inside an HGETALL's array, whose lines are kept.
+  let arrayLines = 0;
+  const kept: string[] = [];
   socket.on('data', (d: Buffer) => {
     buffered += d.toString('latin1');
     let at = buffered.indexOf('\r\n');
@@ -158,7 +198,11 @@ async function redis(): Promise<number | string> {
       const line = buffered.slice(0, at);
       buffered = buffered.slice(at + 2);
       if (line.startsWith('-')) throw new Error(`redis: ${line}`);
-      replies.shift()?.();
+      if (line.startsWith('*')) arrayLines = Number(line.slice(1)) * 2;
+      else if (arrayLines > 0) {
+        kept.push(line);
+        if (--arrayLines === 0) replies.shift()?.();
+      } else replies.shift()?.();
       at = buffered.indexOf('\r\n');
     }
   });
@@ -172,6 +216,15 @@ async function redis(): Promise<number | string> {
   });
   await new Promise<void>((resolve) => {
     replies.push(resolve);
+    socket.write(resp('HGETALL', 'sluice-bench:bench-group'));
+  });
+  // kept: $len, field, $len, value, ... for each of the hash's fields.
+  const stored = new Map<number, number>();
+  for (let i = 0; i + 3 < kept.length; i += 4)
+    stored.set(Number(kept[i + 1].split(':')[1]), Number(kept[i + 3]));
+  checkStored('Redis', stored);
+  await new Promise<void>((resolve) => {
+    replies.push(resolve);
     socket.write(resp('DEL', 'sluice-bench:bench-group'));
   });
   socket.destroy();
@@ -182,6 +235,7 @@ const fmt = (n: number | string) =>
   typeof n === 'number' ? `${Math.round(n).toLocaleString('en-US')}/s` : n;
 const ratio = (a: number, b: number | string) => (typeof b === 'number' ? `${(a / b).toFixed(2)}x` : '-');
 
+process.on('exit', cleanupAll);
 const pgRate = await postgres();
 const redisRate = await redis();
 const rows: string[][] = [];
@@ -196,8 +250,10 @@ for (const durability of ['memory', 'async', 'sync'] as Durability[]) {
     ratio(ours, redisRate),
   ]);
 }
-const header = ['case', 'ours', 'PostgreSQL upsert', 'ours/pg', 'Redis HSET', 'ours/redis'];
+const header = ['case', 'ours', 'PostgreSQL upsert', 'ours/pg', 'Redis HSET (in memory)', 'ours/redis'];
 console.log(`offset commits: ${COMMITS} per case, ${IN_FLIGHT} in flight, node ${process.version}`);
 console.log(`| ${header.join(' | ')} |`);
 console.log(`| ${header.map(() => '---').join(' | ')} |`);
 for (const r of rows) console.log(`| ${r.join(' | ')} |`);
+// The private redis-server would keep this process alive.
+cleanupAll();

@@ -3,6 +3,8 @@
 // evaluation apart) and its memory as JSON. cycles = 0: a baseline, the monitor loaded, nothing collected.
 // Plain JavaScript on the compiled package (dist/, which `npm run bench:monitor` builds first): what
 // `sluice monitor` runs, without a TypeScript loader in the process's memory (tsx adds ~28 MB).
+import { writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
 import { setFlagsFromString } from 'node:v8';
 import { Admin } from '../../dist/client/admin.js';
 import { KafkaLagSource } from '../../dist/monitor/kafka-lag-source.js';
@@ -34,8 +36,20 @@ const trace = (at) => {
     `${at}: rss ${mb(m.rss)} heapTotal ${mb(m.heapTotal)} heapUsed ${mb(m.heapUsed)} external ${mb(m.external)} ab ${mb(m.arrayBuffers)}`,
   );
 };
+// MONITOR_ALLOC_PROFILE=<file>: a sampling profile of everything the warm cycles allocate, garbage
+// included (every 4 KiB), written as a .heapprofile for Chrome's DevTools.
+const allocProfile = process.env.MONITOR_ALLOC_PROFILE;
+const inspector = allocProfile && cycles > 1 ? new Session() : null;
+inspector?.connect();
 let report = monitor.lag();
 for (let i = 0; i < cycles; i++) {
+  if (inspector && i === 1) {
+    await inspector.post('HeapProfiler.startSampling', {
+      samplingInterval: 4096,
+      includeObjectsCollectedByMajorGC: true,
+      includeObjectsCollectedByMinorGC: true,
+    });
+  }
   const t0 = performance.now();
   const obs = await source.observe();
   const t1 = performance.now();
@@ -46,6 +60,11 @@ for (let i = 0; i < cycles; i++) {
   times.push(t2 - t0);
   observeMs.push(t1 - t0);
   evaluateMs.push(t2 - t1);
+}
+if (inspector) {
+  const { profile } = await inspector.post('HeapProfiler.stopSampling');
+  writeFileSync(allocProfile, JSON.stringify(profile));
+  inspector.disconnect();
 }
 const t3 = performance.now();
 const metricsBytes = (await monitor.metrics.registry.metrics()).length;

@@ -12,6 +12,8 @@
  * MONITOR_V8_FLAGS=<flags>: V8 flags our monitor processes set at run time (v8.setFlagsFromString), e.g.
  * --semi-space-growth-factor=1 to keep the young generation at its initial size.
  *
+ * MONITOR_NODE_ARGS=<flags>: node flags for our monitor's processes, e.g. "--cpu-prof --cpu-prof-dir=/tmp/p".
+ *
  * MONITOR_BENCH_BEFORE=<dir>: also runs the monitor of another checkout (its dist/ built), taking turns
  * with ours MONITOR_BENCH_REPS times (default 5), and prints the medians side by side (before/after).
  */
@@ -36,7 +38,8 @@ const cleanup: (() => Promise<void>)[] = [];
 
 function child(script: string, args: string[]): ChildProcess {
   const loader = script.endsWith('.ts') ? ['--import', 'tsx'] : [];
-  const c = spawn(process.execPath, ['--expose-gc', ...loader, resolve(here, script), ...args], {
+  const extra = script === 'monitor-child.mjs' ? (process.env.MONITOR_NODE_ARGS?.split(' ') ?? []) : [];
+  const c = spawn(process.execPath, ['--expose-gc', ...extra, ...loader, resolve(here, script), ...args], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   children.push(c);
