@@ -9,10 +9,11 @@
  * durability level (memory, async, sync = fsync before the answer). Peers: PostgreSQL upsert on
  * 127.0.0.1:5432 (synchronous_commit on: durable like `sync`; BENCH_IN_FLIGHT connections) and Redis
  * HSET on a private redis-server the bench starts (no persistence; pipelined on one connection). A peer
- * that cannot be reached or started is reported as missing. Ratios are ours / peer (higher is better). Before a rate
- * is printed, the stored offsets are read back: OffsetFetch and HGETALL must give each partition its last
- * commit (one connection each, answered in order); PostgreSQL's pool may finish a partition's last
- * commits out of order, so there each partition must hold one of its commits still in flight at the end.
+ * that cannot be reached or started is reported as missing. Ratios are ours / peer (higher is better).
+ * Before a rate is printed, the stored offsets are read back: OffsetFetch and HGETALL must give each
+ * partition its last commit (one connection each, answered in order); PostgreSQL's pool may finish a
+ * partition's last commits out of order, so there each partition must hold one of its commits still in
+ * flight at the end.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createConnection, type Socket } from 'node:net';
@@ -30,7 +31,6 @@ const COMMITS = Number(process.env.BENCH_COMMITS ?? 5000);
 const IN_FLIGHT = Number(process.env.BENCH_IN_FLIGHT ?? 8);
 const PARTITIONS = 6;
 
-/** Runs `total` operations with `inFlight` outstanding; returns operations per second. */
 /** The offset each partition was given last, when commits 0..COMMITS-1 go to partition i % PARTITIONS. */
 function lastCommitOf(partition: number): number {
   return COMMITS - 1 - ((COMMITS - 1 - partition) % PARTITIONS);
@@ -47,6 +47,7 @@ function checkStored(who: string, stored: Map<number, number>, slack = 0): void 
   }
 }
 
+/** Runs `total` operations with `inFlight` outstanding; returns operations per second. */
 async function pipelined(total: number, inFlight: number, op: (i: number) => Promise<void>): Promise<number> {
   let next = 0;
   const started = performance.now();
