@@ -38,7 +38,8 @@ const cleanup: (() => Promise<void>)[] = [];
 
 function child(script: string, args: string[]): ChildProcess {
   const loader = script.endsWith('.ts') ? ['--import', 'tsx'] : [];
-  const extra = script === 'monitor-child.mjs' ? (process.env.MONITOR_NODE_ARGS?.split(' ') ?? []) : [];
+  const extra =
+    script === 'monitor-child.mjs' ? (process.env.MONITOR_NODE_ARGS ?? '').split(' ').filter(Boolean) : [];
   const c = spawn(process.execPath, ['--expose-gc', ...extra, ...loader, resolve(here, script), ...args], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
