@@ -114,8 +114,10 @@ describe('Produce frames reassembled in pooled buffers', () => {
     brokers.push(b);
     const c = await WireClient.open(b.port);
     clients.push(c);
-    // 24 requests of ~260 KiB, each its own fill byte, all sent before any answer: frames span many
-    // socket reads, so each is reassembled in a pooled buffer while earlier ones are still being written.
+    // 24 requests of ~260 KiB, each its own fill byte, in two waves of 12 sent before any answer: frames
+    // span many socket reads, so each is reassembled in a pooled buffer. The second wave is reassembled in
+    // the first wave's buffers (given back when their answers were sent), while the log may still be
+    // writing the first wave: a buffer recycled too early would show up as another wave's bytes below.
     const fills = Array.from({ length: 24 }, (_, i) => String.fromCharCode(97 + (i % 26)));
     const frames = await Promise.all(
       fills.map(async (f) => {
@@ -131,10 +133,12 @@ describe('Produce frames reassembled in pooled buffers', () => {
         });
       }),
     );
-    await c.send(Buffer.concat(frames.map((f) => f.bytes)));
-    for (const _ of frames) {
-      const res = await c.next(0, 7);
-      expect(res.body.responses[0].partitionResponses[0].errorCode).toBe(0);
+    for (const wave of [frames.slice(0, 12), frames.slice(12)]) {
+      await c.send(Buffer.concat(wave.map((f) => f.bytes)));
+      for (const _ of wave) {
+        const res = await c.next(0, 7);
+        expect(res.body.responses[0].partitionResponses[0].errorCode).toBe(0);
+      }
     }
     expect(b.broker.readBuffers.stats.reused).toBeGreaterThan(0);
 
