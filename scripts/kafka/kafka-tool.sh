@@ -7,9 +7,13 @@
 #   KAFKA_HEAP_OPTS   JVM heap flags (default: -Xmx256m for tools, -Xmx768m for the server)
 #   KAFKA_LOG_FILE    the server's log file (default: kafka.log in the current folder)
 #   KAFKA_TOOL_JVM_OPTS  JVM flags for tools (default: C1 only and the serial GC, for a quick start)
+# kafka-tool.sh --main <tool> prints the tool's main class and starts nothing (the tests' warm tool runner
+# runs tools by their main classes: test/java/src/dev/sluice/checks/ToolRunner.java).
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 tool="${1:-}"
+print_main=false
+if [ "$tool" = --main ]; then print_main=true; shift; tool="${1:-}"; fi
 [ -n "$tool" ] || { echo "usage: kafka-tool.sh <tool> [args...]  (tools: $(sed -n 's/^  \([a-z-]*\)) .*/\1/p' "$0" | tr '\n' ' '))" >&2; exit 2; }
 shift
 case "$tool" in
@@ -32,6 +36,7 @@ case "$tool" in
   kafka-run-class) main="$1"; shift ;;
   *) echo "kafka-tool.sh: unknown tool '$tool'; run it without arguments for the list" >&2; exit 2 ;;
 esac
+if $print_main; then echo "$main"; exit 0; fi
 cache="$("$here/fetch.sh")"
 if [ "$tool" = kafka-server-start ]; then
   heap="${KAFKA_HEAP_OPTS:--Xmx768m -Xms256m}"

@@ -4,6 +4,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort, waitFor } from './burrow.js';
+import { JAVA_RUN } from './java.js';
+import { KafkaToolRunner } from './kafka-tool-runner.js';
 import { type RunResult, run } from './run.js';
 import type { Tool } from './tools.js';
 import { WireClient } from './wire-client.js';
@@ -156,13 +158,22 @@ function writeProperties(path: string, props: Record<string, string>): void {
   );
 }
 
-/** Runs one of Kafka's command-line tools (scripts/kafka/kafka-tool.sh) and collects its output. */
+let toolRunner: KafkaToolRunner | undefined;
+
+/**
+ * Runs one of Kafka's command-line tools and collects its output: in this process's warm tool runner, or,
+ * with SLUICE_KAFKA_TOOLS=process, as a JVM of its own through scripts/kafka/kafka-tool.sh.
+ */
 export function kafkaCli(
   tool: string,
   args: string[],
   opts: { input?: string; timeoutMs?: number; allowFailure?: boolean } = {},
 ): Promise<RunResult> {
-  return run('bash', [TOOL, tool, ...args], { timeoutMs: 60_000, ...opts });
+  if (process.env.SLUICE_KAFKA_TOOLS === 'process') {
+    return run('bash', [TOOL, tool, ...args], { timeoutMs: 60_000, ...opts });
+  }
+  toolRunner ??= new KafkaToolRunner(JAVA_RUN, TOOL);
+  return toolRunner.call(tool, args, opts);
 }
 
 /** Asks one listener for Metadata; resolves to the broker ids it knows, or undefined if it does not answer. */
