@@ -5,7 +5,7 @@
 // `sluice monitor` runs, without a TypeScript loader in the process's memory (tsx adds ~28 MB).
 import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
-import { setFlagsFromString } from 'node:v8';
+import { setFlagsFromString, writeHeapSnapshot } from 'node:v8';
 import { Admin } from '../../dist/client/admin.js';
 import { KafkaLagSource } from '../../dist/monitor/kafka-lag-source.js';
 import { LagMonitor } from '../../dist/monitor/monitor.js';
@@ -72,6 +72,8 @@ const scrapeMs = performance.now() - t3;
 if (process.env.MONITOR_MEM_TRACE) trace('scraped');
 global.gc?.();
 const mem = process.memoryUsage();
+// MONITOR_HEAP_SNAPSHOT=<file>: what stays live after the cycles and a scrape, for Chrome's DevTools.
+if (process.env.MONITOR_HEAP_SNAPSHOT && cycles > 0) writeHeapSnapshot(process.env.MONITOR_HEAP_SNAPSHOT);
 process.stdout.write(
   `${JSON.stringify({
     cycles: times,

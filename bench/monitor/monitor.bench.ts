@@ -16,6 +16,7 @@
  *
  * MONITOR_BENCH_BEFORE=<dir>: also runs the monitor of another checkout (its dist/ built), taking turns
  * with ours MONITOR_BENCH_REPS times (default 5), and prints the medians side by side (before/after).
+ * MONITOR_BENCH_HEAP=small runs those turns as `sluice monitor` runs (its V8 setting) instead of V8's defaults.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -210,13 +211,14 @@ try {
   // before a change, from `git archive`); its monitor-child.mjs and ours take turns, exact time lag.
   const beforeDir = process.env.MONITOR_BENCH_BEFORE;
   const beforeAfter: { before: OursResult[]; after: OursResult[] } = { before: [], after: [] };
+  const beforeAfterHeap = process.env.MONITOR_BENCH_HEAP === 'small' ? 'small' : 'default';
   if (beforeDir) {
     const reps = Number(process.env.MONITOR_BENCH_REPS ?? 5);
     for (let i = 0; i < reps; i++) {
       for (const who of ['before', 'after'] as const) {
         const script =
           who === 'before' ? join(beforeDir, 'bench/monitor/monitor-child.mjs') : 'monitor-child.mjs';
-        const c = child(script, [bootstrap, '6', 'exact']);
+        const c = child(script, [bootstrap, '6', 'exact', beforeAfterHeap]);
         const r = await firstJson<OursResult>(c);
         if (
           r.partitions !== TOPICS * PARTITIONS ||
@@ -279,7 +281,10 @@ try {
     console.log('|---|---|---|');
     const line = (name: string, f: (r: OursResult) => number) =>
       console.log(`| ${name} | ${med(beforeAfter.before, f)} | ${med(beforeAfter.after, f)} |`);
-    line('RSS (MB, V8 defaults)', (r) => r.rssMb);
+    line(
+      `RSS (MB, ${beforeAfterHeap === 'small' ? `V8 ${SMALL_HEAP_V8_FLAGS}` : 'V8 defaults'})`,
+      (r) => r.rssMb,
+    );
     line('JS heap after GC (MB)', (r) => r.heapMb);
     line('cycle, warm (ms)', (r) => warm(r));
     line('of which reading the cluster (ms)', (r) => median(r.observeMs.slice(1)));

@@ -170,30 +170,38 @@ export class MonitorMetrics {
     this.lastDurationSeconds = s;
   }
 
-  /** The exposition text: each metric's HELP and TYPE lines and series, metrics apart by a blank line. */
+  /**
+   * The exposition text: each metric's HELP and TYPE lines and series, metrics apart by a blank line.
+   * Built as pieces joined once (one flat string, no intermediate line strings), with each partition's
+   * labels made once for its three series: at 30,000 series a scrape's garbage is most of the monitor's
+   * peak memory.
+   */
   private text(): string {
     const m = this.latest;
     const D = DECLARATIONS;
-    const out: string[] = [];
+    const parts: string[] = [];
     const block = (d: MetricDeclaration, fill: (line: (labels: string, value: number) => void) => void) => {
       const name = escapeString(d.name);
-      let s = `# HELP ${name} ${escapeString(d.help)}\n# TYPE ${name} ${d.type}`;
+      if (parts.length > 0) parts.push('\n\n');
+      parts.push('# HELP ', name, ' ', escapeString(d.help), '\n# TYPE ', name, ' ', d.type);
       fill((labels, value) => {
-        s += `\n${name}${labels} ${formatValue(value)}`;
+        parts.push('\n', name, labels, ' ', formatValue(value));
       });
-      out.push(s);
     };
     const g = (group: string) => `{group="${escapeLabel(group)}"}`;
-    const gtp = (group: string, topic: string, partition: number) =>
-      `{group="${escapeLabel(group)}",topic="${escapeLabel(topic)}",partition="${partition}"}`;
+    const partitions = m?.partitions ?? [];
+    const gtp = partitions.map(
+      (p) => `{group="${escapeLabel(p.group)}",topic="${escapeLabel(p.topic)}",partition="${p.partition}"}`,
+    );
     block(D.lagTotal, (line) => {
       if (!m) return;
       line(g(''), m.overall.total_lag);
       for (const x of m.groups) line(g(x.group), x.total_lag);
     });
     block(D.lag, (line) => {
-      for (const p of m?.partitions ?? [])
-        if (p.lag !== null) line(gtp(p.group, p.topic, p.partition), p.lag);
+      partitions.forEach((p, i) => {
+        if (p.lag !== null) line(gtp[i], p.lag);
+      });
     });
     block(D.status, (line) => {
       if (!m) return;
@@ -206,8 +214,9 @@ export class MonitorMetrics {
       for (const x of m.groups) line(g(x.group), x.rate_of_change);
     });
     block(D.lagSeconds, (line) => {
-      for (const p of m?.partitions ?? [])
-        if (p.lag_seconds !== null) line(gtp(p.group, p.topic, p.partition), p.lag_seconds);
+      partitions.forEach((p, i) => {
+        if (p.lag_seconds !== null) line(gtp[i], p.lag_seconds);
+      });
     });
     block(D.maxLagSeconds, (line) => {
       for (const x of m?.groups ?? []) if (x.max_lag_seconds !== null) line(g(x.group), x.max_lag_seconds);
@@ -217,7 +226,7 @@ export class MonitorMetrics {
         if (x.time_to_drain_seconds !== null) line(g(x.group), x.time_to_drain_seconds);
     });
     block(D.partitionStatus, (line) => {
-      for (const p of m?.partitions ?? []) line(gtp(p.group, p.topic, p.partition), p.status_code);
+      partitions.forEach((p, i) => line(gtp[i], p.status_code));
     });
     block(D.duration, (line) => {
       // The suffixes ride in the labels argument: `name` + `_bucket{le="…"}`.
@@ -240,6 +249,7 @@ export class MonitorMetrics {
         line(`{topic="${escapeLabel(p.topic)}",partition="${p.partition}"}`, 1);
     });
     block(D.leaderlessTotal, (line) => line('', m?.cluster?.leaderless_partitions.length ?? 0));
-    return `${out.join('\n\n')}\n`;
+    parts.push('\n');
+    return parts.join('');
   }
 }

@@ -376,7 +376,7 @@ export class LagMonitor {
     let track = byPartition.get(p.partition);
     if (!track) {
       track = {
-        ring: new SampleRing(this.config.historySize, this.sampleTimes),
+        ring: new SampleRing(this.config.historySize, this.sampleTimes, this.config.windowSize),
         lastCommitted: null,
         lastChangeAt: null,
         seenInCycle: cycle,

@@ -31,7 +31,7 @@ export function timeLag(
   }
   const produced = producedAt(committed, ring);
   if (produced === undefined) {
-    const oldest = ring.length > 0 ? ring.t[ring.index(0)] : now;
+    const oldest = ring.length > 0 ? ring.timeOf(0) : now;
     return { seconds: null, method: 'unknown', atLeastSeconds: Math.max(0, now - oldest) / 1000 };
   }
   return { seconds: Math.max(0, now - produced) / 1000, method: 'interpolated' };
@@ -44,13 +44,12 @@ export function timeLag(
 export function producedAt(offset: number, ring: SampleRing): number | undefined {
   const n = ring.length;
   for (let i = n - 1; i > 0; i--) {
-    const a = ring.index(i - 1);
-    const b = ring.index(i);
-    const endA = ring.end[a];
-    const endB = ring.end[b];
+    const endA = ring.endOf(i - 1);
+    const endB = ring.endOf(i);
     if (endA <= offset && offset < endB) {
       const fraction = (offset - endA + 1) / (endB - endA);
-      return ring.t[a] + fraction * (ring.t[b] - ring.t[a]);
+      const tA = ring.timeOf(i - 1);
+      return tA + fraction * (ring.timeOf(i) - tA);
     }
     if (endB <= offset) return undefined; // record not written yet at the newest sample: caller's lag is 0
   }

@@ -63,4 +63,14 @@ describe('sample rings on one shared time column', () => {
     late.push(6000, 20, 3);
     expect(late.window(10)).toEqual({ t: [6000], end: [20], committed: [3] });
   });
+
+  it('keeps commits for the window only, log ends for the whole history', () => {
+    const ring = new SampleRing(6, undefined, 3);
+    for (let i = 0; i < 8; i++) ring.push(i * 1000, i * 10, 100 + i);
+    // Six log ends back (t = 2..7 s), three commits (t = 5..7 s), wrapped in both columns.
+    expect(ring.window(10)).toEqual({ t: [5000, 6000, 7000], end: [50, 60, 70], committed: [105, 106, 107] });
+    expect(producedAt(25, ring)).toBe(2600);
+    expect(timeLag(7000, 15, 70, undefined, ring)).toMatchObject({ method: 'unknown', atLeastSeconds: 5 });
+    expect(() => new SampleRing(3, undefined, 4)).toThrow(/committedCapacity 4: use 1\.\.capacity \(3\)/);
+  });
 });
