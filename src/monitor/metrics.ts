@@ -226,7 +226,9 @@ export class MonitorMetrics {
         if (x.time_to_drain_seconds !== null) line(g(x.group), x.time_to_drain_seconds);
     });
     block(D.partitionStatus, (line) => {
-      partitions.forEach((p, i) => line(gtp[i], p.status_code));
+      partitions.forEach((p, i) => {
+        line(gtp[i], p.status_code);
+      });
     });
     block(D.duration, (line) => {
       // The suffixes ride in the labels argument: `name` + `_bucket{le="…"}`.
