@@ -97,11 +97,11 @@ public final class ToolRunner {
         code = e.getCause() instanceof ToolExit ? -1 : uncaught(e.getCause());
       } catch (ReflectiveOperationException | RuntimeException | Error e) {
         code = uncaught(e);
-      } finally {
-        IDLE_LOADERS.push(loader);
       }
       // -1: the exit procedure has finished the call already, with the tool's own code.
       if (code >= 0) finish(code);
+      // Only now, its shutdown hooks done: the next call to take this loader finds its classes at rest.
+      IDLE_LOADERS.push(loader);
     }
 
     /** Created now, on the tool's thread, so the hook writes to this call's output when it runs. */
