@@ -84,4 +84,16 @@ describeWithTools('the warm runner for Kafka tools', [kafkaTool()], () => {
     expect(bOut.stdout.split('\n').filter(Boolean)).toEqual(['b1', 'b2']);
     expect(a.stderr).toContain('Processed a total of 3 messages');
   }, 60_000);
+
+  it("refuses a tool it does not know with kafka-tool.sh's reason, and goes on answering", async () => {
+    await expect(kafkaCli('kafka-no-such-tool', [])).rejects.toThrow(/unknown tool 'kafka-no-such-tool'/);
+    const created = await kafkaCli('kafka-topics', [
+      '--bootstrap-server',
+      bootstrap(),
+      '--create',
+      '--topic',
+      'after-unknown',
+    ]);
+    expect(created.stdout).toContain('Created topic after-unknown.');
+  }, 60_000);
 });

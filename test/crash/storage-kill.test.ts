@@ -75,6 +75,12 @@ async function recoverAndReadAll(dataDir: string) {
   while (at < log.highWatermark) {
     const { records: bytes } = log.read(at, 256 * 1024);
     const { batches } = splitBatches(bytes, { verifyCrc: true });
+    // Nothing at `at` below the high watermark is a hole in the log: fail on it instead of asking forever.
+    if (batches.length === 0) {
+      throw new Error(
+        `no record at offset ${at}, below the high watermark ${log.highWatermark}; recovery: ${report?.details.join('; ')}`,
+      );
+    }
     for (const b of batches) {
       for (const r of await decodeRecords(bytes.subarray(b.position, b.position + b.size))) {
         records.set(r.offset, r.value!.toString().replace(/\.+$/, ''));

@@ -55,6 +55,15 @@ export class KafkaToolRunner {
     args: string[],
     opts: { input?: string; timeoutMs?: number; allowFailure?: boolean } = {},
   ): Promise<RunResult> {
+    let main: string;
+    let mainArgs: string[];
+    try {
+      // kafka-run-class names the class to run as its first argument, as the distribution's script does.
+      [main, mainArgs] =
+        tool === 'kafka-run-class' ? [args[0], args.slice(1)] : [mainClass(this.toolScript, tool), args];
+    } catch (err) {
+      return Promise.reject(err);
+    }
     const child = this.start();
     const id = String(this.nextId++);
     const describe = `${tool} ${args.join(' ')}`;
@@ -78,9 +87,6 @@ export class KafkaToolRunner {
         },
         reject,
       });
-      // kafka-run-class names the class to run as its first argument, as the distribution's script does.
-      const [main, mainArgs] =
-        tool === 'kafka-run-class' ? [args[0], args.slice(1)] : [mainClass(this.toolScript, tool), args];
       const fields = [id, b64(main), b64(opts.input ?? ''), ...mainArgs.map(b64)];
       child.stdin?.write(`${fields.join(' ')}\n`);
     });

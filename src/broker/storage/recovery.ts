@@ -195,6 +195,7 @@ export async function recoverPartitionDir(opts: RecoverOptions): Promise<Recover
     segments.push(opts.newSegment(0));
     dirNeedsSync = true;
   }
+  await dropEmptyTailAfterGap(segments, report);
   const first = segments[0];
   const last = segments[segments.length - 1];
   last.sealed = false;
@@ -306,6 +307,28 @@ function deleteSegments(dir: string, bases: number[], report: PartitionRecovery)
     for (const ext of ['.log', '.index', '.timeindex', TXN_INDEX_SUFFIX])
       fs.rmSync(prefix + ext, { force: true });
     report.segmentsDeleted.push(b);
+  }
+}
+
+/**
+ * Deletes empty segments at the end of the log that do not follow the segment before them. In async mode a
+ * roll creates the next segment's file while the appends before it may still wait for their write; a kill
+ * then leaves the old segment short of the new one's base, with nothing after. Those appends were never
+ * acknowledged (async acknowledges once the write reached the OS), so the log ends where the old segment's
+ * data does, contiguous, instead of at an empty segment's base past a hole.
+ */
+async function dropEmptyTailAfterGap(segments: Segment[], report: PartitionRecovery): Promise<void> {
+  while (segments.length > 1) {
+    const last = segments[segments.length - 1];
+    const prev = segments[segments.length - 2];
+    if (last.size !== 0 || last.baseOffset === prev.nextOffset) return;
+    report.details.push(
+      `${segmentFileName(last.baseOffset)}.log is empty and ${segmentFileName(prev.baseOffset)}.log ends at ` +
+        `offset ${prev.nextOffset - 1}: the empty segment is deleted and the log ends there`,
+    );
+    await last.removeFiles();
+    report.segmentsDeleted.push(last.baseOffset);
+    segments.pop();
   }
 }
 
