@@ -40,11 +40,16 @@ function recordingSink(ms: number) {
   return { sink, seen, log, next: () => seq++ };
 }
 
-async function produce(topic: string, count: number, poison = false): Promise<string[]> {
+async function produce(
+  topic: string,
+  count: number,
+  poison = false,
+  set?: { customer: string },
+): Promise<string[]> {
   const producer = new OrderProducer({ brokers, topic, seed: Math.floor(Math.random() * 2 ** 31) });
   producers.push(producer);
   await producer.connect();
-  const r = await producer.produce(count, { returnOrders: true, poison });
+  const r = await producer.produce(count, { returnOrders: true, poison, set });
   expect(r.produced).toBe(count);
   return r.orders!.map((o) => o.id);
 }
@@ -121,7 +126,9 @@ describe('lab consumer with failures', () => {
     await ensureTopic(brokers, topic, 3);
     await ensureTopic(brokers, dlq, 1);
     const first = await produce(topic, 20);
-    const poison = await produce(topic, 3, true);
+    // One customer, so one partition: the other two always have orders to serve while these are retried
+    // (spread at random, the three could block every partition at once and leave nothing to serve).
+    const poison = await produce(topic, 3, true, { customer: 'cust-poison' });
     const rest = await produce(topic, 20);
     const normal = [...first, ...rest];
     const { sink, seen, log, next } = recordingSink(2);
