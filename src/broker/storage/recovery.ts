@@ -195,7 +195,7 @@ export async function recoverPartitionDir(opts: RecoverOptions): Promise<Recover
     segments.push(opts.newSegment(0));
     dirNeedsSync = true;
   }
-  await dropEmptyTailAfterGap(segments, report);
+  await dropEmptyTailAfterGap(segments, opts.config, report);
   const first = segments[0];
   const last = segments[segments.length - 1];
   last.sealed = false;
@@ -317,7 +317,14 @@ function deleteSegments(dir: string, bases: number[], report: PartitionRecovery)
  * acknowledged (async acknowledges once the write reached the OS), so the log ends where the old segment's
  * data does, contiguous, instead of at an empty segment's base past a hole.
  */
-async function dropEmptyTailAfterGap(segments: Segment[], report: PartitionRecovery): Promise<void> {
+async function dropEmptyTailAfterGap(
+  segments: Segment[],
+  config: LogConfig,
+  report: PartitionRecovery,
+): Promise<void> {
+  // On a compacted topic the segment before may end early because the cleaner removed its last records
+  // (a tombstone past its retention): the log end must not move back over offsets already given out.
+  if (isCompacted(config)) return;
   while (segments.length > 1) {
     const last = segments[segments.length - 1];
     const prev = segments[segments.length - 2];
