@@ -78,7 +78,8 @@ export class RecentTraces implements RecordTracer {
     const producedAt = Math.min(record.timestamp, at);
     const bars: TraceBar[] = [{ part: 'broker', start_ms: 0, duration_ms: at - producedAt }];
     let mark = at;
-    let markPart: TracePart = 'in flight';
+    // null after a successful attempt: what follows is the runtime's own bookkeeping, not a part.
+    let markPart: TracePart | null = 'in flight';
     let attempts = 0;
     // An abandoned record's attempt may still end afterwards: nothing after `finished` counts.
     let finished = false;
@@ -89,24 +90,24 @@ export class RecentTraces implements RecordTracer {
     return {
       attemptStarted: (n, when) => {
         if (finished) return;
-        close(markPart, when);
+        if (markPart !== null) close(markPart, when);
         markPart = 'sink';
         attempts = n;
       },
       attemptEnded: (n, when, error) => {
         if (finished) return;
         close('sink', when, { attempt: n, ...(error !== undefined && { failed: true }) });
-        markPart = 'backoff';
+        markPart = error === undefined ? null : 'backoff';
       },
       deadLetterStarted: (when) => {
         if (finished) return;
-        if (when > mark) close(markPart, when);
+        if (markPart !== null && when > mark) close(markPart, when);
         markPart = 'dead letter';
       },
       finished: (outcome, when) => {
         if (finished) return;
         finished = true;
-        if (when > mark || markPart === 'dead letter') close(markPart, when);
+        if (markPart !== null && (when > mark || markPart === 'dead letter')) close(markPart, when);
         this.remember(record, producedAt, at, when, attempts, outcome, bars);
       },
     };

@@ -63,6 +63,18 @@ describe('RecentTraces', () => {
     expect(o.bars.map((b) => b.part)).toEqual(['broker', 'in flight', 'sink']);
   });
 
+  it('adds no bar between a successful attempt and the end, however late the end is stamped', () => {
+    const recent = new RecentTraces();
+    const t = recent.taken(record(0, 3, 0), 100);
+    t.attemptStarted(1, 150);
+    t.attemptEnded(1, 250);
+    // The runtime's bookkeeping after the sink reads the clock again: a millisecond may have passed.
+    t.finished('done', 251);
+    const [o] = recent.snapshot().slowest;
+    expect(o.bars.map((b) => b.part)).toEqual(['broker', 'in flight', 'sink']);
+    expect([o.total_ms, o.waiting_ms, o.working_ms]).toEqual([251, 150, 100]);
+  });
+
   it('keeps the last N, lists the slowest first and sums waiting vs working per partition', () => {
     const recent = new RecentTraces({ keep: 3 });
     const finish = (partition: number, offset: number, waitMs: number, workMs: number) => {
