@@ -3,9 +3,10 @@
 // evaluation apart) and its memory as JSON. cycles = 0: a baseline, the monitor loaded, nothing collected.
 // Plain JavaScript on the compiled package (dist/, which `npm run bench:monitor` builds first): what
 // `sluice monitor` runs, without a TypeScript loader in the process's memory (tsx adds ~28 MB).
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
-import { setFlagsFromString, writeHeapSnapshot } from 'node:v8';
+import { constants, PerformanceObserver } from 'node:perf_hooks';
+import { getHeapSpaceStatistics, setFlagsFromString, writeHeapSnapshot } from 'node:v8';
 import { Admin } from '../../dist/client/admin.js';
 import { KafkaLagSource } from '../../dist/monitor/kafka-lag-source.js';
 import { LagMonitor } from '../../dist/monitor/monitor.js';
@@ -41,6 +42,26 @@ const trace = (at) => {
 const allocProfile = process.env.MONITOR_ALLOC_PROFILE;
 const inspector = allocProfile && cycles > 1 ? new Session() : null;
 inspector?.connect();
+// MONITOR_MEM_TRACE also counts the collections of the warm cycles, by kind, with their total pause.
+const gcKinds = {
+  [constants.NODE_PERFORMANCE_GC_MINOR]: 'scavenge',
+  [constants.NODE_PERFORMANCE_GC_MAJOR]: 'mark-compact',
+  [constants.NODE_PERFORMANCE_GC_INCREMENTAL]: 'incremental marking',
+  [constants.NODE_PERFORMANCE_GC_WEAKCB]: 'weak callbacks',
+};
+const gcStats = new Map();
+let countGc = false;
+const gcObserver = new PerformanceObserver((list) => {
+  if (!countGc) return;
+  for (const e of list.getEntries()) {
+    const kind = gcKinds[e.detail?.kind] ?? 'other';
+    const s = gcStats.get(kind) ?? { n: 0, ms: 0 };
+    s.n++;
+    s.ms += e.duration;
+    gcStats.set(kind, s);
+  }
+});
+if (process.env.MONITOR_MEM_TRACE) gcObserver.observe({ entryTypes: ['gc'] });
 let report = monitor.lag();
 for (let i = 0; i < cycles; i++) {
   if (inspector && i === 1) {
@@ -50,6 +71,7 @@ for (let i = 0; i < cycles; i++) {
       includeObjectsCollectedByMinorGC: true,
     });
   }
+  countGc = i > 0;
   const t0 = performance.now();
   const obs = await source.observe();
   const t1 = performance.now();
@@ -60,6 +82,16 @@ for (let i = 0; i < cycles; i++) {
   times.push(t2 - t0);
   observeMs.push(t1 - t0);
   evaluateMs.push(t2 - t1);
+}
+countGc = false;
+if (process.env.MONITOR_MEM_TRACE) {
+  // Entries arrive after the collection: let the last ones in before reading the counts.
+  await new Promise((r) => setTimeout(r, 50));
+  gcObserver.disconnect();
+  const warm = Math.max(1, cycles - 1);
+  memTrace.push(
+    `collections per warm cycle: ${[...gcStats].map(([k, s]) => `${k} ${(s.n / warm).toFixed(1)} (${(s.ms / warm).toFixed(1)} ms)`).join(', ')}`,
+  );
 }
 if (inspector) {
   const { profile } = await inspector.post('HeapProfiler.stopSampling');
@@ -72,6 +104,15 @@ const scrapeMs = performance.now() - t3;
 if (process.env.MONITOR_MEM_TRACE) trace('scraped');
 global.gc?.();
 const mem = process.memoryUsage();
+// MONITOR_MEM_TRACE also splits the final RSS by mapping (the node binary's code, V8's heap and other
+// anonymous memory, malloc's heap, shared libraries), in MB.
+if (process.env.MONITOR_MEM_TRACE) {
+  memTrace.push(`rss by mapping: ${rssByMapping()}`);
+  const spaces = getHeapSpaceStatistics().filter((s) => s.space_size > 0);
+  memTrace.push(
+    `V8 spaces (size/used): ${spaces.map((s) => `${s.space_name} ${mb(s.space_size)}/${mb(s.space_used_size)}`).join(', ')}`,
+  );
+}
 // MONITOR_HEAP_SNAPSHOT=<file>: what stays live after the cycles and a scrape, for Chrome's DevTools.
 if (process.env.MONITOR_HEAP_SNAPSHOT && cycles > 0) writeHeapSnapshot(process.env.MONITOR_HEAP_SNAPSHOT);
 process.stdout.write(
@@ -94,3 +135,20 @@ process.stdout.write(
 );
 admin.close();
 process.exit(0);
+
+function rssByMapping() {
+  const kb = new Map();
+  let name = '';
+  for (const line of readFileSync('/proc/self/smaps', 'utf8').split('\n')) {
+    const range = /^[0-9a-f]+-[0-9a-f]+ (\S+) \S+ \S+ \S+\s*(.*)$/.exec(line);
+    if (range) {
+      const file = range[2] === '' ? '[anon]' : range[2].replace(/.*\//, '');
+      name = range[1].includes('x') ? `${file} (code)` : file;
+    } else if (line.startsWith('Rss:')) kb.set(name, (kb.get(name) ?? 0) + Number(line.split(/\s+/)[1]));
+  }
+  return [...kb]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, 6)
+    .map(([k, v]) => `${k} ${(v / 1024).toFixed(1)}`)
+    .join(', ');
+}

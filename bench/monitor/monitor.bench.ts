@@ -14,6 +14,9 @@
  *
  * MONITOR_NODE_ARGS=<flags>: node flags for our monitor's processes, e.g. "--cpu-prof --cpu-prof-dir=/tmp/p".
  *
+ * MONITOR_MEM_TRACE=1: prints the first column's memory after each cycle, its collections per warm cycle
+ * (scavenges, mark-compacts, with their pause), its final RSS by mapping and the size of each V8 space.
+ *
  * MONITOR_BENCH_BEFORE=<dir>: also runs the monitor of another checkout (its dist/ built), taking turns
  * with ours MONITOR_BENCH_REPS times (default 5), and prints the medians side by side (before/after).
  * MONITOR_BENCH_HEAP=small runs those turns as `sluice monitor` runs (its V8 setting) instead of V8's defaults.
