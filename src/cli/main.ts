@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { commands } from './commands/index.js';
+import { registerCommands } from './commands/index.js';
 
 const program = new Command();
 program
@@ -8,10 +8,10 @@ program
   .version('0.1.0')
   .showHelpAfterError('(run with --help for usage)');
 
-for (const register of commands) register(program);
-
-program.parseAsync(process.argv).catch((err: unknown) => {
-  const message = err instanceof Error ? err.message : String(err);
-  process.stderr.write(`sluice: ${message}\n`);
-  process.exit(1);
-});
+registerCommands(program, process.argv)
+  .then(() => program.parseAsync(process.argv))
+  .catch((err: unknown) => {
+    const message = err instanceof Error ? err.message : String(err);
+    process.stderr.write(`sluice: ${message}\n`);
+    process.exit(1);
+  });
