@@ -9,16 +9,22 @@
  * all partitions (it evaluates from __consumer_offsets on its own schedule, so that is its "cycle"),
  * and the time to read all 100 groups' /lag once (a client's sweep). Ratios are Burrow ÷ ours.
  *
+ * The `sluice monitor` service itself (bin/sluice.js monitor: the monitor with its HTTP API, the process a
+ * user runs and the one that compares with Burrow's): its RSS when started, after a few cycles and a
+ * /metrics scrape (checked: every partition's lag and time lag, the total), and at its peak.
+ *
  * MONITOR_V8_FLAGS=<flags>: V8 flags our monitor processes set at run time (v8.setFlagsFromString), e.g.
  * --semi-space-growth-factor=1 to keep the young generation at its initial size.
  *
- * MONITOR_NODE_ARGS=<flags>: node flags for our monitor's processes, e.g. "--cpu-prof --cpu-prof-dir=/tmp/p".
+ * MONITOR_NODE_ARGS=<flags>: node flags for our monitor's processes (the `sluice monitor` service's too), e.g.
+ * "--cpu-prof --cpu-prof-dir=/tmp/p".
  *
  * MONITOR_MEM_TRACE=1: prints the first column's memory after each cycle, its collections per warm cycle
  * (scavenges, mark-compacts, with their pause), its final RSS by mapping and the size of each V8 space.
  *
- * MONITOR_BENCH_BEFORE=<dir>: also runs the monitor of another checkout (its dist/ built), taking turns
- * with ours MONITOR_BENCH_REPS times (default 5), and prints the medians side by side (before/after).
+ * MONITOR_BENCH_BEFORE=<dir>: also runs the monitor of another checkout (its dist/ built), alone and as the
+ * `sluice monitor` service, taking turns with ours MONITOR_BENCH_REPS times (default 5), and prints the
+ * medians side by side (before/after).
  * MONITOR_BENCH_HEAP=small runs those turns as `sluice monitor` runs (its V8 setting) instead of V8's defaults.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -82,8 +88,13 @@ const SERVICE_CYCLES = 6;
  * /metrics once and checks it (every partition's lag and exact lag in seconds, the total), then reads the
  * process's RSS: now and its peak (VmHWM).
  */
-async function runService(bootstrap: string, partitions: number, expectedLag: number) {
-  const bin = resolve(here, '../../bin/sluice.js');
+async function runService(
+  bootstrap: string,
+  partitions: number,
+  expectedLag: number,
+  checkout = resolve(here, '../..'),
+) {
+  const bin = join(checkout, 'bin/sluice.js');
   const args = [
     'monitor',
     '--brokers',
@@ -93,7 +104,8 @@ async function runService(bootstrap: string, partitions: number, expectedLag: nu
     '--interval-ms',
     String(SERVICE_INTERVAL_MS),
   ];
-  const c = spawn(process.execPath, [bin, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const nodeArgs = (process.env.MONITOR_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const c = spawn(process.execPath, [...nodeArgs, bin, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
   children.push(c);
   const url = await new Promise<string>((ok, fail) => {
     let out = '';
@@ -272,6 +284,7 @@ try {
   // before a change, from `git archive`); its monitor-child.mjs and ours take turns, exact time lag.
   const beforeDir = process.env.MONITOR_BENCH_BEFORE;
   const beforeAfter: { before: OursResult[]; after: OursResult[] } = { before: [], after: [] };
+  const servicesBeforeAfter: { before: number[]; after: number[] } = { before: [], after: [] };
   const beforeAfterHeap = process.env.MONITOR_BENCH_HEAP === 'small' ? 'small' : 'default';
   if (beforeDir) {
     const reps = Number(process.env.MONITOR_BENCH_REPS ?? 5);
@@ -288,6 +301,10 @@ try {
         )
           throw new Error(`${who}: saw ${r.partitions} partitions, lag ${r.totalLag}, ${r.exact} exact`);
         beforeAfter[who].push(r);
+        const checkout = who === 'before' ? beforeDir : undefined;
+        servicesBeforeAfter[who].push(
+          (await runService(bootstrap, TOPICS * PARTITIONS, expectedLag, checkout)).rssMb,
+        );
       }
     }
   }
@@ -358,7 +375,13 @@ try {
     line('of which evaluation (ms)', (r) => median(r.evaluateMs.slice(1)));
     line('one /metrics scrape (ms)', (r) => r.scrapeMs);
     console.log(
+      `| the \`sluice monitor\` service: RSS after ${SERVICE_CYCLES} cycles and a scrape (MB) | ${fmt(median(servicesBeforeAfter.before), 1)} | ${fmt(median(servicesBeforeAfter.after), 1)} |`,
+    );
+    console.log(
       `RSS per run: before ${beforeAfter.before.map((r) => fmt(r.rssMb)).join(', ')}; after ${beforeAfter.after.map((r) => fmt(r.rssMb)).join(', ')}`,
+    );
+    console.log(
+      `the service's RSS per run: before ${servicesBeforeAfter.before.map((x) => fmt(x)).join(', ')}; after ${servicesBeforeAfter.after.map((x) => fmt(x)).join(', ')}`,
     );
   }
 } finally {

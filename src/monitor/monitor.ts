@@ -29,7 +29,7 @@ import {
   type StatusReport,
   type TopicReport,
 } from './reports.js';
-import { SampleRing, SampleTimes, slopePerSecond } from './sample-ring.js';
+import { ColumnSlab, SampleRing, SampleTimes, slopePerSecond } from './sample-ring.js';
 import { type TimeLagMethod, timeLag } from './time-lag.js';
 import { WebhookNotifier } from './webhook.js';
 import { burrowGroupStatus, evaluateWindow, statusCode } from './window-rules.js';
@@ -97,6 +97,7 @@ export class LagMonitor {
   private readonly window: WindowScratch;
   /** One time column for every partition's samples: a cycle samples them all at one instant. */
   private readonly sampleTimes: SampleTimes;
+  private readonly ringColumns: ColumnSlab;
   private readonly groupTracks = new Map<string, GroupTrack>();
   private readonly snapshots: HistoryEntry[] = [];
   private readonly listeners: ((r: LagReport) => void)[] = [];
@@ -114,6 +115,7 @@ export class LagMonitor {
     this.config = resolveMonitorConfig(options);
     this.window = new WindowScratch(this.config.windowSize);
     this.sampleTimes = new SampleTimes(this.config.historySize);
+    this.ringColumns = new ColumnSlab(this.config.historySize + this.config.windowSize);
     this.groupContext = options.groupContext;
     this.clock = this.config.clock;
     if (options.source) {
@@ -376,7 +378,12 @@ export class LagMonitor {
     let track = byPartition.get(p.partition);
     if (!track) {
       track = {
-        ring: new SampleRing(this.config.historySize, this.sampleTimes, this.config.windowSize),
+        ring: new SampleRing(
+          this.config.historySize,
+          this.sampleTimes,
+          this.config.windowSize,
+          this.ringColumns,
+        ),
         lastCommitted: null,
         lastChangeAt: null,
         seenInCycle: cycle,
@@ -413,7 +420,9 @@ export class LagMonitor {
     this.tracks.forEach((byTopic, group) => {
       byTopic.forEach((byPartition, topic) => {
         byPartition.forEach((tr, partition) => {
-          if (tr.seenInCycle !== cycle) byPartition.delete(partition);
+          if (tr.seenInCycle === cycle) return;
+          tr.ring.release();
+          byPartition.delete(partition);
         });
         if (byPartition.size === 0) byTopic.delete(topic);
       });

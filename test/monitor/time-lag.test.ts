@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { SampleRing, SampleTimes, slopePerSecond } from '../../src/monitor/sample-ring.js';
+import { ColumnSlab, SampleRing, SampleTimes, slopePerSecond } from '../../src/monitor/sample-ring.js';
 import { producedAt, timeLag } from '../../src/monitor/time-lag.js';
 
 describe('lag in seconds', () => {
@@ -72,5 +72,37 @@ describe('sample rings on one shared time column', () => {
     expect(producedAt(25, ring)).toBe(2600);
     expect(timeLag(7000, 15, 70, undefined, ring)).toMatchObject({ method: 'unknown', atLeastSeconds: 5 });
     expect(() => new SampleRing(3, undefined, 4)).toThrow(/committedCapacity 4: use 1\.\.capacity \(3\)/);
+  });
+
+  it('take their columns from one slab, and a released column serves the next ring from empty', () => {
+    const slab = new ColumnSlab(6 + 3, 2);
+    const times = new SampleTimes(6);
+    const [a, b, c] = [0, 1, 2].map(() => new SampleRing(6, times, 3, slab));
+    for (let i = 0; i < 8; i++) {
+      times.tick(i * 1000);
+      a.push(i * 1000, i * 10, 100 + i);
+      b.push(i * 1000, i * 20, 200 + i);
+      c.push(i * 1000, i * 30, 300 + i);
+    }
+    // Neighbours in one chunk do not write into each other.
+    expect(a.window(10)).toEqual({ t: [5000, 6000, 7000], end: [50, 60, 70], committed: [105, 106, 107] });
+    expect(b.window(10)).toEqual({ t: [5000, 6000, 7000], end: [100, 120, 140], committed: [205, 206, 207] });
+    expect(c.window(10)).toEqual({ t: [5000, 6000, 7000], end: [150, 180, 210], committed: [305, 306, 307] });
+    expect(slab.inUse).toBe(3);
+    const columnOf = (r: SampleRing) => (r as unknown as { columns: Float64Array }).columns;
+    const bColumn = columnOf(b);
+    expect(bColumn.buffer).toBe(columnOf(a).buffer); // two columns per chunk: a and b share one
+    expect(columnOf(c).buffer).not.toBe(bColumn.buffer);
+    b.release();
+    expect(slab.inUse).toBe(2);
+    const d = new SampleRing(6, times, 3, slab);
+    expect(columnOf(d)).toBe(bColumn);
+    expect(d.length).toBe(0);
+    times.tick(8000);
+    d.push(8000, 5, 1);
+    expect(d.window(10)).toEqual({ t: [8000], end: [5], committed: [1] });
+    expect(producedAt(3, d)).toBeUndefined(); // nothing of b's history is read back
+    expect([...bColumn]).toEqual([0, 0, 5, 0, 0, 0, 0, 0, 1]); // b's samples zeroed
+    expect(() => new SampleRing(6, times, 2, slab)).toThrow(/6 \+ 2 samples on a ColumnSlab of 9/);
   });
 });
