@@ -5,7 +5,7 @@
  *
  * Ours: time per cycle (cold: the first, which also fetches the timestamp of every oldest unconsumed
  * record; warm: the median of the rest, timestamps cached) and the process's RSS and heap after the
- * cycles. Burrow: its RSS, the time from the last commit until its HTTP API reports every group with
+ * cycles, each the median of MONITOR_BENCH_RUNS runs (default 3). Burrow: its RSS, the time from the last commit until its HTTP API reports every group with
  * all partitions (it evaluates from __consumer_offsets on its own schedule, so that is its "cycle"),
  * and the time to read all 100 groups' /lag once (a client's sweep). Ratios are Burrow ÷ ours.
  *
@@ -82,6 +82,8 @@ const rssOf = (pid: number) => {
 /** `sluice monitor` as a user starts it, its collection period shortened from 2 s so the bench is quick. */
 const SERVICE_INTERVAL_MS = 1000;
 const SERVICE_CYCLES = 6;
+/** Runs of each of our columns and of the service; the table gives their medians (MONITOR_BENCH_RUNS). */
+const RUNS = Number(process.env.MONITOR_BENCH_RUNS ?? 3);
 
 /**
  * Starts the real `sluice monitor` (bin/sluice.js on dist/), waits for SERVICE_CYCLES collections, scrapes
@@ -213,14 +215,45 @@ try {
     }
     return r;
   };
+  // A single run's RSS swings by 10-20 MB with when V8 last grew or shrank its young generation: each
+  // figure of the table is the median of RUNS runs, and the RSS of every run is printed below it.
+  const runsOf = async (mode: string, heap: 'small' | 'default') => {
+    const rs: OursResult[] = [];
+    for (let i = 0; i < RUNS; i++) rs.push(await runOurs(mode, heap));
+    const firstAndWarm = (f: (r: OursResult) => number[]) => [
+      median(rs.map((r) => f(r)[0])),
+      ...rs.flatMap((r) => f(r).slice(1)),
+    ];
+    const combined: OursResult & { rssRuns: number[] } = {
+      ...rs[0],
+      cycles: firstAndWarm((r) => r.cycles),
+      observeMs: firstAndWarm((r) => r.observeMs),
+      evaluateMs: firstAndWarm((r) => r.evaluateMs),
+      scrapeMs: median(rs.map((r) => r.scrapeMs)),
+      firstFullReportMs: median(rs.map((r) => r.firstFullReportMs)),
+      rssMb: median(rs.map((r) => r.rssMb)),
+      heapMb: median(rs.map((r) => r.heapMb)),
+      exact: Math.min(...rs.map((r) => r.exact)),
+      metricsBytes: median(rs.map((r) => r.metricsBytes)),
+      rssRuns: rs.map((r) => r.rssMb),
+    };
+    return combined;
+  };
   const loadBefore = loadavg()[0];
   const baseline = await firstJson<OursResult>(child('monitor-child.mjs', [bootstrap, '0', 'off']));
-  const exact = await runOurs('exact', 'small');
+  const exact = await runsOf('exact', 'small');
   if (process.env.MONITOR_MEM_TRACE)
     console.log((exact as unknown as { memTrace: string[] }).memTrace.join('\n'));
-  const exactDefaultHeap = await runOurs('exact', 'default');
-  const interpolated = await runOurs('interpolated', 'small');
-  const service = await runService(bootstrap, TOPICS * PARTITIONS, expectedLag);
+  const exactDefaultHeap = await runsOf('exact', 'default');
+  const interpolated = await runsOf('interpolated', 'small');
+  const serviceRuns: Awaited<ReturnType<typeof runService>>[] = [];
+  for (let i = 0; i < RUNS; i++)
+    serviceRuns.push(await runService(bootstrap, TOPICS * PARTITIONS, expectedLag));
+  const service = {
+    rssMb: median(serviceRuns.map((r) => r.rssMb)),
+    startedRssMb: median(serviceRuns.map((r) => r.startedRssMb)),
+    peakRssMb: median(serviceRuns.map((r) => r.peakRssMb)),
+  };
   const loadAfterOurs = loadavg()[0];
 
   let burrowLine: { rss: number; reportMs: number; sweepMs: number } | null = null;
@@ -318,7 +351,7 @@ try {
     console.log(`| ${name} | ${ours.map(cell).join(' | ')} | ${burrow} | ${vsBurrow} |`);
   console.log(
     `\n${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC, Node ${process.version}, load average (1 min) ` +
-      `${loadBefore.toFixed(2)} at the start, ${loadAfterOurs.toFixed(2)} after our runs; the monitor runs compiled (dist/)\n`,
+      `${loadBefore.toFixed(2)} at the start, ${loadAfterOurs.toFixed(2)} after our runs; the monitor runs compiled (dist/); each of our figures is the median of ${RUNS} runs\n`,
   );
   console.log(
     `| ${TOPICS * PARTITIONS} partitions, ${groups.length} groups | Sluice monitor (exact time lag, as \`sluice monitor\` runs: V8 ${SMALL_HEAP_V8_FLAGS}) | Sluice monitor (exact, V8 defaults: in a library user's process) | Sluice monitor (interpolated, ${SMALL_HEAP_V8_FLAGS}) | Burrow 1.2.1 | Burrow ÷ Sluice (exact) |`,
@@ -332,7 +365,7 @@ try {
     ratio(b(burrowLine?.reportMs), exact.firstFullReportMs),
   );
   row(
-    'cycle, warm (ms, median of 5)',
+    `cycle, warm (ms, median of ${5 * RUNS})`,
     (r) => fmt(warm(r)),
     `${fmt(b(burrowLine?.sweepMs))} (HTTP sweep of all groups)`,
     ratio(b(burrowLine?.sweepMs), warm(exact)),
@@ -351,6 +384,9 @@ try {
   row('JS heap after GC (MB)', (r) => fmt(r.heapMb), 'n/a (Go)');
   row('partitions with exact lag in seconds', (r) => String(r.exact), 'none (Burrow has no time lag)');
   row('/metrics size (bytes)', (r) => String(r.metricsBytes), 'n/a');
+  console.log(
+    `\nRSS per run (MB): as \`sluice monitor\` runs ${exact.rssRuns.map((x) => fmt(x)).join(', ')}; V8 defaults ${exactDefaultHeap.rssRuns.map((x) => fmt(x)).join(', ')}; interpolated ${interpolated.rssRuns.map((x) => fmt(x)).join(', ')}; the service ${serviceRuns.map((r) => fmt(r.rssMb)).join(', ')}`,
+  );
   console.log(
     `\ngoal: RSS <= 100 MB with exact time lag and a warm cycle < 200 ms: the \`sluice monitor\` service ${fmt(service.rssMb)} MB; its monitor alone (${SMALL_HEAP_V8_FLAGS}) ${fmt(exact.rssMb)} MB / ${fmt(warm(exact))} ms, ` +
       `V8 defaults ${fmt(exactDefaultHeap.rssMb)} MB / ${fmt(warm(exactDefaultHeap))} ms`,
