@@ -85,6 +85,7 @@ export class SampleRing {
   /** The tick of this ring's oldest sample that counts (-1: none yet), and of its newest. */
   private firstTick = -1;
   private lastTick = -1;
+  private released = false;
 
   constructor(
     readonly capacity: number,
@@ -109,6 +110,9 @@ export class SampleRing {
 
   /** Gives the ring's samples back to its slab (if it has one); the ring must not be used again. */
   release(): void {
+    // Twice would hand one column to two rings.
+    if (this.released) return;
+    this.released = true;
     this.slab?.release(this.columns);
   }
 

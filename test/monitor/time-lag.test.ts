@@ -94,6 +94,7 @@ describe('sample rings on one shared time column', () => {
     expect(bColumn.buffer).toBe(columnOf(a).buffer); // two columns per chunk: a and b share one
     expect(columnOf(c).buffer).not.toBe(bColumn.buffer);
     b.release();
+    b.release(); // a second release gives nothing back
     expect(slab.inUse).toBe(2);
     const d = new SampleRing(6, times, 3, slab);
     expect(columnOf(d)).toBe(bColumn);
