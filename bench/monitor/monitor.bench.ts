@@ -5,9 +5,10 @@
  *
  * Ours: time per cycle (cold: the first, which also fetches the timestamp of every oldest unconsumed
  * record; warm: the median of the rest, timestamps cached) and the process's RSS and heap after the
- * cycles, each the median of MONITOR_BENCH_RUNS runs (default 3). Burrow: its RSS, the time from the last commit until its HTTP API reports every group with
- * all partitions (it evaluates from __consumer_offsets on its own schedule, so that is its "cycle"),
- * and the time to read all 100 groups' /lag once (a client's sweep). Ratios are Burrow ÷ ours.
+ * cycles, each the median of MONITOR_BENCH_RUNS runs (default 3). Burrow: its RSS, the time from the
+ * last commit until its HTTP API reports every group with all partitions (it evaluates from
+ * __consumer_offsets on its own schedule, so that is its "cycle"), and the time to read all 100 groups'
+ * /lag once (a client's sweep). Ratios are Burrow ÷ ours.
  *
  * The `sluice monitor` service itself (bin/sluice.js monitor: the monitor with its HTTP API, the process a
  * user runs and the one that compares with Burrow's): its RSS when started, after a few cycles and a
@@ -87,7 +88,7 @@ const RUNS = Number(process.env.MONITOR_BENCH_RUNS ?? 3);
 
 /**
  * Starts the real `sluice monitor` (bin/sluice.js on dist/), waits for SERVICE_CYCLES collections, scrapes
- * /metrics once and checks it (every partition's lag and exact lag in seconds, the total), then reads the
+ * /metrics once and checks it (every partition's lag and lag in seconds, the total), then reads the
  * process's RSS: now and its peak (VmHWM).
  */
 async function runService(
