@@ -24,7 +24,7 @@ export class SampleTimes {
 /**
  * Column space for many rings of one width, carved from shared chunks. A typed array of its own per ring
  * costs an ArrayBuffer, a backing store and a malloc'd block each: 10,000 arrays of 70 samples took
- * 13.8 MB resident in a bare process against 6.1 MB as views of 1,024-column chunks, and the monitor's
+ * 13.7 MB resident in a bare process against 5.9 MB as views of 1,024-column chunks, and the monitor's
  * process at 10,000 partitions is 2-4 MB smaller with the slab (docs/benchmarks.md, the lag monitor's
  * section). A released column goes to the next ring taken, so the slab stays as large as the most rings
  * alive at once.
