@@ -12,6 +12,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import { loadavg } from 'node:os';
 import path from 'node:path';
+import { median } from '../stats.js';
 import { cleanupAll, type Server, startKafkaServer, startSluice, tempDir } from './servers.js';
 
 const RECORDS = 1_000_000;
@@ -62,7 +63,6 @@ function read(bootstrap: string, dir: string, i: number): Read {
   return { recordsPerSecond: (RECORDS / ms) * 1000, ...splitLog(fs.readFileSync(logFile, 'utf8')) };
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const servers: Server[] = [];
 try {
   const dir = tempDir('kcat-reads-');

@@ -16,6 +16,7 @@ import path from 'node:path';
 import pino from 'pino';
 import { Broker } from '../../src/broker/broker.js';
 import { makeTestCerts } from '../../test/helpers/certs.js';
+import { median } from '../stats.js';
 
 const RECORDS = Number(process.env.BENCH_RECORDS ?? 300_000);
 const REPS = Number(process.env.BENCH_REPS ?? 3);
@@ -41,8 +42,6 @@ function kcat(args: string[]): Promise<{ ms: number; stdoutBytes: number }> {
     );
   });
 }
-
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 async function main(): Promise<void> {
   const certs = makeTestCerts();

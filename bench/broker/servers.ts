@@ -60,7 +60,7 @@ function exited(child: ChildProcess): Promise<void> {
 }
 
 /** Spawns a server and waits until its output matches `ready` (or it dies / times out). */
-function spawnServer(
+export function spawnServer(
   name: string,
   cmd: string,
   args: string[],

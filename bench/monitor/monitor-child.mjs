@@ -1,8 +1,9 @@
 // Our lag monitor alone in a process (so its RSS compares with Burrow's): runs N collection cycles
 // against the broker named on the command line and prints their timings (collection over the wire and
 // evaluation apart) and its memory as JSON. cycles = 0: a baseline, the monitor loaded, nothing collected.
-// Plain JavaScript on the compiled package (dist/, which `npm run bench:monitor` builds first): what
-// `sluice monitor` runs, without a TypeScript loader in the process's memory (tsx adds ~28 MB).
+// Plain JavaScript on the compiled package (dist/, which `npm run bench:monitor` builds first): the
+// monitor `sluice monitor` runs, without its HTTP service (the bench measures that apart) and without a
+// TypeScript loader in the process's memory (tsx adds ~28 MB).
 import { readFileSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { constants, PerformanceObserver } from 'node:perf_hooks';

@@ -39,6 +39,8 @@ import { ConsumerClient } from '../../src/client/consumer-client.js';
 import { Producer } from '../../src/client/producer.js';
 import { SMALL_HEAP_V8_FLAGS } from '../../src/monitor/small-heap.js';
 import { burrowTools, startBurrow, waitFor } from '../../test/helpers/burrow.js';
+import { rssBytes, spawnServer } from '../broker/servers.js';
+import { median } from '../stats.js';
 
 const TOPICS = Number(process.env.MONITOR_BENCH_TOPICS ?? 100);
 const PARTITIONS = Number(process.env.MONITOR_BENCH_PARTITIONS ?? 100);
@@ -71,14 +73,7 @@ function firstJson<T>(c: ChildProcess): Promise<T> {
   });
 }
 
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length === 0 ? Number.NaN : s[Math.floor(s.length / 2)];
-};
-const rssOf = (pid: number) => {
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Number(m[1]) / 1024 : Number.NaN;
-};
+const rssOf = (pid: number) => rssBytes(pid) / 2 ** 20;
 
 /** `sluice monitor` as a user starts it, its collection period shortened from 2 s so the bench is quick. */
 const SERVICE_INTERVAL_MS = 1000;
@@ -108,17 +103,15 @@ async function runService(
     String(SERVICE_INTERVAL_MS),
   ];
   const nodeArgs = (process.env.MONITOR_NODE_ARGS ?? '').split(' ').filter(Boolean);
-  const c = spawn(process.execPath, [...nodeArgs, bin, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const started = await spawnServer(
+    'sluice monitor',
+    process.execPath,
+    [...nodeArgs, bin, ...args],
+    /sluice monitor: (http:\/\/\S+)/,
+  );
+  const c = started.child;
   children.push(c);
-  const url = await new Promise<string>((ok, fail) => {
-    let out = '';
-    c.once('exit', (code) => fail(new Error(`sluice monitor exited with ${code}: ${out}`)));
-    c.stdout?.on('data', (d: Buffer) => {
-      out += d;
-      const m = /sluice monitor: (http:\/\/\S+)/.exec(out);
-      if (m) ok(m[1]);
-    });
-  });
+  const url = started.match[1];
   const pid = c.pid as number;
   const startedRssMb = rssOf(pid);
   const deadline = Date.now() + 120_000;
