@@ -171,6 +171,33 @@ describe('recovery of a torn tail', () => {
     await log.close();
   });
 
+  it('a torn batch at the end of the last segment holding data is truncated, not moved aside as damage', async () => {
+    // A kill in the middle of the old segment's last write, after a roll created the next (empty) file:
+    // the old segment is where the log's data ends, so its tail is torn, not damaged.
+    const { dir, bases, sizes } = await writeLog(30);
+    const file = (base: number, ext: string) => path.join(dir, `${String(base).padStart(20, '0')}${ext}`);
+    const [prevBase, lastBase] = bases.slice(-2).map(Number);
+    fs.truncateSync(file(lastBase, '.log'), 0);
+    for (const ext of ['.index', '.timeindex']) fs.writeFileSync(file(lastBase, ext), '');
+    const lastOfPrev = lastBase / 3 - 1;
+    const prevLog = file(prevBase, '.log');
+    const tornBytes = Math.floor(sizes[lastOfPrev] / 2);
+    fs.truncateSync(prevLog, fs.statSync(prevLog).size - sizes[lastOfPrev] + tornBytes);
+    for (const ext of ['.index', '.timeindex']) fs.rmSync(file(prevBase, ext));
+    const end = BigInt(lastBase - 3);
+
+    const { log, recovery } = await reopen(dir);
+    expect(recovery.damaged).toEqual([]);
+    expect(fs.readdirSync(dir).filter((n) => n.includes('damaged'))).toEqual([]);
+    expect(recovery.bytesTruncated).toBe(tornBytes);
+    expect(recovery.segmentsDeleted).toEqual([lastBase]);
+    expect(log.highWatermark).toBe(end);
+    const all = await decodeAll(log);
+    expect(all.map((r) => r.offset)).toEqual(Array.from({ length: Number(end) }, (_, i) => BigInt(i)));
+    expect((await log.append(await batch(1, { tag: 'after' }))).baseOffset).toBe(end);
+    await log.close();
+  });
+
   it('rebuilds the indexes of the recovered segment', async () => {
     const { dir, lastSegment, bases } = await writeLog(30);
     fs.rmSync(lastSegment.replace(/\.log$/, '.index'), { force: true });

@@ -169,6 +169,8 @@ export class FileStore implements ByteStore {
   /** Appends waiting for the write in flight (see write). */
   private queued: QueuedWrite[] = [];
   private writing = false;
+  /** Called once nothing is queued or in flight (see drained). */
+  private drainWaiters: (() => void)[] = [];
 
   private constructor(
     readonly path: string,
@@ -180,11 +182,31 @@ export class FileStore implements ByteStore {
     this.size = size;
   }
 
-  /** Opens (creating when missing) the file at `path`. */
-  static open(path: string, stats: StorageStats): FileStore {
+  /**
+   * Opens (creating when missing) the file at `path`. With `after`, this file's writes start only once
+   * every write queued to `after` has completed: a log's next segment never holds bytes past a hole in
+   * the one before it, so a kill mid-roll leaves a contiguous log (recovery.ts trusts sealed segments).
+   */
+  static open(path: string, stats: StorageStats, after?: FileStore): FileStore {
     const fd = fs.openSync(path, fs.constants.O_RDWR | fs.constants.O_CREAT, 0o644);
     const size = fs.fstatSync(fd).size;
-    return new FileStore(path, fd, size, stats);
+    const store = new FileStore(path, fd, size, stats);
+    if (after) store.holdWritesUntil(after.drained());
+    return store;
+  }
+
+  /** Resolves once every write queued so far has completed or failed. */
+  drained(): Promise<void> {
+    if (!this.writing && this.queued.length === 0) return Promise.resolve();
+    return new Promise((resolve) => this.drainWaiters.push(resolve));
+  }
+
+  private holdWritesUntil(before: Promise<void>): void {
+    this.writing = true;
+    void before.then(() => {
+      this.writing = false;
+      this.writeQueued();
+    });
   }
 
   /**
@@ -206,7 +228,10 @@ export class FileStore implements ByteStore {
   /** Writes the queued appends that continue one another from the first, as one pwritev. */
   private writeQueued(): void {
     const first = this.queued[0];
-    if (!first) return;
+    if (!first) {
+      for (const resolve of this.drainWaiters.splice(0)) resolve();
+      return;
+    }
     let end = first.position + first.buf.length;
     let count = 1;
     while (count < this.queued.length && count < MAX_IOVECS && this.queued[count].position === end) {

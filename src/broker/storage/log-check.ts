@@ -103,7 +103,7 @@ export function formatLogCheck(check: LogCheck): string {
     if (s.tornTail) {
       lines.push(
         `TAIL    ${s.file}: last ${s.tornTail.bytes} bytes from ${s.tornTail.at} hold no intact batch ` +
-          `(${s.tornTail.problem}); the broker truncates this after a crash, or moves it aside in a sealed segment`,
+          `(${s.tornTail.problem}); the broker truncates this after a crash, or moves it aside when a later segment holds data`,
       );
     }
   }

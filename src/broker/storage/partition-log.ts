@@ -405,7 +405,7 @@ export class PartitionLog {
   /** Closes the active segment and opens a new one at the next offset. */
   private roll(now: number): void {
     const old = this.segments[this.segments.length - 1];
-    const seg = this.createSegment(this.nextOffset, now);
+    const seg = this.createSegment(this.nextOffset, now, old);
     old.sealed = true;
     this.segments.push(seg);
     if (this.dir) {
@@ -427,12 +427,14 @@ export class PartitionLog {
     }
   }
 
-  private createSegment(baseOffset: number, now: number): Segment {
+  /** A new segment file at `baseOffset`; with `previous`, its writes wait for the previous one's. */
+  private createSegment(baseOffset: number, now: number, previous?: Segment): Segment {
     let store: ByteStore;
     let prefix: string | undefined;
     if (this.dir) {
       prefix = path.join(this.dir, segmentFileName(baseOffset));
-      store = FileStore.open(`${prefix}.log`, this.stats);
+      const before = previous?.store instanceof FileStore ? previous.store : undefined;
+      store = FileStore.open(`${prefix}.log`, this.stats, before);
     } else {
       store = new MemoryStore();
     }

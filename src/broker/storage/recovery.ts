@@ -235,25 +235,36 @@ async function openSegments(
 ): Promise<Segment[]> {
   const maxBatch = Math.max(opts.config.maxMessageBytes, 64 * 1024 * 1024);
   const segments: Segment[] = [];
+  // A roll creates the next segment's file before the old one's last writes are done (the new file's
+  // writes wait for them), so a kill can tear the last segment holding data even with empty ones after it.
+  const tail = lastWithData(opts.dir, bases);
   for (let i = 0; i < bases.length; i++) {
-    const isLast = i === bases.length - 1;
+    const isTail = i >= tail;
     let seg = opts.newSegment(bases[i]);
     // Sealed segments were fsynced with their indexes at roll time, and a clean shutdown persisted
-    // everything: trust indexes that check out. The last segment after a crash is always scanned.
-    const loaded = (clean || !isLast) && seg.loadIndexes() && seg.restoreTailFromIndex();
+    // everything: trust indexes that check out. The tail after a crash is always scanned.
+    const loaded = (clean || !isTail) && seg.loadIndexes() && seg.restoreTailFromIndex();
     let truncated = false;
     if (!loaded) {
       seg.resetIndexes();
-      ({ seg, truncated } = await scanAndTruncate(opts, seg, isLast, maxBatch, report));
+      ({ seg, truncated } = await scanAndTruncate(opts, seg, isTail, maxBatch, report));
     }
     if (i > 0) segments[i - 1].sealed = true;
     segments.push(seg);
-    if (truncated && !isLast) {
+    if (truncated && i < bases.length - 1) {
       deleteSegments(opts.dir, bases.slice(i + 1), report);
       break;
     }
   }
   return segments;
+}
+
+/** The index in `bases` of the last segment whose file holds bytes (0 when none does). */
+function lastWithData(dir: string, bases: number[]): number {
+  for (let i = bases.length - 1; i > 0; i--) {
+    if (fs.statSync(path.join(dir, `${segmentFileName(bases[i])}.log`)).size > 0) return i;
+  }
+  return 0;
 }
 
 /**
@@ -263,7 +274,7 @@ async function openSegments(
 async function scanAndTruncate(
   opts: RecoverOptions,
   segment: Segment,
-  isLast: boolean,
+  isTail: boolean,
   maxBatch: number,
   report: PartitionRecovery,
 ): Promise<{ seg: Segment; truncated: boolean }> {
@@ -271,7 +282,7 @@ async function scanAndTruncate(
   let scan = scanSegment(seg, maxBatch);
   if (scan.validBytes < seg.store.size) {
     // Damage in the middle keeps what follows it; only a torn tail is truncated below.
-    const salvage = salvageSegment(`${seg.pathPrefix}.log`, seg.baseOffset, maxBatch, !isLast);
+    const salvage = salvageSegment(`${seg.pathPrefix}.log`, seg.baseOffset, maxBatch, !isTail);
     if (salvage) {
       report.damaged.push(...salvage.regions);
       report.details.push(...describeSalvage(salvage));

@@ -80,4 +80,26 @@ describe('byte stores', () => {
     await expect(a).rejects.toThrow(/writing .*z\.log/);
     await expect(b).rejects.toThrow(/writing .*z\.log/);
   });
+
+  it("a file opened after another writes only once the other's queued writes are done (a log's next segment)", async () => {
+    const dir = tempDir();
+    dirs.push(dir);
+    const sealed = FileStore.open(path.join(dir, 'a.log'), newStats());
+    const order: string[] = [];
+    // Many large writes in flight on the old file; the new file's one small write would finish first.
+    const big = Buffer.alloc(4 * 1024 * 1024, 1);
+    const sealedWrites = Array.from({ length: 8 }, (_, i) =>
+      sealed.write(big, i * big.length).then(() => order.push(`sealed ${i}`)),
+    );
+    const next = FileStore.open(path.join(dir, 'b.log'), newStats(), sealed);
+    const nextWrite = next.write(Buffer.from('next'), 0).then(() => order.push('next'));
+    await Promise.all([...sealedWrites, nextWrite]);
+    expect(order.at(-1)).toBe('next');
+    expect(next.readSync(0, 4).toString()).toBe('next');
+    // Once the old file is idle, the new one no longer waits: its writes are its own.
+    await next.write(Buffer.from('more'), 4);
+    expect(next.readSync(0, 8).toString()).toBe('nextmore');
+    await sealed.close();
+    await next.close();
+  });
 });
