@@ -237,7 +237,9 @@ async function openSegments(
   const segments: Segment[] = [];
   // A roll creates the next segment's file before the old one's last writes are done (the new file's
   // writes wait for them), so a kill can tear the last segment holding data even with empty ones after it.
-  const tail = lastWithData(opts.dir, bases);
+  // On a compacted topic the log end must not move back (see dropEmptyTailAfterGap): only the last
+  // segment counts as the tail, and bad bytes before it are moved aside, a gap like the cleaner's.
+  const tail = isCompacted(opts.config) ? bases.length - 1 : lastWithData(opts.dir, bases);
   for (let i = 0; i < bases.length; i++) {
     const isTail = i >= tail;
     let seg = opts.newSegment(bases[i]);
