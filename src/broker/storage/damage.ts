@@ -157,8 +157,9 @@ export interface Salvage {
  * Before recovery scans a segment: when intact batches follow damage, moves each damaged region into
  * its own file and rewrites the segment without them (through a `.tmp` file and a rename, so a crash
  * half-way leaves the original). In a sealed segment with data after it (`sealed`), damage at the end is
- * moved aside as well: it cannot be a torn write, and cutting it would orphan every later segment. Returns undefined
- * when there is nothing to salvage (no damage, or only a torn tail, which recovery truncates).
+ * moved aside as well: it cannot be a torn write, and cutting it would orphan every later segment.
+ * Returns undefined when there is nothing to salvage (no damage, or only a torn tail, which recovery
+ * truncates).
  */
 export function salvageSegment(
   segmentFile: string,
