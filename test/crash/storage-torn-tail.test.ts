@@ -46,6 +46,25 @@ async function writeLog(batches: number) {
   return { dir, sizes, bases, lastSegment: path.join(dir, `${String(bases.at(-1)).padStart(20, '0')}.log`) };
 }
 
+/**
+ * What a kill leaves in async mode when a roll created the next segment while the appends before it still
+ * waited for their write: the new segment empty, the old one `cut(last, beforeLast)` bytes short (given
+ * the sizes of its last two batches, of three records each) and without the indexes that named them.
+ */
+async function killMidRoll(cut: (last: number, beforeLast: number) => number) {
+  const { dir, bases, sizes } = await writeLog(30);
+  expect(bases.length).toBeGreaterThanOrEqual(2);
+  const file = (base: number, ext: string) => path.join(dir, `${String(base).padStart(20, '0')}${ext}`);
+  const [prevBase, lastBase] = bases.slice(-2).map(Number);
+  fs.truncateSync(file(lastBase, '.log'), 0);
+  for (const ext of ['.index', '.timeindex']) fs.writeFileSync(file(lastBase, ext), '');
+  const lastOfPrev = lastBase / 3 - 1;
+  const prevLog = file(prevBase, '.log');
+  fs.truncateSync(prevLog, fs.statSync(prevLog).size - cut(sizes[lastOfPrev], sizes[lastOfPrev - 1]));
+  for (const ext of ['.index', '.timeindex']) fs.rmSync(file(prevBase, ext));
+  return { dir, lastBase, file };
+}
+
 async function reopen(dir: string) {
   return PartitionLog.open({ topic: 't', partition: 0, dir, config, clock: new VirtualClock(0) });
 }
@@ -143,20 +162,8 @@ describe('recovery of a torn tail', () => {
   });
 
   it('an empty last segment past unwritten appends is deleted: the log ends where the data does', async () => {
-    // What a kill leaves in async mode when a roll created the next segment while the appends before it
-    // still waited for their write: the old segment short of the new one's base, the new one empty.
-    const { dir, bases, sizes } = await writeLog(30);
-    expect(bases.length).toBeGreaterThanOrEqual(2);
-    const file = (base: number, ext: string) => path.join(dir, `${String(base).padStart(20, '0')}${ext}`);
-    const [prevBase, lastBase] = bases.slice(-2).map(Number);
-    fs.truncateSync(file(lastBase, '.log'), 0);
-    for (const ext of ['.index', '.timeindex']) fs.writeFileSync(file(lastBase, ext), '');
-    // The old segment loses its last two batches (six records; batches of three), and its indexes,
-    // which named them.
-    const lastOfPrev = lastBase / 3 - 1;
-    const prevLog = file(prevBase, '.log');
-    fs.truncateSync(prevLog, fs.statSync(prevLog).size - sizes[lastOfPrev] - sizes[lastOfPrev - 1]);
-    for (const ext of ['.index', '.timeindex']) fs.rmSync(file(prevBase, ext));
+    // The old segment loses its last two batches (six records).
+    const { dir, lastBase, file } = await killMidRoll((last, beforeLast) => last + beforeLast);
     const end = BigInt(lastBase - 6);
 
     const { log, recovery } = await reopen(dir);
@@ -172,18 +179,13 @@ describe('recovery of a torn tail', () => {
   });
 
   it('a torn batch at the end of the last segment holding data is truncated, not moved aside as damage', async () => {
-    // A kill in the middle of the old segment's last write, after a roll created the next (empty) file:
-    // the old segment is where the log's data ends, so its tail is torn, not damaged.
-    const { dir, bases, sizes } = await writeLog(30);
-    const file = (base: number, ext: string) => path.join(dir, `${String(base).padStart(20, '0')}${ext}`);
-    const [prevBase, lastBase] = bases.slice(-2).map(Number);
-    fs.truncateSync(file(lastBase, '.log'), 0);
-    for (const ext of ['.index', '.timeindex']) fs.writeFileSync(file(lastBase, ext), '');
-    const lastOfPrev = lastBase / 3 - 1;
-    const prevLog = file(prevBase, '.log');
-    const tornBytes = Math.floor(sizes[lastOfPrev] / 2);
-    fs.truncateSync(prevLog, fs.statSync(prevLog).size - sizes[lastOfPrev] + tornBytes);
-    for (const ext of ['.index', '.timeindex']) fs.rmSync(file(prevBase, ext));
+    // The kill came in the middle of the old segment's last write: the old segment is where the log's
+    // data ends, so its tail is torn, not damaged.
+    let tornBytes = 0;
+    const { dir, lastBase } = await killMidRoll((last) => {
+      tornBytes = Math.floor(last / 2);
+      return last - tornBytes;
+    });
     const end = BigInt(lastBase - 3);
 
     const { log, recovery } = await reopen(dir);
