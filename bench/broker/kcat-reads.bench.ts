@@ -118,15 +118,15 @@ try {
     `\n\n${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC, ${READS} reads of ${RECORDS} records of 100 B per broker, in turns; load average (1 min) ${loadStart.toFixed(2)} at the start, ${loadEnd.toFixed(2)} at the end\n`,
   );
   console.log(
-    '| broker | records/s, median | slowest / fastest read | Fetches per read | answer per Fetch (ms) | parse per Fetch (ms) | broker CPU per read (s) | kcat + tail CPU per read (s) | reads with a queue-full stall > 100 ms |',
+    '| broker | records/s, median | slowest / fastest read | Fetches per read | answer per Fetch (ms) | parse per Fetch (ms) | broker CPU per read (s) | kcat + tail CPU per read (s) | reads with a queue-full stall > 100 ms | longest stall (ms) |',
   );
-  console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+  console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
   const m = (x: number) => `${(x / 1e6).toFixed(2)} M`;
   for (const [s, rs] of reads) {
     const rates = rs.map((r) => r.recordsPerSecond);
     const med = (f: (r: Read) => number, digits: number) => median(rs.map(f)).toFixed(digits);
     console.log(
-      `| ${s.name} | ${m(median(rates))} | ${m(Math.min(...rates))} / ${m(Math.max(...rates))} | ${med((r) => r.fetches, 0)} | ${med((r) => r.answerMs, 2)} | ${med((r) => r.parseMs, 2)} | ${med((r) => r.brokerCpuS, 2)} | ${med((r) => r.clientCpuS, 2)} | ${rs.filter((r) => r.queueFullMs > 100).length} of ${rs.length} |`,
+      `| ${s.name} | ${m(median(rates))} | ${m(Math.min(...rates))} / ${m(Math.max(...rates))} | ${med((r) => r.fetches, 0)} | ${med((r) => r.answerMs, 2)} | ${med((r) => r.parseMs, 2)} | ${med((r) => r.brokerCpuS, 2)} | ${med((r) => r.clientCpuS, 2)} | ${rs.filter((r) => r.queueFullMs > 100).length} of ${rs.length} | ${Math.max(...rs.map((r) => r.queueFullMs)).toFixed(0)} |`,
     );
   }
   const [sluice, kafka] = servers.map((s) => median((reads.get(s) ?? []).map((r) => r.recordsPerSecond)));

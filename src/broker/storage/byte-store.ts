@@ -196,7 +196,7 @@ export class FileStore implements ByteStore {
   }
 
   /** Resolves once every write queued so far has completed or failed. */
-  drained(): Promise<void> {
+  private drained(): Promise<void> {
     if (!this.writing && this.queued.length === 0) return Promise.resolve();
     return new Promise((resolve) => this.drainWaiters.push(resolve));
   }
